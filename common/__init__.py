@@ -1,0 +1,1 @@
+"""What every TruStone service shares: config, events, logging, metrics, HTTP and the MongoDB seam."""

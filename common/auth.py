@@ -1,0 +1,99 @@
+"""Who is calling: the secretariat (token from configuration), a member company or a contracting
+authority (tokens issued by the submission service, stored there as SHA-256 hashes only)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from nameko.extensions import DependencyProvider
+
+from common import errors
+from common.rpc import Rpc
+
+SECRETARIAT, COMPANY, AUTHORITY = "secretariat", "company", "authority"
+ROLES = (SECRETARIAT, COMPANY, AUTHORITY)
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str
+    id: Optional[str] = None
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.role == SECRETARIAT
+
+    def to_dict(self) -> dict:
+        return {"role": self.role, "id": self.id}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def bearer_token(request) -> Optional[str]:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+class Identity:
+    """Resolves a request's bearer token; `lookup(token_hash)` finds companies and authorities."""
+
+    def __init__(self, secretariat_token: str, lookup: Callable[[str], Optional[dict]]):
+        self._secretariat_token = secretariat_token
+        self._lookup = lookup
+
+    def caller(self, request, *roles: str) -> Caller:
+        """The authenticated caller; Unauthenticated without a known token, Forbidden outside `roles`."""
+        token = bearer_token(request)
+        if token is None:
+            raise errors.Unauthenticated()
+        if hmac.compare_digest(token.encode(), self._secretariat_token.encode()):
+            caller = Caller(SECRETARIAT)
+        else:
+            found = self._lookup(token_hash(token))
+            if not found:
+                raise errors.Unauthenticated()
+            caller = Caller(found["role"], found["id"])
+        if roles and caller.role not in roles:
+            raise errors.Forbidden(f"This needs the role {' or '.join(roles)}.")
+        return caller
+
+    def optional_caller(self, request) -> Optional[Caller]:
+        return self.caller(request) if bearer_token(request) else None
+
+
+class RemoteIdentity(Rpc):
+    """Identity for services other than submission: tokens are looked up by RPC (the hash, never the
+    token, crosses the broker)."""
+
+    def __init__(self, timeout: float = 10.0):
+        super().__init__("submission", timeout)
+
+    def get_dependency(self, worker_ctx):
+        proxy = self.proxy(worker_ctx)
+        return Identity(self.container.config["SECRETARIAT_TOKEN"], proxy.identify)
+
+
+class LocalIdentity(DependencyProvider):
+    """Identity inside the submission service, which holds the token hashes."""
+
+    def __init__(self, lookup_factory: Callable[[dict, str], Callable[[str], Optional[dict]]]):
+        self.lookup_factory = lookup_factory
+
+    def setup(self):
+        config = self.container.config
+        self.identity = Identity(config["SECRETARIAT_TOKEN"],
+                                 self.lookup_factory(config, self.container.service_name))
+
+    def get_dependency(self, worker_ctx):
+        return self.identity

@@ -1,0 +1,55 @@
+"""The covenant's calendar and vocabulary, shared by every service (contract §1, §3)."""
+from __future__ import annotations
+
+from datetime import date
+
+MATERIALS = ("basalt", "granite", "limestone", "slate", "marble", "sandstone")
+RISK_THEMES = ("health_and_safety", "living_wage", "forced_labour", "child_labour",
+               "freedom_of_association", "environment", "site_closure")
+LEVELS = ("low", "medium", "high")
+RISK_SOURCES = ("site_visit", "independent_audit", "public_report", "stakeholder_dialogue")
+PRIORITISATIONS = ("severity_and_likelihood", "volume", "none")
+MITIGATION_KINDS = ("supplier_improvement", "regional_project", "certification_programme")
+EVIDENCE_KINDS = ("audit_report", "certificate", "other")
+CHAIN_LINKS = ("direct_suppliers", "factories", "quarry_regions", "quarries")
+BANDS = ("<20", "20-40", "40-60", ">=60")
+OUTCOMES = ("compliant", "needs_more_time")
+
+# European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
+EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+                "IS LI NO".split())
+
+
+def year_start(covenant_year: int) -> date:
+    """Covenant year N runs from 1 October 2018+N (year 1: 1 Oct 2019 - 30 Sep 2020)."""
+    return date(2018 + covenant_year, 10, 1)
+
+
+def year_end(covenant_year: int) -> date:
+    return date(2019 + covenant_year, 9, 30)
+
+
+def third_quarter_end(covenant_year: int) -> date:
+    """Members that joined after this date need not report for the year (30 June)."""
+    return date(2019 + covenant_year, 6, 30)
+
+
+def covenant_year_of(day: date) -> int:
+    return day.year - 2018 if day.month >= 10 else day.year - 2019
+
+
+def band(score: float) -> str:
+    """Score band, lower bound inclusive."""
+    if score < 20:
+        return "<20"
+    if score < 40:
+        return "20-40"
+    if score < 60:
+        return "40-60"
+    return ">=60"
+
+
+def eea_only(countries) -> bool:
+    """Sources only inside the EEA: at least one country known, and every one of them in the EEA."""
+    countries = set(countries)
+    return bool(countries) and countries <= EEA

@@ -1,0 +1,74 @@
+"""What can go wrong, in domain terms. The HTTP status of each is decided once, in `common.web`.
+
+Each error has a stable code, and crosses RPC as itself (nameko's `deserialize_to_instance`).
+"""
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    code = "ERROR"
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message or self.__doc__.strip()
+
+
+@deserialize_to_instance
+class Invalid(DomainError):
+    """The input breaks a rule; `errors` maps each field path to its messages."""
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("The request has invalid fields.")
+        self.errors = errors
+        self.args = (errors,)
+
+
+@deserialize_to_instance
+class Malformed(DomainError):
+    """The body is not valid JSON."""
+    code = "MALFORMED_JSON"
+
+
+@deserialize_to_instance
+class TooLarge(DomainError):
+    """The body is larger than 1 MiB."""
+    code = "BODY_TOO_LARGE"
+
+
+@deserialize_to_instance
+class Unauthenticated(DomainError):
+    """No bearer token, or one we do not know."""
+    code = "UNAUTHENTICATED"
+
+
+@deserialize_to_instance
+class Forbidden(DomainError):
+    """The caller's role may not do this."""
+    code = "FORBIDDEN"
+
+
+@deserialize_to_instance
+class NotFound(DomainError):
+    """Nothing here, or nothing the caller may see."""
+    code = "NOT_FOUND"
+
+
+@deserialize_to_instance
+class Unavailable(DomainError):
+    """A service this request depends on does not answer."""
+    code = "DEPENDENCY_UNAVAILABLE"
+
+
+def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error messages as {"field.path": ["message", ...]}."""
+    if isinstance(messages, list):
+        return {prefix or "body": [str(each) for each in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = prefix if key == "_schema" else f"{prefix}.{key}" if prefix else str(key)
+        for field_path, texts in flatten(value, path).items():
+            flat.setdefault(field_path, []).extend(texts)
+    return flat

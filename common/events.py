@@ -1,0 +1,213 @@
+"""Events are contracts: an envelope (id, type, schema version, time, correlation id, producer) around data.
+
+Producers validate strictly against the schema of (type, schema version); consumers check the envelope,
+then read only the data fields they need, so a producer may add fields without breaking anyone.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+import eventlet
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from nameko.events import EventDispatcher, EventHandler
+
+from common.errors import DomainError
+from common.logging import correlation_id, get_logger
+
+log = get_logger(__name__)
+
+ROLES = ("importer", "processor")
+MEMBER_COUNTRIES = ("NL", "BE")
+LANGUAGES = ("nl", "en")
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(required=True, validate=validate.Length(min=1))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    correlation_id = fields.String(required=True, validate=validate.Length(min=1))
+    producer = fields.String(required=True)
+    data = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    correlation_id: str
+    producer: str
+    data: dict
+
+    def to_wire(self) -> dict:
+        return EnvelopeSchema().dump(asdict(self))
+
+
+class InvalidEvent(Exception):
+    """A message that can never be handled: not an envelope, or a type/version nobody knows."""
+
+
+# --- data schemas, one per (type, schema version) -------------------------------------------------
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class CompanySnapshot(_Strict):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    imports_directly = fields.Boolean(required=True)
+    joined_on = fields.Date(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    email = fields.Email(required=True)
+
+
+class CompanyRegistered(_Strict):
+    company = fields.Nested(CompanySnapshot, required=True)
+
+
+class AuthorityRegistered(_Strict):
+    authority = fields.Nested(_Strict.from_dict({
+        "id": fields.String(required=True),
+        "name": fields.String(required=True),
+        "country": fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES)),
+        "joined_on": fields.Date(required=True),
+    }), required=True)
+
+
+class ReportSubmitted(_Strict):
+    report_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    previous_version = fields.Integer(required=True, allow_none=True)
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    submitted_at = fields.AwareDateTime(required=True, format="iso")
+    company = fields.Nested(CompanySnapshot, required=True)
+    report = fields.Dict(required=True)  # validated by the submission service's report schema
+
+
+class ReportScored(_Strict):
+    report_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    company = fields.Nested(CompanySnapshot, required=True)
+    # Orders the assessments of one company's year: (report version, framework revision).
+    ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=2))
+    report = fields.Dict(required=True)
+    assessment = fields.Dict(required=True)
+    previous_assessment = fields.Dict(required=True, allow_none=True)
+
+
+SCHEMAS: dict[tuple[str, int], type[Schema]] = {
+    ("company_registered", 1): CompanyRegistered,
+    ("authority_registered", 1): AuthorityRegistered,
+    ("report_submitted", 1): ReportSubmitted,
+    ("report_scored", 1): ReportScored,
+}
+CURRENT_VERSION = {event_type: version for event_type, version in SCHEMAS}
+
+
+def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,
+              schema_version: int | None = None) -> Event:
+    """A validated event; raises ValidationError when data does not match its schema."""
+    version = schema_version or CURRENT_VERSION[event_type]
+    schema = SCHEMAS[(event_type, version)]()
+    schema.load(data)  # strict: raises on a missing, wrong or unknown field
+    return Event(
+        id=str(uuid.uuid4()), type=event_type, schema_version=version,
+        occurred_at=datetime.now(timezone.utc), correlation_id=correlation_id,
+        producer=producer, data=data,
+    )
+
+
+def parse(body) -> Event:
+    """The envelope of a consumed message; InvalidEvent when it is not one we know."""
+    if not isinstance(body, dict):
+        raise InvalidEvent(f"message body is {type(body).__name__}, not an event envelope")
+    try:
+        envelope = EnvelopeSchema().load(body)
+    except ValidationError as exc:
+        raise InvalidEvent(f"not an event envelope: {exc.messages}") from exc
+    if (envelope["type"], envelope["schema_version"]) not in SCHEMAS:
+        raise InvalidEvent(f"unknown event {envelope['type']} v{envelope['schema_version']}")
+    return Event(**envelope)
+
+
+# --- nameko extensions ------------------------------------------------------------------------------
+
+class Publisher:
+    """What a worker gets: build an event (validated), publish one (possibly again, from an outbox)."""
+
+    def __init__(self, dispatch, producer: str, correlation_id: str):
+        self._dispatch = dispatch
+        self.producer = producer
+        self.correlation_id = correlation_id
+
+    def new(self, event_type: str, data: dict) -> Event:
+        return new_event(event_type, data, producer=self.producer, correlation_id=self.correlation_id)
+
+    def publish(self, event: Event) -> None:
+        # The broker confirms every publish (nameko's default), so returning means the event is stored.
+        self._dispatch(event.type, event.to_wire())
+        log.info("event published", published_event_id=event.id, published_event_type=event.type)
+
+    def emit(self, event_type: str, data: dict) -> Event:
+        event = self.new(event_type, data)
+        self.publish(event)
+        return event
+
+
+class Events(EventDispatcher):
+    """Publishes enveloped events on this service's exchange."""
+
+    def get_dependency(self, worker_ctx):
+        return Publisher(super().get_dependency(worker_ctx), worker_ctx.service_name,
+                         correlation_id(worker_ctx))
+
+
+class EnvelopeHandler(EventHandler):
+    """An event handler that receives a parsed `Event`.
+
+    A message that is not a known envelope, or whose handling fails for a domain reason (a DomainError),
+    is logged and dropped: redelivering it cannot help. Any other failure (a dependency down, a crash) is
+    requeued after a pause, so nothing is lost; handlers are idempotent, so a redelivery changes nothing
+    that was already done.
+    """
+
+    retry_pause = 1.0
+
+    def __init__(self, source_service, event_type, **kwargs):
+        kwargs.setdefault("requeue_on_error", True)
+        super().__init__(source_service, event_type, **kwargs)
+
+    def handle_message(self, body, message):
+        try:
+            event = parse(body)
+        except InvalidEvent as exc:
+            log.error("event dropped", reason=str(exc), service=self.container.service_name,
+                      entrypoint=self.method_name)
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(event, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None and isinstance(exc_info[1], DomainError):
+            log.error("event dropped", reason=str(exc_info[1]), service=self.container.service_name,
+                      entrypoint=self.method_name)
+            self.queue_consumer.ack_message(message)
+            return
+        if exc_info is not None and self.requeue_on_error:
+            eventlet.sleep(self.retry_pause)
+        super().handle_message_processed(message, result, exc_info)
+
+
+event_handler = EnvelopeHandler.decorator

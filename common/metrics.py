@@ -1,0 +1,59 @@
+"""Prometheus metrics of one service, in a registry of its own.
+
+The registry belongs to the container, not the module: the four services of the embedded process each
+expose only their own metrics, and every test starts from zero.
+"""
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Callable
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
+                               disable_created_metrics, generate_latest)
+
+disable_created_metrics()  # the *_created series only double the exposition
+
+
+class ServiceMetrics(SimpleNamespace):
+    """The service's own metrics as attributes, plus the exposition of the whole registry."""
+
+    def exposition(self) -> tuple[bytes, str]:
+        return generate_latest(self._registry), CONTENT_TYPE_LATEST
+
+
+class Metrics(DependencyProvider):
+    """Counts every entrypoint call by outcome and times it; `declare(registry)` adds the service's own."""
+
+    def __init__(self, declare: Callable[[CollectorRegistry], dict] | None = None):
+        self.declare = declare
+
+    def setup(self):
+        self.registry = CollectorRegistry()
+        self.calls = Counter(
+            "trustone_entrypoint_calls", "Entrypoint calls by outcome (ok or error).",
+            ["entrypoint", "outcome"], registry=self.registry)
+        self.duration = Histogram(
+            "trustone_entrypoint_duration_seconds", "Time spent in an entrypoint.",
+            ["entrypoint"], registry=self.registry)
+        own = self.declare(self.registry) if self.declare else {}
+        self.metrics = ServiceMetrics(_registry=self.registry, **own)
+        self._started: dict = {}
+
+    def worker_setup(self, worker_ctx):
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        name = worker_ctx.entrypoint.method_name
+        started = self._started.pop(worker_ctx, None)
+        if started is not None:
+            self.duration.labels(name).observe(time.perf_counter() - started)
+        self.calls.labels(name, "error" if exc_info else "ok").inc()
+
+    def get_dependency(self, worker_ctx):
+        return self.metrics
+
+
+def counter(registry, name: str, documentation: str, labels=()) -> Counter:
+    return Counter(name, documentation, list(labels), registry=registry)

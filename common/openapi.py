@@ -1,0 +1,114 @@
+"""OpenAPI 3 documents generated (apispec) from the entrypoints and the marshmallow schemas that validate."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema, fields
+
+VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the OpenAPI document says of one HTTP endpoint."""
+    summary: str
+    roles: tuple[str, ...] = ()          # who may call it; empty: public
+    body: Optional[type[Schema]] = None  # request body schema
+    query: Optional[type[Schema]] = None  # query parameters
+    responses: dict[int, Any] = field(default_factory=lambda: {200: None})  # schema class or description
+    not_found: bool = False               # may answer 404
+    content_type: str = "application/json"
+    description: str = ""
+
+
+class ErrorBody(Schema):
+    code = fields.String(required=True, metadata={"example": "NOT_FOUND"})
+    message = fields.String(required=True)
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorBody, required=True)
+
+
+class ValidationErrors(Schema):
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
+                         metadata={"example": {"supply_chain.factories.known": ["Must not exceed total."]}})
+
+
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+_STATUS_TEXT = {
+    400: ("Malformed JSON.", Error), 401: ("No or unknown bearer token.", Error),
+    403: ("The caller's role may not do this.", Error), 404: ("Unknown, or not the caller's.", Error),
+    413: ("Body over 1 MiB.", Error), 422: ("Invalid fields.", ValidationErrors),
+    503: ("A dependency is down; retry later.", Error),
+}
+
+
+def _path(url: str):
+    parameters = [
+        {"in": "path", "name": name, "required": True,
+         "schema": {"type": "integer" if converter == "int" else "string"}}
+        for converter, name in _CONVERTER.findall(url)
+    ]
+    return _CONVERTER.sub(r"{\2}", url), parameters
+
+
+def _content(schema, content_type="application/json"):
+    if schema is None:
+        return {}
+    if isinstance(schema, dict):
+        return {"content": {content_type: {"schema": schema}}}
+    return {"content": {content_type: {"schema": schema}}}
+
+
+def _operation(doc: Doc, path_parameters: list) -> dict:
+    operation: dict = {"summary": doc.summary, "responses": {}}
+    if doc.description:
+        operation["description"] = doc.description
+    parameters = list(path_parameters)
+    if doc.query is not None:
+        parameters.append({"in": "query", "schema": doc.query})
+    if parameters:
+        operation["parameters"] = parameters
+    if doc.body is not None:
+        operation["requestBody"] = {"required": True, **_content(doc.body)}
+    for status, response in doc.responses.items():
+        if isinstance(response, str):
+            operation["responses"][str(status)] = {"description": response}
+        else:
+            operation["responses"][str(status)] = {"description": "OK", **_content(response, doc.content_type)}
+    errors = {503}
+    if doc.roles:
+        operation["security"] = [{"bearer": []}]
+        errors |= {401, 403}
+        operation["description"] = (doc.description + " " if doc.description else "") + \
+            "Roles: " + ", ".join(doc.roles) + "."
+    if doc.body is not None:
+        errors |= {400, 413, 422}
+    if doc.query is not None:
+        errors |= {422}
+    if doc.not_found:
+        errors |= {404}
+    for status in sorted(errors):
+        text, schema = _STATUS_TEXT[status]
+        operation["responses"][str(status)] = {"description": text, **_content(schema)}
+    return operation
+
+
+def document(service_name: str, endpoints) -> dict:
+    """The OpenAPI document of a service; `endpoints` are (method, url, Doc) triples."""
+    spec = APISpec(title=f"TruStone {service_name} service", version=VERSION, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict] = {}
+    for method, url, doc in sorted(endpoints, key=lambda each: (each[1], each[0])):
+        path, parameters = _path(url)
+        for each in method.split(","):
+            paths.setdefault(path, {})[each.strip().lower()] = _operation(doc, parameters)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

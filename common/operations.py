@@ -1,0 +1,44 @@
+"""What every service serves for operators and clients: /health, /metrics, /openapi.json."""
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from common import openapi
+from common.openapi import Doc
+from common.web import JsonHttpHandler, http
+
+
+class ApiDocument(DependencyProvider):
+    """The service's OpenAPI document, built once from its HTTP entrypoints."""
+
+    def start(self):
+        endpoints = [(each.method, each.url, each.doc) for each in self.container.entrypoints
+                     if isinstance(each, JsonHttpHandler) and each.doc is not None]
+        self.document = openapi.document(self.container.service_name, endpoints)
+
+    def get_dependency(self, worker_ctx):
+        return self.document
+
+
+class Operations:
+    """Mixed into every service class; expects `storage` (a Storage) and `metrics` (a Metrics)."""
+
+    api_document = ApiDocument()
+
+    @http("GET", "/health", doc=Doc("Liveness and dependencies", responses={200: "Healthy", 503: "A dependency is down"}))
+    def health(self, request):
+        checks = {"mongodb": "ok" if self.storage.ping() else "down"}
+        healthy = all(state == "ok" for state in checks.values())
+        return (200 if healthy else 503), {"service": self.name, "status": "ok" if healthy else "degraded",
+                                           "checks": checks}
+
+    @http("GET", "/metrics", doc=Doc("Prometheus metrics", responses={200: "Prometheus text format"},
+                                     content_type="text/plain"))
+    def metrics_exposition(self, request):
+        body, content_type = self.metrics.exposition()
+        return Response(body, content_type=content_type)
+
+    @http("GET", "/openapi.json", doc=Doc("This OpenAPI document", responses={200: "OpenAPI 3"}))
+    def openapi_document(self, request):
+        return self.api_document

@@ -1,0 +1,47 @@
+"""RPC with a deadline: nameko 2's RpcProxy waits forever for a peer that is down."""
+from __future__ import annotations
+
+import eventlet
+from nameko.extensions import DependencyProvider
+from nameko.rpc import ReplyListener, ServiceProxy
+
+from common import errors
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class TimedProxy:
+    def __init__(self, proxy: ServiceProxy, timeout: float):
+        self._proxy = proxy
+        self._timeout = timeout
+
+    def __getattr__(self, method_name):
+        method = getattr(self._proxy, method_name)
+
+        def call(*args, **kwargs):
+            reply = method.call_async(*args, **kwargs)
+            try:
+                with eventlet.Timeout(self._timeout):
+                    return reply.result()
+            except eventlet.Timeout:
+                raise errors.Unavailable(
+                    f"The {self._proxy.service_name} service did not answer in {self._timeout:g} s.")
+
+        return call
+
+
+class Rpc(DependencyProvider):
+    """Like nameko's RpcProxy, but a call that gets no reply within `timeout` raises `Unavailable`."""
+
+    rpc_reply_listener = ReplyListener()
+
+    def __init__(self, target_service: str, timeout: float = DEFAULT_TIMEOUT):
+        self.target_service = target_service
+        self.timeout = timeout
+
+    def proxy(self, worker_ctx) -> TimedProxy:
+        return TimedProxy(ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener),
+                          self.timeout)
+
+    def get_dependency(self, worker_ctx):
+        return self.proxy(worker_ctx)
