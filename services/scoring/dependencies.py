@@ -1,0 +1,111 @@
+"""Storage and framework data of the scoring service."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from common import errors
+from common.mongo import Repository
+from common.outbox import Outbox
+from services.scoring.domain import Framework, load_frameworks
+
+SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
+NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING)]
+
+
+class Frameworks:
+    def __init__(self, frameworks: dict[int, Framework]):
+        self._frameworks = frameworks
+
+    def get(self, covenant_year: int) -> Framework:
+        try:
+            return self._frameworks[covenant_year]
+        except KeyError:
+            known = ", ".join(str(year) for year in sorted(self._frameworks))
+            raise errors.NotFound(f"No assessment framework for covenant year {covenant_year} "
+                                  f"(frameworks exist for year {known}).")
+
+    def years(self) -> list[int]:
+        return sorted(self._frameworks)
+
+
+class FrameworkFiles(DependencyProvider):
+    """The frameworks, read and validated once when the service starts: a broken file stops it."""
+
+    def setup(self):
+        directory = self.container.config.get("FRAMEWORKS_DIR") or SHIPPED_FRAMEWORKS
+        self.frameworks = Frameworks(load_frameworks(Path(directory)))
+
+    def get_dependency(self, worker_ctx):
+        return self.frameworks
+
+
+def assessment_id(report_id: str, version: int, framework_version: int) -> str:
+    return f"{report_id}:{version}:{framework_version}"
+
+
+class ScoringStore(Repository):
+    """The report versions scoring received, and one assessment per (report, version, framework version)."""
+
+    def __init__(self, db):
+        super().__init__(db)
+        self.reports = db.reports
+        self.assessments = db.assessments
+        self.outbox = Outbox(self.assessments)
+
+    def ensure_indexes(self):
+        self.reports.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
+                                   ("version", DESCENDING)])
+        self.assessments.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING),
+                                       ("version", DESCENDING), ("framework_version", DESCENDING)])
+        self.assessments.create_index([("report_id", ASCENDING), ("version", DESCENDING),
+                                       ("framework_version", DESCENDING)])
+        self.outbox.ensure_indexes()
+
+    def keep_report(self, submitted: dict) -> None:
+        """Keeps a received report version (for rescoring); receiving it again changes nothing."""
+        self.reports.update_one(
+            {"_id": f"{submitted['report_id']}:{submitted['version']}"},
+            {"$setOnInsert": {
+                "report_id": submitted["report_id"], "version": submitted["version"],
+                "covenant_year": submitted["covenant_year"], "company_id": submitted["company"]["id"],
+                "company": submitted["company"], "report": submitted["report"],
+                "received_at": datetime.now(timezone.utc)}},
+            upsert=True)
+
+    def assessment(self, report_id: str, version: int, framework_version: int) -> dict | None:
+        return self.assessments.find_one({"_id": assessment_id(report_id, version, framework_version)})
+
+    def latest_assessment(self, report_id: str) -> dict | None:
+        return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
+
+    def assessment_before(self, company_id: str, covenant_year: int, version: int,
+                          framework_version: int) -> dict | None:
+        """The newest assessment of the company's year that (version, framework version) replaces."""
+        return self.assessments.find_one({
+            "company_id": company_id, "covenant_year": covenant_year,
+            "$or": [{"version": {"$lt": version}},
+                    {"version": version, "framework_version": {"$lt": framework_version}}],
+        }, sort=NEWEST_FIRST)
+
+    def add_assessment(self, document: dict, event) -> dict:
+        """Stores an assessment with its event; if it is already stored, returns the stored one."""
+        try:
+            self.assessments.insert_one({**document, **Outbox.fields(event)})
+        except DuplicateKeyError:
+            pass
+        return self.assessments.find_one({"_id": document["_id"]})
+
+    def mark_published(self, document_id: str) -> None:
+        self.outbox.mark_published(document_id)
+
+    def latest_reports(self, covenant_year: int) -> list[dict]:
+        """The latest received version of each company's report for the year."""
+        latest: dict[str, dict] = {}
+        for report in self.reports.find({"covenant_year": covenant_year}, sort=[("version", ASCENDING)]):
+            latest[report["company_id"]] = report
+        return list(latest.values())

@@ -1,0 +1,61 @@
+"""Wire shapes of the scoring service (for the OpenAPI document and the responses)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from common import covenant
+
+
+class CriterionOut(Schema):
+    code = fields.String()
+    step = fields.String()
+    points = fields.Integer()
+    core = fields.Boolean()
+
+
+class FrameworkOut(Schema):
+    covenant_year = fields.Integer()
+    version = fields.Integer()
+    due_date = fields.Date()
+    catch_up_date = fields.Date()
+    maximum = fields.Integer()
+    minimum_score = fields.Float()
+    chain_thresholds = fields.Dict(keys=fields.String(), values=fields.Float())
+    core_questions = fields.List(fields.String())
+    criteria = fields.List(fields.Nested(CriterionOut))
+
+
+class CriterionResult(Schema):
+    code = fields.String()
+    step = fields.String()
+    core = fields.Boolean()
+    met = fields.Boolean()
+    points = fields.Integer()
+    maximum = fields.Integer()
+    reason = fields.String()
+
+
+class RequirementResult(Schema):
+    code = fields.String(metadata={"enum": ["min_score", "chain_insight", "plan_of_approach", "core_questions"]})
+    applicable = fields.Boolean()
+    met = fields.Boolean(allow_none=True)
+    reason = fields.String()
+
+
+class AssessmentOut(Schema):
+    report_id = fields.String()
+    version = fields.Integer()
+    covenant_year = fields.Integer()
+    framework_version = fields.Integer()
+    points = fields.Integer()
+    maximum = fields.Integer()
+    score = fields.Float(metadata={"description": "Percentage with one decimal."})
+    band = fields.String(metadata={"enum": list(covenant.BANDS)})
+    outcome = fields.String(metadata={"enum": list(covenant.OUTCOMES)})
+    eea_only = fields.Boolean()
+    criteria = fields.List(fields.Nested(CriterionResult))
+    requirements = fields.List(fields.Nested(RequirementResult))
+
+
+def assessment_view(stored: dict) -> dict:
+    return {"report_id": stored["report_id"], "version": stored["version"], **stored["assessment"]}

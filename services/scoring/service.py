@@ -1,0 +1,112 @@
+"""The scoring service: assesses every submitted report against its year's framework (contract §2)."""
+from __future__ import annotations
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from common import errors
+from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
+from common.events import Events, event_handler, parse
+from common.logging import LoggingContext
+from common.metrics import Metrics, counter
+from common.mongo import Storage
+from common.openapi import Doc
+from common import operations
+from common.outbox import RELAY_INTERVAL_SECONDS, relay
+from common.web import http
+from services.scoring import domain, schemas
+from services.scoring.dependencies import FrameworkFiles, ScoringStore, assessment_id
+
+
+def declare_metrics(registry):
+    return {
+        "assessments": counter(registry, "trustone_assessments", "Assessments made, by year and outcome.",
+                               ["covenant_year", "outcome"]),
+        "previews": counter(registry, "trustone_assessment_previews", "Previews computed (nothing stored)."),
+        "events_relayed": counter(registry, "trustone_outbox_events_relayed",
+                                  "Events published late by the outbox relay."),
+    }
+
+
+class ScoringService(operations.Operations):
+    name = "scoring"
+
+    storage = Storage(ScoringStore)
+    frameworks = FrameworkFiles()
+    identity = RemoteIdentity()
+    events = Events()
+    metrics = Metrics(declare_metrics)
+    log = LoggingContext()
+    config = Config()
+
+    @event_handler("submission", "report_submitted")
+    def score_submitted_report(self, event):
+        """Scores the new version; emits report_scored with the assessment it replaces."""
+        submitted = event.data
+        self.storage.keep_report(submitted)
+        framework = self.frameworks.get(submitted["covenant_year"])
+        self._score(submitted, framework)
+
+    def _score(self, submitted: dict, framework: domain.Framework) -> dict:
+        report_id, version = submitted["report_id"], submitted["version"]
+        company = submitted["company"]
+        stored = self.storage.assessment(report_id, version, framework.version)
+        if stored is None:
+            assessment = domain.assess(submitted["report"], company, framework)
+            previous = self.storage.assessment_before(company["id"], framework.covenant_year, version,
+                                                      framework.version)
+            event = self.events.new("report_scored", {
+                "report_id": report_id, "version": version, "covenant_year": framework.covenant_year,
+                "company": company, "ordinal": [version, framework.version], "report": submitted["report"],
+                "assessment": assessment,
+                "previous_assessment": previous["assessment"] if previous else None,
+            })
+            stored = self.storage.add_assessment({
+                "_id": assessment_id(report_id, version, framework.version), "report_id": report_id,
+                "version": version, "framework_version": framework.version, "company_id": company["id"],
+                "covenant_year": framework.covenant_year, "assessment": assessment,
+            }, event)
+            self.metrics.assessments.labels(str(framework.covenant_year), assessment["outcome"]).inc()
+            self.log.info("report scored", report_id=report_id, version=version,
+                          score=assessment["score"], outcome=assessment["outcome"])
+        # Published on every delivery, with the stored event's id: a redelivery after a crash between
+        # storing and publishing completes the job, and consumers drop the duplicate.
+        self.events.publish(parse(stored["event"]))
+        self.storage.mark_published(stored["_id"])
+        return stored
+
+    @rpc
+    def assess(self, report, company):
+        """The assessment `report` would get (preview): nothing stored, nothing emitted."""
+        framework = self.frameworks.get(report["covenant_year"])
+        self.metrics.previews.inc()
+        return domain.assess(report, company, framework)
+
+    @rpc
+    def get_framework(self, covenant_year):
+        return self.frameworks.get(covenant_year).to_dict()
+
+    @http("GET", "/v1/frameworks/<int:covenant_year>", doc=Doc(
+        "The assessment framework of a covenant year", responses={200: schemas.FrameworkOut}, not_found=True))
+    def show_framework(self, request, covenant_year):
+        return self.frameworks.get(covenant_year).to_dict()
+
+    @http("GET", "/v1/reports/<report_id>/assessment", doc=Doc(
+        "The assessment of a report's latest version (owner or secretariat)", roles=(COMPANY, SECRETARIAT),
+        responses={200: schemas.AssessmentOut}, not_found=True))
+    def show_assessment(self, request, report_id):
+        caller = self.identity.caller(request)
+        stored = self.storage.latest_assessment(report_id)
+        if stored is None or not (caller.is_secretariat or caller.id == stored["company_id"]):
+            raise errors.NotFound()
+        return schemas.assessment_view(stored)
+
+    @timer(interval=RELAY_INTERVAL_SECONDS)
+    def publish_pending_events(self):
+        sent = relay([self.storage.outbox], self.events, self.config["OUTBOX_GRACE_SECONDS"])
+        if sent:
+            self.metrics.events_relayed.inc(sent)
+
+
+SERVICE = ScoringService

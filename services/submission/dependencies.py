@@ -1,0 +1,127 @@
+"""Storage of the submission service: members with token hashes, reports and their versions.
+
+Each stored change that others must hear of keeps its event in the same document (an outbox), written in
+the same single-document operation, so nothing is announced that was not stored and nothing stored goes
+unannounced: the relay publishes whatever a crash left behind.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from common import errors
+from common.mongo import Repository, database
+from common.outbox import Outbox
+
+MAX_VERSION_ATTEMPTS = 10
+
+
+class SubmissionStore(Repository):
+
+    def __init__(self, db):
+        super().__init__(db)
+        self.companies = db.companies
+        self.authorities = db.authorities
+        self.reports = db.reports
+        self.versions = db.report_versions
+        self.outboxes = [Outbox(self.companies), Outbox(self.authorities), Outbox(self.versions)]
+
+    def ensure_indexes(self):
+        for members in (self.companies, self.authorities):
+            members.create_index("token_hash", unique=True)
+        self.reports.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING)], unique=True)
+        self.versions.create_index([("report_id", ASCENDING), ("version", ASCENDING)], unique=True)
+        for outbox in self.outboxes:
+            outbox.ensure_indexes()
+
+    # --- members ------------------------------------------------------------------------------------
+
+    def add_member(self, kind: str, member: dict, event) -> str:
+        """Stores a company or authority with its event; returns the collection's name."""
+        collection = self.companies if kind == "company" else self.authorities
+        collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
+        return collection.name
+
+    def mark_published(self, collection_name: str, document_id: str) -> None:
+        Outbox(self.db[collection_name]).mark_published(document_id)
+
+    def companies_list(self) -> list[dict]:
+        return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
+
+    def company(self, company_id: str) -> dict | None:
+        return self.companies.find_one({"_id": company_id})
+
+    def member_by_token_hash(self, digest: str) -> dict | None:
+        """The caller a token hash belongs to, as {"role", "id"}."""
+        for role, collection in (("company", self.companies), ("authority", self.authorities)):
+            found = collection.find_one({"token_hash": digest}, {"_id": 1})
+            if found:
+                return {"role": role, "id": found["_id"]}
+        return None
+
+    # --- reports ------------------------------------------------------------------------------------
+
+    def add_version(self, company: dict, report: dict, now: datetime, make_event):
+        """Stores the next version of the company's report for its year, with its event.
+
+        Versions are numbered without gaps: the version document's unique (report, version) key decides
+        a race between two concurrent submissions, and the loser takes the next number.
+        `make_event(report_id, version, previous_version)` builds the event to keep with it.
+        """
+        year = report["covenant_year"]
+        header = self._report_header(company["id"], year, now)
+        for _ in range(MAX_VERSION_ATTEMPTS):
+            latest = self.versions.find_one({"report_id": header["_id"]}, {"version": 1},
+                                            sort=[("version", DESCENDING)])
+            previous = latest["version"] if latest else None
+            version = (previous or 0) + 1
+            event = make_event(header["_id"], version, previous)
+            try:
+                self.versions.insert_one({
+                    "_id": f"{header['_id']}:{version}", "report_id": header["_id"], "version": version,
+                    "company_id": company["id"], "covenant_year": year, "submitted_at": now,
+                    "report": report, **Outbox.fields(event),
+                })
+            except DuplicateKeyError:
+                continue
+            self.reports.update_one({"_id": header["_id"]},
+                                    {"$max": {"latest_version": version}, "$set": {"updated_at": now}})
+            return header["_id"], version, previous, event
+        raise errors.Unavailable("Too many concurrent submissions of this report; try again.")
+
+    def _report_header(self, company_id: str, year: int, now: datetime) -> dict:
+        selector = {"company_id": company_id, "covenant_year": year}
+        try:
+            return self.reports.find_one_and_update(
+                selector,
+                {"$setOnInsert": {"_id": uuid.uuid4().hex, "created_at": now, "updated_at": now,
+                                  "latest_version": 0}},
+                upsert=True, return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:  # a concurrent first submission created it
+            return self.reports.find_one(selector)
+
+    def report(self, report_id: str) -> dict | None:
+        return self.reports.find_one({"_id": report_id})
+
+    def report_versions(self, report_id: str) -> list[dict]:
+        return list(self.versions.find({"report_id": report_id}, sort=[("version", ASCENDING)]))
+
+    def report_list(self, company_id: str | None = None, covenant_year: int | None = None) -> list[dict]:
+        selector = {"latest_version": {"$gt": 0}}
+        if company_id:
+            selector["company_id"] = company_id
+        if covenant_year:
+            selector["covenant_year"] = covenant_year
+        return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
+
+
+def lookup_factory(config: dict, service_name: str):
+    """Token lookups for LocalIdentity, on this service's own database."""
+    return SubmissionStore(database(config["MONGO_URI"], service_name)).member_by_token_hash
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

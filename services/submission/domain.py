@@ -1,0 +1,47 @@
+"""Members, their tokens and their report versions; pure functions, no nameko, no storage."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from common.auth import new_token, token_hash
+
+SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
+
+
+def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
+    """A member record (company or authority) and its bearer token; only the token's hash is kept."""
+    token = new_token()
+    member = {**registration, "id": uuid.uuid4().hex, "registered_at": now, "token_hash": token_hash(token)}
+    return member, token
+
+
+def public(member: dict) -> dict:
+    """A member as the secretariat sees it: everything but the token hash."""
+    shown = {key: value for key, value in member.items() if key not in ("_id", "token_hash", "event", "published")}
+    return _isoformat(shown)
+
+
+def snapshot(company: dict) -> dict:
+    """The company as events carry it: what scoring, notices and figures need to know."""
+    return _isoformat({key: company[key] for key in SNAPSHOT_FIELDS})
+
+
+def report_submitted(report_id: str, version: int, previous_version: int | None, company: dict,
+                     report: dict, submitted_at: datetime) -> dict:
+    """The data of a report_submitted event."""
+    return {
+        "report_id": report_id, "version": version, "previous_version": previous_version,
+        "covenant_year": report["covenant_year"], "submitted_at": submitted_at.isoformat(),
+        "company": snapshot(company), "report": report,
+    }
+
+
+def may_read(caller, report: dict) -> bool:
+    """A report is shown to its owner and to the secretariat; to anyone else it does not exist."""
+    return caller.is_secretariat or (caller.role == "company" and caller.id == report["company_id"])
+
+
+def _isoformat(record: dict) -> dict:
+    return {key: value.isoformat() if isinstance(value, (date, datetime)) else value
+            for key, value in record.items()}

@@ -1,0 +1,217 @@
+"""Wire shapes of the submission service: the annual report (contract §1), companies, authorities.
+
+Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON integers.
+"""
+from __future__ import annotations
+
+import pycountry
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from common import covenant
+from common.events import LANGUAGES, MEMBER_COUNTRIES, ROLES
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class StrictBoolean(fields.Boolean):
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    default_error_messages = {"invalid": "Must be an integer."}
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class CountryCode(fields.String):
+    """An ISO 3166-1 alpha-2 code, upper case, as pycountry knows it."""
+    default_error_messages = {"country": "Not an ISO 3166-1 alpha-2 country code: {value!r}."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs)
+        if len(code) != 2 or not code.isupper() or pycountry.countries.get(alpha_2=code) is None:
+            raise self.make_error("country", value=code)
+        return code
+
+
+def one_of(choices):
+    return validate.OneOf(choices, error="Must be one of: {choices}.")
+
+
+def unique(key=lambda item: item, what="value"):
+    def check(items):
+        seen = set()
+        for item in items:
+            marker = key(item)
+            if marker in seen:
+                raise ValidationError(f"Duplicate {what}: {marker}.")
+            seen.add(marker)
+    return check
+
+
+def text(max_length=500, **kwargs):
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class KnownTotal(Strict):
+    known = StrictInteger(required=True, validate=validate.Range(min=0))
+    total = StrictInteger(required=True, validate=validate.Range(min=0))
+
+    @validates_schema
+    def known_within_total(self, data, **kwargs):
+        if data.get("known", 0) > data.get("total", data.get("known", 0)):
+            raise ValidationError("Must not exceed total.", "known")
+
+
+class SupplyChain(Strict):
+    direct_suppliers = fields.Nested(KnownTotal, required=True)
+    factories = fields.Nested(KnownTotal, required=True)
+    quarry_regions = fields.Nested(KnownTotal, required=True)
+    quarries = fields.Nested(KnownTotal, required=True)
+
+
+class QuarryRegion(Strict):
+    country = CountryCode(required=True)
+    region = text(200, required=True)
+    state = text(200, required=True, allow_none=True)
+
+
+class Risk(Strict):
+    theme = fields.String(required=True, validate=one_of(covenant.RISK_THEMES))
+    country = CountryCode(required=True)
+    severity = fields.String(required=True, validate=one_of(covenant.LEVELS))
+    likelihood = fields.String(required=True, validate=one_of(covenant.LEVELS))
+    actual = StrictBoolean(required=True)
+    source = fields.String(required=True, validate=one_of(covenant.RISK_SOURCES))
+
+
+class Policy(Strict):
+    statement_adopted = StrictBoolean(required=True)
+    embedded_in_management = StrictBoolean(required=True)
+    shared_with_suppliers = StrictBoolean(required=True)
+
+
+class Mitigation(Strict):
+    kind = fields.String(required=True, validate=one_of(covenant.MITIGATION_KINDS))
+    country = CountryCode(required=True)
+    description = text(2000, required=True)
+
+
+class Monitoring(Strict):
+    systematic = StrictBoolean(required=True)
+    effectiveness_evaluated = StrictBoolean(required=True)
+
+
+class Communication(Strict):
+    public_report_url = fields.Url(required=True, allow_none=True, schemes={"https"}, require_tld=True,
+                                   error_messages={"invalid": "Must be an https URL."})
+
+
+class Remediation(Strict):
+    grievance_mechanism = StrictBoolean(required=True)
+
+
+class Evidence(Strict):
+    kind = fields.String(required=True, validate=one_of(covenant.EVIDENCE_KINDS))
+    title = text(300, required=True)
+    issued_on = fields.Date(required=True)
+
+
+class AnnualReport(Strict):
+    """The confidential annual due-diligence report of one member company (contract §1)."""
+    covenant_year = StrictInteger(required=True, validate=validate.Range(min=1))
+    chains = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=0))
+    supply_chain = fields.Nested(SupplyChain, required=True)
+    production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
+    quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
+        lambda region: f"{region['country']}/{region['region']}", "quarry region"))
+    materials = fields.List(fields.String(validate=one_of(covenant.MATERIALS)), required=True,
+                            validate=unique(what="material"))
+    risks = fields.List(fields.Nested(Risk), required=True)
+    risk_prioritisation = fields.String(required=True, validate=one_of(covenant.PRIORITISATIONS))
+    policy = fields.Nested(Policy, required=True)
+    mitigation = fields.List(fields.Nested(Mitigation), required=True)
+    plan_of_approach = StrictBoolean(required=True)
+    monitoring = fields.Nested(Monitoring, required=True)
+    communication = fields.Nested(Communication, required=True)
+    remediation = fields.Nested(Remediation, required=True)
+    evidence = fields.List(fields.Nested(Evidence), required=True)
+
+
+class CompanyRegistration(Strict):
+    name = text(200, required=True)
+    country = fields.String(required=True, validate=one_of(MEMBER_COUNTRIES))
+    role = fields.String(required=True, validate=one_of(ROLES))
+    imports_directly = StrictBoolean(required=True)
+    joined_on = fields.Date(required=True)
+    language = fields.String(required=True, validate=one_of(LANGUAGES))
+    email = fields.Email(required=True)
+
+
+class AuthorityRegistration(Strict):
+    name = text(200, required=True)
+    country = fields.String(required=True, validate=one_of(MEMBER_COUNTRIES))
+    joined_on = fields.Date(required=True)
+
+
+class Company(CompanyRegistration):
+    id = fields.String(required=True)
+    registered_at = fields.AwareDateTime()
+
+
+class RegisteredCompany(Company):
+    token = fields.String(metadata={"description": "Bearer token of the company; shown only once."})
+
+
+class Authority(AuthorityRegistration):
+    id = fields.String(required=True)
+    registered_at = fields.AwareDateTime()
+
+
+class RegisteredAuthority(Authority):
+    token = fields.String(metadata={"description": "Bearer token of the authority; shown only once."})
+
+
+class ReportAccepted(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    previous_version = fields.Integer(allow_none=True)
+    covenant_year = fields.Integer(required=True)
+
+
+class ReportVersion(Schema):
+    version = fields.Integer()
+    submitted_at = fields.AwareDateTime()
+    report = fields.Nested(AnnualReport)
+
+
+class ReportSummary(Schema):
+    id = fields.String()
+    company_id = fields.String()
+    covenant_year = fields.Integer()
+    latest_version = fields.Integer()
+    updated_at = fields.AwareDateTime()
+
+
+class ReportDetail(ReportSummary):
+    report = fields.Nested(AnnualReport, metadata={"description": "The latest version."})
+    versions = fields.List(fields.Nested(ReportVersion))
+
+
+class ReportQuery(Schema):
+    covenant_year = fields.Integer(validate=validate.Range(min=1))
+    company_id = fields.String()
