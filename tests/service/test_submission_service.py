@@ -1,0 +1,121 @@
+"""The submission service in a container: members, tokens, report versions, events, the outbox relay."""
+from unittest import mock
+
+import pytest
+import requests
+from nameko.testing.services import entrypoint_hook, replace_dependencies
+
+from common import errors
+from common.auth import token_hash
+from common.events import Publisher
+from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+from services.scoring.domain import assess, load_frameworks
+from services.submission.service import SubmissionService
+from tests.conftest import SECRETARIAT_TOKEN
+from tests.service.conftest import auth
+
+FRAMEWORKS = load_frameworks(SHIPPED_FRAMEWORKS)
+COMPANY = {"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
+           "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"}
+
+
+class FakeScoring:
+    """The scoring service's RPC methods, with the real frameworks and scoring function."""
+
+    def get_framework(self, year):
+        if year not in FRAMEWORKS:
+            raise errors.NotFound(f"No assessment framework for covenant year {year}.")
+        return FRAMEWORKS[year].to_dict()
+
+    def assess(self, report, company):
+        self.get_framework(report["covenant_year"])
+        return assess(report, company, FRAMEWORKS[report["covenant_year"]])
+
+
+@pytest.fixture
+def submission(container_factory, service_config, url):
+    container = container_factory(SubmissionService, {**service_config, "OUTBOX_GRACE_SECONDS": 0})
+    replace_dependencies(container, scoring=FakeScoring())
+    container.start()
+    return container
+
+
+def register(url, body=None, token=SECRETARIAT_TOKEN):
+    return requests.post(url("submission", "/v1/companies"), json=body or COMPANY, headers=auth(token))
+
+
+def test_the_secretariat_registers_a_company_which_gets_its_token_once(submission, url, capture):
+    registered = capture("submission", "company_registered")
+    created = register(url)
+    assert created.status_code == 201
+    company = created.json()
+    assert {key: company[key] for key in COMPANY} == COMPANY
+    assert len(company["token"]) >= 40
+    event = registered.wait_for(1)[0]
+    assert event["data"]["company"] == {key: company[key] for key in ("id", *COMPANY)}
+    listed = requests.get(url("submission", "/v1/companies"), headers=auth(SECRETARIAT_TOKEN)).json()
+    assert [each["id"] for each in listed] == [company["id"]]
+    assert "token" not in listed[0] and "token_hash" not in listed[0]
+    with entrypoint_hook(submission, "identify") as identify:
+        assert identify(token_hash(company["token"])) == {"role": "company", "id": company["id"]}
+        assert identify(token_hash("guess")) is None
+
+
+def test_reports_are_versioned_and_announced(submission, url, capture, report):
+    submitted = capture("submission", "report_submitted")
+    company = register(url).json()
+    token = company["token"]
+    first = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
+    assert first.status_code == 202
+    assert first.json()["version"] == 1 and first.json()["previous_version"] is None
+    report["plan_of_approach"] = False
+    second = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token)).json()
+    assert (second["id"], second["version"], second["previous_version"]) == (first.json()["id"], 2, 1)
+    events = submitted.wait_for(2)
+    assert [(each["data"]["version"], each["data"]["previous_version"]) for each in events] == [(1, None), (2, 1)]
+    assert events[1]["data"]["company"]["id"] == company["id"]
+    assert events[1]["data"]["report"] == report
+    shown = requests.get(url("submission", f"/v1/reports/{second['id']}"), headers=auth(token)).json()
+    assert [each["version"] for each in shown["versions"]] == [1, 2]
+    assert shown["report"] == report and shown["latest_version"] == 2
+
+
+def test_an_invalid_report_is_refused_with_every_fault_and_changes_nothing(submission, url, capture, report):
+    submitted = capture("submission", "report_submitted")
+    token = register(url).json()["token"]
+    report["supply_chain"]["factories"] = {"known": 13, "total": 12}
+    report["production_countries"] = ["IN", "XX"]
+    report["company_id"] = "someone-else"
+    refused = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
+    assert refused.status_code == 422
+    assert refused.json() == {"errors": {
+        "supply_chain.factories.known": ["Must not exceed total."],
+        "production_countries.1": ["Not an ISO 3166-1 alpha-2 country code: 'XX'."],
+        "company_id": ["Unknown field."],
+    }}
+    assert requests.get(url("submission", "/v1/reports"), headers=auth(token)).json() == []
+    assert submitted.queue(submitted.channel).get() is None
+
+
+def test_a_year_without_a_framework_is_refused(submission, url, report):
+    token = register(url).json()["token"]
+    report["covenant_year"] = 9
+    refused = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["covenant_year"] == ["No assessment framework for covenant year 9."]
+
+
+def test_an_event_the_broker_did_not_take_is_published_by_the_relay(submission, url, capture, report):
+    submitted = capture("submission", "report_submitted")
+    token = register(url).json()["token"]
+    with mock.patch.object(Publisher, "publish", side_effect=ConnectionError("broker gone")):
+        accepted = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
+    assert accepted.status_code == 202, "the report is stored; its announcement waits in the outbox"
+    with entrypoint_hook(submission, "publish_pending_events") as relay:
+        relay()
+    event = submitted.wait_for(1)[0]
+    assert event["data"]["report_id"] == accepted.json()["id"]
+    with entrypoint_hook(submission, "publish_pending_events") as relay:
+        relay()  # nothing left to send
+    submitted.wait_for(1, timeout=0.5)
+    assert len(submitted.received) == 1
