@@ -35,3 +35,24 @@ class EventCapture:
 
     def close(self):
         self.connection.release()
+
+
+class ApiContract:
+    """A service's OpenAPI document, used to check that real responses are the documented ones."""
+
+    def __init__(self, document: dict):
+        from openapi_spec_validator import validate
+        validate(document)  # raises when the document is not valid OpenAPI 3
+        self.document = document
+
+    def check(self, method: str, path: str, response) -> None:
+        """`response` (a requests.Response) to `method path` (the documented path template) is documented:
+        its status is listed, and its JSON body matches the documented schema."""
+        from openapi_schema_validator import OAS30Validator
+        operation = self.document["paths"][path][method.lower()]
+        status = str(response.status_code)
+        assert status in operation["responses"], f"{method} {path} answered {status}, not documented"
+        content = operation["responses"][status].get("content", {}).get("application/json")
+        if content and "schema" in content:
+            schema = {**content["schema"], "components": self.document.get("components", {})}
+            OAS30Validator(schema).validate(response.json())

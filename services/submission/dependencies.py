@@ -6,6 +6,7 @@ unannounced: the relay publishes whatever a crash left behind.
 """
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import datetime, timezone
 
@@ -57,8 +58,8 @@ class SubmissionStore(Repository):
     def member_by_token_hash(self, digest: str) -> dict | None:
         """The caller a token hash belongs to, as {"role", "id"}."""
         for role, collection in (("company", self.companies), ("authority", self.authorities)):
-            found = collection.find_one({"token_hash": digest}, {"_id": 1})
-            if found:
+            found = collection.find_one({"token_hash": digest}, {"token_hash": 1})
+            if found and hmac.compare_digest(found["token_hash"], digest):
                 return {"role": role, "id": found["_id"]}
         return None
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from common.auth import new_token, token_hash
 
 SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
+PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "registered_at")
 
 
 def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
@@ -17,9 +18,8 @@ def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
 
 
 def public(member: dict) -> dict:
-    """A member as the secretariat sees it: everything but the token hash."""
-    shown = {key: value for key, value in member.items() if key not in ("_id", "token_hash", "event", "published")}
-    return _isoformat(shown)
+    """A member as the secretariat sees it: never its token hash nor what is stored with it."""
+    return _isoformat({key: member[key] for key in PUBLIC_FIELDS if key in member})
 
 
 def snapshot(company: dict) -> dict:

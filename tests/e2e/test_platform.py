@@ -7,7 +7,7 @@ from nameko.standalone.events import event_dispatcher
 
 from tests.conftest import SECRETARIAT_TOKEN
 from tests.e2e.conftest import wait_until
-from tests.support import EventCapture
+from tests.support import ApiContract, EventCapture
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +56,10 @@ def test_a_report_flows_through_every_service_and_counts_once(platform, report):
 
     assessment = requests.get(platform.url("scoring", f"/v1/reports/{report_id}/assessment"), headers=headers)
     assert assessment.status_code == 200 and assessment.json()["score"] == 47.8
+    preview = requests.post(platform.url("submission", "/v1/reports/preview"), json=report, headers=headers)
+    assert preview.status_code == 200
+    assert preview.json() == {key: value for key, value in assessment.json().items()
+                              if key not in ("report_id", "version")}, "a preview is the assessment to come"
 
     assert metric(platform, "submission", "trustone_reports_submitted_total", '{covenant_year="1"}') == 1
     assert metric(platform, "scoring", "trustone_assessments_total",
@@ -87,8 +91,9 @@ def test_every_service_reports_health_metrics_and_its_api(platform):
         health = requests.get(platform.url(service, "/health")).json()
         assert health == {"service": service, "status": "ok", "checks": {"mongodb": "ok"}}
         assert "trustone_entrypoint_calls_total" in requests.get(platform.url(service, "/metrics")).text
-        document = requests.get(platform.url(service, "/openapi.json")).json()
-        assert document["openapi"].startswith("3.") and "/health" in document["paths"]
+        contract = ApiContract(requests.get(platform.url(service, "/openapi.json")).json())
+        assert contract.document["openapi"].startswith("3.")
+        contract.check("GET", "/health", requests.get(platform.url(service, "/health")))
 
 
 def test_a_bad_report_gets_field_errors_and_changes_nothing(platform, report):

@@ -1,0 +1,111 @@
+"""Who may do what on the submission service (public, company A, company B, authority, secretariat, bad
+token), and every answer is the one the OpenAPI document describes."""
+import pytest
+import requests
+from nameko.testing.services import replace_dependencies
+
+from services.submission.service import SubmissionService
+from tests.conftest import SECRETARIAT_TOKEN
+from tests.service.conftest import auth
+from tests.service.test_submission_service import COMPANY, FakeScoring
+from tests.support import ApiContract
+
+AUTHORITY = {"name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}
+
+
+@pytest.fixture
+def world(container_factory, service_config, url, report):
+    container = container_factory(SubmissionService, service_config)
+    replace_dependencies(container, scoring=FakeScoring())
+    container.start()
+    secretariat = auth(SECRETARIAT_TOKEN)
+    a = requests.post(url("submission", "/v1/companies"), json=COMPANY, headers=secretariat).json()
+    b = requests.post(url("submission", "/v1/companies"), json={**COMPANY, "name": "B"}, headers=secretariat).json()
+    authority = requests.post(url("submission", "/v1/authorities"), json=AUTHORITY, headers=secretariat).json()
+    report_a = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(a["token"])).json()
+    callers = {"public": {}, "company A": auth(a["token"]), "company B": auth(b["token"]),
+               "authority": auth(authority["token"]), "secretariat": secretariat, "bad token": auth("nonsense")}
+    contract = ApiContract(requests.get(url("submission", "/openapi.json")).json())
+    return {"callers": callers, "report_a": report_a["id"], "a": a, "contract": contract}
+
+
+# endpoint -> expected status per caller: public, A, B, authority, secretariat, bad token
+MATRIX = {
+    ("POST", "/v1/companies"): (401, 403, 403, 403, 201, 401),
+    ("GET", "/v1/companies"): (401, 403, 403, 403, 200, 401),
+    ("POST", "/v1/authorities"): (401, 403, 403, 403, 201, 401),
+    ("POST", "/v1/reports"): (401, 202, 202, 403, 403, 401),
+    ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401),
+    ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401),
+    ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401),
+    ("GET", "/health"): (200,) * 6,
+    ("GET", "/metrics"): (200,) * 6,
+    ("GET", "/openapi.json"): (200,) * 6,
+}
+CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad token")
+
+
+def body_for(method, path, report):
+    if method != "POST":
+        return None
+    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": AUTHORITY}.get(path, report)
+
+
+@pytest.mark.parametrize("method,path", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_role_matrix(world, url, report, method, path):
+    concrete = path.replace("{report_id}", world["report_a"])
+    for caller, expected in zip(CALLERS, MATRIX[(method, path)]):
+        response = requests.request(method, url("submission", concrete), headers=world["callers"][caller],
+                                    json=body_for(method, path, report))
+        assert response.status_code == expected, f"{caller}: {response.status_code} {response.text[:200]}"
+        world["contract"].check(method, path, response)
+
+
+def test_a_company_lists_only_its_own_reports_and_the_secretariat_filters(world, url, report):
+    callers = world["callers"]
+    requests.post(url("submission", "/v1/reports"), json={**report, "covenant_year": 2},
+                  headers=callers["company B"])
+    own = requests.get(url("submission", "/v1/reports"), headers=callers["company A"]).json()
+    assert [(each["id"], each["covenant_year"]) for each in own] == [(world["report_a"], 1)]
+    everyone = requests.get(url("submission", "/v1/reports"), headers=callers["secretariat"]).json()
+    assert len(everyone) == 2
+    year_2 = requests.get(url("submission", "/v1/reports?covenant_year=2"), headers=callers["secretariat"])
+    assert [each["covenant_year"] for each in year_2.json()] == [2]
+    of_a = requests.get(url("submission", f"/v1/reports?company_id={world['a']['id']}"),
+                        headers=callers["secretariat"]).json()
+    assert [each["id"] for each in of_a] == [world["report_a"]]
+    bad = requests.get(url("submission", "/v1/reports?covenant_year=first"), headers=callers["secretariat"])
+    assert bad.status_code == 422 and bad.json() == {"errors": {"covenant_year": ["Not a valid integer."]}}
+
+
+def test_a_version_history_of_three(world, url, report):
+    headers = world["callers"]["company A"]
+    for chains in (13, 14):
+        requests.post(url("submission", "/v1/reports"), json={**report, "chains": chains}, headers=headers)
+    shown = requests.get(url("submission", f"/v1/reports/{world['report_a']}"), headers=headers)
+    world["contract"].check("GET", "/v1/reports/{report_id}", shown)
+    history = shown.json()["versions"]
+    assert [(each["version"], each["report"]["chains"]) for each in history] == [(1, 12), (2, 13), (3, 14)]
+    assert shown.json()["report"]["chains"] == 14 and shown.json()["latest_version"] == 3
+
+
+def test_oversized_and_malformed_bodies(world, url):
+    headers = world["callers"]["company A"]
+    too_big = requests.post(url("submission", "/v1/reports"), headers=headers,
+                            data=b'{"pad": "' + b"x" * (1024 * 1024) + b'"}')
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "BODY_TOO_LARGE"
+    malformed = requests.post(url("submission", "/v1/reports"), headers=headers, data=b'{"covenant_year": ')
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "MALFORMED_JSON"
+    world["contract"].check("POST", "/v1/reports", too_big)
+    world["contract"].check("POST", "/v1/reports", malformed)
+
+
+def test_the_openapi_document_lists_every_endpoint_with_its_auth(world):
+    document = world["contract"].document
+    for method, path in MATRIX:
+        assert method.lower() in document["paths"][path], f"{method} {path} undocumented"
+    submit = document["paths"]["/v1/reports"]["post"]
+    assert submit["security"] == [{"bearer": []}]
+    assert {"202", "400", "401", "403", "413", "422", "503"} <= set(submit["responses"])
+    assert submit["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AnnualReport"}
+    assert "security" not in document["paths"]["/health"]["get"]
