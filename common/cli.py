@@ -3,6 +3,8 @@
     trustone run                 every service in this process; embedded broker and document engine
                                  unless AMQP_URI / MONGO_URI say otherwise
     trustone run scoring         one service (what each container of docker-compose.yml runs)
+    trustone rescore 1           after correcting services/scoring/frameworks/year-1.yaml (raise its
+                                 version): the scoring service re-reads the files and rescores year 1
 """
 from __future__ import annotations
 
@@ -79,6 +81,22 @@ def run(args) -> int:
     return 0
 
 
+def rescore(args) -> int:
+    """Asks the running scoring service to apply a corrected framework (its HTTP API, so it works on the
+    embedded platform too)."""
+    import json
+
+    import requests
+
+    config = configuration.load(args.config)
+    host, port = configuration.http_address(config, "scoring")
+    host = "127.0.0.1" if host == "0.0.0.0" else host
+    answer = requests.post(f"http://{host}:{port}/v1/frameworks/{args.covenant_year}/rescore",
+                           headers={"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}, timeout=600)
+    print(json.dumps(answer.json(), indent=2, ensure_ascii=False))
+    return 0 if answer.ok else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="trustone", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,6 +105,10 @@ def main(argv=None) -> int:
     run_parser.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
     run_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
     run_parser.set_defaults(handler=run)
+    rescore_parser = commands.add_parser("rescore", help="apply a corrected assessment framework")
+    rescore_parser.add_argument("covenant_year", type=int)
+    rescore_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    rescore_parser.set_defaults(handler=rescore)
     args = parser.parse_args(argv)
     return args.handler(args)
 

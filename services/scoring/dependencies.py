@@ -18,8 +18,13 @@ NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING)]
 
 
 class Frameworks:
-    def __init__(self, frameworks: dict[int, Framework]):
-        self._frameworks = frameworks
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._frameworks = load_frameworks(directory)
+
+    def reload(self) -> None:
+        """Reads the files again (a corrected framework); a broken file raises and changes nothing."""
+        self._frameworks = load_frameworks(self.directory)
 
     def get(self, covenant_year: int) -> Framework:
         try:
@@ -38,7 +43,7 @@ class FrameworkFiles(DependencyProvider):
 
     def setup(self):
         directory = self.container.config.get("FRAMEWORKS_DIR") or SHIPPED_FRAMEWORKS
-        self.frameworks = Frameworks(load_frameworks(Path(directory)))
+        self.frameworks = Frameworks(Path(directory))
 
     def get_dependency(self, worker_ctx):
         return self.frameworks
@@ -102,6 +107,9 @@ class ScoringStore(Repository):
 
     def mark_published(self, document_id: str) -> None:
         self.outbox.mark_published(document_id)
+
+    def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
+        return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)
 
     def latest_reports(self, covenant_year: int) -> list[dict]:
         """The latest received version of each company's report for the year."""

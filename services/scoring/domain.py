@@ -190,6 +190,21 @@ def assess(report: dict, company: dict, framework: Framework) -> dict:
     }
 
 
+def same_result(one: dict, other: dict) -> bool:
+    """Whether two assessments come to the same: points, score, band, outcome, and what was met.
+
+    Reasons may differ (they name thresholds), and so may the framework version that made them.
+    """
+    def essence(assessment):
+        return (
+            assessment["points"], assessment["maximum"], assessment["score"], assessment["band"],
+            assessment["outcome"],
+            [(each["code"], each["met"], each["points"]) for each in assessment["criteria"]],
+            [(each["code"], each["applicable"], each["met"]) for each in assessment["requirements"]],
+        )
+    return essence(one) == essence(other)
+
+
 def _requirement(code, met, reason, applicable=True) -> dict:
     return {"code": code, "applicable": applicable, "met": met if applicable else None, "reason": reason}
 

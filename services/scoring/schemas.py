@@ -57,5 +57,12 @@ class AssessmentOut(Schema):
     requirements = fields.List(fields.Nested(RequirementResult))
 
 
+class RescoreResult(Schema):
+    covenant_year = fields.Integer()
+    framework_version = fields.Integer()
+    rescored = fields.List(fields.String(), metadata={"description": "Reports whose assessment changed."})
+    unchanged = fields.Integer(metadata={"description": "Reports rescored with the same result."})
+
+
 def assessment_view(stored: dict) -> dict:
     return {"report_id": stored["report_id"], "version": stored["version"], **stored["assessment"]}

@@ -49,6 +49,7 @@ class ScoringService(operations.Operations):
         self._score(submitted, framework)
 
     def _score(self, submitted: dict, framework: domain.Framework) -> dict:
+        """Assesses a report version under `framework` once; (re)publishes its report_scored event."""
         report_id, version = submitted["report_id"], submitted["version"]
         company = submitted["company"]
         stored = self.storage.assessment(report_id, version, framework.version)
@@ -101,6 +102,34 @@ class ScoringService(operations.Operations):
         if stored is None or not (caller.is_secretariat or caller.id == stored["company_id"]):
             raise errors.NotFound()
         return schemas.assessment_view(stored)
+
+    @http("POST", "/v1/frameworks/<int:covenant_year>/rescore", doc=Doc(
+        "Apply a corrected framework: re-read the files, rescore the year's latest reports",
+        roles=(SECRETARIAT,), responses={200: schemas.RescoreResult}, not_found=True,
+        description="Each latest report still assessed under an older framework version is assessed again; "
+                    "report_scored is emitted for each one whose assessment changed."))
+    def rescore_year(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        try:
+            self.frameworks.reload()
+        except domain.FrameworkError as exc:
+            raise errors.Invalid({"framework": [str(exc)]})
+        framework = self.frameworks.get(covenant_year)
+        changed, unchanged = [], 0
+        for kept in self.storage.latest_reports(covenant_year):
+            current = self.storage.latest_assessment_of_version(kept["report_id"], kept["version"])
+            if current and current["framework_version"] >= framework.version:
+                continue
+            if current and domain.same_result(domain.assess(kept["report"], kept["company"], framework),
+                                              current["assessment"]):
+                unchanged += 1
+                continue
+            self._score(kept, framework)
+            changed.append(kept["report_id"])
+        self.log.info("year rescored", covenant_year=covenant_year, framework_version=framework.version,
+                      changed=len(changed), unchanged=unchanged)
+        return {"covenant_year": covenant_year, "framework_version": framework.version,
+                "rescored": sorted(changed), "unchanged": unchanged}
 
     @timer(interval=RELAY_INTERVAL_SECONDS)
     def publish_pending_events(self):

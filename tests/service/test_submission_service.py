@@ -119,3 +119,14 @@ def test_an_event_the_broker_did_not_take_is_published_by_the_relay(submission, 
         relay()  # nothing left to send
     submitted.wait_for(1, timeout=0.5)
     assert len(submitted.received) == 1
+
+
+def test_preview_of_a_year_without_framework_is_refused_and_a_preview_stores_nothing(submission, url, report):
+    token = register(url).json()["token"]
+    preview = requests.post(url("submission", "/v1/reports/preview"), json=report, headers=auth(token))
+    assert preview.status_code == 200 and preview.json()["outcome"] == "compliant"
+    assert requests.get(url("submission", "/v1/reports"), headers=auth(token)).json() == []
+    report["covenant_year"] = 5
+    refused = requests.post(url("submission", "/v1/reports/preview"), json=report, headers=auth(token))
+    assert refused.status_code == 422
+    assert refused.json() == {"errors": {"covenant_year": ["No assessment framework for covenant year 5."]}}
