@@ -95,10 +95,17 @@ class ReportSubmitted(_Strict):
     report = fields.Dict(required=True)  # validated by the submission service's report schema
 
 
+class Calendar(_Strict):
+    due_date = fields.Date(required=True)
+    catch_up_date = fields.Date(required=True)
+
+
 class ReportScored(_Strict):
     report_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    submitted_at = fields.AwareDateTime(required=True, format="iso")
+    calendar = fields.Nested(Calendar, required=True)
     company = fields.Nested(CompanySnapshot, required=True)
     # Orders the assessments of one company's year: (report version, framework revision).
     ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=2))

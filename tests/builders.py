@@ -54,3 +54,25 @@ def company(role="importer", imports_directly=True, country="NL", joined_on="201
     return {"id": company_id, "name": f"Company {company_id[:6]}", "country": country, "role": role,
             "imports_directly": imports_directly, "joined_on": joined_on, "language": language,
             "email": f"{company_id[:6]}@example.nl"}
+
+
+def submitted_event(report: dict, who: dict, version: int = 1, report_id: str = "r-1",
+                    submitted_at: str = "2020-12-01T10:00:00+00:00") -> dict:
+    """The data of a report_submitted event."""
+    return {"report_id": report_id, "version": version, "previous_version": version - 1 or None,
+            "covenant_year": report["covenant_year"], "submitted_at": submitted_at, "company": who,
+            "report": report}
+
+
+def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-1", framework_version: int = 1,
+                 previous: dict | None = None, submitted_at: str = "2020-12-01T10:00:00+00:00") -> dict:
+    """The data of a report_scored event, scored with the shipped framework of the report's year."""
+    from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+    from services.scoring.domain import assess, load_frameworks
+    framework = load_frameworks(SHIPPED_FRAMEWORKS)[report["covenant_year"]]
+    return {"report_id": report_id, "version": version, "covenant_year": report["covenant_year"],
+            "submitted_at": submitted_at,
+            "calendar": {"due_date": framework.due_date.isoformat(),
+                         "catch_up_date": framework.catch_up_date.isoformat()},
+            "company": who, "ordinal": [version, framework_version], "report": report,
+            "assessment": assess(report, who, framework), "previous_assessment": previous}

@@ -1,11 +1,33 @@
-"""Storage of the notification service: notices, keyed by what they are about."""
+"""Storage and delivery of the notification service.
+
+A notice is stored once under its key, with a delivery record per channel (e-mail, each webhook of its
+recipient). A delivery is claimed by compare-and-set before it is sent, so two workers or two instances
+never send it twice; a claim a crash left behind is taken over after DELIVERY_CLAIM_SECONDS.
+"""
 from __future__ import annotations
 
-from pymongo import ASCENDING, DESCENDING
+import json
+import smtplib
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+
+import requests
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common.mongo import Repository
+from common.mongo import Repository, database
+from services.notification import domain
 from services.notification.domain import Notice
+
+DELIVERY_CLAIM_SECONDS = 60
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+def utcnow() -> datetime:
+    """Deliveries run on real time; the business calendar runs on the injectable clock."""
+    return datetime.now(timezone.utc)
 
 
 class NoticeStore(Repository):
@@ -13,18 +35,32 @@ class NoticeStore(Repository):
     def __init__(self, db):
         super().__init__(db)
         self.notices = db.notices
+        self.companies = db.companies
+        self.standings = db.standings
+        self.extensions = db.extensions
+        self.webhooks = db.webhooks
 
     def ensure_indexes(self):
         self.notices.create_index([("recipient_role", ASCENDING), ("recipient_id", ASCENDING),
                                    ("created_at", DESCENDING)])
+        self.notices.create_index("undelivered")
+        self.webhooks.create_index([("owner_role", ASCENDING), ("owner_id", ASCENDING)])
 
-    def add(self, notice: Notice) -> bool:
+    # --- notices ------------------------------------------------------------------------------------
+
+    def add(self, notice: Notice, deliveries: dict[str, dict]) -> bool:
         """Stores a notice once; False when a notice with its key exists already."""
         try:
-            self.notices.insert_one(notice.to_document())
+            self.notices.insert_one({
+                **notice.to_document(), "deliveries": deliveries,
+                "undelivered": [channel for channel, state in deliveries.items() if state["state"] == "pending"],
+            })
             return True
         except DuplicateKeyError:
             return False
+
+    def notice(self, key: str) -> dict | None:
+        return self.notices.find_one({"_id": key})
 
     def inbox(self, role: str, recipient_id: str | None, skip: int, limit: int) -> tuple[list[dict], int]:
         selector = {"recipient_role": role, "recipient_id": recipient_id}
@@ -32,3 +68,180 @@ class NoticeStore(Repository):
         found = self.notices.find(selector, sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
                                   skip=skip, limit=limit)
         return list(found), total
+
+    def with_undelivered(self) -> list[dict]:
+        return list(self.notices.find({"undelivered": {"$ne": []}}, {"undelivered": 1}))
+
+    def claim(self, key: str, channel: str, now: datetime) -> dict | None:
+        """Takes a delivery that is due (or whose claim went stale); None when it is not ours to send."""
+        slot = f"deliveries.{channel}"
+        return self.notices.find_one_and_update(
+            {"_id": key, "$or": [
+                {f"{slot}.state": "pending", f"{slot}.next_attempt_at": {"$lte": now}},
+                {f"{slot}.state": "sending",
+                 f"{slot}.claimed_at": {"$lt": now - timedelta(seconds=DELIVERY_CLAIM_SECONDS)}},
+            ]},
+            {"$set": {f"{slot}.state": "sending", f"{slot}.claimed_at": now}},
+            return_document=ReturnDocument.AFTER)
+
+    def settle(self, key: str, channel: str, state: str, attempts: int, now: datetime,
+               next_attempt_at: datetime | None = None, error: str | None = None) -> None:
+        slot = f"deliveries.{channel}"
+        update = {"$set": {f"{slot}.state": state, f"{slot}.attempts": attempts, f"{slot}.last_attempt_at": now,
+                           f"{slot}.error": error, f"{slot}.next_attempt_at": next_attempt_at}}
+        if state != "pending":
+            update["$pull"] = {"undelivered": channel}
+        self.notices.update_one({"_id": key}, update)
+
+    # --- what notices depend on ---------------------------------------------------------------------
+
+    def register_company(self, company: dict) -> None:
+        self.companies.update_one({"_id": company["id"]}, {"$set": company}, upsert=True)
+
+    def company(self, company_id: str) -> dict | None:
+        return self.companies.find_one({"_id": company_id})
+
+    def all_companies(self) -> list[dict]:
+        return list(self.companies.find({}))
+
+    def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> None:
+        """The company's latest outcome for the year; an older assessment arriving late changes nothing."""
+        rank = ordinal[0] * 1_000_000 + ordinal[1]
+        try:
+            self.standings.update_one(
+                {"_id": f"{company_id}:{year}", "rank": {"$lt": rank}},
+                {"$set": {"company_id": company_id, "covenant_year": year, "rank": rank, "outcome": outcome}},
+                upsert=True)
+        except DuplicateKeyError:  # a newer assessment is recorded already
+            pass
+
+    def outcomes(self) -> dict[tuple[str, int], str]:
+        """The latest outcome of every company's year that has an assessed report."""
+        return {(each["company_id"], each["covenant_year"]): each["outcome"] for each in self.standings.find({})}
+
+    def grant_extension(self, company_id: str, year: int, until: date, now: datetime) -> None:
+        self.extensions.update_one(
+            {"_id": f"{company_id}:{year}"},
+            {"$set": {"company_id": company_id, "covenant_year": year, "date": until.isoformat(),
+                      "granted_at": now}}, upsert=True)
+
+    def extension(self, company_id: str, year: int) -> date | None:
+        found = self.extensions.find_one({"_id": f"{company_id}:{year}"})
+        return date.fromisoformat(found["date"]) if found else None
+
+    def all_extensions(self) -> dict[tuple[str, int], date]:
+        return {(each["company_id"], each["covenant_year"]): date.fromisoformat(each["date"])
+                for each in self.extensions.find({})}
+
+    def add_webhook(self, owner_role: str, owner_id: str | None, url: str, secret: str, now: datetime) -> dict:
+        webhook = {"_id": uuid.uuid4().hex, "owner_role": owner_role, "owner_id": owner_id, "url": url,
+                   "secret": secret, "created_at": now}
+        self.webhooks.insert_one(webhook)
+        return webhook
+
+    def webhooks_of(self, owner_role: str, owner_id: str | None) -> list[dict]:
+        return list(self.webhooks.find({"owner_role": owner_role, "owner_id": owner_id},
+                                       sort=[("created_at", ASCENDING)]))
+
+    def webhook(self, webhook_id: str) -> dict | None:
+        return self.webhooks.find_one({"_id": webhook_id})
+
+
+class Postman:
+    """Plans and makes the deliveries of notices: e-mail over SMTP, signed webhooks."""
+
+    def __init__(self, store: NoticeStore, config: dict):
+        self.store = store
+        self.smtp_host = config.get("SMTP_HOST") or None
+        self.smtp_port = int(config.get("SMTP_PORT") or 25)
+        self.sender = config.get("SMTP_FROM")
+        self.secretariat_email = config.get("SECRETARIAT_EMAIL")
+        self.backoff_seconds = float(config.get("DELIVERY_BACKOFF_SECONDS", 5))
+        self.max_attempts = int(config.get("DELIVERY_ATTEMPTS", 6))
+
+    def plan(self, notice: Notice, now: datetime) -> dict[str, dict]:
+        """The channels a notice goes out on, besides the inbox."""
+        fresh = {"state": "pending", "attempts": 0, "next_attempt_at": now}
+        address = self._address(notice)
+        deliveries = {"email": {**fresh, "to": address} if self.smtp_host and address else
+                      {"state": "skipped", "attempts": 0,
+                       "error": "no SMTP server configured" if not self.smtp_host else "no e-mail address"}}
+        for webhook in self.store.webhooks_of(notice.recipient_role, notice.recipient_id):
+            deliveries[f"webhook-{webhook['_id']}"] = {**fresh, "url": webhook["url"]}
+        return deliveries
+
+    def deliver(self, key: str, channels=None) -> dict[str, str]:
+        """Sends the due deliveries of one notice; returns channel -> resulting state."""
+        results = {}
+        document = self.store.notice(key)
+        for channel in channels or (document or {}).get("undelivered", []):
+            now = utcnow()
+            claimed = self.store.claim(key, channel, now)
+            if claimed is None:
+                continue
+            state = claimed["deliveries"][channel]
+            attempts = state.get("attempts", 0) + 1
+            try:
+                self._send(claimed, channel)
+            except Exception as exc:  # any failure of the channel: retry later, or give up
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                if attempts >= self.max_attempts:
+                    self.store.settle(key, channel, "failed", attempts, now, error=error)
+                    results[channel] = "failed"
+                else:
+                    self.store.settle(key, channel, "pending", attempts, now,
+                                      now + domain.backoff(attempts, self.backoff_seconds), error)
+                    results[channel] = "pending"
+            else:
+                self.store.settle(key, channel, "delivered", attempts, now)
+                results[channel] = "delivered"
+        return results
+
+    def _address(self, notice: Notice) -> str | None:
+        if notice.recipient_role == domain.SECRETARIAT:
+            return self.secretariat_email
+        company = self.store.company(notice.recipient_id)
+        return company["email"] if company else None
+
+    def _send(self, notice: dict, channel: str) -> None:
+        if channel == "email":
+            self._mail(notice, notice["deliveries"]["email"]["to"])
+        else:
+            self._post(notice, self.store.webhook(channel.removeprefix("webhook-")))
+
+    def _mail(self, notice: dict, to: str) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = notice["subject"]
+        message["Message-ID"] = f"<{notice['_id'].replace(':', '.')}@trustone>"
+        message.set_content(notice["body"])
+        with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
+            smtp.send_message(message)
+
+    def _post(self, notice: dict, webhook: dict | None) -> None:
+        if webhook is None:
+            raise LookupError("the webhook was removed")
+        body = json.dumps(webhook_payload(notice), ensure_ascii=False, sort_keys=True).encode()
+        answer = requests.post(webhook["url"], data=body, timeout=WEBHOOK_TIMEOUT_SECONDS, headers={
+            "Content-Type": "application/json", domain.SIGNATURE_HEADER: domain.signature(webhook["secret"], body),
+            "X-TruStone-Notice": notice["_id"]})
+        answer.raise_for_status()
+
+
+def webhook_payload(notice: dict) -> dict:
+    shown = domain.shown(notice)
+    shown.pop("deliveries")
+    return {**shown, "created_at": notice["created_at"].isoformat(),
+            "recipient": {"role": notice["recipient_role"], "id": notice["recipient_id"]}}
+
+
+class Delivery(DependencyProvider):
+    """Injects the Postman, on the service's own database."""
+
+    def setup(self):
+        config = self.container.config
+        self.postman = Postman(NoticeStore(database(config["MONGO_URI"], self.container.service_name)), config)
+
+    def get_dependency(self, worker_ctx):
+        return self.postman

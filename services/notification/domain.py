@@ -1,16 +1,95 @@
-"""Notices: what is said to whom, when, in Dutch or English. Pure: no nameko, no storage.
+"""Notices: what is said to whom, when, in Dutch or English (contract §3). Pure: no nameko, no storage.
 
 Every notice has a key derived from what it is about (company, year, kind, report version or date), so
-the same cause, however often it is delivered, yields one notice.
+the same cause, however often it is delivered or a timer fires, yields one notice.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from common import covenant
+
+SECRETARIAT = "secretariat"
+REMINDER_DAYS = (30, 7, 1)
+# A restarted service still sends an alert for a date that passed this many days ago, not older ones.
+ALERT_WINDOW_DAYS = 7
+
+MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
 OUTCOME_TEXT = {
     "nl": {"compliant": "voldoet aan de eisen", "needs_more_time": "heeft meer tijd nodig"},
-    "en": {"compliant": "compliant", "needs_more_time": "needs more time"},
+    "en": {"compliant": "meets the requirements", "needs_more_time": "needs more time"},
+}
+
+# kind -> language -> (subject, body); fields in braces are filled in per notice.
+TEMPLATES = {
+    "receipt": {
+        "nl": ("Ontvangstbevestiging jaarrapportage jaar {year}",
+               "Wij hebben versie {version} van uw due-diligencerapportage over convenantjaar {year} ontvangen. "
+               "De beoordeling volgt."),
+        "en": ("Receipt of your annual report, year {year}",
+               "We received version {version} of your due-diligence report for covenant year {year}. "
+               "The assessment follows."),
+    },
+    "outcome": {
+        "nl": ("Beoordeling jaarrapportage jaar {year}",
+               "Versie {version} van uw rapportage over convenantjaar {year} scoort {score} %: "
+               "uw onderneming {outcome}."),
+        "en": ("Assessment of your annual report, year {year}",
+               "Version {version} of your report for covenant year {year} scores {score} %: "
+               "your company {outcome}."),
+    },
+    "extension": {
+        "nl": ("Uitstel tot {date} voor jaar {year}",
+               "Uw rapportage over convenantjaar {year} voldoet nog niet aan de eisen. U krijgt de tijd tot "
+               "en met {date} om een rapportage in te dienen die wel voldoet."),
+        "en": ("Extension to {date} for year {year}",
+               "Your report for covenant year {year} does not yet meet the requirements. You have until "
+               "{date} to submit a report that does."),
+    },
+    "extension_granted": {
+        "nl": ("Uitstel verleend tot {date} voor jaar {year}",
+               "Het secretariaat heeft u uitstel verleend: uw rapportage over convenantjaar {year} wordt "
+               "uiterlijk {date} verwacht."),
+        "en": ("Extension granted to {date} for year {year}",
+               "The secretariat granted you an extension: your report for covenant year {year} is due by "
+               "{date}."),
+    },
+    "now_compliant": {
+        "nl": ("Uw rapportage over jaar {year} voldoet nu",
+               "Met versie {version} voldoet uw rapportage over convenantjaar {year} aan de eisen."),
+        "en": ("Your report for year {year} now meets the requirements",
+               "With version {version}, your report for covenant year {year} meets the requirements."),
+    },
+    "reminder": {
+        "nl": ("Herinnering: rapportage jaar {year} uiterlijk {date}",
+               "Wij hebben van u nog geen rapportage over convenantjaar {year} ontvangen die aan de eisen "
+               "voldoet. De uiterste datum is {date}, over {days} dag(en)."),
+        "en": ("Reminder: report for year {year} due by {date}",
+               "We have not yet received a report for covenant year {year} that meets the requirements. "
+               "It is due by {date}, in {days} day(s)."),
+    },
+    "alert_needs_more_time": {
+        "nl": ("Signaal: {company} heeft meer tijd nodig (jaar {year})",
+               "Versie {version} van de rapportage van {company} over convenantjaar {year} scoort {score} % "
+               "en voldoet nog niet. Niet gehaald: {failed}."),
+        "en": ("Alert: {company} needs more time (year {year})",
+               "Version {version} of the report of {company} for covenant year {year} scores {score} % and "
+               "does not yet meet the requirements. Not met: {failed}."),
+    },
+    "alert_missing": {
+        "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
+               "Na {date} ontbreekt nog een rapportage die aan de eisen voldoet van: {companies}."),
+        "en": ("Alert: {count} report(s) for year {year} missing after {date}",
+               "After {date}, a report that meets the requirements is still missing from: {companies}."),
+    },
 }
 
 
@@ -31,57 +110,160 @@ class Notice:
         return {"_id": self.key, **asdict(self)}
 
 
-def _company_notice(kind, key, company, year, texts, now, about) -> Notice:
-    language = company.get("language", "nl")
-    subject, body = texts[language]
-    return Notice(key=key, kind=kind, recipient_role="company", recipient_id=company["id"],
-                  language=language, subject=subject, body=body, covenant_year=year, created_at=now,
-                  about=about)
+def spoken_date(day: date, language: str) -> str:
+    """1 april 2021 / 1 April 2021."""
+    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"
 
+
+def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: str, year: int,
+            now: datetime, about: dict, **values) -> Notice:
+    subject, body = TEMPLATES[kind][language]
+    filled = {name: spoken_date(value, language) if isinstance(value, date) else value
+              for name, value in values.items()}
+    return Notice(key=key, kind=kind, recipient_role=recipient_role, recipient_id=recipient_id,
+                  language=language, subject=subject.format(year=year, **filled),
+                  body=body.format(year=year, **filled), covenant_year=year, created_at=now, about=about)
+
+
+def _to_company(kind, key, company, year, now, about, **values) -> Notice:
+    return _notice(kind, key, "company", company["id"], company.get("language", "nl"), year, now, about,
+                   **values)
+
+
+def _to_secretariat(kind, key, language, year, now, about, **values) -> Notice:
+    return _notice(kind, key, SECRETARIAT, None, language, year, now, about, **values)
+
+
+# --- notices on events -----------------------------------------------------------------------------
 
 def receipt(submitted: dict, now: datetime) -> Notice:
     """A company's report version was received."""
-    year, version = submitted["covenant_year"], submitted["version"]
-    company = submitted["company"]
-    texts = {
-        "nl": (f"Ontvangstbevestiging jaarrapportage jaar {year}",
-               f"Wij hebben versie {version} van uw due-diligencerapportage over convenantjaar {year} "
-               f"ontvangen. De beoordeling volgt."),
-        "en": (f"Receipt of your annual report, year {year}",
-               f"We received version {version} of your due-diligence report for covenant year {year}. "
-               f"The assessment follows."),
-    }
-    return _company_notice("receipt", f"receipt:{submitted['report_id']}:{version}", company, year, texts,
-                           now, {"report_id": submitted["report_id"], "version": version})
+    version = submitted["version"]
+    return _to_company("receipt", f"receipt:{submitted['report_id']}:{version}", submitted["company"],
+                       submitted["covenant_year"], now,
+                       {"report_id": submitted["report_id"], "version": version}, version=version)
 
 
-def outcome(scored: dict, now: datetime) -> Notice:
-    """The assessment of a report version."""
-    year, version = scored["covenant_year"], scored["version"]
+def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str) -> list[Notice]:
+    """What an assessment causes: its outcome to the company; for `needs_more_time` an alert to the
+    secretariat and, while the reporting round is open, an extension to `extension` (the company's own
+    date) or the catch-up date; and a notice when a later version turns the outcome to compliant."""
+    company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
-    framework_version = scored["ordinal"][1]
-    texts = {
-        language: (
-            subject.format(year=year),
-            body.format(year=year, version=version, score=assessment["score"],
-                        outcome=OUTCOME_TEXT[language][assessment["outcome"]]),
-        )
-        for language, (subject, body) in {
-            "nl": ("Beoordeling jaarrapportage jaar {year}",
-                   "Versie {version} van uw rapportage over convenantjaar {year} scoort {score} %: "
-                   "uw onderneming {outcome}."),
-            "en": ("Assessment of your annual report, year {year}",
-                   "Version {version} of your report for covenant year {year} scores {score} %: "
-                   "your company is {outcome}."),
-        }.items()
-    }
-    return _company_notice("outcome", f"outcome:{scored['report_id']}:{version}:{framework_version}",
-                           scored["company"], year, texts, now,
-                           {"report_id": scored["report_id"], "version": version,
-                            "outcome": assessment["outcome"], "score": assessment["score"]})
+    report_id, framework_version = scored["report_id"], scored["ordinal"][1]
+    about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
+             "score": assessment["score"]}
+    language = company.get("language", "nl")
+    notices = [_to_company("outcome", f"outcome:{report_id}:{version}:{framework_version}", company, year,
+                           now, about, version=version, score=assessment["score"],
+                           outcome=OUTCOME_TEXT[language][assessment["outcome"]])]
+    if assessment["outcome"] == "needs_more_time":
+        failed = ", ".join(each["code"] for each in assessment["requirements"]
+                           if each["applicable"] and not each["met"])
+        notices.append(_to_secretariat(
+            "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{version}:{framework_version}",
+            secretariat_language, year, now, {**about, "company_id": company["id"]},
+            company=company["name"], version=version, score=assessment["score"], failed=failed))
+        due = date.fromisoformat(scored["calendar"]["due_date"])
+        submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
+        if submitted_on <= due:
+            until = extension or date.fromisoformat(scored["calendar"]["catch_up_date"])
+            notices.append(_to_company("extension", f"extension:{company['id']}:{year}:{until.isoformat()}",
+                                       company, year, now, {"date": until.isoformat()}, date=until))
+    previous = scored.get("previous_assessment")
+    if assessment["outcome"] == "compliant" and previous and previous["outcome"] == "needs_more_time":
+        notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{version}:{framework_version}",
+                                   company, year, now, about, version=version))
+    return notices
+
+
+def extension_granted(company: dict, year: int, until: date, now: datetime) -> Notice:
+    return _to_company("extension_granted", f"extension_granted:{company['id']}:{year}:{until.isoformat()}",
+                       company, year, now, {"date": until.isoformat()}, date=until)
+
+
+# --- notices on time -------------------------------------------------------------------------------
+
+def obliged(company: dict, year: int) -> bool:
+    """Must report for the year: imports directly and joined by 30 June of that covenant year."""
+    return bool(company["imports_directly"]) and \
+        date.fromisoformat(company["joined_on"]) <= covenant.third_quarter_end(year)
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    covenant_year: int
+    due_date: date
+    catch_up_date: date
+
+
+def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | None) -> list[date]:
+    """The dates by which a company's compliant report is expected, in order: the secretariat's own date
+    for it if one was granted; else the catch-up date once it has reported (its extension); else the due
+    date and, once that has passed, the catch-up date."""
+    if own_extension:
+        return [own_extension]
+    if has_report:
+        return [calendar.catch_up_date]
+    return [calendar.due_date, calendar.catch_up_date]
+
+
+def scheduled(today: date, now: datetime, calendars: list[YearCalendar], companies: list[dict],
+              outcomes: dict[tuple[str, int], str], extensions: dict[tuple[str, int], date],
+              secretariat_language: str) -> list[Notice]:
+    """Reminders and alerts due on `today`.
+
+    Reminders go to every obliged company without a compliant report, 30, 7 and 1 days before its next
+    date (only the latest one due, so a service that was down sends one, not three). The day after a date
+    passes (or up to ALERT_WINDOW_DAYS later, after a restart), one alert to the secretariat names every
+    obliged company still missing for that date. Keys make a second run, a restart or a second instance
+    harmless.
+    """
+    notices: list[Notice] = []
+    for calendar in calendars:
+        year = calendar.covenant_year
+        missing: dict[date, list[dict]] = {}
+        for company in sorted(companies, key=lambda each: each["name"]):
+            outcome = outcomes.get((company["id"], year))
+            if not obliged(company, year) or outcome == "compliant":
+                continue
+            dates = dates_of(calendar, outcome is not None, extensions.get((company["id"], year)))
+            for passed in dates:
+                if passed < today <= passed + timedelta(days=ALERT_WINDOW_DAYS):
+                    missing.setdefault(passed, []).append(company)
+            upcoming = next((each for each in dates if each > today), None)
+            due = [days for days in REMINDER_DAYS if upcoming and upcoming - timedelta(days=days) <= today]
+            if due:
+                days = min(due)
+                notices.append(_to_company(
+                    "reminder", f"reminder:{company['id']}:{year}:{upcoming.isoformat()}:{days}", company, year,
+                    now, {"date": upcoming.isoformat(), "days_before": days}, date=upcoming, days=days))
+        for passed, named in sorted(missing.items()):
+            notices.append(_to_secretariat(
+                "alert_missing", f"alert_missing:{year}:{passed.isoformat()}", secretariat_language, year, now,
+                {"date": passed.isoformat(), "company_ids": [company["id"] for company in named]},
+                count=len(named), date=passed, companies=", ".join(company["name"] for company in named)))
+    return notices
+
+
+# --- channels --------------------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-TruStone-Signature"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The webhook signature header value: HMAC-SHA256 of the exact body, hex."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def shown(document: dict) -> dict:
     """A stored notice as its recipient sees it."""
     return {"key": document["_id"], **{name: document[name] for name in (
-        "kind", "language", "subject", "body", "covenant_year", "created_at", "about")}}
+        "kind", "language", "subject", "body", "covenant_year", "created_at", "about")},
+        "deliveries": {channel: {"state": state["state"], "attempts": state["attempts"]}
+                       for channel, state in document.get("deliveries", {}).items()}}
+
+
+def backoff(attempts: int, base_seconds: float) -> timedelta:
+    """Wait before the next attempt after `attempts` failed ones: base, 2 x base, 4 x base, ..."""
+    return timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0))

@@ -1,18 +1,32 @@
 """Wire shapes of the notification service."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class DeliveryOut(Schema):
+    state = fields.String(metadata={"enum": ["pending", "sending", "delivered", "failed", "skipped"]})
+    attempts = fields.Integer()
 
 
 class NoticeOut(Schema):
-    key = fields.String()
-    kind = fields.String()
-    language = fields.String()
+    key = fields.String(metadata={"description": "What the notice is about; one notice per key."})
+    kind = fields.String(metadata={"enum": ["receipt", "outcome", "extension", "extension_granted",
+                                            "now_compliant", "reminder", "alert_needs_more_time",
+                                            "alert_missing"]})
+    language = fields.String(metadata={"enum": ["nl", "en"]})
     subject = fields.String()
     body = fields.String()
     covenant_year = fields.Integer()
     created_at = fields.AwareDateTime()
     about = fields.Dict()
+    deliveries = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryOut),
+                             metadata={"description": "e-mail and webhook deliveries, by channel"})
 
 
 class NoticePage(Schema):
@@ -25,3 +39,25 @@ class NoticePage(Schema):
 class PageQuery(Schema):
     page = fields.Integer(validate=validate.Range(min=1))
     per_page = fields.Integer(validate=validate.Range(min=1, max=200))
+
+
+class ExtensionGrant(Strict):
+    company_id = fields.String(required=True, validate=validate.Length(min=1))
+    covenant_year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    date = fields.Date(required=True, metadata={"description": "Replaces the catch-up date for the company."})
+
+
+class ExtensionOut(ExtensionGrant):
+    pass
+
+
+class WebhookRegistration(Strict):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    secret = fields.String(required=True, validate=validate.Length(min=16, max=256),
+                           metadata={"description": "Key of the HMAC-SHA256 signature in X-TruStone-Signature."})
+
+
+class WebhookOut(Schema):
+    id = fields.String()
+    url = fields.String()
+    created_at = fields.AwareDateTime()

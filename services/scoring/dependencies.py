@@ -34,8 +34,10 @@ class Frameworks:
             raise errors.NotFound(f"No assessment framework for covenant year {covenant_year} "
                                   f"(frameworks exist for year {known}).")
 
-    def years(self) -> list[int]:
-        return sorted(self._frameworks)
+    def calendars(self) -> list[dict]:
+        return [{"covenant_year": year, "due_date": each.due_date.isoformat(),
+                 "catch_up_date": each.catch_up_date.isoformat()}
+                for year, each in sorted(self._frameworks.items())]
 
 
 class FrameworkFiles(DependencyProvider):
@@ -79,7 +81,7 @@ class ScoringStore(Repository):
                 "report_id": submitted["report_id"], "version": submitted["version"],
                 "covenant_year": submitted["covenant_year"], "company_id": submitted["company"]["id"],
                 "company": submitted["company"], "report": submitted["report"],
-                "received_at": datetime.now(timezone.utc)}},
+                "submitted_at": submitted["submitted_at"], "received_at": datetime.now(timezone.utc)}},
             upsert=True)
 
     def assessment(self, report_id: str, version: int, framework_version: int) -> dict | None:

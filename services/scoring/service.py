@@ -59,6 +59,9 @@ class ScoringService(operations.Operations):
                                                       framework.version)
             event = self.events.new("report_scored", {
                 "report_id": report_id, "version": version, "covenant_year": framework.covenant_year,
+                "submitted_at": submitted["submitted_at"],
+                "calendar": {"due_date": framework.due_date.isoformat(),
+                             "catch_up_date": framework.catch_up_date.isoformat()},
                 "company": company, "ordinal": [version, framework.version], "report": submitted["report"],
                 "assessment": assessment,
                 "previous_assessment": previous["assessment"] if previous else None,
@@ -87,6 +90,11 @@ class ScoringService(operations.Operations):
     @rpc
     def get_framework(self, covenant_year):
         return self.frameworks.get(covenant_year).to_dict()
+
+    @rpc
+    def list_calendars(self):
+        """Due and catch-up date of every year with a framework: [{"covenant_year": 1, "due_date": ...}]"""
+        return self.frameworks.calendars()
 
     @http("GET", "/v1/frameworks/<int:covenant_year>", doc=Doc(
         "The assessment framework of a covenant year", responses={200: schemas.FrameworkOut}, not_found=True))

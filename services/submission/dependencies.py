@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -122,7 +122,3 @@ class SubmissionStore(Repository):
 def lookup_factory(config: dict, service_name: str):
     """Token lookups for LocalIdentity, on this service's own database."""
     return SubmissionStore(database(config["MONGO_URI"], service_name)).member_by_token_hash
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)

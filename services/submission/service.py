@@ -7,6 +7,7 @@ from nameko.timer import timer
 
 from common import errors
 from common.auth import COMPANY, SECRETARIAT, LocalIdentity
+from common.clock import ClockProvider
 from common.events import Events
 from common.logging import LoggingContext
 from common.metrics import Metrics, counter
@@ -17,7 +18,7 @@ from common.outbox import RELAY_INTERVAL_SECONDS, relay
 from common.rpc import Rpc
 from common.web import http, read_json, load
 from services.submission import domain, schemas
-from services.submission.dependencies import SubmissionStore, lookup_factory, now
+from services.submission.dependencies import SubmissionStore, lookup_factory
 
 
 def declare_metrics(registry):
@@ -38,6 +39,7 @@ class SubmissionService(operations.Operations):
     identity = LocalIdentity(lookup_factory)
     events = Events()
     scoring = Rpc("scoring")
+    clock = ClockProvider()
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
     config = Config()
@@ -70,7 +72,7 @@ class SubmissionService(operations.Operations):
         return 201, self._register("authority", registration)
 
     def _register(self, kind: str, registration: dict) -> dict:
-        member, token = domain.new_member(registration, now())
+        member, token = domain.new_member(registration, self.clock.now())
         shown = domain.public(member)
         if kind == "company":
             event = self.events.new("company_registered", {"company": domain.snapshot(member)})
@@ -94,7 +96,7 @@ class SubmissionService(operations.Operations):
         report = read_json(request, schemas.AnnualReport())
         self._require_framework(report["covenant_year"])
         company = self.storage.company(caller.id)
-        submitted_at = now()
+        submitted_at = self.clock.now()
 
         def make_event(report_id, version, previous):
             return self.events.new("report_submitted", domain.report_submitted(

@@ -1,44 +1,195 @@
-"""The notification service in a container: notices from events, once each, in the inbox."""
+"""The notification service in a container, covenant year 1 played on its injected clock: inbox, e-mail
+through a real SMTP server, signed webhooks to a real HTTP server; exactly once under redelivery, a
+second instance and a restart."""
+from email.header import decode_header, make_header
+
+import pytest
 import requests
-from nameko.testing.services import entrypoint_waiter, replace_dependencies
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.notification.service import NotificationService
-from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from services.scoring.domain import assess, load_frameworks
-from tests.builders import blank_report, company
-from tests.service.conftest import auth
+from tests.builders import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
+from tests.conftest import SECRETARIAT_TOKEN
+from tests.service.conftest import FakeScoring, MovableClock, auth
+from tests.support import SmtpServer, WebhookReceiver
 
-FRAMEWORK = load_frameworks(SHIPPED_FRAMEWORKS)[1]
+ROUND = "2020-12-15T10:00:00+00:00"
+SECRET = "webhook-secret-of-company-b"
 
 
-def test_receipt_and_outcome_notices_exist_once_in_the_company_language(
-        container_factory, service_config, members, publish, url):
-    container = container_factory(NotificationService, service_config)
-    replace_dependencies(container, identity=members.identity())
-    container.start()
-    who = company(language="en")
+@pytest.fixture
+def smtp(tmp_path):
+    server = SmtpServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def notification(container_factory, service_config, members, smtp):
+    """start() -> a notification container (another instance each call) sharing one clock and database."""
+    clock = MovableClock(ROUND)
+    config = {**service_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
+              "SECRETARIAT_EMAIL": "secretariaat@trustone.example", "DELIVERY_BACKOFF_SECONDS": 0.1,
+              "DELIVERY_ATTEMPTS": 3}
+
+    def start():
+        container = container_factory(NotificationService, config)
+        replace_dependencies(container, identity=members.identity(), scoring=FakeScoring(), clock=clock)
+        container.start()
+        return container
+    start.clock = clock
+    return start
+
+
+def inbox(url, token):
+    return requests.get(url("notification", "/v1/notices?per_page=200"), headers=auth(token)).json()["items"]
+
+
+def kinds(items):
+    return sorted(item["kind"] for item in items)
+
+
+def subject(message):
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish, url, smtp):
+    first = notification()
+    on_time = company(joined_on="2019-10-01", language="nl")
+    late = {**company(joined_on="2019-12-01", language="en"), "name": "Late Stone Ltd"}
+    newcomer = company(joined_on="2020-08-01")  # joined after 30 June 2020: not obliged for year 1
+    for who, token in ((on_time, "token-a"), (late, "token-b"), (newcomer, "token-c")):
+        members.add(token, "company", who["id"])
+        with entrypoint_waiter(first, "remember_company"):
+            publish("submission", "company_registered", {"company": who})
+
+    receiver = WebhookReceiver(SECRET, fail_first=1)
+    hook = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-b"),
+                         json={"url": receiver.url, "secret": SECRET})
+    assert hook.status_code == 201
+
+    # The reporting round: both obliged companies report before 31 December 2020; one needs more time.
+    late_scored = None
+    for who, report in ((on_time, with_steps_1_and_21(blank_report(plan_of_approach=True))), (late, blank_report())):
+        with entrypoint_waiter(first, "confirm_receipt"):
+            publish("submission", "report_submitted", submitted_event(report, who, report_id=f"r-{who['id']}",
+                                                                      submitted_at=ROUND))
+        with entrypoint_waiter(first, "announce_outcome"):
+            wire = publish("scoring", "report_scored", scored_event(report, who, report_id=f"r-{who['id']}",
+                                                                    submitted_at=ROUND))
+        late_scored = wire
+    assert kinds(inbox(url, "token-a")) == ["outcome", "receipt"]
+    late_notices = {item["kind"]: item for item in inbox(url, "token-b")}
+    assert sorted(late_notices) == ["extension", "outcome", "receipt"]
+    assert late_notices["extension"]["body"] == (
+        "Your report for covenant year 1 does not yet meet the requirements. You have until 1 April 2021 "
+        "to submit a report that does.")
+    assert kinds(inbox(url, SECRETARIAT_TOKEN)) == ["alert_needs_more_time"]
+
+    # The year goes on: the timer runs on the days that matter (and twice on one of them).
+    def tick(day, container=first):
+        notification.clock.set(f"{day}T06:00:00+00:00")
+        with entrypoint_hook(container, "send_reminders") as send_reminders:
+            send_reminders()
+
+    for day in ("2020-12-30", "2021-01-01", "2021-03-01", "2021-03-02", "2021-03-02", "2021-03-03"):
+        tick(day)
+    second = notification()  # a second instance runs the same timer
+    for day in ("2021-03-25", "2021-03-31"):
+        tick(day)
+        tick(day, second)
+    second.stop()
+    first.stop()
+    restarted = notification()  # a restart sends nothing again
+    for day in ("2021-03-31", "2021-04-02", "2021-04-02"):
+        tick(day, restarted)
+
+    reminders = sorted((item["about"]["days_before"], item["about"]["date"])
+                       for item in inbox(url, "token-b") if item["kind"] == "reminder")
+    assert reminders == [(1, "2021-04-01"), (7, "2021-04-01"), (30, "2021-04-01")]
+    assert kinds(inbox(url, "token-a")) == ["outcome", "receipt"]
+    assert inbox(url, "token-c") == []
+    alerts = [item for item in inbox(url, SECRETARIAT_TOKEN) if item["kind"] == "alert_missing"]
+    assert len(alerts) == 1
+    assert alerts[0]["about"] == {"date": "2021-04-01", "company_ids": [late["id"]]}
+    assert alerts[0]["body"] == "Na 1 april 2021 ontbreekt nog een rapportage die aan de eisen voldoet van: Late Stone Ltd."
+
+    # A redelivered assessment adds nothing.
+    with entrypoint_waiter(restarted, "announce_outcome"):
+        publish("scoring", "report_scored", wire=late_scored)
+    all_notices = inbox(url, "token-a") + inbox(url, "token-b") + inbox(url, SECRETARIAT_TOKEN)
+    assert len(all_notices) == 2 + 6 + 2
+
+    # One mail per notice, to the right address, in the recipient's language.
+    mails = smtp.wait_for(len(all_notices))
+    assert len(mails) == len(all_notices)
+    assert len({mail["Message-ID"] for mail in mails}) == len(mails)
+    to_late = sorted(subject(mail) for mail in mails if mail["To"] == late["email"])
+    assert to_late == sorted(item["subject"] for item in inbox(url, "token-b"))
+    assert "Extension to 1 April 2021 for year 1" in to_late
+    assert sum(mail["To"] == "secretariaat@trustone.example" for mail in mails) == 2
+
+    # One signed webhook call per notice of the late company; the first failed once and was retried.
+    def all_delivered():
+        items = inbox(url, "token-b")
+        return all(state["state"] == "delivered" for item in items for state in item["deliveries"].values())
+    from tests.e2e.conftest import wait_until
+    wait_until(all_delivered, timeout=15, what="every delivery of the late company")
+    delivered = receiver.delivered()
+    assert all(call["signed"] for call in receiver.calls)
+    assert sorted(call["key"] for call in delivered) == sorted(item["key"] for item in inbox(url, "token-b"))
+    assert len(receiver.calls) == len(delivered) + 1
+    retried = [item for item in inbox(url, "token-b") if item["key"] == receiver.calls[0]["key"]][0]
+    webhook_state = next(state for channel, state in retried["deliveries"].items() if channel.startswith("webhook"))
+    assert webhook_state == {"state": "delivered", "attempts": 2}
+    assert receiver.calls[0]["notice"]["recipient"] == {"role": "company", "id": late["id"]}
+    receiver.close()
+
+
+def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
+    container = notification()
+    who = company()
     members.add("token-a", "company", who["id"])
-    members.add("token-b", "company", company()["id"])
-    report = blank_report()
-    submitted = {"report_id": "r-1", "version": 1, "previous_version": None, "covenant_year": 1,
-                 "submitted_at": "2020-12-01T10:00:00+00:00", "company": who, "report": report}
-    scored = {"report_id": "r-1", "version": 1, "covenant_year": 1, "company": who, "ordinal": [1, 1],
-              "report": report, "assessment": assess(report, who, FRAMEWORK), "previous_assessment": None}
-    wires = {}
-    for _ in range(2):  # the second round is a redelivery of the very same events
-        with entrypoint_waiter(container, "confirm_receipt"):
-            wires["s"] = publish("submission", "report_submitted", submitted, wire=wires.get("s"))
-        with entrypoint_waiter(container, "announce_outcome"):
-            wires["o"] = publish("scoring", "report_scored", scored, wire=wires.get("o"))
-    inbox = requests.get(url("notification", "/v1/notices"), headers=auth("token-a")).json()
-    assert inbox["total"] == 2
-    kinds = {each["kind"]: each for each in inbox["items"]}
-    assert set(kinds) == {"receipt", "outcome"}
-    assert kinds["outcome"]["body"] == ("Version 1 of your report for covenant year 1 scores 0.0 %: "
-                                        "your company is needs more time.")
-    assert kinds["receipt"]["language"] == "en"
-    other = requests.get(url("notification", "/v1/notices"), headers=auth("token-b")).json()
-    assert other["total"] == 0
-    assert requests.get(url("notification", "/v1/notices")).status_code == 401
-    metrics = requests.get(url("notification", "/metrics")).text
-    assert 'trustone_notices_total{kind="receipt"} 1.0' in metrics
+    with entrypoint_waiter(container, "remember_company"):
+        publish("submission", "company_registered", {"company": who})
+    receiver = WebhookReceiver(SECRET, fail_first=100)
+    requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                  json={"url": receiver.url, "secret": SECRET})
+    with entrypoint_waiter(container, "confirm_receipt"):
+        publish("submission", "report_submitted", submitted_event(blank_report(), who))
+    from tests.e2e.conftest import wait_until
+
+    def webhook_state():
+        deliveries = inbox(url, "token-a")[0]["deliveries"]
+        return next(state for channel, state in deliveries.items() if channel.startswith("webhook"))
+    wait_until(lambda: webhook_state()["state"] == "failed", timeout=20, what="the webhook to be given up")
+    assert webhook_state() == {"state": "failed", "attempts": 3}
+    assert len(receiver.calls) == 3
+    assert inbox(url, "token-a")[0]["deliveries"]["email"]["state"] == "delivered"
+    receiver.close()
+
+
+def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(notification, members, publish, url):
+    container = notification()
+    who = company(language="nl")
+    members.add("token-a", "company", who["id"])
+    with entrypoint_waiter(container, "remember_company"):
+        publish("submission", "company_registered", {"company": who})
+    grant = {"company_id": who["id"], "covenant_year": 1, "date": "2021-05-15"}
+    assert requests.post(url("notification", "/v1/extensions"), json=grant, headers=auth("token-a")).status_code == 403
+    too_early = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
+                              json={**grant, "date": "2020-12-01"})
+    assert too_early.status_code == 422
+    assert too_early.json() == {"errors": {"date": ["Must be after the due date, 2020-12-31."]}}
+    unknown = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
+                            json={**grant, "company_id": "nobody"})
+    assert unknown.json() == {"errors": {"company_id": ["No such member company."]}}
+    granted = requests.post(url("notification", "/v1/extensions"), json=grant, headers=auth(SECRETARIAT_TOKEN))
+    assert granted.status_code == 201
+    assert inbox(url, "token-a")[0]["body"] == (
+        "Het secretariaat heeft u uitstel verleend: uw rapportage over convenantjaar 1 wordt uiterlijk "
+        "15 mei 2021 verwacht.")
+    with entrypoint_waiter(container, "announce_outcome"):
+        publish("scoring", "report_scored", scored_event(blank_report(), who, submitted_at=ROUND))
+    extension = [item for item in inbox(url, "token-a") if item["kind"] == "extension"][0]
+    assert "15 mei 2021" in extension["body"]

@@ -3,17 +3,11 @@ import requests
 from nameko.testing.services import entrypoint_waiter
 
 from services.reporting.service import ReportingService
-from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from services.scoring.domain import assess, load_frameworks
-from tests.builders import blank_report, company, with_steps_1_and_21
-
-FRAMEWORK = load_frameworks(SHIPPED_FRAMEWORKS)[1]
+from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
 
 
 def scored(who, report, version):
-    return {"report_id": "r-1", "version": version, "covenant_year": 1, "company": who,
-            "ordinal": [version, 1], "report": report, "assessment": assess(report, who, FRAMEWORK),
-            "previous_assessment": None}
+    return scored_event(report, who, version)
 
 
 def test_figures_count_each_company_once_whatever_arrives(container_factory, service_config, publish, url):

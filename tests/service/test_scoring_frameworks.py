@@ -9,7 +9,7 @@ from nameko.testing.services import entrypoint_waiter, replace_dependencies
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from services.scoring.domain import FrameworkError
 from services.scoring.service import ScoringService
-from tests.builders import blank_report, company, with_steps_1_and_21
+from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
 from tests.conftest import SECRETARIAT_TOKEN
 from tests.service.conftest import auth
 
@@ -51,9 +51,7 @@ def test_a_corrected_framework_rescores_exactly_the_reports_it_changes(
     reports = {"r-55": factories_known(55), "r-100": factories_known(100), "r-40": factories_known(40)}
     for report_id, report in reports.items():
         with entrypoint_waiter(container, "score_submitted_report"):
-            publish("submission", "report_submitted", {
-                "report_id": report_id, "version": 1, "previous_version": None, "covenant_year": 1,
-                "submitted_at": "2020-12-01T10:00:00+00:00", "company": company(), "report": report})
+            publish("submission", "report_submitted", submitted_event(report, company(), report_id=report_id))
     assert len(scored.wait_for(3)) == 3
 
     rescore = url("scoring", "/v1/frameworks/1/rescore")

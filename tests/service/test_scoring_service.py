@@ -3,15 +3,13 @@ import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.scoring.service import ScoringService
-from tests.builders import blank_report, company, with_steps_1_and_21
+from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
 from tests.conftest import SECRETARIAT_TOKEN
 from tests.service.conftest import auth
 
 
 def submitted(report, who, version=1, report_id="r-1", previous=None):
-    return {"report_id": report_id, "version": version, "previous_version": previous,
-            "covenant_year": report["covenant_year"], "submitted_at": "2020-12-01T10:00:00+00:00",
-            "company": who, "report": report}
+    return submitted_event(report, who, version, report_id)
 
 
 def start(container_factory, service_config, members):
@@ -38,7 +36,8 @@ def test_a_submitted_report_is_scored_once_however_often_it_is_delivered(
     assert data["ordinal"] == [1, 1] and data["previous_assessment"] is None
     assert events[0]["correlation_id"] == wire["correlation_id"]
     assert events[0]["producer"] == "scoring"
-    assert container.service_cls.name == "scoring"
+    assert data["submitted_at"] == "2020-12-01T10:00:00+00:00"
+    assert data["calendar"] == {"due_date": "2020-12-31", "catch_up_date": "2021-04-01"}
 
 
 def test_a_new_version_carries_the_assessment_it_replaces(

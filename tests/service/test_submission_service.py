@@ -5,31 +5,14 @@ import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
-from common import errors
 from common.auth import token_hash
 from common.events import Publisher
-from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from services.scoring.domain import assess, load_frameworks
 from services.submission.service import SubmissionService
 from tests.conftest import SECRETARIAT_TOKEN
-from tests.service.conftest import auth
+from tests.service.conftest import FakeScoring, auth
 
-FRAMEWORKS = load_frameworks(SHIPPED_FRAMEWORKS)
 COMPANY = {"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
            "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"}
-
-
-class FakeScoring:
-    """The scoring service's RPC methods, with the real frameworks and scoring function."""
-
-    def get_framework(self, year):
-        if year not in FRAMEWORKS:
-            raise errors.NotFound(f"No assessment framework for covenant year {year}.")
-        return FRAMEWORKS[year].to_dict()
-
-    def assess(self, report, company):
-        self.get_framework(report["covenant_year"])
-        return assess(report, company, FRAMEWORKS[report["covenant_year"]])
 
 
 @pytest.fixture

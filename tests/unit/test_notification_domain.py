@@ -1,0 +1,121 @@
+"""Notices and their schedule (contract §3), without a broker: covenant year 1 played day by day."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from services.notification import domain
+from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+
+YEAR_1 = domain.YearCalendar(1, date(2020, 12, 31), date(2021, 4, 1))
+NOW = datetime(2020, 12, 15, 9, tzinfo=timezone.utc)
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc)
+
+
+def play(start, end, companies, outcomes, extensions=None):
+    """Every notice the schedule yields from `start` to `end`, one run a day, each key once."""
+    sent = {}
+    day = start
+    while day <= end:
+        for notice in domain.scheduled(day, at(day), [YEAR_1], companies, outcomes, extensions or {}, "nl"):
+            sent.setdefault(notice.key, (day, notice))
+        day += timedelta(days=1)
+    return sorted(sent.values(), key=lambda each: (each[0], each[1].key))
+
+
+def test_obligation_follows_direct_import_and_joining_by_30_june():
+    assert domain.obliged(company(joined_on="2020-06-30"), 1)
+    assert not domain.obliged(company(joined_on="2020-07-01"), 1)
+    assert domain.obliged(company(joined_on="2020-07-01"), 2)
+    assert not domain.obliged(company(imports_directly=False), 1)
+
+
+def test_needs_more_time_in_the_round_gets_an_extension_to_1_april_and_alerts_the_secretariat():
+    late = company(language="nl")
+    notices = domain.on_scored(scored_event(blank_report(), late), NOW, None, "nl")
+    kinds = {notice.kind: notice for notice in notices}
+    assert set(kinds) == {"outcome", "alert_needs_more_time", "extension"}
+    assert kinds["extension"].body.endswith("tot en met 1 april 2021 om een rapportage in te dienen die wel voldoet.")
+    assert kinds["extension"].key == f"extension:{late['id']}:1:2021-04-01"
+    assert kinds["alert_needs_more_time"].recipient_role == "secretariat"
+    assert "min_score" in kinds["alert_needs_more_time"].body
+
+
+def test_an_own_extension_replaces_the_catch_up_date():
+    late = company(language="en")
+    notices = domain.on_scored(scored_event(blank_report(), late), NOW, date(2021, 5, 15), "nl")
+    extension = next(notice for notice in notices if notice.kind == "extension")
+    assert "until 15 May 2021" in extension.body
+
+
+def test_needs_more_time_after_the_due_date_gets_no_new_extension():
+    notices = domain.on_scored(scored_event(blank_report(), company(), submitted_at="2021-01-15T10:00:00+00:00"),
+                               NOW, None, "nl")
+    assert {notice.kind for notice in notices} == {"outcome", "alert_needs_more_time"}
+
+
+def test_a_later_compliant_version_is_announced():
+    who = company()
+    first = scored_event(blank_report(), who)
+    second = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2,
+                          previous=first["assessment"])
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl")} == {"outcome", "now_compliant"}
+
+
+def test_year_1_reminders_and_alert_for_the_company_that_needed_more_time():
+    on_time, late, newcomer = (company(joined_on="2019-10-01"), company(joined_on="2019-11-01"),
+                               company(joined_on="2020-08-01"))
+    outcomes = {(on_time["id"], 1): "compliant", (late["id"], 1): "needs_more_time"}
+    sent = play(date(2020, 12, 15), date(2021, 4, 30), [on_time, late, newcomer], outcomes)
+    assert [(day, notice.kind, notice.recipient_id) for day, notice in sent] == [
+        (date(2021, 3, 2), "reminder", late["id"]),
+        (date(2021, 3, 25), "reminder", late["id"]),
+        (date(2021, 3, 31), "reminder", late["id"]),
+        (date(2021, 4, 2), "alert_missing", None),
+    ]
+    assert sent[-1][1].about == {"date": "2021-04-01", "company_ids": [late["id"]]}
+    assert sent[0][1].body.endswith("De uiterste datum is 1 april 2021, over 30 dag(en).")
+
+
+def test_a_company_without_any_report_is_reminded_before_both_dates_and_named_after_each():
+    silent = company(language="en")
+    sent = play(date(2020, 11, 1), date(2021, 4, 30), [silent], {})
+    assert [(day, notice.kind) for day, notice in sent] == [
+        (date(2020, 12, 1), "reminder"), (date(2020, 12, 24), "reminder"), (date(2020, 12, 30), "reminder"),
+        (date(2021, 1, 1), "alert_missing"),
+        (date(2021, 3, 2), "reminder"), (date(2021, 3, 25), "reminder"), (date(2021, 3, 31), "reminder"),
+        (date(2021, 4, 2), "alert_missing"),
+    ]
+
+
+def test_a_service_that_was_down_sends_the_latest_reminder_only_and_a_recent_alert():
+    late = company()
+    outcomes = {(late["id"], 1): "needs_more_time"}
+    assert [notice.kind for notice in domain.scheduled(date(2021, 3, 28), at(date(2021, 3, 28)), [YEAR_1], [late],
+                                                       outcomes, {}, "nl")] == ["reminder"]
+    assert [notice.key.split(":")[-1] for notice in domain.scheduled(
+        date(2021, 3, 28), at(date(2021, 3, 28)), [YEAR_1], [late], outcomes, {}, "nl")] == ["7"]
+    assert [notice.kind for notice in domain.scheduled(date(2021, 4, 6), at(date(2021, 4, 6)), [YEAR_1],
+                                                       [late], outcomes, {}, "nl")] == ["alert_missing"]
+    assert domain.scheduled(date(2021, 5, 1), at(date(2021, 5, 1)), [YEAR_1], [late], outcomes, {}, "nl") == []
+
+
+def test_an_own_extension_moves_reminders_and_the_alert():
+    late = company()
+    sent = play(date(2021, 1, 1), date(2021, 6, 30), [late], {(late["id"], 1): "needs_more_time"},
+                {(late["id"], 1): date(2021, 5, 15)})
+    assert [day for day, _ in sent] == [date(2021, 4, 15), date(2021, 5, 8), date(2021, 5, 14), date(2021, 5, 16)]
+
+
+@pytest.mark.parametrize("body", [b'{"a": 1}', "{\"naam\": \"Yên Định\"}".encode()])
+def test_webhook_signatures_are_hmac_sha256_of_the_exact_body(body):
+    import hashlib
+    import hmac
+    expected = hmac.new(b"s3cret-s3cret-s3cret", body, hashlib.sha256).hexdigest()
+    assert domain.signature("s3cret-s3cret-s3cret", body) == f"sha256={expected}"
+
+
+def test_backoff_doubles():
+    assert [domain.backoff(n, 5).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
