@@ -3,15 +3,20 @@
     trustone run                 every service in this process; embedded broker and document engine
                                  unless AMQP_URI / MONGO_URI say otherwise
     trustone run scoring         one service (what each container of docker-compose.yml runs)
+    trustone run --demo          the embedded platform with covenant year 1 played in: its clock set
+                                 to 15 December 2020, every member registered and report submitted
+    trustone demo                load that data set into running services (through their HTTP API)
     trustone rescore 1           after correcting services/scoring/frameworks/year-1.yaml (raise its
                                  version): the scoring service re-reads the files and rescores year 1
+    trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
+                                 them with the incremental state; exits 1 on any difference
 """
 from __future__ import annotations
 
 import warnings
 
 # eventlet announces its own deprecation and nameko 2's CLI imports pkg_resources: both known, both noise.
-warnings.filterwarnings("ignore", message=".*(Eventlet is deprecated|pkg_resources is deprecated).*")
+warnings.filterwarnings("ignore", message="(?s).*(Eventlet is deprecated|pkg_resources is deprecated)")
 
 import eventlet  # noqa: E402
 
@@ -56,11 +61,21 @@ def _redact(uri: str) -> str:
     return f"{head.split('//')[0]}//***@{tail}" if at else uri
 
 
+def urls(config: dict) -> dict[str, str]:
+    host = config["HTTP_HOST"]
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return {name: f"http://{host}:{port}" for name, port in config["HTTP_PORTS"].items()}
+
+
 def run(args) -> int:
+    import os
+
     from nameko.cli.run import run as run_services
 
-    from common import embedded
+    from common import demo, embedded
 
+    if args.demo:
+        os.environ.setdefault("CLOCK", demo.data()["clock"])
     config = configuration.load(args.config)
     names = args.services or SERVICES
     unknown = [each for each in names if each not in SERVICES]
@@ -77,8 +92,56 @@ def run(args) -> int:
         log.info(line)
     if config["SECRETARIAT_TOKEN"] == "secretariat-demo-token":
         log.warning("SECRETARIAT_TOKEN is the demo default; set your own outside a local demo")
+    if args.demo:
+        eventlet.spawn(_play_demo, config, log)
     run_services([service_class(name) for name in names], config)
     return 0
+
+
+def _play_demo(config: dict, log) -> None:
+    from common import demo
+    addresses = urls(config)
+    try:
+        demo.wait_until_up(addresses)
+        done = demo.load(addresses, config["SECRETARIAT_TOKEN"])
+    except Exception:
+        log.exception("the demo could not be loaded")
+        return
+    log.info("demo loaded: covenant year 1", clock=str(config.get("CLOCK")), companies=len(done["companies"]),
+             authorities=done["authorities"], reports=len(done["reports"]),
+             figures=f"{addresses['reporting']}/v1/sector/1", report=f"{addresses['reporting']}/v1/sector/1/report")
+
+
+def load_demo(args) -> int:
+    """Loads the demo data set into running services and prints what it did (with the demo tokens)."""
+    import json
+
+    from common import demo
+    config = configuration.load(args.config)
+    addresses = urls(config)
+    demo.wait_until_up(addresses)
+    print(json.dumps(demo.load(addresses, config["SECRETARIAT_TOKEN"]), indent=2, ensure_ascii=False))
+    return 0
+
+
+def check_figures(args) -> int:
+    """Asks the reporting service to prove its figures against a recomputation; exits 1 on a difference."""
+    import json
+
+    import requests
+    config = configuration.load(args.config)
+    answer = requests.get(f"{urls(config)['reporting']}/v1/sector/{args.covenant_year}/proof",
+                          headers={"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}, timeout=600)
+    if not answer.ok:
+        print(answer.text, file=sys.stderr)
+        return 2
+    proof = answer.json()
+    for difference in proof["differences"]:
+        print(f"differs: {difference['counter']}: recomputed {difference['recomputed']}, "
+              f"incremental {difference['incremental']}")
+    print(f"covenant year {proof['covenant_year']}: {proof['reports']} reports recomputed; "
+          f"{'the figures agree' if proof['agrees'] else str(len(proof['differences'])) + ' difference(s)'}")
+    return 0 if proof["agrees"] else 1
 
 
 def rescore(args) -> int:
@@ -89,9 +152,7 @@ def rescore(args) -> int:
     import requests
 
     config = configuration.load(args.config)
-    host, port = configuration.http_address(config, "scoring")
-    host = "127.0.0.1" if host == "0.0.0.0" else host
-    answer = requests.post(f"http://{host}:{port}/v1/frameworks/{args.covenant_year}/rescore",
+    answer = requests.post(f"{urls(config)['scoring']}/v1/frameworks/{args.covenant_year}/rescore",
                            headers={"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}, timeout=600)
     print(json.dumps(answer.json(), indent=2, ensure_ascii=False))
     return 0 if answer.ok else 1
@@ -104,7 +165,16 @@ def main(argv=None) -> int:
     run_parser = commands.add_parser("run", help="run services")
     run_parser.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
     run_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    run_parser.add_argument("--demo", action="store_true",
+                            help="play covenant year 1 in (clock at 15 December 2020 unless CLOCK is set)")
     run_parser.set_defaults(handler=run)
+    demo_parser = commands.add_parser("demo", help="load the year-1 demo data set into running services")
+    demo_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    demo_parser.set_defaults(handler=load_demo)
+    check_parser = commands.add_parser("check-figures", help="prove a year's figures against a recomputation")
+    check_parser.add_argument("covenant_year", type=int)
+    check_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    check_parser.set_defaults(handler=check_figures)
     rescore_parser = commands.add_parser("rescore", help="apply a corrected assessment framework")
     rescore_parser.add_argument("covenant_year", type=int)
     rescore_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+
+import eventlet
 import uuid
 from datetime import date, datetime
 
@@ -38,6 +40,16 @@ class ServiceWebServer(WebServer):
     @property
     def bind_addr(self):
         return http_address(self.container.config, self.container.service_name)
+
+    def start(self):
+        # eventlet.listen shares a port between processes (SO_REUSEPORT) by default: a second platform
+        # would silently split the traffic with the first. A port in use is an error here.
+        if not self._starting:
+            self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+            self._sock.settimeout(None)
+            self._starting = True
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
 
     def context_data_from_headers(self, request):
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex

@@ -5,7 +5,7 @@ eventlet.monkey_patch()  # noqa: E402  (must come first; `nameko test` would do 
 
 import warnings  # noqa: E402
 
-warnings.filterwarnings("ignore", message=".*(Eventlet is deprecated|pkg_resources is deprecated).*")
+warnings.filterwarnings("ignore", message="(?s).*(Eventlet is deprecated|pkg_resources is deprecated)")
 
 import json  # noqa: E402
 import socket  # noqa: E402

@@ -9,7 +9,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_
 
 from services.notification.service import NotificationService
 from tests.builders import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
-from tests.conftest import SECRETARIAT_TOKEN
+from tests.conftest import SECRETARIAT_TOKEN, free_port
 from tests.service.conftest import FakeScoring, MovableClock, auth
 from tests.support import SmtpServer, WebhookReceiver
 
@@ -32,8 +32,10 @@ def notification(container_factory, service_config, members, smtp):
               "SECRETARIAT_EMAIL": "secretariaat@trustone.example", "DELIVERY_BACKOFF_SECONDS": 0.1,
               "DELIVERY_ATTEMPTS": 3}
 
-    def start():
-        container = container_factory(NotificationService, config)
+    def start(second_instance=False):
+        # a second instance is another process in production: here it needs a port of its own
+        ports = {**config["HTTP_PORTS"], "notification": free_port()} if second_instance else config["HTTP_PORTS"]
+        container = container_factory(NotificationService, {**config, "HTTP_PORTS": ports})
         replace_dependencies(container, identity=members.identity(), scoring=FakeScoring(), clock=clock)
         container.start()
         return container
@@ -94,7 +96,7 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
 
     for day in ("2020-12-30", "2021-01-01", "2021-03-01", "2021-03-02", "2021-03-02", "2021-03-03"):
         tick(day)
-    second = notification()  # a second instance runs the same timer
+    second = notification(second_instance=True)  # a second instance runs the same timer
     for day in ("2021-03-25", "2021-03-31"):
         tick(day)
         tick(day, second)
