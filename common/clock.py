@@ -27,10 +27,12 @@ class Clock:
         return self.now().date()
 
 
-def parse(setting: str | None) -> Clock:
+def parse(setting) -> Clock:
     """A Clock from the CLOCK setting; ValueError names what is wrong with it."""
     if not setting:
         return Clock()
+    if isinstance(setting, datetime):  # the YAML config reads an ISO instant as a datetime
+        setting = setting.isoformat()
     frozen = setting.startswith("fixed:")
     text = setting.removeprefix("fixed:")
     try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 MATERIALS = ("basalt", "granite", "limestone", "slate", "marble", "sandstone")
 RISK_THEMES = ("health_and_safety", "living_wage", "forced_labour", "child_labour",
@@ -49,7 +50,25 @@ def band(score: float) -> str:
     return ">=60"
 
 
+def known_percent(pair: dict) -> Fraction:
+    """Percentage known of a {"known", "total"} pair; nothing to know counts as all known."""
+    return Fraction(100) if pair["total"] == 0 else Fraction(100 * pair["known"], pair["total"])
+
+
 def eea_only(countries) -> bool:
     """Sources only inside the EEA: at least one country known, and every one of them in the EEA."""
     countries = set(countries)
     return bool(countries) and countries <= EEA
+
+
+MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def spoken_date(day: date, language: str) -> str:
+    """1 april 2021 / 1 April 2021."""
+    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"

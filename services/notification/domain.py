@@ -11,18 +11,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from common import covenant
+from common.covenant import spoken_date
 
 SECRETARIAT = "secretariat"
 REMINDER_DAYS = (30, 7, 1)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
 
-MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
 OUTCOME_TEXT = {
     "nl": {"compliant": "voldoet aan de eisen", "needs_more_time": "heeft meer tijd nodig"},
     "en": {"compliant": "meets the requirements", "needs_more_time": "needs more time"},
@@ -108,11 +103,6 @@ class Notice:
 
     def to_document(self) -> dict:
         return {"_id": self.key, **asdict(self)}
-
-
-def spoken_date(day: date, language: str) -> str:
-    """1 april 2021 / 1 April 2021."""
-    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"
 
 
 def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: str, year: int,

@@ -1,16 +1,40 @@
-"""Sector figures from per-company contributions. Pure: no nameko, no storage.
+"""Sector figures from per-company contributions, with disclosure control (contract §4). Pure.
 
-A contribution is a flat map of counter keys to numbers for one company's latest assessed report. The
+A contribution is a flat map of counter keys to integers for one company's latest assessed report. The
 sector figures are the sums of the contributions; a new version replaces its company's contribution by
-adding the difference, so nothing is recomputed over all reports and nothing counts twice.
+adding the difference, so nothing is recomputed over all reports and nothing counts twice. Means come
+from maintained sums (in thousandths of a percent, so that sums stay exact) and counts.
+
+Disclosure control: a mean, or a cell of a table of companies by sourcing attribute (production country,
+material, risk theme) or by member country, that rests on fewer than `min_companies` companies is
+suppressed; in a table whose totals are published, further cells are suppressed until no suppressed cell
+can be worked back from them. A quarry region is listed only when at least `min_region_companies` source
+there. Sector-wide distributions of results (outcomes, bands, requirements, chains, steps) are published
+as counts, as the covenant's annual report does, and so is participation: the member list is public.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote, unquote
+
+import pycountry
 
 from common import covenant
 
 SEP = ":"
+SUPPRESSED = "suppressed"
+MILLI = 1000  # sums of percentages are kept in thousandths of a percent
+CHAIN_BUCKETS = ("<5", "5-10", "11-50", ">50")
+MEMBER_COUNTRIES = ("NL", "BE")
+ROLES = ("importer", "processor")
+REQUIREMENTS = ("min_score", "chain_insight", "plan_of_approach", "core_questions")
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    min_companies: int = 3          # a mean or table cell on fewer companies is suppressed
+    min_region_companies: int = 6   # a quarry region is listed from this many companies ("more than 5")
 
 
 def key(*parts) -> str:
@@ -22,18 +46,64 @@ def split(counter_key: str) -> list[str]:
     return [unquote(part) for part in counter_key.split(SEP)]
 
 
-def contribution(report: dict, assessment: dict) -> dict[str, int]:
-    """What one company's assessed report adds to its year's figures."""
-    counters = {key("assessed"): 1, key("outcome", assessment["outcome"]): 1,
+def chain_bucket(chains: int | None) -> str:
+    if chains is None:
+        return "unknown"
+    if chains < 5:
+        return "<5"
+    if chains <= 10:
+        return "5-10"
+    if chains <= 50:
+        return "11-50"
+    return ">50"
+
+
+def contribution(report: dict, assessment: dict, company: dict) -> dict[str, int]:
+    """What one company's latest assessed report adds to its year's figures."""
+    outcome = assessment["outcome"]
+    counters = {key("assessed"): 1, key("outcome", outcome): 1,
+                key("member_country_outcome", company["country"], outcome): 1,
                 key("band", "all", assessment["band"]): 1}
-    if assessment["outcome"] == "compliant":
+    if outcome == "compliant":
         counters[key("band", "compliant", assessment["band"])] = 1
     for requirement in assessment["requirements"]:
         if requirement["applicable"]:
             counters[key("requirement", requirement["code"], "applicable")] = 1
             if requirement["met"]:
                 counters[key("requirement", requirement["code"], "met")] = 1
-    return counters
+    for link in ("quarries", "factories"):
+        counters[key("known_sum", link)] = round(covenant.known_percent(report["supply_chain"][link]) * MILLI)
+    counters[key("chains", chain_bucket(report["chains"]))] = 1
+    for country in report["production_countries"]:
+        counters[key("country", country)] = 1
+    for region in {(each["country"], each["state"] or "", each["region"]) for each in report["quarry_regions"]}:
+        counters[key("region", *region)] = 1
+    for material in report["materials"]:
+        counters[key("material", material)] = 1
+    if report["risks"]:
+        counters[key("risk", "any")] = 1
+    for theme in {risk["theme"] for risk in report["risks"]}:
+        counters[key("risk", theme)] = 1
+    if all(each["met"] for each in assessment["criteria"] if each["step"] in ("1", "2.1")):
+        counters[key("step", "policy_and_chain_mapping")] = 1
+    kinds = {each["kind"] for each in report["mitigation"]}
+    if kinds:
+        counters[key("mitigation", "any")] = 1
+    for kind in kinds:
+        counters[key("mitigation", kind)] = 1
+    if report["monitoring"]["systematic"]:
+        counters[key("step", "systematic_monitoring")] = 1
+    if report["communication"]["public_report_url"]:
+        counters[key("step", "public_communication")] = 1
+    return {name: value for name, value in counters.items() if value}
+
+
+def member_contribution(company: dict) -> dict[str, int]:
+    return {key("member", company["country"], company["role"], company["joined_on"]): 1}
+
+
+def authority_contribution(authority: dict) -> dict[str, int]:
+    return {key("authority", authority["country"], authority["joined_on"]): 1}
 
 
 def difference(new: dict[str, int], old: dict[str, int]) -> dict[str, int]:
@@ -42,21 +112,159 @@ def difference(new: dict[str, int], old: dict[str, int]) -> dict[str, int]:
     return {name: change for name, change in changes.items() if change}
 
 
-def figures(covenant_year: int, counters: dict[str, int]) -> dict:
-    """The published figures of a year from its summed counters."""
+def summed(contributions) -> dict[str, int]:
+    """The sums of contributions (what the incremental state must equal)."""
+    total: dict[str, int] = {}
+    for each in contributions:
+        for name, value in each.items():
+            total[name] = total.get(name, 0) + value
+    return {name: value for name, value in total.items() if value}
+
+
+# --- disclosure control ----------------------------------------------------------------------------
+
+def cell(count: int, disclosure: Disclosure):
+    """A count of companies sharing an attribute: shown from `min_companies`, zero shown as zero."""
+    return count if count == 0 or count >= disclosure.min_companies else SUPPRESSED
+
+
+def mean(total_milli: int, companies: int, disclosure: Disclosure):
+    if companies < disclosure.min_companies:
+        return SUPPRESSED
+    return round(total_milli / MILLI / companies, 1)
+
+
+def protect_table(table: dict[str, dict[str, int]], disclosure: Disclosure) -> dict[str, dict]:
+    """A table of counts whose row and column totals are published, with primary suppression (cells on
+    fewer than `min_companies`) and complementary suppression: while a row or column holds exactly one
+    suppressed cell, its total would give that cell away, so the smallest other cell of the line is
+    suppressed too (a zero only when no other is left)."""
+    rows = list(table)
+    columns = list(next(iter(table.values()))) if table else []
+    hidden = {(row, column) for row in rows for column in columns
+              if 0 < table[row][column] < disclosure.min_companies}
+    lines = [[(row, column) for column in columns] for row in rows] + \
+            [[(row, column) for row in rows] for column in columns]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(each in hidden for each in line) != 1:
+                continue
+            others = sorted((each for each in line if each not in hidden),
+                            key=lambda each: (table[each[0]][each[1]] == 0, table[each[0]][each[1]]))
+            if others:
+                hidden.add(others[0])
+                changed = True
+    return {row: {column: SUPPRESSED if (row, column) in hidden else table[row][column] for column in columns}
+            for row in rows}
+
+
+# --- the figures -----------------------------------------------------------------------------------
+
+def _entries(counters: dict[str, int], prefix: str) -> dict[tuple, int]:
+    entries = {}
+    for name, value in counters.items():
+        parts = split(name)
+        if parts[0] == prefix and value:
+            entries[tuple(parts[1:])] = value
+    return entries
+
+
+def country_name(code: str) -> str:
+    found = pycountry.countries.get(alpha_2=code)
+    return getattr(found, "common_name", None) or (found.name if found else code)
+
+
+def figures(covenant_year: int, counters: dict[str, int], participation: dict[str, int], targets: dict | None,
+            disclosure: Disclosure) -> dict:
+    """The published figures of a year from its summed counters; suppressed values never appear."""
     def count(*parts):
         return counters.get(key(*parts), 0)
 
+    assessed = count("assessed")
+    by_member_country = {country: {outcome: count("member_country_outcome", country, outcome)
+                                   for outcome in covenant.OUTCOMES} for country in MEMBER_COUNTRIES}
+    countries = _entries(counters, "country")
+    regions = _entries(counters, "region")
     return {
         "covenant_year": covenant_year,
-        "assessed_reports": count("assessed"),
+        "disclosure": {"min_companies": disclosure.min_companies,
+                       "min_region_companies": disclosure.min_region_companies, "suppressed_marker": SUPPRESSED},
+        "assessed_reports": assessed,
         "outcomes": {outcome: count("outcome", outcome) for outcome in covenant.OUTCOMES},
+        "outcomes_by_member_country": protect_table(by_member_country, disclosure),
         "bands": {
             "all": {band: count("band", "all", band) for band in covenant.BANDS},
             "compliant": {band: count("band", "compliant", band) for band in covenant.BANDS},
         },
-        "requirements": {
-            code: {"met": count("requirement", code, "met"), "applicable": count("requirement", code, "applicable")}
-            for code in ("min_score", "chain_insight", "plan_of_approach", "core_questions")
+        "requirements": {code: {"met": count("requirement", code, "met"),
+                                "applicable": count("requirement", code, "applicable")} for code in REQUIREMENTS},
+        "supply_chain": {
+            "mean_quarries_known_percent": mean(count("known_sum", "quarries"), assessed, disclosure),
+            "mean_factories_known_percent": mean(count("known_sum", "factories"), assessed, disclosure),
         },
+        "chains_per_company": {bucket: count("chains", bucket) for bucket in (*CHAIN_BUCKETS, "unknown")},
+        "production_countries": [
+            {"country": code, "name": country_name(code), "companies": cell(value, disclosure)}
+            for (code,), value in sorted(countries.items(), key=lambda item: (-item[1], item[0][0]))],
+        "quarry_regions": [
+            {"country": code, "state": state or None, "region": region, "companies": value}
+            for (code, state, region), value in sorted(regions.items(), key=lambda item: (-item[1], item[0]))
+            if value >= disclosure.min_region_companies],
+        "materials": {material: cell(count("material", material), disclosure) for material in covenant.MATERIALS},
+        "risks": {
+            "companies_with_any_risk": count("risk", "any"),
+            "themes": {theme: cell(count("risk", theme), disclosure) for theme in covenant.RISK_THEMES},
+        },
+        "steps": {
+            "policy_and_chain_mapping_complete": count("step", "policy_and_chain_mapping"),
+            "mitigation": {"any": count("mitigation", "any"),
+                           **{kind: count("mitigation", kind) for kind in covenant.MITIGATION_KINDS}},
+            "systematic_monitoring": count("step", "systematic_monitoring"),
+            "public_communication": count("step", "public_communication"),
+        },
+        "participation": participation_figures(covenant_year, participation, targets),
     }
+
+
+def participation_figures(covenant_year: int, participation: dict[str, int], targets: dict | None) -> dict:
+    """Members per country and role, and contracting authorities, at the start and end of the year,
+    against the year's targets (None where the year has none)."""
+    start, end = covenant.year_start(covenant_year), covenant.year_end(covenant_year)
+
+    def joined(prefix, *match):
+        counts = {"start": 0, "end": 0}
+        for parts, value in _entries(participation, prefix).items():
+            if parts[:-1] == match:
+                joined_on = date.fromisoformat(parts[-1])
+                counts["start"] += value if joined_on <= start else 0
+                counts["end"] += value if joined_on <= end else 0
+        return counts
+
+    targets = targets or {}
+    members = {}
+    for country in MEMBER_COUNTRIES:
+        members[country] = {}
+        for role in ROLES:
+            target = targets.get("members", {}).get(country, {}).get(role) or [None, None]
+            members[country][role] = {**joined("member", country, role),
+                                      "target_start": target[0], "target_end": target[1]}
+    authorities = {"start": 0, "end": 0}
+    for country in MEMBER_COUNTRIES:
+        for moment, value in joined("authority", country).items():
+            authorities[moment] += value
+    shares = {country: {f"{kind}_{moment}": values[kind][index] for kind in ("target", "realised")
+                        for index, moment in enumerate(("start", "end"))}
+              for country, values in (targets.get("share_of_imports") or {}).items()}
+    return {
+        "members": members,
+        "share_of_imports_estimate": shares or None,
+        "contracting_authorities": {**authorities, "target": targets.get("contracting_authorities")},
+    }
+
+
+def differences(expected: dict[str, int], actual: dict[str, int]) -> list[dict]:
+    """Counters where the incremental state differs from a recomputation."""
+    return [{"counter": " ".join(split(name)), "recomputed": expected.get(name, 0), "incremental": actual.get(name, 0)}
+            for name in sorted(expected.keys() | actual.keys()) if expected.get(name, 0) != actual.get(name, 0)]

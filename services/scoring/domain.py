@@ -60,18 +60,13 @@ class Framework:
 
 # --- what each criterion means ---------------------------------------------------------------------
 
-def known_percent(pair: dict) -> Fraction:
-    """Percentage known of a {"known", "total"} pair; nothing to know counts as all known."""
-    return Fraction(100) if pair["total"] == 0 else Fraction(100 * pair["known"], pair["total"])
-
-
 def _flag(met: bool, yes: str, no: str) -> tuple[bool, str]:
     return met, yes if met else no
 
 
 def _chain(link: str):
     def evaluate(report, framework):
-        percent = known_percent(report["supply_chain"][link])
+        percent = covenant.known_percent(report["supply_chain"][link])
         threshold = framework.chain_thresholds[link]
         met = percent >= threshold
         return met, (f"{_pct(percent)} of {LINK_NAMES[link]} known, "

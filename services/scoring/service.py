@@ -92,6 +92,19 @@ class ScoringService(operations.Operations):
         return self.frameworks.get(covenant_year).to_dict()
 
     @rpc
+    def latest_assessments(self, covenant_year):
+        """For each company, its latest report version of the year with that version's latest assessment
+        (what the sector figures must rest on): [{"company", "report", "assessment", "ordinal"}]."""
+        latest = []
+        for kept in self.storage.latest_reports(covenant_year):
+            stored = self.storage.latest_assessment_of_version(kept["report_id"], kept["version"])
+            if stored:
+                latest.append({"company": kept["company"], "report": kept["report"],
+                               "assessment": stored["assessment"],
+                               "ordinal": [stored["version"], stored["framework_version"]]})
+        return latest
+
+    @rpc
     def list_calendars(self):
         """Due and catch-up date of every year with a framework: [{"covenant_year": 1, "due_date": ...}]"""
         return self.frameworks.calendars()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,6 +34,13 @@ def wait_until(check, timeout=20.0, interval=0.1, what="condition"):
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}; last seen: {last!r}")
+
+
+def metric(platform, service, name, labels=""):
+    """The value of one sample on a service's /metrics, 0 when absent."""
+    text = requests.get(platform.url(service, "/metrics"), timeout=5).text
+    found = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 class Processes:

@@ -1,25 +1,15 @@
 """End to end: four processes, the real RabbitMQ, only public interfaces (HTTP, events, metrics)."""
-import re
-
 import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
 
 from tests.conftest import SECRETARIAT_TOKEN
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import metric, wait_until
 from tests.support import ApiContract, EventCapture
 
 pytestmark = pytest.mark.e2e
 
 SECRETARIAT = {"Authorization": f"Bearer {SECRETARIAT_TOKEN}"}
-
-
-def metric(platform, service, name, labels=""):
-    """The value of one sample on a service's /metrics, 0 when absent."""
-    text = requests.get(platform.url(service, "/metrics"), timeout=5).text
-    pattern = rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$"
-    found = re.search(pattern, text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
 
 
 def register(platform, **overrides):

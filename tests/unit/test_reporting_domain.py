@@ -1,18 +1,19 @@
-"""Sector figures from contributions, without a broker."""
-from services.reporting.domain import contribution, difference, figures, key, split
-from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from services.scoring.domain import assess, load_frameworks
-from tests.builders import blank_report, company, with_steps_1_and_21
+"""Sector figures from contributions, and disclosure control, without a broker."""
+import json
 
-FRAMEWORK = load_frameworks(SHIPPED_FRAMEWORKS)[1]
+import pytest
+
+from services.reporting import render
+from services.reporting.domain import (SUPPRESSED, Disclosure, contribution, difference, figures, key,
+                                       protect_table, split, summed)
+from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+
+RULES = Disclosure(min_companies=3, min_region_companies=6)
 
 
-def summed(*contributions):
-    total = {}
-    for each in contributions:
-        for name, value in each.items():
-            total[name] = total.get(name, 0) + value
-    return total
+def figures_of(*scored, participation=None):
+    return figures(1, summed(contribution(each["report"], each["assessment"], each["company"]) for each in scored),
+                   participation or {}, None, RULES)
 
 
 def test_counter_keys_are_safe_mongodb_field_names_and_read_back():
@@ -22,23 +23,91 @@ def test_counter_keys_are_safe_mongodb_field_names_and_read_back():
 
 
 def test_a_compliant_and_a_late_company_make_the_figures():
-    compliant_report = with_steps_1_and_21(blank_report(plan_of_approach=True))
-    late_report = blank_report()
-    compliant = contribution(compliant_report, assess(compliant_report, company(), FRAMEWORK))
-    late = contribution(late_report, assess(late_report, company(), FRAMEWORK))
-    shown = figures(1, summed(compliant, late))
+    compliant = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company())
+    late = scored_event(blank_report(), company())
+    shown = figures_of(compliant, late)
     assert shown["assessed_reports"] == 2
     assert shown["outcomes"] == {"compliant": 1, "needs_more_time": 1}
     assert shown["bands"]["all"] == {"<20": 1, "20-40": 1, "40-60": 0, ">=60": 0}
     assert shown["bands"]["compliant"] == {"<20": 0, "20-40": 1, "40-60": 0, ">=60": 0}
     assert shown["requirements"]["plan_of_approach"] == {"met": 1, "applicable": 2}
+    assert shown["steps"]["policy_and_chain_mapping_complete"] == 1
 
 
 def test_replacing_a_contribution_adds_only_the_difference():
-    first = blank_report()
-    better = with_steps_1_and_21(blank_report(plan_of_approach=True))
-    old = contribution(first, assess(first, company(), FRAMEWORK))
-    new = contribution(better, assess(better, company(), FRAMEWORK))
-    sums = summed(old, difference(new, old))
-    assert {name: value for name, value in sums.items() if value} == new
-    assert difference(new, new) == {}
+    who = company()
+    old = scored_event(blank_report(), who)
+    new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
+    before = contribution(old["report"], old["assessment"], who)
+    after = contribution(new["report"], new["assessment"], who)
+    assert summed([before, difference(after, before)]) == after
+    assert difference(after, after) == {}
+
+
+def test_means_and_attribute_cells_on_fewer_than_3_companies_are_suppressed():
+    two = [scored_event(blank_report(production_countries=["IN", "BR"], materials=["granite"]), company())
+           for _ in range(2)]
+    shown = figures_of(*two)
+    assert shown["supply_chain"] == {"mean_quarries_known_percent": SUPPRESSED,
+                                     "mean_factories_known_percent": SUPPRESSED}
+    assert [each["companies"] for each in shown["production_countries"]] == [SUPPRESSED, SUPPRESSED]
+    assert shown["materials"]["granite"] == SUPPRESSED and shown["materials"]["slate"] == 0
+    third = scored_event(blank_report(production_countries=["IN"], materials=["granite"]), company())
+    shown = figures_of(*two, third)
+    assert {each["country"]: each["companies"] for each in shown["production_countries"]} == {"IN": 3, "BR": SUPPRESSED}
+    assert shown["supply_chain"]["mean_quarries_known_percent"] == 0.0
+
+
+def test_means_are_exact_means_of_each_company_share():
+    reports = []
+    for known in (1, 2, 4):  # of 8 quarries: 12.5 %, 25 %, 50 %
+        report = blank_report()
+        report["supply_chain"]["quarries"] = {"known": known, "total": 8}
+        reports.append(scored_event(report, company()))
+    assert figures_of(*reports)["supply_chain"]["mean_quarries_known_percent"] == 29.2
+
+
+def test_a_quarry_region_is_listed_only_from_six_companies():
+    bundi = {"country": "IN", "region": "Bundi", "state": "Rajasthan"}
+    kota = {"country": "IN", "region": "Kota", "state": "Rajasthan"}
+    reports = [scored_event(blank_report(quarry_regions=[bundi] + ([kota] if n < 5 else [])), company())
+               for n in range(6)]
+    assert figures_of(*reports)["quarry_regions"] == [
+        {"country": "IN", "state": "Rajasthan", "region": "Bundi", "companies": 6}]
+    assert figures_of(*reports[:5])["quarry_regions"] == []
+
+
+@pytest.mark.parametrize("table,expected", [
+    # nothing small: nothing hidden
+    ({"NL": {"a": 10, "b": 4}, "BE": {"a": 9, "b": 3}}, {"NL": {"a": 10, "b": 4}, "BE": {"a": 9, "b": 3}}),
+    # one small cell: its row and column would give it away, so a 2 x 2 table hides every cell
+    ({"NL": {"a": 10, "b": 4}, "BE": {"a": 9, "b": 2}},
+     {"NL": {"a": SUPPRESSED, "b": SUPPRESSED}, "BE": {"a": SUPPRESSED, "b": SUPPRESSED}}),
+    # zeros are shown, unless hiding a zero is the only way to protect a cell
+    ({"NL": {"a": 10, "b": 0}, "BE": {"a": 9, "b": 0}}, {"NL": {"a": 10, "b": 0}, "BE": {"a": 9, "b": 0}}),
+    ({"NL": {"a": 10, "b": 0, "c": 5}, "BE": {"a": 9, "b": 1, "c": 7}},
+     {"NL": {"a": 10, "b": SUPPRESSED, "c": SUPPRESSED}, "BE": {"a": 9, "b": SUPPRESSED, "c": SUPPRESSED}}),
+])
+def test_complementary_suppression_leaves_no_hidden_cell_derivable(table, expected):
+    protected = protect_table(table, RULES)
+    assert protected == expected
+    rows, columns = list(table), list(table["NL"])
+    for line in [[(r, c) for c in columns] for r in rows] + [[(r, c) for r in rows] for c in columns]:
+        assert sum(protected[r][c] == SUPPRESSED for r, c in line) != 1
+
+
+def test_a_suppressed_value_reaches_neither_csv_nor_html():
+    two_in_brazil = [scored_event(blank_report(production_countries=["IN", "BR"]), company(country="BE"))
+                     for _ in range(2)]
+    others = [scored_event(blank_report(production_countries=["IN"]), company(country="NL")) for _ in range(4)]
+    shown = figures_of(*two_in_brazil, *others)
+    brazil = next(each for each in shown["production_countries"] if each["country"] == "BR")
+    assert brazil["companies"] == SUPPRESSED
+    assert SUPPRESSED in json.dumps(shown["outcomes_by_member_country"])
+    csv = render.to_csv(shown)
+    assert "1,production_countries,BR Brazil,suppressed" in csv.splitlines()
+    assert "1,outcomes_by_member_country.BE,needs_more_time,suppressed" in csv.splitlines()
+    page = render.html(shown, "en")
+    row = page[page.index("<td>Brazil</td>"):][:120]
+    assert "suppressed" in row and ">2<" not in row
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")

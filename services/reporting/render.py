@@ -1,0 +1,198 @@
+"""The published figures as CSV and as an HTML annual report with charts drawn server-side as SVG.
+
+Only what `domain.figures` publishes is rendered: a suppressed value reaches no format as a number.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import gettext
+import io
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import jinja2
+import pycountry
+import pygal
+from pygal.style import Style
+
+from common import covenant
+from services.reporting.domain import SUPPRESSED
+
+SVG = "http://www.w3.org/2000/svg"
+ElementTree.register_namespace("", SVG)
+ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+# Everything the page needs is in the page: no script runs, nothing is fetched.
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+LABELS = {
+    "nl": {
+        "title": "Sectorrapportage convenantjaar {year}", "period": "{start} tot en met {end}",
+        "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Cijfers over minder dan "
+                 "{min} ondernemingen zijn afgeschermd; een groevegebied wordt genoemd vanaf {regions} ondernemingen.",
+        "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
+        "compliant": "voldoet", "needs_more_time": "meer tijd nodig", "requirements": "Eisen",
+        "requirement": "Eis", "met": "voldaan", "applicable": "van toepassing",
+        "min_score": "Due-diligencescore minimaal gehaald", "chain_insight": "Inzicht in de keten",
+        "plan_of_approach": "Plan van aanpak (importeurs uit risicolanden)", "core_questions": "Kernvragen",
+        "bands": "Scores", "band": "Score", "all": "alle beoordeelde", "among_compliant": "waarvan voldoet",
+        "by_member_country": "Uitkomst per land van vestiging", "member_country": "Land",
+        "chain": "De keten", "mean_quarries": "Gemiddeld bekend deel van de groeves",
+        "mean_factories": "Gemiddeld bekend deel van de fabrieken", "chains": "Aantal ketens per onderneming",
+        "unknown": "onbekend", "countries": "Productielanden", "country": "Land", "companies": "Ondernemingen",
+        "regions": "Groevegebieden waar meer dan {more} ondernemingen inkopen", "region": "Gebied",
+        "state": "Staat", "materials": "Materialen", "material": "Materiaal", "risks": "Risico's",
+        "any_risk": "Ondernemingen met een gerapporteerd risico", "theme": "Thema",
+        "steps": "Voortgang per stap", "step": "Stap",
+        "policy_and_chain_mapping_complete": "Stap 1 en 2.1 afgerond",
+        "mitigation_any": "Bijgedragen aan het verminderen van risico's (stap 3)",
+        "systematic_monitoring": "Systematisch gemonitord en geëvalueerd (stap 4)",
+        "public_communication": "Publiek gecommuniceerd (stap 5)",
+        "participation": "Deelname", "role": "Rol", "start": "begin", "end": "eind", "target": "doel",
+        "realised": "gerealiseerd", "authorities": "Aanbestedende diensten", "importer": "importeurs",
+        "processor": "verwerkers", "NL": "Nederland", "BE": "Vlaanderen", "share": "Aandeel in de import (schatting)",
+        "none": "geen", "members_chart": "Leden eind van het jaar tegen het doel",
+        "themes": {"health_and_safety": "gezondheid en veiligheid", "living_wage": "leefbaar loon",
+                   "forced_labour": "dwangarbeid", "child_labour": "kinderarbeid",
+                   "freedom_of_association": "vrijheid van vakvereniging", "environment": "milieu",
+                   "site_closure": "gedwongen sluiting van productielocaties"},
+        "materials_names": {"basalt": "basalt", "granite": "graniet", "limestone": "kalksteen", "slate": "leisteen",
+                            "marble": "marmer", "sandstone": "zandsteen"},
+        "kinds": {"supplier_improvement": "bij vaste leveranciers", "regional_project": "in regionale projecten",
+                  "certification_programme": "in certificeringsprogramma's"},
+    },
+    "en": {
+        "title": "Sector report, covenant year {year}", "period": "{start} to {end}",
+        "intro": "Figures over each company's latest assessed report. Figures resting on fewer than {min} "
+                 "companies are suppressed; a quarry region is named from {regions} companies.",
+        "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
+        "compliant": "compliant", "needs_more_time": "needs more time", "requirements": "Requirements",
+        "requirement": "Requirement", "met": "met", "applicable": "applicable",
+        "min_score": "Minimum due-diligence score", "chain_insight": "Insight into the chain",
+        "plan_of_approach": "Plan of approach (importers from risk countries)", "core_questions": "Core questions",
+        "bands": "Scores", "band": "Score", "all": "all assessed", "among_compliant": "of which compliant",
+        "by_member_country": "Outcome by member country", "member_country": "Country",
+        "chain": "The chain", "mean_quarries": "Mean share of quarries known",
+        "mean_factories": "Mean share of factories known", "chains": "Supply chains per company",
+        "unknown": "unknown", "countries": "Production countries", "country": "Country", "companies": "Companies",
+        "regions": "Quarry regions sourced by more than {more} companies", "region": "Region", "state": "State",
+        "materials": "Materials", "material": "Material", "risks": "Risks",
+        "any_risk": "Companies that reported a risk", "theme": "Theme", "steps": "Progress per step", "step": "Step",
+        "policy_and_chain_mapping_complete": "Steps 1 and 2.1 completed",
+        "mitigation_any": "Contributed to reducing risks (step 3)",
+        "systematic_monitoring": "Monitor and evaluate systematically (step 4)",
+        "public_communication": "Communicate publicly (step 5)",
+        "participation": "Participation", "role": "Role", "start": "start", "end": "end", "target": "target",
+        "realised": "realised", "authorities": "Contracting authorities", "importer": "importers",
+        "processor": "processors", "NL": "Netherlands", "BE": "Flanders", "share": "Share of imports (estimate)",
+        "none": "none", "members_chart": "Members at the end of the year against the target",
+        "themes": {"health_and_safety": "health and safety", "living_wage": "living wage",
+                   "forced_labour": "forced labour", "child_labour": "child labour",
+                   "freedom_of_association": "freedom of association", "environment": "environment",
+                   "site_closure": "forced closure of production sites"},
+        "materials_names": {material: material for material in covenant.MATERIALS},
+        "kinds": {"supplier_improvement": "at fixed suppliers", "regional_project": "in regional projects",
+                  "certification_programme": "in certification programmes"},
+    },
+}
+LANGUAGES = tuple(LABELS)
+
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                                autoescape=True, undefined=jinja2.StrictUndefined)
+CHART_STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
+                    colors=("#1f5f8b", "#9bb7d4", "#c0504d", "#4f8a3c"))
+
+
+def _chart(kind, title: str, labels: list[str], series: dict[str, list]) -> str:
+    chart = kind(js=[], style=CHART_STYLE, width=720, height=max(260, 34 * len(labels) + 120),
+                 show_legend=len(series) > 1, legend_at_bottom=True, print_values=True, title=title,
+                 disable_xml_declaration=True)
+    chart.x_labels = labels
+    for name, values in series.items():
+        chart.add(name, values)
+    root = chart.render_tree()
+    for parent in list(root.iter()):  # pygal's inline config script and its comments: not wanted here
+        for child in [each for each in parent
+                      if each.tag in ("script", f"{{{SVG}}}script") or each.tag is ElementTree.Comment]:
+            parent.remove(child)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+@functools.cache
+def _country_names(language: str):
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in the report's language (pycountry's ISO 3166 translations)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return _country_names(language).gettext(country.name) if country else code
+
+
+def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
+    bands = covenant.BANDS
+    shown_countries = [each for each in figures["production_countries"] if each["companies"] != SUPPRESSED]
+    themes = [(theme, value) for theme, value in figures["risks"]["themes"].items()
+              if value not in (SUPPRESSED, 0)]
+    members = figures["participation"]["members"]
+    groups = [(country, role) for country in members for role in members[country]]
+    return {
+        "bands": _chart(pygal.Bar, labels["bands"], list(bands), {
+            labels["all"]: [figures["bands"]["all"][band] for band in bands],
+            labels["among_compliant"]: [figures["bands"]["compliant"][band] for band in bands]}),
+        "countries": _chart(pygal.HorizontalBar, labels["countries"],
+                            [country_name(each["country"], language) for each in shown_countries][::-1],
+                            {labels["companies"]: [each["companies"] for each in shown_countries][::-1]}),
+        "risks": _chart(pygal.HorizontalBar, labels["risks"], [labels["themes"][theme] for theme, _ in themes],
+                        {labels["companies"]: [value for _, value in themes]}),
+        "participation": _chart(pygal.Bar, labels["members_chart"],
+                                [f"{labels[country]}: {labels[role]}" for country, role in groups], {
+                                    labels["realised"]: [members[c][r]["end"] for c, r in groups],
+                                    labels["target"]: [members[c][r]["target_end"] for c, r in groups]}),
+    }
+
+
+def html(figures: dict, language: str) -> str:
+    labels = LABELS[language]
+    year = figures["covenant_year"]
+    return _templates.get_template("report.html.j2").render(
+        f=figures, t=labels, lang=language, SUPPRESSED=SUPPRESSED, charts=charts(figures, labels, language),
+        country_name=lambda code: country_name(code, language),
+        title=labels["title"].format(year=year),
+        period=labels["period"].format(start=covenant.spoken_date(covenant.year_start(year), language),
+                                       end=covenant.spoken_date(covenant.year_end(year), language)),
+        intro=labels["intro"].format(min=figures["disclosure"]["min_companies"],
+                                     regions=figures["disclosure"]["min_region_companies"]),
+        regions_title=labels["regions"].format(more=figures["disclosure"]["min_region_companies"] - 1))
+
+
+def rows(figures: dict) -> list[tuple[str, str, object]]:
+    """The figures as (figure, item, value) rows; a suppressed value is the word `suppressed`."""
+    out: list[tuple[str, str, object]] = [("assessed_reports", "", figures["assessed_reports"])]
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(f"{prefix}.{name}" if prefix else name, inner)
+        else:
+            figure, _, item = prefix.rpartition(".")
+            out.append((figure, item, "" if value is None else value))
+
+    for section in ("outcomes", "outcomes_by_member_country", "bands", "requirements", "supply_chain",
+                    "chains_per_company", "materials", "risks", "steps", "participation"):
+        walk(section, figures[section])
+    for each in figures["production_countries"]:
+        out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))
+    for each in figures["quarry_regions"]:
+        place = " / ".join(part for part in (each["country"], each["state"], each["region"]) if part)
+        out.append(("quarry_regions", place, each["companies"]))
+    return out
+
+
+def to_csv(figures: dict) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["covenant_year", "figure", "item", "value"])
+    for figure, item, value in rows(figures):
+        writer.writerow([figures["covenant_year"], figure, item, value])
+    return buffer.getvalue()

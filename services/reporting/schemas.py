@@ -1,0 +1,39 @@
+"""Wire shapes of the reporting service (for the OpenAPI document)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+COUNT_OR_SUPPRESSED = {"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["suppressed"]}]}
+
+
+class Figures(Schema):
+    covenant_year = fields.Integer()
+    disclosure = fields.Dict()
+    assessed_reports = fields.Integer()
+    outcomes = fields.Dict(keys=fields.String(), values=fields.Integer())
+    outcomes_by_member_country = fields.Dict(metadata={
+        "description": "Cells on fewer than min_companies companies, and cells that would give them away, "
+                       "are the string 'suppressed'."})
+    bands = fields.Dict()
+    requirements = fields.Dict()
+    supply_chain = fields.Dict(metadata={"description": "Means in percent with one decimal, or 'suppressed'."})
+    chains_per_company = fields.Dict(keys=fields.String(), values=fields.Integer())
+    production_countries = fields.List(fields.Dict())
+    quarry_regions = fields.List(fields.Dict())
+    materials = fields.Dict()
+    risks = fields.Dict()
+    steps = fields.Dict()
+    participation = fields.Dict()
+
+
+class Difference(Schema):
+    counter = fields.String()
+    recomputed = fields.Integer()
+    incremental = fields.Integer()
+
+
+class Proof(Schema):
+    covenant_year = fields.Integer()
+    reports = fields.Integer(metadata={"description": "Latest assessed reports recomputed (from scoring)."})
+    agrees = fields.Boolean()
+    differences = fields.List(fields.Nested(Difference))

@@ -1,0 +1,129 @@
+"""End to end: the year-1 demo through the public API into four processes on the real RabbitMQ; the
+sector figures, the proof, the exports and the HTML report (in a real headless browser)."""
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+import requests
+from nameko.standalone.events import event_dispatcher
+
+from common import demo
+from tests.e2e.conftest import SERVICES, TRUSTONE, Platform, metric, wait_until
+from tests.support import ApiContract, EventCapture
+from tests.unit.test_demo_data import assert_seed_figures
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def year_1(vhost, processes):
+    """The platform with its clock in year 1's reporting round and the demo data set loaded."""
+    platform = Platform(vhost, processes)
+    platform.env["CLOCK"] = demo.data()["clock"]
+    for service in SERVICES:
+        platform.start(service)
+    platform.scored = EventCapture(vhost, "scoring", "report_scored")
+    loaded = subprocess.run([TRUSTONE, "demo"], env=platform.env, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    platform.demo = json.loads(loaded.stdout)
+    wait_until(lambda: figures(platform)["assessed_reports"] == 26, timeout=60, what="26 assessed reports")
+    wait_until(lambda: figures(platform)["participation"]["contracting_authorities"]["end"] == 37,
+               what="37 authorities counted")
+    yield platform
+    platform.scored.close()
+
+
+def figures(platform):
+    return requests.get(platform.url("reporting", "/v1/sector/1"), timeout=10).json()
+
+
+def check(platform):
+    done = subprocess.run([TRUSTONE, "check-figures", "1"], env=platform.env, capture_output=True, text=True,
+                          timeout=120)
+    return done.returncode, done.stdout
+
+
+def test_the_demo_gives_every_figure_of_the_first_annual_report(year_1):
+    assert_seed_figures(figures(year_1))
+    contract = ApiContract(requests.get(year_1.url("reporting", "/openapi.json")).json())
+    contract.check("GET", "/v1/sector/{covenant_year}", requests.get(year_1.url("reporting", "/v1/sector/1")))
+    contract.check("GET", "/v1/sector/{covenant_year}", requests.get(year_1.url("reporting", "/v1/sector/9")))
+    contract.check("GET", "/v1/sector/{covenant_year}/proof", requests.get(year_1.url("reporting", "/v1/sector/1/proof")))
+    assert check(year_1) == (0, "covenant year 1: 26 reports recomputed; the figures agree\n")
+
+
+def test_each_company_that_needs_more_time_has_its_extension_to_1_april_2021(year_1):
+    late = [entry["company"] for entry in demo.data()["reports"] if entry["expected_outcome"] == "needs_more_time"]
+    assert len(late) == 5
+    for ref in late:
+        token = year_1.demo["companies"][ref]["token"]
+        inbox = wait_until(lambda: (lambda items: items if any(i["kind"] == "extension" for i in items) else None)(
+            requests.get(year_1.url("notification", "/v1/notices"), headers={"Authorization": f"Bearer {token}"})
+            .json()["items"]), what=f"the extension notice of {ref}")
+        extension = [item for item in inbox if item["kind"] == "extension"]
+        assert len(extension) == 1 and extension[0]["about"] == {"date": "2021-04-01"}
+        assert "1 april 2021" in extension[0]["body"]
+
+
+def test_a_suppressed_cell_appears_in_no_format(year_1):
+    shown = figures(year_1)
+    assert shown["outcomes_by_member_country"]["NL"]["needs_more_time"] == "suppressed"
+    assert shown["risks"]["themes"]["forced_labour"] == "suppressed"
+    exported = requests.get(year_1.url("reporting", "/v1/sector/1/export.csv"))
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = {(row["figure"], row["item"]): row["value"] for row in csv.DictReader(io.StringIO(exported.text))}
+    assert rows[("outcomes_by_member_country.NL", "needs_more_time")] == "suppressed"
+    assert rows[("risks.themes", "forced_labour")] == "suppressed"
+    assert rows[("production_countries", "BR Brazil")] == "suppressed"
+    assert rows[("outcomes", "compliant")] == "21"
+    page = requests.get(year_1.url("reporting", "/v1/sector/1/report"))
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    row = page.text[page.text.index("<td>dwangarbeid</td>"):][:120]
+    assert "afgeschermd" in row
+
+
+def test_the_html_report_renders_in_a_real_browser(year_1, tmp_path):
+    browser = shutil.which("chromium")
+    assert browser, "Debian's chromium renders the report; .ci/run installs it"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    for language, title, label in (("nl", "Sectorrapportage convenantjaar 1", "Productielanden"),
+                                   ("en", "Sector report, covenant year 1", "Production countries")):
+        url = year_1.url("reporting", f"/v1/sector/1/report?lang={language}")
+        dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        assert f"<h1>{title}</h1>" in dom
+        assert dom.count("<svg") == 4 and label in dom
+        assert "<script" not in dom
+        shot = tmp_path / f"report-{language}.png"
+        subprocess.run([browser, *flags, "--window-size=1000,2400", f"--screenshot={shot}", url],
+                       capture_output=True, timeout=120)
+        assert shot.stat().st_size > 50_000, "the browser painted the page"
+    assert "Turkije" in requests.get(year_1.url("reporting", "/v1/sector/1/report")).text
+    assert requests.get(year_1.url("reporting", "/v1/sector/1/report?lang=fr")).status_code == 422
+
+
+def test_a_resubmission_moves_a_company_and_a_redelivery_changes_nothing(year_1):
+    data = demo.data()
+    entry = next(each for each in data["reports"] if each["company"] == "nl-importer-02")  # 27.8 %: band 20-40
+    token = year_1.demo["companies"]["nl-importer-02"]["token"]
+    better = {**entry["report"], "monitoring": {"systematic": True, "effectiveness_evaluated": True}}  # + 15 points
+    headers = {"Authorization": f"Bearer {token}"}
+    assert requests.post(year_1.url("submission", "/v1/reports"), json=better, headers=headers).status_code == 202
+    moved = wait_until(lambda: (lambda f: f if f["bands"]["compliant"]["40-60"] == 12 else None)(figures(year_1)),
+                       what="the company to move to 40-60")
+    assert moved["assessed_reports"] == 26
+    assert moved["bands"]["compliant"] == {"<20": 0, "20-40": 7, "40-60": 12, ">=60": 2}
+    assert moved["steps"]["systematic_monitoring"] == 4
+
+    newest = year_1.scored.wait_for(27, timeout=30)[-1]
+    assert newest["data"]["report_id"] == year_1.demo["reports"]["nl-importer-02"]
+    skipped = metric(year_1, "reporting", "trustone_contributions_skipped_total")
+    event_dispatcher({"AMQP_URI": year_1.amqp_uri})("scoring", "report_scored", newest)
+    wait_until(lambda: metric(year_1, "reporting", "trustone_contributions_skipped_total") == skipped + 1,
+               what="the redelivery to reach reporting")
+    assert figures(year_1) == moved
+    assert check(year_1)[0] == 0
