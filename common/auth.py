@@ -26,6 +26,10 @@ class Caller:
     def is_secretariat(self) -> bool:
         return self.role == SECRETARIAT
 
+    def may_see(self, owner_company_id: str) -> bool:
+        """A company's own data is shown to that company and to the secretariat, to no one else."""
+        return self.is_secretariat or (self.role == COMPANY and self.id == owner_company_id)
+
     def to_dict(self) -> dict:
         return {"role": self.role, "id": self.id}
 

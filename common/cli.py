@@ -126,7 +126,6 @@ def load_demo(args) -> int:
 
 def check_figures(args) -> int:
     """Asks the reporting service to prove its figures against a recomputation; exits 1 on a difference."""
-    import json
 
     import requests
     config = configuration.load(args.config)

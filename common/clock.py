@@ -38,7 +38,7 @@ def parse(setting) -> Clock:
     try:
         start = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"CLOCK must be empty, an ISO 8601 instant or fixed:<instant>, not {setting!r}")
+        raise ValueError(f"CLOCK must be empty, an ISO 8601 instant or fixed:<instant>, not {setting!r}") from None
     if start.tzinfo is None:
         start = start.replace(tzinfo=timezone.utc)
     return Clock(start, frozen)

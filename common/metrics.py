@@ -37,8 +37,10 @@ class Metrics(DependencyProvider):
         self.duration = Histogram(
             "trustone_entrypoint_duration_seconds", "Time spent in an entrypoint.",
             ["entrypoint"], registry=self.registry)
+        relayed = Counter("trustone_outbox_events_relayed", "Events published late by the outbox relay.",
+                          registry=self.registry)
         own = self.declare(self.registry) if self.declare else {}
-        self.metrics = ServiceMetrics(_registry=self.registry, **own)
+        self.metrics = ServiceMetrics(_registry=self.registry, events_relayed=relayed, **own)
         self._started: dict = {}
 
     def worker_setup(self, worker_ctx):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+from nameko.timer import timer
+
 from common.events import Event, parse
 
 RELAY_INTERVAL_SECONDS = 5
@@ -43,3 +45,15 @@ def relay(outboxes, publisher, grace_seconds: float) -> int:
             outbox.mark_published(document_id)
             sent += 1
     return sent
+
+
+class OutboxRelay:
+    """Mixed into a service whose storage keeps events with its changes (`storage.outboxes`): publishes,
+    every few seconds, what a crash or a broker outage left unpublished."""
+
+    @timer(interval=RELAY_INTERVAL_SECONDS)
+    def publish_pending_events(self):
+        sent = relay(self.storage.outboxes, self.events, self.config["OUTBOX_GRACE_SECONDS"])
+        if sent:
+            self.metrics.events_relayed.inc(sent)
+            self.log.warning("outbox relay published late events", count=sent)

@@ -25,7 +25,7 @@ class TimedProxy:
                     return reply.result()
             except eventlet.Timeout:
                 raise errors.Unavailable(
-                    f"The {self._proxy.service_name} service did not answer in {self._timeout:g} s.")
+                    f"The {self._proxy.service_name} service did not answer in {self._timeout:g} s.") from None
 
         return call
 

@@ -123,13 +123,13 @@ def read_json(request, schema=None):
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise errors.TooLarge()
+        raise errors.TooLarge() from None
     if len(raw) > MAX_BODY_BYTES:
-        raise errors.TooLarge()
+        raise errors.TooLarge() from None
     try:
         body = json.loads(raw or b"null")
     except ValueError as exc:
-        raise errors.Malformed(f"The body is not valid JSON: {exc}.")
+        raise errors.Malformed(f"The body is not valid JSON: {exc}.") from None
     if schema is None:
         return body
     return schema.dump(load(schema, body))
@@ -143,7 +143,7 @@ def load(schema, data):
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise errors.Invalid(errors.flatten(exc.messages))
+        raise errors.Invalid(errors.flatten(exc.messages)) from None
 
 
 def query_int(request, name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:
@@ -153,7 +153,7 @@ def query_int(request, name: str, default: int, *, minimum: int = 1, maximum: in
     try:
         value = int(raw)
     except ValueError:
-        raise errors.Invalid({name: ["Must be an integer."]})
+        raise errors.Invalid({name: ["Must be an integer."]}) from None
     if value < minimum or (maximum is not None and value > maximum):
         raise errors.Invalid({name: [f"Must be between {minimum} and {maximum}." if maximum
                                      else f"Must be at least {minimum}."]})

@@ -113,7 +113,7 @@ class NotificationService(operations.Operations):
         try:
             framework = self.scoring.get_framework(grant["covenant_year"])
         except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]})
+            raise errors.Invalid({"covenant_year": [exc.message]}) from None
         until = date.fromisoformat(grant["date"])
         if until <= date.fromisoformat(framework["due_date"]):
             raise errors.Invalid({"date": [f"Must be after the due date, {framework['due_date']}."]})

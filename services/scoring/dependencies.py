@@ -32,7 +32,7 @@ class Frameworks:
         except KeyError:
             known = ", ".join(str(year) for year in sorted(self._frameworks))
             raise errors.NotFound(f"No assessment framework for covenant year {covenant_year} "
-                                  f"(frameworks exist for year {known}).")
+                                  f"(frameworks exist for year {known}).") from None
 
     def calendars(self) -> list[dict]:
         return [{"covenant_year": year, "due_date": each.due_date.isoformat(),
@@ -63,6 +63,7 @@ class ScoringStore(Repository):
         self.reports = db.reports
         self.assessments = db.assessments
         self.outbox = Outbox(self.assessments)
+        self.outboxes = [self.outbox]
 
     def ensure_indexes(self):
         self.reports.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from common import errors
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
@@ -12,8 +11,7 @@ from common.logging import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common import operations
-from common.outbox import RELAY_INTERVAL_SECONDS, relay
+from common import operations, outbox
 from common.web import http
 from services.scoring import domain, schemas
 from services.scoring.dependencies import FrameworkFiles, ScoringStore, assessment_id
@@ -24,12 +22,10 @@ def declare_metrics(registry):
         "assessments": counter(registry, "trustone_assessments", "Assessments made, by year and outcome.",
                                ["covenant_year", "outcome"]),
         "previews": counter(registry, "trustone_assessment_previews", "Previews computed (nothing stored)."),
-        "events_relayed": counter(registry, "trustone_outbox_events_relayed",
-                                  "Events published late by the outbox relay."),
     }
 
 
-class ScoringService(operations.Operations):
+class ScoringService(operations.Operations, outbox.OutboxRelay):
     name = "scoring"
 
     storage = Storage(ScoringStore)
@@ -120,7 +116,7 @@ class ScoringService(operations.Operations):
     def show_assessment(self, request, report_id):
         caller = self.identity.caller(request)
         stored = self.storage.latest_assessment(report_id)
-        if stored is None or not (caller.is_secretariat or caller.id == stored["company_id"]):
+        if stored is None or not caller.may_see(stored["company_id"]):
             raise errors.NotFound()
         return schemas.assessment_view(stored)
 
@@ -134,7 +130,7 @@ class ScoringService(operations.Operations):
         try:
             self.frameworks.reload()
         except domain.FrameworkError as exc:
-            raise errors.Invalid({"framework": [str(exc)]})
+            raise errors.Invalid({"framework": [str(exc)]}) from None
         framework = self.frameworks.get(covenant_year)
         changed, unchanged = [], 0
         for kept in self.storage.latest_reports(covenant_year):
@@ -152,11 +148,6 @@ class ScoringService(operations.Operations):
         return {"covenant_year": covenant_year, "framework_version": framework.version,
                 "rescored": sorted(changed), "unchanged": unchanged}
 
-    @timer(interval=RELAY_INTERVAL_SECONDS)
-    def publish_pending_events(self):
-        sent = relay([self.storage.outbox], self.events, self.config["OUTBOX_GRACE_SECONDS"])
-        if sent:
-            self.metrics.events_relayed.inc(sent)
 
 
 SERVICE = ScoringService

@@ -37,11 +37,6 @@ def report_submitted(report_id: str, version: int, previous_version: int | None,
     }
 
 
-def may_read(caller, report: dict) -> bool:
-    """A report is shown to its owner and to the secretariat; to anyone else it does not exist."""
-    return caller.is_secretariat or (caller.role == "company" and caller.id == report["company_id"])
-
-
 def _isoformat(record: dict) -> dict:
     return {key: value.isoformat() if isinstance(value, (date, datetime)) else value
             for key, value in record.items()}

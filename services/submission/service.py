@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from common import errors
 from common.auth import COMPANY, SECRETARIAT, LocalIdentity
@@ -13,8 +12,7 @@ from common.logging import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common import operations
-from common.outbox import RELAY_INTERVAL_SECONDS, relay
+from common import operations, outbox
 from common.rpc import Rpc
 from common.web import http, read_json, load
 from services.submission import domain, schemas
@@ -27,12 +25,10 @@ def declare_metrics(registry):
                                      ["covenant_year"]),
         "members_registered": counter(registry, "trustone_members_registered",
                                       "Members registered, by kind.", ["kind"]),
-        "events_relayed": counter(registry, "trustone_outbox_events_relayed",
-                                  "Events published late by the outbox relay."),
     }
 
 
-class SubmissionService(operations.Operations):
+class SubmissionService(operations.Operations, outbox.OutboxRelay):
     name = "submission"
 
     storage = Storage(SubmissionStore)
@@ -120,7 +116,7 @@ class SubmissionService(operations.Operations):
         try:
             return self.scoring.assess(report, company)
         except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]})
+            raise errors.Invalid({"covenant_year": [exc.message]}) from None
 
     @http("GET", "/v1/reports", doc=Doc(
         "List reports: a company its own, the secretariat every one", roles=(COMPANY, SECRETARIAT),
@@ -137,7 +133,7 @@ class SubmissionService(operations.Operations):
     def get_report(self, request, report_id):
         caller = self.identity.caller(request)
         header = self.storage.report(report_id)
-        if header is None or not header.get("latest_version") or not domain.may_read(caller, header):
+        if header is None or not header.get("latest_version") or not caller.may_see(header["company_id"]):
             raise errors.NotFound()
         versions = self.storage.report_versions(report_id)
         return {
@@ -153,13 +149,6 @@ class SubmissionService(operations.Operations):
         """The member a token hash belongs to: {"role": "company", "id": "..."}, or None."""
         return self.storage.member_by_token_hash(token_hash)
 
-    @timer(interval=RELAY_INTERVAL_SECONDS)
-    def publish_pending_events(self):
-        sent = relay(self.storage.outboxes, self.events, self.config["OUTBOX_GRACE_SECONDS"])
-        if sent:
-            self.metrics.events_relayed.inc(sent)
-            self.log.warning("outbox relay published late events", count=sent)
-
     def _publish(self, collection: str, document_id: str, event) -> None:
         """Publishes a stored event; if the broker fails now, the outbox relay publishes it later."""
         try:
@@ -174,7 +163,7 @@ class SubmissionService(operations.Operations):
         try:
             self.scoring.get_framework(year)
         except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]})
+            raise errors.Invalid({"covenant_year": [exc.message]}) from None
 
 
 def _summary(header: dict) -> dict:
