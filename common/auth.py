@@ -80,8 +80,8 @@ class RemoteIdentity(Rpc):
     """Identity for services other than submission: tokens are looked up by RPC (the hash, never the
     token, crosses the broker)."""
 
-    def __init__(self, timeout: float = 10.0):
-        super().__init__("submission", timeout)
+    def __init__(self):
+        super().__init__("submission")
 
     def get_dependency(self, worker_ctx):
         proxy = self.proxy(worker_ctx)

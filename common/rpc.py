@@ -31,13 +31,19 @@ class TimedProxy:
 
 
 class Rpc(DependencyProvider):
-    """Like nameko's RpcProxy, but a call that gets no reply within `timeout` raises `Unavailable`."""
+    """Like nameko's RpcProxy, but a call that gets no reply in time raises `Unavailable`.
+
+    The deadline is RPC_TIMEOUT_SECONDS, times `patience` for calls known to take longer.
+    """
 
     rpc_reply_listener = ReplyListener()
 
-    def __init__(self, target_service: str, timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, target_service: str, patience: float = 1.0):
         self.target_service = target_service
-        self.timeout = timeout
+        self.patience = patience
+
+    def setup(self):
+        self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT) * self.patience
 
     def proxy(self, worker_ctx) -> TimedProxy:
         return TimedProxy(ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener),

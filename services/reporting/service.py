@@ -36,7 +36,7 @@ class ReportingService(operations.Operations):
     storage = Storage(SectorStore)
     publication = PublicationRules()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring", timeout=60)
+    scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
     config = Config()

@@ -1,9 +1,11 @@
 """The reporting service in a container: contributions applied once, replaced by newer versions."""
 import requests
-from nameko.testing.services import entrypoint_waiter
+from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from services.reporting.service import ReportingService
 from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+from tests.conftest import SECRETARIAT_TOKEN
+from tests.service.conftest import auth
 
 
 def scored(who, report, version):
@@ -38,3 +40,37 @@ def test_figures_count_each_company_once_whatever_arrives(container_factory, ser
     metrics = requests.get(url("reporting", "/metrics")).text
     assert 'trustone_contributions_applied_total{covenant_year="1"} 2.0' in metrics
     assert "trustone_contributions_skipped_total 2.0" in metrics
+
+
+class FakeScoringHistory:
+    """scoring.latest_assessments over a list the test controls."""
+
+    def __init__(self):
+        self.latest = []
+
+    def latest_assessments(self, covenant_year):
+        return [{"company": each["company"], "report": each["report"], "assessment": each["assessment"],
+                 "ordinal": each["ordinal"]} for each in self.latest if each["covenant_year"] == covenant_year]
+
+
+def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
+        container_factory, service_config, members, publish, url):
+    history = FakeScoringHistory()
+    container = container_factory(ReportingService, service_config)
+    replace_dependencies(container, scoring=history, identity=members.identity())
+    container.start()
+    first, second = company(), company()
+    for who, report in ((first, blank_report()), (second, with_steps_1_and_21(blank_report(plan_of_approach=True)))):
+        history.latest.append(scored(who, report, 1))
+        with entrypoint_waiter(container, "apply_assessment"):
+            publish("scoring", "report_scored", history.latest[-1])
+    proof = url("reporting", "/v1/sector/1/proof")
+    assert requests.get(proof).status_code == 401
+    assert requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json() == {
+        "covenant_year": 1, "reports": 2, "agrees": True, "differences": []}
+
+    history.latest.pop()  # scoring knows one report fewer than the figures count
+    found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
+    assert found["agrees"] is False
+    assert {"counter": "assessed", "recomputed": 1, "incremental": 2} in found["differences"]
+    assert {"counter": "outcome compliant", "recomputed": 0, "incremental": 1} in found["differences"]

@@ -74,5 +74,5 @@ def test_prometheus_scrapes_every_service_where_it_listens(compose):
 def test_the_image_installs_the_project_and_carries_the_config():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
-    assert "pip install --no-cache-dir -e ." in dockerfile
-    assert "COPY deploy/config.yaml deploy/config.yaml" in dockerfile
+    assert "pip install --no-cache-dir -c deploy/constraints.txt -e ." in dockerfile
+    assert "COPY deploy/config.yaml deploy/constraints.txt deploy/" in dockerfile
