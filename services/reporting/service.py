@@ -50,6 +50,8 @@ class ReportingService(operations.Operations):
             domain.contribution(scored["report"], scored["assessment"], scored["company"]), event.id)
         if changed:
             self.metrics.contributions.labels(str(scored["covenant_year"])).inc()
+            self.log.info("assessment applied to the sector figures", report_id=scored["report_id"],
+                          ordinal=scored["ordinal"])
         else:
             self.metrics.skipped.inc()
             self.log.info("assessment already applied or superseded", report_id=scored["report_id"])

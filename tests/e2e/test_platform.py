@@ -98,3 +98,27 @@ def test_a_bad_report_gets_field_errors_and_changes_nothing(platform, report):
     assert requests.post(platform.url("submission", "/v1/reports"), data="{", headers=headers).status_code == 400
     assert requests.get(platform.url("submission", "/v1/reports"), headers=headers).json() == []
     assert metric(platform, "submission", "trustone_reports_submitted_total", '{covenant_year="1"}') == before
+
+
+def test_one_submission_can_be_followed_through_the_logs_of_every_service(platform, report):
+    import json
+    import uuid
+    company = register(platform, name="Traceersteen B.V.")
+    trace = f"trace-{uuid.uuid4().hex}"
+    accepted = requests.post(platform.url("submission", "/v1/reports"), json=report,
+                             headers={"Authorization": f"Bearer {company['token']}", "X-Correlation-ID": trace})
+    assert accepted.headers["X-Correlation-ID"] == trace
+
+    def lines(service):
+        found = []
+        for line in platform.processes.log(service).splitlines():
+            if trace in line and line.startswith("{"):
+                found.append(json.loads(line))
+        return found
+
+    for service, entrypoint in (("submission", "submit_report"), ("scoring", "score_submitted_report"),
+                                ("notification", "announce_outcome"), ("reporting", "apply_assessment")):
+        found = wait_until(lambda: lines(service), what=f"{service} to log the traced submission")
+        assert all(each["correlation_id"] == trace and each["service"] == service for each in found)
+        assert entrypoint in {each["entrypoint"] for each in found}
+        assert all("call_id" in each for each in found)
