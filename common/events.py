@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 import eventlet
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.events import EventDispatcher, EventHandler
 
 from common.errors import DomainError
 from common.logging import correlation_id, get_logger
+from common.schema import Strict
 
 log = get_logger(__name__)
 
@@ -56,12 +57,7 @@ class InvalidEvent(Exception):
 
 # --- data schemas, one per (type, schema version) -------------------------------------------------
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class CompanySnapshot(_Strict):
+class CompanySnapshot(Strict):
     id = fields.String(required=True)
     name = fields.String(required=True)
     country = fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES))
@@ -72,12 +68,12 @@ class CompanySnapshot(_Strict):
     email = fields.Email(required=True)
 
 
-class CompanyRegistered(_Strict):
+class CompanyRegistered(Strict):
     company = fields.Nested(CompanySnapshot, required=True)
 
 
-class AuthorityRegistered(_Strict):
-    authority = fields.Nested(_Strict.from_dict({
+class AuthorityRegistered(Strict):
+    authority = fields.Nested(Strict.from_dict({
         "id": fields.String(required=True),
         "name": fields.String(required=True),
         "country": fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES)),
@@ -85,7 +81,7 @@ class AuthorityRegistered(_Strict):
     }), required=True)
 
 
-class ReportSubmitted(_Strict):
+class ReportSubmitted(Strict):
     report_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     previous_version = fields.Integer(required=True, allow_none=True)
@@ -95,12 +91,12 @@ class ReportSubmitted(_Strict):
     report = fields.Dict(required=True)  # validated by the submission service's report schema
 
 
-class Calendar(_Strict):
+class Calendar(Strict):
     due_date = fields.Date(required=True)
     catch_up_date = fields.Date(required=True)
 
 
-class ReportScored(_Strict):
+class ReportScored(Strict):
     report_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))

@@ -1,12 +1,9 @@
 """Wire shapes of the notification service."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
+from common.schema import Strict, StrictInteger
 
 
 class DeliveryOut(Schema):
@@ -43,7 +40,7 @@ class PageQuery(Schema):
 
 class ExtensionGrant(Strict):
     company_id = fields.String(required=True, validate=validate.Length(min=1))
-    covenant_year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    covenant_year = StrictInteger(required=True, validate=validate.Range(min=1))
     date = fields.Date(required=True, metadata={"description": "Replaces the catch-up date for the company."})
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from common import covenant
 from common.errors import flatten
+from common.schema import Strict
 
 STEPS = ("1", "2.1", "2.2", "3", "4", "5", "6")
 LINK_NAMES = {"direct_suppliers": "direct suppliers", "factories": "factories",
@@ -240,26 +241,21 @@ def _core_questions(criteria: list[dict]) -> dict:
 
 # --- framework files -------------------------------------------------------------------------------
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class _Thresholds(_Strict):
+class _Thresholds(Strict):
     direct_suppliers = fields.Float(required=True, validate=validate.Range(0, 100))
     factories = fields.Float(required=True, validate=validate.Range(0, 100))
     quarry_regions = fields.Float(required=True, validate=validate.Range(0, 100))
     quarries = fields.Float(required=True, validate=validate.Range(0, 100))
 
 
-class _Criterion(_Strict):
+class _Criterion(Strict):
     code = fields.String(required=True, validate=validate.OneOf(sorted(EVALUATORS)))
     step = fields.String(required=True, validate=validate.OneOf(STEPS))
     points = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     core = fields.Boolean(load_default=False)
 
 
-class FrameworkFile(_Strict):
+class FrameworkFile(Strict):
     covenant_year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     due_date = fields.Date(required=True)

@@ -44,13 +44,14 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
         framework = self.frameworks.get(submitted["covenant_year"])
         self._score(submitted, framework)
 
-    def _score(self, submitted: dict, framework: domain.Framework) -> dict:
-        """Assesses a report version under `framework` once; (re)publishes its report_scored event."""
+    def _score(self, submitted: dict, framework: domain.Framework, assessment: dict | None = None) -> dict:
+        """Assesses a report version under `framework` once (unless `assessment` is given, already made);
+        (re)publishes its report_scored event."""
         report_id, version = submitted["report_id"], submitted["version"]
         company = submitted["company"]
         stored = self.storage.assessment(report_id, version, framework.version)
         if stored is None:
-            assessment = domain.assess(submitted["report"], company, framework)
+            assessment = assessment or domain.assess(submitted["report"], company, framework)
             previous = self.storage.assessment_before(company["id"], framework.covenant_year, version,
                                                       framework.version)
             event = self.events.new("report_scored", {
@@ -137,11 +138,11 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
             current = self.storage.latest_assessment_of_version(kept["report_id"], kept["version"])
             if current and current["framework_version"] >= framework.version:
                 continue
-            if current and domain.same_result(domain.assess(kept["report"], kept["company"], framework),
-                                              current["assessment"]):
+            assessment = domain.assess(kept["report"], kept["company"], framework)
+            if current and domain.same_result(assessment, current["assessment"]):
                 unchanged += 1
                 continue
-            self._score(kept, framework)
+            self._score(kept, framework, assessment)
             changed.append(kept["report_id"])
         self.log.info("year rescored", covenant_year=covenant_year, framework_version=framework.version,
                       changed=len(changed), unchanged=unchanged)

@@ -5,36 +5,11 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 from __future__ import annotations
 
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common import covenant
 from common.events import LANGUAGES, MEMBER_COUNTRIES, ROLES
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class StrictBoolean(fields.Boolean):
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictInteger(fields.Integer):
-    default_error_messages = {"invalid": "Must be an integer."}
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+from common.schema import Strict, StrictBoolean, StrictInteger
 
 
 class CountryCode(fields.String):
