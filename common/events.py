@@ -170,7 +170,16 @@ class Publisher:
 
 
 class Events(EventDispatcher):
-    """Publishes enveloped events on this service's exchange."""
+    """Publishes enveloped events on this service's exchange.
+
+    Publishing is mandatory: an event that no queue takes (no consumer ever started, at a first
+    deployment) raises UndeliverableMessage instead of vanishing, so it stays in its outbox until the
+    relay can deliver it.
+    """
+
+    def __init__(self, **options):
+        options.setdefault("mandatory", True)
+        super().__init__(**options)
 
     def get_dependency(self, worker_ctx):
         return Publisher(super().get_dependency(worker_ctx), worker_ctx.service_name,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.timer import timer
 
 from common.events import Event, parse
@@ -37,11 +38,15 @@ class Outbox:
 
 
 def relay(outboxes, publisher, grace_seconds: float) -> int:
-    """Publishes what the outboxes still hold; returns how many events went out."""
+    """Publishes what the outboxes still hold; returns how many events went out. An event no queue
+    takes yet stays pending; a broker that fails ends the round (the next one tries again)."""
     sent = 0
     for outbox in outboxes:
         for document_id, event in outbox.pending(grace_seconds):
-            publisher.publish(event)
+            try:
+                publisher.publish(event)
+            except UndeliverableMessage:
+                continue
             outbox.mark_published(document_id)
             sent += 1
     return sent

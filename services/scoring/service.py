@@ -1,6 +1,7 @@
 """The scoring service: assesses every submitted report against its year's framework (contract §2)."""
 from __future__ import annotations
 
+from nameko.amqp.publish import UndeliverableMessage
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
@@ -73,7 +74,11 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
                           score=assessment["score"], outcome=assessment["outcome"])
         # Published on every delivery, with the stored event's id: a redelivery after a crash between
         # storing and publishing completes the job, and consumers drop the duplicate.
-        self.events.publish(parse(stored["event"]))
+        try:
+            self.events.publish(parse(stored["event"]))
+        except UndeliverableMessage:  # no consumer's queue exists yet: the outbox relay sends it later
+            self.log.warning("report_scored has no consumer yet; kept for the relay", assessment=stored["_id"])
+            return stored
         self.storage.mark_published(stored["_id"])
         return stored
 

@@ -113,3 +113,18 @@ def test_preview_of_a_year_without_framework_is_refused_and_a_preview_stores_not
     refused = requests.post(url("submission", "/v1/reports/preview"), json=report, headers=auth(token))
     assert refused.status_code == 422
     assert refused.json() == {"errors": {"covenant_year": ["No assessment framework for covenant year 5."]}}
+
+
+def test_an_event_no_queue_takes_yet_waits_in_the_outbox_until_a_consumer_exists(submission, url, report):
+    """A first deployment: the submission service takes reports before any consumer ever started."""
+    from tests.support import EventCapture
+    token = register(url).json()["token"]  # company_registered: no queue is bound to it yet either
+    accepted = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
+    assert accepted.status_code == 202
+    with entrypoint_hook(submission, "publish_pending_events") as relay:
+        relay()  # still nobody to take it: it stays pending
+    consumer = EventCapture(submission.config["AMQP_URI"], "submission", "report_submitted")
+    with entrypoint_hook(submission, "publish_pending_events") as relay:
+        relay()
+    assert [each["data"]["report_id"] for each in consumer.wait_for(1)] == [accepted.json()["id"]]
+    consumer.close()
