@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from cachetools import TTLCache
 from nameko.extensions import DependencyProvider
 
 from common import errors
@@ -78,14 +79,28 @@ class Identity:
 
 class RemoteIdentity(Rpc):
     """Identity for services other than submission: tokens are looked up by RPC (the hash, never the
-    token, crosses the broker)."""
+    token, crosses the broker). Known callers are remembered for IDENTITY_CACHE_SECONDS, so a client
+    making many requests costs one lookup; unknown tokens are always asked again."""
 
     def __init__(self):
         super().__init__("submission")
 
+    def setup(self):
+        super().setup()
+        self.known = TTLCache(maxsize=10_000, ttl=float(self.container.config.get("IDENTITY_CACHE_SECONDS", 60)))
+
     def get_dependency(self, worker_ctx):
         proxy = self.proxy(worker_ctx)
-        return Identity(self.container.config["SECRETARIAT_TOKEN"], proxy.identify)
+
+        def lookup(digest: str) -> Optional[dict]:
+            found = self.known.get(digest)
+            if found is None:
+                found = proxy.identify(digest)
+                if found:
+                    self.known[digest] = found
+            return found
+
+        return Identity(self.container.config["SECRETARIAT_TOKEN"], lookup)
 
 
 class LocalIdentity(DependencyProvider):
