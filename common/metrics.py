@@ -13,6 +13,8 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
                                disable_created_metrics, generate_latest)
 
+from common.errors import DomainError
+
 disable_created_metrics()  # the *_created series only double the exposition
 
 
@@ -32,7 +34,8 @@ class Metrics(DependencyProvider):
     def setup(self):
         self.registry = CollectorRegistry()
         self.calls = Counter(
-            "trustone_entrypoint_calls", "Entrypoint calls by outcome (ok or error).",
+            "trustone_entrypoint_calls",
+            "Entrypoint calls by outcome: ok, rejected (bad input, no access, a dependency down) or error.",
             ["entrypoint", "outcome"], registry=self.registry)
         self.duration = Histogram(
             "trustone_entrypoint_duration_seconds", "Time spent in an entrypoint.",
@@ -51,10 +54,16 @@ class Metrics(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         if started is not None:
             self.duration.labels(name).observe(time.perf_counter() - started)
-        self.calls.labels(name, "error" if exc_info else "ok").inc()
+        self.calls.labels(name, outcome(exc_info)).inc()
 
     def get_dependency(self, worker_ctx):
         return self.metrics
+
+
+def outcome(exc_info) -> str:
+    if exc_info is None:
+        return "ok"
+    return "rejected" if isinstance(exc_info[1], DomainError) else "error"
 
 
 def counter(registry, name: str, documentation: str, labels=()) -> Counter:

@@ -76,3 +76,25 @@ def test_the_image_installs_the_project_and_carries_the_config():
     assert "FROM python:3.11" in dockerfile
     assert "pip install --no-cache-dir -c deploy/constraints.txt -e ." in dockerfile
     assert "COPY deploy/config.yaml deploy/constraints.txt deploy/" in dockerfile
+
+
+def promtool(*args):
+    assert shutil.which("promtool"), "Debian's prometheus package ships promtool; .ci/run installs it"
+    return subprocess.run(["promtool", *args], cwd=ROOT / "deploy", capture_output=True, text=True)
+
+
+def test_the_prometheus_config_and_its_alert_rules_are_valid():
+    checked = promtool("check", "config", "prometheus.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 4 rules found" in checked.stdout
+
+
+def test_the_alerts_fire_when_they_should_and_only_then():
+    tested = promtool("test", "rules", "alerts.test.yml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_compose_mounts_the_alert_rules_beside_the_config(compose):
+    mounted = compose["services"]["prometheus"]["volumes"]
+    targets = {(each.split(":")[1] if isinstance(each, str) else each["target"]) for each in mounted}
+    assert targets == {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"}
