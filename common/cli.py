@@ -138,7 +138,8 @@ def check_figures(args) -> int:
     for difference in proof["differences"]:
         print(f"differs: {difference['counter']}: recomputed {difference['recomputed']}, "
               f"incremental {difference['incremental']}")
-    print(f"covenant year {proof['covenant_year']}: {proof['reports']} reports recomputed; "
+    print(f"covenant year {proof['covenant_year']}: {proof['reports']} reports and {proof['members']} members "
+          f"recomputed; "
           f"{'the figures agree' if proof['agrees'] else str(len(proof['differences'])) + ' difference(s)'}")
     return 0 if proof["agrees"] else 1
 

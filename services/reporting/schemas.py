@@ -35,5 +35,6 @@ class Difference(Schema):
 class Proof(Schema):
     covenant_year = fields.Integer()
     reports = fields.Integer(metadata={"description": "Latest assessed reports recomputed (from scoring)."})
+    members = fields.Integer(metadata={"description": "Companies and authorities recounted (from submission)."})
     agrees = fields.Boolean()
     differences = fields.List(fields.Nested(Difference))

@@ -37,6 +37,7 @@ class ReportingService(operations.Operations):
     publication = PublicationRules()
     identity = RemoteIdentity()
     scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
+    submission = Rpc("submission", patience=6)  # ... and every member
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
     config = Config()
@@ -95,18 +96,25 @@ class ReportingService(operations.Operations):
                         headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
 
     @http("GET", "/v1/sector/<int:covenant_year>/proof", doc=Doc(
-        "Recompute the year's figures from scoring's latest assessments and compare them with the "
-        "incremental state", roles=(SECRETARIAT,), responses={200: schemas.Proof}))
+        "Recompute the year's figures from scoring's latest assessments (and participation from "
+        "submission's members) and compare them with the incremental state", roles=(SECRETARIAT,),
+        responses={200: schemas.Proof}))
     def prove_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
         latest = self.scoring.latest_assessments(covenant_year)
         recomputed = domain.summed(domain.contribution(each["report"], each["assessment"], each["company"])
                                    for each in latest)
         found = domain.differences(recomputed, self.storage.counters(covenant_year) or {})
+        members = self.submission.list_members()
+        participation = domain.summed([domain.member_contribution(each) for each in members["companies"]] +
+                                      [domain.authority_contribution(each) for each in members["authorities"]])
+        found += domain.differences(participation, self.storage.counters(PARTICIPATION) or {})
         if found:
             self.log.error("sector figures differ from a recomputation", covenant_year=covenant_year,
                            differences=len(found))
-        return {"covenant_year": covenant_year, "reports": len(latest), "agrees": not found, "differences": found}
+        return {"covenant_year": covenant_year, "reports": len(latest),
+                "members": len(members["companies"]) + len(members["authorities"]),
+                "agrees": not found, "differences": found}
 
     def _figures(self, covenant_year: int) -> dict:
         counters = self.storage.counters(covenant_year)

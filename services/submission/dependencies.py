@@ -52,6 +52,9 @@ class SubmissionStore(Repository):
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
 
+    def authorities_list(self) -> list[dict]:
+        return list(self.authorities.find({}, sort=[("registered_at", ASCENDING)]))
+
     def company(self, company_id: str) -> dict | None:
         return self.companies.find_one({"_id": company_id})
 

@@ -149,6 +149,14 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
         """The member a token hash belongs to: {"role": "company", "id": "..."}, or None."""
         return self.storage.member_by_token_hash(token_hash)
 
+    @rpc
+    def list_members(self):
+        """Every registered company and contracting authority, as their registration events carried them
+        (what the reporting service's proof recomputes participation from)."""
+        return {"companies": [domain.snapshot(each) for each in self.storage.companies_list()],
+                "authorities": [{key: domain.public(each)[key] for key in ("id", "name", "country", "joined_on")}
+                                for each in self.storage.authorities_list()]}
+
     def _publish(self, collection: str, document_id: str, event) -> None:
         """Publishes a stored event; if the broker fails now, the outbox relay publishes it later."""
         try:

@@ -43,10 +43,14 @@ def test_figures_count_each_company_once_whatever_arrives(container_factory, ser
 
 
 class FakeScoringHistory:
-    """scoring.latest_assessments over a list the test controls."""
+    """scoring.latest_assessments and submission.list_members over lists the test controls."""
 
     def __init__(self):
         self.latest = []
+        self.companies = []
+
+    def list_members(self):
+        return {"companies": self.companies, "authorities": []}
 
     def latest_assessments(self, covenant_year):
         return [{"company": each["company"], "report": each["report"], "assessment": each["assessment"],
@@ -57,9 +61,13 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
         container_factory, service_config, members, publish, url):
     history = FakeScoringHistory()
     container = container_factory(ReportingService, service_config)
-    replace_dependencies(container, scoring=history, identity=members.identity())
+    replace_dependencies(container, scoring=history, submission=history, identity=members.identity())
     container.start()
     first, second = company(), company()
+    for who in (first, second):
+        history.companies.append(who)
+        with entrypoint_waiter(container, "count_member"):
+            publish("submission", "company_registered", {"company": who})
     for who, report in ((first, blank_report()), (second, with_steps_1_and_21(blank_report(plan_of_approach=True)))):
         history.latest.append(scored(who, report, 1))
         with entrypoint_waiter(container, "apply_assessment"):
@@ -67,10 +75,16 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
     proof = url("reporting", "/v1/sector/1/proof")
     assert requests.get(proof).status_code == 401
     assert requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json() == {
-        "covenant_year": 1, "reports": 2, "agrees": True, "differences": []}
+        "covenant_year": 1, "reports": 2, "members": 2, "agrees": True, "differences": []}
 
     history.latest.pop()  # scoring knows one report fewer than the figures count
     found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
     assert found["agrees"] is False
     assert {"counter": "assessed", "recomputed": 1, "incremental": 2} in found["differences"]
     assert {"counter": "outcome compliant", "recomputed": 0, "incremental": 1} in found["differences"]
+
+    history.latest.append(scored(second, with_steps_1_and_21(blank_report(plan_of_approach=True)), 1))
+    history.companies.append({**company(), "joined_on": "2020-02-01"})  # a member the figures never heard of
+    found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
+    assert found["differences"] == [
+        {"counter": "member NL importer 2020-02-01", "recomputed": 1, "incremental": 0}]
