@@ -146,6 +146,15 @@ class NoticeStore(Repository):
     def webhook(self, webhook_id: str) -> dict | None:
         return self.webhooks.find_one({"_id": webhook_id})
 
+    def remove_webhook(self, owner_role: str, owner_id: str | None, webhook_id: str) -> bool:
+        """Removes one of the owner's webhooks; False when it has none with that id."""
+        return self.webhooks.delete_one({"_id": webhook_id, "owner_role": owner_role,
+                                         "owner_id": owner_id}).deleted_count == 1
+
+
+class WebhookRemoved(LookupError):
+    """Its owner removed the webhook: retrying cannot help."""
+
 
 class Postman:
     """Plans and makes the deliveries of notices: e-mail over SMTP, signed webhooks."""
@@ -183,6 +192,9 @@ class Postman:
             attempts = state.get("attempts", 0) + 1
             try:
                 self._send(claimed, channel)
+            except WebhookRemoved as exc:
+                self.store.settle(key, channel, "failed", attempts, now, error=str(exc))
+                results[channel] = "failed"
             except Exception as exc:  # any failure of the channel: retry later, or give up
                 error = f"{type(exc).__name__}: {exc}"[:500]
                 if attempts >= self.max_attempts:
@@ -221,7 +233,7 @@ class Postman:
 
     def _post(self, notice: dict, webhook: dict | None) -> None:
         if webhook is None:
-            raise LookupError("the webhook was removed")
+            raise WebhookRemoved("the webhook was removed")
         body = json.dumps(webhook_payload(notice), ensure_ascii=False, sort_keys=True).encode()
         answer = requests.post(webhook["url"], data=body, timeout=WEBHOOK_TIMEOUT_SECONDS, headers={
             "Content-Type": "application/json", domain.SIGNATURE_HEADER: domain.signature(webhook["secret"], body),

@@ -6,6 +6,7 @@ from datetime import date
 
 from nameko.dependency_providers import Config
 from nameko.timer import timer
+from werkzeug.wrappers import Response
 
 from common import errors, operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
@@ -141,6 +142,15 @@ class NotificationService(operations.Operations):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT)
         return [{"id": each["_id"], "url": each["url"], "created_at": each["created_at"]}
                 for each in self.storage.webhooks_of(caller.role, caller.id)]
+
+    @http("DELETE", "/v1/webhooks/<webhook_id>", doc=Doc(
+        "Remove one of the caller's webhooks; deliveries still pending to it are given up",
+        roles=(COMPANY, SECRETARIAT), responses={204: "Removed"}, not_found=True))
+    def remove_webhook(self, request, webhook_id):
+        caller = self.identity.caller(request, COMPANY, SECRETARIAT)
+        if not self.storage.remove_webhook(caller.role, caller.id, webhook_id):
+            raise errors.NotFound()
+        return Response(status=204)
 
     def _notify(self, notice: domain.Notice) -> None:
         """Stores the notice once and delivers it; a second cause of the same notice does nothing."""

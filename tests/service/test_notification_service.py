@@ -195,3 +195,33 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
         publish("scoring", "report_scored", scored_event(blank_report(), who, submitted_at=ROUND))
     extension = [item for item in inbox(url, "token-a") if item["kind"] == "extension"][0]
     assert "15 mei 2021" in extension["body"]
+
+
+def test_a_webhook_is_listed_and_removed_by_its_owner_only(notification, members, publish, url):
+    container = notification()
+    owner, other = company(), company()
+    members.add("token-a", "company", owner["id"])
+    members.add("token-b", "company", other["id"])
+    receiver = WebhookReceiver(SECRET, fail_first=100)  # fails until removed
+    created = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                            json={"url": receiver.url, "secret": SECRET}).json()
+    assert [each["id"] for each in requests.get(url("notification", "/v1/webhooks"), headers=auth("token-a")).json()] \
+        == [created["id"]]
+    assert requests.get(url("notification", "/v1/webhooks"), headers=auth("token-b")).json() == []
+    short = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                          json={"url": receiver.url, "secret": "short"})
+    assert short.status_code == 422 and "secret" in short.json()["errors"]
+    with entrypoint_waiter(container, "confirm_receipt"):
+        publish("submission", "report_submitted", submitted_event(blank_report(), owner))
+    address = url("notification", f"/v1/webhooks/{created['id']}")
+    assert requests.delete(address, headers=auth("token-b")).status_code == 404
+    assert requests.delete(address, headers=auth("token-a")).status_code == 204
+    assert requests.delete(address, headers=auth("token-a")).status_code == 404
+    from tests.e2e.conftest import wait_until
+
+    def webhook_state():
+        deliveries = inbox(url, "token-a")[0]["deliveries"]
+        return next(state for channel, state in deliveries.items() if channel.startswith("webhook"))
+    wait_until(lambda: webhook_state()["state"] == "failed", timeout=15, what="the removed webhook's delivery")
+    assert webhook_state()["attempts"] < 3, "given up at once, not retried to the end"
+    receiver.close()
