@@ -10,6 +10,7 @@ import hmac
 import uuid
 from datetime import datetime
 
+from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -120,6 +121,16 @@ class SubmissionStore(Repository):
         if covenant_year:
             selector["covenant_year"] = covenant_year
         return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
+
+
+class KnownYears(DependencyProvider):
+    """The covenant years scoring has confirmed a framework for, remembered by this process."""
+
+    def setup(self):
+        self.years: set[int] = set()
+
+    def get_dependency(self, worker_ctx):
+        return self.years
 
 
 def lookup_factory(config: dict, service_name: str):

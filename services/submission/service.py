@@ -16,7 +16,7 @@ from common import operations, outbox
 from common.rpc import Rpc
 from common.web import http, read_json, load
 from services.submission import domain, schemas
-from services.submission.dependencies import SubmissionStore, lookup_factory
+from services.submission.dependencies import KnownYears, SubmissionStore, lookup_factory
 
 
 def declare_metrics(registry):
@@ -35,6 +35,7 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
     identity = LocalIdentity(lookup_factory)
     events = Events()
     scoring = Rpc("scoring")
+    known_years = KnownYears()
     clock = ClockProvider()
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
@@ -168,10 +169,16 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
         self.storage.mark_published(collection, document_id)
 
     def _require_framework(self, year: int) -> None:
+        """A year must have an assessment framework. Frameworks are never withdrawn, so a year scoring
+        confirmed once is remembered: while scoring is down, reports for it are still taken (their
+        events wait on the broker)."""
+        if year in self.known_years:
+            return
         try:
             self.scoring.get_framework(year)
         except errors.NotFound as exc:
             raise errors.Invalid({"covenant_year": [exc.message]}) from None
+        self.known_years.add(year)
 
 
 def _summary(header: dict) -> dict:

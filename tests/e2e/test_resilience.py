@@ -41,12 +41,26 @@ def test_a_service_that_is_down_makes_a_503_and_changes_nothing(platform, report
     assert accepted.status_code == 202
 
 
+def test_a_year_scoring_confirmed_once_is_taken_while_scoring_is_down(platform, report):
+    headers = company(platform)
+    before = requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
+    platform.stop("scoring")
+    accepted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers)
+    assert accepted.status_code == 202, "year 1 was confirmed by the previous test"
+    assert requests.post(platform.url("submission", "/v1/reports/preview"), json=report,
+                         headers=headers).status_code == 503
+    platform.start("scoring")  # the report waited on the broker
+    wait_until(lambda: requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
+               == before + 1, what="the report taken while scoring was down to be scored and counted")
+
+
 def test_events_published_while_a_consumer_is_down_reach_it_when_it_is_back(platform, report):
     headers = company(platform)
+    counted = requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
     platform.stop("notification")
     accepted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers).json()
-    wait_until(lambda: requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"] == 2,
-               what="the report to be counted while notification is down")
+    wait_until(lambda: requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
+               == counted + 1, what="the report to be counted while notification is down")
     platform.start("notification")
     inbox = wait_until(lambda: (lambda items: items if len(items) == 2 else None)(
         requests.get(platform.url("notification", "/v1/notices"), headers=headers).json()["items"]),
