@@ -31,9 +31,6 @@ class Caller:
         """A company's own data is shown to that company and to the secretariat, to no one else."""
         return self.is_secretariat or (self.role == COMPANY and self.id == owner_company_id)
 
-    def to_dict(self) -> dict:
-        return {"role": self.role, "id": self.id}
-
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -72,9 +69,6 @@ class Identity:
         if roles and caller.role not in roles:
             raise errors.Forbidden(f"This needs the role {' or '.join(roles)}.")
         return caller
-
-    def optional_caller(self, request) -> Optional[Caller]:
-        return self.caller(request) if bearer_token(request) else None
 
 
 class RemoteIdentity(Rpc):

@@ -23,9 +23,6 @@ class Clock:
             return self._start
         return datetime.now(timezone.utc) + self._offset
 
-    def today(self):
-        return self.now().date()
-
 
 def parse(setting) -> Clock:
     """A Clock from the CLOCK setting; ValueError names what is wrong with it."""

@@ -12,7 +12,6 @@ RISK_SOURCES = ("site_visit", "independent_audit", "public_report", "stakeholder
 PRIORITISATIONS = ("severity_and_likelihood", "volume", "none")
 MITIGATION_KINDS = ("supplier_improvement", "regional_project", "certification_programme")
 EVIDENCE_KINDS = ("audit_report", "certificate", "other")
-CHAIN_LINKS = ("direct_suppliers", "factories", "quarry_regions", "quarries")
 BANDS = ("<20", "20-40", "40-60", ">=60")
 OUTCOMES = ("compliant", "needs_more_time")
 
@@ -33,10 +32,6 @@ def year_end(covenant_year: int) -> date:
 def third_quarter_end(covenant_year: int) -> date:
     """Members that joined after this date need not report for the year (30 June)."""
     return date(2019 + covenant_year, 6, 30)
-
-
-def covenant_year_of(day: date) -> int:
-    return day.year - 2018 if day.month >= 10 else day.year - 2019
 
 
 def band(score: float) -> str:

@@ -4,6 +4,8 @@ Each error has a stable code, and crosses RPC as itself (nameko's `deserialize_t
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -60,6 +62,16 @@ class NotFound(DomainError):
 class Unavailable(DomainError):
     """A service this request depends on does not answer."""
     code = "DEPENDENCY_UNAVAILABLE"
+
+
+@contextmanager
+def field_error(field: str, *kinds: type[DomainError]):
+    """Inside, a domain error of `kinds` becomes Invalid on `field`: e.g. scoring's NotFound for a year
+    without a framework is, to the client who sent that year, a bad field (422)."""
+    try:
+        yield
+    except kinds as exc:
+        raise Invalid({field: [exc.message]}) from None
 
 
 def flatten(messages, prefix: str = "") -> dict[str, list[str]]:

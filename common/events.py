@@ -163,11 +163,6 @@ class Publisher:
         self._dispatch(event.type, event.to_wire())
         log.info("event published", published_event_id=event.id, published_event_type=event.type)
 
-    def emit(self, event_type: str, data: dict) -> Event:
-        event = self.new(event_type, data)
-        self.publish(event)
-        return event
-
 
 class Events(EventDispatcher):
     """Publishes enveloped events on this service's exchange.

@@ -40,14 +40,6 @@ def database(uri: str, service_name: str):
     return client(uri)[f"{name}_{service_name}"]
 
 
-def forget_clients() -> None:
-    """Close every client (process shutdown, or a test that wants a clean engine)."""
-    with _lock:
-        for each in _clients.values():
-            each.close()
-        _clients.clear()
-
-
 class Repository:
     """Base of a service's repositories: owns a database, declares its indexes once at start."""
 

@@ -60,8 +60,6 @@ def _path(url: str):
 def _content(schema, content_type="application/json"):
     if schema is None:
         return {}
-    if isinstance(schema, dict):
-        return {"content": {content_type: {"schema": schema}}}
     return {"content": {content_type: {"schema": schema}}}
 
 

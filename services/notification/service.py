@@ -111,10 +111,8 @@ class NotificationService(operations.Operations):
         company = self.storage.company(grant["company_id"])
         if company is None:
             raise errors.Invalid({"company_id": ["No such member company."]})
-        try:
+        with errors.field_error("covenant_year", errors.NotFound):
             framework = self.scoring.get_framework(grant["covenant_year"])
-        except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]}) from None
         until = date.fromisoformat(grant["date"])
         if until <= date.fromisoformat(framework["due_date"]):
             raise errors.Invalid({"date": [f"Must be after the due date, {framework['due_date']}."]})

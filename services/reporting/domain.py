@@ -14,6 +14,8 @@ as counts, as the covenant's annual report does, and so is participation: the me
 """
 from __future__ import annotations
 
+import functools
+import gettext
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, unquote
@@ -171,9 +173,19 @@ def _entries(counters: dict[str, int], prefix: str) -> dict[tuple, int]:
     return entries
 
 
-def country_name(code: str) -> str:
+@functools.cache
+def _country_names(language: str):
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+def country_name(code: str, language: str = "en") -> str:
+    """The country's name in English or, through pycountry's ISO 3166 translations, another language."""
     found = pycountry.countries.get(alpha_2=code)
-    return getattr(found, "common_name", None) or (found.name if found else code)
+    if found is None:
+        return code
+    if language == "en":
+        return getattr(found, "common_name", None) or found.name
+    return _country_names(language).gettext(found.name)
 
 
 def figures(covenant_year: int, counters: dict[str, int], participation: dict[str, int], targets: dict | None,

@@ -5,19 +5,16 @@ Only what `domain.figures` publishes is rendered: a suppressed value reaches no 
 from __future__ import annotations
 
 import csv
-import functools
-import gettext
 import io
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import jinja2
-import pycountry
 import pygal
 from pygal.style import Style
 
 from common import covenant
-from services.reporting.domain import SUPPRESSED
+from services.reporting.domain import SUPPRESSED, country_name
 
 SVG = "http://www.w3.org/2000/svg"
 ElementTree.register_namespace("", SVG)
@@ -116,17 +113,6 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list]) -> str:
                       if each.tag in ("script", f"{{{SVG}}}script") or each.tag is ElementTree.Comment]:
             parent.remove(child)
     return ElementTree.tostring(root, encoding="unicode")
-
-
-@functools.cache
-def _country_names(language: str):
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
-
-
-def country_name(code: str, language: str) -> str:
-    """The country's name in the report's language (pycountry's ISO 3166 translations)."""
-    country = pycountry.countries.get(alpha_2=code)
-    return _country_names(language).gettext(country.name) if country else code
 
 
 def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:

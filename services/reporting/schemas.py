@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-COUNT_OR_SUPPRESSED = {"oneOf": [{"type": "integer"}, {"type": "string", "enum": ["suppressed"]}]}
-
-
 class Figures(Schema):
     covenant_year = fields.Integer()
     disclosure = fields.Dict()

@@ -114,10 +114,8 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
         caller = self.identity.caller(request, COMPANY)
         report = read_json(request, schemas.AnnualReport())
         company = domain.snapshot(self.storage.company(caller.id))
-        try:
+        with errors.field_error("covenant_year", errors.NotFound):
             return self.scoring.assess(report, company)
-        except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]}) from None
 
     @http("GET", "/v1/reports", doc=Doc(
         "List reports: a company its own, the secretariat every one", roles=(COMPANY, SECRETARIAT),
@@ -174,10 +172,8 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
         events wait on the broker)."""
         if year in self.known_years:
             return
-        try:
+        with errors.field_error("covenant_year", errors.NotFound):
             self.scoring.get_framework(year)
-        except errors.NotFound as exc:
-            raise errors.Invalid({"covenant_year": [exc.message]}) from None
         self.known_years.add(year)
 
 
