@@ -59,9 +59,6 @@ class NoticeStore(Repository):
         except DuplicateKeyError:
             return False
 
-    def notice(self, key: str) -> dict | None:
-        return self.notices.find_one({"_id": key})
-
     def inbox(self, role: str, recipient_id: str | None, skip: int, limit: int) -> tuple[list[dict], int]:
         selector = {"recipient_role": role, "recipient_id": recipient_id}
         total = self.notices.count_documents(selector)
@@ -179,11 +176,10 @@ class Postman:
             deliveries[f"webhook-{webhook['_id']}"] = {**fresh, "url": webhook["url"]}
         return deliveries
 
-    def deliver(self, key: str, channels=None) -> dict[str, str]:
-        """Sends the due deliveries of one notice; returns channel -> resulting state."""
+    def deliver(self, key: str, channels: list[str]) -> dict[str, str]:
+        """Sends the due deliveries among `channels` of one notice; returns channel -> resulting state."""
         results = {}
-        document = self.store.notice(key)
-        for channel in channels or (document or {}).get("undelivered", []):
+        for channel in channels:
             now = utcnow()
             claimed = self.store.claim(key, channel, now)
             if claimed is None:

@@ -152,11 +152,13 @@ class NotificationService(operations.Operations):
 
     def _notify(self, notice: domain.Notice) -> None:
         """Stores the notice once and delivers it; a second cause of the same notice does nothing."""
-        if not self.storage.add(notice, self.postman.plan(notice, utcnow())):
+        deliveries = self.postman.plan(notice, utcnow())
+        if not self.storage.add(notice, deliveries):
             return
         self.metrics.notices.labels(notice.kind).inc()
         self.log.info("notice created", notice_key=notice.key, kind=notice.kind)
-        self._count(self.postman.deliver(notice.key))
+        self._count(self.postman.deliver(notice.key, [channel for channel, state in deliveries.items()
+                                                      if state["state"] == "pending"]))
 
     def _count(self, results: dict[str, str]) -> None:
         for channel, result in results.items():

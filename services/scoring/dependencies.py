@@ -101,12 +101,13 @@ class ScoringStore(Repository):
         }, sort=NEWEST_FIRST)
 
     def add_assessment(self, document: dict, event) -> dict:
-        """Stores an assessment with its event; if it is already stored, returns the stored one."""
+        """Stores an assessment with its event; if a concurrent delivery stored it first, returns that one."""
+        stored = {**document, **Outbox.fields(event)}
         try:
-            self.assessments.insert_one({**document, **Outbox.fields(event)})
+            self.assessments.insert_one(stored)
         except DuplicateKeyError:
-            pass
-        return self.assessments.find_one({"_id": document["_id"]})
+            return self.assessments.find_one({"_id": document["_id"]})
+        return stored
 
     def mark_published(self, document_id: str) -> None:
         self.outbox.mark_published(document_id)
