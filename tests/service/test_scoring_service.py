@@ -1,7 +1,9 @@
 """The scoring service in a container: consuming report_submitted, emitting report_scored, HTTP and RPC."""
 import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
+from nameko.testing.utils import get_extension
 
+from common.mongo import Storage
 from services.scoring.service import ScoringService
 from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
 from tests.conftest import SECRETARIAT_TOKEN
@@ -79,12 +81,13 @@ def test_preview_rpc_assesses_without_storing_or_emitting(
     container = start(container_factory, service_config, members)
     scored = capture("scoring", "report_scored")
     report = with_steps_1_and_21(blank_report(1))
-    who = company()
-    members.add("owner-token", "company", who["id"])
     with entrypoint_hook(container, "assess") as assess:
-        assessment = assess(report, who)
+        assessment = assess(report, company())
     assert assessment["score"] == 22.2
     assert scored.queue(scored.channel).get() is None, "a preview emits nothing"
+    storage = get_extension(container, Storage).repository
+    assert storage.assessments.count_documents({}) == storage.reports.count_documents({}) == 0, \
+        "a preview stores nothing"
     with entrypoint_hook(container, "get_framework") as get_framework:
         assert get_framework(2)["minimum_score"] == 40
 
