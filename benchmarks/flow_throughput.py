@@ -17,8 +17,8 @@ from pathlib import Path
 
 import requests
 
-from common import config as configuration
-from common.cli import urls
+from common.settings import Settings, load_config
+from launcher.cli import urls
 
 EXAMPLE = json.loads((Path(__file__).resolve().parent.parent / "examples" / "report.json").read_text())
 
@@ -28,9 +28,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=300)
     parser.add_argument("--companies", type=int, default=100)
     args = parser.parse_args()
-    config = configuration.load()
-    address = urls(config)
-    secretariat = {"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}
+    settings = Settings.from_config(load_config())
+    address = urls(settings)
+    secretariat = {"Authorization": f"Bearer {settings.secretariat_token}"}
     session = requests.Session()
     before = session.get(f"{address['reporting']}/v1/sector/1").json()
     already = before.get("assessed_reports", 0) if isinstance(before, dict) else 0
@@ -62,8 +62,8 @@ def main() -> None:
     through = time.perf_counter() - started
     figures = session.get(f"{address['reporting']}/v1/sector/1").json()
     latencies.sort()
-    print(f"{args.reports} reports from {args.companies} companies on {config['AMQP_URI'].split('://')[0]}:// "
-          f"and {config['MONGO_URI'].split('://')[0]}://")
+    print(f"{args.reports} reports from {args.companies} companies on {settings.amqp_uri.split('//')[0]}// "
+          f"and {settings.mongo_uri.split('//')[0]}//")
     print(f"submission latency: p50 {statistics.median(latencies) * 1000:.1f} ms, "
           f"p95 {latencies[int(len(latencies) * 0.95) - 1] * 1000:.1f} ms")
     print(f"accepted: {args.reports / accepted:.1f} reports/s; "

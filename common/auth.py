@@ -11,11 +11,12 @@ from typing import Callable, Optional
 from cachetools import TTLCache
 from nameko.extensions import DependencyProvider
 
-from common import errors
+from common import errors, settings
+from common.mongo import Storage
 from common.rpc import Rpc
+from common.vocabulary import CALLER_ROLES
 
-SECRETARIAT, COMPANY, AUTHORITY = "secretariat", "company", "authority"
-ROLES = (SECRETARIAT, COMPANY, AUTHORITY)
+SECRETARIAT, COMPANY, AUTHORITY = CALLER_ROLES.codes
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Identity:
                 raise errors.Unauthenticated()
             caller = Caller(found["role"], found["id"])
         if roles and caller.role not in roles:
-            raise errors.Forbidden(f"This needs the role {' or '.join(roles)}.")
+            raise errors.Forbidden(f"This needs the role {' or '.join(CALLER_ROLES.label(role, 'en') for role in roles)}.")
         return caller
 
 
@@ -81,7 +82,8 @@ class RemoteIdentity(Rpc):
 
     def setup(self):
         super().setup()
-        self.known = TTLCache(maxsize=10_000, ttl=float(self.container.config.get("IDENTITY_CACHE_SECONDS", 60)))
+        self.settings = settings.of(self.container)
+        self.known = TTLCache(maxsize=10_000, ttl=self.settings.identity_cache_seconds)
 
     def get_dependency(self, worker_ctx):
         proxy = self.proxy(worker_ctx)
@@ -94,19 +96,16 @@ class RemoteIdentity(Rpc):
                     self.known[digest] = found
             return found
 
-        return Identity(self.container.config["SECRETARIAT_TOKEN"], lookup)
+        return Identity(self.settings.secretariat_token, lookup)
 
 
 class LocalIdentity(DependencyProvider):
-    """Identity inside the submission service, which holds the token hashes."""
-
-    def __init__(self, lookup_factory: Callable[[dict, str], Callable[[str], Optional[dict]]]):
-        self.lookup_factory = lookup_factory
+    """Identity inside the service that holds the token hashes: its repository's `member_by_token_hash`,
+    from the service's own Storage provider."""
 
     def setup(self):
-        config = self.container.config
-        self.identity = Identity(config["SECRETARIAT_TOKEN"],
-                                 self.lookup_factory(config, self.container.service_name))
+        self.secretariat_token = settings.of(self.container).secretariat_token
 
     def get_dependency(self, worker_ctx):
-        return self.identity
+        storage = next(each for each in self.container.dependencies if isinstance(each, Storage))
+        return Identity(self.secretariat_token, storage.repository.member_by_token_hash)

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 from nameko.extensions import DependencyProvider
 
+from common import settings
+
 
 class Clock:
     def __init__(self, start: datetime | None = None, frozen: bool = False):
@@ -28,8 +30,6 @@ def parse(setting) -> Clock:
     """A Clock from the CLOCK setting; ValueError names what is wrong with it."""
     if not setting:
         return Clock()
-    if isinstance(setting, datetime):  # the YAML config reads an ISO instant as a datetime
-        setting = setting.isoformat()
     frozen = setting.startswith("fixed:")
     text = setting.removeprefix("fixed:")
     try:
@@ -45,7 +45,7 @@ class ClockProvider(DependencyProvider):
     """Injects the configured clock; a test replaces it with one it moves."""
 
     def setup(self):
-        self.clock = parse(self.container.config.get("CLOCK"))
+        self.clock = parse(settings.of(self.container).clock)
 
     def get_dependency(self, worker_ctx):
         return self.clock

@@ -1,23 +1,12 @@
-"""The covenant's calendar and vocabulary, shared by every service (contract §1, §3)."""
+"""The covenant's calendar and the rules every service reads the same way (contract §1, §3).
+
+Its words (materials, themes, roles, ...) are in `common.vocabulary`; rules only scoring applies (bands,
+the EEA test) are in `services.scoring.domain`.
+"""
 from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-
-MATERIALS = ("basalt", "granite", "limestone", "slate", "marble", "sandstone")
-RISK_THEMES = ("health_and_safety", "living_wage", "forced_labour", "child_labour",
-               "freedom_of_association", "environment", "site_closure")
-LEVELS = ("low", "medium", "high")
-RISK_SOURCES = ("site_visit", "independent_audit", "public_report", "stakeholder_dialogue")
-PRIORITISATIONS = ("severity_and_likelihood", "volume", "none")
-MITIGATION_KINDS = ("supplier_improvement", "regional_project", "certification_programme")
-EVIDENCE_KINDS = ("audit_report", "certificate", "other")
-BANDS = ("<20", "20-40", "40-60", ">=60")
-OUTCOMES = ("compliant", "needs_more_time")
-
-# European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
-EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
-                "IS LI NO".split())
 
 
 def year_start(covenant_year: int) -> date:
@@ -34,26 +23,15 @@ def third_quarter_end(covenant_year: int) -> date:
     return date(2019 + covenant_year, 6, 30)
 
 
-def band(score: float) -> str:
-    """Score band, lower bound inclusive."""
-    if score < 20:
-        return "<20"
-    if score < 40:
-        return "20-40"
-    if score < 60:
-        return "40-60"
-    return ">=60"
+def obliged(company: dict, covenant_year: int) -> bool:
+    """Must report for the year: imports directly and joined by 30 June of that covenant year."""
+    return bool(company["imports_directly"]) and \
+        date.fromisoformat(str(company["joined_on"])) <= third_quarter_end(covenant_year)
 
 
 def known_percent(pair: dict) -> Fraction:
     """Percentage known of a {"known", "total"} pair; nothing to know counts as all known."""
     return Fraction(100) if pair["total"] == 0 else Fraction(100 * pair["known"], pair["total"])
-
-
-def eea_only(countries) -> bool:
-    """Sources only inside the EEA: at least one country known, and every one of them in the EEA."""
-    countries = set(countries)
-    return bool(countries) and countries <= EEA
 
 
 MONTHS = {

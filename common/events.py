@@ -6,22 +6,19 @@ then read only the data fields they need, so a producer may add fields without b
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
 import eventlet
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.events import EventDispatcher, EventHandler
 
+from common import vocabulary
 from common.errors import DomainError
 from common.logging import correlation_id, get_logger
 from common.schema import Strict
 
 log = get_logger(__name__)
-
-ROLES = ("importer", "processor")
-MEMBER_COUNTRIES = ("NL", "BE")
-LANGUAGES = ("nl", "en")
 
 
 class EnvelopeSchema(Schema):
@@ -60,11 +57,11 @@ class InvalidEvent(Exception):
 class CompanySnapshot(Strict):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    country = fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES))
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    country = fields.String(required=True, validate=validate.OneOf(vocabulary.MEMBER_COUNTRIES.codes))
+    role = fields.String(required=True, validate=validate.OneOf(vocabulary.MEMBER_ROLES.codes))
     imports_directly = fields.Boolean(required=True)
     joined_on = fields.Date(required=True)
-    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
     email = fields.Email(required=True)
 
 
@@ -76,7 +73,7 @@ class AuthorityRegistered(Strict):
     authority = fields.Nested(Strict.from_dict({
         "id": fields.String(required=True),
         "name": fields.String(required=True),
-        "country": fields.String(required=True, validate=validate.OneOf(MEMBER_COUNTRIES)),
+        "country": fields.String(required=True, validate=validate.OneOf(vocabulary.MEMBER_COUNTRIES.codes)),
         "joined_on": fields.Date(required=True),
     }), required=True)
 
@@ -110,13 +107,32 @@ class ReportScored(Strict):
     previous_assessment = fields.Dict(required=True, allow_none=True)
 
 
+class ReportScoredV2(ReportScored):
+    """Version 2 says what the sector figures count of the company's progress in its own field, so that
+    no consumer reads scoring's step codes: {"policy_and_chain_mapping": true} (steps 1 and 2.1 met)."""
+    progress = fields.Dict(keys=fields.String(validate=validate.OneOf(vocabulary.PROGRESS.codes)),
+                           values=fields.Boolean(), required=True)
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
     ("report_submitted", 1): ReportSubmitted,
     ("report_scored", 1): ReportScored,
+    ("report_scored", 2): ReportScoredV2,
 }
-CURRENT_VERSION = {event_type: version for event_type, version in SCHEMAS}
+CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
+                   for event_type, _ in SCHEMAS}
+
+
+def _report_scored_v1_to_v2(data: dict) -> dict:
+    # A v1 event (from a scoring instance not yet upgraded) carries the criteria with their steps.
+    met = [each["met"] for each in data["assessment"]["criteria"] if each["step"] in ("1", "2.1")]
+    return {**data, "progress": {"policy_and_chain_mapping": all(met)}}
+
+
+# (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
+UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2}
 
 
 def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,
@@ -143,6 +159,15 @@ def parse(body) -> Event:
     if (envelope["type"], envelope["schema_version"]) not in SCHEMAS:
         raise InvalidEvent(f"unknown event {envelope['type']} v{envelope['schema_version']}")
     return Event(**envelope)
+
+
+def upcast(event: Event) -> Event:
+    """The event with its data in the current version's shape (what consumers read)."""
+    version, data = event.schema_version, event.data
+    while (event.type, version) in UPCASTERS:
+        data = UPCASTERS[(event.type, version)](data)
+        version += 1
+    return event if version == event.schema_version else replace(event, schema_version=version, data=data)
 
 
 # --- nameko extensions ------------------------------------------------------------------------------
@@ -204,7 +229,7 @@ class EnvelopeHandler(EventHandler):
                       entrypoint=self.method_name)
             self.queue_consumer.ack_message(message)
             return
-        super().handle_message(event, message)
+        super().handle_message(upcast(event), message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None and isinstance(exc_info[1], DomainError):

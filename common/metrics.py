@@ -26,9 +26,10 @@ class ServiceMetrics(SimpleNamespace):
 
 
 class Metrics(DependencyProvider):
-    """Counts every entrypoint call by outcome and times it; `declare(registry)` adds the service's own."""
+    """Counts every entrypoint call by outcome and times it; each `declare(registry)` adds metrics of the
+    service's own (a dict of name -> metric, shown as attributes)."""
 
-    def __init__(self, declare: Callable[[CollectorRegistry], dict] | None = None):
+    def __init__(self, *declare: Callable[[CollectorRegistry], dict]):
         self.declare = declare
 
     def setup(self):
@@ -40,10 +41,10 @@ class Metrics(DependencyProvider):
         self.duration = Histogram(
             "trustone_entrypoint_duration_seconds", "Time spent in an entrypoint.",
             ["entrypoint"], registry=self.registry)
-        relayed = Counter("trustone_outbox_events_relayed", "Events published late by the outbox relay.",
-                          registry=self.registry)
-        own = self.declare(self.registry) if self.declare else {}
-        self.metrics = ServiceMetrics(_registry=self.registry, events_relayed=relayed, **own)
+        own = {}
+        for declare in self.declare:
+            own.update(declare(self.registry))
+        self.metrics = ServiceMetrics(_registry=self.registry, **own)
         self._started: dict = {}
 
     def worker_setup(self, worker_ctx):

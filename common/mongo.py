@@ -13,7 +13,8 @@ from urllib.parse import urlparse
 from nameko.extensions import DependencyProvider
 from pymongo.errors import PyMongoError
 
-from common.config import EMBEDDED_MONGO_SCHEME
+from common import settings
+from common.settings import EMBEDDED_MONGO_SCHEME
 
 DEFAULT_DATABASE = "trustone"
 
@@ -64,7 +65,7 @@ class Storage(DependencyProvider):
         self.repository_cls = repository_cls
 
     def setup(self):
-        uri = self.container.config["MONGO_URI"]
+        uri = settings.of(self.container).mongo_uri
         self.repository = self.repository_cls(database(uri, self.container.service_name))
         self.repository.ensure_indexes()
 

@@ -1,20 +1,30 @@
-"""Transactional outbox without transactions: an event lives in the document of the change that caused
-it (one atomic write), is published right after, and is marked published once the broker confirmed it.
-A relay publishes the events a crash left unpublished; consumers deduplicate by event id."""
+"""Transactional outbox without transactions: an event lives in the document of the change that caused it
+(one atomic write), is published right after, and is marked published once the broker confirmed it.
+A relay publishes the events a crash or a broker outage left unpublished; a consumer may so receive an
+event twice, and each is idempotent (README, "Nothing counts twice").
+
+Every service takes the same path: a repository stores a change with its event and returns `Kept`;
+`publish(kept, publisher)` sends it and marks it, with one error policy.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from nameko.amqp.publish import UndeliverableMessage
 from nameko.timer import timer
 
 from common.events import Event, parse
+from common.logging import get_logger
+from common.metrics import counter
 
 RELAY_INTERVAL_SECONDS = 5
+log = get_logger(__name__)
 
 
 class Outbox:
+    """The events kept in the documents of one collection."""
+
     def __init__(self, collection):
         self.collection = collection
 
@@ -26,39 +36,67 @@ class Outbox:
     def ensure_indexes(self) -> None:
         self.collection.create_index([("published", 1), ("stored_at", 1)])
 
+    def kept(self, document: dict) -> "Kept":
+        """The event a stored document keeps."""
+        return Kept(self, document["_id"], parse(document["event"]))
+
     def mark_published(self, document_id) -> None:
         self.collection.update_one({"_id": document_id}, {"$set": {"published": True}})
 
-    def pending(self, grace_seconds: float) -> Iterator[tuple[object, Event]]:
+    def pending(self, grace_seconds: float) -> Iterator["Kept"]:
         """Unpublished events stored more than `grace_seconds` ago, oldest first."""
         before = datetime.now(timezone.utc) - timedelta(seconds=grace_seconds)
         for document in self.collection.find({"published": False, "stored_at": {"$lt": before}},
                                              {"event": 1}, sort=[("stored_at", 1)]):
-            yield document["_id"], parse(document["event"])
+            yield self.kept(document)
 
 
-def relay(outboxes, publisher, grace_seconds: float) -> int:
-    """Publishes what the outboxes still hold; returns how many events went out. An event no queue
-    takes yet stays pending; a broker that fails ends the round (the next one tries again)."""
-    sent = 0
-    for outbox in outboxes:
-        for document_id, event in outbox.pending(grace_seconds):
-            try:
-                publisher.publish(event)
-            except UndeliverableMessage:
-                continue
-            outbox.mark_published(document_id)
-            sent += 1
-    return sent
+@dataclass(frozen=True)
+class Kept:
+    """An event stored with the change it announces, not yet known to be published."""
+    outbox: Outbox
+    document_id: object
+    event: Event
+
+
+def publish(kept: Kept, publisher) -> bool:
+    """Publishes a kept event now and marks it published; returns whether it went out.
+
+    Whatever stops it (the broker down, or no queue taking the event yet at a first deployment), the event
+    stays in its outbox and the relay sends it later: the change is stored, so the caller goes on.
+    """
+    try:
+        publisher.publish(kept.event)
+    except Exception as exc:  # noqa: BLE001 - any failure to publish leaves the event to the relay
+        log.warning("event stored, not yet published; the outbox relay will send it",
+                    pending_event_id=kept.event.id, pending_event_type=kept.event.type,
+                    reason=f"{type(exc).__name__}: {exc}")
+        return False
+    kept.outbox.mark_published(kept.document_id)
+    return True
+
+
+def relay(outboxes: Iterable[Outbox], publisher, grace_seconds: float) -> int:
+    """Publishes what the outboxes still hold; returns how many events went out. An event that cannot go
+    out yet stays pending for the next round."""
+    return sum(publish(kept, publisher) for outbox in outboxes for kept in outbox.pending(grace_seconds))
+
+
+def declare_metrics(registry) -> dict:
+    """The relay's metric, for a service's Metrics provider."""
+    return {"events_relayed": counter(registry, "trustone_outbox_events_relayed",
+                                      "Events published late by the outbox relay.")}
 
 
 class OutboxRelay:
-    """Mixed into a service whose storage keeps events with its changes (`storage.outboxes`): publishes,
-    every few seconds, what a crash or a broker outage left unpublished."""
+    """Mixed into a service whose storage keeps events with its changes (`storage.outboxes`), with
+    `declare_metrics` among its metrics: publishes, every few seconds, what was left unpublished."""
 
     @timer(interval=RELAY_INTERVAL_SECONDS)
-    def publish_pending_events(self):
-        sent = relay(self.storage.outboxes, self.events, self.config["OUTBOX_GRACE_SECONDS"])
+    def publish_pending_events(self) -> int:
+        """Returns how many events went out."""
+        sent = relay(self.storage.outboxes, self.events, self.settings.outbox_grace_seconds)
         if sent:
             self.metrics.events_relayed.inc(sent)
             self.log.warning("outbox relay published late events", count=sent)
+        return sent

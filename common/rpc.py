@@ -5,9 +5,7 @@ import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
-from common import errors
-
-DEFAULT_TIMEOUT = 10.0
+from common import errors, settings
 
 
 class TimedProxy:
@@ -43,7 +41,7 @@ class Rpc(DependencyProvider):
         self.patience = patience
 
     def setup(self):
-        self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT) * self.patience
+        self.timeout = settings.of(self.container).rpc_timeout_seconds * self.patience
 
     def proxy(self, worker_ctx) -> TimedProxy:
         return TimedProxy(ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener),

@@ -14,8 +14,7 @@ from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from common import errors
-from common.config import http_address
+from common import errors, settings
 from common.logging import CORRELATION_HEADER, get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -39,7 +38,7 @@ class ServiceWebServer(WebServer):
 
     @property
     def bind_addr(self):
-        return http_address(self.container.config, self.container.service_name)
+        return settings.of(self.container).http_address(self.container.service_name)
 
     def start(self):
         # eventlet.listen shares a port between processes (SO_REUSEPORT) by default: a second platform

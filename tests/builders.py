@@ -66,13 +66,12 @@ def submitted_event(report: dict, who: dict, version: int = 1, report_id: str = 
 
 def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-1", framework_version: int = 1,
                  previous: dict | None = None, submitted_at: str = "2020-12-01T10:00:00+00:00") -> dict:
-    """The data of a report_scored event, scored with the shipped framework of the report's year."""
+    """The data of a report_scored event, scored with the shipped framework of the report's year (as
+    scoring would make it, with the framework version the test names)."""
+    from dataclasses import replace
+
     from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-    from services.scoring.domain import assess, load_frameworks
-    framework = load_frameworks(SHIPPED_FRAMEWORKS)[report["covenant_year"]]
-    return {"report_id": report_id, "version": version, "covenant_year": report["covenant_year"],
-            "submitted_at": submitted_at,
-            "calendar": {"due_date": framework.due_date.isoformat(),
-                         "catch_up_date": framework.catch_up_date.isoformat()},
-            "company": who, "ordinal": [version, framework_version], "report": report,
-            "assessment": assess(report, who, framework), "previous_assessment": previous}
+    from services.scoring.domain import assess, load_frameworks, report_scored
+    framework = replace(load_frameworks(SHIPPED_FRAMEWORKS)[report["covenant_year"]], version=framework_version)
+    submitted = submitted_event(report, who, version, report_id, submitted_at)
+    return report_scored(submitted, framework, assess(report, who, framework), previous)

@@ -7,37 +7,26 @@ import warnings  # noqa: E402
 
 warnings.filterwarnings("ignore", message="(?s).*(Eventlet is deprecated|pkg_resources is deprecated)")
 
-import json  # noqa: E402
-import socket  # noqa: E402
 import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from common import config as configuration  # noqa: E402
 from common import logging as trustone_logging  # noqa: E402
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SECRETARIAT_TOKEN = "test-secretariat-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from common.settings import load_config  # noqa: E402
+from tests.support import SECRETARIAT_TOKEN, example_report, free_port  # noqa: E402
 
 
 @pytest.fixture
 def report():
     """A complete, valid year-1 report (examples/report.json), a fresh copy per test."""
-    return json.loads((EXAMPLES / "report.json").read_text())
+    return example_report()
 
 
 @pytest.fixture
 def service_config(rabbit_config):
     """The services' configuration on a fresh RabbitMQ vhost, a fresh in-process database, free ports."""
     trustone_logging.configure()
-    config = configuration.load()
+    config = load_config()
     config.pop("LOGGING")
     config.update(
         AMQP_URI=rabbit_config["AMQP_URI"],

@@ -1,17 +1,207 @@
-"""Test helpers that talk to the real broker: capture the events a service publishes."""
+"""What tests share: waiting, registering, the seed figures, fakes of the ports, and real peers (an SMTP
+server, a webhook receiver, an event capture on the broker, processes of the platform).
+
+Test modules import from here and from `tests.builders`, never from each other or from a conftest.
+"""
 from __future__ import annotations
 
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
 import time
 import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
 
-from kombu import Connection, Queue
-from nameko.standalone.events import get_event_exchange
+import requests
 
+from common import errors
+from common.auth import Identity, token_hash
+from common.events import new_event
+from common.vocabulary import SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SECRETARIAT_TOKEN = "test-secretariat-token"
+NAMEKO = str(Path(sys.executable).with_name("nameko"))
+TRUSTONE = str(Path(sys.executable).with_name("trustone"))
+
+COMPANY = {"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
+           "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"}
+AUTHORITY = {"name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def example_report() -> dict:
+    """examples/report.json: a complete, valid year-1 report (47.8 %, compliant), a fresh copy."""
+    return json.loads((EXAMPLES / "report.json").read_text())
+
+
+# --- waiting ------------------------------------------------------------------------------------------
+
+def wait_until(predicate: Callable[[], object], what: str, timeout: float = 20.0, interval: float = 0.1):
+    """Calls `predicate` until it returns something truthy, and returns that; fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except requests.RequestException as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last seen: {last!r}")
+
+
+def metric(metrics_url: str, name: str, labels: str = "") -> float:
+    """The value of one sample on a /metrics page, 0 when absent."""
+    text = requests.get(metrics_url, timeout=5).text
+    found = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+# --- registering through the public API -----------------------------------------------------------------
+
+def register_company(submission_url: str, **overrides) -> dict:
+    """Registers a company as the secretariat (`submission_url` is the service's base address); the
+    answer, with the company's token."""
+    created = requests.post(f"{submission_url}/v1/companies", json={**COMPANY, **overrides},
+                            headers=auth(SECRETARIAT_TOKEN), timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+# --- the seed's figures ---------------------------------------------------------------------------------
+
+def assert_seed_figures(shown: dict) -> None:
+    """Every figure of covenant year 1 in the covenant's first annual report."""
+    assert shown["assessed_reports"] == 26
+    assert shown["outcomes"] == {"compliant": 21, "needs_more_time": 5}
+    assert shown["bands"]["compliant"] == {"<20": 0, "20-40": 8, "40-60": 11, ">=60": 2}
+    assert shown["requirements"]["min_score"] == {"met": 21, "applicable": 26}
+    assert shown["requirements"]["chain_insight"] == {"met": 21, "applicable": 26}
+    assert shown["requirements"]["plan_of_approach"] == {"met": 20, "applicable": 25}
+    assert shown["supply_chain"] == {"mean_quarries_known_percent": 37.0, "mean_factories_known_percent": 58.0}
+    assert shown["chains_per_company"] == {"<5": 2, "5-10": 4, "11-50": 17, ">50": 1, "unknown": 2}
+    countries = {each["country"]: each["companies"] for each in shown["production_countries"]}
+    assert {code: countries[code] for code in ("IN", "CN", "VN", "PT", "IT", "TR")} == \
+        {"IN": 20, "CN": 14, "VN": 12, "PT": 5, "IT": 4, "TR": 4}
+    assert all(value == "suppressed" for code, value in countries.items()
+               if code not in ("IN", "CN", "VN", "PT", "IT", "TR"))
+    assert len(countries) == 20  # "about 20 countries in all"
+    assert [(each["region"], each["state"], each["country"]) for each in shown["quarry_regions"]] == [
+        ("Bundi", "Rajasthan", "IN"), ("Chittoor", "Andhra Pradesh", "IN"), ("Prakasam", "Andhra Pradesh", "IN"),
+        ("Rangareddy", "Telangana", "IN"), ("Yên Định", "Thanh Hóa", "VN")]
+    members = shown["participation"]["members"]
+    assert (members["NL"]["importer"]["end"], members["NL"]["processor"]["end"]) == (15, 5)
+    assert (members["BE"]["importer"]["end"], members["BE"]["processor"]["end"]) == (14, 2)
+    assert (members["NL"]["importer"]["start"], members["NL"]["processor"]["start"],
+            members["BE"]["importer"]["start"], members["BE"]["processor"]["start"]) == (10, 1, 13, 0)
+    assert members["NL"]["importer"]["target_end"] == 29
+    assert shown["participation"]["contracting_authorities"] == {"start": 31, "end": 37, "target": 30}
+    assert shown["steps"] == {
+        "policy_and_chain_mapping_complete": 21,
+        "mitigation": {"any": 11, "supplier_improvement": 7, "regional_project": 3, "certification_programme": 2},
+        "systematic_monitoring": 3, "public_communication": 2}
+    assert 11 <= shown["risks"]["companies_with_any_risk"] <= 15  # "about half"
+
+
+# --- fakes of the ports ---------------------------------------------------------------------------------
+
+class SettableClock:
+    """A clock the test sets (the services' clock port: `now()`)."""
+
+    def __init__(self, instant: str):
+        self.set(instant)
+
+    def set(self, instant: str) -> None:
+        self.instant = datetime.fromisoformat(instant).replace(tzinfo=timezone.utc)
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+class RecordingPublisher:
+    """The publisher port in memory: events are validated as the real one does, and recorded; `failing`
+    makes publishing raise, as a broker that is down would."""
+
+    def __init__(self, producer: str = "test"):
+        self.producer = producer
+        self.published = []
+        self.failing = False
+
+    def new(self, event_type: str, data: dict):
+        return new_event(event_type, data, producer=self.producer, correlation_id="test")
+
+    def publish(self, event) -> None:
+        if self.failing:
+            raise ConnectionError("the broker is down")
+        self.published.append(event)
+
+    def of_type(self, event_type: str) -> list:
+        return [event for event in self.published if event.type == event_type]
+
+
+class FakeScoring:
+    """The scoring service's RPC methods, with the real frameworks and scoring function."""
+
+    def __init__(self):
+        from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+        from services.scoring.domain import load_frameworks
+        self.frameworks = load_frameworks(SHIPPED_FRAMEWORKS)
+        self.asked_frameworks = 0
+
+    def get_framework(self, year):
+        self.asked_frameworks += 1
+        if year not in self.frameworks:
+            raise errors.NotFound(f"No assessment framework for covenant year {year}.")
+        return self.frameworks[year].to_dict()
+
+    def assess(self, report, company):
+        from services.scoring.domain import assess
+        self.get_framework(report["covenant_year"])
+        return assess(report, company, self.frameworks[report["covenant_year"]])
+
+    def list_calendars(self):
+        return [{"covenant_year": year, "due_date": each.due_date.isoformat(),
+                 "catch_up_date": each.catch_up_date.isoformat()} for year, each in sorted(self.frameworks.items())]
+
+
+class Members:
+    """Tokens of test members, looked up like the submission service does (the identity port)."""
+
+    def __init__(self):
+        self.by_hash: dict[str, dict] = {}
+
+    def add(self, token, role, member_id):
+        self.by_hash[token_hash(token)] = {"role": role, "id": member_id}
+
+    def identity(self) -> Identity:
+        return Identity(SECRETARIAT_TOKEN, self.by_hash.get)
+
+
+# --- real peers -----------------------------------------------------------------------------------------
 
 class EventCapture:
     """A queue of our own bound to a service's event exchange: sees what the service publishes."""
 
     def __init__(self, amqp_uri: str, source_service: str, event_type: str):
+        from kombu import Connection, Queue
+        from nameko.standalone.events import get_event_exchange
         self.connection = Connection(amqp_uri)
         self.channel = self.connection.channel()
         exchange = get_event_exchange(source_service, {})
@@ -32,6 +222,10 @@ class EventCapture:
                 self.received.append(message.payload)
         assert len(self.received) >= count, f"{len(self.received)} of {count} events arrived"
         return self.received
+
+    def nothing_waiting(self) -> bool:
+        """True when no event waits on the queue now (for what was published before this call returned)."""
+        return self.queue(self.channel).get(no_ack=True) is None
 
     def close(self):
         self.connection.release()
@@ -61,26 +255,21 @@ class ApiContract:
 class SmtpServer:
     """A real SMTP server (aiosmtpd, in its own process) that files every mail it gets in a Maildir."""
 
-    def __init__(self, directory):
-        import socket
-        import subprocess
-        import sys
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+    def __init__(self, directory: Path):
+        self.port = free_port()
         self.maildir = directory / "maildir"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox",
              "-l", f"127.0.0.1:{self.port}", str(self.maildir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def accepts_connections():
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                return True
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("the SMTP server did not start")
+                return False
+        wait_until(accepts_connections, "the SMTP server to start", timeout=10, interval=0.05)
 
     def messages(self):
         import mailbox
@@ -89,9 +278,9 @@ class SmtpServer:
         return list(mailbox.Maildir(str(self.maildir), create=False))
 
     def wait_for(self, count: int, timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        while len(self.messages()) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
+        def enough_mail():
+            return len(self.messages()) >= count
+        wait_until(enough_mail, f"{count} e-mail(s)", timeout=timeout)
         return self.messages()
 
     def stop(self):
@@ -116,7 +305,6 @@ class WebhookReceiver:
     def _app(self, environ, start_response):
         import hashlib
         import hmac
-        import json
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         signed = hmac.compare_digest(environ.get("HTTP_X_TRUSTONE_SIGNATURE", ""), expected)
@@ -133,3 +321,113 @@ class WebhookReceiver:
     def close(self):
         self.thread.kill()
         self.socket.close()
+
+
+class Processes:
+    """Started OS processes with their logs, stopped at the end."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, command: list[str], env: dict) -> None:
+        log = open(self.directory / f"{name}.log", "ab")
+        self.running[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self, name: str) -> None:
+        process = self.running.pop(name)
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log(self, name: str) -> str:
+        return (self.directory / f"{name}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+
+
+class Platform:
+    """Every service as its own `nameko run` process, on a vhost of the real RabbitMQ; only its public
+    interfaces (HTTP, events, metrics) are used."""
+
+    def __init__(self, amqp_uri: str, processes: Processes, **settings: str):
+        self.amqp_uri = amqp_uri
+        self.processes = processes
+        self.ports = {name: free_port() for name in SERVICES}
+        self.env = {
+            **os.environ, "AMQP_URI": amqp_uri,
+            "MONGO_URI": f"mongomock://localhost/e2e_{uuid.uuid4().hex[:8]}",
+            "SECRETARIAT_TOKEN": SECRETARIAT_TOKEN, "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
+            "OUTBOX_GRACE_SECONDS": "2",
+            **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **settings,
+        }
+
+    def url(self, service: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[service]}{path}"
+
+    def metric(self, service: str, name: str, labels: str = "") -> float:
+        return metric(self.url(service, "/metrics"), name, labels)
+
+    def start(self, service: str) -> None:
+        self.processes.start(service, [NAMEKO, "run", "--config", "deploy/config.yaml",
+                                       f"services.{service}.service"], self.env)
+
+        def healthy():
+            return requests.get(self.url(service, "/health"), timeout=1).status_code == 200
+        wait_until(healthy, f"{service} to answer /health")
+
+    def start_all(self) -> "Platform":
+        for service in SERVICES:
+            self.start(service)
+        return self
+
+    def stop(self, service: str) -> None:
+        self.processes.stop(service)
+
+    def figures(self, year: int = 1) -> dict:
+        return requests.get(self.url("reporting", f"/v1/sector/{year}"), timeout=10).json()
+
+    def inbox(self, token: str) -> dict:
+        return requests.get(self.url("notification", "/v1/notices?per_page=200"), headers=auth(token),
+                            timeout=10).json()
+
+
+def in_memory(repository_cls):
+    """A service's repository on a fresh database of the in-process engine, indexes declared."""
+    from common.mongo import database
+    repository = repository_cls(database(f"mongomock://localhost/unit_{uuid.uuid4().hex[:12]}", "unit"))
+    repository.ensure_indexes()
+    return repository
+
+
+class FakeChannels:
+    """The notification service's ways out, in memory: what was mailed and posted; `failing` channels
+    raise, as a server that is down would."""
+
+    def __init__(self, email_enabled=True, max_attempts=3, backoff_seconds=0.0):
+        self.email_enabled = email_enabled
+        self.secretariat_email = "secretariaat@trustone.example"
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.mailed: list[tuple[str, str]] = []
+        self.posted: list[tuple[str, str]] = []
+        self.failing: set[str] = set()
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def mail(self, notice: dict, to: str) -> None:
+        if "email" in self.failing:
+            raise ConnectionRefusedError("the SMTP server is down")
+        self.mailed.append((notice["_id"], to))
+
+    def post(self, notice: dict, webhook: dict) -> None:
+        if "webhook" in self.failing:
+            raise ConnectionRefusedError("the receiver is down")
+        self.posted.append((notice["_id"], webhook["url"]))

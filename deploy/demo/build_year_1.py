@@ -3,7 +3,7 @@
     python deploy/demo/build_year_1.py      (tests/unit/test_demo_data.py checks the file and its figures)
 
 Members, contracting authorities and 26 reports are invented; the figures they give are the seed's
-(../shared/domain.md): 26 assessed, 21 compliant with bands 8 / 11 / 2, chain insight 21 of 26, plan of
+(the covenant's first annual report): 26 assessed, 21 compliant with bands 8 / 11 / 2, chain insight 21 of 26, plan of
 approach 20 of 25, 37 % of quarries and 58 % of factories known on average, chains 2 / 4 / 17 / 1,
 India 20, China 14, Vietnam 12, Portugal 5, Italy 4, Turkey 4, five quarry regions over five companies,
 members 15 + 5 Dutch and 14 + 2 Flemish, 37 contracting authorities, steps 21 / 11 / 3 / 2.

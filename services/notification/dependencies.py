@@ -1,4 +1,4 @@
-"""Storage and delivery of the notification service.
+"""Storage and the ways out of the notification service.
 
 A notice is stored once under its key, with a delivery record per channel (e-mail, each webhook of its
 recipient). A delivery is claimed by compare-and-set before it is sent, so two workers or two instances
@@ -17,17 +17,14 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common.mongo import Repository, database
+from common import settings
+from common.mongo import Repository
+from common.settings import Settings
 from services.notification import domain
 from services.notification.domain import Notice
 
 DELIVERY_CLAIM_SECONDS = 60
 WEBHOOK_TIMEOUT_SECONDS = 10
-
-
-def utcnow() -> datetime:
-    """Deliveries run on real time; the business calendar runs on the injectable clock."""
-    return datetime.now(timezone.utc)
 
 
 class NoticeStore(Repository):
@@ -149,75 +146,27 @@ class NoticeStore(Repository):
                                          "owner_id": owner_id}).deleted_count == 1
 
 
-class WebhookRemoved(LookupError):
-    """Its owner removed the webhook: retrying cannot help."""
+class Channels:
+    """The ways a notice goes out besides the inbox: e-mail over SMTP and signed webhooks, with the
+    delivery policy (how often, how long between attempts) from the settings."""
 
+    def __init__(self, settings: Settings):
+        self.smtp_host = settings.smtp_host
+        self.smtp_port = settings.smtp_port
+        self.sender = settings.smtp_from
+        self.secretariat_email = settings.secretariat_email
+        self.backoff_seconds = settings.delivery_backoff_seconds
+        self.max_attempts = settings.delivery_attempts
 
-class Postman:
-    """Plans and makes the deliveries of notices: e-mail over SMTP, signed webhooks."""
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
-    def __init__(self, store: NoticeStore, config: dict):
-        self.store = store
-        self.smtp_host = config.get("SMTP_HOST") or None
-        self.smtp_port = int(config.get("SMTP_PORT") or 25)
-        self.sender = config.get("SMTP_FROM")
-        self.secretariat_email = config.get("SECRETARIAT_EMAIL")
-        self.backoff_seconds = float(config.get("DELIVERY_BACKOFF_SECONDS", 5))
-        self.max_attempts = int(config.get("DELIVERY_ATTEMPTS", 6))
+    def now(self) -> datetime:
+        """Deliveries run on real time; the business calendar runs on the injectable clock."""
+        return datetime.now(timezone.utc)
 
-    def plan(self, notice: Notice, now: datetime) -> dict[str, dict]:
-        """The channels a notice goes out on, besides the inbox."""
-        fresh = {"state": "pending", "attempts": 0, "next_attempt_at": now}
-        address = self._address(notice)
-        deliveries = {"email": {**fresh, "to": address} if self.smtp_host and address else
-                      {"state": "skipped", "attempts": 0,
-                       "error": "no SMTP server configured" if not self.smtp_host else "no e-mail address"}}
-        for webhook in self.store.webhooks_of(notice.recipient_role, notice.recipient_id):
-            deliveries[f"webhook-{webhook['_id']}"] = {**fresh, "url": webhook["url"]}
-        return deliveries
-
-    def deliver(self, key: str, channels: list[str]) -> dict[str, str]:
-        """Sends the due deliveries among `channels` of one notice; returns channel -> resulting state."""
-        results = {}
-        for channel in channels:
-            now = utcnow()
-            claimed = self.store.claim(key, channel, now)
-            if claimed is None:
-                continue
-            state = claimed["deliveries"][channel]
-            attempts = state.get("attempts", 0) + 1
-            try:
-                self._send(claimed, channel)
-            except WebhookRemoved as exc:
-                self.store.settle(key, channel, "failed", attempts, now, error=str(exc))
-                results[channel] = "failed"
-            except Exception as exc:  # any failure of the channel: retry later, or give up
-                error = f"{type(exc).__name__}: {exc}"[:500]
-                if attempts >= self.max_attempts:
-                    self.store.settle(key, channel, "failed", attempts, now, error=error)
-                    results[channel] = "failed"
-                else:
-                    self.store.settle(key, channel, "pending", attempts, now,
-                                      now + domain.backoff(attempts, self.backoff_seconds), error)
-                    results[channel] = "pending"
-            else:
-                self.store.settle(key, channel, "delivered", attempts, now)
-                results[channel] = "delivered"
-        return results
-
-    def _address(self, notice: Notice) -> str | None:
-        if notice.recipient_role == domain.SECRETARIAT:
-            return self.secretariat_email
-        company = self.store.company(notice.recipient_id)
-        return company["email"] if company else None
-
-    def _send(self, notice: dict, channel: str) -> None:
-        if channel == "email":
-            self._mail(notice, notice["deliveries"]["email"]["to"])
-        else:
-            self._post(notice, self.store.webhook(channel.removeprefix("webhook-")))
-
-    def _mail(self, notice: dict, to: str) -> None:
+    def mail(self, notice: dict, to: str) -> None:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
@@ -227,9 +176,7 @@ class Postman:
         with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
             smtp.send_message(message)
 
-    def _post(self, notice: dict, webhook: dict | None) -> None:
-        if webhook is None:
-            raise WebhookRemoved("the webhook was removed")
+    def post(self, notice: dict, webhook: dict) -> None:
         body = json.dumps(webhook_payload(notice), ensure_ascii=False, sort_keys=True).encode()
         answer = requests.post(webhook["url"], data=body, timeout=WEBHOOK_TIMEOUT_SECONDS, headers={
             "Content-Type": "application/json", domain.SIGNATURE_HEADER: domain.signature(webhook["secret"], body),
@@ -245,11 +192,10 @@ def webhook_payload(notice: dict) -> dict:
 
 
 class Delivery(DependencyProvider):
-    """Injects the Postman, on the service's own database."""
+    """Injects the Channels."""
 
     def setup(self):
-        config = self.container.config
-        self.postman = Postman(NoticeStore(database(config["MONGO_URI"], self.container.service_name)), config)
+        self.channels = Channels(settings.of(self.container))
 
     def get_dependency(self, worker_ctx):
-        return self.postman
+        return self.channels

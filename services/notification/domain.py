@@ -10,18 +10,13 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from common import covenant
+from common import covenant, vocabulary
 from common.covenant import spoken_date
 
-SECRETARIAT = "secretariat"
+SECRETARIAT, COMPANY, _ = vocabulary.CALLER_ROLES.codes
 REMINDER_DAYS = (30, 7, 1)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
-
-OUTCOME_TEXT = {
-    "nl": {"compliant": "voldoet aan de eisen", "needs_more_time": "heeft meer tijd nodig"},
-    "en": {"compliant": "meets the requirements", "needs_more_time": "needs more time"},
-}
 
 # kind -> language -> (subject, body); fields in braces are filled in per notice.
 TEMPLATES = {
@@ -116,7 +111,7 @@ def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: st
 
 
 def _to_company(kind, key, company, year, now, about, **values) -> Notice:
-    return _notice(kind, key, "company", company["id"], company.get("language", "nl"), year, now, about,
+    return _notice(kind, key, COMPANY, company["id"], company.get("language", "nl"), year, now, about,
                    **values)
 
 
@@ -146,10 +141,10 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     language = company.get("language", "nl")
     notices = [_to_company("outcome", f"outcome:{report_id}:{version}:{framework_version}", company, year,
                            now, about, version=version, score=assessment["score"],
-                           outcome=OUTCOME_TEXT[language][assessment["outcome"]])]
+                           outcome=vocabulary.OUTCOMES.label(assessment["outcome"], language))]
     if assessment["outcome"] == "needs_more_time":
-        failed = ", ".join(each["code"] for each in assessment["requirements"]
-                           if each["applicable"] and not each["met"])
+        failed = ", ".join(vocabulary.REQUIREMENTS.label(each["code"], secretariat_language)
+                           for each in assessment["requirements"] if each["applicable"] and not each["met"])
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{version}:{framework_version}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
@@ -173,12 +168,6 @@ def extension_granted(company: dict, year: int, until: date, now: datetime) -> N
 
 
 # --- notices on time -------------------------------------------------------------------------------
-
-def obliged(company: dict, year: int) -> bool:
-    """Must report for the year: imports directly and joined by 30 June of that covenant year."""
-    return bool(company["imports_directly"]) and \
-        date.fromisoformat(company["joined_on"]) <= covenant.third_quarter_end(year)
-
 
 @dataclass(frozen=True)
 class YearCalendar:
@@ -215,7 +204,7 @@ def scheduled(today: date, now: datetime, calendars: list[YearCalendar], compani
         missing: dict[date, list[dict]] = {}
         for company in sorted(companies, key=lambda each: each["name"]):
             outcome = outcomes.get((company["id"], year))
-            if not obliged(company, year) or outcome == "compliant":
+            if not covenant.obliged(company, year) or outcome == "compliant":
                 continue
             dates = dates_of(calendar, outcome is not None, extensions.get((company["id"], year)))
             for passed in dates:
@@ -252,6 +241,11 @@ def shown(document: dict) -> dict:
         "kind", "language", "subject", "body", "covenant_year", "created_at", "about")},
         "deliveries": {channel: {"state": state["state"], "attempts": state["attempts"]}
                        for channel, state in document.get("deliveries", {}).items()}}
+
+
+def webhook_shown(webhook: dict) -> dict:
+    """A webhook as its owner sees it: never its secret."""
+    return {"id": webhook["_id"], "url": webhook["url"], "created_at": webhook["created_at"]}
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:

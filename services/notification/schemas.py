@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from common import vocabulary
 from common.schema import Strict, StrictInteger
 
 
@@ -13,10 +14,8 @@ class DeliveryOut(Schema):
 
 class NoticeOut(Schema):
     key = fields.String(metadata={"description": "What the notice is about; one notice per key."})
-    kind = fields.String(metadata={"enum": ["receipt", "outcome", "extension", "extension_granted",
-                                            "now_compliant", "reminder", "alert_needs_more_time",
-                                            "alert_missing"]})
-    language = fields.String(metadata={"enum": ["nl", "en"]})
+    kind = fields.String(metadata={"enum": list(vocabulary.NOTICE_KINDS.codes)})
+    language = fields.String(metadata={"enum": list(vocabulary.LANGUAGES.codes)})
     subject = fields.String()
     body = fields.String()
     covenant_year = fields.Integer()

@@ -9,12 +9,12 @@ import yaml
 from nameko.extensions import DependencyProvider
 from pymongo.errors import DuplicateKeyError
 
-from common import errors
+from common import errors, settings
 from common.mongo import Repository
 from services.reporting.domain import Disclosure, difference
 
 MAX_ATTEMPTS = 50
-PARTICIPATION = "participation"
+PARTICIPATION = "participation"  # the figures document of members and authorities, beside one per year
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.yaml"
 
 
@@ -73,12 +73,12 @@ class Publication:
 
 class PublicationRules(DependencyProvider):
     def setup(self):
-        config = self.container.config
+        configured = settings.of(self.container)
         targets = yaml.safe_load(TARGETS_FILE.read_text()) or {}
         self.publication = Publication(
             {int(year): each for year, each in targets.items()},
-            Disclosure(min_companies=int(config.get("MIN_COMPANIES_PER_CELL", 3)),
-                       min_region_companies=int(config.get("MIN_COMPANIES_PER_REGION", 6))))
+            Disclosure(min_companies=configured.min_companies_per_cell,
+                       min_region_companies=configured.min_companies_per_region))
 
     def get_dependency(self, worker_ctx):
         return self.publication

@@ -22,15 +22,12 @@ from urllib.parse import quote, unquote
 
 import pycountry
 
-from common import covenant
+from common import covenant, vocabulary
 
 SEP = ":"
 SUPPRESSED = "suppressed"
 MILLI = 1000  # sums of percentages are kept in thousandths of a percent
 CHAIN_BUCKETS = ("<5", "5-10", "11-50", ">50")
-MEMBER_COUNTRIES = ("NL", "BE")
-ROLES = ("importer", "processor")
-REQUIREMENTS = ("min_score", "chain_insight", "plan_of_approach", "core_questions")
 
 
 @dataclass(frozen=True)
@@ -60,8 +57,9 @@ def chain_bucket(chains: int | None) -> str:
     return ">50"
 
 
-def contribution(report: dict, assessment: dict, company: dict) -> dict[str, int]:
-    """What one company's latest assessed report adds to its year's figures."""
+def contribution(report: dict, assessment: dict, company: dict, progress: dict[str, bool]) -> dict[str, int]:
+    """What one company's latest assessed report adds to its year's figures; `progress` is what scoring
+    says of the company's steps (report_scored's own field), so no step code is read here."""
     outcome = assessment["outcome"]
     counters = {key("assessed"): 1, key("outcome", outcome): 1,
                 key("member_country_outcome", company["country"], outcome): 1,
@@ -86,7 +84,7 @@ def contribution(report: dict, assessment: dict, company: dict) -> dict[str, int
         counters[key("risk", "any")] = 1
     for theme in {risk["theme"] for risk in report["risks"]}:
         counters[key("risk", theme)] = 1
-    if all(each["met"] for each in assessment["criteria"] if each["step"] in ("1", "2.1")):
+    if progress.get("policy_and_chain_mapping"):
         counters[key("step", "policy_and_chain_mapping")] = 1
     kinds = {each["kind"] for each in report["mitigation"]}
     if kinds:
@@ -196,7 +194,7 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
 
     assessed = count("assessed")
     by_member_country = {country: {outcome: count("member_country_outcome", country, outcome)
-                                   for outcome in covenant.OUTCOMES} for country in MEMBER_COUNTRIES}
+                                   for outcome in vocabulary.OUTCOMES.codes} for country in vocabulary.MEMBER_COUNTRIES.codes}
     countries = _entries(counters, "country")
     regions = _entries(counters, "region")
     return {
@@ -204,14 +202,14 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
         "disclosure": {"min_companies": disclosure.min_companies,
                        "min_region_companies": disclosure.min_region_companies, "suppressed_marker": SUPPRESSED},
         "assessed_reports": assessed,
-        "outcomes": {outcome: count("outcome", outcome) for outcome in covenant.OUTCOMES},
+        "outcomes": {outcome: count("outcome", outcome) for outcome in vocabulary.OUTCOMES.codes},
         "outcomes_by_member_country": protect_table(by_member_country, disclosure),
         "bands": {
-            "all": {band: count("band", "all", band) for band in covenant.BANDS},
-            "compliant": {band: count("band", "compliant", band) for band in covenant.BANDS},
+            "all": {band: count("band", "all", band) for band in vocabulary.BANDS.codes},
+            "compliant": {band: count("band", "compliant", band) for band in vocabulary.BANDS.codes},
         },
         "requirements": {code: {"met": count("requirement", code, "met"),
-                                "applicable": count("requirement", code, "applicable")} for code in REQUIREMENTS},
+                                "applicable": count("requirement", code, "applicable")} for code in vocabulary.REQUIREMENTS.codes},
         "supply_chain": {
             "mean_quarries_known_percent": mean(count("known_sum", "quarries"), assessed, disclosure),
             "mean_factories_known_percent": mean(count("known_sum", "factories"), assessed, disclosure),
@@ -224,15 +222,15 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
             {"country": code, "state": state or None, "region": region, "companies": value}
             for (code, state, region), value in sorted(regions.items(), key=lambda item: (-item[1], item[0]))
             if value >= disclosure.min_region_companies],
-        "materials": {material: cell(count("material", material), disclosure) for material in covenant.MATERIALS},
+        "materials": {material: cell(count("material", material), disclosure) for material in vocabulary.MATERIALS.codes},
         "risks": {
             "companies_with_any_risk": count("risk", "any"),
-            "themes": {theme: cell(count("risk", theme), disclosure) for theme in covenant.RISK_THEMES},
+            "themes": {theme: cell(count("risk", theme), disclosure) for theme in vocabulary.RISK_THEMES.codes},
         },
         "steps": {
             "policy_and_chain_mapping_complete": count("step", "policy_and_chain_mapping"),
             "mitigation": {"any": count("mitigation", "any"),
-                           **{kind: count("mitigation", kind) for kind in covenant.MITIGATION_KINDS}},
+                           **{kind: count("mitigation", kind) for kind in vocabulary.MITIGATION_KINDS.codes}},
             "systematic_monitoring": count("step", "systematic_monitoring"),
             "public_communication": count("step", "public_communication"),
         },
@@ -256,14 +254,14 @@ def participation_figures(covenant_year: int, participation: dict[str, int], tar
 
     targets = targets or {}
     members = {}
-    for country in MEMBER_COUNTRIES:
+    for country in vocabulary.MEMBER_COUNTRIES.codes:
         members[country] = {}
-        for role in ROLES:
+        for role in vocabulary.MEMBER_ROLES.codes:
             target = targets.get("members", {}).get(country, {}).get(role) or [None, None]
             members[country][role] = {**joined("member", country, role),
                                       "target_start": target[0], "target_end": target[1]}
     authorities = {"start": 0, "end": 0}
-    for country in MEMBER_COUNTRIES:
+    for country in vocabulary.MEMBER_COUNTRIES.codes:
         for moment, value in joined("authority", country).items():
             authorities[moment] += value
     shares = {country: {f"{kind}_{moment}": values[kind][index] for kind in ("target", "realised")

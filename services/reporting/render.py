@@ -13,7 +13,7 @@ import jinja2
 import pygal
 from pygal.style import Style
 
-from common import covenant
+from common import covenant, vocabulary
 from services.reporting.domain import SUPPRESSED, country_name
 
 SVG = "http://www.w3.org/2000/svg"
@@ -47,14 +47,8 @@ LABELS = {
         "public_communication": "Publiek gecommuniceerd (stap 5)",
         "participation": "Deelname", "role": "Rol", "start": "begin", "end": "eind", "target": "doel",
         "realised": "gerealiseerd", "authorities": "Aanbestedende diensten", "importer": "importeurs",
-        "processor": "verwerkers", "NL": "Nederland", "BE": "Vlaanderen", "share": "Aandeel in de import (schatting)",
+        "processor": "verwerkers", "share": "Aandeel in de import (schatting)",
         "none": "geen", "members_chart": "Leden eind van het jaar tegen het doel",
-        "themes": {"health_and_safety": "gezondheid en veiligheid", "living_wage": "leefbaar loon",
-                   "forced_labour": "dwangarbeid", "child_labour": "kinderarbeid",
-                   "freedom_of_association": "vrijheid van vakvereniging", "environment": "milieu",
-                   "site_closure": "gedwongen sluiting van productielocaties"},
-        "materials_names": {"basalt": "basalt", "granite": "graniet", "limestone": "kalksteen", "slate": "leisteen",
-                            "marble": "marmer", "sandstone": "zandsteen"},
         "kinds": {"supplier_improvement": "bij vaste leveranciers", "regional_project": "in regionale projecten",
                   "certification_programme": "in certificeringsprogramma's"},
     },
@@ -81,18 +75,12 @@ LABELS = {
         "public_communication": "Communicate publicly (step 5)",
         "participation": "Participation", "role": "Role", "start": "start", "end": "end", "target": "target",
         "realised": "realised", "authorities": "Contracting authorities", "importer": "importers",
-        "processor": "processors", "NL": "Netherlands", "BE": "Flanders", "share": "Share of imports (estimate)",
+        "processor": "processors", "share": "Share of imports (estimate)",
         "none": "none", "members_chart": "Members at the end of the year against the target",
-        "themes": {"health_and_safety": "health and safety", "living_wage": "living wage",
-                   "forced_labour": "forced labour", "child_labour": "child labour",
-                   "freedom_of_association": "freedom of association", "environment": "environment",
-                   "site_closure": "forced closure of production sites"},
-        "materials_names": {material: material for material in covenant.MATERIALS},
         "kinds": {"supplier_improvement": "at fixed suppliers", "regional_project": "in regional projects",
                   "certification_programme": "in certification programmes"},
     },
 }
-LANGUAGES = tuple(LABELS)
 
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                                 autoescape=True, undefined=jinja2.StrictUndefined)
@@ -115,8 +103,15 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list]) -> str:
     return ElementTree.tostring(root, encoding="unicode")
 
 
+def labels_of(language: str) -> dict:
+    """The page's own words, and the covenant's from the vocabulary."""
+    return {**LABELS[language], **vocabulary.MEMBER_COUNTRIES.labels(language),
+            "themes": vocabulary.RISK_THEMES.labels(language),
+            "materials_names": vocabulary.MATERIALS.labels(language)}
+
+
 def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
-    bands = covenant.BANDS
+    bands = vocabulary.BANDS.codes
     shown_countries = [each for each in figures["production_countries"] if each["companies"] != SUPPRESSED]
     themes = [(theme, value) for theme, value in figures["risks"]["themes"].items()
               if value not in (SUPPRESSED, 0)]
@@ -139,7 +134,7 @@ def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
 
 
 def html(figures: dict, language: str) -> str:
-    labels = LABELS[language]
+    labels = labels_of(language)
     year = figures["covenant_year"]
     return _templates.get_template("report.html.j2").render(
         f=figures, t=labels, lang=language, SUPPRESSED=SUPPRESSED, charts=charts(figures, labels, language),

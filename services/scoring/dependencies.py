@@ -8,9 +8,10 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from common import errors
+from common import errors, settings
+from common.events import Event
 from common.mongo import Repository
-from common.outbox import Outbox
+from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, load_frameworks
 
 SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
@@ -44,15 +45,10 @@ class FrameworkFiles(DependencyProvider):
     """The frameworks, read and validated once when the service starts: a broken file stops it."""
 
     def setup(self):
-        directory = self.container.config.get("FRAMEWORKS_DIR") or SHIPPED_FRAMEWORKS
-        self.frameworks = Frameworks(Path(directory))
+        self.frameworks = Frameworks(settings.of(self.container).frameworks_dir or SHIPPED_FRAMEWORKS)
 
     def get_dependency(self, worker_ctx):
         return self.frameworks
-
-
-def assessment_id(report_id: str, version: int, framework_version: int) -> str:
-    return f"{report_id}:{version}:{framework_version}"
 
 
 class ScoringStore(Repository):
@@ -77,7 +73,7 @@ class ScoringStore(Repository):
     def keep_report(self, submitted: dict) -> None:
         """Keeps a received report version (for rescoring); receiving it again changes nothing."""
         self.reports.update_one(
-            {"_id": f"{submitted['report_id']}:{submitted['version']}"},
+            {"_id": f"{submitted['report_id']}:{submitted['version']}"},  # one document per report version
             {"$setOnInsert": {
                 "report_id": submitted["report_id"], "version": submitted["version"],
                 "covenant_year": submitted["covenant_year"], "company_id": submitted["company"]["id"],
@@ -85,8 +81,15 @@ class ScoringStore(Repository):
                 "submitted_at": submitted["submitted_at"], "received_at": datetime.now(timezone.utc)}},
             upsert=True)
 
-    def assessment(self, report_id: str, version: int, framework_version: int) -> dict | None:
-        return self.assessments.find_one({"_id": assessment_id(report_id, version, framework_version)})
+    @staticmethod
+    def _assessment_id(report_id: str, version: int, framework_version: int) -> str:
+        return f"{report_id}:{version}:{framework_version}"
+
+    def kept_assessment(self, report_id: str, version: int, framework_version: int) -> Kept | None:
+        """The assessment of a report version under a framework version, as the event that announced it."""
+        found = self.assessments.find_one({"_id": self._assessment_id(report_id, version, framework_version)},
+                                          {"event": 1})
+        return self.outbox.kept(found) if found else None
 
     def latest_assessment(self, report_id: str) -> dict | None:
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
@@ -100,17 +103,19 @@ class ScoringStore(Repository):
                     {"version": version, "framework_version": {"$lt": framework_version}}],
         }, sort=NEWEST_FIRST)
 
-    def add_assessment(self, document: dict, event) -> dict:
-        """Stores an assessment with its event; if a concurrent delivery stored it first, returns that one."""
-        stored = {**document, **Outbox.fields(event)}
+    def add_assessment(self, report_id: str, version: int, framework_version: int, company_id: str,
+                       assessment: dict, event: Event) -> tuple[Kept, bool]:
+        """Stores an assessment with its event, once per (report, version, framework version); returns the
+        kept event and whether this call stored it (False: a concurrent delivery stored it first)."""
+        document_id = self._assessment_id(report_id, version, framework_version)
         try:
-            self.assessments.insert_one(stored)
+            self.assessments.insert_one({
+                "_id": document_id, "report_id": report_id, "version": version,
+                "framework_version": framework_version, "company_id": company_id,
+                "covenant_year": assessment["covenant_year"], "assessment": assessment, **Outbox.fields(event)})
         except DuplicateKeyError:
-            return self.assessments.find_one({"_id": document["_id"]})
-        return stored
-
-    def mark_published(self, document_id: str) -> None:
-        self.outbox.mark_published(document_id)
+            return self.kept_assessment(report_id, version, framework_version), False
+        return Kept(self.outbox, document_id, event), True
 
     def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
         return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)

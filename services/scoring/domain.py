@@ -15,13 +15,15 @@ from typing import Callable
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from common import covenant
+from common import covenant, vocabulary
 from common.errors import flatten
 from common.schema import Strict
 
-STEPS = ("1", "2.1", "2.2", "3", "4", "5", "6")
-LINK_NAMES = {"direct_suppliers": "direct suppliers", "factories": "factories",
-              "quarry_regions": "quarry regions", "quarries": "quarries"}
+# European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
+EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+                "IS LI NO".split())
+# What reporting counts of each assessment (report_scored's `progress`), as the steps it rests on.
+PROGRESS_STEPS = {"policy_and_chain_mapping": ("1", "2.1")}
 
 
 class FrameworkError(Exception):
@@ -70,7 +72,7 @@ def _chain(link: str):
         percent = covenant.known_percent(report["supply_chain"][link])
         threshold = framework.chain_thresholds[link]
         met = percent >= threshold
-        return met, (f"{_pct(percent)} of {LINK_NAMES[link]} known, "
+        return met, (f"{_pct(percent)} of {vocabulary.SUPPLY_CHAIN_LINKS.label(link, 'en')} known, "
                      f"{'at or above' if met else 'below'} the threshold of {threshold} %.")
     return evaluate
 
@@ -149,6 +151,29 @@ def format_score(value) -> float:
     return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+def band(score) -> str:
+    """Score band, lower bound inclusive."""
+    if score < 20:
+        return "<20"
+    if score < 40:
+        return "20-40"
+    if score < 60:
+        return "40-60"
+    return ">=60"
+
+
+def eea_only(countries) -> bool:
+    """Sources only inside the EEA: at least one country known, and every one of them in the EEA."""
+    countries = set(countries)
+    return bool(countries) and countries <= EEA
+
+
+def progress(criteria: list[dict]) -> dict[str, bool]:
+    """The progress the sector figures count, by what it means rather than by step code."""
+    return {name: all(each["met"] for each in criteria if each["step"] in steps)
+            for name, steps in PROGRESS_STEPS.items()}
+
+
 def sourcing_countries(report: dict) -> set[str]:
     return set(report["production_countries"]) | {region["country"] for region in report["quarry_regions"]}
 
@@ -164,11 +189,11 @@ def assess(report: dict, company: dict, framework: Framework) -> dict:
         criteria.append({"code": criterion.code, "step": criterion.step, "core": criterion.core, "met": met,
                          "points": awarded, "maximum": criterion.points, "reason": reason})
     exact_score = Fraction(100 * points, framework.maximum)
-    eea_only = covenant.eea_only(sourcing_countries(report))
+    only_eea = eea_only(sourcing_countries(report))
     requirements = [
         _min_score(exact_score, framework),
         _chain_insight(criteria),
-        _plan_of_approach(report, company, eea_only),
+        _plan_of_approach(report, company, only_eea),
         _core_questions(criteria),
     ]
     compliant = all(each["met"] for each in requirements if each["applicable"])
@@ -178,11 +203,25 @@ def assess(report: dict, company: dict, framework: Framework) -> dict:
         "points": points,
         "maximum": framework.maximum,
         "score": format_score(exact_score),
-        "band": covenant.band(exact_score),
+        "band": band(exact_score),
         "outcome": "compliant" if compliant else "needs_more_time",
-        "eea_only": eea_only,
+        "eea_only": only_eea,
         "criteria": criteria,
         "requirements": requirements,
+    }
+
+
+def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None) -> dict:
+    """The data of a report_scored event: the assessment, what it replaces, and what consumers need of the
+    report, the company and the year's calendar."""
+    return {
+        "report_id": submitted["report_id"], "version": submitted["version"],
+        "covenant_year": framework.covenant_year, "submitted_at": submitted["submitted_at"],
+        "calendar": {"due_date": framework.due_date.isoformat(),
+                     "catch_up_date": framework.catch_up_date.isoformat()},
+        "company": submitted["company"], "ordinal": [submitted["version"], framework.version],
+        "report": submitted["report"], "assessment": assessment,
+        "previous_assessment": previous, "progress": progress(assessment["criteria"]),
     }
 
 
@@ -233,7 +272,7 @@ def _plan_of_approach(report: dict, company: dict, eea_only: bool) -> dict:
 
 def _core_questions(criteria: list[dict]) -> dict:
     core = [each for each in criteria if each["core"]]
-    failing = [each["code"] for each in core if not each["met"]]
+    failing = [vocabulary.CRITERIA.label(each["code"], "en") for each in core if not each["met"]]
     if failing:
         return _requirement("core_questions", False, "Core question(s) not met: " + ", ".join(failing) + ".")
     return _requirement("core_questions", True, f"All {len(core)} core question(s) are met.")
@@ -250,7 +289,7 @@ class _Thresholds(Strict):
 
 class _Criterion(Strict):
     code = fields.String(required=True, validate=validate.OneOf(sorted(EVALUATORS)))
-    step = fields.String(required=True, validate=validate.OneOf(STEPS))
+    step = fields.String(required=True, validate=validate.OneOf(vocabulary.STEPS.codes))
     points = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     core = fields.Boolean(load_default=False)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from common import covenant
+from common import vocabulary
 
 
 class CriterionOut(Schema):
@@ -36,7 +36,7 @@ class CriterionResult(Schema):
 
 
 class RequirementResult(Schema):
-    code = fields.String(metadata={"enum": ["min_score", "chain_insight", "plan_of_approach", "core_questions"]})
+    code = fields.String(metadata={"enum": list(vocabulary.REQUIREMENTS.codes)})
     applicable = fields.Boolean()
     met = fields.Boolean(allow_none=True)
     reason = fields.String()
@@ -50,8 +50,8 @@ class AssessmentOut(Schema):
     points = fields.Integer()
     maximum = fields.Integer()
     score = fields.Float(metadata={"description": "Percentage with one decimal."})
-    band = fields.String(metadata={"enum": list(covenant.BANDS)})
-    outcome = fields.String(metadata={"enum": list(covenant.OUTCOMES)})
+    band = fields.String(metadata={"enum": list(vocabulary.BANDS.codes)})
+    outcome = fields.String(metadata={"enum": list(vocabulary.OUTCOMES.codes)})
     eea_only = fields.Boolean()
     criteria = fields.List(fields.Nested(CriterionResult))
     requirements = fields.List(fields.Nested(RequirementResult))
@@ -62,7 +62,3 @@ class RescoreResult(Schema):
     framework_version = fields.Integer()
     rescored = fields.List(fields.String(), metadata={"description": "Reports whose assessment changed."})
     unchanged = fields.Integer(metadata={"description": "Reports rescored with the same result."})
-
-
-def assessment_view(stored: dict) -> dict:
-    return {"report_id": stored["report_id"], "version": stored["version"], **stored["assessment"]}

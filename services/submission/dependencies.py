@@ -8,17 +8,29 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import errors
-from common.mongo import Repository, database
-from common.outbox import Outbox
+from common.auth import AUTHORITY, COMPANY
+from common.events import Event
+from common.mongo import Repository
+from common.outbox import Kept, Outbox
 
 MAX_VERSION_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    report_id: str
+    version: int
+    previous_version: int | None
+    kept: Kept
 
 
 class SubmissionStore(Repository):
@@ -29,6 +41,7 @@ class SubmissionStore(Repository):
         self.authorities = db.authorities
         self.reports = db.reports
         self.versions = db.report_versions
+        self._members = {COMPANY: self.companies, AUTHORITY: self.authorities}
         self.outboxes = [Outbox(self.companies), Outbox(self.authorities), Outbox(self.versions)]
 
     def ensure_indexes(self):
@@ -41,14 +54,11 @@ class SubmissionStore(Repository):
 
     # --- members ------------------------------------------------------------------------------------
 
-    def add_member(self, kind: str, member: dict, event) -> str:
-        """Stores a company or authority with its event; returns the collection's name."""
-        collection = self.companies if kind == "company" else self.authorities
-        collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
-        return collection.name
-
-    def mark_published(self, collection_name: str, document_id: str) -> None:
-        Outbox(self.db[collection_name]).mark_published(document_id)
+    def add_member(self, role: str, member: dict, event: Event) -> Kept:
+        """Stores a company or authority (by its caller role) with its event."""
+        outbox = Outbox(self._members[role])
+        outbox.collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
+        return Kept(outbox, member["id"], event)
 
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
@@ -61,7 +71,7 @@ class SubmissionStore(Repository):
 
     def member_by_token_hash(self, digest: str) -> dict | None:
         """The caller a token hash belongs to, as {"role", "id"}."""
-        for role, collection in (("company", self.companies), ("authority", self.authorities)):
+        for role, collection in self._members.items():
             found = collection.find_one({"token_hash": digest}, {"token_hash": 1})
             if found and hmac.compare_digest(found["token_hash"], digest):
                 return {"role": role, "id": found["_id"]}
@@ -69,7 +79,8 @@ class SubmissionStore(Repository):
 
     # --- reports ------------------------------------------------------------------------------------
 
-    def add_version(self, company: dict, report: dict, now: datetime, make_event):
+    def add_version(self, company_id: str, report: dict, now: datetime,
+                    make_event: Callable[[str, int, int | None], Event]) -> StoredVersion:
         """Stores the next version of the company's report for its year, with its event.
 
         Versions are numbered without gaps: the version document's unique (report, version) key decides
@@ -77,24 +88,26 @@ class SubmissionStore(Repository):
         `make_event(report_id, version, previous_version)` builds the event to keep with it.
         """
         year = report["covenant_year"]
-        header = self._report_header(company["id"], year, now)
+        header = self._report_header(company_id, year, now)
+        outbox = Outbox(self.versions)
         for _ in range(MAX_VERSION_ATTEMPTS):
             latest = self.versions.find_one({"report_id": header["_id"]}, {"version": 1},
                                             sort=[("version", DESCENDING)])
             previous = latest["version"] if latest else None
             version = (previous or 0) + 1
             event = make_event(header["_id"], version, previous)
+            document_id = f"{header['_id']}:{version}"
             try:
                 self.versions.insert_one({
-                    "_id": f"{header['_id']}:{version}", "report_id": header["_id"], "version": version,
-                    "company_id": company["id"], "covenant_year": year, "submitted_at": now,
+                    "_id": document_id, "report_id": header["_id"], "version": version,
+                    "company_id": company_id, "covenant_year": year, "submitted_at": now,
                     "report": report, **Outbox.fields(event),
                 })
             except DuplicateKeyError:
                 continue
             self.reports.update_one({"_id": header["_id"]},
                                     {"$max": {"latest_version": version}, "$set": {"updated_at": now}})
-            return header["_id"], version, previous, event
+            return StoredVersion(header["_id"], version, previous, Kept(outbox, document_id, event))
         raise errors.Unavailable("Too many concurrent submissions of this report; try again.")
 
     def _report_header(self, company_id: str, year: int, now: datetime) -> dict:
@@ -131,8 +144,3 @@ class KnownYears(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.years
-
-
-def lookup_factory(config: dict, service_name: str):
-    """Token lookups for LocalIdentity, on this service's own database."""
-    return SubmissionStore(database(config["MONGO_URI"], service_name)).member_by_token_hash

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from common.auth import new_token, token_hash
 
 SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
+AUTHORITY_FIELDS = ("id", "name", "country", "joined_on")
 PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "registered_at")
 
 
@@ -25,6 +26,17 @@ def public(member: dict) -> dict:
 def snapshot(company: dict) -> dict:
     """The company as events carry it: what scoring, notices and figures need to know."""
     return _isoformat({key: company[key] for key in SNAPSHOT_FIELDS})
+
+
+def authority_snapshot(authority: dict) -> dict:
+    """The contracting authority as events carry it."""
+    return _isoformat({key: authority[key] for key in AUTHORITY_FIELDS})
+
+
+def summary(header: dict) -> dict:
+    """A report without its content: which company, which year, how many versions."""
+    return {"id": header["_id"], "company_id": header["company_id"], "covenant_year": header["covenant_year"],
+            "latest_version": header["latest_version"], "updated_at": header["updated_at"]}
 
 
 def report_submitted(report_id: str, version: int, previous_version: int | None, company: dict,

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common import covenant
-from common.events import LANGUAGES, MEMBER_COUNTRIES, ROLES
+from common import vocabulary
 from common.schema import Strict, StrictBoolean, StrictInteger
 
 
@@ -23,8 +22,8 @@ class CountryCode(fields.String):
         return code
 
 
-def one_of(choices):
-    return validate.OneOf(choices, error="Must be one of: {choices}.")
+def one_of(terms: vocabulary.Terms):
+    return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
 
 
 def unique(key=lambda item: item, what="value"):
@@ -66,12 +65,12 @@ class QuarryRegion(Strict):
 
 
 class Risk(Strict):
-    theme = fields.String(required=True, validate=one_of(covenant.RISK_THEMES))
+    theme = fields.String(required=True, validate=one_of(vocabulary.RISK_THEMES))
     country = CountryCode(required=True)
-    severity = fields.String(required=True, validate=one_of(covenant.LEVELS))
-    likelihood = fields.String(required=True, validate=one_of(covenant.LEVELS))
+    severity = fields.String(required=True, validate=one_of(vocabulary.LEVELS))
+    likelihood = fields.String(required=True, validate=one_of(vocabulary.LEVELS))
     actual = StrictBoolean(required=True)
-    source = fields.String(required=True, validate=one_of(covenant.RISK_SOURCES))
+    source = fields.String(required=True, validate=one_of(vocabulary.RISK_SOURCES))
 
 
 class Policy(Strict):
@@ -81,7 +80,7 @@ class Policy(Strict):
 
 
 class Mitigation(Strict):
-    kind = fields.String(required=True, validate=one_of(covenant.MITIGATION_KINDS))
+    kind = fields.String(required=True, validate=one_of(vocabulary.MITIGATION_KINDS))
     country = CountryCode(required=True)
     description = text(2000, required=True)
 
@@ -101,7 +100,7 @@ class Remediation(Strict):
 
 
 class Evidence(Strict):
-    kind = fields.String(required=True, validate=one_of(covenant.EVIDENCE_KINDS))
+    kind = fields.String(required=True, validate=one_of(vocabulary.EVIDENCE_KINDS))
     title = text(300, required=True)
     issued_on = fields.Date(required=True)
 
@@ -114,10 +113,10 @@ class AnnualReport(Strict):
     production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
     quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
         lambda region: f"{region['country']}/{region['region']}", "quarry region"))
-    materials = fields.List(fields.String(validate=one_of(covenant.MATERIALS)), required=True,
+    materials = fields.List(fields.String(validate=one_of(vocabulary.MATERIALS)), required=True,
                             validate=unique(what="material"))
     risks = fields.List(fields.Nested(Risk), required=True)
-    risk_prioritisation = fields.String(required=True, validate=one_of(covenant.PRIORITISATIONS))
+    risk_prioritisation = fields.String(required=True, validate=one_of(vocabulary.PRIORITISATIONS))
     policy = fields.Nested(Policy, required=True)
     mitigation = fields.List(fields.Nested(Mitigation), required=True)
     plan_of_approach = StrictBoolean(required=True)
@@ -129,17 +128,17 @@ class AnnualReport(Strict):
 
 class CompanyRegistration(Strict):
     name = text(200, required=True)
-    country = fields.String(required=True, validate=one_of(MEMBER_COUNTRIES))
-    role = fields.String(required=True, validate=one_of(ROLES))
+    country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
+    role = fields.String(required=True, validate=one_of(vocabulary.MEMBER_ROLES))
     imports_directly = StrictBoolean(required=True)
     joined_on = fields.Date(required=True)
-    language = fields.String(required=True, validate=one_of(LANGUAGES))
+    language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
     email = fields.Email(required=True)
 
 
 class AuthorityRegistration(Strict):
     name = text(200, required=True)
-    country = fields.String(required=True, validate=one_of(MEMBER_COUNTRIES))
+    country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
     joined_on = fields.Date(required=True)
 
 

@@ -1,33 +1,31 @@
 """End to end, with services going down: a dependency down is a 503 that changes nothing, and what is
-published while a consumer is down waits for it on the broker."""
+published while a consumer is down waits for it on the broker. Each test leaves every service running."""
 import pytest
 import requests
 
-from tests.e2e.conftest import SERVICES, Platform, wait_until
+from tests.support import Platform, auth, register_company, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def platform(vhost, processes):
-    platform = Platform(vhost, processes)
-    platform.env["RPC_TIMEOUT_SECONDS"] = "2"
-    for service in SERVICES:
-        platform.start(service)
-    return platform
+    return Platform(vhost, processes, RPC_TIMEOUT_SECONDS="2").start_all()
 
 
 def company(platform):
-    created = requests.post(platform.url("submission", "/v1/companies"),
-                            headers={"Authorization": "Bearer test-secretariat-token"},
-                            json={"name": "Graniet B.V.", "country": "NL", "role": "importer",
-                                  "imports_directly": True, "joined_on": "2019-10-01", "language": "nl",
-                                  "email": "dd@graniet.example"})
-    return {"Authorization": f"Bearer {created.json()['token']}"}
+    return auth(register_company(platform.url("submission"), name="Graniet B.V.")["token"])
+
+
+def assessed(platform, count):
+    def counted():
+        return platform.figures()["assessed_reports"] == count
+    return counted
 
 
 def test_a_service_that_is_down_makes_a_503_and_changes_nothing(platform, report):
     headers = company(platform)
+    report["covenant_year"] = 2  # a year this submission process has not yet seen confirmed
     platform.stop("scoring")
     refused = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers, timeout=30)
     assert refused.status_code == 503
@@ -43,27 +41,36 @@ def test_a_service_that_is_down_makes_a_503_and_changes_nothing(platform, report
 
 def test_a_year_scoring_confirmed_once_is_taken_while_scoring_is_down(platform, report):
     headers = company(platform)
-    before = requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
+    before = platform.figures()["assessed_reports"]
+    applied = platform.metric("reporting", "trustone_contributions_applied_total", '{covenant_year="1"}')
+
+    def applied_twice():
+        return platform.metric("reporting", "trustone_contributions_applied_total",
+                               '{covenant_year="1"}') == applied + 2
+
+    assert requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers).status_code == 202
+    wait_until(assessed(platform, before + 1), "the first report, which confirms year 1, to be counted")
     platform.stop("scoring")
     accepted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers)
-    assert accepted.status_code == 202, "year 1 was confirmed by the previous test"
+    assert accepted.status_code == 202, "year 1 was confirmed by the first report"
     assert requests.post(platform.url("submission", "/v1/reports/preview"), json=report,
                          headers=headers).status_code == 503
     platform.start("scoring")  # the report waited on the broker
-    wait_until(lambda: requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
-               == before + 1, what="the report taken while scoring was down to be scored and counted")
+    wait_until(applied_twice, "the version taken while scoring was down to be scored and counted")
+    assert platform.figures()["assessed_reports"] == before + 1, "a new version replaces the first"
 
 
 def test_events_published_while_a_consumer_is_down_reach_it_when_it_is_back(platform, report):
     headers = company(platform)
-    counted = requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
+    counted = platform.figures()["assessed_reports"]
     platform.stop("notification")
     accepted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers).json()
-    wait_until(lambda: requests.get(platform.url("reporting", "/v1/sector/1")).json()["assessed_reports"]
-               == counted + 1, what="the report to be counted while notification is down")
+    wait_until(assessed(platform, counted + 1), "the report to be counted while notification is down")
     platform.start("notification")
-    inbox = wait_until(lambda: (lambda items: items if len(items) == 2 else None)(
-        requests.get(platform.url("notification", "/v1/notices"), headers=headers).json()["items"]),
-        what="the receipt and outcome queued for the stopped notification service")
+
+    def receipt_and_outcome():
+        items = requests.get(platform.url("notification", "/v1/notices"), headers=headers).json()["items"]
+        return items if len(items) == 2 else None
+    inbox = wait_until(receipt_and_outcome, "the receipt and outcome queued for the stopped notification service")
     assert {(each["kind"], each["about"]["report_id"]) for each in inbox} == {
         ("receipt", accepted["id"]), ("outcome", accepted["id"])}

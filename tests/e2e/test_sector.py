@@ -10,34 +10,39 @@ import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
 
-from common import demo
-from tests.e2e.conftest import SERVICES, TRUSTONE, Platform, metric, wait_until
-from tests.support import ApiContract, EventCapture
-from tests.unit.test_demo_data import assert_seed_figures
+from launcher import demo
+from tests.support import TRUSTONE, ApiContract, EventCapture, Platform, assert_seed_figures, auth, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
+class Year1(Platform):
+    """The platform with its clock in year 1's reporting round and the demo data set loaded: `loaded` is
+    what `trustone demo` printed (each company's token), `scored` captures report_scored."""
+
+    def load_demo(self) -> "Year1":
+        self.scored = EventCapture(self.amqp_uri, "scoring", "report_scored")
+        done = subprocess.run([TRUSTONE, "demo"], env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        self.loaded = json.loads(done.stdout)
+
+        def everything_counted():
+            shown = self.figures()
+            return shown["assessed_reports"] == 26 and \
+                shown["participation"]["contracting_authorities"]["end"] == 37
+        wait_until(everything_counted, "26 assessed reports and 37 authorities", timeout=60)
+        return self
+
+
 @pytest.fixture(scope="module")
 def year_1(vhost, processes):
-    """The platform with its clock in year 1's reporting round and the demo data set loaded."""
-    platform = Platform(vhost, processes)
-    platform.env["CLOCK"] = demo.data()["clock"]
-    for service in SERVICES:
-        platform.start(service)
-    platform.scored = EventCapture(vhost, "scoring", "report_scored")
-    loaded = subprocess.run([TRUSTONE, "demo"], env=platform.env, capture_output=True, text=True, timeout=300)
-    assert loaded.returncode == 0, loaded.stderr[-2000:]
-    platform.demo = json.loads(loaded.stdout)
-    wait_until(lambda: figures(platform)["assessed_reports"] == 26, timeout=60, what="26 assessed reports")
-    wait_until(lambda: figures(platform)["participation"]["contracting_authorities"]["end"] == 37,
-               what="37 authorities counted")
+    platform = Year1(vhost, processes, CLOCK=demo.data()["clock"]).start_all().load_demo()
     yield platform
     platform.scored.close()
 
 
 def figures(platform):
-    return requests.get(platform.url("reporting", "/v1/sector/1"), timeout=10).json()
+    return platform.figures()
 
 
 def check(platform):
@@ -59,10 +64,12 @@ def test_each_company_that_needs_more_time_has_its_extension_to_1_april_2021(yea
     late = [entry["company"] for entry in demo.data()["reports"] if entry["expected_outcome"] == "needs_more_time"]
     assert len(late) == 5
     for ref in late:
-        token = year_1.demo["companies"][ref]["token"]
-        inbox = wait_until(lambda: (lambda items: items if any(i["kind"] == "extension" for i in items) else None)(
-            requests.get(year_1.url("notification", "/v1/notices"), headers={"Authorization": f"Bearer {token}"})
-            .json()["items"]), what=f"the extension notice of {ref}")
+        token = year_1.loaded["companies"][ref]["token"]
+
+        def extension_noticed():
+            items = year_1.inbox(token)["items"]
+            return items if any(item["kind"] == "extension" for item in items) else None
+        inbox = wait_until(extension_noticed, f"the extension notice of {ref}")
         extension = [item for item in inbox if item["kind"] == "extension"]
         assert len(extension) == 1 and extension[0]["about"] == {"date": "2021-04-01"}
         assert "1 april 2021" in extension[0]["body"]
@@ -106,24 +113,33 @@ def test_the_html_report_renders_in_a_real_browser(year_1, tmp_path):
     assert requests.get(year_1.url("reporting", "/v1/sector/1/report?lang=fr")).status_code == 422
 
 
-def test_a_resubmission_moves_a_company_and_a_redelivery_changes_nothing(year_1):
+def test_a_resubmission_moves_a_company_and_neither_a_redelivery_nor_a_late_older_version_changes_anything(
+        year_1):
     data = demo.data()
     entry = next(each for each in data["reports"] if each["company"] == "nl-importer-02")  # 27.8 %: band 20-40
-    token = year_1.demo["companies"]["nl-importer-02"]["token"]
+    token = year_1.loaded["companies"]["nl-importer-02"]["token"]
     better = {**entry["report"], "monitoring": {"systematic": True, "effectiveness_evaluated": True}}  # + 15 points
-    headers = {"Authorization": f"Bearer {token}"}
-    assert requests.post(year_1.url("submission", "/v1/reports"), json=better, headers=headers).status_code == 202
-    moved = wait_until(lambda: (lambda f: f if f["bands"]["compliant"]["40-60"] == 12 else None)(figures(year_1)),
-                       what="the company to move to 40-60")
+    assert requests.post(year_1.url("submission", "/v1/reports"), json=better, headers=auth(token)).status_code == 202
+
+    def moved_up():
+        shown = figures(year_1)
+        return shown if shown["bands"]["compliant"]["40-60"] == 12 else None
+    moved = wait_until(moved_up, "the company to move to 40-60")
     assert moved["assessed_reports"] == 26
     assert moved["bands"]["compliant"] == {"<20": 0, "20-40": 7, "40-60": 12, ">=60": 2}
     assert moved["steps"]["systematic_monitoring"] == 4
 
     newest = year_1.scored.wait_for(27, timeout=30)[-1]
-    assert newest["data"]["report_id"] == year_1.demo["reports"]["nl-importer-02"]
-    skipped = metric(year_1, "reporting", "trustone_contributions_skipped_total")
-    event_dispatcher({"AMQP_URI": year_1.amqp_uri})("scoring", "report_scored", newest)
-    wait_until(lambda: metric(year_1, "reporting", "trustone_contributions_skipped_total") == skipped + 1,
-               what="the redelivery to reach reporting")
+    assert newest["data"]["report_id"] == year_1.loaded["reports"]["nl-importer-02"]
+    older = next(each for each in year_1.scored.received if each["data"]["report_id"] == newest["data"]["report_id"]
+                 and each["data"]["version"] == 1)
+    skipped = year_1.metric("reporting", "trustone_contributions_skipped_total")
+
+    def both_skipped():
+        return year_1.metric("reporting", "trustone_contributions_skipped_total") == skipped + 2
+    dispatch = event_dispatcher({"AMQP_URI": year_1.amqp_uri})
+    dispatch("scoring", "report_scored", newest)  # a redelivery
+    dispatch("scoring", "report_scored", older)   # the older version arriving late
+    wait_until(both_skipped, "the redelivery and the late older version to reach reporting")
     assert figures(year_1) == moved
     assert check(year_1)[0] == 0

@@ -9,9 +9,8 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_
 
 from services.notification.service import NotificationService
 from tests.builders import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
-from tests.conftest import SECRETARIAT_TOKEN, free_port
-from tests.service.conftest import FakeScoring, MovableClock, auth
-from tests.support import SmtpServer, WebhookReceiver
+from tests.support import (SECRETARIAT_TOKEN, FakeScoring, SettableClock, SmtpServer, WebhookReceiver, auth,
+                           free_port, wait_until)
 
 ROUND = "2020-12-15T10:00:00+00:00"
 SECRET = "webhook-secret-of-company-b"
@@ -24,23 +23,31 @@ def smtp(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def notification(container_factory, service_config, members, smtp):
-    """start() -> a notification container (another instance each call) sharing one clock and database."""
-    clock = MovableClock(ROUND)
-    config = {**service_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
-              "SECRETARIAT_EMAIL": "secretariaat@trustone.example", "DELIVERY_BACKOFF_SECONDS": 0.1,
-              "DELIVERY_ATTEMPTS": 3}
+class Instances:
+    """Notification containers sharing one clock and database: `start()` makes another instance."""
 
-    def start(second_instance=False):
+    def __init__(self, container_factory, config, members):
+        self.container_factory = container_factory
+        self.config = config
+        self.members = members
+        self.clock = SettableClock(ROUND)
+
+    def start(self, second_instance=False):
         # a second instance is another process in production: here it needs a port of its own
-        ports = {**config["HTTP_PORTS"], "notification": free_port()} if second_instance else config["HTTP_PORTS"]
-        container = container_factory(NotificationService, {**config, "HTTP_PORTS": ports})
-        replace_dependencies(container, identity=members.identity(), scoring=FakeScoring(), clock=clock)
+        ports = {**self.config["HTTP_PORTS"], "notification": free_port()} if second_instance \
+            else self.config["HTTP_PORTS"]
+        container = self.container_factory(NotificationService, {**self.config, "HTTP_PORTS": ports})
+        replace_dependencies(container, identity=self.members.identity(), scoring=FakeScoring(), clock=self.clock)
         container.start()
         return container
-    start.clock = clock
-    return start
+
+
+@pytest.fixture
+def notification(container_factory, service_config, members, smtp):
+    return Instances(container_factory, {
+        **service_config, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port,
+        "SECRETARIAT_EMAIL": "secretariaat@trustone.example", "DELIVERY_BACKOFF_SECONDS": 0.1,
+        "DELIVERY_ATTEMPTS": 3}, members)
 
 
 def inbox(url, token):
@@ -51,12 +58,24 @@ def kinds(items):
     return sorted(item["kind"] for item in items)
 
 
+def webhook_state(url, token):
+    """The webhook delivery of the recipient's first notice."""
+    deliveries = inbox(url, token)[0]["deliveries"]
+    return next(state for channel, state in deliveries.items() if channel.startswith("webhook"))
+
+
+def webhook_failed(url, token):
+    def failed():
+        return webhook_state(url, token)["state"] == "failed"
+    return failed
+
+
 def subject(message):
     return str(make_header(decode_header(message["Subject"])))
 
 
 def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish, url, smtp):
-    first = notification()
+    first = notification.start()
     on_time = company(joined_on="2019-10-01", language="nl")
     late = {**company(joined_on="2019-12-01", language="en"), "name": "Late Stone Ltd"}
     newcomer = company(joined_on="2020-08-01")  # joined after 30 June 2020: not obliged for year 1
@@ -96,13 +115,13 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
 
     for day in ("2020-12-30", "2021-01-01", "2021-03-01", "2021-03-02", "2021-03-02", "2021-03-03"):
         tick(day)
-    second = notification(second_instance=True)  # a second instance runs the same timer
+    second = notification.start(second_instance=True)  # a second instance runs the same timer
     for day in ("2021-03-25", "2021-03-31"):
         tick(day)
         tick(day, second)
     second.stop()
     first.stop()
-    restarted = notification()  # a restart sends nothing again
+    restarted = notification.start()  # a restart sends nothing again
     for day in ("2021-03-31", "2021-04-02", "2021-04-02"):
         tick(day, restarted)
 
@@ -135,8 +154,7 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
     def all_delivered():
         items = inbox(url, "token-b")
         return all(state["state"] == "delivered" for item in items for state in item["deliveries"].values())
-    from tests.e2e.conftest import wait_until
-    wait_until(all_delivered, timeout=15, what="every delivery of the late company")
+    wait_until(all_delivered, "every delivery of the late company", timeout=15)
     delivered = receiver.delivered()
     assert all(call["signed"] for call in receiver.calls)
     assert sorted(call["key"] for call in delivered) == sorted(item["key"] for item in inbox(url, "token-b"))
@@ -149,7 +167,7 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
 
 
 def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
-    container = notification()
+    container = notification.start()
     who = company()
     members.add("token-a", "company", who["id"])
     with entrypoint_waiter(container, "remember_company"):
@@ -159,20 +177,15 @@ def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, member
                   json={"url": receiver.url, "secret": SECRET})
     with entrypoint_waiter(container, "confirm_receipt"):
         publish("submission", "report_submitted", submitted_event(blank_report(), who))
-    from tests.e2e.conftest import wait_until
-
-    def webhook_state():
-        deliveries = inbox(url, "token-a")[0]["deliveries"]
-        return next(state for channel, state in deliveries.items() if channel.startswith("webhook"))
-    wait_until(lambda: webhook_state()["state"] == "failed", timeout=20, what="the webhook to be given up")
-    assert webhook_state() == {"state": "failed", "attempts": 3}
+    wait_until(webhook_failed(url, "token-a"), "the webhook to be given up")
+    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}
     assert len(receiver.calls) == 3
     assert inbox(url, "token-a")[0]["deliveries"]["email"]["state"] == "delivered"
     receiver.close()
 
 
 def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(notification, members, publish, url):
-    container = notification()
+    container = notification.start()
     who = company(language="nl")
     members.add("token-a", "company", who["id"])
     with entrypoint_waiter(container, "remember_company"):
@@ -198,7 +211,7 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
 
 
 def test_a_webhook_is_listed_and_removed_by_its_owner_only(notification, members, publish, url):
-    container = notification()
+    container = notification.start()
     owner, other = company(), company()
     members.add("token-a", "company", owner["id"])
     members.add("token-b", "company", other["id"])
@@ -217,11 +230,6 @@ def test_a_webhook_is_listed_and_removed_by_its_owner_only(notification, members
     assert requests.delete(address, headers=auth("token-b")).status_code == 404
     assert requests.delete(address, headers=auth("token-a")).status_code == 204
     assert requests.delete(address, headers=auth("token-a")).status_code == 404
-    from tests.e2e.conftest import wait_until
-
-    def webhook_state():
-        deliveries = inbox(url, "token-a")[0]["deliveries"]
-        return next(state for channel, state in deliveries.items() if channel.startswith("webhook"))
-    wait_until(lambda: webhook_state()["state"] == "failed", timeout=15, what="the removed webhook's delivery")
-    assert webhook_state()["attempts"] < 3, "given up at once, not retried to the end"
+    wait_until(webhook_failed(url, "token-a"), "the removed webhook's delivery to be given up", timeout=15)
+    assert webhook_state(url, "token-a")["attempts"] < 3, "given up at once, not retried to the end"
     receiver.close()

@@ -4,8 +4,7 @@ from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from services.reporting.service import ReportingService
 from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
-from tests.conftest import SECRETARIAT_TOKEN
-from tests.service.conftest import auth
+from tests.support import SECRETARIAT_TOKEN, auth
 
 
 def scored(who, report, version):
@@ -54,7 +53,8 @@ class FakeScoringHistory:
 
     def latest_assessments(self, covenant_year):
         return [{"company": each["company"], "report": each["report"], "assessment": each["assessment"],
-                 "ordinal": each["ordinal"]} for each in self.latest if each["covenant_year"] == covenant_year]
+                 "ordinal": each["ordinal"], "progress": each["progress"]}
+                for each in self.latest if each["covenant_year"] == covenant_year]
 
 
 def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
@@ -88,3 +88,17 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
     found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
     assert found["differences"] == [
         {"counter": "member NL importer 2020-02-01", "recomputed": 1, "incremental": 0}]
+
+
+def test_an_assessment_announced_in_version_1_is_still_counted(container_factory, service_config, publish, url):
+    from common.events import new_event
+    container = container_factory(ReportingService, service_config)
+    container.start()
+    data = scored(company(), with_steps_1_and_21(blank_report(plan_of_approach=True)), 1)
+    version_1 = {key: value for key, value in data.items() if key != "progress"}
+    with entrypoint_waiter(container, "apply_assessment"):
+        publish("scoring", "report_scored", wire=new_event("report_scored", version_1, producer="scoring",
+                                                           correlation_id="test", schema_version=1).to_wire())
+    figures = requests.get(url("reporting", "/v1/sector/1")).json()
+    assert figures["assessed_reports"] == 1
+    assert figures["steps"]["policy_and_chain_mapping_complete"] == 1

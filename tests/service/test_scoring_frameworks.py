@@ -10,8 +10,7 @@ from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from services.scoring.domain import FrameworkError
 from services.scoring.service import ScoringService
 from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
-from tests.conftest import SECRETARIAT_TOKEN
-from tests.service.conftest import auth
+from tests.support import SECRETARIAT_TOKEN, auth
 
 
 @pytest.fixture

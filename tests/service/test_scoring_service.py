@@ -6,8 +6,7 @@ from nameko.testing.utils import get_extension
 from common.mongo import Storage
 from services.scoring.service import ScoringService
 from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
-from tests.conftest import SECRETARIAT_TOKEN
-from tests.service.conftest import auth
+from tests.support import SECRETARIAT_TOKEN, auth
 
 
 def submitted(report, who, version=1, report_id="r-1", previous=None):

@@ -5,12 +5,8 @@ import requests
 from nameko.testing.services import replace_dependencies
 
 from services.submission.service import SubmissionService
-from tests.conftest import SECRETARIAT_TOKEN
-from tests.service.conftest import FakeScoring, auth
-from tests.service.test_submission_service import COMPANY
-from tests.support import ApiContract
+from tests.support import AUTHORITY, COMPANY, SECRETARIAT_TOKEN, ApiContract, FakeScoring, auth
 
-AUTHORITY = {"name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}
 
 
 @pytest.fixture

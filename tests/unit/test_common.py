@@ -6,8 +6,8 @@ import sys
 import pytest
 from marshmallow import ValidationError
 
-from common import config as configuration
 from common import covenant
+from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
 from tests.builders import company
@@ -56,7 +56,7 @@ def test_validation_messages_are_flattened_to_dotted_field_paths():
 
 
 def test_configuration_comes_from_the_environment_with_embedded_defaults():
-    script = "from common import config; import json; c = config.load(); " \
+    script = "from common.settings import load_config; import json; c = load_config(); " \
              "print(json.dumps([c['AMQP_URI'], c['MONGO_URI'], c['HTTP_PORTS'], c['HTTP_HOST']]))"
     env = {key: value for key, value in os.environ.items()
            if key not in ("AMQP_URI", "MONGO_URI", "SUBMISSION_PORT", "HTTP_HOST")}
@@ -72,11 +72,26 @@ def test_configuration_comes_from_the_environment_with_embedded_defaults():
         '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003}, "0.0.0.0"]'
 
 
-def test_embedded_defaults_are_recognised():
-    config = {"AMQP_URI": "memory://localhost/", "MONGO_URI": "mongomock://localhost/x"}
-    assert configuration.is_embedded_broker(config) and configuration.is_embedded_mongo(config)
-    real = {"AMQP_URI": "amqp://guest:guest@localhost/", "MONGO_URI": "mongodb://localhost/x"}
-    assert not configuration.is_embedded_broker(real) and not configuration.is_embedded_mongo(real)
+def test_settings_are_typed_from_the_one_configuration_file():
+    settings = Settings.from_config(load_config())
+    assert settings.embedded_broker and settings.embedded_mongo
+    assert (settings.smtp_port, settings.delivery_backoff_seconds, settings.min_companies_per_cell) == (25, 5.0, 3)
+    assert settings.smtp_host is None and settings.frameworks_dir is None and settings.clock == ""
+    real = Settings.from_config({**load_config(), "AMQP_URI": "amqp://guest:guest@localhost/",
+                                 "MONGO_URI": "mongodb://localhost/x", "CLOCK": "fixed:2020-12-15T09:00:00"})
+    assert not real.embedded_broker and not real.embedded_mongo
+    assert real.clock == "fixed:2020-12-15T09:00:00"
+
+
+def test_a_broken_setting_is_named():
+    with pytest.raises(ValueError, match="DELIVERY_ATTEMPTS must be a number"):
+        Settings.from_config({**load_config(), "DELIVERY_ATTEMPTS": "often"})
+    with pytest.raises(ValueError, match="SECRETARIAT_LANGUAGE must be one of"):
+        Settings.from_config({**load_config(), "SECRETARIAT_LANGUAGE": "fr"})
+    config = load_config()
+    config.pop("OUTBOX_GRACE_SECONDS")
+    with pytest.raises(ValueError, match="OUTBOX_GRACE_SECONDS is missing"):
+        Settings.from_config(config)
 
 
 @pytest.mark.parametrize("year,start,end,third_quarter", [
@@ -84,3 +99,41 @@ def test_embedded_defaults_are_recognised():
 def test_covenant_years_run_from_october_to_september(year, start, end, third_quarter):
     assert (str(covenant.year_start(year)), str(covenant.year_end(year)),
             str(covenant.third_quarter_end(year))) == (start, end, third_quarter)
+
+
+def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_shape():
+    from common.events import upcast
+    from tests.builders import blank_report, scored_event, with_steps_1_and_21
+    data = scored_event(with_steps_1_and_21(blank_report()), company())
+    version_1 = {key: value for key, value in data.items() if key != "progress"}
+    old = new_event("report_scored", version_1, producer="scoring", correlation_id="c", schema_version=1)
+    current = upcast(parse(old.to_wire()))
+    assert (current.id, current.schema_version) == (old.id, 2)
+    assert current.data["progress"] == {"policy_and_chain_mapping": True} == data["progress"]
+    with pytest.raises(ValidationError):  # version 2 requires what version 1 lacked
+        new_event("report_scored", version_1, producer="scoring", correlation_id="c")
+
+
+def test_every_code_has_its_words_in_both_languages():
+    from common import vocabulary
+    from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+    from services.scoring.domain import EVALUATORS, load_frameworks
+    assert set(EVALUATORS) == set(vocabulary.CRITERIA.codes), "every criterion scoring knows has its words"
+    for framework in load_frameworks(SHIPPED_FRAMEWORKS).values():
+        assert {each.step for each in framework.criteria} <= set(vocabulary.STEPS.codes)
+    for name in dir(vocabulary):
+        terms = getattr(vocabulary, name)
+        if isinstance(terms, vocabulary.Terms):
+            for term in terms:
+                assert term.nl and term.en, f"{name}.{term.code} lacks a label"
+
+
+def test_importing_the_services_patches_nothing():
+    script = ("import kombu.transport.memory as memory, nameko.rpc as rpc; "
+              "before = (memory.Transport.polling_interval, rpc.Responder.send_response); "
+              "import services.submission.service, services.scoring.service, services.notification.service, "
+              "services.reporting.service; import eventlet.patcher; "
+              "assert (memory.Transport.polling_interval, rpc.Responder.send_response) == before; "
+              "assert not eventlet.patcher.is_monkey_patched('socket'); print('untouched')")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.strip() == "untouched", done.stderr[-2000:]

@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common import config as configuration
-
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("submission", "scoring", "notification", "reporting")
+from common.settings import load_config
+from common.vocabulary import SERVICES
+from tests.support import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,7 @@ def test_compose_runs_broker_database_monitoring_and_every_service(compose):
 @pytest.mark.parametrize("name", SERVICES)
 def test_each_service_container_matches_the_code(compose, name):
     service = compose["services"][name]
-    defaults = configuration.load()
-    port = defaults["HTTP_PORTS"][name]
+    port = load_config()["HTTP_PORTS"][name]
     assert service["command"] == ["nameko", "run", "--config", "deploy/config.yaml", f"services.{name}.service"]
     assert (ROOT / "services" / name / "service.py").exists()
     assert [(int(each["published"]), int(each["target"])) for each in service["ports"]] == [(port, port)]
@@ -66,7 +64,7 @@ def test_prometheus_scrapes_every_service_where_it_listens(compose):
                                                 "/etc/prometheus/prometheus.yml")
     scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scrape["scrape_configs"]}
-    ports = configuration.load()["HTTP_PORTS"]
+    ports = load_config()["HTTP_PORTS"]
     for name in SERVICES:
         assert targets[name] == [f"{name}:{ports[name]}"]
 
@@ -76,6 +74,8 @@ def test_the_image_installs_the_project_and_carries_the_config():
     assert "FROM python:3.11" in dockerfile
     assert "pip install --no-cache-dir -c deploy/constraints.txt -e ." in dockerfile
     assert "COPY deploy/config.yaml deploy/constraints.txt deploy/" in dockerfile
+    for package in ("common", "services", "launcher"):
+        assert f"COPY {package} {package}" in dockerfile, f"the image lacks the {package} package"
 
 
 def promtool(*args):

@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from common import covenant
 from services.notification import domain
 from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
 
@@ -26,10 +27,10 @@ def play(start, end, companies, outcomes, extensions=None):
 
 
 def test_obligation_follows_direct_import_and_joining_by_30_june():
-    assert domain.obliged(company(joined_on="2020-06-30"), 1)
-    assert not domain.obliged(company(joined_on="2020-07-01"), 1)
-    assert domain.obliged(company(joined_on="2020-07-01"), 2)
-    assert not domain.obliged(company(imports_directly=False), 1)
+    assert covenant.obliged(company(joined_on="2020-06-30"), 1)
+    assert not covenant.obliged(company(joined_on="2020-07-01"), 1)
+    assert covenant.obliged(company(joined_on="2020-07-01"), 2)
+    assert not covenant.obliged(company(imports_directly=False), 1)
 
 
 def test_needs_more_time_in_the_round_gets_an_extension_to_1_april_and_alerts_the_secretariat():
@@ -40,7 +41,9 @@ def test_needs_more_time_in_the_round_gets_an_extension_to_1_april_and_alerts_th
     assert kinds["extension"].body.endswith("tot en met 1 april 2021 om een rapportage in te dienen die wel voldoet.")
     assert kinds["extension"].key == f"extension:{late['id']}:1:2021-04-01"
     assert kinds["alert_needs_more_time"].recipient_role == "secretariat"
-    assert "min_score" in kinds["alert_needs_more_time"].body
+    assert kinds["alert_needs_more_time"].body.endswith(
+        "Niet gehaald: minimale due-diligencescore, inzicht in de keten, plan van aanpak, kernvragen."), \
+        "the secretariat reads words, never codes"
 
 
 def test_an_own_extension_replaces_the_catch_up_date():

@@ -12,7 +12,7 @@ RULES = Disclosure(min_companies=3, min_region_companies=6)
 
 
 def figures_of(*scored, participation=None):
-    return figures(1, summed(contribution(each["report"], each["assessment"], each["company"]) for each in scored),
+    return figures(1, summed(contribution(each["report"], each["assessment"], each["company"], each["progress"]) for each in scored),
                    participation or {}, None, RULES)
 
 
@@ -38,8 +38,8 @@ def test_replacing_a_contribution_adds_only_the_difference():
     who = company()
     old = scored_event(blank_report(), who)
     new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
-    before = contribution(old["report"], old["assessment"], who)
-    after = contribution(new["report"], new["assessment"], who)
+    before = contribution(old["report"], old["assessment"], who, old["progress"])
+    after = contribution(new["report"], new["assessment"], who, new["progress"])
     assert summed([before, difference(after, before)]) == after
     assert difference(after, after) == {}
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import requests
 
+from common.vocabulary import SERVICES
+
 DATA_FILE = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "year-1.json"
-SERVICES = ("submission", "scoring", "notification", "reporting")
 
 
 def data(path: Path = DATA_FILE) -> dict:

@@ -1,4 +1,4 @@
-"""What kombu's in-memory transport needs to carry nameko's RPC (see stack-notes).
+"""What kombu's in-memory transport needs to carry nameko's RPC (measured on our build machines).
 
 1. kombu's memory transport keeps `content_type` outside `message.properties`, where nameko's RPC
    responder reads it: copy it across before the responder does.

@@ -2,7 +2,8 @@
 
     trustone run                 every service in this process; embedded broker and document engine
                                  unless AMQP_URI / MONGO_URI say otherwise
-    trustone run scoring         one service (what each container of docker-compose.yml runs)
+    trustone run scoring         one service in this process (docker-compose.yml runs each service with
+                                 `nameko run --config deploy/config.yaml services.<name>.service`)
     trustone run --demo          the embedded platform with covenant year 1 played in: its clock set
                                  to 15 December 2020, every member registered and report submitted
     trustone demo                load that data set into running services (through their HTTP API)
@@ -26,10 +27,9 @@ import argparse  # noqa: E402
 import logging.config  # noqa: E402
 import sys  # noqa: E402
 
-from common import config as configuration  # noqa: E402
 from common.logging import get_logger  # noqa: E402
-
-SERVICES = ("submission", "scoring", "notification", "reporting")
+from common.settings import CONFIG_FILE, Settings, load_config  # noqa: E402
+from common.vocabulary import SERVICES  # noqa: E402
 
 
 def service_class(name: str):
@@ -37,21 +37,21 @@ def service_class(name: str):
     return module.SERVICE
 
 
-def describe(config: dict, names) -> list[str]:
+def describe(settings: Settings, names) -> list[str]:
     """The first log lines: what runs, on what, and what is (not) kept."""
     lines = [f"starting {', '.join(names)}"]
-    if configuration.is_embedded_broker(config):
+    if settings.embedded_broker:
         lines.append("broker: in-memory (kombu memory://), reachable only inside this process")
     else:
-        lines.append(f"broker: {_redact(config['AMQP_URI'])}")
-    if configuration.is_embedded_mongo(config):
+        lines.append(f"broker: {_redact(settings.amqp_uri)}")
+    if settings.embedded_mongo:
         lines.append("documents: in-process engine (mongomock), one database per service")
     else:
-        lines.append(f"documents: MongoDB at {_redact(config['MONGO_URI'])}")
-    if configuration.is_embedded_broker(config) or configuration.is_embedded_mongo(config):
+        lines.append(f"documents: MongoDB at {_redact(settings.mongo_uri)}")
+    if settings.embedded_broker or settings.embedded_mongo:
         lines.append("nothing this process holds in memory survives a restart")
     for name in names:
-        host, port = configuration.http_address(config, name)
+        host, port = settings.http_address(name)
         lines.append(f"{name}: http://{host}:{port}")
     return lines
 
@@ -61,10 +61,10 @@ def _redact(uri: str) -> str:
     return f"{head.split('//')[0]}//***@{tail}" if at else uri
 
 
-def urls(config: dict) -> dict[str, str]:
-    host = config["HTTP_HOST"]
-    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    return {name: f"http://{host}:{port}" for name, port in config["HTTP_PORTS"].items()}
+def urls(settings: Settings) -> dict[str, str]:
+    """Where each service answers, as a client on this machine reaches it."""
+    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+    return {name: f"http://{host}:{port}" for name, port in settings.http_ports.items()}
 
 
 def run(args) -> int:
@@ -72,11 +72,12 @@ def run(args) -> int:
 
     from nameko.cli.run import run as run_services
 
-    from common import demo, embedded
+    from launcher import demo, embedded
 
     if args.demo:
         os.environ.setdefault("CLOCK", demo.data()["clock"])
-    config = configuration.load(args.config)
+    config = load_config(args.config)
+    settings = Settings.from_config(config)
     names = args.services or SERVICES
     unknown = [each for each in names if each not in SERVICES]
     if unknown:
@@ -84,30 +85,30 @@ def run(args) -> int:
         return 2
     logging.config.dictConfig(config["LOGGING"])
     log = get_logger("trustone")
-    if configuration.is_embedded_broker(config):
+    if settings.embedded_broker:
         embedded.install()
         if len(names) < len(SERVICES):
             log.warning("an in-memory broker with only some services: the others cannot reach them")
-    for line in describe(config, names):
+    for line in describe(settings, names):
         log.info(line)
-    if config["SECRETARIAT_TOKEN"] == "secretariat-demo-token":
+    if settings.secretariat_token == "secretariat-demo-token":
         log.warning("SECRETARIAT_TOKEN is the demo default; set your own outside a local demo")
     if args.demo:
-        eventlet.spawn(_play_demo, config, log)
+        eventlet.spawn(_play_demo, settings, log)
     run_services([service_class(name) for name in names], config)
     return 0
 
 
-def _play_demo(config: dict, log) -> None:
-    from common import demo
-    addresses = urls(config)
+def _play_demo(settings: Settings, log) -> None:
+    from launcher import demo
+    addresses = urls(settings)
     try:
         demo.wait_until_up(addresses)
-        done = demo.load(addresses, config["SECRETARIAT_TOKEN"])
+        done = demo.load(addresses, settings.secretariat_token)
     except Exception:
         log.exception("the demo could not be loaded")
         return
-    log.info("demo loaded: covenant year 1", clock=str(config.get("CLOCK")), companies=len(done["companies"]),
+    log.info("demo loaded: covenant year 1", clock=settings.clock, companies=len(done["companies"]),
              authorities=done["authorities"], reports=len(done["reports"]),
              figures=f"{addresses['reporting']}/v1/sector/1", report=f"{addresses['reporting']}/v1/sector/1/report")
 
@@ -116,11 +117,11 @@ def load_demo(args) -> int:
     """Loads the demo data set into running services and prints what it did (with the demo tokens)."""
     import json
 
-    from common import demo
-    config = configuration.load(args.config)
-    addresses = urls(config)
+    from launcher import demo
+    settings = _settings(args)
+    addresses = urls(settings)
     demo.wait_until_up(addresses)
-    print(json.dumps(demo.load(addresses, config["SECRETARIAT_TOKEN"]), indent=2, ensure_ascii=False))
+    print(json.dumps(demo.load(addresses, settings.secretariat_token), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -128,9 +129,9 @@ def check_figures(args) -> int:
     """Asks the reporting service to prove its figures against a recomputation; exits 1 on a difference."""
 
     import requests
-    config = configuration.load(args.config)
-    answer = requests.get(f"{urls(config)['reporting']}/v1/sector/{args.covenant_year}/proof",
-                          headers={"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}, timeout=600)
+    settings = _settings(args)
+    answer = requests.get(f"{urls(settings)['reporting']}/v1/sector/{args.covenant_year}/proof",
+                          headers={"Authorization": f"Bearer {settings.secretariat_token}"}, timeout=600)
     if not answer.ok:
         print(answer.text, file=sys.stderr)
         return 2
@@ -151,11 +152,15 @@ def rescore(args) -> int:
 
     import requests
 
-    config = configuration.load(args.config)
-    answer = requests.post(f"{urls(config)['scoring']}/v1/frameworks/{args.covenant_year}/rescore",
-                           headers={"Authorization": f"Bearer {config['SECRETARIAT_TOKEN']}"}, timeout=600)
+    settings = _settings(args)
+    answer = requests.post(f"{urls(settings)['scoring']}/v1/frameworks/{args.covenant_year}/rescore",
+                           headers={"Authorization": f"Bearer {settings.secretariat_token}"}, timeout=600)
     print(json.dumps(answer.json(), indent=2, ensure_ascii=False))
     return 0 if answer.ok else 1
+
+
+def _settings(args) -> Settings:
+    return Settings.from_config(load_config(args.config))
 
 
 def main(argv=None) -> int:
@@ -164,20 +169,20 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run services")
     run_parser.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)} (default: all)")
-    run_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    run_parser.add_argument("--config", default=str(CONFIG_FILE))
     run_parser.add_argument("--demo", action="store_true",
                             help="play covenant year 1 in (clock at 15 December 2020 unless CLOCK is set)")
     run_parser.set_defaults(handler=run)
     demo_parser = commands.add_parser("demo", help="load the year-1 demo data set into running services")
-    demo_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    demo_parser.add_argument("--config", default=str(CONFIG_FILE))
     demo_parser.set_defaults(handler=load_demo)
     check_parser = commands.add_parser("check-figures", help="prove a year's figures against a recomputation")
     check_parser.add_argument("covenant_year", type=int)
-    check_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    check_parser.add_argument("--config", default=str(CONFIG_FILE))
     check_parser.set_defaults(handler=check_figures)
     rescore_parser = commands.add_parser("rescore", help="apply a corrected assessment framework")
     rescore_parser.add_argument("covenant_year", type=int)
-    rescore_parser.add_argument("--config", default=str(configuration.CONFIG_FILE))
+    rescore_parser.add_argument("--config", default=str(CONFIG_FILE))
     rescore_parser.set_defaults(handler=rescore)
     args = parser.parse_args(argv)
     return args.handler(args)

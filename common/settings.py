@@ -1,0 +1,129 @@
+"""Settings: one typed object built from one configuration file, deploy/config.yaml.
+
+`nameko run --config deploy/config.yaml` and `trustone run` read that file the same way (nameko's
+`${NAME:default}` substitution from the environment), so a setting has one name and one default: the
+file's. This module gives each value its type; nameko itself reads AMQP_URI and LOGGING from the same dict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from nameko.cli.main import setup_yaml_parser
+from nameko.extensions import DependencyProvider
+
+from common import vocabulary
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "deploy" / "config.yaml"
+MEMORY_BROKER = "memory://"
+EMBEDDED_MONGO_SCHEME = "mongomock://"
+
+_parser_ready = False
+
+
+def load_config(path: Path | str = CONFIG_FILE) -> dict:
+    """The nameko config dict of `path`, environment variables applied."""
+    global _parser_ready
+    if not _parser_ready:
+        setup_yaml_parser()  # nameko's ${NAME:default} tags, as `nameko run` reads them
+        _parser_ready = True
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+@dataclass(frozen=True)
+class Settings:
+    amqp_uri: str
+    mongo_uri: str
+    http_host: str
+    http_ports: dict[str, int]
+    secretariat_token: str
+    frameworks_dir: Optional[Path]
+    clock: str
+    smtp_host: Optional[str]
+    smtp_port: int
+    smtp_from: str
+    secretariat_email: str
+    secretariat_language: str
+    delivery_backoff_seconds: float
+    delivery_attempts: int
+    min_companies_per_cell: int
+    min_companies_per_region: int
+    rpc_timeout_seconds: float
+    identity_cache_seconds: float
+    outbox_grace_seconds: float
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Settings":
+        """Settings from nameko's config dict; a missing or mistyped value names its setting."""
+        def text(name):
+            value = _required(config, name)
+            return "" if value is None else str(value)
+
+        def number(name, kind):
+            value = _required(config, name)
+            try:
+                return kind(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"setting {name} must be a number, not {value!r}") from None
+
+        language = text("SECRETARIAT_LANGUAGE")
+        if language not in vocabulary.LANGUAGES:
+            raise ValueError(f"setting SECRETARIAT_LANGUAGE must be one of {vocabulary.LANGUAGE_CODES}")
+        clock = config.get("CLOCK")
+        return cls(
+            amqp_uri=text("AMQP_URI"),
+            mongo_uri=text("MONGO_URI"),
+            http_host=text("HTTP_HOST"),
+            http_ports={name: int(port) for name, port in _required(config, "HTTP_PORTS").items()},
+            secretariat_token=text("SECRETARIAT_TOKEN"),
+            frameworks_dir=Path(config["FRAMEWORKS_DIR"]) if config.get("FRAMEWORKS_DIR") else None,
+            # the YAML loader reads an ISO instant as a datetime: keep the text the user wrote
+            clock=clock.isoformat() if hasattr(clock, "isoformat") else (clock or ""),
+            smtp_host=text("SMTP_HOST") or None,
+            smtp_port=number("SMTP_PORT", int),
+            smtp_from=text("SMTP_FROM"),
+            secretariat_email=text("SECRETARIAT_EMAIL"),
+            secretariat_language=language,
+            delivery_backoff_seconds=number("DELIVERY_BACKOFF_SECONDS", float),
+            delivery_attempts=number("DELIVERY_ATTEMPTS", int),
+            min_companies_per_cell=number("MIN_COMPANIES_PER_CELL", int),
+            min_companies_per_region=number("MIN_COMPANIES_PER_REGION", int),
+            rpc_timeout_seconds=number("RPC_TIMEOUT_SECONDS", float),
+            identity_cache_seconds=number("IDENTITY_CACHE_SECONDS", float),
+            outbox_grace_seconds=number("OUTBOX_GRACE_SECONDS", float),
+        )
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.amqp_uri.startswith(MEMORY_BROKER)
+
+    @property
+    def embedded_mongo(self) -> bool:
+        return self.mongo_uri.startswith(EMBEDDED_MONGO_SCHEME)
+
+    def http_address(self, service_name: str) -> tuple[str, int]:
+        return self.http_host, self.http_ports[service_name]
+
+
+def _required(config: dict, name: str):
+    if name not in config:
+        raise ValueError(f"setting {name} is missing from the configuration (see deploy/config.yaml)")
+    return config[name]
+
+
+def of(container) -> Settings:
+    """The settings of a nameko container (each provider reads them once, in its setup)."""
+    return Settings.from_config(container.config)
+
+
+class SettingsProvider(DependencyProvider):
+    """Injects the service's Settings."""
+
+    def setup(self):
+        self.settings = of(self.container)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings

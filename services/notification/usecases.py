@@ -1,0 +1,196 @@
+"""What the notification service does, as plain functions taking their ports (no nameko).
+
+Ports: `store` (NoticeStore), `channels` (Channels: e-mail and webhooks, with the delivery policy and the
+real time deliveries run on), `clock` (the business calendar's `now()`, injectable), `scoring` (the
+scoring service: `get_framework`, `list_calendars`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from common import errors
+from common.auth import Caller
+from common.logging import get_logger
+from services.notification import domain
+from services.notification.domain import Notice
+
+log = get_logger(__name__)
+
+
+class WebhookRemoved(LookupError):
+    """Its owner removed the webhook: retrying cannot help."""
+
+
+@dataclass
+class Sent:
+    """What a use case did: notices created (by kind) and delivery attempts (channel kind, result)."""
+    notices: list[str] = field(default_factory=list)
+    deliveries: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, other: "Sent") -> "Sent":
+        self.notices += other.notices
+        self.deliveries += other.deliveries
+        return self
+
+
+# --- notices ----------------------------------------------------------------------------------------
+
+def notify(notice: Notice, *, store, channels) -> Sent:
+    """Stores the notice once and delivers it; a second cause of the same notice does nothing."""
+    deliveries = plan(notice, store=store, channels=channels)
+    if not store.add(notice, deliveries):
+        return Sent()
+    log.info("notice created", notice_key=notice.key, kind=notice.kind)
+    due = [channel for channel, state in deliveries.items() if state["state"] == "pending"]
+    return Sent([notice.kind]).add(deliver(notice.key, due, store=store, channels=channels))
+
+
+def plan(notice: Notice, *, store, channels) -> dict[str, dict]:
+    """The channels a notice goes out on, besides the inbox: e-mail when a server and an address are
+    known, and each webhook its recipient registered."""
+    fresh = {"state": "pending", "attempts": 0, "next_attempt_at": channels.now()}
+    if notice.recipient_role == domain.SECRETARIAT:
+        address = channels.secretariat_email
+    else:
+        company = store.company(notice.recipient_id)
+        address = company["email"] if company else None
+    if channels.email_enabled and address:
+        deliveries = {"email": {**fresh, "to": address}}
+    else:
+        deliveries = {"email": {"state": "skipped", "attempts": 0,
+                                "error": "no e-mail address" if channels.email_enabled
+                                else "no SMTP server configured"}}
+    for webhook in store.webhooks_of(notice.recipient_role, notice.recipient_id):
+        deliveries[f"webhook-{webhook['_id']}"] = {**fresh, "url": webhook["url"]}
+    return deliveries
+
+
+def deliver(key: str, due: list[str], *, store, channels) -> Sent:
+    """Sends the due deliveries among `due` of one notice, each claimed first so that it is sent once;
+    a failure is retried with backoff up to the policy's attempts, then recorded as failed."""
+    sent = Sent()
+    for channel in due:
+        now = channels.now()
+        claimed = store.claim(key, channel, now)
+        if claimed is None:
+            continue
+        attempts = claimed["deliveries"][channel].get("attempts", 0) + 1
+        try:
+            _send(claimed, channel, store=store, channels=channels)
+        except WebhookRemoved as exc:
+            store.settle(key, channel, "failed", attempts, now, error=str(exc))
+            result = "failed"
+        except Exception as exc:  # noqa: BLE001 - any failure of the channel: retry later, or give up
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempts >= channels.max_attempts:
+                store.settle(key, channel, "failed", attempts, now, error=error)
+                result = "failed"
+            else:
+                store.settle(key, channel, "pending", attempts, now,
+                             now + domain.backoff(attempts, channels.backoff_seconds), error)
+                result = "pending"
+        else:
+            store.settle(key, channel, "delivered", attempts, now)
+            result = "delivered"
+        sent.deliveries.append((channel.split("-")[0], result))
+    return sent
+
+
+def _send(notice: dict, channel: str, *, store, channels) -> None:
+    if channel == "email":
+        channels.mail(notice, notice["deliveries"]["email"]["to"])
+        return
+    webhook = store.webhook(channel.removeprefix("webhook-"))
+    if webhook is None:
+        raise WebhookRemoved("the webhook was removed")
+    channels.post(notice, webhook)
+
+
+def retry_deliveries(*, store, channels) -> Sent:
+    """Deliveries that failed and are due again, or that a crash left half done."""
+    sent = Sent()
+    for notice in store.with_undelivered():
+        sent.add(deliver(notice["_id"], notice["undelivered"], store=store, channels=channels))
+    return sent
+
+
+# --- on events --------------------------------------------------------------------------------------
+
+def remember_company(company: dict, *, store) -> None:
+    """Who the members are: obligation, language and e-mail address."""
+    store.register_company(company)
+
+
+def confirm_receipt(submitted: dict, *, store, channels, clock) -> Sent:
+    store.register_company(submitted["company"])
+    return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels)
+
+
+def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
+    """The outcome to the company; an extension, an alert or a 'now compliant' where the outcome calls
+    for one. The company's standing for the year follows its newest assessment only."""
+    company, year = scored["company"], scored["covenant_year"]
+    store.register_company(company)
+    store.record_standing(company["id"], year, scored["ordinal"], scored["assessment"]["outcome"])
+    own_date = store.extension(company["id"], year)
+    sent = Sent()
+    for notice in domain.on_scored(scored, clock.now(), own_date, secretariat_language):
+        sent.add(notify(notice, store=store, channels=channels))
+    return sent
+
+
+# --- on time ----------------------------------------------------------------------------------------
+
+def send_reminders(*, store, channels, clock, scoring, secretariat_language: str) -> Sent:
+    """Reminders before each deadline and alerts the day after, on the clock's day."""
+    now = clock.now()
+    calendars = [domain.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
+                                     date.fromisoformat(each["catch_up_date"]))
+                 for each in scoring.list_calendars()]
+    sent = Sent()
+    for notice in domain.scheduled(now.date(), now, calendars, store.all_companies(), store.outcomes(),
+                                   store.all_extensions(), secretariat_language):
+        sent.add(notify(notice, store=store, channels=channels))
+    return sent
+
+
+# --- on requests ------------------------------------------------------------------------------------
+
+def inbox(caller: Caller, page: int, per_page: int, *, store) -> dict:
+    """A company's notices, or the secretariat's alerts, newest first."""
+    items, total = store.inbox(caller.role, caller.id, (page - 1) * per_page, per_page)
+    return {"items": [domain.shown(each) for each in items], "page": page, "per_page": per_page, "total": total}
+
+
+def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:
+    """The secretariat's own date for a company's year: it replaces the catch-up date, and the company
+    is told. The date must fall after the year's due date."""
+    company = store.company(grant["company_id"])
+    if company is None:
+        raise errors.Invalid({"company_id": ["No such member company."]})
+    with errors.field_error("covenant_year", errors.NotFound):
+        framework = scoring.get_framework(grant["covenant_year"])
+    until = date.fromisoformat(grant["date"])
+    if until <= date.fromisoformat(framework["due_date"]):
+        raise errors.Invalid({"date": [f"Must be after the due date, {framework['due_date']}."]})
+    now = clock.now()
+    store.grant_extension(company["_id"], grant["covenant_year"], until, now)
+    return notify(domain.extension_granted(company, grant["covenant_year"], until, now),
+                  store=store, channels=channels)
+
+
+def add_webhook(caller: Caller, registration: dict, *, store, channels) -> dict:
+    webhook = store.add_webhook(caller.role, caller.id, registration["url"], registration["secret"],
+                                channels.now())
+    return domain.webhook_shown(webhook)
+
+
+def webhooks(caller: Caller, *, store) -> list[dict]:
+    return [domain.webhook_shown(each) for each in store.webhooks_of(caller.role, caller.id)]
+
+
+def remove_webhook(caller: Caller, webhook_id: str, *, store) -> None:
+    """Removes one of the caller's webhooks; deliveries still pending to it are given up."""
+    if not store.remove_webhook(caller.role, caller.id, webhook_id):
+        raise errors.NotFound()

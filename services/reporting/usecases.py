@@ -1,0 +1,77 @@
+"""What the reporting service does, as plain functions taking their ports (no nameko).
+
+Ports: `store` (SectorStore), `publication` (targets and disclosure rules), `scoring` and `submission`
+(the other services: `latest_assessments`, `list_members`), used by the proof only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from common import errors
+from common.logging import get_logger
+from services.reporting import domain
+from services.reporting.dependencies import PARTICIPATION
+
+log = get_logger(__name__)
+REGISTRATION = [1, 0]  # the ordinal of a registration, which is never replaced
+
+
+@dataclass(frozen=True)
+class Applied:
+    covenant_year: int
+    changed: bool
+
+
+def apply_assessment(event_id: str, scored: dict, *, store) -> Applied:
+    """Replaces the company's contribution to its year's figures with this assessment's; a redelivery, or
+    an assessment older than the one applied, changes nothing."""
+    changed = store.apply(
+        scored["covenant_year"], scored["company"]["id"], scored["ordinal"],
+        domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"]),
+        event_id)
+    log.info("assessment applied to the sector figures" if changed
+             else "assessment already applied or superseded", report_id=scored["report_id"],
+             ordinal=scored["ordinal"])
+    return Applied(scored["covenant_year"], changed)
+
+
+def count_member(event_id: str, company: dict, *, store) -> bool:
+    """Counts a member company once; returns whether this call counted it."""
+    return store.apply(PARTICIPATION, company["id"], REGISTRATION, domain.member_contribution(company), event_id)
+
+
+def count_authority(event_id: str, authority: dict, *, store) -> bool:
+    """Counts a contracting authority once; returns whether this call counted it."""
+    return store.apply(PARTICIPATION, authority["id"], REGISTRATION, domain.authority_contribution(authority),
+                       event_id)
+
+
+def figures(covenant_year: int, *, store, publication) -> dict:
+    """The published figures of a year; NotFound for a year with neither data nor targets."""
+    counters = store.counters(covenant_year)
+    targets = publication.targets_of(covenant_year)
+    if counters is None and targets is None:
+        raise errors.NotFound(f"No figures for covenant year {covenant_year}.")
+    return domain.figures(covenant_year, counters or {}, store.counters(PARTICIPATION) or {}, targets,
+                          publication.disclosure)
+
+
+def prove(covenant_year: int, *, store, scoring, submission) -> dict:
+    """Recomputes the year's counters from scoring's latest assessments, and participation from
+    submission's members (a different path from the events), and compares them with the incremental
+    state."""
+    latest = scoring.latest_assessments(covenant_year)
+    recomputed = domain.summed(
+        domain.contribution(each["report"], each["assessment"], each["company"], each["progress"])
+        for each in latest)
+    found = domain.differences(recomputed, store.counters(covenant_year) or {})
+    members = submission.list_members()
+    participation = domain.summed([domain.member_contribution(each) for each in members["companies"]] +
+                                  [domain.authority_contribution(each) for each in members["authorities"]])
+    found += domain.differences(participation, store.counters(PARTICIPATION) or {})
+    if found:
+        log.error("sector figures differ from a recomputation", covenant_year=covenant_year,
+                  differences=len(found))
+    return {"covenant_year": covenant_year, "reports": len(latest),
+            "members": len(members["companies"]) + len(members["authorities"]),
+            "agrees": not found, "differences": found}

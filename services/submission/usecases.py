@@ -1,0 +1,93 @@
+"""What the submission service does, as plain functions taking their ports (no nameko).
+
+Ports: `store` (SubmissionStore), `publisher` (builds and publishes events: `new`, `publish`), `clock`
+(`now()`), `scoring` (the scoring service: `get_framework`, `assess`), `known_years` (a set of the years
+scoring confirmed, remembered by the process).
+"""
+from __future__ import annotations
+
+from common import errors, outbox
+from common.auth import COMPANY, Caller
+from common.logging import get_logger
+from services.submission import domain
+
+log = get_logger(__name__)
+
+
+def register_member(role: str, registration: dict, *, store, publisher, clock) -> dict:
+    """Registers a company or a contracting authority (by caller role) and announces it; returns the member
+    as shown, with its bearer token (shown this once; only its hash is kept)."""
+    member, token = domain.new_member(registration, clock.now())
+    if role == COMPANY:
+        event = publisher.new("company_registered", {"company": domain.snapshot(member)})
+    else:
+        event = publisher.new("authority_registered", {"authority": domain.authority_snapshot(member)})
+    outbox.publish(store.add_member(role, member, event), publisher)
+    log.info("member registered", kind=role, member_id=member["id"])
+    return {**domain.public(member), "token": token}
+
+
+def submit_report(company_id: str, report: dict, *, store, publisher, clock, scoring, known_years) -> dict:
+    """Stores the next version of the company's report for its year and announces it."""
+    require_framework(report["covenant_year"], scoring=scoring, known_years=known_years)
+    company = store.company(company_id)
+    submitted_at = clock.now()
+
+    def make_event(report_id, version, previous):
+        return publisher.new("report_submitted", domain.report_submitted(
+            report_id, version, previous, company, report, submitted_at))
+
+    stored = store.add_version(company_id, report, submitted_at, make_event)
+    outbox.publish(stored.kept, publisher)
+    log.info("report submitted", report_id=stored.report_id, version=stored.version)
+    return {"id": stored.report_id, "version": stored.version, "previous_version": stored.previous_version,
+            "covenant_year": report["covenant_year"]}
+
+
+def require_framework(year: int, *, scoring, known_years: set) -> None:
+    """A year must have an assessment framework. Frameworks are never withdrawn, so a year scoring
+    confirmed once is remembered: while scoring is down, reports for it are still taken (their events
+    wait on the broker). An unknown year is a bad `covenant_year` (422)."""
+    if year in known_years:
+        return
+    with errors.field_error("covenant_year", errors.NotFound):
+        scoring.get_framework(year)
+    known_years.add(year)
+
+
+def preview_report(company_id: str, report: dict, *, store, scoring) -> dict:
+    """The assessment the report would get: nothing stored, nothing sent."""
+    company = domain.snapshot(store.company(company_id))
+    with errors.field_error("covenant_year", errors.NotFound):
+        return scoring.assess(report, company)
+
+
+def list_reports(caller: Caller, *, store, company_id: str | None = None,
+                 covenant_year: int | None = None) -> list[dict]:
+    """A company's own reports; the secretariat's, every company's (or the one it asks for)."""
+    company_id = company_id if caller.is_secretariat else caller.id
+    return [domain.summary(each) for each in store.report_list(company_id, covenant_year)]
+
+
+def report_detail(caller: Caller, report_id: str, *, store) -> dict:
+    """A report with its version history, to its owner and the secretariat; NotFound to anyone else."""
+    header = store.report(report_id)
+    if header is None or not header.get("latest_version") or not caller.may_see(header["company_id"]):
+        raise errors.NotFound()
+    versions = store.report_versions(report_id)
+    return {
+        **domain.summary(header), "report": versions[-1]["report"],
+        "versions": [{"version": each["version"], "submitted_at": each["submitted_at"], "report": each["report"]}
+                     for each in versions],
+    }
+
+
+def companies(*, store) -> list[dict]:
+    """Every member company as the secretariat sees it (never a token hash)."""
+    return [domain.public(each) for each in store.companies_list()]
+
+
+def members(*, store) -> dict:
+    """Every company and authority, as their registration events carried them."""
+    return {"companies": [domain.snapshot(each) for each in store.companies_list()],
+            "authorities": [domain.authority_snapshot(each) for each in store.authorities_list()]}

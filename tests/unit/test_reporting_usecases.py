@@ -1,0 +1,37 @@
+"""The reporting service's use cases with in-memory ports: each change counted once."""
+import pytest
+
+from services.reporting import usecases
+from services.reporting.dependencies import Publication, SectorStore
+from services.reporting.domain import Disclosure
+from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+from tests.support import in_memory
+
+
+@pytest.fixture
+def store():
+    return in_memory(SectorStore)
+
+
+def figures(store):
+    return usecases.figures(1, store=store, publication=Publication({1: {}}, Disclosure()))
+
+
+def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store):
+    who = company()
+    old = scored_event(blank_report(), who, version=1)
+    new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
+    assert usecases.apply_assessment("event-old", old, store=store).changed
+    assert not usecases.apply_assessment("event-old", old, store=store).changed
+    assert usecases.apply_assessment("event-new", new, store=store).changed
+    assert not usecases.apply_assessment("event-old", old, store=store).changed
+    shown = figures(store)
+    assert shown["assessed_reports"] == 1 and shown["outcomes"] == {"compliant": 1, "needs_more_time": 0}
+    assert shown["steps"]["policy_and_chain_mapping_complete"] == 1
+
+
+def test_a_member_is_counted_once(store):
+    who = company()
+    assert usecases.count_member("event-1", who, store=store)
+    assert not usecases.count_member("event-1", who, store=store)
+    assert figures(store)["participation"]["members"]["NL"]["importer"]["end"] == 1

@@ -1,0 +1,83 @@
+"""The scoring service's use cases with in-memory ports: idempotent scoring and rescoring, no broker."""
+import shutil
+
+import pytest
+import yaml
+
+from common.auth import COMPANY, Caller
+from common import errors
+from services.scoring import usecases
+from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
+from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
+from tests.support import RecordingPublisher, in_memory
+
+
+@pytest.fixture
+def ports(tmp_path):
+    directory = shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks")
+    return {"store": in_memory(ScoringStore), "frameworks": Frameworks(directory),
+            "publisher": RecordingPublisher("scoring")}
+
+
+def scored(ports):
+    return [event.data for event in ports["publisher"].of_type("report_scored")]
+
+
+def test_a_redelivered_report_is_assessed_once_and_its_event_sent_again_with_the_same_id(ports):
+    submitted = submitted_event(with_steps_1_and_21(blank_report()), company())
+    results = [usecases.score_submitted(submitted, **ports) for _ in range(3)]
+    assert [each.created for each in results] == [True, False, False]
+    events = ports["publisher"].of_type("report_scored")
+    assert len(events) == 3 and len({event.id for event in events}) == 1
+    assert events[0].data["assessment"]["score"] == 22.2
+    assert events[0].data["progress"] == {"policy_and_chain_mapping": True}
+
+
+def test_an_older_version_arriving_late_does_not_claim_to_replace_the_newer(ports):
+    who = company()
+    newer = submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
+    older = submitted_event(blank_report(), who, version=1)
+    usecases.score_submitted(newer, **ports)
+    usecases.score_submitted(older, **ports)
+    first, late = scored(ports)
+    assert first["previous_assessment"] is None
+    assert late["ordinal"] == [1, 1] and late["previous_assessment"] is None, \
+        "the late version replaces nothing: its ordinal is lower, so consumers keep the newer"
+
+
+def test_an_event_kept_while_the_broker_is_down_goes_out_on_the_redelivery(ports):
+    submitted = submitted_event(blank_report(), company())
+    ports["publisher"].failing = True
+    usecases.score_submitted(submitted, **ports)
+    ports["publisher"].failing = False
+    again = usecases.score_submitted(submitted, **ports)
+    assert not again.created and len(scored(ports)) == 1
+
+
+def test_rescoring_assesses_again_only_what_a_corrected_framework_changes(ports, tmp_path):
+    low, high = company(), company()
+    usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), low,
+                                             report_id="low"), **ports)
+    usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(
+        plan_of_approach=True, monitoring={"systematic": True, "effectiveness_evaluated": True})), high,
+        report_id="high"), **ports)
+    path = tmp_path / "frameworks" / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=2, minimum_score=30)  # 27.8 % falls below; 44.4 % stays above
+    path.write_text(yaml.safe_dump(raw))
+    rescored = usecases.rescore_year(1, **ports)
+    assert rescored.summary() == {"covenant_year": 1, "framework_version": 2, "rescored": ["low"], "unchanged": 1}
+    latest = scored(ports)[-1]
+    assert (latest["report_id"], latest["ordinal"], latest["assessment"]["outcome"]) == ("low", [1, 2],
+                                                                                          "needs_more_time")
+    assert latest["previous_assessment"]["outcome"] == "compliant"
+    assert usecases.rescore_year(1, **ports).summary()["rescored"] == [], "a second run changes nothing"
+
+
+def test_the_assessment_is_shown_to_its_owner_only(ports):
+    who = company()
+    usecases.score_submitted(submitted_event(blank_report(), who, report_id="r-9"), **ports)
+    shown = usecases.assessment_of(Caller(COMPANY, who["id"]), "r-9", store=ports["store"])
+    assert (shown["report_id"], shown["outcome"]) == ("r-9", "needs_more_time")
+    with pytest.raises(errors.NotFound):
+        usecases.assessment_of(Caller(COMPANY, "someone-else"), "r-9", store=ports["store"])

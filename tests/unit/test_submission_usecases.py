@@ -1,0 +1,90 @@
+"""The submission service's use cases with in-memory ports: no broker, milliseconds."""
+import pytest
+
+from common import errors, outbox
+from common.auth import AUTHORITY, COMPANY, SECRETARIAT, Caller
+from services.submission import usecases
+from services.submission.dependencies import SubmissionStore
+from tests.support import AUTHORITY as AUTHORITY_REGISTRATION
+from tests.support import COMPANY as COMPANY_REGISTRATION
+from tests.support import FakeScoring, RecordingPublisher, SettableClock, example_report, in_memory
+
+
+@pytest.fixture
+def ports():
+    return {"store": in_memory(SubmissionStore), "publisher": RecordingPublisher("submission"),
+            "clock": SettableClock("2020-12-01T10:00:00")}
+
+
+def register(ports, registration=COMPANY_REGISTRATION, role=COMPANY):
+    return usecases.register_member(role, registration, **ports)
+
+
+def submit(ports, company_id, report=None, scoring=None, known_years=None):
+    return usecases.submit_report(company_id, report or example_report(), scoring=scoring or FakeScoring(),
+                                  known_years=set() if known_years is None else known_years, **ports)
+
+
+def test_a_registration_is_stored_announced_and_its_token_found_by_hash_only(ports):
+    company = register(ports)
+    authority = register(ports, AUTHORITY_REGISTRATION, AUTHORITY)
+    assert [event.type for event in ports["publisher"].published] == ["company_registered", "authority_registered"]
+    assert ports["publisher"].published[1].data == {"authority": {
+        "id": authority["id"], "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}}
+    from common.auth import token_hash
+    assert ports["store"].member_by_token_hash(token_hash(company["token"])) == {"role": COMPANY, "id": company["id"]}
+    assert ports["store"].member_by_token_hash(token_hash(authority["token"]))["role"] == AUTHORITY
+    assert "token_hash" not in usecases.companies(store=ports["store"])[0]
+
+
+def test_versions_count_up_per_company_and_year_and_each_is_announced(ports):
+    company = register(ports)
+    first, second = submit(ports, company["id"]), submit(ports, company["id"])
+    assert (first["version"], second["version"], second["previous_version"]) == (1, 2, 1)
+    assert first["id"] == second["id"]
+    events = ports["publisher"].of_type("report_submitted")
+    assert [(each.data["version"], each.data["previous_version"]) for each in events] == [(1, None), (2, 1)]
+    assert events[0].data["company"]["id"] == company["id"]
+
+
+def test_a_report_stored_while_the_broker_is_down_is_sent_by_the_relay_once(ports):
+    company = register(ports)
+    ports["publisher"].failing = True
+    accepted = submit(ports, company["id"])
+    assert ports["publisher"].of_type("report_submitted") == []
+    ports["publisher"].failing = False
+    assert outbox.relay(ports["store"].outboxes, ports["publisher"], grace_seconds=0) == 1
+    assert [each.data["report_id"] for each in ports["publisher"].of_type("report_submitted")] == [accepted["id"]]
+    assert outbox.relay(ports["store"].outboxes, ports["publisher"], grace_seconds=0) == 0
+
+
+def test_a_year_confirmed_once_is_not_asked_again_and_an_unknown_year_is_a_field_error(ports):
+    company = register(ports)
+    scoring, known = FakeScoring(), set()
+    submit(ports, company["id"], scoring=scoring, known_years=known)
+    submit(ports, company["id"], scoring=scoring, known_years=known)
+    assert scoring.asked_frameworks == 1 and known == {1}
+    with pytest.raises(errors.Invalid) as refused:
+        submit(ports, company["id"], {**example_report(), "covenant_year": 9}, scoring=scoring, known_years=known)
+    assert refused.value.errors == {"covenant_year": ["No assessment framework for covenant year 9."]}
+    assert len(ports["publisher"].of_type("report_submitted")) == 2, "a refused report announces nothing"
+
+
+def test_a_report_is_shown_to_its_owner_and_the_secretariat_only(ports):
+    owner, other = register(ports), register(ports, {**COMPANY_REGISTRATION, "name": "Other"})
+    accepted = submit(ports, owner["id"])
+    shown = usecases.report_detail(Caller(COMPANY, owner["id"]), accepted["id"], store=ports["store"])
+    assert [each["version"] for each in shown["versions"]] == [1]
+    assert usecases.report_detail(Caller(SECRETARIAT), accepted["id"], store=ports["store"]) == shown
+    with pytest.raises(errors.NotFound):
+        usecases.report_detail(Caller(COMPANY, other["id"]), accepted["id"], store=ports["store"])
+    assert usecases.list_reports(Caller(COMPANY, other["id"]), store=ports["store"]) == []
+    assert [each["id"] for each in usecases.list_reports(Caller(SECRETARIAT), store=ports["store"])] == [accepted["id"]]
+
+
+def test_a_preview_stores_and_sends_nothing(ports):
+    company = register(ports)
+    assessment = usecases.preview_report(company["id"], example_report(), store=ports["store"], scoring=FakeScoring())
+    assert assessment["score"] == 47.8
+    assert usecases.list_reports(Caller(SECRETARIAT), store=ports["store"]) == []
+    assert ports["publisher"].of_type("report_submitted") == []
