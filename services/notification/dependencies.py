@@ -123,6 +123,14 @@ class NoticeStore(Repository):
         found = self.extensions.find_one({"_id": f"{company_id}:{year}"})
         return date.fromisoformat(found["date"]) if found else None
 
+    def extensions_list(self, company_id: str | None, covenant_year: int | None) -> list[dict]:
+        selector = {}
+        if company_id:
+            selector["company_id"] = company_id
+        if covenant_year:
+            selector["covenant_year"] = covenant_year
+        return list(self.extensions.find(selector, sort=[("covenant_year", ASCENDING), ("company_id", ASCENDING)]))
+
     def all_extensions(self) -> dict[tuple[str, int], date]:
         return {(each["company_id"], each["covenant_year"]): date.fromisoformat(each["date"])
                 for each in self.extensions.find({})}

@@ -47,6 +47,11 @@ class ExtensionOut(ExtensionGrant):
     pass
 
 
+class ExtensionQuery(Schema):
+    covenant_year = fields.Integer(validate=validate.Range(min=1))
+    company_id = fields.String()
+
+
 class WebhookRegistration(Strict):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     secret = fields.String(required=True, validate=validate.Length(min=16, max=256),

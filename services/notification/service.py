@@ -15,7 +15,7 @@ from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
 from common.settings import SettingsProvider
-from common.web import http, query_int, read_json
+from common.web import http, load, query_int, read_json
 from services.notification import schemas, usecases
 from services.notification.dependencies import Delivery, NoticeStore
 
@@ -95,6 +95,15 @@ class NotificationService(operations.Operations):
         self._count(usecases.grant_extension(grant, store=self.storage, channels=self.channels,
                                              clock=self.clock, scoring=self.scoring))
         return 201, grant
+
+    @http("GET", "/v1/extensions", doc=Doc(
+        "Dates granted: a company its own, the secretariat every one", roles=(COMPANY, SECRETARIAT),
+        query=schemas.ExtensionQuery, responses={200: schemas.ExtensionOut(many=True)}))
+    def list_extensions(self, request):
+        caller = self.identity.caller(request, COMPANY, SECRETARIAT)
+        query = load(schemas.ExtensionQuery(), dict(request.args))
+        return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
+                                   covenant_year=query.get("covenant_year"))
 
     @http("POST", "/v1/webhooks", doc=Doc(
         "Register a webhook: every later notice to the caller is POSTed there, signed",

@@ -180,6 +180,14 @@ def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:
                   store=store, channels=channels)
 
 
+def extensions(caller: Caller, *, store, company_id: str | None = None,
+               covenant_year: int | None = None) -> list[dict]:
+    """The dates the secretariat granted: a company its own, the secretariat every one (or a company's)."""
+    company_id = company_id if caller.role == domain.SECRETARIAT else caller.id
+    return [{"company_id": each["company_id"], "covenant_year": each["covenant_year"], "date": each["date"]}
+            for each in store.extensions_list(company_id, covenant_year)]
+
+
 def add_webhook(caller: Caller, registration: dict, *, store, channels) -> dict:
     webhook = store.add_webhook(caller.role, caller.id, registration["url"], registration["secret"],
                                 channels.now())

@@ -35,6 +35,12 @@ class Frameworks:
             raise errors.NotFound(f"No assessment framework for covenant year {covenant_year} "
                                   f"(frameworks exist for year {known}).") from None
 
+    def summaries(self) -> list[dict]:
+        """Every year with a framework: its version, dates and minimum score."""
+        return [{"covenant_year": year, "version": each.version, "due_date": each.due_date.isoformat(),
+                 "catch_up_date": each.catch_up_date.isoformat(), "minimum_score": each.minimum_score}
+                for year, each in sorted(self._frameworks.items())]
+
     def calendars(self) -> list[dict]:
         return [{"covenant_year": year, "due_date": each.due_date.isoformat(),
                  "catch_up_date": each.catch_up_date.isoformat()}
@@ -116,6 +122,14 @@ class ScoringStore(Repository):
         except DuplicateKeyError:
             return self.kept_assessment(report_id, version, framework_version), False
         return Kept(self.outbox, document_id, event), True
+
+    def assessments_of_report(self, report_id: str) -> list[dict]:
+        """Each version's latest assessment (the newest framework version's), oldest version first."""
+        latest: dict[int, dict] = {}
+        for stored in self.assessments.find({"report_id": report_id}, sort=[("version", ASCENDING),
+                                                                           ("framework_version", ASCENDING)]):
+            latest[stored["version"]] = stored
+        return list(latest.values())
 
     def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
         return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)

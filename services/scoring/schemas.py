@@ -1,7 +1,7 @@
 """Wire shapes of the scoring service (for the OpenAPI document and the responses)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from common import vocabulary
 
@@ -55,6 +55,28 @@ class AssessmentOut(Schema):
     eea_only = fields.Boolean()
     criteria = fields.List(fields.Nested(CriterionResult))
     requirements = fields.List(fields.Nested(RequirementResult))
+
+
+class FrameworkSummary(Schema):
+    covenant_year = fields.Integer()
+    version = fields.Integer()
+    due_date = fields.Date()
+    catch_up_date = fields.Date()
+    minimum_score = fields.Float()
+
+
+class YearQuery(Schema):
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class AssessmentBrief(Schema):
+    company_id = fields.String()
+    report_id = fields.String()
+    version = fields.Integer()
+    framework_version = fields.Integer()
+    score = fields.Float()
+    band = fields.String(metadata={"enum": list(vocabulary.BANDS.codes)})
+    outcome = fields.String(metadata={"enum": list(vocabulary.OUTCOMES.codes)})
 
 
 class RescoreResult(Schema):

@@ -11,7 +11,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.settings import SettingsProvider
-from common.web import http
+from common.web import http, load
 from services.scoring import schemas, usecases
 from services.scoring.dependencies import FrameworkFiles, ScoringStore
 
@@ -63,6 +63,12 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
         """Due and catch-up date of every year with a framework: [{"covenant_year": 1, "due_date": ...}]"""
         return self.frameworks.calendars()
 
+    @http("GET", "/v1/frameworks", doc=Doc(
+        "Every covenant year with an assessment framework: version, due and catch-up date",
+        responses={200: schemas.FrameworkSummary(many=True)}))
+    def list_frameworks(self, request):
+        return self.frameworks.summaries()
+
     @http("GET", "/v1/frameworks/<int:covenant_year>", doc=Doc(
         "The assessment framework of a covenant year", responses={200: schemas.FrameworkOut}, not_found=True))
     def show_framework(self, request, covenant_year):
@@ -73,6 +79,20 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
         responses={200: schemas.AssessmentOut}, not_found=True))
     def show_assessment(self, request, report_id):
         return usecases.assessment_of(self.identity.caller(request), report_id, store=self.storage)
+
+    @http("GET", "/v1/reports/<report_id>/assessments", doc=Doc(
+        "The assessment of every version of a report, oldest first (owner or secretariat)",
+        roles=(COMPANY, SECRETARIAT), responses={200: schemas.AssessmentOut(many=True)}, not_found=True))
+    def list_report_assessments(self, request, report_id):
+        return usecases.assessments_of(self.identity.caller(request), report_id, store=self.storage)
+
+    @http("GET", "/v1/assessments", doc=Doc(
+        "Each company's latest assessed report of a year, in brief", roles=(SECRETARIAT,),
+        query=schemas.YearQuery, responses={200: schemas.AssessmentBrief(many=True)}))
+    def list_year_assessments(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.YearQuery(), dict(request.args))
+        return usecases.year_overview(query["covenant_year"], store=self.storage)
 
     @http("POST", "/v1/frameworks/<int:covenant_year>/rescore", doc=Doc(
         "Apply a corrected framework: re-read the files, rescore the year's latest reports",

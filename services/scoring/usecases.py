@@ -101,6 +101,22 @@ def assessment_of(caller: Caller, report_id: str, *, store) -> dict:
     return {"report_id": stored["report_id"], "version": stored["version"], **stored["assessment"]}
 
 
+def assessments_of(caller: Caller, report_id: str, *, store) -> list[dict]:
+    """The assessment of every version of a report, oldest first, to its owner and the secretariat."""
+    stored = store.assessments_of_report(report_id)
+    if not stored or not caller.may_see(stored[0]["company_id"]):
+        raise errors.NotFound()
+    return [{"report_id": each["report_id"], "version": each["version"], **each["assessment"]} for each in stored]
+
+
+def year_overview(covenant_year: int, *, store) -> list[dict]:
+    """For the secretariat: each company's latest assessed version of the year, in brief."""
+    return [{"company_id": each["company"]["id"], "report_id": each["report_id"], "version": each["ordinal"][0],
+             "framework_version": each["ordinal"][1], "score": each["assessment"]["score"],
+             "band": each["assessment"]["band"], "outcome": each["assessment"]["outcome"]}
+            for each in latest_assessments(covenant_year, store=store)]
+
+
 def latest_assessments(covenant_year: int, *, store) -> list[dict]:
     """For each company, its latest report version of the year with that version's latest assessment
     (what the sector figures must rest on): [{"company", "report", "assessment", "ordinal", "progress"}]."""
@@ -108,7 +124,7 @@ def latest_assessments(covenant_year: int, *, store) -> list[dict]:
     for kept in store.latest_reports(covenant_year):
         stored = store.latest_assessment_of_version(kept["report_id"], kept["version"])
         if stored:
-            latest.append({"company": kept["company"], "report": kept["report"],
+            latest.append({"company": kept["company"], "report": kept["report"], "report_id": kept["report_id"],
                            "assessment": stored["assessment"],
                            "ordinal": [stored["version"], stored["framework_version"]],
                            "progress": domain.progress(stored["assessment"]["criteria"])})

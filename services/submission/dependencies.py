@@ -69,6 +69,10 @@ class SubmissionStore(Repository):
     def company(self, company_id: str) -> dict | None:
         return self.companies.find_one({"_id": company_id})
 
+    def member(self, role: str, member_id: str) -> dict | None:
+        """A company or an authority, by its caller role."""
+        return self._members[role].find_one({"_id": member_id})
+
     def member_by_token_hash(self, digest: str) -> dict | None:
         """The caller a token hash belongs to, as {"role", "id"}."""
         for role, collection in self._members.items():

@@ -160,6 +160,12 @@ class RegisteredAuthority(Authority):
     token = fields.String(metadata={"description": "Bearer token of the authority; shown only once."})
 
 
+class Me(Schema):
+    role = fields.String(required=True, metadata={"enum": list(vocabulary.CALLER_ROLES.codes)})
+    member = fields.Dict(metadata={"description": "The company or authority, as registered (not for the "
+                                                  "secretariat)."})
+
+
 class ReportAccepted(Schema):
     id = fields.String(required=True)
     version = fields.Integer(required=True)

@@ -71,6 +71,12 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
         self.metrics.members_registered.labels(role).inc()
         return registered
 
+    @http("GET", "/v1/me", doc=Doc(
+        "Who the caller is: its role and, for a company or authority, its own record",
+        roles=(SECRETARIAT, COMPANY, AUTHORITY), responses={200: schemas.Me}))
+    def who_am_i(self, request):
+        return usecases.me(self.identity.caller(request), store=self.storage)
+
     # --- reports ------------------------------------------------------------------------------------
 
     @http("POST", "/v1/reports", doc=Doc(

@@ -82,6 +82,13 @@ def report_detail(caller: Caller, report_id: str, *, store) -> dict:
     }
 
 
+def me(caller: Caller, *, store) -> dict:
+    """Who the caller is: its role, and for a member its own record (what a client shows it)."""
+    if caller.is_secretariat:
+        return {"role": caller.role}
+    return {"role": caller.role, "member": domain.public(store.member(caller.role, caller.id))}
+
+
 def companies(*, store) -> list[dict]:
     """Every member company as the secretariat sees it (never a token hash)."""
     return [domain.public(each) for each in store.companies_list()]

@@ -208,6 +208,15 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
         publish("scoring", "report_scored", scored_event(blank_report(), who, submitted_at=ROUND))
     extension = [item for item in inbox(url, "token-a") if item["kind"] == "extension"][0]
     assert "15 mei 2021" in extension["body"]
+    members.add("token-b", "company", company()["id"])
+    listed = requests.get(url("notification", "/v1/extensions"), headers=auth("token-a"))
+    assert listed.json() == [grant]
+    assert requests.get(url("notification", "/v1/extensions"), headers=auth("token-b")).json() == []
+    assert requests.get(url("notification", "/v1/extensions?covenant_year=1"),
+                        headers=auth(SECRETARIAT_TOKEN)).json() == [grant]
+    assert requests.get(url("notification", "/v1/extensions?covenant_year=2"),
+                        headers=auth(SECRETARIAT_TOKEN)).json() == []
+    assert requests.get(url("notification", "/v1/extensions")).status_code == 401
 
 
 def test_a_webhook_is_listed_and_removed_by_its_owner_only(notification, members, publish, url):

@@ -6,7 +6,7 @@ from nameko.testing.utils import get_extension
 from common.mongo import Storage
 from services.scoring.service import ScoringService
 from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
-from tests.support import SECRETARIAT_TOKEN, auth
+from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
 
 
 def submitted(report, who, version=1, report_id="r-1", previous=None):
@@ -100,3 +100,37 @@ def test_frameworks_are_public_and_an_unknown_year_is_404(container_factory, ser
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "NOT_FOUND"
     assert "covenant year 7" in missing.json()["error"]["message"]
+
+
+def test_every_version_s_assessment_and_the_year_overview_go_to_whom_they_may(
+        container_factory, service_config, members, publish, url):
+    container = start(container_factory, service_config, members)
+    owner = company()
+    members.add("owner-token", "company", owner["id"])
+    members.add("other-token", "company", company()["id"])
+    members.add("authority-token", "authority", "a-1")
+    for version, report in ((1, blank_report(1)), (2, with_steps_1_and_21(blank_report(1, plan_of_approach=True)))):
+        with entrypoint_waiter(container, "score_submitted_report"):
+            publish("submission", "report_submitted", submitted(report, owner, version=version, report_id="r-5"))
+    contract = ApiContract(requests.get(url("scoring", "/openapi.json")).json())
+    matrix = {  # public, owner, other company, authority, secretariat
+        "/v1/reports/r-5/assessments": (401, 200, 404, 404, 200),
+        "/v1/assessments?covenant_year=1": (401, 403, 403, 403, 200),
+        "/v1/frameworks": (200, 200, 200, 200, 200),
+    }
+    templates = {"/v1/reports/r-5/assessments": "/v1/reports/{report_id}/assessments",
+                 "/v1/assessments?covenant_year=1": "/v1/assessments", "/v1/frameworks": "/v1/frameworks"}
+    for path, expected in matrix.items():
+        for token, status in zip((None, "owner-token", "other-token", "authority-token", SECRETARIAT_TOKEN),
+                                 expected):
+            answer = requests.get(url("scoring", path), headers=auth(token) if token else {})
+            assert answer.status_code == status, (path, token, answer.text)
+            contract.check("GET", templates[path], answer)
+    versions = requests.get(url("scoring", "/v1/reports/r-5/assessments"), headers=auth("owner-token")).json()
+    assert [(each["version"], each["outcome"]) for each in versions] == [(1, "needs_more_time"), (2, "compliant")]
+    overview = requests.get(url("scoring", "/v1/assessments?covenant_year=1"), headers=auth(SECRETARIAT_TOKEN)).json()
+    assert overview == [{"company_id": owner["id"], "report_id": "r-5", "version": 2, "framework_version": 1,
+                         "score": 27.8, "band": "20-40", "outcome": "compliant"}]
+    assert requests.get(url("scoring", "/v1/assessments"), headers=auth(SECRETARIAT_TOKEN)).status_code == 422
+    years = requests.get(url("scoring", "/v1/frameworks")).json()
+    assert [(each["covenant_year"], each["due_date"]) for each in years] == [(1, "2020-12-31"), (2, "2021-12-31")]

@@ -34,6 +34,7 @@ MATRIX = {
     ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401),
     ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401),
     ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401),
+    ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401),
     ("GET", "/health"): (200,) * 6,
     ("GET", "/metrics"): (200,) * 6,
     ("GET", "/openapi.json"): (200,) * 6,
@@ -105,3 +106,13 @@ def test_the_openapi_document_lists_every_endpoint_with_its_auth(world):
     assert {"202", "400", "401", "403", "413", "422", "503"} <= set(submit["responses"])
     assert submit["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/AnnualReport"}
     assert "security" not in document["paths"]["/health"]["get"]
+
+
+def test_each_caller_learns_who_it_is(world, url):
+    callers = world["callers"]
+    me = requests.get(url("submission", "/v1/me"), headers=callers["company A"]).json()
+    assert me["role"] == "company" and me["member"]["id"] == world["a"]["id"]
+    assert "token_hash" not in me["member"] and "event" not in me["member"]
+    assert requests.get(url("submission", "/v1/me"), headers=callers["authority"]).json()["member"]["name"] == \
+        "Gemeente Leiden"
+    assert requests.get(url("submission", "/v1/me"), headers=callers["secretariat"]).json() == {"role": "secretariat"}
