@@ -18,7 +18,6 @@ from pathlib import Path
 import requests
 
 from common.settings import Settings, load_config
-from launcher.cli import urls
 
 EXAMPLE = json.loads((Path(__file__).resolve().parent.parent / "examples" / "report.json").read_text())
 
@@ -29,7 +28,7 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=100)
     args = parser.parse_args()
     settings = Settings.from_config(load_config())
-    address = urls(settings)
+    address = settings.local_urls()
     secretariat = {"Authorization": f"Bearer {settings.secretariat_token}"}
     session = requests.Session()
     before = session.get(f"{address['reporting']}/v1/sector/1").json()

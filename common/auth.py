@@ -1,44 +1,20 @@
-"""Who is calling: the secretariat (token from configuration), a member company or a contracting
-authority (tokens issued by the submission service, stored there as SHA-256 hashes only)."""
+"""Who is calling, for HTTP entrypoints: the bearer token resolved to a Caller, locally in the submission
+service (which holds the token hashes) or by RPC elsewhere."""
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from cachetools import TTLCache
 from nameko.extensions import DependencyProvider
 
 from common import errors, settings
+from common.identity import Caller, token_hash
 from common.mongo import Storage
 from common.rpc import Rpc
-from common.vocabulary import CALLER_ROLES
+from common.vocabulary import AUTHORITY, CALLER_ROLES, COMPANY, SECRETARIAT
 
-SECRETARIAT, COMPANY, AUTHORITY = CALLER_ROLES.codes
-
-
-@dataclass(frozen=True)
-class Caller:
-    role: str
-    id: Optional[str] = None
-
-    @property
-    def is_secretariat(self) -> bool:
-        return self.role == SECRETARIAT
-
-    def may_see(self, owner_company_id: str) -> bool:
-        """A company's own data is shown to that company and to the secretariat, to no one else."""
-        return self.is_secretariat or (self.role == COMPANY and self.id == owner_company_id)
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+__all__ = ["AUTHORITY", "COMPANY", "SECRETARIAT", "Caller", "Identity", "LocalIdentity", "RemoteIdentity"]
 
 
 def bearer_token(request) -> Optional[str]:
@@ -105,7 +81,10 @@ class LocalIdentity(DependencyProvider):
 
     def setup(self):
         self.secretariat_token = settings.of(self.container).secretariat_token
+        found = [each for each in self.container.dependencies if isinstance(each, Storage)]
+        if len(found) != 1:
+            raise TypeError(f"{self.container.service_name} needs exactly one Storage for LocalIdentity")
+        self.storage = found[0]
 
     def get_dependency(self, worker_ctx):
-        storage = next(each for each in self.container.dependencies if isinstance(each, Storage))
-        return Identity(self.secretariat_token, storage.repository.member_by_token_hash)
+        return Identity(self.secretariat_token, self.storage.repository.member_by_token_hash)

@@ -1,12 +1,10 @@
 """What can go wrong, in domain terms. The HTTP status of each is decided once, in `common.web`.
 
-Each error has a stable code, and crosses RPC as itself (nameko's `deserialize_to_instance`).
+Each error has a stable code, and crosses RPC as itself (registered with nameko in `common.rpc`).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class DomainError(Exception):
@@ -17,7 +15,6 @@ class DomainError(Exception):
         self.message = message or self.__doc__.strip()
 
 
-@deserialize_to_instance
 class Invalid(DomainError):
     """The input breaks a rule; `errors` maps each field path to its messages."""
     code = "VALIDATION_FAILED"
@@ -28,37 +25,31 @@ class Invalid(DomainError):
         self.args = (errors,)
 
 
-@deserialize_to_instance
 class Malformed(DomainError):
     """The body is not valid JSON."""
     code = "MALFORMED_JSON"
 
 
-@deserialize_to_instance
 class TooLarge(DomainError):
     """The body is larger than 1 MiB."""
     code = "BODY_TOO_LARGE"
 
 
-@deserialize_to_instance
 class Unauthenticated(DomainError):
     """No bearer token, or one we do not know."""
     code = "UNAUTHENTICATED"
 
 
-@deserialize_to_instance
 class Forbidden(DomainError):
     """The caller's role may not do this."""
     code = "FORBIDDEN"
 
 
-@deserialize_to_instance
 class NotFound(DomainError):
     """Nothing here, or nothing the caller may see."""
     code = "NOT_FOUND"
 
 
-@deserialize_to_instance
 class Unavailable(DomainError):
     """A service this request depends on does not answer."""
     code = "DEPENDENCY_UNAVAILABLE"

@@ -1,7 +1,8 @@
 """Events are contracts: an envelope (id, type, schema version, time, correlation id, producer) around data.
 
 Producers validate strictly against the schema of (type, schema version); consumers check the envelope,
-then read only the data fields they need, so a producer may add fields without breaking anyone.
+then read only the data fields they need, so a producer may add fields without breaking anyone. An older
+version of an event reaches handlers upcast to the current shape. (The broker side is `common.messaging`.)
 """
 from __future__ import annotations
 
@@ -9,16 +10,10 @@ import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 
-import eventlet
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
-from nameko.events import EventDispatcher, EventHandler
 
 from common import vocabulary
-from common.errors import DomainError
-from common.logging import correlation_id, get_logger
 from common.schema import Strict
-
-log = get_logger(__name__)
 
 
 class EnvelopeSchema(Schema):
@@ -107,11 +102,14 @@ class ReportScored(Strict):
     previous_assessment = fields.Dict(required=True, allow_none=True)
 
 
+class Progress(Strict):
+    policy_and_chain_mapping = fields.Boolean(required=True)
+
+
 class ReportScoredV2(ReportScored):
     """Version 2 says what the sector figures count of the company's progress in its own field, so that
     no consumer reads scoring's step codes: {"policy_and_chain_mapping": true} (steps 1 and 2.1 met)."""
-    progress = fields.Dict(keys=fields.String(validate=validate.OneOf(vocabulary.PROGRESS.codes)),
-                           values=fields.Boolean(), required=True)
+    progress = fields.Nested(Progress, required=True)
 
 
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
@@ -127,8 +125,7 @@ CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind 
 
 def _report_scored_v1_to_v2(data: dict) -> dict:
     # A v1 event (from a scoring instance not yet upgraded) carries the criteria with their steps.
-    met = [each["met"] for each in data["assessment"]["criteria"] if each["step"] in ("1", "2.1")]
-    return {**data, "progress": {"policy_and_chain_mapping": all(met)}}
+    return {**data, "progress": vocabulary.progress(data["assessment"]["criteria"])}
 
 
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
@@ -168,78 +165,3 @@ def upcast(event: Event) -> Event:
         data = UPCASTERS[(event.type, version)](data)
         version += 1
     return event if version == event.schema_version else replace(event, schema_version=version, data=data)
-
-
-# --- nameko extensions ------------------------------------------------------------------------------
-
-class Publisher:
-    """What a worker gets: build an event (validated), publish one (possibly again, from an outbox)."""
-
-    def __init__(self, dispatch, producer: str, correlation_id: str):
-        self._dispatch = dispatch
-        self.producer = producer
-        self.correlation_id = correlation_id
-
-    def new(self, event_type: str, data: dict) -> Event:
-        return new_event(event_type, data, producer=self.producer, correlation_id=self.correlation_id)
-
-    def publish(self, event: Event) -> None:
-        # The broker confirms every publish (nameko's default), so returning means the event is stored.
-        self._dispatch(event.type, event.to_wire())
-        log.info("event published", published_event_id=event.id, published_event_type=event.type)
-
-
-class Events(EventDispatcher):
-    """Publishes enveloped events on this service's exchange.
-
-    Publishing is mandatory: an event that no queue takes (no consumer ever started, at a first
-    deployment) raises UndeliverableMessage instead of vanishing, so it stays in its outbox until the
-    relay can deliver it.
-    """
-
-    def __init__(self, **options):
-        options.setdefault("mandatory", True)
-        super().__init__(**options)
-
-    def get_dependency(self, worker_ctx):
-        return Publisher(super().get_dependency(worker_ctx), worker_ctx.service_name,
-                         correlation_id(worker_ctx))
-
-
-class EnvelopeHandler(EventHandler):
-    """An event handler that receives a parsed `Event`.
-
-    A message that is not a known envelope, or whose handling fails for a domain reason (a DomainError),
-    is logged and dropped: redelivering it cannot help. Any other failure (a dependency down, a crash) is
-    requeued after a pause, so nothing is lost; handlers are idempotent, so a redelivery changes nothing
-    that was already done.
-    """
-
-    retry_pause = 1.0
-
-    def __init__(self, source_service, event_type, **kwargs):
-        kwargs.setdefault("requeue_on_error", True)
-        super().__init__(source_service, event_type, **kwargs)
-
-    def handle_message(self, body, message):
-        try:
-            event = parse(body)
-        except InvalidEvent as exc:
-            log.error("event dropped", reason=str(exc), service=self.container.service_name,
-                      entrypoint=self.method_name)
-            self.queue_consumer.ack_message(message)
-            return
-        super().handle_message(upcast(event), message)
-
-    def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is not None and isinstance(exc_info[1], DomainError):
-            log.error("event dropped", reason=str(exc_info[1]), service=self.container.service_name,
-                      entrypoint=self.method_name)
-            self.queue_consumer.ack_message(message)
-            return
-        if exc_info is not None and self.requeue_on_error:
-            eventlet.sleep(self.retry_pause)
-        super().handle_message_processed(message, result, exc_info)
-
-
-event_handler = EnvelopeHandler.decorator

@@ -15,8 +15,6 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 
 from common.errors import DomainError
 
-disable_created_metrics()  # the *_created series only double the exposition
-
 
 class ServiceMetrics(SimpleNamespace):
     """The service's own metrics as attributes, plus the exposition of the whole registry."""
@@ -33,6 +31,7 @@ class Metrics(DependencyProvider):
         self.declare = declare
 
     def setup(self):
+        disable_created_metrics()  # the *_created series only double the exposition
         self.registry = CollectorRegistry()
         self.calls = Counter(
             "trustone_entrypoint_calls",

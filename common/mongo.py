@@ -16,8 +16,6 @@ from pymongo.errors import PyMongoError
 from common import settings
 from common.settings import EMBEDDED_MONGO_SCHEME
 
-DEFAULT_DATABASE = "trustone"
-
 _clients: dict[str, object] = {}
 _lock = threading.Lock()
 
@@ -37,7 +35,9 @@ def client(uri: str):
 
 def database(uri: str, service_name: str):
     """The database a service owns: `<name from the URI path>_<service>`."""
-    name = urlparse(uri).path.strip("/").split("/")[0] or DEFAULT_DATABASE
+    name = urlparse(uri).path.strip("/").split("/")[0]
+    if not name:
+        raise ValueError(f"MONGO_URI must name the databases in its path (mongodb://host/<name>), not {uri!r}")
     return client(uri)[f"{name}_{service_name}"]
 
 

@@ -1,12 +1,17 @@
-"""What every service serves for operators and clients: /health, /metrics, /openapi.json."""
+"""What every service runs besides its own work: /health, /metrics and /openapi.json for operators and
+clients, and the outbox relay for services that publish events."""
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import openapi
+from common import openapi, outbox
+from common.metrics import counter
 from common.openapi import Doc
 from common.web import JsonHttpHandler, http
+
+RELAY_INTERVAL_SECONDS = 5
 
 
 class ApiDocument(DependencyProvider):
@@ -42,3 +47,23 @@ class Operations:
     @http("GET", "/openapi.json", doc=Doc("This OpenAPI document", responses={200: "OpenAPI 3"}))
     def openapi_document(self, request):
         return self.api_document
+
+
+def relay_metrics(registry) -> dict:
+    """The relay's metric, for a service's Metrics provider."""
+    return {"events_relayed": counter(registry, "trustone_outbox_events_relayed",
+                                      "Events published late by the outbox relay.")}
+
+
+class OutboxRelay:
+    """Mixed into a service whose storage keeps events with its changes (`storage.outboxes`), with
+    `declare_metrics` among its metrics: publishes, every few seconds, what was left unpublished."""
+
+    @timer(interval=RELAY_INTERVAL_SECONDS)
+    def publish_pending_events(self) -> int:
+        """Returns how many events went out."""
+        sent = outbox.relay(self.storage.outboxes, self.events, self.settings.outbox_grace_seconds)
+        if sent:
+            self.metrics.events_relayed.inc(sent)
+            self.log.warning("outbox relay published late events", count=sent)
+        return sent

@@ -12,13 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from nameko.timer import timer
-
 from common.events import Event, parse
 from common.logging import get_logger
-from common.metrics import counter
 
-RELAY_INTERVAL_SECONDS = 5
 log = get_logger(__name__)
 
 
@@ -59,44 +55,41 @@ class Kept:
     event: Event
 
 
+class Undeliverable(Exception):
+    """No queue takes the event yet (a first deployment, before any consumer started)."""
+
+
+def _send(kept: Kept, publisher) -> None:
+    publisher.publish(kept.event)
+    kept.outbox.mark_published(kept.document_id)
+
+
 def publish(kept: Kept, publisher) -> bool:
     """Publishes a kept event now and marks it published; returns whether it went out.
 
-    Whatever stops it (the broker down, or no queue taking the event yet at a first deployment), the event
-    stays in its outbox and the relay sends it later: the change is stored, so the caller goes on.
+    Whatever stops it (the broker down, or no queue taking the event yet), the event stays in its outbox
+    and the relay sends it later: the change is stored, so the caller goes on.
     """
     try:
-        publisher.publish(kept.event)
+        _send(kept, publisher)
     except Exception as exc:  # noqa: BLE001 - any failure to publish leaves the event to the relay
         log.warning("event stored, not yet published; the outbox relay will send it",
                     pending_event_id=kept.event.id, pending_event_type=kept.event.type,
                     reason=f"{type(exc).__name__}: {exc}")
         return False
-    kept.outbox.mark_published(kept.document_id)
     return True
 
 
 def relay(outboxes: Iterable[Outbox], publisher, grace_seconds: float) -> int:
-    """Publishes what the outboxes still hold; returns how many events went out. An event that cannot go
-    out yet stays pending for the next round."""
-    return sum(publish(kept, publisher) for outbox in outboxes for kept in outbox.pending(grace_seconds))
-
-
-def declare_metrics(registry) -> dict:
-    """The relay's metric, for a service's Metrics provider."""
-    return {"events_relayed": counter(registry, "trustone_outbox_events_relayed",
-                                      "Events published late by the outbox relay.")}
-
-
-class OutboxRelay:
-    """Mixed into a service whose storage keeps events with its changes (`storage.outboxes`), with
-    `declare_metrics` among its metrics: publishes, every few seconds, what was left unpublished."""
-
-    @timer(interval=RELAY_INTERVAL_SECONDS)
-    def publish_pending_events(self) -> int:
-        """Returns how many events went out."""
-        sent = relay(self.storage.outboxes, self.events, self.settings.outbox_grace_seconds)
-        if sent:
-            self.metrics.events_relayed.inc(sent)
-            self.log.warning("outbox relay published late events", count=sent)
-        return sent
+    """Publishes what the outboxes still hold; returns how many events went out. An event no queue takes
+    yet stays pending; a broker that fails ends the round with its error (the next round tries again, and
+    the failed entrypoint shows on the service's metrics and alerts)."""
+    sent = 0
+    for outbox in outboxes:
+        for kept in outbox.pending(grace_seconds):
+            try:
+                _send(kept, publisher)
+            except Undeliverable:
+                continue
+            sent += 1
+    return sent

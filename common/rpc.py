@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import eventlet
+from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
 from common import errors, settings
+
+# A domain error raised by the service called crosses RPC as itself, not as a RemoteError.
+for _error in (errors.Invalid, errors.Malformed, errors.TooLarge, errors.Unauthenticated, errors.Forbidden,
+               errors.NotFound, errors.Unavailable):
+    deserialize_to_instance(_error)
 
 
 class TimedProxy:

@@ -71,15 +71,15 @@ class Settings:
 
         language = text("SECRETARIAT_LANGUAGE")
         if language not in vocabulary.LANGUAGES:
-            raise ValueError(f"setting SECRETARIAT_LANGUAGE must be one of {vocabulary.LANGUAGE_CODES}")
-        clock = config.get("CLOCK")
+            raise ValueError(f"setting SECRETARIAT_LANGUAGE must be one of {vocabulary.LANGUAGES.codes}")
+        clock = _required(config, "CLOCK")
         return cls(
             amqp_uri=text("AMQP_URI"),
             mongo_uri=text("MONGO_URI"),
             http_host=text("HTTP_HOST"),
             http_ports={name: int(port) for name, port in _required(config, "HTTP_PORTS").items()},
             secretariat_token=text("SECRETARIAT_TOKEN"),
-            frameworks_dir=Path(config["FRAMEWORKS_DIR"]) if config.get("FRAMEWORKS_DIR") else None,
+            frameworks_dir=Path(text("FRAMEWORKS_DIR")) if text("FRAMEWORKS_DIR") else None,
             # the YAML loader reads an ISO instant as a datetime: keep the text the user wrote
             clock=clock.isoformat() if hasattr(clock, "isoformat") else (clock or ""),
             smtp_host=text("SMTP_HOST") or None,
@@ -107,6 +107,11 @@ class Settings:
     def http_address(self, service_name: str) -> tuple[str, int]:
         return self.http_host, self.http_ports[service_name]
 
+    def local_urls(self) -> dict[str, str]:
+        """Where each service answers, as a client on this machine reaches it."""
+        host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
+        return {name: f"http://{host}:{port}" for name, port in self.http_ports.items()}
+
 
 def _required(config: dict, name: str):
     if name not in config:
@@ -114,9 +119,16 @@ def _required(config: dict, name: str):
     return config[name]
 
 
+_built: dict[int, tuple[dict, Settings]] = {}
+
+
 def of(container) -> Settings:
-    """The settings of a nameko container (each provider reads them once, in its setup)."""
-    return Settings.from_config(container.config)
+    """The settings of a nameko container, built once per configuration it runs with."""
+    config = container.config
+    known = _built.get(id(config))
+    if known is None or known[0] is not config:  # the config is kept with them, so its id is not reused
+        known = _built[id(config)] = (config, Settings.from_config(config))
+    return known[1]
 
 
 class SettingsProvider(DependencyProvider):

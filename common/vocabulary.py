@@ -8,9 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-LANGUAGE_CODES = ("nl", "en")
-
-
 @dataclass(frozen=True)
 class Term:
     code: str
@@ -53,14 +50,15 @@ LANGUAGES = Terms(("nl", "Nederlands", "Dutch"), ("en", "Engels", "English"))
 
 # --- the platform -----------------------------------------------------------------------------------
 
-# The services, in the order they are started and listed (their HTTP ports count up from 8000).
+# The services, in the order they are started and listed.
 SERVICES = ("submission", "scoring", "notification", "reporting")
 
 # Who calls an endpoint.
+SECRETARIAT, COMPANY, AUTHORITY = "secretariat", "company", "authority"
 CALLER_ROLES = Terms(
-    ("secretariat", "secretariaat", "secretariat"),
-    ("company", "onderneming", "company"),
-    ("authority", "aanbestedende dienst", "contracting authority"),
+    (SECRETARIAT, "secretariaat", "secretariat"),
+    (COMPANY, "onderneming", "company"),
+    (AUTHORITY, "aanbestedende dienst", "contracting authority"),
 )
 
 # --- members ----------------------------------------------------------------------------------------
@@ -154,10 +152,18 @@ OUTCOMES = Terms(("compliant", "voldoet aan de eisen", "meets the requirements")
 # Score bands, lower bound inclusive.
 BANDS = Terms(("<20", "onder 20 %", "below 20 %"), ("20-40", "20-40 %", "20-40 %"),
               ("40-60", "40-60 %", "40-60 %"), (">=60", "60 % en meer", "60 % and over"))
-# What the sector figures count of a company's progress (report_scored v2 carries them per assessment).
+# What the sector figures count of a company's progress (report_scored v2 carries it per assessment), and
+# the steps each rests on: scoring says it in words, so that no consumer reads step codes.
 PROGRESS = Terms(
     ("policy_and_chain_mapping", "Stap 1 en 2.1 afgerond", "Steps 1 and 2.1 complete"),
 )
+PROGRESS_STEPS = {"policy_and_chain_mapping": ("1", "2.1")}
+
+
+def progress(criteria: list[dict]) -> dict[str, bool]:
+    """The progress an assessment's criteria show: each PROGRESS term met when all its steps' criteria are."""
+    return {name: all(each["met"] for each in criteria if each["step"] in steps)
+            for name, steps in PROGRESS_STEPS.items()}
 
 # --- notices (contract §3) ---------------------------------------------------------------------------
 

@@ -61,12 +61,6 @@ def _redact(uri: str) -> str:
     return f"{head.split('//')[0]}//***@{tail}" if at else uri
 
 
-def urls(settings: Settings) -> dict[str, str]:
-    """Where each service answers, as a client on this machine reaches it."""
-    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
-    return {name: f"http://{host}:{port}" for name, port in settings.http_ports.items()}
-
-
 def run(args) -> int:
     import os
 
@@ -101,7 +95,7 @@ def run(args) -> int:
 
 def _play_demo(settings: Settings, log) -> None:
     from launcher import demo
-    addresses = urls(settings)
+    addresses = settings.local_urls()
     try:
         demo.wait_until_up(addresses)
         done = demo.load(addresses, settings.secretariat_token)
@@ -119,7 +113,7 @@ def load_demo(args) -> int:
 
     from launcher import demo
     settings = _settings(args)
-    addresses = urls(settings)
+    addresses = settings.local_urls()
     demo.wait_until_up(addresses)
     print(json.dumps(demo.load(addresses, settings.secretariat_token), indent=2, ensure_ascii=False))
     return 0
@@ -130,7 +124,7 @@ def check_figures(args) -> int:
 
     import requests
     settings = _settings(args)
-    answer = requests.get(f"{urls(settings)['reporting']}/v1/sector/{args.covenant_year}/proof",
+    answer = requests.get(f"{settings.local_urls()['reporting']}/v1/sector/{args.covenant_year}/proof",
                           headers={"Authorization": f"Bearer {settings.secretariat_token}"}, timeout=600)
     if not answer.ok:
         print(answer.text, file=sys.stderr)
@@ -153,7 +147,7 @@ def rescore(args) -> int:
     import requests
 
     settings = _settings(args)
-    answer = requests.post(f"{urls(settings)['scoring']}/v1/frameworks/{args.covenant_year}/rescore",
+    answer = requests.post(f"{settings.local_urls()['scoring']}/v1/frameworks/{args.covenant_year}/rescore",
                            headers={"Authorization": f"Bearer {settings.secretariat_token}"}, timeout=600)
     print(json.dumps(answer.json(), indent=2, ensure_ascii=False))
     return 0 if answer.ok else 1

@@ -199,7 +199,7 @@ def webhook_payload(notice: dict) -> dict:
             "recipient": {"role": notice["recipient_role"], "id": notice["recipient_id"]}}
 
 
-class Delivery(DependencyProvider):
+class ChannelsProvider(DependencyProvider):
     """Injects the Channels."""
 
     def setup(self):

@@ -111,7 +111,7 @@ def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: st
 
 
 def _to_company(kind, key, company, year, now, about, **values) -> Notice:
-    return _notice(kind, key, COMPANY, company["id"], company.get("language", "nl"), year, now, about,
+    return _notice(kind, key, COMPANY, company["id"], company["language"], year, now, about,
                    **values)
 
 
@@ -138,7 +138,7 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     report_id, framework_version = scored["report_id"], scored["ordinal"][1]
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
              "score": assessment["score"]}
-    language = company.get("language", "nl")
+    language = company["language"]
     notices = [_to_company("outcome", f"outcome:{report_id}:{version}:{framework_version}", company, year,
                            now, about, version=version, score=assessment["score"],
                            outcome=vocabulary.OUTCOMES.label(assessment["outcome"], language))]

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 from common import operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
 from common.clock import ClockProvider
-from common.events import event_handler
-from common.logging import LoggingContext
+from common.messaging import event_handler
+from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
@@ -17,7 +17,7 @@ from common.rpc import Rpc
 from common.settings import SettingsProvider
 from common.web import http, load, query_int, read_json
 from services.notification import schemas, usecases
-from services.notification.dependencies import Delivery, NoticeStore
+from services.notification.dependencies import ChannelsProvider, NoticeStore
 
 SCHEDULE_INTERVAL_SECONDS = 60
 DELIVERY_INTERVAL_SECONDS = 2
@@ -35,7 +35,7 @@ class NotificationService(operations.Operations):
     name = "notification"
 
     storage = Storage(NoticeStore)
-    channels = Delivery()
+    channels = ChannelsProvider()
     identity = RemoteIdentity()
     scoring = Rpc("scoring")
     clock = ClockProvider()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from common import errors
-from common.auth import Caller
+from common.identity import Caller
 from common.logging import get_logger
 from services.notification import domain
 from services.notification.domain import Notice

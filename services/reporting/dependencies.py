@@ -14,7 +14,6 @@ from common.mongo import Repository
 from services.reporting.domain import Disclosure, difference
 
 MAX_ATTEMPTS = 50
-PARTICIPATION = "participation"  # the figures document of members and authorities, beside one per year
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.yaml"
 
 

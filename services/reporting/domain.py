@@ -28,6 +28,7 @@ SEP = ":"
 SUPPRESSED = "suppressed"
 MILLI = 1000  # sums of percentages are kept in thousandths of a percent
 CHAIN_BUCKETS = ("<5", "5-10", "11-50", ">50")
+PARTICIPATION = "participation"  # the figures of members and authorities, kept beside one set per year
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,8 @@ LABELS = {
         "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Cijfers over minder dan "
                  "{min} ondernemingen zijn afgeschermd; een groevegebied wordt genoemd vanaf {regions} ondernemingen.",
         "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
-        "compliant": "voldoet", "needs_more_time": "meer tijd nodig", "requirements": "Eisen",
+        "requirements": "Eisen",
         "requirement": "Eis", "met": "voldaan", "applicable": "van toepassing",
-        "min_score": "Due-diligencescore minimaal gehaald", "chain_insight": "Inzicht in de keten",
-        "plan_of_approach": "Plan van aanpak (importeurs uit risicolanden)", "core_questions": "Kernvragen",
         "bands": "Scores", "band": "Score", "all": "alle beoordeelde", "among_compliant": "waarvan voldoet",
         "by_member_country": "Uitkomst per land van vestiging", "member_country": "Land",
         "chain": "De keten", "mean_quarries": "Gemiddeld bekend deel van de groeves",
@@ -41,26 +39,20 @@ LABELS = {
         "state": "Staat", "materials": "Materialen", "material": "Materiaal", "risks": "Risico's",
         "any_risk": "Ondernemingen met een gerapporteerd risico", "theme": "Thema",
         "steps": "Voortgang per stap", "step": "Stap",
-        "policy_and_chain_mapping_complete": "Stap 1 en 2.1 afgerond",
         "mitigation_any": "Bijgedragen aan het verminderen van risico's (stap 3)",
         "systematic_monitoring": "Systematisch gemonitord en geëvalueerd (stap 4)",
         "public_communication": "Publiek gecommuniceerd (stap 5)",
         "participation": "Deelname", "role": "Rol", "start": "begin", "end": "eind", "target": "doel",
-        "realised": "gerealiseerd", "authorities": "Aanbestedende diensten", "importer": "importeurs",
-        "processor": "verwerkers", "share": "Aandeel in de import (schatting)",
+        "realised": "gerealiseerd", "authorities": "Aanbestedende diensten", "share": "Aandeel in de import (schatting)",
         "none": "geen", "members_chart": "Leden eind van het jaar tegen het doel",
-        "kinds": {"supplier_improvement": "bij vaste leveranciers", "regional_project": "in regionale projecten",
-                  "certification_programme": "in certificeringsprogramma's"},
     },
     "en": {
         "title": "Sector report, covenant year {year}", "period": "{start} to {end}",
         "intro": "Figures over each company's latest assessed report. Figures resting on fewer than {min} "
                  "companies are suppressed; a quarry region is named from {regions} companies.",
         "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
-        "compliant": "compliant", "needs_more_time": "needs more time", "requirements": "Requirements",
+        "requirements": "Requirements",
         "requirement": "Requirement", "met": "met", "applicable": "applicable",
-        "min_score": "Minimum due-diligence score", "chain_insight": "Insight into the chain",
-        "plan_of_approach": "Plan of approach (importers from risk countries)", "core_questions": "Core questions",
         "bands": "Scores", "band": "Score", "all": "all assessed", "among_compliant": "of which compliant",
         "by_member_country": "Outcome by member country", "member_country": "Country",
         "chain": "The chain", "mean_quarries": "Mean share of quarries known",
@@ -69,16 +61,12 @@ LABELS = {
         "regions": "Quarry regions sourced by more than {more} companies", "region": "Region", "state": "State",
         "materials": "Materials", "material": "Material", "risks": "Risks",
         "any_risk": "Companies that reported a risk", "theme": "Theme", "steps": "Progress per step", "step": "Step",
-        "policy_and_chain_mapping_complete": "Steps 1 and 2.1 completed",
         "mitigation_any": "Contributed to reducing risks (step 3)",
         "systematic_monitoring": "Monitor and evaluate systematically (step 4)",
         "public_communication": "Communicate publicly (step 5)",
         "participation": "Participation", "role": "Role", "start": "start", "end": "end", "target": "target",
-        "realised": "realised", "authorities": "Contracting authorities", "importer": "importers",
-        "processor": "processors", "share": "Share of imports (estimate)",
+        "realised": "realised", "authorities": "Contracting authorities", "share": "Share of imports (estimate)",
         "none": "none", "members_chart": "Members at the end of the year against the target",
-        "kinds": {"supplier_improvement": "at fixed suppliers", "regional_project": "in regional projects",
-                  "certification_programme": "in certification programmes"},
     },
 }
 
@@ -105,9 +93,14 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list]) -> str:
 
 def labels_of(language: str) -> dict:
     """The page's own words, and the covenant's from the vocabulary."""
+    def capitalised(terms):
+        return {code: label[:1].upper() + label[1:] for code, label in terms.labels(language).items()}
     return {**LABELS[language], **vocabulary.MEMBER_COUNTRIES.labels(language),
-            "themes": vocabulary.RISK_THEMES.labels(language),
-            "materials_names": vocabulary.MATERIALS.labels(language)}
+            **vocabulary.MEMBER_ROLES.labels(language), **vocabulary.OUTCOMES.labels(language),
+            **capitalised(vocabulary.REQUIREMENTS),
+            "policy_and_chain_mapping_complete": vocabulary.PROGRESS.label("policy_and_chain_mapping", language),
+            "themes": vocabulary.RISK_THEMES.labels(language), "kinds": vocabulary.MITIGATION_KINDS.labels(language),
+            "materials_names": vocabulary.MATERIALS.labels(language), "band_names": vocabulary.BANDS.labels(language)}
 
 
 def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
@@ -118,7 +111,7 @@ def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
     members = figures["participation"]["members"]
     groups = [(country, role) for country in members for role in members[country]]
     return {
-        "bands": _chart(pygal.Bar, labels["bands"], list(bands), {
+        "bands": _chart(pygal.Bar, labels["bands"], [labels["band_names"][band] for band in bands], {
             labels["all"]: [figures["bands"]["all"][band] for band in bands],
             labels["among_compliant"]: [figures["bands"]["compliant"][band] for band in bands]}),
         "countries": _chart(pygal.HorizontalBar, labels["countries"],

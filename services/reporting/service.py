@@ -4,14 +4,13 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from common import errors, operations, vocabulary
-from common.auth import SECRETARIAT, RemoteIdentity
-from common.events import event_handler
-from common.logging import LoggingContext
+from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
+from common.messaging import event_handler
+from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.settings import SettingsProvider
 from common.web import http
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
@@ -38,7 +37,6 @@ class ReportingService(operations.Operations):
     submission = Rpc("submission", patience=6)  # ... and every member
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
-    settings = SettingsProvider()
 
     @event_handler("scoring", "report_scored")
     def apply_assessment(self, event):
@@ -52,12 +50,12 @@ class ReportingService(operations.Operations):
     @event_handler("submission", "company_registered")
     def count_member(self, event):
         if usecases.count_member(event.id, event.data["company"], store=self.storage):
-            self.metrics.registrations.labels("company").inc()
+            self.metrics.registrations.labels(COMPANY).inc()
 
     @event_handler("submission", "authority_registered")
     def count_authority(self, event):
         if usecases.count_authority(event.id, event.data["authority"], store=self.storage):
-            self.metrics.registrations.labels("authority").inc()
+            self.metrics.registrations.labels(AUTHORITY).inc()
 
     @http("GET", "/v1/sector/<int:covenant_year>", doc=Doc(
         "Sector figures of a covenant year (public; suppressed cells read 'suppressed')",

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common import errors
+from common import errors, vocabulary
 from common.logging import get_logger
 from services.reporting import domain
-from services.reporting.dependencies import PARTICIPATION
+from services.reporting.domain import PARTICIPATION
 
 log = get_logger(__name__)
 REGISTRATION = [1, 0]  # the ordinal of a registration, which is never replaced
@@ -62,7 +62,9 @@ def prove(covenant_year: int, *, store, scoring, submission) -> dict:
     state."""
     latest = scoring.latest_assessments(covenant_year)
     recomputed = domain.summed(
-        domain.contribution(each["report"], each["assessment"], each["company"], each["progress"])
+        domain.contribution(each["report"], each["assessment"], each["company"],
+                            # a scoring instance not yet upgraded answers without `progress`
+                            each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]))
         for each in latest)
     found = domain.differences(recomputed, store.counters(covenant_year) or {})
     members = submission.list_members()

@@ -22,8 +22,6 @@ from common.schema import Strict
 # European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
 EEA = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
                 "IS LI NO".split())
-# What reporting counts of each assessment (report_scored's `progress`), as the steps it rests on.
-PROGRESS_STEPS = {"policy_and_chain_mapping": ("1", "2.1")}
 
 
 class FrameworkError(Exception):
@@ -168,12 +166,6 @@ def eea_only(countries) -> bool:
     return bool(countries) and countries <= EEA
 
 
-def progress(criteria: list[dict]) -> dict[str, bool]:
-    """The progress the sector figures count, by what it means rather than by step code."""
-    return {name: all(each["met"] for each in criteria if each["step"] in steps)
-            for name, steps in PROGRESS_STEPS.items()}
-
-
 def sourcing_countries(report: dict) -> set[str]:
     return set(report["production_countries"]) | {region["country"] for region in report["quarry_regions"]}
 
@@ -221,7 +213,7 @@ def report_scored(submitted: dict, framework: Framework, assessment: dict, previ
                      "catch_up_date": framework.catch_up_date.isoformat()},
         "company": submitted["company"], "ordinal": [submitted["version"], framework.version],
         "report": submitted["report"], "assessment": assessment,
-        "previous_assessment": previous, "progress": progress(assessment["criteria"]),
+        "previous_assessment": previous, "progress": vocabulary.progress(assessment["criteria"]),
     }
 
 

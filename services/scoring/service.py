@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from common import operations, outbox
+from common import operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
-from common.events import Events, event_handler
-from common.logging import LoggingContext
+from common.messaging import Events, event_handler
+from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
@@ -24,14 +24,14 @@ def declare_metrics(registry):
     }
 
 
-class ScoringService(operations.Operations, outbox.OutboxRelay):
+class ScoringService(operations.Operations, operations.OutboxRelay):
     name = "scoring"
 
     storage = Storage(ScoringStore)
     frameworks = FrameworkFiles()
     identity = RemoteIdentity()
     events = Events()
-    metrics = Metrics(declare_metrics, outbox.declare_metrics)
+    metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
 
@@ -50,7 +50,7 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
 
     @rpc
     def get_framework(self, covenant_year):
-        return self.frameworks.get(covenant_year).to_dict()
+        return usecases.framework(covenant_year, frameworks=self.frameworks)
 
     @rpc
     def latest_assessments(self, covenant_year):
@@ -72,7 +72,7 @@ class ScoringService(operations.Operations, outbox.OutboxRelay):
     @http("GET", "/v1/frameworks/<int:covenant_year>", doc=Doc(
         "The assessment framework of a covenant year", responses={200: schemas.FrameworkOut}, not_found=True))
     def show_framework(self, request, covenant_year):
-        return self.frameworks.get(covenant_year).to_dict()
+        return usecases.framework(covenant_year, frameworks=self.frameworks)
 
     @http("GET", "/v1/reports/<report_id>/assessment", doc=Doc(
         "The assessment of a report's latest version (owner or secretariat)", roles=(COMPANY, SECRETARIAT),

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common import errors, outbox
-from common.auth import Caller
+from common import errors, outbox, vocabulary
+from common.identity import Caller
 from common.logging import get_logger
 from services.scoring import domain
 
@@ -74,18 +74,23 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
         raise errors.Invalid({"framework": [str(exc)]}) from None
     framework = frameworks.get(covenant_year)
     made, unchanged = [], 0
-    for kept in store.latest_reports(covenant_year):
-        current = store.latest_assessment_of_version(kept["report_id"], kept["version"])
+    for latest in store.latest_reports(covenant_year):
+        current = store.latest_assessment_of_version(latest["report_id"], latest["version"])
         if current and current["framework_version"] >= framework.version:
             continue
-        assessment = domain.assess(kept["report"], kept["company"], framework)
+        assessment = domain.assess(latest["report"], latest["company"], framework)
         if current and domain.same_result(assessment, current["assessment"]):
             unchanged += 1
             continue
-        made.append(score(kept, framework, store=store, publisher=publisher, assessment=assessment))
+        made.append(score(latest, framework, store=store, publisher=publisher, assessment=assessment))
     log.info("year rescored", covenant_year=covenant_year, framework_version=framework.version,
              changed=len(made), unchanged=unchanged)
     return Rescored(covenant_year, framework.version, made, unchanged)
+
+
+def framework(covenant_year: int, *, frameworks) -> dict:
+    """The framework of a year as its document; NotFound for a year without one."""
+    return frameworks.get(covenant_year).to_dict()
 
 
 def preview(report: dict, company: dict, *, frameworks) -> dict:
@@ -120,12 +125,12 @@ def year_overview(covenant_year: int, *, store) -> list[dict]:
 def latest_assessments(covenant_year: int, *, store) -> list[dict]:
     """For each company, its latest report version of the year with that version's latest assessment
     (what the sector figures must rest on): [{"company", "report", "assessment", "ordinal", "progress"}]."""
-    latest = []
-    for kept in store.latest_reports(covenant_year):
-        stored = store.latest_assessment_of_version(kept["report_id"], kept["version"])
+    found = []
+    for latest in store.latest_reports(covenant_year):
+        stored = store.latest_assessment_of_version(latest["report_id"], latest["version"])
         if stored:
-            latest.append({"company": kept["company"], "report": kept["report"], "report_id": kept["report_id"],
-                           "assessment": stored["assessment"],
-                           "ordinal": [stored["version"], stored["framework_version"]],
-                           "progress": domain.progress(stored["assessment"]["criteria"])})
-    return latest
+            found.append({"company": latest["company"], "report": latest["report"],
+                          "report_id": latest["report_id"], "assessment": stored["assessment"],
+                          "ordinal": [stored["version"], stored["framework_version"]],
+                          "progress": vocabulary.progress(stored["assessment"]["criteria"])})
+    return found

@@ -17,7 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import errors
-from common.auth import AUTHORITY, COMPANY
+from common.vocabulary import AUTHORITY, COMPANY
 from common.events import Event
 from common.mongo import Repository
 from common.outbox import Kept, Outbox
@@ -42,7 +42,9 @@ class SubmissionStore(Repository):
         self.reports = db.reports
         self.versions = db.report_versions
         self._members = {COMPANY: self.companies, AUTHORITY: self.authorities}
-        self.outboxes = [Outbox(self.companies), Outbox(self.authorities), Outbox(self.versions)]
+        self._outbox_of = {COMPANY: Outbox(self.companies), AUTHORITY: Outbox(self.authorities)}
+        self._versions_outbox = Outbox(self.versions)
+        self.outboxes = [*self._outbox_of.values(), self._versions_outbox]
 
     def ensure_indexes(self):
         for members in (self.companies, self.authorities):
@@ -56,7 +58,7 @@ class SubmissionStore(Repository):
 
     def add_member(self, role: str, member: dict, event: Event) -> Kept:
         """Stores a company or authority (by its caller role) with its event."""
-        outbox = Outbox(self._members[role])
+        outbox = self._outbox_of[role]
         outbox.collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
         return Kept(outbox, member["id"], event)
 
@@ -93,7 +95,6 @@ class SubmissionStore(Repository):
         """
         year = report["covenant_year"]
         header = self._report_header(company_id, year, now)
-        outbox = Outbox(self.versions)
         for _ in range(MAX_VERSION_ATTEMPTS):
             latest = self.versions.find_one({"report_id": header["_id"]}, {"version": 1},
                                             sort=[("version", DESCENDING)])
@@ -111,7 +112,7 @@ class SubmissionStore(Repository):
                 continue
             self.reports.update_one({"_id": header["_id"]},
                                     {"$max": {"latest_version": version}, "$set": {"updated_at": now}})
-            return StoredVersion(header["_id"], version, previous, Kept(outbox, document_id, event))
+            return StoredVersion(header["_id"], version, previous, Kept(self._versions_outbox, document_id, event))
         raise errors.Unavailable("Too many concurrent submissions of this report; try again.")
 
     def _report_header(self, company_id: str, year: int, now: datetime) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from common.auth import new_token, token_hash
+from common.identity import new_token, token_hash
 
 SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
 AUTHORITY_FIELDS = ("id", "name", "country", "joined_on")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from common import operations, outbox
+from common import operations
 from common.auth import AUTHORITY, COMPANY, SECRETARIAT, LocalIdentity
 from common.clock import ClockProvider
-from common.events import Events
-from common.logging import LoggingContext
+from common.messaging import Events
+from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
@@ -27,7 +27,7 @@ def declare_metrics(registry):
     }
 
 
-class SubmissionService(operations.Operations, outbox.OutboxRelay):
+class SubmissionService(operations.Operations, operations.OutboxRelay):
     name = "submission"
 
     storage = Storage(SubmissionStore)
@@ -36,7 +36,7 @@ class SubmissionService(operations.Operations, outbox.OutboxRelay):
     scoring = Rpc("scoring")
     known_years = KnownYears()
     clock = ClockProvider()
-    metrics = Metrics(declare_metrics, outbox.declare_metrics)
+    metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
 

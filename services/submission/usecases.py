@@ -7,7 +7,8 @@ scoring confirmed, remembered by the process).
 from __future__ import annotations
 
 from common import errors, outbox
-from common.auth import COMPANY, Caller
+from common.identity import Caller
+from common.vocabulary import COMPANY
 from common.logging import get_logger
 from services.submission import domain
 

@@ -143,3 +143,12 @@ def test_a_resubmission_moves_a_company_and_neither_a_redelivery_nor_a_late_olde
     wait_until(both_skipped, "the redelivery and the late older version to reach reporting")
     assert figures(year_1) == moved
     assert check(year_1)[0] == 0
+
+    # The company sends its first report again: the year is back at the seed's figures for whoever reads next.
+    assert requests.post(year_1.url("submission", "/v1/reports"), json=entry["report"],
+                         headers=auth(token)).status_code == 202
+
+    def back_at_the_seed():
+        return figures(year_1)["bands"]["compliant"]["40-60"] == 11
+    wait_until(back_at_the_seed, "the company to return to 20-40")
+    assert_seed_figures(figures(year_1))

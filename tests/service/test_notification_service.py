@@ -8,7 +8,7 @@ import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.notification.service import NotificationService
-from tests.builders import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
+from tests.support import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
 from tests.support import (SECRETARIAT_TOKEN, FakeScoring, SettableClock, SmtpServer, WebhookReceiver, auth,
                            free_port, wait_until)
 

@@ -3,7 +3,7 @@ import requests
 from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from services.reporting.service import ReportingService
-from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 from tests.support import SECRETARIAT_TOKEN, auth
 
 

@@ -5,7 +5,7 @@ from nameko.testing.utils import get_extension
 
 from common.mongo import Storage
 from services.scoring.service import ScoringService
-from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
+from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
 from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
 
 
@@ -83,7 +83,7 @@ def test_preview_rpc_assesses_without_storing_or_emitting(
     with entrypoint_hook(container, "assess") as assess:
         assessment = assess(report, company())
     assert assessment["score"] == 22.2
-    assert scored.queue(scored.channel).get() is None, "a preview emits nothing"
+    assert scored.nothing_waiting(), "a preview emits nothing"
     storage = get_extension(container, Storage).repository
     assert storage.assessments.count_documents({}) == storage.reports.count_documents({}) == 0, \
         "a preview stores nothing"

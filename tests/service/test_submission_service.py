@@ -6,7 +6,7 @@ import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
 
 from common.auth import token_hash
-from common.events import Publisher
+from common.messaging import Publisher
 from services.submission.service import SubmissionService
 from tests.support import COMPANY, SECRETARIAT_TOKEN, EventCapture, FakeScoring, auth
 
@@ -74,7 +74,7 @@ def test_an_invalid_report_is_refused_with_every_fault_and_changes_nothing(submi
         "company_id": ["Unknown field."],
     }}
     assert requests.get(url("submission", "/v1/reports"), headers=auth(token)).json() == []
-    assert submitted.queue(submitted.channel).get() is None
+    assert submitted.nothing_waiting()
 
 
 def test_a_year_without_a_framework_is_refused(submission, url, report):

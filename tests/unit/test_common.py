@@ -10,7 +10,7 @@ from common import covenant
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
-from tests.builders import company
+from tests.support import company
 
 
 def company_registered():
@@ -103,7 +103,7 @@ def test_covenant_years_run_from_october_to_september(year, start, end, third_qu
 
 def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_shape():
     from common.events import upcast
-    from tests.builders import blank_report, scored_event, with_steps_1_and_21
+    from tests.support import blank_report, scored_event, with_steps_1_and_21
     data = scored_event(with_steps_1_and_21(blank_report()), company())
     version_1 = {key: value for key, value in data.items() if key != "progress"}
     old = new_event("report_scored", version_1, producer="scoring", correlation_id="c", schema_version=1)
@@ -126,14 +126,3 @@ def test_every_code_has_its_words_in_both_languages():
         if isinstance(terms, vocabulary.Terms):
             for term in terms:
                 assert term.nl and term.en, f"{name}.{term.code} lacks a label"
-
-
-def test_importing_the_services_patches_nothing():
-    script = ("import kombu.transport.memory as memory, nameko.rpc as rpc; "
-              "before = (memory.Transport.polling_interval, rpc.Responder.send_response); "
-              "import services.submission.service, services.scoring.service, services.notification.service, "
-              "services.reporting.service; import eventlet.patcher; "
-              "assert (memory.Transport.polling_interval, rpc.Responder.send_response) == before; "
-              "assert not eventlet.patcher.is_monkey_patched('socket'); print('untouched')")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.stdout.strip() == "untouched", done.stderr[-2000:]

@@ -10,7 +10,8 @@ from services.reporting.dependencies import TARGETS_FILE
 from services.reporting.domain import (Disclosure, authority_contribution, contribution, figures,
                                        member_contribution, summed)
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from services.scoring.domain import assess, load_frameworks, progress
+from common.vocabulary import progress
+from services.scoring.domain import assess, load_frameworks
 from tests.support import assert_seed_figures
 
 BUILDER = Path(demo.DATA_FILE).with_name("build_year_1.py")

@@ -3,7 +3,7 @@ import pytest
 
 from services.notification import usecases
 from services.notification.dependencies import NoticeStore
-from tests.builders import blank_report, company, scored_event, submitted_event
+from tests.support import blank_report, company, scored_event, submitted_event
 from tests.support import FakeChannels, FakeScoring, SettableClock, in_memory
 
 

@@ -8,7 +8,7 @@ import pytest
 from common import errors
 from common.web import load
 from services.submission.schemas import AnnualReport
-from tests.builders import blank_report, mitigation, risk
+from tests.support import blank_report, mitigation, risk
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "report.json").read_text())
 

@@ -6,7 +6,7 @@ import pytest
 from services.reporting import render
 from services.reporting.domain import (SUPPRESSED, Disclosure, contribution, difference, figures, key,
                                        protect_table, split, summed)
-from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 
 RULES = Disclosure(min_companies=3, min_region_companies=6)
 

@@ -4,7 +4,7 @@ import pytest
 from services.reporting import usecases
 from services.reporting.dependencies import Publication, SectorStore
 from services.reporting.domain import Disclosure
-from tests.builders import blank_report, company, scored_event, with_steps_1_and_21
+from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 from tests.support import in_memory
 
 

@@ -6,7 +6,7 @@ import yaml
 
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from services.scoring.domain import FrameworkError, assess, band, load_frameworks, parse_framework
-from tests.builders import blank_report, company, mitigation, risk, with_steps_1_and_21
+from tests.support import blank_report, company, mitigation, risk, with_steps_1_and_21
 
 FRAMEWORKS = load_frameworks(SHIPPED_FRAMEWORKS)
 IMPORTER = company()

@@ -4,11 +4,12 @@ import shutil
 import pytest
 import yaml
 
-from common.auth import COMPANY, Caller
+from common.identity import Caller
+from common.vocabulary import COMPANY
 from common import errors
 from services.scoring import usecases
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
-from tests.builders import blank_report, company, submitted_event, with_steps_1_and_21
+from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
 from tests.support import RecordingPublisher, in_memory
 
 

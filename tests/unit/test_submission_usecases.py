@@ -2,7 +2,8 @@
 import pytest
 
 from common import errors, outbox
-from common.auth import AUTHORITY, COMPANY, SECRETARIAT, Caller
+from common.identity import Caller
+from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
 from services.submission import usecases
 from services.submission.dependencies import SubmissionStore
 from tests.support import AUTHORITY as AUTHORITY_REGISTRATION
@@ -31,7 +32,7 @@ def test_a_registration_is_stored_announced_and_its_token_found_by_hash_only(por
     assert [event.type for event in ports["publisher"].published] == ["company_registered", "authority_registered"]
     assert ports["publisher"].published[1].data == {"authority": {
         "id": authority["id"], "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}}
-    from common.auth import token_hash
+    from common.identity import token_hash
     assert ports["store"].member_by_token_hash(token_hash(company["token"])) == {"role": COMPANY, "id": company["id"]}
     assert ports["store"].member_by_token_hash(token_hash(authority["token"]))["role"] == AUTHORITY
     assert "token_hash" not in usecases.companies(store=ports["store"])[0]
