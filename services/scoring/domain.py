@@ -60,8 +60,13 @@ class Framework:
 
 
 # --- what each criterion means ---------------------------------------------------------------------
+# Each reason is said in English and in Dutch: {"en": ..., "nl": ...}.
 
-def _flag(met: bool, yes: str, no: str) -> tuple[bool, str]:
+def _said(en: str, nl: str) -> dict[str, str]:
+    return {"en": en, "nl": nl}
+
+
+def _flag(met: bool, yes: dict, no: dict) -> tuple[bool, dict]:
     return met, yes if met else no
 
 
@@ -70,76 +75,110 @@ def _chain(link: str):
         percent = covenant.known_percent(report["supply_chain"][link])
         threshold = framework.chain_thresholds[link]
         met = percent >= threshold
-        return met, (f"{_pct(percent)} of {vocabulary.SUPPLY_CHAIN_LINKS.label(link, 'en')} known, "
-                     f"{'at or above' if met else 'below'} the threshold of {threshold} %.")
+        links = vocabulary.SUPPLY_CHAIN_LINKS
+        return met, _said(
+            f"{_pct(percent, 'en')} of {links.label(link, 'en')} known, "
+            f"{'at or above' if met else 'below'} the threshold of {threshold:g} %.",
+            f"{_pct(percent, 'nl')} van de {links.label(link, 'nl')} bekend, "
+            f"{'op of boven' if met else 'onder'} de drempel van {_number(threshold, 'nl')} %.")
     return evaluate
 
 
-def _mitigation(kind: str, what: str):
+def _mitigation(kind: str, en: str, nl: str):
     def evaluate(report, framework):
         count = sum(1 for each in report["mitigation"] if each["kind"] == kind)
-        return _flag(count > 0, f"{count} {what} reported.", f"No {what} reported.")
+        return _flag(count > 0, _said(f"{count} {en} reported.", f"{count} {nl} gerapporteerd."),
+                     _said(f"No {en} reported.", f"Geen {nl} gerapporteerd."))
     return evaluate
 
 
 def _risks_independently_identified(report, framework):
     sources = {"independent_audit", "stakeholder_dialogue"}
     return _flag(any(risk["source"] in sources for risk in report["risks"]),
-                 "A risk was identified through an independent audit or stakeholder dialogue.",
-                 "No risk was identified through an independent audit or stakeholder dialogue.")
+                 _said("A risk was identified through an independent audit or stakeholder dialogue.",
+                       "Een risico is vastgesteld met een onafhankelijke audit of in dialoog met belanghebbenden."),
+                 _said("No risk was identified through an independent audit or stakeholder dialogue.",
+                       "Geen risico is vastgesteld met een onafhankelijke audit of in dialoog met "
+                       "belanghebbenden."))
 
 
 def _risks_prioritised(report, framework):
     how = report["risk_prioritisation"]
-    return _flag(how == "severity_and_likelihood", "Risks are prioritised by severity and likelihood.",
-                 "Risks are prioritised by volume, not by severity and likelihood." if how == "volume"
-                 else "Risks are not prioritised.")
+    return _flag(how == "severity_and_likelihood",
+                 _said("Risks are prioritised by severity and likelihood.",
+                       "Risico's zijn geprioriteerd naar ernst en waarschijnlijkheid."),
+                 _said("Risks are prioritised by volume, not by severity and likelihood.",
+                       "Risico's zijn geprioriteerd naar volume, niet naar ernst en waarschijnlijkheid.")
+                 if how == "volume" else _said("Risks are not prioritised.", "Risico's zijn niet geprioriteerd."))
 
 
 def _public_report(report, framework):
     url = report["communication"]["public_report_url"]
-    return _flag(bool(url), f"Due diligence is communicated publicly at {url}.",
-                 "No public report is given.")
+    return _flag(bool(url), _said(f"Due diligence is communicated publicly at {url}.",
+                                  f"Over due diligence wordt publiek gecommuniceerd op {url}."),
+                 _said("No public report is given.", "Er is geen publiek rapport opgegeven."))
 
 
-EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, str]]] = {
-    "policy_statement_adopted": lambda r, f: _flag(
-        r["policy"]["statement_adopted"], "A policy statement is adopted.", "No policy statement is adopted."),
-    "policy_embedded_in_management": lambda r, f: _flag(
-        r["policy"]["embedded_in_management"], "The policy is embedded in management.",
-        "The policy is not embedded in management."),
-    "policy_shared_with_suppliers": lambda r, f: _flag(
-        r["policy"]["shared_with_suppliers"], "The policy is shared with suppliers.",
-        "The policy is not shared with suppliers."),
+def _yes_no(path: tuple[str, str], yes: dict, no: dict):
+    def evaluate(report, framework):
+        return _flag(report[path[0]][path[1]], yes, no)
+    return evaluate
+
+
+EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, dict]]] = {
+    "policy_statement_adopted": _yes_no(
+        ("policy", "statement_adopted"), _said("A policy statement is adopted.", "Er is een beleidsverklaring."),
+        _said("No policy statement is adopted.", "Er is geen beleidsverklaring.")),
+    "policy_embedded_in_management": _yes_no(
+        ("policy", "embedded_in_management"),
+        _said("The policy is embedded in management.", "Het beleid is verankerd in het management."),
+        _said("The policy is not embedded in management.", "Het beleid is niet verankerd in het management.")),
+    "policy_shared_with_suppliers": _yes_no(
+        ("policy", "shared_with_suppliers"),
+        _said("The policy is shared with suppliers.", "Het beleid is gedeeld met leveranciers."),
+        _said("The policy is not shared with suppliers.", "Het beleid is niet gedeeld met leveranciers.")),
     "direct_suppliers_known": _chain("direct_suppliers"),
     "factories_known": _chain("factories"),
     "quarry_regions_known": _chain("quarry_regions"),
     "quarries_known": _chain("quarries"),
     "risk_reported": lambda r, f: _flag(
-        bool(r["risks"]), f"{len(r['risks'])} risk(s) reported.", "No risk reported."),
+        bool(r["risks"]), _said(f"{len(r['risks'])} risk(s) reported.", f"{len(r['risks'])} risico('s) gerapporteerd."),
+        _said("No risk reported.", "Geen risico gerapporteerd.")),
     "risk_independently_identified": _risks_independently_identified,
     "risks_prioritised": _risks_prioritised,
     "plan_of_approach": lambda r, f: _flag(
-        r["plan_of_approach"], "A plan of approach is attached.", "No plan of approach is attached."),
-    "supplier_improvement": _mitigation("supplier_improvement", "supplier improvement(s)"),
-    "regional_project": _mitigation("regional_project", "regional project(s)"),
-    "certification_programme": _mitigation("certification_programme", "certification programme(s)"),
-    "systematic_monitoring": lambda r, f: _flag(
-        r["monitoring"]["systematic"], "Monitoring is systematic.", "Monitoring is not systematic."),
-    "effectiveness_evaluated": lambda r, f: _flag(
-        r["monitoring"]["effectiveness_evaluated"], "The effectiveness of measures is evaluated.",
-        "The effectiveness of measures is not evaluated."),
+        r["plan_of_approach"], _said("A plan of approach is attached.", "Er is een plan van aanpak bijgevoegd."),
+        _said("No plan of approach is attached.", "Er is geen plan van aanpak bijgevoegd.")),
+    "supplier_improvement": _mitigation("supplier_improvement", "supplier improvement(s)",
+                                        "verbetering(en) bij leveranciers"),
+    "regional_project": _mitigation("regional_project", "regional project(s)", "regionale project(en)"),
+    "certification_programme": _mitigation("certification_programme", "certification programme(s)",
+                                           "certificeringsprogramma('s)"),
+    "systematic_monitoring": _yes_no(
+        ("monitoring", "systematic"), _said("Monitoring is systematic.", "Er wordt systematisch gemonitord."),
+        _said("Monitoring is not systematic.", "Er wordt niet systematisch gemonitord.")),
+    "effectiveness_evaluated": _yes_no(
+        ("monitoring", "effectiveness_evaluated"),
+        _said("The effectiveness of measures is evaluated.", "De effectiviteit van maatregelen wordt geëvalueerd."),
+        _said("The effectiveness of measures is not evaluated.",
+              "De effectiviteit van maatregelen wordt niet geëvalueerd.")),
     "public_report": _public_report,
-    "grievance_mechanism": lambda r, f: _flag(
-        r["remediation"]["grievance_mechanism"], "A grievance mechanism is in place.",
-        "No grievance mechanism is in place."),
+    "grievance_mechanism": _yes_no(
+        ("remediation", "grievance_mechanism"),
+        _said("A grievance mechanism is in place.", "Er is een klachtenmechanisme."),
+        _said("No grievance mechanism is in place.", "Er is geen klachtenmechanisme.")),
 }
 
 
 # --- the assessment --------------------------------------------------------------------------------
 
-def _pct(value) -> str:
-    return f"{format_score(value):g} %"
+def _number(value, language: str) -> str:
+    text = f"{value:g}"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+def _pct(value, language: str) -> str:
+    return f"{_number(format_score(value), language)} %"
 
 
 def format_score(value) -> float:
@@ -175,11 +214,12 @@ def assess(report: dict, company: dict, framework: Framework) -> dict:
     criteria = []
     points = 0
     for criterion in framework.criteria:
-        met, reason = EVALUATORS[criterion.code](report, framework)
+        met, reasons = EVALUATORS[criterion.code](report, framework)
         awarded = criterion.points if met else 0
         points += awarded
         criteria.append({"code": criterion.code, "step": criterion.step, "core": criterion.core, "met": met,
-                         "points": awarded, "maximum": criterion.points, "reason": reason})
+                         "points": awarded, "maximum": criterion.points, "reason": reasons["en"],
+                         "reasons": reasons})
     exact_score = Fraction(100 * points, framework.maximum)
     only_eea = eea_only(sourcing_countries(report))
     requirements = [
@@ -232,42 +272,57 @@ def same_result(one: dict, other: dict) -> bool:
     return essence(one) == essence(other)
 
 
-def _requirement(code, met, reason, applicable=True) -> dict:
-    return {"code": code, "applicable": applicable, "met": met if applicable else None, "reason": reason}
+def _requirement(code, met, reasons: dict, applicable=True) -> dict:
+    return {"code": code, "applicable": applicable, "met": met if applicable else None,
+            "reason": reasons["en"], "reasons": reasons}
 
 
 def _min_score(score: Fraction, framework: Framework) -> dict:
     met = score >= Fraction(str(framework.minimum_score))
-    return _requirement("min_score", met, f"The score of {_pct(score)} is "
-                        f"{'at or above' if met else 'below'} the minimum of {framework.minimum_score:g} %.")
+    minimum = framework.minimum_score
+    return _requirement("min_score", met, _said(
+        f"The score of {_pct(score, 'en')} is {'at or above' if met else 'below'} the minimum of {minimum:g} %.",
+        f"De score van {_pct(score, 'nl')} ligt {'op of boven' if met else 'onder'} het minimum van "
+        f"{_number(minimum, 'nl')} %."))
 
 
 def _chain_insight(criteria: list[dict]) -> dict:
-    chain = [each for each in criteria if each["step"] == "2.1"]
-    failing = [each["reason"] for each in chain if not each["met"]]
-    return _requirement("chain_insight", not failing,
-                        " ".join(failing) if failing else "Every chain threshold is met.")
+    failing = [each["reasons"] for each in criteria if each["step"] == "2.1" and not each["met"]]
+    if failing:
+        return _requirement("chain_insight", False, _said(" ".join(each["en"] for each in failing),
+                                                          " ".join(each["nl"] for each in failing)))
+    return _requirement("chain_insight", True, _said("Every chain threshold is met.",
+                                                     "Aan elke drempel voor de keten is voldaan."))
 
 
 def _plan_of_approach(report: dict, company: dict, eea_only: bool) -> dict:
     if not company["imports_directly"]:
-        return _requirement("plan_of_approach", None, "Not applicable: the company does not import itself.",
-                            applicable=False)
+        return _requirement("plan_of_approach", None, _said(
+            "Not applicable: the company does not import itself.",
+            "Niet van toepassing: de onderneming importeert niet zelf."), applicable=False)
     if eea_only:
-        return _requirement("plan_of_approach", None,
-                            "Not applicable: the company sources only inside the European Economic Area.",
-                            applicable=False)
-    return _requirement("plan_of_approach", report["plan_of_approach"],
-                        "A plan of approach is attached." if report["plan_of_approach"]
-                        else "An importer from risk countries must attach a plan of approach.")
+        return _requirement("plan_of_approach", None, _said(
+            "Not applicable: the company sources only inside the European Economic Area.",
+            "Niet van toepassing: de onderneming koopt alleen in binnen de Europese Economische Ruimte."),
+            applicable=False)
+    if report["plan_of_approach"]:
+        return _requirement("plan_of_approach", True, _said("A plan of approach is attached.",
+                                                            "Er is een plan van aanpak bijgevoegd."))
+    return _requirement("plan_of_approach", False, _said(
+        "An importer from risk countries must attach a plan of approach.",
+        "Een importeur uit risicolanden moet een plan van aanpak bijvoegen."))
 
 
 def _core_questions(criteria: list[dict]) -> dict:
     core = [each for each in criteria if each["core"]]
-    failing = [vocabulary.CRITERIA.label(each["code"], "en") for each in core if not each["met"]]
+    failing = [each["code"] for each in core if not each["met"]]
     if failing:
-        return _requirement("core_questions", False, "Core question(s) not met: " + ", ".join(failing) + ".")
-    return _requirement("core_questions", True, f"All {len(core)} core question(s) are met.")
+        def named(language):
+            return ", ".join(vocabulary.CRITERIA.label(code, language) for code in failing)
+        return _requirement("core_questions", False, _said(f"Core question(s) not met: {named('en')}.",
+                                                           f"Kernvraag of kernvragen niet gehaald: {named('nl')}."))
+    return _requirement("core_questions", True, _said(f"All {len(core)} core question(s) are met.",
+                                                      f"Aan alle {len(core)} kernvraag/kernvragen is voldaan."))
 
 
 # --- framework files -------------------------------------------------------------------------------

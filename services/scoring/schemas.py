@@ -32,14 +32,18 @@ class CriterionResult(Schema):
     met = fields.Boolean()
     points = fields.Integer()
     maximum = fields.Integer()
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "Why, in English."})
+    reasons = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "Why, in Dutch and English: {\"nl\": ..., \"en\": ...}."})
 
 
 class RequirementResult(Schema):
     code = fields.String(metadata={"enum": list(vocabulary.REQUIREMENTS.codes)})
     applicable = fields.Boolean()
     met = fields.Boolean(allow_none=True)
-    reason = fields.String()
+    reason = fields.String(metadata={"description": "Why, in English."})
+    reasons = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "Why, in Dutch and English."})
 
 
 class AssessmentOut(Schema):

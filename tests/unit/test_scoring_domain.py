@@ -42,7 +42,9 @@ def test_year_1_importer_from_risk_countries_needs_a_plan_of_approach_to_comply(
     without_plan = score(with_steps_1_and_21(blank_report(1)))
     assert requirement(without_plan, "plan_of_approach") == {
         "code": "plan_of_approach", "applicable": True, "met": False,
-        "reason": "An importer from risk countries must attach a plan of approach."}
+        "reason": "An importer from risk countries must attach a plan of approach.",
+        "reasons": {"en": "An importer from risk countries must attach a plan of approach.",
+                    "nl": "Een importeur uit risicolanden moet een plan van aanpak bijvoegen."}}
     assert without_plan["outcome"] == "needs_more_time"
     with_plan = score(with_steps_1_and_21(blank_report(1, plan_of_approach=True)))
     assert with_plan["outcome"] == "compliant"
@@ -279,3 +281,17 @@ def test_a_framework_file_named_for_another_year_is_refused(tmp_path):
     (tmp_path / "year-3.yaml").write_text((SHIPPED_FRAMEWORKS / "year-1.yaml").read_text())
     with pytest.raises(FrameworkError, match="holds covenant_year 1; name it year-1.yaml"):
         load_frameworks(tmp_path)
+
+
+def test_every_reason_is_said_in_dutch_and_english_and_numbers_read_as_each_language_writes_them():
+    report = blank_report(1, supply_chain={"direct_suppliers": {"known": 10, "total": 10},
+                                           "factories": {"known": 1, "total": 3},
+                                           "quarry_regions": {"known": 1, "total": 2},
+                                           "quarries": {"known": 1, "total": 4}})
+    assessment = score(report)
+    for each in assessment["criteria"] + assessment["requirements"]:
+        assert set(each["reasons"]) == {"en", "nl"} and each["reason"] == each["reasons"]["en"]
+        assert each["reasons"]["nl"] != each["reasons"]["en"], each["code"]
+    factories = next(each for each in assessment["criteria"] if each["code"] == "factories_known")
+    assert factories["reasons"] == {"en": "33.3 % of factories known, below the threshold of 50 %.",
+                                    "nl": "33,3 % van de fabrieken bekend, onder de drempel van 50 %."}
