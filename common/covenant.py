@@ -5,6 +5,7 @@ the EEA test) are in `services.scoring.domain`.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
@@ -27,6 +28,25 @@ def obliged(company: dict, covenant_year: int) -> bool:
     """Must report for the year: imports directly and joined by 30 June of that covenant year."""
     return bool(company["imports_directly"]) and \
         date.fromisoformat(str(company["joined_on"])) <= third_quarter_end(covenant_year)
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """A year's due date and catch-up date (framework data)."""
+    covenant_year: int
+    due_date: date
+    catch_up_date: date
+
+
+def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | None) -> list[date]:
+    """The dates by which a company's compliant report is expected, in order: the secretariat's own date
+    for it if one was granted; else the catch-up date once it has reported (its extension); else the due
+    date and, once that has passed, the catch-up date."""
+    if own_extension:
+        return [own_extension]
+    if has_report:
+        return [calendar.catch_up_date]
+    return [calendar.due_date, calendar.catch_up_date]
 
 
 def known_percent(pair: dict) -> Fraction:

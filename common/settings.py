@@ -54,6 +54,10 @@ class Settings:
     rpc_timeout_seconds: float
     identity_cache_seconds: float
     outbox_grace_seconds: float
+    service_urls: dict[str, str]
+    portal_secret_key: Optional[str]
+    portal_session_idle_minutes: float
+    portal_sign_in_attempts: int
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -94,6 +98,10 @@ class Settings:
             rpc_timeout_seconds=number("RPC_TIMEOUT_SECONDS", float),
             identity_cache_seconds=number("IDENTITY_CACHE_SECONDS", float),
             outbox_grace_seconds=number("OUTBOX_GRACE_SECONDS", float),
+            service_urls=_service_urls(config),
+            portal_secret_key=text("PORTAL_SECRET_KEY") or None,
+            portal_session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", float),
+            portal_sign_in_attempts=number("PORTAL_SIGN_IN_ATTEMPTS", int),
         )
 
     @property
@@ -111,6 +119,14 @@ class Settings:
         """Where each service answers, as a client on this machine reaches it."""
         host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
         return {name: f"http://{host}:{port}" for name, port in self.http_ports.items()}
+
+
+def _service_urls(config: dict) -> dict[str, str]:
+    """Each service's base URL: as configured, else this machine at the service's port."""
+    host = str(_required(config, "HTTP_HOST"))
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return {name: str(url or f"http://{host}:{int(config['HTTP_PORTS'][name])}").rstrip("/")
+            for name, url in _required(config, "SERVICE_URLS").items()}
 
 
 def _required(config: dict, name: str):

@@ -50,8 +50,8 @@ LANGUAGES = Terms(("nl", "Nederlands", "Dutch"), ("en", "Engels", "English"))
 
 # --- the platform -----------------------------------------------------------------------------------
 
-# The services, in the order they are started and listed.
-SERVICES = ("submission", "scoring", "notification", "reporting")
+# The services, in the order they are started and listed; the portal is a client of the other four.
+SERVICES = ("submission", "scoring", "notification", "reporting", "portal")
 
 # Who calls an endpoint.
 SECRETARIAT, COMPANY, AUTHORITY = "secretariat", "company", "authority"

@@ -38,8 +38,12 @@ def service_class(name: str):
 
 
 def describe(settings: Settings, names) -> list[str]:
-    """The first log lines: what runs, on what, and what is (not) kept."""
-    lines = [f"starting {', '.join(names)}"]
+    """The first log lines: where to open the platform in a browser, what runs, on what, and what is (not)
+    kept."""
+    lines = []
+    if "portal" in names:
+        lines.append(f"open the portal in a browser: {settings.local_urls()['portal']}")
+    lines.append(f"starting {', '.join(names)}")
     if settings.embedded_broker:
         lines.append("broker: in-memory (kombu memory://), reachable only inside this process")
     else:
@@ -53,6 +57,8 @@ def describe(settings: Settings, names) -> list[str]:
     for name in names:
         host, port = settings.http_address(name)
         lines.append(f"{name}: http://{host}:{port}")
+    if "portal" in names and settings.secretariat_token == "secretariat-demo-token":
+        lines.append("sign in to the portal as the secretariat with the code secretariat-demo-token")
     return lines
 
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -126,6 +126,34 @@ def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-
     return report_scored(submitted, framework, assess(report, who, framework), previous)
 
 
+def form_fields(state: dict) -> dict[str, list[str]]:
+    """What a browser posts for the portal's report form showing `state` (the names its inputs have)."""
+    from services.portal import domain
+    fields: dict[str, list[str]] = {"chains": [state["chains"]], "risk_prioritisation": [state["risk_prioritisation"]],
+                                    "communication.public_report_url": [state["communication"]["public_report_url"]],
+                                    "materials": list(state["materials"])}
+    for link, pair in state["supply_chain"].items():
+        for part, value in pair.items():
+            fields[f"supply_chain.{link}.{part}"] = [value]
+    for group, names in domain.BOOLEANS.items():
+        for name in names:
+            if state[group][name]:
+                fields[f"{group}.{name}"] = ["yes"]
+    if state["plan_of_approach"]:
+        fields["plan_of_approach"] = ["yes"]
+    for index, code in enumerate(state["production_countries"]):
+        fields[f"production_countries.{index}"] = [code]
+    for group in ("quarry_regions", "risks", "mitigation", "evidence"):
+        for index, row in enumerate(state[group]):
+            for name, value in row.items():
+                if isinstance(value, dict):
+                    for part, each in value.items():
+                        fields[f"{group}.{index}.{name}.{part}"] = [each]
+                else:
+                    fields[f"{group}.{index}.{name}"] = [value]
+    return fields
+
+
 # --- waiting ------------------------------------------------------------------------------------------
 
 def wait_until(predicate: Callable[[], object], what: str, timeout: float = 20.0, interval: float = 0.1):
@@ -199,13 +227,20 @@ def assert_seed_figures(shown: dict) -> None:
 # --- fakes of the ports ---------------------------------------------------------------------------------
 
 class SettableClock:
-    """A clock the test sets (the services' clock port: `now()`)."""
+    """A clock the test sets (the services' clock port: `now()`); without an instant it starts at the real
+    now (what a store that expires documents by real time needs)."""
 
-    def __init__(self, instant: str):
-        self.set(instant)
+    def __init__(self, instant: str | None = None):
+        if instant:
+            self.set(instant)
+        else:
+            self.instant = datetime.now(timezone.utc)
 
     def set(self, instant: str) -> None:
         self.instant = datetime.fromisoformat(instant).replace(tzinfo=timezone.utc)
+
+    def advance(self, **delta) -> None:
+        self.instant += timedelta(**delta)
 
     def now(self) -> datetime:
         return self.instant
@@ -507,3 +542,46 @@ class FakeChannels:
         if "webhook" in self.failing:
             raise ConnectionRefusedError("the receiver is down")
         self.posted.append((notice["_id"], webhook["url"]))
+
+
+class Browser:
+    """Debian's Chromium driven by Playwright (by path: no browser is downloaded), with a screenshot of
+    every page a test looks at (test-artifacts/<test>/) and axe-core's check of it."""
+
+    SERIOUS = ("serious", "critical")
+
+    def __init__(self, artifacts: Path):
+        import shutil
+
+        from playwright.sync_api import sync_playwright
+        executable = shutil.which("chromium")
+        assert executable, "Debian's chromium drives the browser tests; .ci/run installs it"
+        self.artifacts = artifacts
+        shutil.rmtree(artifacts, ignore_errors=True)  # the artefacts of this run only
+        artifacts.mkdir(parents=True)
+        self.shots = 0
+        self._playwright = sync_playwright().start()
+        self.chromium = self._playwright.chromium.launch(executable_path=executable, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+
+    def person(self, locale: str = "nl-NL", phone: bool = False):
+        """A new browser window of its own (its own cookies), as a person in `locale` would have."""
+        size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+        return self.chromium.new_context(locale=locale, viewport=size, is_mobile=phone, has_touch=phone)
+
+    def look(self, page, name: str) -> list[dict]:
+        """Saves a screenshot of the page and returns axe-core's serious or critical violations on it."""
+        from axe_playwright_python.sync_playwright import Axe
+        self.shots += 1
+        page.screenshot(path=str(self.artifacts / f"{self.shots:02d}-{name}.png"), full_page=True)
+        found = Axe().run(page).response["violations"]
+        return [{"id": each["id"], "impact": each["impact"], "help": each["help"],
+                 "nodes": [node["target"] for node in each["nodes"]][:3]}
+                for each in found if each["impact"] in self.SERIOUS]
+
+    def close(self):
+        for context in self.chromium.contexts:
+            context.close()
+        self.chromium.close()
+        self._playwright.stop()

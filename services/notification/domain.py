@@ -169,25 +169,7 @@ def extension_granted(company: dict, year: int, until: date, now: datetime) -> N
 
 # --- notices on time -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class YearCalendar:
-    covenant_year: int
-    due_date: date
-    catch_up_date: date
-
-
-def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | None) -> list[date]:
-    """The dates by which a company's compliant report is expected, in order: the secretariat's own date
-    for it if one was granted; else the catch-up date once it has reported (its extension); else the due
-    date and, once that has passed, the catch-up date."""
-    if own_extension:
-        return [own_extension]
-    if has_report:
-        return [calendar.catch_up_date]
-    return [calendar.due_date, calendar.catch_up_date]
-
-
-def scheduled(today: date, now: datetime, calendars: list[YearCalendar], companies: list[dict],
+def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar], companies: list[dict],
               outcomes: dict[tuple[str, int], str], extensions: dict[tuple[str, int], date],
               secretariat_language: str) -> list[Notice]:
     """Reminders and alerts due on `today`.
@@ -206,7 +188,7 @@ def scheduled(today: date, now: datetime, calendars: list[YearCalendar], compani
             outcome = outcomes.get((company["id"], year))
             if not covenant.obliged(company, year) or outcome == "compliant":
                 continue
-            dates = dates_of(calendar, outcome is not None, extensions.get((company["id"], year)))
+            dates = covenant.dates_of(calendar, outcome is not None, extensions.get((company["id"], year)))
             for passed in dates:
                 if passed < today <= passed + timedelta(days=ALERT_WINDOW_DAYS):
                     missing.setdefault(passed, []).append(company)

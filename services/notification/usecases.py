@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from common import errors
+from common import covenant, errors
 from common.identity import Caller
 from common.logging import get_logger
 from services.notification import domain
@@ -145,7 +145,7 @@ def announce_outcome(scored: dict, *, store, channels, clock, secretariat_langua
 def send_reminders(*, store, channels, clock, scoring, secretariat_language: str) -> Sent:
     """Reminders before each deadline and alerts the day after, on the clock's day."""
     now = clock.now()
-    calendars = [domain.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
+    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
                                      date.fromisoformat(each["catch_up_date"]))
                  for each in scoring.list_calendars()]
     sent = Sent()

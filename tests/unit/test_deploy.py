@@ -16,16 +16,19 @@ from tests.support import ROOT
 def compose():
     assert shutil.which("docker-compose"), "docker-compose (Debian package) validates the file; .ci/run installs it"
     resolved = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-                              env={"SECRETARIAT_TOKEN": "a-secret", "PATH": "/usr/bin:/bin"},
+                              env={"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True)
     assert resolved.returncode == 0, resolved.stderr
     return yaml.safe_load(resolved.stdout)
 
 
-def test_compose_refuses_to_start_without_a_secretariat_token():
+@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY"])
+def test_compose_refuses_to_start_without_its_secrets(secret):
+    given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key"}
+    given.pop(secret)
     refused = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                             env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
-    assert refused.returncode != 0 and "SECRETARIAT_TOKEN" in refused.stderr
+                             env={"PATH": "/usr/bin:/bin", **given}, capture_output=True, text=True)
+    assert refused.returncode != 0 and secret in refused.stderr
 
 
 def test_compose_runs_broker_database_monitoring_and_every_service(compose):

@@ -7,7 +7,7 @@ from common import covenant
 from services.notification import domain
 from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 
-YEAR_1 = domain.YearCalendar(1, date(2020, 12, 31), date(2021, 4, 1))
+YEAR_1 = covenant.YearCalendar(1, date(2020, 12, 31), date(2021, 4, 1))
 NOW = datetime(2020, 12, 15, 9, tzinfo=timezone.utc)
 
 

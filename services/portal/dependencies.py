@@ -1,0 +1,182 @@
+"""What the portal keeps and whom it talks to: its own collections (sessions, drafts, failed sign-ins) and
+the four services' public HTTP API, called with the signed-in user's own token.
+
+The portal has no other way into the platform's data: every rule of access stays with the services.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+import requests
+from cryptography.fernet import Fernet, InvalidToken
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING
+
+from common import errors, settings
+from common.context import correlation_id
+from common.logging import CORRELATION_HEADER, get_logger
+from common.mongo import Repository
+
+log = get_logger(__name__)
+API_TIMEOUT_SECONDS = 30
+
+
+def _digest(session_id: str) -> str:
+    # Only a hash of the session id is stored: the database alone opens no session.
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+class PortalStore(Repository):
+    """Sessions (keyed by a hash of the cookie's id), drafts of reports, and failed sign-ins."""
+
+    def __init__(self, db):
+        super().__init__(db)
+        self.sessions = db.sessions
+        self.drafts = db.drafts
+        self.failures = db.sign_in_failures
+
+    def ensure_indexes(self):
+        # MongoDB removes what has expired by itself; the portal also ignores an expired session it reads.
+        self.sessions.create_index("expires_at", expireAfterSeconds=0)
+        self.failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
+        self.failures.create_index("expires_at", expireAfterSeconds=0)
+
+    # --- sessions -----------------------------------------------------------------------------------
+
+    def open_session(self, fields: dict, now: datetime, idle_minutes: float) -> str:
+        """Stores a new session; returns its id (for the cookie; only its hash is kept)."""
+        session_id = secrets.token_urlsafe(32)
+        self.sessions.insert_one({"_id": _digest(session_id), **fields, "created_at": now, "last_seen": now,
+                                  "expires_at": now + timedelta(minutes=idle_minutes)})
+        return session_id
+
+    def session(self, session_id: str) -> dict | None:
+        return self.sessions.find_one({"_id": _digest(session_id)})
+
+    def touch_session(self, session_id: str, now: datetime, idle_minutes: float, **changes) -> None:
+        self.sessions.update_one({"_id": _digest(session_id)}, {"$set": {
+            "last_seen": now, "expires_at": now + timedelta(minutes=idle_minutes), **changes}})
+
+    def close_session(self, session_id: str) -> None:
+        self.sessions.delete_one({"_id": _digest(session_id)})
+
+    # --- drafts -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _draft_id(company_id: str, covenant_year: int) -> str:
+        return f"{company_id}:{covenant_year}"
+
+    def save_draft(self, company_id: str, covenant_year: int, state: dict, now: datetime) -> None:
+        self.drafts.replace_one({"_id": self._draft_id(company_id, covenant_year)},
+                                {"company_id": company_id, "covenant_year": covenant_year, "state": state,
+                                 "saved_at": now}, upsert=True)
+
+    def draft(self, company_id: str, covenant_year: int) -> dict | None:
+        return self.drafts.find_one({"_id": self._draft_id(company_id, covenant_year)})
+
+    def drop_draft(self, company_id: str, covenant_year: int) -> None:
+        self.drafts.delete_one({"_id": self._draft_id(company_id, covenant_year)})
+
+    # --- failed sign-ins ----------------------------------------------------------------------------
+
+    def record_failure(self, address: str, now: datetime, keep: timedelta) -> None:
+        self.failures.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": now, "expires_at": now + keep})
+
+    def failures_since(self, address: str, since: datetime) -> list[datetime]:
+        return [each["at"] for each in self.failures.find({"address": address, "at": {"$gte": since}})]
+
+
+class TokenCipher:
+    """Encrypts the bearer token a session holds (Fernet), so the sessions collection alone reveals none."""
+
+    def __init__(self, key: str | None):
+        if not key:
+            log.warning("PORTAL_SECRET_KEY is not set: a new key is made, and a restart signs everyone out")
+        self._fernet = Fernet(key or self.new_key())
+
+    @staticmethod
+    def new_key() -> str:
+        """A key for PORTAL_SECRET_KEY."""
+        return Fernet.generate_key().decode()
+
+    def seal(self, token: str) -> str:
+        return self._fernet.encrypt(token.encode()).decode()
+
+    def open(self, sealed: str) -> str | None:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:  # sealed with another key: that session cannot be used
+            return None
+
+
+class Cipher(DependencyProvider):
+    def setup(self):
+        self.cipher = TokenCipher(settings.of(self.container).portal_secret_key)
+
+    def get_dependency(self, worker_ctx):
+        return self.cipher
+
+
+_STATUS_ERRORS = {400: errors.Malformed, 401: errors.Unauthenticated, 403: errors.Forbidden,
+                  404: errors.NotFound, 413: errors.TooLarge}
+
+
+class ApiClient:
+    """The services' public HTTP API, as one caller (a token, or nobody) sees it. Answers come back as
+    JSON; refusals as the platform's own errors (422 as Invalid with its field messages)."""
+
+    def __init__(self, session: requests.Session, urls: dict[str, str], token: str | None, correlation: str):
+        self._session = session
+        self._urls = urls
+        self._headers = {CORRELATION_HEADER: correlation}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+
+    def as_(self, token: str | None) -> "ApiClient":
+        """The same API as another caller (signing in checks a token before a session holds it)."""
+        return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER])
+
+    def get(self, service: str, path: str, **params):
+        return self._call("GET", service, path, params=params or None).json()
+
+    def post(self, service: str, path: str, body=None):
+        return self._call("POST", service, path, json=body).json()
+
+    def fetch(self, service: str, path: str, **params) -> requests.Response:
+        """The raw answer (a page or a file the portal passes on as it is)."""
+        return self._call("GET", service, path, params=params or None)
+
+    def _call(self, method: str, service: str, path: str, **kwargs) -> requests.Response:
+        try:
+            answer = self._session.request(method, self._urls[service] + path, headers=self._headers,
+                                           timeout=API_TIMEOUT_SECONDS, **kwargs)
+        except requests.RequestException:
+            raise errors.Unavailable(f"The {service} service does not answer.") from None
+        if answer.status_code < 400:
+            return answer
+        if answer.status_code == 422:
+            raise errors.Invalid(answer.json().get("errors", {}))
+        error = _STATUS_ERRORS.get(answer.status_code)
+        if error is None:
+            raise errors.Unavailable(f"The {service} service answered {answer.status_code}.")
+        message = (answer.json().get("error") or {}).get("message", "") \
+            if answer.headers.get("Content-Type", "").startswith("application/json") else ""
+        raise error(message)
+
+
+class Api(DependencyProvider):
+    """Hands each worker an ApiClient that speaks for nobody yet (`as_(token)` speaks for a user), with the
+    worker's correlation id, so one request can be followed through every service it touches."""
+
+    def setup(self):
+        self.urls = settings.of(self.container).service_urls
+        self.http = requests.Session()
+
+    def stop(self):
+        self.http.close()
+
+    def get_dependency(self, worker_ctx):
+        return ApiClient(self.http, self.urls, None, correlation_id(worker_ctx))

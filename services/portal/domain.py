@@ -1,0 +1,293 @@
+"""What the portal decides on its own: the annual report as a form, where a year stands for a member, and
+the rules of sessions and sign-ins. Pure: no nameko, no HTTP.
+
+The form's fields are named by the report's own paths (`supply_chain.factories.known`, `risks.1.theme`),
+so an error the API gives for a path is shown beside the field of that name, with nothing to translate.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from common import covenant, vocabulary
+
+LINKS = vocabulary.SUPPLY_CHAIN_LINKS.codes
+# The repeating groups of the report and a blank row of each (production countries are plain codes).
+GROUPS = {
+    "production_countries": "",
+    "quarry_regions": {"country": "", "region": "", "state": ""},
+    "risks": {"theme": "", "country": "", "severity": "", "likelihood": "", "actual": "", "source": ""},
+    "mitigation": {"kind": "", "country": "", "description": ""},
+    "evidence": {"kind": "", "title": "", "issued_on": {"day": "", "month": "", "year": ""}},
+}
+BOOLEANS = {"policy": ("statement_adopted", "embedded_in_management", "shared_with_suppliers"),
+            "monitoring": ("systematic", "effectiveness_evaluated"),
+            "remediation": ("grievance_mechanism",)}
+MAX_ROWS = 200  # per group: a form cannot grow without bound
+_INDEXED = re.compile(r"^(\w+)\.(\d+)(?:\.(\w+))?(?:\.(day|month|year))?$")
+
+
+# --- the report as a form -----------------------------------------------------------------------------
+
+def blank_report(covenant_year: int) -> dict:
+    """An empty form: nothing answered yet (the API names everything still missing)."""
+    return {
+        "covenant_year": covenant_year, "chains": "",
+        "supply_chain": {link: {"known": "", "total": ""} for link in LINKS},
+        "production_countries": [], "quarry_regions": [], "materials": [], "risks": [],
+        "risk_prioritisation": "",
+        "policy": {name: False for name in BOOLEANS["policy"]},
+        "mitigation": [], "plan_of_approach": False,
+        "monitoring": {name: False for name in BOOLEANS["monitoring"]},
+        "communication": {"public_report_url": ""},
+        "remediation": {"grievance_mechanism": False},
+        "evidence": [],
+    }
+
+
+def from_report(report: dict, covenant_year: int) -> dict:
+    """A stored report (the API's JSON) as the form shows it, for `covenant_year` (last year's report is
+    the start of this year's)."""
+    state = blank_report(covenant_year)
+    state.update(copy.deepcopy({key: value for key, value in report.items() if key in state}))
+    state["covenant_year"] = covenant_year
+    state["chains"] = "" if report.get("chains") is None else str(report["chains"])
+    state["supply_chain"] = {link: {part: str(report["supply_chain"][link][part]) for part in ("known", "total")}
+                             for link in LINKS}
+    state["quarry_regions"] = [{**each, "state": each.get("state") or ""} for each in report["quarry_regions"]]
+    state["risks"] = [{**each, "actual": "yes" if each["actual"] else "no"} for each in report["risks"]]
+    state["communication"] = {"public_report_url": report["communication"]["public_report_url"] or ""}
+    state["evidence"] = [{**each, "issued_on": _date_parts(each["issued_on"])} for each in report["evidence"]]
+    return state
+
+
+def from_form(fields: dict[str, list[str]], covenant_year: int) -> dict:
+    """The form as posted (name -> values), in the report's shape. Values are kept as typed, so that
+    nothing the user typed is lost; `to_report` makes JSON of it."""
+    def one(name):
+        values = fields.get(name) or [""]
+        return values[-1].strip()
+
+    state = blank_report(covenant_year)
+    state["chains"] = one("chains")
+    for link in LINKS:
+        for part in ("known", "total"):
+            state["supply_chain"][link][part] = one(f"supply_chain.{link}.{part}")
+    state["materials"] = [code for code in vocabulary.MATERIALS.codes if code in fields.get("materials", [])]
+    state["risk_prioritisation"] = one("risk_prioritisation")
+    for group, names in BOOLEANS.items():
+        for name in names:
+            state[group][name] = one(f"{group}.{name}") == "yes"
+    state["plan_of_approach"] = one("plan_of_approach") == "yes"
+    state["communication"]["public_report_url"] = one("communication.public_report_url")
+    rows: dict[str, dict[int, object]] = {group: {} for group in GROUPS}
+    for name, values in fields.items():
+        found = _INDEXED.match(name)
+        if not found or found.group(1) not in GROUPS or int(found.group(2)) >= MAX_ROWS:
+            continue
+        group, index, field, part = found.group(1), int(found.group(2)), found.group(3), found.group(4)
+        value = values[-1].strip() if values else ""
+        if group == "production_countries":
+            rows[group][index] = value
+            continue
+        row = rows[group].setdefault(index, copy.deepcopy(GROUPS[group]))
+        if field not in row:
+            continue
+        if part:
+            row[field][part] = value
+        elif not isinstance(row[field], dict):
+            row[field] = value
+    for group, found_rows in rows.items():
+        state[group] = [found_rows[index] for index in sorted(found_rows)]
+    return state
+
+
+def apply(state: dict, action: str) -> dict:
+    """A form action that changes the form itself: `add:<group>` adds a blank row, `remove:<group>:<n>`
+    removes row n. Anything else leaves the form as it is."""
+    kind, _, rest = action.partition(":")
+    group, _, index = rest.partition(":")
+    if group not in GROUPS:
+        return state
+    state = copy.deepcopy(state)
+    if kind == "add" and len(state[group]) < MAX_ROWS:
+        state[group].append(copy.deepcopy(GROUPS[group]))
+    elif kind == "remove" and index.isdigit() and int(index) < len(state[group]):
+        del state[group][int(index)]
+    return state
+
+
+def compact(state: dict) -> dict:
+    """The form without the rows left wholly blank: they are no answer. (What is sent is what is shown, so
+    that an error the API names by row number points at the row the user sees.)"""
+    state = copy.deepcopy(state)
+    for group in GROUPS:
+        state[group] = [row for row in state[group] if (_answered(row) if isinstance(row, dict) else row)]
+    return state
+
+
+def to_report(state: dict) -> dict:
+    """The (compacted) form as the API's JSON: numbers as numbers where they read as numbers, yes/no as
+    booleans, blanks as null where the report allows it; anything else goes as typed, so that the API, the
+    one judge of a report, names what is wrong."""
+    report = {
+        "covenant_year": state["covenant_year"],
+        "chains": None if state["chains"] == "" else number(state["chains"]),
+        "supply_chain": {link: {part: number(state["supply_chain"][link][part]) for part in ("known", "total")}
+                         for link in LINKS},
+        "production_countries": list(state["production_countries"]),
+        "quarry_regions": [{"country": each["country"], "region": each["region"], "state": each["state"] or None}
+                           for each in state["quarry_regions"]],
+        "materials": list(state["materials"]),
+        "risks": [{**each, "actual": {"yes": True, "no": False}.get(each["actual"], each["actual"])}
+                  for each in state["risks"]],
+        "risk_prioritisation": state["risk_prioritisation"],
+        "policy": dict(state["policy"]),
+        "mitigation": [dict(each) for each in state["mitigation"]],
+        "plan_of_approach": state["plan_of_approach"],
+        "monitoring": dict(state["monitoring"]),
+        "communication": {"public_report_url": state["communication"]["public_report_url"] or None},
+        "remediation": dict(state["remediation"]),
+        "evidence": [{**each, "issued_on": iso_date(each["issued_on"])} for each in state["evidence"]],
+    }
+    return report
+
+
+def _answered(row: dict) -> bool:
+    return any((_answered(value) if isinstance(value, dict) else value) for value in row.values())
+
+
+def number(text: str):
+    """An integer where the text is one; nothing (null) where it is blank; otherwise the text itself, for
+    the API to refuse by name."""
+    if text == "":
+        return None
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def _date_parts(iso: str) -> dict:
+    year, month, day = iso.split("-")
+    return {"day": str(int(day)), "month": str(int(month)), "year": year}
+
+
+def iso_date(parts: dict) -> str:
+    """Day, month and year as typed into an ISO date; what does not read as one goes as typed."""
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])).isoformat()
+    except (TypeError, ValueError):
+        return f"{parts['year']}-{parts['month']}-{parts['day']}"
+
+
+def field_id(path: str) -> str:
+    """The HTML id of the field (or group) of a report path."""
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]", "-", path)
+
+
+def anchor(path: str, state: dict) -> str:
+    """Where an error on `path` is shown: the field itself, else its nearest enclosing group (an error on
+    `materials.1` belongs to the materials, one on `evidence.0.issued_on` to that date's fieldset)."""
+    if path in ("body", "", None):
+        return "f-report"
+    parts = path.split(".")
+    if parts[0] == "materials" or parts[0] in BOOLEANS or parts[0] == "plan_of_approach":
+        return field_id(parts[0] if parts[0] == "materials" or len(parts) < 2 else ".".join(parts[:2]))
+    return field_id(path)
+
+
+def errors_by_anchor(found: dict[str, list[str]], state: dict | None) -> dict[str, list[str]]:
+    """The API's messages by the place on the page each is shown."""
+    placed: dict[str, list[str]] = {}
+    for path, messages in found.items():
+        placed.setdefault(anchor(path, state or {}), []).extend(messages)
+    return placed
+
+
+# --- where a year stands --------------------------------------------------------------------------------
+
+STANDINGS = ("not_obliged", "due", "missing", "received", "needs_more_time", "compliant")
+# What each standing is called (English source text; the pages translate it).
+STANDING_WORDS = {
+    "not_obliged": "Need not report", "due": "Not yet received", "missing": "Missing",
+    "received": "Received, being assessed", "needs_more_time": "Needs more time",
+    "compliant": "Meets the requirements",
+}
+
+
+@dataclass(frozen=True)
+class YearStanding:
+    covenant_year: int
+    obliged: bool
+    status: str               # one of STANDINGS
+    date: date                # the date that counts now: due date, catch-up date or the company's own
+    date_kind: str            # due_date, catch_up_date or own_date
+    days_left: int            # negative once it has passed
+    latest_version: int | None
+    outcome: str | None
+    score: float | None
+
+
+def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *, latest_version: int | None,
+                  assessed_version: int | None, outcome: str | None, score: float | None,
+                  own_date: date | None) -> YearStanding:
+    """Where a company stands for a year: whether it must report, the date that counts and the days left,
+    and its latest version's state (received, or scored with its outcome)."""
+    obliged = covenant.obliged(company, calendar.covenant_year)
+    dates = covenant.dates_of(calendar, latest_version is not None, own_date)
+    current = next((each for each in dates if each >= today), dates[-1])
+    kind = "own_date" if own_date else "due_date" if current == calendar.due_date else "catch_up_date"
+    if latest_version is None:
+        status = "not_obliged" if not obliged else "missing" if current < today else "due"
+    elif assessed_version != latest_version:
+        status = "received"
+    else:
+        status = outcome
+    return YearStanding(calendar.covenant_year, obliged, status, current, kind, (current - today).days,
+                        latest_version, outcome if assessed_version == latest_version else None,
+                        score if assessed_version == latest_version else None)
+
+
+def standings_csv(rows: list[dict], words) -> str:
+    """The secretariat's overview as CSV, in the reader's language (`words(code)` gives a status's)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["company_id", "name", "country", "role", "obliged", "status", "date", "days_left",
+                     "latest_version", "score"])
+    for row in rows:
+        standing = row["standing"]
+        writer.writerow([row["company"]["id"], row["company"]["name"], row["company"]["country"],
+                         row["company"]["role"], "yes" if standing.obliged else "no", words(standing.status),
+                         standing.date.isoformat(), standing.days_left, standing.latest_version or "",
+                         "" if standing.score is None else standing.score])
+    return buffer.getvalue()
+
+
+# --- sessions and sign-ins --------------------------------------------------------------------------------
+
+SIGN_IN_WINDOW = timedelta(minutes=15)
+
+
+def expired(last_seen: datetime, now: datetime, idle_minutes: float) -> bool:
+    return now - last_seen > timedelta(minutes=idle_minutes)
+
+
+def wait_before_sign_in(failures: list[datetime], now: datetime, allowed: int) -> timedelta | None:
+    """How long an address must wait before it may try again: None while it has had fewer than `allowed`
+    failed sign-ins in the last 15 minutes; else until the oldest of those leaves the window."""
+    recent = sorted(each for each in failures if now - each < SIGN_IN_WINDOW)
+    if len(recent) < allowed:
+        return None
+    return recent[-allowed] + SIGN_IN_WINDOW - now
+
+
+def safe_next(path: str | None) -> str:
+    """A place on this site to go back to; anything else (another site, a scheme) goes home."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/"

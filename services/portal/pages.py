@@ -1,0 +1,248 @@
+"""The portal's pages: Jinja2 templates in Dutch and English (Babel: the translations, country names and
+dates), the headers every page is sent with, and the entrypoint that answers with pages, errors included.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import io
+import re
+import unicodedata
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+import pycountry
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from common import errors, vocabulary
+from common.logging import get_logger
+from common.web import JsonHttpHandler
+from services.portal import domain
+
+log = get_logger(__name__)
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "trustone_session"
+LANGUAGE_COOKIE = "trustone_lang"
+DEFAULT_LANGUAGE = "nl"
+# Nothing but the portal's own files: no inline script, no other site, no framing.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin"}
+TIME_ZONE = ZoneInfo("Europe/Amsterdam")  # the covenant's members are in the Netherlands and Flanders
+DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}  # 1 April 2021, as Europe writes it
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+_language = contextvars.ContextVar("portal_language", default=DEFAULT_LANGUAGE)
+
+
+def catalog(language: str):
+    """The messages of a language as written in its .po file (English is the source text)."""
+    with open(HERE / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=language)
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    """The compiled catalog of a language (compiled here, so there is no build step)."""
+    if language == "en":
+        return Translations()
+    catalog_ = catalog(language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog_)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+@functools.cache
+def countries(language: str) -> list[tuple[str, str]]:
+    """(code, name) of every ISO 3166 country, named and sorted in the language."""
+    names = Locale.parse(language).territories
+    return sorted(((each.alpha_2, names.get(each.alpha_2, each.name)) for each in pycountry.countries),
+                  key=lambda item: _sort_key(item[1]))
+
+
+def _sort_key(name: str) -> str:
+    """Åland sorts with the A's, as people look for it."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
+def country_name(code: str, language: str) -> str:
+    return Locale.parse(language).territories.get(code, code)
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                             undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
+                             trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(translations(language), newstyle=True)
+    env.globals.update(
+        lang=language, vocabulary=vocabulary, field_id=domain.field_id, countries=countries(language),
+        country_name=lambda code: country_name(code, language),
+        words=lambda terms, code: terms.label(code, language) if code else "",
+        options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
+        STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
+        message=lambda text: message(text, language),
+        languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
+    locale = DATE_LOCALES[language]
+    env.filters["day"] = lambda value: format_date(_as_date(value), format="long", locale=locale)
+    env.filters["moment"] = lambda value: format_datetime(_as_date(value), format="d MMMM y HH:mm",
+                                                          tzinfo=TIME_ZONE, locale=locale)
+    env.filters["number"] = lambda value: f"{value:g}".replace(".", ",") if language == "nl" else f"{value:g}"
+    env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def _as_date(value):
+    """A date or moment as the API gives it (ISO text) or as Python has it."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    return value
+
+
+# The API's messages in the words of a page: the API speaks to programs ("Field may not be null."), the page
+# to people ("Fill this in."), and never names a code a person did not see.
+PLAIN = {
+    "Missing data for required field.": {"en": "Fill this in.", "nl": "Vul dit in."},
+    "Field may not be null.": {"en": "Fill this in.", "nl": "Vul dit in."},
+    "Must be an integer.": {"en": "Enter a whole number.", "nl": "Vul een heel getal in."},
+    "Not a valid integer.": {"en": "Enter a whole number.", "nl": "Vul een heel getal in."},
+    "Must be greater than or equal to 0.": {"en": "Enter 0 or more.", "nl": "Vul 0 of meer in."},
+    "Must not exceed total.": {"en": "Cannot be more than the total.", "nl": "Mag niet meer zijn dan het totaal."},
+    "Must be an https URL.": {"en": "Enter a web address starting with https://.",
+                              "nl": "Vul een webadres in dat begint met https://."},
+    "Not a valid date.": {"en": "Enter a real date.", "nl": "Vul een bestaande datum in."},
+    "Not a valid email address.": {"en": "Enter an e-mail address like name@example.nl.",
+                                   "nl": "Vul een e-mailadres in zoals naam@voorbeeld.nl."},
+    "Must be true or false.": {"en": "Choose yes or no.", "nl": "Kies ja of nee."},
+    "No such member company.": {"en": "This company is not a member.", "nl": "Deze onderneming is geen lid."},
+}
+WORDED = [
+    (re.compile(r"^Must be one of: .*\.$"), {"en": "Choose one of the options.", "nl": "Kies een van de mogelijkheden."}),
+    (re.compile(r"^Not an ISO 3166-1 alpha-2 country code: .*\.$"), {"en": "Choose a country.", "nl": "Kies een land."}),
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+     {"en": r"Use between \1 and \2 characters.", "nl": r"Gebruik tussen \1 en \2 tekens."}),
+    (re.compile(r"^Duplicate country: .*\.$"), {"en": "This country is listed twice.", "nl": "Dit land staat er twee keer."}),
+    (re.compile(r"^Duplicate quarry region: .*\.$"),
+     {"en": "This quarry region is listed twice.", "nl": "Dit groevegebied staat er twee keer."}),
+    (re.compile(r"^No assessment framework for covenant year (\d+).*$"),
+     {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
+    (re.compile(r"^Must be after the due date, (.*)\.$"),
+     {"en": r"Must be after the due date (\1).", "nl": r"Moet na de uiterste datum liggen (\1)."}),
+    (re.compile(r"^Too many attempts\. Try again in (\d+) minute\(s\)\.$"),
+     {"en": r"Too many attempts. Try again in \1 minute(s).",
+      "nl": r"Te veel pogingen. Probeer het over \1 minuut/minuten opnieuw."}),
+]
+
+
+def message(text: str, language: str) -> str:
+    """A message (an API's field error, say) in the page's words and language."""
+    if text in PLAIN:
+        return PLAIN[text][language]
+    for pattern, worded in WORDED:
+        if pattern.match(text):
+            return pattern.sub(worded[language], text)
+    return translations(language).gettext(text)
+
+
+def render(template: str, language: str, *, status: int = 200, **context) -> Response:
+    page = environment(language).get_template(template).render(**context)
+    return Response(page, status=status, mimetype="text/html", headers=page_headers())
+
+
+def page_headers() -> dict:
+    return {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store", **SECURITY_HEADERS}
+
+
+def redirect(location: str) -> Response:
+    return Response(status=303, headers={"Location": location, **SECURITY_HEADERS})
+
+
+def set_cookies(response: Response, request, *, session_id: str | None = None, language: str | None = None,
+                clear_session: bool = False) -> Response:
+    """The session cookie holds only a random id: HttpOnly, SameSite, Secure behind HTTPS."""
+    secure = request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https"
+    if session_id:
+        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Lax", secure=secure, path="/")
+    if clear_session:
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure)
+    if language:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", secure=secure,
+                            path="/")
+    return response
+
+
+def request_language(request) -> str:
+    """The language a visitor asked for before (a cookie), else the browser's first, else Dutch."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in vocabulary.LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(vocabulary.LANGUAGES.codes) or DEFAULT_LANGUAGE
+
+
+ERROR_PAGES = {
+    errors.Forbidden: (403, "You may not do this", "This page is not for your account."),
+    errors.NotFound: (404, "Page not found", "There is nothing here, or nothing you may see."),
+    errors.TooLarge: (413, "Too much at once", "What you sent is larger than the platform takes (1 MiB)."),
+    errors.Unavailable: (503, "Sorry, the platform does not answer right now",
+                         "A part of the platform does not answer. Please try again in a few minutes."),
+}
+
+
+class PageHandler(JsonHttpHandler):
+    """An HTTP entrypoint that answers with a page. Errors become pages too: no token, or a session that
+    ended, sends the visitor to sign in; anything unexpected is a plain apology, never a trace."""
+
+    def handle_request(self, request):
+        _language.set(request_language(request))
+        request.environ["portal.path"] = request.full_path.rstrip("?")
+        return super().handle_request(request)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            for name, value in SECURITY_HEADERS.items():
+                result.headers.setdefault(name, value)
+            return result
+        return super().response_from_result(result)
+
+    def response_from_exception(self, exc):
+        language = _language.get()
+        if isinstance(exc, errors.Unauthenticated):
+            return redirect("/sign-in")
+        for error_type, (status, title, text) in ERROR_PAGES.items():
+            if isinstance(exc, error_type):
+                detail = exc.message if isinstance(exc, errors.Forbidden) and exc.message != exc.__doc__.strip() \
+                    else text
+                return render("error.html.j2", language, status=status, title=title, text=detail, visitor=None,
+                              path="/")
+        if isinstance(exc, (errors.Invalid, errors.Malformed)):
+            return render("error.html.j2", language, status=400 if isinstance(exc, errors.Malformed) else 422,
+                          title="Something in the address is not right", text="Please go back and try again.",
+                          visitor=None, path="/")
+        log.error("page failed", exc_info=exc)
+        return render("error.html.j2", language, status=500, title="Sorry, something went wrong",
+                      text="The error is logged. Please try again later.", visitor=None, path="/")
+
+
+page = PageHandler.decorator
+
+
+class StaticFiles(DependencyProvider):
+    """The portal's stylesheet and script, read once."""
+
+    def setup(self):
+        self.files = {path.name: (path.read_bytes(), STATIC_TYPES[path.suffix])
+                      for path in (HERE / "static").iterdir() if path.suffix in STATIC_TYPES}
+
+    def get_dependency(self, worker_ctx):
+        return self.files

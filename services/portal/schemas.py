@@ -1,0 +1,41 @@
+"""The portal's wire shapes: what its pages take in the address and in the forms beside the report's own
+fields (which only the submission service judges)."""
+from __future__ import annotations
+
+import re
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from services.portal import domain
+
+ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d+)$")
+
+
+class Lenient(Schema):
+    """Reads the fields it names and leaves the rest (a form carries many)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class ReportAction(Lenient):
+    action = fields.String(required=True, validate=validate.Regexp(ACTION, error="Unknown action."))
+
+
+class PageQuery(Lenient):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class OverviewQuery(Lenient):
+    year = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(load_default=None, allow_none=True,
+                           validate=validate.OneOf(domain.STANDINGS, error="Unknown status."))
+
+
+def read(schema: Schema, data) -> dict:
+    """`data` as `schema` reads it; a bad value is a NotFound page (an address no link of ours makes)."""
+    from common import errors
+    try:
+        return schema.load({key: value for key, value in data.items() if value != ""})
+    except ValidationError:
+        raise errors.NotFound() from None

@@ -1,0 +1,273 @@
+"""The portal: the platform in a browser for member companies, the secretariat and the public (Dutch and
+English). One more client of the four services' public HTTP API, with sessions, form tokens and drafts of
+its own; it has no other way into their data."""
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from common import errors, operations, vocabulary
+from common.clock import Clock, ClockProvider
+from common.context import LoggingContext
+from common.metrics import Metrics, counter
+from common.mongo import Storage
+from common.openapi import Doc
+from common.settings import SettingsProvider
+from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
+from services.portal import domain, pages, schemas, usecases
+from services.portal.dependencies import Api, Cipher, PortalStore
+from services.portal.pages import page, redirect, render, set_cookies
+
+
+def declare_metrics(registry):
+    return {
+        "sign_ins": counter(registry, "trustone_portal_sign_ins", "Sign-ins, by result.", ["result"]),
+        "reports_sent": counter(registry, "trustone_portal_reports_submitted", "Reports submitted in the portal."),
+    }
+
+
+# Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
+REAL_TIME = Clock()
+
+
+def _fields(request) -> dict[str, list[str]]:
+    return {name: request.form.getlist(name) for name in request.form.keys()}
+
+
+def _html(summary: str) -> Doc:
+    return Doc(summary, responses={200: "A page"}, content_type="text/html")
+
+
+class PortalService(operations.Operations):
+    name = "portal"
+
+    storage = Storage(PortalStore)
+    api = Api()
+    cipher = Cipher()
+    static = pages.StaticFiles()
+    clock = ClockProvider()
+    metrics = Metrics(declare_metrics)
+    log = LoggingContext()
+    settings = SettingsProvider()
+
+    # --- the visitor --------------------------------------------------------------------------------
+
+    def _rules(self) -> usecases.SessionRules:
+        return usecases.SessionRules(self.settings.portal_session_idle_minutes, self.settings.portal_sign_in_attempts)
+
+    def _visitor(self, request, *, form: bool = False) -> usecases.Visitor:
+        visitor = usecases.visit(request.cookies.get(pages.SESSION_COOKIE), pages.request_language(request),
+                                 store=self.storage, cipher=self.cipher, clock=REAL_TIME, rules=self._rules())
+        if form:
+            visitor = usecases.with_form_session(visitor, store=self.storage, clock=REAL_TIME, rules=self._rules())
+        return visitor
+
+    def _page(self, request, visitor, template: str, status: int = 200, **context) -> Response:
+        response = render(template, visitor.language, status=status, visitor=visitor,
+                          path=request.environ.get("portal.path", request.path), **context)
+        return set_cookies(response, request, session_id=visitor.new_session_id)
+
+    def _posted(self, request, *roles: str) -> usecases.Visitor:
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, *roles)
+        usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        return visitor
+
+    # --- everyone -----------------------------------------------------------------------------------
+
+    @page("GET", "/", doc=_html("The start page: covenant years with their sector reports, and signing in"))
+    def home(self, request):
+        visitor = self._visitor(request)
+        if visitor.signed_in:
+            return redirect({COMPANY: "/company", SECRETARIAT: "/secretariat"}.get(visitor.role, "/account"))
+        return self._page(request, visitor, "home.html.j2", years=usecases.covenant_years(api=self.api))
+
+    @page("GET", "/sign-in", doc=_html("Sign in with the code the secretariat gave"))
+    def sign_in_form(self, request):
+        ended = bool(request.cookies.get(pages.SESSION_COOKIE)) and not self._visitor(request).session_id
+        visitor = self._visitor(request, form=True)
+        return self._page(request, visitor, "sign_in.html.j2", errors={}, ended=ended)
+
+    @page("POST", "/sign-in", doc=_html("Sign in (form: token, csrf_token)"))
+    def sign_in(self, request):
+        visitor = self._visitor(request, form=True)
+        try:
+            usecases.require_form_token(visitor, request.form.get("csrf_token"))
+            signed_in = usecases.sign_in(visitor, request.form.get("token", ""), request.remote_addr or "unknown",
+                                         api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
+                                         rules=self._rules())
+        except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
+            return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
+                              errors={"token": ["This form has expired. Please try again."]}, ended=False)
+        except errors.Invalid as refused:
+            self.metrics.sign_ins.labels("refused").inc()
+            status = 429 if refused.errors["token"][0].startswith("Too many") else 401
+            return self._page(request, visitor, "sign_in.html.j2", status=status, errors=refused.errors, ended=False)
+        self.metrics.sign_ins.labels("ok").inc()
+        return set_cookies(redirect("/"), request, session_id=signed_in.session_id, language=signed_in.language)
+
+    @page("POST", "/sign-out", doc=_html("Sign out: the session ends"))
+    def sign_out(self, request):
+        visitor = self._visitor(request)
+        usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        usecases.sign_out(visitor, store=self.storage)
+        return set_cookies(redirect("/"), request, clear_session=True)
+
+    @page("GET", "/language/<code>", doc=_html("Switch the language (nl, en); ?next= the page to return to"))
+    def choose_language(self, request, code):
+        language = usecases.choose_language(self._visitor(request), code, store=self.storage, clock=REAL_TIME,
+                                            rules=self._rules())
+        return set_cookies(redirect(domain.safe_next(request.args.get("next"))), request, language=language)
+
+    @page("GET", "/sector/<int:covenant_year>/report", doc=_html("The year's sector report (public)"))
+    def sector_report(self, request, covenant_year):
+        visitor = self._visitor(request)
+        answer = usecases.sector_file(covenant_year, "report", visitor.language, api=self.api)
+        return Response(answer.content, mimetype="text/html", headers={
+            "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
+
+    @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
+        "The year's sector figures as CSV (public)", responses={200: "CSV"}, content_type="text/csv"))
+    def sector_csv(self, request, covenant_year):
+        answer = usecases.sector_file(covenant_year, "csv", "en", api=self.api)
+        return Response(answer.content, mimetype="text/csv",
+                        headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")})
+
+    @page("GET", "/static/<name>", doc=Doc("The portal's stylesheet and script", responses={200: "A file"},
+                                            content_type="text/css", not_found=True))
+    def static_file(self, request, name):
+        if name not in self.static:
+            raise errors.NotFound()
+        body, mimetype = self.static[name]
+        return Response(body, mimetype=mimetype, headers={"Cache-Control": "public, max-age=3600"})
+
+    # --- a member company ---------------------------------------------------------------------------
+
+    @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))
+    def company_home(self, request):
+        visitor = self._visitor(request)
+        years = usecases.company_years(visitor, api=self.api, clock=self.clock)
+        inbox = usecases.notices(visitor, 1, api=self.api)
+        return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
+                          total_notices=inbox["total"])
+
+    @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
+    def report_form(self, request, covenant_year):
+        visitor = self._visitor(request)
+        state, source = usecases.report_form(visitor, covenant_year, api=self.api, store=self.storage)
+        return self._page(request, visitor, "report_form.html.j2", state=state, source=source, errors={},
+                          assessment=None, saved=None, anchor=domain.anchor)
+
+    @page("POST", "/company/years/<int:covenant_year>/report", doc=_html(
+        "The report form's actions: add or remove a row, save the draft, check, submit"))
+    def report_post(self, request, covenant_year):
+        visitor = self._posted(request, COMPANY)
+        action = schemas.read(schemas.ReportAction(), request.form.to_dict())["action"]
+        outcome = usecases.report_action(visitor, covenant_year, _fields(request), action,
+                                         api=self.api, store=self.storage, clock=self.clock)
+        if outcome.done:
+            self.metrics.reports_sent.inc()
+            return self._page(request, visitor, "report_sent.html.j2", accepted=outcome.done)
+        status = 422 if outcome.errors else 200
+        return self._page(request, visitor, "report_form.html.j2", status=status, state=outcome.state,
+                          source="form", errors=outcome.errors, assessment=outcome.assessment,
+                          saved=outcome.message, anchor=domain.anchor,
+                          focus=action.partition(":")[2].partition(":")[0])
+
+    @page("GET", "/reports/<report_id>", doc=_html("A report's versions with their assessments"))
+    def report_page(self, request, report_id):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "report.html.j2", report=usecases.report_detail(
+            visitor, report_id, api=self.api))
+
+    @page("GET", "/notices", doc=_html("Notices, newest first (?page=)"))
+    def notices_page(self, request):
+        visitor = self._visitor(request)
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
+        return self._page(request, visitor, "notices.html.j2", inbox=usecases.notices(visitor, number, api=self.api),
+                          page_number=number)
+
+    @page("GET", "/account", doc=_html("A contracting authority's start page"))
+    def account(self, request):
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, AUTHORITY)
+        return self._page(request, visitor, "account.html.j2")
+
+    # --- the secretariat ----------------------------------------------------------------------------
+
+    @page("GET", "/secretariat", doc=_html("Every member and where it stands for a year (?year=, ?status=)"))
+    def secretariat_home(self, request):
+        visitor = self._visitor(request)
+        year, status = self._year_and_status(request)
+        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
+        return self._page(request, visitor, "secretariat.html.j2", overview=overview, chosen=status,
+                          statuses=domain.STANDINGS)
+
+    @page("GET", "/secretariat/members.csv", doc=Doc(
+        "The same overview as CSV (?year=, ?status=)", responses={200: "CSV"}, content_type="text/csv"))
+    def secretariat_csv(self, request):
+        visitor = self._visitor(request)
+        year, status = self._year_and_status(request)
+        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
+        text = domain.standings_csv(overview["rows"], lambda code: pages.message(domain.STANDING_WORDS[code],
+                                                                                 visitor.language))
+        return Response(text, mimetype="text/csv", headers={
+            **pages.page_headers(),
+            "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})
+
+    def _year_and_status(self, request) -> tuple[int, str | None]:
+        query = schemas.read(schemas.OverviewQuery(), request.args.to_dict())
+        year = query.get("year") or max(each["covenant_year"] for each in usecases.frameworks(api=self.api))
+        return year, query["status"]
+
+    @page("GET", "/secretariat/register/<kind>", doc=_html("Register a company or contracting authority"))
+    def register_form(self, request, kind):
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, SECRETARIAT)
+        if kind not in (COMPANY, AUTHORITY):
+            raise errors.NotFound()
+        return self._page(request, visitor, "register.html.j2", kind=kind, form={}, errors={})
+
+    @page("POST", "/secretariat/register/<kind>", doc=_html("Register a member; its code is shown once"))
+    def register(self, request, kind):
+        visitor = self._posted(request, SECRETARIAT)
+        if kind not in (COMPANY, AUTHORITY):
+            raise errors.NotFound()
+        outcome = usecases.register_member(visitor, kind, _fields(request), api=self.api)
+        if outcome.done:
+            return self._page(request, visitor, "registered.html.j2", kind=kind, member=outcome.done)
+        return self._page(request, visitor, "register.html.j2", status=422, kind=kind, form=outcome.state,
+                          errors=outcome.errors)
+
+    @page("GET", "/secretariat/companies/<company_id>", doc=_html("A company: its years, reports, own dates"))
+    def company_page(self, request, company_id):
+        visitor = self._visitor(request)
+        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        return self._page(request, visitor, "secretariat_company.html.j2", detail=detail, form={}, errors={},
+                          granted=None)
+
+    @page("POST", "/secretariat/companies/<company_id>/extension", doc=_html("Grant a company its own date"))
+    def grant_extension(self, request, company_id):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.grant_extension(visitor, {**_fields(request), "company_id": [company_id]}, api=self.api)
+        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        return self._page(request, visitor, "secretariat_company.html.j2", status=422 if outcome.errors else 200,
+                          detail=detail, form=outcome.state, errors=outcome.errors, granted=outcome.done)
+
+    @page("GET", "/secretariat/alerts", doc=_html("The secretariat's alerts (?page=)"))
+    def alerts(self, request):
+        return self.notices_page(request)
+
+    @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))
+    def proof(self, request, covenant_year):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "proof.html.j2", proof=usecases.prove(visitor, covenant_year,
+                                                                                  api=self.api))
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/rescore", doc=_html("Apply a corrected framework"))
+    def rescore(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.rescore(visitor, covenant_year, api=self.api)
+        return self._page(request, visitor, "rescored.html.j2", status=422 if outcome.errors else 200,
+                          covenant_year=covenant_year, result=outcome.done, errors=outcome.errors)
+
+SERVICE = PortalService

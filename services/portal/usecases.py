@@ -1,0 +1,373 @@
+"""What the portal does for the people who use it, as plain functions taking their ports (no nameko).
+
+Ports: `api` (the services' public HTTP API: `as_(token)`, `get`, `post`, `fetch`), `store` (PortalStore:
+sessions, drafts, failed sign-ins), `cipher` (seals the token a session holds), `clock` (`now()`),
+`rules` (SessionRules: idle minutes, sign-ins allowed). Every page about a member's data asks the API
+with the signed-in user's own token, so the services decide what each user may see and do.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from common import covenant, errors, vocabulary
+from common.logging import get_logger
+from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
+from services.portal import domain
+
+log = get_logger(__name__)
+TOUCH_AFTER = timedelta(minutes=1)  # a busy session is written at most once a minute
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    idle_minutes: float
+    sign_in_attempts: int
+
+
+@dataclass
+class Visitor:
+    """Who is looking at a page: signed in or not, in which language, with the session's form token."""
+    language: str
+    session_id: str | None = None
+    role: str | None = None
+    member: dict | None = None
+    token: str | None = None
+    csrf: str | None = None
+    expired: bool = False            # a session ended by idling: say so on the sign-in page
+    new_session_id: str | None = None  # the cookie to set, when this visit opened a session
+
+    @property
+    def signed_in(self) -> bool:
+        return self.role is not None
+
+
+@dataclass
+class FormOutcome:
+    """What a form post came to: a state to show again with its errors, or a place to go next."""
+    state: dict | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    assessment: dict | None = None
+    done: dict | None = None          # what was stored (an accepted report, a registered member, ...)
+    message: str | None = None        # a short confirmation to show
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+def visit(session_id: str | None, language: str, *, store, cipher, clock, rules: SessionRules) -> Visitor:
+    """The visitor a request's session cookie belongs to; an expired or unknown session is none."""
+    if not session_id:
+        return Visitor(language)
+    session = store.session(session_id)
+    now = clock.now()
+    if session is None:
+        return Visitor(language)
+    if domain.expired(session["last_seen"], now, rules.idle_minutes):
+        store.close_session(session_id)
+        return Visitor(language, expired=session.get("role") is not None)
+    if now - session["last_seen"] > TOUCH_AFTER:
+        store.touch_session(session_id, now, rules.idle_minutes)
+    token = cipher.open(session["token"]) if session.get("token") else None
+    role = session.get("role") if token or not session.get("role") else None
+    return Visitor(session.get("language") or language, session_id, role, session.get("member") if role else None,
+                   token, session["csrf"])
+
+
+def with_form_session(visitor: Visitor, *, store, clock, rules: SessionRules) -> Visitor:
+    """A visitor that can post a form: one without a session gets one (holding only a form token)."""
+    if visitor.session_id:
+        return visitor
+    csrf = secrets.token_urlsafe(32)
+    session_id = store.open_session({"role": None, "csrf": csrf, "language": visitor.language}, clock.now(),
+                                    rules.idle_minutes)
+    return Visitor(visitor.language, session_id, csrf=csrf, new_session_id=session_id)
+
+
+def require_form_token(visitor: Visitor, submitted: str | None) -> None:
+    """Every form carries the session's token: a post without it (another site's, or an old page's) is
+    refused before anything is done."""
+    if not visitor.csrf or not submitted or not hmac.compare_digest(visitor.csrf, submitted):
+        raise errors.Forbidden("This form has expired. Please try again.")
+
+
+def require_role(visitor: Visitor, *roles: str) -> None:
+    if not visitor.signed_in:
+        raise errors.Unauthenticated()
+    if visitor.role not in roles:
+        raise errors.Forbidden()
+
+
+def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, clock,
+            rules: SessionRules) -> Visitor:
+    """Opens a session for the holder of `token` (a new session id: the one before is closed). Failed
+    attempts are counted per address; too many in 15 minutes and the address must wait."""
+    now = clock.now()
+    wait = domain.wait_before_sign_in(store.failures_since(address, now - domain.SIGN_IN_WINDOW), now,
+                                      rules.sign_in_attempts)
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
+        raise errors.Invalid({"token": [f"Too many attempts. Try again in {minutes} minute(s)."]})
+    token = token.strip()
+    try:
+        me = api.as_(token).get("submission", "/v1/me") if token else None
+    except errors.Unauthenticated:
+        me = None
+    if me is None:
+        store.record_failure(address, now, domain.SIGN_IN_WINDOW)
+        log.info("sign-in refused", address=address)
+        raise errors.Invalid({"token": ["This sign-in code is not known. Check it and try again."]})
+    member = me.get("member")
+    language = member["language"] if member and member.get("language") in vocabulary.LANGUAGES else \
+        visitor.language
+    if visitor.session_id:
+        store.close_session(visitor.session_id)
+    shown, csrf = _member_shown(member), secrets.token_urlsafe(32)
+    session_id = store.open_session({"role": me["role"], "member": shown, "token": cipher.seal(token),
+                                     "csrf": csrf, "language": language}, now, rules.idle_minutes)
+    log.info("signed in", role=me["role"], member_id=member["id"] if member else None)
+    return Visitor(language, session_id, me["role"], shown, token, csrf, new_session_id=session_id)
+
+
+def _member_shown(member: dict | None) -> dict | None:
+    return None if member is None else {key: member.get(key) for key in (
+        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")}
+
+
+def sign_out(visitor: Visitor, *, store) -> None:
+    if visitor.session_id:
+        store.close_session(visitor.session_id)
+
+
+def choose_language(visitor: Visitor, language: str, *, store, clock, rules: SessionRules) -> str:
+    """Switches the visitor's language (kept in its session, if it has one); returns the language."""
+    if language not in vocabulary.LANGUAGES:
+        raise errors.NotFound()
+    if visitor.session_id:
+        store.touch_session(visitor.session_id, clock.now(), rules.idle_minutes, language=language)
+    return language
+
+
+# --- the public --------------------------------------------------------------------------------------------
+
+def covenant_years(*, api) -> list[dict]:
+    """Every covenant year with its framework dates, and whether its sector figures are published."""
+    years = []
+    for framework in api.get("scoring", "/v1/frameworks"):
+        try:
+            api.get("reporting", f"/v1/sector/{framework['covenant_year']}")
+            published = True
+        except errors.NotFound:
+            published = False
+        years.append({**framework, "published": published})
+    return years
+
+
+def sector_file(covenant_year: int, kind: str, language: str, *, api):
+    """The year's sector report (HTML) or figures (CSV), as the reporting service publishes them."""
+    if kind == "report":
+        return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language)
+    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv")
+
+
+# --- a member company -------------------------------------------------------------------------------------
+
+def company_years(visitor: Visitor, *, api, clock) -> list[dict]:
+    """Per covenant year: whether the company must report, the date that counts and the days left, and
+    each version with its state."""
+    require_role(visitor, COMPANY)
+    client = api.as_(visitor.token)
+    return member_years(client, visitor.member, clock.now().date(),
+                        extensions=client.get("notification", "/v1/extensions"),
+                        reports=client.get("submission", "/v1/reports"))
+
+
+def member_years(client, company: dict, today: date, *, extensions: list[dict], reports: list[dict]) -> list[dict]:
+    """A company's years, as the caller of `client` may see them."""
+    own_dates = {each["covenant_year"]: date.fromisoformat(each["date"]) for each in extensions}
+    reports_by_year = {each["covenant_year"]: each for each in reports}
+    years = []
+    for framework in client.get("scoring", "/v1/frameworks"):
+        year = framework["covenant_year"]
+        versions = report_versions(client, reports_by_year[year]["id"]) if year in reports_by_year else []
+        scored = [each for each in versions if each["assessment"]]
+        latest = scored[-1] if scored else None
+        years.append({
+            "framework": framework, "report": reports_by_year.get(year), "versions": versions,
+            "standing": domain.year_standing(
+                company, _calendar(framework), today, latest_version=versions[-1]["version"] if versions else None,
+                assessed_version=latest["version"] if latest else None,
+                outcome=latest["assessment"]["outcome"] if latest else None,
+                score=latest["assessment"]["score"] if latest else None, own_date=own_dates.get(year)),
+        })
+    return years
+
+
+def report_versions(client, report_id: str) -> list[dict]:
+    """Each version of a report with its assessment (None while it is being scored), oldest first."""
+    detail = client.get("submission", f"/v1/reports/{report_id}")
+    try:
+        assessments = {each["version"]: each for each in client.get("scoring", f"/v1/reports/{report_id}/assessments")}
+    except errors.NotFound:  # none scored yet
+        assessments = {}
+    return [{**each, "assessment": assessments.get(each["version"])} for each in detail["versions"]]
+
+
+def _calendar(framework: dict) -> covenant.YearCalendar:
+    return covenant.YearCalendar(framework["covenant_year"], date.fromisoformat(framework["due_date"]),
+                                 date.fromisoformat(framework["catch_up_date"]))
+
+
+def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[dict, str]:
+    """The form of a year's report and where it came from: the draft saved on the portal, else the
+    latest version sent for the year, else last year's report, else empty."""
+    require_role(visitor, COMPANY)
+    client = api.as_(visitor.token)
+    client.get("scoring", f"/v1/frameworks/{covenant_year}")  # NotFound for a year without a framework
+    draft = store.draft(visitor.member["id"], covenant_year)
+    if draft:
+        return draft["state"], "draft"
+    for year, source in ((covenant_year, "latest"), (covenant_year - 1, "last_year")):
+        found = client.get("submission", "/v1/reports", covenant_year=year) if year >= 1 else []
+        if found:
+            report = client.get("submission", f"/v1/reports/{found[0]['id']}")["report"]
+            return domain.from_report(report, covenant_year), source
+    return domain.blank_report(covenant_year), "blank"
+
+
+def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], action: str, *, api, store,
+                  clock) -> FormOutcome:
+    """What a post of the report form does (`action`, as schemas.ReportAction reads it): add or remove a
+    row, save the draft, check (the assessment the report would get, nothing sent), or submit. The draft is
+    saved on every post but a successful submission, so nothing typed is lost, whatever happens next."""
+    require_role(visitor, COMPANY)
+    client = api.as_(visitor.token)
+    company_id = visitor.member["id"]
+    state = domain.from_form(fields, covenant_year)
+    if action.startswith(("add:", "remove:")):
+        state = domain.apply(state, action)
+        store.save_draft(company_id, covenant_year, state, clock.now())
+        return FormOutcome(state)
+    if action == "save":
+        store.save_draft(company_id, covenant_year, state, clock.now())
+        return FormOutcome(state, message="draft_saved")
+    state = domain.compact(state)
+    store.save_draft(company_id, covenant_year, state, clock.now())
+    report = domain.to_report(state)
+    try:
+        if action == "check":
+            return FormOutcome(state, assessment=client.post("submission", "/v1/reports/preview", report))
+        accepted = client.post("submission", "/v1/reports", report)
+    except errors.Invalid as refused:
+        return FormOutcome(state, errors=refused.errors)
+    store.drop_draft(company_id, covenant_year)
+    log.info("report submitted through the portal", report_id=accepted["id"], version=accepted["version"])
+    return FormOutcome(state, done=accepted)
+
+
+def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
+    """A report with every version and its assessment, for its owner or the secretariat."""
+    require_role(visitor, COMPANY, SECRETARIAT)
+    client = api.as_(visitor.token)
+    detail = client.get("submission", f"/v1/reports/{report_id}")
+    return {**detail, "versions": report_versions(client, report_id)}
+
+
+def notices(visitor: Visitor, page: int, *, api) -> dict:
+    require_role(visitor, COMPANY, SECRETARIAT)
+    return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20)
+
+
+# --- the secretariat ----------------------------------------------------------------------------------------
+
+def year_overview(visitor: Visitor, covenant_year: int, status: str | None, *, api, clock) -> dict:
+    """Every member with where it stands for the year (what it owes, its date, its latest version), with
+    the years to choose from; `status` keeps only those in that state."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    frameworks = client.get("scoring", "/v1/frameworks")
+    framework = next((each for each in frameworks if each["covenant_year"] == covenant_year), None)
+    if framework is None:
+        raise errors.NotFound()
+    today = clock.now().date()
+    reports = {each["company_id"]: each for each in client.get("submission", "/v1/reports",
+                                                                 covenant_year=covenant_year)}
+    assessed = {each["company_id"]: each for each in client.get("scoring", "/v1/assessments",
+                                                                  covenant_year=covenant_year)}
+    own_dates = {each["company_id"]: date.fromisoformat(each["date"])
+                 for each in client.get("notification", "/v1/extensions", covenant_year=covenant_year)}
+    rows = []
+    for company in sorted(client.get("submission", "/v1/companies"), key=lambda each: each["name"].casefold()):
+        report, assessment = reports.get(company["id"]), assessed.get(company["id"])
+        standing = domain.year_standing(
+            company, _calendar(framework), today, latest_version=report["latest_version"] if report else None,
+            assessed_version=assessment["version"] if assessment else None,
+            outcome=assessment["outcome"] if assessment else None,
+            score=assessment["score"] if assessment else None, own_date=own_dates.get(company["id"]))
+        if status and standing.status != status:
+            continue
+        rows.append({"company": company, "report": report, "standing": standing})
+    return {"framework": framework, "frameworks": frameworks, "rows": rows}
+
+
+def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """Registers a company or a contracting authority; the answer holds its token, shown once."""
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {"name": form.get("name", ""), "country": form.get("country", ""),
+            "joined_on": domain.iso_date({part: form.get(f"joined_on.{part}", "")
+                                           for part in ("day", "month", "year")})}
+    if kind == COMPANY:
+        body.update(role=form.get("role", ""), imports_directly={"yes": True, "no": False}.get(
+            form.get("imports_directly"), form.get("imports_directly", "")),
+            language=form.get("language", ""), email=form.get("email", ""))
+    path = "/v1/companies" if kind == COMPANY else "/v1/authorities"
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post("submission", path, body))
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)
+
+
+def company_detail(visitor: Visitor, company_id: str, *, api, clock) -> dict:
+    """For the secretariat: one company, its years and its reports with their assessments."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    company = next((each for each in client.get("submission", "/v1/companies") if each["id"] == company_id), None)
+    if company is None:
+        raise errors.NotFound()
+    years = member_years(client, company, clock.now().date(),
+                         extensions=client.get("notification", "/v1/extensions", company_id=company_id),
+                         reports=client.get("submission", "/v1/reports", company_id=company_id))
+    return {"company": company, "years": years}
+
+
+def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """The secretariat gives a company its own date for a year."""
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    year = domain.number(form.get("covenant_year", ""))
+    body = {"company_id": form.get("company_id", ""), "covenant_year": year,
+            "date": domain.iso_date({part: form.get(f"date.{part}", "") for part in ("day", "month", "year")})}
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post("notification", "/v1/extensions", body),
+                           message="extension_granted")
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)
+
+
+def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).get("reporting", f"/v1/sector/{covenant_year}/proof")
+
+
+def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
+    require_role(visitor, SECRETARIAT)
+    try:
+        return FormOutcome(done=api.as_(visitor.token).post("scoring", f"/v1/frameworks/{covenant_year}/rescore"))
+    except errors.Invalid as refused:
+        return FormOutcome(errors=refused.errors)
+
+
+def frameworks(*, api) -> list[dict]:
+    return api.get("scoring", "/v1/frameworks")

@@ -1,0 +1,202 @@
+"""The portal in a real browser (Debian's Chromium) against every service as its own process on RabbitMQ,
+used as people use it: by label, from the keyboard, on a phone. Every page visited is screenshot into
+test-artifacts/ and checked with axe-core: no serious or critical violation."""
+import re
+
+import pytest
+
+from tests.support import ROOT, SECRETARIAT_TOKEN, Browser, Platform
+
+pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
+ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
+
+
+@pytest.fixture(scope="module")
+def platform(vhost, processes):
+    return Platform(vhost, processes, CLOCK=ROUND).start_all()
+
+
+@pytest.fixture(scope="module")
+def browser(request):
+    opened = Browser(ROOT / "test-artifacts" / "portal")
+    yield opened
+    opened.close()
+
+
+def looked_at(browser, page, name):
+    violations = browser.look(page, name)
+    assert violations == [], f"{name}: {violations}"
+
+
+def sign_in(page, portal, code):
+    """Signs in from the keyboard: the field has the focus it needs, Enter sends."""
+    page.goto(f"{portal}/sign-in")
+    page.get_by_label(re.compile("aanmeldcode|sign-in code", re.I)).focus()
+    page.keyboard.type(code)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def press(page, button):
+    """Presses a button that sends a form, and waits for the page that answers."""
+    with page.expect_navigation():
+        button.click()
+
+
+def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(platform, browser):
+    portal = platform.url("portal")
+
+    # The secretariat registers the company; its code is shown once.
+    office = browser.person(locale="en-GB").new_page()
+    office.goto(portal)
+    looked_at(browser, office, "public-start")
+    sign_in(office, portal, SECRETARIAT_TOKEN)
+    looked_at(browser, office, "secretariat-members")
+    press(office, office.get_by_role("link", name="Register a company"))
+    office.get_by_label("Name", exact=True).fill("Blauwe Steen B.V.")
+    office.get_by_label("Netherlands", exact=True).check()
+    office.get_by_label("importer", exact=True).check()
+    office.get_by_role("group", name="Does it import stone itself?").get_by_label("Yes", exact=True).check()
+    office.get_by_label("Day", exact=True).fill("1")
+    office.get_by_label("Month", exact=True).fill("10")
+    office.get_by_label("Year", exact=True).fill("2019")
+    office.get_by_label("Dutch", exact=True).check()
+    office.get_by_label("E-mail address for notices").fill("dd@blauwesteen.example")
+    press(office, office.get_by_role("button", name="Register"))
+    looked_at(browser, office, "secretariat-registered")
+    code = office.get_by_label("Sign-in code").input_value()
+    assert len(code) >= 40
+
+    # The company signs in, in Dutch, and starts its report from an empty form.
+    member = browser.person(locale="nl-NL").new_page()
+    sign_in(member, portal, code)
+    assert member.get_by_role("heading", name="Uw rapportages").is_visible()
+    assert "31 december 2020" in member.content() and "nog 16 dagen" in member.content()
+    looked_at(browser, member, "company-years")
+    press(member, member.get_by_role("link", name="Vul uw rapportage over jaar 1 in"))
+    looked_at(browser, member, "report-form-empty")
+
+    member.get_by_label("Hoeveel ketens heeft u?").fill("8")
+    for link, (known, total) in {"direct_suppliers": (5, 5), "factories": (4, 8), "quarry_regions": (2, 4),
+                                 "quarries": (3, 12)}.items():
+        member.locator(f"#f-supply_chain-{link}-known").fill(str(known))
+        member.locator(f"#f-supply_chain-{link}-total").fill(str(total))
+    press(member, member.get_by_role("button", name="Land toevoegen"))
+    member.locator("#f-production_countries-0").select_option("IN")
+    press(member, member.get_by_role("button", name="Land toevoegen"))
+    member.locator("#f-production_countries-1").select_option("CN")
+    press(member, member.get_by_role("button", name="Groevegebied toevoegen"))
+    member.locator("#f-quarry_regions-0-country").select_option("IN")
+    member.locator("#f-quarry_regions-0-region").fill("Prakasam")
+    member.locator("#f-quarry_regions-0-state").fill("Andhra Pradesh")
+    member.get_by_label("graniet", exact=True).check()
+    press(member, member.get_by_role("button", name="Risico toevoegen"))
+    risk = member.get_by_role("group", name="Risico 1")
+    risk.get_by_label("Thema", exact=True).select_option("health_and_safety")
+    risk.get_by_label("Land", exact=True).select_option("IN")
+    risk.get_by_label("Ernst", exact=True).select_option("high")
+    risk.get_by_label("Waarschijnlijkheid").select_option("medium")
+    risk.get_by_label("Werkelijk: het gebeurt").check()
+    risk.get_by_label("Hoe vond u het?").select_option("site_visit")
+    member.get_by_label("naar ernst en waarschijnlijkheid").check()
+    member.get_by_label("We hebben een beleidsverklaring over due diligence vastgesteld").check()
+    member.get_by_label("Het beleid is verankerd in ons management").check()
+    press(member, member.get_by_role("button", name="Maatregel toevoegen"))
+    measure = member.get_by_role("group", name="Maatregel 1")
+    measure.get_by_label("Soort maatregel").select_option("supplier_improvement")
+    measure.get_by_label("Land", exact=True).select_option("IN")
+    measure.get_by_label("Wat u deed").fill("Stofafzuiging in de fabriek in Ongole.")
+    press(member, member.get_by_role("button", name="Onderbouwing toevoegen"))
+    evidence = member.get_by_role("group", name="Onderbouwing 1")
+    evidence.get_by_label("Soort", exact=True).select_option("audit_report")
+    evidence.get_by_label("Titel", exact=True).fill("Sociale audit Ongole")
+    evidence.get_by_label("Dag", exact=True).fill("12")
+    evidence.get_by_label("Maand", exact=True).fill("6")
+    evidence.get_by_label("Jaar", exact=True).fill("2020")
+    member.get_by_label("Waar rapporteert u publiek over uw due diligence?").fill("http://blauwesteen.example/dd")
+
+    # A field error: summarised at the top, linked to the field, beside it; nothing typed is lost.
+    press(member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    assert member.title().startswith("Fout:")
+    summary = member.get_by_role("alert")
+    assert "Vul een webadres in dat begint met https://." in summary.inner_text()
+    assert member.evaluate("document.activeElement.id") == "error-summary", "the keyboard is taken to the summary"
+    looked_at(browser, member, "report-form-error")
+    summary.get_by_role("link", name="Vul een webadres in dat begint met https://.").click()  # a link in the page
+    url_field = member.get_by_label("Waar rapporteert u publiek over uw due diligence?")
+    assert member.evaluate("document.activeElement.id") == "f-communication-public_report_url"
+    assert url_field.get_attribute("aria-invalid") == "true"
+    assert member.locator("#f-quarry_regions-0-region").input_value() == "Prakasam"
+    assert member.locator("#f-evidence-0-title").input_value() == "Sociale audit Ongole"
+    url_field.fill("https://blauwesteen.example/dd")
+
+    press(member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
+    assert "Er is nog niets verstuurd." in check.inner_text()
+    assert "Een importeur uit risicolanden moet een plan van aanpak bijvoegen." in check.inner_text()
+    looked_at(browser, member, "report-form-checked")
+    press(member, member.get_by_role("button", name="Concept bewaren").last)
+    assert "Uw concept is bewaard" in member.content()
+
+    # Another day: signed out and back in, the draft is there.
+    press(member, member.get_by_role("button", name="Afmelden"))
+    sign_in(member, portal, code)
+    member.goto(f"{portal}/company/years/1/report")
+    assert "Dit is uw bewaarde concept." in member.content()
+    assert member.locator("#f-production_countries-1").input_value() == "CN"
+    assert member.get_by_label("Waar rapporteert u publiek over uw due diligence?").input_value() == \
+        "https://blauwesteen.example/dd"
+    press(member, member.get_by_role("button", name="Rapportage versturen"))
+    assert member.get_by_role("heading", name="Uw rapportage is verstuurd").is_visible()
+    looked_at(browser, member, "report-sent")
+    press(member, member.get_by_role("link", name="Bekijk de beoordeling"))
+    for _ in range(50):
+        if "Score" in member.content():
+            break
+        member.wait_for_timeout(200)
+        member.reload()
+    assert "heeft meer tijd nodig" in member.content()
+    assert "Er is geen plan van aanpak bijgevoegd." in member.content()
+    looked_at(browser, member, "report-assessed")
+
+    # The secretariat sees the company received and scored, and grants it its own date.
+    office.goto(f"{portal}/secretariat?year=1&status=needs_more_time")
+    row = office.get_by_role("row", name=re.compile("Blauwe Steen B.V."))
+    assert "Needs more time" in row.inner_text() and "1 April 2021" in row.inner_text()
+    looked_at(browser, office, "secretariat-filtered")
+    press(office, row.get_by_role("link", name="Blauwe Steen B.V."))
+    grant = office.get_by_role("region", name="Grant an own date")
+    grant.get_by_label("Covenant year").select_option("1")
+    grant.get_by_label("Day", exact=True).fill("15")
+    grant.get_by_label("Month", exact=True).fill("5")
+    grant.get_by_label("Year", exact=True).fill("2021")
+    press(office, grant.get_by_role("button", name="Grant the date"))
+    assert "Own date 15 May 2021 granted for year 1" in office.content()
+    looked_at(browser, office, "secretariat-company")
+
+    member.goto(f"{portal}/company")
+    assert "Uw eigen datum (verleend door het secretariaat)" in member.content()
+    assert "15 mei 2021" in member.content()
+    member.goto(f"{portal}/notices")
+    assert "Uitstel verleend tot 15 mei 2021 voor jaar 1" in member.content()
+    looked_at(browser, member, "company-notices")
+
+
+def fits_the_screen(page) -> bool:
+    """Nothing on the page reaches past the phone's width (390 CSS pixels)."""
+    return page.evaluate("Math.max(...[...document.body.querySelectorAll('*')]"
+                         ".map(each => each.getBoundingClientRect().right)) <= 391")
+
+
+def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, browser):
+    phone = browser.person(locale="nl-NL", phone=True).new_page()
+    phone.goto(platform.url("portal"))
+    looked_at(browser, phone, "phone-start")
+    assert fits_the_screen(phone), "no sideways scrolling"
+    press(phone, phone.get_by_role("link", name="English"))
+    assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
+    phone.goto(f"{platform.url('portal')}/sign-in")
+    looked_at(browser, phone, "phone-sign-in")
+    assert fits_the_screen(phone)
+    phone.goto(f"{platform.url('portal')}/sector/1/report")
+    looked_at(browser, phone, "phone-sector-report")

@@ -1,0 +1,113 @@
+"""The portal in a nameko container, with the four services it is a client of in containers beside it on
+the real RabbitMQ: sessions, form tokens, headers, and a company's and the secretariat's pages."""
+import re
+
+import pytest
+import requests
+from nameko.testing.services import replace_dependencies
+
+from common.vocabulary import SERVICES
+from services.portal.service import PortalService
+from services.portal import domain
+from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, example_report, form_fields, register_company,
+                           wait_until)
+
+
+@pytest.fixture
+def portal(container_factory, service_config, url):
+    """Every service in a container; the portal's clock in year 1's reporting round."""
+    for name in SERVICES:
+        if name != "portal":
+            module = __import__(f"services.{name}.service", fromlist=["SERVICE"])
+            container_factory(module.SERVICE, service_config).start()
+    container = container_factory(PortalService, service_config)
+    replace_dependencies(container, clock=SettableClock("2020-12-15T10:00:00"))
+    container.start()
+    return url("portal", "")
+
+
+def form_token(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(browser: requests.Session, portal: str, token: str) -> requests.Response:
+    page = browser.get(f"{portal}/sign-in")
+    return browser.post(f"{portal}/sign-in", data={"csrf_token": form_token(page.text), "token": token},
+                        allow_redirects=False)
+
+
+def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded(portal, url):
+    company = register_company(url("submission", ""), language="en")
+    browser = requests.Session()
+    start = browser.get(f"{portal}/sign-in")
+    assert start.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in start.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in start.headers["Content-Security-Policy"]
+    cookie = start.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie, "plain HTTP here"
+    behind_https = requests.get(f"{portal}/sign-in", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in behind_https.headers["Set-Cookie"]
+
+    forged = browser.post(f"{portal}/sign-in", data={"csrf_token": "forged", "token": company["token"]},
+                          allow_redirects=False)
+    assert forged.status_code == 400 and "trustone_session" not in forged.cookies
+
+    wrong = sign_in(browser, portal, "not-a-code")
+    assert wrong.status_code == 401 and "Deze aanmeldcode is onbekend" in wrong.text
+    assert 'aria-invalid="true"' in wrong.text and 'href="#f-token"' in wrong.text
+
+    anonymous = browser.cookies["trustone_session"]
+    signed_in = sign_in(browser, portal, company["token"])
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (303, "/")
+    assert browser.cookies["trustone_session"] != anonymous, "signing in gives a new session id"
+    home = browser.get(f"{portal}/")
+    assert home.url.endswith("/company") and "Your reports" in home.text, "the member's own language, English"
+    assert company["token"] not in home.text and company["token"] not in home.url
+
+    page = browser.get(f"{portal}/company/years/1/report")
+    browser.post(f"{portal}/sign-out", data={"csrf_token": form_token(page.text)})
+    assert browser.get(f"{portal}/company", allow_redirects=False).headers["Location"] == "/sign-in"
+    assert browser.get(f"{portal}/secretariat", allow_redirects=False).status_code == 303
+
+
+def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_date(portal, url):
+    company = register_company(url("submission", ""), name="Graniet Import B.V.")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    form = member.get(f"{portal}/company/years/1/report")
+    assert form.status_code == 200 and "Uw rapportage over convenantjaar 1" in form.text
+
+    fields = {"csrf_token": form_token(form.text), **form_fields(domain.from_report(example_report(), 1))}
+
+    refused = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check",
+                                                                   "supply_chain.quarries.known": "99"})
+    assert refused.status_code == 422 and "Er is een probleem" in refused.text
+    assert 'href="#f-supply_chain-quarries-known">Mag niet meer zijn dan het totaal.' in refused.text
+    assert 'value="99"' in refused.text, "what was typed is shown again"
+    checked = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check"})
+    assert "De beoordeling die deze rapportage zou krijgen" in checked.text and "47,8" in checked.text
+    sent = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "submit"})
+    assert "Uw rapportage is verstuurd" in sent.text
+
+    def scored():
+        page = member.get(f"{portal}/company").text
+        return "Voldoet aan de eisen" in page and page
+    wait_until(scored, "the portal to show the report scored")
+
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    overview = secretariat.get(f"{portal}/secretariat?year=1")
+    assert "Graniet Import B.V." in overview.text and "Voldoet aan de eisen" in overview.text
+    listed = secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=compliant")
+    assert listed.headers["Content-Type"].startswith("text/csv") and "Graniet Import B.V." in listed.text
+    assert "Graniet" not in secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=missing").text
+
+    page = secretariat.get(f"{portal}/secretariat/companies/{company['id']}")
+    granted = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/extension", data={
+        "csrf_token": form_token(page.text), "covenant_year": "1", "date.day": "15", "date.month": "5",
+        "date.year": "2021"})
+    assert granted.status_code == 200 and "Eigen datum 15 mei 2021 verleend" in granted.text
+    assert requests.get(url("notification", "/v1/extensions"), headers=auth(company["token"])).json() == [
+        {"company_id": company["id"], "covenant_year": 1, "date": "2021-05-15"}]
+    assert member.get(f"{portal}/company/years/1/report").status_code == 200
+    assert member.get(f"{portal}/secretariat").status_code == 403

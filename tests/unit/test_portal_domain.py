@@ -1,0 +1,97 @@
+"""The portal's own rules, without a browser: the report as a form and back, where a year stands, sign-in
+limits and the places errors are shown."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from common import covenant
+from services.portal import domain
+from tests.support import company, example_report, form_fields as posted
+
+YEAR_1 = covenant.YearCalendar(1, date(2020, 12, 31), date(2021, 4, 1))
+
+
+def test_a_stored_report_shown_in_the_form_and_posted_back_is_the_same_report():
+    report = example_report()
+    state = domain.from_report(report, 1)
+    assert domain.to_report(domain.compact(domain.from_form(posted(state), 1))) == report
+
+
+def test_last_years_report_starts_this_years_form():
+    state = domain.from_report(example_report(), 2)
+    assert state["covenant_year"] == 2 and domain.to_report(state)["covenant_year"] == 2
+
+
+def test_rows_are_added_and_removed_and_blank_ones_are_no_answer():
+    state = domain.blank_report(1)
+    state = domain.apply(domain.apply(domain.apply(state, "add:risks"), "add:risks"), "add:production_countries")
+    assert len(state["risks"]) == 2 and state["production_countries"] == [""]
+    state["risks"][1]["theme"] = "child_labour"
+    state = domain.apply(state, "remove:risks:0")
+    assert [each["theme"] for each in state["risks"]] == ["child_labour"]
+    compacted = domain.compact(domain.apply(state, "add:evidence"))
+    assert compacted["production_countries"] == [] and compacted["evidence"] == []
+    assert len(compacted["risks"]) == 1, "a row with an answer in it stays"
+    assert domain.apply(state, "remove:risks:7") == state and domain.apply(state, "add:nothing") == state
+
+
+def test_what_does_not_read_as_a_number_or_date_goes_as_typed_for_the_api_to_name():
+    fields = posted(domain.blank_report(1))
+    fields.update({"chains": ["about ten"], "supply_chain.quarries.known": ["3"], "evidence.0.kind": ["other"],
+                   "evidence.0.title": ["Audit"], "evidence.0.issued_on.day": ["31"],
+                   "evidence.0.issued_on.month": ["2"], "evidence.0.issued_on.year": ["2020"]})
+    report = domain.to_report(domain.compact(domain.from_form(fields, 1)))
+    assert report["chains"] == "about ten"
+    assert report["supply_chain"]["quarries"]["known"] == 3 and report["supply_chain"]["quarries"]["total"] is None
+    assert report["evidence"][0]["issued_on"] == "2020-2-31"
+    assert domain.from_form(fields, 1)["chains"] == "about ten", "nothing typed is lost"
+
+
+def test_a_posted_form_cannot_grow_without_bound():
+    state = domain.from_form({"risks.5000.theme": ["child_labour"]}, 1)
+    assert state["risks"] == []
+
+
+@pytest.mark.parametrize("path,anchor", [
+    ("supply_chain.factories.known", "f-supply_chain-factories-known"), ("materials.1", "f-materials"),
+    ("risks.0.theme", "f-risks-0-theme"), ("evidence.2.issued_on", "f-evidence-2-issued_on"),
+    ("policy.statement_adopted", "f-policy-statement_adopted"), ("body", "f-report")])
+def test_each_error_is_shown_where_its_field_is(path, anchor):
+    assert domain.anchor(path, domain.blank_report(1)) == anchor
+
+
+def standing(today, **given):
+    values = {"latest_version": None, "assessed_version": None, "outcome": None, "score": None, "own_date": None}
+    values.update(given)
+    return domain.year_standing(company(joined_on="2019-10-01"), YEAR_1, today, **values)
+
+
+def test_where_a_year_stands_follows_the_covenants_dates():
+    due = standing(date(2020, 12, 1))
+    assert (due.status, due.date, due.date_kind, due.days_left) == ("due", date(2020, 12, 31), "due_date", 30)
+    missing = standing(date(2021, 4, 2))
+    assert (missing.status, missing.date_kind, missing.days_left) == ("missing", "catch_up_date", -1)
+    after_due = standing(date(2021, 1, 5))
+    assert (after_due.status, after_due.date) == ("due", date(2021, 4, 1))
+    received = standing(date(2020, 12, 1), latest_version=2, assessed_version=1, outcome="compliant", score=50.0)
+    assert (received.status, received.score, received.date_kind) == ("received", None, "catch_up_date")
+    late = standing(date(2020, 12, 1), latest_version=1, assessed_version=1, outcome="needs_more_time", score=10.0,
+                    own_date=date(2021, 5, 15))
+    assert (late.status, late.date, late.date_kind, late.score) == ("needs_more_time", date(2021, 5, 15), "own_date", 10.0)
+    newcomer = domain.year_standing(company(joined_on="2020-08-01"), YEAR_1, date(2020, 12, 1), latest_version=None,
+                                    assessed_version=None, outcome=None, score=None, own_date=None)
+    assert (newcomer.obliged, newcomer.status) == (False, "not_obliged")
+
+
+def test_an_address_waits_after_too_many_failed_sign_ins_until_the_oldest_leaves_the_window():
+    now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    failures = [now - timedelta(minutes=minutes) for minutes in (14, 10, 5, 1)]
+    assert domain.wait_before_sign_in(failures, now, allowed=5) is None
+    assert domain.wait_before_sign_in([*failures, now], now, allowed=5) == timedelta(minutes=1)
+    assert domain.wait_before_sign_in(failures + [now - timedelta(minutes=20)], now, allowed=5) is None
+
+
+@pytest.mark.parametrize("asked,goes", [("/company", "/company"), ("//evil.example/x", "/"),
+                                        ("https://evil.example", "/"), (None, "/"), ("/\\evil", "/")])
+def test_a_language_switch_returns_only_to_a_page_of_this_site(asked, goes):
+    assert domain.safe_next(asked) == goes

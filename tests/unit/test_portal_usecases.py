@@ -1,0 +1,153 @@
+"""The portal's use cases with in-memory ports: sessions, sign-in limits, form tokens, drafts; the API a
+fake that answers as the services do."""
+import pytest
+
+from common import errors
+from services.portal import usecases
+from services.portal.dependencies import PortalStore, TokenCipher
+from tests.support import SettableClock, example_report, in_memory
+
+COMPANY = {"id": "c-1", "name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
+           "joined_on": "2019-10-01", "language": "en", "email": "dd@steenhandel.nl"}
+RULES = usecases.SessionRules(idle_minutes=30, sign_in_attempts=3)
+
+
+class FakeApi:
+    """The services' API as one token sees it: `answers[(method, path)]` is a value, or a function of the
+    body that returns one or raises the platform's error."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.token = None
+        self.calls = []
+
+    def as_(self, token):
+        client = FakeApi(self.answers)
+        client.token, client.calls = token, self.calls
+        return client
+
+    def _answer(self, method, path, body=None):
+        self.calls.append((method, path, self.token, body))
+        answer = self.answers[(method, path)]
+        return answer(self.token, body) if callable(answer) else answer
+
+    def get(self, service, path, **params):
+        return self._answer("GET", path)
+
+    def post(self, service, path, body=None):
+        return self._answer("POST", path, body)
+
+
+def me(token, body):
+    if token != "company-token":
+        raise errors.Unauthenticated()
+    return {"role": "company", "member": COMPANY}
+
+
+@pytest.fixture
+def ports():
+    return {"store": in_memory(PortalStore), "cipher": TokenCipher(TokenCipher.new_key()),
+            "clock": SettableClock(), "rules": RULES}  # sessions expire by real time, as MongoDB's TTL does
+
+
+def signed_in(ports, api):
+    visitor = usecases.with_form_session(usecases.Visitor("nl"), store=ports["store"], clock=ports["clock"],
+                                         rules=RULES)
+    return usecases.sign_in(visitor, "company-token", "10.0.0.1", api=api, **ports)
+
+
+def test_signing_in_opens_a_new_session_holding_the_token_sealed_in_the_members_language(ports):
+    api = FakeApi({("GET", "/v1/me"): me})
+    before = usecases.with_form_session(usecases.Visitor("nl"), store=ports["store"], clock=ports["clock"],
+                                        rules=RULES)
+    visitor = usecases.sign_in(before, " company-token ", "10.0.0.1", api=api, **ports)
+    assert (visitor.role, visitor.member["id"], visitor.language) == ("company", "c-1", "en")
+    assert visitor.session_id != before.session_id and ports["store"].session(before.session_id) is None
+    stored = ports["store"].session(visitor.session_id)
+    assert "company-token" not in str(stored), "the token is kept sealed"
+    again = usecases.visit(visitor.session_id, "nl", **ports)
+    assert (again.token, again.csrf) == ("company-token", visitor.csrf)
+
+
+def test_an_address_that_keeps_failing_must_wait_even_with_a_good_code(ports):
+    api = FakeApi({("GET", "/v1/me"): me})
+    visitor = usecases.Visitor("nl")
+    for _ in range(3):
+        with pytest.raises(errors.Invalid) as refused:
+            usecases.sign_in(visitor, "guess", "10.0.0.9", api=api, **ports)
+        assert refused.value.errors == {"token": ["This sign-in code is not known. Check it and try again."]}
+    with pytest.raises(errors.Invalid) as waiting:
+        usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
+    assert waiting.value.errors == {"token": ["Too many attempts. Try again in 15 minute(s)."]}
+    assert usecases.sign_in(visitor, "company-token", "10.0.0.2", api=api, **ports).role == "company", \
+        "another address is not held up"
+    ports["clock"].advance(minutes=16)
+    assert usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports).role == "company"
+
+
+def test_a_session_left_idle_ends(ports):
+    visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    ports["clock"].advance(minutes=29)
+    assert usecases.visit(visitor.session_id, "nl", **ports).signed_in
+    ports["clock"].advance(minutes=29)
+    assert usecases.visit(visitor.session_id, "nl", **ports).signed_in, "each visit keeps it alive"
+    ports["clock"].advance(minutes=31)
+    ended = usecases.visit(visitor.session_id, "nl", **ports)
+    assert not ended.signed_in and ended.expired
+    assert ports["store"].session(visitor.session_id) is None
+
+
+def test_a_form_without_the_sessions_token_is_refused(ports):
+    visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    usecases.require_form_token(visitor, visitor.csrf)
+    for wrong in (None, "", "guess"):
+        with pytest.raises(errors.Forbidden):
+            usecases.require_form_token(visitor, wrong)
+
+
+def test_the_draft_keeps_what_was_typed_until_the_report_is_sent(ports):
+    def submit(token, body):
+        if body["chains"] is None:
+            raise errors.Invalid({"chains": ["Field may not be null."]})
+        return {"id": "r-1", "version": 1, "previous_version": None, "covenant_year": 1}
+    api = FakeApi({("GET", "/v1/me"): me, ("POST", "/v1/reports"): submit,
+                   ("POST", "/v1/reports/preview"): {"score": 47.8, "outcome": "compliant"},
+                   ("GET", "/v1/frameworks/1"): {"covenant_year": 1}})
+    visitor = signed_in(ports, api)
+    fields = {"chains": [""], "supply_chain.factories.known": ["3"]}
+    added = usecases.report_action(visitor, 1, fields, "add:risks", api=api, store=ports["store"], clock=ports["clock"])
+    assert len(added.state["risks"]) == 1
+    state, source = usecases.report_form(visitor, 1, api=api, store=ports["store"])
+    assert (source, state["supply_chain"]["factories"]["known"], len(state["risks"])) == ("draft", "3", 1)
+    checked = usecases.report_action(visitor, 1, fields, "check", api=api, store=ports["store"], clock=ports["clock"])
+    assert checked.assessment["score"] == 47.8 and checked.state["risks"] == [], "a blank row is no answer"
+    refused = usecases.report_action(visitor, 1, fields, "submit", api=api, store=ports["store"], clock=ports["clock"])
+    assert refused.errors == {"chains": ["Field may not be null."]} and refused.done is None
+    assert ports["store"].draft("c-1", 1) is not None, "a refused report stays a draft"
+    sent = usecases.report_action(visitor, 1, {**fields, "chains": ["12"]}, "submit", api=api, store=ports["store"],
+                                  clock=ports["clock"])
+    assert sent.done["version"] == 1 and ports["store"].draft("c-1", 1) is None
+    assert all(token == "company-token" for method, path, token, body in api.calls if path != "/v1/me"), \
+        "every call speaks for the signed-in company"
+
+
+def test_a_secretariat_page_is_not_for_a_company(ports):
+    visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    with pytest.raises(errors.Forbidden):
+        usecases.year_overview(visitor, 1, None, api=FakeApi({}), clock=ports["clock"])
+    with pytest.raises(errors.Unauthenticated):
+        usecases.company_years(usecases.Visitor("nl"), api=FakeApi({}), clock=ports["clock"])
+
+
+def test_last_years_report_starts_the_form_when_this_year_has_none(ports):
+    report = example_report()
+    api = FakeApi({("GET", "/v1/me"): me, ("GET", "/v1/frameworks/2"): {"covenant_year": 2},
+                   ("GET", "/v1/reports"): [{"id": "r-1", "covenant_year": 1}],
+                   ("GET", "/v1/reports/r-1"): {"report": report}})
+    visitor = signed_in(ports, api)
+    api.answers[("GET", "/v1/reports")] = lambda token, body: []  # neither year has one yet ...
+    assert usecases.report_form(visitor, 2, api=api, store=ports["store"])[1] == "blank"
+    answers = iter([[], [{"id": "r-1", "covenant_year": 1}]])  # ... then year 2 has none and year 1 one
+    api.answers[("GET", "/v1/reports")] = lambda token, body: next(answers)
+    state, source = usecases.report_form(visitor, 2, api=api, store=ports["store"])
+    assert source == "last_year" and state["covenant_year"] == 2 and state["chains"] == str(report["chains"])
