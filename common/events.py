@@ -112,12 +112,42 @@ class ReportScoredV2(ReportScored):
     progress = fields.Nested(Progress, required=True)
 
 
+class SampledReport(Strict):
+    report_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    company = fields.Nested(CompanySnapshot, required=True)
+
+
+class VerificationSampleDrawn(Strict):
+    """The reports of a year chosen for verification, and how: anyone with the population and the seed can
+    draw the same sample again."""
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    seed = fields.String(required=True)
+    population = fields.Integer(required=True, validate=validate.Range(min=0))
+    drawn_at = fields.AwareDateTime(required=True, format="iso")
+    sampled = fields.List(fields.Nested(SampledReport), required=True)
+
+
+class ReportVerified(Strict):
+    """The verification of a sampled company's report for a year: confirmed, or corrected. `ordinal` orders
+    the records of one company's year (a later record replaces an earlier one)."""
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    company_id = fields.String(required=True)
+    report_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    result = fields.String(required=True, validate=validate.OneOf(vocabulary.VERIFICATION_RESULTS.codes))
+    verified_on = fields.Date(required=True)
+    ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=1))
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
     ("report_submitted", 1): ReportSubmitted,
     ("report_scored", 1): ReportScored,
     ("report_scored", 2): ReportScoredV2,
+    ("verification_sample_drawn", 1): VerificationSampleDrawn,
+    ("report_verified", 1): ReportVerified,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}

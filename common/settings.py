@@ -58,6 +58,9 @@ class Settings:
     portal_secret_key: Optional[str]
     portal_session_idle_minutes: float
     portal_sign_in_attempts: int
+    portal_proxy_hops: int
+    verification_share: float
+    verification_minimum: int
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -102,6 +105,9 @@ class Settings:
             portal_secret_key=text("PORTAL_SECRET_KEY") or None,
             portal_session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", float),
             portal_sign_in_attempts=number("PORTAL_SIGN_IN_ATTEMPTS", int),
+            portal_proxy_hops=number("PORTAL_PROXY_HOPS", int),
+            verification_share=number("VERIFICATION_SHARE", float),
+            verification_minimum=number("VERIFICATION_MINIMUM", int),
         )
 
     @property

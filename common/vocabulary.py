@@ -176,4 +176,25 @@ NOTICE_KINDS = Terms(
     ("reminder", "herinnering", "reminder"),
     ("alert_needs_more_time", "signaal: meer tijd nodig", "alert: needs more time"),
     ("alert_missing", "signaal: rapportage ontbreekt", "alert: report missing"),
+    ("supplier_question", "vraag van een aanbestedende dienst", "question from a contracting authority"),
+    ("report_sampled", "gekozen voor verificatie", "chosen for verification"),
+)
+
+# --- what a contracting authority learns of a supplier (seed §4.1.1) --------------------------------
+
+# When a member reported for a year, against its dates.
+REPORTING_TIMES = Terms(
+    ("on_time", "op tijd", "on time"),
+    ("by_catch_up_date", "na de uiterste datum, vóór de inhaaldatum", "after the due date, by the catch-up date"),
+    ("by_own_date", "vóór de eigen datum die het secretariaat verleende", "by its own date granted by the secretariat"),
+    ("late", "na alle data", "after every date"),
+    ("not_reported", "niet gerapporteerd", "not reported"),
+    ("not_yet_due", "nog niet verplicht", "not yet due"),
+)
+
+# --- verifying what companies report (seed §4.2.1) ---------------------------------------------------
+
+VERIFICATION_RESULTS = Terms(
+    ("confirmed", "bevestigd", "confirmed"),
+    ("corrected", "gecorrigeerd", "corrected"),
 )

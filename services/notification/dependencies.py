@@ -7,6 +7,7 @@ never send it twice; a claim a crash left behind is taken over after DELIVERY_CL
 from __future__ import annotations
 
 import json
+import re
 import smtplib
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -36,12 +37,18 @@ class NoticeStore(Repository):
         self.standings = db.standings
         self.extensions = db.extensions
         self.webhooks = db.webhooks
+        self.authorities = db.authorities
+        self.reported = db.reported
+        self.questions = db.supplier_questions
 
     def ensure_indexes(self):
         self.notices.create_index([("recipient_role", ASCENDING), ("recipient_id", ASCENDING),
                                    ("created_at", DESCENDING)])
         self.notices.create_index("undelivered")
         self.webhooks.create_index([("owner_role", ASCENDING), ("owner_id", ASCENDING)])
+        self.questions.create_index([("authority_id", ASCENDING), ("asked_at", DESCENDING)])
+        self.questions.create_index([("company_id", ASCENDING), ("asked_at", DESCENDING)])
+        self.companies.create_index("name")
 
     # --- notices ------------------------------------------------------------------------------------
 
@@ -109,6 +116,23 @@ class NoticeStore(Repository):
         except DuplicateKeyError:  # a newer assessment is recorded already
             pass
 
+    def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
+        """When the company first reported for the year (a redelivery or a later version changes nothing)."""
+        self.reported.update_one({"_id": f"{company_id}:{year}"},
+                                 {"$min": {"first_submitted_at": submitted_at},
+                                  "$set": {"company_id": company_id, "covenant_year": year}}, upsert=True)
+
+    def reporting_of(self, company_id: str) -> dict:
+        """One company's years: {year: {"first_submitted_at", "outcome", "own_date"}}, as far as known."""
+        years: dict[int, dict] = {}
+        for each in self.reported.find({"company_id": company_id}):
+            years.setdefault(each["covenant_year"], {})["first_submitted_at"] = each["first_submitted_at"]
+        for each in self.standings.find({"company_id": company_id}):
+            years.setdefault(each["covenant_year"], {})["outcome"] = each["outcome"]
+        for each in self.extensions.find({"company_id": company_id}):
+            years.setdefault(each["covenant_year"], {})["own_date"] = date.fromisoformat(each["date"])
+        return years
+
     def outcomes(self) -> dict[tuple[str, int], str]:
         """The latest outcome of every company's year that has an assessed report."""
         return {(each["company_id"], each["covenant_year"]): each["outcome"] for each in self.standings.find({})}
@@ -134,6 +158,29 @@ class NoticeStore(Repository):
     def all_extensions(self) -> dict[tuple[str, int], date]:
         return {(each["company_id"], each["covenant_year"]): date.fromisoformat(each["date"])
                 for each in self.extensions.find({})}
+
+    def register_authority(self, authority: dict) -> None:
+        self.authorities.update_one({"_id": authority["id"]}, {"$set": authority}, upsert=True)
+
+    def authority(self, authority_id: str) -> dict | None:
+        return self.authorities.find_one({"_id": authority_id})
+
+    def companies_named(self, text: str, limit: int = 20) -> list[dict]:
+        """Members whose name holds `text` (any case), by name."""
+        return list(self.companies.find({"name": {"$regex": re.escape(text), "$options": "i"}},
+                                        sort=[("name", ASCENDING)], limit=limit))
+
+    def record_question(self, question: dict) -> None:
+        self.questions.insert_one({"_id": question["id"], **question})
+
+    def questions_list(self, *, authority_id: str | None = None, company_id: str | None = None,
+                       limit: int = 200) -> list[dict]:
+        selector = {}
+        if authority_id:
+            selector["authority_id"] = authority_id
+        if company_id:
+            selector["company_id"] = company_id
+        return list(self.questions.find(selector, sort=[("asked_at", DESCENDING)], limit=limit))
 
     def add_webhook(self, owner_role: str, owner_id: str | None, url: str, secret: str, now: datetime) -> dict:
         webhook = {"_id": uuid.uuid4().hex, "owner_role": owner_role, "owner_id": owner_id, "url": url,

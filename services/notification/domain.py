@@ -74,6 +74,24 @@ TEMPLATES = {
                "Version {version} of the report of {company} for covenant year {year} scores {score} % and "
                "does not yet meet the requirements. Not met: {failed}."),
     },
+    "supplier_question": {
+        "nl": ("{authority} vroeg naar uw rapportage",
+               "{authority} (aanbestedende dienst) vroeg op {date} of uw onderneming over de convenantjaren "
+               "rapporteerde, wanneer en met welke uitkomst. Uw score, uw rapportage en de beoordeling zelf "
+               "worden nooit gedeeld."),
+        "en": ("{authority} asked about your reporting",
+               "{authority} (a contracting authority) asked on {date} whether your company reported for the "
+               "covenant years, when, and with what outcome. Your score, your report and the assessment itself "
+               "are never shared."),
+    },
+    "report_sampled": {
+        "nl": ("Uw rapportage over jaar {year} wordt geverifieerd",
+               "Uw rapportage over convenantjaar {year} is gekozen voor de verificatie van wat ondernemingen "
+               "rapporteren. Het secretariaat neemt contact met u op."),
+        "en": ("Your report for year {year} will be verified",
+               "Your report for covenant year {year} was chosen for the verification of what companies report. "
+               "The secretariat will contact you."),
+    },
     "alert_missing": {
         "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
                "Na {date} ontbreekt nog een rapportage die aan de eisen voldoet van: {companies}."),
@@ -92,7 +110,7 @@ class Notice:
     language: str
     subject: str
     body: str
-    covenant_year: int
+    covenant_year: int | None  # None: a notice about no one year
     created_at: datetime
     about: dict = field(default_factory=dict)
 
@@ -165,6 +183,47 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
 def extension_granted(company: dict, year: int, until: date, now: datetime) -> Notice:
     return _to_company("extension_granted", f"extension_granted:{company['id']}:{year}:{until.isoformat()}",
                        company, year, now, {"date": until.isoformat()}, date=until)
+
+
+def supplier_question(company: dict, authority: dict, question_id: str, now: datetime) -> Notice:
+    """The company is told which authority asked about it, and what it was told."""
+    return _to_company("supplier_question", f"supplier_question:{question_id}", company, None, now,
+                       {"authority_id": authority["id"], "question_id": question_id},
+                       authority=authority["name"], date=now.date())
+
+
+def report_sampled(sampled: dict, now: datetime) -> Notice:
+    year = sampled["covenant_year"]
+    return _to_company("report_sampled", f"report_sampled:{sampled['company']['id']}:{year}", sampled["company"],
+                       year, now, {"report_id": sampled["report_id"], "seed": sampled["seed"]})
+
+
+# --- what a contracting authority learns -----------------------------------------------------------
+
+def reporting_record(calendar: covenant.YearCalendar, known: dict, today: date) -> dict:
+    """Whether and when a member reported for a year, against its dates, and its outcome; never its score."""
+    first = known.get("first_submitted_at")
+    reported_on = first.date() if first else None
+    own_date = known.get("own_date")
+    if reported_on is None:
+        reported = "not_yet_due" if today <= calendar.due_date else "not_reported"
+    elif reported_on <= calendar.due_date:
+        reported = "on_time"
+    elif own_date and reported_on <= own_date:
+        reported = "by_own_date"
+    elif reported_on <= calendar.catch_up_date:
+        reported = "by_catch_up_date"
+    else:
+        reported = "late"
+    return {"covenant_year": calendar.covenant_year, "reported": reported, "outcome": known.get("outcome")}
+
+
+def supplier_status(company: dict, calendars: list[covenant.YearCalendar], years: dict[int, dict],
+                    today: date) -> list[dict]:
+    """Each covenant year the member was obliged to report, as an authority may see it."""
+    return [reporting_record(calendar, years.get(calendar.covenant_year, {}), today)
+            for calendar in sorted(calendars, key=lambda each: each.covenant_year)
+            if covenant.obliged(company, calendar.covenant_year)]
 
 
 # --- notices on time -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Wire shapes of the notification service."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common import vocabulary
 from common.schema import Strict, StrictInteger
@@ -18,7 +18,7 @@ class NoticeOut(Schema):
     language = fields.String(metadata={"enum": list(vocabulary.LANGUAGES.codes)})
     subject = fields.String()
     body = fields.String()
-    covenant_year = fields.Integer()
+    covenant_year = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
     about = fields.Dict()
     deliveries = fields.Dict(keys=fields.String(), values=fields.Nested(DeliveryOut),
@@ -50,6 +50,50 @@ class ExtensionOut(ExtensionGrant):
 class ExtensionQuery(Schema):
     covenant_year = fields.Integer(validate=validate.Range(min=1))
     company_id = fields.String()
+
+
+class MemberQuery(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+
+
+class MemberOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    country = fields.String(metadata={"enum": list(vocabulary.MEMBER_COUNTRIES.codes)})
+    role = fields.String(metadata={"enum": list(vocabulary.MEMBER_ROLES.codes)})
+
+
+class SupplierQuestion(Strict):
+    """Name the supplier by its member id, or by (part of) its name."""
+    company_id = fields.String(validate=validate.Length(min=1, max=100))
+    name = fields.String(validate=validate.Length(min=2, max=200))
+
+    @validates_schema
+    def one_way(self, data, **kwargs):
+        if ("company_id" in data) == ("name" in data):
+            raise ValidationError("Give either company_id or name.", "company_id")
+
+
+class YearStatus(Schema):
+    covenant_year = fields.Integer()
+    reported = fields.String(metadata={"enum": list(vocabulary.REPORTING_TIMES.codes)})
+    outcome = fields.String(allow_none=True, metadata={"enum": [*vocabulary.OUTCOMES.codes, None]})
+
+
+class SupplierAnswer(Schema):
+    member = fields.Boolean(metadata={"description": "false: no member by that id or name, and nothing more."})
+    id = fields.String()
+    name = fields.String()
+    years = fields.List(fields.Nested(YearStatus))
+
+
+class QuestionOut(Schema):
+    id = fields.String()
+    asked_at = fields.AwareDateTime()
+    authority = fields.Dict(metadata={"description": "{id, name} of the authority that asked"})
+    asked = fields.String(metadata={"description": "The id or name as the authority gave it."})
+    company_id = fields.String(allow_none=True)
+    answer = fields.Nested(SupplierAnswer)
 
 
 class WebhookRegistration(Strict):

@@ -6,7 +6,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import operations
-from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
+from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
 from common.clock import ClockProvider
 from common.messaging import event_handler
 from common.context import LoggingContext
@@ -50,6 +50,11 @@ class NotificationService(operations.Operations):
         """Who the members are: obligation, language and e-mail address."""
         usecases.remember_company(event.data["company"], store=self.storage)
 
+    @event_handler("submission", "authority_registered")
+    def remember_authority(self, event):
+        """Who the contracting authorities are (their names, for the companies they ask about)."""
+        usecases.remember_authority(event.data["authority"], store=self.storage)
+
     @event_handler("submission", "report_submitted")
     def confirm_receipt(self, event):
         self._count(usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels,
@@ -60,6 +65,11 @@ class NotificationService(operations.Operations):
         self._count(usecases.announce_outcome(event.data, store=self.storage, channels=self.channels,
                                               clock=self.clock,
                                               secretariat_language=self.settings.secretariat_language))
+
+    @event_handler("scoring", "verification_sample_drawn")
+    def announce_sample(self, event):
+        self._count(usecases.announce_sample(event.data, store=self.storage, channels=self.channels,
+                                             clock=self.clock))
 
     # --- on time ------------------------------------------------------------------------------------
 
@@ -104,6 +114,35 @@ class NotificationService(operations.Operations):
         query = load(schemas.ExtensionQuery(), dict(request.args))
         return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
                                    covenant_year=query.get("covenant_year"))
+
+    @http("GET", "/v1/members", doc=Doc(
+        "Members whose name holds ?name= (the public member list), to name a supplier by",
+        roles=(AUTHORITY, SECRETARIAT), query=schemas.MemberQuery, responses={200: schemas.MemberOut(many=True)}))
+    def search_members(self, request):
+        self.identity.caller(request, AUTHORITY, SECRETARIAT)
+        query = load(schemas.MemberQuery(), dict(request.args))
+        return usecases.search_members(query["name"], store=self.storage)
+
+    @http("POST", "/v1/supplier-questions", doc=Doc(
+        "Ask whether a supplier reported, when, and with what outcome, for each year it had to",
+        roles=(AUTHORITY,), body=schemas.SupplierQuestion, responses={201: schemas.QuestionOut},
+        description="Never the score, the report or the assessment; about a company that is no member only "
+                    "that. The question is recorded and the member gets a notice."))
+    def ask_about_supplier(self, request):
+        """{"company_id": "..."} or {"name": "Steenhandel"} -> 201 with the answer"""
+        caller = self.identity.caller(request, AUTHORITY)
+        answer, sent = usecases.ask_about_supplier(caller, read_json(request, schemas.SupplierQuestion()),
+                                                   store=self.storage, channels=self.channels, clock=self.clock,
+                                                   scoring=self.scoring)
+        self._count(sent)
+        return 201, answer
+
+    @http("GET", "/v1/supplier-questions", doc=Doc(
+        "Questions asked about suppliers: an authority its own, a company those about it, the secretariat all",
+        roles=(AUTHORITY, COMPANY, SECRETARIAT), responses={200: schemas.QuestionOut(many=True)}))
+    def list_supplier_questions(self, request):
+        return usecases.questions(self.identity.caller(request, AUTHORITY, COMPANY, SECRETARIAT),
+                                  store=self.storage)
 
     @http("POST", "/v1/webhooks", doc=Doc(
         "Register a webhook: every later notice to the caller is POSTed there, signed",

@@ -6,8 +6,9 @@ scoring service: `get_framework`, `list_calendars`).
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from common import covenant, errors
 from common.identity import Caller
@@ -124,6 +125,8 @@ def remember_company(company: dict, *, store) -> None:
 
 def confirm_receipt(submitted: dict, *, store, channels, clock) -> Sent:
     store.register_company(submitted["company"])
+    store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
+                            datetime.fromisoformat(submitted["submitted_at"]))
     return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels)
 
 
@@ -137,6 +140,16 @@ def announce_outcome(scored: dict, *, store, channels, clock, secretariat_langua
     sent = Sent()
     for notice in domain.on_scored(scored, clock.now(), own_date, secretariat_language):
         sent.add(notify(notice, store=store, channels=channels))
+    return sent
+
+
+def announce_sample(drawn: dict, *, store, channels, clock) -> Sent:
+    """Each company whose report was drawn for verification is told."""
+    sent = Sent()
+    for sampled in drawn["sampled"]:
+        store.register_company(sampled["company"])
+        sent.add(notify(domain.report_sampled({**sampled, "covenant_year": drawn["covenant_year"],
+                                               "seed": drawn["seed"]}, clock.now()), store=store, channels=channels))
     return sent
 
 
@@ -186,6 +199,82 @@ def extensions(caller: Caller, *, store, company_id: str | None = None,
     company_id = company_id if caller.role == domain.SECRETARIAT else caller.id
     return [{"company_id": each["company_id"], "covenant_year": each["covenant_year"], "date": each["date"]}
             for each in store.extensions_list(company_id, covenant_year)]
+
+
+# --- contracting authorities and their suppliers -----------------------------------------------------------
+
+def remember_authority(authority: dict, *, store) -> None:
+    store.register_authority(authority)
+
+
+def search_members(text: str, *, store) -> list[dict]:
+    """Members whose name holds `text`: what the public member list shows of them."""
+    return [{key: each[key] for key in ("id", "name", "country", "role")} for each in store.companies_named(text)]
+
+
+def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock, scoring) -> tuple[dict, Sent]:
+    """A contracting authority asks whether a supplier reported, when, and with what outcome, for each
+    year it was obliged to. The question is recorded; a member is told that the authority asked. About a
+    company that is no member nothing is said but that."""
+    authority = store.authority(caller.id)
+    if authority is None:  # its registration has not reached this service yet
+        raise errors.Unavailable("Your registration is still on its way; try again in a minute.")
+    company = store.company(question["company_id"]) if "company_id" in question else \
+        _member_named(question["name"], store=store)
+    now = clock.now()
+    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
+                                       date.fromisoformat(each["catch_up_date"]))
+                 for each in scoring.list_calendars()]
+    if company is None:
+        answer = {"member": False}
+    else:
+        answer = {"member": True, "id": company["_id"], "name": company["name"],
+                  "years": domain.supplier_status(company, calendars, store.reporting_of(company["_id"]),
+                                                  now.date())}
+    record = {"id": uuid.uuid4().hex, "asked_at": now, "authority_id": authority["_id"],
+              "authority": {"id": authority["_id"], "name": authority["name"]},
+              "asked": question.get("company_id") or question.get("name"),
+              "company_id": company["_id"] if company else None, "answer": answer}
+    store.record_question(record)
+    log.info("supplier question answered", question_id=record["id"], member=answer["member"])
+    sent = Sent()
+    if company is not None:
+        sent = notify(domain.supplier_question({**company, "id": company["_id"]},
+                                               {"id": authority["_id"], "name": authority["name"]}, record["id"], now),
+                      store=store, channels=channels)
+    return _question_shown(record, caller), sent
+
+
+def _member_named(name: str, *, store) -> dict | None:
+    """The one member with this name (or, failing that, the one whose name holds it); None if none does."""
+    found = store.companies_named(name, limit=10)
+    exact = [each for each in found if each["name"].casefold() == name.casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise errors.Invalid({"name": [f"{len(found)} or more members match this name; name one by its id."]})
+    return None
+
+
+def questions(caller: Caller, *, store) -> list[dict]:
+    """The questions asked: an authority its own, a company those about it, the secretariat all."""
+    if caller.role == domain.SECRETARIAT:
+        found = store.questions_list()
+    elif caller.role == domain.COMPANY:
+        found = store.questions_list(company_id=caller.id)
+    else:
+        found = store.questions_list(authority_id=caller.id)
+    return [_question_shown(each, caller) for each in found]
+
+
+def _question_shown(record: dict, caller: Caller) -> dict:
+    shown = {"id": record["id"], "asked_at": record["asked_at"], "authority": record["authority"],
+             "company_id": record["company_id"], "answer": record["answer"]}
+    if caller.role != domain.COMPANY:  # a company learns who asked about it, not how they named it
+        shown["asked"] = record["asked"]
+    return shown
 
 
 def add_webhook(caller: Caller, registration: dict, *, store, channels) -> dict:

@@ -82,11 +82,18 @@ class PortalStore(Repository):
 
     # --- failed sign-ins ----------------------------------------------------------------------------
 
-    def record_failure(self, address: str, now: datetime, keep: timedelta) -> None:
-        self.failures.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": now, "expires_at": now + keep})
+    def record_failure(self, address: str, now: datetime, keep: timedelta) -> str:
+        """Records a failed (or not yet successful) sign-in; returns its id."""
+        failure_id = uuid.uuid4().hex
+        self.failures.insert_one({"_id": failure_id, "address": address, "at": now, "expires_at": now + keep})
+        return failure_id
 
-    def failures_since(self, address: str, since: datetime) -> list[datetime]:
-        return [each["at"] for each in self.failures.find({"address": address, "at": {"$gte": since}})]
+    def forget_failure(self, failure_id: str) -> None:
+        self.failures.delete_one({"_id": failure_id})
+
+    def failures_since(self, address: str, since: datetime, besides: str | None = None) -> list[datetime]:
+        return [each["at"] for each in self.failures.find({"address": address, "at": {"$gte": since}})
+                if each["_id"] != besides]
 
 
 class TokenCipher:

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from datetime import date, datetime, timedelta
 
 from common import covenant, vocabulary
@@ -27,8 +28,8 @@ GROUPS = {
 BOOLEANS = {"policy": ("statement_adopted", "embedded_in_management", "shared_with_suppliers"),
             "monitoring": ("systematic", "effectiveness_evaluated"),
             "remediation": ("grievance_mechanism",)}
-MAX_ROWS = 200  # per group: a form cannot grow without bound
-_INDEXED = re.compile(r"^(\w+)\.(\d+)(?:\.(\w+))?(?:\.(day|month|year))?$")
+MAX_ROWS = 50  # per group: a form cannot grow without bound (each row of a page costs its rendering)
+_INDEXED = re.compile(r"^(\w+)\.(\d{1,3})(?:\.(\w+))?(?:\.(day|month|year))?$")
 
 
 # --- the report as a form -----------------------------------------------------------------------------
@@ -261,11 +262,16 @@ def standings_csv(rows: list[dict], words) -> str:
                      "latest_version", "score"])
     for row in rows:
         standing = row["standing"]
-        writer.writerow([row["company"]["id"], row["company"]["name"], row["company"]["country"],
+        writer.writerow([row["company"]["id"], spreadsheet_safe(row["company"]["name"]), row["company"]["country"],
                          row["company"]["role"], "yes" if standing.obliged else "no", words(standing.status),
                          standing.date.isoformat(), standing.days_left, standing.latest_version or "",
                          "" if standing.score is None else standing.score])
     return buffer.getvalue()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- sessions and sign-ins --------------------------------------------------------------------------------
@@ -286,8 +292,24 @@ def wait_before_sign_in(failures: list[datetime], now: datetime, allowed: int) -
     return recent[-allowed] + SIGN_IN_WINDOW - now
 
 
+def client_address(connection: str | None, forwarded_for: str | None, proxy_hops: int) -> str:
+    """Who is asking: the connection's address, or, behind `proxy_hops` proxies that each add the address
+    they saw to X-Forwarded-For, the address the farthest of them saw (what a client sends itself in the
+    header is not believed)."""
+    if proxy_hops > 0 and forwarded_for:
+        seen = [each.strip() for each in forwarded_for.split(",") if each.strip()]
+        if len(seen) >= proxy_hops:
+            return seen[-proxy_hops]
+    return connection or "unknown"
+
+
 def safe_next(path: str | None) -> str:
-    """A place on this site to go back to; anything else (another site, a scheme) goes home."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return "/"
+    """A place on this site to go back to; anything else (another site, a scheme, a character a browser
+    would drop or read as a line break) goes home."""
+    if not path or not path.startswith("/") or any(char.isspace() or ord(char) < 32 or char == "\\"
+                                                   for char in path):
+        return "/"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or path.startswith("//"):
+        return "/"
+    return path

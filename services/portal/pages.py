@@ -21,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from nameko.extensions import DependencyProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import errors, vocabulary
@@ -93,6 +94,7 @@ def environment(language: str) -> jinja2.Environment:
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
         STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
         message=lambda text: message(text, language),
+        prefixed=lambda placed, prefix: {prefix + key: value for key, value in placed.items()},
         languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
     locale = DATE_LOCALES[language]
     env.filters["day"] = lambda value: format_date(_as_date(value), format="long", locale=locale)
@@ -126,6 +128,8 @@ PLAIN = {
                                    "nl": "Vul een e-mailadres in zoals naam@voorbeeld.nl."},
     "Must be true or false.": {"en": "Choose yes or no.", "nl": "Kies ja of nee."},
     "No such member company.": {"en": "This company is not a member.", "nl": "Deze onderneming is geen lid."},
+    "Say what was corrected and why.": {"en": "Say what was corrected and why.",
+                                        "nl": "Zeg wat er is gecorrigeerd en waarom."},
 }
 WORDED = [
     (re.compile(r"^Must be one of: .*\.$"), {"en": "Choose one of the options.", "nl": "Kies een van de mogelijkheden."}),
@@ -139,6 +143,11 @@ WORDED = [
      {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
     (re.compile(r"^Must be after the due date, (.*)\.$"),
      {"en": r"Must be after the due date (\1).", "nl": r"Moet na de uiterste datum liggen (\1)."}),
+    (re.compile(r"^Year (\d+)'s sample was drawn on (\S+) with seed (.+)\.$"),
+     {"en": r"Year \1's sample was drawn on \2 with seed \3.",
+      "nl": r"De steekproef van jaar \1 is getrokken op \2 met startgetal \3."}),
+    (re.compile(r"^Not in covenant year (\d+)'s sample\.$"),
+     {"en": r"Not in covenant year \1's sample.", "nl": r"Niet in de steekproef van convenantjaar \1."}),
     (re.compile(r"^Too many attempts\. Try again in (\d+) minute\(s\)\.$"),
      {"en": r"Too many attempts. Try again in \1 minute(s).",
       "nl": r"Te veel pogingen. Probeer het over \1 minuut/minuten opnieuw."}),
@@ -204,6 +213,7 @@ class PageHandler(JsonHttpHandler):
     ended, sends the visitor to sign in; anything unexpected is a plain apology, never a trace."""
 
     def handle_request(self, request):
+        request.max_form_parts = 5000  # more than the report form's largest, far fewer than would hurt
         _language.set(request_language(request))
         request.environ["portal.path"] = request.full_path.rstrip("?")
         return super().handle_request(request)
@@ -219,6 +229,8 @@ class PageHandler(JsonHttpHandler):
         language = _language.get()
         if isinstance(exc, errors.Unauthenticated):
             return redirect("/sign-in")
+        if isinstance(exc, RequestEntityTooLarge):  # a form larger than the platform takes
+            exc = errors.TooLarge()
         for error_type, (status, title, text) in ERROR_PAGES.items():
             if isinstance(exc, error_type):
                 detail = exc.message if isinstance(exc, errors.Forbidden) and exc.message != exc.__doc__.strip() \

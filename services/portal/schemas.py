@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.portal import domain
 
-ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d+)$")
+ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d{{1,3}})$")
 
 
 class Lenient(Schema):

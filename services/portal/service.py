@@ -78,7 +78,7 @@ class PortalService(operations.Operations):
     def home(self, request):
         visitor = self._visitor(request)
         if visitor.signed_in:
-            return redirect({COMPANY: "/company", SECRETARIAT: "/secretariat"}.get(visitor.role, "/account"))
+            return redirect({COMPANY: "/company", SECRETARIAT: "/secretariat", AUTHORITY: "/authority"}[visitor.role])
         return self._page(request, visitor, "home.html.j2", years=usecases.covenant_years(api=self.api))
 
     @page("GET", "/sign-in", doc=_html("Sign in with the code the secretariat gave"))
@@ -92,7 +92,10 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request, form=True)
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
-            signed_in = usecases.sign_in(visitor, request.form.get("token", ""), request.remote_addr or "unknown",
+            signed_in = usecases.sign_in(visitor, request.form.get("token", ""),
+                                         domain.client_address(request.remote_addr,
+                                                               request.headers.get("X-Forwarded-For"),
+                                                               self.settings.portal_proxy_hops),
                                          api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
                                          rules=self._rules())
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
@@ -148,7 +151,7 @@ class PortalService(operations.Operations):
         years = usecases.company_years(visitor, api=self.api, clock=self.clock)
         inbox = usecases.notices(visitor, 1, api=self.api)
         return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
-                          total_notices=inbox["total"])
+                          total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api))
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):
@@ -186,11 +189,54 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "notices.html.j2", inbox=usecases.notices(visitor, number, api=self.api),
                           page_number=number)
 
-    @page("GET", "/account", doc=_html("A contracting authority's start page"))
-    def account(self, request):
+    # --- a contracting authority --------------------------------------------------------------------
+
+    @page("GET", "/authority", doc=_html("Ask about a supplier (?name= finds members); the questions asked"))
+    def authority_home(self, request):
         visitor = self._visitor(request)
         usecases.require_role(visitor, AUTHORITY)
-        return self._page(request, visitor, "account.html.j2")
+        name = request.args.get("name", "")
+        found = usecases.find_suppliers(visitor, name, api=self.api) if name else None
+        return self._page(request, visitor, "authority.html.j2", name=name, found=found,
+                          questions=usecases.supplier_questions(visitor, api=self.api))
+
+    @page("POST", "/authority/questions", doc=_html("Ask about one member (form: company_id)"))
+    def ask_about_supplier(self, request):
+        visitor = self._posted(request, AUTHORITY)
+        answer = usecases.ask_about_supplier(visitor, request.form.get("company_id", ""), api=self.api)
+        return self._page(request, visitor, "supplier.html.j2", question=answer)
+
+    @page("GET", "/secretariat/questions", doc=_html("Every question contracting authorities asked"))
+    def all_questions(self, request):
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, SECRETARIAT)
+        return self._page(request, visitor, "questions.html.j2",
+                          questions=usecases.supplier_questions(visitor, api=self.api))
+
+    @page("GET", "/secretariat/years/<int:covenant_year>/verification", doc=_html(
+        "The year's verification sample and its results"))
+    def verification(self, request, covenant_year):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "verification.html.j2", found=usecases.verification(
+            visitor, covenant_year, api=self.api), form={}, errors={}, saved=None)
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/verification/sample", doc=_html(
+        "Draw the year's sample (form: seed, optional)"))
+    def draw_sample(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.draw_sample(visitor, covenant_year, request.form.get("seed", ""), api=self.api)
+        return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
+                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state or {},
+                          errors=outcome.errors, saved=None)
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/verification/results", doc=_html(
+        "Record a sampled company's verification"))
+    def record_verification(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.record_verification(visitor, covenant_year, _fields(request), api=self.api)
+        return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
+                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state,
+                          errors=outcome.errors, saved=outcome.message)
 
     # --- the secretariat ----------------------------------------------------------------------------
 
@@ -255,6 +301,7 @@ class PortalService(operations.Operations):
 
     @page("GET", "/secretariat/alerts", doc=_html("The secretariat's alerts (?page=)"))
     def alerts(self, request):
+        usecases.require_role(self._visitor(request), SECRETARIAT)
         return self.notices_page(request)
 
     @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))

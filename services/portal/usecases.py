@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -67,7 +68,7 @@ def visit(session_id: str | None, language: str, *, store, cipher, clock, rules:
     if domain.expired(session["last_seen"], now, rules.idle_minutes):
         store.close_session(session_id)
         return Visitor(language, expired=session.get("role") is not None)
-    if now - session["last_seen"] > TOUCH_AFTER:
+    if now - session["last_seen"] > min(TOUCH_AFTER, timedelta(minutes=rules.idle_minutes) / 2):
         store.touch_session(session_id, now, rules.idle_minutes)
     token = cipher.open(session["token"]) if session.get("token") else None
     role = session.get("role") if token or not session.get("role") else None
@@ -104,8 +105,11 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     """Opens a session for the holder of `token` (a new session id: the one before is closed). Failed
     attempts are counted per address; too many in 15 minutes and the address must wait."""
     now = clock.now()
-    wait = domain.wait_before_sign_in(store.failures_since(address, now - domain.SIGN_IN_WINDOW), now,
-                                      rules.sign_in_attempts)
+    # The attempt counts as failed until it succeeds: recorded before the check, so that attempts made at
+    # the same moment cannot all pass it.
+    attempt = store.record_failure(address, now, domain.SIGN_IN_WINDOW)
+    earlier = [each for each in store.failures_since(address, now - domain.SIGN_IN_WINDOW, besides=attempt)]
+    wait = domain.wait_before_sign_in(earlier, now, rules.sign_in_attempts)
     if wait is not None:
         minutes = max(1, round(wait.total_seconds() / 60))
         raise errors.Invalid({"token": [f"Too many attempts. Try again in {minutes} minute(s)."]})
@@ -115,9 +119,9 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     except errors.Unauthenticated:
         me = None
     if me is None:
-        store.record_failure(address, now, domain.SIGN_IN_WINDOW)
         log.info("sign-in refused", address=address)
         raise errors.Invalid({"token": ["This sign-in code is not known. Check it and try again."]})
+    store.forget_failure(attempt)
     member = me.get("member")
     language = member["language"] if member and member.get("language") in vocabulary.LANGUAGES else \
         visitor.language
@@ -206,6 +210,7 @@ def member_years(client, company: dict, today: date, *, extensions: list[dict], 
 
 def report_versions(client, report_id: str) -> list[dict]:
     """Each version of a report with its assessment (None while it is being scored), oldest first."""
+    report_id = quote(report_id, safe="")  # an id is one path segment, whatever it holds
     detail = client.get("submission", f"/v1/reports/{report_id}")
     try:
         assessments = {each["version"]: each for each in client.get("scoring", f"/v1/reports/{report_id}/assessments")}
@@ -270,7 +275,7 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
     """A report with every version and its assessment, for its owner or the secretariat."""
     require_role(visitor, COMPANY, SECRETARIAT)
     client = api.as_(visitor.token)
-    detail = client.get("submission", f"/v1/reports/{report_id}")
+    detail = client.get("submission", f"/v1/reports/{quote(report_id, safe='')}")
     return {**detail, "versions": report_versions(client, report_id)}
 
 
@@ -371,3 +376,67 @@ def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
 
 def frameworks(*, api) -> list[dict]:
     return api.get("scoring", "/v1/frameworks")
+
+
+# --- a contracting authority ----------------------------------------------------------------------------
+
+def find_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
+    """Members whose name holds `name`, to ask about."""
+    require_role(visitor, AUTHORITY, SECRETARIAT)
+    if len(name.strip()) < 2:
+        return []
+    return api.as_(visitor.token).get("notification", "/v1/members", name=name.strip())
+
+
+def ask_about_supplier(visitor: Visitor, company_id: str, *, api) -> dict:
+    """The authority's question about one member, answered (whether and when it reported, its outcome)."""
+    require_role(visitor, AUTHORITY)
+    return api.as_(visitor.token).post("notification", "/v1/supplier-questions", {"company_id": company_id})
+
+
+def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
+    """Questions asked about suppliers: an authority its own, a company those about it, the secretariat all."""
+    require_role(visitor, AUTHORITY, COMPANY, SECRETARIAT)
+    return api.as_(visitor.token).get("notification", "/v1/supplier-questions")
+
+
+# --- verifying what companies report ------------------------------------------------------------------------
+
+def verification(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """The year's sample with each company's name and latest verification, or None before it is drawn."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    names = {each["id"]: each["name"] for each in client.get("submission", "/v1/companies")}
+    try:
+        found = client.get("scoring", f"/v1/verification/{covenant_year}")
+    except errors.NotFound:
+        return {"covenant_year": covenant_year, "draw": None, "names": names}
+    results = {each["company_id"]: each for each in found["results"]}
+    return {"covenant_year": covenant_year, "names": names, "draw": found,
+            "sampled": [{**each, "name": names.get(each["company_id"], each["company_id"]),
+                         "result": results.get(each["company_id"])} for each in found["sampled"]]}
+
+
+def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> FormOutcome:
+    require_role(visitor, SECRETARIAT)
+    body = {"seed": seed.strip()} if seed.strip() else {}
+    try:
+        return FormOutcome(done=api.as_(visitor.token).post("scoring", f"/v1/verification/{covenant_year}/sample",
+                                                            body))
+    except errors.Invalid as refused:
+        return FormOutcome({"seed": seed}, errors=refused.errors)
+
+
+def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {"company_id": form.get("company_id", ""), "result": form.get("result", ""),
+            "verified_on": domain.iso_date({part: form.get(f"verified_on.{part}", "")
+                                            for part in ("day", "month", "year")})}
+    if form.get("corrections"):
+        body["corrections"] = form["corrections"]
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post(
+            "scoring", f"/v1/verification/{covenant_year}/results", body), message="verification_recorded")
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)

@@ -99,6 +99,19 @@ def contribution(report: dict, assessment: dict, company: dict, progress: dict[s
     return {name: value for name, value in counters.items() if value}
 
 
+def verification_contribution(verified: dict) -> dict[str, int]:
+    """What one sampled company's latest verification adds to its year's figures."""
+    counters = {key("verification", "verified"): 1}
+    if verified["result"] == "corrected":
+        counters[key("verification", "corrected")] = 1
+    return counters
+
+
+def verification_contributor(company_id: str) -> str:
+    """The contribution of a company's verification is kept beside its report's, under its own name."""
+    return f"verification:{company_id}"
+
+
 def member_contribution(company: dict) -> dict[str, int]:
     return {key("member", company["country"], company["role"], company["joined_on"]): 1}
 
@@ -235,6 +248,8 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
             "systematic_monitoring": count("step", "systematic_monitoring"),
             "public_communication": count("step", "public_communication"),
         },
+        "verification": {"verified": count("verification", "verified"),
+                         "corrected": count("verification", "corrected")},
         "participation": participation_figures(covenant_year, participation, targets),
     }
 

@@ -39,6 +39,8 @@ LABELS = {
         "state": "Staat", "materials": "Materialen", "material": "Materiaal", "risks": "Risico's",
         "any_risk": "Ondernemingen met een gerapporteerd risico", "theme": "Thema",
         "steps": "Voortgang per stap", "step": "Stap",
+        "verification": "Verificatie", "verified": "Geverifieerde rapportages (steekproef)",
+        "corrected": "waarvan gecorrigeerd",
         "mitigation_any": "Bijgedragen aan het verminderen van risico's (stap 3)",
         "systematic_monitoring": "Systematisch gemonitord en geëvalueerd (stap 4)",
         "public_communication": "Publiek gecommuniceerd (stap 5)",
@@ -61,6 +63,7 @@ LABELS = {
         "regions": "Quarry regions sourced by more than {more} companies", "region": "Region", "state": "State",
         "materials": "Materials", "material": "Material", "risks": "Risks",
         "any_risk": "Companies that reported a risk", "theme": "Theme", "steps": "Progress per step", "step": "Step",
+        "verification": "Verification", "verified": "Reports verified (sample)", "corrected": "of which corrected",
         "mitigation_any": "Contributed to reducing risks (step 3)",
         "systematic_monitoring": "Monitor and evaluate systematically (step 4)",
         "public_communication": "Communicate publicly (step 5)",
@@ -153,7 +156,7 @@ def rows(figures: dict) -> list[tuple[str, str, object]]:
             out.append((figure, item, "" if value is None else value))
 
     for section in ("outcomes", "outcomes_by_member_country", "bands", "requirements", "supply_chain",
-                    "chains_per_company", "materials", "risks", "steps", "participation"):
+                    "chains_per_company", "materials", "risks", "steps", "verification", "participation"):
         walk(section, figures[section])
     for each in figures["production_countries"]:
         out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))

@@ -20,6 +20,8 @@ class Figures(Schema):
     materials = fields.Dict()
     risks = fields.Dict()
     steps = fields.Dict()
+    verification = fields.Dict(metadata={"description": "Reports verified in the year's sample, and how many "
+                                                        "needed correction."})
     participation = fields.Dict()
 
 

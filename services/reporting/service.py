@@ -22,6 +22,8 @@ def declare_metrics(registry):
                                  "Assessments applied to the sector figures, by year.", ["covenant_year"]),
         "skipped": counter(registry, "trustone_contributions_skipped",
                            "Assessments already applied or superseded (redeliveries, late arrivals)."),
+        "verifications": counter(registry, "trustone_verifications_applied",
+                                 "Verification records applied to the sector figures, by year.", ["covenant_year"]),
         "registrations": counter(registry, "trustone_registrations_applied",
                                  "Members and contracting authorities counted.", ["kind"]),
     }
@@ -46,6 +48,13 @@ class ReportingService(operations.Operations):
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
         else:
             self.metrics.skipped.inc()
+
+    @event_handler("scoring", "report_verified")
+    def apply_verification(self, event):
+        """Counts a sampled company's latest verification in its year's figures."""
+        applied = usecases.apply_verification(event.id, event.data, store=self.storage)
+        if applied.changed:
+            self.metrics.verifications.labels(str(applied.covenant_year)).inc()
 
     @event_handler("submission", "company_registered")
     def count_member(self, event):

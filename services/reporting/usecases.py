@@ -35,6 +35,14 @@ def apply_assessment(event_id: str, scored: dict, *, store) -> Applied:
     return Applied(scored["covenant_year"], changed)
 
 
+def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
+    """Counts a sampled company's latest verification in its year's figures (once; a later record replaces
+    an earlier one)."""
+    changed = store.apply(verified["covenant_year"], domain.verification_contributor(verified["company_id"]),
+                          verified["ordinal"], domain.verification_contribution(verified), event_id)
+    return Applied(verified["covenant_year"], changed)
+
+
 def count_member(event_id: str, company: dict, *, store) -> bool:
     """Counts a member company once; returns whether this call counted it."""
     return store.apply(PARTICIPATION, company["id"], REGISTRATION, domain.member_contribution(company), event_id)
@@ -66,6 +74,8 @@ def prove(covenant_year: int, *, store, scoring, submission) -> dict:
                             # a scoring instance not yet upgraded answers without `progress`
                             each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]))
         for each in latest)
+    verified = scoring.latest_verifications(covenant_year)
+    recomputed = domain.summed([recomputed, *(domain.verification_contribution(each) for each in verified)])
     found = domain.differences(recomputed, store.counters(covenant_year) or {})
     members = submission.list_members()
     participation = domain.summed([domain.member_contribution(each) for each in members["companies"]] +

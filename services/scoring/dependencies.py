@@ -12,7 +12,7 @@ from common import errors, settings
 from common.events import Event
 from common.mongo import Repository
 from common.outbox import Kept, Outbox
-from services.scoring.domain import Framework, load_frameworks
+from services.scoring.domain import Framework, VerificationRules, load_frameworks
 
 SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
 NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING)]
@@ -47,6 +47,17 @@ class Frameworks:
                 for year, each in sorted(self._frameworks.items())]
 
 
+class VerificationRulesProvider(DependencyProvider):
+    """How large a year's verification sample is (VERIFICATION_SHARE, VERIFICATION_MINIMUM)."""
+
+    def setup(self):
+        configured = settings.of(self.container)
+        self.rules = VerificationRules(configured.verification_share, configured.verification_minimum)
+
+    def get_dependency(self, worker_ctx):
+        return self.rules
+
+
 class FrameworkFiles(DependencyProvider):
     """The frameworks, read and validated once when the service starts: a broken file stops it."""
 
@@ -64,8 +75,12 @@ class ScoringStore(Repository):
         super().__init__(db)
         self.reports = db.reports
         self.assessments = db.assessments
+        self.draws = db.verification_draws
+        self.verifications = db.verifications
         self.outbox = Outbox(self.assessments)
-        self.outboxes = [self.outbox]
+        self._draws_outbox = Outbox(self.draws)
+        self._verifications_outbox = Outbox(self.verifications)
+        self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox]
 
     def ensure_indexes(self):
         self.reports.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
@@ -74,7 +89,10 @@ class ScoringStore(Repository):
                                        ("version", DESCENDING), ("framework_version", DESCENDING)])
         self.assessments.create_index([("report_id", ASCENDING), ("version", DESCENDING),
                                        ("framework_version", DESCENDING)])
-        self.outbox.ensure_indexes()
+        self.verifications.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
+                                         ("ordinal", DESCENDING)])
+        for outbox in self.outboxes:
+            outbox.ensure_indexes()
 
     def keep_report(self, submitted: dict) -> None:
         """Keeps a received report version (for rescoring); receiving it again changes nothing."""
@@ -133,6 +151,31 @@ class ScoringStore(Repository):
 
     def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
         return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)
+
+    # --- verification ------------------------------------------------------------------------------
+
+    def draw(self, covenant_year: int) -> dict | None:
+        return self.draws.find_one({"_id": covenant_year})
+
+    def add_draw(self, draw: dict, event: Event) -> tuple[dict, Kept | None]:
+        """Stores a year's draw with its event, once: returns the year's draw (this one, or one a concurrent
+        request stored first) and this one's kept event (None when it was not stored)."""
+        try:
+            self.draws.insert_one({"_id": draw["covenant_year"], **draw, **Outbox.fields(event)})
+        except DuplicateKeyError:
+            return self.draw(draw["covenant_year"]), None
+        return draw, Kept(self._draws_outbox, draw["covenant_year"], event)
+
+    def add_verification(self, record: dict, event: Event) -> Kept:
+        self.verifications.insert_one({"_id": record["id"], **record, **Outbox.fields(event)})
+        return Kept(self._verifications_outbox, record["id"], event)
+
+    def latest_verifications(self, covenant_year: int) -> list[dict]:
+        """Each sampled company's latest verification record for the year."""
+        latest: dict[str, dict] = {}
+        for record in self.verifications.find({"covenant_year": covenant_year}, sort=[("ordinal", ASCENDING)]):
+            latest[record["company_id"]] = record
+        return list(latest.values())
 
     def latest_reports(self, covenant_year: int) -> list[dict]:
         """The latest received version of each company's report for the year."""

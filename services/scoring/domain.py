@@ -6,6 +6,8 @@ criterion means is the code below. Every criterion and requirement comes with it
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -323,6 +325,26 @@ def _core_questions(criteria: list[dict]) -> dict:
                                                            f"Kernvraag of kernvragen niet gehaald: {named('nl')}."))
     return _requirement("core_questions", True, _said(f"All {len(core)} core question(s) are met.",
                                                       f"Aan alle {len(core)} kernvraag/kernvragen is voldaan."))
+
+
+# --- verifying what companies report ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VerificationRules:
+    """The share of a year's latest reports drawn for verification, and the least number drawn."""
+    share: float
+    minimum: int
+
+
+def sample_size(population: int, share: float, minimum: int) -> int:
+    """How many of a year's reports are verified: the share (rounded up), at least the minimum, at most all."""
+    return min(population, max(minimum, math.ceil(share * population)))
+
+
+def draw_sample(company_ids: list[str], seed: str, size: int) -> list[str]:
+    """The companies drawn, reproducibly: Python's random.Random(seed).sample over the ids in sorted order.
+    Anyone with the ids, the seed and the size draws the same (in the same order)."""
+    return random.Random(seed).sample(sorted(company_ids), size)
 
 
 # --- framework files -------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Wire shapes of the scoring service (for the OpenAPI document and the responses)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common import vocabulary
+from common.schema import Strict
 
 
 class CriterionOut(Schema):
@@ -88,3 +89,56 @@ class RescoreResult(Schema):
     framework_version = fields.Integer()
     rescored = fields.List(fields.String(), metadata={"description": "Reports whose assessment changed."})
     unchanged = fields.Integer(metadata={"description": "Reports rescored with the same result."})
+
+
+class SampleRequest(Strict):
+    seed = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "The seed of the draw; without one, a random seed is chosen and recorded."})
+
+
+class VerificationRecord(Strict):
+    company_id = fields.String(required=True, validate=validate.Length(min=1))
+    result = fields.String(required=True, validate=validate.OneOf(
+        vocabulary.VERIFICATION_RESULTS.codes, error="Must be one of: {choices}."))
+    corrections = fields.String(validate=validate.Length(min=1, max=4000), metadata={
+        "description": "What was corrected and why (required when the result is corrected)."})
+    verified_on = fields.Date(required=True)
+
+    @validates_schema
+    def corrections_said(self, data, **kwargs):
+        if data.get("result") == "corrected" and not data.get("corrections"):
+            raise ValidationError("Say what was corrected and why.", "corrections")
+
+
+class SampledOut(Schema):
+    company_id = fields.String()
+    report_id = fields.String()
+    version = fields.Integer()
+
+
+class VerificationOut(Schema):
+    company_id = fields.String()
+    report_id = fields.String()
+    version = fields.Integer()
+    result = fields.String(metadata={"enum": list(vocabulary.VERIFICATION_RESULTS.codes)})
+    corrections = fields.String(allow_none=True)
+    verified_on = fields.Date()
+    recorded_at = fields.AwareDateTime()
+
+
+class DrawOut(Schema):
+    covenant_year = fields.Integer()
+    seed = fields.String()
+    share = fields.Float()
+    minimum = fields.Integer()
+    population = fields.List(fields.String(), metadata={"description": "The companies drawn from, sorted."})
+    drawn_at = fields.AwareDateTime()
+    sampled = fields.List(fields.Nested(SampledOut), metadata={"description": "In the order drawn."})
+    results = fields.List(fields.Nested(VerificationOut))
+
+
+class RedrawOut(Schema):
+    covenant_year = fields.Integer()
+    seed = fields.String()
+    drawn_again = fields.List(fields.String())
+    same = fields.Boolean()

@@ -11,9 +11,10 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.settings import SettingsProvider
-from common.web import http, load
+from common.clock import ClockProvider
+from common.web import http, load, read_json
 from services.scoring import schemas, usecases
-from services.scoring.dependencies import FrameworkFiles, ScoringStore
+from services.scoring.dependencies import FrameworkFiles, ScoringStore, VerificationRulesProvider
 
 
 def declare_metrics(registry):
@@ -31,6 +32,8 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
     frameworks = FrameworkFiles()
     identity = RemoteIdentity()
     events = Events()
+    clock = ClockProvider()
+    verification = VerificationRulesProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
@@ -93,6 +96,51 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
         self.identity.caller(request, SECRETARIAT)
         query = load(schemas.YearQuery(), dict(request.args))
         return usecases.year_overview(query["covenant_year"], store=self.storage)
+
+    # --- verifying what companies report -----------------------------------------------------------
+
+    @http("POST", "/v1/verification/<int:covenant_year>/sample", doc=Doc(
+        "Draw the year's sample of latest reports to verify (once; asked again, the same draw)",
+        roles=(SECRETARIAT,), body=schemas.SampleRequest, responses={201: schemas.DrawOut, 200: schemas.DrawOut},
+        not_found=True, description="The size is VERIFICATION_SHARE of the reports, at least "
+                                    "VERIFICATION_MINIMUM; the seed is recorded so the draw can be made again."))
+    def draw_sample(self, request, covenant_year):
+        """{"seed": "2021-verification"} (or {}) -> 201 the draw"""
+        self.identity.caller(request, SECRETARIAT)
+        body = read_json(request, schemas.SampleRequest()) if request.get_data() else {}
+        draw, made = usecases.draw_sample(covenant_year, body.get("seed"), store=self.storage,
+                                          frameworks=self.frameworks, publisher=self.events, clock=self.clock,
+                                          rules=self.verification)
+        return (201 if made else 200), draw
+
+    @http("GET", "/v1/verification/<int:covenant_year>", doc=Doc(
+        "The year's sample and each sampled company's latest verification", roles=(SECRETARIAT,),
+        responses={200: schemas.DrawOut}, not_found=True))
+    def show_verification(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.verification_of(covenant_year, store=self.storage)
+
+    @http("GET", "/v1/verification/<int:covenant_year>/redraw", doc=Doc(
+        "Draw the year's sample again from its recorded population and seed, and compare",
+        roles=(SECRETARIAT,), responses={200: schemas.RedrawOut}, not_found=True))
+    def redraw_sample(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.redraw(covenant_year, store=self.storage)
+
+    @http("POST", "/v1/verification/<int:covenant_year>/results", doc=Doc(
+        "Record the verification of a sampled company's report: confirmed, or corrected with what and why",
+        roles=(SECRETARIAT,), body=schemas.VerificationRecord, responses={201: schemas.VerificationOut}))
+    def record_verification(self, request, covenant_year):
+        """{"company_id": "...", "result": "corrected", "corrections": "...", "verified_on": "2021-03-01"} -> 201"""
+        self.identity.caller(request, SECRETARIAT)
+        return 201, usecases.record_verification(
+            covenant_year, read_json(request, schemas.VerificationRecord()), store=self.storage,
+            publisher=self.events, clock=self.clock, recorded_by=SECRETARIAT)
+
+    @rpc
+    def latest_verifications(self, covenant_year):
+        """Each sampled company's latest verification of the year: [{"company_id", "result"}]."""
+        return usecases.latest_verifications(covenant_year, store=self.storage)
 
     @http("POST", "/v1/frameworks/<int:covenant_year>/rescore", doc=Doc(
         "Apply a corrected framework: re-read the files, rescore the year's latest reports",

@@ -5,6 +5,8 @@ Ports: `store` (ScoringStore), `frameworks` (Frameworks: `get`, `reload`, `calen
 """
 from __future__ import annotations
 
+import secrets
+import uuid
 from dataclasses import dataclass
 
 from common import errors, outbox, vocabulary
@@ -134,3 +136,96 @@ def latest_assessments(covenant_year: int, *, store) -> list[dict]:
                           "ordinal": [stored["version"], stored["framework_version"]],
                           "progress": vocabulary.progress(stored["assessment"]["criteria"])})
     return found
+
+
+# --- verifying what companies report -------------------------------------------------------------------
+
+def draw_sample(covenant_year: int, seed: str | None, *, store, frameworks, publisher, clock,
+                rules: domain.VerificationRules) -> tuple[dict, bool]:
+    """Draws the year's sample of latest reports to verify, once; returns the draw and whether this call
+    made it. Asked again (with no seed, or the same), the recorded draw is the answer; with another seed it
+    is refused, so a sample cannot be drawn until it suits. Each sampled company is told (an event)."""
+    frameworks.get(covenant_year)  # NotFound for a year without a framework
+    found = store.draw(covenant_year)
+    if found is not None:
+        if seed and seed != found["seed"]:
+            raise errors.Invalid({"seed": [f"Year {covenant_year}'s sample was drawn on "
+                                           f"{found['drawn_at']:%Y-%m-%d} with seed {found['seed']}."]})
+        return _draw_shown(found), False
+    latest = {each["company_id"]: each for each in store.latest_reports(covenant_year)}
+    seed = seed or secrets.token_hex(8)
+    size = domain.sample_size(len(latest), rules.share, rules.minimum)
+    chosen = domain.draw_sample(list(latest), seed, size)
+    now = clock.now()
+    draw = {"covenant_year": covenant_year, "seed": seed, "share": rules.share, "minimum": rules.minimum,
+            "population": sorted(latest), "drawn_at": now,
+            "sampled": [{"company_id": company_id, "report_id": latest[company_id]["report_id"],
+                         "version": latest[company_id]["version"]} for company_id in chosen]}
+    event = publisher.new("verification_sample_drawn", {
+        "covenant_year": covenant_year, "seed": seed, "population": len(latest), "drawn_at": now.isoformat(),
+        "sampled": [{"report_id": latest[each]["report_id"], "version": latest[each]["version"],
+                     "company": latest[each]["company"]} for each in chosen]})
+    stored, kept = store.add_draw(draw, event)
+    if kept:
+        outbox.publish(kept, publisher)
+        log.info("verification sample drawn", covenant_year=covenant_year, seed=seed, size=size,
+                 population=len(latest))
+    return _draw_shown(stored), kept is not None
+
+
+def _draw_shown(draw: dict) -> dict:
+    return {key: draw[key] for key in ("covenant_year", "seed", "share", "minimum", "population", "drawn_at",
+                                       "sampled")}
+
+
+def redraw(covenant_year: int, *, store) -> dict:
+    """Draws the year's sample again from its recorded population and seed: the same companies, or the
+    record was tampered with."""
+    found = store.draw(covenant_year)
+    if found is None:
+        raise errors.NotFound(f"No sample has been drawn for covenant year {covenant_year}.")
+    again = domain.draw_sample(found["population"], found["seed"], len(found["sampled"]))
+    return {"covenant_year": covenant_year, "seed": found["seed"], "drawn_again": again,
+            "same": again == [each["company_id"] for each in found["sampled"]]}
+
+
+def record_verification(covenant_year: int, record: dict, *, store, publisher, clock, recorded_by: str) -> dict:
+    """Records the verification of a sampled company's report: confirmed, or corrected with what and why.
+    A later record for the same company replaces the earlier one in the figures; none is ever deleted."""
+    found = store.draw(covenant_year)
+    sampled = {each["company_id"]: each for each in (found or {}).get("sampled", [])}
+    if record["company_id"] not in sampled:
+        raise errors.Invalid({"company_id": [f"Not in covenant year {covenant_year}'s sample."]})
+    now = clock.now()
+    entry = {"id": uuid.uuid4().hex, "covenant_year": covenant_year, "company_id": record["company_id"],
+             "report_id": sampled[record["company_id"]]["report_id"],
+             "version": sampled[record["company_id"]]["version"], "result": record["result"],
+             "corrections": record.get("corrections"), "verified_on": record["verified_on"],
+             "recorded_at": now, "recorded_by": recorded_by,
+             "ordinal": [int(now.timestamp() * 1_000_000)]}  # later records replace earlier ones
+    event = publisher.new("report_verified", {key: entry[key] for key in (
+        "covenant_year", "company_id", "report_id", "version", "result", "verified_on", "ordinal")})
+    outbox.publish(store.add_verification(entry, event), publisher)
+    log.info("verification recorded", covenant_year=covenant_year, company_id=record["company_id"],
+             result=record["result"])
+    return _verification_shown(entry)
+
+
+def _verification_shown(entry: dict) -> dict:
+    return {key: entry[key] for key in ("company_id", "report_id", "version", "result", "corrections",
+                                        "verified_on", "recorded_at")}
+
+
+def verification_of(covenant_year: int, *, store) -> dict:
+    """The year's sample and each sampled company's latest verification."""
+    found = store.draw(covenant_year)
+    if found is None:
+        raise errors.NotFound(f"No sample has been drawn for covenant year {covenant_year}.")
+    return {**_draw_shown(found),
+            "results": [_verification_shown(each) for each in store.latest_verifications(covenant_year)]}
+
+
+def latest_verifications(covenant_year: int, *, store) -> list[dict]:
+    """What the sector figures' verification counts must rest on (for reporting's proof)."""
+    return [{"company_id": each["company_id"], "result": each["result"]}
+            for each in store.latest_verifications(covenant_year)]

@@ -4,8 +4,9 @@ test-artifacts/ and checked with axe-core: no serious or critical violation."""
 import re
 
 import pytest
+import requests
 
-from tests.support import ROOT, SECRETARIAT_TOKEN, Browser, Platform
+from tests.support import ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, register_company
 
 pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
 ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
@@ -200,3 +201,53 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     assert fits_the_screen(phone)
     phone.goto(f"{platform.url('portal')}/sector/1/report")
     looked_at(browser, phone, "phone-sector-report")
+
+
+def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sample(platform, browser):
+    portal = platform.url("portal")
+    supplier = register_company(platform.url("submission"), name="Zandsteen Import B.V.")
+    requests.post(platform.url("submission", "/v1/reports"), json=blank_report(1),
+                  headers=auth(supplier["token"])).raise_for_status()
+    authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
+                              json={"name": "Gemeente Utrecht", "country": "NL", "joined_on": "2020-01-15"}).json()
+
+    asker = browser.person(locale="nl-NL").new_page()
+    sign_in(asker, portal, authority["token"])
+    assert asker.get_by_role("heading", name="Vraag naar een leverancier").is_visible()
+    asker.get_by_label("Naam van de onderneming").fill("zandsteen")
+    press(asker, asker.get_by_role("button", name="Zoek leden"))
+    looked_at(browser, asker, "authority-found")
+    press(asker, asker.get_by_role("button", name="Vraag naar Zandsteen Import B.V."))
+    answer = asker.get_by_role("table")
+    assert "op tijd" in answer.inner_text() and "heeft meer tijd nodig" in answer.inner_text()
+    assert "%" not in answer.inner_text(), "never a score"
+    looked_at(browser, asker, "authority-answer")
+
+    member = browser.person(locale="nl-NL").new_page()
+    sign_in(member, portal, supplier["token"])
+    asked = member.get_by_role("region", name="Aanbestedende diensten die naar u vroegen")
+    assert "Gemeente Utrecht" in asked.inner_text()
+
+    office = browser.person(locale="en-GB").new_page()
+    sign_in(office, portal, SECRETARIAT_TOKEN)
+    press(office, office.get_by_role("link", name="Questions about suppliers"))
+    assert "Zandsteen Import B.V." in office.get_by_role("table").inner_text()
+    looked_at(browser, office, "secretariat-questions")
+    office.goto(f"{portal}/secretariat/years/1/verification")
+    office.get_by_label("Seed of the draw (optional)").fill("commission-2021-03-01")
+    press(office, office.get_by_role("button", name="Draw the sample"))
+    assert "with seed commission-2021-03-01" in office.content()
+    looked_at(browser, office, "secretariat-sample")
+    first = office.get_by_role("region").first
+    press(office, first.get_by_role("button", name=re.compile("Record for")))
+    assert office.title().startswith("Error:")
+    looked_at(browser, office, "secretariat-sample-error")
+    first = office.get_by_role("region").first
+    first.get_by_role("radio", name="corrected").check()
+    first.get_by_label("What was corrected, and why").fill("Quarries known: 2 of 10, not 10.")
+    first.get_by_label("Day", exact=True).fill("15")
+    first.get_by_label("Month", exact=True).fill("3")
+    first.get_by_label("Year", exact=True).fill("2021")
+    press(office, first.get_by_role("button", name=re.compile("Record for")))
+    assert "The verification is recorded." in office.content()
+    assert "Corrected, 15 March 2021: Quarries known" in office.get_by_role("region").first.inner_text()

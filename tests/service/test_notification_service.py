@@ -9,7 +9,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_
 
 from services.notification.service import NotificationService
 from tests.support import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
-from tests.support import (SECRETARIAT_TOKEN, FakeScoring, SettableClock, SmtpServer, WebhookReceiver, auth,
+from tests.support import (SECRETARIAT_TOKEN, ApiContract, FakeScoring, SettableClock, SmtpServer, WebhookReceiver, auth,
                            free_port, wait_until)
 
 ROUND = "2020-12-15T10:00:00+00:00"
@@ -242,3 +242,36 @@ def test_a_webhook_is_listed_and_removed_by_its_owner_only(notification, members
     wait_until(webhook_failed(url, "token-a"), "the removed webhook's delivery to be given up", timeout=15)
     assert webhook_state(url, "token-a")["attempts"] < 3, "given up at once, not retried to the end"
     receiver.close()
+
+
+def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members, publish, url):
+    container = notification.start()
+    supplier = {**company(), "name": "Graniet Import B.V."}
+    members.add("company-token", "company", supplier["id"])
+    members.add("authority-token", "authority", "a-1")
+    with entrypoint_waiter(container, "remember_company"):
+        publish("submission", "company_registered", {"company": supplier})
+    with entrypoint_waiter(container, "remember_authority"):
+        publish("submission", "authority_registered", {"authority": {
+            "id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}})
+    contract = ApiContract(requests.get(url("notification", "/openapi.json")).json())
+    callers = (None, "company-token", "authority-token", SECRETARIAT_TOKEN, "bad-token")
+    matrix = {  # public, company, authority, secretariat, bad token
+        ("GET", "/v1/members?name=graniet", "/v1/members"): (401, 403, 200, 200, 401),
+        ("POST", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 403, 201, 403, 401),
+        ("GET", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 200, 200, 200, 401),
+    }
+    for (method, path, template), expected in matrix.items():
+        for token, status in zip(callers, expected):
+            answer = requests.request(method, url("notification", path), headers=auth(token) if token else {},
+                                      json={"company_id": supplier["id"]} if method == "POST" else None)
+            assert answer.status_code == status, (method, path, token, answer.text)
+            contract.check(method, template, answer)
+    assert requests.get(url("notification", "/v1/members?name=graniet"), headers=auth("authority-token")).json() \
+        == [{"id": supplier["id"], "name": "Graniet Import B.V.", "country": "NL", "role": "importer"}]
+    refused = requests.post(url("notification", "/v1/supplier-questions"), headers=auth("authority-token"),
+                            json={"company_id": supplier["id"], "name": "Graniet"})
+    assert refused.status_code == 422 and refused.json()["errors"] == {"company_id": ["Give either company_id or name."]}
+    about = requests.get(url("notification", "/v1/supplier-questions"), headers=auth("company-token")).json()
+    assert [each["authority"]["name"] for each in about] == ["Gemeente Leiden"]
+    assert [each["kind"] for each in inbox(url, "company-token")] == ["supplier_question"]

@@ -111,3 +111,28 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
         {"company_id": company["id"], "covenant_year": 1, "date": "2021-05-15"}]
     assert member.get(f"{portal}/company/years/1/report").status_code == 200
     assert member.get(f"{portal}/secretariat").status_code == 403
+
+
+def test_an_authority_asking_about_a_stranger_breaks_no_page_and_a_huge_form_is_refused(portal, url):
+    authority = requests.post(url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
+                              json={"name": "Gemeente Delft", "country": "NL", "joined_on": "2020-02-01"}).json()
+    asker = requests.Session()
+    sign_in(asker, portal, authority["token"])
+
+    def known():
+        page = asker.get(f"{portal}/authority")
+        return page.status_code == 200 and page
+    page = wait_until(known, "the authority's page")
+    answer = asker.post(f"{portal}/authority/questions", data={"csrf_token": form_token(page.text),
+                                                               "company_id": "no-such-company"})
+    assert answer.status_code == 200 and "Deze onderneming is geen lid van het convenant." in answer.text
+    assert asker.get(f"{portal}/authority").status_code == 200
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    questions = secretariat.get(f"{portal}/secretariat/questions")
+    assert questions.status_code == 200 and "no-such-company" in questions.text
+    huge = asker.post(f"{portal}/authority/questions", data={"csrf_token": form_token(page.text),
+                                                            "company_id": "x" * (2 * 1024 * 1024)})
+    assert huge.status_code == 413 and "Te veel ineens" in huge.text
+    assert asker.get(f"{portal}/language/en", params={"next": "/\t/evil.example"},
+                     allow_redirects=False).headers["Location"] == "/"

@@ -134,3 +134,38 @@ def test_every_version_s_assessment_and_the_year_overview_go_to_whom_they_may(
     assert requests.get(url("scoring", "/v1/assessments"), headers=auth(SECRETARIAT_TOKEN)).status_code == 422
     years = requests.get(url("scoring", "/v1/frameworks")).json()
     assert [(each["covenant_year"], each["due_date"]) for each in years] == [(1, "2020-12-31"), (2, "2021-12-31")]
+
+
+def test_the_secretariat_alone_draws_the_sample_and_records_verifications(
+        container_factory, service_config, members, publish, url, capture):
+    container = start(container_factory, service_config, members)
+    drawn, verified = capture("scoring", "verification_sample_drawn"), capture("scoring", "report_verified")
+    who = company()
+    members.add("company-token", "company", who["id"])
+    members.add("authority-token", "authority", "a-1")
+    with entrypoint_waiter(container, "score_submitted_report"):
+        publish("submission", "report_submitted", submitted(blank_report(1), who, report_id="r-7"))
+    contract = ApiContract(requests.get(url("scoring", "/openapi.json")).json())
+    record = {"company_id": who["id"], "result": "confirmed", "verified_on": "2021-03-02"}
+    matrix = {  # public, company, authority, secretariat, bad token
+        ("POST", "/v1/verification/1/sample", "/v1/verification/{covenant_year}/sample", None): (401, 403, 403, 201, 401),
+        ("GET", "/v1/verification/1", "/v1/verification/{covenant_year}", None): (401, 403, 403, 200, 401),
+        ("GET", "/v1/verification/1/redraw", "/v1/verification/{covenant_year}/redraw", None): (401, 403, 403, 200, 401),
+        ("POST", "/v1/verification/1/results", "/v1/verification/{covenant_year}/results", "record"): (401, 403, 403, 201, 401),
+    }
+    for (method, path, template, body), expected in matrix.items():
+        for token, status in zip((None, "company-token", "authority-token", SECRETARIAT_TOKEN, "bad-token"), expected):
+            answer = requests.request(method, url("scoring", path), headers=auth(token) if token else {},
+                                      json=record if body else {"seed": "s-1"} if method == "POST" else None)
+            assert answer.status_code == status, (method, path, token, answer.text)
+            contract.check(method, template, answer)
+    again = requests.post(url("scoring", "/v1/verification/1/sample"), headers=auth(SECRETARIAT_TOKEN),
+                          json={"seed": "s-1"})
+    assert again.status_code == 200 and [each["company_id"] for each in again.json()["sampled"]] == [who["id"]]
+    corrected = requests.post(url("scoring", "/v1/verification/1/results"), headers=auth(SECRETARIAT_TOKEN),
+                              json={**record, "result": "corrected"})
+    assert corrected.status_code == 422 and corrected.json()["errors"] == {"corrections": [
+        "Say what was corrected and why."]}
+    assert [each["data"]["sampled"][0]["company"]["id"] for each in drawn.wait_for(1)] == [who["id"]]
+    assert [each["data"]["result"] for each in verified.wait_for(1)] == ["confirmed"]
+    assert drawn.nothing_waiting(), "a second draw announces nothing"

@@ -122,3 +122,26 @@ def test_webhook_signatures_are_hmac_sha256_of_the_exact_body(body):
 
 def test_backoff_doubles():
     assert [domain.backoff(n, 5).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+
+
+@pytest.mark.parametrize("first,own,expected", [
+    (None, None, "not_reported"), ("2020-12-31T23:00:00+00:00", None, "on_time"),
+    ("2021-02-01T10:00:00+00:00", None, "by_catch_up_date"), ("2021-05-01T10:00:00+00:00", None, "late"),
+    ("2021-05-01T10:00:00+00:00", date(2021, 5, 15), "by_own_date")])
+def test_an_authority_learns_when_a_supplier_reported_against_its_dates(first, own, expected):
+    known = {"outcome": "compliant"} if first else {}
+    if first:
+        known["first_submitted_at"] = datetime.fromisoformat(first)
+    if own:
+        known["own_date"] = own
+    record = domain.reporting_record(YEAR_1, known, date(2021, 6, 1))
+    assert record == {"covenant_year": 1, "reported": expected, "outcome": "compliant" if first else None}
+    assert domain.reporting_record(YEAR_1, {}, date(2020, 12, 1))["reported"] == "not_yet_due"
+
+
+def test_an_authority_hears_only_of_years_the_supplier_had_to_report():
+    year_2 = covenant.YearCalendar(2, date(2021, 12, 31), date(2022, 4, 1))
+    newcomer = company(joined_on="2020-08-01")
+    assert [each["covenant_year"] for each in domain.supplier_status(
+        newcomer, [YEAR_1, year_2], {}, date(2022, 6, 1))] == [2]
+    assert domain.supplier_status(company(imports_directly=False), [YEAR_1, year_2], {}, date(2022, 6, 1)) == []

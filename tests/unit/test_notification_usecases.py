@@ -1,6 +1,7 @@
 """The notification service's use cases with in-memory ports: each notice once, deliveries claimed."""
 import pytest
 
+from common import errors
 from services.notification import usecases
 from services.notification.dependencies import NoticeStore
 from tests.support import blank_report, company, scored_event, submitted_event
@@ -45,3 +46,42 @@ def test_reminders_run_twice_on_a_day_send_once(ports):
     first = usecases.send_reminders(scoring=FakeScoring(), secretariat_language="nl", **ports)
     again = usecases.send_reminders(scoring=FakeScoring(), secretariat_language="nl", **ports)
     assert first.notices == ["reminder"] and again.notices == []
+
+
+def test_an_authority_asks_about_a_supplier_which_is_told_and_sees_who_asked(ports):
+    from common.identity import Caller
+    supplier = {**company(joined_on="2019-10-01"), "name": "Graniet Import B.V."}
+    ports["store"].register_company(supplier)
+    ports["store"].register_company({**company(), "name": "Graniet Export B.V."})
+    ports["store"].register_authority({"id": "a-1", "name": "Gemeente Leiden", "country": "NL",
+                                       "joined_on": "2020-03-01"})
+    usecases.confirm_receipt(submitted_event(blank_report(), supplier, submitted_at="2020-12-20T10:00:00+00:00"),
+                             **ports)
+    usecases.announce_outcome(scored_event(blank_report(), supplier), secretariat_language="nl", **ports)
+    ports["clock"].set("2021-06-01T10:00:00")
+    leiden = Caller("authority", "a-1")
+    asked = dict(store=ports["store"], channels=ports["channels"], clock=ports["clock"], scoring=FakeScoring())
+    answer, sent = usecases.ask_about_supplier(leiden, {"name": "graniet import b.v."}, **asked)
+    assert answer["answer"] == {"member": True, "id": supplier["id"], "name": "Graniet Import B.V.", "years": [
+        {"covenant_year": 1, "reported": "on_time", "outcome": "needs_more_time"},
+        {"covenant_year": 2, "reported": "not_yet_due", "outcome": None}]}
+    assert "score" not in str(answer), "never the score"
+    assert sent.notices == ["supplier_question"]
+    notice = ports["store"].inbox("company", supplier["id"], 0, 1)[0][0]
+    assert notice["subject"] == "Gemeente Leiden vroeg naar uw rapportage"
+    with pytest.raises(errors.Invalid):
+        usecases.ask_about_supplier(leiden, {"name": "Graniet"}, **asked)  # two members match
+    nobody, sent = usecases.ask_about_supplier(leiden, {"name": "Basalt Nergens"}, **asked)
+    assert nobody["answer"] == {"member": False} and sent.notices == []
+    assert len(usecases.questions(leiden, store=ports["store"])) == 2
+    about = usecases.questions(Caller("company", supplier["id"]), store=ports["store"])
+    assert [each["authority"]["name"] for each in about] == ["Gemeente Leiden"] and "asked" not in about[0]
+    assert len(usecases.questions(Caller("secretariat"), store=ports["store"])) == 2
+
+
+def test_each_company_drawn_for_verification_is_told_once(ports):
+    sampled = [{"report_id": f"r-{number}", "version": 1, "company": company()} for number in range(3)]
+    drawn = {"covenant_year": 1, "seed": "s", "population": 26, "drawn_at": "2021-03-01T10:00:00+00:00",
+             "sampled": sampled}
+    assert usecases.announce_sample(drawn, **ports).notices == ["report_sampled"] * 3
+    assert usecases.announce_sample(drawn, **ports).notices == []

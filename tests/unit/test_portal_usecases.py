@@ -1,5 +1,7 @@
 """The portal's use cases with in-memory ports: sessions, sign-in limits, form tokens, drafts; the API a
 fake that answers as the services do."""
+from datetime import timedelta
+
 import pytest
 
 from common import errors
@@ -151,3 +153,18 @@ def test_last_years_report_starts_the_form_when_this_year_has_none(ports):
     api.answers[("GET", "/v1/reports")] = lambda token, body: next(answers)
     state, source = usecases.report_form(visitor, 2, api=api, store=ports["store"])
     assert source == "last_year" and state["covenant_year"] == 2 and state["chains"] == str(report["chains"])
+
+
+def test_sign_in_attempts_made_at_once_cannot_all_pass_the_limit(ports):
+    """Each attempt is counted before its code is checked (the portal's workers run side by side)."""
+    api = FakeApi({("GET", "/v1/me"): me})
+    visitor = usecases.Visitor("nl")
+    for _ in range(3):
+        ports["store"].record_failure("10.0.0.9", ports["clock"].now(), timedelta(minutes=15))  # in flight
+    with pytest.raises(errors.Invalid) as waiting:
+        usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
+    assert waiting.value.errors["token"][0].startswith("Too many attempts")
+    signed_in = usecases.sign_in(visitor, "company-token", "10.0.0.1", api=api, **ports)
+    assert signed_in.role == "company"
+    assert ports["store"].failures_since("10.0.0.1", ports["clock"].now() - timedelta(minutes=1)) == [], \
+        "a successful sign-in is no failure"

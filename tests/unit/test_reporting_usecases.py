@@ -35,3 +35,14 @@ def test_a_member_is_counted_once(store):
     assert usecases.count_member("event-1", who, store=store)
     assert not usecases.count_member("event-1", who, store=store)
     assert figures(store)["participation"]["members"]["NL"]["importer"]["end"] == 1
+
+
+def test_a_companys_latest_verification_counts_once_in_the_years_figures(store):
+    confirmed = {"covenant_year": 1, "company_id": "c-1", "report_id": "r-1", "version": 1, "result": "confirmed",
+                 "verified_on": "2021-03-02", "ordinal": [1]}
+    corrected = {**confirmed, "result": "corrected", "ordinal": [2]}
+    usecases.apply_verification("e-1", confirmed, store=store)
+    usecases.apply_verification("e-2", corrected, store=store)
+    usecases.apply_verification("e-1", confirmed, store=store)  # late and redelivered
+    usecases.apply_verification("e-3", {**confirmed, "company_id": "c-2"}, store=store)
+    assert figures(store)["verification"] == {"verified": 2, "corrected": 1}

@@ -295,3 +295,18 @@ def test_every_reason_is_said_in_dutch_and_english_and_numbers_read_as_each_lang
     factories = next(each for each in assessment["criteria"] if each["code"] == "factories_known")
     assert factories["reasons"] == {"en": "33.3 % of factories known, below the threshold of 50 %.",
                                     "nl": "33,3 % van de fabrieken bekend, onder de drempel van 50 %."}
+
+
+@pytest.mark.parametrize("population,size", [(0, 0), (2, 2), (26, 3), (30, 3), (31, 4), (200, 20)])
+def test_the_sample_is_a_tenth_at_least_three_and_never_more_than_all(population, size):
+    from services.scoring.domain import sample_size
+    assert sample_size(population, 0.10, 3) == size
+
+
+def test_the_same_seed_draws_the_same_companies_whatever_order_they_come_in():
+    from services.scoring.domain import draw_sample
+    companies = [f"company-{number:02d}" for number in range(26)]
+    drawn = draw_sample(companies, "commission-2021-03-01", 3)
+    assert draw_sample(list(reversed(companies)), "commission-2021-03-01", 3) == drawn
+    assert len(set(drawn)) == 3 and set(drawn) <= set(companies)
+    assert draw_sample(companies, "another seed", 3) != drawn

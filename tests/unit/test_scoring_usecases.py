@@ -10,7 +10,7 @@ from common import errors
 from services.scoring import usecases
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
 from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
-from tests.support import RecordingPublisher, in_memory
+from tests.support import RecordingPublisher, SettableClock, in_memory
 
 
 @pytest.fixture
@@ -82,3 +82,44 @@ def test_the_assessment_is_shown_to_its_owner_only(ports):
     assert (shown["report_id"], shown["outcome"]) == ("r-9", "needs_more_time")
     with pytest.raises(errors.NotFound):
         usecases.assessment_of(Caller(COMPANY, "someone-else"), "r-9", store=ports["store"])
+
+
+def verification_ports(ports):
+    from services.scoring.domain import VerificationRules
+    return {**ports, "clock": SettableClock("2021-03-01T10:00:00"), "rules": VerificationRules(0.10, 3)}
+
+
+def test_a_years_sample_is_drawn_once_and_can_be_drawn_again_from_its_seed(ports):
+    for number in range(12):
+        usecases.score_submitted(submitted_event(blank_report(), company(), report_id=f"r-{number}"), **ports)
+    given = verification_ports(ports)
+    draw, made = usecases.draw_sample(1, "commission-2021-03-01", **given)
+    assert made and len(draw["sampled"]) == 3 and len(draw["population"]) == 12
+    assert [event.data["seed"] for event in ports["publisher"].of_type("verification_sample_drawn")] == \
+        ["commission-2021-03-01"]
+    assert usecases.draw_sample(1, None, **given) == (draw, False)
+    assert usecases.draw_sample(1, "commission-2021-03-01", **given) == (draw, False)
+    with pytest.raises(errors.Invalid) as refused:
+        usecases.draw_sample(1, "a luckier seed", **given)
+    assert "drawn on 2021-03-01 with seed commission-2021-03-01" in refused.value.errors["seed"][0]
+    assert usecases.redraw(1, store=ports["store"])["same"] is True
+    assert len(ports["publisher"].of_type("verification_sample_drawn")) == 1, "each company is told once"
+
+
+def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earlier(ports):
+    who = company()
+    usecases.score_submitted(submitted_event(blank_report(), who, report_id="r-1"), **ports)
+    given = verification_ports(ports)
+    usecases.draw_sample(1, "s", **given)
+    record = dict(store=ports["store"], publisher=ports["publisher"], clock=given["clock"], recorded_by="secretariat")
+    with pytest.raises(errors.Invalid):
+        usecases.record_verification(1, {"company_id": "someone-else", "result": "confirmed",
+                                         "verified_on": "2021-03-02"}, **record)
+    usecases.record_verification(1, {"company_id": who["id"], "result": "confirmed", "verified_on": "2021-03-02"},
+                                 **record)
+    given["clock"].set("2021-03-05T10:00:00")
+    usecases.record_verification(1, {"company_id": who["id"], "result": "corrected", "verified_on": "2021-03-05",
+                                     "corrections": "Factories known: 4 of 12, not 8."}, **record)
+    assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]
+    verified = ports["publisher"].of_type("report_verified")
+    assert verified[0].data["ordinal"] < verified[1].data["ordinal"]
