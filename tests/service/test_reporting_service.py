@@ -48,6 +48,9 @@ class FakeScoringHistory:
         self.latest = []
         self.companies = []
 
+    def latest_verifications(self, covenant_year):
+        return []
+
     def list_members(self):
         return {"companies": self.companies, "authorities": []}
 
