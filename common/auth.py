@@ -12,9 +12,10 @@ from common import errors, settings
 from common.identity import Caller, token_hash
 from common.mongo import Storage
 from common.rpc import Rpc
-from common.vocabulary import AUTHORITY, CALLER_ROLES, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, CALLER_ROLES, COMMISSION, COMPANY, SECRETARIAT
 
-__all__ = ["AUTHORITY", "COMPANY", "SECRETARIAT", "Caller", "Identity", "LocalIdentity", "RemoteIdentity"]
+__all__ = ["AUTHORITY", "COMMISSION", "COMPANY", "SECRETARIAT", "Caller", "Identity", "LocalIdentity",
+           "RemoteIdentity"]
 
 
 def bearer_token(request) -> Optional[str]:

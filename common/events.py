@@ -73,6 +73,16 @@ class AuthorityRegistered(Strict):
     }), required=True)
 
 
+class CommissionMemberRegistered(Strict):
+    member = fields.Nested(Strict.from_dict({
+        "id": fields.String(required=True),
+        "name": fields.String(required=True),
+        "seat": fields.String(required=True, validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes)),
+        "email": fields.Email(required=True),
+        "language": fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes)),
+    }), required=True)
+
+
 class ReportSubmitted(Strict):
     report_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
@@ -118,6 +128,12 @@ class SampledReport(Strict):
     company = fields.Nested(CompanySnapshot, required=True)
 
 
+class ReportScoredV3(ReportScoredV2):
+    """Version 3 orders a company's assessments of a year by (report version, framework version,
+    corrections decided on appeal): an assessment corrected on appeal replaces the one it corrects."""
+    ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=3))
+
+
 class VerificationSampleDrawn(Strict):
     """The reports of a year chosen for verification, and how: anyone with the population and the seed can
     draw the same sample again."""
@@ -140,14 +156,71 @@ class ReportVerified(Strict):
     ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=1))
 
 
+class CaseReceived(Strict):
+    """A case filed with the complaints commission: what notices and the published counts need, and the
+    complainant's e-mail address only when it gave one (for the acknowledgement)."""
+    number = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
+    language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
+    filed_at = fields.AwareDateTime(required=True, format="iso")
+    covenant_year = fields.Integer(required=True)
+    company_id = fields.String(required=True, allow_none=True)
+    contact_email = fields.Email(required=True, allow_none=True)
+    deadline = fields.Date(required=True, allow_none=True)
+
+
+class Correction(Strict):
+    code = fields.String(required=True, validate=validate.OneOf(vocabulary.CRITERIA.codes))
+    met = fields.Boolean(required=True)
+    why = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class CaseDecision(Strict):
+    summary = fields.String()
+    outcome = fields.String(validate=validate.OneOf(vocabulary.APPEAL_DECISIONS.codes))
+    corrections = fields.List(fields.Nested(Correction))
+    appeal = fields.Dict(allow_none=True)
+    decided_by = fields.String(validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes))
+
+
+class CaseMoved(Strict):
+    """A case moved a step of the procedure. A decided appeal carries the decision: which criteria are
+    corrected, whether met, why, and by whom."""
+    number = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
+    covenant_year = fields.Integer(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
+    from_state = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_STATES.codes))
+    to_state = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_STATES.codes))
+    at = fields.AwareDateTime(required=True, format="iso")
+    company_id = fields.String(required=True, allow_none=True)
+    admissible = fields.Boolean(required=True, allow_none=True)
+    company_asked = fields.Boolean(required=True)
+    deadline = fields.Date(required=True, allow_none=True)
+    decision = fields.Nested(CaseDecision, required=True, allow_none=True)
+
+
+class CaseTimeLimitApproaching(Strict):
+    number = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
+    state = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_STATES.codes))
+    deadline = fields.Date(required=True)
+    covenant_year = fields.Integer(required=True)
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
+    ("commission_member_registered", 1): CommissionMemberRegistered,
     ("report_submitted", 1): ReportSubmitted,
     ("report_scored", 1): ReportScored,
     ("report_scored", 2): ReportScoredV2,
+    ("report_scored", 3): ReportScoredV3,
     ("verification_sample_drawn", 1): VerificationSampleDrawn,
     ("report_verified", 1): ReportVerified,
+    ("case_received", 1): CaseReceived,
+    ("case_moved", 1): CaseMoved,
+    ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}
@@ -158,8 +231,12 @@ def _report_scored_v1_to_v2(data: dict) -> dict:
     return {**data, "progress": vocabulary.progress(data["assessment"]["criteria"])}
 
 
+def _report_scored_v2_to_v3(data: dict) -> dict:
+    return {**data, "ordinal": [*data["ordinal"], 0]}  # no correction on appeal
+
+
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
-UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2}
+UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3}
 
 
 def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,

@@ -26,6 +26,8 @@ def client(uri: str):
         if uri not in _clients:
             if uri.startswith(EMBEDDED_MONGO_SCHEME):
                 import mongomock
+                from mongomock.gridfs import enable_gridfs_integration
+                enable_gridfs_integration()  # pymongo's own gridfs.GridFS then works on the engine's databases
                 _clients[uri] = mongomock.MongoClient(tz_aware=True)
             else:
                 import pymongo

@@ -61,6 +61,10 @@ class Settings:
     portal_proxy_hops: int
     verification_share: float
     verification_minimum: int
+    complaints_secret_key: Optional[str]
+    complaints_filings_per_day: int
+    commission_email: str
+    commission_language: str
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -76,9 +80,7 @@ class Settings:
             except (TypeError, ValueError):
                 raise ValueError(f"setting {name} must be a number, not {value!r}") from None
 
-        language = text("SECRETARIAT_LANGUAGE")
-        if language not in vocabulary.LANGUAGES:
-            raise ValueError(f"setting SECRETARIAT_LANGUAGE must be one of {vocabulary.LANGUAGES.codes}")
+        language = _language(text("SECRETARIAT_LANGUAGE"), "SECRETARIAT_LANGUAGE")
         clock = _required(config, "CLOCK")
         return cls(
             amqp_uri=text("AMQP_URI"),
@@ -108,6 +110,10 @@ class Settings:
             portal_proxy_hops=number("PORTAL_PROXY_HOPS", int),
             verification_share=number("VERIFICATION_SHARE", float),
             verification_minimum=number("VERIFICATION_MINIMUM", int),
+            complaints_secret_key=text("COMPLAINTS_SECRET_KEY") or None,
+            complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
+            commission_email=text("COMMISSION_EMAIL"),
+            commission_language=_language(text("COMMISSION_LANGUAGE"), "COMMISSION_LANGUAGE"),
         )
 
     @property
@@ -125,6 +131,12 @@ class Settings:
         """Where each service answers, as a client on this machine reaches it."""
         host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
         return {name: f"http://{host}:{port}" for name, port in self.http_ports.items()}
+
+
+def _language(code: str, name: str) -> str:
+    if code not in vocabulary.LANGUAGES:
+        raise ValueError(f"setting {name} must be one of {vocabulary.LANGUAGES.codes}")
+    return code
 
 
 def _service_urls(config: dict) -> dict[str, str]:

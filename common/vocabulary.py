@@ -51,14 +51,21 @@ LANGUAGES = Terms(("nl", "Nederlands", "Dutch"), ("en", "Engels", "English"))
 # --- the platform -----------------------------------------------------------------------------------
 
 # The services, in the order they are started and listed; the portal is a client of the other four.
-SERVICES = ("submission", "scoring", "notification", "reporting", "portal")
+SERVICES = ("submission", "scoring", "notification", "reporting", "complaints", "portal")
 
 # Who calls an endpoint.
-SECRETARIAT, COMPANY, AUTHORITY = "secretariat", "company", "authority"
+SECRETARIAT, COMPANY, AUTHORITY, COMMISSION = "secretariat", "company", "authority", "commission"
 CALLER_ROLES = Terms(
     (SECRETARIAT, "secretariaat", "secretariat"),
     (COMPANY, "onderneming", "company"),
     (AUTHORITY, "aanbestedende dienst", "contracting authority"),
+    (COMMISSION, "klachten- en geschillencommissie", "complaints and disputes commission"),
+)
+# The commission's three seats (seed §4.2.1).
+COMMISSION_SEATS = Terms(
+    ("chair", "onafhankelijk voorzitter", "independent chair"),
+    ("employers", "lid namens de werkgevers", "member for the employers"),
+    ("unions_and_ngos", "lid namens vakbonden en ngo's", "member for the trade unions and NGOs"),
 )
 
 # --- members ----------------------------------------------------------------------------------------
@@ -178,6 +185,11 @@ NOTICE_KINDS = Terms(
     ("alert_missing", "signaal: rapportage ontbreekt", "alert: report missing"),
     ("supplier_question", "vraag van een aanbestedende dienst", "question from a contracting authority"),
     ("report_sampled", "gekozen voor verificatie", "chosen for verification"),
+    ("case_acknowledged", "ontvangst van uw melding", "receipt of your case"),
+    ("case_received", "nieuwe zaak", "new case"),
+    ("case_admissible", "zaak ontvankelijk", "case admissible"),
+    ("case_decided", "uitspraak", "decision"),
+    ("case_time_limit", "termijn loopt af", "time limit about to pass"),
 )
 
 # --- what a contracting authority learns of a supplier (seed §4.1.1) --------------------------------
@@ -190,6 +202,29 @@ REPORTING_TIMES = Terms(
     ("late", "na alle data", "after every date"),
     ("not_reported", "niet gerapporteerd", "not reported"),
     ("not_yet_due", "nog niet verplicht", "not yet due"),
+)
+
+# --- complaints and disputes (seed §4.2.1) ------------------------------------------------------------
+
+CASE_KINDS = Terms(
+    ("complaint", "klacht over een lid of zijn keten", "complaint about a member or its supply chain"),
+    ("dispute", "geschil tussen partijen van het convenant", "dispute between parties to the covenant"),
+    ("secretariat_matter", "probleem tussen een onderneming en het secretariaat",
+     "problem between a company and the secretariat"),
+    ("assessment_appeal", "bezwaar tegen een beoordeling", "appeal against an assessment"),
+)
+CASE_STATES = Terms(
+    ("received", "ontvangen", "received"),
+    ("acknowledged", "bevestigd", "acknowledged"),
+    ("admissibility_decided", "ontvankelijkheid beslist", "admissibility decided"),
+    ("in_mediation", "in bemiddeling", "in mediation"),
+    ("in_investigation", "in onderzoek", "under investigation"),
+    ("decided", "uitspraak gedaan", "decided"),
+    ("closed", "gesloten", "closed"),
+)
+APPEAL_DECISIONS = Terms(
+    ("upheld", "gegrond", "upheld"), ("upheld_in_part", "gedeeltelijk gegrond", "upheld in part"),
+    ("rejected", "ongegrond", "rejected"),
 )
 
 # --- verifying what companies report (seed §4.2.1) ---------------------------------------------------

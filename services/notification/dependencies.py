@@ -107,7 +107,8 @@ class NoticeStore(Repository):
 
     def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> None:
         """The company's latest outcome for the year; an older assessment arriving late changes nothing."""
-        rank = ordinal[0] * 1_000_000 + ordinal[1]
+        version, framework_version, correction = ordinal
+        rank = (version * 1_000 + framework_version) * 1_000 + correction  # orders as the ordinal does
         try:
             self.standings.update_one(
                 {"_id": f"{company_id}:{year}", "rank": {"$lt": rank}},
@@ -210,6 +211,7 @@ class Channels:
         self.smtp_port = settings.smtp_port
         self.sender = settings.smtp_from
         self.secretariat_email = settings.secretariat_email
+        self.commission_email = settings.commission_email
         self.backoff_seconds = settings.delivery_backoff_seconds
         self.max_attempts = settings.delivery_attempts
 

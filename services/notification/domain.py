@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from common import covenant, vocabulary
 from common.covenant import spoken_date
+from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 
-SECRETARIAT, COMPANY, _ = vocabulary.CALLER_ROLES.codes
 REMINDER_DAYS = (30, 7, 1)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
@@ -92,6 +92,40 @@ TEMPLATES = {
                "Your report for covenant year {year} was chosen for the verification of what companies report. "
                "The secretariat will contact you."),
     },
+    "case_acknowledged": {
+        "nl": ("Uw melding {number} is ontvangen",
+               "De klachten- en geschillencommissie van het convenant TruStone heeft uw melding ontvangen onder "
+               "nummer {number}. Met dit nummer en de code die u bij het indienen kreeg, volgt u de zaak."),
+        "en": ("Your case {number} has been received",
+               "The complaints and disputes commission of the TruStone covenant received your case as number "
+               "{number}. With this number and the code you were given when you filed it, you can follow it."),
+    },
+    "case_received": {
+        "nl": ("Nieuwe zaak {number}: {kind}",
+               "Zaak {number} ({kind}) is ingediend. De eerste stap moet uiterlijk {deadline} gezet zijn."),
+        "en": ("New case {number}: {kind}",
+               "Case {number} ({kind}) was filed. Its first step is due by {deadline}."),
+    },
+    "case_admissible": {
+        "nl": ("Een zaak over uw onderneming is ontvankelijk: {number}",
+               "De klachten- en geschillencommissie heeft zaak {number} ({kind}) over uw onderneming ontvankelijk "
+               "verklaard. {asked}"),
+        "en": ("A case about your company is admissible: {number}",
+               "The complaints and disputes commission found case {number} ({kind}) about your company "
+               "admissible. {asked}"),
+    },
+    "case_decided": {
+        "nl": ("Uitspraak in zaak {number}",
+               "De klachten- en geschillencommissie heeft uitspraak gedaan in zaak {number} ({kind}). {outcome}"),
+        "en": ("Decision in case {number}",
+               "The complaints and disputes commission decided case {number} ({kind}). {outcome}"),
+    },
+    "case_time_limit": {
+        "nl": ("Termijn van zaak {number} loopt af op {deadline}",
+               "Zaak {number} ({kind}) is {state}; de termijn van deze stap loopt af op {deadline}."),
+        "en": ("The time limit of case {number} passes on {deadline}",
+               "Case {number} ({kind}) is {state}; this step's time limit passes on {deadline}."),
+    },
     "alert_missing": {
         "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
                "Na {date} ontbreekt nog een rapportage die aan de eisen voldoet van: {companies}."),
@@ -153,18 +187,20 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     date) or the catch-up date; and a notice when a later version turns the outcome to compliant."""
     company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
-    report_id, framework_version = scored["report_id"], scored["ordinal"][1]
+    report_id, (_, framework_version, correction) = scored["report_id"], scored["ordinal"]
+    # one notice per assessment: a correction on appeal is another assessment of the same version
+    assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
              "score": assessment["score"]}
     language = company["language"]
-    notices = [_to_company("outcome", f"outcome:{report_id}:{version}:{framework_version}", company, year,
+    notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
                            now, about, version=version, score=assessment["score"],
                            outcome=vocabulary.OUTCOMES.label(assessment["outcome"], language))]
     if assessment["outcome"] == "needs_more_time":
         failed = ", ".join(vocabulary.REQUIREMENTS.label(each["code"], secretariat_language)
                            for each in assessment["requirements"] if each["applicable"] and not each["met"])
         notices.append(_to_secretariat(
-            "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{version}:{framework_version}",
+            "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
             company=company["name"], version=version, score=assessment["score"], failed=failed))
         due = date.fromisoformat(scored["calendar"]["due_date"])
@@ -175,7 +211,7 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
                                        company, year, now, {"date": until.isoformat()}, date=until))
     previous = scored.get("previous_assessment")
     if assessment["outcome"] == "compliant" and previous and previous["outcome"] == "needs_more_time":
-        notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{version}:{framework_version}",
+        notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{assessed}",
                                    company, year, now, about, version=version))
     return notices
 
@@ -196,6 +232,55 @@ def report_sampled(sampled: dict, now: datetime) -> Notice:
     year = sampled["covenant_year"]
     return _to_company("report_sampled", f"report_sampled:{sampled['company']['id']}:{year}", sampled["company"],
                        year, now, {"report_id": sampled["report_id"], "seed": sampled["seed"]})
+
+
+# --- the complaints and disputes commission ---------------------------------------------------------
+
+ASKED = {"nl": "U wordt gevraagd op de zaak te reageren: u leest haar inhoud in het portaal.",
+         "en": "You are asked to answer the case: read what it is about in the portal."}
+APPEAL_OUTCOME = {"nl": "Uw bezwaar is {outcome}.", "en": "Your appeal is {outcome}."}
+
+
+def case_received(received: dict, now: datetime, commission_language: str) -> list[Notice]:
+    """An acknowledgement to the complainant (only when it gave an e-mail address) and an alert to the
+    commission."""
+    number, year = received["number"], received["covenant_year"]
+    notices = [_notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language, year,
+                       now, {"number": number}, number=number,
+                       kind=vocabulary.CASE_KINDS.label(received["kind"], commission_language),
+                       deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
+    if received.get("contact_email"):
+        notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", "complainant", number,
+                               received["language"], year, now,
+                               {"number": number, "email": received["contact_email"]}, number=number))
+    return notices
+
+
+def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]:
+    """The company concerned hears of a case once it is found admissible, and of the decision."""
+    if company is None:
+        return []
+    number, language, year = moved["number"], company["language"], moved["covenant_year"]
+    kind = vocabulary.CASE_KINDS.label(moved["kind"], language)
+    if moved["to_state"] == "admissibility_decided" and moved["admissible"]:
+        return [_to_company("case_admissible", f"case_admissible:{number}", company, year, now, {"number": number},
+                            number=number, kind=kind, asked=ASKED[language] if moved["company_asked"] else "")]
+    if moved["to_state"] == "decided" and (moved["admissible"] or moved["kind"] == "assessment_appeal"):
+        decision = moved.get("decision") or {}
+        outcome = APPEAL_OUTCOME[language].format(
+            outcome=vocabulary.APPEAL_DECISIONS.label(decision["outcome"], language)) if decision.get("outcome") else ""
+        return [_to_company("case_decided", f"case_decided:{number}", company, year, now, {"number": number},
+                            number=number, kind=kind, outcome=outcome)]
+    return []
+
+
+def case_time_limit(approaching: dict, now: datetime, commission_language: str) -> Notice:
+    number = approaching["number"]
+    return _notice("case_time_limit", f"case_time_limit:{number}:{approaching['state']}", COMMISSION, None,
+                   commission_language, approaching["covenant_year"], now, {"number": number},
+                   number=number, kind=vocabulary.CASE_KINDS.label(approaching["kind"], commission_language),
+                   state=vocabulary.CASE_STATES.label(approaching["state"], commission_language),
+                   deadline=date.fromisoformat(approaching["deadline"]))
 
 
 # --- what a contracting authority learns -----------------------------------------------------------

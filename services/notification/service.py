@@ -6,7 +6,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import operations
-from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
+from common.auth import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
 from common.clock import ClockProvider
 from common.messaging import event_handler
 from common.context import LoggingContext
@@ -66,6 +66,24 @@ class NotificationService(operations.Operations):
                                               clock=self.clock,
                                               secretariat_language=self.settings.secretariat_language))
 
+    @event_handler("complaints", "case_received")
+    def announce_case(self, event):
+        """The complainant's acknowledgement (when it gave an address) and the commission's alert."""
+        self._count(usecases.on_case_received(event.data, store=self.storage, channels=self.channels,
+                                              clock=self.clock,
+                                              commission_language=self.settings.commission_language))
+
+    @event_handler("complaints", "case_moved")
+    def announce_case_step(self, event):
+        """The company concerned hears of a case found admissible, and of the decision."""
+        self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock))
+
+    @event_handler("complaints", "case_time_limit_approaching")
+    def announce_time_limit(self, event):
+        self._count(usecases.on_case_time_limit(event.data, store=self.storage, channels=self.channels,
+                                                clock=self.clock,
+                                                commission_language=self.settings.commission_language))
+
     @event_handler("scoring", "verification_sample_drawn")
     def announce_sample(self, event):
         self._count(usecases.announce_sample(event.data, store=self.storage, channels=self.channels,
@@ -88,10 +106,10 @@ class NotificationService(operations.Operations):
     # --- HTTP ---------------------------------------------------------------------------------------
 
     @http("GET", "/v1/notices", doc=Doc(
-        "Notices, newest first: a company its own, the secretariat its alerts", roles=(COMPANY, SECRETARIAT),
-        query=schemas.PageQuery, responses={200: schemas.NoticePage}))
+        "Notices, newest first: a company its own, the secretariat and the commission their alerts",
+        roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.PageQuery, responses={200: schemas.NoticePage}))
     def list_notices(self, request):
-        caller = self.identity.caller(request, COMPANY, SECRETARIAT)
+        caller = self.identity.caller(request, COMPANY, SECRETARIAT, COMMISSION)
         return usecases.inbox(caller, query_int(request, "page", 1),
                               query_int(request, "per_page", 50, maximum=200), store=self.storage)
 

@@ -53,6 +53,10 @@ def plan(notice: Notice, *, store, channels) -> dict[str, dict]:
     fresh = {"state": "pending", "attempts": 0, "next_attempt_at": channels.now()}
     if notice.recipient_role == domain.SECRETARIAT:
         address = channels.secretariat_email
+    elif notice.recipient_role == domain.COMMISSION:
+        address = channels.commission_email
+    elif notice.recipient_role == "complainant":  # known only by the address it gave with its case
+        address = notice.about.get("email")
     else:
         company = store.company(notice.recipient_id)
         address = company["email"] if company else None
@@ -153,6 +157,27 @@ def announce_sample(drawn: dict, *, store, channels, clock) -> Sent:
     return sent
 
 
+def on_case_received(received: dict, *, store, channels, clock, commission_language: str) -> Sent:
+    sent = Sent()
+    for notice in domain.case_received(received, clock.now(), commission_language):
+        sent.add(notify(notice, store=store, channels=channels))
+    return sent
+
+
+def on_case_moved(moved: dict, *, store, channels, clock) -> Sent:
+    company = store.company(moved["company_id"]) if moved.get("company_id") else None
+    company = {**company, "id": company["_id"]} if company else None
+    sent = Sent()
+    for notice in domain.case_moved(moved, company, clock.now()):
+        sent.add(notify(notice, store=store, channels=channels))
+    return sent
+
+
+def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str) -> Sent:
+    return notify(domain.case_time_limit(approaching, clock.now(), commission_language), store=store,
+                  channels=channels)
+
+
 # --- on time ----------------------------------------------------------------------------------------
 
 def send_reminders(*, store, channels, clock, scoring, secretariat_language: str) -> Sent:
@@ -171,8 +196,9 @@ def send_reminders(*, store, channels, clock, scoring, secretariat_language: str
 # --- on requests ------------------------------------------------------------------------------------
 
 def inbox(caller: Caller, page: int, per_page: int, *, store) -> dict:
-    """A company's notices, or the secretariat's alerts, newest first."""
-    items, total = store.inbox(caller.role, caller.id, (page - 1) * per_page, per_page)
+    """A company's notices, or the secretariat's or the commission's alerts (one inbox each), newest first."""
+    recipient = None if caller.role in (domain.SECRETARIAT, domain.COMMISSION) else caller.id
+    items, total = store.inbox(caller.role, recipient, (page - 1) * per_page, per_page)
     return {"items": [domain.shown(each) for each in items], "page": page, "per_page": per_page, "total": total}
 
 

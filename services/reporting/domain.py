@@ -99,6 +99,18 @@ def contribution(report: dict, assessment: dict, company: dict, progress: dict[s
     return {name: value for name, value in counters.items() if value}
 
 
+def case_contribution(kind: str, state: str, appeal_upheld: bool) -> dict[str, int]:
+    """What one complaints case adds to its year's figures: its kind and the state it stands in."""
+    counters = {key("case_kind", kind): 1, key("case_state", state): 1}
+    if appeal_upheld:
+        counters[key("appeals_upheld")] = 1
+    return counters
+
+
+def case_contributor(number: str) -> str:
+    return f"case:{number}"
+
+
 def verification_contribution(verified: dict) -> dict[str, int]:
     """What one sampled company's latest verification adds to its year's figures."""
     counters = {key("verification", "verified"): 1}
@@ -248,6 +260,10 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
             "systematic_monitoring": count("step", "systematic_monitoring"),
             "public_communication": count("step", "public_communication"),
         },
+        "cases": {"by_kind": {kind: cell(count("case_kind", kind), disclosure) for kind in vocabulary.CASE_KINDS.codes},
+                  "by_state": {state: cell(count("case_state", state), disclosure)
+                               for state in vocabulary.CASE_STATES.codes},
+                  "appeals_upheld": cell(count("appeals_upheld"), disclosure)},
         "verification": {"verified": count("verification", "verified"),
                          "corrected": count("verification", "corrected")},
         "participation": participation_figures(covenant_year, participation, targets),

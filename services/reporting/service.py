@@ -1,6 +1,8 @@
 """The reporting service: sector-level figures per covenant year, never one company's data (contract §4)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from werkzeug.wrappers import Response
 
 from common import errors, operations, vocabulary
@@ -37,6 +39,7 @@ class ReportingService(operations.Operations):
     identity = RemoteIdentity()
     scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
     submission = Rpc("submission", patience=6)  # ... and every member
+    complaints = Rpc("complaints", patience=6)  # ... and the year's cases
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
 
@@ -55,6 +58,17 @@ class ReportingService(operations.Operations):
         applied = usecases.apply_verification(event.id, event.data, store=self.storage)
         if applied.changed:
             self.metrics.verifications.labels(str(applied.covenant_year)).inc()
+
+    @event_handler("complaints", "case_received")
+    def count_case(self, event):
+        """A new case counts in its covenant year's published case figures."""
+        usecases.apply_case(event.id, {**event.data, "to_state": "received"}, [0], store=self.storage)
+
+    @event_handler("complaints", "case_moved")
+    def count_case_step(self, event):
+        """A case's step moves it between the published states; a decided appeal may count as upheld."""
+        moved_at = int(datetime.fromisoformat(event.data["at"]).timestamp() * 1_000_000)  # orders the steps
+        usecases.apply_case(event.id, event.data, [moved_at], store=self.storage)
 
     @event_handler("submission", "company_registered")
     def count_member(self, event):
@@ -98,7 +112,7 @@ class ReportingService(operations.Operations):
     def prove_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
         return usecases.prove(covenant_year, store=self.storage, scoring=self.scoring,
-                              submission=self.submission)
+                              submission=self.submission, complaints=self.complaints)
 
 
 SERVICE = ReportingService

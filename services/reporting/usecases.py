@@ -35,6 +35,16 @@ def apply_assessment(event_id: str, scored: dict, *, store) -> Applied:
     return Applied(scored["covenant_year"], changed)
 
 
+def apply_case(event_id: str, case: dict, ordinal: list[int], *, store) -> Applied:
+    """Counts a complaints case in its covenant year's figures, as it now stands (once per step)."""
+    decision = case.get("decision") or {}
+    upheld = decision.get("outcome") in ("upheld", "upheld_in_part")
+    state = case.get("to_state", "received")
+    changed = store.apply(case["covenant_year"], domain.case_contributor(case["number"]), ordinal,
+                          domain.case_contribution(case["kind"], state, upheld), event_id)
+    return Applied(case["covenant_year"], changed)
+
+
 def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
     """Counts a sampled company's latest verification in its year's figures (once; a later record replaces
     an earlier one)."""
@@ -64,7 +74,7 @@ def figures(covenant_year: int, *, store, publication) -> dict:
                           publication.disclosure)
 
 
-def prove(covenant_year: int, *, store, scoring, submission) -> dict:
+def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict:
     """Recomputes the year's counters from scoring's latest assessments, and participation from
     submission's members (a different path from the events), and compares them with the incremental
     state."""
@@ -75,7 +85,9 @@ def prove(covenant_year: int, *, store, scoring, submission) -> dict:
                             each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]))
         for each in latest)
     verified = scoring.latest_verifications(covenant_year)
-    recomputed = domain.summed([recomputed, *(domain.verification_contribution(each) for each in verified)])
+    recomputed = domain.summed([recomputed, *(domain.verification_contribution(each) for each in verified),
+                                *(domain.case_contribution(each["kind"], each["state"], each["appeal_upheld"])
+                                  for each in complaints.cases_of_year(covenant_year))])
     found = domain.differences(recomputed, store.counters(covenant_year) or {})
     members = submission.list_members()
     participation = domain.summed([domain.member_contribution(each) for each in members["companies"]] +

@@ -15,7 +15,8 @@ from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, VerificationRules, load_frameworks
 
 SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
-NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING)]
+# An assessment is ordered by (report version, framework version, corrections applied): its ordinal.
+NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING), ("correction", DESCENDING)]
 
 
 class Frameworks:
@@ -75,6 +76,7 @@ class ScoringStore(Repository):
         super().__init__(db)
         self.reports = db.reports
         self.assessments = db.assessments
+        self.corrections = db.corrections
         self.draws = db.verification_draws
         self.verifications = db.verifications
         self.outbox = Outbox(self.assessments)
@@ -88,7 +90,8 @@ class ScoringStore(Repository):
         self.assessments.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING),
                                        ("version", DESCENDING), ("framework_version", DESCENDING)])
         self.assessments.create_index([("report_id", ASCENDING), ("version", DESCENDING),
-                                       ("framework_version", DESCENDING)])
+                                       ("framework_version", DESCENDING), ("correction", DESCENDING)])
+        self.corrections.create_index([("report_id", ASCENDING), ("version", ASCENDING), ("at", ASCENDING)])
         self.verifications.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
                                          ("ordinal", DESCENDING)])
         for outbox in self.outboxes:
@@ -106,46 +109,71 @@ class ScoringStore(Repository):
             upsert=True)
 
     @staticmethod
-    def _assessment_id(report_id: str, version: int, framework_version: int) -> str:
-        return f"{report_id}:{version}:{framework_version}"
+    def _assessment_id(report_id: str, version: int, framework_version: int, correction: int) -> str:
+        return f"{report_id}:{version}:{framework_version}" + (f":c{correction}" if correction else "")
 
-    def kept_assessment(self, report_id: str, version: int, framework_version: int) -> Kept | None:
-        """The assessment of a report version under a framework version, as the event that announced it."""
-        found = self.assessments.find_one({"_id": self._assessment_id(report_id, version, framework_version)},
-                                          {"event": 1})
+    def kept_assessment(self, report_id: str, version: int, framework_version: int,
+                        correction: int = 0) -> Kept | None:
+        """The assessment of a report version under a framework version with its corrections, as the event
+        that announced it."""
+        found = self.assessments.find_one(
+            {"_id": self._assessment_id(report_id, version, framework_version, correction)}, {"event": 1})
         return self.outbox.kept(found) if found else None
+
+    def kept_report(self, report_id: str, version: int) -> dict | None:
+        """A received report version, as scoring keeps it (for rescoring and corrections)."""
+        return self.reports.find_one({"_id": f"{report_id}:{version}"})
 
     def latest_assessment(self, report_id: str) -> dict | None:
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
 
-    def assessment_before(self, company_id: str, covenant_year: int, version: int,
-                          framework_version: int) -> dict | None:
-        """The newest assessment of the company's year that (version, framework version) replaces."""
+    def assessment_before(self, company_id: str, covenant_year: int, ordinal: list[int]) -> dict | None:
+        """The newest assessment of the company's year that one of `ordinal` replaces."""
+        version, framework_version, correction = ordinal
         return self.assessments.find_one({
             "company_id": company_id, "covenant_year": covenant_year,
             "$or": [{"version": {"$lt": version}},
-                    {"version": version, "framework_version": {"$lt": framework_version}}],
+                    {"version": version, "framework_version": {"$lt": framework_version}},
+                    {"version": version, "framework_version": framework_version,
+                     "correction": {"$lt": correction}}],
         }, sort=NEWEST_FIRST)
 
-    def add_assessment(self, report_id: str, version: int, framework_version: int, company_id: str,
-                       assessment: dict, event: Event) -> tuple[Kept, bool]:
-        """Stores an assessment with its event, once per (report, version, framework version); returns the
-        kept event and whether this call stored it (False: a concurrent delivery stored it first)."""
-        document_id = self._assessment_id(report_id, version, framework_version)
+    def add_assessment(self, report_id: str, ordinal: list[int], company_id: str, assessment: dict,
+                       event: Event) -> tuple[Kept, bool]:
+        """Stores an assessment with its event, once per (report, ordinal); returns the kept event and
+        whether this call stored it (False: a concurrent delivery stored it first)."""
+        version, framework_version, correction = ordinal
+        document_id = self._assessment_id(report_id, version, framework_version, correction)
         try:
             self.assessments.insert_one({
                 "_id": document_id, "report_id": report_id, "version": version,
-                "framework_version": framework_version, "company_id": company_id,
+                "framework_version": framework_version, "correction": correction, "company_id": company_id,
                 "covenant_year": assessment["covenant_year"], "assessment": assessment, **Outbox.fields(event)})
         except DuplicateKeyError:
-            return self.kept_assessment(report_id, version, framework_version), False
+            return self.kept_assessment(report_id, version, framework_version, correction), False
         return Kept(self.outbox, document_id, event), True
+
+    # --- corrections decided on appeal ----------------------------------------------------------------
+
+    def add_correction(self, case_number: str, report_id: str, version: int, corrections: list[dict],
+                       decided_by: str, at: datetime) -> bool:
+        """Keeps the corrections a case decided, once per case; False when they were kept already."""
+        try:
+            self.corrections.insert_one({"_id": case_number, "report_id": report_id, "version": version,
+                                         "corrections": corrections, "decided_by": decided_by, "at": at})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def corrections_of(self, report_id: str, version: int) -> list[dict]:
+        """The cases' corrections of a report version, in the order they were decided."""
+        return list(self.corrections.find({"report_id": report_id, "version": version}, sort=[("at", ASCENDING)]))
 
     def assessments_of_report(self, report_id: str) -> list[dict]:
         """Each version's latest assessment (the newest framework version's), oldest version first."""
         latest: dict[int, dict] = {}
-        for stored in self.assessments.find({"report_id": report_id}, sort=[("version", ASCENDING),
-                                                                           ("framework_version", ASCENDING)]):
+        for stored in self.assessments.find({"report_id": report_id}, sort=[
+                ("version", ASCENDING), ("framework_version", ASCENDING), ("correction", ASCENDING)]):
             latest[stored["version"]] = stored
         return list(latest.values())
 

@@ -211,12 +211,28 @@ def sourcing_countries(report: dict) -> set[str]:
     return set(report["production_countries"]) | {region["country"] for region in report["quarry_regions"]}
 
 
-def assess(report: dict, company: dict, framework: Framework) -> dict:
-    """The assessment of `report` by `company` (its snapshot) under `framework`."""
+def merged_corrections(decided: list[dict]) -> dict[str, dict]:
+    """The corrections the commission decided on appeal, by criterion: a later case's word stands."""
+    merged: dict[str, dict] = {}
+    for case in decided:
+        for each in case["corrections"]:
+            merged[each["code"]] = {**each, "case": case["_id"]}
+    return merged
+
+
+def assess(report: dict, company: dict, framework: Framework, corrections: dict[str, dict] | None = None) -> dict:
+    """The assessment of `report` by `company` (its snapshot) under `framework`, with the corrections the
+    commission decided on appeal (by criterion: {"met", "why", "case"})."""
     criteria = []
     points = 0
+    corrections = corrections or {}
     for criterion in framework.criteria:
         met, reasons = EVALUATORS[criterion.code](report, framework)
+        if criterion.code in corrections:
+            corrected = corrections[criterion.code]
+            met = corrected["met"]
+            reasons = _said(f"Corrected on appeal (case {corrected['case']}): {corrected['why']}",
+                            f"Gecorrigeerd na bezwaar (zaak {corrected['case']}): {corrected['why']}")
         awarded = criterion.points if met else 0
         points += awarded
         criteria.append({"code": criterion.code, "step": criterion.step, "core": criterion.core, "met": met,
@@ -245,15 +261,17 @@ def assess(report: dict, company: dict, framework: Framework) -> dict:
     }
 
 
-def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None) -> dict:
+def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None,
+                  correction: int = 0) -> dict:
     """The data of a report_scored event: the assessment, what it replaces, and what consumers need of the
-    report, the company and the year's calendar."""
+    report, the company and the year's calendar. Its ordinal orders one company's assessments of a year:
+    (report version, framework version, corrections applied on appeal)."""
     return {
         "report_id": submitted["report_id"], "version": submitted["version"],
         "covenant_year": framework.covenant_year, "submitted_at": submitted["submitted_at"],
         "calendar": {"due_date": framework.due_date.isoformat(),
                      "catch_up_date": framework.catch_up_date.isoformat()},
-        "company": submitted["company"], "ordinal": [submitted["version"], framework.version],
+        "company": submitted["company"], "ordinal": [submitted["version"], framework.version, correction],
         "report": submitted["report"], "assessment": assessment,
         "previous_assessment": previous, "progress": vocabulary.progress(assessment["criteria"]),
     }

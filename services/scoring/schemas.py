@@ -79,6 +79,7 @@ class AssessmentBrief(Schema):
     report_id = fields.String()
     version = fields.Integer()
     framework_version = fields.Integer()
+    correction = fields.Integer(metadata={"description": "How many appeals corrected it (0: none)."})
     score = fields.Float()
     band = fields.String(metadata={"enum": list(vocabulary.BANDS.codes)})
     outcome = fields.String(metadata={"enum": list(vocabulary.OUTCOMES.codes)})

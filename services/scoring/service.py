@@ -137,6 +137,19 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
             covenant_year, read_json(request, schemas.VerificationRecord()), store=self.storage,
             publisher=self.events, clock=self.clock, recorded_by=SECRETARIAT)
 
+    @event_handler("complaints", "case_moved")
+    def apply_appeal_decision(self, event):
+        """An appeal upheld by the commission corrects the assessment of the appealed report version."""
+        assessed = usecases.apply_appeal_decision(event.data, store=self.storage, frameworks=self.frameworks,
+                                                  publisher=self.events)
+        if assessed:
+            self._count(assessed)
+
+    @rpc
+    def assessment_of_version(self, report_id, version):
+        """A report version's latest assessment with its company, or None: {"company", "assessment"}."""
+        return usecases.assessment_of_version(report_id, version, store=self.storage)
+
     @rpc
     def latest_verifications(self, covenant_year):
         """Each sampled company's latest verification of the year: [{"company_id", "result"}]."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from common import errors, outbox, vocabulary
 from common.identity import Caller
@@ -32,21 +33,21 @@ def score_submitted(submitted: dict, *, store, frameworks, publisher) -> Assesse
     return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher)
 
 
-def score(submitted: dict, framework: domain.Framework, *, store, publisher,
-          assessment: dict | None = None) -> Assessed:
-    """Assesses a report version under `framework` once (`assessment`, when given, is already made) and
+def score(submitted: dict, framework: domain.Framework, *, store, publisher) -> Assessed:
+    """Assesses a report version under `framework`, with the corrections decided on appeal, once, and
     publishes its report_scored event. On a redelivery the stored event is published again with its
     original id: a crash between storing and publishing is completed, and consumers drop the duplicate."""
     report_id, version = submitted["report_id"], submitted["version"]
-    kept, created = store.kept_assessment(report_id, version, framework.version), False
+    decided = store.corrections_of(report_id, version)
+    ordinal = [version, framework.version, len(decided)]
+    kept, created = store.kept_assessment(report_id, *ordinal), False
     if kept is None:
-        assessment = assessment or domain.assess(submitted["report"], submitted["company"], framework)
-        previous = store.assessment_before(submitted["company"]["id"], framework.covenant_year, version,
-                                           framework.version)
+        assessment = domain.assess(submitted["report"], submitted["company"], framework,
+                                   domain.merged_corrections(decided))
+        previous = store.assessment_before(submitted["company"]["id"], framework.covenant_year, ordinal)
         event = publisher.new("report_scored", domain.report_scored(
-            submitted, framework, assessment, previous["assessment"] if previous else None))
-        kept, created = store.add_assessment(report_id, version, framework.version, submitted["company"]["id"],
-                                             assessment, event)
+            submitted, framework, assessment, previous["assessment"] if previous else None, len(decided)))
+        kept, created = store.add_assessment(report_id, ordinal, submitted["company"]["id"], assessment, event)
         if created:
             log.info("report scored", report_id=report_id, version=version, score=assessment["score"],
                      outcome=assessment["outcome"])
@@ -80,11 +81,12 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
         current = store.latest_assessment_of_version(latest["report_id"], latest["version"])
         if current and current["framework_version"] >= framework.version:
             continue
-        assessment = domain.assess(latest["report"], latest["company"], framework)
+        corrections = domain.merged_corrections(store.corrections_of(latest["report_id"], latest["version"]))
+        assessment = domain.assess(latest["report"], latest["company"], framework, corrections)
         if current and domain.same_result(assessment, current["assessment"]):
             unchanged += 1
             continue
-        made.append(score(latest, framework, store=store, publisher=publisher, assessment=assessment))
+        made.append(score(latest, framework, store=store, publisher=publisher))
     log.info("year rescored", covenant_year=covenant_year, framework_version=framework.version,
              changed=len(made), unchanged=unchanged)
     return Rescored(covenant_year, framework.version, made, unchanged)
@@ -119,7 +121,8 @@ def assessments_of(caller: Caller, report_id: str, *, store) -> list[dict]:
 def year_overview(covenant_year: int, *, store) -> list[dict]:
     """For the secretariat: each company's latest assessed version of the year, in brief."""
     return [{"company_id": each["company"]["id"], "report_id": each["report_id"], "version": each["ordinal"][0],
-             "framework_version": each["ordinal"][1], "score": each["assessment"]["score"],
+             "framework_version": each["ordinal"][1], "correction": each["ordinal"][2],
+             "score": each["assessment"]["score"],
              "band": each["assessment"]["band"], "outcome": each["assessment"]["outcome"]}
             for each in latest_assessments(covenant_year, store=store)]
 
@@ -133,7 +136,7 @@ def latest_assessments(covenant_year: int, *, store) -> list[dict]:
         if stored:
             found.append({"company": latest["company"], "report": latest["report"],
                           "report_id": latest["report_id"], "assessment": stored["assessment"],
-                          "ordinal": [stored["version"], stored["framework_version"]],
+                          "ordinal": [stored["version"], stored["framework_version"], stored.get("correction", 0)],
                           "progress": vocabulary.progress(stored["assessment"]["criteria"])})
     return found
 
@@ -229,3 +232,30 @@ def latest_verifications(covenant_year: int, *, store) -> list[dict]:
     """What the sector figures' verification counts must rest on (for reporting's proof)."""
     return [{"company_id": each["company_id"], "result": each["result"]}
             for each in store.latest_verifications(covenant_year)]
+
+
+# --- corrections decided on appeal ----------------------------------------------------------------------
+
+def apply_appeal_decision(moved: dict, *, store, frameworks, publisher) -> Assessed | None:
+    """When the commission upholds an appeal (in whole or part), the appealed report version is assessed
+    again with the corrections (which criteria, whether met, why, by whom), once: the outcome notices and
+    the sector figures follow through report_scored. A later rescoring keeps the corrections."""
+    decision = moved.get("decision") or {}
+    if moved["kind"] != "assessment_appeal" or moved["to_state"] != "decided" or \
+            decision.get("outcome") not in ("upheld", "upheld_in_part"):
+        return None
+    appeal = decision["appeal"]
+    submitted = store.kept_report(appeal["report_id"], appeal["version"])
+    if submitted is None:
+        raise errors.NotFound(f"Report {appeal['report_id']} version {appeal['version']} was never received.")
+    if store.add_correction(moved["number"], appeal["report_id"], appeal["version"], decision["corrections"],
+                            decision["decided_by"], datetime.fromisoformat(moved["at"])):
+        log.info("appeal decision applied", case=moved["number"], report_id=appeal["report_id"])
+    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher)
+
+
+def assessment_of_version(report_id: str, version: int, *, store) -> dict | None:
+    """A report version's latest assessment with its company (for an appeal against it)."""
+    stored = store.latest_assessment_of_version(report_id, version)
+    kept = store.kept_report(report_id, version)
+    return None if stored is None or kept is None else {"company": kept["company"], "assessment": stored["assessment"]}

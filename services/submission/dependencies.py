@@ -17,7 +17,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import errors
-from common.vocabulary import AUTHORITY, COMPANY
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY
 from common.events import Event
 from common.mongo import Repository
 from common.outbox import Kept, Outbox
@@ -41,13 +41,14 @@ class SubmissionStore(Repository):
         self.authorities = db.authorities
         self.reports = db.reports
         self.versions = db.report_versions
-        self._members = {COMPANY: self.companies, AUTHORITY: self.authorities}
-        self._outbox_of = {COMPANY: Outbox(self.companies), AUTHORITY: Outbox(self.authorities)}
+        self.commission = db.commission_members
+        self._members = {COMPANY: self.companies, AUTHORITY: self.authorities, COMMISSION: self.commission}
+        self._outbox_of = {role: Outbox(collection) for role, collection in self._members.items()}
         self._versions_outbox = Outbox(self.versions)
         self.outboxes = [*self._outbox_of.values(), self._versions_outbox]
 
     def ensure_indexes(self):
-        for members in (self.companies, self.authorities):
+        for members in self._members.values():
             members.create_index("token_hash", unique=True)
         self.reports.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING)], unique=True)
         self.versions.create_index([("report_id", ASCENDING), ("version", ASCENDING)], unique=True)
@@ -67,6 +68,9 @@ class SubmissionStore(Repository):
 
     def authorities_list(self) -> list[dict]:
         return list(self.authorities.find({}, sort=[("registered_at", ASCENDING)]))
+
+    def commission_list(self) -> list[dict]:
+        return list(self.commission.find({}, sort=[("registered_at", ASCENDING)]))
 
     def company(self, company_id: str) -> dict | None:
         return self.companies.find_one({"_id": company_id})

@@ -8,7 +8,8 @@ from common.identity import new_token, token_hash
 
 SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
 AUTHORITY_FIELDS = ("id", "name", "country", "joined_on")
-PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "registered_at")
+COMMISSION_FIELDS = ("id", "name", "seat", "email", "language")
+PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "seat", "registered_at")
 
 
 def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
@@ -31,6 +32,11 @@ def snapshot(company: dict) -> dict:
 def authority_snapshot(authority: dict) -> dict:
     """The contracting authority as events carry it."""
     return _isoformat({key: authority[key] for key in AUTHORITY_FIELDS})
+
+
+def commission_snapshot(member: dict) -> dict:
+    """A member of the complaints commission as events carry it."""
+    return _isoformat({key: member[key] for key in COMMISSION_FIELDS})
 
 
 def summary(header: dict) -> dict:

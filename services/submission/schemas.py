@@ -142,6 +142,22 @@ class AuthorityRegistration(Strict):
     joined_on = fields.Date(required=True)
 
 
+class CommissionMemberRegistration(Strict):
+    name = text(200, required=True)
+    seat = fields.String(required=True, validate=one_of(vocabulary.COMMISSION_SEATS))
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
+
+
+class CommissionMember(CommissionMemberRegistration):
+    id = fields.String(required=True)
+    registered_at = fields.AwareDateTime()
+
+
+class RegisteredCommissionMember(CommissionMember):
+    token = fields.String(metadata={"description": "Bearer token of the member; shown only once."})
+
+
 class Company(CompanyRegistration):
     id = fields.String(required=True)
     registered_at = fields.AwareDateTime()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from nameko.rpc import rpc
 
 from common import operations
-from common.auth import AUTHORITY, COMPANY, SECRETARIAT, LocalIdentity
+from common.auth import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT, LocalIdentity
 from common.clock import ClockProvider
 from common.messaging import Events
 from common.context import LoggingContext
@@ -65,6 +65,20 @@ class SubmissionService(operations.Operations, operations.OutboxRelay):
         self.identity.caller(request, SECRETARIAT)
         return 201, self._register(AUTHORITY, read_json(request, schemas.AuthorityRegistration()))
 
+    @http("POST", "/v1/commission-members", doc=Doc(
+        "Register a member of the complaints and disputes commission", roles=(SECRETARIAT,),
+        body=schemas.CommissionMemberRegistration, responses={201: schemas.RegisteredCommissionMember}))
+    def register_commission_member(self, request):
+        """{"name": "...", "seat": "chair", "email": "...", "language": "nl"} -> 201 with the token"""
+        self.identity.caller(request, SECRETARIAT)
+        return 201, self._register(COMMISSION, read_json(request, schemas.CommissionMemberRegistration()))
+
+    @http("GET", "/v1/commission-members", doc=Doc(
+        "The commission's members", roles=(SECRETARIAT,), responses={200: schemas.CommissionMember(many=True)}))
+    def list_commission_members(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.commission(store=self.storage)
+
     def _register(self, role: str, registration: dict) -> dict:
         registered = usecases.register_member(role, registration, store=self.storage, publisher=self.events,
                                               clock=self.clock)
@@ -73,7 +87,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/me", doc=Doc(
         "Who the caller is: its role and, for a company or authority, its own record",
-        roles=(SECRETARIAT, COMPANY, AUTHORITY), responses={200: schemas.Me}))
+        roles=(SECRETARIAT, COMPANY, AUTHORITY, COMMISSION), responses={200: schemas.Me}))
     def who_am_i(self, request):
         return usecases.me(self.identity.caller(request), store=self.storage)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from common import errors, outbox
 from common.identity import Caller
-from common.vocabulary import COMPANY
+from common.vocabulary import COMMISSION, COMPANY
 from common.logging import get_logger
 from services.submission import domain
 
@@ -21,6 +21,8 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     member, token = domain.new_member(registration, clock.now())
     if role == COMPANY:
         event = publisher.new("company_registered", {"company": domain.snapshot(member)})
+    elif role == COMMISSION:
+        event = publisher.new("commission_member_registered", {"member": domain.commission_snapshot(member)})
     else:
         event = publisher.new("authority_registered", {"authority": domain.authority_snapshot(member)})
     outbox.publish(store.add_member(role, member, event), publisher)
@@ -93,6 +95,11 @@ def me(caller: Caller, *, store) -> dict:
 def companies(*, store) -> list[dict]:
     """Every member company as the secretariat sees it (never a token hash)."""
     return [domain.public(each) for each in store.companies_list()]
+
+
+def commission(*, store) -> list[dict]:
+    """The commission's members as the secretariat sees them (never a token hash)."""
+    return [domain.public(each) for each in store.commission_list()]
 
 
 def members(*, store) -> dict:

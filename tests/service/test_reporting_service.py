@@ -42,13 +42,17 @@ def test_figures_count_each_company_once_whatever_arrives(container_factory, ser
 
 
 class FakeScoringHistory:
-    """scoring.latest_assessments and submission.list_members over lists the test controls."""
+    """scoring.latest_assessments and submission.list_members over lists the test controls (no
+    verifications, no cases)."""
 
     def __init__(self):
         self.latest = []
         self.companies = []
 
     def latest_verifications(self, covenant_year):
+        return []
+
+    def cases_of_year(self, covenant_year):
         return []
 
     def list_members(self):
@@ -64,7 +68,8 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
         container_factory, service_config, members, publish, url):
     history = FakeScoringHistory()
     container = container_factory(ReportingService, service_config)
-    replace_dependencies(container, scoring=history, submission=history, identity=members.identity())
+    replace_dependencies(container, scoring=history, submission=history, complaints=history,
+                         identity=members.identity())
     container.start()
     first, second = company(), company()
     for who in (first, second):
@@ -98,7 +103,7 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     container = container_factory(ReportingService, service_config)
     container.start()
     data = scored(company(), with_steps_1_and_21(blank_report(plan_of_approach=True)), 1)
-    version_1 = {key: value for key, value in data.items() if key != "progress"}
+    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
     with entrypoint_waiter(container, "apply_assessment"):
         publish("scoring", "report_scored", wire=new_event("report_scored", version_1, producer="scoring",
                                                            correlation_id="test", schema_version=1).to_wire())

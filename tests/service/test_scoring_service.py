@@ -34,7 +34,7 @@ def test_a_submitted_report_is_scored_once_however_often_it_is_delivered(
     assert len({each["id"] for each in events}) == 1, "a redelivery re-sends the same event, never a new one"
     data = events[0]["data"]
     assert (data["assessment"]["score"], data["assessment"]["band"]) == (22.2, "20-40")
-    assert data["ordinal"] == [1, 1] and data["previous_assessment"] is None
+    assert data["ordinal"] == [1, 1, 0] and data["previous_assessment"] is None
     assert events[0]["correlation_id"] == wire["correlation_id"]
     assert events[0]["producer"] == "scoring"
     assert data["submitted_at"] == "2020-12-01T10:00:00+00:00"
@@ -130,7 +130,7 @@ def test_every_version_s_assessment_and_the_year_overview_go_to_whom_they_may(
     assert [(each["version"], each["outcome"]) for each in versions] == [(1, "needs_more_time"), (2, "compliant")]
     overview = requests.get(url("scoring", "/v1/assessments?covenant_year=1"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert overview == [{"company_id": owner["id"], "report_id": "r-5", "version": 2, "framework_version": 1,
-                         "score": 27.8, "band": "20-40", "outcome": "compliant"}]
+                         "correction": 0, "score": 27.8, "band": "20-40", "outcome": "compliant"}]
     assert requests.get(url("scoring", "/v1/assessments"), headers=auth(SECRETARIAT_TOKEN)).status_code == 422
     years = requests.get(url("scoring", "/v1/frameworks")).json()
     assert [(each["covenant_year"], each["due_date"]) for each in years] == [(1, "2020-12-31"), (2, "2021-12-31")]

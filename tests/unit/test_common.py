@@ -63,13 +63,13 @@ def test_configuration_comes_from_the_environment_with_embedded_defaults():
     defaults = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                               check=True).stdout
     assert defaults.strip() == '["memory://localhost/", "mongomock://localhost/trustone", ' \
-        '{"submission": 8000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004}, "127.0.0.1"]'
+        '{"submission": 8000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "127.0.0.1"]'
     env.update(AMQP_URI="amqp://u:p@rabbit:5672/", MONGO_URI="mongodb://mongo:27017/trustone",
                SUBMISSION_PORT="9000", HTTP_HOST="0.0.0.0")
     overridden = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                                 check=True).stdout
     assert overridden.strip() == '["amqp://u:p@rabbit:5672/", "mongodb://mongo:27017/trustone", ' \
-        '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004}, "0.0.0.0"]'
+        '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "0.0.0.0"]'
 
 
 def test_settings_are_typed_from_the_one_configuration_file():
@@ -105,11 +105,12 @@ def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_sha
     from common.events import upcast
     from tests.support import blank_report, scored_event, with_steps_1_and_21
     data = scored_event(with_steps_1_and_21(blank_report()), company())
-    version_1 = {key: value for key, value in data.items() if key != "progress"}
+    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
     old = new_event("report_scored", version_1, producer="scoring", correlation_id="c", schema_version=1)
     current = upcast(parse(old.to_wire()))
-    assert (current.id, current.schema_version) == (old.id, 2)
+    assert (current.id, current.schema_version) == (old.id, 3)
     assert current.data["progress"] == {"policy_and_chain_mapping": True} == data["progress"]
+    assert current.data["ordinal"] == [1, 1, 0] == data["ordinal"]
     with pytest.raises(ValidationError):  # version 2 requires what version 1 lacked
         new_event("report_scored", version_1, producer="scoring", correlation_id="c")
 

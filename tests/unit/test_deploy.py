@@ -16,15 +16,16 @@ from tests.support import ROOT
 def compose():
     assert shutil.which("docker-compose"), "docker-compose (Debian package) validates the file; .ci/run installs it"
     resolved = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-                              env={"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "PATH": "/usr/bin:/bin"},
+                              env={"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key",
+                                   "COMPLAINTS_SECRET_KEY": "another-key", "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True)
     assert resolved.returncode == 0, resolved.stderr
     return yaml.safe_load(resolved.stdout)
 
 
-@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY"])
+@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY"])
 def test_compose_refuses_to_start_without_its_secrets(secret):
-    given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key"}
+    given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "COMPLAINTS_SECRET_KEY": "another-key"}
     given.pop(secret)
     refused = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                              env={"PATH": "/usr/bin:/bin", **given}, capture_output=True, text=True)

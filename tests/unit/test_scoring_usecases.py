@@ -42,7 +42,7 @@ def test_an_older_version_arriving_late_does_not_claim_to_replace_the_newer(port
     usecases.score_submitted(older, **ports)
     first, late = scored(ports)
     assert first["previous_assessment"] is None
-    assert late["ordinal"] == [1, 1] and late["previous_assessment"] is None, \
+    assert late["ordinal"] == [1, 1, 0] and late["previous_assessment"] is None, \
         "the late version replaces nothing: its ordinal is lower, so consumers keep the newer"
 
 
@@ -69,7 +69,7 @@ def test_rescoring_assesses_again_only_what_a_corrected_framework_changes(ports,
     rescored = usecases.rescore_year(1, **ports)
     assert rescored.summary() == {"covenant_year": 1, "framework_version": 2, "rescored": ["low"], "unchanged": 1}
     latest = scored(ports)[-1]
-    assert (latest["report_id"], latest["ordinal"], latest["assessment"]["outcome"]) == ("low", [1, 2],
+    assert (latest["report_id"], latest["ordinal"], latest["assessment"]["outcome"]) == ("low", [1, 2, 0],
                                                                                           "needs_more_time")
     assert latest["previous_assessment"]["outcome"] == "compliant"
     assert usecases.rescore_year(1, **ports).summary()["rescored"] == [], "a second run changes nothing"

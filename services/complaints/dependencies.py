@@ -1,0 +1,169 @@
+"""What the complaints service keeps, in its own database: every case as its changes (each change one
+document, written once, with the event that announces it: an outbox), the attachments (GridFS), the
+commission's members, and the filings per address (to limit them). Personal data is sealed at rest.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import gridfs
+from bson import ObjectId
+from bson.errors import InvalidId
+from cryptography.fernet import Fernet, InvalidToken
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from common import errors, settings
+from common.events import Event
+from common.logging import get_logger
+from common.mongo import Repository
+from common.outbox import Kept, Outbox
+from services.complaints.domain import Procedure, load_procedure
+
+log = get_logger(__name__)
+MAX_CHANGE_ATTEMPTS = 10
+
+
+class CaseStore(Repository):
+
+    def __init__(self, db):
+        super().__init__(db)
+        self.changes = db.case_changes
+        self.counters = db.counters
+        self.filings = db.filings
+        self.commission = db.commission_members
+        self.warnings = db.time_limit_warnings
+        self.files = gridfs.GridFS(db, collection="attachments")
+        self._changes_outbox = Outbox(self.changes)
+        self._warnings_outbox = Outbox(self.warnings)
+        self.outboxes = [self._changes_outbox, self._warnings_outbox]
+
+    def ensure_indexes(self):
+        self.changes.create_index([("number", ASCENDING), ("seq", ASCENDING)], unique=True)
+        self.changes.create_index([("filed.company_id", ASCENDING), ("seq", ASCENDING)])
+        self.filings.create_index([("address", ASCENDING), ("at", ASCENDING)])
+        self.filings.create_index("expires_at", expireAfterSeconds=0)
+        for outbox in self.outboxes:
+            outbox.ensure_indexes()
+
+    # --- cases --------------------------------------------------------------------------------------
+
+    def next_number(self, year: int) -> int:
+        """The next case number of a calendar year (one atomic increment)."""
+        counter = self.counters.find_one_and_update({"_id": f"cases:{year}"}, {"$inc": {"last": 1}}, upsert=True,
+                                                    return_document=ReturnDocument.AFTER)
+        return counter["last"]
+
+    def add_change(self, number: str, change: dict, event: Event | None) -> Kept | None:
+        """Appends a change to a case, numbered after the last one (a race is decided by the unique (case,
+        seq) key: the loser reads again and takes the next number). Returns its kept event, if it has one."""
+        for _ in range(MAX_CHANGE_ATTEMPTS):
+            last = self.changes.find_one({"number": number}, {"seq": 1}, sort=[("seq", DESCENDING)])
+            seq = (last["seq"] if last else 0) + 1
+            document_id = f"{number}:{seq}"
+            stored = {"_id": document_id, "number": number, "seq": seq, **change}
+            stored.update(Outbox.fields(event) if event else {"published": True})
+            try:
+                self.changes.insert_one(stored)
+            except DuplicateKeyError:
+                continue
+            return Kept(self._changes_outbox, document_id, event) if event else None
+        raise errors.Unavailable("Too many changes to this case at once; try again.")
+
+    def changes_of(self, number: str) -> list[dict]:
+        return list(self.changes.find({"number": number}, sort=[("seq", ASCENDING)]))
+
+    def numbers(self, company_id: str | None = None) -> list[str]:
+        """Every case's number (or those about one company), newest first."""
+        selector = {"seq": 1}
+        if company_id:
+            selector["filed.company_id"] = company_id
+        return [each["number"] for each in self.changes.find(selector, {"number": 1}, sort=[("at", DESCENDING)])]
+
+    # --- attachments --------------------------------------------------------------------------------
+
+    def add_attachment(self, number: str, content: bytes, content_type: str) -> str:
+        return str(self.files.put(content, metadata={"content_type": content_type}, case=number))
+
+    def attachment(self, number: str, attachment_id: str) -> tuple[bytes, str] | None:
+        try:
+            found = self.files.find_one({"_id": ObjectId(attachment_id), "case": number})
+        except InvalidId:
+            return None
+        return (found.read(), found.metadata["content_type"]) if found else None
+
+    # --- time limits --------------------------------------------------------------------------------
+
+    def warn_once(self, number: str, seq: int, event: Event) -> Kept | None:
+        """Records that the commission is told a case's time limit is near, once per state of the case."""
+        warning_id = f"{number}:{seq}"
+        try:
+            self.warnings.insert_one({"_id": warning_id, "number": number, "seq": seq, **Outbox.fields(event)})
+        except DuplicateKeyError:
+            return None
+        return Kept(self._warnings_outbox, warning_id, event)
+
+    # --- the commission and filings -----------------------------------------------------------------
+
+    def register_commission_member(self, member: dict) -> None:
+        self.commission.update_one({"_id": member["id"]}, {"$set": member}, upsert=True)
+
+    def commission_member(self, member_id: str) -> dict | None:
+        return self.commission.find_one({"_id": member_id})
+
+    # Filings are limited by real time, as their expiry in MongoDB runs (the service's clock may be a demo's).
+
+    def record_filing(self, address: str) -> None:
+        now = datetime.now(timezone.utc)
+        self.filings.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": now,
+                                 "expires_at": now + timedelta(days=1)})
+
+    def filings_in_a_day(self, address: str) -> int:
+        since = datetime.now(timezone.utc) - timedelta(days=1)
+        return self.filings.count_documents({"address": address, "at": {"$gte": since}})
+
+
+class Sealer:
+    """Seals personal data at rest (Fernet, with COMPLAINTS_SECRET_KEY): what the database holds names no one."""
+
+    def __init__(self, key: str | None):
+        if not key:
+            log.warning("COMPLAINTS_SECRET_KEY is not set: a new key is made, and what was sealed before a "
+                        "restart cannot be read after it")
+        self._fernet = Fernet(key or self.new_key())
+
+    @staticmethod
+    def new_key() -> str:
+        """A key for COMPLAINTS_SECRET_KEY."""
+        return Fernet.generate_key().decode()
+
+    def seal(self, text: str | None) -> str | None:
+        return None if text is None else self._fernet.encrypt(text.encode()).decode()
+
+    def open(self, sealed: str | None) -> str | None:
+        if sealed is None:
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            return None
+
+
+class SealerProvider(DependencyProvider):
+    def setup(self):
+        self.sealer = Sealer(settings.of(self.container).complaints_secret_key)
+
+    def get_dependency(self, worker_ctx):
+        return self.sealer
+
+
+class ProcedureFile(DependencyProvider):
+    """The procedure, read and validated when the service starts: a broken file stops it."""
+
+    def setup(self):
+        self.procedure: Procedure = load_procedure()
+
+    def get_dependency(self, worker_ctx):
+        return self.procedure

@@ -1,0 +1,149 @@
+"""The complaints and disputes procedure (seed §4.2.1): states, who may move a case, time limits, and who
+sees what of a case. Pure: no nameko, no storage.
+
+A case is kept as its changes, in order (nothing is ever changed or deleted): the first holds what was
+filed, each later one a step, a message or an attachment. `current` folds them into the case as it stands.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import filetype
+import yaml
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from common import vocabulary
+from common.errors import flatten
+from common.schema import Strict
+
+PROCEDURE_FILE = Path(__file__).resolve().parent / "procedure.yaml"
+ATTACHMENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+# What a filer may name of the complainant; sealed at rest, shown to the commission only (and to the
+# secretariat when the complainant agreed).
+PERSONAL = ("name", "contact", "what_happened")
+
+
+class ProcedureError(Exception):
+    """A procedure file the service cannot run with."""
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str
+    time_limit_days: int | None
+    next: tuple[str, ...]
+    by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Procedure:
+    version: int
+    initial: str
+    warn_days_before: int
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    def step(self, state: str) -> Step:
+        return self.steps[state]
+
+    def deadline(self, state: str, since: datetime) -> date | None:
+        days = self.steps[state].time_limit_days
+        return None if days is None else (since + timedelta(days=days)).date()
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "initial": self.initial, "warn_days_before": self.warn_days_before,
+                "states": [{"state": each.state, "time_limit_days": each.time_limit_days, "next": list(each.next),
+                            "by": list(each.by)} for each in self.steps.values()]}
+
+
+class _Step(Strict):
+    time_limit_days = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    next = fields.List(fields.String(validate=validate.OneOf(vocabulary.CASE_STATES.codes)), required=True)
+    by = fields.List(fields.String(validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes)), required=True)
+
+
+class _ProcedureFile(Strict):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    warn_days_before = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    initial = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_STATES.codes))
+    states = fields.Dict(keys=fields.String(validate=validate.OneOf(vocabulary.CASE_STATES.codes)),
+                         values=fields.Nested(_Step), required=True)
+
+    @validates_schema
+    def every_state_once(self, data, **kwargs):
+        named = set(data.get("states", {}))
+        if named != set(vocabulary.CASE_STATES.codes):
+            raise ValidationError(f"Must list every state: {', '.join(vocabulary.CASE_STATES.codes)}.", "states")
+
+
+def load_procedure(path: Path = PROCEDURE_FILE) -> Procedure:
+    """The procedure file, validated; ProcedureError names the fault."""
+    try:
+        data = _ProcedureFile().load(yaml.safe_load(Path(path).read_text()))
+    except (yaml.YAMLError, OSError) as exc:
+        raise ProcedureError(f"{Path(path).name}: {exc}") from exc
+    except ValidationError as exc:
+        faults = "; ".join(f"{place}: {' '.join(texts)}" for place, texts in flatten(exc.messages).items())
+        raise ProcedureError(f"{Path(path).name}: {faults}") from exc
+    steps = {state: Step(state, each["time_limit_days"], tuple(each["next"]), tuple(each["by"]))
+             for state, each in data["states"].items()}
+    return Procedure(data["version"], data["initial"], data["warn_days_before"], steps)
+
+
+# --- a case as it stands ---------------------------------------------------------------------------------
+
+def current(changes: list[dict]) -> dict:
+    """The case as its changes (oldest first) leave it."""
+    case = dict(changes[0]["filed"])
+    case.update(state=changes[0]["to_state"], state_since=changes[0]["at"], deadline=changes[0].get("deadline"),
+                admissible=None, company_asked=False, decision=None, seq=changes[-1]["seq"],
+                state_seq=changes[0]["seq"])
+    for change in changes[1:]:
+        if change["type"] == "moved":
+            case.update(state=change["to_state"], state_since=change["at"], deadline=change.get("deadline"),
+                        state_seq=change["seq"])
+            for name in ("admissible", "decision"):
+                if change.get(name) is not None:
+                    case[name] = change[name]
+        elif change["type"] == "company_asked":
+            case["company_asked"] = True
+    return case
+
+
+def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> str | None:
+    """Why the move is not allowed, or None when it is."""
+    step = procedure.step(state)
+    if to not in step.next:
+        allowed = ", ".join(step.next) or "none: the case is closed"
+        return f"A case {state} can move to: {allowed}."
+    if seat not in step.by:
+        return f"Only the {' or '.join(step.by)} may move a case that is {state}."
+    return None
+
+
+def covenant_year_of(day: date) -> int:
+    """The covenant year a day falls in (year 1: 1 Oct 2019 - 30 Sep 2020)."""
+    return day.year - 2018 if day >= date(day.year, 10, 1) else day.year - 2019
+
+
+def case_number(year: int, sequence: int) -> str:
+    """K-2021-0007: the seventh case filed in 2021."""
+    return f"K-{year}-{sequence:04d}"
+
+
+def attachment_type(content: bytes) -> str | None:
+    """The attachment's type as its bytes say (never its name): a photo or a PDF, else None."""
+    kind = filetype.guess(content[:8192])
+    return kind.mime if kind and kind.mime in ATTACHMENT_TYPES else None
+
+
+def due_for_warning(case: dict, procedure: Procedure, today: date) -> bool:
+    """Whether the commission should now be told that the case's time limit is about to pass."""
+    deadline = case.get("deadline")
+    if deadline is None or case["state"] == "closed":
+        return False
+    deadline = date.fromisoformat(deadline) if isinstance(deadline, str) else deadline
+    return today >= deadline - timedelta(days=procedure.warn_days_before)

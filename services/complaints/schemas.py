@@ -1,0 +1,122 @@
+"""Wire shapes of the complaints service."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from common import vocabulary
+from common.schema import Strict, StrictBoolean, StrictInteger
+
+
+def one_of(terms):
+    return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
+
+
+def text(max_length: int, **kwargs):
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class Filing(Strict):
+    """A case as anyone may file it, without an account; name and contact may be left out."""
+    kind = fields.String(required=True, validate=validate.OneOf(
+        [code for code in vocabulary.CASE_KINDS.codes if code != "assessment_appeal"],
+        error="Must be one of: complaint, dispute, secretariat_matter."))
+    company_id = text(100, metadata={"description": "The member concerned, from the public member list."})
+    party = text(300, metadata={"description": "Who is concerned, when not a member (or not known as one)."})
+    what_happened = text(10_000, required=True)
+    where = text(300)
+    when = text(100, metadata={"description": "When it happened, in the filer's words (a date, a period)."})
+    language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
+    name = text(200)
+    contact = text(300, metadata={"description": "An e-mail address or other way to reach the filer."})
+    share_identity_with_secretariat = StrictBoolean(load_default=False)
+
+    @validates_schema
+    def someone_concerned(self, data, **kwargs):
+        if data.get("kind") == "complaint" and not (data.get("company_id") or data.get("party")):
+            raise ValidationError("Name the member or party the complaint is about.", "party")
+
+
+class Filed(Schema):
+    number = fields.String()
+    follow_up_code = fields.String(metadata={"description": "Shown only now: keep it to follow the case."})
+    state = fields.String(metadata={"enum": list(vocabulary.CASE_STATES.codes)})
+    filed_at = fields.AwareDateTime()
+
+
+class Information(Strict):
+    text = text(10_000, required=True)
+
+
+class Appeal(Strict):
+    report_id = text(100, required=True)
+    version = StrictInteger(required=True, validate=validate.Range(min=1))
+    criteria = fields.List(fields.String(validate=one_of(vocabulary.CRITERIA)), required=True,
+                           validate=validate.Length(min=1))
+    reasons = text(10_000, required=True)
+
+
+class CorrectionIn(Strict):
+    code = fields.String(required=True, validate=one_of(vocabulary.CRITERIA))
+    met = StrictBoolean(required=True)
+    why = text(2000, required=True)
+
+
+class DecisionIn(Strict):
+    outcome = fields.String(validate=one_of(vocabulary.APPEAL_DECISIONS))
+    corrections = fields.List(fields.Nested(CorrectionIn))
+    summary = text(4000)
+
+
+class Move(Strict):
+    to = fields.String(required=True, validate=one_of(vocabulary.CASE_STATES))
+    reason = text(4000, required=True)
+    admissible = StrictBoolean(metadata={"description": "With the step to admissibility_decided."})
+    share_with_company = StrictBoolean(metadata={
+        "description": "With an admissible case: the company reads its substance (never who filed it) and may "
+                       "answer."})
+    decision = fields.Nested(DecisionIn)
+
+
+class Message(Strict):
+    to = fields.String(required=True, validate=validate.OneOf(("filer", "company")))
+    text = text(10_000, required=True)
+
+
+class CaseBrief(Schema):
+    number = fields.String()
+    kind = fields.String(metadata={"enum": list(vocabulary.CASE_KINDS.codes)})
+    state = fields.String(metadata={"enum": list(vocabulary.CASE_STATES.codes)})
+    filed_at = fields.AwareDateTime()
+    state_since = fields.AwareDateTime()
+    deadline = fields.String(allow_none=True)
+    company_id = fields.String(allow_none=True)
+    covenant_year = fields.Integer()
+
+
+class CaseOut(CaseBrief):
+    history = fields.List(fields.Dict())
+    party = fields.String(allow_none=True)
+    admissible = fields.Boolean(allow_none=True)
+    decision = fields.Dict(allow_none=True)
+    where = fields.String(allow_none=True)
+    when = fields.String(allow_none=True)
+    appeal = fields.Dict(allow_none=True)
+    company_asked = fields.Boolean()
+    share_identity_with_secretariat = fields.Boolean()
+    name = fields.String(allow_none=True, metadata={"description": "The commission's (and, where the filer "
+                                                                   "agreed, the secretariat's) only."})
+    contact = fields.String(allow_none=True)
+    what_happened = fields.String(allow_none=True)
+    messages = fields.List(fields.Dict())
+    attachments = fields.List(fields.Dict())
+
+
+class Progress(Schema):
+    number = fields.String()
+    kind = fields.String()
+    state = fields.String(metadata={"enum": list(vocabulary.CASE_STATES.codes)})
+    state_since = fields.AwareDateTime()
+    filed_at = fields.AwareDateTime()
+    steps = fields.List(fields.Dict())
+    messages = fields.List(fields.Dict())
+    attachments = fields.List(fields.Dict())

@@ -1,0 +1,176 @@
+"""The complaints service: the confidential case platform of the complaints and disputes commission
+(seed §4.2.1), assessment appeals included. Its data never leaves it but as its events say."""
+from __future__ import annotations
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+from werkzeug.wrappers import Response
+
+from common import operations
+from common.auth import COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
+from common.clock import ClockProvider
+from common.context import LoggingContext
+from common.messaging import Events, event_handler
+from common.metrics import Metrics, counter
+from common.mongo import Storage
+from common.openapi import Doc
+from common.rpc import Rpc
+from common.settings import SettingsProvider
+from common.web import http, read_json
+from services.complaints import schemas, usecases
+from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
+
+FOLLOW_UP_HEADER = "X-Follow-Up-Code"
+TIME_LIMIT_INTERVAL_SECONDS = 3600
+MAX_ATTACHMENT_REQUEST = 6 * 1024 * 1024
+
+
+def declare_metrics(registry):
+    return {
+        "cases": counter(registry, "trustone_cases_filed", "Cases filed, by kind.", ["kind"]),
+        "moves": counter(registry, "trustone_case_moves", "Steps taken, by the state reached.", ["state"]),
+    }
+
+
+def _code(request) -> str | None:
+    return request.headers.get(FOLLOW_UP_HEADER)
+
+
+class ComplaintsService(operations.Operations, operations.OutboxRelay):
+    name = "complaints"
+
+    storage = Storage(CaseStore)
+    sealer = SealerProvider()
+    procedure = ProcedureFile()
+    identity = RemoteIdentity()
+    events = Events()
+    scoring = Rpc("scoring")
+    clock = ClockProvider()
+    metrics = Metrics(declare_metrics, operations.relay_metrics)
+    log = LoggingContext()
+    settings = SettingsProvider()
+
+    # --- anyone, without an account -------------------------------------------------------------------
+
+    @http("GET", "/v1/procedure", doc=Doc("The commission's procedure: states, who moves a case, time limits"))
+    def show_procedure(self, request):
+        return self.procedure.to_dict()
+
+    @http("POST", "/v1/cases", doc=Doc(
+        "File a case (anonymously if you wish): a case number and a follow-up code, shown once",
+        body=schemas.Filing, responses={201: schemas.Filed},
+        description="Follow the case with GET /v1/cases/{number}/progress and the header X-Follow-Up-Code."))
+    def file_case(self, request):
+        """{"kind": "complaint", "company_id": "...", "what_happened": "...", "language": "nl"} -> 201"""
+        filing = read_json(request, schemas.Filing())
+        filed = usecases.file_case(filing, request.remote_addr or "unknown", store=self.storage,
+                                   sealer=self.sealer, procedure=self.procedure, publisher=self.events,
+                                   clock=self.clock, limit_per_day=self.settings.complaints_filings_per_day)
+        self.metrics.cases.labels(filing["kind"]).inc()
+        return 201, filed
+
+    @http("GET", "/v1/cases/<number>/progress", doc=Doc(
+        "A case's progress and its messages, for its filer (header X-Follow-Up-Code)",
+        responses={200: schemas.Progress}, not_found=True))
+    def show_progress(self, request, number):
+        return usecases.follow_up(number, _code(request), store=self.storage, sealer=self.sealer)
+
+    @http("POST", "/v1/cases/<number>/information", doc=Doc(
+        "Add information to a case (its filer, header X-Follow-Up-Code)", body=schemas.Information,
+        responses={201: "Added"}, not_found=True))
+    def add_information(self, request, number):
+        return 201, usecases.add_information(number, _code(request), read_json(request, schemas.Information())["text"],
+                                             store=self.storage, sealer=self.sealer, clock=self.clock)
+
+    @http("POST", "/v1/cases/<number>/attachments", doc=Doc(
+        "Add a photo (JPEG, PNG) or a PDF of at most 5 MiB to a case (its filer, header X-Follow-Up-Code); "
+        "the body is the file itself, its type read from its bytes", responses={201: "The attachment"},
+        not_found=True, content_type="application/json"))
+    def add_attachment(self, request, number):
+        request.max_content_length = MAX_ATTACHMENT_REQUEST
+        return 201, usecases.add_attachment(number, _code(request), request.get_data(cache=False),
+                                            store=self.storage, clock=self.clock)
+
+    # --- the commission, the secretariat, the company concerned ----------------------------------------
+
+    @http("GET", "/v1/cases", doc=Doc(
+        "Cases, in brief: the commission and the secretariat all, a company those about it found admissible "
+        "and its own appeals", roles=(COMMISSION, SECRETARIAT, COMPANY), responses={200: schemas.CaseBrief(many=True)}))
+    def list_cases(self, request):
+        return usecases.cases(self.identity.caller(request, COMMISSION, SECRETARIAT, COMPANY), store=self.storage)
+
+    @http("GET", "/v1/cases/<number>", doc=Doc(
+        "One case as the caller may see it (the complainant's identity: the commission only, and the "
+        "secretariat where the complainant agreed)", roles=(COMMISSION, SECRETARIAT, COMPANY),
+        responses={200: schemas.CaseOut}, not_found=True))
+    def show_case(self, request, number):
+        return usecases.case_detail(self.identity.caller(request, COMMISSION, SECRETARIAT, COMPANY), number,
+                                    store=self.storage, sealer=self.sealer)
+
+    @http("POST", "/v1/cases/<number>/moves", doc=Doc(
+        "Move a case a step on, saying why (the procedure says who may, and where to)", roles=(COMMISSION,),
+        body=schemas.Move, responses={201: "The case's new state"}, not_found=True))
+    def move_case(self, request, number):
+        """{"to": "acknowledged", "reason": "..."}; a decided appeal: {"to": "decided", "reason": "...",
+        "decision": {"outcome": "upheld", "corrections": [{"code": "...", "met": true, "why": "..."}]}}"""
+        caller = self.identity.caller(request, COMMISSION)
+        moved = usecases.move_case(caller, number, read_json(request, schemas.Move()), store=self.storage,
+                                   procedure=self.procedure, publisher=self.events, clock=self.clock)
+        self.metrics.moves.labels(moved["state"]).inc()
+        return 201, moved
+
+    @http("POST", "/v1/cases/<number>/messages", doc=Doc(
+        "Write to the filer or to the company concerned", roles=(COMMISSION,), body=schemas.Message,
+        responses={201: "Sent"}, not_found=True))
+    def send_message(self, request, number):
+        return 201, usecases.send_message(self.identity.caller(request, COMMISSION), number,
+                                          read_json(request, schemas.Message()), store=self.storage,
+                                          sealer=self.sealer, clock=self.clock)
+
+    @http("POST", "/v1/cases/<number>/answers", doc=Doc(
+        "The company concerned answers a case the commission shared with it", roles=(COMPANY,),
+        body=schemas.Information, responses={201: "Sent"}, not_found=True))
+    def answer_case(self, request, number):
+        return 201, usecases.answer_case(self.identity.caller(request, COMPANY), number,
+                                         read_json(request, schemas.Information())["text"], store=self.storage,
+                                         sealer=self.sealer, clock=self.clock)
+
+    @http("GET", "/v1/cases/<number>/attachments/<attachment_id>", doc=Doc(
+        "An attachment of a case", roles=(COMMISSION,), responses={200: "The file"}, not_found=True,
+        content_type="application/octet-stream"))
+    def show_attachment(self, request, number, attachment_id):
+        content, content_type = usecases.attachment(self.identity.caller(request, COMMISSION), number,
+                                                    attachment_id, store=self.storage)
+        return Response(content, mimetype=content_type, headers={
+            "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
+
+    @http("POST", "/v1/appeals", doc=Doc(
+        "Contest the assessment of one of your report versions, naming the criteria and why", roles=(COMPANY,),
+        body=schemas.Appeal, responses={201: schemas.Filed}))
+    def file_appeal(self, request):
+        """{"report_id": "...", "version": 1, "criteria": ["factories_known"], "reasons": "..."} -> 201"""
+        filed = usecases.file_appeal(self.identity.caller(request, COMPANY), read_json(request, schemas.Appeal()),
+                                     store=self.storage, sealer=self.sealer, procedure=self.procedure,
+                                     publisher=self.events, clock=self.clock, scoring=self.scoring)
+        self.metrics.cases.labels("assessment_appeal").inc()
+        return 201, filed
+
+    # --- events and time ---------------------------------------------------------------------------------
+
+    @event_handler("submission", "commission_member_registered")
+    def remember_commission_member(self, event):
+        """Who sits on the commission, and in which seat (the procedure says which seat may take a step)."""
+        usecases.remember_commission_member(event.data["member"], store=self.storage)
+
+    @rpc
+    def cases_of_year(self, covenant_year):
+        """Each case of a covenant year as the sector figures count it: [{"kind", "state", "appeal_upheld"}]."""
+        return usecases.cases_of_year(covenant_year, store=self.storage)
+
+    @timer(interval=TIME_LIMIT_INTERVAL_SECONDS)
+    def warn_of_time_limits(self) -> int:
+        """The commission is told of each case whose step's time limit is about to pass."""
+        return usecases.warn_of_time_limits(store=self.storage, procedure=self.procedure, publisher=self.events,
+                                            clock=self.clock)
+
+SERVICE = ComplaintsService

@@ -1,0 +1,346 @@
+"""What the complaints service does, as plain functions taking their ports (no nameko).
+
+Ports: `store` (CaseStore), `sealer` (seals personal data), `procedure` (the Procedure), `publisher`
+(builds and publishes events), `clock` (`now()`), `scoring` (the scoring service, for appeals:
+`assessment_of_version`).
+
+Who sees what: the complainant's identity the commission only (and the secretariat only where the
+complainant agreed); the company concerned learns of a case once it is found admissible, and reads its
+substance without the complainant's identity when the commission shares it; the secretariat sees that
+cases exist and their state; the filer follows its case with the follow-up code it was given once.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+from common import errors, outbox, vocabulary
+from common.identity import Caller, token_hash
+from common.logging import get_logger
+from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
+from services.complaints import domain
+
+log = get_logger(__name__)
+FILER = "filer"
+
+
+# --- filing -------------------------------------------------------------------------------------------------
+
+def file_case(form: dict, address: str, *, store, sealer, procedure, publisher, clock, limit_per_day: int) -> dict:
+    """Files a case, anonymously if the filer wishes; returns its number and the follow-up code, shown
+    this once (only its hash is kept)."""
+    if store.filings_in_a_day(address) >= limit_per_day:
+        raise errors.Invalid({"body": ["Too many cases from your address today. Please try again tomorrow."]})
+    store.record_filing(address)
+    return _file(form, clock.now(), store=store, sealer=sealer, procedure=procedure, publisher=publisher,
+                 filer={"role": FILER})
+
+
+def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, filer: dict) -> dict:
+    number = domain.case_number(now.year, store.next_number(now.year))
+    code = secrets.token_urlsafe(16)
+    filed = {
+        "number": number, "kind": form["kind"], "company_id": form.get("company_id"), "party": form.get("party"),
+        "where": form.get("where"), "when": form.get("when"), "language": form["language"],
+        "sealed": {name: sealer.seal(form.get(name)) for name in domain.PERSONAL},
+        "contact_given": bool(form.get("contact")),
+        "share_identity_with_secretariat": bool(form.get("share_identity_with_secretariat")),
+        "follow_up_hash": token_hash(code), "filed_at": now, "covenant_year": domain.covenant_year_of(now.date()),
+        "filed_by": filer, "appeal": form.get("appeal"),
+    }
+    deadline = procedure.deadline(procedure.initial, now)
+    event = publisher.new("case_received", {
+        "number": number, "kind": form["kind"], "language": form["language"], "filed_at": now.isoformat(),
+        "covenant_year": filed["covenant_year"], "company_id": form.get("company_id"),
+        "contact_email": _email(form.get("contact")), "deadline": deadline.isoformat() if deadline else None})
+    kept = store.add_change(number, {"type": "filed", "at": now, "by": filer, "from_state": None,
+                                     "to_state": procedure.initial, "deadline": _iso(deadline), "filed": filed},
+                            event)
+    outbox.publish(kept, publisher)
+    log.info("case filed", number=number, kind=form["kind"])
+    return {"number": number, "follow_up_code": code, "state": procedure.initial, "filed_at": now}
+
+
+def _email(contact: str | None) -> str | None:
+    """The contact, when it is an e-mail address the acknowledgement can go to."""
+    return contact.strip() if contact and "@" in contact and " " not in contact.strip() else None
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day else None
+
+
+def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publisher, clock, scoring) -> dict:
+    """A company contests the assessment of one of its report versions, naming the criteria and why."""
+    assessed = scoring.assessment_of_version(appeal["report_id"], appeal["version"])
+    if assessed is None or assessed["company"]["id"] != caller.id:
+        raise errors.Invalid({"report_id": ["No assessment of this report version is yours."]})
+    codes = {each["code"] for each in assessed["assessment"]["criteria"]}
+    unknown = sorted(set(appeal["criteria"]) - codes)
+    if unknown:
+        raise errors.Invalid({"criteria": [f"Not criteria of this assessment: {', '.join(unknown)}."]})
+    form = {"kind": "assessment_appeal", "company_id": caller.id, "language": assessed["company"]["language"],
+            "what_happened": appeal["reasons"], "name": assessed["company"]["name"],
+            "contact": assessed["company"]["email"],
+            "appeal": {"report_id": appeal["report_id"], "version": appeal["version"],
+                       "covenant_year": assessed["assessment"]["covenant_year"], "criteria": appeal["criteria"]}}
+    return _file(form, clock.now(), store=store, sealer=sealer, procedure=procedure, publisher=publisher,
+                 filer={"role": COMPANY, "id": caller.id})
+
+
+# --- the filer, with its follow-up code ---------------------------------------------------------------------
+
+def _changes_for_code(number: str, code: str | None, store) -> list[dict]:
+    """The case's changes, if `code` is its follow-up code; NotFound otherwise (the same answer for a case
+    that does not exist: a wrong code learns nothing)."""
+    changes = store.changes_of(number)
+    if not changes or not code or not hmac.compare_digest(changes[0]["filed"]["follow_up_hash"], token_hash(code)):
+        raise errors.NotFound()
+    return changes
+
+
+def follow_up(number: str, code: str | None, *, store, sealer) -> dict:
+    """The filer's view: where the case stands, its steps' dates, and the messages between it and the
+    commission."""
+    changes = _changes_for_code(number, code, store)
+    case = domain.current(changes)
+    return {"number": number, "kind": case["kind"], "state": case["state"], "state_since": case["state_since"],
+            "filed_at": case["filed_at"], "attachments": _attachments(changes),
+            "steps": [{"state": each["to_state"], "at": each["at"]} for each in changes
+                      if each["type"] in ("filed", "moved")],
+            "messages": [_message(each, sealer) for each in changes if each["type"] == "message"
+                         and each["to"] in (FILER, COMMISSION) and each["from"] in (FILER, COMMISSION)]}
+
+
+def add_information(number: str, code: str | None, text: str, *, store, sealer, clock) -> dict:
+    """The filer adds information to its case later (sealed: it may identify the filer)."""
+    _changes_for_code(number, code, store)
+    store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": FILER}, "from": FILER,
+                              "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
+    return {"number": number, "added": True}
+
+
+def add_attachment(number: str, code: str | None, content: bytes, *, store, clock) -> dict:
+    """A photo or a PDF added to the case by its filer; its type is read from its bytes, never its name."""
+    changes = _changes_for_code(number, code, store)
+    if len(content) > domain.MAX_ATTACHMENT_BYTES:
+        raise errors.TooLarge("An attachment may be 5 MiB at most.")
+    if len(_attachments(changes)) >= domain.MAX_ATTACHMENTS:
+        raise errors.Invalid({"attachment": [f"A case holds {domain.MAX_ATTACHMENTS} attachments at most."]})
+    content_type = domain.attachment_type(content)
+    if content_type is None:
+        raise errors.Invalid({"attachment": ["Must be a photo (JPEG or PNG) or a PDF."]})
+    attachment_id = store.add_attachment(number, content, content_type)
+    store.add_change(number, {"type": "attachment", "at": clock.now(), "by": {"role": FILER},
+                              "attachment": {"id": attachment_id, "content_type": content_type,
+                                             "size": len(content)}}, None)
+    return {"id": attachment_id, "content_type": content_type, "size": len(content)}
+
+
+def _attachments(changes: list[dict]) -> list[dict]:
+    return [each["attachment"] for each in changes if each["type"] == "attachment"]
+
+
+def _message(change: dict, sealer) -> dict:
+    text = sealer.open(change["text"]) if change.get("sealed") else change["text"]
+    return {"at": change["at"], "from": change["from"], "to": change["to"], "text": text}
+
+
+# --- the commission, the secretariat and the company concerned -------------------------------------------------
+
+def _seat(caller: Caller, store) -> str | None:
+    member = store.commission_member(caller.id) if caller.role == COMMISSION else None
+    if caller.role == COMMISSION and member is None:
+        raise errors.Unavailable("Your registration is still on its way; try again in a minute.")
+    return member["seat"] if member else None
+
+
+def _visible_to_company(case: dict, company_id: str) -> bool:
+    own_appeal = case["kind"] == "assessment_appeal" and case["filed_by"].get("id") == company_id
+    return own_appeal or (case["company_id"] == company_id and bool(case["admissible"]))
+
+
+def cases(caller: Caller, *, store) -> list[dict]:
+    """The cases the caller may know of, in brief: the commission and the secretariat all, a company those
+    about it that were found admissible, and its own appeals."""
+    found = []
+    for number in store.numbers(caller.id if caller.role == COMPANY else None):
+        case = domain.current(store.changes_of(number))
+        if caller.role == COMPANY and not _visible_to_company(case, caller.id):
+            continue
+        found.append(_brief(case))
+    return found
+
+
+def _brief(case: dict) -> dict:
+    return {"number": case["number"], "kind": case["kind"], "state": case["state"], "filed_at": case["filed_at"],
+            "state_since": case["state_since"], "deadline": case["deadline"], "company_id": case["company_id"],
+            "covenant_year": case["covenant_year"]}
+
+
+def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
+    """One case as the caller may see it."""
+    changes = store.changes_of(number)
+    if not changes:
+        raise errors.NotFound()
+    case = domain.current(changes)
+    shown = {**_brief(case), "party": case["party"], "admissible": case["admissible"], "decision": case["decision"],
+             "history": [{"from": each["from_state"], "to": each["to_state"], "at": each["at"],
+                          "by": each["by"], "reason": each.get("reason")}
+                         for each in changes if each["type"] in ("filed", "moved")]}
+    if caller.role == COMMISSION:
+        return {**shown, **_substance(case, sealer), **_identity(case, sealer), "appeal": case["appeal"],
+                "share_identity_with_secretariat": case["share_identity_with_secretariat"],
+                "attachments": _attachments(changes), "messages": [_message(each, sealer) for each in changes
+                                                                   if each["type"] == "message"]}
+    if caller.role == SECRETARIAT:
+        shown = {key: shown[key] for key in ("number", "kind", "state", "filed_at", "state_since", "deadline",
+                                              "company_id", "covenant_year", "history")}
+        shown["history"] = [{key: each[key] for key in ("from", "to", "at")} for each in shown["history"]]
+        return {**shown, **(_identity(case, sealer) if case["share_identity_with_secretariat"] else {})}
+    if caller.role == COMPANY and _visible_to_company(case, caller.id):
+        own_appeal = case["kind"] == "assessment_appeal"
+        shown["history"] = [{key: each[key] for key in ("from", "to", "at", "reason")} for each in shown["history"]]
+        if own_appeal or case["company_asked"]:
+            shown.update(_substance(case, sealer), appeal=case["appeal"])
+        shown["company_asked"] = case["company_asked"]
+        shown["messages"] = [_message(each, sealer) for each in changes if each["type"] == "message"
+                             and COMPANY in (each["to"], each["from"])]
+        return shown
+    raise errors.NotFound()
+
+
+def _substance(case: dict, sealer) -> dict:
+    return {"what_happened": sealer.open(case["sealed"]["what_happened"]), "where": case["where"],
+            "when": case["when"]}
+
+
+def _identity(case: dict, sealer) -> dict:
+    return {"name": sealer.open(case["sealed"]["name"]), "contact": sealer.open(case["sealed"]["contact"])}
+
+
+def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publisher, clock) -> dict:
+    """A commission member moves a case a step on, saying why; who may take which step, and where to, is
+    the procedure's. The step is announced (notices, figures; a decided appeal corrects the assessment)."""
+    seat = _seat(caller, store)
+    changes = store.changes_of(number)
+    if not changes:
+        raise errors.NotFound()
+    case = domain.current(changes)
+    refused = domain.may_move(procedure, case["state"], move["to"], seat)
+    if refused:
+        raise errors.Invalid({"to": [refused]})
+    admissible = move.get("admissible")
+    if move["to"] == "admissibility_decided" and admissible is None:
+        raise errors.Invalid({"admissible": ["Say whether the case is admissible."]})
+    if case["state"] == "admissibility_decided" and case["admissible"] is False and move["to"] != "closed":
+        raise errors.Invalid({"to": ["An inadmissible case can only be closed."]})
+    now = clock.now()
+    deadline = procedure.deadline(move["to"], now)
+    by = {"role": COMMISSION, "id": caller.id, "seat": seat}
+    decision = {**_decision(case, move), "appeal": case["appeal"], "decided_by": seat} \
+        if move["to"] == "decided" else None
+    shares = bool(move.get("share_with_company")) and move["to"] == "admissibility_decided" and bool(admissible)
+    event = publisher.new("case_moved", {
+        "number": number, "kind": case["kind"], "covenant_year": case["covenant_year"], "language": case["language"],
+        "from_state": case["state"], "to_state": move["to"], "at": now.isoformat(),
+        "company_id": case["company_id"], "admissible": case["admissible"] if admissible is None else admissible,
+        "company_asked": case["company_asked"] or shares, "deadline": _iso(deadline),
+        "decision": decision or case["decision"]})  # a decided case's later steps still carry its decision
+    kept = store.add_change(number, {"type": "moved", "at": now, "by": by, "from_state": case["state"],
+                                     "to_state": move["to"], "reason": move["reason"], "deadline": _iso(deadline),
+                                     "admissible": admissible, "decision": decision}, event)
+    if shares:
+        store.add_change(number, {"type": "company_asked", "at": now, "by": by}, None)
+    outbox.publish(kept, publisher)
+    log.info("case moved", number=number, from_state=case["state"], to_state=move["to"])
+    return {"number": number, "state": move["to"], "deadline": _iso(deadline)}
+
+
+def _decision(case: dict, move: dict) -> dict:
+    decision = move.get("decision") or {}
+    if case["kind"] != "assessment_appeal":
+        return {"summary": decision.get("summary") or move["reason"]}
+    if decision.get("outcome") not in vocabulary.APPEAL_DECISIONS:
+        raise errors.Invalid({"decision.outcome": ["Say whether the appeal is upheld, upheld in part or rejected."]})
+    corrections = decision.get("corrections") or []
+    if decision["outcome"] != "rejected" and not corrections:
+        raise errors.Invalid({"decision.corrections": ["Name each corrected criterion, whether it is met, and why."]})
+    appealed = set(case["appeal"]["criteria"])
+    strays = sorted({each["code"] for each in corrections} - appealed)
+    if strays:
+        raise errors.Invalid({"decision.corrections": [f"Not criteria of the appeal: {', '.join(strays)}."]})
+    return {"outcome": decision["outcome"], "corrections": corrections if decision["outcome"] != "rejected" else []}
+
+
+def send_message(caller: Caller, number: str, message: dict, *, store, sealer, clock) -> dict:
+    """The commission writes to the filer or to the company concerned (shown in their view of the case)."""
+    _seat(caller, store)
+    changes = store.changes_of(number)
+    if not changes:
+        raise errors.NotFound()
+    case = domain.current(changes)
+    if message["to"] == COMPANY and not (case["company_id"] and case["admissible"]):
+        raise errors.Invalid({"to": ["The company learns of a case only once it is found admissible."]})
+    store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMMISSION, "id": caller.id},
+                              "from": COMMISSION, "to": message["to"], "text": sealer.seal(message["text"]),
+                              "sealed": True}, None)
+    return {"number": number, "sent": True}
+
+
+def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock) -> dict:
+    """The company concerned answers a case whose substance the commission shared with it."""
+    changes = store.changes_of(number)
+    case = domain.current(changes) if changes else None
+    if case is None or not _visible_to_company(case, caller.id):
+        raise errors.NotFound()
+    if not case["company_asked"] and case["kind"] != "assessment_appeal":
+        raise errors.Forbidden("The commission has not asked your company to answer this case.")
+    store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMPANY, "id": caller.id},
+                              "from": COMPANY, "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
+    return {"number": number, "sent": True}
+
+
+def attachment(caller: Caller, number: str, attachment_id: str, *, store) -> tuple[bytes, str]:
+    _seat(caller, store)
+    found = store.attachment(number, attachment_id)
+    if found is None:
+        raise errors.NotFound()
+    return found
+
+
+# --- time limits and the commission ------------------------------------------------------------------------------
+
+def warn_of_time_limits(*, store, procedure, publisher, clock) -> int:
+    """Tells the commission (an event) of each case whose step's time limit is about to pass, once per step."""
+    warned = 0
+    today = clock.now().date()
+    for number in store.numbers():
+        case = domain.current(store.changes_of(number))
+        if not domain.due_for_warning(case, procedure, today):
+            continue
+        event = publisher.new("case_time_limit_approaching", {
+            "number": number, "kind": case["kind"], "state": case["state"], "deadline": case["deadline"],
+            "covenant_year": case["covenant_year"]})
+        kept = store.warn_once(number, case["state_seq"], event)
+        if kept:
+            outbox.publish(kept, publisher)
+            warned += 1
+    return warned
+
+
+def cases_of_year(covenant_year: int, *, store) -> list[dict]:
+    """Each case filed in a covenant year as the published figures count it (for reporting's proof)."""
+    found = []
+    for number in store.numbers():
+        case = domain.current(store.changes_of(number))
+        if case["covenant_year"] == covenant_year:
+            decision = case["decision"] or {}
+            found.append({"kind": case["kind"], "state": case["state"],
+                          "appeal_upheld": decision.get("outcome") in ("upheld", "upheld_in_part")})
+    return found
+
+
+def remember_commission_member(member: dict, *, store) -> None:
+    store.register_commission_member(member)

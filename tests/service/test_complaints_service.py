@@ -1,0 +1,79 @@
+"""The complaints service in a container on the real RabbitMQ: who may do what, every answer as its
+OpenAPI document says, and the events it announces."""
+import base64
+
+import requests
+from nameko.testing.services import entrypoint_waiter, replace_dependencies
+
+from services.complaints.service import ComplaintsService
+from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+class NoAssessments:
+    """The scoring service's RPC, knowing no report (an appeal against an unknown version is refused)."""
+
+    def assessment_of_version(self, report_id, version):
+        return None
+
+
+def test_who_may_do_what_with_a_case(container_factory, service_config, members, publish, capture, url):
+    container = container_factory(ComplaintsService, service_config)
+    replace_dependencies(container, identity=members.identity(), scoring=NoAssessments())
+    container.start()
+    received, moved = capture("complaints", "case_received"), capture("complaints", "case_moved")
+    members.add("chair-token", "commission", "chair-1")
+    members.add("company-token", "company", "c-1")
+    members.add("other-token", "company", "c-2")
+    members.add("authority-token", "authority", "a-1")
+    with entrypoint_waiter(container, "remember_commission_member"):
+        publish("submission", "commission_member_registered", {"member": {
+            "id": "chair-1", "name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "nl"}})
+    contract = ApiContract(requests.get(url("complaints", "/openapi.json")).json())
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "company_id": "c-1", "what_happened": "No masks in the quarry.", "language": "nl"})
+    assert filed.status_code == 201, filed.text
+    contract.check("POST", "/v1/cases", filed)
+    number, code = filed.json()["number"], filed.json()["follow_up_code"]
+    code_header = {"X-Follow-Up-Code": code}
+    attached = requests.post(url("complaints", f"/v1/cases/{number}/attachments"), data=PNG, headers=code_header)
+    assert attached.status_code == 201 and attached.json()["content_type"] == "image/png"
+    assert requests.post(url("complaints", f"/v1/cases/{number}/attachments"), data=b"plain text",
+                         headers=code_header).status_code == 422
+    progress = requests.get(url("complaints", f"/v1/cases/{number}/progress"), headers=code_header)
+    assert progress.status_code == 200 and progress.json()["state"] == "received"
+    contract.check("GET", "/v1/cases/{number}/progress", progress)
+    assert requests.get(url("complaints", f"/v1/cases/{number}/progress"),
+                        headers={"X-Follow-Up-Code": "wrong"}).status_code == 404
+
+    callers = (None, "chair-token", "company-token", "other-token", "authority-token", SECRETARIAT_TOKEN)
+    matrix = {  # public, commission, company concerned, another company, authority, secretariat
+        ("GET", "/v1/cases", "/v1/cases"): (401, 200, 200, 200, 403, 200),
+        ("GET", f"/v1/cases/{number}", "/v1/cases/{number}"): (401, 200, 404, 404, 403, 200),
+        ("POST", f"/v1/cases/{number}/messages", "/v1/cases/{number}/messages"): (401, 201, 403, 403, 403, 403),
+        ("POST", f"/v1/cases/{number}/moves", "/v1/cases/{number}/moves"): (401, 201, 403, 403, 403, 403),
+        ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"): (401, 403, 404, 404, 403, 403),
+        ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 422, 422, 403, 403),
+        ("GET", "/v1/procedure", "/v1/procedure"): (200, 200, 200, 200, 200, 200),
+    }
+    bodies = {"messages": {"to": "filer", "text": "We are looking into it."},
+              "moves": {"to": "acknowledged", "reason": "Received and read."},
+              "answers": {"text": "We disagree."},
+              "appeals": {"report_id": "r-unknown", "version": 1, "criteria": ["plan_of_approach"],
+                          "reasons": "It was attached."}}
+    for (method, path, template), expected in matrix.items():
+        for token, status in zip(callers, expected):
+            body = bodies.get(path.rsplit("/", 1)[-1]) if method == "POST" else None
+            if path.endswith("/moves") and token == "chair-token":
+                body = bodies["moves"]
+            answer = requests.request(method, url("complaints", path), json=body,
+                                      headers=auth(token) if token else {})
+            assert answer.status_code == status, (method, path, token, answer.text)
+            contract.check(method, template, answer)
+    listed = requests.get(url("complaints", "/v1/cases"), headers=auth("company-token")).json()
+    assert listed == [], "the company learns of the case only once it is found admissible"
+    assert [each["data"]["number"] for each in received.wait_for(1)] == [number]
+    assert [each["data"]["to_state"] for each in moved.wait_for(1)] == ["acknowledged"]
+    shown = requests.get(url("complaints", f"/v1/cases/{number}"), headers=auth(SECRETARIAT_TOKEN)).json()
+    assert "what_happened" not in shown and "name" not in shown

@@ -1,0 +1,182 @@
+"""The complaints procedure and its use cases with in-memory ports: filing, following a case with its
+code, the procedure's steps and who may take them, who sees what, and an appeal corrected in scoring."""
+import base64
+from datetime import date
+
+import pytest
+import yaml
+
+from common import errors
+from common.identity import Caller
+from services.complaints import domain, usecases
+from services.complaints.dependencies import CaseStore, Sealer
+from tests.support import RecordingPublisher, SettableClock, in_memory
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+CHAIR, MEMBER = Caller("commission", "chair-1"), Caller("commission", "member-2")
+COMPLAINT = {"kind": "complaint", "company_id": "c-1", "what_happened": "Workers in the quarry near Ongole have "
+             "no masks.", "where": "Ongole, India", "when": "March 2021", "language": "en", "name": "A. Worker",
+             "contact": "worker@example.org"}
+
+
+@pytest.fixture
+def ports():
+    store = in_memory(CaseStore)
+    store.register_commission_member({"id": "chair-1", "name": "Chair", "seat": "chair", "email": "c@x.nl",
+                                      "language": "nl"})
+    store.register_commission_member({"id": "member-2", "name": "Member", "seat": "employers", "email": "m@x.nl",
+                                      "language": "nl"})
+    return {"store": store, "sealer": Sealer(Sealer.new_key()), "procedure": domain.load_procedure(),
+            "publisher": RecordingPublisher("complaints"), "clock": SettableClock("2021-03-15T10:00:00")}
+
+
+def file(ports, form=COMPLAINT, address="10.0.0.1"):
+    return usecases.file_case(dict(form), address, limit_per_day=3, **ports)
+
+
+def move(ports, caller, number, to, **extra):
+    return usecases.move_case(caller, number, {"to": to, "reason": f"to {to}", **extra}, store=ports["store"],
+                              procedure=ports["procedure"], publisher=ports["publisher"], clock=ports["clock"])
+
+
+def test_the_shipped_procedure_has_every_state_and_a_broken_one_is_refused(tmp_path):
+    procedure = domain.load_procedure()
+    assert procedure.initial == "received" and procedure.step("acknowledged").time_limit_days == 20
+    raw = yaml.safe_load(domain.PROCEDURE_FILE.read_text())
+    raw["states"]["received"]["by"] = ["the janitor"]
+    del raw["states"]["closed"]
+    (tmp_path / "procedure.yaml").write_text(yaml.safe_dump(raw))
+    with pytest.raises(domain.ProcedureError) as refused:
+        domain.load_procedure(tmp_path / "procedure.yaml")
+    assert "states" in str(refused.value)
+
+
+@pytest.mark.parametrize("day,year", [(date(2019, 10, 1), 1), (date(2020, 9, 30), 1), (date(2021, 3, 1), 2)])
+def test_a_case_belongs_to_the_covenant_year_it_was_filed_in(day, year):
+    assert domain.covenant_year_of(day) == year
+
+
+def test_an_attachment_is_a_photo_or_pdf_by_its_bytes_never_its_name():
+    assert domain.attachment_type(PNG) == "image/png"
+    assert domain.attachment_type(b"%PDF-1.4\n...") == "application/pdf"
+    assert domain.attachment_type(b"MZ\x90\x00 an executable called photo.jpg") is None
+
+
+def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(ports):
+    filed = file(ports)
+    assert filed["number"] == "K-2021-0001" and len(filed["follow_up_code"]) >= 20
+    assert "A. Worker" not in str(ports["store"].changes_of(filed["number"])), "personal data is sealed at rest"
+    progress = usecases.follow_up(filed["number"], filed["follow_up_code"], store=ports["store"],
+                                  sealer=ports["sealer"])
+    assert (progress["state"], [each["state"] for each in progress["steps"]]) == ("received", ["received"])
+    for wrong in (None, "", "guess", filed["follow_up_code"][:-1] + "x"):
+        with pytest.raises(errors.NotFound):
+            usecases.follow_up(filed["number"], wrong, store=ports["store"], sealer=ports["sealer"])
+    with pytest.raises(errors.NotFound):
+        usecases.follow_up("K-2021-0099", filed["follow_up_code"], store=ports["store"], sealer=ports["sealer"])
+    event = ports["publisher"].of_type("case_received")[0]
+    assert event.data["contact_email"] == "worker@example.org" and "A. Worker" not in str(event.data)
+
+
+def test_filing_is_limited_per_address(ports):
+    for _ in range(3):
+        file(ports)
+    with pytest.raises(errors.Invalid):
+        file(ports)
+    assert file(ports, address="10.0.0.2")["number"] == "K-2021-0004"
+
+
+def test_attachments_are_checked_by_their_bytes_and_added(ports):
+    filed = file(ports)
+    code = filed["follow_up_code"]
+    added = usecases.add_attachment(filed["number"], code, PNG, store=ports["store"], clock=ports["clock"])
+    assert added["content_type"] == "image/png"
+    with pytest.raises(errors.Invalid):
+        usecases.add_attachment(filed["number"], code, b"#!/bin/sh\nrm -rf /", store=ports["store"],
+                                clock=ports["clock"])
+    content, kind = usecases.attachment(CHAIR, filed["number"], added["id"], store=ports["store"])
+    assert (content, kind) == (PNG, "image/png")
+
+
+def test_the_procedure_says_who_moves_a_case_where_and_every_step_is_recorded(ports):
+    number = file(ports)["number"]
+    with pytest.raises(errors.Invalid) as skipped:
+        move(ports, CHAIR, number, "decided")
+    assert skipped.value.errors["to"] == ["A case received can move to: acknowledged."]
+    move(ports, MEMBER, number, "acknowledged")
+    with pytest.raises(errors.Invalid) as not_theirs:
+        move(ports, MEMBER, number, "admissibility_decided", admissible=True)
+    assert not_theirs.value.errors["to"] == ["Only the chair may move a case that is acknowledged."]
+    with pytest.raises(errors.Invalid):
+        move(ports, CHAIR, number, "admissibility_decided")  # without saying whether admissible
+    move(ports, CHAIR, number, "admissibility_decided", admissible=True, share_with_company=True)
+    detail = usecases.case_detail(CHAIR, number, store=ports["store"], sealer=ports["sealer"])
+    assert [(each["to"], each["by"].get("seat")) for each in detail["history"]] == [
+        ("received", None), ("acknowledged", "employers"), ("admissibility_decided", "chair")]
+    assert detail["name"] == "A. Worker" and detail["what_happened"].startswith("Workers")
+    moved = ports["publisher"].of_type("case_moved")
+    assert [each.data["to_state"] for each in moved] == ["acknowledged", "admissibility_decided"]
+    assert moved[-1].data["company_asked"] is True
+
+
+def test_who_sees_what_of_a_case(ports):
+    anonymous = file(ports, {**COMPLAINT, "name": None, "contact": None})
+    number = file(ports)["number"]
+    company = Caller("company", "c-1")
+    assert usecases.cases(company, store=ports["store"]) == [], "the company learns of nothing before admissibility"
+    secretariat = usecases.case_detail(Caller("secretariat"), number, store=ports["store"], sealer=ports["sealer"])
+    assert "name" not in secretariat and "what_happened" not in secretariat and secretariat["state"] == "received"
+    move(ports, MEMBER, number, "acknowledged")
+    move(ports, CHAIR, number, "admissibility_decided", admissible=True)
+    shown = usecases.case_detail(company, number, store=ports["store"], sealer=ports["sealer"])
+    assert "what_happened" not in shown and "name" not in shown
+    with pytest.raises(errors.Forbidden):
+        usecases.answer_case(company, number, "We disagree.", store=ports["store"], sealer=ports["sealer"],
+                             clock=ports["clock"])
+    with pytest.raises(errors.NotFound):
+        usecases.case_detail(Caller("company", "c-2"), number, store=ports["store"], sealer=ports["sealer"])
+    with pytest.raises(errors.NotFound):
+        usecases.case_detail(company, anonymous["number"], store=ports["store"], sealer=ports["sealer"])
+    consented = file(ports, {**COMPLAINT, "share_identity_with_secretariat": True})
+    assert usecases.case_detail(Caller("secretariat"), consented["number"], store=ports["store"],
+                                sealer=ports["sealer"])["name"] == "A. Worker"
+
+
+def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
+    from services.scoring import usecases as scoring_usecases
+    from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
+    from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
+    who = company()
+    scoring = {"store": in_memory(ScoringStore), "frameworks": Frameworks(SHIPPED_FRAMEWORKS),
+               "publisher": RecordingPublisher("scoring")}
+    scoring_usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report()), who, report_id="r-1"),
+                                     **scoring)
+    first = scoring["publisher"].of_type("report_scored")[0].data
+    assert first["assessment"]["outcome"] == "needs_more_time"  # an importer from India without a plan
+
+    class Scoring:
+        def assessment_of_version(self, report_id, version):
+            return scoring_usecases.assessment_of_version(report_id, version, store=scoring["store"])
+
+    appeal = usecases.file_appeal(Caller("company", who["id"]), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"],
+        "reasons": "Our plan of approach was attached but not read."}, scoring=Scoring(),
+        **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})
+    number = appeal["number"]
+    assert [each["number"] for each in usecases.cases(Caller("company", who["id"]), store=ports["store"])] == [number]
+    move(ports, MEMBER, number, "acknowledged")
+    move(ports, CHAIR, number, "admissibility_decided", admissible=True)
+    move(ports, CHAIR, number, "in_investigation")
+    with pytest.raises(errors.Invalid):
+        move(ports, CHAIR, number, "decided", decision={"outcome": "upheld"})  # which criteria?
+    move(ports, CHAIR, number, "decided", decision={"outcome": "upheld", "corrections": [
+        {"code": "plan_of_approach", "met": True, "why": "The plan was attached."}]})
+    decided = ports["publisher"].of_type("case_moved")[-1].data
+    for _ in range(2):  # a redelivery changes nothing
+        scoring_usecases.apply_appeal_decision(decided, **scoring)
+    corrected = scoring["publisher"].of_type("report_scored")
+    assert len({each.id for each in corrected}) == 2, "one corrected assessment, published again on redelivery"
+    assert corrected[-1].data["ordinal"] == [1, 1, 1]
+    criterion = next(each for each in corrected[-1].data["assessment"]["criteria"] if each["code"] == "plan_of_approach")
+    assert criterion["met"] and criterion["reason"].startswith(f"Corrected on appeal (case {number})")
+    assert corrected[-1].data["previous_assessment"]["outcome"] == "needs_more_time"
