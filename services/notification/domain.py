@@ -101,30 +101,30 @@ TEMPLATES = {
                "{number}. With this number and the code you were given when you filed it, you can follow it."),
     },
     "case_received": {
-        "nl": ("Nieuwe zaak {number}: {kind}",
-               "Zaak {number} ({kind}) is ingediend. De eerste stap moet uiterlijk {deadline} gezet zijn."),
-        "en": ("New case {number}: {kind}",
-               "Case {number} ({kind}) was filed. Its first step is due by {deadline}."),
+        "nl": ("Nieuwe zaak {number}: {case_kind}",
+               "Zaak {number} ({case_kind}) is ingediend. De eerste stap moet uiterlijk {deadline} gezet zijn."),
+        "en": ("New case {number}: {case_kind}",
+               "Case {number} ({case_kind}) was filed. Its first step is due by {deadline}."),
     },
     "case_admissible": {
         "nl": ("Een zaak over uw onderneming is ontvankelijk: {number}",
-               "De klachten- en geschillencommissie heeft zaak {number} ({kind}) over uw onderneming ontvankelijk "
+               "De klachten- en geschillencommissie heeft zaak {number} ({case_kind}) over uw onderneming ontvankelijk "
                "verklaard. {asked}"),
         "en": ("A case about your company is admissible: {number}",
-               "The complaints and disputes commission found case {number} ({kind}) about your company "
+               "The complaints and disputes commission found case {number} ({case_kind}) about your company "
                "admissible. {asked}"),
     },
     "case_decided": {
         "nl": ("Uitspraak in zaak {number}",
-               "De klachten- en geschillencommissie heeft uitspraak gedaan in zaak {number} ({kind}). {outcome}"),
+               "De klachten- en geschillencommissie heeft uitspraak gedaan in zaak {number} ({case_kind}). {outcome}"),
         "en": ("Decision in case {number}",
-               "The complaints and disputes commission decided case {number} ({kind}). {outcome}"),
+               "The complaints and disputes commission decided case {number} ({case_kind}). {outcome}"),
     },
     "case_time_limit": {
         "nl": ("Termijn van zaak {number} loopt af op {deadline}",
-               "Zaak {number} ({kind}) is {state}; de termijn van deze stap loopt af op {deadline}."),
+               "Zaak {number} ({case_kind}) is {state}; de termijn van deze stap loopt af op {deadline}."),
         "en": ("The time limit of case {number} passes on {deadline}",
-               "Case {number} ({kind}) is {state}; this step's time limit passes on {deadline}."),
+               "Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}."),
     },
     "alert_missing": {
         "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
@@ -247,7 +247,7 @@ def case_received(received: dict, now: datetime, commission_language: str) -> li
     number, year = received["number"], received["covenant_year"]
     notices = [_notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language, year,
                        now, {"number": number}, number=number,
-                       kind=vocabulary.CASE_KINDS.label(received["kind"], commission_language),
+                       case_kind=vocabulary.CASE_KINDS.label(received["kind"], commission_language),
                        deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
     if received.get("contact_email"):
         notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", "complainant", number,
@@ -264,13 +264,13 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
     kind = vocabulary.CASE_KINDS.label(moved["kind"], language)
     if moved["to_state"] == "admissibility_decided" and moved["admissible"]:
         return [_to_company("case_admissible", f"case_admissible:{number}", company, year, now, {"number": number},
-                            number=number, kind=kind, asked=ASKED[language] if moved["company_asked"] else "")]
+                            number=number, case_kind=kind, asked=ASKED[language] if moved["company_asked"] else "")]
     if moved["to_state"] == "decided" and (moved["admissible"] or moved["kind"] == "assessment_appeal"):
         decision = moved.get("decision") or {}
         outcome = APPEAL_OUTCOME[language].format(
             outcome=vocabulary.APPEAL_DECISIONS.label(decision["outcome"], language)) if decision.get("outcome") else ""
         return [_to_company("case_decided", f"case_decided:{number}", company, year, now, {"number": number},
-                            number=number, kind=kind, outcome=outcome)]
+                            number=number, case_kind=kind, outcome=outcome)]
     return []
 
 
@@ -278,7 +278,7 @@ def case_time_limit(approaching: dict, now: datetime, commission_language: str) 
     number = approaching["number"]
     return _notice("case_time_limit", f"case_time_limit:{number}:{approaching['state']}", COMMISSION, None,
                    commission_language, approaching["covenant_year"], now, {"number": number},
-                   number=number, kind=vocabulary.CASE_KINDS.label(approaching["kind"], commission_language),
+                   number=number, case_kind=vocabulary.CASE_KINDS.label(approaching["kind"], commission_language),
                    state=vocabulary.CASE_STATES.label(approaching["state"], commission_language),
                    deadline=date.fromisoformat(approaching["deadline"]))
 

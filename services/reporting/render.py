@@ -39,6 +39,8 @@ LABELS = {
         "state": "Staat", "materials": "Materialen", "material": "Materiaal", "risks": "Risico's",
         "any_risk": "Ondernemingen met een gerapporteerd risico", "theme": "Thema",
         "steps": "Voortgang per stap", "step": "Stap",
+        "cases": "Klachten en geschillen", "case_kind": "Soort zaak", "case_state": "Stand", "case_count": "Zaken",
+        "appeals_upheld": "Bezwaren tegen een beoordeling gegrond verklaard",
         "verification": "Verificatie", "verified": "Geverifieerde rapportages (steekproef)",
         "corrected": "waarvan gecorrigeerd",
         "mitigation_any": "Bijgedragen aan het verminderen van risico's (stap 3)",
@@ -63,6 +65,9 @@ LABELS = {
         "regions": "Quarry regions sourced by more than {more} companies", "region": "Region", "state": "State",
         "materials": "Materials", "material": "Material", "risks": "Risks",
         "any_risk": "Companies that reported a risk", "theme": "Theme", "steps": "Progress per step", "step": "Step",
+        "cases": "Complaints and disputes", "case_kind": "Kind of case", "case_state": "Where they stand",
+        "case_count": "Cases",
+        "appeals_upheld": "Appeals against an assessment upheld",
         "verification": "Verification", "verified": "Reports verified (sample)", "corrected": "of which corrected",
         "mitigation_any": "Contributed to reducing risks (step 3)",
         "systematic_monitoring": "Monitor and evaluate systematically (step 4)",
@@ -103,7 +108,8 @@ def labels_of(language: str) -> dict:
             **capitalised(vocabulary.REQUIREMENTS),
             "policy_and_chain_mapping_complete": vocabulary.PROGRESS.label("policy_and_chain_mapping", language),
             "themes": vocabulary.RISK_THEMES.labels(language), "kinds": vocabulary.MITIGATION_KINDS.labels(language),
-            "materials_names": vocabulary.MATERIALS.labels(language), "band_names": vocabulary.BANDS.labels(language)}
+            "materials_names": vocabulary.MATERIALS.labels(language), "band_names": vocabulary.BANDS.labels(language),
+            "case_kinds": capitalised(vocabulary.CASE_KINDS), "case_states": capitalised(vocabulary.CASE_STATES)}
 
 
 def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
@@ -156,7 +162,7 @@ def rows(figures: dict) -> list[tuple[str, str, object]]:
             out.append((figure, item, "" if value is None else value))
 
     for section in ("outcomes", "outcomes_by_member_country", "bands", "requirements", "supply_chain",
-                    "chains_per_company", "materials", "risks", "steps", "verification", "participation"):
+                    "chains_per_company", "materials", "risks", "steps", "verification", "cases", "participation"):
         walk(section, figures[section])
     for each in figures["production_countries"]:
         out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))

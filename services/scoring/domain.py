@@ -237,13 +237,14 @@ def assess(report: dict, company: dict, framework: Framework, corrections: dict[
         points += awarded
         criteria.append({"code": criterion.code, "step": criterion.step, "core": criterion.core, "met": met,
                          "points": awarded, "maximum": criterion.points, "reason": reasons["en"],
-                         "reasons": reasons})
+                         "reasons": reasons, **({"corrected_by": corrections[criterion.code]["case"]}
+                                                if criterion.code in corrections else {})})
     exact_score = Fraction(100 * points, framework.maximum)
     only_eea = eea_only(sourcing_countries(report))
     requirements = [
         _min_score(exact_score, framework),
         _chain_insight(criteria),
-        _plan_of_approach(report, company, only_eea),
+        _plan_of_approach(report, company, only_eea, criteria),
         _core_questions(criteria),
     ]
     compliant = all(each["met"] for each in requirements if each["applicable"])
@@ -315,7 +316,7 @@ def _chain_insight(criteria: list[dict]) -> dict:
                                                      "Aan elke drempel voor de keten is voldaan."))
 
 
-def _plan_of_approach(report: dict, company: dict, eea_only: bool) -> dict:
+def _plan_of_approach(report: dict, company: dict, eea_only: bool, criteria: list[dict]) -> dict:
     if not company["imports_directly"]:
         return _requirement("plan_of_approach", None, _said(
             "Not applicable: the company does not import itself.",
@@ -325,6 +326,10 @@ def _plan_of_approach(report: dict, company: dict, eea_only: bool) -> dict:
             "Not applicable: the company sources only inside the European Economic Area.",
             "Niet van toepassing: de onderneming koopt alleen in binnen de Europese Economische Ruimte."),
             applicable=False)
+    # The criterion decides, so that a correction on appeal counts here too; the report when it has none.
+    criterion = next((each for each in criteria if each["code"] == "plan_of_approach"), None)
+    if criterion is not None and criterion.get("corrected_by"):
+        return _requirement("plan_of_approach", criterion["met"], criterion["reasons"])
     if report["plan_of_approach"]:
         return _requirement("plan_of_approach", True, _said("A plan of approach is attached.",
                                                             "Er is een plan van aanpak bijgevoegd."))

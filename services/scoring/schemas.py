@@ -36,6 +36,7 @@ class CriterionResult(Schema):
     reason = fields.String(metadata={"description": "Why, in English."})
     reasons = fields.Dict(keys=fields.String(), values=fields.String(),
                           metadata={"description": "Why, in Dutch and English: {\"nl\": ..., \"en\": ...}."})
+    corrected_by = fields.String(metadata={"description": "The complaints case whose decision corrected it."})
 
 
 class RequirementResult(Schema):

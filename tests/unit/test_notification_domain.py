@@ -145,3 +145,20 @@ def test_an_authority_hears_only_of_years_the_supplier_had_to_report():
     assert [each["covenant_year"] for each in domain.supplier_status(
         newcomer, [YEAR_1, year_2], {}, date(2022, 6, 1))] == [2]
     assert domain.supplier_status(company(imports_directly=False), [YEAR_1, year_2], {}, date(2022, 6, 1)) == []
+
+
+def test_the_commission_and_the_company_hear_of_a_case_in_their_words():
+    received = {"number": "K-2021-0001", "kind": "complaint", "language": "en", "covenant_year": 2,
+                "contact_email": "worker@example.org", "deadline": "2021-03-20"}
+    alert, acknowledgement = domain.case_received(received, NOW, "nl")
+    assert (alert.recipient_role, alert.subject) == ("commission", "Nieuwe zaak K-2021-0001: klacht over een lid "
+                                                                    "of zijn keten")
+    assert "20 maart 2021" in alert.body
+    assert (acknowledgement.recipient_role, acknowledgement.about["email"]) == ("complainant", "worker@example.org")
+    assert domain.case_received({**received, "contact_email": None}, NOW, "nl") == [alert]
+    moved = {"number": "K-2021-0001", "kind": "complaint", "covenant_year": 2, "to_state": "admissibility_decided",
+             "admissible": True, "company_asked": True, "decision": None}
+    who = company(language="en")
+    admissible = domain.case_moved(moved, who, NOW)[0]
+    assert admissible.body.endswith("You are asked to answer the case: read what it is about in the portal.")
+    assert domain.case_moved({**moved, "admissible": False}, who, NOW) == []

@@ -310,3 +310,13 @@ def test_the_same_seed_draws_the_same_companies_whatever_order_they_come_in():
     assert draw_sample(list(reversed(companies)), "commission-2021-03-01", 3) == drawn
     assert len(set(drawn)) == 3 and set(drawn) <= set(companies)
     assert draw_sample(companies, "another seed", 3) != drawn
+
+
+def test_a_correction_on_appeal_counts_in_the_criterion_and_its_requirement():
+    report = with_steps_1_and_21(blank_report(1))  # an importer from India without a plan of approach
+    corrected = assess(report, IMPORTER, FRAMEWORKS[1], {"plan_of_approach": {
+        "code": "plan_of_approach", "met": True, "why": "The plan was sent in time.", "case": "K-2021-0002"}})
+    criterion = next(each for each in corrected["criteria"] if each["code"] == "plan_of_approach")
+    assert (criterion["met"], criterion["points"], criterion["corrected_by"]) == (True, 5, "K-2021-0002")
+    assert requirement(corrected, "plan_of_approach")["met"] is True
+    assert corrected["outcome"] == "compliant" and corrected["score"] == 27.8

@@ -1,0 +1,175 @@
+"""End to end, the complaints and disputes platform over separate processes on the real RabbitMQ: an
+anonymous complaint with an attachment from filing to decision with its notices; an appeal upheld that
+changes an outcome and the figures exactly once; a follow-up code that does not match reads nothing."""
+import base64
+
+import pytest
+import requests
+from nameko.standalone.events import event_dispatcher
+
+from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, SmtpServer, auth, blank_report,
+                           register_company, wait_until, with_steps_1_and_21)
+
+pytestmark = pytest.mark.e2e
+SECRETARIAT = auth(SECRETARIAT_TOKEN)
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+@pytest.fixture(scope="module")
+def smtp(tmp_path_factory):
+    server = SmtpServer(tmp_path_factory.mktemp("mail"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(vhost, processes, smtp):
+    return Platform(vhost, processes, CLOCK="2020-12-15T09:00:00+00:00", SMTP_HOST="127.0.0.1",
+                    SMTP_PORT=str(smtp.port), COMMISSION_EMAIL="commissie@example.org").start_all()
+
+
+def commission_member(platform, seat):
+    created = requests.post(platform.url("submission", "/v1/commission-members"), headers=SECRETARIAT, json={
+        "name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "nl"})
+    assert created.status_code == 201, created.text
+    return auth(created.json()["token"])
+
+
+def step(platform, member, number, to, **extra):
+    """Takes a step of the procedure, once the complaints service knows the member (its registration
+    reaches it as an event)."""
+    def taken():
+        answer = requests.post(platform.url("complaints", f"/v1/cases/{number}/moves"), headers=member,
+                               json={"to": to, "reason": f"The commission moves the case to {to}.", **extra})
+        return answer if answer.status_code != 503 else None
+    answer = wait_until(taken, f"the step to {to}")
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def inbox_kinds(platform, headers):
+    return [each["kind"] for each in requests.get(platform.url("notification", "/v1/notices"),
+                                                  headers=headers).json()["items"]]
+
+
+def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(platform, smtp):
+    company = register_company(platform.url("submission"), name="Graniet Import B.V.", language="nl")
+    company_headers = auth(company["token"])
+    chair, member = commission_member(platform, "chair"), commission_member(platform, "employers")
+    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "company_id": company["id"], "language": "en", "where": "Ongole, India",
+        "when": "March 2021", "what_happened": "The workers at the cutting hall have no masks; the dust is thick."})
+    assert filed.status_code == 201, filed.text
+    number, code = filed.json()["number"], {"X-Follow-Up-Code": filed.json()["follow_up_code"]}
+    photo = requests.post(platform.url("complaints", f"/v1/cases/{number}/attachments"), data=PNG, headers=code)
+    assert photo.status_code == 201
+
+    def commission_alerted():
+        return "case_received" in inbox_kinds(platform, chair)
+    wait_until(commission_alerted, "the commission's alert of the new case")
+    assert any(mail["To"] == "commissie@example.org" for mail in smtp.messages())
+
+    step(platform, member, number, "acknowledged")
+    step(platform, chair, number, "admissibility_decided", admissible=True, share_with_company=True)
+
+    def company_told():
+        return "case_admissible" in inbox_kinds(platform, company_headers)
+    wait_until(company_told, "the company's notice that the case is admissible")
+    shown = requests.get(platform.url("complaints", f"/v1/cases/{number}"), headers=company_headers).json()
+    assert shown["what_happened"].startswith("The workers") and "name" not in shown and "contact" not in shown
+    assert requests.post(platform.url("complaints", f"/v1/cases/{number}/answers"), headers=company_headers,
+                         json={"text": "Masks were ordered in February."}).status_code == 201
+    requests.post(platform.url("complaints", f"/v1/cases/{number}/messages"), headers=chair,
+                  json={"to": "filer", "text": "The company answered; we will visit."}).raise_for_status()
+    step(platform, chair, number, "in_mediation")
+    step(platform, member, number, "decided", decision={"summary": "Masks and dust extraction within a month."})
+    step(platform, chair, number, "closed")
+
+    progress = requests.get(platform.url("complaints", f"/v1/cases/{number}/progress"), headers=code).json()
+    assert [each["state"] for each in progress["steps"]] == [
+        "received", "acknowledged", "admissibility_decided", "in_mediation", "decided", "closed"]
+    assert [each["text"] for each in progress["messages"]] == ["The company answered; we will visit."]
+    assert [each["content_type"] for each in progress["attachments"]] == ["image/png"]
+
+    def decision_told():
+        return "case_decided" in inbox_kinds(platform, company_headers)
+    wait_until(decision_told, "the company's notice of the decision")
+    assert inbox_kinds(platform, company_headers).count("case_admissible") == 1
+    history = requests.get(platform.url("complaints", f"/v1/cases/{number}"), headers=chair).json()["history"]
+    assert [(each["to"], each["by"].get("seat")) for each in history][-1] == ("closed", "chair")
+
+
+def test_a_complainant_that_gave_an_address_gets_its_acknowledgement(platform, smtp):
+    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "party": "Natuursteen Federatie", "language": "nl", "contact": "melder@example.org",
+        "what_happened": "De federatie houdt zich niet aan de afspraak over de monitoring."})
+    number = filed.json()["number"]
+
+    def acknowledged():
+        return [mail for mail in smtp.messages() if mail["To"] == "melder@example.org"]
+    mail = wait_until(acknowledged, "the acknowledgement to the complainant")[0]
+    assert number in mail.get_payload(decode=True).decode()
+
+
+def test_a_follow_up_code_that_does_not_match_reads_nothing(platform):
+    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
+        "kind": "secretariat_matter", "language": "nl", "what_happened": "Mijn vraag bleef onbeantwoord."}).json()
+    for code in ("", "a-guess", filed["follow_up_code"][:-2] + "zz"):
+        headers = {"X-Follow-Up-Code": code}
+        for method, path, body in (("GET", "progress", None), ("POST", "information", {"text": "More."})):
+            answer = requests.request(method, platform.url("complaints", f"/v1/cases/{filed['number']}/{path}"),
+                                      headers=headers, json=body)
+            assert answer.status_code == 404 and filed["number"] not in answer.text
+        assert requests.post(platform.url("complaints", f"/v1/cases/{filed['number']}/attachments"), data=PNG,
+                             headers=headers).status_code == 404
+
+
+def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platform):
+    company = register_company(platform.url("submission"), name="Leisteen Import B.V.")
+    headers = auth(company["token"])
+    chair = commission_member(platform, "chair")
+    before = platform.figures()
+    accepted = requests.post(platform.url("submission", "/v1/reports"), headers=headers,
+                             json=with_steps_1_and_21(blank_report(1))).json()  # no plan of approach
+
+    def assessed():
+        answer = requests.get(platform.url("scoring", f"/v1/reports/{accepted['id']}/assessment"), headers=headers)
+        return answer.status_code == 200 and answer.json()
+    assert wait_until(assessed, "the report's assessment")["outcome"] == "needs_more_time"
+
+    appeal = requests.post(platform.url("complaints", "/v1/appeals"), headers=headers, json={
+        "report_id": accepted["id"], "version": 1, "criteria": ["plan_of_approach"],
+        "reasons": "Our plan of approach went by e-mail to the secretariat on 1 December."})
+    assert appeal.status_code == 201, appeal.text
+    number = appeal.json()["number"]
+    moved = EventCapture(platform.amqp_uri, "complaints", "case_moved")
+    step(platform, chair, number, "acknowledged")
+    step(platform, chair, number, "admissibility_decided", admissible=True)
+    step(platform, chair, number, "in_investigation")
+    step(platform, chair, number, "decided", decision={"outcome": "upheld", "corrections": [
+        {"code": "plan_of_approach", "met": True, "why": "The plan reached the secretariat in time."}]})
+
+    def corrected():
+        figures = platform.figures()
+        return figures["outcomes"]["compliant"] == before["outcomes"]["compliant"] + 1 and figures
+    figures = wait_until(corrected, "the corrected outcome in the figures")
+    assert figures["assessed_reports"] == before["assessed_reports"] + 1
+    assert figures["outcomes"]["needs_more_time"] == before["outcomes"]["needs_more_time"]
+    latest = requests.get(platform.url("scoring", f"/v1/reports/{accepted['id']}/assessment"), headers=headers).json()
+    assert latest["outcome"] == "compliant"
+
+    decided = moved.wait_for(4)[-1]
+    applied = platform.metric("reporting", "trustone_contributions_applied_total", '{covenant_year="1"}')
+    event_dispatcher({"AMQP_URI": platform.amqp_uri})("complaints", "case_moved", decided)  # redelivered
+
+    def redelivery_handled():
+        return platform.metric("scoring", "trustone_entrypoint_calls_total",
+                               '{entrypoint="apply_appeal_decision",outcome="ok"}') >= 5
+    wait_until(redelivery_handled, "the redelivered decision to reach scoring")
+    assert platform.figures() == figures
+    assert platform.metric("reporting", "trustone_contributions_applied_total", '{covenant_year="1"}') == applied
+    kinds = inbox_kinds(platform, headers)
+    assert kinds.count("now_compliant") == 1 and kinds.count("case_decided") == 1
+    proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=SECRETARIAT).json()
+    assert proof["agrees"], proof["differences"]
+    moved.close()
