@@ -89,13 +89,14 @@ class JsonHttpHandler(HttpRequestHandler):
 
     server = ServiceWebServer()
 
-    def __init__(self, method, url, doc=None, **kwargs):
+    def __init__(self, method, url, doc=None, max_body: int = MAX_BODY_BYTES, **kwargs):
         kwargs.setdefault("expected_exceptions", (errors.DomainError,))
         self.doc = doc
+        self.max_body = max_body  # a few endpoints take files
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request):
-        request.max_content_length = MAX_BODY_BYTES
+        request.max_content_length = self.max_body
         response = super().handle_request(request)
         response.headers[CORRELATION_HEADER] = request.environ.get("trustone.correlation_id", "")
         return response

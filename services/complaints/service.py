@@ -82,12 +82,11 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         return 201, usecases.add_information(number, _code(request), read_json(request, schemas.Information())["text"],
                                              store=self.storage, sealer=self.sealer, clock=self.clock)
 
-    @http("POST", "/v1/cases/<number>/attachments", doc=Doc(
+    @http("POST", "/v1/cases/<number>/attachments", max_body=MAX_ATTACHMENT_REQUEST, doc=Doc(
         "Add a photo (JPEG, PNG) or a PDF of at most 5 MiB to a case (its filer, header X-Follow-Up-Code); "
         "the body is the file itself, its type read from its bytes", responses={201: "The attachment"},
         not_found=True, content_type="application/json"))
     def add_attachment(self, request, number):
-        request.max_content_length = MAX_ATTACHMENT_REQUEST
         return 201, usecases.add_attachment(number, _code(request), request.get_data(cache=False),
                                             store=self.storage, clock=self.clock)
 

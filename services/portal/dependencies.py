@@ -149,16 +149,26 @@ class ApiClient:
     def get(self, service: str, path: str, **params):
         return self._call("GET", service, path, params=params or None).json()
 
-    def post(self, service: str, path: str, body=None):
-        return self._call("POST", service, path, json=body).json()
+    def post(self, service: str, path: str, body=None, *, headers: dict | None = None):
+        return self._call("POST", service, path, json=body, headers=headers).json()
+
+    def post_file(self, service: str, path: str, content: bytes, *, headers: dict | None = None):
+        """Sends a file as the body (its type is for the service to read from its bytes)."""
+        return self._call("POST", service, path, data=content,
+                          headers={"Content-Type": "application/octet-stream", **(headers or {})}).json()
+
+    def get_with(self, service: str, path: str, *, headers: dict):
+        return self._call("GET", service, path, headers=headers).json()
 
     def fetch(self, service: str, path: str, **params) -> requests.Response:
         """The raw answer (a page or a file the portal passes on as it is)."""
         return self._call("GET", service, path, params=params or None)
 
-    def _call(self, method: str, service: str, path: str, **kwargs) -> requests.Response:
+    def _call(self, method: str, service: str, path: str, headers: dict | None = None,
+              **kwargs) -> requests.Response:
         try:
-            answer = self._session.request(method, self._urls[service] + path, headers=self._headers,
+            answer = self._session.request(method, self._urls[service] + path,
+                                           headers={**self._headers, **(headers or {})},
                                            timeout=API_TIMEOUT_SECONDS, **kwargs)
         except requests.RequestException:
             raise errors.Unavailable(f"The {service} service does not answer.") from None

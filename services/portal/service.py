@@ -12,7 +12,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.settings import SettingsProvider
-from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
 from services.portal.pages import page, redirect, render, set_cookies
@@ -24,6 +24,8 @@ def declare_metrics(registry):
         "reports_sent": counter(registry, "trustone_portal_reports_submitted", "Reports submitted in the portal."),
     }
 
+
+MAX_COMPLAINT_BYTES = 12 * 1024 * 1024  # a complaint's form with its photos and PDFs
 
 # Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
 REAL_TIME = Clock()
@@ -78,7 +80,8 @@ class PortalService(operations.Operations):
     def home(self, request):
         visitor = self._visitor(request)
         if visitor.signed_in:
-            return redirect({COMPANY: "/company", SECRETARIAT: "/secretariat", AUTHORITY: "/authority"}[visitor.role])
+            return redirect({COMPANY: "/company", SECRETARIAT: "/secretariat", AUTHORITY: "/authority",
+                             COMMISSION: "/commission"}[visitor.role])
         return self._page(request, visitor, "home.html.j2", years=usecases.covenant_years(api=self.api))
 
     @page("GET", "/sign-in", doc=_html("Sign in with the code the secretariat gave"))
@@ -151,7 +154,8 @@ class PortalService(operations.Operations):
         years = usecases.company_years(visitor, api=self.api, clock=self.clock)
         inbox = usecases.notices(visitor, 1, api=self.api)
         return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
-                          total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api))
+                          total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
+                          cases=usecases.cases(visitor, api=self.api))
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):
@@ -180,7 +184,7 @@ class PortalService(operations.Operations):
     def report_page(self, request, report_id):
         visitor = self._visitor(request)
         return self._page(request, visitor, "report.html.j2", report=usecases.report_detail(
-            visitor, report_id, api=self.api))
+            visitor, report_id, api=self.api), appeal_form={}, errors={})
 
     @page("GET", "/notices", doc=_html("Notices, newest first (?page=)"))
     def notices_page(self, request):
@@ -188,6 +192,103 @@ class PortalService(operations.Operations):
         number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
         return self._page(request, visitor, "notices.html.j2", inbox=usecases.notices(visitor, number, api=self.api),
                           page_number=number)
+
+    # --- complaints and disputes ------------------------------------------------------------------------
+
+    @page("GET", "/complaints/new", doc=_html("File a complaint or dispute with the commission (no account)"))
+    def complaint_form(self, request):
+        visitor = self._visitor(request, form=True)
+        return self._page(request, visitor, "complaint_form.html.j2", form={}, errors={},
+                          members=usecases.member_list(api=self.api))
+
+    @page("POST", "/complaints/new", max_body=MAX_COMPLAINT_BYTES, doc=_html(
+        "File it: the case number and the follow-up code are shown once"))
+    def file_complaint(self, request):
+        visitor = self._visitor(request, form=True)
+        usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        files = [each.read() for each in request.files.getlist("attachments") if each.filename]
+        outcome = usecases.file_case(_fields(request), files, api=self.api)
+        if outcome.done:
+            return self._page(request, visitor, "complaint_filed.html.j2", filed=outcome.done)
+        return self._page(request, visitor, "complaint_form.html.j2", status=422, form=outcome.state,
+                          errors=outcome.errors, members=usecases.member_list(api=self.api))
+
+    @page("GET", "/complaints/follow", doc=_html("Follow a case with its number and follow-up code"))
+    def follow_form(self, request):
+        visitor = self._visitor(request, form=True)
+        return self._page(request, visitor, "complaint_follow.html.j2", progress=None, number="", code="",
+                          errors={}, added=False)
+
+    @page("POST", "/complaints/follow", doc=_html("A case's progress (form: number, code; text adds information)"))
+    def follow(self, request):
+        visitor = self._visitor(request, form=True)
+        usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        number, code = request.form.get("number", ""), request.form.get("code", "")
+        added, refused = False, {}
+        try:
+            if request.form.get("text"):
+                outcome = usecases.add_case_information(number, code, request.form["text"], api=self.api)
+                added, refused = bool(outcome.done), outcome.errors
+            progress = usecases.case_progress(number, code, api=self.api)
+        except errors.NotFound:  # no case, or not this code: the same answer
+            return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
+                              number=number, code="", errors={"code": ["No case has this number and code."]},
+                              added=False)
+        return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
+                          code=code, errors=refused, added=added)
+
+    @page("GET", "/commission", doc=_html("The commission's cases"))
+    def commission_home(self, request):
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, COMMISSION)
+        return self._page(request, visitor, "cases.html.j2", cases=usecases.cases(visitor, api=self.api))
+
+    @page("GET", "/secretariat/cases", doc=_html("The cases: that they exist and where they stand"))
+    def secretariat_cases(self, request):
+        visitor = self._visitor(request)
+        usecases.require_role(visitor, SECRETARIAT)
+        return self._page(request, visitor, "cases.html.j2", cases=usecases.cases(visitor, api=self.api))
+
+    @page("GET", "/cases/<number>", doc=_html("A case, as the visitor may see it"))
+    def case_page(self, request, number):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "case.html.j2", case=usecases.case(visitor, number, api=self.api),
+                          form={}, errors={}, saved=None)
+
+    @page("POST", "/cases/<number>/moves", doc=_html("A commission member's step"))
+    def move_case(self, request, number):
+        visitor = self._posted(request, COMMISSION)
+        outcome = usecases.move_case(visitor, number, _fields(request), api=self.api)
+        return self._page(request, visitor, "case.html.j2", status=422 if outcome.errors else 200,
+                          case=usecases.case(visitor, number, api=self.api), form=outcome.state,
+                          errors=outcome.errors, saved=outcome.message)
+
+    @page("POST", "/cases/<number>/messages", doc=_html("The commission writes; the company answers"))
+    def write_about_case(self, request, number):
+        visitor = self._posted(request, COMMISSION, COMPANY)
+        outcome = usecases.write_about_case(visitor, number, request.form.get("to", ""),
+                                            request.form.get("text", ""), api=self.api)
+        return self._page(request, visitor, "case.html.j2", status=422 if outcome.errors else 200,
+                          case=usecases.case(visitor, number, api=self.api), form=outcome.state or {},
+                          errors=outcome.errors, saved=outcome.message)
+
+    @page("GET", "/cases/<number>/attachments/<attachment_id>", doc=Doc(
+        "An attachment of a case (the commission)", responses={200: "The file"},
+        content_type="application/octet-stream"))
+    def case_attachment(self, request, number, attachment_id):
+        answer = usecases.case_attachment(self._visitor(request), number, attachment_id, api=self.api)
+        return Response(answer.content, mimetype=answer.headers.get("Content-Type", "application/octet-stream"),
+                        headers={"Content-Disposition": "attachment", "Cache-Control": "no-store"})
+
+    @page("POST", "/reports/<report_id>/appeal", doc=_html("Contest the assessment of a version"))
+    def appeal(self, request, report_id):
+        visitor = self._posted(request, COMPANY)
+        outcome = usecases.appeal(visitor, report_id, _fields(request), api=self.api)
+        if outcome.done:
+            return self._page(request, visitor, "appeal_filed.html.j2", filed=outcome.done)
+        return self._page(request, visitor, "report.html.j2", status=422,
+                          report=usecases.report_detail(visitor, report_id, api=self.api), appeal_form=outcome.state,
+                          errors=outcome.errors)
 
     # --- a contracting authority --------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from common import covenant, errors, vocabulary
 from common.logging import get_logger
-from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
 
 log = get_logger(__name__)
@@ -280,7 +280,7 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
 
 
 def notices(visitor: Visitor, page: int, *, api) -> dict:
-    require_role(visitor, COMPANY, SECRETARIAT)
+    require_role(visitor, COMPANY, SECRETARIAT, COMMISSION)
     return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20)
 
 
@@ -438,5 +438,121 @@ def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, 
     try:
         return FormOutcome(form, done=api.as_(visitor.token).post(
             "scoring", f"/v1/verification/{covenant_year}/results", body), message="verification_recorded")
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)
+
+
+# --- complaints and disputes --------------------------------------------------------------------------------
+
+FOLLOW_UP_HEADER = "X-Follow-Up-Code"
+
+
+def member_list(*, api) -> list[dict]:
+    """The public member list, to name the company a complaint is about."""
+    return api.get("submission", "/v1/members")
+
+
+def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) -> FormOutcome:
+    """Files a case for anyone (no account), then adds its attachments; the answer holds the number and
+    the follow-up code, shown once."""
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {key: form[key] for key in ("kind", "company_id", "party", "what_happened", "where", "when", "language",
+                                       "name", "contact") if form.get(key)}
+    body.setdefault("kind", "")
+    body.setdefault("what_happened", "")
+    body.setdefault("language", "")
+    body["share_identity_with_secretariat"] = form.get("share_identity_with_secretariat") == "yes"
+    try:
+        filed = api.post("complaints", "/v1/cases", body)
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)
+    refused_files = []
+    for content in attachments:
+        try:
+            api.post_file("complaints", f"/v1/cases/{quote(filed['number'], safe='')}/attachments", content,
+                          headers={FOLLOW_UP_HEADER: filed["follow_up_code"]})
+        except (errors.Invalid, errors.TooLarge) as refused:
+            refused_files.append(getattr(refused, "errors", {}).get("attachment", [refused.message])[0])
+    return FormOutcome(form, done={**filed, "refused_files": refused_files})
+
+
+def case_progress(number: str, code: str, *, api) -> dict:
+    """A case's progress for whoever holds its follow-up code; NotFound for any other."""
+    return api.get_with("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/progress",
+                        headers={FOLLOW_UP_HEADER: code.strip()})
+
+
+def add_case_information(number: str, code: str, text: str, *, api) -> FormOutcome:
+    try:
+        api.post("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/information", {"text": text},
+                 headers={FOLLOW_UP_HEADER: code.strip()})
+    except errors.Invalid as refused:
+        return FormOutcome({"text": text}, errors=refused.errors)
+    return FormOutcome(done={"added": True})
+
+
+def cases(visitor: Visitor, *, api) -> list[dict]:
+    """The cases the visitor may know of (commission, secretariat, company)."""
+    require_role(visitor, COMMISSION, SECRETARIAT, COMPANY)
+    return api.as_(visitor.token).get("complaints", "/v1/cases")
+
+
+def case(visitor: Visitor, number: str, *, api) -> dict:
+    require_role(visitor, COMMISSION, SECRETARIAT, COMPANY)
+    client = api.as_(visitor.token)
+    shown = client.get("complaints", f"/v1/cases/{quote(number, safe='')}")
+    if visitor.role == COMMISSION:
+        procedure = client.get("complaints", "/v1/procedure")
+        shown["next"] = next(each["next"] for each in procedure["states"] if each["state"] == shown["state"])
+    return shown
+
+
+def move_case(visitor: Visitor, number: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """A commission member's step, from the case page's form; a decided appeal names its corrections."""
+    require_role(visitor, COMMISSION)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {"to": form.get("to", ""), "reason": form.get("reason", "")}
+    if form.get("admissible"):
+        body["admissible"] = form["admissible"] == "yes"
+        body["share_with_company"] = form.get("share_with_company") == "yes"
+    if form.get("outcome"):
+        corrections = [{"code": code, "met": form.get(f"met.{code}") == "yes", "why": form.get(f"why.{code}", "")}
+                       for code in fields.get("corrected", [])]
+        body["decision"] = {"outcome": form["outcome"], "corrections": corrections}
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post(
+            "complaints", f"/v1/cases/{quote(number, safe='')}/moves", body), message="case_moved")
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.errors)
+
+
+def write_about_case(visitor: Visitor, number: str, to: str, text: str, *, api) -> FormOutcome:
+    """The commission writes to the filer or the company; the company answers the commission."""
+    require_role(visitor, COMMISSION, COMPANY)
+    client = api.as_(visitor.token)
+    try:
+        if visitor.role == COMMISSION:
+            client.post("complaints", f"/v1/cases/{quote(number, safe='')}/messages", {"to": to, "text": text})
+        else:
+            client.post("complaints", f"/v1/cases/{quote(number, safe='')}/answers", {"text": text})
+    except errors.Invalid as refused:
+        return FormOutcome({"text": text, "to": to}, errors=refused.errors)
+    return FormOutcome(done={"sent": True}, message="message_sent")
+
+
+def case_attachment(visitor: Visitor, number: str, attachment_id: str, *, api):
+    require_role(visitor, COMMISSION)
+    return api.as_(visitor.token).fetch("complaints", f"/v1/cases/{quote(number, safe='')}/attachments/"
+                                                      f"{quote(attachment_id, safe='')}")
+
+
+def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """A company contests the assessment of one version of its report."""
+    require_role(visitor, COMPANY)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {"report_id": report_id, "version": domain.number(form.get("version", "")),
+            "criteria": fields.get("criteria", []), "reasons": form.get("reasons", "")}
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post("complaints", "/v1/appeals", body))
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)

@@ -142,6 +142,13 @@ class AuthorityRegistration(Strict):
     joined_on = fields.Date(required=True)
 
 
+class PublicMember(Schema):
+    id = fields.String()
+    name = fields.String()
+    country = fields.String(metadata={"enum": list(vocabulary.MEMBER_COUNTRIES.codes)})
+    role = fields.String(metadata={"enum": list(vocabulary.MEMBER_ROLES.codes)})
+
+
 class CommissionMemberRegistration(Strict):
     name = text(200, required=True)
     seat = fields.String(required=True, validate=one_of(vocabulary.COMMISSION_SEATS))

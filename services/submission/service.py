@@ -57,6 +57,12 @@ class SubmissionService(operations.Operations, operations.OutboxRelay):
         self.identity.caller(request, SECRETARIAT)
         return usecases.companies(store=self.storage)
 
+    @http("GET", "/v1/members", doc=Doc(
+        "The member companies, as public as the covenant's member list: id, name, country, role",
+        responses={200: schemas.PublicMember(many=True)}))
+    def list_members_public(self, request):
+        return usecases.member_list(store=self.storage)
+
     @http("POST", "/v1/authorities", doc=Doc(
         "Register a contracting authority", roles=(SECRETARIAT,), body=schemas.AuthorityRegistration,
         responses={201: schemas.RegisteredAuthority}))

@@ -92,6 +92,12 @@ def me(caller: Caller, *, store) -> dict:
     return {"role": caller.role, "member": domain.public(store.member(caller.role, caller.id))}
 
 
+def member_list(*, store) -> list[dict]:
+    """The covenant's member companies as the public may know them: id, name, country and role."""
+    return sorted(({key: each[key] for key in ("id", "name", "country", "role")} for each in store.companies_list()),
+                  key=lambda each: each["name"].casefold())
+
+
 def companies(*, store) -> list[dict]:
     """Every member company as the secretariat sees it (never a token hash)."""
     return [domain.public(each) for each in store.companies_list()]

@@ -1,6 +1,7 @@
 """The portal in a real browser (Debian's Chromium) against every service as its own process on RabbitMQ,
 used as people use it: by label, from the keyboard, on a phone. Every page visited is screenshot into
 test-artifacts/ and checked with axe-core: no serious or critical violation."""
+import base64
 import re
 
 import pytest
@@ -10,6 +11,7 @@ from tests.support import ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blan
 
 pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
 ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +253,65 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     press(office, first.get_by_role("button", name=re.compile("Record for")))
     assert "The verification is recorded." in office.content()
     assert "Corrected, 15 March 2021: Quarries known" in office.get_by_role("region").first.inner_text()
+
+
+def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Marmer Import B.V.")
+    chair = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
+                          json={"name": "Voorzitter", "seat": "chair", "email": "chair@example.org",
+                                "language": "nl"}).json()
+    photo = tmp_path / "dust.png"
+    photo.write_bytes(base64.b64decode(PNG))
+
+    worker = browser.person(locale="en-GB").new_page()
+    worker.goto(portal)
+    press(worker, worker.get_by_role("link", name="Report a problem to the complaints commission"))
+    looked_at(browser, worker, "complaint-form")
+    worker.get_by_role("radio", name="complaint about a member or its supply chain").check()
+    worker.get_by_label("The member company concerned (if it is one)").select_option(label="Marmer Import B.V.")
+    worker.get_by_label("What happened?").fill("Dust in the cutting hall; the masks ran out in March.")
+    worker.get_by_label("Where did it happen?").fill("Ongole, India")
+    worker.get_by_label("Photos or documents (optional)").set_input_files(str(photo))
+    press(worker, worker.get_by_role("button", name="Send to the commission"))
+    looked_at(browser, worker, "complaint-filed")
+    number = re.search(r"K-\d{4}-\d{4}", worker.content()).group(0)
+    code = worker.get_by_label("Follow-up code").input_value()
+
+    press(worker, worker.get_by_role("link", name="Follow your case").last)
+    worker.get_by_label("Case number").fill(number)
+    worker.get_by_label("Follow-up code").fill("not the code")
+    press(worker, worker.get_by_role("button", name="Show the case"))
+    assert "No case has this number and code." in worker.content() and "Dust in the" not in worker.content()
+    worker.get_by_label("Case number").fill(number)
+    worker.get_by_label("Follow-up code").fill(code)
+    press(worker, worker.get_by_role("button", name="Show the case"))
+    assert "received" in worker.get_by_role("table").inner_text()
+    looked_at(browser, worker, "complaint-progress")
+
+    commission = browser.person(locale="nl-NL").new_page()
+    sign_in(commission, portal, chair["token"])
+    for attempt in range(50):  # the chair's registration reaches the complaints service as an event
+        commission.goto(f"{portal}/cases/{number}")
+        if commission.get_by_role("heading", name="Zet de volgende stap").count():
+            break
+        commission.wait_for_timeout(200)
+    assert "Dust in the cutting hall" in commission.content() and "anoniem" in commission.content()
+    looked_at(browser, commission, "commission-case")
+    for step, extra in (("bevestigd", None), ("ontvankelijkheid beslist", "ja")):
+        commission.get_by_role("radio", name=step, exact=True).check()
+        if extra:
+            commission.get_by_role("group", name="Is de zaak ontvankelijk?").get_by_label("Ja").check()
+            commission.get_by_label("Deel wat er gebeurde met de onderneming").check()
+        commission.get_by_label("Waarom deze stap").fill(f"De commissie zet de stap: {step}.")
+        press(commission, commission.get_by_role("button", name="Zet de stap"))
+        assert "De stap is gezet en vastgelegd." in commission.content(), commission.content()[:3000]
+
+    member = browser.person(locale="nl-NL").new_page()
+    sign_in(member, portal, company["token"])
+    press(member, member.get_by_role("link", name=number))
+    assert "Dust in the cutting hall" in member.content() and "anoniem" not in member.content()
+    member.get_by_label("Uw bericht").fill("Er zijn nieuwe maskers besteld.")
+    press(member, member.get_by_role("button", name="Versturen"))
+    assert "Uw bericht is verstuurd." in member.content()
+    looked_at(browser, member, "company-case")

@@ -35,6 +35,9 @@ MATRIX = {
     ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401),
     ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401),
     ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401),
+    ("GET", "/v1/members"): (200, 200, 200, 200, 200, 200),
+    ("POST", "/v1/commission-members"): (401, 403, 403, 403, 201, 401),
+    ("GET", "/v1/commission-members"): (401, 403, 403, 403, 200, 401),
     ("GET", "/health"): (200,) * 6,
     ("GET", "/metrics"): (200,) * 6,
     ("GET", "/openapi.json"): (200,) * 6,
@@ -45,7 +48,9 @@ CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad 
 def body_for(method, path, report):
     if method != "POST":
         return None
-    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": AUTHORITY}.get(path, report)
+    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": AUTHORITY,
+            "/v1/commission-members": {"name": "Chair", "seat": "chair", "email": "chair@example.org",
+                                       "language": "nl"}}.get(path, report)
 
 
 @pytest.mark.parametrize("method,path", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
