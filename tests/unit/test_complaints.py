@@ -180,3 +180,23 @@ def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
     criterion = next(each for each in corrected[-1].data["assessment"]["criteria"] if each["code"] == "plan_of_approach")
     assert criterion["met"] and criterion["reason"].startswith(f"Corrected on appeal (case {number})")
     assert corrected[-1].data["previous_assessment"]["outcome"] == "needs_more_time"
+
+
+def test_the_commission_is_warned_once_per_step_as_its_time_limit_nears(ports):
+    number = file(ports)["number"]  # received on 15 March: five days, so due on 20 March
+    warn = dict(store=ports["store"], procedure=ports["procedure"], publisher=ports["publisher"],
+                clock=ports["clock"])
+    ports["clock"].set("2021-03-16T10:00:00")
+    assert usecases.warn_of_time_limits(**warn) == 0
+    ports["clock"].set("2021-03-17T10:00:00")  # three days before
+    assert usecases.warn_of_time_limits(**warn) == 1
+    assert usecases.warn_of_time_limits(**warn) == 0, "once per step"
+    usecases.send_message(CHAIR, number, {"to": "filer", "text": "We read it."}, store=ports["store"],
+                          sealer=ports["sealer"], clock=ports["clock"])
+    assert usecases.warn_of_time_limits(**warn) == 0, "a message is no new step"
+    move(ports, MEMBER, number, "acknowledged")
+    ports["clock"].set("2021-04-03T10:00:00")  # the next step's twenty days near their end
+    assert usecases.warn_of_time_limits(**warn) == 1
+    warned = ports["publisher"].of_type("case_time_limit_approaching")
+    assert [(each.data["state"], each.data["deadline"]) for each in warned] == [
+        ("received", "2021-03-20"), ("acknowledged", "2021-04-06")]
