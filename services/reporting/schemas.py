@@ -22,6 +22,8 @@ class Figures(Schema):
     steps = fields.Dict()
     verification = fields.Dict(metadata={"description": "Reports verified in the year's sample, and how many "
                                                         "needed correction."})
+    cases = fields.Dict(metadata={"description": "Complaints and disputes cases filed in the year, by kind and by "
+                                                 "state, and appeals upheld (cells below the threshold suppressed)."})
     participation = fields.Dict()
 
 
