@@ -31,7 +31,7 @@ class Malformed(DomainError):
 
 
 class TooLarge(DomainError):
-    """The body is larger than 1 MiB."""
+    """The body is larger than this endpoint takes (1 MiB for JSON)."""
     code = "BODY_TOO_LARGE"
 
 

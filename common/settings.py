@@ -14,7 +14,7 @@ import yaml
 from nameko.cli.main import setup_yaml_parser
 from nameko.extensions import DependencyProvider
 
-from common import vocabulary
+from common import network, vocabulary
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "deploy" / "config.yaml"
 MEMORY_BROKER = "memory://"
@@ -58,13 +58,13 @@ class Settings:
     portal_secret_key: Optional[str]
     portal_session_idle_minutes: float
     portal_sign_in_attempts: int
-    portal_proxy_hops: int
     verification_share: float
     verification_minimum: int
     complaints_secret_key: Optional[str]
     complaints_filings_per_day: int
     commission_email: str
     commission_language: str
+    trusted_proxies: network.Networks
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -107,13 +107,13 @@ class Settings:
             portal_secret_key=text("PORTAL_SECRET_KEY") or None,
             portal_session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", float),
             portal_sign_in_attempts=number("PORTAL_SIGN_IN_ATTEMPTS", int),
-            portal_proxy_hops=number("PORTAL_PROXY_HOPS", int),
             verification_share=number("VERIFICATION_SHARE", float),
             verification_minimum=number("VERIFICATION_MINIMUM", int),
             complaints_secret_key=text("COMPLAINTS_SECRET_KEY") or None,
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
             commission_email=text("COMMISSION_EMAIL"),
             commission_language=_language(text("COMMISSION_LANGUAGE"), "COMMISSION_LANGUAGE"),
+            trusted_proxies=_networks(text("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
         )
 
     @property
@@ -137,6 +137,13 @@ def _language(code: str, name: str) -> str:
     if code not in vocabulary.LANGUAGES:
         raise ValueError(f"setting {name} must be one of {vocabulary.LANGUAGES.codes}")
     return code
+
+
+def _networks(text: str, name: str) -> network.Networks:
+    try:
+        return network.networks(text)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must list networks (e.g. 127.0.0.1/32, 172.28.0.0/16): {exc}") from None
 
 
 def _service_urls(config: dict) -> dict[str, str]:

@@ -77,6 +77,8 @@ def error_response(exc: Exception) -> Response:
             return json_response({"error": {"code": exc.code, "message": exc.message}}, status)
     if isinstance(exc, DEPENDENCY_FAILURES):
         return error_response(errors.Unavailable())
+    if isinstance(exc, RequestEntityTooLarge):  # raised by werkzeug while it parses a form
+        return error_response(errors.TooLarge())
     log.error("request failed", exc_info=exc)
     return json_response({"error": {"code": "INTERNAL", "message": "Internal error."}}, 500)
 

@@ -524,6 +524,7 @@ class FakeChannels:
     def __init__(self, email_enabled=True, max_attempts=3, backoff_seconds=0.0):
         self.email_enabled = email_enabled
         self.secretariat_email = "secretariaat@trustone.example"
+        self.commission_email = "commissie@trustone.example"
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.mailed: list[tuple[str, str]] = []

@@ -1,6 +1,7 @@
 """What the complaints service keeps, in its own database: every case as its changes (each change one
 document, written once, with the event that announces it: an outbox), the attachments (GridFS), the
-commission's members, and the filings per address (to limit them). Personal data is sealed at rest.
+commission's members, and the filings per address (to limit them). Personal data and attachments are
+sealed at rest.
 """
 from __future__ import annotations
 
@@ -141,6 +142,14 @@ class Sealer:
 
     def seal(self, text: str | None) -> str | None:
         return None if text is None else self._fernet.encrypt(text.encode()).decode()
+
+    def seal_bytes(self, content: bytes) -> bytes:
+        return self._fernet.encrypt(content)
+
+    def open_bytes(self, sealed: bytes) -> bytes:
+        """The file as it was given; InvalidToken when it was sealed with another key (an error: the
+        commission must hear that a file cannot be read, not get an empty one)."""
+        return self._fernet.decrypt(sealed)
 
     def open(self, sealed: str | None) -> str | None:
         if sealed is None:

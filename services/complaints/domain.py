@@ -22,6 +22,7 @@ PROCEDURE_FILE = Path(__file__).resolve().parent / "procedure.yaml"
 ATTACHMENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
+MAX_ATTACHMENTS_TOTAL_BYTES = 20 * 1024 * 1024  # filed at once
 # What a filer may name of the complainant; sealed at rest, shown to the commission only (and to the
 # secretariat when the complainant agreed).
 PERSONAL = ("name", "contact", "what_happened")
@@ -138,6 +139,23 @@ def attachment_type(content: bytes) -> str | None:
     """The attachment's type as its bytes say (never its name): a photo or a PDF, else None."""
     kind = filetype.guess(content[:8192])
     return kind.mime if kind and kind.mime in ATTACHMENT_TYPES else None
+
+
+def attachment_faults(contents: list[bytes], already: int = 0) -> list[str]:
+    """What is wrong with files to add to a case that holds `already` attachments: too many, too large, or
+    neither a photo nor a PDF (each file named by its place when there are several)."""
+    faults = []
+    if already + len(contents) > MAX_ATTACHMENTS:
+        faults.append(f"A case holds {MAX_ATTACHMENTS} attachments at most.")
+    if sum(len(content) for content in contents) > MAX_ATTACHMENTS_TOTAL_BYTES:
+        faults.append("Together the files are larger than 20 MB.")
+    for place, content in enumerate(contents, 1):
+        name = f"File {place}" if len(contents) > 1 else "The file"
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            faults.append(f"{name} is larger than 5 MB.")
+        elif attachment_type(content) is None:
+            faults.append(f"{name} is not a photo (JPEG or PNG) or a PDF.")
+    return faults
 
 
 def due_for_warning(case: dict, procedure: Procedure, today: date) -> bool:

@@ -1,7 +1,7 @@
 """Wire shapes of the complaints service."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import vocabulary
 from common.schema import Strict, StrictBoolean, StrictInteger
@@ -29,6 +29,13 @@ class Filing(Strict):
     name = text(200)
     contact = text(300, metadata={"description": "An e-mail address or other way to reach the filer."})
     share_identity_with_secretariat = StrictBoolean(load_default=False)
+
+    @validates("contact")
+    def an_address_that_works(self, value, **kwargs):
+        # With an @ it is meant as an e-mail address: one the acknowledgement cannot reach is refused now,
+        # while the filer is still there to correct it. Anything else (a phone number) is kept as written.
+        if "@" in value:
+            validate.Email(error="Not a valid email address.")(value.strip())
 
     @validates_schema
     def someone_concerned(self, data, **kwargs):

@@ -2,11 +2,13 @@
 (seed §4.2.1), assessment appeals included. Its data never leaves it but as its events say."""
 from __future__ import annotations
 
+import json
+
 from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import operations
+from common import errors, network, operations
 from common.auth import COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
 from common.clock import ClockProvider
 from common.context import LoggingContext
@@ -16,13 +18,14 @@ from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
 from common.settings import SettingsProvider
-from common.web import http, read_json
+from common.web import http, load, read_json
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
 FOLLOW_UP_HEADER = "X-Follow-Up-Code"
 TIME_LIMIT_INTERVAL_SECONDS = 3600
 MAX_ATTACHMENT_REQUEST = 6 * 1024 * 1024
+MAX_FILING_REQUEST = 24 * 1024 * 1024  # a case with its photos and PDFs (20 MB), and the form around them
 
 
 def declare_metrics(registry):
@@ -34,6 +37,18 @@ def declare_metrics(registry):
 
 def _code(request) -> str | None:
     return request.headers.get(FOLLOW_UP_HEADER)
+
+
+def _filing(request) -> tuple[dict, list[bytes]]:
+    """The case filed, and its files: a JSON body, or multipart with the case as JSON in `case`."""
+    if request.mimetype != "multipart/form-data":
+        return read_json(request, schemas.Filing()), []
+    try:
+        case = json.loads(request.form.get("case") or "null")
+    except ValueError as exc:
+        raise errors.Malformed(f"The part `case` is not valid JSON: {exc}.") from None
+    schema = schemas.Filing()
+    return schema.dump(load(schema, case)), [each.read() for each in request.files.getlist("attachments")]
 
 
 class ComplaintsService(operations.Operations, operations.OutboxRelay):
@@ -56,16 +71,21 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
     def show_procedure(self, request):
         return self.procedure.to_dict()
 
-    @http("POST", "/v1/cases", doc=Doc(
+    @http("POST", "/v1/cases", max_body=MAX_FILING_REQUEST, doc=Doc(
         "File a case (anonymously if you wish): a case number and a follow-up code, shown once",
         body=schemas.Filing, responses={201: schemas.Filed},
-        description="Follow the case with GET /v1/cases/{number}/progress and the header X-Follow-Up-Code."))
+        description="A JSON body; or, with photos and PDFs, multipart/form-data with the case as JSON in the "
+                    "part `case` and each file in a part `attachments` (all are kept, or none when one is "
+                    "refused). Follow the case with GET /v1/cases/{number}/progress and the header "
+                    "X-Follow-Up-Code."))
     def file_case(self, request):
         """{"kind": "complaint", "company_id": "...", "what_happened": "...", "language": "nl"} -> 201"""
-        filing = read_json(request, schemas.Filing())
-        filed = usecases.file_case(filing, request.remote_addr or "unknown", store=self.storage,
-                                   sealer=self.sealer, procedure=self.procedure, publisher=self.events,
-                                   clock=self.clock, limit_per_day=self.settings.complaints_filings_per_day)
+        filing, attachments = _filing(request)
+        address = network.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                         self.settings.trusted_proxies)
+        filed = usecases.file_case(filing, attachments, address, store=self.storage, sealer=self.sealer,
+                                   procedure=self.procedure, publisher=self.events, clock=self.clock,
+                                   limit_per_day=self.settings.complaints_filings_per_day)
         self.metrics.cases.labels(filing["kind"]).inc()
         return 201, filed
 
@@ -88,7 +108,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         not_found=True, content_type="application/json"))
     def add_attachment(self, request, number):
         return 201, usecases.add_attachment(number, _code(request), request.get_data(cache=False),
-                                            store=self.storage, clock=self.clock)
+                                            store=self.storage, sealer=self.sealer, clock=self.clock)
 
     # --- the commission, the secretariat, the company concerned ----------------------------------------
 
@@ -139,7 +159,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         content_type="application/octet-stream"))
     def show_attachment(self, request, number, attachment_id):
         content, content_type = usecases.attachment(self.identity.caller(request, COMMISSION), number,
-                                                    attachment_id, store=self.storage)
+                                                    attachment_id, store=self.storage, sealer=self.sealer)
         return Response(content, mimetype=content_type, headers={
             "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
 

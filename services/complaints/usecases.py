@@ -27,14 +27,22 @@ FILER = "filer"
 
 # --- filing -------------------------------------------------------------------------------------------------
 
-def file_case(form: dict, address: str, *, store, sealer, procedure, publisher, clock, limit_per_day: int) -> dict:
-    """Files a case, anonymously if the filer wishes; returns its number and the follow-up code, shown
-    this once (only its hash is kept)."""
+def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
+              limit_per_day: int) -> dict:
+    """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
+    refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept)."""
+    faults = domain.attachment_faults(attachments)
+    if faults:
+        raise errors.Invalid({"attachments": faults})
     if store.filings_in_a_day(address) >= limit_per_day:
         raise errors.Invalid({"body": ["Too many cases from your address today. Please try again tomorrow."]})
+    now = clock.now()
+    filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
+                  filer={"role": FILER})
     store.record_filing(address)
-    return _file(form, clock.now(), store=store, sealer=sealer, procedure=procedure, publisher=publisher,
-                 filer={"role": FILER})
+    for content in attachments:
+        _attach(filed["number"], content, now, store=store, sealer=sealer)
+    return filed
 
 
 def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, filer: dict) -> dict:
@@ -63,8 +71,8 @@ def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, fil
 
 
 def _email(contact: str | None) -> str | None:
-    """The contact, when it is an e-mail address the acknowledgement can go to."""
-    return contact.strip() if contact and "@" in contact and " " not in contact.strip() else None
+    """The contact, when it is an e-mail address the acknowledgement can go to (the form checked it)."""
+    return contact.strip() if contact and "@" in contact else None
 
 
 def _iso(day) -> str | None:
@@ -121,21 +129,24 @@ def add_information(number: str, code: str | None, text: str, *, store, sealer, 
     return {"number": number, "added": True}
 
 
-def add_attachment(number: str, code: str | None, content: bytes, *, store, clock) -> dict:
+def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock) -> dict:
     """A photo or a PDF added to the case by its filer; its type is read from its bytes, never its name."""
     changes = _changes_for_code(number, code, store)
     if len(content) > domain.MAX_ATTACHMENT_BYTES:
-        raise errors.TooLarge("An attachment may be 5 MiB at most.")
-    if len(_attachments(changes)) >= domain.MAX_ATTACHMENTS:
-        raise errors.Invalid({"attachment": [f"A case holds {domain.MAX_ATTACHMENTS} attachments at most."]})
-    content_type = domain.attachment_type(content)
-    if content_type is None:
-        raise errors.Invalid({"attachment": ["Must be a photo (JPEG or PNG) or a PDF."]})
-    attachment_id = store.add_attachment(number, content, content_type)
-    store.add_change(number, {"type": "attachment", "at": clock.now(), "by": {"role": FILER},
-                              "attachment": {"id": attachment_id, "content_type": content_type,
-                                             "size": len(content)}}, None)
-    return {"id": attachment_id, "content_type": content_type, "size": len(content)}
+        raise errors.TooLarge("An attachment may be 5 MB at most.")
+    faults = domain.attachment_faults([content], already=len(_attachments(changes)))
+    if faults:
+        raise errors.Invalid({"attachment": faults})
+    return _attach(number, content, clock.now(), store=store, sealer=sealer)
+
+
+def _attach(number: str, content: bytes, now: datetime, *, store, sealer) -> dict:
+    """Keeps a checked attachment, sealed (a photo may show who took it), and notes it in the case."""
+    described = {"content_type": domain.attachment_type(content), "size": len(content)}
+    described["id"] = store.add_attachment(number, sealer.seal_bytes(content), described["content_type"])
+    store.add_change(number, {"type": "attachment", "at": now, "by": {"role": FILER}, "attachment": described},
+                     None)
+    return described
 
 
 def _attachments(changes: list[dict]) -> list[dict]:
@@ -302,12 +313,13 @@ def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock)
     return {"number": number, "sent": True}
 
 
-def attachment(caller: Caller, number: str, attachment_id: str, *, store) -> tuple[bytes, str]:
+def attachment(caller: Caller, number: str, attachment_id: str, *, store, sealer) -> tuple[bytes, str]:
     _seat(caller, store)
     found = store.attachment(number, attachment_id)
     if found is None:
         raise errors.NotFound()
-    return found
+    sealed, content_type = found
+    return sealer.open_bytes(sealed), content_type
 
 
 # --- time limits and the commission ------------------------------------------------------------------------------

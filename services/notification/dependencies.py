@@ -94,6 +94,9 @@ class NoticeStore(Repository):
             update["$pull"] = {"undelivered": channel}
         self.notices.update_one({"_id": key}, update)
 
+    def forget_address(self, key: str) -> None:
+        self.notices.update_one({"_id": key}, {"$unset": {"about.email": "", "deliveries.email.to": ""}})
+
     # --- what notices depend on ---------------------------------------------------------------------
 
     def register_company(self, company: dict) -> None:

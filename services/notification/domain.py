@@ -14,6 +14,10 @@ from common import covenant, vocabulary
 from common.covenant import spoken_date
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 
+# Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
+# is sent (or cannot be), then forgotten.
+COMPLAINANT = "complainant"
+
 REMINDER_DAYS = (30, 7, 1)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
@@ -250,7 +254,7 @@ def case_received(received: dict, now: datetime, commission_language: str) -> li
                        case_kind=vocabulary.CASE_KINDS.label(received["kind"], commission_language),
                        deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
     if received.get("contact_email"):
-        notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", "complainant", number,
+        notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", COMPLAINANT, number,
                                received["language"], year, now,
                                {"number": number, "email": received["contact_email"]}, number=number))
     return notices

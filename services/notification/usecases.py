@@ -37,12 +37,15 @@ class Sent:
 
 # --- notices ----------------------------------------------------------------------------------------
 
+
 def notify(notice: Notice, *, store, channels) -> Sent:
     """Stores the notice once and delivers it; a second cause of the same notice does nothing."""
     deliveries = plan(notice, store=store, channels=channels)
     if not store.add(notice, deliveries):
         return Sent()
     log.info("notice created", notice_key=notice.key, kind=notice.kind)
+    if notice.recipient_role == domain.COMPLAINANT and deliveries["email"]["state"] != "pending":
+        store.forget_address(notice.key)
     due = [channel for channel, state in deliveries.items() if state["state"] == "pending"]
     return Sent([notice.kind]).add(deliver(notice.key, due, store=store, channels=channels))
 
@@ -55,7 +58,7 @@ def plan(notice: Notice, *, store, channels) -> dict[str, dict]:
         address = channels.secretariat_email
     elif notice.recipient_role == domain.COMMISSION:
         address = channels.commission_email
-    elif notice.recipient_role == "complainant":  # known only by the address it gave with its case
+    elif notice.recipient_role == domain.COMPLAINANT:  # known only by the address it gave with its case
         address = notice.about.get("email")
     else:
         company = store.company(notice.recipient_id)
@@ -98,6 +101,8 @@ def deliver(key: str, due: list[str], *, store, channels) -> Sent:
         else:
             store.settle(key, channel, "delivered", attempts, now)
             result = "delivered"
+        if channel == "email" and result != "pending" and claimed["recipient_role"] == domain.COMPLAINANT:
+            store.forget_address(key)
         sent.deliveries.append((channel.split("-")[0], result))
     return sent
 

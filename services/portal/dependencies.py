@@ -1,5 +1,5 @@
 """What the portal keeps and whom it talks to: its own collections (sessions, drafts, failed sign-ins) and
-the four services' public HTTP API, called with the signed-in user's own token.
+the five services' public HTTP API, called with the signed-in user's own token.
 
 The portal has no other way into the platform's data: every rule of access stays with the services.
 """
@@ -14,14 +14,16 @@ import requests
 from cryptography.fernet import Fernet, InvalidToken
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING
+from werkzeug.wrappers import Request
 
-from common import errors, settings
+from common import errors, network, settings
 from common.context import correlation_id
 from common.logging import CORRELATION_HEADER, get_logger
 from common.mongo import Repository
 
 log = get_logger(__name__)
 API_TIMEOUT_SECONDS = 30
+FORWARDED_FOR = "X-Forwarded-For"
 
 
 def _digest(session_id: str) -> str:
@@ -135,16 +137,20 @@ class ApiClient:
     """The services' public HTTP API, as one caller (a token, or nobody) sees it. Answers come back as
     JSON; refusals as the platform's own errors (422 as Invalid with its field messages)."""
 
-    def __init__(self, session: requests.Session, urls: dict[str, str], token: str | None, correlation: str):
+    def __init__(self, session: requests.Session, urls: dict[str, str], token: str | None, correlation: str,
+                 forwarded_for: str | None = None):
         self._session = session
         self._urls = urls
         self._headers = {CORRELATION_HEADER: correlation}
+        if forwarded_for:  # the services count what they limit (filed cases) per client, not per portal
+            self._headers[FORWARDED_FOR] = forwarded_for
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
 
     def as_(self, token: str | None) -> "ApiClient":
         """The same API as another caller (signing in checks a token before a session holds it)."""
-        return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER])
+        return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER],
+                         self._headers.get(FORWARDED_FOR))
 
     def get(self, service: str, path: str, **params):
         return self._call("GET", service, path, params=params or None).json()
@@ -152,10 +158,12 @@ class ApiClient:
     def post(self, service: str, path: str, body=None, *, headers: dict | None = None):
         return self._call("POST", service, path, json=body, headers=headers).json()
 
-    def post_file(self, service: str, path: str, content: bytes, *, headers: dict | None = None):
-        """Sends a file as the body (its type is for the service to read from its bytes)."""
-        return self._call("POST", service, path, data=content,
-                          headers={"Content-Type": "application/octet-stream", **(headers or {})}).json()
+    def post_form(self, service: str, path: str, fields: dict[str, str], files: list[tuple[str, bytes]]):
+        """A multipart form: its fields, and each file under its part's name (its type is for the service
+        to read from its bytes)."""
+        return self._call("POST", service, path, data=fields, files=[
+            (name, (f"file-{place}", content, "application/octet-stream"))
+            for place, (name, content) in enumerate(files, 1)]).json()
 
     def get_with(self, service: str, path: str, *, headers: dict):
         return self._call("GET", service, path, headers=headers).json()
@@ -196,4 +204,6 @@ class Api(DependencyProvider):
         self.http.close()
 
     def get_dependency(self, worker_ctx):
-        return ApiClient(self.http, self.urls, None, correlation_id(worker_ctx))
+        request = next((each for each in worker_ctx.args if isinstance(each, Request)), None)
+        chain = network.forwarded_for(request.headers.get(FORWARDED_FOR), request.remote_addr) if request else None
+        return ApiClient(self.http, self.urls, None, correlation_id(worker_ctx), chain)

@@ -292,17 +292,6 @@ def wait_before_sign_in(failures: list[datetime], now: datetime, allowed: int) -
     return recent[-allowed] + SIGN_IN_WINDOW - now
 
 
-def client_address(connection: str | None, forwarded_for: str | None, proxy_hops: int) -> str:
-    """Who is asking: the connection's address, or, behind `proxy_hops` proxies that each add the address
-    they saw to X-Forwarded-For, the address the farthest of them saw (what a client sends itself in the
-    header is not believed)."""
-    if proxy_hops > 0 and forwarded_for:
-        seen = [each.strip() for each in forwarded_for.split(",") if each.strip()]
-        if len(seen) >= proxy_hops:
-            return seen[-proxy_hops]
-    return connection or "unknown"
-
-
 def safe_next(path: str | None) -> str:
     """A place on this site to go back to; anything else (another site, a scheme, a character a browser
     would drop or read as a line break) goes home."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from common import errors, operations, vocabulary
+from common import errors, network, operations, vocabulary
 from common.clock import Clock, ClockProvider
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
@@ -25,7 +25,7 @@ def declare_metrics(registry):
     }
 
 
-MAX_COMPLAINT_BYTES = 12 * 1024 * 1024  # a complaint's form with its photos and PDFs
+MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 
 # Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
 REAL_TIME = Clock()
@@ -96,9 +96,9 @@ class PortalService(operations.Operations):
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
             signed_in = usecases.sign_in(visitor, request.form.get("token", ""),
-                                         domain.client_address(request.remote_addr,
-                                                               request.headers.get("X-Forwarded-For"),
-                                                               self.settings.portal_proxy_hops),
+                                         network.client_address(request.remote_addr,
+                                                                request.headers.get("X-Forwarded-For"),
+                                                                self.settings.trusted_proxies),
                                          api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
                                          rules=self._rules())
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself

@@ -8,6 +8,7 @@ with the signed-in user's own token, so the services decide what each user may s
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from urllib.parse import quote
 from dataclasses import dataclass, field
@@ -453,8 +454,8 @@ def member_list(*, api) -> list[dict]:
 
 
 def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) -> FormOutcome:
-    """Files a case for anyone (no account), then adds its attachments; the answer holds the number and
-    the follow-up code, shown once."""
+    """Files a case for anyone (no account) with its files, in one call: all are kept, or none when one is
+    refused. The answer holds the number and the follow-up code, shown once."""
     form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
     body = {key: form[key] for key in ("kind", "company_id", "party", "what_happened", "where", "when", "language",
                                        "name", "contact") if form.get(key)}
@@ -463,17 +464,13 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
     body.setdefault("language", "")
     body["share_identity_with_secretariat"] = form.get("share_identity_with_secretariat") == "yes"
     try:
-        filed = api.post("complaints", "/v1/cases", body)
+        filed = api.post_form("complaints", "/v1/cases", {"case": json.dumps(body)},
+                              [("attachments", content) for content in attachments])
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
-    refused_files = []
-    for content in attachments:
-        try:
-            api.post_file("complaints", f"/v1/cases/{quote(filed['number'], safe='')}/attachments", content,
-                          headers={FOLLOW_UP_HEADER: filed["follow_up_code"]})
-        except (errors.Invalid, errors.TooLarge) as refused:
-            refused_files.append(getattr(refused, "errors", {}).get("attachment", [refused.message])[0])
-    return FormOutcome(form, done={**filed, "refused_files": refused_files})
+    except errors.TooLarge:
+        return FormOutcome(form, errors={"attachments": ["Together the files are larger than 20 MB."]})
+    return FormOutcome(form, done=filed)
 
 
 def case_progress(number: str, code: str, *, api) -> dict:

@@ -272,6 +272,13 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     worker.get_by_label("The member company concerned (if it is one)").select_option(label="Marmer Import B.V.")
     worker.get_by_label("What happened?").fill("Dust in the cutting hall; the masks ran out in March.")
     worker.get_by_label("Where did it happen?").fill("Ongole, India")
+    notes = tmp_path / "notes.png"
+    notes.write_bytes(b"only text, though it is named like a photo")
+    worker.get_by_label("Photos or documents (optional)").set_input_files([str(photo), str(notes)])
+    press(worker, worker.get_by_role("button", name="Send to the commission"))
+    assert "File 2 is not a photo (JPEG or PNG) or a PDF." in worker.locator("#f-attachments-error").inner_text()
+    assert worker.get_by_label("What happened?").input_value().startswith("Dust in the cutting hall"), \
+        "what was typed comes back; the files are chosen again"
     worker.get_by_label("Photos or documents (optional)").set_input_files(str(photo))
     press(worker, worker.get_by_role("button", name="Send to the commission"))
     looked_at(browser, worker, "complaint-filed")

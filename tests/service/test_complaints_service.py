@@ -1,6 +1,7 @@
 """The complaints service in a container on the real RabbitMQ: who may do what, every answer as its
 OpenAPI document says, and the events it announces."""
 import base64
+import json
 
 import requests
 from nameko.testing.services import entrypoint_waiter, replace_dependencies
@@ -77,3 +78,41 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     assert [each["data"]["to_state"] for each in moved.wait_for(1)] == ["acknowledged"]
     shown = requests.get(url("complaints", f"/v1/cases/{number}"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert "what_happened" not in shown and "name" not in shown
+
+
+def test_filings_are_limited_per_client_even_through_the_portal(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 2})
+    container.start()
+    case = {"kind": "dispute", "what_happened": "The quarry's gate is locked.", "language": "en"}
+
+    def file_from(client, told=None):
+        # The portal (on this machine, a trusted proxy) passes on the address it saw; a client's own
+        # header, sent straight to the service from elsewhere, would be to the left of it and not believed.
+        headers = {"X-Forwarded-For": ", ".join(each for each in (told, client) if each)}
+        return requests.post(url("complaints", "/v1/cases"), json=case, headers=headers)
+
+    assert [file_from("203.0.113.1").status_code for _ in range(2)] == [201, 201]
+    refused = file_from("203.0.113.1", told="198.51.100.7")
+    assert refused.status_code == 422 and "Too many cases" in refused.json()["errors"]["body"][0]
+    assert file_from("203.0.113.2").status_code == 201, "another client still files"
+
+
+def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, service_config)
+    container.start()
+    case = json.dumps({"kind": "complaint", "party": "A quarry", "what_happened": "Dust.", "language": "nl"})
+    refused = requests.post(url("complaints", "/v1/cases"), data={"case": case},
+                            files=[("attachments", ("a.png", PNG)), ("attachments", ("b.jpg", b"MZ not a photo"))])
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"attachments": ["File 2 is not a photo (JPEG or PNG) or a PDF."]}
+    broken = requests.post(url("complaints", "/v1/cases"), data={"case": "{not json"})
+    assert broken.status_code == 400
+    filed = requests.post(url("complaints", "/v1/cases"), data={"case": case},
+                          files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", b"%PDF-1.4\n"))])
+    assert filed.status_code == 201 and filed.json()["number"].endswith("-0001"), "the refused one took no number"
+    progress = requests.get(url("complaints", f"/v1/cases/{filed.json()['number']}/progress"),
+                            headers={"X-Follow-Up-Code": filed.json()["follow_up_code"]}).json()
+    assert [each["content_type"] for each in progress["attachments"]] == ["image/png", "application/pdf"]
+    too_large = requests.post(url("complaints", "/v1/cases"), data={"case": case},
+                              files=[("attachments", ("big.pdf", b"%PDF" + bytes(25 * 1024 * 1024)))])
+    assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "BODY_TOO_LARGE"

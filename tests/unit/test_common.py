@@ -6,7 +6,7 @@ import sys
 import pytest
 from marshmallow import ValidationError
 
-from common import covenant
+from common import covenant, network
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
@@ -88,10 +88,25 @@ def test_a_broken_setting_is_named():
         Settings.from_config({**load_config(), "DELIVERY_ATTEMPTS": "often"})
     with pytest.raises(ValueError, match="SECRETARIAT_LANGUAGE must be one of"):
         Settings.from_config({**load_config(), "SECRETARIAT_LANGUAGE": "fr"})
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES must list networks"):
+        Settings.from_config({**load_config(), "TRUSTED_PROXIES": "the portal"})
     config = load_config()
     config.pop("OUTBOX_GRACE_SECONDS")
     with pytest.raises(ValueError, match="OUTBOX_GRACE_SECONDS is missing"):
         Settings.from_config(config)
+
+
+PROXIES = network.networks("127.0.0.1/32, 172.28.0.0/16")
+
+
+@pytest.mark.parametrize("connection,forwarded,address", [
+    ("203.0.113.9", None, "203.0.113.9"),                       # straight from the client
+    ("203.0.113.9", "6.6.6.6", "203.0.113.9"),                  # a client's own header is not believed
+    ("172.28.0.5", "6.6.6.6, 203.0.113.9", "203.0.113.9"),      # behind a proxy: the address it saw
+    ("127.0.0.1", "203.0.113.9, 172.28.0.5", "203.0.113.9"),    # behind a proxy and the portal
+    ("127.0.0.1", None, "127.0.0.1")])                          # a local demo: every hop is ours
+def test_a_client_is_known_by_the_nearest_address_that_is_not_one_of_our_proxies(connection, forwarded, address):
+    assert network.client_address(connection, forwarded, PROXIES) == address
 
 
 @pytest.mark.parametrize("year,start,end,third_quarter", [

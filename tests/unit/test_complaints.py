@@ -5,10 +5,11 @@ from datetime import date
 
 import pytest
 import yaml
+from marshmallow import ValidationError
 
 from common import errors
 from common.identity import Caller
-from services.complaints import domain, usecases
+from services.complaints import domain, schemas, usecases
 from services.complaints.dependencies import CaseStore, Sealer
 from tests.support import RecordingPublisher, SettableClock, in_memory
 
@@ -30,8 +31,8 @@ def ports():
             "publisher": RecordingPublisher("complaints"), "clock": SettableClock("2021-03-15T10:00:00")}
 
 
-def file(ports, form=COMPLAINT, address="10.0.0.1"):
-    return usecases.file_case(dict(form), address, limit_per_day=3, **ports)
+def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=()):
+    return usecases.file_case(dict(form), list(attachments), address, limit_per_day=3, **ports)
 
 
 def move(ports, caller, number, to, **extra):
@@ -86,16 +87,39 @@ def test_filing_is_limited_per_address(ports):
     assert file(ports, address="10.0.0.2")["number"] == "K-2021-0004"
 
 
-def test_attachments_are_checked_by_their_bytes_and_added(ports):
+def test_attachments_are_checked_by_their_bytes_added_and_sealed_at_rest(ports):
     filed = file(ports)
     code = filed["follow_up_code"]
-    added = usecases.add_attachment(filed["number"], code, PNG, store=ports["store"], clock=ports["clock"])
+    added = usecases.add_attachment(filed["number"], code, PNG, store=ports["store"], sealer=ports["sealer"],
+                                    clock=ports["clock"])
     assert added["content_type"] == "image/png"
-    with pytest.raises(errors.Invalid):
+    with pytest.raises(errors.Invalid) as refused:
         usecases.add_attachment(filed["number"], code, b"#!/bin/sh\nrm -rf /", store=ports["store"],
-                                clock=ports["clock"])
-    content, kind = usecases.attachment(CHAIR, filed["number"], added["id"], store=ports["store"])
+                                sealer=ports["sealer"], clock=ports["clock"])
+    assert refused.value.errors == {"attachment": ["The file is not a photo (JPEG or PNG) or a PDF."]}
+    stored, _ = ports["store"].attachment(filed["number"], added["id"])
+    assert PNG not in stored, "the database holds the photo sealed"
+    content, kind = usecases.attachment(CHAIR, filed["number"], added["id"], store=ports["store"],
+                                        sealer=ports["sealer"])
     assert (content, kind) == (PNG, "image/png")
+
+
+def test_a_case_is_filed_with_all_its_files_or_not_at_all(ports):
+    with pytest.raises(errors.Invalid) as refused:
+        file(ports, attachments=[PNG, b"MZ\x90\x00 an executable called photo.jpg"])
+    assert refused.value.errors == {"attachments": ["File 2 is not a photo (JPEG or PNG) or a PDF."]}
+    assert ports["store"].numbers() == [] and ports["publisher"].of_type("case_received") == []
+    filed = file(ports, attachments=[PNG, b"%PDF-1.4\n..."])
+    progress = usecases.follow_up(filed["number"], filed["follow_up_code"], store=ports["store"],
+                                  sealer=ports["sealer"])
+    assert [each["content_type"] for each in progress["attachments"]] == ["image/png", "application/pdf"]
+
+
+def test_too_many_files_or_too_much_at_once_is_refused_by_name():
+    assert domain.attachment_faults([PNG] * 11) == ["A case holds 10 attachments at most."]
+    assert domain.attachment_faults([PNG, b"%PDF" + bytes(6 * 1024 * 1024)]) == ["File 2 is larger than 5 MB."]
+    assert domain.attachment_faults([b"%PDF" + bytes(4 * 1024 * 1024)] * 6) == \
+        ["Together the files are larger than 20 MB."]
 
 
 def test_the_procedure_says_who_moves_a_case_where_and_every_step_is_recorded(ports):
@@ -200,3 +224,15 @@ def test_the_commission_is_warned_once_per_step_as_its_time_limit_nears(ports):
     warned = ports["publisher"].of_type("case_time_limit_approaching")
     assert [(each.data["state"], each.data["deadline"]) for each in warned] == [
         ("received", "2021-03-20"), ("acknowledged", "2021-04-06")]
+
+
+@pytest.mark.parametrize("contact,refused", [("worker@example.org", False), ("06 12345678", False),
+                                             ("worker@", True), ("worker @ example.org", True)])
+def test_a_contact_meant_as_an_e_mail_address_must_be_one(contact, refused):
+    form = {"kind": "dispute", "what_happened": "The gate was locked.", "language": "en", "contact": contact}
+    try:
+        schemas.Filing().load(form)
+        faults = {}
+    except ValidationError as exc:
+        faults = exc.messages
+    assert faults == ({"contact": ["Not a valid email address."]} if refused else {})

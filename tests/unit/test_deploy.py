@@ -1,5 +1,6 @@
 """docker-compose.yml, checked without a Docker engine: valid, and in step with the code's configuration."""
 import re
+from ipaddress import ip_address, ip_network
 import shutil
 import subprocess
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from common import network
 from common.settings import load_config
 from common.vocabulary import SERVICES
 from tests.support import ROOT
@@ -59,6 +61,18 @@ def test_each_service_container_matches_the_code(compose, name):
     read_by_code = set(re.findall(r"\$\{(\w+):", (ROOT / "deploy" / "config.yaml").read_text()))
     assert set(environment) <= read_by_code, "compose sets a variable the code never reads"
     assert {dep for dep in service["depends_on"]} == {"rabbitmq", "mongodb"}
+
+
+def test_only_our_proxies_are_believed_about_a_clients_address(compose):
+    told = {compose["services"][name]["environment"]["TRUSTED_PROXIES"] for name in SERVICES}
+    assert len(told) == 1, "every service trusts the same proxies"
+    trusted = network.networks(told.pop())
+    dynamic = ip_network(compose["networks"]["default"]["ipam"]["config"][0]["ip_range"])
+    assert not any(dynamic.overlaps(each) for each in trusted), "a container or Docker's gateway would be believed"
+    fixed = {name: ip_address(service["networks"]["default"]["ipv4_address"])
+             for name, service in compose["services"].items()
+             if "ipv4_address" in ((service.get("networks") or {}).get("default") or {})}
+    assert {name for name, address in fixed.items() if any(address in each for each in trusted)} == {"portal"}
 
 
 def test_prometheus_scrapes_every_service_where_it_listens(compose):

@@ -85,3 +85,21 @@ def test_each_company_drawn_for_verification_is_told_once(ports):
              "sampled": sampled}
     assert usecases.announce_sample(drawn, **ports).notices == ["report_sampled"] * 3
     assert usecases.announce_sample(drawn, **ports).notices == []
+
+
+@pytest.mark.parametrize("email_enabled", [True, False])
+def test_a_complainants_address_is_kept_only_until_its_acknowledgement_is_sent(ports, email_enabled):
+    ports["channels"].email_enabled = email_enabled
+    ports["channels"].failing.add("email")
+    received = {"number": "K-2021-0001", "kind": "complaint", "language": "en", "covenant_year": 2,
+                "filed_at": "2021-03-15T10:00:00+00:00", "company_id": None, "deadline": "2021-03-22",
+                "contact_email": "worker@example.org"}
+    usecases.on_case_received(received, commission_language="nl", **ports)
+    stored = ports["store"].notices.find_one({"_id": "case_acknowledged:K-2021-0001"})
+    assert ("worker@example.org" in str(stored)) == email_enabled, "kept while the server is down, to retry"
+    ports["channels"].failing.clear()
+    usecases.retry_deliveries(store=ports["store"], channels=ports["channels"])
+    stored = ports["store"].notices.find_one({"_id": "case_acknowledged:K-2021-0001"})
+    assert "worker@example.org" not in str(stored)
+    acknowledged = [to for key, to in ports["channels"].mailed if key.startswith("case_acknowledged")]
+    assert acknowledged == (["worker@example.org"] if email_enabled else [])

@@ -102,14 +102,6 @@ def test_a_character_a_browser_drops_cannot_make_a_way_off_the_site(asked):
     assert domain.safe_next(asked) == "/"
 
 
-@pytest.mark.parametrize("connection,forwarded,hops,address", [
-    ("10.0.0.1", None, 0, "10.0.0.1"), ("10.0.0.1", "6.6.6.6", 0, "10.0.0.1"),
-    ("10.0.0.1", "6.6.6.6, 203.0.113.9", 1, "203.0.113.9"), ("10.0.0.1", "203.0.113.9", 2, "10.0.0.1")])
-def test_failed_sign_ins_are_counted_per_client_behind_the_proxies_the_portal_was_told_of(
-        connection, forwarded, hops, address):
-    assert domain.client_address(connection, forwarded, hops) == address
-
-
 def test_a_name_a_spreadsheet_would_run_is_written_as_text():
     assert domain.spreadsheet_safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert domain.spreadsheet_safe("Steen B.V.") == "Steen B.V."

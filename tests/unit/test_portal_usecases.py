@@ -1,12 +1,16 @@
 """The portal's use cases with in-memory ports: sessions, sign-in limits, form tokens, drafts; the API a
 fake that answers as the services do."""
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+import requests
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from common import errors
 from services.portal import usecases
-from services.portal.dependencies import PortalStore, TokenCipher
+from services.portal.dependencies import Api, PortalStore, TokenCipher
 from tests.support import SettableClock, example_report, in_memory
 
 COMPANY = {"id": "c-1", "name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
@@ -168,3 +172,29 @@ def test_sign_in_attempts_made_at_once_cannot_all_pass_the_limit(ports):
     assert signed_in.role == "company"
     assert ports["store"].failures_since("10.0.0.1", ports["clock"].now() - timedelta(minutes=1)) == [], \
         "a successful sign-in is no failure"
+
+
+class RecordingSession:
+    """requests.Session as the portal's API client uses it: records each call's headers."""
+
+    def __init__(self):
+        self.headers = []
+
+    def request(self, method, url, headers=None, **kwargs):
+        self.headers.append(headers)
+        answer = requests.Response()
+        answer.status_code, answer._content = 200, b"{}"
+        return answer
+
+
+def test_the_portal_tells_the_services_which_client_asks():
+    session = RecordingSession()
+    api = Api()
+    api.http, api.urls = session, {"complaints": "http://complaints"}
+    request = Request(EnvironBuilder(path="/complaints/new", method="POST",
+                                     headers={"X-Forwarded-For": "203.0.113.9"},
+                                     environ_overrides={"REMOTE_ADDR": "172.28.0.2"}).get_environ())
+    client = api.get_dependency(SimpleNamespace(args=(request,), context_data={}))
+    client.post("complaints", "/v1/cases", {})
+    client.as_("a-token").get("complaints", "/v1/cases")
+    assert [each["X-Forwarded-For"] for each in session.headers] == ["203.0.113.9, 172.28.0.2"] * 2

@@ -46,3 +46,18 @@ def test_a_companys_latest_verification_counts_once_in_the_years_figures(store):
     usecases.apply_verification("e-1", confirmed, store=store)  # late and redelivered
     usecases.apply_verification("e-3", {**confirmed, "company_id": "c-2"}, store=store)
     assert figures(store)["verification"] == {"verified": 2, "corrected": 1}
+
+
+def test_a_case_counts_once_in_the_state_it_stands_in_and_its_totals_agree(store):
+    filed = {"number": "K-2021-0001", "kind": "complaint", "covenant_year": 2}
+    usecases.apply_case("e-1", filed, [0], store=store)
+    usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
+    decided = {**filed, "number": "K-2021-0002", "kind": "assessment_appeal", "to_state": "decided",
+               "decision": {"outcome": "upheld"}}
+    usecases.apply_case("e-3", decided, [1], store=store)
+    usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
+    cases = usecases.figures(2, store=store, publication=Publication({2: {}}, Disclosure()))["cases"]
+    assert {kind: n for kind, n in cases["by_kind"].items() if n} == {"complaint": 1, "assessment_appeal": 1}
+    assert {state: n for state, n in cases["by_state"].items() if n} == {"received": 1, "decided": 1}
+    assert cases["appeals_upheld"] == 1
+    assert sum(cases["by_kind"].values()) == sum(cases["by_state"].values()), "nothing hidden to work back"
