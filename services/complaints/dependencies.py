@@ -35,6 +35,7 @@ class CaseStore(Repository):
         self.counters = db.counters
         self.filings = db.filings
         self.commission = db.commission_members
+        self.members = db.members
         self.warnings = db.time_limit_warnings
         self.files = gridfs.GridFS(db, collection="attachments")
         self._changes_outbox = Outbox(self.changes)
@@ -113,6 +114,12 @@ class CaseStore(Repository):
 
     def commission_member(self, member_id: str) -> dict | None:
         return self.commission.find_one({"_id": member_id})
+
+    def register_member(self, company: dict) -> None:
+        self.members.update_one({"_id": company["id"]}, {"$set": {"name": company["name"]}}, upsert=True)
+
+    def is_member(self, company_id: str) -> bool:
+        return self.members.find_one({"_id": company_id}, {"_id": 1}) is not None
 
     # Filings are limited by real time, as their expiry in MongoDB runs (the service's clock may be a demo's).
 

@@ -60,6 +60,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
     identity = RemoteIdentity()
     events = Events()
     scoring = Rpc("scoring")
+    submission = Rpc("submission")
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
@@ -85,7 +86,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
                                          self.settings.trusted_proxies)
         filed = usecases.file_case(filing, attachments, address, store=self.storage, sealer=self.sealer,
                                    procedure=self.procedure, publisher=self.events, clock=self.clock,
-                                   limit_per_day=self.settings.complaints_filings_per_day)
+                                   submission=self.submission, limit_per_day=self.settings.complaints_filings_per_day)
         self.metrics.cases.labels(filing["kind"]).inc()
         return 201, filed
 
@@ -175,6 +176,11 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         return 201, filed
 
     # --- events and time ---------------------------------------------------------------------------------
+
+    @event_handler("submission", "company_registered")
+    def remember_member(self, event):
+        """The member companies, so that a case names one that exists."""
+        usecases.remember_member(event.data["company"], store=self.storage)
 
     @event_handler("submission", "commission_member_registered")
     def remember_commission_member(self, event):

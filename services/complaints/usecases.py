@@ -2,7 +2,7 @@
 
 Ports: `store` (CaseStore), `sealer` (seals personal data), `procedure` (the Procedure), `publisher`
 (builds and publishes events), `clock` (`now()`), `scoring` (the scoring service, for appeals:
-`assessment_of_version`).
+`assessment_of_version`), `submission` (the member list, `list_members`, when an event is still on its way).
 
 Who sees what: the complainant's identity the commission only (and the secretariat only where the
 complainant agreed); the company concerned learns of a case once it is found admissible, and reads its
@@ -28,12 +28,17 @@ FILER = "filer"
 # --- filing -------------------------------------------------------------------------------------------------
 
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
-              limit_per_day: int) -> dict:
+              submission, limit_per_day: int) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
     refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept)."""
-    faults = domain.attachment_faults(attachments)
+    faults = {}
+    if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
+        faults["company_id"] = ["No such member company."]
+    refused_files = domain.attachment_faults(attachments)
+    if refused_files:
+        faults["attachments"] = refused_files
     if faults:
-        raise errors.Invalid({"attachments": faults})
+        raise errors.Invalid(faults)
     if store.filings_in_a_day(address) >= limit_per_day:
         raise errors.Invalid({"body": ["Too many cases from your address today. Please try again tomorrow."]})
     now = clock.now()
@@ -173,14 +178,17 @@ def _visible_to_company(case: dict, company_id: str) -> bool:
 
 
 def cases(caller: Caller, *, store) -> list[dict]:
-    """The cases the caller may know of, in brief: the commission and the secretariat all, a company those
-    about it that were found admissible, and its own appeals."""
+    """The cases the caller may know of, in brief: the commission and the secretariat all (the secretariat
+    not whom they are about), a company those about it that were found admissible, and its own appeals."""
     found = []
     for number in store.numbers(caller.id if caller.role == COMPANY else None):
         case = domain.current(store.changes_of(number))
         if caller.role == COMPANY and not _visible_to_company(case, caller.id):
             continue
-        found.append(_brief(case))
+        brief = _brief(case)
+        if caller.role == SECRETARIAT:
+            del brief["company_id"]
+        found.append(brief)
     return found
 
 
@@ -207,12 +215,17 @@ def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
                                                                    if each["type"] == "message"]}
     if caller.role == SECRETARIAT:
         shown = {key: shown[key] for key in ("number", "kind", "state", "filed_at", "state_since", "deadline",
-                                              "company_id", "covenant_year", "history")}
+                                              "covenant_year", "history")}
         shown["history"] = [{key: each[key] for key in ("from", "to", "at")} for each in shown["history"]]
         return {**shown, **(_identity(case, sealer) if case["share_identity_with_secretariat"] else {})}
     if caller.role == COMPANY and _visible_to_company(case, caller.id):
         own_appeal = case["kind"] == "assessment_appeal"
-        shown["history"] = [{key: each[key] for key in ("from", "to", "at", "reason")} for each in shown["history"]]
+        # A company learns of a complaint once it is found admissible: the steps before, and why they were
+        # taken, are the commission's.
+        steps = shown["history"] if own_appeal else \
+            shown["history"][next(place for place, each in enumerate(shown["history"])
+                                  if each["to"] == "admissibility_decided"):]
+        shown["history"] = [{key: each[key] for key in ("from", "to", "at", "reason")} for each in steps]
         if own_appeal or case["company_asked"]:
             shown.update(_substance(case, sealer), appeal=case["appeal"])
         shown["company_asked"] = case["company_asked"]
@@ -245,6 +258,14 @@ def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publ
     admissible = move.get("admissible")
     if move["to"] == "admissibility_decided" and admissible is None:
         raise errors.Invalid({"admissible": ["Say whether the case is admissible."]})
+    strays = {name: [message] for name, message in (
+        ("admissible", "Only with the step to admissibility decided."),
+        ("share_with_company", "Only with the step to admissibility decided."),
+    ) if move.get(name) is not None and move["to"] != "admissibility_decided"}
+    if move.get("decision") is not None and move["to"] != "decided":
+        strays["decision"] = ["Only with the step to decided."]
+    if strays:  # said with the wrong step, it would be recorded and do nothing: a mistake to point out
+        raise errors.Invalid(strays)
     if case["state"] == "admissibility_decided" and case["admissible"] is False and move["to"] != "closed":
         raise errors.Invalid({"to": ["An inadmissible case can only be closed."]})
     now = clock.now()
@@ -352,6 +373,21 @@ def cases_of_year(covenant_year: int, *, store) -> list[dict]:
             found.append({"kind": case["kind"], "state": case["state"],
                           "appeal_upheld": decision.get("outcome") in ("upheld", "upheld_in_part")})
     return found
+
+
+def _is_member(company_id: str, *, store, submission) -> bool:
+    """Whether the company is a member: as the registrations heard of say, or, for one registered a moment
+    ago whose event is still on its way, as the submission service says."""
+    if store.is_member(company_id):
+        return True
+    for company in submission.list_members()["companies"]:
+        store.register_member(company)
+    return store.is_member(company_id)
+
+
+def remember_member(company: dict, *, store) -> None:
+    """The member companies, so that a case names one that exists."""
+    store.register_member(company)
 
 
 def remember_commission_member(member: dict, *, store) -> None:

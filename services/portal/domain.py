@@ -292,6 +292,23 @@ def wait_before_sign_in(failures: list[datetime], now: datetime, allowed: int) -
     return recent[-allowed] + SIGN_IN_WINDOW - now
 
 
+def decision_errors_on_the_page(found: dict[str, list[str]], corrected: list[str]) -> dict[str, list[str]]:
+    """The API's errors on a decision, by the case page's fields: `decision.outcome` is the outcome's
+    radios, `decision.corrections.1.why` the second ticked criterion's reason."""
+    placed: dict[str, list[str]] = {}
+    for path, messages in found.items():
+        parts = path.split(".")
+        if parts[:2] == ["decision", "outcome"]:
+            path = "outcome"
+        elif parts[:2] == ["decision", "corrections"] and len(parts) == 4 and parts[3] in ("met", "why") \
+                and parts[2].isdigit() and int(parts[2]) < len(corrected):
+            path = f"{parts[3]}.{corrected[int(parts[2])]}"
+        elif parts[:2] == ["decision", "corrections"]:
+            path = "decision.corrections"
+        placed.setdefault(path, []).extend(messages)
+    return placed
+
+
 def safe_next(path: str | None) -> str:
     """A place on this site to go back to; anything else (another site, a scheme, a character a browser
     would drop or read as a line break) goes home."""

@@ -130,7 +130,42 @@ PLAIN = {
     "No such member company.": {"en": "This company is not a member.", "nl": "Deze onderneming is geen lid."},
     "Say what was corrected and why.": {"en": "Say what was corrected and why.",
                                         "nl": "Zeg wat er is gecorrigeerd en waarom."},
+    "Say whether the case is admissible.": {"en": "Say whether the case is admissible.",
+                                            "nl": "Zeg of de zaak ontvankelijk is."},
+    "An inadmissible case can only be closed.": {"en": "A case that is not admissible can only be closed.",
+                                                 "nl": "Een zaak die niet ontvankelijk is, kan alleen worden gesloten."},
+    "Only with the step to admissibility decided.": {
+        "en": "Only with the step to admissibility decided.",
+        "nl": "Alleen bij de stap naar ontvankelijkheid beslist."},
+    "Only with the step to decided.": {"en": "Only with the step to decided.", "nl": "Alleen bij de stap naar beslist."},
+    "Say whether the appeal is upheld, upheld in part or rejected.": {
+        "en": "Say whether the appeal is upheld, upheld in part or rejected.",
+        "nl": "Zeg of het bezwaar gegrond, deels gegrond of ongegrond is."},
+    "Name each corrected criterion, whether it is met, and why.": {
+        "en": "Tick each corrected criterion, say whether it is met, and why.",
+        "nl": "Vink elk gecorrigeerd criterium aan, zeg of eraan is voldaan, en waarom."},
+    "The company learns of a case only once it is found admissible.": {
+        "en": "The company learns of a case only once it is found admissible.",
+        "nl": "De onderneming hoort pas van een zaak als die ontvankelijk is verklaard."},
+    "No assessment of this report version is yours.": {
+        "en": "This version of your report has no assessment to contest.",
+        "nl": "Deze versie van uw rapportage heeft geen beoordeling om te betwisten."},
 }
+
+
+def _terms(terms, separator: str):
+    """A replacement that names each code of a list in the page's words."""
+    def words(found, language):
+        return separator.join(terms.label(code.strip(), language) for code in found.split(","))
+    return words
+
+
+# Messages that name codes: each group is replaced by a function of (text, language), or by a template.
+_CASE_MOVES = {"en": "A case that is {0} can move to: {1}.", "nl": "Een zaak die {0} is, kan naar: {1}."}
+_CASE_SEATS = {"en": "Only the {0} may move a case that is {1}.",
+               "nl": "Alleen de {0} mag een zaak die {1} is verder zetten."}
+_APPEAL_STRAYS = {"en": "Not criteria of the appeal: {0}.", "nl": "Geen criteria van het bezwaar: {0}."}
+_ASSESSMENT_STRAYS = {"en": "Not criteria of this assessment: {0}.", "nl": "Geen criteria van deze beoordeling: {0}."}
 WORDED = [
     (re.compile(r"^Must be one of: .*\.$"), {"en": "Choose one of the options.", "nl": "Kies een van de mogelijkheden."}),
     (re.compile(r"^Not an ISO 3166-1 alpha-2 country code: .*\.$"), {"en": "Choose a country.", "nl": "Kies een land."}),
@@ -172,13 +207,33 @@ WORDED = [
 ]
 
 
+def _named(pattern: str, template: dict[str, str], *terms) -> tuple:
+    """A message whose groups are codes, each named in the page's words by its vocabulary."""
+    def worded(found, language):
+        return template[language].format(*(terms[place](group, language) for place, group in enumerate(found.groups())))
+    return re.compile(pattern), worded
+
+
+WORDED += [
+    _named(r"^A case (\w+) can move to: (.*)\.$", _CASE_MOVES,
+           _terms(vocabulary.CASE_STATES, ", "), _terms(vocabulary.CASE_STATES, ", ")),
+    _named(r"^Only the (.+) may move a case that is (\w+)\.$", _CASE_SEATS,
+           lambda seats, language: {"en": " or ", "nl": " of "}[language].join(
+               vocabulary.COMMISSION_SEATS.label(each, language) for each in seats.split(" or ")),
+           _terms(vocabulary.CASE_STATES, ", ")),
+    _named(r"^Not criteria of the appeal: (.*)\.$", _APPEAL_STRAYS, _terms(vocabulary.CRITERIA, ", ")),
+    _named(r"^Not criteria of this assessment: (.*)\.$", _ASSESSMENT_STRAYS, _terms(vocabulary.CRITERIA, ", ")),
+]
+
+
 def message(text: str, language: str) -> str:
     """A message (an API's field error, say) in the page's words and language."""
     if text in PLAIN:
         return PLAIN[text][language]
     for pattern, worded in WORDED:
-        if pattern.match(text):
-            return pattern.sub(worded[language], text)
+        found = pattern.match(text)
+        if found:
+            return worded(found, language) if callable(worded) else pattern.sub(worded[language], text)
     return translations(language).gettext(text)
 
 

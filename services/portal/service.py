@@ -217,7 +217,7 @@ class PortalService(operations.Operations):
     def follow_form(self, request):
         visitor = self._visitor(request, form=True)
         return self._page(request, visitor, "complaint_follow.html.j2", progress=None, number="", code="",
-                          errors={}, added=False)
+                          errors={}, added=False, text="")
 
     @page("POST", "/complaints/follow", doc=_html("A case's progress (form: number, code; text adds information)"))
     def follow(self, request):
@@ -233,9 +233,9 @@ class PortalService(operations.Operations):
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
                               number=number, code="", errors={"code": ["No case has this number and code."]},
-                              added=False)
+                              added=False, text="")
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
-                          code=code, errors=refused, added=added)
+                          code=code, errors=refused, added=added, text=request.form.get("text", ""))
 
     @page("GET", "/commission", doc=_html("The commission's cases"))
     def commission_home(self, request):

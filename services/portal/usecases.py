@@ -508,6 +508,7 @@ def move_case(visitor: Visitor, number: str, fields: dict[str, list[str]], *, ap
     """A commission member's step, from the case page's form; a decided appeal names its corrections."""
     require_role(visitor, COMMISSION)
     form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form["corrected"] = fields.get("corrected", [])
     body = {"to": form.get("to", ""), "reason": form.get("reason", "")}
     if form.get("admissible"):
         body["admissible"] = form["admissible"] == "yes"
@@ -520,7 +521,7 @@ def move_case(visitor: Visitor, number: str, fields: dict[str, list[str]], *, ap
         return FormOutcome(form, done=api.as_(visitor.token).post(
             "complaints", f"/v1/cases/{quote(number, safe='')}/moves", body), message="case_moved")
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=domain.decision_errors_on_the_page(refused.errors, form["corrected"]))
 
 
 def write_about_case(visitor: Visitor, number: str, to: str, text: str, *, api) -> FormOutcome:
@@ -547,6 +548,7 @@ def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, ap
     """A company contests the assessment of one version of its report."""
     require_role(visitor, COMPANY)
     form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form["criteria"] = fields.get("criteria", [])  # ticked boxes come back ticked
     body = {"report_id": report_id, "version": domain.number(form.get("version", "")),
             "criteria": fields.get("criteria", []), "reasons": form.get("reasons", "")}
     try:

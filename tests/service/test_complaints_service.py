@@ -19,9 +19,16 @@ class NoAssessments:
         return None
 
 
+class Members:
+    """The submission service's RPC: one member company, c-1 (its registration event not yet heard)."""
+
+    def list_members(self):
+        return {"companies": [{"id": "c-1", "name": "Steen B.V."}], "authorities": []}
+
+
 def test_who_may_do_what_with_a_case(container_factory, service_config, members, publish, capture, url):
     container = container_factory(ComplaintsService, service_config)
-    replace_dependencies(container, identity=members.identity(), scoring=NoAssessments())
+    replace_dependencies(container, identity=members.identity(), scoring=NoAssessments(), submission=Members())
     container.start()
     received, moved = capture("complaints", "case_received"), capture("complaints", "case_moved")
     members.add("chair-token", "commission", "chair-1")
@@ -57,8 +64,13 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
         ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"): (401, 403, 404, 404, 403, 403),
         ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 422, 422, 403, 403),
         ("GET", "/v1/procedure", "/v1/procedure"): (200, 200, 200, 200, 200, 200),
+        ("GET", f"/v1/cases/{number}/attachments/{attached.json()['id']}",
+         "/v1/cases/{number}/attachments/{attachment_id}"): (401, 200, 403, 403, 403, 403),
+        # without its follow-up code, a case's progress is no one's, whatever token is shown
+        ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404, 404, 404, 404, 404, 404),
+        ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404, 404, 404, 404, 404, 404),
     }
-    bodies = {"messages": {"to": "filer", "text": "We are looking into it."},
+    bodies = {"messages": {"to": "filer", "text": "We are looking into it."}, "information": {"text": "More."},
               "moves": {"to": "acknowledged", "reason": "Received and read."},
               "answers": {"text": "We disagree."},
               "appeals": {"report_id": "r-unknown", "version": 1, "criteria": ["plan_of_approach"],

@@ -15,6 +15,19 @@ from tests.support import RecordingPublisher, SettableClock, in_memory
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 CHAIR, MEMBER = Caller("commission", "chair-1"), Caller("commission", "member-2")
+
+
+class Members:
+    """The submission service's member list, as its RPC answers; `asked` counts the calls."""
+
+    def __init__(self, *ids):
+        self.ids, self.asked = list(ids), 0
+
+    def list_members(self):
+        self.asked += 1
+        return {"companies": [{"id": each, "name": f"Company {each}"} for each in self.ids], "authorities": []}
+
+
 COMPLAINT = {"kind": "complaint", "company_id": "c-1", "what_happened": "Workers in the quarry near Ongole have "
              "no masks.", "where": "Ongole, India", "when": "March 2021", "language": "en", "name": "A. Worker",
              "contact": "worker@example.org"}
@@ -28,7 +41,8 @@ def ports():
     store.register_commission_member({"id": "member-2", "name": "Member", "seat": "employers", "email": "m@x.nl",
                                       "language": "nl"})
     return {"store": store, "sealer": Sealer(Sealer.new_key()), "procedure": domain.load_procedure(),
-            "publisher": RecordingPublisher("complaints"), "clock": SettableClock("2021-03-15T10:00:00")}
+            "publisher": RecordingPublisher("complaints"), "clock": SettableClock("2021-03-15T10:00:00"),
+            "submission": Members("c-1")}
 
 
 def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=()):
@@ -104,6 +118,17 @@ def test_attachments_are_checked_by_their_bytes_added_and_sealed_at_rest(ports):
     assert (content, kind) == (PNG, "image/png")
 
 
+def test_a_case_names_a_member_even_one_whose_registration_is_still_on_its_way(ports):
+    usecases.remember_member({"id": "c-2", "name": "Known B.V."}, store=ports["store"])
+    file(ports, {**COMPLAINT, "company_id": "c-2"})
+    assert ports["submission"].asked == 0, "a member heard of is not asked after"
+    file(ports, {**COMPLAINT, "company_id": "c-1"})  # registered a moment ago: submission is asked
+    with pytest.raises(errors.Invalid) as refused:
+        file(ports, {**COMPLAINT, "company_id": "c-99"})
+    assert refused.value.errors == {"company_id": ["No such member company."]}
+    assert len(ports["store"].numbers()) == 2
+
+
 def test_a_case_is_filed_with_all_its_files_or_not_at_all(ports):
     with pytest.raises(errors.Invalid) as refused:
         file(ports, attachments=[PNG, b"MZ\x90\x00 an executable called photo.jpg"])
@@ -127,6 +152,9 @@ def test_the_procedure_says_who_moves_a_case_where_and_every_step_is_recorded(po
     with pytest.raises(errors.Invalid) as skipped:
         move(ports, CHAIR, number, "decided")
     assert skipped.value.errors["to"] == ["A case received can move to: acknowledged."]
+    with pytest.raises(errors.Invalid) as stray:
+        move(ports, MEMBER, number, "acknowledged", admissible=True)
+    assert stray.value.errors == {"admissible": ["Only with the step to admissibility decided."]}
     move(ports, MEMBER, number, "acknowledged")
     with pytest.raises(errors.Invalid) as not_theirs:
         move(ports, MEMBER, number, "admissibility_decided", admissible=True)
@@ -150,10 +178,13 @@ def test_who_sees_what_of_a_case(ports):
     assert usecases.cases(company, store=ports["store"]) == [], "the company learns of nothing before admissibility"
     secretariat = usecases.case_detail(Caller("secretariat"), number, store=ports["store"], sealer=ports["sealer"])
     assert "name" not in secretariat and "what_happened" not in secretariat and secretariat["state"] == "received"
+    assert "company_id" not in secretariat, "the secretariat learns that cases exist, not whom they are about"
+    assert all("company_id" not in each for each in usecases.cases(Caller("secretariat"), store=ports["store"]))
     move(ports, MEMBER, number, "acknowledged")
     move(ports, CHAIR, number, "admissibility_decided", admissible=True)
     shown = usecases.case_detail(company, number, store=ports["store"], sealer=ports["sealer"])
     assert "what_happened" not in shown and "name" not in shown
+    assert [each["to"] for each in shown["history"]] == ["admissibility_decided"], "earlier steps are not its"
     with pytest.raises(errors.Forbidden):
         usecases.answer_case(company, number, "We disagree.", store=ports["store"], sealer=ports["sealer"],
                              clock=ports["clock"])

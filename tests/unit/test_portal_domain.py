@@ -105,3 +105,11 @@ def test_a_character_a_browser_drops_cannot_make_a_way_off_the_site(asked):
 def test_a_name_a_spreadsheet_would_run_is_written_as_text():
     assert domain.spreadsheet_safe("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert domain.spreadsheet_safe("Steen B.V.") == "Steen B.V."
+
+
+def test_an_error_on_a_decision_is_shown_beside_the_field_it_concerns():
+    found = {"decision.outcome": ["a"], "decision.corrections.1.why": ["b"], "decision.corrections": ["c"],
+             "decision.corrections.0.code": ["d"], "reason": ["e"]}
+    placed = domain.errors_by_anchor(domain.decision_errors_on_the_page(found, ["policy", "factories_known"]), None)
+    assert placed == {"f-outcome": ["a"], "f-why-factories_known": ["b"], "f-decision-corrections": ["c", "d"],
+                      "f-reason": ["e"]}

@@ -42,3 +42,14 @@ def test_countries_are_named_and_sorted_in_the_pages_language():
     dutch = dict(pages.countries("nl"))
     assert (dutch["DE"], dutch["IN"], dutch["TR"]) == ("Duitsland", "India", "Turkije")
     assert [name for _, name in pages.countries("en")][:2] == ["Afghanistan", "Åland Islands"]
+
+
+@pytest.mark.parametrize("text,dutch", [
+    ("Only the chair or employers may move a case that is acknowledged.",
+     "Alleen de onafhankelijk voorzitter of lid namens de werkgevers mag een zaak die bevestigd is verder zetten."),
+    ("A case received can move to: acknowledged.", "Een zaak die ontvangen is, kan naar: bevestigd."),
+    ("Say whether the case is admissible.", "Zeg of de zaak ontvankelijk is."),
+    ("File 2 is not a photo (JPEG or PNG) or a PDF.", "Bestand 2 is geen foto (JPEG of PNG) of pdf.")])
+def test_the_commissions_and_filers_messages_name_no_code(text, dutch):
+    assert pages.message(text, "nl") == dutch
+    assert "_" not in pages.message(text, "en")
