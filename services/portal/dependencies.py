@@ -24,6 +24,9 @@ from common.mongo import Repository
 log = get_logger(__name__)
 API_TIMEOUT_SECONDS = 30
 FORWARDED_FOR = "X-Forwarded-For"
+# A session that ended by idling is removed this much later: a report form left open over lunch and then
+# posted is still known as that session's, and kept as its draft (usecases.keep_typed_report).
+ENDED_SESSION_KEPT = timedelta(hours=4)
 
 
 def _digest(session_id: str) -> str:
@@ -41,7 +44,8 @@ class PortalStore(Repository):
         self.failures = db.sign_in_failures
 
     def ensure_indexes(self):
-        # MongoDB removes what has expired by itself; the portal also ignores an expired session it reads.
+        # MongoDB removes what has expired by itself; the portal ends a session idle too long when it reads
+        # it, and until then can still keep the report its form carried (ENDED_SESSION_KEPT).
         self.sessions.create_index("expires_at", expireAfterSeconds=0)
         self.failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
         self.failures.create_index("expires_at", expireAfterSeconds=0)
@@ -52,7 +56,7 @@ class PortalStore(Repository):
         """Stores a new session; returns its id (for the cookie; only its hash is kept)."""
         session_id = secrets.token_urlsafe(32)
         self.sessions.insert_one({"_id": _digest(session_id), **fields, "created_at": now, "last_seen": now,
-                                  "expires_at": now + timedelta(minutes=idle_minutes)})
+                                  "expires_at": now + timedelta(minutes=idle_minutes) + ENDED_SESSION_KEPT})
         return session_id
 
     def session(self, session_id: str) -> dict | None:
@@ -60,7 +64,7 @@ class PortalStore(Repository):
 
     def touch_session(self, session_id: str, now: datetime, idle_minutes: float, **changes) -> None:
         self.sessions.update_one({"_id": _digest(session_id)}, {"$set": {
-            "last_seen": now, "expires_at": now + timedelta(minutes=idle_minutes), **changes}})
+            "last_seen": now, "expires_at": now + timedelta(minutes=idle_minutes) + ENDED_SESSION_KEPT, **changes}})
 
     def close_session(self, session_id: str) -> None:
         self.sessions.delete_one({"_id": _digest(session_id)})

@@ -127,6 +127,9 @@ PLAIN = {
     "Not a valid email address.": {"en": "Enter an e-mail address like name@example.nl.",
                                    "nl": "Vul een e-mailadres in zoals naam@voorbeeld.nl."},
     "Must be true or false.": {"en": "Choose yes or no.", "nl": "Kies ja of nee."},
+    "This form was open too long. Check what you wrote, choose any files again, and send it.": {
+        "en": "This form was open too long. Check what you wrote, choose any files again, and send it.",
+        "nl": "Dit formulier stond te lang open. Kijk na wat u schreef, kies eventuele bestanden opnieuw en verstuur het."},
     "No such member company.": {"en": "This company is not a member.", "nl": "Deze onderneming is geen lid."},
     "Say what was corrected and why.": {"en": "Say what was corrected and why.",
                                         "nl": "Zeg wat er is gecorrigeerd en waarom."},

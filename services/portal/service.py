@@ -25,6 +25,7 @@ def declare_metrics(registry):
     }
 
 
+FORM_EXPIRED = "This form was open too long. Check what you wrote, choose any files again, and send it."
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 
 # Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
@@ -88,11 +89,13 @@ class PortalService(operations.Operations):
     def sign_in_form(self, request):
         ended = bool(request.cookies.get(pages.SESSION_COOKIE)) and not self._visitor(request).session_id
         visitor = self._visitor(request, form=True)
-        return self._page(request, visitor, "sign_in.html.j2", errors={}, ended=ended)
+        return self._page(request, visitor, "sign_in.html.j2", errors={}, ended=ended,
+                          kept=request.args.get("kept") == "1", next=domain.safe_next(request.args.get("next")))
 
-    @page("POST", "/sign-in", doc=_html("Sign in (form: token, csrf_token)"))
+    @page("POST", "/sign-in", doc=_html("Sign in (form: token, csrf_token, next: the page to go on to)"))
     def sign_in(self, request):
         visitor = self._visitor(request, form=True)
+        then = domain.safe_next(request.form.get("next"))  # where the visitor was when its session ended
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
             signed_in = usecases.sign_in(visitor, request.form.get("token", ""),
@@ -103,13 +106,15 @@ class PortalService(operations.Operations):
                                          rules=self._rules())
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
-                              errors={"token": ["This form has expired. Please try again."]}, ended=False)
+                              errors={"token": ["This form has expired. Please try again."]}, ended=False,
+                              kept=False, next=then)
         except errors.Invalid as refused:
             self.metrics.sign_ins.labels("refused").inc()
             status = 429 if refused.errors["token"][0].startswith("Too many") else 401
-            return self._page(request, visitor, "sign_in.html.j2", status=status, errors=refused.errors, ended=False)
+            return self._page(request, visitor, "sign_in.html.j2", status=status, errors=refused.errors, ended=False,
+                              kept=False, next=then)
         self.metrics.sign_ins.labels("ok").inc()
-        return set_cookies(redirect("/"), request, session_id=signed_in.session_id, language=signed_in.language)
+        return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language)
 
     @page("POST", "/sign-out", doc=_html("Sign out: the session ends"))
     def sign_out(self, request):
@@ -167,7 +172,13 @@ class PortalService(operations.Operations):
     @page("POST", "/company/years/<int:covenant_year>/report", doc=_html(
         "The report form's actions: add or remove a row, save the draft, check, submit"))
     def report_post(self, request, covenant_year):
-        visitor = self._posted(request, COMPANY)
+        visitor = self._visitor(request)
+        if not visitor.signed_in and usecases.keep_typed_report(visitor, covenant_year, _fields(request),
+                                                                request.form.get("csrf_token"), store=self.storage,
+                                                                clock=self.clock):
+            return redirect(f"/sign-in?kept=1&next=/company/years/{covenant_year}/report")
+        usecases.require_role(visitor, COMPANY)
+        usecases.require_form_token(visitor, request.form.get("csrf_token"))
         action = schemas.read(schemas.ReportAction(), request.form.to_dict())["action"]
         outcome = usecases.report_action(visitor, covenant_year, _fields(request), action,
                                          api=self.api, store=self.storage, clock=self.clock)
@@ -205,7 +216,12 @@ class PortalService(operations.Operations):
         "File it: the case number and the follow-up code are shown once"))
     def file_complaint(self, request):
         visitor = self._visitor(request, form=True)
-        usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        try:
+            usecases.require_form_token(visitor, request.form.get("csrf_token"))
+        except errors.Forbidden:  # a form left open too long: shown again as typed, nothing filed
+            form = {name: values[-1] for name, values in _fields(request).items() if name != "csrf_token"}
+            return self._page(request, visitor, "complaint_form.html.j2", status=400, form=form,
+                              errors={"body": [FORM_EXPIRED]}, members=usecases.member_list(api=self.api))
         files = [each.read() for each in request.files.getlist("attachments") if each.filename]
         outcome = usecases.file_case(_fields(request), files, api=self.api)
         if outcome.done:

@@ -39,6 +39,7 @@ class Visitor:
     token: str | None = None
     csrf: str | None = None
     expired: bool = False            # a session ended by idling: say so on the sign-in page
+    ended: dict | None = None        # that session's member and form token, to keep what its form carried
     new_session_id: str | None = None  # the cookie to set, when this visit opened a session
 
     @property
@@ -68,7 +69,8 @@ def visit(session_id: str | None, language: str, *, store, cipher, clock, rules:
         return Visitor(language)
     if domain.expired(session["last_seen"], now, rules.idle_minutes):
         store.close_session(session_id)
-        return Visitor(language, expired=session.get("role") is not None)
+        return Visitor(language, expired=session.get("role") is not None,
+                       ended={"member": session.get("member"), "role": session.get("role"), "csrf": session["csrf"]})
     if now - session["last_seen"] > min(TOUCH_AFTER, timedelta(minutes=rules.idle_minutes) / 2):
         store.touch_session(session_id, now, rules.idle_minutes)
     token = cipher.open(session["token"]) if session.get("token") else None
@@ -270,6 +272,20 @@ def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[s
     store.drop_draft(company_id, covenant_year)
     log.info("report submitted through the portal", report_id=accepted["id"], version=accepted["version"])
     return FormOutcome(state, done=accepted)
+
+
+def keep_typed_report(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], submitted_token: str | None,
+                      *, store, clock) -> bool:
+    """A report form posted after its session ended: what it carries is kept as the company's draft (nothing
+    is sent), so that signing in again loses nothing. Only the form of that very session is kept (its
+    token must match): another site's post changes nothing."""
+    ended = visitor.ended or {}
+    if ended.get("role") != COMPANY or not submitted_token or \
+            not hmac.compare_digest(ended.get("csrf") or "", submitted_token):
+        return False
+    store.save_draft(ended["member"]["id"], covenant_year, domain.from_form(fields, covenant_year), clock.now())
+    log.info("a report form kept as a draft after its session ended", company_id=ended["member"]["id"])
+    return True
 
 
 def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:

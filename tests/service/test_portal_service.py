@@ -1,6 +1,7 @@
 """The portal in a nameko container, with the four services it is a client of in containers beside it on
 the real RabbitMQ: sessions, form tokens, headers, and a company's and the secretariat's pages."""
 import re
+import time
 
 import pytest
 import requests
@@ -13,17 +14,27 @@ from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, example_repor
                            wait_until)
 
 
-@pytest.fixture
-def portal(container_factory, service_config, url):
+def start_portal(container_factory, config, url) -> str:
     """Every service in a container; the portal's clock in year 1's reporting round."""
     for name in SERVICES:
         if name != "portal":
             module = __import__(f"services.{name}.service", fromlist=["SERVICE"])
-            container_factory(module.SERVICE, service_config).start()
-    container = container_factory(PortalService, service_config)
+            container_factory(module.SERVICE, config).start()
+    container = container_factory(PortalService, config)
     replace_dependencies(container, clock=SettableClock("2020-12-15T10:00:00"))
     container.start()
     return url("portal", "")
+
+
+@pytest.fixture
+def portal(container_factory, service_config, url):
+    return start_portal(container_factory, service_config, url)
+
+
+@pytest.fixture
+def impatient_portal(container_factory, service_config, url):
+    """The portal with sessions that end after a second and a half idle."""
+    return start_portal(container_factory, {**service_config, "PORTAL_SESSION_IDLE_MINUTES": 0.025}, url)
 
 
 def form_token(page: str) -> str:
@@ -136,3 +147,30 @@ def test_an_authority_asking_about_a_stranger_breaks_no_page_and_a_huge_form_is_
     assert huge.status_code == 413 and "Te veel ineens" in huge.text
     assert asker.get(f"{portal}/language/en", params={"next": "/\t/evil.example"},
                      allow_redirects=False).headers["Location"] == "/"
+
+
+def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url):
+    portal = impatient_portal
+    company = register_company(url("submission", ""), language="en")
+    browser = requests.Session()
+    sign_in(browser, portal, company["token"])
+    token = form_token(browser.get(f"{portal}/company/years/1/report").text)
+    time.sleep(2)  # the company types for longer than a session may idle
+    posted = browser.post(f"{portal}/company/years/1/report", data={"csrf_token": token, "action": "save",
+                                                                    "chains": "4"}, allow_redirects=False)
+    assert posted.headers["Location"] == "/sign-in?kept=1&next=/company/years/1/report"
+    assert "is kept as a draft" in browser.get(f"{portal}{posted.headers['Location']}").text
+    page = browser.get(f"{portal}/sign-in?next=/company/years/1/report")
+    back = browser.post(f"{portal}/sign-in", data={"csrf_token": form_token(page.text), "token": company["token"],
+                                                   "next": "/company/years/1/report"}, allow_redirects=False)
+    assert back.headers["Location"] == "/company/years/1/report", "signed in, it goes on where it was"
+    again = browser.get(f"{portal}/company/years/1/report").text
+    assert re.search(r'name="chains" type="text" value="4"', again), "what was typed is back"
+
+    stranger = requests.Session()
+    token = form_token(stranger.get(f"{portal}/complaints/new").text)
+    time.sleep(2)
+    refused = stranger.post(f"{portal}/complaints/new", data={
+        "csrf_token": token, "kind": "dispute", "what_happened": "The gate was locked all week."})
+    assert refused.status_code == 400 and "The gate was locked all week." in refused.text
+    assert "Dit formulier stond te lang open" in refused.text or "This form was open too long" in refused.text

@@ -103,6 +103,23 @@ def test_a_session_left_idle_ends(ports):
     assert ports["store"].session(visitor.session_id) is None
 
 
+def test_a_report_typed_while_the_session_ran_out_is_kept_as_its_draft_not_sent(ports):
+    visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    ports["clock"].advance(minutes=31)
+    fields = {"chains": ["4"], "supply_chain.factories.known": ["7"]}
+    attacker = usecases.visit(visitor.session_id, "nl", **ports)
+    assert not usecases.keep_typed_report(attacker, 1, fields, "another site's guess", store=ports["store"],
+                                          clock=ports["clock"])
+    assert ports["store"].draft("c-1", 1) is None
+    later = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    ports["clock"].advance(minutes=31)
+    ended = usecases.visit(later.session_id, "nl", **ports)
+    assert not ended.signed_in
+    assert usecases.keep_typed_report(ended, 1, fields, later.csrf, store=ports["store"], clock=ports["clock"])
+    state = ports["store"].draft("c-1", 1)["state"]
+    assert (state["chains"], state["supply_chain"]["factories"]["known"]) == ("4", "7")
+
+
 def test_a_form_without_the_sessions_token_is_refused(ports):
     visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
     usecases.require_form_token(visitor, visitor.csrf)
