@@ -110,6 +110,9 @@ class ReportScoredV2(ReportScored):
     """Version 2 says what the sector figures count of the company's progress in its own field, so that
     no consumer reads scoring's step codes: {"policy_and_chain_mapping": true} (steps 1 and 2.1 met)."""
     progress = fields.Nested(Progress, required=True)
+    # When the report_submitted event this assessment answers occurred (real time, not the services'
+    # clock): consumers measure the pipeline's lag from it. Absent in a rescore, which answers no submission.
+    submission_occurred_at = fields.AwareDateTime(format="iso", load_default=None)
 
 
 class SampledReport(Strict):

@@ -7,7 +7,7 @@ from common import operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
 from common.messaging import Events, event_handler
 from common.context import LoggingContext
-from common.metrics import Metrics, counter
+from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.settings import SettingsProvider
@@ -34,15 +34,19 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
     events = Events()
     clock = ClockProvider()
     verification = VerificationRulesProvider()
-    metrics = Metrics(declare_metrics, operations.relay_metrics)
+    metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
 
     @event_handler("submission", "report_submitted")
     def score_submitted_report(self, event):
         """Scores the new version; emits report_scored with the assessment it replaces."""
-        self._count(usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
-                                             publisher=self.events))
+        assessed = usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
+                                            publisher=self.events,
+                                            submission_occurred_at=event.occurred_at.isoformat())
+        self._count(assessed)
+        if assessed.created:
+            observe_lag(self.metrics, "assessed", event.occurred_at)
 
     @rpc
     def assess(self, report, company):

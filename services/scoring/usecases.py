@@ -26,14 +26,17 @@ class Assessed:
     created: bool
 
 
-def score_submitted(submitted: dict, *, store, frameworks, publisher) -> Assessed:
-    """Keeps the submitted version (for rescoring) and scores it under its year's framework, once."""
+def score_submitted(submitted: dict, *, store, frameworks, publisher,
+                    submission_occurred_at: str | None = None) -> Assessed:
+    """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
+    `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag."""
     store.keep_report(submitted)
-    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher)
+    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher,
+                 submission_occurred_at=submission_occurred_at)
 
 
 def score(submitted: dict, framework: domain.Framework, *, store, publisher,
-          assessment: dict | None = None) -> Assessed:
+          assessment: dict | None = None, submission_occurred_at: str | None = None) -> Assessed:
     """Assesses a report version under `framework` once (`assessment`, when given, is already made) and
     publishes its report_scored event. On a redelivery the stored event is published again with its
     original id: a crash between storing and publishing is completed, and consumers drop the duplicate."""
@@ -44,7 +47,8 @@ def score(submitted: dict, framework: domain.Framework, *, store, publisher,
         previous = store.assessment_before(submitted["company"]["id"], framework.covenant_year, version,
                                            framework.version)
         event = publisher.new("report_scored", domain.report_scored(
-            submitted, framework, assessment, previous["assessment"] if previous else None))
+            submitted, framework, assessment, previous["assessment"] if previous else None,
+            submission_occurred_at))
         kept, created = store.add_assessment(report_id, version, framework.version, submitted["company"]["id"],
                                              assessment, event)
         if created:

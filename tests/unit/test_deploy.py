@@ -89,7 +89,7 @@ def promtool(*args):
 def test_the_prometheus_config_and_its_alert_rules_are_valid():
     checked = promtool("check", "config", "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 4 rules found" in checked.stdout
+    assert "SUCCESS: 6 rules found" in checked.stdout
 
 
 def test_the_alerts_fire_when_they_should_and_only_then():
