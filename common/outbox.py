@@ -21,6 +21,10 @@ log = get_logger(__name__)
 class Outbox:
     """The events kept in the documents of one collection."""
 
+    # What the relay's query (`pending`) and the backlog (`oldest_unpublished`) read; a repository declares
+    # it on each collection that keeps events.
+    INDEX_KEYS = (("published", 1), ("stored_at", 1))
+
     def __init__(self, collection):
         self.collection = collection
 
@@ -28,9 +32,6 @@ class Outbox:
     def fields(event: Event) -> dict:
         """The fields to store with the change that `event` announces."""
         return {"event": event.to_wire(), "published": False, "stored_at": event.occurred_at}
-
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("published", 1), ("stored_at", 1)])
 
     def kept(self, document: dict) -> "Kept":
         """The event a stored document keeps."""

@@ -509,6 +509,27 @@ class Platform:
                             timeout=10).json()
 
 
+class SharedEngine:
+    """`trustone engine`: the in-process document engine served to the processes of this machine
+    (`mongomock+tcp://`), so that several instances of a service share their databases."""
+
+    def __init__(self, processes: "Processes", name: str = "engine"):
+        self.port = free_port()
+        self.uri_base = f"mongomock+tcp://127.0.0.1:{self.port}"
+        processes.start(name, [TRUSTONE, "engine", "--port", str(self.port)], dict(os.environ))
+
+        def accepts_connections():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(accepts_connections, "the shared document engine to listen", timeout=20)
+
+    def uri(self, name: str) -> str:
+        return f"{self.uri_base}/{name}"
+
+
 def in_memory(repository_cls):
     """A service's repository on a fresh database of the in-process engine, indexes declared."""
     from common.mongo import database

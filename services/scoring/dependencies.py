@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import errors, settings
 from common.events import Event
-from common.mongo import Repository
+from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, VerificationRules, load_frameworks
 
@@ -82,17 +82,18 @@ class ScoringStore(Repository):
         self._verifications_outbox = Outbox(self.verifications)
         self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox]
 
-    def ensure_indexes(self):
-        self.reports.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
-                                   ("version", DESCENDING)])
-        self.assessments.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING),
-                                       ("version", DESCENDING), ("framework_version", DESCENDING)])
-        self.assessments.create_index([("report_id", ASCENDING), ("version", DESCENDING),
-                                       ("framework_version", DESCENDING)])
-        self.verifications.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
-                                         ("ordinal", DESCENDING)])
-        for outbox in self.outboxes:
-            outbox.ensure_indexes()
+    # An assessment is stored once per (report, version, framework version), a draw once per year: their
+    # _ids are those keys, so no unique index of ours is needed for that.
+    INDEXES = {
+        "reports": (Index.on("covenant_year", "company_id", ("version", DESCENDING)),),
+        "assessments": (Index.on("company_id", "covenant_year", ("version", DESCENDING),
+                                 ("framework_version", DESCENDING)),
+                        Index.on("report_id", ("version", DESCENDING), ("framework_version", DESCENDING)),
+                        Index(Outbox.INDEX_KEYS)),
+        "verification_draws": (Index(Outbox.INDEX_KEYS),),
+        "verifications": (Index.on("covenant_year", "company_id", ("ordinal", DESCENDING)),
+                          Index(Outbox.INDEX_KEYS)),
+    }
 
     def keep_report(self, submitted: dict) -> None:
         """Keeps a received report version (for rescoring); receiving it again changes nothing."""
