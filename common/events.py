@@ -143,6 +143,13 @@ class ReportVerified(Strict):
     ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=1))
 
 
+class FrameworkCorrected(Strict):
+    """A corrected assessment framework was applied (a rescore): every scoring instance reads its files
+    again, so that none scores a new report under the older version."""
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
@@ -151,6 +158,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("report_scored", 2): ReportScoredV2,
     ("verification_sample_drawn", 1): VerificationSampleDrawn,
     ("report_verified", 1): ReportVerified,
+    ("framework_corrected", 1): FrameworkCorrected,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}

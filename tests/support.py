@@ -178,6 +178,14 @@ def metric(metrics_url: str, name: str, labels: str = "") -> float:
     return float(found.group(1)) if found else 0.0
 
 
+def metric_total(metrics_url: str, name: str) -> float:
+    """The sum of every sample named `name` on a /metrics page, whatever its labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+    text = requests.get(metrics_url, timeout=5).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name)
+
+
 # --- registering through the public API -----------------------------------------------------------------
 
 def register_company(submission_url: str, **overrides) -> dict:
@@ -485,13 +493,21 @@ class Platform:
     def metric(self, service: str, name: str, labels: str = "") -> float:
         return metric(self.url(service, "/metrics"), name, labels)
 
-    def start(self, service: str) -> None:
-        self.processes.start(service, [NAMEKO, "run", "--config", "deploy/config.yaml",
-                                       f"services.{service}.service"], self.env)
+    def start(self, service: str, instance: str | None = None) -> None:
+        """Starts `service`; with `instance` (e.g. "scoring-2"), one more instance of it under that name, on
+        an HTTP port of its own, competing for the same queues."""
+        name = instance or service
+        port = self.ports.setdefault(name, free_port())
+        self.processes.start(name, [NAMEKO, "run", "--config", "deploy/config.yaml", f"services.{service}.service"],
+                             {**self.env, f"{service.upper()}_PORT": str(port)})
 
         def healthy():
-            return requests.get(self.url(service, "/health"), timeout=1).status_code == 200
-        wait_until(healthy, f"{service} to answer /health")
+            return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
+        wait_until(healthy, f"{name} to answer /health")
+
+    def metric_total(self, instance: str, name: str) -> float:
+        """The sum of every sample of a metric (all its labels) on one instance's /metrics."""
+        return metric_total(self.url(instance, "/metrics"), name)
 
     def start_all(self) -> "Platform":
         for service in SERVICES:

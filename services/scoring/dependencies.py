@@ -77,10 +77,12 @@ class ScoringStore(Repository):
         self.assessments = db.assessments
         self.draws = db.verification_draws
         self.verifications = db.verifications
+        self.corrections = db.framework_corrections
         self.outbox = Outbox(self.assessments)
+        self._corrections_outbox = Outbox(self.corrections)
         self._draws_outbox = Outbox(self.draws)
         self._verifications_outbox = Outbox(self.verifications)
-        self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox]
+        self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox, self._corrections_outbox]
 
     # An assessment is stored once per (report, version, framework version), a draw once per year: their
     # _ids are those keys, so no unique index of ours is needed for that.
@@ -93,6 +95,8 @@ class ScoringStore(Repository):
         "verification_draws": (Index(Outbox.INDEX_KEYS),),
         "verifications": (Index.on("covenant_year", "company_id", ("ordinal", DESCENDING)),
                           Index(Outbox.INDEX_KEYS)),
+        # one document per (year, framework version) applied: what every instance must at least score under
+        "framework_corrections": (Index.on("covenant_year", ("version", DESCENDING)), Index(Outbox.INDEX_KEYS)),
     }
 
     def keep_report(self, submitted: dict) -> None:
@@ -152,6 +156,25 @@ class ScoringStore(Repository):
 
     def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
         return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)
+
+    # --- corrected frameworks ----------------------------------------------------------------------
+
+    def record_correction(self, covenant_year: int, version: int, event: Event) -> Kept | None:
+        """Records that a year's framework version was applied, with its event, once per version; None when
+        it was recorded before."""
+        document_id = f"{covenant_year}:{version}"
+        try:
+            self.corrections.insert_one({"_id": document_id, "covenant_year": covenant_year, "version": version,
+                                         **Outbox.fields(event)})
+        except DuplicateKeyError:
+            return None
+        return Kept(self._corrections_outbox, document_id, event)
+
+    def applied_version(self, covenant_year: int) -> int | None:
+        """The newest framework version applied for the year by any instance (None: never corrected)."""
+        found = self.corrections.find_one({"covenant_year": covenant_year}, {"version": 1},
+                                          sort=[("version", DESCENDING)])
+        return found["version"] if found else None
 
     # --- verification ------------------------------------------------------------------------------
 

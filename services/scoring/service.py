@@ -1,6 +1,7 @@
 """The scoring service: assesses every submitted report against its year's framework (contract §2)."""
 from __future__ import annotations
 
+from nameko.events import BROADCAST
 from nameko.rpc import rpc
 
 from common import operations
@@ -47,6 +48,11 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
         self._count(assessed)
         if assessed.created:
             observe_lag(self.metrics, "assessed", event.occurred_at)
+
+    # Every instance has a queue of its own for this event (a broadcast), so each reads the corrected files.
+    @event_handler("scoring", "framework_corrected", handler_type=BROADCAST, reliable_delivery=False)
+    def apply_framework_correction(self, event):
+        usecases.apply_correction(event.data, frameworks=self.frameworks)
 
     @rpc
     def assess(self, report, company):

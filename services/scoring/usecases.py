@@ -26,13 +26,42 @@ class Assessed:
     created: bool
 
 
+class FrameworkBehind(Exception):
+    """This instance's framework files are older than a version another instance applied: the report waits
+    (its event is requeued) rather than being scored under the older version."""
+
+
 def score_submitted(submitted: dict, *, store, frameworks, publisher,
                     submission_occurred_at: str | None = None) -> Assessed:
     """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
     `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag."""
     store.keep_report(submitted)
-    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher,
-                 submission_occurred_at=submission_occurred_at)
+    return score(submitted, current_framework(submitted["covenant_year"], store=store, frameworks=frameworks),
+                 store=store, publisher=publisher, submission_occurred_at=submission_occurred_at)
+
+
+def current_framework(covenant_year: int, *, store, frameworks) -> domain.Framework:
+    """The year's framework, at least at the version any instance applied: an instance that has not yet
+    heard of a correction (its framework_corrected event still on its way) reads its files again first."""
+    framework = frameworks.get(covenant_year)
+    applied = store.applied_version(covenant_year)
+    if applied is not None and framework.version < applied:
+        frameworks.reload()
+        framework = frameworks.get(covenant_year)
+        if framework.version < applied:
+            raise FrameworkBehind(f"year {covenant_year}'s framework files are at version {framework.version}, "
+                                  f"version {applied} was applied: give every scoring instance the same files")
+    return framework
+
+
+def apply_correction(corrected: dict, *, frameworks) -> bool:
+    """On a framework_corrected event (each instance gets its own copy): reads the files again when they
+    hold a newer version than this instance has; returns whether it did."""
+    if frameworks.get(corrected["covenant_year"]).version >= corrected["version"]:
+        return False
+    frameworks.reload()
+    log.info("framework files read again", covenant_year=corrected["covenant_year"], version=corrected["version"])
+    return True
 
 
 def score(submitted: dict, framework: domain.Framework, *, store, publisher,
@@ -79,6 +108,11 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
     except domain.FrameworkError as exc:
         raise errors.Invalid({"framework": [str(exc)]}) from None
     framework = frameworks.get(covenant_year)
+    # Recorded before anything is rescored: from now on no instance scores the year under an older version.
+    kept = store.record_correction(covenant_year, framework.version, publisher.new(
+        "framework_corrected", {"covenant_year": covenant_year, "version": framework.version}))
+    if kept:
+        outbox.publish(kept, publisher)
     made, unchanged = [], 0
     for latest in store.latest_reports(covenant_year):
         current = store.latest_assessment_of_version(latest["report_id"], latest["version"])

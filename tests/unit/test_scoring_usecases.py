@@ -135,3 +135,28 @@ def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earli
     assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]
     verified = ports["publisher"].of_type("report_verified")
     assert verified[0].data["ordinal"] < verified[1].data["ordinal"]
+
+
+def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version(ports):
+    other_instance = Frameworks(ports["frameworks"].directory)  # read its files before the correction
+    path = ports["frameworks"].directory / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=2, minimum_score=30)
+    path.write_text(yaml.safe_dump(raw))
+    usecases.rescore_year(1, **ports)
+    assert [each.data for each in ports["publisher"].of_type("framework_corrected")] == [
+        {"covenant_year": 1, "version": 2}]
+    usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company()),
+                             store=ports["store"], frameworks=other_instance, publisher=ports["publisher"])
+    assert scored(ports)[-1]["ordinal"] == [1, 2]
+    assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time", "27.8 % is below the new 30 %"
+
+
+def test_a_framework_corrected_event_makes_an_instance_read_its_files_once(ports):
+    path = ports["frameworks"].directory / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=3)
+    path.write_text(yaml.safe_dump(raw))
+    assert usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
+    assert ports["frameworks"].get(1).version == 3
+    assert not usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
