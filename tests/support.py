@@ -30,6 +30,7 @@ EXAMPLES = ROOT / "examples"
 SECRETARIAT_TOKEN = "test-secretariat-token"
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 TRUSTONE = str(Path(sys.executable).with_name("trustone"))
+API_SERVICES = tuple(name for name in SERVICES if name != "portal")  # the portal is a client of their API
 
 COMPANY = {"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
            "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"}
@@ -184,6 +185,44 @@ def metric_total(metrics_url: str, name: str) -> float:
     text = requests.get(metrics_url, timeout=5).text
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name)
+
+
+# --- the operators' dashboard ----------------------------------------------------------------------------
+
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "trustone.json"
+PROMQL_WORDS = {"sum", "min", "max", "avg", "count", "rate", "increase", "irate", "histogram_quantile", "by",
+                "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool",
+                "offset", "topk", "bottomk", "abs", "clamp_min", "clamp_max", "time", "vector", "scalar"}
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL expression of the dashboard's panels, with Grafana's range variables as a fixed range."""
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    return [target["expr"].replace("$__rate_interval", "5m").replace("$__range", "1h")
+            for panel in panels for target in panel.get("targets", [])]
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects: what remains once strings, label matchers, grouping
+    clauses, ranges, numbers, functions and operators' words are taken out."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    names = set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()", expr))
+    return {name for name in names if name not in PROMQL_WORDS}
+
+
+def exported_metric_names(metrics_text: str) -> set[str]:
+    """The sample names a /metrics page exports (declared ones too, before their first sample)."""
+    from prometheus_client.parser import text_string_to_metric_families
+    names = set()
+    for family in text_string_to_metric_families(metrics_text):
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"),
+                    "summary": ("_sum", "_count", "")}.get(family.type, ("",))
+        names.update(family.name + suffix for suffix in suffixes)
+        names.update(sample.name for sample in family.samples)
+    return names
 
 
 # --- registering through the public API -----------------------------------------------------------------
@@ -516,6 +555,29 @@ class Platform:
 
     def stop(self, service: str) -> None:
         self.processes.stop(service)
+
+    def start_proxy(self) -> str:
+        """deploy/Caddyfile, the compose file's proxy, in front of this platform's processes (Debian's caddy);
+        returns its address."""
+        import shutil
+        assert shutil.which("caddy"), "Debian's caddy runs the proxy's own configuration; .ci/run installs it"
+        port = free_port()
+        state = self.processes.directory / "caddy"
+        env = {"PATH": os.environ["PATH"], "HOME": str(state), "XDG_DATA_HOME": str(state),
+               "XDG_CONFIG_HOME": str(state), "PROXY_PORT": str(port),
+               **{f"{name.upper()}_HOST": "127.0.0.1" for name in API_SERVICES},
+               **{f"{name.upper()}_PORT": str(self.ports[name]) for name in API_SERVICES}}
+        self.processes.start("proxy", ["caddy", "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
+                                       "--adapter", "caddyfile"], env)
+
+        def accepts_connections():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(accepts_connections, "the proxy to listen")
+        return f"http://127.0.0.1:{port}"
 
     def figures(self, year: int = 1) -> dict:
         return requests.get(self.url("reporting", f"/v1/sector/{year}"), timeout=10).json()
