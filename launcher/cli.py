@@ -53,6 +53,8 @@ def describe(settings: Settings, names) -> list[str]:
         lines.append(f"broker: {_redact(settings.amqp_uri)}")
     if settings.embedded_mongo:
         lines.append("documents: in-process engine (mongomock), one database per service")
+    elif settings.mongo_uri.startswith("mongomock+tcp://"):
+        lines.append(f"documents: the in-process engine shared by `trustone engine` at {_redact(settings.mongo_uri)}")
     else:
         lines.append(f"documents: MongoDB at {_redact(settings.mongo_uri)}")
     if settings.embedded_broker or settings.embedded_mongo:
