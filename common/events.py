@@ -120,6 +120,9 @@ class ReportScoredV2(ReportScored):
     """Version 2 says what the sector figures count of the company's progress in its own field, so that
     no consumer reads scoring's step codes: {"policy_and_chain_mapping": true} (steps 1 and 2.1 met)."""
     progress = fields.Nested(Progress, required=True)
+    # When the report_submitted event this assessment answers occurred (real time, not the services'
+    # clock): consumers measure the pipeline's lag from it. Absent in a rescore, which answers no submission.
+    submission_occurred_at = fields.AwareDateTime(format="iso", load_default=None)
 
 
 class SampledReport(Strict):
@@ -208,6 +211,13 @@ class CaseTimeLimitApproaching(Strict):
     covenant_year = fields.Integer(required=True)
 
 
+class FrameworkCorrected(Strict):
+    """A corrected assessment framework was applied (a rescore): every scoring instance reads its files
+    again, so that none scores a new report under the older version."""
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
@@ -221,6 +231,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case_received", 1): CaseReceived,
     ("case_moved", 1): CaseMoved,
     ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
+    ("framework_corrected", 1): FrameworkCorrected,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}

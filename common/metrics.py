@@ -6,14 +6,20 @@ expose only their own metrics, and every test starts from zero.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Callable
 
 from nameko.extensions import DependencyProvider
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics, generate_latest)
 
+from common import vocabulary
 from common.errors import DomainError
+
+# Seconds from a report's submission to a stage: the pipeline takes well under a second when it flows, and
+# minutes to hours when a consumer was down; the alert's target (deploy/alerts.yml) is a bucket bound.
+LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 4 * 3600)
 
 
 class ServiceMetrics(SimpleNamespace):
@@ -68,3 +74,28 @@ def outcome(exc_info) -> str:
 
 def counter(registry, name: str, documentation: str, labels=()) -> Counter:
     return Counter(name, documentation, list(labels), registry=registry)
+
+
+def lag_metrics(registry) -> dict:
+    """The pipeline's lag, for a service that takes a submitted report through one of its stages."""
+    return {"lag": Histogram(
+        "trustone_pipeline_lag_seconds",
+        "Seconds from a report's submission (its report_submitted event) to a stage: "
+        + ", ".join(vocabulary.PIPELINE_STAGES.codes) + ".",
+        ["stage"], buckets=LAG_BUCKETS, registry=registry)}
+
+
+def observe_lag(metrics, stage: str, submitted: datetime | str | None) -> None:
+    """Observes the lag of `stage` since `submitted` (the report_submitted event's time), when known: a
+    rescore, or an event from a producer that does not carry it, has no submission to measure from."""
+    if stage not in vocabulary.PIPELINE_STAGES:
+        raise ValueError(f"unknown pipeline stage {stage!r}")
+    if not submitted:
+        return
+    if isinstance(submitted, str):
+        submitted = datetime.fromisoformat(submitted)
+    metrics.lag.labels(stage).observe(max(0.0, (datetime.now(timezone.utc) - submitted).total_seconds()))
+
+
+def gauge(registry, name: str, documentation: str, labels=()) -> Gauge:
+    return Gauge(name, documentation, list(labels), registry=registry)

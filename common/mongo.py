@@ -2,18 +2,21 @@
 
 `mongodb://` (or `mongodb+srv://`) URIs go to pymongo against a real server. `mongomock://host/name`
 selects mongomock, an in-process engine implementing pymongo's API, for tests and the embedded default:
-no MongoDB server can be installed on our build machines. The URI scheme is the only difference; every
+no MongoDB server can be installed on our build machines. `mongomock+tcp://127.0.0.1:<port>/name` is that
+engine served to several processes of one machine (`common.shared_engine`), for several instances of a
+service. The URI scheme is the only difference; every
 repository runs the same pymongo calls on both.
 """
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from nameko.extensions import DependencyProvider
 from pymongo.errors import PyMongoError
 
-from common import settings
+from common import settings, shared_engine
 from common.settings import EMBEDDED_MONGO_SCHEME
 
 _clients: dict[str, object] = {}
@@ -29,6 +32,8 @@ def client(uri: str):
                 from mongomock.gridfs import enable_gridfs_integration
                 enable_gridfs_integration()  # pymongo's own gridfs.GridFS then works on the engine's databases
                 _clients[uri] = mongomock.MongoClient(tz_aware=True)
+            elif uri.startswith(shared_engine.SCHEME):
+                _clients[uri] = shared_engine.SharedClient(uri)
             else:
                 import pymongo
                 _clients[uri] = pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=3000)
@@ -43,14 +48,43 @@ def database(uri: str, service_name: str):
     return client(uri)[f"{name}_{service_name}"]
 
 
+@dataclass(frozen=True)
+class Index:
+    """An index a repository relies on: for its queries to stay fast, or (unique, TTL) for correctness."""
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    expire_after_seconds: int | None = None
+
+    @classmethod
+    def on(cls, *keys: str | tuple[str, int], unique: bool = False,
+           expire_after_seconds: int | None = None) -> "Index":
+        """Index.on("token_hash", unique=True), Index.on(("company_id", 1), ("version", -1))."""
+        return cls(tuple((key, 1) if isinstance(key, str) else key for key in keys), unique, expire_after_seconds)
+
+    def create(self, collection) -> None:
+        options = {"unique": True} if self.unique else {}
+        if self.expire_after_seconds is not None:
+            options["expireAfterSeconds"] = self.expire_after_seconds
+        collection.create_index(list(self.keys), **options)
+
+
 class Repository:
-    """Base of a service's repositories: owns a database, declares its indexes once at start."""
+    """Base of a service's repositories: owns a database, creates its indexes once at start.
+
+    `INDEXES` ({collection: (Index, ...)}) is the one place a repository's indexes are declared; nothing
+    else creates one, and the storage suite (tests/storage) checks each on the engine it runs on.
+    """
+
+    INDEXES: dict[str, tuple[Index, ...]] = {}
 
     def __init__(self, db):
         self.db = db
 
     def ensure_indexes(self) -> None:
         """Create the indexes this repository relies on (idempotent)."""
+        for collection, indexes in self.INDEXES.items():
+            for index in indexes:
+                index.create(self.db[collection])
 
     def ping(self) -> bool:
         try:

@@ -2,12 +2,14 @@
 clients, and the outbox relay for services that publish events."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import openapi, outbox
-from common.metrics import counter
+from common.metrics import counter, gauge
 from common.openapi import Doc
 from common.web import JsonHttpHandler, http
 
@@ -50,9 +52,12 @@ class Operations:
 
 
 def relay_metrics(registry) -> dict:
-    """The relay's metric, for a service's Metrics provider."""
+    """The relay's metrics, for a service's Metrics provider."""
     return {"events_relayed": counter(registry, "trustone_outbox_events_relayed",
-                                      "Events published late by the outbox relay.")}
+                                      "Events published late by the outbox relay."),
+            "outbox_age": gauge(registry, "trustone_outbox_oldest_unpublished_age_seconds",
+                                "Seconds the oldest event stored but not yet published has waited (0: none); "
+                                "measured at each relay round.")}
 
 
 class OutboxRelay:
@@ -62,7 +67,11 @@ class OutboxRelay:
     @timer(interval=RELAY_INTERVAL_SECONDS)
     def publish_pending_events(self) -> int:
         """Returns how many events went out."""
-        sent = outbox.relay(self.storage.outboxes, self.events, self.settings.outbox_grace_seconds)
+        try:
+            sent = outbox.relay(self.storage.outboxes, self.events, self.settings.outbox_grace_seconds)
+        finally:  # also when the broker fails the round: then the backlog is what an operator must see
+            self.metrics.outbox_age.set(outbox.oldest_unpublished_age(self.storage.outboxes,
+                                                                      datetime.now(timezone.utc)))
         if sent:
             self.metrics.events_relayed.inc(sent)
             self.log.warning("outbox relay published late events", count=sent)

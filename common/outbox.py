@@ -21,6 +21,10 @@ log = get_logger(__name__)
 class Outbox:
     """The events kept in the documents of one collection."""
 
+    # What the relay's query (`pending`) and the backlog (`oldest_unpublished`) read; a repository declares
+    # it on each collection that keeps events.
+    INDEX_KEYS = (("published", 1), ("stored_at", 1))
+
     def __init__(self, collection):
         self.collection = collection
 
@@ -29,15 +33,17 @@ class Outbox:
         """The fields to store with the change that `event` announces."""
         return {"event": event.to_wire(), "published": False, "stored_at": event.occurred_at}
 
-    def ensure_indexes(self) -> None:
-        self.collection.create_index([("published", 1), ("stored_at", 1)])
-
     def kept(self, document: dict) -> "Kept":
         """The event a stored document keeps."""
         return Kept(self, document["_id"], parse(document["event"]))
 
     def mark_published(self, document_id) -> None:
         self.collection.update_one({"_id": document_id}, {"$set": {"published": True}})
+
+    def oldest_unpublished(self) -> datetime | None:
+        """When the oldest event not yet published was stored (None: every event went out)."""
+        found = self.collection.find_one({"published": False}, {"stored_at": 1}, sort=[("stored_at", 1)])
+        return found["stored_at"] if found else None
 
     def pending(self, grace_seconds: float) -> Iterator["Kept"]:
         """Unpublished events stored more than `grace_seconds` ago, oldest first."""
@@ -78,6 +84,12 @@ def publish(kept: Kept, publisher) -> bool:
                     reason=f"{type(exc).__name__}: {exc}")
         return False
     return True
+
+
+def oldest_unpublished_age(outboxes: Iterable[Outbox], now: datetime) -> float:
+    """Seconds the oldest unpublished event of any of the outboxes has waited; 0 when none waits."""
+    stored = [each for each in (outbox.oldest_unpublished() for outbox in outboxes) if each is not None]
+    return max(0.0, (now - min(stored)).total_seconds()) if stored else 0.0
 
 
 def relay(outboxes: Iterable[Outbox], publisher, grace_seconds: float) -> int:

@@ -53,6 +53,15 @@ LANGUAGES = Terms(("nl", "Nederlands", "Dutch"), ("en", "Engels", "English"))
 # The services, in the order they are started and listed; the portal is a client of the other four.
 SERVICES = ("submission", "scoring", "notification", "reporting", "complaints", "portal")
 
+# How far a submitted report has come through the platform: the stages its lag is measured at
+# (trustone_pipeline_lag_seconds{stage=...}), each by the service that reaches it.
+PIPELINE_STAGES = Terms(
+    ("assessed", "beoordeeld", "assessed"),                                   # scoring
+    ("receipt_noticed", "ontvangst bevestigd", "receipt noticed"),           # notification
+    ("outcome_noticed", "beoordeling gemeld", "outcome noticed"),            # notification
+    ("counted", "in de sectorcijfers", "in the sector figures"),             # reporting
+)
+
 # Who calls an endpoint.
 SECRETARIAT, COMPANY, AUTHORITY, COMMISSION = "secretariat", "company", "authority", "commission"
 CALLER_ROLES = Terms(

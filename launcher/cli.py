@@ -9,6 +9,9 @@
     trustone demo                load that data set into running services (through their HTTP API)
     trustone rescore 1           after correcting services/scoring/frameworks/year-1.yaml (raise its
                                  version): the scoring service re-reads the files and rescores year 1
+    trustone engine --port 27018 serve the in-process document engine to several processes of this
+                                 machine: MONGO_URI=mongomock+tcp://127.0.0.1:27018/trustone (several
+                                 instances of a service share it as they would MongoDB; tests and trials)
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -50,6 +53,8 @@ def describe(settings: Settings, names) -> list[str]:
         lines.append(f"broker: {_redact(settings.amqp_uri)}")
     if settings.embedded_mongo:
         lines.append("documents: in-process engine (mongomock), one database per service")
+    elif settings.mongo_uri.startswith("mongomock+tcp://"):
+        lines.append(f"documents: the in-process engine shared by `trustone engine` at {_redact(settings.mongo_uri)}")
     else:
         lines.append(f"documents: MongoDB at {_redact(settings.mongo_uri)}")
     if settings.embedded_broker or settings.embedded_mongo:
@@ -163,6 +168,13 @@ def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
 
+def engine(args) -> int:
+    from common import shared_engine
+    get_logger("trustone").info("shared document engine", uri=f"{shared_engine.SCHEME}{args.host}:{args.port}/<name>")
+    shared_engine.serve(args.host, args.port)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="trustone", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -184,6 +196,10 @@ def main(argv=None) -> int:
     rescore_parser.add_argument("covenant_year", type=int)
     rescore_parser.add_argument("--config", default=str(CONFIG_FILE))
     rescore_parser.set_defaults(handler=rescore)
+    engine_parser = commands.add_parser("engine", help="serve the in-process document engine to local processes")
+    engine_parser.add_argument("--host", default="127.0.0.1")
+    engine_parser.add_argument("--port", type=int, required=True)
+    engine_parser.set_defaults(handler=engine)
     args = parser.parse_args(argv)
     return args.handler(args)
 

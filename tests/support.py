@@ -30,6 +30,7 @@ EXAMPLES = ROOT / "examples"
 SECRETARIAT_TOKEN = "test-secretariat-token"
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 TRUSTONE = str(Path(sys.executable).with_name("trustone"))
+API_SERVICES = tuple(name for name in SERVICES if name != "portal")  # the portal is a client of their API
 
 COMPANY = {"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
            "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"}
@@ -176,6 +177,52 @@ def metric(metrics_url: str, name: str, labels: str = "") -> float:
     text = requests.get(metrics_url, timeout=5).text
     found = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
+
+
+def metric_total(metrics_url: str, name: str) -> float:
+    """The sum of every sample named `name` on a /metrics page, whatever its labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+    text = requests.get(metrics_url, timeout=5).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name)
+
+
+# --- the operators' dashboard ----------------------------------------------------------------------------
+
+DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "trustone.json"
+PROMQL_WORDS = {"sum", "min", "max", "avg", "count", "rate", "increase", "irate", "histogram_quantile", "by",
+                "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool",
+                "offset", "topk", "bottomk", "abs", "clamp_min", "clamp_max", "time", "vector", "scalar"}
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL expression of the dashboard's panels, with Grafana's range variables as a fixed range."""
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    return [target["expr"].replace("$__rate_interval", "5m").replace("$__range", "1h")
+            for panel in panels for target in panel.get("targets", [])]
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects: what remains once strings, label matchers, grouping
+    clauses, ranges, numbers, functions and operators' words are taken out."""
+    expr = re.sub(r'"(?:[^"\\]|\\.)*"', "", expr)
+    expr = re.sub(r"\{[^}]*\}", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    names = set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()", expr))
+    return {name for name in names if name not in PROMQL_WORDS}
+
+
+def exported_metric_names(metrics_text: str) -> set[str]:
+    """The sample names a /metrics page exports (declared ones too, before their first sample)."""
+    from prometheus_client.parser import text_string_to_metric_families
+    names = set()
+    for family in text_string_to_metric_families(metrics_text):
+        suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"),
+                    "summary": ("_sum", "_count", "")}.get(family.type, ("",))
+        names.update(family.name + suffix for suffix in suffixes)
+        names.update(sample.name for sample in family.samples)
+    return names
 
 
 # --- registering through the public API -----------------------------------------------------------------
@@ -441,9 +488,9 @@ class Processes:
         self.directory = directory
         self.running: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, command: list[str], env: dict) -> None:
+    def start(self, name: str, command: list[str], env: dict, cwd: Path = ROOT) -> None:
         log = open(self.directory / f"{name}.log", "ab")
-        self.running[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        self.running[name] = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self, name: str) -> None:
         process = self.running.pop(name)
@@ -466,9 +513,12 @@ class Platform:
     """Every service as its own `nameko run` process, on a vhost of the real RabbitMQ; only its public
     interfaces (HTTP, events, metrics) are used."""
 
-    def __init__(self, amqp_uri: str, processes: Processes, **settings: str):
+    def __init__(self, amqp_uri: str, processes: Processes, root: Path = ROOT, nameko: str = NAMEKO,
+                 **settings: str):
+        """`root` and `nameko`: where the code is and the nameko that runs it (by default this checkout's)."""
         self.amqp_uri = amqp_uri
         self.processes = processes
+        self.root, self.nameko = root, nameko
         self.ports = {name: free_port() for name in SERVICES}
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri,
@@ -485,13 +535,22 @@ class Platform:
     def metric(self, service: str, name: str, labels: str = "") -> float:
         return metric(self.url(service, "/metrics"), name, labels)
 
-    def start(self, service: str) -> None:
-        self.processes.start(service, [NAMEKO, "run", "--config", "deploy/config.yaml",
-                                       f"services.{service}.service"], self.env)
+    def start(self, service: str, instance: str | None = None) -> None:
+        """Starts `service`; with `instance` (e.g. "scoring-2"), one more instance of it under that name, on
+        an HTTP port of its own, competing for the same queues."""
+        name = instance or service
+        port = self.ports.setdefault(name, free_port())
+        self.processes.start(name, [self.nameko, "run", "--config", "deploy/config.yaml",
+                                    f"services.{service}.service"],
+                             {**self.env, f"{service.upper()}_PORT": str(port)}, cwd=self.root)
 
         def healthy():
-            return requests.get(self.url(service, "/health"), timeout=1).status_code == 200
-        wait_until(healthy, f"{service} to answer /health")
+            return requests.get(self.url(name, "/health"), timeout=1).status_code == 200
+        wait_until(healthy, f"{name} to answer /health")
+
+    def metric_total(self, instance: str, name: str) -> float:
+        """The sum of every sample of a metric (all its labels) on one instance's /metrics."""
+        return metric_total(self.url(instance, "/metrics"), name)
 
     def start_all(self) -> "Platform":
         for service in SERVICES:
@@ -501,12 +560,85 @@ class Platform:
     def stop(self, service: str) -> None:
         self.processes.stop(service)
 
+    def start_proxy(self) -> str:
+        """deploy/Caddyfile, the compose file's proxy, in front of this platform's processes (Debian's caddy);
+        returns its address."""
+        import shutil
+        assert shutil.which("caddy"), "Debian's caddy runs the proxy's own configuration; .ci/run installs it"
+        port = free_port()
+        state = self.processes.directory / "caddy"
+        env = {"PATH": os.environ["PATH"], "HOME": str(state), "XDG_DATA_HOME": str(state),
+               "XDG_CONFIG_HOME": str(state), "PROXY_PORT": str(port),
+               **{f"{name.upper()}_HOST": "127.0.0.1" for name in API_SERVICES},
+               **{f"{name.upper()}_PORT": str(self.ports[name]) for name in API_SERVICES}}
+        self.processes.start("proxy", ["caddy", "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
+                                       "--adapter", "caddyfile"], env)
+
+        def accepts_connections():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(accepts_connections, "the proxy to listen")
+        return f"http://127.0.0.1:{port}"
+
     def figures(self, year: int = 1) -> dict:
         return requests.get(self.url("reporting", f"/v1/sector/{year}"), timeout=10).json()
 
     def inbox(self, token: str) -> dict:
         return requests.get(self.url("notification", "/v1/notices?per_page=200"), headers=auth(token),
                             timeout=10).json()
+
+
+class SharedEngine:
+    """`trustone engine`: the in-process document engine served to the processes of this machine
+    (`mongomock+tcp://`), so that several instances of a service share their databases."""
+
+    def __init__(self, processes: "Processes", name: str = "engine"):
+        self.port = free_port()
+        self.uri_base = f"mongomock+tcp://127.0.0.1:{self.port}"
+        processes.start(name, [TRUSTONE, "engine", "--port", str(self.port)], dict(os.environ))
+
+        def accepts_connections():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(accepts_connections, "the shared document engine to listen", timeout=20)
+
+    def uri(self, name: str) -> str:
+        return f"{self.uri_base}/{name}"
+
+
+def copy_what_the_image_copies(destination: Path) -> Path:
+    """Copies exactly what deploy/Dockerfile COPYs from the build context (less what .dockerignore leaves
+    out) to where the Dockerfile puts it, below `destination` (its WORKDIR); returns `destination`."""
+    import fnmatch
+    import shlex
+    import shutil
+    ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+
+    def left_out(relative: str) -> bool:
+        parts = relative.split("/")
+        return any(fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, pattern.removeprefix("**/"))
+                                                              for part in parts) for pattern in ignored)
+
+    for line in (ROOT / "deploy" / "Dockerfile").read_text().splitlines():
+        if not line.startswith("COPY "):
+            continue
+        *sources, target = [word for word in shlex.split(line)[1:] if not word.startswith("--")]
+        for source in sources:
+            into = destination / target / Path(source).name if target.endswith("/") else destination / target
+            if (ROOT / source).is_dir():
+                shutil.copytree(ROOT / source, into, ignore=lambda folder, names: [
+                    name for name in names if left_out(str((Path(folder) / name).relative_to(ROOT)))])
+            else:
+                into.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / source, into)
+    return destination
 
 
 def in_memory(repository_cls):

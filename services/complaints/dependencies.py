@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors, settings
 from common.events import Event
 from common.logging import get_logger
-from common.mongo import Repository
+from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.complaints.domain import Procedure, load_procedure
 
@@ -42,13 +42,13 @@ class CaseStore(Repository):
         self._warnings_outbox = Outbox(self.warnings)
         self.outboxes = [self._changes_outbox, self._warnings_outbox]
 
-    def ensure_indexes(self):
-        self.changes.create_index([("number", ASCENDING), ("seq", ASCENDING)], unique=True)
-        self.changes.create_index([("filed.company_id", ASCENDING), ("seq", ASCENDING)])
-        self.filings.create_index([("address", ASCENDING), ("at", ASCENDING)])
-        self.filings.create_index("expires_at", expireAfterSeconds=0)
-        for outbox in self.outboxes:
-            outbox.ensure_indexes()
+    INDEXES = {
+        # a change's number in its case is taken once: two steps at once cannot both be the next
+        "case_changes": (Index.on("number", "seq", unique=True), Index.on("filed.company_id", "seq"),
+                         Index.on("seq", ("at", DESCENDING)), Index(Outbox.INDEX_KEYS)),
+        "time_limit_warnings": (Index(Outbox.INDEX_KEYS),),
+        "filings": (Index.on("address", "at"), Index.on("expires_at", expire_after_seconds=0)),
+    }
 
     # --- cases --------------------------------------------------------------------------------------
 

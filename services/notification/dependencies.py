@@ -19,7 +19,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import settings
-from common.mongo import Repository
+from common.mongo import Index, Repository
 from common.settings import Settings
 from services.notification import domain
 from services.notification.domain import Notice
@@ -41,14 +41,15 @@ class NoticeStore(Repository):
         self.reported = db.reported
         self.questions = db.supplier_questions
 
-    def ensure_indexes(self):
-        self.notices.create_index([("recipient_role", ASCENDING), ("recipient_id", ASCENDING),
-                                   ("created_at", DESCENDING)])
-        self.notices.create_index("undelivered")
-        self.webhooks.create_index([("owner_role", ASCENDING), ("owner_id", ASCENDING)])
-        self.questions.create_index([("authority_id", ASCENDING), ("asked_at", DESCENDING)])
-        self.questions.create_index([("company_id", ASCENDING), ("asked_at", DESCENDING)])
-        self.companies.create_index("name")
+    # A notice is stored once under its key (its _id): that, not an index of ours, keeps it single.
+    INDEXES = {
+        "notices": (Index.on("recipient_role", "recipient_id", ("created_at", DESCENDING)),  # an inbox, newest first
+                    Index.on("undelivered")),  # deliveries still to make
+        "webhooks": (Index.on("owner_role", "owner_id"),),
+        "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
+                               Index.on("company_id", ("asked_at", DESCENDING))),
+        "companies": (Index.on("name"),),
+    }
 
     # --- notices ------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from common.auth import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT, RemoteIdent
 from common.clock import ClockProvider
 from common.messaging import event_handler
 from common.context import LoggingContext
-from common.metrics import Metrics, counter
+from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
@@ -39,7 +39,7 @@ class NotificationService(operations.Operations):
     identity = RemoteIdentity()
     scoring = Rpc("scoring")
     clock = ClockProvider()
-    metrics = Metrics(declare_metrics)
+    metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
 
@@ -57,14 +57,18 @@ class NotificationService(operations.Operations):
 
     @event_handler("submission", "report_submitted")
     def confirm_receipt(self, event):
-        self._count(usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels,
-                                             clock=self.clock))
+        sent = usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels, clock=self.clock)
+        self._count(sent)
+        if "receipt" in sent.notices:
+            observe_lag(self.metrics, "receipt_noticed", event.occurred_at)
 
     @event_handler("scoring", "report_scored")
     def announce_outcome(self, event):
-        self._count(usecases.announce_outcome(event.data, store=self.storage, channels=self.channels,
-                                              clock=self.clock,
-                                              secretariat_language=self.settings.secretariat_language))
+        sent = usecases.announce_outcome(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+                                         secretariat_language=self.settings.secretariat_language)
+        self._count(sent)
+        if "outcome" in sent.notices:
+            observe_lag(self.metrics, "outcome_noticed", event.data.get("submission_occurred_at"))
 
     @event_handler("complaints", "case_received")
     def announce_case(self, event):
@@ -133,8 +137,8 @@ class NotificationService(operations.Operations):
         return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
                                    covenant_year=query.get("covenant_year"))
 
-    @http("GET", "/v1/members", doc=Doc(
-        "Members whose name holds ?name= (the public member list), to name a supplier by",
+    @http("GET", "/v1/suppliers", doc=Doc(
+        "Member companies whose name holds ?name= (from the public member list), to ask about as a supplier",
         roles=(AUTHORITY, SECRETARIAT), query=schemas.MemberQuery, responses={200: schemas.MemberOut(many=True)}))
     def search_members(self, request):
         self.identity.caller(request, AUTHORITY, SECRETARIAT)

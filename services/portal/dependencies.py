@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 import requests
 from cryptography.fernet import Fernet, InvalidToken
 from nameko.extensions import DependencyProvider
-from pymongo import ASCENDING
 from werkzeug.wrappers import Request
 
 from common import errors, network, settings
 from common.context import correlation_id
 from common.logging import CORRELATION_HEADER, get_logger
-from common.mongo import Repository
+from common.mongo import Index, Repository
 
 log = get_logger(__name__)
 API_TIMEOUT_SECONDS = 30
@@ -43,12 +42,12 @@ class PortalStore(Repository):
         self.drafts = db.drafts
         self.failures = db.sign_in_failures
 
-    def ensure_indexes(self):
-        # MongoDB removes what has expired by itself; the portal ends a session idle too long when it reads
-        # it, and until then can still keep the report its form carried (ENDED_SESSION_KEPT).
-        self.sessions.create_index("expires_at", expireAfterSeconds=0)
-        self.failures.create_index([("address", ASCENDING), ("at", ASCENDING)])
-        self.failures.create_index("expires_at", expireAfterSeconds=0)
+    # MongoDB removes what has expired by itself (TTL); the portal ends a session idle too long when it
+    # reads it, and until then can still keep the report its form carried (ENDED_SESSION_KEPT).
+    INDEXES = {
+        "sessions": (Index.on("expires_at", expire_after_seconds=0),),
+        "sign_in_failures": (Index.on("address", "at"), Index.on("expires_at", expire_after_seconds=0)),
+    }
 
     # --- sessions -----------------------------------------------------------------------------------
 

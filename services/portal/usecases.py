@@ -402,7 +402,7 @@ def find_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
     require_role(visitor, AUTHORITY, SECRETARIAT)
     if len(name.strip()) < 2:
         return []
-    return api.as_(visitor.token).get("notification", "/v1/members", name=name.strip())
+    return api.as_(visitor.token).get("notification", "/v1/suppliers", name=name.strip())
 
 
 def ask_about_supplier(visitor: Visitor, company_id: str, *, api) -> dict:

@@ -9,7 +9,7 @@ from common import errors, operations, vocabulary
 from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
 from common.messaging import event_handler
 from common.context import LoggingContext
-from common.metrics import Metrics, counter
+from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
@@ -40,7 +40,7 @@ class ReportingService(operations.Operations):
     scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
     submission = Rpc("submission", patience=6)  # ... and every member
     complaints = Rpc("complaints", patience=6)  # ... and the year's cases
-    metrics = Metrics(declare_metrics)
+    metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
 
     @event_handler("scoring", "report_scored")
@@ -49,6 +49,7 @@ class ReportingService(operations.Operations):
         applied = usecases.apply_assessment(event.id, event.data, store=self.storage)
         if applied.changed:
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
+            observe_lag(self.metrics, "counted", event.data.get("submission_occurred_at"))
         else:
             self.metrics.skipped.inc()
 

@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from common import errors, settings
 from common.events import Event
-from common.mongo import Repository
+from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, VerificationRules, load_frameworks
 
@@ -79,23 +79,29 @@ class ScoringStore(Repository):
         self.corrections = db.corrections
         self.draws = db.verification_draws
         self.verifications = db.verifications
+        self.framework_corrections = db.framework_corrections
         self.outbox = Outbox(self.assessments)
+        self._framework_outbox = Outbox(self.framework_corrections)
         self._draws_outbox = Outbox(self.draws)
         self._verifications_outbox = Outbox(self.verifications)
-        self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox]
+        self.outboxes = [self.outbox, self._draws_outbox, self._verifications_outbox, self._framework_outbox]
 
-    def ensure_indexes(self):
-        self.reports.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
-                                   ("version", DESCENDING)])
-        self.assessments.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING),
-                                       ("version", DESCENDING), ("framework_version", DESCENDING)])
-        self.assessments.create_index([("report_id", ASCENDING), ("version", DESCENDING),
-                                       ("framework_version", DESCENDING), ("correction", DESCENDING)])
-        self.corrections.create_index([("report_id", ASCENDING), ("version", ASCENDING), ("at", ASCENDING)])
-        self.verifications.create_index([("covenant_year", ASCENDING), ("company_id", ASCENDING),
-                                         ("ordinal", DESCENDING)])
-        for outbox in self.outboxes:
-            outbox.ensure_indexes()
+    # An assessment is stored once per (report, version, framework version, corrections), a draw once per
+    # year, an appeal's corrections once per case: their _ids are those keys, so no unique index is needed.
+    INDEXES = {
+        "reports": (Index.on("covenant_year", "company_id", ("version", DESCENDING)),),
+        "assessments": (Index.on("company_id", "covenant_year", ("version", DESCENDING),
+                                 ("framework_version", DESCENDING)),
+                        Index.on("report_id", ("version", DESCENDING), ("framework_version", DESCENDING),
+                                 ("correction", DESCENDING)),
+                        Index(Outbox.INDEX_KEYS)),
+        "corrections": (Index.on("report_id", "version", "at"),),
+        "verification_draws": (Index(Outbox.INDEX_KEYS),),
+        "verifications": (Index.on("covenant_year", "company_id", ("ordinal", DESCENDING)),
+                          Index(Outbox.INDEX_KEYS)),
+        # one document per (year, framework version) applied: what every instance must at least score under
+        "framework_corrections": (Index.on("covenant_year", ("version", DESCENDING)), Index(Outbox.INDEX_KEYS)),
+    }
 
     def keep_report(self, submitted: dict) -> None:
         """Keeps a received report version (for rescoring); receiving it again changes nothing."""
@@ -179,6 +185,25 @@ class ScoringStore(Repository):
 
     def latest_assessment_of_version(self, report_id: str, version: int) -> dict | None:
         return self.assessments.find_one({"report_id": report_id, "version": version}, sort=NEWEST_FIRST)
+
+    # --- corrected frameworks ----------------------------------------------------------------------
+
+    def record_correction(self, covenant_year: int, version: int, event: Event) -> Kept | None:
+        """Records that a year's framework version was applied, with its event, once per version; None when
+        it was recorded before."""
+        document_id = f"{covenant_year}:{version}"
+        try:
+            self.framework_corrections.insert_one({"_id": document_id, "covenant_year": covenant_year, "version": version,
+                                         **Outbox.fields(event)})
+        except DuplicateKeyError:
+            return None
+        return Kept(self._framework_outbox, document_id, event)
+
+    def applied_version(self, covenant_year: int) -> int | None:
+        """The newest framework version applied for the year by any instance (None: never corrected)."""
+        found = self.framework_corrections.find_one({"covenant_year": covenant_year}, {"version": 1},
+                                          sort=[("version", DESCENDING)])
+        return found["version"] if found else None
 
     # --- verification ------------------------------------------------------------------------------
 

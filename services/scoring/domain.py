@@ -263,11 +263,13 @@ def assess(report: dict, company: dict, framework: Framework, corrections: dict[
 
 
 def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None,
-                  correction: int = 0) -> dict:
+                  correction: int = 0, submission_occurred_at: str | None = None) -> dict:
     """The data of a report_scored event: the assessment, what it replaces, and what consumers need of the
-    report, the company and the year's calendar. Its ordinal orders one company's assessments of a year:
-    (report version, framework version, corrections applied on appeal)."""
-    return {
+    report, the company and the year's calendar; with the time of the submission it answers, when it
+    answers one (not a rescore). Its ordinal orders one company's assessments of a year: (report version,
+    framework version, corrections applied on appeal)."""
+    timing = {"submission_occurred_at": submission_occurred_at} if submission_occurred_at else {}
+    return {**timing,
         "report_id": submitted["report_id"], "version": submitted["version"],
         "covenant_year": framework.covenant_year, "submitted_at": submitted["submitted_at"],
         "calendar": {"due_date": framework.due_date.isoformat(),

@@ -1,13 +1,14 @@
 """The scoring service: assesses every submitted report against its year's framework (contract §2)."""
 from __future__ import annotations
 
+from nameko.events import BROADCAST
 from nameko.rpc import rpc
 
 from common import operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
 from common.messaging import Events, event_handler
 from common.context import LoggingContext
-from common.metrics import Metrics, counter
+from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.settings import SettingsProvider
@@ -34,15 +35,24 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
     events = Events()
     clock = ClockProvider()
     verification = VerificationRulesProvider()
-    metrics = Metrics(declare_metrics, operations.relay_metrics)
+    metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
     settings = SettingsProvider()
 
     @event_handler("submission", "report_submitted")
     def score_submitted_report(self, event):
         """Scores the new version; emits report_scored with the assessment it replaces."""
-        self._count(usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
-                                             publisher=self.events))
+        assessed = usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
+                                            publisher=self.events,
+                                            submission_occurred_at=event.occurred_at.isoformat())
+        self._count(assessed)
+        if assessed.created:
+            observe_lag(self.metrics, "assessed", event.occurred_at)
+
+    # Every instance has a queue of its own for this event (a broadcast), so each reads the corrected files.
+    @event_handler("scoring", "framework_corrected", handler_type=BROADCAST, reliable_delivery=False)
+    def apply_framework_correction(self, event):
+        usecases.apply_correction(event.data, frameworks=self.frameworks)
 
     @rpc
     def assess(self, report, company):

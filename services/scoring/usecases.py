@@ -27,26 +27,61 @@ class Assessed:
     created: bool
 
 
-def score_submitted(submitted: dict, *, store, frameworks, publisher) -> Assessed:
-    """Keeps the submitted version (for rescoring) and scores it under its year's framework, once."""
+class FrameworkBehind(Exception):
+    """This instance's framework files are older than a version another instance applied: the report waits
+    (its event is requeued) rather than being scored under the older version."""
+
+
+def score_submitted(submitted: dict, *, store, frameworks, publisher,
+                    submission_occurred_at: str | None = None) -> Assessed:
+    """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
+    `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag."""
     store.keep_report(submitted)
-    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher)
+    return score(submitted, current_framework(submitted["covenant_year"], store=store, frameworks=frameworks),
+                 store=store, publisher=publisher, submission_occurred_at=submission_occurred_at)
 
 
-def score(submitted: dict, framework: domain.Framework, *, store, publisher) -> Assessed:
-    """Assesses a report version under `framework`, with the corrections decided on appeal, once, and
-    publishes its report_scored event. On a redelivery the stored event is published again with its
+def current_framework(covenant_year: int, *, store, frameworks) -> domain.Framework:
+    """The year's framework, at least at the version any instance applied: an instance that has not yet
+    heard of a correction (its framework_corrected event still on its way) reads its files again first."""
+    framework = frameworks.get(covenant_year)
+    applied = store.applied_version(covenant_year)
+    if applied is not None and framework.version < applied:
+        frameworks.reload()
+        framework = frameworks.get(covenant_year)
+        if framework.version < applied:
+            raise FrameworkBehind(f"year {covenant_year}'s framework files are at version {framework.version}, "
+                                  f"version {applied} was applied: give every scoring instance the same files")
+    return framework
+
+
+def apply_correction(corrected: dict, *, frameworks) -> bool:
+    """On a framework_corrected event (each instance gets its own copy): reads the files again when they
+    hold a newer version than this instance has; returns whether it did."""
+    if frameworks.get(corrected["covenant_year"]).version >= corrected["version"]:
+        return False
+    frameworks.reload()
+    log.info("framework files read again", covenant_year=corrected["covenant_year"], version=corrected["version"])
+    return True
+
+
+def score(submitted: dict, framework: domain.Framework, *, store, publisher,
+          assessment: dict | None = None, submission_occurred_at: str | None = None) -> Assessed:
+    """Assesses a report version under `framework`, with the corrections decided on appeal, once
+    (`assessment`, when given, is already made that way), and publishes its report_scored event. On a
+    redelivery the stored event is published again with its
     original id: a crash between storing and publishing is completed, and consumers drop the duplicate."""
     report_id, version = submitted["report_id"], submitted["version"]
     decided = store.corrections_of(report_id, version)
     ordinal = [version, framework.version, len(decided)]
     kept, created = store.kept_assessment(report_id, *ordinal), False
     if kept is None:
-        assessment = domain.assess(submitted["report"], submitted["company"], framework,
-                                   domain.merged_corrections(decided))
+        assessment = assessment or domain.assess(submitted["report"], submitted["company"], framework,
+                                                 domain.merged_corrections(decided))
         previous = store.assessment_before(submitted["company"]["id"], framework.covenant_year, ordinal)
         event = publisher.new("report_scored", domain.report_scored(
-            submitted, framework, assessment, previous["assessment"] if previous else None, len(decided)))
+            submitted, framework, assessment, previous["assessment"] if previous else None, len(decided),
+            submission_occurred_at))
         kept, created = store.add_assessment(report_id, ordinal, submitted["company"]["id"], assessment, event)
         if created:
             log.info("report scored", report_id=report_id, version=version, score=assessment["score"],
@@ -76,6 +111,11 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
     except domain.FrameworkError as exc:
         raise errors.Invalid({"framework": [str(exc)]}) from None
     framework = frameworks.get(covenant_year)
+    # Recorded before anything is rescored: from now on no instance scores the year under an older version.
+    kept = store.record_correction(covenant_year, framework.version, publisher.new(
+        "framework_corrected", {"covenant_year": covenant_year, "version": framework.version}))
+    if kept:
+        outbox.publish(kept, publisher)
     made, unchanged = [], 0
     for latest in store.latest_reports(covenant_year):
         current = store.latest_assessment_of_version(latest["report_id"], latest["version"])
@@ -86,7 +126,7 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
         if current and domain.same_result(assessment, current["assessment"]):
             unchanged += 1
             continue
-        made.append(score(latest, framework, store=store, publisher=publisher))
+        made.append(score(latest, framework, store=store, publisher=publisher, assessment=assessment))
     log.info("year rescored", covenant_year=covenant_year, framework_version=framework.version,
              changed=len(made), unchanged=unchanged)
     return Rescored(covenant_year, framework.version, made, unchanged)

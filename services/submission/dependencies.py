@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY
 from common.events import Event
-from common.mongo import Repository
+from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 
 MAX_VERSION_ATTEMPTS = 10
@@ -47,13 +47,14 @@ class SubmissionStore(Repository):
         self._versions_outbox = Outbox(self.versions)
         self.outboxes = [*self._outbox_of.values(), self._versions_outbox]
 
-    def ensure_indexes(self):
-        for members in self._members.values():
-            members.create_index("token_hash", unique=True)
-        self.reports.create_index([("company_id", ASCENDING), ("covenant_year", ASCENDING)], unique=True)
-        self.versions.create_index([("report_id", ASCENDING), ("version", ASCENDING)], unique=True)
-        for outbox in self.outboxes:
-            outbox.ensure_indexes()
+    INDEXES = {
+        # a token names one member; a company has one report per year; a version number is taken once
+        "companies": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
+        "authorities": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
+        "commission_members": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
+        "reports": (Index.on("company_id", "covenant_year", unique=True),),
+        "report_versions": (Index.on("report_id", "version", unique=True), Index(Outbox.INDEX_KEYS)),
+    }
 
     # --- members ------------------------------------------------------------------------------------
 

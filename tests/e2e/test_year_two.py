@@ -25,7 +25,7 @@ def test_an_authority_asks_about_a_supplier_which_is_answered_recorded_and_notic
     assert sent.status_code == 202
 
     def scored_and_known():
-        found = requests.get(platform.url("notification", "/v1/members?name=basalt"), headers=leiden).json()
+        found = requests.get(platform.url("notification", "/v1/suppliers?name=basalt"), headers=leiden).json()
         return found and platform.inbox(supplier["token"])["total"] >= 2 and found
     found = wait_until(scored_and_known, "the supplier to be known, its report scored")
     assert found == [{"id": supplier["id"], "name": "Basalt Handel B.V.", "country": "NL", "role": "importer"}]

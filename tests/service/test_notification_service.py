@@ -257,7 +257,7 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     contract = ApiContract(requests.get(url("notification", "/openapi.json")).json())
     callers = (None, "company-token", "authority-token", SECRETARIAT_TOKEN, "bad-token")
     matrix = {  # public, company, authority, secretariat, bad token
-        ("GET", "/v1/members?name=graniet", "/v1/members"): (401, 403, 200, 200, 401),
+        ("GET", "/v1/suppliers?name=graniet", "/v1/suppliers"): (401, 403, 200, 200, 401),
         ("POST", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 403, 201, 403, 401),
         ("GET", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 200, 200, 200, 401),
     }
@@ -267,7 +267,7 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
                                       json={"company_id": supplier["id"]} if method == "POST" else None)
             assert answer.status_code == status, (method, path, token, answer.text)
             contract.check(method, template, answer)
-    assert requests.get(url("notification", "/v1/members?name=graniet"), headers=auth("authority-token")).json() \
+    assert requests.get(url("notification", "/v1/suppliers?name=graniet"), headers=auth("authority-token")).json() \
         == [{"id": supplier["id"], "name": "Graniet Import B.V.", "country": "NL", "role": "importer"}]
     refused = requests.post(url("notification", "/v1/supplier-questions"), headers=auth("authority-token"),
                             json={"company_id": supplier["id"], "name": "Graniet"})

@@ -58,6 +58,9 @@ class FakeScoringHistory:
     def list_members(self):
         return {"companies": self.companies, "authorities": []}
 
+    def latest_verifications(self, covenant_year):
+        return []  # no sample drawn: the proof recomputes no verification
+
     def latest_assessments(self, covenant_year):
         return [{"company": each["company"], "report": each["report"], "assessment": each["assessment"],
                  "ordinal": each["ordinal"], "progress": each["progress"]}

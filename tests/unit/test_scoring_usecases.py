@@ -34,6 +34,18 @@ def test_a_redelivered_report_is_assessed_once_and_its_event_sent_again_with_the
     assert events[0].data["progress"] == {"policy_and_chain_mapping": True}
 
 
+def test_an_assessment_carries_the_time_of_the_submission_it_answers_and_a_rescore_none(ports):
+    submitted = submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company())
+    usecases.score_submitted(submitted, **ports, submission_occurred_at="2026-01-05T10:00:00.250000+00:00")
+    assert scored(ports)[0]["submission_occurred_at"] == "2026-01-05T10:00:00.250000+00:00"
+    path = ports["frameworks"].directory / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=2, minimum_score=30)  # 27.8 % falls below: the rescore changes the outcome
+    path.write_text(yaml.safe_dump(raw))
+    assert usecases.rescore_year(1, **ports).summary()["rescored"] == ["r-1"]
+    assert "submission_occurred_at" not in scored(ports)[-1], "a rescore answers no submission: no lag to measure"
+
+
 def test_an_older_version_arriving_late_does_not_claim_to_replace_the_newer(ports):
     who = company()
     newer = submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
@@ -123,3 +135,28 @@ def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earli
     assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]
     verified = ports["publisher"].of_type("report_verified")
     assert verified[0].data["ordinal"] < verified[1].data["ordinal"]
+
+
+def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version(ports):
+    other_instance = Frameworks(ports["frameworks"].directory)  # read its files before the correction
+    path = ports["frameworks"].directory / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=2, minimum_score=30)
+    path.write_text(yaml.safe_dump(raw))
+    usecases.rescore_year(1, **ports)
+    assert [each.data for each in ports["publisher"].of_type("framework_corrected")] == [
+        {"covenant_year": 1, "version": 2}]
+    usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company()),
+                             store=ports["store"], frameworks=other_instance, publisher=ports["publisher"])
+    assert scored(ports)[-1]["ordinal"] == [1, 2]
+    assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time", "27.8 % is below the new 30 %"
+
+
+def test_a_framework_corrected_event_makes_an_instance_read_its_files_once(ports):
+    path = ports["frameworks"].directory / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=3)
+    path.write_text(yaml.safe_dump(raw))
+    assert usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
+    assert ports["frameworks"].get(1).version == 3
+    assert not usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])

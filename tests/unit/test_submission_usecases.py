@@ -59,6 +59,20 @@ def test_a_report_stored_while_the_broker_is_down_is_sent_by_the_relay_once(port
     assert outbox.relay(ports["store"].outboxes, ports["publisher"], grace_seconds=0) == 0
 
 
+def test_the_backlog_an_operator_sees_is_the_age_of_the_oldest_event_not_yet_published(ports):
+    from datetime import datetime, timedelta, timezone
+    company = register(ports)
+    now = datetime.now(timezone.utc)
+    assert outbox.oldest_unpublished_age(ports["store"].outboxes, now) == 0.0, "registered and published"
+    ports["publisher"].failing = True
+    submit(ports, company["id"])
+    waited = outbox.oldest_unpublished_age(ports["store"].outboxes, now + timedelta(minutes=10))
+    assert 599 < waited <= 600
+    ports["publisher"].failing = False
+    outbox.relay(ports["store"].outboxes, ports["publisher"], grace_seconds=0)
+    assert outbox.oldest_unpublished_age(ports["store"].outboxes, now + timedelta(minutes=10)) == 0.0
+
+
 def test_a_year_confirmed_once_is_not_asked_again_and_an_unknown_year_is_a_field_error(ports):
     company = register(ports)
     scoring, known = FakeScoring(), set()

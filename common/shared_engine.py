@@ -1,0 +1,142 @@
+"""The in-process document engine (mongomock) served to several processes on one machine.
+
+mongomock lives in one process; several instances of a service, each its own process, must share their
+databases to compete for one queue's work as they would on MongoDB. `trustone engine` serves one
+mongomock on a local port, and `mongomock+tcp://127.0.0.1:<port>/<name>` connects to it: each collection
+call (pymongo's API, as the repositories make it) runs in the engine's process, one at a time, and its
+result (a cursor read out as a list) or its error (DuplicateKeyError, ...) comes back, pickled over a
+plain socket (green under eventlet, as the services run). For tests and trials on one machine only: it
+listens on the loopback address, trusts whoever connects, and nothing survives it.
+"""
+from __future__ import annotations
+
+import pickle
+import queue
+import socket
+import struct
+import threading
+from urllib.parse import urlparse
+
+SCHEME = "mongomock+tcp://"
+_LENGTH = struct.Struct("!I")
+
+
+def _send(sock: socket.socket, message) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_LENGTH.pack(len(payload)) + payload)
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive(sock: socket.socket):
+    (size,) = _LENGTH.unpack(_receive_exactly(sock, _LENGTH.size))
+    return pickle.loads(_receive_exactly(sock, size))
+
+
+class SharedClient:
+    """What `pymongo.MongoClient` is to the repositories: `client[name]` is a database."""
+
+    def __init__(self, uri: str):
+        parsed = urlparse(uri)
+        self._address = (parsed.hostname or "127.0.0.1", parsed.port)
+        self._idle: queue.LifoQueue = queue.LifoQueue()  # connections not in use: a call has one to itself
+
+    def __getitem__(self, name: str) -> "SharedDatabase":
+        return SharedDatabase(self, name)
+
+    def call(self, request: tuple):
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = None
+        try:
+            connection = connection or socket.create_connection(self._address, timeout=30)
+            _send(connection, request)
+            failed, result = _receive(connection)
+        except (EOFError, OSError):
+            raise ConnectionError(f"the shared document engine at {self._address} does not answer") from None
+        self._idle.put(connection)
+        if failed:
+            raise result
+        return result
+
+    def drop_database(self, name: str) -> None:
+        self.call(("drop_database", name, None, None, (), {}))
+
+
+class SharedDatabase:
+    def __init__(self, client: SharedClient, name: str):
+        self._client, self.name = client, name
+
+    def __getattr__(self, collection: str) -> "SharedCollection":
+        if collection.startswith("_"):
+            raise AttributeError(collection)
+        return SharedCollection(self._client, self.name, collection)
+
+    __getitem__ = __getattr__
+
+    def command(self, *args, **kwargs):
+        return self._client.call(("database", self.name, None, "command", args, kwargs))
+
+
+class SharedCollection:
+    def __init__(self, client: SharedClient, database: str, name: str):
+        self._client, self._database, self.name = client, database, name
+
+    def __getattr__(self, method: str):
+        if method.startswith("_"):
+            raise AttributeError(method)
+
+        def call(*args, **kwargs):
+            return self._client.call(("collection", self._database, self.name, method, args, kwargs))
+        return call
+
+
+def serve(host: str, port: int, ready: threading.Event | None = None) -> None:
+    """Serves one mongomock engine until the process ends; every call runs alone, so each is as atomic as
+    one operation on a MongoDB server."""
+    import mongomock
+    engine = mongomock.MongoClient(tz_aware=True)
+    lock = threading.Lock()
+
+    def run(kind, database, collection, method, args, kwargs):
+        if kind == "drop_database":
+            return engine.drop_database(database)
+        target = engine[database] if kind == "database" else engine[database][collection]
+        result = getattr(target, method)(*args, **kwargs)
+        if isinstance(result, (mongomock.collection.Cursor, mongomock.command_cursor.CommandCursor)):
+            result = list(result)  # a cursor cannot travel; the repositories read each one whole
+        return result
+
+    def answer(connection: socket.socket):
+        with connection:
+            while True:
+                try:
+                    request = _receive(connection)
+                except (EOFError, OSError):
+                    return
+                try:
+                    with lock:
+                        reply = (False, run(*request))
+                except Exception as exc:  # noqa: BLE001 - the caller gets the engine's error as pymongo raises it
+                    reply = (True, exc)
+                try:
+                    _send(connection, reply)
+                except pickle.PicklingError as exc:
+                    _send(connection, (True, TypeError(f"cannot send the engine's answer: {exc}")))
+
+    with socket.create_server((host, port)) as listener:
+        if ready is not None:
+            ready.set()
+        while True:
+            connection, _ = listener.accept()
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()

@@ -1,0 +1,212 @@
+"""What the platform's correctness rests on in its document store, checked on the engine it runs on:
+the indexes the repositories declare, unique keys, compare-and-set updates, upserts that race, the
+outbox's queries, sorting and paging. On the in-process engine in CI; against a real MongoDB with
+`MONGO_URI=mongodb://host:27017/trustone scripts/test tests/storage`."""
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import eventlet
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+from common.events import new_event
+from common.mongo import Repository
+from common.outbox import Kept, Outbox, oldest_unpublished_age
+from services.notification.dependencies import NoticeStore
+from services.notification.domain import Notice
+from services.portal.dependencies import PortalStore
+from services.reporting.dependencies import SectorStore
+from services.scoring.dependencies import ScoringStore
+from services.submission.dependencies import SubmissionStore
+from tests.support import company
+
+REPOSITORIES = {"submission": SubmissionStore, "scoring": ScoringStore, "notification": NoticeStore,
+                "reporting": SectorStore, "portal": PortalStore}
+RACERS = 8
+
+
+def repository(database, service: str) -> Repository:
+    store = REPOSITORIES[service](database(service))
+    store.ensure_indexes()
+    return store
+
+
+def at_once(calls):
+    """Runs the calls concurrently (green threads: on a server, their requests interleave) -> results."""
+    pool = eventlet.GreenPool(len(calls))
+    threads = [pool.spawn(call) for call in calls]
+    return [thread.wait() for thread in threads]
+
+
+def registered(who: dict):
+    return new_event("company_registered", {"company": who}, producer="storage-suite", correlation_id="s")
+
+
+# --- indexes ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("service", REPOSITORIES)
+def test_every_index_a_repository_declares_exists_with_its_options(database, service):
+    store = repository(database, service)
+    store.ensure_indexes()  # at every start: declaring again changes nothing
+    for collection, declared in store.INDEXES.items():
+        found = {tuple(tuple(pair) for pair in info["key"]): info
+                 for info in store.db[collection].index_information().values()}
+        for index in declared:
+            assert index.keys in found, f"{service}.{collection} lacks {index.keys}"
+            assert bool(found[index.keys].get("unique")) == index.unique, (collection, index.keys)
+            assert found[index.keys].get("expireAfterSeconds") == index.expire_after_seconds, (collection, index.keys)
+
+
+@pytest.mark.parametrize("service", ["submission", "scoring"])
+def test_every_collection_that_keeps_events_has_the_outbox_index(database, service):
+    store = repository(database, service)
+    for outbox in store.outboxes:
+        assert Outbox.INDEX_KEYS in {index.keys for index in store.INDEXES[outbox.collection.name]}
+
+
+# --- unique keys -----------------------------------------------------------------------------------------
+
+def test_a_token_hash_names_one_member_only(database):
+    store = repository(database, "submission")
+    first, second = company(), company()
+    store.add_member("company", {**first, "token_hash": "same"}, registered(first))
+    with pytest.raises(DuplicateKeyError):
+        store.add_member("company", {**second, "token_hash": "same"}, registered(second))
+    assert store.member_by_token_hash("same") == {"role": "company", "id": first["id"]}
+
+
+def test_racing_submissions_of_one_report_take_each_version_number_once(database):
+    store = repository(database, "submission")
+    now = datetime.now(timezone.utc)
+
+    def submit():
+        def event(report_id, version, previous):
+            return new_event("company_registered", {"company": company()}, producer="s", correlation_id="s")
+        return store.add_version("company-1", {"covenant_year": 1}, now, event).version
+    versions = at_once([submit] * RACERS)
+    assert sorted(versions) == list(range(1, RACERS + 1)), "no number twice, none skipped"
+    assert len(store.report_list("company-1")) == 1, "one report header, however many raced to create it"
+    assert store.report_list("company-1")[0]["latest_version"] == RACERS
+
+
+def test_an_assessment_is_stored_once_per_report_version_and_framework_version(database):
+    store = repository(database, "scoring")
+    event = new_event("company_registered", {"company": company()}, producer="s", correlation_id="s")
+    assessment = {"covenant_year": 1, "score": 50.0}
+    made = at_once([lambda: store.add_assessment("r", 1, 1, "c", assessment, event)[1]] * RACERS)
+    assert made.count(True) == 1
+    store.add_assessment("r", 1, 2, "c", {**assessment, "score": 40.0}, event)
+    store.add_assessment("r", 2, 1, "c", {**assessment, "score": 30.0}, event)
+    assert store.latest_assessment("r")["assessment"]["score"] == 30.0, "the newest version first"
+    assert [each["framework_version"] for each in store.assessments_of_report("r")] == [2, 1], \
+        "each version's newest framework, oldest version first"
+
+
+def test_a_received_report_is_kept_once_however_often_it_arrives(database):
+    store = repository(database, "scoring")
+    who = company()
+    submitted = {"report_id": "r", "version": 1, "covenant_year": 1, "company": who, "report": {},
+                 "submitted_at": "2020-12-01T10:00:00+00:00"}
+    at_once([lambda: store.keep_report(submitted)] * RACERS)
+    assert len(store.latest_reports(1)) == 1
+
+
+# --- compare-and-set -------------------------------------------------------------------------------------
+
+def test_racing_versions_of_one_company_change_the_figures_once_and_the_newest_wins(database):
+    store = repository(database, "reporting")
+    events = [(f"event-{version}", [version, 1], {"assessed": 1, f"band_{version}": 1})
+              for version in range(1, RACERS + 1)]
+    applied = at_once([lambda each=each: store.apply(1, "company-1", each[1], each[2], each[0]) for each in events])
+    assert any(applied)
+    assert store.counters(1) == {"assessed": 1, f"band_{RACERS}": 1}
+    assert store.apply(1, "company-1", [RACERS, 1], {"assessed": 1}, f"event-{RACERS}") is False, "a redelivery"
+    assert store.apply(1, "company-1", [1, 1], {"assessed": 1}, "event-1") is False, "an older version"
+
+
+def test_companies_racing_to_open_a_year_are_each_counted(database):
+    store = repository(database, "reporting")
+    applied = at_once([lambda n=n: store.apply(7, f"company-{n}", [1, 1], {"assessed": 1}, f"e-{n}")
+                       for n in range(RACERS)])
+    assert applied == [True] * RACERS
+    assert store.counters(7) == {"assessed": RACERS}
+
+
+def test_a_delivery_is_claimed_by_one_worker_only(database):
+    store = repository(database, "notification")
+    now = datetime.now(timezone.utc)
+    notice = Notice(key="receipt:r:1", kind="receipt", recipient_role="company", recipient_id="c", language="nl",
+                    subject="s", body="b", covenant_year=1, created_at=now)
+    assert store.add(notice, {"email": {"state": "pending", "attempts": 0, "next_attempt_at": now}})
+    assert not store.add(notice, {}), "a notice is stored once under its key"
+    claims = at_once([lambda: store.claim("receipt:r:1", "email", now)] * RACERS)
+    assert sum(claim is not None for claim in claims) == 1
+    store.settle("receipt:r:1", "email", "delivered", 1, now)
+    assert store.with_undelivered() == []
+
+
+def test_a_standing_follows_the_newest_assessment_only(database):
+    store = repository(database, "notification")
+    at_once([lambda version=version: store.record_standing("c", 1, [version, 1], f"outcome-{version}")
+             for version in (3, 1, 2)])
+    assert store.outcomes() == {("c", 1): "outcome-3"}
+    at_once([lambda day=day: store.record_submission("c", 1, datetime(2020, 12, day, tzinfo=timezone.utc))
+             for day in (9, 3, 5)])
+    assert store.reporting_of("c")[1]["first_submitted_at"] == datetime(2020, 12, 3, tzinfo=timezone.utc)
+
+
+# --- the outbox ------------------------------------------------------------------------------------------
+
+def test_the_relay_finds_unpublished_events_past_their_grace_oldest_first(database):
+    store = repository(database, "submission")
+    outbox = store.outboxes[0]
+    now = datetime.now(timezone.utc)
+    kept = {}
+    for minutes in (3, 10, 0, 5):
+        who = company()
+        event = registered(who)
+        event = replace(event, occurred_at=now - timedelta(minutes=minutes))
+        store.add_member("company", {**who, "token_hash": who["id"]}, event)
+        kept[minutes] = Kept(outbox, who["id"], event)
+    outbox.mark_published(kept[5].document_id)
+    pending = [each.event.id for each in outbox.pending(grace_seconds=60)]
+    assert pending == [kept[10].event.id, kept[3].event.id], "published and too recent ones wait; oldest first"
+    assert 599 < oldest_unpublished_age(store.outboxes, now) <= 601
+
+
+# --- sorting and paging ----------------------------------------------------------------------------------
+
+def test_an_inbox_is_newest_first_and_pages_without_gaps_or_repeats(database):
+    store = repository(database, "notification")
+    start = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    for n in range(7):
+        store.add(Notice(key=f"k{n}", kind="receipt", recipient_role="company", recipient_id="c", language="nl",
+                         subject=str(n), body="", covenant_year=1, created_at=start + timedelta(hours=n)), {})
+    store.add(Notice(key="other", kind="receipt", recipient_role="company", recipient_id="d", language="nl",
+                     subject="x", body="", covenant_year=1, created_at=start), {})
+    pages = [store.inbox("company", "c", skip, 3) for skip in (0, 3, 6)]
+    assert [total for _, total in pages] == [7, 7, 7]
+    assert [[each["subject"] for each in page] for page, _ in pages] == [["6", "5", "4"], ["3", "2", "1"], ["0"]]
+
+
+def test_members_are_found_by_any_part_of_their_name_in_any_case_sorted_and_limited(database):
+    store = repository(database, "notification")
+    for name in ("Steenhandel B.V.", "Natuursteen NV", "Graniet & Co", "STEEN.com (regex chars)"):
+        store.register_company({**company(), "name": name})
+    assert [each["name"] for each in store.companies_named("steen")] == [
+        "Natuursteen NV", "STEEN.com (regex chars)", "Steenhandel B.V."]
+    assert [each["name"] for each in store.companies_named("n.c")] == ["STEEN.com (regex chars)"], \
+        "the text is taken literally, not as a pattern"
+    assert len(store.companies_named("e", limit=2)) == 2
+
+
+def test_reports_list_by_year_then_last_change(database):
+    store = repository(database, "submission")
+    start = datetime(2021, 1, 1, tzinfo=timezone.utc)
+
+    def event(report_id, version, previous):
+        return registered(company())
+    for company_id, year, hours in (("a", 2, 1), ("b", 1, 3), ("c", 1, 2)):
+        store.add_version(company_id, {"covenant_year": year}, start + timedelta(hours=hours), event)
+    assert [(each["company_id"], each["covenant_year"]) for each in store.report_list()] == [
+        ("c", 1), ("b", 1), ("a", 2)]
