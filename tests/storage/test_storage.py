@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from common.events import new_event
 from common.mongo import Repository
 from common.outbox import Kept, Outbox, oldest_unpublished_age
+from services.complaints.dependencies import CaseStore
 from services.notification.dependencies import NoticeStore
 from services.notification.domain import Notice
 from services.portal.dependencies import PortalStore
@@ -21,7 +22,7 @@ from services.submission.dependencies import SubmissionStore
 from tests.support import company
 
 REPOSITORIES = {"submission": SubmissionStore, "scoring": ScoringStore, "notification": NoticeStore,
-                "reporting": SectorStore, "portal": PortalStore}
+                "reporting": SectorStore, "portal": PortalStore, "complaints": CaseStore}
 RACERS = 8
 
 
@@ -57,7 +58,7 @@ def test_every_index_a_repository_declares_exists_with_its_options(database, ser
             assert found[index.keys].get("expireAfterSeconds") == index.expire_after_seconds, (collection, index.keys)
 
 
-@pytest.mark.parametrize("service", ["submission", "scoring"])
+@pytest.mark.parametrize("service", ["submission", "scoring", "complaints"])
 def test_every_collection_that_keeps_events_has_the_outbox_index(database, service):
     store = repository(database, service)
     for outbox in store.outboxes:
@@ -73,6 +74,16 @@ def test_a_token_hash_names_one_member_only(database):
     with pytest.raises(DuplicateKeyError):
         store.add_member("company", {**second, "token_hash": "same"}, registered(second))
     assert store.member_by_token_hash("same") == {"role": "company", "id": first["id"]}
+
+
+def test_changes_made_to_one_case_at_once_each_take_their_own_place_in_it(database):
+    store = repository(database, "complaints")
+    now = datetime.now(timezone.utc)
+    at_once([lambda each=each: store.add_change("K-2021-0001", {"type": "message", "at": now, "text": str(each)},
+                                                None) for each in range(RACERS)])
+    changes = store.changes_of("K-2021-0001")
+    assert [each["seq"] for each in changes] == list(range(1, RACERS + 1))
+    assert sorted(each["text"] for each in changes) == [str(each) for each in range(RACERS)]
 
 
 def test_racing_submissions_of_one_report_take_each_version_number_once(database):

@@ -148,7 +148,7 @@ def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version
         {"covenant_year": 1, "version": 2}]
     usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company()),
                              store=ports["store"], frameworks=other_instance, publisher=ports["publisher"])
-    assert scored(ports)[-1]["ordinal"] == [1, 2]
+    assert scored(ports)[-1]["ordinal"] == [1, 2, 0]
     assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time", "27.8 % is below the new 30 %"
 
 
