@@ -535,14 +535,14 @@ class Platform:
     def metric(self, service: str, name: str, labels: str = "") -> float:
         return metric(self.url(service, "/metrics"), name, labels)
 
-    def start(self, service: str, instance: str | None = None) -> None:
+    def start(self, service: str, instance: str | None = None, **settings: str) -> None:
         """Starts `service`; with `instance` (e.g. "scoring-2"), one more instance of it under that name, on
-        an HTTP port of its own, competing for the same queues."""
+        an HTTP port of its own, competing for the same queues. `settings` are this process's own."""
         name = instance or service
         port = self.ports.setdefault(name, free_port())
         self.processes.start(name, [self.nameko, "run", "--config", "deploy/config.yaml",
                                     f"services.{service}.service"],
-                             {**self.env, f"{service.upper()}_PORT": str(port)}, cwd=self.root)
+                             {**self.env, f"{service.upper()}_PORT": str(port), **settings}, cwd=self.root)
 
         def healthy():
             return requests.get(self.url(name, "/health"), timeout=1).status_code == 200

@@ -5,6 +5,7 @@ sealed at rest.
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -37,7 +38,6 @@ class CaseStore(Repository):
         self.commission = db.commission_members
         self.members = db.members
         self.warnings = db.time_limit_warnings
-        self.files = gridfs.GridFS(db, collection="attachments")
         self._changes_outbox = Outbox(self.changes)
         self._warnings_outbox = Outbox(self.warnings)
         self.outboxes = [self._changes_outbox, self._warnings_outbox]
@@ -85,6 +85,12 @@ class CaseStore(Repository):
         return [each["number"] for each in self.changes.find(selector, {"number": 1}, sort=[("at", DESCENDING)])]
 
     # --- attachments --------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def files(self) -> gridfs.GridFS:
+        """The attachments' bucket, made on first use (the engine that serves several processes in tests
+        serves no GridFS; everything else of a case works on it)."""
+        return gridfs.GridFS(self.db, collection="attachments")
 
     def add_attachment(self, number: str, content: bytes, content_type: str) -> str:
         return str(self.files.put(content, metadata={"content_type": content_type}, case=number))

@@ -100,14 +100,14 @@ def test_racing_submissions_of_one_report_take_each_version_number_once(database
     assert store.report_list("company-1")[0]["latest_version"] == RACERS
 
 
-def test_an_assessment_is_stored_once_per_report_version_and_framework_version(database):
+def test_an_assessment_is_stored_once_per_report_version_framework_version_and_correction(database):
     store = repository(database, "scoring")
     event = new_event("company_registered", {"company": company()}, producer="s", correlation_id="s")
     assessment = {"covenant_year": 1, "score": 50.0}
-    made = at_once([lambda: store.add_assessment("r", 1, 1, "c", assessment, event)[1]] * RACERS)
+    made = at_once([lambda: store.add_assessment("r", [1, 1, 0], "c", assessment, event)[1]] * RACERS)
     assert made.count(True) == 1
-    store.add_assessment("r", 1, 2, "c", {**assessment, "score": 40.0}, event)
-    store.add_assessment("r", 2, 1, "c", {**assessment, "score": 30.0}, event)
+    store.add_assessment("r", [1, 2, 0], "c", {**assessment, "score": 40.0}, event)
+    store.add_assessment("r", [2, 1, 0], "c", {**assessment, "score": 30.0}, event)
     assert store.latest_assessment("r")["assessment"]["score"] == 30.0, "the newest version first"
     assert [each["framework_version"] for each in store.assessments_of_report("r")] == [2, 1], \
         "each version's newest framework, oldest version first"
@@ -158,7 +158,7 @@ def test_a_delivery_is_claimed_by_one_worker_only(database):
 
 def test_a_standing_follows_the_newest_assessment_only(database):
     store = repository(database, "notification")
-    at_once([lambda version=version: store.record_standing("c", 1, [version, 1], f"outcome-{version}")
+    at_once([lambda version=version: store.record_standing("c", 1, [version, 1, 0], f"outcome-{version}")
              for version in (3, 1, 2)])
     assert store.outcomes() == {("c", 1): "outcome-3"}
     at_once([lambda day=day: store.record_submission("c", 1, datetime(2020, 12, day, tzinfo=timezone.utc))
