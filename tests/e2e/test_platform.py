@@ -64,9 +64,10 @@ def test_a_report_flows_through_every_service_and_counts_once(platform, report):
     dispatch("submission", "report_submitted", submitted.wait_for(1)[0])
 
     def both_duplicates_handled():
-        return platform.metric("reporting", "trustone_contributions_skipped_total") == skipped + 1 and \
+        # at least ours: on a loaded machine the outbox relay may send an event again too, another duplicate
+        return platform.metric("reporting", "trustone_contributions_skipped_total") >= skipped + 1 and \
             platform.metric("notification", "trustone_entrypoint_calls_total",
-                            '{entrypoint="confirm_receipt",outcome="ok"}') == receipts + 1
+                            '{entrypoint="confirm_receipt",outcome="ok"}') >= receipts + 1
     wait_until(both_duplicates_handled, "both duplicates to reach reporting and notification")
     assert platform.figures() == figures
     assert platform.inbox(company["token"])["total"] == 2
