@@ -52,7 +52,7 @@ def main() -> None:
     expected = already + min(args.companies, args.reports)
     applied = f"{address['reporting']}/metrics"
     while True:  # every version, first or later, is applied once
-        text = session.get(applied).text
+        text = session.get(applied, headers={"Authorization": f"Bearer {settings.metrics_token}"}).text
         done = sum(float(line.split()[-1]) for line in text.splitlines()
                    if line.startswith("trustone_contributions_applied_total"))
         if done >= args.reports or time.perf_counter() - started > 600:

@@ -2,15 +2,17 @@
 clients, and the outbox relay for services that publish events."""
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import openapi, outbox
+from common import errors, openapi, outbox
 from common.metrics import counter, gauge
 from common.openapi import Doc
+from common.settings import SettingsProvider
 from common.web import JsonHttpHandler, http
 
 RELAY_INTERVAL_SECONDS = 5
@@ -32,6 +34,7 @@ class Operations:
     """Mixed into every service class; expects `storage` (a Storage) and `metrics` (a Metrics)."""
 
     api_document = ApiDocument()
+    settings = SettingsProvider()
 
     @http("GET", "/health", doc=Doc("Liveness and dependencies", responses={200: "Healthy", 503: "A dependency is down"}))
     def health(self, request):
@@ -40,9 +43,13 @@ class Operations:
         return (200 if healthy else 503), {"service": self.name, "status": "ok" if healthy else "degraded",
                                            "checks": checks}
 
-    @http("GET", "/metrics", doc=Doc("Prometheus metrics", responses={200: "Prometheus text format"},
-                                     content_type="text/plain"))
+    @http("GET", "/metrics", doc=Doc("Prometheus metrics, for operators (Authorization: Bearer METRICS_TOKEN)",
+                                     responses={200: "Prometheus text format"}, content_type="text/plain",
+                                     roles=("operator",)))
     def metrics_exposition(self, request):
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not given or not hmac.compare_digest(given.encode(), self.settings.metrics_token.encode()):
+            raise errors.Unauthenticated("The metrics are for operators: send their token (METRICS_TOKEN).")
         body, content_type = self.metrics.exposition()
         return Response(body, content_type=content_type)
 

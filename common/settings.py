@@ -40,6 +40,7 @@ class Settings:
     http_host: str
     http_ports: dict[str, int]
     secretariat_token: str
+    metrics_token: str
     frameworks_dir: Optional[Path]
     clock: str
     smtp_host: Optional[str]
@@ -88,6 +89,7 @@ class Settings:
             http_host=text("HTTP_HOST"),
             http_ports={name: int(port) for name, port in _required(config, "HTTP_PORTS").items()},
             secretariat_token=text("SECRETARIAT_TOKEN"),
+            metrics_token=text("METRICS_TOKEN"),
             frameworks_dir=Path(text("FRAMEWORKS_DIR")) if text("FRAMEWORKS_DIR") else None,
             # the YAML loader reads an ISO instant as a datetime: keep the text the user wrote
             clock=clock.isoformat() if hasattr(clock, "isoformat") else (clock or ""),

@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 
 from common import logging as trustone_logging  # noqa: E402
 from common.settings import load_config  # noqa: E402
-from tests.support import SECRETARIAT_TOKEN, Processes, example_report, free_port  # noqa: E402
+from tests.support import METRICS_TOKEN, SECRETARIAT_TOKEN, Processes, example_report, free_port  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):
@@ -48,6 +48,7 @@ def service_config(rabbit_config):
         AMQP_URI=rabbit_config["AMQP_URI"],
         MONGO_URI=f"mongomock://localhost/test_{uuid.uuid4().hex[:12]}",
         SECRETARIAT_TOKEN=SECRETARIAT_TOKEN,
+        METRICS_TOKEN=METRICS_TOKEN,
         HTTP_HOST="127.0.0.1",
         HTTP_PORTS={name: free_port() for name in config["HTTP_PORTS"]},
     )

@@ -28,6 +28,7 @@ from common.vocabulary import SERVICES
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SECRETARIAT_TOKEN = "test-secretariat-token"
+METRICS_TOKEN = "test-metrics-token"  # the operators' (Prometheus's) token for /metrics
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 TRUSTONE = str(Path(sys.executable).with_name("trustone"))
 API_SERVICES = tuple(name for name in SERVICES if name != "portal")  # the portal is a client of their API
@@ -39,6 +40,9 @@ AUTHORITY = {"name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-0
 
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+OPERATOR = auth(METRICS_TOKEN)
 
 
 def free_port() -> int:
@@ -174,7 +178,7 @@ def wait_until(predicate: Callable[[], object], what: str, timeout: float = 20.0
 
 def metric(metrics_url: str, name: str, labels: str = "") -> float:
     """The value of one sample on a /metrics page, 0 when absent."""
-    text = requests.get(metrics_url, timeout=5).text
+    text = requests.get(metrics_url, headers=OPERATOR, timeout=5).text
     found = re.search(rf"^{re.escape(name)}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
     return float(found.group(1)) if found else 0.0
 
@@ -182,7 +186,7 @@ def metric(metrics_url: str, name: str, labels: str = "") -> float:
 def metric_total(metrics_url: str, name: str) -> float:
     """The sum of every sample named `name` on a /metrics page, whatever its labels."""
     from prometheus_client.parser import text_string_to_metric_families
-    text = requests.get(metrics_url, timeout=5).text
+    text = requests.get(metrics_url, headers=OPERATOR, timeout=5).text
     return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
                if sample.name == name)
 
@@ -523,7 +527,7 @@ class Platform:
         self.env = {
             **os.environ, "AMQP_URI": amqp_uri,
             "MONGO_URI": f"mongomock://localhost/e2e_{uuid.uuid4().hex[:8]}",
-            "SECRETARIAT_TOKEN": SECRETARIAT_TOKEN, "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
+            "SECRETARIAT_TOKEN": SECRETARIAT_TOKEN, "METRICS_TOKEN": METRICS_TOKEN, "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
             "OUTBOX_GRACE_SECONDS": "2",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **settings,

@@ -17,7 +17,6 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.settings import SettingsProvider
 from common.web import http, load, read_json
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
@@ -64,7 +63,6 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
-    settings = SettingsProvider()
 
     # --- anyone, without an account -------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.settings import SettingsProvider
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
@@ -50,7 +49,6 @@ class PortalService(operations.Operations):
     clock = ClockProvider()
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
-    settings = SettingsProvider()
 
     # --- the visitor --------------------------------------------------------------------------------
 

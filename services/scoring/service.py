@@ -11,7 +11,6 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.settings import SettingsProvider
 from common.clock import ClockProvider
 from common.web import http, load, read_json
 from services.scoring import schemas, usecases
@@ -20,8 +19,8 @@ from services.scoring.dependencies import FrameworkFiles, ScoringStore, Verifica
 
 def declare_metrics(registry):
     return {
-        "assessments": counter(registry, "trustone_assessments", "Assessments made, by year and outcome.",
-                               ["covenant_year", "outcome"]),
+        # never by outcome: around one company's submission, a count by outcome would say how it fared
+        "assessments": counter(registry, "trustone_assessments", "Assessments made, by year.", ["covenant_year"]),
         "previews": counter(registry, "trustone_assessment_previews", "Previews computed (nothing stored)."),
     }
 
@@ -37,7 +36,6 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
     verification = VerificationRulesProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
-    settings = SettingsProvider()
 
     @event_handler("submission", "report_submitted")
     def score_submitted_report(self, event):
@@ -180,7 +178,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay):
 
     def _count(self, assessed: usecases.Assessed) -> None:
         if assessed.created:
-            self.metrics.assessments.labels(str(assessed.covenant_year), assessed.outcome).inc()
+            self.metrics.assessments.labels(str(assessed.covenant_year)).inc()
 
 
 SERVICE = ScoringService

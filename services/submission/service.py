@@ -12,7 +12,6 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.settings import SettingsProvider
 from common.web import http, load, read_json
 from services.submission import schemas, usecases
 from services.submission.dependencies import KnownYears, SubmissionStore
@@ -38,7 +37,6 @@ class SubmissionService(operations.Operations, operations.OutboxRelay):
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()
-    settings = SettingsProvider()
 
     # --- members ------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from common.vocabulary import PIPELINE_STAGES, SERVICES
-from tests.support import (ROOT, auth, dashboard_queries, exported_metric_names, promql_metric_names,
+from tests.support import (OPERATOR, ROOT, auth, dashboard_queries, exported_metric_names, promql_metric_names,
                            register_company, wait_until)
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,8 @@ def documented_rabbitmq_metrics() -> set[str]:
 
 
 def test_every_metric_the_dashboard_queries_is_exported(platform, rabbitmq_metrics):
-    services = set().union(*(exported_metric_names(requests.get(platform.url(name, "/metrics"), timeout=10).text)
+    services = set().union(*(exported_metric_names(requests.get(platform.url(name, "/metrics"), headers=OPERATOR,
+                                                                timeout=10).text)
                              for name in SERVICES))
     queried = set().union(*(promql_metric_names(expr) for expr in dashboard_queries()))
     assert queried - services - rabbitmq_metrics - PROMETHEUS_OWN == set()

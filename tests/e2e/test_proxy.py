@@ -3,7 +3,7 @@ whole HTTP API at one address, every documented endpoint reaching the service th
 import pytest
 import requests
 
-from tests.support import API_SERVICES
+from tests.support import API_SERVICES, OPERATOR
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,9 @@ def test_each_service_s_own_health_and_documents_are_under_its_name(platform, pr
     assert requests.get(f"{proxy}/{service}/health", timeout=10).json()["service"] == service
     assert requests.get(f"{proxy}/{service}/openapi.json", timeout=10).json() == \
         requests.get(platform.url(service, "/openapi.json"), timeout=10).json()
-    assert "trustone_entrypoint_calls_total" in requests.get(f"{proxy}/{service}/metrics", timeout=10).text
+    assert "trustone_entrypoint_calls_total" in requests.get(f"{proxy}/{service}/metrics", headers=OPERATOR,
+                                                             timeout=10).text
+    assert requests.get(f"{proxy}/{service}/metrics", timeout=10).status_code == 401, "for operators only"
 
 
 def test_a_path_no_service_serves_is_a_404(proxy):

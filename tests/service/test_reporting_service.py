@@ -4,7 +4,7 @@ from nameko.testing.services import entrypoint_waiter, replace_dependencies
 
 from services.reporting.service import ReportingService
 from tests.support import blank_report, company, scored_event, with_steps_1_and_21
-from tests.support import SECRETARIAT_TOKEN, auth
+from tests.support import OPERATOR, SECRETARIAT_TOKEN, auth
 
 
 def scored(who, report, version):
@@ -36,7 +36,7 @@ def test_figures_count_each_company_once_whatever_arrives(container_factory, ser
 
     deliver(scored(who, late, 1))  # an older version arriving late changes nothing
     assert sector()["outcomes"] == {"compliant": 1, "needs_more_time": 0}
-    metrics = requests.get(url("reporting", "/metrics")).text
+    metrics = requests.get(url("reporting", "/metrics"), headers=OPERATOR).text
     assert 'trustone_contributions_applied_total{covenant_year="1"} 2.0' in metrics
     assert "trustone_contributions_skipped_total 2.0" in metrics
 

@@ -21,15 +21,17 @@ def compose():
     assert shutil.which("docker-compose"), "docker-compose (Debian package) validates the file; .ci/run installs it"
     resolved = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
                               env={"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key",
+                                   "METRICS_TOKEN": "an-operators-token",
                                    "COMPLAINTS_SECRET_KEY": "another-key", "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True)
     assert resolved.returncode == 0, resolved.stderr
     return yaml.safe_load(resolved.stdout)
 
 
-@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY"])
+@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY", "METRICS_TOKEN"])
 def test_compose_refuses_to_start_without_its_secrets(secret):
-    given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "COMPLAINTS_SECRET_KEY": "another-key"}
+    given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "COMPLAINTS_SECRET_KEY": "another-key",
+             "METRICS_TOKEN": "an-operators-token"}
     given.pop(secret)
     refused = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                              env={"PATH": "/usr/bin:/bin", **given}, capture_output=True, text=True)
@@ -144,6 +146,10 @@ def test_prometheus_scrapes_every_service_where_it_listens(compose):
     for name in SERVICES:  # every instance: Docker's DNS gives each container of a service
         assert jobs[name]["dns_sd_configs"] == [{"names": [name], "type": "A", "port": ports[name],
                                                  "refresh_interval": "15s"}]
+        assert jobs[name]["authorization"] == {"credentials_file": "/run/secrets/metrics_token"}, \
+            "the metrics are for operators: Prometheus sends their token"
+    assert compose["services"]["prometheus"]["secrets"] == [{"source": "metrics_token"}]
+    assert compose["secrets"]["metrics_token"]["file"] == str(ROOT / "deploy" / "metrics-token")
     assert jobs["rabbitmq"]["static_configs"] == [{"targets": ["rabbitmq:15692"]}]
     assert jobs["rabbitmq"]["metrics_path"] == "/metrics/per-object", "queue depths per queue"
 
@@ -185,8 +191,15 @@ def promtool(*args):
     return subprocess.run(["promtool", *args], cwd=ROOT / "deploy", capture_output=True, text=True)
 
 
-def test_the_prometheus_config_and_its_alert_rules_are_valid():
-    checked = promtool("check", "config", "prometheus.yml")
+def test_the_prometheus_config_and_its_alert_rules_are_valid(tmp_path):
+    # as in its container: the operators' token where compose puts the secret (here, a file of our own)
+    token = tmp_path / "metrics_token"
+    token.write_text("a-token")
+    shutil.copy(ROOT / "deploy" / "alerts.yml", tmp_path / "alerts.yml")
+    (tmp_path / "prometheus.yml").write_text(
+        (ROOT / "deploy" / "prometheus.yml").read_text().replace("/run/secrets/metrics_token", str(token)))
+    checked = subprocess.run(["promtool", "check", "config", "prometheus.yml"], cwd=tmp_path, capture_output=True,
+                             text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS: 6 rules found" in checked.stdout
 
