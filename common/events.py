@@ -218,6 +218,15 @@ class FrameworkCorrected(Strict):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+class UnknownRegionReported(Strict):
+    """A company named a quarry region the gazetteer does not know (first time for this name): counted as
+    written until the secretariat places it. No company is named."""
+    country = fields.String(required=True)
+    state = fields.String(required=True, allow_none=True)  # an ISO 3166-2 code, or as written
+    region = fields.String(required=True)
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
@@ -232,6 +241,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case_moved", 1): CaseMoved,
     ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
     ("framework_corrected", 1): FrameworkCorrected,
+    ("unknown_region_reported", 1): UnknownRegionReported,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}

@@ -192,6 +192,7 @@ NOTICE_KINDS = Terms(
     ("reminder", "herinnering", "reminder"),
     ("alert_needs_more_time", "signaal: meer tijd nodig", "alert: needs more time"),
     ("alert_missing", "signaal: rapportage ontbreekt", "alert: report missing"),
+    ("alert_unknown_region", "signaal: onbekend groevegebied", "alert: unknown quarry region"),
     ("supplier_question", "vraag van een aanbestedende dienst", "question from a contracting authority"),
     ("report_sampled", "gekozen voor verificatie", "chosen for verification"),
     ("case_acknowledged", "ontvangst van uw melding", "receipt of your case"),

@@ -258,7 +258,7 @@ def assert_seed_figures(shown: dict) -> None:
     assert all(value == "suppressed" for code, value in countries.items()
                if code not in ("IN", "CN", "VN", "PT", "IT", "TR"))
     assert len(countries) == 20  # "about 20 countries in all"
-    assert [(each["region"], each["state"], each["country"]) for each in shown["quarry_regions"]] == [
+    assert [(each["region"], each["state_name"], each["country"]) for each in shown["quarry_regions"]] == [
         ("Bundi", "Rajasthan", "IN"), ("Chittoor", "Andhra Pradesh", "IN"), ("Prakasam", "Andhra Pradesh", "IN"),
         ("Rangareddy", "Telangana", "IN"), ("Yên Định", "Thanh Hóa", "VN")]
     members = shown["participation"]["members"]

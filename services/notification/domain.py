@@ -10,7 +10,7 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
-from common import covenant, vocabulary
+from common import covenant, places, vocabulary
 from common.covenant import spoken_date
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 
@@ -129,6 +129,18 @@ TEMPLATES = {
                "Zaak {number} ({case_kind}) is {state}; de termijn van deze stap loopt af op {deadline}."),
         "en": ("The time limit of case {number} passes on {deadline}",
                "Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}."),
+    },
+    "alert_unknown_region": {
+        "nl": ("Nieuwe naam van een groevegebied: {region} ({place})",
+               "Een onderneming noemde in haar rapportage over convenantjaar {year} het groevegebied "
+               "‘{region}’ ({place}), dat nog niet in de lijst van groevegebieden staat. De sectorcijfers tellen "
+               "het zoals het geschreven is. Voeg het in het portaal toe als nieuw gebied, of als andere "
+               "schrijfwijze van een bekend gebied: dan tellen de cijfers het daar."),
+        "en": ("New name of a quarry region: {region} ({place})",
+               "A company named the quarry region ‘{region}’ ({place}) in its report for covenant year {year}; "
+               "it is not yet in the list of quarry regions. The sector figures count it as written. Add it in "
+               "the portal as a new region, or as another spelling of a known one: then the figures count it "
+               "there."),
     },
     "alert_missing": {
         "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
@@ -285,6 +297,18 @@ def case_time_limit(approaching: dict, now: datetime, commission_language: str) 
                    number=number, case_kind=vocabulary.CASE_KINDS.label(approaching["kind"], commission_language),
                    state=vocabulary.CASE_STATES.label(approaching["state"], commission_language),
                    deadline=date.fromisoformat(approaching["deadline"]))
+
+
+def unknown_region(reported: dict, now: datetime, secretariat_language: str) -> Notice:
+    """The secretariat hears of a quarry region name nobody knew, once per name."""
+    language = secretariat_language
+    country = places.country_name(reported["country"], language)
+    place = ", ".join(part for part in (places.state_label(reported["state"], language), country) if part)
+    return _to_secretariat("alert_unknown_region",
+                           f"unknown_region:{reported['country']}:{reported['state'] or ''}:"
+                           f"{places.comparison_form(reported['region'])}",
+                           language, reported["covenant_year"], now, {"region": reported["region"]},
+                           region=reported["region"], place=place)
 
 
 # --- what a contracting authority learns -----------------------------------------------------------

@@ -87,6 +87,13 @@ class NotificationService(operations.Operations):
                                                 clock=self.clock,
                                                 commission_language=self.settings.commission_language))
 
+    @event_handler("reporting", "unknown_region_reported")
+    def announce_unknown_region(self, event):
+        """The secretariat hears of a quarry region name the gazetteer does not know, to place it."""
+        self._count(usecases.on_unknown_region(event.data, store=self.storage, channels=self.channels,
+                                               clock=self.clock,
+                                               secretariat_language=self.settings.secretariat_language))
+
     @event_handler("scoring", "verification_sample_drawn")
     def announce_sample(self, event):
         self._count(usecases.announce_sample(event.data, store=self.storage, channels=self.channels,

@@ -178,6 +178,11 @@ def on_case_moved(moved: dict, *, store, channels, clock) -> Sent:
     return sent
 
 
+def on_unknown_region(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
+    return notify(domain.unknown_region(reported, clock.now(), secretariat_language), store=store,
+                  channels=channels)
+
+
 def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str) -> Sent:
     return notify(domain.case_time_limit(approaching, clock.now(), commission_language), store=store,
                   channels=channels)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from datetime import date, datetime, timedelta
 
-from common import covenant, vocabulary
+from common import covenant, places, vocabulary
 
 LINKS = vocabulary.SUPPLY_CHAIN_LINKS.codes
 # The repeating groups of the report and a blank row of each (production countries are plain codes).
@@ -50,16 +50,17 @@ def blank_report(covenant_year: int) -> dict:
     }
 
 
-def from_report(report: dict, covenant_year: int) -> dict:
+def from_report(report: dict, covenant_year: int, language: str = "en") -> dict:
     """A stored report (the API's JSON) as the form shows it, for `covenant_year` (last year's report is
-    the start of this year's)."""
+    the start of this year's); a state by its name in `language`, not its code."""
     state = blank_report(covenant_year)
     state.update(copy.deepcopy({key: value for key, value in report.items() if key in state}))
     state["covenant_year"] = covenant_year
     state["chains"] = "" if report.get("chains") is None else str(report["chains"])
     state["supply_chain"] = {link: {part: str(report["supply_chain"][link][part]) for part in ("known", "total")}
                              for link in LINKS}
-    state["quarry_regions"] = [{**each, "state": each.get("state") or ""} for each in report["quarry_regions"]]
+    state["quarry_regions"] = [{**each, "state": places.state_label(each.get("state"), language) or ""}
+                               for each in report["quarry_regions"]]
     state["risks"] = [{**each, "actual": "yes" if each["actual"] else "no"} for each in report["risks"]]
     state["communication"] = {"public_report_url": report["communication"]["public_report_url"] or ""}
     state["evidence"] = [{**each, "issued_on": _date_parts(each["issued_on"])} for each in report["evidence"]]
@@ -131,6 +132,15 @@ def compact(state: dict) -> dict:
     return state
 
 
+def state_code(country: str, state: str) -> str | None:
+    """The code of the subdivision a state's name gives (the form shows names), or None."""
+    try:
+        found = places.resolve_state(country, state) if country and state else None
+    except places.PlaceError:  # the submission service says why
+        found = None
+    return found.code if found else None
+
+
 def to_report(state: dict) -> dict:
     """The (compacted) form as the API's JSON: numbers as numbers where they read as numbers, yes/no as
     booleans, blanks as null where the report allows it; anything else goes as typed, so that the API, the
@@ -141,7 +151,8 @@ def to_report(state: dict) -> dict:
         "supply_chain": {link: {part: number(state["supply_chain"][link][part]) for part in ("known", "total")}
                          for link in LINKS},
         "production_countries": list(state["production_countries"]),
-        "quarry_regions": [{"country": each["country"], "region": each["region"], "state": each["state"] or None}
+        "quarry_regions": [{"country": each["country"], "region": each["region"],
+                            "state": state_code(each["country"], each["state"]) or each["state"] or None}
                            for each in state["quarry_regions"]],
         "materials": list(state["materials"]),
         "risks": [{**each, "actual": {"yes": True, "no": False}.get(each["actual"], each["actual"])}

@@ -24,7 +24,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from common import errors, vocabulary
+from common import errors, places, vocabulary
 from common.logging import get_logger
 from common.web import JsonHttpHandler
 from services.portal import domain
@@ -89,7 +89,8 @@ def environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(translations(language), newstyle=True)
     env.globals.update(
         lang=language, vocabulary=vocabulary, field_id=domain.field_id, countries=countries(language),
-        country_name=lambda code: country_name(code, language),
+        country_name=lambda code: country_name(code, language), state_code=domain.state_code,
+        state_name=lambda state: places.state_label(state, language),
         words=lambda terms, code: terms.label(code, language) if code else "",
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
         STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
@@ -121,6 +122,17 @@ PLAIN = {
     "Not a valid integer.": {"en": "Enter a whole number.", "nl": "Vul een heel getal in."},
     "Must be greater than or equal to 0.": {"en": "Enter 0 or more.", "nl": "Vul 0 of meer in."},
     "Must not exceed total.": {"en": "Cannot be more than the total.", "nl": "Mag niet meer zijn dan het totaal."},
+    "Must not contain control characters.": {"en": "Use letters, digits and spaces only.",
+                                             "nl": "Gebruik alleen letters, cijfers en spaties."},
+    "Must be a place name, without markup.": {"en": "Write only the name of the place, without < or >.",
+                                              "nl": "Vul alleen de naam van de plaats in, zonder < of >."},
+    "Must start with a letter or digit, not with =, +, - or @.": {
+        "en": "Start with a letter or digit, not with =, +, - or @.",
+        "nl": "Begin met een letter of cijfer, niet met =, +, - of @."},
+    "Must be a place name: it has no letters.": {"en": "Write the name of a place.", "nl": "Vul de naam van een plaats in."},
+    "Must be a place name: this word is what the published figures print for hidden values.": {
+        "en": "This word cannot be a place name: the published figures use it for hidden values.",
+        "nl": "Dit woord kan geen plaatsnaam zijn: de gepubliceerde cijfers gebruiken het voor afgeschermde waarden."},
     "Must be an https URL.": {"en": "Enter a web address starting with https://.",
                               "nl": "Vul een webadres in dat begint met https://."},
     "Not a valid date.": {"en": "Enter a real date.", "nl": "Vul een bestaande datum in."},
@@ -177,6 +189,14 @@ WORDED = [
     (re.compile(r"^Duplicate country: .*\.$"), {"en": "This country is listed twice.", "nl": "Dit land staat er twee keer."}),
     (re.compile(r"^Duplicate quarry region: .*\.$"),
      {"en": "This quarry region is listed twice.", "nl": "Dit groevegebied staat er twee keer."}),
+    (re.compile(r"^\S+ is a subdivision of .+, not of .+\.$"),
+     {"en": "This state or province is not in the country chosen.",
+      "nl": "Deze staat of provincie ligt niet in het gekozen land."}),
+    (re.compile(r"^(\S+ is not an ISO 3166-2 code of .+|Not a known subdivision of .+)\.$"),
+     {"en": "Write the name of a state or province of the country chosen.",
+      "nl": "Vul de naam in van een staat of provincie van het gekozen land."}),
+    (re.compile(r"^Already a name of (.+)\.$"),
+     {"en": r"This is already a name of \1.", "nl": r"Dit is al een naam van \1."}),
     (re.compile(r"^No assessment framework for covenant year (\d+).*$"),
      {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
     (re.compile(r"^Must be after the due date, (.*)\.$"),

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from common import covenant, errors, vocabulary
+from common import covenant, errors, places, vocabulary
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
@@ -240,8 +240,26 @@ def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[di
         found = client.get("submission", "/v1/reports", covenant_year=year) if year >= 1 else []
         if found:
             report = client.get("submission", f"/v1/reports/{found[0]['id']}")["report"]
-            return domain.from_report(report, covenant_year), source
+            return domain.from_report(report, covenant_year, visitor.language), source
     return domain.blank_report(covenant_year), "blank"
+
+
+def place_suggestions(state: dict, language: str, *, api) -> dict:
+    """What the report form suggests as a company types a quarry region: the known regions of each country
+    (and, by state, of each subdivision), and the subdivisions of each country in the form. Nothing when
+    the reporting service does not answer: suggestions are a convenience, the form works without them."""
+    try:
+        known = api.as_(None).get("reporting", "/v1/regions")
+    except errors.Unavailable:
+        known = []
+    regions: dict[str, list[dict]] = {}
+    for each in known:
+        regions.setdefault(each["country"], []).append(each)
+    countries = sorted({each["country"] for each in state["quarry_regions"] if each["country"]} | set(regions))
+    return {"regions": regions,
+            "states": {country: [(each.code, each.label(language)) for each in places.subdivisions(country)]
+                       for country in countries},
+            "lists": {f"regions-{key}" for key in regions.keys() | {each["state"] for each in known if each["state"]}}}
 
 
 def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], action: str, *, api, store,
@@ -376,6 +394,36 @@ def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> F
                            message="extension_granted")
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
+
+
+def regions(visitor: Visitor, *, api) -> dict:
+    """The quarry regions the gazetteer knows, and the names companies used that it does not place yet."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    return {"unknown": client.get("reporting", "/v1/regions/unknown"), "known": client.get("reporting", "/v1/regions")}
+
+
+def place_region(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """The secretariat places a name nobody knew: as a new region, or as a spelling of a known one
+    (`as`: "new", or "country|state|name" of the known region). The figures then count it there."""
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    where = f"as.{form.get('row', '')}"
+    choice = form.get("as", "")
+    if not choice:
+        return FormOutcome(form, errors={where: ["Missing data for required field."]})
+    if choice == "new":  # a state nobody knows stays out of the gazetteer; the name then counts countrywide
+        state = form.get("state", "")
+        body = {"country": form.get("country", ""), "name": form.get("region", ""), "variants": [],
+                "state": state if places.CODE.match(state) else None}
+    else:
+        country, state, name = (choice.split("|", 2) + ["", ""])[:3]
+        body = {"country": country, "state": state or None, "name": name, "variants": [form.get("region", "")]}
+    try:
+        return FormOutcome(form, done=api.as_(visitor.token).post("reporting", "/v1/regions", body),
+                           message="region_placed")
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors={where: [text for messages in refused.errors.values() for text in messages]})
 
 
 def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:

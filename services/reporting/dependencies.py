@@ -1,27 +1,118 @@
 """Storage of the reporting service: per covenant year, the summed counters and each company's
 contribution, in one document so that a contribution and the sums change in one atomic update; members
-and contracting authorities likewise in one participation document."""
+and contracting authorities likewise in one participation document. Beside them the gazetteer of quarry
+regions (seeded from gazetteer.yaml, extended by the secretariat) and the region names nobody knew, each
+kept with the event that alerts the secretariat to it."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
 from nameko.extensions import DependencyProvider
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common import errors, settings
-from common.mongo import Repository
-from services.reporting.domain import Disclosure, difference
+from common import errors, places, settings
+from common.events import Event
+from common.mongo import Index, Repository
+from common.outbox import Kept, Outbox
+from services.reporting.domain import PARTICIPATION, Disclosure, Gazetteer, Place, Region, difference, key
 
 MAX_ATTEMPTS = 50
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.yaml"
+GAZETTEER_FILE = Path(__file__).resolve().parent / "gazetteer.yaml"
+
+
+def seed_regions() -> list[Region]:
+    """The regions gazetteer.yaml names: {country: {state code or "-": [{name, variants}]}}."""
+    data = yaml.safe_load(GAZETTEER_FILE.read_text()) or {}
+    return [Region(country, None if state == "-" else state, each["name"], tuple(each.get("variants") or ()))
+            for country, states in data.items() for state, regions in states.items() for each in regions]
+
+
+def region_id(country: str, state: str | None, name: str) -> str:
+    return key("region", country, state or "", places.comparison_form(name))
 
 
 class SectorStore(Repository):
+    INDEXES = {"place_names": (Index(Outbox.INDEX_KEYS),)}
 
     def __init__(self, db):
         super().__init__(db)
         self.figures = db.sector_figures
+        self.regions = db.regions              # the gazetteer: one document per known region
+        self.revisions = db.gazetteer_revision  # one document: how often the gazetteer changed
+        self.place_names = db.place_names      # names nobody knew when a company first used them
+        self.outboxes = [Outbox(self.place_names)]
+        self._gazetteer: Gazetteer | None = None
+
+    # --- the gazetteer ------------------------------------------------------------------------------
+
+    def gazetteer(self) -> Gazetteer:
+        """The gazetteer as it stands (read again only when its revision changed)."""
+        found = self.revisions.find_one({"_id": "gazetteer"})
+        if found is None:
+            self._seed()
+            found = self.revisions.find_one({"_id": "gazetteer"})
+        if self._gazetteer is None or self._gazetteer.revision != found["revision"]:
+            self._gazetteer = Gazetteer([Region(each["country"], each["state"], each["name"], tuple(each["variants"]))
+                                         for each in self.regions.find({}, sort=[("_id", 1)])], found["revision"])
+        return self._gazetteer
+
+    def _seed(self) -> None:
+        # Idempotent: several instances starting at once insert the same documents.
+        for region in seed_regions():
+            self.regions.update_one({"_id": region_id(region.country, region.state, region.name)},
+                                    {"$setOnInsert": {"country": region.country, "state": region.state,
+                                                      "name": region.name, "variants": list(region.variants)}},
+                                    upsert=True)
+        try:
+            self.revisions.update_one({"_id": "gazetteer"}, {"$setOnInsert": {"revision": 0}}, upsert=True)
+        except DuplicateKeyError:
+            pass
+
+    def add_region(self, region: Region) -> int:
+        """Adds a region, or variants to a known one; returns the gazetteer's new revision."""
+        self.regions.update_one({"_id": region_id(region.country, region.state, region.name)},
+                                {"$setOnInsert": {"country": region.country, "state": region.state,
+                                                  "name": region.name},
+                                 "$addToSet": {"variants": {"$each": list(region.variants)}}}, upsert=True)
+        changed = self.revisions.find_one_and_update({"_id": "gazetteer"}, {"$inc": {"revision": 1}},
+                                                     upsert=True, return_document=ReturnDocument.AFTER)
+        return changed["revision"]
+
+    # --- names nobody knew --------------------------------------------------------------------------
+
+    def record_unknown(self, place: Place, covenant_year: int, event: Event) -> Kept | None:
+        """Keeps a name the gazetteer does not know with the event that alerts the secretariat; None when
+        it was seen before."""
+        if self.place_names.find_one({"_id": place.key}, {"_id": 1}) is not None:
+            return None
+        try:
+            self.place_names.insert_one({"_id": place.key, "country": place.country, "state": place.state,
+                                         "region": place.region, "covenant_year": covenant_year,
+                                         **Outbox.fields(event)})
+        except DuplicateKeyError:
+            return None
+        return Kept(self.outboxes[0], place.key, event)
+
+    def named_places(self, keys) -> dict[str, Place]:
+        """Names recorded for unknown regions, by their keys."""
+        return {each["_id"]: Place(each["_id"], each["country"], each["state"], each["region"], False)
+                for each in self.place_names.find({"_id": {"$in": list(keys)}})}
+
+    def unknown_names(self) -> list[dict]:
+        return [{"key": each["_id"], "country": each["country"], "state": each["state"],
+                 "region": each["region"], "covenant_year": each["covenant_year"],
+                 "first_seen_at": each["stored_at"]}
+                for each in self.place_names.find({}, sort=[("stored_at", 1)])]
+
+    def company_contributions(self):
+        """(year, contributor, ordinal, counters) of every contribution that counts quarry regions."""
+        for document in self.figures.find({"_id": {"$ne": PARTICIPATION}}, {"contributions": 1}):
+            for contributor, each in (document.get("contributions") or {}).items():
+                if any(name.startswith("region:") for name in each["counters"]):
+                    yield document["_id"], contributor, list(each["ordinal"]), each["counters"]
 
     def apply(self, document_id, contributor_id: str, ordinal: list[int], counters: dict[str, int],
               event_id: str) -> bool:

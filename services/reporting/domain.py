@@ -14,15 +14,12 @@ as counts, as the covenant's annual report does, and so is participation: the me
 """
 from __future__ import annotations
 
-import functools
-import gettext
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, unquote
 
-import pycountry
 
-from common import covenant, vocabulary
+from common import covenant, places, vocabulary
 
 SEP = ":"
 SUPPRESSED = "suppressed"
@@ -58,9 +55,111 @@ def chain_bucket(chains: int | None) -> str:
     return ">50"
 
 
-def contribution(report: dict, assessment: dict, company: dict, progress: dict[str, bool]) -> dict[str, int]:
+# --- places ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Region:
+    """A quarry region the secretariat knows: its canonical name, in a country and (where known) a
+    subdivision, and the other spellings companies use for it."""
+    country: str
+    state: str | None      # ISO 3166-2 code
+    name: str
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Place:
+    """A quarry region as the figures count it: `key` is its identity (two spellings of one place have one
+    key); `region` and `state` are what to show."""
+    key: str
+    country: str
+    state: str | None      # an ISO 3166-2 code, or a state as written when nobody knows it yet
+    region: str
+    known: bool
+
+
+class Gazetteer:
+    """The known quarry regions (`revision` counts the secretariat's changes). Names compare by
+    `places.comparison_form`; a region named without a state, or with one nobody knows, is the known
+    region of that name in the country when there is exactly one."""
+
+    def __init__(self, regions, revision: int = 0):
+        self.regions = tuple(regions)
+        self.revision = revision
+        self._by_name: dict[tuple, Region] = {}
+        self._by_country: dict[tuple, list[Region]] = {}
+        for region in self.regions:
+            for name in (region.name, *region.variants):
+                form = places.comparison_form(name)
+                self._by_name.setdefault((region.country, region.state or "", form), region)
+                self._by_country.setdefault((region.country, form), []).append(region)
+
+    def find(self, country: str, state: str | None, name: str) -> Region | None:
+        """The known region `name` is a spelling of, or None."""
+        form = places.comparison_form(name)
+        found = self._by_name.get((country, state or "", form))
+        if found is None and (state is None or not places.CODE.match(state)):
+            candidates = {id(each): each for each in self._by_country.get((country, form), [])}
+            found = next(iter(candidates.values())) if len(candidates) == 1 else None
+        return found
+
+    def place(self, country: str, state: str | None, name: str) -> Place:
+        """Where the figures count a region a company named (`state`: a code, or as written, or None)."""
+        state = _state_code(country, state) if state else None
+        region = self.find(country, state, name)
+        if region is not None:
+            return Place(key("region", country, region.state or "", places.comparison_form(region.name)),
+                         country, region.state, region.name, True)
+        state_part = state if state is None or places.CODE.match(state) else places.comparison_form(state)
+        return Place(key("region", country, state_part or "", places.comparison_form(name)), country, state,
+                     places.cleaned(name), False)
+
+    def named(self, counter_key: str) -> Place | None:
+        """The known region a figure's key stands for."""
+        parts = split(counter_key)
+        region = self._by_name.get((parts[1], parts[2], parts[3]))
+        return None if region is None else Place(counter_key, region.country, region.state, region.name, True)
+
+    def places_of(self, report: dict) -> list[Place]:
+        """The report's quarry regions as the figures count them, each once."""
+        found = {}
+        for each in report["quarry_regions"]:
+            place = self.place(each["country"], each["state"], each["region"])
+            found.setdefault(place.key, place)
+        return list(found.values())
+
+    def recounted(self, counters: dict[str, int]) -> dict[str, int]:
+        """A contribution's counters with each region counted where the gazetteer now places it."""
+        out = {}
+        for name, value in counters.items():
+            parts = split(name)
+            if parts[0] == "region":
+                name = self.place(parts[1], parts[2] or None, parts[3]).key
+            out[name] = max(out.get(name, 0), value)  # two spellings of one place count once
+        return out
+
+
+def placed(ordinal: list[int], recount: int = 0) -> list[int]:
+    """A company contribution's ordinal: its assessment's (report version, framework version, corrections),
+    then the gazetteer revision of the recount that last moved its regions (0: none). A recount so replaces
+    the contribution of the same assessment, and a redelivered assessment does not replace the recount."""
+    return [*list(ordinal)[:3], recount]
+
+
+def _state_code(country: str, state: str) -> str:
+    """The subdivision's code where `state` names one, else `state` as written."""
+    try:
+        found = places.resolve_state(country, state)
+    except places.PlaceError:
+        found = None
+    return found.code if found else state
+
+
+def contribution(report: dict, assessment: dict, company: dict, progress: dict[str, bool],
+                 gazetteer: Gazetteer) -> dict[str, int]:
     """What one company's latest assessed report adds to its year's figures; `progress` is what scoring
-    says of the company's steps (report_scored's own field), so no step code is read here."""
+    says of the company's steps (report_scored's own field), so no step code is read here; quarry regions
+    count where the gazetteer places them."""
     outcome = assessment["outcome"]
     counters = {key("assessed"): 1, key("outcome", outcome): 1,
                 key("member_country_outcome", company["country"], outcome): 1,
@@ -77,8 +176,8 @@ def contribution(report: dict, assessment: dict, company: dict, progress: dict[s
     counters[key("chains", chain_bucket(report["chains"]))] = 1
     for country in report["production_countries"]:
         counters[key("country", country)] = 1
-    for region in {(each["country"], each["state"] or "", each["region"]) for each in report["quarry_regions"]}:
-        counters[key("region", *region)] = 1
+    for place in gazetteer.places_of(report):
+        counters[place.key] = 1
     for material in report["materials"]:
         counters[key("material", material)] = 1
     if report["risks"]:
@@ -197,24 +296,27 @@ def _entries(counters: dict[str, int], prefix: str) -> dict[tuple, int]:
     return entries
 
 
-@functools.cache
-def _country_names(language: str):
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+def listed_regions(counters: dict[str, int], disclosure: Disclosure) -> list[str]:
+    """The keys of the quarry regions the figures name: those enough companies source in."""
+    return [name for name, value in counters.items()
+            if name.startswith(f"region{SEP}") and value >= disclosure.min_region_companies]
 
 
-def country_name(code: str, language: str = "en") -> str:
-    """The country's name in English or, through pycountry's ISO 3166 translations, another language."""
-    found = pycountry.countries.get(alpha_2=code)
-    if found is None:
-        return code
-    if language == "en":
-        return getattr(found, "common_name", None) or found.name
-    return _country_names(language).gettext(found.name)
+def shown_places(listed: list[str], gazetteer: Gazetteer, recorded: dict[str, Place]) -> dict[str, Place]:
+    """The names of the listed regions: the gazetteer's, else as first written (`recorded`)."""
+    return {name: place for name in listed if (place := gazetteer.named(name) or recorded.get(name))}
+
+
+def region_entry(place: Place, companies: int) -> dict:
+    return {"country": place.country, "state": place.state, "state_name": places.state_label(place.state),
+            "region": place.region, "companies": companies}
 
 
 def figures(covenant_year: int, counters: dict[str, int], participation: dict[str, int], targets: dict | None,
-            disclosure: Disclosure) -> dict:
-    """The published figures of a year from its summed counters; suppressed values never appear."""
+            disclosure: Disclosure, shown_places: dict[str, Place] | None = None) -> dict:
+    """The published figures of a year from its summed counters; suppressed values never appear.
+    `shown_places` names the listed quarry regions (`listed_regions`) by their keys."""
+    shown_places = shown_places or {}
     def count(*parts):
         return counters.get(key(*parts), 0)
 
@@ -222,7 +324,9 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
     by_member_country = {country: {outcome: count("member_country_outcome", country, outcome)
                                    for outcome in vocabulary.OUTCOMES.codes} for country in vocabulary.MEMBER_COUNTRIES.codes}
     countries = _entries(counters, "country")
-    regions = _entries(counters, "region")
+    regions = sorted(((shown_places.get(name) or _unnamed(name), counters[name])
+                      for name in listed_regions(counters, disclosure)),
+                     key=lambda item: (-item[1], item[0].country, item[0].region))
     return {
         "covenant_year": covenant_year,
         "disclosure": {"min_companies": disclosure.min_companies,
@@ -242,12 +346,9 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
         },
         "chains_per_company": {bucket: count("chains", bucket) for bucket in (*CHAIN_BUCKETS, "unknown")},
         "production_countries": [
-            {"country": code, "name": country_name(code), "companies": cell(value, disclosure)}
+            {"country": code, "name": places.country_name(code), "companies": cell(value, disclosure)}
             for (code,), value in sorted(countries.items(), key=lambda item: (-item[1], item[0][0]))],
-        "quarry_regions": [
-            {"country": code, "state": state or None, "region": region, "companies": value}
-            for (code, state, region), value in sorted(regions.items(), key=lambda item: (-item[1], item[0]))
-            if value >= disclosure.min_region_companies],
+        "quarry_regions": [region_entry(place, value) for place, value in regions],
         "materials": {material: cell(count("material", material), disclosure) for material in vocabulary.MATERIALS.codes},
         "risks": {
             "companies_with_any_risk": count("risk", "any"),
@@ -269,6 +370,12 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
                          "corrected": count("verification", "corrected")},
         "participation": participation_figures(covenant_year, participation, targets),
     }
+
+
+def _unnamed(counter_key: str) -> Place:
+    """A region shown by its key alone (its name as first written was not found)."""
+    _, country, state, region = split(counter_key)
+    return Place(counter_key, country, state or None, region, False)
 
 
 def participation_figures(covenant_year: int, participation: dict[str, int], targets: dict | None) -> dict:

@@ -14,7 +14,8 @@ import pygal
 from pygal.style import Style
 
 from common import covenant, vocabulary
-from services.reporting.domain import SUPPRESSED, country_name
+from common.places import country_name, state_label as state_name
+from services.reporting.domain import SUPPRESSED
 
 SVG = "http://www.w3.org/2000/svg"
 ElementTree.register_namespace("", SVG)
@@ -141,6 +142,7 @@ def html(figures: dict, language: str) -> str:
     return _templates.get_template("report.html.j2").render(
         f=figures, t=labels, lang=language, SUPPRESSED=SUPPRESSED, charts=charts(figures, labels, language),
         country_name=lambda code: country_name(code, language),
+        state_name=lambda state: state_name(state, language),
         title=labels["title"].format(year=year),
         period=labels["period"].format(start=covenant.spoken_date(covenant.year_start(year), language),
                                        end=covenant.spoken_date(covenant.year_end(year), language)),
@@ -167,7 +169,7 @@ def rows(figures: dict) -> list[tuple[str, str, object]]:
     for each in figures["production_countries"]:
         out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))
     for each in figures["quarry_regions"]:
-        place = " / ".join(part for part in (each["country"], each["state"], each["region"]) if part)
+        place = " / ".join(part for part in (each["country"], each["state_name"], each["region"]) if part)
         out.append(("quarry_regions", place, each["companies"]))
     return out
 

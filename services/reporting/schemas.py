@@ -1,7 +1,9 @@
 """Wire shapes of the reporting service (for the OpenAPI document)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from common.schema import CountryCode, PlaceName, Strict
 
 class Figures(Schema):
     covenant_year = fields.Integer()
@@ -39,3 +41,35 @@ class Proof(Schema):
     members = fields.Integer(metadata={"description": "Companies and authorities recounted (from submission)."})
     agrees = fields.Boolean()
     differences = fields.List(fields.Nested(Difference))
+
+
+class Region(Schema):
+    country = fields.String()
+    state = fields.String(allow_none=True, metadata={"description": "ISO 3166-2 code"})
+    state_name = fields.String(allow_none=True)
+    name = fields.String(metadata={"description": "The canonical name the figures print."})
+    variants = fields.List(fields.String())
+
+
+class NewRegion(Strict):
+    country = CountryCode(required=True)
+    state = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "ISO 3166-2 code or a subdivision's name; null if not known"})
+    name = PlaceName(required=True, metadata={"description": "The canonical name (a known one to add spellings)."})
+    variants = fields.List(PlaceName(), load_default=list, validate=validate.Length(max=50))
+
+
+class RegionAdded(Schema):
+    region = fields.Nested(Region)
+    revision = fields.Integer(metadata={"description": "How often the gazetteer changed."})
+    contributions_recounted = fields.Integer(metadata={
+        "description": "Companies' contributions now counted under the region."})
+
+
+class UnknownRegion(Schema):
+    key = fields.String()
+    country = fields.String()
+    state = fields.String(allow_none=True)
+    region = fields.String(metadata={"description": "As the first company to use it wrote it."})
+    covenant_year = fields.Integer()
+    first_seen_at = fields.DateTime()

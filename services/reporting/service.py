@@ -7,13 +7,13 @@ from werkzeug.wrappers import Response
 
 from common import errors, operations, vocabulary
 from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
-from common.messaging import event_handler
+from common.messaging import Events, event_handler
 from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.web import http
+from common.web import http, read_json
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
 
@@ -31,7 +31,7 @@ def declare_metrics(registry):
     }
 
 
-class ReportingService(operations.Operations):
+class ReportingService(operations.Operations, operations.OutboxRelay):
     name = "reporting"
 
     storage = Storage(SectorStore)
@@ -40,13 +40,14 @@ class ReportingService(operations.Operations):
     scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
     submission = Rpc("submission", patience=6)  # ... and every member
     complaints = Rpc("complaints", patience=6)  # ... and the year's cases
-    metrics = Metrics(declare_metrics, lag_metrics)
+    events = Events()
+    metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
 
     @event_handler("scoring", "report_scored")
     def apply_assessment(self, event):
         """Replaces the company's contribution to its year's figures with this assessment's."""
-        applied = usecases.apply_assessment(event.id, event.data, store=self.storage)
+        applied = usecases.apply_assessment(event.id, event.data, store=self.storage, publisher=self.events)
         if applied.changed:
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
             observe_lag(self.metrics, "counted", event.data.get("submission_occurred_at"))
@@ -105,6 +106,29 @@ class ReportingService(operations.Operations):
         figures = usecases.figures(covenant_year, store=self.storage, publication=self.publication)
         return Response(render.html(figures, language), mimetype="text/html",
                         headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
+
+    @http("GET", "/v1/regions", doc=Doc(
+        "The quarry regions the gazetteer knows, with their other spellings (public; ?country=, ?state=)",
+        responses={200: schemas.Region(many=True)}))
+    def list_regions(self, request):
+        return usecases.known_regions(request.args.get("country"), request.args.get("state"), store=self.storage)
+
+    @http("POST", "/v1/regions", doc=Doc(
+        "Add a quarry region to the gazetteer, or spellings to a known one; every company that used one of "
+        "its names is then counted under it", roles=(SECRETARIAT,), body=schemas.NewRegion,
+        responses={200: schemas.RegionAdded}))
+    def add_region(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        body = read_json(request, schemas.NewRegion())
+        return usecases.add_region(body["country"], body["state"], body["name"], body["variants"],
+                                   store=self.storage)
+
+    @http("GET", "/v1/regions/unknown", doc=Doc(
+        "Region names companies used that the gazetteer does not place yet, oldest first",
+        roles=(SECRETARIAT,), responses={200: schemas.UnknownRegion(many=True)}))
+    def list_unknown_regions(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.unknown_regions(store=self.storage)
 
     @http("GET", "/v1/sector/<int:covenant_year>/proof", doc=Doc(
         "Recompute the year's figures from scoring's latest assessments (and participation from "

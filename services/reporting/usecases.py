@@ -1,16 +1,17 @@
 """What the reporting service does, as plain functions taking their ports (no nameko).
 
-Ports: `store` (SectorStore), `publication` (targets and disclosure rules), `scoring` and `submission`
-(the other services: `latest_assessments`, `list_members`), used by the proof only.
+Ports: `store` (SectorStore), `publication` (targets and disclosure rules), `publisher` (events: the
+secretariat's alert of a region name nobody knew), `scoring` and `submission` (the other services:
+`latest_assessments`, `list_members`), used by the proof only.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common import errors, vocabulary
+from common import errors, outbox, places, vocabulary
 from common.logging import get_logger
 from services.reporting import domain
-from services.reporting.domain import PARTICIPATION
+from services.reporting.domain import PARTICIPATION, Region
 
 log = get_logger(__name__)
 REGISTRATION = [1, 0]  # the ordinal of a registration, which is never replaced
@@ -22,17 +23,100 @@ class Applied:
     changed: bool
 
 
-def apply_assessment(event_id: str, scored: dict, *, store) -> Applied:
+def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applied:
     """Replaces the company's contribution to its year's figures with this assessment's; a redelivery, or
-    an assessment older than the one applied, changes nothing."""
+    an assessment older than the one applied, changes nothing. A quarry region the gazetteer does not know
+    is counted as the company wrote it, and the secretariat is alerted to the name, once."""
+    gazetteer = store.gazetteer()
     changed = store.apply(
-        scored["covenant_year"], scored["company"]["id"], scored["ordinal"],
-        domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"]),
+        scored["covenant_year"], scored["company"]["id"], domain.placed(scored["ordinal"]),
+        domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"],
+                            gazetteer),
         event_id)
     log.info("assessment applied to the sector figures" if changed
              else "assessment already applied or superseded", report_id=scored["report_id"],
              ordinal=scored["ordinal"])
+    if changed:
+        for place in gazetteer.places_of(scored["report"]):
+            if not place.known:
+                _alert_unknown(place, scored["covenant_year"], store=store, publisher=publisher)
     return Applied(scored["covenant_year"], changed)
+
+
+def _alert_unknown(place: domain.Place, covenant_year: int, *, store, publisher) -> None:
+    if store.named_places([place.key]):
+        return
+    event = publisher.new("unknown_region_reported", {
+        "country": place.country, "state": place.state, "region": place.region, "covenant_year": covenant_year})
+    kept = store.record_unknown(place, covenant_year, event)
+    if kept is not None:
+        outbox.publish(kept, publisher)
+
+
+# --- the gazetteer of quarry regions ------------------------------------------------------------------
+
+def known_regions(country: str | None, state: str | None, *, store) -> list[dict]:
+    """The known regions, of a country and subdivision when given (what the portal suggests)."""
+    code = _state(country, state) if country and state else None
+    return [{"country": each.country, "state": each.state,
+             "state_name": places.state_label(each.state),
+             "name": each.name, "variants": list(each.variants)}
+            for each in sorted(store.gazetteer().regions, key=lambda each: (each.country, each.state or "", each.name))
+            if (country is None or each.country == country) and (code is None or each.state == code)]
+
+
+def unknown_regions(*, store) -> list[dict]:
+    """The names companies used that the gazetteer does not (yet) place, oldest first."""
+    gazetteer = store.gazetteer()
+    return [each for each in store.unknown_names()
+            if not gazetteer.place(each["country"], each["state"], each["region"]).known]
+
+
+def add_region(country: str, state: str | None, name: str, variants: list[str], *, store) -> dict:
+    """Adds a quarry region to the gazetteer, or spellings to a known one, then counts every company that
+    used one of its names under it, through the same path as an assessment (exactly once)."""
+    code = _state(country, state) if state else None
+    name, variants = places.cleaned(name), [places.cleaned(each) for each in variants]
+    gazetteer = store.gazetteer()
+    problems = {}
+    for field, each in [("name", name), *((f"variants.{index}", each) for index, each in enumerate(variants))]:
+        found = gazetteer.find(country, code, each)
+        if found is not None and (found.state != code or places.comparison_form(found.name) !=
+                                  places.comparison_form(name)):
+            where = places.state_label(found.state) or places.country_name(found.country)
+            problems[field] = [f"Already a name of {found.name} ({where})."]
+    if problems:
+        raise errors.Invalid(problems)
+    revision = store.add_region(Region(country, code, name, tuple(variants)))
+    recounted = recount(store=store)
+    log.info("gazetteer changed", revision=revision, recounted=recounted)
+    region = next(each for each in known_regions(country, code, store=store)
+                  if places.comparison_form(each["name"]) == places.comparison_form(name))
+    return {"region": region, "revision": revision, "contributions_recounted": recounted}
+
+
+def recount(*, store) -> int:
+    """Moves every contribution whose regions the gazetteer now places elsewhere; returns how many moved.
+    Idempotent: a second run moves nothing."""
+    gazetteer = store.gazetteer()
+    moved = 0
+    for year, contributor, ordinal, counters in list(store.company_contributions()):
+        placed = gazetteer.recounted(counters)
+        if placed != counters and store.apply(year, contributor, domain.placed(ordinal, gazetteer.revision),
+                                              placed, f"gazetteer:{gazetteer.revision}"):
+            moved += 1
+    return moved
+
+
+def _state(country: str, state: str) -> str:
+    try:
+        found = places.resolve_state(country, state)
+    except places.PlaceError as exc:
+        raise errors.Invalid({"state": [str(exc)]}) from None
+    if found is None:
+        raise errors.Invalid({"state": [f"Not a known subdivision of {places.country_name(country)}: give its "
+                                        "ISO 3166-2 code."]})
+    return found.code
 
 
 def apply_case(event_id: str, case: dict, ordinal: list[int], *, store) -> Applied:
@@ -70,8 +154,11 @@ def figures(covenant_year: int, *, store, publication) -> dict:
     targets = publication.targets_of(covenant_year)
     if counters is None and targets is None:
         raise errors.NotFound(f"No figures for covenant year {covenant_year}.")
+    listed = domain.listed_regions(counters or {}, publication.disclosure)
+    gazetteer = store.gazetteer()
+    recorded = store.named_places([name for name in listed if gazetteer.named(name) is None])
     return domain.figures(covenant_year, counters or {}, store.counters(PARTICIPATION) or {}, targets,
-                          publication.disclosure)
+                          publication.disclosure, domain.shown_places(listed, gazetteer, recorded))
 
 
 def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict:
@@ -79,10 +166,12 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict
     submission's members (a different path from the events), and compares them with the incremental
     state."""
     latest = scoring.latest_assessments(covenant_year)
+    gazetteer = store.gazetteer()
     recomputed = domain.summed(
         domain.contribution(each["report"], each["assessment"], each["company"],
                             # a scoring instance not yet upgraded answers without `progress`
-                            each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]))
+                            each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]),
+                            gazetteer)
         for each in latest)
     verified = scoring.latest_verifications(covenant_year)
     recomputed = domain.summed([recomputed, *(domain.verification_contribution(each) for each in verified),

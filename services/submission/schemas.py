@@ -4,35 +4,24 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 """
 from __future__ import annotations
 
-import pycountry
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from common import vocabulary
-from common.schema import Strict, StrictBoolean, StrictInteger
-
-
-class CountryCode(fields.String):
-    """An ISO 3166-1 alpha-2 code, upper case, as pycountry knows it."""
-    default_error_messages = {"country": "Not an ISO 3166-1 alpha-2 country code: {value!r}."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs)
-        if len(code) != 2 or not code.isupper() or pycountry.countries.get(alpha_2=code) is None:
-            raise self.make_error("country", value=code)
-        return code
+from common import places, vocabulary
+from common.schema import CountryCode, PlaceName, Strict, StrictBoolean, StrictInteger
 
 
 def one_of(terms: vocabulary.Terms):
     return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
 
 
-def unique(key=lambda item: item, what="value"):
+def unique(key=lambda item: item, what="value", shown=None):
+    """No two items with one `key`; the message names the second as `shown` (default: its key) says."""
     def check(items):
         seen = set()
         for item in items:
             marker = key(item)
             if marker in seen:
-                raise ValidationError(f"Duplicate {what}: {marker}.")
+                raise ValidationError(f"Duplicate {what}: {(shown or key)(item)}.")
             seen.add(marker)
     return check
 
@@ -59,9 +48,26 @@ class SupplyChain(Strict):
 
 
 class QuarryRegion(Strict):
+    """A quarry region: `state` is stored as its ISO 3166-2 code when it names a known subdivision of the
+    country (by code or by any of its names), else as written, for the secretariat to place."""
     country = CountryCode(required=True)
-    region = text(200, required=True)
-    state = text(200, required=True, allow_none=True)
+    region = PlaceName(required=True)
+    state = PlaceName(required=True, allow_none=True)
+
+    @validates_schema
+    def state_of_country(self, data, **kwargs):
+        if data.get("state") and data.get("country"):
+            try:
+                places.resolve_state(data["country"], data["state"])
+            except places.PlaceError as exc:
+                raise ValidationError(str(exc), "state") from None
+
+    @post_load
+    def state_as_code(self, data, **kwargs):
+        if data["state"]:
+            found = places.resolve_state(data["country"], data["state"])
+            data["state"] = found.code if found else data["state"]
+        return data
 
 
 class Risk(Strict):
@@ -112,7 +118,8 @@ class AnnualReport(Strict):
     supply_chain = fields.Nested(SupplyChain, required=True)
     production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
     quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
-        lambda region: f"{region['country']}/{region['region']}", "quarry region"))
+        lambda region: (region["country"], places.comparison_form(region["region"])), "quarry region",
+        lambda region: f"{region['country']}/{region['region']}"))
     materials = fields.List(fields.String(validate=one_of(vocabulary.MATERIALS)), required=True,
                             validate=unique(what="material"))
     risks = fields.List(fields.Nested(Risk), required=True)

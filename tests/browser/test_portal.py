@@ -90,8 +90,11 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     member.locator("#f-production_countries-1").select_option("CN")
     press(member, member.get_by_role("button", name="Groevegebied toevoegen"))
     member.locator("#f-quarry_regions-0-country").select_option("IN")
-    member.locator("#f-quarry_regions-0-region").fill("Prakasam")
+    suggested = "Array.from(document.getElementById('f-quarry_regions-0-region').list.options).map(o => o.value)"
+    assert set(member.evaluate(suggested)) == {"Bundi", "Chittoor", "Prakasam", "Rangareddy"}  # India's
     member.locator("#f-quarry_regions-0-state").fill("Andhra Pradesh")
+    assert member.evaluate(suggested) == ["Chittoor", "Prakasam"]  # the state's
+    member.locator("#f-quarry_regions-0-region").fill("Prakasam")
     member.get_by_label("graniet", exact=True).check()
     press(member, member.get_by_role("button", name="Risico toevoegen"))
     risk = member.get_by_role("group", name="Risico 1")

@@ -174,3 +174,34 @@ def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url
         "csrf_token": token, "kind": "dispute", "what_happened": "The gate was locked all week."})
     assert refused.status_code == 400 and "The gate was locked all week." in refused.text
     assert "Dit formulier stond te lang open" in refused.text or "This form was open too long" in refused.text
+
+
+def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_it_there(portal, url):
+    for region, state in (("Kotah", None), ("Kota", "IN-RJ")):
+        company = register_company(url("submission", ""))
+        report = {**example_report(), "quarry_regions": [{"country": "IN", "region": region, "state": state}]}
+        assert requests.post(url("submission", "/v1/reports"), json=report,
+                             headers=auth(company["token"])).status_code == 202
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    page = wait_until(lambda: (found := secretariat.get(f"{portal}/secretariat/regions")).text.count("<form") >= 3
+                      and found, "both names on the secretariat's page")  # two names and signing out
+    assert "Kotah" in page.text and "Rajasthan, India" in page.text
+
+    refused = secretariat.post(f"{portal}/secretariat/regions", data={
+        "csrf_token": form_token(page.text), "row": "0", "country": "IN", "state": "", "region": "Kotah", "as": ""})
+    assert refused.status_code == 422
+    assert 'id="f-as-0-error"' in refused.text and "Vul dit in." in refused.text
+
+    new = secretariat.post(f"{portal}/secretariat/regions", data={
+        "csrf_token": form_token(page.text), "row": "1", "country": "IN", "state": "IN-RJ", "region": "Kota",
+        "as": "new"})
+    assert new.status_code == 200, new.text
+    assert "Andere schrijfwijze van Kota (Rajasthan)" in new.text
+    spelling = secretariat.post(f"{portal}/secretariat/regions", data={
+        "csrf_token": form_token(page.text), "row": "0", "country": "IN", "state": "", "region": "Kotah",
+        "as": "IN|IN-RJ|Kota"})
+    assert "De cijfers tellen nu 1 rapportage(s) meer onder Kota." in spelling.text
+    assert "Elke naam die ondernemingen gebruikten, staat op de lijst." in spelling.text
+    figures = requests.get(url("reporting", "/v1/sector/1"), params={}).json()
+    assert figures["assessed_reports"] == 2

@@ -113,3 +113,38 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     figures = requests.get(url("reporting", "/v1/sector/1")).json()
     assert figures["assessed_reports"] == 1
     assert figures["steps"]["policy_and_chain_mapping_complete"] == 1
+
+
+def test_the_secretariat_keeps_the_gazetteer_and_hears_of_unknown_region_names_once(
+        container_factory, service_config, members, publish, capture, url):
+    container = container_factory(ReportingService, service_config)
+    replace_dependencies(container, identity=members.identity())
+    container.start()
+    reported = capture("reporting", "unknown_region_reported")
+    kota = blank_report(quarry_regions=[{"country": "IN", "region": "Kota", "state": "IN-RJ"}])
+    for version in (1, 2):  # a second version naming it again alerts no one again
+        with entrypoint_waiter(container, "apply_assessment"):
+            publish("scoring", "report_scored", scored(company(), kota, version))
+    assert [each["data"] for each in reported.wait_for(1)] == [
+        {"country": "IN", "state": "IN-RJ", "region": "Kota", "covenant_year": 1}]
+    assert reported.nothing_waiting()
+
+    regions, unknown = url("reporting", "/v1/regions"), url("reporting", "/v1/regions/unknown")
+    new = {"country": "IN", "state": "Rajasthan", "name": "Kota", "variants": ["Kotah"]}
+    members.add("company-token", "company", "c-1")
+    assert requests.post(regions, json=new).status_code == 401
+    assert requests.post(regions, json=new, headers=auth("company-token")).status_code == 403
+    assert requests.get(unknown).status_code == 401
+    assert requests.post(regions, json={**new, "name": "=1+1", "state": "IT-52", "variants": "Kotah"},
+                         headers=auth(SECRETARIAT_TOKEN)).json() == {"errors": {
+        "name": ["Must start with a letter or digit, not with =, +, - or @."],
+        "variants": ["Not a valid list."]}}
+    assert requests.post(regions, json={**new, "state": "IT-52"}, headers=auth(SECRETARIAT_TOKEN)).json() == {
+        "errors": {"state": ["IT-52 is a subdivision of Italy, not of India."]}}
+    assert [each["region"] for each in requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json()] == ["Kota"]
+    added = requests.post(regions, json=new, headers=auth(SECRETARIAT_TOKEN))
+    assert added.status_code == 200
+    assert added.json()["region"] == {"country": "IN", "state": "IN-RJ", "state_name": "Rajasthan", "name": "Kota",
+                                      "variants": ["Kotah"]}
+    assert requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json() == []
+    assert "Kota" in [each["name"] for each in requests.get(regions, params={"country": "IN"}).json()]

@@ -6,9 +6,9 @@ from pathlib import Path
 import yaml
 
 from launcher import demo
-from services.reporting.dependencies import TARGETS_FILE
-from services.reporting.domain import (Disclosure, authority_contribution, contribution, figures,
-                                       member_contribution, summed)
+from services.reporting.dependencies import TARGETS_FILE, seed_regions
+from services.reporting.domain import (Disclosure, Gazetteer, authority_contribution, contribution, figures,
+                                       listed_regions, member_contribution, shown_places, summed)
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from common.vocabulary import progress
 from services.scoring.domain import assess, load_frameworks
@@ -21,16 +21,20 @@ def seed_figures():
     data = demo.data()
     framework = load_frameworks(SHIPPED_FRAMEWORKS)[1]
     companies = {each["ref"]: {**each, "id": each["ref"]} for each in data["companies"]}
+    gazetteer = Gazetteer(seed_regions())
     contributions = []
     for entry in data["reports"]:
         company = companies[entry["company"]]
         assessment = assess(entry["report"], company, framework)
         assert assessment["outcome"] == entry["expected_outcome"], entry["company"]
-        contributions.append(contribution(entry["report"], assessment, company, progress(assessment["criteria"])))
+        contributions.append(contribution(entry["report"], assessment, company, progress(assessment["criteria"]),
+                                          gazetteer))
     participation = summed([member_contribution(each) for each in companies.values()] +
                            [authority_contribution(each) for each in data["authorities"]])
     targets = {int(year): each for year, each in yaml.safe_load(TARGETS_FILE.read_text()).items()}
-    return figures(1, summed(contributions), participation, targets[1], Disclosure())
+    counters = summed(contributions)
+    return figures(1, counters, participation, targets[1], Disclosure(),
+                   shown_places(listed_regions(counters, Disclosure()), gazetteer, {}))
 
 
 def test_the_data_set_is_what_its_builder_makes():

@@ -162,3 +162,15 @@ def test_the_commission_and_the_company_hear_of_a_case_in_their_words():
     admissible = domain.case_moved(moved, who, NOW)[0]
     assert admissible.body.endswith("You are asked to answer the case: read what it is about in the portal.")
     assert domain.case_moved({**moved, "admissible": False}, who, NOW) == []
+
+
+@pytest.mark.parametrize("language,subject", [
+    ("nl", "Nieuwe naam van een groevegebied: Kotah (Rajasthan, India)"),
+    ("en", "New name of a quarry region: Kotah (Rajasthan, India)")])
+def test_the_secretariat_hears_of_a_new_region_name_in_words_once_per_name(language, subject):
+    reported = {"country": "IN", "state": "IN-RJ", "region": "Kotah", "covenant_year": 1}
+    notice = domain.unknown_region(reported, NOW, language)
+    assert notice.subject == subject and notice.recipient_role == "secretariat"
+    assert "IN-RJ" not in notice.body
+    assert domain.unknown_region({**reported, "region": "kotah district"}, NOW, language).key == notice.key
+    assert domain.unknown_region({**reported, "state": None}, NOW, language).subject.endswith("(India)")

@@ -123,5 +123,52 @@ def test_a_report_must_be_an_object():
         evidence=[{"kind": "certificate", "title": "ISO 14001", "issued_on": "2020-01-31"}])),
     ("a link with nothing to know", changed("supply_chain.quarries", {"known": 0, "total": 0})),
 ])
-def test_valid_reports_of_every_shape_are_accepted_unchanged(shape, report):
-    assert AnnualReport().dump(load(AnnualReport(), report)) == report
+def test_valid_reports_of_every_shape_are_accepted_unchanged_but_for_states_kept_as_their_codes(shape, report):
+    codes = {"Rajasthan": "IN-RJ", "Andhra Pradesh": "IN-AP", "Telangana": "IN-TS", "Thanh Hóa": "VN-21"}
+    expected = {**report, "quarry_regions": [{**each, "state": codes.get(each["state"], each["state"])}
+                                             for each in report["quarry_regions"]]}
+    assert AnnualReport().dump(load(AnnualReport(), report)) == expected
+
+
+@pytest.mark.parametrize("state,stored", [
+    ("IN-RJ", "IN-RJ"), ("in-rj", "IN-RJ"), ("Rajasthan", "IN-RJ"), ("Rājasthān", "IN-RJ"), ("rajasthan ", "IN-RJ"),
+    ("Telangana", "IN-TS"), ("Somewhere nobody knows", "Somewhere nobody knows")])
+def test_a_state_is_kept_as_its_subdivision_code_or_else_as_written(state, stored):
+    report = blank_report(quarry_regions=[{"country": "IN", "region": "Bundi", "state": state}])
+    assert load(AnnualReport(), report)["quarry_regions"][0]["state"] == stored
+
+
+@pytest.mark.parametrize("country,state,code", [
+    ("IT", "Tuscany", "IT-52"), ("IT", "Toscane", "IT-52"), ("IT", "toscana", "IT-52"),
+    ("DE", "Rhineland-Palatinate", "DE-RP"), ("CN", "Fujian", "CN-FJ"), ("CN", "Fujian Sheng", "CN-FJ"),
+    ("VN", "Thanh Hoa", "VN-21")])
+def test_subdivisions_are_known_by_their_english_and_dutch_names(country, state, code):
+    report = blank_report(quarry_regions=[{"country": country, "region": "A quarry", "state": state}])
+    assert load(AnnualReport(), report)["quarry_regions"][0]["state"] == code
+
+
+@pytest.mark.parametrize("region,state,message", [
+    ("Bundi", "IT-52", {"quarry_regions.0.state": ["IT-52 is a subdivision of Italy, not of India."]}),
+    ("Bundi", "IN-ZZ", {"quarry_regions.0.state": ["IN-ZZ is not an ISO 3166-2 code of India."]}),
+    ("suppressed", None, {"quarry_regions.0.region": [
+        "Must be a place name: this word is what the published figures print for hidden values."]}),
+    ("<b>Bundi</b>", None, {"quarry_regions.0.region": ["Must be a place name, without markup."]}),
+    ("=HYPERLINK(\"x\")", None, {"quarry_regions.0.region": [
+        "Must start with a letter or digit, not with =, +, - or @."]}),
+    ("Bun\u0000di", None, {"quarry_regions.0.region": ["Must not contain control characters."]}),
+    ("Bundi", "@Rajasthan", {"quarry_regions.0.state": ["Must start with a letter or digit, not with =, +, - or @."]}),
+    ("---", None, {"quarry_regions.0.region": ["Must start with a letter or digit, not with =, +, - or @."]}),
+])
+def test_names_that_are_not_place_names_are_refused(region, state, message):
+    report = blank_report(quarry_regions=[{"country": "IN", "region": region, "state": state}])
+    with pytest.raises(errors.Invalid) as caught:
+        load(AnnualReport(), report)
+    assert caught.value.errors == message
+
+
+def test_two_spellings_of_one_region_in_one_report_are_a_duplicate():
+    report = blank_report(quarry_regions=[{"country": "IN", "region": "Bundi", "state": None},
+                                          {"country": "IN", "region": "bundi district", "state": "Rajasthan"}])
+    with pytest.raises(errors.Invalid) as caught:
+        load(AnnualReport(), report)
+    assert caught.value.errors == {"quarry_regions": ["Duplicate quarry region: IN/bundi district."]}

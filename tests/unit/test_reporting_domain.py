@@ -4,16 +4,20 @@ import json
 import pytest
 
 from services.reporting import render
-from services.reporting.domain import (SUPPRESSED, Disclosure, contribution, difference, figures, key,
-                                       protect_table, split, summed)
+from services.reporting.dependencies import seed_regions
+from services.reporting.domain import (SUPPRESSED, Disclosure, Gazetteer, Region, contribution, difference, figures,
+                                       key, listed_regions, protect_table, shown_places, split, summed)
 from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 
 RULES = Disclosure(min_companies=3, min_region_companies=6)
+GAZETTEER = Gazetteer(seed_regions())
 
 
-def figures_of(*scored, participation=None):
-    return figures(1, summed(contribution(each["report"], each["assessment"], each["company"], each["progress"]) for each in scored),
-                   participation or {}, None, RULES)
+def figures_of(*scored, participation=None, gazetteer=GAZETTEER):
+    counters = summed(contribution(each["report"], each["assessment"], each["company"], each["progress"], gazetteer)
+                      for each in scored)
+    return figures(1, counters, participation or {}, None, RULES,
+                   shown_places(listed_regions(counters, RULES), gazetteer, {}))
 
 
 def test_counter_keys_are_safe_mongodb_field_names_and_read_back():
@@ -38,8 +42,8 @@ def test_replacing_a_contribution_adds_only_the_difference():
     who = company()
     old = scored_event(blank_report(), who)
     new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
-    before = contribution(old["report"], old["assessment"], who, old["progress"])
-    after = contribution(new["report"], new["assessment"], who, new["progress"])
+    before = contribution(old["report"], old["assessment"], who, old["progress"], GAZETTEER)
+    after = contribution(new["report"], new["assessment"], who, new["progress"], GAZETTEER)
     assert summed([before, difference(after, before)]) == after
     assert difference(after, after) == {}
 
@@ -73,8 +77,41 @@ def test_a_quarry_region_is_listed_only_from_six_companies():
     reports = [scored_event(blank_report(quarry_regions=[bundi] + ([kota] if n < 5 else [])), company())
                for n in range(6)]
     assert figures_of(*reports)["quarry_regions"] == [
-        {"country": "IN", "state": "Rajasthan", "region": "Bundi", "companies": 6}]
+        {"country": "IN", "state": "IN-RJ", "state_name": "Rajasthan", "region": "Bundi", "companies": 6}]
     assert figures_of(*reports[:5])["quarry_regions"] == []
+
+
+def regions_typed(*names, state=None):
+    return [scored_event(blank_report(quarry_regions=[{"country": "IN", "region": name, "state": state}]), company())
+            for name in names]
+
+
+def test_spellings_of_one_region_count_as_one_region():
+    shown = figures_of(*regions_typed("Bundi", "bundi", "Bundi ", "Bundi district", "BUNDI", "Boondi",
+                                      state="Rajasthan"))
+    assert [(each["region"], each["state"], each["companies"]) for each in shown["quarry_regions"]] == [
+        ("Bundi", "IN-RJ", 6)]
+
+
+def test_a_known_region_named_without_its_state_counts_in_its_state():
+    shown = figures_of(*regions_typed("Bundi", "bundi", "Bundi"), *regions_typed("Bundi", "Bundi", "Boondi",
+                                                                                    state="IN-RJ"))
+    assert [(each["region"], each["state_name"], each["companies"]) for each in shown["quarry_regions"]] == [
+        ("Bundi", "Rajasthan", 6)]
+
+
+def test_a_company_naming_one_region_twice_counts_once_and_a_new_spelling_moves_the_count():
+    one = scored_event(blank_report(quarry_regions=[{"country": "IN", "region": "Kota", "state": "IN-RJ"},
+                                                    {"country": "IN", "region": "Kotah", "state": "IN-RJ"}]), company())
+    others = regions_typed("Kota", "Kota", "Kota", "Kota", "Kota", state="Rajasthan")
+    before = figures_of(one, *others)["quarry_regions"]
+    assert [(each["region"], each["companies"]) for each in before] == [("kota", 6)]  # unknown, by its key
+    known = Gazetteer([*GAZETTEER.regions, Region("IN", "IN-RJ", "Kota", ("Kotah",))], revision=1)
+    counters = contribution(one["report"], one["assessment"], one["company"], one["progress"], GAZETTEER)
+    assert known.recounted(counters)[key("region", "IN", "IN-RJ", "kota")] == 1
+    assert known.recounted(known.recounted(counters)) == known.recounted(counters)
+    after = figures_of(one, *others, gazetteer=known)["quarry_regions"]
+    assert [(each["region"], each["companies"]) for each in after] == [("Kota", 6)]
 
 
 @pytest.mark.parametrize("table,expected", [

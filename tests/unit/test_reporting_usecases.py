@@ -4,7 +4,8 @@ import pytest
 from services.reporting import usecases
 from services.reporting.dependencies import Publication, SectorStore
 from services.reporting.domain import Disclosure
-from tests.support import blank_report, company, scored_event, with_steps_1_and_21
+from common import errors
+from tests.support import RecordingPublisher, blank_report, company, scored_event, with_steps_1_and_21
 from tests.support import in_memory
 
 
@@ -13,18 +14,23 @@ def store():
     return in_memory(SectorStore)
 
 
+@pytest.fixture
+def publisher():
+    return RecordingPublisher("reporting")
+
+
 def figures(store):
     return usecases.figures(1, store=store, publication=Publication({1: {}}, Disclosure()))
 
 
-def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store):
+def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store, publisher):
     who = company()
     old = scored_event(blank_report(), who, version=1)
     new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
-    assert usecases.apply_assessment("event-old", old, store=store).changed
-    assert not usecases.apply_assessment("event-old", old, store=store).changed
-    assert usecases.apply_assessment("event-new", new, store=store).changed
-    assert not usecases.apply_assessment("event-old", old, store=store).changed
+    assert usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
+    assert not usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
+    assert usecases.apply_assessment("event-new", new, store=store, publisher=publisher).changed
+    assert not usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
     shown = figures(store)
     assert shown["assessed_reports"] == 1 and shown["outcomes"] == {"compliant": 1, "needs_more_time": 0}
     assert shown["steps"]["policy_and_chain_mapping_complete"] == 1
@@ -61,3 +67,71 @@ def test_a_case_counts_once_in_the_state_it_stands_in_and_its_totals_agree(store
     assert {state: n for state, n in cases["by_state"].items() if n} == {"received": 1, "decided": 1}
     assert cases["appeals_upheld"] == 1
     assert sum(cases["by_kind"].values()) == sum(cases["by_state"].values()), "nothing hidden to work back"
+
+
+def typed(*names, country="IN", state="IN-RJ"):
+    return [scored_event(blank_report(quarry_regions=[{"country": country, "region": name, "state": state}]),
+                         company(), report_id=f"r-{index}-{name}") for index, name in enumerate(names)]
+
+
+def regions(store):
+    return [(each["region"], each["state_name"], each["companies"]) for each in figures(store)["quarry_regions"]]
+
+
+def test_an_unknown_region_counts_as_written_and_the_secretariat_hears_of_it_once(store, publisher):
+    for index, scored in enumerate(typed("Kota", "kota", "Kota district", "KOTA", " Kota", "Kota")):
+        usecases.apply_assessment(f"e-{index}", scored, store=store, publisher=publisher)
+    assert regions(store) == [("Kota", "Rajasthan", 6)]  # as the first company wrote it
+    alerts = publisher.of_type("unknown_region_reported")
+    assert [each.data for each in alerts] == [{"country": "IN", "state": "IN-RJ", "region": "Kota",
+                                               "covenant_year": 1}]
+    assert [each["region"] for each in usecases.unknown_regions(store=store)] == ["Kota"]
+
+
+def test_a_spelling_added_later_moves_the_counts_once_and_the_proof_agrees(store, publisher):
+    scored = typed("Bundi", "Bundi", "Bundi", "Bundi", "Bundee", "Bundee")
+    for index, each in enumerate(scored):
+        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+    assert regions(store) == []  # 4 + 2: neither listed
+    added = usecases.add_region("IN", "Rajasthan", "Bundi", ["Bundee"], store=store)
+    assert added["contributions_recounted"] == 2
+    assert added["region"]["variants"] == ["Boondi", "Bundee"]
+    assert regions(store) == [("Bundi", "Rajasthan", 6)]
+    assert usecases.unknown_regions(store=store) == []
+    assert usecases.recount(store=store) == 0  # nothing moves twice
+    for index, each in enumerate(scored):  # redelivered after the change: counted once still
+        assert not usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher).changed
+    assert regions(store) == [("Bundi", "Rajasthan", 6)]
+
+    class Scoring:
+        def latest_assessments(self, year):
+            return scored
+
+        def latest_verifications(self, year):
+            return []
+
+    class Nobody:
+        def list_members(self):
+            return {"companies": [], "authorities": []}
+
+        def cases_of_year(self, year):
+            return []
+
+    proof = usecases.prove(1, store=store, scoring=Scoring(), submission=Nobody(), complaints=Nobody())
+    assert proof["agrees"], proof["differences"]
+
+
+def test_a_name_already_given_to_another_region_is_refused(store):
+    with pytest.raises(errors.Invalid) as refused:
+        usecases.add_region("IN", "IN-AP", "Prakasam", ["Chittoor"], store=store)
+    assert refused.value.errors == {"variants.0": ["Already a name of Chittoor (Andhra Pradesh)."]}
+    with pytest.raises(errors.Invalid) as refused:
+        usecases.add_region("IN", "Tuscany", "Kota", [], store=store)
+    assert "state" in refused.value.errors
+
+
+def test_known_regions_of_a_country_and_state_are_what_the_portal_suggests(store):
+    assert [each["name"] for each in usecases.known_regions("IN", "Andhra Pradesh", store=store)] == \
+        ["Chittoor", "Prakasam"]
+    assert {each["name"] for each in usecases.known_regions("IN", None, store=store)} == \
+        {"Bundi", "Chittoor", "Prakasam", "Rangareddy"}

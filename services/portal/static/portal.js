@@ -12,6 +12,26 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // A quarry region's fields suggest the known regions of the country chosen, and of the state typed
+  // when it is one the list knows (the page names the lists; without this file they follow the page).
+  document.querySelectorAll('select[name^="quarry_regions."][name$=".country"]').forEach(function (country) {
+    var base = country.name.slice(0, -".country".length);
+    var region = document.querySelector('input[name="' + base + '.region"]');
+    var state = document.querySelector('input[name="' + base + '.state"]');
+    function suggest() {
+      var lists = "regions-" + country.value;
+      var typed = state.value.trim().toLowerCase();
+      document.querySelectorAll("#states-" + country.value + " option").forEach(function (option) {
+        if (option.value.toLowerCase() === typed && document.getElementById("regions-" + option.dataset.code)) {
+          lists = "regions-" + option.dataset.code;
+        }
+      });
+      region.setAttribute("list", lists);
+      state.setAttribute("list", "states-" + country.value);
+    }
+    country.addEventListener("change", suggest);
+    state.addEventListener("input", suggest);
+  });
   // After a refused form, take the keyboard to the summary of what to correct.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
