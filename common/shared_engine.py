@@ -105,7 +105,8 @@ def serve(host: str, port: int, ready: threading.Event | None = None) -> None:
     """Serves one mongomock engine until the process ends; every call runs alone, so each is as atomic as
     one operation on a MongoDB server."""
     import mongomock
-    engine = mongomock.MongoClient(tz_aware=True)
+    from common.mongo import in_process_engine
+    engine = in_process_engine()
     lock = threading.Lock()
 
     def run(kind, database, collection, method, args, kwargs):

@@ -1,10 +1,13 @@
-"""Storage of the reporting service: per covenant year, the summed counters and each company's
-contribution, in one document so that a contribution and the sums change in one atomic update; members
-and contracting authorities likewise in one participation document. Beside them the gazetteer of quarry
+"""Storage of the reporting service: per covenant year, each company's contribution (a document of its
+own) and the summed counters, split over a few shard documents; members and contracting authorities
+likewise under "participation". Beside them the gazetteer of quarry
 regions (seeded from gazetteer.yaml, extended by the secretariat) and the region names nobody knew, each
 kept with the event that alerts the secretariat to it."""
 from __future__ import annotations
 
+import uuid
+import zlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -16,9 +19,17 @@ from common import errors, places, settings
 from common.events import Event
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
-from services.reporting.domain import PARTICIPATION, Disclosure, Gazetteer, Place, Region, difference, key
+from services.reporting.domain import (PARTICIPATION, Disclosure, Gazetteer, Place, Region, difference, key,
+                                       summed)
 
 MAX_ATTEMPTS = 50
+# The sums of a year are split over this many documents (a contributor's shard by a hash of its id): no one
+# document grows with the number of companies or takes every update of a year.
+SHARDS = 16
+# How many of its latest changes a shard remembers, to add each once when a crash left one half done;
+# the next write of the contributor or the timer a few seconds later finishes it, well within this many.
+RECENT_CHANGES = 1000
+REGION_PREFIX = key("region") + ":"
 TARGETS_FILE = Path(__file__).resolve().parent / "targets.yaml"
 GAZETTEER_FILE = Path(__file__).resolve().parent / "gazetteer.yaml"
 
@@ -35,11 +46,13 @@ def region_id(country: str, state: str | None, name: str) -> str:
 
 
 class SectorStore(Repository):
-    INDEXES = {"place_names": (Index(Outbox.INDEX_KEYS),)}
+    INDEXES = {"place_names": (Index(Outbox.INDEX_KEYS),),
+               "contributions": (Index.on("has_regions", "figures"), Index.on("pending_since"))}
 
     def __init__(self, db):
         super().__init__(db)
-        self.figures = db.sector_figures
+        self.contributions = db.contributions   # one per contributor to a year's figures (or participation)
+        self.shards = db.sector_shards          # the sums, SHARDS documents per year
         self.regions = db.regions              # the gazetteer: one document per known region
         self.revisions = db.gazetteer_revision  # one document: how often the gazetteer changed
         self.place_names = db.place_names      # names nobody knew when a company first used them
@@ -107,47 +120,81 @@ class SectorStore(Repository):
                  "first_seen_at": each["stored_at"]}
                 for each in self.place_names.find({}, sort=[("stored_at", 1)])]
 
+    # --- contributions and the sums they make --------------------------------------------------------
+
     def company_contributions(self):
         """(year, contributor, ordinal, counters) of every contribution that counts quarry regions."""
-        for document in self.figures.find({"_id": {"$ne": PARTICIPATION}}, {"contributions": 1}):
-            for contributor, each in (document.get("contributions") or {}).items():
-                if any(name.startswith("region:") for name in each["counters"]):
-                    yield document["_id"], contributor, list(each["ordinal"]), each["counters"]
+        for each in self.contributions.find({"has_regions": True, "figures": {"$ne": PARTICIPATION}}):
+            yield each["figures"], each["contributor"], list(each["ordinal"]), each["counters"]
 
     def apply(self, document_id, contributor_id: str, ordinal: list[int], counters: dict[str, int],
               event_id: str) -> bool:
-        """Replaces a contributor's contribution with `counters`, unless the same or a newer one is in.
+        """Replaces a contributor's contribution to the figures `document_id` (a year, or participation)
+        with `counters`, unless the same or a newer one is in; returns whether anything changed.
 
-        Compare-and-set on the event id of the contribution being replaced: when two events of one
-        contributor race, the loser reads again and retries. The event id is stored with the change, so a
-        redelivered event finds itself applied and changes nothing. Returns whether anything changed.
+        The contribution is its own document, replaced by compare-and-set on the event id of the one it
+        replaces (the loser of two racing versions reads again), and it keeps the difference it makes to
+        the sums as a pending change until one of the year's shards has added it: a redelivered event finds
+        itself applied, and a change a crash left half done is finished by the next write of the same
+        contributor or by `complete_pending`, once (the shard remembers the changes it added).
         """
-        slot = f"contributions.{contributor_id}"
+        contribution_id = f"{document_id}:{contributor_id}"
         for _ in range(MAX_ATTEMPTS):
-            document = self.figures.find_one({"_id": document_id}, {slot: 1}) or {}
-            old = document.get("contributions", {}).get(contributor_id)
+            old = self.contributions.find_one({"_id": contribution_id})
+            if old and old.get("pending"):
+                self._complete(old)
             if old and list(old["ordinal"]) >= list(ordinal):
                 return False
             changes = difference(counters, old["counters"] if old else {})
-            update = {"$set": {slot: {"ordinal": list(ordinal), "counters": counters, "event_id": event_id}}}
-            if changes:
-                update["$inc"] = {f"counters.{name}": change for name, change in changes.items()}
-            if old:
-                selector = {"_id": document_id, f"{slot}.event_id": old["event_id"]}
-            else:
-                selector = {"_id": document_id, slot: {"$exists": False}}
-            try:
-                result = self.figures.update_one(selector, update, upsert=old is None)
-            except DuplicateKeyError:  # the document appeared meanwhile
+            pending = {"change": uuid.uuid4().hex, "changes": changes} if changes else None
+            document = {"_id": contribution_id, "figures": document_id, "contributor": contributor_id,
+                        "ordinal": list(ordinal), "counters": counters, "event_id": event_id,
+                        "has_regions": any(name.startswith(REGION_PREFIX) for name in counters),
+                        "pending": pending, "pending_since": datetime.now(timezone.utc) if pending else None}
+            if old is None:
+                try:
+                    self.contributions.insert_one(document)
+                except DuplicateKeyError:  # another version of the contributor came first
+                    continue
+            elif not self.contributions.replace_one({"_id": contribution_id, "event_id": old["event_id"]},
+                                                    document).matched_count:
                 continue
-            if result.matched_count or result.upserted_id is not None:
-                return True
+            if pending:
+                self._complete(document)
+            return True
         raise errors.Unavailable("Too much contention on the sector figures; the event will be retried.")
 
+    def _complete(self, contribution: dict) -> None:
+        """Adds a contribution's pending change to its shard of the figures, once."""
+        pending = contribution["pending"]
+        shard = f"{contribution['figures']}:{zlib.crc32(contribution['contributor'].encode()) % SHARDS}"
+        try:
+            self.shards.update_one(
+                {"_id": shard, "recent": {"$ne": pending["change"]}},
+                {"$inc": {f"counters.{name}": change for name, change in pending["changes"].items()},
+                 "$push": {"recent": {"$each": [pending["change"]], "$slice": -RECENT_CHANGES}},
+                 "$setOnInsert": {"figures": contribution["figures"]}},
+                upsert=True)
+        except DuplicateKeyError:  # the shard exists and remembers the change: added before
+            pass
+        self.contributions.update_one({"_id": contribution["_id"], "pending.change": pending["change"]},
+                                      {"$set": {"pending": None, "pending_since": None}})
+
+    def complete_pending(self, older_than_seconds: float) -> int:
+        """Finishes the changes a crash left between a contribution and its shard; returns how many."""
+        before = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+        left = list(self.contributions.find({"pending_since": {"$lte": before}}))
+        for each in left:
+            self._complete(each)
+        return len(left)
+
     def counters(self, document_id) -> dict[str, int] | None:
-        document = self.figures.find_one({"_id": document_id}, {"counters": 1})
-        return None if document is None else {name: value for name, value in document.get("counters", {}).items()
-                                               if value}
+        """The sums of the figures `document_id`: its shards added up (None when nothing was counted)."""
+        shards = list(self.shards.find({"_id": {"$in": [f"{document_id}:{n}" for n in range(SHARDS)]}},
+                                       {"counters": 1}))
+        if not shards:
+            return None
+        return summed(each.get("counters", {}) for each in shards)
 
 
 class Publication:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import errors, operations, vocabulary
@@ -53,6 +54,11 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
             observe_lag(self.metrics, "counted", event.data.get("submission_occurred_at"))
         else:
             self.metrics.skipped.inc()
+
+    @timer(interval=operations.RELAY_INTERVAL_SECONDS)
+    def complete_pending_changes(self):
+        """Adds to the sums what a crash left between a company's contribution and them."""
+        return usecases.complete_pending(self.settings.outbox_grace_seconds, store=self.storage)
 
     @event_handler("scoring", "report_verified")
     def apply_verification(self, event):

@@ -137,6 +137,14 @@ def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
     return Applied(verified["covenant_year"], changed)
 
 
+def complete_pending(older_than_seconds: float, *, store) -> int:
+    """Finishes what a crash left between a contribution and the sums (each change is added once)."""
+    finished = store.complete_pending(older_than_seconds)
+    if finished:
+        log.warning("changes to the sector figures finished after an interruption", count=finished)
+    return finished
+
+
 def count_member(event_id: str, company: dict, *, store) -> bool:
     """Counts a member company once; returns whether this call counted it."""
     return store.apply(PARTICIPATION, company["id"], REGISTRATION, domain.member_contribution(company), event_id)

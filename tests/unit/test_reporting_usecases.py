@@ -135,3 +135,44 @@ def test_known_regions_of_a_country_and_state_are_what_the_portal_suggests(store
         ["Chittoor", "Prakasam"]
     assert {each["name"] for each in usecases.known_regions("IN", None, store=store)} == \
         {"Bundi", "Chittoor", "Prakasam", "Rangareddy"}
+
+
+class Crashing:
+    """A collection that fails its next `update_one` matching `when`, as a process killed there would."""
+
+    def __init__(self, collection, when):
+        self.collection, self.when, self.armed = collection, when, True
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+    def update_one(self, selector, update, **options):
+        if self.armed and self.when(selector):
+            self.armed = False
+            raise ConnectionError("killed")
+        return self.collection.update_one(selector, update, **options)
+
+
+@pytest.mark.parametrize("crash", ["before the shard", "after the shard"])
+def test_a_change_a_crash_left_half_done_is_finished_once(store, publisher, crash):
+    scored = typed("Bundi", "Bundi")
+    usecases.apply_assessment("e-0", scored[0], store=store, publisher=publisher)
+    if crash == "before the shard":
+        store.shards = Crashing(store.shards, lambda selector: True)
+    else:
+        store.contributions = Crashing(store.contributions, lambda selector: "pending.change" in selector)
+    with pytest.raises(ConnectionError):
+        usecases.apply_assessment("e-1", scored[1], store=store, publisher=publisher)
+    assert store.complete_pending(0) == 1
+    assert store.complete_pending(0) == 0
+    assert not usecases.apply_assessment("e-1", scored[1], store=store, publisher=publisher).changed  # redelivered
+    assert figures(store)["assessed_reports"] == 2
+
+
+def test_the_sums_are_split_over_a_few_documents_whatever_the_number_of_companies(store, publisher):
+    for index, each in enumerate(typed(*(f"Region {n}" for n in range(200)))):
+        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+    assert figures(store)["assessed_reports"] == 200
+    from services.reporting.dependencies import SHARDS
+    assert store.shards.count_documents({"figures": 1}) <= SHARDS
+    assert store.contributions.count_documents({"figures": 1}) == 200
