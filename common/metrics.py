@@ -19,7 +19,7 @@ from common.errors import DomainError
 
 # Seconds from a report's submission to a stage: the pipeline takes well under a second when it flows, and
 # minutes to hours when a consumer was down; the alert's target (deploy/alerts.yml) is a bucket bound.
-LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 4 * 3600)
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 4 * 3600)
 
 
 class ServiceMetrics(SimpleNamespace):
