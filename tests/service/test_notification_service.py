@@ -275,3 +275,91 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     about = requests.get(url("notification", "/v1/supplier-questions"), headers=auth("company-token")).json()
     assert [each["authority"]["name"] for each in about] == ["Gemeente Leiden"]
     assert [each["kind"] for each in inbox(url, "company-token")] == ["supplier_question"]
+
+
+# --- webhooks cannot be aimed inside the network -----------------------------------------------------
+
+@pytest.mark.parametrize("hostile", [
+    "http://localhost:{port}/hook",                 # plain http to a host the operator did not allow
+    "https://localhost:{port}/hook",                # resolves to loopback
+    "https://0x7f000001:{port}/hook", "https://2130706433:{port}/hook", "https://017700000001:{port}/hook",
+    "https://[::1]:{port}/hook", "https://[::ffff:127.0.0.1]:{port}/hook",
+    "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/hook",
+])
+def test_a_webhook_aimed_inward_is_refused_when_registered(notification, members, url, hostile):
+    notification.start()
+    members.add("token-a", "company", company()["id"])
+    receiver = WebhookReceiver(SECRET)
+    hostile = hostile.format(port=receiver.url.split(":")[2].split("/")[0])
+    refused = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                            json={"url": hostile, "secret": SECRET})
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["url"]
+    assert requests.get(url("notification", "/v1/webhooks"), headers=auth("token-a")).json() == []
+    assert receiver.calls == []
+    receiver.close()
+
+
+class Connections:
+    """A TCP port on this machine that only counts the connections made to it."""
+
+    def __init__(self):
+        import eventlet
+        self.made = 0
+        self.socket = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.thread = eventlet.spawn(self._accept)
+
+    def _accept(self):
+        while True:
+            connection, _ = self.socket.accept()
+            self.made += 1
+            connection.close()
+
+    def close(self):
+        self.thread.kill()
+        self.socket.close()
+
+
+def test_a_webhook_whose_name_turns_inward_is_refused_at_delivery(notification, members, publish, url,
+                                                                   monkeypatch):
+    """DNS rebinding: the name was public when registered and points at this machine when a notice goes."""
+    from services.notification import dependencies
+    container = notification.start()
+    who = company()
+    members.add("token-a", "company", who["id"])
+    with entrypoint_waiter(container, "remember_company"):
+        publish("submission", "company_registered", {"company": who})
+    inside = Connections()
+    answers = {"hooks.example.com": "93.184.215.14"}
+    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [
+        (2, 1, 6, "", (answers[host], port))])
+    created = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                            json={"url": f"https://hooks.example.com:{inside.port}/hook", "secret": SECRET})
+    assert created.status_code == 201
+    answers["hooks.example.com"] = "127.0.0.1"
+    with entrypoint_waiter(container, "confirm_receipt"):
+        publish("submission", "report_submitted", submitted_event(blank_report(), who))
+    wait_until(webhook_failed(url, "token-a"), "the webhook to be given up")
+    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}  # nothing says why
+    assert inside.made == 0
+    inside.close()
+
+
+def test_a_webhook_redirect_is_not_followed(notification, members, publish, url):
+    container = notification.start()
+    who = company()
+    members.add("token-a", "company", who["id"])
+    with entrypoint_waiter(container, "remember_company"):
+        publish("submission", "company_registered", {"company": who})
+    elsewhere = WebhookReceiver(SECRET)
+    redirecting = WebhookReceiver(SECRET, redirect_to=elsewhere.url)
+    requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                  json={"url": redirecting.url, "secret": SECRET})
+    with entrypoint_waiter(container, "confirm_receipt"):
+        publish("submission", "report_submitted", submitted_event(blank_report(), who))
+    wait_until(webhook_failed(url, "token-a"), "the redirected webhook to be given up")
+    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}
+    assert [call["method"] for call in redirecting.calls] == ["POST"] * 3
+    assert elsewhere.calls == []
+    redirecting.close()
+    elsewhere.close()
