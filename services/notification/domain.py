@@ -22,6 +22,8 @@ from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 COMPLAINANT = "complainant"
 
 REMINDER_DAYS = (30, 7, 1)
+# The secretariat's own date for a company is a delay, not a pardon: at most this long after the due date.
+LONGEST_EXTENSION = timedelta(days=365)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
 

@@ -209,15 +209,18 @@ def inbox(caller: Caller, page: int, per_page: int, *, store) -> dict:
 
 def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:
     """The secretariat's own date for a company's year: it replaces the catch-up date, and the company
-    is told. The date must fall after the year's due date."""
+    is told. The date must fall after the year's due date, and at most a year after it."""
     company = store.company(grant["company_id"])
     if company is None:
         raise errors.Invalid({"company_id": ["No such member company."]})
     with errors.field_error("covenant_year", errors.NotFound):
         framework = scoring.get_framework(grant["covenant_year"])
-    until = date.fromisoformat(grant["date"])
-    if until <= date.fromisoformat(framework["due_date"]):
-        raise errors.Invalid({"date": [f"Must be after the due date, {framework['due_date']}."]})
+    until, due = date.fromisoformat(grant["date"]), date.fromisoformat(framework["due_date"])
+    if until <= due:
+        raise errors.Invalid({"date": [f"Must be after the due date, {due}."]})
+    if until > due + domain.LONGEST_EXTENSION:
+        raise errors.Invalid({"date": [f"Must be no later than {due + domain.LONGEST_EXTENSION}, a year after "
+                                       f"the due date."]})
     now = clock.now()
     store.grant_extension(company["_id"], grant["covenant_year"], until, now)
     return notify(domain.extension_granted(company, grant["covenant_year"], until, now),

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pycountry
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common import vocabulary
-from common.schema import Strict, StrictBoolean, StrictInteger
+from common import covenant, vocabulary
+from common.schema import EARLIEST_EVIDENCE, Strict, between, StrictBoolean, count_field, date_field, year_field
 
 
 class CountryCode(fields.String):
@@ -42,8 +42,8 @@ def text(max_length=500, **kwargs):
 
 
 class KnownTotal(Strict):
-    known = StrictInteger(required=True, validate=validate.Range(min=0))
-    total = StrictInteger(required=True, validate=validate.Range(min=0))
+    known = count_field(required=True)
+    total = count_field(required=True)
 
     @validates_schema
     def known_within_total(self, data, **kwargs):
@@ -92,7 +92,8 @@ class Monitoring(Strict):
 
 class Communication(Strict):
     public_report_url = fields.Url(required=True, allow_none=True, schemes={"https"}, require_tld=True,
-                                   error_messages={"invalid": "Must be an https URL."})
+                                   error_messages={"invalid": "Must be an https URL."},
+                                   metadata={"pattern": "^https://"})
 
 
 class Remediation(Strict):
@@ -102,13 +103,13 @@ class Remediation(Strict):
 class Evidence(Strict):
     kind = fields.String(required=True, validate=one_of(vocabulary.EVIDENCE_KINDS))
     title = text(300, required=True)
-    issued_on = fields.Date(required=True)
+    issued_on = date_field(EARLIEST_EVIDENCE, required=True)
 
 
 class AnnualReport(Strict):
     """The confidential annual due-diligence report of one member company (contract §1)."""
-    covenant_year = StrictInteger(required=True, validate=validate.Range(min=1))
-    chains = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=0))
+    covenant_year = year_field(required=True)
+    chains = count_field(required=True, allow_none=True)
     supply_chain = fields.Nested(SupplyChain, required=True)
     production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
     quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
@@ -131,7 +132,7 @@ class CompanyRegistration(Strict):
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
     role = fields.String(required=True, validate=one_of(vocabulary.MEMBER_ROLES))
     imports_directly = StrictBoolean(required=True)
-    joined_on = fields.Date(required=True)
+    joined_on = date_field(required=True)
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
     email = fields.Email(required=True)
 
@@ -139,7 +140,7 @@ class CompanyRegistration(Strict):
 class AuthorityRegistration(Strict):
     name = text(200, required=True)
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
-    joined_on = fields.Date(required=True)
+    joined_on = date_field(required=True)
 
 
 class PublicMember(Schema):
@@ -216,5 +217,5 @@ class ReportDetail(ReportSummary):
 
 
 class ReportQuery(Schema):
-    covenant_year = fields.Integer(validate=validate.Range(min=1))
+    covenant_year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     company_id = fields.String()

@@ -196,6 +196,11 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
                               json={**grant, "date": "2020-12-01"})
     assert too_early.status_code == 422
     assert too_early.json() == {"errors": {"date": ["Must be after the due date, 2020-12-31."]}}
+    for far, message in (("2022-01-01", "Must be no later than 2021-12-31, a year after the due date."),
+                         ("9999-12-31", "Must be between 2019-10-01 and 2069-09-30.")):
+        refused = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
+                                json={**grant, "date": far})
+        assert refused.status_code == 422 and refused.json() == {"errors": {"date": [message]}}
     unknown = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
                             json={**grant, "company_id": "nobody"})
     assert unknown.json() == {"errors": {"company_id": ["No such member company."]}}

@@ -113,3 +113,11 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     figures = requests.get(url("reporting", "/v1/sector/1")).json()
     assert figures["assessed_reports"] == 1
     assert figures["steps"]["policy_and_chain_mapping_complete"] == 1
+
+
+def test_a_path_segment_out_of_range_is_a_json_404(container_factory, service_config, url):
+    container = container_factory(ReportingService, service_config)
+    container.start()
+    for year in ("-1", "0x1", str(2 ** 64), "1.5"):
+        answer = requests.get(url("reporting", f"/v1/sector/{year}"))
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "NOT_FOUND", year
