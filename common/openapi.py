@@ -86,6 +86,7 @@ def _operation(doc: Doc, path_parameters: list) -> dict:
     errors = {503}
     if doc.roles:
         operation["security"] = [{"bearer": []}]
+        operation["x-roles"] = list(doc.roles)  # for clients and tests: who may call it
         errors |= {401, 403}
         operation["description"] = (doc.description + " " if doc.description else "") + \
             "Roles: " + ", ".join(doc.roles) + "."

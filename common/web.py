@@ -17,7 +17,6 @@ from werkzeug.wrappers import Request, Response
 
 from common import covenant, errors, settings
 from common.logging import CORRELATION_HEADER, get_logger
-from common.schema import MAX_PAGE
 
 MAX_BODY_BYTES = 1024 * 1024
 # The deepest JSON any endpoint takes is a report (body, list, object: 3); a body nested deeper is refused
@@ -223,16 +222,3 @@ def load(schema, data):
         return schema.load(data)
     except ValidationError as exc:
         raise errors.Invalid(errors.flatten(exc.messages)) from None
-
-
-def query_int(request, name: str, default: int, *, minimum: int = 1, maximum: int = MAX_PAGE) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.Invalid({name: ["Must be an integer."]}) from None
-    if not minimum <= value <= maximum:
-        raise errors.Invalid({name: [f"Must be between {minimum} and {maximum}."]})
-    return value

@@ -33,8 +33,8 @@ class NoticePage(Schema):
 
 
 class PageQuery(Schema):
-    page = fields.Integer(validate=between(1, MAX_PAGE))
-    per_page = fields.Integer(validate=between(1, 200))
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 200))
 
 
 class ExtensionGrant(Strict):

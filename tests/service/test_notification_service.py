@@ -368,3 +368,13 @@ def test_a_webhook_redirect_is_not_followed(notification, members, publish, url)
     assert elsewhere.calls == []
     redirecting.close()
     elsewhere.close()
+
+
+def test_paging_is_bounded(notification, members, url):
+    notification.start()
+    members.add("token-a", "company", company()["id"])
+    for query, field in (("page=10001", "page"), ("page=" + "9" * 30, "page"), ("per_page=201", "per_page"),
+                         ("page=0", "page"), ("page=x", "page")):
+        refused = requests.get(url("notification", f"/v1/notices?{query}"), headers=auth("token-a"))
+        assert refused.status_code == 422 and list(refused.json()["errors"]) == [field], query
+    assert requests.get(url("notification", "/v1/notices?page=10000"), headers=auth("token-a")).json()["items"] == []
