@@ -195,8 +195,8 @@ def read_json(request, schema=None):
 
 
 def parse_json(raw: bytes | str, what: str):
-    """JSON text as data; errors.Malformed (400) naming `what` when it is not JSON or nested deeper than
-    MAX_JSON_DEPTH."""
+    """JSON text as data; errors.Malformed (400) naming `what` when it is not JSON, is nested deeper than
+    MAX_JSON_DEPTH or holds a string that is not text."""
     try:
         data = json.loads(raw)
     except RecursionError:
@@ -208,8 +208,14 @@ def parse_json(raw: bytes | str, what: str):
         depth += 1
         if depth > MAX_JSON_DEPTH:
             raise errors.Malformed(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels.")
+        try:  # "\ud800" is valid JSON but no text: no database could store it
+            for each in level:
+                if isinstance(each, str):
+                    each.encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.Malformed(f"{what} holds a lone UTF-16 surrogate, which is not text.") from None
         level = [child for each in level if isinstance(each, (dict, list))
-                 for child in (each.values() if isinstance(each, dict) else each)]
+                 for child in ([*each, *each.values()] if isinstance(each, dict) else each)]
     return data
 
 
