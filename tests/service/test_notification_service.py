@@ -166,19 +166,31 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
     receiver.close()
 
 
-def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
+def with_webhook(notification, members, publish, url, webhook_url):
+    """A started service that knows company "token-a", which registered a webhook at `webhook_url`: the
+    container, the company and the registration's answer."""
     container = notification.start()
     who = company()
     members.add("token-a", "company", who["id"])
     with entrypoint_waiter(container, "remember_company"):
         publish("submission", "company_registered", {"company": who})
-    receiver = WebhookReceiver(SECRET, fail_first=100)
-    requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
-                  json={"url": receiver.url, "secret": SECRET})
+    registered = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                               json={"url": webhook_url, "secret": SECRET})
+    return container, who, registered
+
+
+def receipt_webhook_given_up(container, who, publish, url):
+    """The company's receipt notice sent on its webhook until given up: the delivery as the company sees it."""
     with entrypoint_waiter(container, "confirm_receipt"):
         publish("submission", "report_submitted", submitted_event(blank_report(), who))
     wait_until(webhook_failed(url, "token-a"), "the webhook to be given up")
-    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}
+    return webhook_state(url, "token-a")
+
+
+def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
+    receiver = WebhookReceiver(SECRET, fail_first=100)
+    container, who, _ = with_webhook(notification, members, publish, url, receiver.url)
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}
     assert len(receiver.calls) == 3
     assert inbox(url, "token-a")[0]["deliveries"]["email"]["state"] == "delivered"
     receiver.close()
@@ -329,41 +341,23 @@ def test_a_webhook_whose_name_turns_inward_is_refused_at_delivery(notification, 
                                                                    monkeypatch):
     """DNS rebinding: the name was public when registered and points at this machine when a notice goes."""
     from services.notification import dependencies
-    container = notification.start()
-    who = company()
-    members.add("token-a", "company", who["id"])
-    with entrypoint_waiter(container, "remember_company"):
-        publish("submission", "company_registered", {"company": who})
     inside = Connections()
     answers = {"hooks.example.com": "93.184.215.14"}
-    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [
-        (2, 1, 6, "", (answers[host], port))])
-    created = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
-                            json={"url": f"https://hooks.example.com:{inside.port}/hook", "secret": SECRET})
-    assert created.status_code == 201
+    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [(2, 1, 6, "", (answers[host], port))])
+    container, who, registered = with_webhook(notification, members, publish, url,
+                                              f"https://hooks.example.com:{inside.port}/hook")
+    assert registered.status_code == 201
     answers["hooks.example.com"] = "127.0.0.1"
-    with entrypoint_waiter(container, "confirm_receipt"):
-        publish("submission", "report_submitted", submitted_event(blank_report(), who))
-    wait_until(webhook_failed(url, "token-a"), "the webhook to be given up")
-    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}  # nothing says why
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}  # not why
     assert inside.made == 0
     inside.close()
 
 
 def test_a_webhook_redirect_is_not_followed(notification, members, publish, url):
-    container = notification.start()
-    who = company()
-    members.add("token-a", "company", who["id"])
-    with entrypoint_waiter(container, "remember_company"):
-        publish("submission", "company_registered", {"company": who})
     elsewhere = WebhookReceiver(SECRET)
     redirecting = WebhookReceiver(SECRET, redirect_to=elsewhere.url)
-    requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
-                  json={"url": redirecting.url, "secret": SECRET})
-    with entrypoint_waiter(container, "confirm_receipt"):
-        publish("submission", "report_submitted", submitted_event(blank_report(), who))
-    wait_until(webhook_failed(url, "token-a"), "the redirected webhook to be given up")
-    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}
+    container, who, _ = with_webhook(notification, members, publish, url, redirecting.url)
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}
     assert [call["method"] for call in redirecting.calls] == ["POST"] * 3
     assert elsewhere.calls == []
     redirecting.close()
