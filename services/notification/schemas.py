@@ -99,7 +99,10 @@ class QuestionOut(Schema):
 
 
 class WebhookRegistration(Strict):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, metadata={
+        "description": "https (plain http only to hosts the operator trusts, WEBHOOK_TRUSTED_HOSTS), to a host "
+                       "named by DNS or a plain IP address whose every address is public; checked again at "
+                       "every delivery, and a redirect is not followed."})
     secret = fields.String(required=True, validate=validate.Length(min=16, max=256),
                            metadata={"description": "Key of the HMAC-SHA256 signature in X-TruStone-Signature."})
 
