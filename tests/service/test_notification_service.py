@@ -3,6 +3,8 @@ through a real SMTP server, signed webhooks to a real HTTP server; exactly once 
 second instance and a restart."""
 from email.header import decode_header, make_header
 
+import json
+
 import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
@@ -372,3 +374,91 @@ def test_paging_is_bounded(notification, members, url):
         refused = requests.get(url("notification", f"/v1/notices?{query}"), headers=auth("token-a"))
         assert refused.status_code == 422 and list(refused.json()["errors"]) == [field], query
     assert requests.get(url("notification", "/v1/notices?page=10000"), headers=auth("token-a")).json()["items"] == []
+
+
+class TlsReceiver:
+    """An https server on this machine with a certificate for `name` from a CA made here (`ca_file`):
+    records each request's Host header and the name the client asked for in TLS's SNI."""
+
+    def __init__(self, directory, name):
+        import datetime
+        import ssl
+
+        import eventlet
+        import eventlet.wsgi
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        def certificate(subject, issuer, key, signer, ca):
+            now = datetime.datetime.now(datetime.timezone.utc)
+            builder = x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(
+                key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(
+                now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1)).add_extension(
+                x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            if not ca:
+                builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            return builder.sign(signer, hashes.SHA256())
+
+        ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+        ca = certificate(ca_name, ca_name, ca_key, ca_key, True)
+        leaf = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ca_name, key, ca_key, False)
+        self.ca_file, chain, key_file = directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key"
+        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        self.requests, self.sni = [], []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(chain, key_file)
+        context.sni_callback = lambda connection, server_name, _: self.sni.append(server_name)
+        self.socket = context.wrap_socket(eventlet.listen(("127.0.0.1", 0)), server_side=True)
+        self.port = self.socket.getsockname()[1]
+        self.thread = eventlet.spawn(eventlet.wsgi.server, self.socket, self._app, log_output=False)
+
+    def _app(self, environ, start_response):
+        self.requests.append({"host": environ.get("HTTP_HOST"), "method": environ["REQUEST_METHOD"],
+                              "body": environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))})
+        start_response("204 No Content", [])
+        return [b""]
+
+    def close(self):
+        self.thread.kill()
+        self.socket.close()
+
+
+def a_notice():
+    from datetime import datetime, timezone
+    return {"_id": "receipt:r-1:1", "kind": "receipt", "language": "en", "subject": "Receipt", "body": "We got it.",
+            "covenant_year": 1, "created_at": datetime.now(timezone.utc), "about": {}, "deliveries": {},
+            "recipient_role": "company", "recipient_id": "c-1"}
+
+
+def test_an_https_webhook_is_sent_to_the_checked_address_by_its_name(service_config, tmp_path, monkeypatch):
+    """The name's address is resolved once and connected to; the name goes in Host and SNI, and the
+    certificate must be for that name."""
+    import ssl
+
+    import urllib3
+
+    from common.settings import Settings
+    from services.notification import dependencies
+    # pytest's plugins import urllib3 before eventlet patches ssl; `nameko run` imports it after. Give it
+    # the patched SSLContext it has there.
+    monkeypatch.setattr(urllib3.util.ssl_, "SSLContext", ssl.SSLContext)
+    receiver = TlsReceiver(tmp_path, "hooks.example.com")
+    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [(2, 1, 6, "", ("127.0.0.1", port))])
+    monkeypatch.setattr(dependencies.certifi, "where", lambda: str(receiver.ca_file))
+    channels = dependencies.Channels(Settings.from_config({
+        **service_config, "WEBHOOK_TRUSTED_HOSTS": "hooks.example.com,other.example.com"}))
+    channels.post(a_notice(), {"url": f"https://hooks.example.com:{receiver.port}/hook", "secret": SECRET})
+    assert receiver.sni == ["hooks.example.com"]
+    assert [(each["method"], each["host"]) for each in receiver.requests] == [
+        ("POST", f"hooks.example.com:{receiver.port}")]
+    assert json.loads(receiver.requests[0]["body"])["key"] == "receipt:r-1:1"
+    with pytest.raises(Exception, match="(?i)certificate|hostname"):  # same address, a name it has no certificate for
+        channels.post(a_notice(), {"url": f"https://other.example.com:{receiver.port}/hook", "secret": SECRET})
+    assert len(receiver.requests) == 1
+    receiver.close()
