@@ -81,6 +81,9 @@ def test_settings_are_typed_from_the_one_configuration_file():
                                  "MONGO_URI": "mongodb://localhost/x", "CLOCK": "fixed:2020-12-15T09:00:00"})
     assert not real.embedded_broker and not real.embedded_mongo
     assert real.clock == "fixed:2020-12-15T09:00:00"
+    assert settings.webhook_trusted_hosts == frozenset()  # by default no webhook may go inward or in the clear
+    trusting = Settings.from_config({**load_config(), "WEBHOOK_TRUSTED_HOSTS": " 127.0.0.1, [::1] ,Hooks.Local"})
+    assert trusting.webhook_trusted_hosts == {"127.0.0.1", "::1", "hooks.local"}
 
 
 def test_a_broken_setting_is_named():
