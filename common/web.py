@@ -19,8 +19,8 @@ from common import covenant, errors, settings
 from common.logging import CORRELATION_HEADER, get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
-# The deepest JSON any endpoint takes is a report (body, list, object: 3); a body nested deeper is refused
-# (400) before anything reads it, so no parser or schema recurses on a hostile one.
+# The deepest JSON any endpoint takes has 4 levels (a report's supply_chain.factories.known); a body nested
+# deeper than this is refused (400) before any schema reads it, so nothing recurses on a hostile one.
 MAX_JSON_DEPTH = 16
 log = get_logger(__name__)
 
@@ -68,8 +68,8 @@ class ServiceWebServer(WebServer):
         return url_map
 
     def unmatched(self, exc: HTTPException):
-        """The answer to a request no entrypoint takes: a JSON error like any other (a service of pages
-        keeps werkzeug's own)."""
+        """The answer to a request no entrypoint takes: a JSON 404 or 405 like any other error (a service of
+        pages keeps werkzeug's own, and so does a redirect to an address's canonical form)."""
         provider = next(iter(self._providers), None)
         if not getattr(provider, "json_errors", False):
             return exc
@@ -77,8 +77,9 @@ class ServiceWebServer(WebServer):
             response = provider.response_from_exception(errors.MethodNotAllowed())
             response.headers["Allow"] = ", ".join(exc.valid_methods or ())
             return response
-        return provider.response_from_exception(errors.NotFound() if isinstance(exc, NotFound) else
-                                                errors.Malformed(exc.description or exc.name))
+        if isinstance(exc, NotFound):
+            return provider.response_from_exception(errors.NotFound())
+        return exc
 
     def context_data_from_headers(self, request):
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
