@@ -10,6 +10,11 @@ from datetime import date
 from fractions import Fraction
 
 
+# The last covenant year the platform takes (it runs to 30 September 2069): a year, or a date, beyond it
+# is a mistake, not a plan.
+LAST_YEAR = 50
+
+
 def year_start(covenant_year: int) -> date:
     """Covenant year N runs from 1 October 2018+N (year 1: 1 Oct 2019 - 30 Sep 2020)."""
     return date(2018 + covenant_year, 10, 1)

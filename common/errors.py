@@ -35,6 +35,16 @@ class TooLarge(DomainError):
     code = "BODY_TOO_LARGE"
 
 
+class UnsupportedMediaType(DomainError):
+    """The body must be JSON, sent as Content-Type: application/json."""
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class MethodNotAllowed(DomainError):
+    """This address does not take this method."""
+    code = "METHOD_NOT_ALLOWED"
+
+
 class Unauthenticated(DomainError):
     """No bearer token, or one we do not know."""
     code = "UNAUTHENTICATED"

@@ -9,6 +9,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from common import covenant
+
 VERSION = "1.0.0"
 
 
@@ -43,15 +45,17 @@ _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _STATUS_TEXT = {
     400: ("Malformed JSON.", Error), 401: ("No or unknown bearer token.", Error),
     403: ("The caller's role may not do this.", Error), 404: ("Unknown, or not the caller's.", Error),
-    413: ("Body over 1 MiB.", Error), 422: ("Invalid fields.", ValidationErrors),
+    413: ("Body over 1 MiB.", Error), 415: ("The body is not sent as application/json.", Error),
+    422: ("Invalid fields.", ValidationErrors),
     503: ("A dependency is down; retry later.", Error),
 }
 
 
 def _path(url: str):
-    parameters = [
+    parameters = [  # an <int:...> is a covenant year (common.web)
         {"in": "path", "name": name, "required": True,
-         "schema": {"type": "integer" if converter == "int" else "string"}}
+         "schema": {"type": "integer", "minimum": 1, "maximum": covenant.LAST_YEAR} if converter == "int"
+         else {"type": "string"}}
         for converter, name in _CONVERTER.findall(url)
     ]
     return _CONVERTER.sub(r"{\2}", url), parameters
@@ -82,14 +86,15 @@ def _operation(doc: Doc, path_parameters: list) -> dict:
     errors = {503}
     if doc.roles:
         operation["security"] = [{"bearer": []}]
+        operation["x-roles"] = list(doc.roles)  # for clients and tests: who may call it
         errors |= {401, 403}
         operation["description"] = (doc.description + " " if doc.description else "") + \
             "Roles: " + ", ".join(doc.roles) + "."
     if doc.body is not None:
-        errors |= {400, 413, 422}
+        errors |= {400, 413, 415, 422}
     if doc.query is not None:
         errors |= {422}
-    if doc.not_found:
+    if doc.not_found or path_parameters:  # a path segment that names nothing, or is no number, too
         errors |= {404}
     for status in sorted(errors):
         text, schema = _STATUS_TEXT[status]

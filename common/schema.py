@@ -1,10 +1,19 @@
 """marshmallow building blocks for strict input: unknown fields rejected, JSON types taken literally."""
 from __future__ import annotations
 
+from datetime import date
+
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from common import places
+from common import covenant, places
+
+# What a company counts in its report (suppliers, factories, regions, quarries, chains): at most this many.
+MAX_COUNT = 1_000_000
+# Pages beyond this are refused (422), so no store is asked to skip more than it can count.
+MAX_PAGE = 10_000
+# Evidence may predate the covenant by a few years; nothing in it dates from before this.
+EARLIEST_EVIDENCE = date(2010, 1, 1)
 
 
 class Strict(Schema):
@@ -61,3 +70,25 @@ class PlaceName(fields.String):
         if reason:
             raise ValidationError(reason)
         return name
+
+
+def between(low, high) -> validate.Range:
+    """From `low` to `high`, both included, said in one message."""
+    return validate.Range(min=low, max=high, error=f"Must be between {low} and {high}.")
+
+
+def year_field(**kwargs) -> StrictInteger:
+    """A covenant year: 1 to covenant.LAST_YEAR."""
+    return StrictInteger(validate=between(1, covenant.LAST_YEAR), **kwargs)
+
+
+def count_field(**kwargs) -> StrictInteger:
+    """A number a company reports it knows or has: 0 to MAX_COUNT."""
+    return StrictInteger(validate=between(0, MAX_COUNT), **kwargs)
+
+
+def date_field(earliest: date | None = None, **kwargs) -> fields.Date:
+    """A date within the covenant's years (from `earliest`, by default the start of year 1, to the end of
+    its last year): a typo such as 9999-12-31 or 0201-06-12 is a 422, not a record."""
+    return fields.Date(validate=between(earliest or covenant.year_start(1), covenant.year_end(covenant.LAST_YEAR)),
+                       **kwargs)

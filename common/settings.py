@@ -66,6 +66,7 @@ class Settings:
     commission_email: str
     commission_language: str
     trusted_proxies: network.Networks
+    webhook_trusted_hosts: frozenset[str]
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -116,6 +117,8 @@ class Settings:
             commission_email=text("COMMISSION_EMAIL"),
             commission_language=_language(text("COMMISSION_LANGUAGE"), "COMMISSION_LANGUAGE"),
             trusted_proxies=_networks(text("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
+            webhook_trusted_hosts=frozenset(each.strip().lower().strip("[]")
+                                            for each in text("WEBHOOK_TRUSTED_HOSTS").split(",") if each.strip()),
         )
 
     @property

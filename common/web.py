@@ -9,15 +9,19 @@ from datetime import date, datetime
 
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer
+from nameko.web.server import WebServer, WsgiApp
 from pymongo.errors import ConnectionFailure
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
+from werkzeug.wrappers import Request, Response
 
-from common import errors, settings
+from common import covenant, errors, settings
 from common.logging import CORRELATION_HEADER, get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
+# The deepest JSON any endpoint takes has 4 levels (a report's supply_chain.factories.known); a body nested
+# deeper than this is refused (400) before any schema reads it, so nothing recurses on a hostile one.
+MAX_JSON_DEPTH = 16
 log = get_logger(__name__)
 
 STATUS = {
@@ -25,7 +29,9 @@ STATUS = {
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
+    errors.MethodNotAllowed: 405,
     errors.TooLarge: 413,
+    errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
     errors.Unavailable: 503,
 }
@@ -50,10 +56,61 @@ class ServiceWebServer(WebServer):
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
 
+    def get_wsgi_app(self):
+        return _App(self)
+
+    def make_url_map(self):
+        url_map = Map(converters={"int": _PathInteger})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
+    def unmatched(self, exc: HTTPException):
+        """The answer to a request no entrypoint takes: a JSON 404 or 405 like any other error (a service of
+        pages keeps werkzeug's own, and so does a redirect to an address's canonical form)."""
+        provider = next(iter(self._providers), None)
+        if not getattr(provider, "json_errors", False):
+            return exc
+        if isinstance(exc, MethodNotAllowed):
+            response = provider.response_from_exception(errors.MethodNotAllowed())
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+            return response
+        if isinstance(exc, NotFound):
+            return provider.response_from_exception(errors.NotFound())
+        return exc
+
     def context_data_from_headers(self, request):
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
         request.environ["trustone.correlation_id"] = correlation_id
         return {"correlation_id": correlation_id}
+
+
+class _PathInteger(IntegerConverter):
+    """`<int:...>` in a path is a covenant year, 1 to covenant.LAST_YEAR; anything else matches no route (404),
+    so no store meets a number it cannot hold."""
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, **{"min": 1, "max": covenant.LAST_YEAR, **kwargs})
+
+
+class _App(WsgiApp):
+    """nameko's WSGI app, with a JSON answer for an address or method no entrypoint takes."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except HTTPException as exc:
+            return self.server.unmatched(exc)(environ, start_response)
+        request.path_values = values
+        try:
+            response = provider.handle_request(request)
+        except HTTPException as exc:
+            response = exc
+        return response(environ, start_response)
 
 
 def _plain(value):
@@ -90,6 +147,7 @@ class JsonHttpHandler(HttpRequestHandler):
     """
 
     server = ServiceWebServer()
+    json_errors = True  # an address no entrypoint takes answers JSON too (see ServiceWebServer.unmatched)
 
     def __init__(self, method, url, doc=None, max_body: int = MAX_BODY_BYTES, **kwargs):
         kwargs.setdefault("expected_exceptions", (errors.DomainError,))
@@ -117,7 +175,8 @@ http = JsonHttpHandler.decorator
 
 
 def read_json(request, schema=None):
-    """The request body as JSON (400 when malformed, 413 when too large).
+    """The request body as JSON (415 unless sent as application/json, 400 when malformed or nested too
+    deep, 413 when too large).
 
     With a `schema`, the body validated by it (422 naming every bad field) and dumped back to plain JSON
     types, ready to store and to send on.
@@ -128,13 +187,37 @@ def read_json(request, schema=None):
         raise errors.TooLarge() from None
     if len(raw) > MAX_BODY_BYTES:
         raise errors.TooLarge() from None
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError as exc:
-        raise errors.Malformed(f"The body is not valid JSON: {exc}.") from None
+    if raw and request.mimetype != "application/json":
+        raise errors.UnsupportedMediaType()
+    body = parse_json(raw or b"null", "The body")
     if schema is None:
         return body
     return schema.dump(load(schema, body))
+
+
+def parse_json(raw: bytes | str, what: str):
+    """JSON text as data; errors.Malformed (400) naming `what` when it is not JSON, is nested deeper than
+    MAX_JSON_DEPTH or holds a string that is not text."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise errors.Malformed(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except ValueError as exc:
+        raise errors.Malformed(f"{what} is not valid JSON: {exc}.") from None
+    level, depth = [data], 0
+    while level:  # level by level, not recursively: the depth of the deepest value
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise errors.Malformed(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels.")
+        try:  # "\ud800" is valid JSON but no text: no database could store it
+            for each in level:
+                if isinstance(each, str):
+                    each.encode("utf-8")
+        except UnicodeEncodeError:
+            raise errors.Malformed(f"{what} holds a lone UTF-16 surrogate, which is not text.") from None
+        level = [child for each in level if isinstance(each, (dict, list))
+                 for child in ([*each, *each.values()] if isinstance(each, dict) else each)]
+    return data
 
 
 def load(schema, data):
@@ -146,17 +229,3 @@ def load(schema, data):
         return schema.load(data)
     except ValidationError as exc:
         raise errors.Invalid(errors.flatten(exc.messages)) from None
-
-
-def query_int(request, name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise errors.Invalid({name: ["Must be an integer."]}) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        raise errors.Invalid({name: [f"Must be between {minimum} and {maximum}." if maximum
-                                     else f"Must be at least {minimum}."]})
-    return value

@@ -51,6 +51,7 @@ def service_config(rabbit_config):
         METRICS_TOKEN=METRICS_TOKEN,
         HTTP_HOST="127.0.0.1",
         HTTP_PORTS={name: free_port() for name in config["HTTP_PORTS"]},
+        WEBHOOK_TRUSTED_HOSTS="127.0.0.1",  # the tests' webhook receivers listen on this machine
     )
     return config
 

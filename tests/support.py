@@ -452,13 +452,15 @@ class SmtpServer:
 
 class WebhookReceiver:
     """A real HTTP server in this process that checks each webhook's signature; it can fail its first
-    `fail_first` calls with a 500 to make the platform retry."""
+    `fail_first` calls with a 500 to make the platform retry, or answer each with a redirect to
+    `redirect_to`."""
 
-    def __init__(self, secret: str, fail_first: int = 0):
+    def __init__(self, secret: str, fail_first: int = 0, redirect_to: str | None = None):
         import eventlet
         import eventlet.wsgi
         self.secret = secret
         self.failures_left = fail_first
+        self.redirect_to = redirect_to
         self.calls: list[dict] = []
         self.socket = eventlet.listen(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}/hooks/trustone"
@@ -472,9 +474,13 @@ class WebhookReceiver:
         signed = hmac.compare_digest(environ.get("HTTP_X_TRUSTONE_SIGNATURE", ""), expected)
         failing = self.failures_left > 0
         self.failures_left -= failing
-        self.calls.append({"notice": json.loads(body), "signed": signed, "answered": 500 if failing else 204,
-                           "key": environ.get("HTTP_X_TRUSTONE_NOTICE")})
-        start_response("500 Internal Server Error" if failing else "204 No Content", [])
+        self.calls.append({"notice": json.loads(body) if body else None, "signed": signed,
+                           "answered": 500 if failing else 302 if self.redirect_to else 204,
+                           "key": environ.get("HTTP_X_TRUSTONE_NOTICE"), "method": environ["REQUEST_METHOD"]})
+        if self.redirect_to:
+            start_response("302 Found", [("Location", self.redirect_to)])
+        else:
+            start_response("500 Internal Server Error" if failing else "204 No Content", [])
         return [b""]
 
     def delivered(self) -> list[dict]:

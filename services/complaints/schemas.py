@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import vocabulary
-from common.schema import Strict, StrictBoolean, StrictInteger
+from common.schema import MAX_COUNT, Strict, StrictBoolean, StrictInteger, between
 
 
 def one_of(terms):
@@ -56,7 +56,7 @@ class Information(Strict):
 
 class Appeal(Strict):
     report_id = text(100, required=True)
-    version = StrictInteger(required=True, validate=validate.Range(min=1))
+    version = StrictInteger(required=True, validate=between(1, MAX_COUNT))
     criteria = fields.List(fields.String(validate=one_of(vocabulary.CRITERIA)), required=True,
                            validate=validate.Length(min=1))
     reasons = text(10_000, required=True)

@@ -2,7 +2,6 @@
 (seed §4.2.1), assessment appeals included. Its data never leaves it but as its events say."""
 from __future__ import annotations
 
-import json
 
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -17,7 +16,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.web import http, load, read_json
+from common.web import http, load, parse_json, read_json
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
@@ -39,13 +38,11 @@ def _code(request) -> str | None:
 
 
 def _filing(request) -> tuple[dict, list[bytes]]:
-    """The case filed, and its files: a JSON body, or multipart with the case as JSON in `case`."""
-    if request.mimetype != "multipart/form-data":
+    """The case filed, and its files: a JSON body, or a form (multipart with files) with the case as JSON in
+    `case`."""
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return read_json(request, schemas.Filing()), []
-    try:
-        case = json.loads(request.form.get("case") or "null")
-    except ValueError as exc:
-        raise errors.Malformed(f"The part `case` is not valid JSON: {exc}.") from None
+    case = parse_json(request.form.get("case") or "null", "The part `case`")
     schema = schemas.Filing()
     return schema.dump(load(schema, case)), [each.read() for each in request.files.getlist("attachments")]
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from urllib.parse import urlsplit
 
 from common import covenant, places, vocabulary
 from common.covenant import spoken_date
@@ -19,6 +22,8 @@ from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 COMPLAINANT = "complainant"
 
 REMINDER_DAYS = (30, 7, 1)
+# The secretariat's own date for a company is a delay, not a pardon: at most this long after the due date.
+LONGEST_EXTENSION = timedelta(days=365)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
 
@@ -395,6 +400,92 @@ def shown(document: dict) -> dict:
         "kind", "language", "subject", "body", "covenant_year", "created_at", "about")},
         "deliveries": {channel: {"state": state["state"], "attempts": state["attempts"]}
                        for channel, state in document.get("deliveries", {}).items()}}
+
+
+# --- webhook targets: never inside the network ------------------------------------------------------
+
+class RefusedTarget(ValueError):
+    """A webhook URL that may not be called; the message says why, in words for its owner."""
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """Where a webhook URL points: the host as named (for the Host header and TLS's SNI), the port and the
+    path; `trusted` when the operator allows the host (WEBHOOK_TRUSTED_HOSTS: plain http, any address)."""
+    scheme: str
+    host: str
+    port: int
+    path: str
+    trusted: bool
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == {"https": 443, "http": 80}[self.scheme] else f"{host}:{self.port}"
+
+
+# A host whose last label is a number is an IP address in some notation (0x7f000001, 2130706433,
+# 017700000001, 127.1): libc reads them all, people cannot. Only the plain forms are taken.
+_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
+
+
+def webhook_target(url: str, trusted_hosts: frozenset[str] = frozenset()) -> WebhookTarget:
+    """The target of a webhook URL, or RefusedTarget: https only (plain http for trusted hosts), no user
+    name or password, a host named by DNS or by a plain IP address that is public."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    trusted = host in trusted_hosts
+    if scheme != "https" and not (scheme == "http" and trusted):
+        raise RefusedTarget("Must be an https URL.")
+    if parts.username is not None or parts.password is not None:
+        raise RefusedTarget("Must not carry a user name or password.")
+    if not host:
+        raise RefusedTarget("Must name a host.")
+    try:
+        port = {"https": 443, "http": 80}[scheme] if parts.port is None else parts.port
+    except ValueError:
+        port = 0
+    if not port:
+        raise RefusedTarget("The port is not a number from 1 to 65535.")
+    if not trusted:
+        try:
+            literal = ip_address(host)
+        except ValueError:  # not an IP address as written: a DNS name, unless it is a number in disguise
+            if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
+                raise RefusedTarget("Name the host by its DNS name or a plain IP address.") from None
+        else:
+            check_addresses([literal])
+    return WebhookTarget(scheme, host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                         trusted)
+
+
+def check_addresses(addresses: list) -> None:
+    """RefusedTarget unless every address (what a host resolves to) is public."""
+    if not addresses:
+        raise RefusedTarget("The host does not resolve.")
+    for address in addresses:
+        if not outward(ip_address(address)):
+            raise RefusedTarget("The host resolves to an address that is not public.")
+
+
+def outward(address: IPv4Address | IPv6Address) -> bool:
+    """A public address: globally routable, and none of loopback, private, link-local, multicast, reserved
+    or unspecified; an IPv6 address that carries an IPv4 one (mapped, 6to4, Teredo, NAT64) only when that
+    one is public too."""
+    if not address.is_global or any((address.is_loopback, address.is_private, address.is_link_local,
+                                     address.is_multicast, address.is_reserved, address.is_unspecified)):
+        return False
+    return all(outward(inner) for inner in _carried(address))
+
+
+def _carried(address: IPv4Address | IPv6Address) -> list[IPv4Address]:
+    if address.version == 4:
+        return []
+    carried = [address.ipv4_mapped, address.sixtofour, *(address.teredo or ())]
+    if int(address) >> 32 == 0x0064FF9B << 64:  # NAT64, 64:ff9b::/96
+        carried.append(IPv4Address(int(address) & 0xFFFFFFFF))
+    return [each for each in carried if each is not None]
 
 
 def webhook_shown(webhook: dict) -> dict:

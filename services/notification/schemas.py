@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common import vocabulary
-from common.schema import Strict, StrictInteger
+from common import covenant, vocabulary
+from common.schema import MAX_PAGE, Strict, between, date_field, year_field
 
 
 class DeliveryOut(Schema):
@@ -33,14 +33,16 @@ class NoticePage(Schema):
 
 
 class PageQuery(Schema):
-    page = fields.Integer(validate=validate.Range(min=1))
-    per_page = fields.Integer(validate=validate.Range(min=1, max=200))
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 200))
 
 
 class ExtensionGrant(Strict):
     company_id = fields.String(required=True, validate=validate.Length(min=1))
-    covenant_year = StrictInteger(required=True, validate=validate.Range(min=1))
-    date = fields.Date(required=True, metadata={"description": "Replaces the catch-up date for the company."})
+    covenant_year = year_field(required=True)
+    date = date_field(required=True, metadata={
+        "description": "Replaces the catch-up date for the company: after the year's due date, and at most a "
+                       "year after it."})
 
 
 class ExtensionOut(ExtensionGrant):
@@ -48,7 +50,7 @@ class ExtensionOut(ExtensionGrant):
 
 
 class ExtensionQuery(Schema):
-    covenant_year = fields.Integer(validate=validate.Range(min=1))
+    covenant_year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     company_id = fields.String()
 
 
@@ -97,7 +99,10 @@ class QuestionOut(Schema):
 
 
 class WebhookRegistration(Strict):
-    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, metadata={
+        "description": "https (plain http only to hosts the operator trusts, WEBHOOK_TRUSTED_HOSTS), to a host "
+                       "named by DNS or a plain IP address whose every address is public; checked again at "
+                       "every delivery, and a redirect is not followed."})
     secret = fields.String(required=True, validate=validate.Length(min=16, max=256),
                            metadata={"description": "Key of the HMAC-SHA256 signature in X-TruStone-Signature."})
 

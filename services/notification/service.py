@@ -14,7 +14,7 @@ from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.web import http, load, query_int, read_json
+from common.web import http, load, read_json
 from services.notification import schemas, usecases
 from services.notification.dependencies import ChannelsProvider, NoticeStore
 
@@ -120,8 +120,8 @@ class NotificationService(operations.Operations):
         roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.PageQuery, responses={200: schemas.NoticePage}))
     def list_notices(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT, COMMISSION)
-        return usecases.inbox(caller, query_int(request, "page", 1),
-                              query_int(request, "per_page", 50, maximum=200), store=self.storage)
+        query = load(schemas.PageQuery(), dict(request.args))
+        return usecases.inbox(caller, query["page"], query["per_page"], store=self.storage)
 
     @http("POST", "/v1/extensions", doc=Doc(
         "Grant a company its own date for a year (replaces the catch-up date)", roles=(SECRETARIAT,),

@@ -86,17 +86,17 @@ def deliver(key: str, due: list[str], *, store, channels) -> Sent:
         attempts = claimed["deliveries"][channel].get("attempts", 0) + 1
         try:
             _send(claimed, channel, store=store, channels=channels)
-        except WebhookRemoved as exc:
-            store.settle(key, channel, "failed", attempts, now, error=str(exc))
-            result = "failed"
         except Exception as exc:  # noqa: BLE001 - any failure of the channel: retry later, or give up
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if attempts >= channels.max_attempts:
-                store.settle(key, channel, "failed", attempts, now, error=error)
+            # Why it failed goes to the operators' log only: a recipient sees "pending" (will retry) or
+            # "failed" (given up), never what its target answered or which address refused it.
+            log.warning("delivery failed", notice_key=key, channel=channel, attempt=attempts,
+                        error=f"{type(exc).__name__}: {exc}"[:500])
+            if attempts >= channels.max_attempts or isinstance(exc, WebhookRemoved):
+                store.settle(key, channel, "failed", attempts, now)
                 result = "failed"
             else:
                 store.settle(key, channel, "pending", attempts, now,
-                             now + domain.backoff(attempts, channels.backoff_seconds), error)
+                             now + domain.backoff(attempts, channels.backoff_seconds))
                 result = "pending"
         else:
             store.settle(key, channel, "delivered", attempts, now)
@@ -214,15 +214,18 @@ def inbox(caller: Caller, page: int, per_page: int, *, store) -> dict:
 
 def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:
     """The secretariat's own date for a company's year: it replaces the catch-up date, and the company
-    is told. The date must fall after the year's due date."""
+    is told. The date must fall after the year's due date, and at most a year after it."""
     company = store.company(grant["company_id"])
     if company is None:
         raise errors.Invalid({"company_id": ["No such member company."]})
     with errors.field_error("covenant_year", errors.NotFound):
         framework = scoring.get_framework(grant["covenant_year"])
-    until = date.fromisoformat(grant["date"])
-    if until <= date.fromisoformat(framework["due_date"]):
-        raise errors.Invalid({"date": [f"Must be after the due date, {framework['due_date']}."]})
+    until, due = date.fromisoformat(grant["date"]), date.fromisoformat(framework["due_date"])
+    if until <= due:
+        raise errors.Invalid({"date": [f"Must be after the due date, {due}."]})
+    if until > due + domain.LONGEST_EXTENSION:
+        raise errors.Invalid({"date": [f"Must be no later than {due + domain.LONGEST_EXTENSION}, a year after "
+                                       f"the due date."]})
     now = clock.now()
     store.grant_extension(company["_id"], grant["covenant_year"], until, now)
     return notify(domain.extension_granted(company, grant["covenant_year"], until, now),
@@ -314,6 +317,12 @@ def _question_shown(record: dict, caller: Caller) -> dict:
 
 
 def add_webhook(caller: Caller, registration: dict, *, store, channels) -> dict:
+    """Registers a webhook whose URL may be called: https, at a public address (`channels.aim` resolves
+    and checks it; it is checked again at every delivery)."""
+    try:
+        channels.aim(registration["url"])
+    except domain.RefusedTarget as exc:
+        raise errors.Invalid({"url": [str(exc)]}) from None
     webhook = store.add_webhook(caller.role, caller.id, registration["url"], registration["secret"],
                                 channels.now())
     return domain.webhook_shown(webhook)

@@ -120,7 +120,6 @@ PLAIN = {
     "Field may not be null.": {"en": "Fill this in.", "nl": "Vul dit in."},
     "Must be an integer.": {"en": "Enter a whole number.", "nl": "Vul een heel getal in."},
     "Not a valid integer.": {"en": "Enter a whole number.", "nl": "Vul een heel getal in."},
-    "Must be greater than or equal to 0.": {"en": "Enter 0 or more.", "nl": "Vul 0 of meer in."},
     "Must not exceed total.": {"en": "Cannot be more than the total.", "nl": "Mag niet meer zijn dan het totaal."},
     "Must not contain control characters.": {"en": "Use letters, digits and spaces only.",
                                              "nl": "Gebruik alleen letters, cijfers en spaties."},
@@ -199,6 +198,11 @@ WORDED = [
      {"en": r"This is already a name of \1.", "nl": r"Dit is al een naam van \1."}),
     (re.compile(r"^No assessment framework for covenant year (\d+).*$"),
      {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
+    (re.compile(r"^Must be between (\S+) and (\S+)\.$"),
+     {"en": r"Enter a value from \1 to \2.", "nl": r"Vul een waarde in van \1 tot en met \2."}),
+    (re.compile(r"^Must be no later than (\S+), a year after the due date\.$"),
+     {"en": r"Must be no later than \1, a year after the due date.",
+      "nl": r"Mag niet later zijn dan \1, een jaar na de uiterste datum."}),
     (re.compile(r"^Must be after the due date, (.*)\.$"),
      {"en": r"Must be after the due date (\1).", "nl": r"Moet na de uiterste datum liggen (\1)."}),
     (re.compile(r"^Year (\d+)'s sample was drawn on (\S+) with seed (.+)\.$"),
@@ -307,6 +311,8 @@ ERROR_PAGES = {
 class PageHandler(JsonHttpHandler):
     """An HTTP entrypoint that answers with a page. Errors become pages too: no token, or a session that
     ended, sends the visitor to sign in; anything unexpected is a plain apology, never a trace."""
+
+    json_errors = False  # an address no page takes keeps werkzeug's plain answer (common.web)
 
     def handle_request(self, request):
         request.max_form_parts = 5000  # more than the report form's largest, far fewer than would hurt

@@ -6,6 +6,8 @@ import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from common import covenant
+from common.schema import MAX_PAGE, between
 from services.portal import domain
 
 ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d{{1,3}})$")
@@ -23,11 +25,11 @@ class ReportAction(Lenient):
 
 
 class PageQuery(Lenient):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
 
 
 class OverviewQuery(Lenient):
-    year = fields.Integer(validate=validate.Range(min=1))
+    year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(domain.STANDINGS, error="Unknown status."))
 

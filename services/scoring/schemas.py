@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common import vocabulary
-from common.schema import Strict
+from common import covenant, vocabulary
+from common.schema import Strict, between, date_field
 
 
 class CriterionOut(Schema):
@@ -72,7 +72,7 @@ class FrameworkSummary(Schema):
 
 
 class YearQuery(Schema):
-    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+    covenant_year = fields.Integer(required=True, validate=between(1, covenant.LAST_YEAR))
 
 
 class AssessmentBrief(Schema):
@@ -104,7 +104,7 @@ class VerificationRecord(Strict):
         vocabulary.VERIFICATION_RESULTS.codes, error="Must be one of: {choices}."))
     corrections = fields.String(validate=validate.Length(min=1, max=4000), metadata={
         "description": "What was corrected and why (required when the result is corrected)."})
-    verified_on = fields.Date(required=True)
+    verified_on = date_field(required=True)
 
     @validates_schema
     def corrections_said(self, data, **kwargs):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from common import places, vocabulary
-from common.schema import CountryCode, PlaceName, Strict, StrictBoolean, StrictInteger
+from common import covenant, places, vocabulary
+from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, StrictBoolean, between, count_field,
+                           date_field, year_field)
 
 
 def one_of(terms: vocabulary.Terms):
@@ -31,8 +32,8 @@ def text(max_length=500, **kwargs):
 
 
 class KnownTotal(Strict):
-    known = StrictInteger(required=True, validate=validate.Range(min=0))
-    total = StrictInteger(required=True, validate=validate.Range(min=0))
+    known = count_field(required=True)
+    total = count_field(required=True)
 
     @validates_schema
     def known_within_total(self, data, **kwargs):
@@ -98,7 +99,8 @@ class Monitoring(Strict):
 
 class Communication(Strict):
     public_report_url = fields.Url(required=True, allow_none=True, schemes={"https"}, require_tld=True,
-                                   error_messages={"invalid": "Must be an https URL."})
+                                   error_messages={"invalid": "Must be an https URL."},
+                                   metadata={"pattern": "^https://"})
 
 
 class Remediation(Strict):
@@ -108,13 +110,13 @@ class Remediation(Strict):
 class Evidence(Strict):
     kind = fields.String(required=True, validate=one_of(vocabulary.EVIDENCE_KINDS))
     title = text(300, required=True)
-    issued_on = fields.Date(required=True)
+    issued_on = date_field(EARLIEST_EVIDENCE, required=True)
 
 
 class AnnualReport(Strict):
     """The confidential annual due-diligence report of one member company (contract §1)."""
-    covenant_year = StrictInteger(required=True, validate=validate.Range(min=1))
-    chains = StrictInteger(required=True, allow_none=True, validate=validate.Range(min=0))
+    covenant_year = year_field(required=True)
+    chains = count_field(required=True, allow_none=True)
     supply_chain = fields.Nested(SupplyChain, required=True)
     production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
     quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
@@ -138,7 +140,7 @@ class CompanyRegistration(Strict):
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
     role = fields.String(required=True, validate=one_of(vocabulary.MEMBER_ROLES))
     imports_directly = StrictBoolean(required=True)
-    joined_on = fields.Date(required=True)
+    joined_on = date_field(required=True)
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
     email = fields.Email(required=True)
 
@@ -146,7 +148,7 @@ class CompanyRegistration(Strict):
 class AuthorityRegistration(Strict):
     name = text(200, required=True)
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
-    joined_on = fields.Date(required=True)
+    joined_on = date_field(required=True)
 
 
 class PublicMember(Schema):
@@ -223,5 +225,5 @@ class ReportDetail(ReportSummary):
 
 
 class ReportQuery(Schema):
-    covenant_year = fields.Integer(validate=validate.Range(min=1))
+    covenant_year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     company_id = fields.String()

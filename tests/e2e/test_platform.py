@@ -98,7 +98,8 @@ def test_a_bad_report_gets_field_errors_and_changes_nothing(platform, report):
     assert refused.status_code == 422
     assert refused.json() == {"errors": {"materials.1": [
         "Must be one of: basalt, granite, limestone, slate, marble, sandstone."]}}
-    assert requests.post(platform.url("submission", "/v1/reports"), data="{", headers=headers).status_code == 400
+    assert requests.post(platform.url("submission", "/v1/reports"), data="{",
+                         headers={**headers, "Content-Type": "application/json"}).status_code == 400
     assert requests.get(platform.url("submission", "/v1/reports"), headers=headers).json() == []
     assert platform.metric("submission", "trustone_reports_submitted_total", '{covenant_year="1"}') == before
 

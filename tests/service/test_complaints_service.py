@@ -119,12 +119,16 @@ def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_f
     assert refused.json()["errors"] == {"attachments": ["File 2 is not a photo (JPEG or PNG) or a PDF."]}
     broken = requests.post(url("complaints", "/v1/cases"), data={"case": "{not json"})
     assert broken.status_code == 400
+    as_xml = requests.post(url("complaints", "/v1/cases"), data=case, headers={"Content-Type": "application/xml"})
+    assert as_xml.status_code == 415
     filed = requests.post(url("complaints", "/v1/cases"), data={"case": case},
                           files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", b"%PDF-1.4\n"))])
     assert filed.status_code == 201 and filed.json()["number"].endswith("-0001"), "the refused one took no number"
     progress = requests.get(url("complaints", f"/v1/cases/{filed.json()['number']}/progress"),
                             headers={"X-Follow-Up-Code": filed.json()["follow_up_code"]}).json()
     assert [each["content_type"] for each in progress["attachments"]] == ["image/png", "application/pdf"]
+    without_files = requests.post(url("complaints", "/v1/cases"), data={"case": case})  # a plain form
+    assert without_files.status_code == 201 and without_files.json()["number"].endswith("-0002")
     too_large = requests.post(url("complaints", "/v1/cases"), data={"case": case},
                               files=[("attachments", ("big.pdf", b"%PDF" + bytes(25 * 1024 * 1024)))])
     assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "BODY_TOO_LARGE"

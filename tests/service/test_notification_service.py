@@ -3,6 +3,8 @@ through a real SMTP server, signed webhooks to a real HTTP server; exactly once 
 second instance and a restart."""
 from email.header import decode_header, make_header
 
+import json
+
 import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
@@ -166,19 +168,31 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
     receiver.close()
 
 
-def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
+def with_webhook(notification, members, publish, url, webhook_url):
+    """A started service that knows company "token-a", which registered a webhook at `webhook_url`: the
+    container, the company and the registration's answer."""
     container = notification.start()
     who = company()
     members.add("token-a", "company", who["id"])
     with entrypoint_waiter(container, "remember_company"):
         publish("submission", "company_registered", {"company": who})
-    receiver = WebhookReceiver(SECRET, fail_first=100)
-    requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
-                  json={"url": receiver.url, "secret": SECRET})
+    registered = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                               json={"url": webhook_url, "secret": SECRET})
+    return container, who, registered
+
+
+def receipt_webhook_given_up(container, who, publish, url):
+    """The company's receipt notice sent on its webhook until given up: the delivery as the company sees it."""
     with entrypoint_waiter(container, "confirm_receipt"):
         publish("submission", "report_submitted", submitted_event(blank_report(), who))
     wait_until(webhook_failed(url, "token-a"), "the webhook to be given up")
-    assert webhook_state(url, "token-a") == {"state": "failed", "attempts": 3}
+    return webhook_state(url, "token-a")
+
+
+def test_a_webhook_that_keeps_failing_is_recorded_as_failed(notification, members, publish, url):
+    receiver = WebhookReceiver(SECRET, fail_first=100)
+    container, who, _ = with_webhook(notification, members, publish, url, receiver.url)
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}
     assert len(receiver.calls) == 3
     assert inbox(url, "token-a")[0]["deliveries"]["email"]["state"] == "delivered"
     receiver.close()
@@ -196,6 +210,11 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
                               json={**grant, "date": "2020-12-01"})
     assert too_early.status_code == 422
     assert too_early.json() == {"errors": {"date": ["Must be after the due date, 2020-12-31."]}}
+    for far, message in (("2022-01-01", "Must be no later than 2021-12-31, a year after the due date."),
+                         ("9999-12-31", "Must be between 2019-10-01 and 2069-09-30.")):
+        refused = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
+                                json={**grant, "date": far})
+        assert refused.status_code == 422 and refused.json() == {"errors": {"date": [message]}}
     unknown = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
                             json={**grant, "company_id": "nobody"})
     assert unknown.json() == {"errors": {"company_id": ["No such member company."]}}
@@ -275,3 +294,171 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     about = requests.get(url("notification", "/v1/supplier-questions"), headers=auth("company-token")).json()
     assert [each["authority"]["name"] for each in about] == ["Gemeente Leiden"]
     assert [each["kind"] for each in inbox(url, "company-token")] == ["supplier_question"]
+
+
+# --- webhooks cannot be aimed inside the network -----------------------------------------------------
+
+@pytest.mark.parametrize("hostile", [
+    "http://localhost:{port}/hook",                 # plain http to a host the operator did not allow
+    "https://localhost:{port}/hook",                # resolves to loopback
+    "https://0x7f000001:{port}/hook", "https://2130706433:{port}/hook", "https://017700000001:{port}/hook",
+    "https://[::1]:{port}/hook", "https://[::ffff:127.0.0.1]:{port}/hook",
+    "https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/hook",
+])
+def test_a_webhook_aimed_inward_is_refused_when_registered(notification, members, url, hostile):
+    notification.start()
+    members.add("token-a", "company", company()["id"])
+    receiver = WebhookReceiver(SECRET)
+    hostile = hostile.format(port=receiver.url.split(":")[2].split("/")[0])
+    refused = requests.post(url("notification", "/v1/webhooks"), headers=auth("token-a"),
+                            json={"url": hostile, "secret": SECRET})
+    assert refused.status_code == 422 and list(refused.json()["errors"]) == ["url"]
+    assert requests.get(url("notification", "/v1/webhooks"), headers=auth("token-a")).json() == []
+    assert receiver.calls == []
+    receiver.close()
+
+
+class Connections:
+    """A TCP port on this machine that only counts the connections made to it."""
+
+    def __init__(self):
+        import eventlet
+        self.made = 0
+        self.socket = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.thread = eventlet.spawn(self._accept)
+
+    def _accept(self):
+        while True:
+            connection, _ = self.socket.accept()
+            self.made += 1
+            connection.close()
+
+    def close(self):
+        self.thread.kill()
+        self.socket.close()
+
+
+def test_a_webhook_whose_name_turns_inward_is_refused_at_delivery(notification, members, publish, url,
+                                                                   monkeypatch):
+    """DNS rebinding: the name was public when registered and points at this machine when a notice goes."""
+    from services.notification import dependencies
+    inside = Connections()
+    answers = {"hooks.example.com": "93.184.215.14"}
+    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [(2, 1, 6, "", (answers[host], port))])
+    container, who, registered = with_webhook(notification, members, publish, url,
+                                              f"https://hooks.example.com:{inside.port}/hook")
+    assert registered.status_code == 201
+    answers["hooks.example.com"] = "127.0.0.1"
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}  # not why
+    assert inside.made == 0
+    inside.close()
+
+
+def test_a_webhook_redirect_is_not_followed(notification, members, publish, url):
+    elsewhere = WebhookReceiver(SECRET)
+    redirecting = WebhookReceiver(SECRET, redirect_to=elsewhere.url)
+    container, who, _ = with_webhook(notification, members, publish, url, redirecting.url)
+    assert receipt_webhook_given_up(container, who, publish, url) == {"state": "failed", "attempts": 3}
+    assert [call["method"] for call in redirecting.calls] == ["POST"] * 3
+    assert elsewhere.calls == []
+    redirecting.close()
+    elsewhere.close()
+
+
+def test_paging_is_bounded(notification, members, url):
+    notification.start()
+    members.add("token-a", "company", company()["id"])
+    for query, field in (("page=10001", "page"), ("page=" + "9" * 30, "page"), ("per_page=201", "per_page"),
+                         ("page=0", "page"), ("page=x", "page")):
+        refused = requests.get(url("notification", f"/v1/notices?{query}"), headers=auth("token-a"))
+        assert refused.status_code == 422 and list(refused.json()["errors"]) == [field], query
+    assert requests.get(url("notification", "/v1/notices?page=10000"), headers=auth("token-a")).json()["items"] == []
+
+
+class TlsReceiver:
+    """An https server on this machine with a certificate for `name` from a CA made here (`ca_file`):
+    records each request's Host header and the name the client asked for in TLS's SNI."""
+
+    def __init__(self, directory, name):
+        import datetime
+        import ssl
+
+        import eventlet
+        import eventlet.wsgi
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        def certificate(subject, issuer, key, signer, ca):
+            now = datetime.datetime.now(datetime.timezone.utc)
+            builder = x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(
+                key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(
+                now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1)).add_extension(
+                x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            if not ca:
+                builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            return builder.sign(signer, hashes.SHA256())
+
+        ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+        ca = certificate(ca_name, ca_name, ca_key, ca_key, True)
+        leaf = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), ca_name, key, ca_key, False)
+        self.ca_file, chain, key_file = directory / "ca.pem", directory / "leaf.pem", directory / "leaf.key"
+        self.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        self.requests, self.sni = [], []
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(chain, key_file)
+        context.sni_callback = lambda connection, server_name, _: self.sni.append(server_name)
+        self.socket = context.wrap_socket(eventlet.listen(("127.0.0.1", 0)), server_side=True)
+        self.port = self.socket.getsockname()[1]
+        self.thread = eventlet.spawn(eventlet.wsgi.server, self.socket, self._app, log_output=False)
+
+    def _app(self, environ, start_response):
+        self.requests.append({"host": environ.get("HTTP_HOST"), "method": environ["REQUEST_METHOD"],
+                              "body": environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))})
+        start_response("204 No Content", [])
+        return [b""]
+
+    def close(self):
+        self.thread.kill()
+        self.socket.close()
+
+
+def a_notice():
+    from datetime import datetime, timezone
+    return {"_id": "receipt:r-1:1", "kind": "receipt", "language": "en", "subject": "Receipt", "body": "We got it.",
+            "covenant_year": 1, "created_at": datetime.now(timezone.utc), "about": {}, "deliveries": {},
+            "recipient_role": "company", "recipient_id": "c-1"}
+
+
+def test_an_https_webhook_is_sent_to_the_checked_address_by_its_name(service_config, tmp_path, monkeypatch):
+    """The name's address is resolved once and connected to; the name goes in Host and SNI, and the
+    certificate must be for that name."""
+    import ssl
+
+    import urllib3
+
+    from common.settings import Settings
+    from services.notification import dependencies
+    # pytest's plugins import urllib3 before eventlet patches ssl; `nameko run` imports it after. Give it
+    # the patched SSLContext it has there.
+    monkeypatch.setattr(urllib3.util.ssl_, "SSLContext", ssl.SSLContext)
+    receiver = TlsReceiver(tmp_path, "hooks.example.com")
+    monkeypatch.setattr(dependencies, "resolve", lambda host, port: [(2, 1, 6, "", ("127.0.0.1", port))])
+    monkeypatch.setattr(dependencies.certifi, "where", lambda: str(receiver.ca_file))
+    channels = dependencies.Channels(Settings.from_config({
+        **service_config, "WEBHOOK_TRUSTED_HOSTS": "hooks.example.com,other.example.com"}))
+    channels.post(a_notice(), {"url": f"https://hooks.example.com:{receiver.port}/hook", "secret": SECRET})
+    assert receiver.sni == ["hooks.example.com"]
+    assert [(each["method"], each["host"]) for each in receiver.requests] == [
+        ("POST", f"hooks.example.com:{receiver.port}")]
+    assert json.loads(receiver.requests[0]["body"])["key"] == "receipt:r-1:1"
+    with pytest.raises(Exception, match="(?i)certificate|hostname"):  # same address, a name it has no certificate for
+        channels.post(a_notice(), {"url": f"https://other.example.com:{receiver.port}/hook", "secret": SECRET})
+    assert len(receiver.requests) == 1
+    receiver.close()

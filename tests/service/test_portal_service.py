@@ -54,6 +54,8 @@ def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded
     assert start.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in start.headers["Content-Security-Policy"]
     assert "script-src 'self'" in start.headers["Content-Security-Policy"]
+    assert browser.get(f"{portal}/no-such-page").status_code == 404  # no page here, and no error logged
+    assert browser.delete(f"{portal}/sign-in").status_code == 405
     cookie = start.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie, "plain HTTP here"
     behind_https = requests.get(f"{portal}/sign-in", headers={"X-Forwarded-Proto": "https"})

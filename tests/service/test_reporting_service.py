@@ -148,3 +148,11 @@ def test_the_secretariat_keeps_the_gazetteer_and_hears_of_unknown_region_names_o
                                       "variants": ["Kotah"]}
     assert requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json() == []
     assert "Kota" in [each["name"] for each in requests.get(regions, params={"country": "IN"}).json()]
+
+
+def test_a_path_segment_out_of_range_is_a_json_404(container_factory, service_config, url):
+    container = container_factory(ReportingService, service_config)
+    container.start()
+    for year in ("-1", "0x1", str(2 ** 64), "1.5"):
+        answer = requests.get(url("reporting", f"/v1/sector/{year}"))
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "NOT_FOUND", year

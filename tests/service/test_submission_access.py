@@ -96,7 +96,8 @@ def test_oversized_and_malformed_bodies(world, url):
     too_big = requests.post(url("submission", "/v1/reports"), headers=headers,
                             data=b'{"pad": "' + b"x" * (1024 * 1024) + b'"}')
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "BODY_TOO_LARGE"
-    malformed = requests.post(url("submission", "/v1/reports"), headers=headers, data=b'{"covenant_year": ')
+    as_json = {**headers, "Content-Type": "application/json"}
+    malformed = requests.post(url("submission", "/v1/reports"), headers=as_json, data=b'{"covenant_year": ')
     assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "MALFORMED_JSON"
     world["contract"].check("POST", "/v1/reports", too_big)
     world["contract"].check("POST", "/v1/reports", malformed)
@@ -121,3 +122,37 @@ def test_each_caller_learns_who_it_is(world, url):
     assert requests.get(url("submission", "/v1/me"), headers=callers["authority"]).json()["member"]["name"] == \
         "Gemeente Leiden"
     assert requests.get(url("submission", "/v1/me"), headers=callers["secretariat"]).json() == {"role": "secretariat"}
+
+
+def test_hostile_bodies_are_refused_with_a_4xx_and_change_nothing(world, url, report):
+    headers = world["callers"]["company A"]
+    before = requests.get(url("submission", "/v1/reports"), headers=headers).json()
+    deep = b"[" * 10_000 + b"]" * 10_000
+    for path in ("/v1/reports", "/v1/reports/preview"):
+        nested = requests.post(url("submission", path), headers={**headers, "Content-Type": "application/json"},
+                               data=deep)
+        assert nested.status_code == 400 and nested.json()["error"]["code"] == "MALFORMED_JSON"
+        as_xml = requests.post(url("submission", path), headers={**headers, "Content-Type": "application/xml"},
+                               json=report)
+        assert as_xml.status_code == 415 and as_xml.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    huge = {**report, "chains": 2 ** 64, "supply_chain": {**report["supply_chain"],
+                                                          "quarries": {"known": 2 ** 63, "total": 2 ** 64}}}
+    submitted = requests.post(url("submission", "/v1/reports"), headers=headers, json=huge)
+    previewed = requests.post(url("submission", "/v1/reports/preview"), headers=headers, json=huge)
+    assert submitted.status_code == previewed.status_code == 422
+    assert submitted.json() == previewed.json()
+    assert set(submitted.json()["errors"]) == {"chains", "supply_chain.quarries.known", "supply_chain.quarries.total"}
+    assert requests.get(url("submission", "/v1/reports"), headers=headers).json() == before
+    registered = requests.post(url("submission", "/v1/companies"), headers=world["callers"]["secretariat"],
+                               json={**COMPANY, "name": "Later", "joined_on": "9999-12-31"})
+    assert registered.status_code == 422 and list(registered.json()["errors"]) == ["joined_on"]
+    world["contract"].check("POST", "/v1/reports", submitted)
+
+
+def test_an_address_or_method_no_endpoint_takes_answers_json(world, url):
+    for path in ("/v1/nothing-here", "/v1/reports/x/y/z"):
+        missing = requests.get(url("submission", path), headers=world["callers"]["company A"])
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    wrong = requests.delete(url("submission", "/v1/reports"), headers=world["callers"]["company A"])
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}

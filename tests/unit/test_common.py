@@ -6,7 +6,7 @@ import sys
 import pytest
 from marshmallow import ValidationError
 
-from common import covenant, network
+from common import covenant, errors, network
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
@@ -81,6 +81,9 @@ def test_settings_are_typed_from_the_one_configuration_file():
                                  "MONGO_URI": "mongodb://localhost/x", "CLOCK": "fixed:2020-12-15T09:00:00"})
     assert not real.embedded_broker and not real.embedded_mongo
     assert real.clock == "fixed:2020-12-15T09:00:00"
+    assert settings.webhook_trusted_hosts == frozenset()  # by default no webhook may go inward or in the clear
+    trusting = Settings.from_config({**load_config(), "WEBHOOK_TRUSTED_HOSTS": " 127.0.0.1, [::1] ,Hooks.Local"})
+    assert trusting.webhook_trusted_hosts == {"127.0.0.1", "::1", "hooks.local"}
 
 
 def test_a_broken_setting_is_named():
@@ -142,3 +145,19 @@ def test_every_code_has_its_words_in_both_languages():
         if isinstance(terms, vocabulary.Terms):
             for term in terms:
                 assert term.nl and term.en, f"{name}.{term.code} lacks a label"
+
+
+@pytest.mark.parametrize("text,fault", [
+    ("[" * 10_000 + "]" * 10_000, "nested deeper than 16 levels"),
+    ("[" * 17 + "]" * 17, "nested deeper than 16 levels"),
+    ('{"a": ' * 17 + "1" + "}" * 17, "nested deeper than 16 levels"),
+    ('{"title": "\\ud800"}', "lone UTF-16 surrogate"),
+    ('{"\\udfff": 1}', "lone UTF-16 surrogate"),
+    ('{"covenant_year": ', "not valid JSON"),
+])
+def test_hostile_json_is_malformed_not_a_crash(text, fault):
+    from common.web import parse_json
+    with pytest.raises(errors.Malformed, match=fault):
+        parse_json(text, "The body")
+    assert parse_json("[" * 16 + "]" * 16, "The body") is not None  # as deep as a body may be
+    assert parse_json('{"naam": "Yên Định \\u00e9"}', "The body") == {"naam": "Yên Định é"}

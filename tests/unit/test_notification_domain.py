@@ -174,3 +174,55 @@ def test_the_secretariat_hears_of_a_new_region_name_in_words_once_per_name(langu
     assert "IN-RJ" not in notice.body
     assert domain.unknown_region({**reported, "region": "kotah district"}, NOW, language).key == notice.key
     assert domain.unknown_region({**reported, "state": None}, NOW, language).subject.endswith("(India)")
+
+
+# --- webhook targets: a company cannot aim the platform inward ---------------------------------------
+
+PUBLIC = "93.184.215.14"
+
+
+@pytest.mark.parametrize("url", [
+    "http://hooks.example.com/trustone",                      # plain http
+    "ftp://hooks.example.com/", "file:///etc/passwd", "gopher://hooks.example.com/",
+    "https://user:pass@hooks.example.com/",                   # credentials
+    "https://127.0.0.1/", "https://127.1.2.3:8443/", "https://0.0.0.0/", "https://10.0.0.5/",
+    "https://172.16.3.4/", "https://192.168.1.1/", "https://169.254.169.254/latest/meta-data/",
+    "https://100.64.0.1/", "https://224.0.0.1/", "https://240.0.0.1/", "https://255.255.255.255/",
+    "https://192.0.2.1/", "https://198.51.100.7/",
+    "https://[::1]:8080/", "https://[::]/", "https://[fe80::1]/", "https://[fc00::1]/", "https://[fd12:3456::1]/",
+    "https://[ff02::1]/", "https://[::ffff:127.0.0.1]/", "https://[::ffff:169.254.169.254]/",
+    "https://[::127.0.0.1]/", "https://[2002:7f00:1::]/", "https://[2002:a9fe:a9fe::1]/",
+    "https://[64:ff9b::7f00:1]/", "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+    "https://0x7f000001/", "https://2130706433/", "https://017700000001/", "https://127.1/",
+    "https://0177.0.0.1/", "https://0x7f.0.0.1/", "https://127.0.0.1./", "https://1.2.3.4.5/",
+    "https://hooks.example.com:0/", "https://hooks.example.com:99999/", "https:///no-host",
+])
+def test_a_webhook_cannot_aim_inward_or_in_the_clear(url):
+    with pytest.raises(domain.RefusedTarget):
+        domain.webhook_target(url)
+
+
+@pytest.mark.parametrize("url,host_header,path", [
+    ("https://hooks.example.com/trustone?x=1", "hooks.example.com", "/trustone?x=1"),
+    ("https://hooks.example.com:8443", "hooks.example.com:8443", "/"),
+    (f"https://{PUBLIC}/hook", PUBLIC, "/hook"),
+    ("https://[2606:4700:4700::1111]:444/h", "[2606:4700:4700::1111]:444", "/h"),
+])
+def test_a_public_https_webhook_is_taken_with_its_host_named(url, host_header, path):
+    target = domain.webhook_target(url)
+    assert (target.host_header, target.path, target.trusted) == (host_header, path, False)
+
+
+@pytest.mark.parametrize("addresses", [
+    ["127.0.0.1"], [PUBLIC, "10.1.2.3"], ["::1"], ["::ffff:10.0.0.1"], ["169.254.169.254"], []])
+def test_a_name_is_refused_when_any_address_it_resolves_to_is_not_public(addresses):
+    with pytest.raises(domain.RefusedTarget):
+        domain.check_addresses(addresses)
+    domain.check_addresses([PUBLIC, "2606:4700:4700::1111"])  # all public: taken
+
+
+def test_an_operator_trusted_host_may_take_plain_http_at_any_address():
+    target = domain.webhook_target("http://127.0.0.1:8765/hook", frozenset({"127.0.0.1"}))
+    assert (target.scheme, target.host_header, target.trusted) == ("http", "127.0.0.1:8765", True)
+    with pytest.raises(domain.RefusedTarget, match="https"):
+        domain.webhook_target("http://localhost:8765/hook", frozenset({"127.0.0.1"}))

@@ -33,6 +33,7 @@ def test_every_text_of_every_page_has_its_dutch():
     ("Not an ISO 3166-1 alpha-2 country code: 'XX'.", "Choose a country.", "Kies een land."),
     ("Must be after the due date, 2020-12-31.", "Must be after the due date (2020-12-31).",
      "Moet na de uiterste datum liggen (2020-12-31)."),
+    ("Must be between 0 and 1000000.", "Enter a value from 0 to 1000000.", "Vul een waarde in van 0 tot en met 1000000."),
 ])
 def test_the_apis_messages_reach_people_in_plain_words(said, english, dutch):
     assert (pages.message(said, "en"), pages.message(said, "nl")) == (english, dutch)

@@ -38,15 +38,20 @@ DELETE = object()
 
 RULES = [
     # (field path, bad value, {error path: [message]})
-    ("covenant_year", 0, {"covenant_year": ["Must be greater than or equal to 1."]}),
+    ("covenant_year", 0, {"covenant_year": ["Must be between 1 and 50."]}),
+    ("covenant_year", 51, {"covenant_year": ["Must be between 1 and 50."]}),
     ("covenant_year", "1", {"covenant_year": ["Must be an integer."]}),
     ("covenant_year", 1.5, {"covenant_year": ["Must be an integer."]}),
     ("covenant_year", True, {"covenant_year": ["Must be an integer."]}),
     ("covenant_year", DELETE, {"covenant_year": ["Missing data for required field."]}),
-    ("chains", -1, {"chains": ["Must be greater than or equal to 0."]}),
+    ("chains", -1, {"chains": ["Must be between 0 and 1000000."]}),
+    ("chains", 2 ** 64, {"chains": ["Must be between 0 and 1000000."]}),
     ("chains", DELETE, {"chains": ["Missing data for required field."]}),
     ("supply_chain.factories", {"known": 13, "total": 12}, {"supply_chain.factories.known": ["Must not exceed total."]}),
-    ("supply_chain.quarries.known", -1, {"supply_chain.quarries.known": ["Must be greater than or equal to 0."]}),
+    ("supply_chain.quarries.known", -1, {"supply_chain.quarries.known": ["Must be between 0 and 1000000."]}),
+    ("supply_chain.quarries", {"known": 2 ** 63, "total": 2 ** 64},
+     {"supply_chain.quarries.known": ["Must be between 0 and 1000000."],
+      "supply_chain.quarries.total": ["Must be between 0 and 1000000."]}),
     ("supply_chain.quarries", {"known": 1}, {"supply_chain.quarries.total": ["Missing data for required field."]}),
     ("supply_chain.direct_suppliers", DELETE, {"supply_chain.direct_suppliers": ["Missing data for required field."]}),
     ("supply_chain.mines", {"known": 0, "total": 0}, {"supply_chain.mines": ["Unknown field."]}),
@@ -84,6 +89,8 @@ RULES = [
     ("remediation.grievance_mechanism", 0, {"remediation.grievance_mechanism": ["Must be true or false."]}),
     ("evidence.0.kind", "photo", {"evidence.0.kind": ["Must be one of: audit_report, certificate, other."]}),
     ("evidence.0.issued_on", "12-06-2020", {"evidence.0.issued_on": ["Not a valid date."]}),
+    ("evidence.0.issued_on", "9999-12-31", {"evidence.0.issued_on": ["Must be between 2010-01-01 and 2069-09-30."]}),
+    ("evidence.0.issued_on", "0201-06-12", {"evidence.0.issued_on": ["Must be between 2010-01-01 and 2069-09-30."]}),
     ("evidence.0.title", "", {"evidence.0.title": ["Length must be between 1 and 300."]}),
     ("company_id", "someone-else", {"company_id": ["Unknown field."]}),
 ]
