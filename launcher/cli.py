@@ -12,6 +12,10 @@
     trustone engine --port 27018 serve the in-process document engine to several processes of this
                                  machine: MONGO_URI=mongomock+tcp://127.0.0.1:27018/trustone (several
                                  instances of a service share it as they would MongoDB; tests and trials)
+    trustone parked list         the events handlers parked (failed on every attempt, or never
+                                 handleable), with why; `trustone parked replay ID...` puts them back
+                                 on their handler's queue, `trustone parked discard ID...` drops them
+                                 (`--all` for every one); needs the broker (AMQP_URI)
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -164,6 +168,19 @@ def rescore(args) -> int:
     return 0 if answer.ok else 1
 
 
+def parked_events(args) -> int:
+    from launcher import parked
+    settings = _settings(args)
+    if settings.embedded_broker:
+        print("parked events are on the broker: set AMQP_URI to the platform's RabbitMQ", file=sys.stderr)
+        return 2
+    if args.action != "list" and not (args.ids or args.all):
+        print(f"name the parked messages to {args.action} (their ids, from `trustone parked list`) or --all",
+              file=sys.stderr)
+        return 2
+    return parked.command(settings.amqp_uri, args.action, args.ids, args.all, sys.stdout)
+
+
 def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
@@ -196,6 +213,12 @@ def main(argv=None) -> int:
     rescore_parser.add_argument("covenant_year", type=int)
     rescore_parser.add_argument("--config", default=str(CONFIG_FILE))
     rescore_parser.set_defaults(handler=rescore)
+    parked_parser = commands.add_parser("parked", help="list, replay or discard parked events")
+    parked_parser.add_argument("action", choices=("list", "replay", "discard"))
+    parked_parser.add_argument("ids", nargs="*", help="parked message ids (from `trustone parked list`)")
+    parked_parser.add_argument("--all", action="store_true", help="every parked message")
+    parked_parser.add_argument("--config", default=str(CONFIG_FILE))
+    parked_parser.set_defaults(handler=parked_events)
     engine_parser = commands.add_parser("engine", help="serve the in-process document engine to local processes")
     engine_parser.add_argument("--host", default="127.0.0.1")
     engine_parser.add_argument("--port", type=int, required=True)
