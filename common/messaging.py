@@ -5,14 +5,16 @@ The envelope and the schemas are in `common.events`.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import eventlet
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 from nameko.amqp.publish import Publisher as AmqpPublisher
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.events import EventDispatcher, EventHandler
+from nameko.events import SERVICE_POOL, EventDispatcher, EventHandler
+from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
 from common import redelivery, settings
@@ -31,9 +33,17 @@ PARKED_REASON = "x-trustone-parked-reason"  # one of common.redelivery.REASONS
 PARKED_ERROR = "x-trustone-parked-error"  # the last error, as an operator reads it
 PARKED_FROM = "x-trustone-parked-from"  # the queue it was taken from, where a replay puts it back
 PARKED_AT = "x-trustone-parked-at"
+REPLAYED = "x-trustone-replay"  # sent again by a replay, to one consumer (see Replays)
 PARKED_HEADERS = (ATTEMPT, PARKED_ID, PARKED_REASON, PARKED_ERROR, PARKED_FROM, PARKED_AT)
 BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could be neither retried nor parked
 RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
+
+
+def replay_exchange(consumer: str) -> Exchange:
+    """Where a replay for one consumer service goes: each of its handlers' queues is bound to it with the
+    key `<source service>.<event type>`, so a replay reaches that consumer only, and only the handlers of
+    that event."""
+    return Exchange(f"replay.{consumer}", type="topic", durable=True)
 
 
 def parked_queue_name(source_service: str, event_type: str, service: str, method: str) -> str:
@@ -91,6 +101,33 @@ class Events(EventDispatcher):
                          correlation_id(worker_ctx))
 
 
+class Replayer:
+    """What a worker gets: `publish(consumer, event)` sends a stored event again, as it was, to one consumer
+    service, marked as a replay."""
+
+    def __init__(self, publisher: AmqpPublisher, producer: str, headers: dict):
+        self._publisher = publisher
+        self.producer = producer
+        self._headers = headers
+
+    def publish(self, consumer: str, event: Event) -> None:
+        exchange = replay_exchange(consumer)
+        self._publisher.publish(event.to_wire(), exchange=exchange, routing_key=f"{self.producer}.{event.type}",
+                                declare=[exchange], headers={**self._headers, REPLAYED: True})
+
+
+class Replays(DependencyProvider):
+    """Replays this service's stored events to one consumer (see `replay_exchange`). Not mandatory: a
+    consumer takes the types it handles and no others."""
+
+    def setup(self):
+        self.publisher = AmqpPublisher(self.container.config[AMQP_URI_CONFIG_KEY])
+
+    def get_dependency(self, worker_ctx):
+        return Replayer(self.publisher, self.container.service_name,
+                        {"nameko.correlation_id": correlation_id(worker_ctx)})
+
+
 class ParkingQueueConsumer(QueueConsumer):
     """nameko's queue consumer, with a message that cannot be decoded (not JSON, or a content type not
     accepted) handed to its handler to park, instead of failing the consumer."""
@@ -126,11 +163,20 @@ class EnvelopeHandler(EventHandler):
                                                            self.container.service_name, self.method_name))
         self.publisher = AmqpPublisher(self.container.config[AMQP_URI_CONFIG_KEY], mandatory=True)
         self.metrics = next((each for each in self.container.dependencies if isinstance(each, Metrics)), None)
+        if self.handler_type == SERVICE_POOL:  # a replay for this service reaches its shared queue too
+            shared = self.queue
+            self.queue = Queue(shared.name, durable=shared.durable, auto_delete=shared.auto_delete,
+                               exclusive=shared.exclusive, queue_arguments=shared.queue_arguments, bindings=[
+                                   binding(shared.exchange, routing_key=shared.routing_key),
+                                   binding(replay_exchange(self.container.service_name),
+                                           routing_key=f"{self.source_service}.{self.event_type}")])
 
     def handle_message(self, body, message):
         try:
             event = parse(body)
             event = upcast(event)
+            if (message.headers or {}).get(REPLAYED):
+                event = replace(event, replayed=True)
         except InvalidEvent as exc:
             self._after_failure(message, exc)
             return

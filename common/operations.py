@@ -14,10 +14,13 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import errors, openapi, outbox
+from common.auth import SECRETARIAT
+from common.messaging import Replays
+from common.schema import ReplayDone, ReplayRequest
 from common.metrics import counter, gauge
 from common.openapi import Doc
 from common.settings import SettingsProvider
-from common.web import JsonHttpHandler, http
+from common.web import JsonHttpHandler, http, read_json
 
 RELAY_INTERVAL_SECONDS = 5
 BROKER_CHECK_SECONDS = 2  # the most a health check waits on the broker
@@ -139,3 +142,20 @@ class OutboxRelay:
             self.metrics.events_relayed.inc(sent)
             self.log.warning("outbox relay published late events", count=sent)
         return sent
+
+
+class EventReplay:
+    """Mixed into a service whose storage can list the stored events others rebuild from
+    (`storage.replayable()`), with `identity`: sends them again to one consumer (`trustone replay`)."""
+
+    replays = Replays()
+
+    @http("POST", "/replays", doc=Doc(
+        "Send this service's stored events again to one consumer service, to rebuild it from them",
+        roles=(SECRETARIAT,), body=ReplayRequest, responses={200: ReplayDone},
+        description="Only the named consumer's queues get them; consumers are idempotent, so what they "
+                    "already hold does not change, and notices restored by a replay are not sent again."))
+    def replay_events(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        consumer = read_json(request, ReplayRequest())["consumer"]
+        return {"consumer": consumer, "events": outbox.replay(self.storage.replayable(), consumer, self.replays)}

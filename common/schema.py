@@ -1,7 +1,9 @@
 """marshmallow building blocks for strict input: unknown fields rejected, JSON types taken literally."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields, validate
+
+from common import vocabulary
 
 
 class Strict(Schema):
@@ -32,3 +34,14 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ReplayRequest(Strict):
+    consumer = fields.String(required=True, validate=validate.OneOf(vocabulary.SERVICES),
+                             metadata={"description": "The consumer service to rebuild, e.g. reporting."})
+
+
+class ReplayDone(Schema):
+    consumer = fields.String()
+    events = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "How many events of each type were sent again."})

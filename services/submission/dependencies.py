@@ -10,7 +10,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -144,6 +144,22 @@ class SubmissionStore(Repository):
         if covenant_year:
             selector["covenant_year"] = covenant_year
         return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
+
+
+    # --- replays ------------------------------------------------------------------------------------
+
+    def replayable(self) -> Iterator[Event]:
+        """The events consumers rebuild from, as they were first sent: every registration (companies,
+        authorities, commission members, each in the order registered), then the latest version of
+        every report as its report_submitted."""
+        for role, collection in self._members.items():
+            for document in collection.find({}, {"event": 1}, sort=[("registered_at", ASCENDING)]):
+                yield self._outbox_of[role].kept(document).event
+        for header in self.reports.find({"latest_version": {"$gt": 0}}, {"latest_version": 1},
+                                        sort=[("updated_at", ASCENDING)]):
+            latest = self.versions.find_one({"_id": f"{header['_id']}:{header['latest_version']}"}, {"event": 1})
+            if latest:
+                yield self._versions_outbox.kept(latest).event
 
 
 class KnownYears(DependencyProvider):
