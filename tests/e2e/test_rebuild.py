@@ -7,18 +7,11 @@ import subprocess
 import pytest
 import requests
 
-from tests.support import (SECRETARIAT_TOKEN, TRUSTONE, Platform, SmtpServer, auth, blank_report,
+from tests.support import (SECRETARIAT_TOKEN, TRUSTONE, Platform, auth, blank_report,
                            register_company, wait_until, with_steps_1_and_21)
 
 pytestmark = pytest.mark.e2e
 CONSUMERS_AND_PEERS = ("submission", "scoring", "notification", "reporting", "complaints")
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
