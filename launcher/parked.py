@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from kombu import Connection
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import Publisher, UndeliverableMessage
 
 from common import messaging
 from common.vocabulary import SERVICES
@@ -110,14 +110,20 @@ def command(amqp_uri: str, action: str, ids: list[str], everything: bool, out, q
             print(f"{len(held)} parked message(s)", file=out)
             return 0
         chosen = held if everything else [each for each in held if each.id in ids]
+        unknown = [each for each in ids if each not in {parked.id for parked in chosen}]
+        failed = []
         for each in chosen:
-            if action == "replay":
-                replay(amqp_uri, each)
-            else:
+            if action == "discard":
                 discard(each)
-            print(f"{action}ed {each.id} ({each.event_type or 'no envelope'}) "
-                  f"{'to ' + each.origin if action == 'replay' else ''}".rstrip(), file=out)
-        missing = [each for each in ids if each not in {parked.id for parked in chosen}]
-        for each in missing:
+                print(f"discarded {each.id} ({each.event_type or 'no envelope'})", file=out)
+                continue
+            try:
+                replay(amqp_uri, each)
+            except UndeliverableMessage:  # a broadcast handler's queue goes with its instance
+                print(f"not replayed {each.id}: its queue {each.origin} is gone; it stays parked", file=out)
+                failed.append(each.id)
+                continue
+            print(f"replayed {each.id} ({each.event_type or 'no envelope'}) to {each.origin}", file=out)
+        for each in unknown:
             print(f"not parked: {each}", file=out)
-        return 1 if missing else 0
+        return 1 if unknown or failed else 0

@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 from kombu import Connection
+from nameko.standalone.events import event_dispatcher
 from nameko.testing.utils import get_extension
 
 from common import errors, redelivery
@@ -111,3 +112,17 @@ def envelope(behaviour):
     wire = event.to_wire()
     wire.update(type="company_registered", data={"behaviour": behaviour})
     return json.loads(json.dumps(wire))
+
+
+def test_on_the_embedded_in_memory_broker_a_failing_event_is_retried_then_parked_too(container_factory,
+                                                                                      service_config):
+    HANDLED.clear()
+    service_config.update(AMQP_URI=f"memory://redelivery-{id(service_config)}/", EVENT_ATTEMPTS=3,
+                          EVENT_RETRY_BACKOFF_SECONDS=0.05)
+    container = container_factory(Probe, service_config)
+    container.start()
+    dispatch = event_dispatcher(service_config)
+    for behaviour in ("flaky", "crash", "fine"):
+        dispatch("submission", "company_registered", envelope(behaviour))
+    wait_until(lambda: parked_count(container, redelivery.RETRIES_EXHAUSTED) == 1, "the failing event to be parked")
+    assert (HANDLED["flaky"], HANDLED["crash"], HANDLED["fine"]) == (3, 3, 1)
