@@ -64,6 +64,7 @@ def retry_queue(queue_name: str) -> Queue:
                  queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name,
                                   "x-expires": RETRY_QUEUE_EXPIRES_MS})
 
+
 class Publisher:
     """What a worker gets: build an event (validated), publish one (possibly again, from an outbox)."""
 
