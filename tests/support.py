@@ -555,6 +555,12 @@ class TcpLink:
         path = address.partition("/")[2]
         return f"{scheme}://{credentials}@127.0.0.1:{self.port}/{path}"
 
+    def restore(self):
+        """Listens again on the same port, as when the network comes back."""
+        import eventlet
+        self.server = eventlet.listen(("127.0.0.1", self.port))
+        self.thread = eventlet.spawn(self._accept)
+
     def cut(self):
         """Closes the link; each pipe sees its end and stops."""
         self.thread.kill()
