@@ -18,8 +18,8 @@
                                  (`--all` for every one); needs the broker (AMQP_URI)
     trustone replay reporting    rebuild a consumer service that lost its database (scoring,
                                  notification, reporting, complaints): submission and scoring send
-                                 their stored events again (registrations, each report's latest
-                                 version, its latest assessment, verification) to it alone
+                                 their stored events again (registrations, every report version,
+                                 every assessment, verification) to it alone
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """

@@ -233,15 +233,11 @@ class ScoringStore(Repository):
         return list(latest.values())
 
     def replayable(self) -> Iterator[Event]:
-        """The events consumers rebuild from, as they were first sent: each report's latest assessment
-        (its report_scored), every verification draw and every verification record."""
-        latest: dict[str, dict] = {}
-        for document in self.assessments.find({}, {"event": 1, "report_id": 1}, sort=OLDEST_FIRST):
-            latest[document["report_id"]] = document
-        for document in latest.values():
-            yield self.outbox.kept(document).event
-        for outbox in (self._draws_outbox, self._verifications_outbox):
-            for document in outbox.collection.find({}, {"event": 1}, sort=[("stored_at", ASCENDING)]):
+        """The events consumers rebuild from, as they were first sent: every assessment (its report_scored;
+        each was announced when made), oldest first, then every verification draw and record."""
+        for outbox, order in ((self.outbox, OLDEST_FIRST), (self._draws_outbox, [("stored_at", ASCENDING)]),
+                              (self._verifications_outbox, [("stored_at", ASCENDING)])):
+            for document in outbox.collection.find({}, {"event": 1}, sort=order):
                 yield outbox.kept(document).event
 
     def latest_reports(self, covenant_year: int) -> list[dict]:

@@ -145,21 +145,18 @@ class SubmissionStore(Repository):
             selector["covenant_year"] = covenant_year
         return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
 
-
     # --- replays ------------------------------------------------------------------------------------
 
     def replayable(self) -> Iterator[Event]:
         """The events consumers rebuild from, as they were first sent: every registration (companies,
-        authorities, commission members, each in the order registered), then the latest version of
-        every report as its report_submitted."""
+        authorities, commission members, each in the order registered), then every version of every
+        report as its report_submitted, each report's versions oldest first."""
         for role, collection in self._members.items():
             for document in collection.find({}, {"event": 1}, sort=[("registered_at", ASCENDING)]):
                 yield self._outbox_of[role].kept(document).event
-        for header in self.reports.find({"latest_version": {"$gt": 0}}, {"latest_version": 1},
-                                        sort=[("updated_at", ASCENDING)]):
-            latest = self.versions.find_one({"_id": f"{header['_id']}:{header['latest_version']}"}, {"event": 1})
-            if latest:
-                yield self._versions_outbox.kept(latest).event
+        for document in self.versions.find({}, {"event": 1},
+                                           sort=[("version", ASCENDING), ("submitted_at", ASCENDING)]):
+            yield self._versions_outbox.kept(document).event
 
 
 class KnownYears(DependencyProvider):

@@ -113,17 +113,17 @@ class RecordingReplayer:
         self.sent.append((consumer, event))
 
 
-def test_a_replay_sends_every_registration_and_each_report_s_latest_version_as_first_sent(ports):
+def test_a_replay_sends_every_registration_and_every_report_version_as_first_sent(ports):
     company = register(ports)
     register(ports, AUTHORITY_REGISTRATION, AUTHORITY)
     first = submit(ports, company["id"])
     submit(ports, company["id"])
     replayer = RecordingReplayer()
     sent = outbox.replay(ports["store"].replayable(), "notification", replayer)
-    assert sent == {"company_registered": 1, "authority_registered": 1, "report_submitted": 1}
+    assert sent == {"company_registered": 1, "authority_registered": 1, "report_submitted": 2}
     published = {event.id: event for event in ports["publisher"].published}
     replayed = [event for _, event in replayer.sent]
     assert all(published[event.id] == event for event in replayed), "the stored events, ids and all"
     assert [(event.data["report_id"], event.data["version"]) for event in replayed
-            if event.type == "report_submitted"] == [(first["id"], 2)]
+            if event.type == "report_submitted"] == [(first["id"], 1), (first["id"], 2)], "oldest first"
     assert {consumer for consumer, _ in replayer.sent} == {"notification"}
