@@ -40,7 +40,8 @@ class ApiDocument(DependencyProvider):
 
 class Broker:
     """Whether the broker answers: one connection kept open between checks (opened again when it fails),
-    each check a round trip on it (a passive declaration of a built-in exchange), bounded in time."""
+    each check a round trip on it (a passive declaration of a built-in exchange), each try bounded in
+    time."""
 
     def __init__(self, amqp_uri: str, seconds: float = BROKER_CHECK_SECONDS):
         self.amqp_uri = amqp_uri
@@ -52,17 +53,23 @@ class Broker:
         if self.amqp_uri.startswith("memory://"):  # the embedded broker lives in this very process
             return True
         with self._lock:
-            try:
-                with eventlet.Timeout(self.seconds):
-                    if self._connection is None:
-                        self._connection = Connection(self.amqp_uri, connect_timeout=self.seconds,
-                                                      transport_options={"read_timeout": self.seconds,
-                                                                         "write_timeout": self.seconds})
-                    self._connection.default_channel.exchange_declare("amq.direct", "direct", passive=True)
-                return True
-            except (Exception, eventlet.Timeout):
-                self.close()
-                return False
+            kept = self._connection is not None
+            # a kept connection may have gone quietly (an idle connection dropped on the way): one more try
+            # on a new one before saying the broker is down
+            return self._round_trip() or (kept and self._round_trip())
+
+    def _round_trip(self) -> bool:
+        try:
+            with eventlet.Timeout(self.seconds):
+                if self._connection is None:
+                    self._connection = Connection(self.amqp_uri, connect_timeout=self.seconds,
+                                                  transport_options={"read_timeout": self.seconds,
+                                                                     "write_timeout": self.seconds})
+                self._connection.default_channel.exchange_declare("amq.direct", "direct", passive=True)
+            return True
+        except (Exception, eventlet.Timeout):
+            self.close()
+            return False
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
