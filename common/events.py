@@ -38,6 +38,9 @@ class Event:
     correlation_id: str
     producer: str
     data: dict
+    # How it came, not part of the envelope: sent again by a replay (`trustone replay`) to rebuild a
+    # consumer, so what it once caused (a notice sent) is restored, not done again.
+    replayed: bool = False
 
     def to_wire(self) -> dict:
         return EnvelopeSchema().dump(asdict(self))

@@ -4,17 +4,66 @@ The envelope and the schemas are in `common.events`.
 """
 from __future__ import annotations
 
-import eventlet
-from nameko.amqp.publish import UndeliverableMessage
-from nameko.events import EventDispatcher, EventHandler
+import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
 
+import eventlet
+from kombu import Exchange, Queue, binding
+from nameko.amqp.publish import Publisher as AmqpPublisher
+from nameko.amqp.publish import UndeliverableMessage
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import SERVICE_POOL, EventDispatcher, EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
+
+from common import redelivery, settings
 from common.context import correlation_id
-from common.errors import DomainError
 from common.events import Event, InvalidEvent, new_event, parse, upcast
 from common.logging import get_logger
+from common.metrics import Metrics
 from common.outbox import Undeliverable
 
 log = get_logger(__name__)
+
+# Headers of a message retried or parked (its own headers, nameko's context among them, are kept).
+ATTEMPT = "x-trustone-attempt"  # handlings that failed so far
+PARKED_ID = "x-trustone-parked-id"  # names a parked message for `trustone parked replay|discard`
+PARKED_REASON = "x-trustone-parked-reason"  # one of common.redelivery.REASONS
+PARKED_ERROR = "x-trustone-parked-error"  # the last error, as an operator reads it
+PARKED_FROM = "x-trustone-parked-from"  # the queue it was taken from, where a replay puts it back
+PARKED_AT = "x-trustone-parked-at"
+REPLAYED = "x-trustone-replay"  # sent again by a replay, to one consumer (see Replays)
+PARKED_HEADERS = (ATTEMPT, PARKED_ID, PARKED_REASON, PARKED_ERROR, PARKED_FROM, PARKED_AT)
+BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could be neither retried nor parked
+RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
+
+
+def replay_exchange(consumer: str) -> Exchange:
+    """Where a replay for one consumer service goes: each of its handlers' queues is bound to it with the
+    key `<source service>.<event type>`, so a replay reaches that consumer only, and only the handlers of
+    that event."""
+    return Exchange(f"replay.{consumer}", type="topic", durable=True)
+
+
+def parked_queue_name(source_service: str, event_type: str, service: str, method: str) -> str:
+    """Where a handler parks what it cannot handle: one durable queue per handler (also for a broadcast
+    handler, whose own queue lives only as long as its instance)."""
+    return f"evt-{source_service}-{event_type}--{service}.{method}.parked"
+
+
+def parked_queue(name: str) -> Queue:
+    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True)
+
+
+def retry_queue(queue_name: str) -> Queue:
+    """Holds a message for its pause (its own expiration), then the broker dead-letters it back to
+    `queue_name`. A message waits at most the pause of the one ahead of it, when that one is longer."""
+    name = f"{queue_name}.retry"
+    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
+                 queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name,
+                                  "x-expires": RETRY_QUEUE_EXPIRES_MS})
+
 
 class Publisher:
     """What a worker gets: build an event (validated), publish one (possibly again, from an outbox)."""
@@ -53,40 +102,150 @@ class Events(EventDispatcher):
                          correlation_id(worker_ctx))
 
 
-class EnvelopeHandler(EventHandler):
-    """An event handler that receives a parsed `Event`.
+class Replayer:
+    """What a worker gets: `publish(consumer, event)` sends a stored event again, as it was, to one consumer
+    service, marked as a replay."""
 
-    A message that is not a known envelope, or whose handling fails for a domain reason (a DomainError),
-    is logged and dropped: redelivering it cannot help. Any other failure (a dependency down, a crash) is
-    requeued after a pause, so nothing is lost; handlers are idempotent, so a redelivery changes nothing
-    that was already done.
+    def __init__(self, publisher: AmqpPublisher, producer: str, headers: dict):
+        self._publisher = publisher
+        self.producer = producer
+        self._headers = headers
+
+    def publish(self, consumer: str, event: Event) -> None:
+        exchange = replay_exchange(consumer)
+        self._publisher.publish(event.to_wire(), exchange=exchange, routing_key=f"{self.producer}.{event.type}",
+                                declare=[exchange], headers={**self._headers, REPLAYED: True})
+
+
+class Replays(DependencyProvider):
+    """Replays this service's stored events to one consumer (see `replay_exchange`). Not mandatory: a
+    consumer takes the types it handles and no others."""
+
+    def setup(self):
+        self.publisher = AmqpPublisher(self.container.config[AMQP_URI_CONFIG_KEY])
+
+    def get_dependency(self, worker_ctx):
+        return Replayer(self.publisher, self.container.service_name,
+                        {"nameko.correlation_id": correlation_id(worker_ctx)})
+
+
+class ParkingQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, with a message that cannot be decoded (not JSON, or a content type not
+    accepted) handed to its handler to park, instead of failing the consumer."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = provider.park_undecodable
+        return consumers
+
+
+class EnvelopeHandler(EventHandler):
+    """An event handler that receives a parsed `Event`, and never lets one message hold up the others.
+
+    A handling that fails is retried after a pause that doubles each time (EVENT_RETRY_BACKOFF_SECONDS),
+    through a retry queue that gives the message back when its pause is over, so the worker is free
+    meanwhile; after EVENT_ATTEMPTS failed handlings it is parked. A message that can never succeed (not
+    JSON, no known envelope, or refused for a domain reason: a DomainError) is parked at once. Parked
+    means: kept on the handler's own parked queue with its reason, counted in trustone_events_parked_total
+    and logged, for an operator to replay or discard (`trustone parked`). Handlers are idempotent, so a
+    retry changes nothing that was already done. When the broker takes neither (it is down), the message
+    is requeued after a pause, as before: nothing is lost.
     """
 
-    retry_pause = 1.0
+    queue_consumer = ParkingQueueConsumer()
 
-    def __init__(self, source_service, event_type, **kwargs):
-        kwargs.setdefault("requeue_on_error", True)
-        super().__init__(source_service, event_type, **kwargs)
+    def setup(self):
+        super().setup()
+        configured = settings.of(self.container)
+        self.policy = redelivery.RetryPolicy(configured.event_attempts, configured.event_retry_backoff_seconds)
+        self.embedded = configured.embedded_broker  # kombu's memory transport has no expiry nor dead-lettering
+        self.parked_queue = parked_queue(parked_queue_name(self.source_service, self.event_type,
+                                                           self.container.service_name, self.method_name))
+        self.publisher = AmqpPublisher(self.container.config[AMQP_URI_CONFIG_KEY], mandatory=True)
+        self.metrics = next((each for each in self.container.dependencies if isinstance(each, Metrics)), None)
+        if self.handler_type == SERVICE_POOL:  # a replay for this service reaches its shared queue too
+            shared = self.queue
+            self.queue = Queue(shared.name, durable=shared.durable, auto_delete=shared.auto_delete,
+                               exclusive=shared.exclusive, queue_arguments=shared.queue_arguments, bindings=[
+                                   binding(shared.exchange, routing_key=shared.routing_key),
+                                   binding(replay_exchange(self.container.service_name),
+                                           routing_key=f"{self.source_service}.{self.event_type}")])
 
     def handle_message(self, body, message):
         try:
             event = parse(body)
+            event = upcast(event)
+            if (message.headers or {}).get(REPLAYED):
+                event = replace(event, replayed=True)
         except InvalidEvent as exc:
-            log.error("event dropped", reason=str(exc), service=self.container.service_name,
-                      entrypoint=self.method_name)
-            self.queue_consumer.ack_message(message)
+            self._after_failure(message, exc)
             return
-        super().handle_message(upcast(event), message)
+        except Exception as exc:  # noqa: BLE001 - data an upcaster cannot read is no event we know
+            self._after_failure(message, InvalidEvent(f"cannot upcast: {redelivery.describe(exc)}"))
+            return
+        super().handle_message(event, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
-        if exc_info is not None and isinstance(exc_info[1], DomainError):
-            log.error("event dropped", reason=str(exc_info[1]), service=self.container.service_name,
-                      entrypoint=self.method_name)
+        if exc_info is None:
             self.queue_consumer.ack_message(message)
+        else:
+            self._after_failure(message, exc_info[1])
+
+    def park_undecodable(self, message, exc):
+        self._after_failure(message, exc, reason=redelivery.UNDECODABLE)
+
+    def _after_failure(self, message, error, reason=None):
+        attempt = int((message.headers or {}).get(ATTEMPT, 0)) + 1
+        decision = redelivery.Decision(park=reason) if reason else self.policy.after_failure(attempt, error)
+        context = dict(service=self.container.service_name, entrypoint=self.method_name, attempt=attempt,
+                       error=redelivery.describe(error))
+        try:
+            if decision.park:
+                self._park(message, attempt, decision.park, error)
+                log.error("event parked", reason=decision.park, parked_queue=self.parked_queue.name, **context)
+                self._count("parked", decision.park)
+            else:
+                log.warning("event handling failed; retried later", retry_after=decision.retry_after, **context)
+                self._retry(message, attempt, decision.retry_after)
+                self._count("retried")
+        except Exception:  # noqa: BLE001 - the broker took neither: requeue, as before, so nothing is lost
+            log.exception("event neither retried nor parked; requeued", **context)
+            eventlet.sleep(BROKER_TROUBLE_PAUSE)
+            self.queue_consumer.requeue_message(message)
             return
-        if exc_info is not None and self.requeue_on_error:
-            eventlet.sleep(self.retry_pause)
-        super().handle_message_processed(message, result, exc_info)
+        self.queue_consumer.ack_message(message)
+
+    def _retry(self, message, attempt: int, pause: float):
+        if self.embedded:  # in this process: wait here, then put it straight back
+            eventlet.sleep(pause)
+            self._republish(message, self.queue.name, {ATTEMPT: attempt}, declare=[])
+            return
+        queue = retry_queue(self.queue.name)
+        self._republish(message, queue.name, {ATTEMPT: attempt}, declare=[queue], expiration=pause)
+
+    def _park(self, message, attempt: int, reason: str, error):
+        self._republish(message, self.parked_queue.name, {
+            ATTEMPT: attempt, PARKED_ID: uuid.uuid4().hex, PARKED_REASON: reason,
+            PARKED_ERROR: redelivery.describe(error), PARKED_FROM: self.queue.name,
+            PARKED_AT: datetime.now(timezone.utc).isoformat()}, declare=[self.parked_queue])
+
+    def _republish(self, message, routing_key: str, headers: dict, declare: list, expiration=None):
+        """The message as it came (its body untouched), with `headers` added, through the default exchange
+        to the queue `routing_key`; returns once the broker confirmed it."""
+        self.publisher.publish(
+            message.body, exchange="", routing_key=routing_key, declare=declare, expiration=expiration,
+            headers={**(message.headers or {}), **headers},
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary")
+
+    def _count(self, what: str, reason: str | None = None):
+        if self.metrics is None:
+            return
+        if what == "parked":
+            self.metrics.parked.labels(self.method_name, reason).inc()
+        else:
+            self.metrics.retried.labels(self.method_name).inc()
 
 
 event_handler = EnvelopeHandler.decorator

@@ -14,7 +14,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics, generate_latest)
 
-from common import vocabulary
+from common import redelivery, vocabulary
 from common.errors import DomainError
 
 # Seconds from a report's submission to a stage: the pipeline takes well under a second when it flows, and
@@ -46,6 +46,14 @@ class Metrics(DependencyProvider):
         self.duration = Histogram(
             "trustone_entrypoint_duration_seconds", "Time spent in an entrypoint.",
             ["entrypoint"], registry=self.registry)
+        # every event handler counts what it retried and parked (common.messaging)
+        self.retried = Counter(
+            "trustone_events_retried", "Event handlings that failed and were retried after a pause.",
+            ["entrypoint"], registry=self.registry)
+        self.parked = Counter(
+            "trustone_events_parked",
+            "Events parked for an operator (trustone parked), by reason: " + ", ".join(redelivery.REASONS) + ".",
+            ["entrypoint", "reason"], registry=self.registry)
         own = {}
         for declare in self.declare:
             own.update(declare(self.registry))

@@ -5,17 +5,25 @@ from __future__ import annotations
 import hmac
 from datetime import datetime, timezone
 
+import eventlet
+from eventlet.semaphore import Semaphore
+from kombu import Connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from common import errors, openapi, outbox
+from common.auth import SECRETARIAT
+from common.messaging import Replays
+from common.schema import ReplayDone, ReplayRequest
 from common.metrics import counter, gauge
 from common.openapi import Doc
 from common.settings import SettingsProvider
-from common.web import JsonHttpHandler, http
+from common.web import JsonHttpHandler, http, read_json
 
 RELAY_INTERVAL_SECONDS = 5
+BROKER_CHECK_SECONDS = 2  # the most a health check waits on the broker
 
 
 class ApiDocument(DependencyProvider):
@@ -30,15 +38,73 @@ class ApiDocument(DependencyProvider):
         return self.document
 
 
+class Broker:
+    """Whether the broker answers: one connection kept open between checks (opened again when it fails),
+    each check a round trip on it (a passive declaration of a built-in exchange), each try bounded in
+    time."""
+
+    def __init__(self, amqp_uri: str, seconds: float = BROKER_CHECK_SECONDS):
+        self.amqp_uri = amqp_uri
+        self.seconds = seconds
+        self._connection = None
+        self._lock = Semaphore()
+
+    def ping(self) -> bool:
+        if self.amqp_uri.startswith("memory://"):  # the embedded broker lives in this very process
+            return True
+        with self._lock:
+            kept = self._connection is not None
+            # a kept connection may have gone quietly (an idle connection dropped on the way): one more try
+            # on a new one before saying the broker is down
+            return self._round_trip() or (kept and self._round_trip())
+
+    def _round_trip(self) -> bool:
+        try:
+            with eventlet.Timeout(self.seconds):
+                if self._connection is None:
+                    self._connection = Connection(self.amqp_uri, connect_timeout=self.seconds,
+                                                  transport_options={"read_timeout": self.seconds,
+                                                                     "write_timeout": self.seconds})
+                self._connection.default_channel.exchange_declare("amq.direct", "direct", passive=True)
+            return True
+        except (Exception, eventlet.Timeout):
+            self.close()
+            return False
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception:  # a connection that failed may fail again on closing: nothing to keep
+                pass
+
+
+class BrokerCheck(DependencyProvider):
+    """The service's `Broker`, one per container."""
+
+    def setup(self):
+        self.broker = Broker(self.container.config[AMQP_URI_CONFIG_KEY])
+
+    def stop(self):
+        self.broker.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.broker
+
+
 class Operations:
     """Mixed into every service class; expects `storage` (a Storage) and `metrics` (a Metrics)."""
 
     api_document = ApiDocument()
     settings = SettingsProvider()
+    broker = BrokerCheck()
 
-    @http("GET", "/health", doc=Doc("Liveness and dependencies", responses={200: "Healthy", 503: "A dependency is down"}))
+    @http("GET", "/health", doc=Doc("Liveness and dependencies: the database and the broker",
+                                    responses={200: "Healthy", 503: "A dependency is down"}))
     def health(self, request):
-        checks = {"mongodb": "ok" if self.storage.ping() else "down"}
+        checks = {"mongodb": "ok" if self.storage.ping() else "down",
+                  "rabbitmq": "ok" if self.broker.ping() else "down"}
         healthy = all(state == "ok" for state in checks.values())
         return (200 if healthy else 503), {"service": self.name, "status": "ok" if healthy else "degraded",
                                            "checks": checks}
@@ -83,3 +149,20 @@ class OutboxRelay:
             self.metrics.events_relayed.inc(sent)
             self.log.warning("outbox relay published late events", count=sent)
         return sent
+
+
+class EventReplay:
+    """Mixed into a service whose storage can list the stored events others rebuild from
+    (`storage.replayable()`), with `identity`: sends them again to one consumer (`trustone replay`)."""
+
+    replays = Replays()
+
+    @http("POST", "/replays", doc=Doc(
+        "Send this service's stored events again to one consumer service, to rebuild it from them",
+        roles=(SECRETARIAT,), body=ReplayRequest, responses={200: ReplayDone},
+        description="Only the named consumer's queues get them; consumers are idempotent, so what they "
+                    "already hold does not change, and notices restored by a replay are not sent again."))
+    def replay_events(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        consumer = read_json(request, ReplayRequest())["consumer"]
+        return {"consumer": consumer, "events": outbox.replay(self.storage.replayable(), consumer, self.replays)}

@@ -8,6 +8,7 @@ Every service takes the same path: a repository stores a change with its event a
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
@@ -105,3 +106,15 @@ def relay(outboxes: Iterable[Outbox], publisher, grace_seconds: float) -> int:
                 continue
             sent += 1
     return sent
+
+
+def replay(events: Iterable[Event], consumer: str, replayer) -> dict[str, int]:
+    """Sends stored events again, each as it was (its id, time and data), to one consumer service, to
+    rebuild what that consumer keeps from them; returns how many went out of each type. Consumers are
+    idempotent, so a replay to one that lost nothing changes nothing."""
+    sent: Counter = Counter()
+    for event in events:
+        replayer.publish(consumer, event)
+        sent[event.type] += 1
+    log.info("events replayed", consumer=consumer, **{f"replayed_{kind}": count for kind, count in sent.items()})
+    return dict(sent)

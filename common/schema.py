@@ -6,7 +6,7 @@ from datetime import date
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from common import covenant, places
+from common import covenant, places, vocabulary
 
 # What a company counts in its report (suppliers, factories, regions, quarries, chains): at most this many.
 MAX_COUNT = 1_000_000
@@ -92,3 +92,14 @@ def date_field(earliest: date | None = None, **kwargs) -> fields.Date:
     its last year): a typo such as 9999-12-31 or 0201-06-12 is a 422, not a record."""
     return fields.Date(validate=between(earliest or covenant.year_start(1), covenant.year_end(covenant.LAST_YEAR)),
                        **kwargs)
+
+
+class ReplayRequest(Strict):
+    consumer = fields.String(required=True, validate=validate.OneOf(vocabulary.SERVICES),
+                             metadata={"description": "The consumer service to rebuild, e.g. reporting."})
+
+
+class ReplayDone(Schema):
+    consumer = fields.String()
+    events = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "How many events of each type were sent again."})

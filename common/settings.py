@@ -50,6 +50,8 @@ class Settings:
     secretariat_language: str
     delivery_backoff_seconds: float
     delivery_attempts: int
+    event_attempts: int
+    event_retry_backoff_seconds: float
     min_companies_per_cell: int
     min_companies_per_region: int
     rpc_timeout_seconds: float
@@ -101,6 +103,8 @@ class Settings:
             secretariat_language=language,
             delivery_backoff_seconds=number("DELIVERY_BACKOFF_SECONDS", float),
             delivery_attempts=number("DELIVERY_ATTEMPTS", int),
+            event_attempts=number("EVENT_ATTEMPTS", int),
+            event_retry_backoff_seconds=number("EVENT_RETRY_BACKOFF_SECONDS", float),
             min_companies_per_cell=number("MIN_COMPANIES_PER_CELL", int),
             min_companies_per_region=number("MIN_COMPANIES_PER_REGION", int),
             rpc_timeout_seconds=number("RPC_TIMEOUT_SECONDS", float),

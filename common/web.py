@@ -7,6 +7,7 @@ import eventlet
 import uuid
 from datetime import date, datetime
 
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -36,7 +37,7 @@ STATUS = {
     errors.Unavailable: 503,
 }
 # Failures of a dependency, not of the request: the client may retry.
-DEPENDENCY_FAILURES = (ConnectionFailure, RpcTimeout, UnknownService)
+DEPENDENCY_FAILURES = (ConnectionFailure, RpcTimeout, UnknownService, OperationalError, ConnectionError)
 
 
 class ServiceWebServer(WebServer):

@@ -12,6 +12,14 @@
     trustone engine --port 27018 serve the in-process document engine to several processes of this
                                  machine: MONGO_URI=mongomock+tcp://127.0.0.1:27018/trustone (several
                                  instances of a service share it as they would MongoDB; tests and trials)
+    trustone parked list         the events handlers parked (failed on every attempt, or never
+                                 handleable), with why; `trustone parked replay ID...` puts them back
+                                 on their handler's queue, `trustone parked discard ID...` drops them
+                                 (`--all` for every one); needs the broker (AMQP_URI)
+    trustone replay reporting    rebuild a consumer service that lost its database (scoring,
+                                 notification, reporting, complaints): submission and scoring send
+                                 their stored events again (registrations, every report version,
+                                 every assessment, verification) to it alone
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -164,6 +172,44 @@ def rescore(args) -> int:
     return 0 if answer.ok else 1
 
 
+REPLAY_SOURCES = ("submission", "scoring")  # the services whose stored events others rebuild from
+
+
+def replay(args) -> int:
+    """Asks each source service to send its stored events again to one consumer (their HTTP API, so it
+    works on the embedded platform too); prints what each sent."""
+    import requests
+
+    settings = _settings(args)
+    failed = False
+    for source in REPLAY_SOURCES:
+        if source == args.consumer:
+            continue
+        answer = requests.post(f"{settings.local_urls()[source]}/replays", json={"consumer": args.consumer},
+                               headers={"Authorization": f"Bearer {settings.secretariat_token}"}, timeout=600)
+        if not answer.ok:
+            print(f"{source}: {answer.status_code} {answer.text}", file=sys.stderr)
+            failed = True
+            continue
+        sent = answer.json()["events"]
+        print(f"{source} sent to {args.consumer}: "
+              + (", ".join(f"{count} {kind}" for kind, count in sorted(sent.items())) or "nothing"))
+    return 1 if failed else 0
+
+
+def parked_events(args) -> int:
+    from launcher import parked
+    settings = _settings(args)
+    if settings.embedded_broker:
+        print("parked events are on the broker: set AMQP_URI to the platform's RabbitMQ", file=sys.stderr)
+        return 2
+    if args.action != "list" and not (args.ids or args.all):
+        print(f"name the parked messages to {args.action} (their ids, from `trustone parked list`) or --all",
+              file=sys.stderr)
+        return 2
+    return parked.command(settings.amqp_uri, args.action, args.ids, args.all, sys.stdout)
+
+
 def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
@@ -196,6 +242,16 @@ def main(argv=None) -> int:
     rescore_parser.add_argument("covenant_year", type=int)
     rescore_parser.add_argument("--config", default=str(CONFIG_FILE))
     rescore_parser.set_defaults(handler=rescore)
+    replay_parser = commands.add_parser("replay", help="rebuild a consumer service from the stored events")
+    replay_parser.add_argument("consumer", choices=[each for each in SERVICES if each not in ("submission", "portal")])
+    replay_parser.add_argument("--config", default=str(CONFIG_FILE))
+    replay_parser.set_defaults(handler=replay)
+    parked_parser = commands.add_parser("parked", help="list, replay or discard parked events")
+    parked_parser.add_argument("action", choices=("list", "replay", "discard"))
+    parked_parser.add_argument("ids", nargs="*", help="parked message ids (from `trustone parked list`)")
+    parked_parser.add_argument("--all", action="store_true", help="every parked message")
+    parked_parser.add_argument("--config", default=str(CONFIG_FILE))
+    parked_parser.set_defaults(handler=parked_events)
     engine_parser = commands.add_parser("engine", help="serve the in-process document engine to local processes")
     engine_parser.add_argument("--host", default="127.0.0.1")
     engine_parser.add_argument("--port", type=int, required=True)

@@ -519,6 +519,65 @@ class Processes:
             self.stop(name)
 
 
+class TcpLink:
+    """A TCP forwarder to `target` (host, port) that can be cut: every connection through it closed and new
+    ones refused, as when the network to a broker goes."""
+
+    def __init__(self, target: tuple[str, int]):
+        import eventlet
+        self.target = target
+        self.server = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.sockets: list = []
+        self.thread = eventlet.spawn(self._accept)
+
+    def _accept(self):
+        import eventlet
+        while True:
+            client, _ = self.server.accept()
+            upstream = eventlet.connect(self.target)
+            self.sockets += [client, upstream]
+            eventlet.spawn(self._pipe, client, upstream)
+            eventlet.spawn(self._pipe, upstream, client)
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except (OSError, EOFError):
+            pass
+        finally:  # either side gone: the other goes too
+            for each in (source, sink):
+                try:
+                    each.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def uri(self, amqp_uri: str) -> str:
+        """`amqp_uri` with this link's address in place of the broker's."""
+        scheme, rest = amqp_uri.split("://", 1)
+        credentials, _, address = rest.partition("@")
+        path = address.partition("/")[2]
+        return f"{scheme}://{credentials}@127.0.0.1:{self.port}/{path}"
+
+    def restore(self):
+        """Listens again on the same port, as when the network comes back."""
+        import eventlet
+        self.server = eventlet.listen(("127.0.0.1", self.port))
+        self.thread = eventlet.spawn(self._accept)
+
+    def cut(self):
+        """Closes the link; each pipe sees its end and stops."""
+        self.thread.kill()
+        self.server.close()
+        for each in self.sockets:
+            try:
+                each.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 class Platform:
     """Every service as its own `nameko run` process, on a vhost of the real RabbitMQ; only its public
     interfaces (HTTP, events, metrics) are used."""

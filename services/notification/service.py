@@ -56,7 +56,8 @@ class NotificationService(operations.Operations):
 
     @event_handler("submission", "report_submitted")
     def confirm_receipt(self, event):
-        sent = usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels, clock=self.clock)
+        sent = usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+                                        replayed=event.replayed)
         self._count(sent)
         if "receipt" in sent.notices:
             observe_lag(self.metrics, "receipt_noticed", event.occurred_at)
@@ -64,7 +65,8 @@ class NotificationService(operations.Operations):
     @event_handler("scoring", "report_scored")
     def announce_outcome(self, event):
         sent = usecases.announce_outcome(event.data, store=self.storage, channels=self.channels, clock=self.clock,
-                                         secretariat_language=self.settings.secretariat_language)
+                                         secretariat_language=self.settings.secretariat_language,
+                                         replayed=event.replayed)
         self._count(sent)
         if "outcome" in sent.notices:
             observe_lag(self.metrics, "outcome_noticed", event.data.get("submission_occurred_at"))
@@ -97,7 +99,7 @@ class NotificationService(operations.Operations):
     @event_handler("scoring", "verification_sample_drawn")
     def announce_sample(self, event):
         self._count(usecases.announce_sample(event.data, store=self.storage, channels=self.channels,
-                                             clock=self.clock))
+                                             clock=self.clock, replayed=event.replayed))
 
     # --- on time ------------------------------------------------------------------------------------
 

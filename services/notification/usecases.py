@@ -38,9 +38,14 @@ class Sent:
 # --- notices ----------------------------------------------------------------------------------------
 
 
-def notify(notice: Notice, *, store, channels) -> Sent:
-    """Stores the notice once and delivers it; a second cause of the same notice does nothing."""
-    deliveries = plan(notice, store=store, channels=channels)
+REPLAYED = {"state": "skipped", "attempts": 0, "error": "restored by a replay: not sent again"}
+
+
+def notify(notice: Notice, *, store, channels, replayed: bool = False) -> Sent:
+    """Stores the notice once and delivers it; a second cause of the same notice does nothing. A notice
+    `replayed` (restored from an event sent again to rebuild this service) goes to the inbox only: it was
+    sent when the event first came."""
+    deliveries = {"email": REPLAYED} if replayed else plan(notice, store=store, channels=channels)
     if not store.add(notice, deliveries):
         return Sent()
     log.info("notice created", notice_key=notice.key, kind=notice.kind)
@@ -132,14 +137,15 @@ def remember_company(company: dict, *, store) -> None:
     store.register_company(company)
 
 
-def confirm_receipt(submitted: dict, *, store, channels, clock) -> Sent:
+def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     store.register_company(submitted["company"])
     store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
                             datetime.fromisoformat(submitted["submitted_at"]))
-    return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels)
+    return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels, replayed=replayed)
 
 
-def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
+def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str,
+                     replayed: bool = False) -> Sent:
     """The outcome to the company; an extension, an alert or a 'now compliant' where the outcome calls
     for one. The company's standing for the year follows its newest assessment only."""
     company, year = scored["company"], scored["covenant_year"]
@@ -148,17 +154,18 @@ def announce_outcome(scored: dict, *, store, channels, clock, secretariat_langua
     own_date = store.extension(company["id"], year)
     sent = Sent()
     for notice in domain.on_scored(scored, clock.now(), own_date, secretariat_language):
-        sent.add(notify(notice, store=store, channels=channels))
+        sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
-def announce_sample(drawn: dict, *, store, channels, clock) -> Sent:
+def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     """Each company whose report was drawn for verification is told."""
     sent = Sent()
     for sampled in drawn["sampled"]:
         store.register_company(sampled["company"])
         sent.add(notify(domain.report_sampled({**sampled, "covenant_year": drawn["covenant_year"],
-                                               "seed": drawn["seed"]}, clock.now()), store=store, channels=channels))
+                                               "seed": drawn["seed"]}, clock.now()), store=store, channels=channels,
+                                replayed=replayed))
     return sent
 
 

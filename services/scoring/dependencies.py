@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
@@ -17,6 +18,7 @@ from services.scoring.domain import Framework, VerificationRules, load_framework
 SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
 # An assessment is ordered by (report version, framework version, corrections applied): its ordinal.
 NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING), ("correction", DESCENDING)]
+OLDEST_FIRST = [(key, ASCENDING) for key, _ in NEWEST_FIRST]
 
 
 class Frameworks:
@@ -229,6 +231,14 @@ class ScoringStore(Repository):
         for record in self.verifications.find({"covenant_year": covenant_year}, sort=[("ordinal", ASCENDING)]):
             latest[record["company_id"]] = record
         return list(latest.values())
+
+    def replayable(self) -> Iterator[Event]:
+        """The events consumers rebuild from, as they were first sent: every assessment (its report_scored;
+        each was announced when made), oldest first, then every verification draw and record."""
+        for outbox, order in ((self.outbox, OLDEST_FIRST), (self._draws_outbox, [("stored_at", ASCENDING)]),
+                              (self._verifications_outbox, [("stored_at", ASCENDING)])):
+            for document in outbox.collection.find({}, {"event": 1}, sort=order):
+                yield outbox.kept(document).event
 
     def latest_reports(self, covenant_year: int) -> list[dict]:
         """The latest received version of each company's report for the year."""

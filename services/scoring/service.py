@@ -25,7 +25,7 @@ def declare_metrics(registry):
     }
 
 
-class ScoringService(operations.Operations, operations.OutboxRelay):
+class ScoringService(operations.Operations, operations.OutboxRelay, operations.EventReplay):
     name = "scoring"
 
     storage = Storage(ScoringStore)

@@ -10,7 +10,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterator
 
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -144,6 +144,19 @@ class SubmissionStore(Repository):
         if covenant_year:
             selector["covenant_year"] = covenant_year
         return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
+
+    # --- replays ------------------------------------------------------------------------------------
+
+    def replayable(self) -> Iterator[Event]:
+        """The events consumers rebuild from, as they were first sent: every registration (companies,
+        authorities, commission members, each in the order registered), then every version of every
+        report as its report_submitted, each report's versions oldest first."""
+        for role, collection in self._members.items():
+            for document in collection.find({}, {"event": 1}, sort=[("registered_at", ASCENDING)]):
+                yield self._outbox_of[role].kept(document).event
+        for document in self.versions.find({}, {"event": 1},
+                                           sort=[("version", ASCENDING), ("submitted_at", ASCENDING)]):
+            yield self._versions_outbox.kept(document).event
 
 
 class KnownYears(DependencyProvider):

@@ -26,7 +26,7 @@ def declare_metrics(registry):
     }
 
 
-class SubmissionService(operations.Operations, operations.OutboxRelay):
+class SubmissionService(operations.Operations, operations.OutboxRelay, operations.EventReplay):
     name = "submission"
 
     storage = Storage(SubmissionStore)

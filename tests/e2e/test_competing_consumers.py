@@ -9,7 +9,7 @@ import requests
 import yaml
 
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from tests.support import (SECRETARIAT_TOKEN, Platform, SharedEngine, SmtpServer, auth, register_company,
+from tests.support import (SECRETARIAT_TOKEN, Platform, SharedEngine, auth, register_company,
                            wait_until)
 
 pytestmark = pytest.mark.e2e
@@ -18,13 +18,6 @@ CONSUMERS = ("scoring", "notification", "reporting")
 
 def second(service: str) -> str:
     return f"{service}-2"
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    server = SmtpServer(tmp_path_factory.mktemp("smtp"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,12 @@ import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
 
-from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, SmtpServer, auth, blank_report,
+from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, auth, blank_report,
                            register_company, wait_until, with_steps_1_and_21)
 
 pytestmark = pytest.mark.e2e
 SECRETARIAT = auth(SECRETARIAT_TOKEN)
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-
-
-@pytest.fixture(scope="module")
-def smtp(tmp_path_factory):
-    server = SmtpServer(tmp_path_factory.mktemp("mail"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

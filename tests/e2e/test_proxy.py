@@ -26,8 +26,8 @@ def documented(platform, service):
 def test_every_endpoint_answers_through_the_proxy_as_the_service_itself_does(platform, proxy, service):
     checked = 0
     for method, path in documented(platform, service):
-        if path in ("/health", "/metrics", "/openapi.json"):
-            continue  # every service has these: /<service>/health below
+        if path in ("/health", "/metrics", "/openapi.json", "/replays"):
+            continue  # operations, each service's own: /<service>/health below
         direct = requests.request(method, platform.url(service, path), timeout=30)
         proxied = requests.request(method, f"{proxy}{path}", timeout=30)
         assert proxied.status_code == direct.status_code, f"{method} {path} went elsewhere"
@@ -45,6 +45,9 @@ def test_each_service_s_own_health_and_documents_are_under_its_name(platform, pr
     assert "trustone_entrypoint_calls_total" in requests.get(f"{proxy}/{service}/metrics", headers=OPERATOR,
                                                              timeout=10).text
     assert requests.get(f"{proxy}/{service}/metrics", timeout=10).status_code == 401, "for operators only"
+    if service in ("submission", "scoring"):  # the sources a consumer is rebuilt from
+        assert requests.post(f"{proxy}/{service}/replays", json={"consumer": "reporting"},
+                             timeout=10).status_code == 401, "for the secretariat only"
 
 
 def test_a_path_no_service_serves_is_a_404(proxy):

@@ -8,7 +8,8 @@ import pytest
 from common.vocabulary import SERVICES
 
 PLAIN = [f"services.{name}.{module}" for name in SERVICES for module in ("domain", "usecases")] + [
-    "common.vocabulary", "common.covenant", "common.identity", "common.events", "common.outbox", "common.errors"]
+    "common.vocabulary", "common.covenant", "common.identity", "common.events", "common.outbox", "common.errors",
+    "common.redelivery"]
 
 
 @pytest.mark.parametrize("module", PLAIN)

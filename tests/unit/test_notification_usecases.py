@@ -103,3 +103,18 @@ def test_a_complainants_address_is_kept_only_until_its_acknowledgement_is_sent(p
     assert "worker@example.org" not in str(stored)
     acknowledged = [to for key, to in ports["channels"].mailed if key.startswith("case_acknowledged")]
     assert acknowledged == (["worker@example.org"] if email_enabled else [])
+
+
+def test_notices_restored_by_a_replay_reach_the_inbox_and_are_not_sent_again(ports):
+    who = company(language="en")
+    submitted = submitted_event(blank_report(), who)
+    receipt = usecases.confirm_receipt(submitted, replayed=True, **ports)
+    outcome = usecases.announce_outcome(scored_event(blank_report(), who), secretariat_language="nl",
+                                        replayed=True, **ports)
+    assert receipt.notices == ["receipt"] and "outcome" in outcome.notices
+    assert ports["channels"].mailed == []
+    inbox = ports["store"].inbox("company", who["id"], 0, 10)[0]
+    assert {each["kind"] for each in inbox} >= {"receipt", "outcome"}
+    assert all(each["deliveries"]["email"]["error"] == "restored by a replay: not sent again" for each in inbox)
+    assert usecases.confirm_receipt(submitted, **ports).notices == [], "a later delivery of it is a duplicate"
+    assert ports["channels"].mailed == []

@@ -103,3 +103,27 @@ def test_a_preview_stores_and_sends_nothing(ports):
     assert assessment["score"] == 47.8
     assert usecases.list_reports(Caller(SECRETARIAT), store=ports["store"]) == []
     assert ports["publisher"].of_type("report_submitted") == []
+
+
+class RecordingReplayer:
+    def __init__(self):
+        self.sent = []
+
+    def publish(self, consumer, event):
+        self.sent.append((consumer, event))
+
+
+def test_a_replay_sends_every_registration_and_every_report_version_as_first_sent(ports):
+    company = register(ports)
+    register(ports, AUTHORITY_REGISTRATION, AUTHORITY)
+    first = submit(ports, company["id"])
+    submit(ports, company["id"])
+    replayer = RecordingReplayer()
+    sent = outbox.replay(ports["store"].replayable(), "notification", replayer)
+    assert sent == {"company_registered": 1, "authority_registered": 1, "report_submitted": 2}
+    published = {event.id: event for event in ports["publisher"].published}
+    replayed = [event for _, event in replayer.sent]
+    assert all(published[event.id] == event for event in replayed), "the stored events, ids and all"
+    assert [(event.data["report_id"], event.data["version"]) for event in replayed
+            if event.type == "report_submitted"] == [(first["id"], 1), (first["id"], 2)], "oldest first"
+    assert {consumer for consumer, _ in replayer.sent} == {"notification"}

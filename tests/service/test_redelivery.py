@@ -1,0 +1,128 @@
+"""A handler that fails does not hold up the others: its message is retried after a pause, then parked
+with its reason, where `trustone parked` lists, replays or discards it (on the real RabbitMQ)."""
+import json
+from collections import Counter
+
+import pytest
+from kombu import Connection
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.utils import get_extension
+
+from common import errors, redelivery
+from common.messaging import event_handler
+from common.metrics import Metrics
+from launcher import parked
+from tests.support import wait_until
+
+HANDLED = Counter()  # behaviour -> handlings (the probe's workers count here)
+PARKED = "evt-submission-company_registered--probe.handle.parked"
+
+
+class Probe:
+    """A consumer whose handler does what each event's data says."""
+    name = "probe"
+    metrics = Metrics()
+
+    @event_handler("submission", "company_registered")
+    def handle(self, event):
+        behaviour = event.data["behaviour"]
+        HANDLED[behaviour] += 1
+        if behaviour == "crash":
+            raise RuntimeError("the handler cannot read this")
+        if behaviour == "refused":
+            raise errors.Invalid({"company": ["Unknown company."]})
+        if behaviour == "flaky" and HANDLED[behaviour] < 3:
+            raise ConnectionError("the database is down for a moment")
+
+
+@pytest.fixture
+def probe(container_factory, service_config):
+    HANDLED.clear()
+    service_config.update(EVENT_ATTEMPTS=3, EVENT_RETRY_BACKOFF_SECONDS=0.2)
+    container = container_factory(Probe, service_config)
+    container.start()
+    return container
+
+
+def parked_now(amqp_uri):
+    with parked.taken(amqp_uri, [PARKED]) as held:
+        return [(each.reason, each.attempts, each.event_type, each.error) for each in held]
+
+
+def parked_count(container, reason):
+    value = get_extension(container, Metrics).registry.get_sample_value(
+        "trustone_events_parked_total", {"entrypoint": "handle", "reason": reason})
+    return value or 0
+
+
+def test_a_failing_event_is_retried_then_parked_while_the_others_flow(probe, service_config, publish):
+    amqp = service_config["AMQP_URI"]
+    publish("submission", "company_registered", wire=envelope("crash"))
+    publish("submission", "company_registered", wire=envelope("fine"))
+    publish("submission", "company_registered", wire=envelope("flaky"))
+    wait_until(lambda: HANDLED["fine"] == 1 and HANDLED["flaky"] == 3, "the other events to be handled")
+    wait_until(lambda: parked_now(amqp), "the failing event to be parked")
+    assert parked_now(amqp) == [("retries_exhausted", 3, "company_registered",
+                                 "RuntimeError: the handler cannot read this")]
+    assert HANDLED["crash"] == 3
+    assert parked_count(probe, redelivery.RETRIES_EXHAUSTED) == 1
+    assert parked_now(amqp), "listing leaves the parked message where it is"
+
+
+def test_what_can_never_succeed_is_parked_at_once(probe, service_config, publish):
+    amqp = service_config["AMQP_URI"]
+    publish("submission", "company_registered", wire=envelope("refused"))
+    publish("submission", "company_registered", wire={"not": "an envelope"})
+    with Connection(amqp) as connection:  # not JSON at all
+        connection.Producer().publish(b"\x00 not json", exchange="submission.events",
+                                      routing_key="company_registered", content_type="application/json",
+                                      content_encoding="binary")
+    wait_until(lambda: len(parked_now(amqp)) == 3, "three messages to be parked")
+    reasons = sorted((reason, attempts) for reason, attempts, _, _ in parked_now(amqp))
+    assert reasons == [("domain_error", 1), ("invalid_event", 1), ("undecodable", 1)]
+    assert HANDLED["refused"] == 1
+    assert [parked_count(probe, each) for each in ("domain_error", "invalid_event", "undecodable")] == [1, 1, 1]
+    publish("submission", "company_registered", wire=envelope("fine"))
+    wait_until(lambda: HANDLED["fine"] == 1, "the consumer to go on after them")
+
+
+def test_a_parked_event_is_replayed_to_its_handler_or_discarded(probe, service_config, publish, capsys):
+    amqp = service_config["AMQP_URI"]
+    publish("submission", "company_registered", wire=envelope("flaky"))  # fails twice: not parked
+    publish("submission", "company_registered", wire=envelope("refused"))
+    publish("submission", "company_registered", wire=envelope("crash"))
+    wait_until(lambda: len(parked_now(amqp)) == 2, "two messages to be parked")
+    with parked.taken(amqp, [PARKED]) as held:
+        ids = {each.reason: each.id for each in held}
+    assert parked.command(amqp, "replay", [ids["domain_error"]], False, None, [PARKED]) == 0
+    wait_until(lambda: HANDLED["refused"] == 2, "the replayed event to be handled again")
+    wait_until(lambda: len(parked_now(amqp)) == 2, "it to be parked again, refused again")
+    with parked.taken(amqp, [PARKED]) as held:
+        ids = {each.reason: each.id for each in held}
+    assert parked.command(amqp, "discard", [ids["retries_exhausted"]], False, None, [PARKED]) == 0
+    assert [reason for reason, *_ in parked_now(amqp)] == ["domain_error"]
+    assert parked.command(amqp, "discard", ["no-such-id"], False, None, [PARKED]) == 1
+
+
+def envelope(behaviour):
+    from common.events import new_event
+    event = new_event("authority_registered", {"authority": {"id": "a-1", "name": "Gemeente Leiden",
+                                                              "country": "NL", "joined_on": "2020-03-01"}},
+                      producer="submission", correlation_id="test")
+    wire = event.to_wire()
+    wire.update(type="company_registered", data={"behaviour": behaviour})
+    return json.loads(json.dumps(wire))
+
+
+def test_on_the_embedded_in_memory_broker_a_failing_event_is_retried_then_parked_too(container_factory,
+                                                                                      service_config):
+    HANDLED.clear()
+    service_config.update(AMQP_URI=f"memory://redelivery-{id(service_config)}/", EVENT_ATTEMPTS=3,
+                          EVENT_RETRY_BACKOFF_SECONDS=0.05)
+    container = container_factory(Probe, service_config)
+    container.start()
+    dispatch = event_dispatcher(service_config)
+    for behaviour in ("flaky", "crash", "fine"):
+        dispatch("submission", "company_registered", envelope(behaviour))
+    wait_until(lambda: parked_count(container, redelivery.RETRIES_EXHAUSTED) == 1, "the failing event to be parked")
+    assert (HANDLED["flaky"], HANDLED["crash"], HANDLED["fine"]) == (3, 3, 1)
