@@ -7,7 +7,7 @@ version of an event reaches handlers upcast to the current shape. (The broker si
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -43,7 +43,8 @@ class Event:
     replayed: bool = False
 
     def to_wire(self) -> dict:
-        return EnvelopeSchema().dump(asdict(self))
+        # The fields as they are (asdict would deep-copy the data, the largest part, only to dump it).
+        return EnvelopeSchema().dump({name: getattr(self, name) for name in self.__dataclass_fields__})
 
 
 class InvalidEvent(Exception):

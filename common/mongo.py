@@ -24,31 +24,10 @@ _lock = threading.Lock()
 
 
 def in_process_engine():
-    """A client of mongomock, the in-process engine, with `_id` lookups as MongoDB's `_id` index makes
-    them: mongomock alone scans a whole collection for every query, even by `_id`, so the engine would get
-    slower with every document stored. Only the engine changes; repositories make the same calls."""
+    """A client of the in-process engine (mongomock, with indexes: common.engine)."""
     import mongomock
-    from mongomock import collection as engine
-    from mongomock.filtering import filter_applies
-    if not getattr(engine.Collection, "_trustone_id_lookups", False):
-        scan = engine.Collection._iter_documents
-
-        def iter_documents(self, filter):
-            wanted = filter.get("_id") if isinstance(filter, dict) else None
-            if isinstance(wanted, dict) and set(wanted) == {"$in"} and isinstance(wanted["$in"], list):
-                keys = wanted["$in"]
-            elif wanted is not None and not isinstance(wanted, (dict, list)):
-                keys = [wanted]
-            else:
-                return scan(self, filter)
-            try:
-                found = [self._store[key] for key in dict.fromkeys(keys) if key in self._store]
-            except TypeError:  # a key that cannot be looked up (a document as an _id): as mongomock does
-                return scan(self, filter)
-            return (document for document in found if filter_applies(filter, document))
-
-        engine.Collection._iter_documents = iter_documents
-        engine.Collection._trustone_id_lookups = True
+    from common import engine
+    engine.install()
     return mongomock.MongoClient(tz_aware=True)
 
 

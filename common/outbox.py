@@ -1,13 +1,15 @@
 """Transactional outbox without transactions: an event lives in the document of the change that caused it
-(one atomic write), is published right after, and is marked published once the broker confirmed it.
-A relay publishes the events a crash or a broker outage left unpublished; a consumer may so receive an
-event twice, and each is idempotent (README, "Nothing counts twice").
+(one atomic write), is published right after, and is marked published once the broker confirmed it, with
+the other events of the last second in one write (`Outbox.sent`). A relay publishes the events a crash or
+a broker outage left unmarked; a consumer may so receive an event twice, and each is idempotent (README,
+"Nothing counts twice").
 
 Every service takes the same path: a repository stores a change with its event and returns `Kept`;
 `publish(kept, publisher)` sends it and marks it, with one error policy.
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,6 +19,8 @@ from common.events import Event, parse
 from common.logging import get_logger
 
 log = get_logger(__name__)
+MARK_BATCH = 100
+MARK_EVERY_SECONDS = 1.0
 
 
 class Outbox:
@@ -28,6 +32,8 @@ class Outbox:
 
     def __init__(self, collection):
         self.collection = collection
+        self._sent: list = []  # the documents whose events went out, not yet marked
+        self._marked_at = time.monotonic()
 
     @staticmethod
     def fields(event: Event) -> dict:
@@ -38,11 +44,24 @@ class Outbox:
         """The event a stored document keeps."""
         return Kept(self, document["_id"], parse(document["event"]))
 
-    def mark_published(self, document_id) -> None:
-        self.collection.update_one({"_id": document_id}, {"$set": {"published": True}})
+    def sent(self, document_id) -> None:
+        """Notes that a document's event went out. The marks are written together (`flush`: at most every
+        MARK_EVERY_SECONDS or MARK_BATCH events, and before each relay round), not one write per event: an
+        event that went out but was not yet marked when its process stopped is sent again by the relay,
+        and its consumers drop the duplicate, as they drop any redelivery."""
+        self._sent.append(document_id)
+        if len(self._sent) >= MARK_BATCH or time.monotonic() - self._marked_at >= MARK_EVERY_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Marks published, in one write, the events noted as sent."""
+        marked, self._sent, self._marked_at = self._sent, [], time.monotonic()
+        if marked:
+            self.collection.update_many({"_id": {"$in": marked}}, {"$set": {"published": True}})
 
     def oldest_unpublished(self) -> datetime | None:
         """When the oldest event not yet published was stored (None: every event went out)."""
+        self.flush()  # those that went out are not waiting
         found = self.collection.find_one({"published": False}, {"stored_at": 1}, sort=[("stored_at", 1)])
         return found["stored_at"] if found else None
 
@@ -68,7 +87,7 @@ class Undeliverable(Exception):
 
 def _send(kept: Kept, publisher) -> None:
     publisher.publish(kept.event)
-    kept.outbox.mark_published(kept.document_id)
+    kept.outbox.sent(kept.document_id)
 
 
 def publish(kept: Kept, publisher) -> bool:
@@ -99,12 +118,14 @@ def relay(outboxes: Iterable[Outbox], publisher, grace_seconds: float) -> int:
     the failed entrypoint shows on the service's metrics and alerts)."""
     sent = 0
     for outbox in outboxes:
+        outbox.flush()  # what went out since the last round is not pending
         for kept in outbox.pending(grace_seconds):
             try:
                 _send(kept, publisher)
             except Undeliverable:
                 continue
             sent += 1
+        outbox.flush()
     return sent
 
 
