@@ -36,6 +36,8 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
     log.info("assessment applied to the sector figures" if changed
              else "assessment already applied or superseded", report_id=scored["report_id"],
              ordinal=scored["ordinal"])
+    if changed and store.gazetteer().revision != gazetteer.revision:
+        recount(store=store)  # the secretariat changed the gazetteer meanwhile: its recount may have missed this
     if changed:
         for place in gazetteer.places_of(scored["report"]):
             if not place.known:

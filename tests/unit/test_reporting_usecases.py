@@ -176,3 +176,18 @@ def test_the_sums_are_split_over_a_few_documents_whatever_the_number_of_companie
     from services.reporting.dependencies import SHARDS
     assert store.shards.count_documents({"figures": 1}) <= SHARDS
     assert store.contributions.count_documents({"figures": 1}) == 200
+
+
+def test_an_assessment_applied_while_the_gazetteer_changes_is_placed_anew(store, publisher):
+    from services.reporting.domain import Region
+    applying = store.apply
+
+    def secretariat_first(*args):  # the spelling is added, and its recount done, before this one lands
+        store.apply = applying
+        store.add_region(Region("IN", "IN-RJ", "Bundi", ("Bundee",)))
+        usecases.recount(store=store)
+        return applying(*args)
+    store.apply = secretariat_first
+    usecases.apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
+    regions_counted = {name: value for name, value in store.counters(1).items() if name.startswith("region:")}
+    assert regions_counted == {"region:IN:IN-RJ:bundi": 1}
