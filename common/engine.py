@@ -160,15 +160,16 @@ def install() -> None:
         store = self._store
         wanted = filter.get("_id")
         keys = None
-        if isinstance(wanted, dict) and set(wanted) == {"$in"} and isinstance(wanted["$in"], list):
+        if isinstance(wanted, dict) and set(wanted) == {"$in"} and isinstance(wanted["$in"], list) and \
+                all(type(each) in LOOKED_UP for each in wanted["$in"]):
             keys = wanted["$in"]
-        elif wanted is not None and not isinstance(wanted, (dict, list)):
+        elif type(wanted) in LOOKED_UP:
             keys = [wanted]
         if keys is None:
             indexes = indexes_of(store)
             for field in indexed_fields(store):
                 value = filter.get(field)
-                if type(value) in LOOKED_UP or isinstance(value, ObjectId):
+                if type(value) in LOOKED_UP:
                     if field not in indexes.by_value:
                         indexes.build(field, list(store._documents.values()))
                     keys = indexes.candidates(field, value)

@@ -112,5 +112,14 @@ class Storage(DependencyProvider):
         self.repository = self.repository_cls(database(uri, self.container.service_name))
         self.repository.ensure_indexes()
 
+    def stop(self):
+        # The marks of events that went out since the last write of marks (common.outbox): written now,
+        # so that a restart does not send them again.
+        for outbox in getattr(self.repository, "outboxes", ()):
+            try:
+                outbox.flush()
+            except PyMongoError:
+                pass  # the relay of the next start sends them again; consumers drop the duplicates
+
     def get_dependency(self, worker_ctx):
         return self.repository

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from common.errors import DomainError
+from common.errors import DomainError, Unavailable
 from common.events import InvalidEvent
 
 # Why a message was parked: the `reason` label of trustone_events_parked_total, and the header it is
@@ -37,8 +37,8 @@ class RetryPolicy:
         """What to do after handling number `attempt` (1 for the first) failed with `error`."""
         if isinstance(error, InvalidEvent):
             return Decision(park=INVALID_EVENT)
-        if isinstance(error, DomainError):
-            return Decision(park=DOMAIN_ERROR)
+        if isinstance(error, DomainError) and not isinstance(error, Unavailable):
+            return Decision(park=DOMAIN_ERROR)  # (a dependency that does not answer may answer later)
         if attempt >= self.attempts:
             return Decision(park=RETRIES_EXHAUSTED)
         return Decision(retry_after=self.backoff_seconds * 2 ** (attempt - 1))

@@ -163,10 +163,9 @@ class PortalService(operations.Operations):
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):
         visitor = self._visitor(request)
-        state, source = usecases.report_form(visitor, covenant_year, api=self.api, store=self.storage)
+        state, source, suggested = usecases.report_form(visitor, covenant_year, api=self.api, store=self.storage)
         return self._page(request, visitor, "report_form.html.j2", state=state, source=source, errors={},
-                          assessment=None, saved=None, anchor=domain.anchor,
-                          suggested=usecases.place_suggestions(state, visitor.language, api=self.api))
+                          assessment=None, saved=None, anchor=domain.anchor, suggested=suggested)
 
     @page("POST", "/company/years/<int:covenant_year>/report", doc=_html(
         "The report form's actions: add or remove a row, save the draft, check, submit"))
@@ -188,8 +187,7 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "report_form.html.j2", status=status, state=outcome.state,
                           source="form", errors=outcome.errors, assessment=outcome.assessment,
                           saved=outcome.message, anchor=domain.anchor,
-                          focus=action.partition(":")[2].partition(":")[0],
-                          suggested=usecases.place_suggestions(outcome.state, visitor.language, api=self.api))
+                          focus=action.partition(":")[2].partition(":")[0], suggested=outcome.page["suggested"])
 
     @page("GET", "/reports/<report_id>", doc=_html("A report's versions with their assessments"))
     def report_page(self, request, report_id):
@@ -432,7 +430,7 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.place_region(visitor, _fields(request), api=self.api)
         return self._page(request, visitor, "regions.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.regions(visitor, api=self.api), form=outcome.state, errors=outcome.errors,
+                          found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
                           placed_region=outcome.done)
 
     @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))

@@ -11,7 +11,7 @@ import hmac
 import json
 import secrets
 from urllib.parse import quote
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from common import covenant, errors, places, vocabulary
@@ -55,6 +55,7 @@ class FormOutcome:
     assessment: dict | None = None
     done: dict | None = None          # what was stored (an accepted report, a registered member, ...)
     message: str | None = None        # a short confirmation to show
+    page: dict = field(default_factory=dict)  # what the page shows besides the form
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -227,9 +228,14 @@ def _calendar(framework: dict) -> covenant.YearCalendar:
                                  date.fromisoformat(framework["catch_up_date"]))
 
 
-def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[dict, str]:
-    """The form of a year's report and where it came from: the draft saved on the portal, else the
-    latest version sent for the year, else last year's report, else empty."""
+def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[dict, str, dict]:
+    """The form of a year's report, where it came from (the draft saved on the portal, else the latest
+    version sent for the year, else last year's report, else empty), and what it suggests."""
+    state, source = _report_form(visitor, covenant_year, api=api, store=store)
+    return state, source, place_suggestions(visitor, state, api=api)
+
+
+def _report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[dict, str]:
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
     client.get("scoring", f"/v1/frameworks/{covenant_year}")  # NotFound for a year without a framework
@@ -244,12 +250,12 @@ def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[di
     return domain.blank_report(covenant_year), "blank"
 
 
-def place_suggestions(state: dict, language: str, *, api) -> dict:
+def place_suggestions(visitor: Visitor, state: dict, *, api) -> dict:
     """What the report form suggests as a company types a quarry region: the known regions of each country
     (and, by state, of each subdivision), and the subdivisions of each country in the form. Nothing when
     the reporting service does not answer: suggestions are a convenience, the form works without them."""
     try:
-        known = api.as_(None).get("reporting", "/v1/regions")
+        known = api.as_(visitor.token).get("reporting", "/v1/regions")
     except errors.Unavailable:
         known = []
     regions: dict[str, list[dict]] = {}
@@ -257,7 +263,7 @@ def place_suggestions(state: dict, language: str, *, api) -> dict:
         regions.setdefault(each["country"], []).append(each)
     countries = sorted({each["country"] for each in state["quarry_regions"] if each["country"]} | set(regions))
     return {"regions": regions,
-            "states": {country: [(each.code, each.label(language)) for each in places.subdivisions(country)]
+            "states": {country: [(each.code, each.label(visitor.language)) for each in places.subdivisions(country)]
                        for country in countries},
             "lists": {f"regions-{key}" for key in regions.keys() | {each["state"] for each in known if each["state"]}}}
 
@@ -266,7 +272,16 @@ def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[s
                   clock) -> FormOutcome:
     """What a post of the report form does (`action`, as schemas.ReportAction reads it): add or remove a
     row, save the draft, check (the assessment the report would get, nothing sent), or submit. The draft is
-    saved on every post but a successful submission, so nothing typed is lost, whatever happens next."""
+    saved on every post but a successful submission, so nothing typed is lost, whatever happens next. The
+    form shown again comes with its suggestions (`page["suggested"]`)."""
+    outcome = _report_action(visitor, covenant_year, fields, action, api=api, store=store, clock=clock)
+    if outcome.done:
+        return outcome
+    return replace(outcome, page={"suggested": place_suggestions(visitor, outcome.state, api=api)})
+
+
+def _report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], action: str, *, api, store,
+                   clock) -> FormOutcome:
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
     company_id = visitor.member["id"]
@@ -408,6 +423,11 @@ def place_region(visitor: Visitor, fields: dict[str, list[str]], *, api) -> Form
     (`as`: "new", or "country|state|name" of the known region). The figures then count it there."""
     require_role(visitor, SECRETARIAT)
     form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    outcome = _place(visitor, form, api=api)
+    return replace(outcome, page={"found": regions(visitor, api=api)})  # the page as it now stands
+
+
+def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
     where = f"as.{form.get('row', '')}"
     choice = form.get("as", "")
     if not choice:

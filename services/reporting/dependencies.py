@@ -58,6 +58,7 @@ class SectorStore(Repository):
         self.place_names = db.place_names      # names nobody knew when a company first used them
         self.outboxes = [Outbox(self.place_names)]
         self._gazetteer: Gazetteer | None = None
+        self._shards_made: set[str] = set()
 
     # --- the gazetteer ------------------------------------------------------------------------------
 
@@ -93,6 +94,14 @@ class SectorStore(Repository):
         changed = self.revisions.find_one_and_update({"_id": "gazetteer"}, {"$inc": {"revision": 1}},
                                                      upsert=True, return_document=ReturnDocument.AFTER)
         return changed["revision"]
+
+    def recount_due(self) -> bool:
+        """Whether the gazetteer changed since the last recount finished (one may have been cut short)."""
+        found = self.revisions.find_one({"_id": "gazetteer"})
+        return found is not None and found.get("recounted", 0) < found["revision"]
+
+    def recounted(self, revision: int) -> None:
+        self.revisions.update_one({"_id": "gazetteer"}, {"$max": {"recounted": revision}})
 
     # --- names nobody knew --------------------------------------------------------------------------
 
@@ -132,7 +141,7 @@ class SectorStore(Repository):
         """Replaces a contributor's contribution to the figures `document_id` (a year, or participation)
         with `counters`, unless the same or a newer one is in; returns whether anything changed.
 
-        The contribution is its own document, replaced by compare-and-set on the event id of the one it
+        The contribution is its own document, replaced by compare-and-set on the id of the write it
         replaces (the loser of two racing versions reads again), and it keeps the difference it makes to
         the sums as a pending change until one of the year's shards has added it: a redelivered event finds
         itself applied, and a change a crash left half done is finished by the next write of the same
@@ -149,6 +158,7 @@ class SectorStore(Repository):
             pending = {"change": uuid.uuid4().hex, "changes": changes} if changes else None
             document = {"_id": contribution_id, "figures": document_id, "contributor": contributor_id,
                         "ordinal": list(ordinal), "counters": counters, "event_id": event_id,
+                        "write_id": uuid.uuid4().hex,  # what the next write compares-and-sets on
                         "has_regions": any(name.startswith(REGION_PREFIX) for name in counters),
                         "pending": pending, "pending_since": datetime.now(timezone.utc) if pending else None}
             if old is None:
@@ -156,7 +166,7 @@ class SectorStore(Repository):
                     self.contributions.insert_one(document)
                 except DuplicateKeyError:  # another version of the contributor came first
                     continue
-            elif not self.contributions.replace_one({"_id": contribution_id, "event_id": old["event_id"]},
+            elif not self.contributions.replace_one({"_id": contribution_id, "write_id": old["write_id"]},
                                                     document).matched_count:
                 continue
             if pending:
@@ -168,15 +178,21 @@ class SectorStore(Repository):
         """Adds a contribution's pending change to its shard of the figures, once."""
         pending = contribution["pending"]
         shard = f"{contribution['figures']}:{zlib.crc32(contribution['contributor'].encode()) % SHARDS}"
-        try:
-            self.shards.update_one(
-                {"_id": shard, "recent": {"$ne": pending["change"]}},
+        for _ in range(2):
+            if shard not in self._shards_made:
+                try:  # by _id alone: two writers racing to make it both succeed (one inserts, one matches)
+                    self.shards.update_one({"_id": shard}, {"$setOnInsert": {
+                        "figures": contribution["figures"], "counters": {}, "recent": []}}, upsert=True)
+                except DuplicateKeyError:
+                    pass
+                self._shards_made.add(shard)
+            added = self.shards.update_one(
+                {"_id": shard, "recent": {"$ne": pending["change"]}},  # matches nothing once it was added
                 {"$inc": {f"counters.{name}": change for name, change in pending["changes"].items()},
-                 "$push": {"recent": {"$each": [pending["change"]], "$slice": -RECENT_CHANGES}},
-                 "$setOnInsert": {"figures": contribution["figures"]}},
-                upsert=True)
-        except DuplicateKeyError:  # the shard exists and remembers the change: added before
-            pass
+                 "$push": {"recent": {"$each": [pending["change"]], "$slice": -RECENT_CHANGES}}})
+            if added.matched_count or self.shards.find_one({"_id": shard}, {"_id": 1}) is not None:
+                break  # added now, or before (the shard remembers it)
+            self._shards_made.discard(shard)  # the shard is gone (a database emptied to be rebuilt)
         self.contributions.update_one({"_id": contribution["_id"], "pending.change": pending["change"]},
                                       {"$set": {"pending": None, "pending_since": None}})
 

@@ -11,6 +11,10 @@ suppressed; in a table whose totals are published, further cells are suppressed 
 can be worked back from them. A quarry region is listed only when at least `min_region_companies` source
 there. Sector-wide distributions of results (outcomes, bands, requirements, chains, steps) are published
 as counts, as the covenant's annual report does, and so is participation: the member list is public.
+
+Quarry regions count where the gazetteer (`Gazetteer`, given by the caller) places them. Pure, but for
+`common.places`, which reads its data (pycountry's subdivisions and translations, places.yaml) once per
+process.
 """
 from __future__ import annotations
 
@@ -98,6 +102,8 @@ class Gazetteer:
         """The known region `name` is a spelling of, or None."""
         form = places.comparison_form(name)
         found = self._by_name.get((country, state or "", form))
+        if found is None and state:  # a region the gazetteer knows without its state
+            found = self._by_name.get((country, "", form))
         if found is None and (state is None or not places.CODE.match(state)):
             candidates = {id(each): each for each in self._by_country.get((country, form), [])}
             found = next(iter(candidates.values())) if len(candidates) == 1 else None

@@ -51,6 +51,11 @@ class Region(Schema):
     variants = fields.List(fields.String())
 
 
+class RegionQuery(Schema):
+    country = CountryCode(metadata={"description": "ISO 3166-1 alpha-2"})
+    state = PlaceName(metadata={"description": "ISO 3166-2 code or a subdivision's name (with country)"})
+
+
 class NewRegion(Strict):
     country = CountryCode(required=True)
     state = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=200),

@@ -14,7 +14,7 @@ from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc
-from common.web import http, read_json
+from common.web import http, load, read_json
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
 
@@ -115,9 +115,10 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/regions", doc=Doc(
         "The quarry regions the gazetteer knows, with their other spellings (public; ?country=, ?state=)",
-        responses={200: schemas.Region(many=True)}))
+        query=schemas.RegionQuery, responses={200: schemas.Region(many=True)}))
     def list_regions(self, request):
-        return usecases.known_regions(request.args.get("country"), request.args.get("state"), store=self.storage)
+        query = load(schemas.RegionQuery(), dict(request.args))
+        return usecases.known_regions(query.get("country"), query.get("state"), store=self.storage)
 
     @http("POST", "/v1/regions", doc=Doc(
         "Add a quarry region to the gazetteer, or spellings to a known one; every company that used one of "

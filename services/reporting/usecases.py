@@ -38,6 +38,7 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
              ordinal=scored["ordinal"])
     if changed and store.gazetteer().revision != gazetteer.revision:
         recount(store=store)  # the secretariat changed the gazetteer meanwhile: its recount may have missed this
+        gazetteer = store.gazetteer()
     if changed:
         for place in gazetteer.places_of(scored["report"]):
             if not place.known:
@@ -107,6 +108,7 @@ def recount(*, store) -> int:
         if placed != counters and store.apply(year, contributor, domain.placed(ordinal, gazetteer.revision),
                                               placed, f"gazetteer:{gazetteer.revision}"):
             moved += 1
+    store.recounted(gazetteer.revision)
     return moved
 
 
@@ -140,10 +142,13 @@ def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
 
 
 def complete_pending(older_than_seconds: float, *, store) -> int:
-    """Finishes what a crash left between a contribution and the sums (each change is added once)."""
+    """Finishes what a crash left between a contribution and the sums (each change is added once), and a
+    recount of the regions a crash cut short."""
     finished = store.complete_pending(older_than_seconds)
     if finished:
         log.warning("changes to the sector figures finished after an interruption", count=finished)
+    if store.recount_due():  # a change to the gazetteer whose recount was cut short
+        recount(store=store)
     return finished
 
 

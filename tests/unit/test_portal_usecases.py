@@ -23,7 +23,7 @@ class FakeApi:
     body that returns one or raises the platform's error."""
 
     def __init__(self, answers):
-        self.answers = answers
+        self.answers = {("GET", "/v1/regions"): [], **answers}  # reporting knows no regions, unless told
         self.token = None
         self.calls = []
 
@@ -140,7 +140,7 @@ def test_the_draft_keeps_what_was_typed_until_the_report_is_sent(ports):
     fields = {"chains": [""], "supply_chain.factories.known": ["3"]}
     added = usecases.report_action(visitor, 1, fields, "add:risks", api=api, store=ports["store"], clock=ports["clock"])
     assert len(added.state["risks"]) == 1
-    state, source = usecases.report_form(visitor, 1, api=api, store=ports["store"])
+    state, source, _ = usecases.report_form(visitor, 1, api=api, store=ports["store"])
     assert (source, state["supply_chain"]["factories"]["known"], len(state["risks"])) == ("draft", "3", 1)
     checked = usecases.report_action(visitor, 1, fields, "check", api=api, store=ports["store"], clock=ports["clock"])
     assert checked.assessment["score"] == 47.8 and checked.state["risks"] == [], "a blank row is no answer"
@@ -172,7 +172,7 @@ def test_last_years_report_starts_the_form_when_this_year_has_none(ports):
     assert usecases.report_form(visitor, 2, api=api, store=ports["store"])[1] == "blank"
     answers = iter([[], [{"id": "r-1", "covenant_year": 1}]])  # ... then year 2 has none and year 1 one
     api.answers[("GET", "/v1/reports")] = lambda token, body: next(answers)
-    state, source = usecases.report_form(visitor, 2, api=api, store=ports["store"])
+    state, source, _ = usecases.report_form(visitor, 2, api=api, store=ports["store"])
     assert source == "last_year" and state["covenant_year"] == 2 and state["chains"] == str(report["chains"])
 
 

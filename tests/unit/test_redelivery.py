@@ -23,6 +23,11 @@ def test_what_can_never_succeed_is_parked_at_once_with_its_reason(error, reason)
     assert POLICY.after_failure(1, error) == redelivery.Decision(park=reason)
 
 
+def test_a_peer_or_store_that_does_not_answer_is_retried_not_parked():
+    decision = POLICY.after_failure(1, errors.Unavailable("Too much contention on the sector figures."))
+    assert decision == redelivery.Decision(retry_after=0.5)
+
+
 def test_one_attempt_means_no_retry():
     assert redelivery.RetryPolicy(1, 1.0).after_failure(1, KeyError("company")).park == redelivery.RETRIES_EXHAUSTED
 

@@ -191,3 +191,21 @@ def test_an_assessment_applied_while_the_gazetteer_changes_is_placed_anew(store,
     usecases.apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
     regions_counted = {name: value for name, value in store.counters(1).items() if name.startswith("region:")}
     assert regions_counted == {"region:IN:IN-RJ:bundi": 1}
+
+
+def test_a_recount_cut_short_is_finished_by_the_timer(store, publisher):
+    from services.reporting.domain import Region
+    usecases.apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
+    store.add_region(Region("IN", "IN-RJ", "Bundi", ("Bundee",)))  # the process stopped before its recount
+    assert usecases.complete_pending(0, store=store) == 0
+    regions_counted = {name: value for name, value in store.counters(1).items() if name.startswith("region:")}
+    assert regions_counted == {"region:IN:IN-RJ:bundi": 1}
+    assert not store.recount_due()
+
+
+def test_a_region_known_without_its_state_takes_a_company_that_names_one(store, publisher):
+    usecases.add_region("PT", None, "Estremoz", ["Estremós"], store=store)
+    usecases.apply_assessment("e-1", typed("Estremós", country="PT", state="PT-07")[0], store=store,
+                              publisher=publisher)
+    assert [name for name in store.counters(1) if name.startswith("region:")] == ["region:PT::estremoz"]
+    assert publisher.of_type("unknown_region_reported") == []
