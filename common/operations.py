@@ -68,14 +68,16 @@ class Broker:
                 self._connection.default_channel.exchange_declare("amq.direct", "direct", passive=True)
             return True
         except (Exception, eventlet.Timeout):
-            self.close()
+            self.close(gone=True)
             return False
 
-    def close(self) -> None:
+    def close(self, gone: bool = False) -> None:
+        """Closes the kept connection; one that failed (`gone`) is let go without a word to the broker,
+        which may not answer: closing it politely could hold the health check past its bound."""
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
-                connection.release()
+                connection.collect() if gone else connection.release()
             except Exception:  # a connection that failed may fail again on closing: nothing to keep
                 pass
 
