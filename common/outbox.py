@@ -68,7 +68,7 @@ class Outbox:
     def pending(self, grace_seconds: float) -> Iterator["Kept"]:
         """Unpublished events stored more than `grace_seconds` ago, oldest first."""
         before = datetime.now(timezone.utc) - timedelta(seconds=grace_seconds)
-        for document in self.collection.find({"published": False, "stored_at": {"$lt": before}},
+        for document in self.collection.find({"published": False, "stored_at": {"$lte": before}},
                                              {"event": 1}, sort=[("stored_at", 1)]):
             yield self.kept(document)
 

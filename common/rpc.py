@@ -4,14 +4,35 @@ from __future__ import annotations
 import eventlet
 from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ReplyListener, ServiceProxy
+from kombu.exceptions import OperationalError
+from nameko.rpc import ReplyListener, Rpc, ServiceProxy
 
 from common import errors, settings
+from common.logging import get_logger
+
+log = get_logger(__name__)
 
 # A domain error raised by the service called crosses RPC as itself, not as a RemoteError.
 for _error in (errors.Invalid, errors.Malformed, errors.TooLarge, errors.Unauthenticated, errors.Forbidden,
                errors.NotFound, errors.Unavailable):
     deserialize_to_instance(_error)
+
+
+class Entrypoint(Rpc):
+    """nameko's RPC entrypoint, but a reply that cannot be sent (the broker went away meanwhile) is given
+    up with a log line: in nameko 2 it kills the whole service container, which then answers nothing, not
+    even /health. The caller's deadline runs out and it answers 503 (it may call again)."""
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            log.warning("RPC reply not sent: the broker does not answer", entrypoint=self.method_name,
+                        reason=f"{type(exc).__name__}: {exc}")
+            return result, exc_info
+
+
+rpc = Entrypoint.decorator
 
 
 class TimedProxy:

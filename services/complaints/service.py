@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -15,7 +14,7 @@ from common.messaging import Events, event_handler
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import Rpc, rpc
 from common.web import http, load, parse_json, read_json
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider

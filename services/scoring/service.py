@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from nameko.events import BROADCAST
-from nameko.rpc import rpc
+from common.rpc import rpc
 
 from common import operations
 from common.auth import COMPANY, SECRETARIAT, RemoteIdentity

@@ -1,7 +1,6 @@
 """The submission service: members register, companies submit their annual reports (contract §1, §5)."""
 from __future__ import annotations
 
-from nameko.rpc import rpc
 
 from common import operations
 from common.auth import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT, LocalIdentity
@@ -11,7 +10,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import Rpc, rpc
 from common.web import http, load, read_json
 from services.submission import schemas, usecases
 from services.submission.dependencies import KnownYears, SubmissionStore

@@ -161,3 +161,17 @@ def test_hostile_json_is_malformed_not_a_crash(text, fault):
         parse_json(text, "The body")
     assert parse_json("[" * 16 + "]" * 16, "The body") is not None  # as deep as a body may be
     assert parse_json('{"naam": "Yên Định \\u00e9"}', "The body") == {"naam": "Yên Định é"}
+
+
+def test_an_rpc_reply_the_broker_cannot_take_is_given_up_without_killing_the_service(monkeypatch):
+    from kombu.exceptions import OperationalError
+    from nameko.rpc import Rpc
+
+    from common.rpc import Entrypoint
+
+    def broker_gone(self, message, worker_ctx, result, exc_info):
+        raise OperationalError("[Errno 111] ECONNREFUSED")
+    monkeypatch.setattr(Rpc, "handle_result", broker_gone)
+    entrypoint = Entrypoint.__new__(Entrypoint)
+    entrypoint.method_name = "assess"
+    assert entrypoint.handle_result("message", None, {"score": 47.8}, None) == ({"score": 47.8}, None)
