@@ -146,6 +146,16 @@ def _country_translations(language: str):
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
+def state_code(country: str, state: str | None) -> str | None:
+    """The code of the subdivision `state` names, or None (nobody knows it yet, or it is no subdivision of
+    `country`: the caller keeps it as written or says why)."""
+    try:
+        found = resolve_state(country, state) if country and state else None
+    except PlaceError:
+        found = None
+    return found.code if found else None
+
+
 def country_name(code: str, language: str = "en") -> str:
     """The country's name in English or, through pycountry's ISO 3166 translations, another language."""
     found = pycountry.countries.get(alpha_2=code)

@@ -132,15 +132,6 @@ def compact(state: dict) -> dict:
     return state
 
 
-def state_code(country: str, state: str) -> str | None:
-    """The code of the subdivision a state's name gives (the form shows names), or None."""
-    try:
-        found = places.resolve_state(country, state) if country and state else None
-    except places.PlaceError:  # the submission service says why
-        found = None
-    return found.code if found else None
-
-
 def to_report(state: dict) -> dict:
     """The (compacted) form as the API's JSON: numbers as numbers where they read as numbers, yes/no as
     booleans, blanks as null where the report allows it; anything else goes as typed, so that the API, the
@@ -152,7 +143,7 @@ def to_report(state: dict) -> dict:
                          for link in LINKS},
         "production_countries": list(state["production_countries"]),
         "quarry_regions": [{"country": each["country"], "region": each["region"],
-                            "state": state_code(each["country"], each["state"]) or each["state"] or None}
+                            "state": places.state_code(each["country"], each["state"]) or each["state"] or None}
                            for each in state["quarry_regions"]],
         "materials": list(state["materials"]),
         "risks": [{**each, "actual": {"yes": True, "no": False}.get(each["actual"], each["actual"])}

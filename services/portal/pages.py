@@ -89,7 +89,7 @@ def environment(language: str) -> jinja2.Environment:
     env.install_gettext_translations(translations(language), newstyle=True)
     env.globals.update(
         lang=language, vocabulary=vocabulary, field_id=domain.field_id, countries=countries(language),
-        country_name=lambda code: country_name(code, language), state_code=domain.state_code,
+        country_name=lambda code: country_name(code, language), state_code=places.state_code,
         state_name=lambda state: places.state_label(state, language),
         words=lambda terms, code: terms.label(code, language) if code else "",
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],

@@ -107,9 +107,7 @@ class SectorStore(Repository):
 
     def record_unknown(self, place: Place, covenant_year: int, event: Event) -> Kept | None:
         """Keeps a name the gazetteer does not know with the event that alerts the secretariat; None when
-        it was seen before."""
-        if self.place_names.find_one({"_id": place.key}, {"_id": 1}) is not None:
-            return None
+        it was recorded meanwhile."""
         try:
             self.place_names.insert_one({"_id": place.key, "country": place.country, "state": place.state,
                                          "region": place.region, "covenant_year": covenant_year,

@@ -111,7 +111,7 @@ class Gazetteer:
 
     def place(self, country: str, state: str | None, name: str) -> Place:
         """Where the figures count a region a company named (`state`: a code, or as written, or None)."""
-        state = _state_code(country, state) if state else None
+        state = (places.state_code(country, state) or state) if state else None
         region = self.find(country, state, name)
         if region is not None:
             return Place(key("region", country, region.state or "", places.comparison_form(region.name)),
@@ -150,15 +150,6 @@ def placed(ordinal: list[int], recount: int = 0) -> list[int]:
     then the gazetteer revision of the recount that last moved its regions (0: none). A recount so replaces
     the contribution of the same assessment, and a redelivered assessment does not replace the recount."""
     return [*list(ordinal)[:3], recount]
-
-
-def _state_code(country: str, state: str) -> str:
-    """The subdivision's code where `state` names one, else `state` as written."""
-    try:
-        found = places.resolve_state(country, state)
-    except places.PlaceError:
-        found = None
-    return found.code if found else state
 
 
 def contribution(report: dict, assessment: dict, company: dict, progress: dict[str, bool],

@@ -55,18 +55,13 @@ class QuarryRegion(Strict):
     region = PlaceName(required=True)
     state = PlaceName(required=True, allow_none=True)
 
-    @validates_schema
-    def state_of_country(self, data, **kwargs):
-        if data.get("state") and data.get("country"):
-            try:
-                places.resolve_state(data["country"], data["state"])
-            except places.PlaceError as exc:
-                raise ValidationError(str(exc), "state") from None
-
     @post_load
     def state_as_code(self, data, **kwargs):
         if data["state"]:
-            found = places.resolve_state(data["country"], data["state"])
+            try:
+                found = places.resolve_state(data["country"], data["state"])
+            except places.PlaceError as exc:  # a code of another country
+                raise ValidationError(str(exc), "state") from None
             data["state"] = found.code if found else data["state"]
         return data
 
