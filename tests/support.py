@@ -161,6 +161,17 @@ def form_fields(state: dict) -> dict[str, list[str]]:
 
 # --- waiting ------------------------------------------------------------------------------------------
 
+def wait_for_listener(port: int, what: str, **waiting) -> None:
+    """Waits until something listens on 127.0.0.1:`port` (`waiting`: wait_until's timeout, interval)."""
+    def accepts_connections():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+    wait_until(accepts_connections, what, **waiting)
+
+
 def wait_until(predicate: Callable[[], object], what: str, timeout: float = 20.0, interval: float = 0.1):
     """Calls `predicate` until it returns something truthy, and returns that; fails naming `what`."""
     deadline = time.monotonic() + timeout
@@ -425,13 +436,7 @@ class SmtpServer:
              "-l", f"127.0.0.1:{self.port}", str(self.maildir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        def accepts_connections():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_until(accepts_connections, "the SMTP server to start", timeout=10, interval=0.05)
+        wait_for_listener(self.port, "the SMTP server to start", timeout=10, interval=0.05)
 
     def messages(self):
         import mailbox
@@ -643,13 +648,7 @@ class Platform:
         self.processes.start("proxy", ["caddy", "run", "--config", str(ROOT / "deploy" / "Caddyfile"),
                                        "--adapter", "caddyfile"], env)
 
-        def accepts_connections():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_until(accepts_connections, "the proxy to listen")
+        wait_for_listener(port, "the proxy to listen")
         return f"http://127.0.0.1:{port}"
 
     def figures(self, year: int = 1) -> dict:
@@ -669,13 +668,7 @@ class SharedEngine:
         self.uri_base = f"mongomock+tcp://127.0.0.1:{self.port}"
         processes.start(name, [TRUSTONE, "engine", "--port", str(self.port)], dict(os.environ))
 
-        def accepts_connections():
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_until(accepts_connections, "the shared document engine to listen", timeout=20)
+        wait_for_listener(self.port, "the shared document engine to listen", timeout=20)
 
     def uri(self, name: str) -> str:
         return f"{self.uri_base}/{name}"
