@@ -37,6 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import sector_figures  # beside this file
 from common.vocabulary import SERVICES
+from launcher import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,8 +132,7 @@ class Running:
             log = open(logs / f"{kind}-{name}.log", "w")
             started = subprocess.Popen([TRUSTONE, "run", *services], env=env, cwd=ROOT, stdout=log, stderr=log)
             self.processes[name] = psutil.Process(started.pid)
-        for name in SERVICES:
-            _wait(lambda name=name: requests.get(self.url(name, "/health"), timeout=1).ok, f"{name} up")
+        demo.wait_until_up({name: self.url(name) for name in SERVICES}, timeout=90)
 
     def url(self, service: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
