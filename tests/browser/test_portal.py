@@ -179,6 +179,11 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     press(office, grant.get_by_role("button", name="Grant the date"))
     assert "Own date 15 May 2021 granted for year 1" in office.content()
     looked_at(browser, office, "secretariat-company")
+    office.get_by_role("link", name="Quarry regions").click()
+    office.wait_for_load_state()
+    assert office.get_by_role("heading", name="Known quarry regions").is_visible()
+    assert office.get_by_role("cell", name="Prakasam").is_visible()
+    looked_at(browser, office, "secretariat-regions")
 
     member.goto(f"{portal}/company")
     assert "Uw eigen datum (verleend door het secretariaat)" in member.content()
