@@ -6,11 +6,17 @@ times what it cost with 1,000. This module gives mongomock's own query path (`Co
 which every find, count, update, delete and unique check goes through) what MongoDB's indexes give: the
 document of an `_id`, and the documents whose field holds a value, for the first field of each index a
 repository declares. The answer is still mongomock's (`filter_applies` tests every candidate); an index
-only narrows which documents are tested, so it may offer too many but never too few. Repositories make
-the same pymongo calls on both engines: nothing outside this module knows.
+only narrows which documents are tested, so it may offer too many but never too few.
+
+It also spares the copying that MongoDB does in its own process as BSON: a cursor with a limit (every
+`find_one`) copies only the documents it returns, not every match of its query, as mongomock does before
+it applies the limit; and the walks that copy a document and convert its datetimes take a short path for
+plain dicts, lists and scalars (the documents repositories store), leaving anything else to mongomock's
+own code. Repositories make the same pymongo calls on both engines: nothing outside this module knows.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from collections import defaultdict
 
@@ -96,14 +102,95 @@ def _hashable(value) -> bool:
     return True
 
 
+# Values copied as they are: immutable, and what a copy of them is in mongomock's own walks.
+_ATOMS = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
+ORIGINAL: dict[str, object] = {}  # mongomock's own functions, which the short paths fall back on
+
+
+def _deepcopy(value, memo=None):
+    """copy.deepcopy, short for the dicts, lists and scalars documents are made of."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {key: item if type(item) in _ATOMS else _deepcopy(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _ATOMS else _deepcopy(item) for item in value]
+    return copy.deepcopy(value, memo)
+
+
+class _Copying:
+    """What mongomock's collection module calls as `copy`: a stored document's snapshot before an update."""
+    copy = staticmethod(copy.copy)
+    deepcopy = staticmethod(_deepcopy)
+
+
+def _copy_field(value, container):
+    kind = type(value)
+    if kind is dict and container is dict:
+        return {key: item if type(item) in _ATOMS else _copy_field(item, dict) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _ATOMS else _copy_field(item, container) for item in value]
+    if kind in _ATOMS:
+        return value
+    return ORIGINAL["copy_field"](value, container)
+
+
+def _aware(value):
+    """helpers.make_datetime_timezone_aware_in_document (datetimes read back are UTC-aware)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _ATOMS else _aware(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _ATOMS else _aware(item) for item in value]
+    return ORIGINAL["aware"](value)
+
+
+def _naive(value):
+    """helpers.patch_datetime_awareness_in_document (datetimes stored as naive UTC milliseconds)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _ATOMS else _naive(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _ATOMS else _naive(item) for item in value]
+    return ORIGINAL["naive"](value)
+
+
 def install() -> None:
-    """Gives mongomock the lookups (once per process)."""
+    """Gives mongomock the lookups and the short copies (once per process)."""
     from mongomock import collection as engine
+    from mongomock import helpers
     from mongomock import store as stores
     from mongomock.filtering import filter_applies
 
     if getattr(engine.Collection, "_trustone_indexed", False):
         return
+
+    ORIGINAL.update(copy_field=engine._copy_field, aware=helpers.make_datetime_timezone_aware_in_document,
+                    naive=helpers.patch_datetime_awareness_in_document)
+    engine._copy_field = _copy_field
+    helpers.make_datetime_timezone_aware_in_document = _aware
+    helpers.patch_datetime_awareness_in_document = _naive
+    engine.copy = _Copying
+
+    compute_results = engine.Cursor._compute_results
+
+    def limited_results(self, with_limit_and_skip=False):
+        # A limited cursor (find_one is one) takes its documents from the query's lazy, sorted stream:
+        # only those it returns are copied.
+        if not (with_limit_and_skip and self._limit):
+            return compute_results(self, with_limit_and_skip)
+        window = (self._factory, self._skip, self._limit)
+        cached = getattr(self, "_trustone_window", None)
+        if cached is not None and cached[0] == window:
+            return cached[1]
+        documents = list(itertools.islice(self._factory(), self._skip, self._skip + abs(self._limit)))
+        if self.collection.codec_options.tz_aware:
+            documents = [helpers.make_datetime_timezone_aware_in_document(each) for each in documents]
+        self._trustone_window = (window, documents)
+        return documents
+
+    engine.Cursor._compute_results = limited_results
 
     def indexes_of(store) -> _Indexes:
         if not hasattr(store, "_trustone_indexes"):

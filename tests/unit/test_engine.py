@@ -1,9 +1,16 @@
 """The in-process engine's indexes narrow which documents a query tests, never what it answers: after any
-sequence of writes, every query gives what testing every document gives, in the same order."""
+sequence of writes, every query gives what testing every document gives, in the same order; a limited
+query gives the first of what the unlimited one gives; its short copies give what mongomock's own give."""
+import copy
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+
+from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mongomock.filtering import filter_applies
 
+from common import engine
 from common.mongo import in_process_engine
 
 VALUES = st.sampled_from(["x", "y", "z"])
@@ -52,3 +59,65 @@ def test_every_query_answers_what_testing_every_document_answers(operations):
             everything = [each["_id"] for each in collection._store._documents.values()
                           if filter_applies(query, each)]
             assert [each["_id"] for each in collection.find(query)] == everything, (query, operations)
+            for skip, limit in ((0, 1), (1, 2), (0, -1)):
+                in_order = [each["_id"] for each in collection.find(query, sort=[("b", -1), ("_id", 1)])]
+                window = collection.find(query, sort=[("b", -1), ("_id", 1)], skip=skip, limit=limit)
+                assert [each["_id"] for each in window] == in_order[skip:skip + abs(limit)], (query, skip, limit)
+            first = collection.find_one(query, sort=[("b", 1)])
+            assert (first or {}).get("_id") == next((each["_id"] for each in collection.find(query, sort=[("b", 1)])),
+                                                    None)
+
+
+TIMES = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+SCALARS = (st.text(max_size=3) | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
+           | st.binary(max_size=3) | st.builds(ObjectId) | TIMES
+           | TIMES.map(lambda moment: moment.replace(tzinfo=timezone(timedelta(hours=2)))))
+VALUES_IN_DOCUMENTS = st.recursive(SCALARS, lambda inner: (
+    st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    | st.tuples(inner) | st.dictionaries(st.text(max_size=2), inner, max_size=2).map(OrderedDict)), max_leaves=12)
+
+
+def shapes(value):
+    """A value with the type of every container and scalar in it, to compare more than equality."""
+    if isinstance(value, dict):
+        return (type(value).__name__, [(key, shapes(item)) for key, item in value.items()])
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [shapes(item) for item in value])
+    return (type(value).__name__, value)
+
+
+def shares_containers(one, other) -> bool:
+    if isinstance(one, (dict, list)) and one is other:
+        return True
+    if isinstance(one, dict) and isinstance(other, dict):
+        return any(shares_containers(one[key], other[key]) for key in one if key in other)
+    if isinstance(one, list) and isinstance(other, list):
+        return any(shares_containers(first, second) for first, second in zip(one, other))
+    return False
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(VALUES_IN_DOCUMENTS)
+def test_the_short_copies_give_what_mongomocks_own_give_and_share_nothing_with_the_original(value):
+    in_process_engine()  # installs the engine's functions
+    assert shapes(engine._naive(value)) == shapes(engine.ORIGINAL["naive"](value))
+    assert shapes(engine._aware(value)) == shapes(engine.ORIGINAL["aware"](value))
+    assert shapes(engine._copy_field(value, dict)) == shapes(engine.ORIGINAL["copy_field"](value, dict))
+    assert shapes(engine._deepcopy(value)) == shapes(copy.deepcopy(value))
+    for short_copy in (engine._naive(value), engine._aware(value), engine._copy_field(value, dict),
+                       engine._deepcopy(value)):
+        assert not shares_containers(short_copy, value)
+
+
+def test_a_document_read_back_is_a_copy_and_its_datetimes_are_utc():
+    collection = in_process_engine()["engine_test"]["copies"]
+    collection.drop()
+    stored = {"_id": 1, "at": datetime(2026, 1, 5, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+              "nested": {"list": [1, {"x": "y"}]}}
+    collection.insert_one(stored)
+    read = collection.find_one({"_id": 1})
+    assert read["at"] == datetime(2026, 1, 5, 11, 0, 0, 123000, tzinfo=timezone.utc)
+    read["nested"]["list"][1]["x"] = "changed"
+    assert collection.find_one({"_id": 1})["nested"]["list"][1]["x"] == "y"
+    collection.update_one({"_id": 1}, {"$set": {"nested.list.0": 2}})
+    assert collection.find_one({"_id": 1}, {"nested": 1})["nested"]["list"] == [2, {"x": "y"}]
