@@ -136,7 +136,8 @@ class ScoringStore(Repository):
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
 
     def assessment_before(self, company_id: str, covenant_year: int, ordinal: list[int]) -> dict | None:
-        """The newest assessment of the company's year that one of `ordinal` replaces."""
+        """The newest assessment of the company's year that one of `ordinal` replaces (its `assessment`
+        only: not the event stored with it)."""
         version, framework_version, correction = ordinal
         return self.assessments.find_one({
             "company_id": company_id, "covenant_year": covenant_year,
@@ -144,7 +145,7 @@ class ScoringStore(Repository):
                     {"version": version, "framework_version": {"$lt": framework_version}},
                     {"version": version, "framework_version": framework_version,
                      "correction": {"$lt": correction}}],
-        }, sort=NEWEST_FIRST)
+        }, {"assessment": 1}, sort=NEWEST_FIRST)
 
     def add_assessment(self, report_id: str, ordinal: list[int], company_id: str, assessment: dict,
                        event: Event) -> tuple[Kept, bool]:
