@@ -46,7 +46,7 @@ class NoticeStore(Repository):
     # A notice is stored once under its key (its _id): that, not an index of ours, keeps it single.
     INDEXES = {
         "notices": (Index.on("recipient_role", "recipient_id", ("created_at", DESCENDING)),  # an inbox, newest first
-                    Index.on("undelivered")),  # deliveries still to make
+                    Index.on("delivering")),  # the notices with deliveries still to make
         "webhooks": (Index.on("owner_role", "owner_id"),),
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
                                Index.on("company_id", ("asked_at", DESCENDING))),
@@ -58,10 +58,9 @@ class NoticeStore(Repository):
     def add(self, notice: Notice, deliveries: dict[str, dict]) -> bool:
         """Stores a notice once; False when a notice with its key exists already."""
         try:
-            self.notices.insert_one({
-                **notice.to_document(), "deliveries": deliveries,
-                "undelivered": [channel for channel, state in deliveries.items() if state["state"] == "pending"],
-            })
+            undelivered = [channel for channel, state in deliveries.items() if state["state"] == "pending"]
+            self.notices.insert_one({**notice.to_document(), "deliveries": deliveries, "undelivered": undelivered,
+                                     **({"delivering": True} if undelivered else {})})
             return True
         except DuplicateKeyError:
             return False
@@ -74,7 +73,16 @@ class NoticeStore(Repository):
         return list(found), total
 
     def with_undelivered(self) -> list[dict]:
-        return list(self.notices.find({"undelivered": {"$ne": []}}, {"undelivered": 1}))
+        """The notices with deliveries still to make. They carry `delivering` (an equality an index answers,
+        where `undelivered: {$ne: []}` would read every notice ever sent, every round of retries)."""
+        return list(self.notices.find({"delivering": True}, {"undelivered": 1}))
+
+    def ensure_indexes(self) -> None:
+        super().ensure_indexes()
+        # Notices stored before `delivering` existed, with deliveries still to make: flagged (once they
+        # are, this finds nothing to change).
+        self.notices.update_many({"undelivered.0": {"$exists": True}, "delivering": {"$exists": False}},
+                                 {"$set": {"delivering": True}})
 
     def claim(self, key: str, channel: str, now: datetime) -> dict | None:
         """Takes a delivery that is due (or whose claim went stale); None when it is not ours to send."""
@@ -97,6 +105,12 @@ class NoticeStore(Repository):
         if state != "pending":
             update["$pull"] = {"undelivered": channel}
         self.notices.update_one({"_id": key}, update)
+        if state != "pending":
+            self.leave_retries(key)
+
+    def leave_retries(self, key: str) -> None:
+        """A notice whose every delivery settled leaves the retry rounds."""
+        self.notices.update_one({"_id": key, "undelivered": []}, {"$unset": {"delivering": ""}})
 
     def forget_address(self, key: str) -> None:
         self.notices.update_one({"_id": key}, {"$unset": {"about.email": "", "deliveries.email.to": ""}})

@@ -122,7 +122,7 @@ class NotificationService(operations.Operations):
         roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.PageQuery, responses={200: schemas.NoticePage}))
     def list_notices(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT, COMMISSION)
-        query = load(schemas.PageQuery(), dict(request.args))
+        query = load(schemas.PageQuery, dict(request.args))
         return usecases.inbox(caller, query["page"], query["per_page"], store=self.storage)
 
     @http("POST", "/v1/extensions", doc=Doc(
@@ -131,7 +131,7 @@ class NotificationService(operations.Operations):
     def grant_extension(self, request):
         """{"company_id": "...", "covenant_year": 1, "date": "2021-05-01"} -> 201"""
         self.identity.caller(request, SECRETARIAT)
-        grant = read_json(request, schemas.ExtensionGrant())
+        grant = read_json(request, schemas.ExtensionGrant)
         self._count(usecases.grant_extension(grant, store=self.storage, channels=self.channels,
                                              clock=self.clock, scoring=self.scoring))
         return 201, grant
@@ -141,7 +141,7 @@ class NotificationService(operations.Operations):
         query=schemas.ExtensionQuery, responses={200: schemas.ExtensionOut(many=True)}))
     def list_extensions(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT)
-        query = load(schemas.ExtensionQuery(), dict(request.args))
+        query = load(schemas.ExtensionQuery, dict(request.args))
         return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
                                    covenant_year=query.get("covenant_year"))
 
@@ -150,7 +150,7 @@ class NotificationService(operations.Operations):
         roles=(AUTHORITY, SECRETARIAT), query=schemas.MemberQuery, responses={200: schemas.MemberOut(many=True)}))
     def search_members(self, request):
         self.identity.caller(request, AUTHORITY, SECRETARIAT)
-        query = load(schemas.MemberQuery(), dict(request.args))
+        query = load(schemas.MemberQuery, dict(request.args))
         return usecases.search_members(query["name"], store=self.storage)
 
     @http("POST", "/v1/supplier-questions", doc=Doc(
@@ -161,7 +161,7 @@ class NotificationService(operations.Operations):
     def ask_about_supplier(self, request):
         """{"company_id": "..."} or {"name": "Steenhandel"} -> 201 with the answer"""
         caller = self.identity.caller(request, AUTHORITY)
-        answer, sent = usecases.ask_about_supplier(caller, read_json(request, schemas.SupplierQuestion()),
+        answer, sent = usecases.ask_about_supplier(caller, read_json(request, schemas.SupplierQuestion),
                                                    store=self.storage, channels=self.channels, clock=self.clock,
                                                    scoring=self.scoring)
         self._count(sent)
@@ -181,7 +181,7 @@ class NotificationService(operations.Operations):
                     "body with the secret, hex>. Failed deliveries are retried with backoff."))
     def register_webhook(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT)
-        return 201, usecases.add_webhook(caller, read_json(request, schemas.WebhookRegistration()),
+        return 201, usecases.add_webhook(caller, read_json(request, schemas.WebhookRegistration),
                                          store=self.storage, channels=self.channels)
 
     @http("GET", "/v1/webhooks", doc=Doc(

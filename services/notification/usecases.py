@@ -126,6 +126,8 @@ def retry_deliveries(*, store, channels) -> Sent:
     """Deliveries that failed and are due again, or that a crash left half done."""
     sent = Sent()
     for notice in store.with_undelivered():
+        if not notice["undelivered"]:  # its last delivery settled, and the process stopped before it left
+            store.leave_retries(notice["_id"])
         sent.add(deliver(notice["_id"], notice["undelivered"], store=store, channels=channels))
     return sent
 

@@ -1,4 +1,6 @@
 """The notification service's use cases with in-memory ports: each notice once, deliveries claimed."""
+from datetime import datetime, timezone
+
 import pytest
 
 from common import errors
@@ -38,6 +40,29 @@ def test_a_failed_delivery_is_retried_then_given_up_after_the_policy_s_attempts(
     assert results == [[("email", "pending")], [("email", "failed")], []]
     notice = ports["store"].inbox("company", ports["store"].all_companies()[0]["_id"], 0, 1)[0][0]
     assert notice["deliveries"]["email"]["state"] == "failed"
+
+
+
+def test_the_retry_rounds_read_only_notices_with_deliveries_still_to_make(ports):
+    store = ports["store"]
+    ports["channels"].failing.add("email")
+    usecases.confirm_receipt(submitted_event(blank_report(), company()), **ports)
+    usecases.confirm_receipt(submitted_event(blank_report(), company(), report_id="r-2"), **ports)
+    assert len(store.with_undelivered()) == 2, "both mails failed once: both wait for a retry"
+    ports["channels"].failing.clear()
+    usecases.retry_deliveries(store=store, channels=ports["channels"])
+    assert store.with_undelivered() == [], "delivered: no retry round reads them again"
+    # A notice stored before the rounds looked for `delivering` is flagged when the service starts.
+    store.notices.update_one({"_id": "receipt:r-2:1"}, {"$set": {
+        "undelivered": ["email"], "deliveries.email.state": "pending",
+        "deliveries.email.next_attempt_at": datetime(2020, 12, 1, tzinfo=timezone.utc)}})
+    store.ensure_indexes()
+    assert [notice["_id"] for notice in store.with_undelivered()] == ["receipt:r-2:1"]
+    assert usecases.retry_deliveries(store=store, channels=ports["channels"]).deliveries == [("email", "delivered")]
+    # A process that stopped between settling the last delivery and leaving the rounds: the next round ends it.
+    store.notices.update_one({"_id": "receipt:r-1:1"}, {"$set": {"delivering": True}})
+    assert usecases.retry_deliveries(store=store, channels=ports["channels"]).deliveries == []
+    assert store.with_undelivered() == []
 
 
 def test_reminders_run_twice_on_a_day_send_once(ports):
