@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from common import vocabulary
-from common.schema import Strict
+from common.schema import Strict, shared
 
 
 class EnvelopeSchema(Schema):
@@ -44,7 +44,7 @@ class Event:
 
     def to_wire(self) -> dict:
         # The fields as they are (asdict would deep-copy the data, the largest part, only to dump it).
-        return EnvelopeSchema().dump({name: getattr(self, name) for name in self.__dataclass_fields__})
+        return shared(EnvelopeSchema).dump({name: getattr(self, name) for name in self.__dataclass_fields__})
 
 
 class InvalidEvent(Exception):
@@ -268,8 +268,7 @@ def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str
               schema_version: int | None = None) -> Event:
     """A validated event; raises ValidationError when data does not match its schema."""
     version = schema_version or CURRENT_VERSION[event_type]
-    schema = SCHEMAS[(event_type, version)]()
-    schema.load(data)  # strict: raises on a missing, wrong or unknown field
+    shared(SCHEMAS[(event_type, version)]).load(data)  # strict: raises on a missing, wrong or unknown field
     return Event(
         id=str(uuid.uuid4()), type=event_type, schema_version=version,
         occurred_at=datetime.now(timezone.utc), correlation_id=correlation_id,
@@ -282,7 +281,7 @@ def parse(body) -> Event:
     if not isinstance(body, dict):
         raise InvalidEvent(f"message body is {type(body).__name__}, not an event envelope")
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = shared(EnvelopeSchema).load(body)
     except ValidationError as exc:
         raise InvalidEvent(f"not an event envelope: {exc.messages}") from exc
     if (envelope["type"], envelope["schema_version"]) not in SCHEMAS:

@@ -1,6 +1,7 @@
 """marshmallow building blocks for strict input: unknown fields rejected, JSON types taken literally."""
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import pycountry
@@ -14,6 +15,13 @@ MAX_COUNT = 1_000_000
 MAX_PAGE = 10_000
 # Evidence may predate the covenant by a few years; nothing in it dates from before this.
 EARLIEST_EVIDENCE = date(2010, 1, 1)
+
+
+@functools.cache
+def shared(schema_cls: type[Schema]) -> Schema:
+    """The process's one instance of a schema. Building one (and its nested schemas, on their first use)
+    costs more than a load; loading and dumping leave a marshmallow schema as it was."""
+    return schema_cls()
 
 
 class Strict(Schema):

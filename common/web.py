@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from common import covenant, errors, settings
 from common.logging import CORRELATION_HEADER, get_logger
+from common.schema import shared
 
 MAX_BODY_BYTES = 1024 * 1024
 # The deepest JSON any endpoint takes has 4 levels (a report's supply_chain.factories.known); a body nested
@@ -179,8 +180,8 @@ def read_json(request, schema=None):
     """The request body as JSON (415 unless sent as application/json, 400 when malformed or nested too
     deep, 413 when too large).
 
-    With a `schema`, the body validated by it (422 naming every bad field) and dumped back to plain JSON
-    types, ready to store and to send on.
+    With a `schema` (an instance, or a class: its shared instance), the body validated by it (422 naming
+    every bad field) and dumped back to plain JSON types, ready to store and to send on.
     """
     try:
         raw = request.get_data(cache=True)
@@ -193,6 +194,7 @@ def read_json(request, schema=None):
     body = parse_json(raw or b"null", "The body")
     if schema is None:
         return body
+    schema = shared(schema) if isinstance(schema, type) else schema
     return schema.dump(load(schema, body))
 
 
@@ -222,8 +224,10 @@ def parse_json(raw: bytes | str, what: str):
 
 
 def load(schema, data):
-    """`schema.load(data)`, marshmallow's errors as errors.Invalid with dotted field paths."""
+    """`schema.load(data)` (an instance, or a class: its shared instance), marshmallow's errors as
+    errors.Invalid with dotted field paths."""
     from marshmallow import ValidationError
+    schema = shared(schema) if isinstance(schema, type) else schema
     if not isinstance(data, dict) and not getattr(schema, "many", False):
         raise errors.Invalid({"body": ["Expected a JSON object."]})
     try:

@@ -40,7 +40,7 @@ def _filing(request) -> tuple[dict, list[bytes]]:
     """The case filed, and its files: a JSON body, or a form (multipart with files) with the case as JSON in
     `case`."""
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        return read_json(request, schemas.Filing()), []
+        return read_json(request, schemas.Filing), []
     case = parse_json(request.form.get("case") or "null", "The part `case`")
     schema = schemas.Filing()
     return schema.dump(load(schema, case)), [each.read() for each in request.files.getlist("attachments")]
@@ -94,7 +94,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         "Add information to a case (its filer, header X-Follow-Up-Code)", body=schemas.Information,
         responses={201: "Added"}, not_found=True))
     def add_information(self, request, number):
-        return 201, usecases.add_information(number, _code(request), read_json(request, schemas.Information())["text"],
+        return 201, usecases.add_information(number, _code(request), read_json(request, schemas.Information)["text"],
                                              store=self.storage, sealer=self.sealer, clock=self.clock)
 
     @http("POST", "/v1/cases/<number>/attachments", max_body=MAX_ATTACHMENT_REQUEST, doc=Doc(
@@ -128,7 +128,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         """{"to": "acknowledged", "reason": "..."}; a decided appeal: {"to": "decided", "reason": "...",
         "decision": {"outcome": "upheld", "corrections": [{"code": "...", "met": true, "why": "..."}]}}"""
         caller = self.identity.caller(request, COMMISSION)
-        moved = usecases.move_case(caller, number, read_json(request, schemas.Move()), store=self.storage,
+        moved = usecases.move_case(caller, number, read_json(request, schemas.Move), store=self.storage,
                                    procedure=self.procedure, publisher=self.events, clock=self.clock)
         self.metrics.moves.labels(moved["state"]).inc()
         return 201, moved
@@ -138,7 +138,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         responses={201: "Sent"}, not_found=True))
     def send_message(self, request, number):
         return 201, usecases.send_message(self.identity.caller(request, COMMISSION), number,
-                                          read_json(request, schemas.Message()), store=self.storage,
+                                          read_json(request, schemas.Message), store=self.storage,
                                           sealer=self.sealer, clock=self.clock)
 
     @http("POST", "/v1/cases/<number>/answers", doc=Doc(
@@ -146,7 +146,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         body=schemas.Information, responses={201: "Sent"}, not_found=True))
     def answer_case(self, request, number):
         return 201, usecases.answer_case(self.identity.caller(request, COMPANY), number,
-                                         read_json(request, schemas.Information())["text"], store=self.storage,
+                                         read_json(request, schemas.Information)["text"], store=self.storage,
                                          sealer=self.sealer, clock=self.clock)
 
     @http("GET", "/v1/cases/<number>/attachments/<attachment_id>", doc=Doc(
@@ -163,7 +163,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay):
         body=schemas.Appeal, responses={201: schemas.Filed}))
     def file_appeal(self, request):
         """{"report_id": "...", "version": 1, "criteria": ["factories_known"], "reasons": "..."} -> 201"""
-        filed = usecases.file_appeal(self.identity.caller(request, COMPANY), read_json(request, schemas.Appeal()),
+        filed = usecases.file_appeal(self.identity.caller(request, COMPANY), read_json(request, schemas.Appeal),
                                      store=self.storage, sealer=self.sealer, procedure=self.procedure,
                                      publisher=self.events, clock=self.clock, scoring=self.scoring)
         self.metrics.cases.labels("assessment_appeal").inc()

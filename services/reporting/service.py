@@ -117,7 +117,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         "The quarry regions the gazetteer knows, with their other spellings (public; ?country=, ?state=)",
         query=schemas.RegionQuery, responses={200: schemas.Region(many=True)}))
     def list_regions(self, request):
-        query = load(schemas.RegionQuery(), dict(request.args))
+        query = load(schemas.RegionQuery, dict(request.args))
         return usecases.known_regions(query.get("country"), query.get("state"), store=self.storage)
 
     @http("POST", "/v1/regions", doc=Doc(
@@ -126,7 +126,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         responses={200: schemas.RegionAdded}))
     def add_region(self, request):
         self.identity.caller(request, SECRETARIAT)
-        body = read_json(request, schemas.NewRegion())
+        body = read_json(request, schemas.NewRegion)
         return usecases.add_region(body["country"], body["state"], body["name"], body["variants"],
                                    store=self.storage)
 

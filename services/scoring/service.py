@@ -102,7 +102,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
         query=schemas.YearQuery, responses={200: schemas.AssessmentBrief(many=True)}))
     def list_year_assessments(self, request):
         self.identity.caller(request, SECRETARIAT)
-        query = load(schemas.YearQuery(), dict(request.args))
+        query = load(schemas.YearQuery, dict(request.args))
         return usecases.year_overview(query["covenant_year"], store=self.storage)
 
     # --- verifying what companies report -----------------------------------------------------------
@@ -115,7 +115,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
     def draw_sample(self, request, covenant_year):
         """{"seed": "2021-verification"} (or {}) -> 201 the draw"""
         self.identity.caller(request, SECRETARIAT)
-        body = read_json(request, schemas.SampleRequest()) if request.get_data() else {}
+        body = read_json(request, schemas.SampleRequest) if request.get_data() else {}
         draw, made = usecases.draw_sample(covenant_year, body.get("seed"), store=self.storage,
                                           frameworks=self.frameworks, publisher=self.events, clock=self.clock,
                                           rules=self.verification)
@@ -142,7 +142,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
         """{"company_id": "...", "result": "corrected", "corrections": "...", "verified_on": "2021-03-01"} -> 201"""
         self.identity.caller(request, SECRETARIAT)
         return 201, usecases.record_verification(
-            covenant_year, read_json(request, schemas.VerificationRecord()), store=self.storage,
+            covenant_year, read_json(request, schemas.VerificationRecord), store=self.storage,
             publisher=self.events, clock=self.clock, recorded_by=SECRETARIAT)
 
     @event_handler("complaints", "case_moved")

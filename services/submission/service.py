@@ -46,7 +46,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         """{"name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": true,
         "joined_on": "2019-10-01", "language": "nl", "email": "dd@steenhandel.nl"} -> 201 with the token"""
         self.identity.caller(request, SECRETARIAT)
-        return 201, self._register(COMPANY, read_json(request, schemas.CompanyRegistration()))
+        return 201, self._register(COMPANY, read_json(request, schemas.CompanyRegistration))
 
     @http("GET", "/v1/companies", doc=Doc(
         "List member companies", roles=(SECRETARIAT,), responses={200: schemas.Company(many=True)}))
@@ -66,7 +66,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     def register_authority(self, request):
         """{"name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"} -> 201 with the token"""
         self.identity.caller(request, SECRETARIAT)
-        return 201, self._register(AUTHORITY, read_json(request, schemas.AuthorityRegistration()))
+        return 201, self._register(AUTHORITY, read_json(request, schemas.AuthorityRegistration))
 
     @http("POST", "/v1/commission-members", doc=Doc(
         "Register a member of the complaints and disputes commission", roles=(SECRETARIAT,),
@@ -74,7 +74,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     def register_commission_member(self, request):
         """{"name": "...", "seat": "chair", "email": "...", "language": "nl"} -> 201 with the token"""
         self.identity.caller(request, SECRETARIAT)
-        return 201, self._register(COMMISSION, read_json(request, schemas.CommissionMemberRegistration()))
+        return 201, self._register(COMMISSION, read_json(request, schemas.CommissionMemberRegistration))
 
     @http("GET", "/v1/commission-members", doc=Doc(
         "The commission's members", roles=(SECRETARIAT,), responses={200: schemas.CommissionMember(many=True)}))
@@ -103,7 +103,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         """The annual report of contract §1 -> 202 {"id": "...", "version": 1, "previous_version": null}"""
         caller = self.identity.caller(request, COMPANY)
         accepted = usecases.submit_report(
-            caller.id, read_json(request, schemas.AnnualReport()), store=self.storage, publisher=self.events,
+            caller.id, read_json(request, schemas.AnnualReport), store=self.storage, publisher=self.events,
             clock=self.clock, scoring=self.scoring, known_years=self.known_years)
         self.metrics.reports_submitted.labels(str(accepted["covenant_year"])).inc()
         return 202, accepted
@@ -113,7 +113,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         body=schemas.AnnualReport, responses={200: "The assessment, as GET /v1/reports/{id}/assessment"}))
     def preview_report(self, request):
         caller = self.identity.caller(request, COMPANY)
-        return usecases.preview_report(caller.id, read_json(request, schemas.AnnualReport()),
+        return usecases.preview_report(caller.id, read_json(request, schemas.AnnualReport),
                                        store=self.storage, scoring=self.scoring)
 
     @http("GET", "/v1/reports", doc=Doc(
@@ -121,7 +121,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         query=schemas.ReportQuery, responses={200: schemas.ReportSummary(many=True)}))
     def list_reports(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT)
-        query = load(schemas.ReportQuery(), dict(request.args))
+        query = load(schemas.ReportQuery, dict(request.args))
         return usecases.list_reports(caller, store=self.storage, company_id=query.get("company_id"),
                                      covenant_year=query.get("covenant_year"))
 
