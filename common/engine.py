@@ -13,10 +13,17 @@ It also spares the copying that MongoDB does in its own process as BSON: a curso
 it applies the limit; and the walks that copy a document and convert its datetimes take a short path for
 plain dicts, lists and scalars (the documents repositories store), leaving anything else to mongomock's
 own code. Repositories make the same pymongo calls on both engines: nothing outside this module knows.
+
+Last, the documents it holds live in the service's own heap, where MongoDB's live in its server: every
+FREEZE_EVERY documents stored, the engine moves what the heap holds out of the cyclic collector's sight
+(`gc.freeze`), so that a full collection does not walk every stored document again (with 20,000 reports
+that took 0.1-0.7 s per collection, a pause in whatever the service was doing). Stored documents hold
+no reference cycles: one replaced or deleted is still freed at once, by reference counting.
 """
 from __future__ import annotations
 
 import copy
+import gc
 import itertools
 from collections import defaultdict
 
@@ -156,6 +163,19 @@ def _naive(value):
     return ORIGINAL["naive"](value)
 
 
+FREEZE_EVERY = 250
+_stored_since_freeze = 0
+
+
+def _stored_one() -> None:
+    global _stored_since_freeze
+    _stored_since_freeze += 1
+    if _stored_since_freeze >= FREEZE_EVERY:
+        _stored_since_freeze = 0
+        gc.collect(1)  # the young garbage first: only what is alive now is set aside
+        gc.freeze()
+
+
 def install() -> None:
     """Gives mongomock the lookups and the short copies (once per process)."""
     from mongomock import collection as engine
@@ -213,6 +233,7 @@ def install() -> None:
     def store_set(self, key, value):
         set_item(self, key, value)
         indexes_of(self).stored(key, value)
+        _stored_one()
 
     def store_del(self, key):
         del_item(self, key)
