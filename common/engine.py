@@ -29,9 +29,10 @@ from collections import defaultdict
 
 from bson import ObjectId
 
-# Query values looked up in an index: those whose equality and hash agree with mongomock's comparison.
-# (Not datetimes, which mongomock rounds to milliseconds, nor floats.)
-LOOKED_UP = (str, int, ObjectId)
+# Query values looked up in an index: those whose equality and hash agree with mongomock's comparison, or
+# find too many (True is found with 1; the test of each candidate tells them apart). Not datetimes, which
+# mongomock rounds to milliseconds, nor floats.
+LOOKED_UP = (str, int, bool, ObjectId)
 
 
 class _Indexes:

@@ -15,9 +15,9 @@ from common.mongo import in_process_engine
 
 VALUES = st.sampled_from(["x", "y", "z"])
 DOCUMENTS = st.fixed_dictionaries({}, optional={
-    "a": VALUES | st.lists(VALUES, max_size=2) | st.none(), "b": st.integers(0, 3) | st.just(1.0),
+    "a": VALUES | st.lists(VALUES, max_size=2) | st.none(), "b": st.integers(0, 3) | st.just(1.0) | st.booleans(),
     "c": st.fixed_dictionaries({}, optional={"d": VALUES})})
-KEYS = st.integers(0, 8)
+KEYS = st.integers(1, 9)  # not 0: mongomock (not MongoDB) refuses to replace a document whose _id is 0
 OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("insert"), KEYS, DOCUMENTS),
     st.tuples(st.just("set"), VALUES, VALUES),
@@ -28,7 +28,7 @@ OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("index"), st.sampled_from(["a", "b", "c.d"]), st.booleans()),
 ), max_size=30)
 QUERIES = [{"a": "x"}, {"a": "y"}, {"b": 1}, {"b": 0}, {"c.d": "z"}, {"a": "x", "b": 1}, {"_id": 3},
-           {"_id": {"$in": [1, 2, 7]}}, {"a": None}]
+           {"_id": {"$in": [1, 2, 7]}}, {"a": None}, {"b": True}, {"b": False}]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None,
