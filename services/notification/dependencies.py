@@ -118,7 +118,11 @@ class NoticeStore(Repository):
     # --- what notices depend on ---------------------------------------------------------------------
 
     def register_company(self, company: dict) -> None:
-        self.companies.update_one({"_id": company["id"]}, {"$set": company}, upsert=True)
+        """Keeps the company's latest snapshot. Every event about a company carries one, nearly always the
+        same: it is written only when it differs."""
+        known = self.companies.find_one({"_id": company["id"]})
+        if known is None or any(known.get(name) != value for name, value in company.items()):
+            self.companies.update_one({"_id": company["id"]}, {"$set": company}, upsert=True)
 
     def company(self, company_id: str) -> dict | None:
         return self.companies.find_one({"_id": company_id})

@@ -170,7 +170,8 @@ class Notice:
     about: dict = field(default_factory=dict)
 
     def to_document(self) -> dict:
-        return {"_id": self.key, **asdict(self)}
+        # Shallow (asdict would deep-copy `about` only for the store to copy it again).
+        return {"_id": self.key, **{name: getattr(self, name) for name in self.__dataclass_fields__}}
 
 
 def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: str, year: int,
