@@ -272,7 +272,7 @@ def main() -> None:
         for name, value in before.items():
             row(f"ceiling: {name}", "kombu, before", f"{value:,.0f} msg/s")
         for kind in ("rabbitmq", "embedded"):
-            where = "4 processes on RabbitMQ" if kind == "rabbitmq" else "embedded (1 process, in-memory broker)"
+            where = f"{len(SERVICES)} processes on RabbitMQ" if kind == "rabbitmq" else "embedded (1 process, in-memory broker)"
             platform = Running(kind, vhost.uri if kind == "rabbitmq" else None, logs)
             try:
                 tokens = companies(platform, args.companies)
