@@ -144,24 +144,21 @@ def _copy_field(value, container):
     return ORIGINAL["copy_field"](value, container)
 
 
-def _aware(value):
-    """helpers.make_datetime_timezone_aware_in_document (datetimes read back are UTC-aware)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: item if type(item) in _ATOMS else _aware(item) for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _ATOMS else _aware(item) for item in value]
-    return ORIGINAL["aware"](value)
+def _rebuilding(fallback: str):
+    """A walk that rebuilds plain dicts and lists, keeps the scalars of _ATOMS, and hands anything else (a
+    datetime, an OrderedDict, a tuple) to mongomock's own function `ORIGINAL[fallback]`."""
+    def walk(value):
+        kind = type(value)
+        if kind is dict:
+            return {key: item if type(item) in _ATOMS else walk(item) for key, item in value.items()}
+        if kind is list:
+            return [item if type(item) in _ATOMS else walk(item) for item in value]
+        return ORIGINAL[fallback](value)
+    return walk
 
 
-def _naive(value):
-    """helpers.patch_datetime_awareness_in_document (datetimes stored as naive UTC milliseconds)."""
-    kind = type(value)
-    if kind is dict:
-        return {key: item if type(item) in _ATOMS else _naive(item) for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _ATOMS else _naive(item) for item in value]
-    return ORIGINAL["naive"](value)
+_aware = _rebuilding("aware")  # helpers.make_datetime_timezone_aware_in_document: datetimes read back in UTC
+_naive = _rebuilding("naive")  # helpers.patch_datetime_awareness_in_document: stored as naive UTC milliseconds
 
 
 FREEZE_EVERY = 250
