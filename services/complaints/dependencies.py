@@ -12,19 +12,17 @@ from datetime import datetime, timedelta, timezone
 import gridfs
 from bson import ObjectId
 from bson.errors import InvalidId
-from cryptography.fernet import Fernet, InvalidToken
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import errors, settings
 from common.events import Event
-from common.logging import get_logger
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
+from common.sealing import Sealer
 from services.complaints.domain import Procedure, load_procedure
 
-log = get_logger(__name__)
 MAX_CHANGE_ATTEMPTS = 10
 
 
@@ -139,43 +137,10 @@ class CaseStore(Repository):
         return self.filings.count_documents({"address": address, "at": {"$gte": since}})
 
 
-class Sealer:
-    """Seals personal data at rest (Fernet, with COMPLAINTS_SECRET_KEY): what the database holds names no one."""
-
-    def __init__(self, key: str | None):
-        if not key:
-            log.warning("COMPLAINTS_SECRET_KEY is not set: a new key is made, and what was sealed before a "
-                        "restart cannot be read after it")
-        self._fernet = Fernet(key or self.new_key())
-
-    @staticmethod
-    def new_key() -> str:
-        """A key for COMPLAINTS_SECRET_KEY."""
-        return Fernet.generate_key().decode()
-
-    def seal(self, text: str | None) -> str | None:
-        return None if text is None else self._fernet.encrypt(text.encode()).decode()
-
-    def seal_bytes(self, content: bytes) -> bytes:
-        return self._fernet.encrypt(content)
-
-    def open_bytes(self, sealed: bytes) -> bytes:
-        """The file as it was given; InvalidToken when it was sealed with another key (an error: the
-        commission must hear that a file cannot be read, not get an empty one)."""
-        return self._fernet.decrypt(sealed)
-
-    def open(self, sealed: str | None) -> str | None:
-        if sealed is None:
-            return None
-        try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
-            return None
-
-
 class SealerProvider(DependencyProvider):
     def setup(self):
-        self.sealer = Sealer(settings.of(self.container).complaints_secret_key)
+        self.sealer = Sealer(settings.of(self.container).complaints_secret_key, setting="COMPLAINTS_SECRET_KEY",
+                             without_key="what was sealed before a restart cannot be read after it")
 
     def get_dependency(self, worker_ctx):
         return self.sealer

@@ -11,16 +11,15 @@ import uuid
 from datetime import datetime, timedelta
 
 import requests
-from cryptography.fernet import Fernet, InvalidToken
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request
 
 from common import errors, network, settings
 from common.context import correlation_id
-from common.logging import CORRELATION_HEADER, get_logger
+from common.logging import CORRELATION_HEADER
 from common.mongo import Index, Repository
+from common.sealing import Sealer
 
-log = get_logger(__name__)
 API_TIMEOUT_SECONDS = 30
 FORWARDED_FOR = "X-Forwarded-For"
 # A session that ended by idling is removed this much later: a report form left open over lunch and then
@@ -101,32 +100,11 @@ class PortalStore(Repository):
                 if each["_id"] != besides]
 
 
-class TokenCipher:
-    """Encrypts the bearer token a session holds (Fernet), so the sessions collection alone reveals none."""
-
-    def __init__(self, key: str | None):
-        if not key:
-            log.warning("PORTAL_SECRET_KEY is not set: a new key is made, and a restart signs everyone out")
-        self._fernet = Fernet(key or self.new_key())
-
-    @staticmethod
-    def new_key() -> str:
-        """A key for PORTAL_SECRET_KEY."""
-        return Fernet.generate_key().decode()
-
-    def seal(self, token: str) -> str:
-        return self._fernet.encrypt(token.encode()).decode()
-
-    def open(self, sealed: str) -> str | None:
-        try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:  # sealed with another key: that session cannot be used
-            return None
-
-
 class Cipher(DependencyProvider):
     def setup(self):
-        self.cipher = TokenCipher(settings.of(self.container).portal_secret_key)
+        # the bearer token each session holds, sealed: the sessions collection alone reveals none
+        self.cipher = Sealer(settings.of(self.container).portal_secret_key, setting="PORTAL_SECRET_KEY",
+                             without_key="a restart signs everyone out")
 
     def get_dependency(self, worker_ctx):
         return self.cipher

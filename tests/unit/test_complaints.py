@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 from common import errors
 from common.identity import Caller
 from services.complaints import domain, schemas, usecases
-from services.complaints.dependencies import CaseStore, Sealer
+from common.sealing import Sealer
+from services.complaints.dependencies import CaseStore
 from tests.support import RecordingPublisher, SettableClock, in_memory
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
@@ -40,7 +41,7 @@ def ports():
                                       "language": "nl"})
     store.register_commission_member({"id": "member-2", "name": "Member", "seat": "employers", "email": "m@x.nl",
                                       "language": "nl"})
-    return {"store": store, "sealer": Sealer(Sealer.new_key()), "procedure": domain.load_procedure(),
+    return {"store": store, "sealer": Sealer(Sealer.new_key(), setting="COMPLAINTS_SECRET_KEY", without_key=""), "procedure": domain.load_procedure(),
             "publisher": RecordingPublisher("complaints"), "clock": SettableClock("2021-03-15T10:00:00"),
             "submission": Members("c-1")}
 

@@ -10,7 +10,8 @@ from werkzeug.wrappers import Request
 
 from common import errors
 from services.portal import usecases
-from services.portal.dependencies import Api, PortalStore, TokenCipher
+from common.sealing import Sealer
+from services.portal.dependencies import Api, PortalStore
 from tests.support import SettableClock, example_report, in_memory
 
 COMPANY = {"id": "c-1", "name": "Steenhandel B.V.", "country": "NL", "role": "importer", "imports_directly": True,
@@ -52,7 +53,7 @@ def me(token, body):
 
 @pytest.fixture
 def ports():
-    return {"store": in_memory(PortalStore), "cipher": TokenCipher(TokenCipher.new_key()),
+    return {"store": in_memory(PortalStore), "cipher": Sealer(Sealer.new_key(), setting="PORTAL_SECRET_KEY", without_key=""),
             "clock": SettableClock(), "rules": RULES}  # sessions expire by real time, as MongoDB's TTL does
 
 

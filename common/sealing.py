@@ -1,0 +1,52 @@
+"""Data sealed at rest (Fernet, from cryptography): what a database holds of it reads as nothing without
+the key. The complaints service seals complainants' personal data and attachments; the portal, the
+bearer token each session holds.
+
+A key setting holds one Fernet key, or several separated by commas to rotate: the first seals what is
+sealed from then on, every one opens (MultiFernet), so what an older key sealed stays readable while that
+key is listed.
+"""
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from common.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Sealer:
+    """Seals and opens text and files with the keys of one setting (`setting`, named in the warning that a
+    missing key brings, with `without_key`: what a missing key means for that service)."""
+
+    def __init__(self, keys: str | None, *, setting: str, without_key: str):
+        listed = [each.strip() for each in (keys or "").split(",") if each.strip()]
+        if not listed:
+            log.warning(f"{setting} is not set: a new key is made, and {without_key}")
+            listed = [self.new_key()]
+        self._fernet = MultiFernet([Fernet(each) for each in listed])
+
+    @staticmethod
+    def new_key() -> str:
+        """A new Fernet key, for a key setting."""
+        return Fernet.generate_key().decode()
+
+    def seal(self, text: str | None) -> str | None:
+        return None if text is None else self._fernet.encrypt(text.encode()).decode()
+
+    def open(self, sealed: str | None) -> str | None:
+        """The text; None when there is none, or when no listed key sealed it."""
+        if sealed is None:
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            return None
+
+    def seal_bytes(self, content: bytes) -> bytes:
+        return self._fernet.encrypt(content)
+
+    def open_bytes(self, sealed: bytes) -> bytes:
+        """The file as it was given; InvalidToken when no listed key sealed it (an error: whoever asked
+        must hear that a file cannot be read, not get an empty one)."""
+        return self._fernet.decrypt(sealed)
