@@ -80,6 +80,17 @@ class SubmissionStore(Repository):
         """A company or an authority, by its caller role."""
         return self._members[role].find_one({"_id": member_id})
 
+    def replace_token_hash(self, member_id: str, digest: str, now) -> tuple[str, dict] | None:
+        """Gives a member (of any role) a new token hash: the old token stops working. Returns the member's
+        role and record, or None when no member has that id."""
+        for role, collection in self._members.items():
+            found = collection.find_one_and_update(
+                {"_id": member_id}, {"$set": {"token_hash": digest, "token_replaced_at": now}},
+                projection={"event": 0, "published": 0, "stored_at": 0}, return_document=ReturnDocument.AFTER)
+            if found:
+                return role, found
+        return None
+
     def member_by_token_hash(self, digest: str) -> dict | None:
         """The caller a token hash belongs to, as {"role", "id"}."""
         for role, collection in self._members.items():

@@ -187,6 +187,14 @@ class RegisteredAuthority(Authority):
     token = fields.String(metadata={"description": "Bearer token of the authority; shown only once."})
 
 
+class ReplacedToken(Schema):
+    id = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": list(vocabulary.CALLER_ROLES.codes)})
+    name = fields.String(required=True)
+    token = fields.String(required=True, metadata={"description": "The member's new bearer token; shown "
+                                                                  "only once. The old one no longer works."})
+
+
 class Me(Schema):
     role = fields.String(required=True, metadata={"enum": list(vocabulary.CALLER_ROLES.codes)})
     member = fields.Dict(metadata={"description": "The company or authority, as registered (not for the "

@@ -82,6 +82,15 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         self.identity.caller(request, SECRETARIAT)
         return usecases.commission(store=self.storage)
 
+    @http("POST", "/v1/members/<member_id>/token", doc=Doc(
+        "Give a company, authority or commission member a new token (its old one stops working)",
+        roles=(SECRETARIAT,), responses={200: schemas.ReplacedToken}, not_found=True,
+        description="For a lost or exposed token. The other services accept the old token for at most "
+                    "IDENTITY_CACHE_SECONDS after they last checked it."))
+    def replace_token(self, request, member_id):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.replace_token(member_id, store=self.storage, clock=self.clock)
+
     def _register(self, role: str, registration: dict) -> dict:
         registered = usecases.register_member(role, registration, store=self.storage, publisher=self.events,
                                               clock=self.clock)

@@ -7,7 +7,7 @@ scoring confirmed, remembered by the process).
 from __future__ import annotations
 
 from common import errors, outbox
-from common.identity import Caller
+from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY
 from common.logging import get_logger
 from services.submission import domain
@@ -28,6 +28,19 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     outbox.publish(store.add_member(role, member, event), publisher)
     log.info("member registered", kind=role, member_id=member["id"])
     return {**domain.public(member), "token": token}
+
+
+def replace_token(member_id: str, *, store, clock) -> dict:
+    """Gives a member a new sign-in code (a lost or exposed one): the old one stops working here at once,
+    and in the other services once they no longer remember it (IDENTITY_CACHE_SECONDS). Returns who it
+    is, with the new token, shown this once."""
+    token = new_token()
+    replaced = store.replace_token_hash(member_id, token_hash(token), clock.now())
+    if replaced is None:
+        raise errors.NotFound(f"No member with id {member_id}.")
+    role, member = replaced
+    log.info("member's token replaced", kind=role, member_id=member_id)
+    return {"id": member_id, "role": role, "name": member["name"], "token": token}
 
 
 def submit_report(company_id: str, report: dict, *, store, publisher, clock, scoring, known_years) -> dict:

@@ -36,6 +36,7 @@ MATRIX = {
     ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401),
     ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401),
     ("GET", "/v1/members"): (200, 200, 200, 200, 200, 200),
+    ("POST", "/v1/members/{member_id}/token"): (401, 403, 403, 403, 200, 401),
     ("POST", "/v1/commission-members"): (401, 403, 403, 403, 201, 401),
     ("GET", "/v1/commission-members"): (401, 403, 403, 403, 200, 401),
     ("GET", "/health"): (200,) * 6,
@@ -55,12 +56,27 @@ def body_for(method, path, report):
 
 @pytest.mark.parametrize("method,path", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
 def test_role_matrix(world, url, report, method, path):
-    concrete = path.replace("{report_id}", world["report_a"])
+    concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", world["a"]["id"])
     for caller, expected in zip(CALLERS, MATRIX[(method, path)]):
         response = requests.request(method, url("submission", concrete), headers=world["callers"][caller],
                                     json=body_for(method, path, report))
         assert response.status_code == expected, f"{caller}: {response.status_code} {response.text[:200]}"
         world["contract"].check(method, path, response)
+
+
+def test_a_new_token_given_by_the_secretariat_replaces_the_lost_one_at_once(world, url):
+    callers, a = world["callers"], world["a"]
+    answer = requests.post(url("submission", f"/v1/members/{a['id']}/token"), headers=callers["secretariat"])
+    assert answer.status_code == 200
+    new = answer.json()
+    assert (new["id"], new["role"], new["name"]) == (a["id"], "company", a["name"]) and new["token"] != a["token"]
+    assert requests.get(url("submission", "/v1/me"), headers=callers["company A"]).status_code == 401
+    me = requests.get(url("submission", "/v1/me"), headers=auth(new["token"])).json()
+    assert me["member"]["id"] == a["id"]
+    unknown = requests.post(url("submission", "/v1/members/nobody/token"), headers=callers["secretariat"])
+    assert unknown.status_code == 404 and "nobody" in unknown.json()["error"]["message"]
+    listed = requests.get(url("submission", "/v1/companies"), headers=callers["secretariat"]).json()
+    assert all("token" not in key for company in listed for key in company), "the list never shows a token"
 
 
 def test_a_company_lists_only_its_own_reports_and_the_secretariat_filters(world, url, report):

@@ -38,6 +38,20 @@ def test_a_registration_is_stored_announced_and_its_token_found_by_hash_only(por
     assert "token_hash" not in usecases.companies(store=ports["store"])[0]
 
 
+def test_a_replaced_token_works_and_the_old_one_no_longer_does_for_any_kind_of_member(ports):
+    from common.identity import token_hash
+    store = ports["store"]
+    for registration, role in ((COMPANY_REGISTRATION, COMPANY), (AUTHORITY_REGISTRATION, AUTHORITY)):
+        member = register(ports, registration, role)
+        replaced = usecases.replace_token(member["id"], store=store, clock=ports["clock"])
+        assert (replaced["id"], replaced["role"], replaced["name"]) == (member["id"], role, registration["name"])
+        assert store.member_by_token_hash(token_hash(member["token"])) is None
+        assert store.member_by_token_hash(token_hash(replaced["token"])) == {"role": role, "id": member["id"]}
+    assert len(ports["publisher"].published) == 2, "nothing announced: no other service keeps tokens"
+    with pytest.raises(errors.NotFound):
+        usecases.replace_token("nobody", store=store, clock=ports["clock"])
+
+
 def test_versions_count_up_per_company_and_year_and_each_is_announced(ports):
     company = register(ports)
     first, second = submit(ports, company["id"]), submit(ports, company["id"])
