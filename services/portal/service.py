@@ -395,7 +395,8 @@ class PortalService(operations.Operations):
             raise errors.NotFound()
         outcome = usecases.register_member(visitor, kind, _fields(request), api=self.api)
         if outcome.done:
-            return self._page(request, visitor, "registered.html.j2", kind=kind, member=outcome.done)
+            return self._page(request, visitor, "registered.html.j2", kind=kind, member=outcome.done,
+                              replaced=False)
         return self._page(request, visitor, "register.html.j2", status=422, kind=kind, form=outcome.state,
                           errors=outcome.errors)
 
@@ -413,6 +414,12 @@ class PortalService(operations.Operations):
         detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
         return self._page(request, visitor, "secretariat_company.html.j2", status=422 if outcome.errors else 200,
                           detail=detail, form=outcome.state, errors=outcome.errors, granted=outcome.done)
+
+    @page("POST", "/secretariat/companies/<company_id>/token", doc=_html("Give a company a new sign-in code"))
+    def replace_token(self, request, company_id):
+        visitor = self._posted(request, SECRETARIAT)
+        member = usecases.replace_token(visitor, company_id, api=self.api)
+        return self._page(request, visitor, "registered.html.j2", kind=COMPANY, member=member, replaced=True)
 
     @page("GET", "/secretariat/alerts", doc=_html("The secretariat's alerts (?page=)"))
     def alerts(self, request):

@@ -384,6 +384,12 @@ def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *
         return FormOutcome(form, errors=refused.errors)
 
 
+def replace_token(visitor: Visitor, member_id: str, *, api) -> dict:
+    """The secretariat gives a member a new sign-in code, shown once; its old code stops working."""
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).post("submission", f"/v1/members/{quote(member_id, safe='')}/token")
+
+
 def company_detail(visitor: Visitor, company_id: str, *, api, clock) -> dict:
     """For the secretariat: one company, its years and its reports with their assessments."""
     require_role(visitor, SECRETARIAT)

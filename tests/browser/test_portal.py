@@ -192,6 +192,18 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     assert "Uitstel verleend tot 15 mei 2021 voor jaar 1" in member.content()
     looked_at(browser, member, "company-notices")
 
+    # The company lost its code: the secretariat gives it a new one, and the session the old one opened ends.
+    office.goto(f"{portal}/secretariat?year=1&status=needs_more_time")
+    press(office, office.get_by_role("row", name=re.compile("Blauwe Steen B.V.")).get_by_role(
+        "link", name="Blauwe Steen B.V."))
+    press(office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+        "button", name="Give a new sign-in code"))
+    assert office.get_by_role("heading", name="New sign-in code: Blauwe Steen B.V.").is_visible()
+    assert len(office.get_by_label("Sign-in code").input_value()) > 20
+    looked_at(browser, office, "secretariat-new-code")
+    member.goto(f"{portal}/company")
+    assert member.url.endswith("/sign-in")
+
 
 def fits_the_screen(page) -> bool:
     """Nothing on the page reaches past the phone's width (390 CSS pixels)."""

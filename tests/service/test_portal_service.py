@@ -207,3 +207,30 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
     assert "Elke naam die ondernemingen gebruikten, staat op de lijst." in spelling.text
     figures = requests.get(url("reporting", "/v1/sector/1"), params={}).json()
     assert figures["assessed_reports"] == 2
+
+
+def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stops_working(portal, url):
+    company = register_company(url("submission", ""), name="Marmer Handel B.V.")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    assert member.get(f"{portal}/company").status_code == 200
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    page = secretariat.get(f"{portal}/secretariat/companies/{company['id']}")
+    assert "Een nieuwe aanmeldcode" in page.text and "Geef een nieuwe aanmeldcode" in page.text
+    forged = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token", data={"csrf_token": "x"})
+    assert forged.status_code == 403
+    assert sign_in(requests.Session(), portal, company["token"]).status_code == 303, "a forged form changed nothing"
+
+    given = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
+                             data={"csrf_token": form_token(page.text)})
+    assert given.status_code == 200 and "Nieuwe aanmeldcode: Marmer Handel B.V." in given.text
+    assert "De oude aanmeldcode werkt niet meer." in given.text
+    new_code = re.search(r'id="token" class="w-full code" value="([^"]+)"', given.text).group(1)
+    assert new_code != company["token"]
+    assert member.get(f"{portal}/company", allow_redirects=False).headers["Location"] == "/sign-in", \
+        "the session opened with the old code ends"
+    assert sign_in(requests.Session(), portal, company["token"]).status_code == 401
+    again = requests.Session()
+    assert sign_in(again, portal, new_code).status_code == 303
+    assert "Marmer Handel B.V." in again.get(f"{portal}/company").text
