@@ -8,11 +8,11 @@ makes a vhost of its own and removes it. Measured, in this order:
 
 - the raw ceiling (kombu, persistent 2 KB messages): publish with and without publisher confirms, and
   consume with manual acks; again after the platform ran;
-- the platform as four `trustone run <service>` processes on RabbitMQ (in-process documents each), and as
+- the platform as six `trustone run <service>` processes on RabbitMQ (in-process documents each), and as
   the embedded one (`trustone run`: every service in one process, in-memory broker), at full speed with 1
   and 4 clients: reports/s accepted and counted in the sector figures, the ratio to the confirmed-publish
-  ceiling, CPU ms per report per service, broker operations per report (RabbitMQ's own message counts),
-  resident memory per service;
+  ceiling, CPU ms per report per service (and of RabbitMQ and of the benchmark's clients), broker
+  operations per report (RabbitMQ's own message counts), resident memory per service;
 - the latency from POST to counted in the figures (reporting's lag histogram, interpolated), p50/p95/p99,
   at fixed offered loads of 10 and 25 reports/s;
 - the sector figures' apply and read cost beside a full recomputation (benchmarks/sector_figures.py).
@@ -193,9 +193,17 @@ def submit(session: requests.Session, platform: Running, token: str, number: int
     assert answer.status_code == 202, answer.text
 
 
+def others_cpu_seconds() -> dict[str, float]:
+    """CPU seconds of what shares the machine with the services: RabbitMQ (its Erlang VM) and this
+    process (the benchmark's clients)."""
+    broker = [each for each in psutil.process_iter(["name"]) if "beam" in (each.info["name"] or "")]
+    return {"RabbitMQ": sum(sum(each.cpu_times()[:2]) for each in broker),
+            "the clients": sum(psutil.Process().cpu_times()[:2])}
+
+
 def full_speed(platform: Running, tokens: list[str], clients: int, seconds: float, vhost: Vhost | None) -> dict:
     """Reports sent as fast as `clients` threads can for `seconds`; then until every one is counted."""
-    counted_before, cpu_before = platform.counted(), platform.cpu_seconds()
+    counted_before, cpu_before, others_before = platform.counted(), platform.cpu_seconds(), others_cpu_seconds()
     operations_before = vhost.operations() if vhost else 0
     sent = [0] * clients
     deadline = time.monotonic() + seconds
@@ -216,9 +224,10 @@ def full_speed(platform: Running, tokens: list[str], clients: int, seconds: floa
     _wait(lambda: platform.counted() - counted_before >= total, "every report counted", timeout=600)
     counted_in = time.monotonic() - started
     time.sleep(1.5)  # the last notices and relay rounds
-    cpu_after = platform.cpu_seconds()
+    cpu_after, others_after = platform.cpu_seconds(), others_cpu_seconds()
     return {"reports": total, "accepted_per_s": total / accepted_in, "counted_per_s": total / counted_in,
             "cpu_ms": {name: (cpu_after[name] - cpu_before[name]) * 1000 / total for name in cpu_after},
+            "others_ms": {name: (others_after[name] - others_before[name]) * 1000 / total for name in others_after},
             "broker_ops": ((vhost.operations() - operations_before) / total) if vhost else None}
 
 
@@ -286,6 +295,9 @@ def main() -> None:
                     row("CPU ms per report", at, ", ".join(f"{name} {value:.1f}" for name, value in
                                                            found["cpu_ms"].items()) +
                         f" (all {sum(found['cpu_ms'].values()):.1f})")
+                    row("CPU ms per report besides the services", at, ", ".join(
+                        f"{name} {value:.1f}" for name, value in found["others_ms"].items()
+                        if name != "RabbitMQ" or kind == "rabbitmq"))
                     if found["broker_ops"] is not None:
                         row("broker operations per report (publish, deliver, ack)", at, f"{found['broker_ops']:.1f}")
                 for rate in (10, 25):
