@@ -6,7 +6,9 @@ Starts the platform on RabbitMQ as benchmarks/throughput.py does (one `trustone 
 service, in-process documents each), sends reports at full speed, and samples each of submission, scoring,
 notification and reporting with py-spy (nothing in the services changes; it reads their stacks from
 outside). Prints, per service, the functions by their own share of the busy samples and by their share
-including what they call; waiting in the event loop is left out.
+including what they call; waiting in the event loop is left out. py-spy needs to be allowed to read
+other processes (root, or ptrace permitted); its sampling takes some CPU of its own, so the reports/s it
+prints are lower than benchmarks/throughput.py's.
 """
 from __future__ import annotations
 
@@ -63,10 +65,12 @@ def main() -> None:
             spies = {name: subprocess.Popen(
                 [PY_SPY, "record", "--nonblocking", "--rate", "200", "--duration", str(args.seconds),
                  "--format", "raw", "--output", str(out / f"{name}.txt"), "--pid", str(platform.processes[name].pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in PIPELINE}
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name in PIPELINE}
             found = throughput.full_speed(platform, tokens, args.clients, args.seconds, vhost)
-            for spy in spies.values():
-                spy.wait()
+            for name, spy in spies.items():
+                _, complaint = spy.communicate()
+                if spy.returncode != 0:  # e.g. not allowed to read another process (ptrace)
+                    sys.exit(f"py-spy could not sample {name}: {complaint.decode(errors='replace')[-500:]}")
         finally:
             platform.stop()
     finally:

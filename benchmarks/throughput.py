@@ -196,9 +196,11 @@ def submit(session: requests.Session, platform: Running, token: str, number: int
 def others_cpu_seconds() -> dict[str, float]:
     """CPU seconds of what shares the machine with the services: RabbitMQ (its Erlang VM) and this
     process (the benchmark's clients)."""
-    broker = [each for each in psutil.process_iter(["name"]) if "beam" in (each.info["name"] or "")]
-    return {"RabbitMQ": sum(sum(each.cpu_times()[:2]) for each in broker),
-            "the clients": sum(psutil.Process().cpu_times()[:2])}
+    broker = 0.0
+    for each in psutil.process_iter(["name", "cpu_times"]):  # every Erlang VM here: run nothing else beside
+        if "beam" in (each.info["name"] or "") and each.info["cpu_times"]:
+            broker += sum(each.info["cpu_times"][:2])
+    return {"RabbitMQ": broker, "the clients": sum(psutil.Process().cpu_times()[:2])}
 
 
 def full_speed(platform: Running, tokens: list[str], clients: int, seconds: float, vhost: Vhost | None) -> dict:

@@ -17,8 +17,9 @@ own code. Repositories make the same pymongo calls on both engines: nothing outs
 Last, the documents it holds live in the service's own heap, where MongoDB's live in its server: every
 FREEZE_EVERY documents stored, the engine moves what the heap holds out of the cyclic collector's sight
 (`gc.freeze`), so that a full collection does not walk every stored document again (with 20,000 reports
-that took 0.1-0.7 s per collection, a pause in whatever the service was doing). Stored documents hold
-no reference cycles: one replaced or deleted is still freed at once, by reference counting.
+that took 0.1-0.7 s per collection, a pause in whatever the service was doing). What a freeze also set
+aside (garbage in reference cycles, or cycles alive then that die later) is collected by one full
+collection every RECOLLECT_EVERY freezes, so the memory it holds stays bounded.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import copy
 import gc
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 
 from bson import ObjectId
 
@@ -162,16 +164,23 @@ _naive = _rebuilding("naive")  # helpers.patch_datetime_awareness_in_document: s
 
 
 FREEZE_EVERY = 250
+RECOLLECT_EVERY = 200  # freezes: one full collection per 50,000 documents stored
 _stored_since_freeze = 0
+_freezes = 0
 
 
 def _stored_one() -> None:
-    global _stored_since_freeze
+    global _stored_since_freeze, _freezes
     _stored_since_freeze += 1
-    if _stored_since_freeze >= FREEZE_EVERY:
-        _stored_since_freeze = 0
+    if _stored_since_freeze < FREEZE_EVERY:
+        return
+    _stored_since_freeze, _freezes = 0, _freezes + 1
+    if _freezes % RECOLLECT_EVERY == 0:
+        gc.unfreeze()  # everything set aside is looked at once more: cycles that died meanwhile are freed
+        gc.collect()
+    else:
         gc.collect(1)  # the young garbage first: only what is alive now is set aside
-        gc.freeze()
+    gc.freeze()
 
 
 def install() -> None:
@@ -196,11 +205,11 @@ def install() -> None:
     def limited_results(self, with_limit_and_skip=False):
         # A limited cursor (find_one is one) takes its documents from the query's lazy, sorted stream:
         # only those it returns are copied.
-        if not (with_limit_and_skip and self._limit):
+        if not (with_limit_and_skip and self._limit) or self._skip < 0:
             return compute_results(self, with_limit_and_skip)
         window = (self._factory, self._skip, self._limit)
         cached = getattr(self, "_trustone_window", None)
-        if cached is not None and cached[0] == window:
+        if cached is not None and cached[0] == window and cached[1]:  # as mongomock's: nothing found, ask again
             return cached[1]
         documents = list(itertools.islice(self._factory(), self._skip, self._skip + abs(self._limit)))
         if self.collection.codec_options.tz_aware:
@@ -209,6 +218,18 @@ def install() -> None:
         return documents
 
     engine.Cursor._compute_results = limited_results
+
+    def find_one(self, filter=None, *args, **kwargs):
+        # As pymongo's find_one: the first of find(...).limit(-1) (mongomock's asks for every match).
+        if filter is None:
+            filter = {}
+        if not isinstance(filter, Mapping):
+            filter = {"_id": filter}
+        for document in self.find(filter, *args, **kwargs).limit(-1):
+            return document
+        return None
+
+    engine.Collection.find_one = find_one
 
     def indexes_of(store) -> _Indexes:
         if not hasattr(store, "_trustone_indexes"):

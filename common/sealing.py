@@ -4,7 +4,8 @@ bearer token each session holds.
 
 A key setting holds one Fernet key, or several separated by commas to rotate: the first seals what is
 sealed from then on, every one opens (MultiFernet), so what an older key sealed stays readable while that
-key is listed.
+key is listed. With several instances, rotate in two steps: list the new key second everywhere, then
+first, so that no instance meets what another sealed with a key it does not know yet.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class Sealer:
 
     def __init__(self, keys: str | None, *, setting: str, without_key: str):
         listed = [each.strip() for each in (keys or "").split(",") if each.strip()]
+        if (keys or "").strip() and not listed:
+            raise ValueError(f"{setting} lists no key")
         if not listed:
             log.warning(f"{setting} is not set: a new key is made, and {without_key}")
             listed = [self.new_key()]
@@ -41,6 +44,7 @@ class Sealer:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
+            log.warning("sealed text that no listed key opens (sealed with a key no longer listed?)")
             return None
 
     def seal_bytes(self, content: bytes) -> bytes:

@@ -109,6 +109,17 @@ def test_the_short_copies_give_what_mongomocks_own_give_and_share_nothing_with_t
         assert not shares_containers(short_copy, value)
 
 
+def test_a_limited_cursor_that_found_nothing_looks_again_when_rewound():
+    collection = in_process_engine()["engine_test"]["rewound"]
+    collection.drop()
+    cursor = collection.find({"v": 99}).limit(1)
+    assert list(cursor) == []
+    collection.insert_one({"_id": 1, "v": 99})
+    cursor.rewind()
+    assert [each["_id"] for each in cursor] == [1]
+    assert collection.find_one(1)["v"] == 99 and collection.find_one({"v": 98}) is None
+
+
 def test_a_document_read_back_is_a_copy_and_its_datetimes_are_utc():
     collection = in_process_engine()["engine_test"]["copies"]
     collection.drop()
@@ -121,3 +132,31 @@ def test_a_document_read_back_is_a_copy_and_its_datetimes_are_utc():
     assert collection.find_one({"_id": 1})["nested"]["list"][1]["x"] == "y"
     collection.update_one({"_id": 1}, {"$set": {"nested.list.0": 2}})
     assert collection.find_one({"_id": 1}, {"nested": 1})["nested"]["list"] == [2, {"x": "y"}]
+
+
+def test_what_a_freeze_set_aside_is_collected_by_the_next_full_collection(monkeypatch):
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    collection = in_process_engine()["engine_test"]["frozen"]
+    collection.drop()
+    monkeypatch.setattr(engine, "FREEZE_EVERY", 10)
+    monkeypatch.setattr(engine, "RECOLLECT_EVERY", 3)
+    monkeypatch.setattr(engine, "_stored_since_freeze", 0)
+    monkeypatch.setattr(engine, "_freezes", 0)
+    first, second = Node(), Node()
+    first.other, second.other = second, first  # a reference cycle, alive when the next freeze comes
+    gone = weakref.ref(first)
+    for number in range(10):
+        collection.insert_one({"_id": number})
+    assert gc.get_freeze_count() > 0
+    del first, second
+    gc.collect()
+    assert gone() is not None, "set aside by the freeze: no collection looks at it"
+    for number in range(10, 30):  # the third freeze collects everything first
+        collection.insert_one({"_id": number})
+    assert gone() is None
+    assert collection.count_documents({}) == 30

@@ -41,3 +41,5 @@ def test_without_a_key_a_new_one_is_made_and_a_warning_says_what_that_means(capl
 def test_a_malformed_key_stops_the_service_from_starting():
     with pytest.raises(ValueError):
         sealer("not-a-fernet-key")
+    with pytest.raises(ValueError, match="A_SECRET_KEY lists no key"):
+        sealer(",")
