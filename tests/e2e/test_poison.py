@@ -55,10 +55,16 @@ def test_poison_is_parked_while_reports_flow_and_an_operator_clears_it(platform,
     every = 2 * POISON + 1 + 1 + 2  # report_scored to reporting and notification; the bad body to each of
     # company_registered's two running consumers; the envelope that is none to report_submitted's two
 
+    parked_by = {}
+
     def all_parked():
-        return sum(platform.metric_total(service, "trustone_events_parked_total")
-                   for service in ("scoring", "notification", "reporting")) == every
-    wait_until(all_parked, "every poisoned message to be parked", timeout=90)
+        parked_by.update({service: platform.metric_total(service, "trustone_events_parked_total")
+                          for service in ("scoring", "notification", "reporting")})
+        return sum(parked_by.values()) == every
+    try:
+        wait_until(all_parked, "every poisoned message to be parked", timeout=90)
+    except AssertionError as exc:  # say how many each service parked, against the expected total
+        raise AssertionError(f"{exc}; parked {parked_by} of {every}") from None
     assert platform.metric("reporting", "trustone_events_parked_total",
                            '{entrypoint="apply_assessment",reason="retries_exhausted"}') == POISON
     assert platform.metric("reporting", "trustone_events_parked_total",
