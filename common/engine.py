@@ -117,50 +117,34 @@ _ATOMS = frozenset({str, int, float, bool, type(None), bytes, ObjectId})
 ORIGINAL: dict[str, object] = {}  # mongomock's own functions, which the short paths fall back on
 
 
-def _deepcopy(value, memo=None):
-    """copy.deepcopy, short for the dicts, lists and scalars documents are made of."""
-    kind = type(value)
-    if kind in _ATOMS:
-        return value
-    if kind is dict:
-        return {key: item if type(item) in _ATOMS else _deepcopy(item) for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _ATOMS else _deepcopy(item) for item in value]
-    return copy.deepcopy(value, memo)
-
-
-class _Copying:
-    """What mongomock's collection module calls as `copy`: a stored document's snapshot before an update."""
-    copy = staticmethod(copy.copy)
-    deepcopy = staticmethod(_deepcopy)
-
-
-def _copy_field(value, container):
-    kind = type(value)
-    if kind is dict and container is dict:
-        return {key: item if type(item) in _ATOMS else _copy_field(item, dict) for key, item in value.items()}
-    if kind is list:
-        return [item if type(item) in _ATOMS else _copy_field(item, container) for item in value]
-    if kind in _ATOMS:
-        return value
-    return ORIGINAL["copy_field"](value, container)
-
-
-def _rebuilding(fallback: str):
+def _rebuilding(fallback):
     """A walk that rebuilds plain dicts and lists, keeps the scalars of _ATOMS, and hands anything else (a
-    datetime, an OrderedDict, a tuple) to mongomock's own function `ORIGINAL[fallback]`."""
+    datetime, an OrderedDict, a tuple) to `fallback`: mongomock's own function, or copy.deepcopy."""
     def walk(value):
         kind = type(value)
         if kind is dict:
             return {key: item if type(item) in _ATOMS else walk(item) for key, item in value.items()}
         if kind is list:
             return [item if type(item) in _ATOMS else walk(item) for item in value]
-        return ORIGINAL[fallback](value)
+        return value if kind in _ATOMS else fallback(value)
     return walk
 
 
-_aware = _rebuilding("aware")  # helpers.make_datetime_timezone_aware_in_document: datetimes read back in UTC
-_naive = _rebuilding("naive")  # helpers.patch_datetime_awareness_in_document: stored as naive UTC milliseconds
+# mongomock's functions, each with the short walk (its own code still serves what is not a plain document):
+_aware = _rebuilding(lambda value: ORIGINAL["aware"](value))  # datetimes read back, made UTC-aware
+_naive = _rebuilding(lambda value: ORIGINAL["naive"](value))  # datetimes stored, naive UTC milliseconds
+_copy_into_dict = _rebuilding(lambda value: ORIGINAL["copy_field"](value, dict))  # a document read back
+_deepcopy = _rebuilding(copy.deepcopy)  # a stored document's snapshot before an update
+
+
+def _copy_field(value, container):
+    return _copy_into_dict(value) if container is dict else ORIGINAL["copy_field"](value, container)
+
+
+class _Copying:
+    """What mongomock's collection module calls as `copy`."""
+    copy = staticmethod(copy.copy)
+    deepcopy = staticmethod(lambda value, memo=None: _deepcopy(value))
 
 
 FREEZE_EVERY = 250
