@@ -192,10 +192,14 @@ def read_json(request, schema=None):
     if raw and request.mimetype != "application/json":
         raise errors.UnsupportedMediaType()
     body = parse_json(raw or b"null", "The body")
-    if schema is None:
-        return body
+    return body if schema is None else validated(schema, body)
+
+
+def validated(schema, data):
+    """`data` loaded by `schema` (an instance, or a class: its shared instance; 422 naming every bad field)
+    and dumped back to plain JSON types, ready to store and to send on."""
     schema = shared(schema) if isinstance(schema, type) else schema
-    return schema.dump(load(schema, body))
+    return schema.dump(load(schema, data))
 
 
 def parse_json(raw: bytes | str, what: str):

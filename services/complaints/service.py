@@ -15,7 +15,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc, rpc
-from common.web import http, load, parse_json, read_json
+from common.web import http, parse_json, read_json, validated
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
@@ -42,8 +42,7 @@ def _filing(request) -> tuple[dict, list[bytes]]:
     if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return read_json(request, schemas.Filing), []
     case = parse_json(request.form.get("case") or "null", "The part `case`")
-    schema = schemas.Filing()
-    return schema.dump(load(schema, case)), [each.read() for each in request.files.getlist("attachments")]
+    return validated(schemas.Filing, case), [each.read() for each in request.files.getlist("attachments")]
 
 
 class ComplaintsService(operations.Operations, operations.OutboxRelay):
