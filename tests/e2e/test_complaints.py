@@ -60,7 +60,9 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
     def commission_alerted():
         return "case_received" in inbox_kinds(platform, chair)
     wait_until(commission_alerted, "the commission's alert of the new case")
-    assert any(mail["To"] == "commissie@example.org" for mail in smtp.messages())
+    # the notice is stored first, then mailed: the mail may come a moment after the inbox shows it
+    wait_until(lambda: any(mail["To"] == "commissie@example.org" for mail in smtp.messages()),
+               "the commission's alert mailed")
 
     step(platform, member, number, "acknowledged")
     step(platform, chair, number, "admissibility_decided", admissible=True, share_with_company=True)
