@@ -141,6 +141,31 @@ class ReportScoredV3(ReportScoredV2):
     ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=3))
 
 
+class ReplacedAssessment(Strict):
+    """What a report_scored of version 4 says of the assessment it replaces: its result. Its criteria and
+    requirements were announced in full in that assessment's own report_scored, so they are not sent again
+    (they were more than a third of every event)."""
+    framework_version = fields.Integer(required=True)
+    points = fields.Integer(required=True)
+    maximum = fields.Integer(required=True)
+    score = fields.Float(required=True)
+    band = fields.String(required=True, validate=validate.OneOf(vocabulary.BANDS.codes))
+    outcome = fields.String(required=True, validate=validate.OneOf(vocabulary.OUTCOMES.codes))
+
+
+REPLACED_FIELDS = tuple(ReplacedAssessment._declared_fields)
+
+
+def replaced_assessment(assessment: dict | None) -> dict | None:
+    """An assessment as a report_scored event names it when a newer one replaces it."""
+    return None if assessment is None else {key: assessment[key] for key in REPLACED_FIELDS}
+
+
+class ReportScoredV4(ReportScoredV3):
+    """Version 4 carries of the assessment it replaces only its result (`ReplacedAssessment`)."""
+    previous_assessment = fields.Nested(ReplacedAssessment, required=True, allow_none=True)
+
+
 class VerificationSampleDrawn(Strict):
     """The reports of a year chosen for verification, and how: anyone with the population and the seed can
     draw the same sample again."""
@@ -239,6 +264,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("report_scored", 1): ReportScored,
     ("report_scored", 2): ReportScoredV2,
     ("report_scored", 3): ReportScoredV3,
+    ("report_scored", 4): ReportScoredV4,
     ("verification_sample_drawn", 1): VerificationSampleDrawn,
     ("report_verified", 1): ReportVerified,
     ("case_received", 1): CaseReceived,
@@ -260,8 +286,13 @@ def _report_scored_v2_to_v3(data: dict) -> dict:
     return {**data, "ordinal": [*data["ordinal"], 0]}  # no correction on appeal
 
 
+def _report_scored_v3_to_v4(data: dict) -> dict:
+    return {**data, "previous_assessment": replaced_assessment(data["previous_assessment"])}
+
+
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
-UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3}
+UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3,
+             ("report_scored", 3): _report_scored_v3_to_v4}
 
 
 def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,

@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from common import errors, settings
-from common.events import Event
+from common.events import REPLACED_FIELDS, Event
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, VerificationRules, load_frameworks
@@ -19,6 +19,7 @@ SHIPPED_FRAMEWORKS = Path(__file__).resolve().parent / "frameworks"
 # An assessment is ordered by (report version, framework version, corrections applied): its ordinal.
 NEWEST_FIRST = [("version", DESCENDING), ("framework_version", DESCENDING), ("correction", DESCENDING)]
 OLDEST_FIRST = [(key, ASCENDING) for key, _ in NEWEST_FIRST]
+REPLACED_PROJECTION = {f"assessment.{key}": 1 for key in REPLACED_FIELDS}
 
 
 class Frameworks:
@@ -136,8 +137,8 @@ class ScoringStore(Repository):
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
 
     def assessment_before(self, company_id: str, covenant_year: int, ordinal: list[int]) -> dict | None:
-        """The newest assessment of the company's year that one of `ordinal` replaces (its `assessment`
-        only: not the event stored with it)."""
+        """The newest assessment of the company's year that one of `ordinal` replaces: of its `assessment`
+        only what report_scored names of a replaced one (REPLACED_FIELDS), not its criteria nor its event."""
         version, framework_version, correction = ordinal
         return self.assessments.find_one({
             "company_id": company_id, "covenant_year": covenant_year,
@@ -145,7 +146,7 @@ class ScoringStore(Repository):
                     {"version": version, "framework_version": {"$lt": framework_version}},
                     {"version": version, "framework_version": framework_version,
                      "correction": {"$lt": correction}}],
-        }, {"assessment": 1}, sort=NEWEST_FIRST)
+        }, REPLACED_PROJECTION, sort=NEWEST_FIRST)
 
     def add_assessment(self, report_id: str, ordinal: list[int], company_id: str, assessment: dict,
                        event: Event) -> tuple[Kept, bool]:

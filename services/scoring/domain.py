@@ -19,6 +19,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from common import covenant, vocabulary
 from common.errors import flatten
+from common.events import replaced_assessment
 from common.schema import Strict
 
 # European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
@@ -264,9 +265,9 @@ def assess(report: dict, company: dict, framework: Framework, corrections: dict[
 
 def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None,
                   correction: int = 0, submission_occurred_at: str | None = None) -> dict:
-    """The data of a report_scored event: the assessment, what it replaces, and what consumers need of the
-    report, the company and the year's calendar; with the time of the submission it answers, when it
-    answers one (not a rescore). Its ordinal orders one company's assessments of a year: (report version,
+    """The data of a report_scored event: the assessment, the result of the one it replaces (`previous`
+    holds at least common.events.REPLACED_FIELDS), and what consumers need of the report, the company and
+    the year's calendar; with the time of the submission it answers, when it answers one (not a rescore). Its ordinal orders one company's assessments of a year: (report version,
     framework version, corrections applied on appeal)."""
     timing = {"submission_occurred_at": submission_occurred_at} if submission_occurred_at else {}
     return {**timing,
@@ -276,7 +277,8 @@ def report_scored(submitted: dict, framework: Framework, assessment: dict, previ
                      "catch_up_date": framework.catch_up_date.isoformat()},
         "company": submitted["company"], "ordinal": [submitted["version"], framework.version, correction],
         "report": submitted["report"], "assessment": assessment,
-        "previous_assessment": previous, "progress": vocabulary.progress(assessment["criteria"]),
+        "previous_assessment": replaced_assessment(previous),
+        "progress": vocabulary.progress(assessment["criteria"]),
     }
 
 

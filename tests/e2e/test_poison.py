@@ -7,6 +7,7 @@ import pytest
 import requests
 from kombu import Connection
 
+from common.events import CURRENT_VERSION
 from tests.support import TRUSTONE, Platform, auth, register_company, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -28,8 +29,10 @@ def parked(platform, *arguments):
 
 
 def poison(amqp_uri):
-    empty_scored = ('{"id": "poison-%d", "type": "report_scored", "schema_version": 3, "occurred_at": '
-                    '"2020-12-01T10:00:00+00:00", "correlation_id": "poison", "producer": "scoring", "data": {}}')
+    # of the current version, so that no upcaster reads it first: the handlers themselves fail on it
+    empty_scored = ('{"id": "poison-%%d", "type": "report_scored", "schema_version": %d, "occurred_at": '
+                    '"2020-12-01T10:00:00+00:00", "correlation_id": "poison", "producer": "scoring", "data": {}}'
+                    % CURRENT_VERSION["report_scored"])
     with Connection(amqp_uri) as connection:
         producer = connection.Producer()
         for number in range(POISON):

@@ -126,11 +126,27 @@ def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_sha
     version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
     old = new_event("report_scored", version_1, producer="scoring", correlation_id="c", schema_version=1)
     current = upcast(parse(old.to_wire()))
-    assert (current.id, current.schema_version) == (old.id, 3)
+    assert (current.id, current.schema_version) == (old.id, 4)
     assert current.data["progress"] == {"policy_and_chain_mapping": True} == data["progress"]
     assert current.data["ordinal"] == [1, 1, 0] == data["ordinal"]
     with pytest.raises(ValidationError):  # version 2 requires what version 1 lacked
         new_event("report_scored", version_1, producer="scoring", correlation_id="c")
+
+
+def test_a_report_scored_event_of_version_3_names_only_the_result_of_the_assessment_it_replaces():
+    from common.events import upcast
+    from tests.support import blank_report, scored_event, with_steps_1_and_21
+    replaced = scored_event(blank_report(), company())["assessment"]
+    data = scored_event(with_steps_1_and_21(blank_report()), company(), version=2)
+    old = new_event("report_scored", {**data, "previous_assessment": replaced}, producer="scoring",
+                    correlation_id="c", schema_version=3)
+    current = upcast(parse(old.to_wire()))
+    assert current.schema_version == 4
+    assert current.data["previous_assessment"] == {
+        "framework_version": 1, "points": replaced["points"], "maximum": replaced["maximum"],
+        "score": replaced["score"], "band": replaced["band"], "outcome": "needs_more_time"}
+    with pytest.raises(ValidationError):  # version 4 takes no criteria of the replaced assessment
+        new_event("report_scored", {**data, "previous_assessment": replaced}, producer="scoring", correlation_id="c")
 
 
 def test_every_code_has_its_words_in_both_languages():
