@@ -3,6 +3,8 @@ with its reason, where `trustone parked` lists, replays or discards it (on the r
 import json
 from collections import Counter
 
+import amqp
+import eventlet
 import pytest
 from kombu import Connection
 from nameko.standalone.events import event_dispatcher
@@ -15,7 +17,8 @@ from launcher import parked
 from tests.support import wait_until
 
 HANDLED = Counter()  # behaviour -> handlings (the probe's workers count here)
-PARKED = "evt-submission-company_registered--probe.handle.parked"
+QUEUE = "evt-submission-company_registered--probe.handle"
+PARKED = f"{QUEUE}.parked"
 
 
 class Probe:
@@ -33,6 +36,8 @@ class Probe:
             raise errors.Invalid({"company": ["Unknown company."]})
         if behaviour == "flaky" and HANDLED[behaviour] < 3:
             raise ConnectionError("the database is down for a moment")
+        if behaviour == "slow":
+            eventlet.sleep(0.01)  # waits on something, as a handler writing to MongoDB does
 
 
 @pytest.fixture
@@ -102,6 +107,26 @@ def test_a_parked_event_is_replayed_to_its_handler_or_discarded(probe, service_c
     assert parked.command(amqp, "discard", [ids["retries_exhausted"]], False, None, [PARKED]) == 0
     assert [reason for reason, *_ in parked_now(amqp)] == ["domain_error"]
     assert parked.command(amqp, "discard", ["no-such-id"], False, None, [PARKED]) == 1
+
+
+def test_a_burst_is_acknowledged_in_fewer_acknowledgements_and_none_is_left_unacknowledged(
+        probe, service_config, publish, monkeypatch):
+    sent = []
+    basic_ack = amqp.Channel.basic_ack
+
+    def counted(channel, tag, multiple=False, **kwargs):
+        sent.append((tag, multiple))
+        return basic_ack(channel, tag, multiple, **kwargs)
+    monkeypatch.setattr(amqp.Channel, "basic_ack", counted)
+    for _ in range(40):
+        publish("submission", "company_registered", wire=envelope("slow"))
+    wait_until(lambda: HANDLED["slow"] == 40, "the burst to be handled")
+    wait_until(lambda: sent and sent[-1][0] == 40, "the last message to be acknowledged")
+    assert len(sent) < 40, sent
+    probe.stop()  # what was handled but not acknowledged would now go back to the queue
+    with Connection(service_config["AMQP_URI"]) as connection:
+        _, waiting, _ = connection.channel().queue_declare(QUEUE, passive=True)
+    assert waiting == 0 and HANDLED["slow"] == 40
 
 
 def envelope(behaviour):
