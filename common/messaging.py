@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 
 import amqp
 import eventlet
-from kombu import Exchange, Queue, binding
+from kombu import Connection, Exchange, Queue, binding
+from kombu import Producer as KombuProducer
 from nameko.amqp.publish import Publisher as AmqpPublisher
-from nameko.amqp.publish import UndeliverableMessage
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventDispatcher, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
@@ -40,6 +40,8 @@ REPLAYED = "x-trustone-replay"  # sent again by a replay, to one consumer (see R
 PARKED_HEADERS = (ATTEMPT, PARKED_ID, PARKED_REASON, PARKED_ERROR, PARKED_FROM, PARKED_AT)
 BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could be neither retried nor parked
 RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
+PERSISTENT = 2  # delivery mode: kept on disk by the broker
+NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue took
 ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nameko's prefetch is 10)
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
 
@@ -82,29 +84,99 @@ class Publisher:
         return new_event(event_type, data, producer=self.producer, correlation_id=self.correlation_id)
 
     def publish(self, event: Event) -> None:
-        """Returns once the broker confirmed it (nameko's default); Undeliverable when no queue takes it."""
-        try:
-            self._dispatch(event.type, event.to_wire())
-        except UndeliverableMessage:
-            raise Undeliverable(event.type) from None
+        """Returns once the broker confirmed it; Undeliverable when no queue takes it."""
+        self._dispatch(event.type, event.to_wire())
         log.info("event published", published_event_id=event.id, published_event_type=event.type)
 
 
-class Events(EventDispatcher):
-    """Publishes enveloped events on this service's exchange.
+class Producers:
+    """This process's connections for publishing events on one exchange, with publisher confirms: kept
+    between publishes, each used by one worker at a time (a pool grows to as many as publish at once).
 
-    Publishing is mandatory: an event that no queue takes (no consumer ever started, at a first
-    deployment) raises Undeliverable instead of vanishing, so it stays in its outbox until the relay can
-    deliver it.
+    A publish that fails raises at once (after one more try on a new connection when a kept one had gone
+    stale, e.g. after a broker restart): the event stays in its outbox, which the relay sends later, so
+    nothing is gained by retrying for seconds while a request waits, as nameko's publisher does. A
+    connection that failed, or that had a message returned as unroutable (its confirmation still to come),
+    is closed, not used again. Publishing is mandatory: an event no queue takes raises Undeliverable.
     """
 
-    def __init__(self, **options):
-        options.setdefault("mandatory", True)
-        super().__init__(**options)
+    def __init__(self, amqp_uri: str, exchange: Exchange, **connection_options):
+        self.amqp_uri = amqp_uri
+        self.exchange = exchange
+        self.connection_options = connection_options
+        self._idle: list = []
+
+    def publish(self, payload: dict, routing_key: str, headers: dict) -> None:
+        for kept in (True, False):
+            producer = self._idle.pop() if kept and self._idle else self._open()
+            try:
+                producer.publish(payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
+                                 mandatory=True, delivery_mode=PERSISTENT, serializer="json", retry=False)
+            except amqp.exceptions.ChannelError as exc:
+                self._close(producer)
+                if exc.reply_code == NO_ROUTE:
+                    raise Undeliverable(routing_key) from None
+                raise
+            except producer.connection.recoverable_connection_errors:
+                self._close(producer)
+                if kept:  # a kept connection may have gone stale: once more, on a new one
+                    continue
+                raise
+            except BaseException:
+                self._close(producer)
+                raise
+            self._idle.append(producer)
+            return
+
+    def _open(self) -> KombuProducer:
+        connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
+                                **self.connection_options)
+        try:
+            return KombuProducer(connection.channel(), exchange=self.exchange)
+        except BaseException:
+            connection.close()
+            raise
+
+    @staticmethod
+    def _close(producer: KombuProducer) -> None:
+        try:
+            producer.connection.close()
+        except Exception:  # noqa: BLE001 - it failed already; what matters is that it is not used again
+            pass
+
+    @property
+    def kept(self) -> int:
+        """How many connections wait for the next publish."""
+        return len(self._idle)
+
+    def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for producer in idle:
+            self._close(producer)
+
+
+class Events(EventDispatcher):
+    """Publishes enveloped events on this service's exchange (declared when the service starts, as
+    nameko's dispatcher does), through this process's `Producers`."""
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.producers = Producers(config[AMQP_URI_CONFIG_KEY], self.exchange, ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+    def stop(self):
+        self.producers.close()
+
+    def kill(self):
+        self.producers.close()
 
     def get_dependency(self, worker_ctx):
-        return Publisher(super().get_dependency(worker_ctx), worker_ctx.service_name,
-                         correlation_id(worker_ctx))
+        headers = self.get_message_headers(worker_ctx)  # nameko's context (correlation id, call stack)
+
+        def dispatch(event_type: str, payload: dict) -> None:
+            self.producers.publish(payload, event_type, headers)
+        return Publisher(dispatch, worker_ctx.service_name, correlation_id(worker_ctx))
 
 
 class Replayer:

@@ -1,0 +1,75 @@
+"""Events go out on the service's own connections with publisher confirms (common.messaging.Producers), on
+the real RabbitMQ: confirmed, persistent, with nameko's context headers; refused at once, never retried
+for seconds, when they cannot go, so that the outbox's relay sends them later."""
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from common.messaging import Producers
+from common.outbox import Undeliverable
+from tests.support import free_port
+
+
+@pytest.fixture
+def exchange(service_config):
+    exchange = Exchange("probe.events", type="topic", durable=True)
+    with Connection(service_config["AMQP_URI"]) as connection:
+        exchange(connection.channel()).declare()
+    return exchange
+
+
+def received(amqp_uri, queue):
+    with Connection(amqp_uri) as connection:
+        taken = []
+        while (message := queue(connection.channel()).get(no_ack=True)) is not None:
+            taken.append(message)
+        return taken
+
+
+def test_an_event_goes_out_persistent_with_its_headers_and_one_connection_serves_the_next(service_config, exchange):
+    amqp_uri = service_config["AMQP_URI"]
+    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
+    with Connection(amqp_uri) as connection:
+        queue(connection.channel()).declare()
+    producers = Producers(amqp_uri, exchange)
+    producers.publish({"id": "e-1"}, "report_scored", {"nameko.correlation_id": "c-1"})
+    producers.publish({"id": "e-2"}, "report_scored", {"nameko.correlation_id": "c-2"})
+    taken = received(amqp_uri, queue)
+    assert [each.payload["id"] for each in taken] == ["e-1", "e-2"]
+    assert [each.headers["nameko.correlation_id"] for each in taken] == ["c-1", "c-2"]
+    assert {each.properties["delivery_mode"] for each in taken} == {2}
+    assert producers.kept == 1  # kept between publishes, not one connection per event
+    producers.close()
+
+
+def test_an_event_no_queue_takes_is_refused_and_the_next_goes_out_on_a_new_connection(service_config, exchange):
+    amqp_uri = service_config["AMQP_URI"]
+    producers = Producers(amqp_uri, exchange)
+    with pytest.raises(Undeliverable):
+        producers.publish({"id": "e-1"}, "nobody_listens", {})
+    assert producers.kept == 0  # its confirmation is still to come: that connection is not used again
+    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
+    with Connection(amqp_uri) as connection:
+        queue(connection.channel()).declare()
+    producers.publish({"id": "e-2"}, "report_scored", {})
+    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-2"]
+    producers.close()
+
+
+def test_a_connection_that_went_stale_is_replaced_without_losing_the_event(service_config, exchange):
+    amqp_uri = service_config["AMQP_URI"]
+    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
+    with Connection(amqp_uri) as connection:
+        queue(connection.channel()).declare()
+    producers = Producers(amqp_uri, exchange)
+    producers.publish({"id": "e-1"}, "report_scored", {})
+    producers._idle[0].connection.connection.sock.close()  # as a broker restart leaves it
+    producers.publish({"id": "e-2"}, "report_scored", {})
+    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-1", "e-2"]
+    producers.close()
+
+
+def test_with_the_broker_unreachable_a_publish_fails_at_once(exchange):
+    producers = Producers(f"amqp://guest:guest@127.0.0.1:{free_port()}//", exchange, connect_timeout=2)
+    with pytest.raises(OSError):
+        producers.publish({"id": "e-1"}, "report_scored", {})
+    assert producers.kept == 0
