@@ -111,10 +111,12 @@ class SubmissionStore(Repository):
         """
         year = report["covenant_year"]
         header = self._report_header(company_id, year, now)
-        for _ in range(MAX_VERSION_ATTEMPTS):
-            latest = self.versions.find_one({"report_id": header["_id"]}, {"version": 1},
-                                            sort=[("version", DESCENDING)])
-            previous = latest["version"] if latest else None
+        previous = header.get("latest_version") or None  # the header's count, raised after each version stored
+        for attempt in range(MAX_VERSION_ATTEMPTS):
+            if attempt:  # the header was behind (a concurrent submission, or a stop before it was raised)
+                latest = self.versions.find_one({"report_id": header["_id"]}, {"version": 1},
+                                                sort=[("version", DESCENDING)])
+                previous = latest["version"] if latest else None
             version = (previous or 0) + 1
             event = make_event(header["_id"], version, previous)
             document_id = f"{header['_id']}:{version}"
@@ -133,6 +135,9 @@ class SubmissionStore(Repository):
 
     def _report_header(self, company_id: str, year: int, now: datetime) -> dict:
         selector = {"company_id": company_id, "covenant_year": year}
+        found = self.reports.find_one(selector)  # every version after the first: a read, not an upsert
+        if found:
+            return found
         try:
             return self.reports.find_one_and_update(
                 selector,

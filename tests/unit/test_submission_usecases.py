@@ -62,6 +62,18 @@ def test_versions_count_up_per_company_and_year_and_each_is_announced(ports):
     assert events[0].data["company"]["id"] == company["id"]
 
 
+def test_a_version_stored_without_its_count_raised_is_not_numbered_again(ports):
+    """A process that stopped between storing a version and raising the report's count of versions, or a
+    concurrent submission between the two: the next version still takes the next number."""
+    company = register(ports)
+    first = submit(ports, company["id"])
+    store = ports["store"]
+    store.reports.update_one({"_id": first["id"]}, {"$set": {"latest_version": 0}})  # the count not raised
+    second, third = submit(ports, company["id"]), submit(ports, company["id"])
+    assert [(each["version"], each["previous_version"]) for each in (second, third)] == [(2, 1), (3, 2)]
+    assert [each["version"] for each in store.report_versions(first["id"])] == [1, 2, 3]
+
+
 def test_a_report_stored_while_the_broker_is_down_is_sent_by_the_relay_once(ports):
     company = register(ports)
     ports["publisher"].failing = True
