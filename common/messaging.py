@@ -41,6 +41,7 @@ PARKED_HEADERS = (ATTEMPT, PARKED_ID, PARKED_REASON, PARKED_ERROR, PARKED_FROM, 
 BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could be neither retried nor parked
 RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
 PERSISTENT = 2  # delivery mode: kept on disk by the broker
+PUBLISH_TIMEOUT_SECONDS = 10  # a connection that neither takes a message nor confirms it in this time is dead
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue took
 ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nameko's prefetch is 10)
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
@@ -94,7 +95,8 @@ class Producers:
     between publishes, each used by one worker at a time (a pool grows to as many as publish at once).
 
     A publish that fails raises at once (after one more try on a new connection when a kept one had gone
-    stale, e.g. after a broker restart): the event stays in its outbox, which the relay sends later, so
+    stale, e.g. after a broker restart; a connection that does not confirm within PUBLISH_TIMEOUT_SECONDS
+    has failed): the event stays in its outbox, which the relay sends later, so
     nothing is gained by retrying for seconds while a request waits, as nameko's publisher does. A
     connection that failed, or that had a message returned as unroutable (its confirmation still to come),
     is closed, not used again. Publishing is mandatory: an event no queue takes raises Undeliverable.
@@ -111,19 +113,20 @@ class Producers:
             producer = self._idle.pop() if kept and self._idle else self._open()
             try:
                 producer.publish(payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
-                                 mandatory=True, delivery_mode=PERSISTENT, serializer="json", retry=False)
+                                 mandatory=True, delivery_mode=PERSISTENT, serializer="json", retry=False,
+                                 timeout=PUBLISH_TIMEOUT_SECONDS, confirm_timeout=PUBLISH_TIMEOUT_SECONDS)
             except amqp.exceptions.ChannelError as exc:
-                self._close(producer)
+                self._drop(producer)
                 if exc.reply_code == NO_ROUTE:
                     raise Undeliverable(routing_key) from None
                 raise
             except producer.connection.recoverable_connection_errors:
-                self._close(producer)
+                self._drop(producer)
                 if kept:  # a kept connection may have gone stale: once more, on a new one
                     continue
                 raise
             except BaseException:
-                self._close(producer)
+                self._drop(producer)
                 raise
             self._idle.append(producer)
             return
@@ -134,13 +137,15 @@ class Producers:
         try:
             return KombuProducer(connection.channel(), exchange=self.exchange)
         except BaseException:
-            connection.close()
+            connection.collect()
             raise
 
     @staticmethod
-    def _close(producer: KombuProducer) -> None:
+    def _drop(producer: KombuProducer) -> None:
+        """Lets go of a connection that failed: its socket closed, without the closing handshake that a
+        broker which stopped answering would never complete."""
         try:
-            producer.connection.close()
+            producer.connection.collect()
         except Exception:  # noqa: BLE001 - it failed already; what matters is that it is not used again
             pass
 
@@ -152,7 +157,10 @@ class Producers:
     def close(self) -> None:
         idle, self._idle = self._idle, []
         for producer in idle:
-            self._close(producer)
+            try:
+                producer.connection.close()
+            except Exception:  # noqa: BLE001 - the service is stopping: a connection already gone is fine
+                self._drop(producer)
 
 
 class Events(EventDispatcher):

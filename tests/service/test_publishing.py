@@ -1,9 +1,13 @@
 """Events go out on the service's own connections with publisher confirms (common.messaging.Producers), on
 the real RabbitMQ: confirmed, persistent, with nameko's context headers; refused at once, never retried
 for seconds, when they cannot go, so that the outbox's relay sends them later."""
+from urllib.parse import urlparse
+
+import eventlet
 import pytest
 from kombu import Connection, Exchange, Queue
 
+from common import messaging
 from common.messaging import Producers
 from common.outbox import Undeliverable
 from tests.support import free_port
@@ -73,3 +77,48 @@ def test_with_the_broker_unreachable_a_publish_fails_at_once(exchange):
     with pytest.raises(OSError):
         producers.publish({"id": "e-1"}, "report_scored", {})
     assert producers.kept == 0
+
+
+class Proxy:
+    """A TCP relay to RabbitMQ whose connections so far can be made to stop answering (a broker that hangs,
+    or a network that drops packets without a word); connections made afterwards are relayed as usual."""
+
+    def __init__(self, port: int):
+        self.listener = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.frozen: set = set()
+        self.connections: list = []
+        eventlet.spawn(self._accept, port)
+
+    def _accept(self, port):
+        while True:
+            client, _ = self.listener.accept()
+            broker = eventlet.connect(("127.0.0.1", port))
+            self.connections.append(broker)
+            eventlet.spawn(self._pipe, client, broker, broker)
+            eventlet.spawn(self._pipe, broker, client, broker)
+
+    def _pipe(self, source, target, key):
+        while data := source.recv(65536):
+            if key not in self.frozen:
+                target.sendall(data)
+
+    def freeze(self):
+        self.frozen.update(self.connections)
+
+
+def test_a_connection_that_stops_confirming_is_given_up_and_the_event_goes_out_on_a_new_one(
+        service_config, exchange, monkeypatch):
+    monkeypatch.setattr(messaging, "PUBLISH_TIMEOUT_SECONDS", 0.5)
+    amqp_uri = urlparse(service_config["AMQP_URI"])
+    proxy = Proxy(amqp_uri.port)
+    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
+    with Connection(service_config["AMQP_URI"]) as connection:
+        queue(connection.channel()).declare()
+    producers = Producers(amqp_uri._replace(netloc=f"guest:guest@127.0.0.1:{proxy.port}").geturl(), exchange)
+    producers.publish({"id": "e-1"}, "report_scored", {})
+    proxy.freeze()
+    producers.publish({"id": "e-2"}, "report_scored", {})
+    assert [each.payload["id"] for each in received(service_config["AMQP_URI"], queue)] == ["e-1", "e-2"]
+    assert producers.kept == 1
+    producers.close()
