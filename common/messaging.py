@@ -4,6 +4,7 @@ The envelope and the schemas are in `common.events`.
 """
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from dataclasses import replace
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 
 import amqp
 import eventlet
+import eventlet.semaphore
 from kombu import Connection, Exchange, Queue, binding
 from kombu import Producer as KombuProducer
 from nameko.amqp.publish import Publisher as AmqpPublisher
@@ -42,6 +44,7 @@ BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could
 RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
 PERSISTENT = 2  # delivery mode: kept on disk by the broker
 PUBLISH_TIMEOUT_SECONDS = 10  # a connection that neither takes a message nor confirms it in this time is dead
+MAX_KEPT = 10  # connections kept for publishing, per service (nameko's worker pool is 10)
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue took
 ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nameko's prefetch is 10)
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
@@ -92,62 +95,85 @@ class Publisher:
 
 class Producers:
     """This process's connections for publishing events on one exchange, with publisher confirms: kept
-    between publishes, each used by one worker at a time (a pool grows to as many as publish at once).
+    between publishes (at most MAX_KEPT), each used by one worker at a time.
 
-    A publish that fails raises at once (after one more try on a new connection when a kept one had gone
-    stale, e.g. after a broker restart; a connection that does not confirm within PUBLISH_TIMEOUT_SECONDS
-    has failed): the event stays in its outbox, which the relay sends later, so
-    nothing is gained by retrying for seconds while a request waits, as nameko's publisher does. A
-    connection that failed, or that had a message returned as unroutable (its confirmation still to come),
-    is closed, not used again. Publishing is mandatory: an event no queue takes raises Undeliverable.
+    A publish that fails raises at once: the event stays in its outbox, which the relay sends later, so
+    nothing is gained by retrying for seconds while a request waits, as nameko's publisher does. Only a
+    kept connection that failed (gone stale, e.g. with a broker restart) is tried once more on a new one.
+    An attempt that takes longer than PUBLISH_TIMEOUT_SECONDS (opening a connection, sending, waiting for
+    the confirmation) has failed. A connection that failed is dropped without the closing handshake a
+    broker that stopped answering would never complete. Publishing is mandatory: an event no queue takes
+    raises Undeliverable, once the broker confirmed the returned message, so its connection serves on.
     """
 
-    def __init__(self, amqp_uri: str, exchange: Exchange, **connection_options):
+    def __init__(self, amqp_uri: str, exchange: Exchange, serializer: str = "json", **connection_options):
         self.amqp_uri = amqp_uri
         self.exchange = exchange
+        self.serializer = serializer
         self.connection_options = connection_options
-        self._idle: list = []
+        self._idle: list[tuple[Connection, KombuProducer]] = []
 
     def publish(self, payload: dict, routing_key: str, headers: dict) -> None:
-        for kept in (True, False):
-            producer = self._idle.pop() if kept and self._idle else self._open()
+        while True:
+            was_kept = bool(self._idle)
             try:
-                producer.publish(payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
-                                 mandatory=True, delivery_mode=PERSISTENT, serializer="json", retry=False,
-                                 timeout=PUBLISH_TIMEOUT_SECONDS, confirm_timeout=PUBLISH_TIMEOUT_SECONDS)
-            except amqp.exceptions.ChannelError as exc:
-                self._drop(producer)
-                if exc.reply_code == NO_ROUTE:
-                    raise Undeliverable(routing_key) from None
-                raise
-            except producer.connection.recoverable_connection_errors:
-                self._drop(producer)
-                if kept:  # a kept connection may have gone stale: once more, on a new one
+                with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, socket.timeout("no confirmation in time")):
+                    connection, producer = self._idle.pop() if was_kept else self._open()
+                    try:
+                        self._send(producer, payload, routing_key, headers)
+                    except Undeliverable:
+                        self._keep(connection, producer)
+                        raise
+                    except BaseException:
+                        self._drop(connection)
+                        raise
+            except (OSError, amqp.exceptions.RecoverableConnectionError):
+                if was_kept:  # a kept connection may have gone stale: once more, on a new one
                     continue
                 raise
-            except BaseException:
-                self._drop(producer)
-                raise
-            self._idle.append(producer)
+            self._keep(connection, producer)
             return
 
-    def _open(self) -> KombuProducer:
+    def _send(self, producer: KombuProducer, payload: dict, routing_key: str, headers: dict) -> None:
+        try:
+            producer.publish(payload, exchange=self.exchange, routing_key=routing_key, headers=headers,
+                             mandatory=True, delivery_mode=PERSISTENT, serializer=self.serializer, retry=False)
+        except amqp.exceptions.ChannelError as exc:
+            if exc.reply_code != NO_ROUTE:
+                raise
+            # the broker confirms a returned message right after returning it: take that confirmation now,
+            # or the next publish on this connection would take it for its own
+            producer.channel.wait([amqp.spec.Basic.Ack, amqp.spec.Basic.Nack])
+            raise Undeliverable(routing_key) from None
+
+    def _open(self) -> tuple[Connection, KombuProducer]:
         connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
                                 **self.connection_options)
         try:
-            return KombuProducer(connection.channel(), exchange=self.exchange)
+            return connection, KombuProducer(connection.channel(), exchange=self.exchange)
         except BaseException:
-            connection.collect()
+            self._drop(connection)
             raise
 
+    def _keep(self, connection: Connection, producer: KombuProducer) -> None:
+        if len(self._idle) < MAX_KEPT:
+            self._idle.append((connection, producer))
+        else:
+            self._close(connection)
+
     @staticmethod
-    def _drop(producer: KombuProducer) -> None:
-        """Lets go of a connection that failed: its socket closed, without the closing handshake that a
-        broker which stopped answering would never complete."""
+    def _drop(connection: Connection) -> None:
         try:
-            producer.connection.collect()
+            connection.collect()
         except Exception:  # noqa: BLE001 - it failed already; what matters is that it is not used again
             pass
+
+    def _close(self, connection: Connection) -> None:
+        try:
+            with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, socket.timeout("no answer to closing")):
+                connection.close()
+        except Exception:  # noqa: BLE001 - a connection already gone, or a broker not answering
+            self._drop(connection)
 
     @property
     def kept(self) -> int:
@@ -155,12 +181,16 @@ class Producers:
         return len(self._idle)
 
     def close(self) -> None:
+        """Closes the kept connections (the service stops)."""
         idle, self._idle = self._idle, []
-        for producer in idle:
-            try:
-                producer.connection.close()
-            except Exception:  # noqa: BLE001 - the service is stopping: a connection already gone is fine
-                self._drop(producer)
+        for connection, _ in idle:
+            self._close(connection)
+
+    def drop(self) -> None:
+        """Lets go of the kept connections at once (the service is killed)."""
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            self._drop(connection)
 
 
 class Events(EventDispatcher):
@@ -170,14 +200,14 @@ class Events(EventDispatcher):
     def setup(self):
         super().setup()
         config = self.container.config
-        self.producers = Producers(config[AMQP_URI_CONFIG_KEY], self.exchange, ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        self.producers = Producers(config[AMQP_URI_CONFIG_KEY], self.exchange, serializer=self.serializer,
+                                   ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
     def stop(self):
         self.producers.close()
 
     def kill(self):
-        self.producers.close()
+        self.producers.drop()
 
     def get_dependency(self, worker_ctx):
         headers = self.get_message_headers(worker_ctx)  # nameko's context (correlation id, call stack)
@@ -227,12 +257,16 @@ class Acknowledgements:
     acknowledgement, so there each message is acknowledged on its own, at once.
     """
 
-    def __init__(self, channel, together: bool | None = None):
+    def __init__(self, channel, together: bool | None = None, batch: int = ACK_BATCH):
         self.channel = channel
         self.together = isinstance(channel, amqp.Channel) if together is None else together
+        self.batch = batch
         self.open: dict[int, bool] = {}  # delivery tag -> handled, in the order delivered
         self.waiting = 0  # handled, not yet acknowledged
         self.oldest_waiting_since: float | None = None
+        # One flush at a time: a single acknowledgement still being sent must not be overtaken by another
+        # flush's `multiple` one covering its tag (the broker closes a channel acknowledging a tag twice).
+        self._sending = eventlet.semaphore.Semaphore()
 
     def delivered(self, tag: int) -> None:
         if self.together:
@@ -246,12 +280,14 @@ class Acknowledgements:
         self.waiting += 1
         if self.oldest_waiting_since is None:
             self.oldest_waiting_since = time.monotonic()
-        if self.waiting == len(self.open) or self.waiting >= ACK_BATCH:
+        if self.waiting == len(self.open) or self.waiting >= self.batch:
             self.flush()
 
     def requeued(self, tag: int) -> None:
         if self.open.pop(tag, False):
             self.waiting -= 1
+        if self.waiting and self.waiting == len(self.open):  # it held up those handled after it
+            self.flush()
 
     def due(self) -> bool:
         return self.oldest_waiting_since is not None and \
@@ -260,6 +296,10 @@ class Acknowledgements:
     def flush(self) -> None:
         """Acknowledges every handled message: those delivered before the first still open in one
         acknowledgement, any after it one by one (they cannot wait for a message that may take long)."""
+        with self._sending:
+            self._flush()
+
+    def _flush(self) -> None:
         upto = None
         for tag, handled in self.open.items():
             if not handled:
@@ -290,12 +330,6 @@ class ParkingQueueConsumer(QueueConsumer):
             consumer.on_decode_error = partial(self._undecodable, provider)
         return consumers
 
-    def _acknowledgements_of(self, message) -> Acknowledgements:
-        channel = message.channel
-        if channel not in self._acknowledgements:
-            self._acknowledgements[channel] = Acknowledgements(channel)
-        return self._acknowledgements[channel]
-
     def handle_message(self, provider, body, message):
         self._acknowledgements_of(message).delivered(message.delivery_tag)
         super().handle_message(provider, body, message)
@@ -316,11 +350,29 @@ class ParkingQueueConsumer(QueueConsumer):
         self._acknowledgements_of(message).requeued(message.delivery_tag)
         super().requeue_message(message)
 
-    def on_iteration(self):
+    def _acknowledgements_of(self, message) -> Acknowledgements:
+        channel = message.channel
+        if channel not in self._acknowledgements:
+            # fewer waiting than the prefetch, so that those behind a slow message never fill it
+            self._acknowledgements[channel] = Acknowledgements(
+                channel, batch=max(1, min(ACK_BATCH, self.prefetch_count // 2)))
+        return self._acknowledgements[channel]
+
+    def _flush(self, due_only: bool) -> None:
         for acknowledgements in list(self._acknowledgements.values()):
-            if acknowledgements.due() and acknowledgements.channel.connection:
-                acknowledgements.flush()
+            if (acknowledgements.due() or not due_only) and acknowledgements.channel.connection:
+                try:
+                    acknowledgements.flush()
+                except Exception as exc:  # noqa: BLE001 - a broken channel: the broker takes its messages back
+                    log.warning("acknowledgements not sent", error=redelivery.describe(exc))
+
+    def on_iteration(self):
+        self._flush(due_only=True)
         super().on_iteration()
+
+    def on_consume_end(self, connection, channel):
+        self._flush(due_only=False)  # stopping: what was handled is not delivered again
+        super().on_consume_end(connection, channel)
 
 
 class EnvelopeHandler(EventHandler):

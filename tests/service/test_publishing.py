@@ -45,17 +45,37 @@ def test_an_event_goes_out_persistent_with_its_headers_and_one_connection_serves
     producers.close()
 
 
-def test_an_event_no_queue_takes_is_refused_and_the_next_goes_out_on_a_new_connection(service_config, exchange):
+def test_an_event_no_queue_takes_is_refused_and_its_connection_serves_the_next(service_config, exchange):
     amqp_uri = service_config["AMQP_URI"]
     producers = Producers(amqp_uri, exchange)
     with pytest.raises(Undeliverable):
         producers.publish({"id": "e-1"}, "nobody_listens", {})
-    assert producers.kept == 0  # its confirmation is still to come: that connection is not used again
+    assert producers.kept == 1  # its confirmation was taken with the refusal: the connection serves on
     queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
     with Connection(amqp_uri) as connection:
         queue(connection.channel()).declare()
     producers.publish({"id": "e-2"}, "report_scored", {})
-    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-2"]
+    producers.publish({"id": "e-3"}, "report_scored", {})
+    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-2", "e-3"]
+    assert producers.kept == 1
+    producers.close()
+
+
+def test_after_the_broker_closed_its_connections_the_next_event_goes_out_on_a_new_one(
+        service_config, exchange, rabbit_manager):
+    amqp_uri = service_config["AMQP_URI"]
+    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
+    with Connection(amqp_uri) as connection:
+        queue(connection.channel()).declare()
+    producers = Producers(amqp_uri, exchange)
+    producers.publish({"id": "e-1"}, "report_scored", {})
+    vhost = urlparse(amqp_uri).path.lstrip("/")
+    for each in rabbit_manager.get_connections():  # as a broker that restarts closes them
+        if each["vhost"] == vhost:
+            rabbit_manager.delete_connection(each["name"])
+    eventlet.sleep(0.2)
+    producers.publish({"id": "e-2"}, "report_scored", {})
+    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-1", "e-2"]
     producers.close()
 
 
@@ -66,7 +86,7 @@ def test_a_connection_that_went_stale_is_replaced_without_losing_the_event(servi
         queue(connection.channel()).declare()
     producers = Producers(amqp_uri, exchange)
     producers.publish({"id": "e-1"}, "report_scored", {})
-    producers._idle[0].connection.connection.sock.close()  # as a broker restart leaves it
+    producers._idle[0][0].connection.sock.close()  # as a broker restart leaves it
     producers.publish({"id": "e-2"}, "report_scored", {})
     assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-1", "e-2"]
     producers.close()

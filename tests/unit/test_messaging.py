@@ -86,3 +86,23 @@ def test_on_a_channel_that_takes_one_tag_at_a_time_each_message_is_acknowledged_
     for tag in (2, 1, 3):
         acknowledgements.handled(tag)
     assert channel.acks == [(2, False), (1, False), (3, False)]
+
+
+def test_messages_handled_behind_one_that_is_requeued_are_acknowledged_at_once(channel):
+    acknowledgements = Acknowledgements(channel, together=True)
+    for tag in (1, 2, 3):
+        acknowledgements.delivered(tag)
+    acknowledgements.handled(2)
+    acknowledgements.handled(3)
+    acknowledgements.requeued(1)  # e.g. the service is stopping and gives it back
+    assert channel.acks == [(3, True)]
+
+
+def test_no_more_wait_than_the_batch_a_small_prefetch_allows(channel):
+    acknowledgements = Acknowledgements(channel, together=True, batch=2)
+    for tag in (1, 2, 3, 4):
+        acknowledgements.delivered(tag)
+    acknowledgements.handled(2)
+    assert channel.acks == []
+    acknowledgements.handled(3)
+    assert channel.acks == [(2, False), (3, False)]
