@@ -117,22 +117,23 @@ class Producers:
         while True:
             was_kept = bool(self._idle)
             try:
-                with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, socket.timeout("no confirmation in time")):
-                    connection, producer = self._idle.pop() if was_kept else self._open()
-                    try:
-                        self._send(producer, payload, routing_key, headers)
-                    except Undeliverable:
-                        self._keep(connection, producer)
-                        raise
-                    except BaseException:
-                        self._drop(connection)
-                        raise
+                return self._attempt(payload, routing_key, headers, was_kept)
             except (OSError, amqp.exceptions.RecoverableConnectionError):
-                if was_kept:  # a kept connection may have gone stale: once more, on a new one
-                    continue
+                if not was_kept:  # a kept connection may have gone stale: once more, on a new one
+                    raise
+
+    def _attempt(self, payload: dict, routing_key: str, headers: dict, on_kept: bool) -> None:
+        with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, socket.timeout("no confirmation in time")):
+            connection, producer = self._idle.pop() if on_kept else self._open()
+            try:
+                self._send(producer, payload, routing_key, headers)
+            except Undeliverable:
+                self._keep(connection, producer)
+                raise
+            except BaseException:
+                self._drop(connection)
                 raise
             self._keep(connection, producer)
-            return
 
     def _send(self, producer: KombuProducer, payload: dict, routing_key: str, headers: dict) -> None:
         try:
@@ -201,7 +202,8 @@ class Events(EventDispatcher):
         super().setup()
         config = self.container.config
         self.producers = Producers(config[AMQP_URI_CONFIG_KEY], self.exchange, serializer=self.serializer,
-                                   ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+                                   ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                   login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
     def stop(self):
         self.producers.close()
@@ -261,9 +263,8 @@ class Acknowledgements:
         self.channel = channel
         self.together = isinstance(channel, amqp.Channel) if together is None else together
         self.batch = batch
-        self.open: dict[int, bool] = {}  # delivery tag -> handled, in the order delivered
-        self.waiting = 0  # handled, not yet acknowledged
-        self.oldest_waiting_since: float | None = None
+        self.open: dict[int, bool] = {}  # delivery tag -> handled, in the order delivered (at most the prefetch)
+        self.oldest_waiting_since: float | None = None  # when the oldest handled one began to wait
         # One flush at a time: a single acknowledgement still being sent must not be overtaken by another
         # flush's `multiple` one covering its tag (the broker closes a channel acknowledging a tag twice).
         self._sending = eventlet.semaphore.Semaphore()
@@ -277,16 +278,15 @@ class Acknowledgements:
             self.channel.basic_ack(tag)
             return
         self.open[tag] = True
-        self.waiting += 1
         if self.oldest_waiting_since is None:
             self.oldest_waiting_since = time.monotonic()
-        if self.waiting == len(self.open) or self.waiting >= self.batch:
+        waiting = sum(self.open.values())
+        if waiting == len(self.open) or waiting >= self.batch:
             self.flush()
 
     def requeued(self, tag: int) -> None:
-        if self.open.pop(tag, False):
-            self.waiting -= 1
-        if self.waiting and self.waiting == len(self.open):  # it held up those handled after it
+        self.open.pop(tag, None)
+        if self.open and all(self.open.values()):  # it held up those handled after it
             self.flush()
 
     def due(self) -> bool:
@@ -307,7 +307,7 @@ class Acknowledgements:
             upto = tag
         after = [tag for tag, handled in self.open.items() if handled and (upto is None or tag > upto)]
         self.open = {tag: handled for tag, handled in self.open.items() if not handled}
-        self.waiting, self.oldest_waiting_since = 0, None
+        self.oldest_waiting_since = None
         if upto is not None:
             self.channel.basic_ack(upto, multiple=True)
         for tag in after:

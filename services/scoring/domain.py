@@ -267,8 +267,9 @@ def report_scored(submitted: dict, framework: Framework, assessment: dict, previ
                   correction: int = 0, submission_occurred_at: str | None = None) -> dict:
     """The data of a report_scored event: the assessment, the result of the one it replaces (`previous`
     holds at least common.events.REPLACED_FIELDS), and what consumers need of the report, the company and
-    the year's calendar; with the time of the submission it answers, when it answers one (not a rescore). Its ordinal orders one company's assessments of a year: (report version,
-    framework version, corrections applied on appeal)."""
+    the year's calendar; with the time of the submission it answers, when it answers one (not a rescore).
+    Its ordinal orders one company's assessments of a year: (report version, framework version,
+    corrections applied on appeal)."""
     timing = {"submission_occurred_at": submission_occurred_at} if submission_occurred_at else {}
     return {**timing,
         "report_id": submitted["report_id"], "version": submitted["version"],

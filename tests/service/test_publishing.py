@@ -21,75 +21,70 @@ def exchange(service_config):
     return exchange
 
 
-def received(amqp_uri, queue):
-    with Connection(amqp_uri) as connection:
-        taken = []
-        while (message := queue(connection.channel()).get(no_ack=True)) is not None:
-            taken.append(message)
-        return taken
+@pytest.fixture
+def producers(service_config, exchange):
+    producers = Producers(service_config["AMQP_URI"], exchange)
+    yield producers
+    producers.close()
 
 
-def test_an_event_goes_out_persistent_with_its_headers_and_one_connection_serves_the_next(service_config, exchange):
-    amqp_uri = service_config["AMQP_URI"]
+@pytest.fixture
+def received(service_config, exchange):
+    """What a queue bound to report_scored received so far, as the messages taken off it."""
     queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
-    with Connection(amqp_uri) as connection:
+    with Connection(service_config["AMQP_URI"]) as connection:
         queue(connection.channel()).declare()
-    producers = Producers(amqp_uri, exchange)
+
+    def taken():
+        with Connection(service_config["AMQP_URI"]) as connection:
+            messages = []
+            while (message := queue(connection.channel()).get(no_ack=True)) is not None:
+                messages.append(message)
+            return messages
+    return taken
+
+
+def ids(messages):
+    return [each.payload["id"] for each in messages]
+
+
+def test_an_event_goes_out_persistent_with_its_headers_and_one_connection_serves_the_next(producers, received):
     producers.publish({"id": "e-1"}, "report_scored", {"nameko.correlation_id": "c-1"})
     producers.publish({"id": "e-2"}, "report_scored", {"nameko.correlation_id": "c-2"})
-    taken = received(amqp_uri, queue)
-    assert [each.payload["id"] for each in taken] == ["e-1", "e-2"]
+    taken = received()
+    assert ids(taken) == ["e-1", "e-2"]
     assert [each.headers["nameko.correlation_id"] for each in taken] == ["c-1", "c-2"]
     assert {each.properties["delivery_mode"] for each in taken} == {2}
     assert producers.kept == 1  # kept between publishes, not one connection per event
-    producers.close()
 
 
-def test_an_event_no_queue_takes_is_refused_and_its_connection_serves_the_next(service_config, exchange):
-    amqp_uri = service_config["AMQP_URI"]
-    producers = Producers(amqp_uri, exchange)
+def test_an_event_no_queue_takes_is_refused_and_its_connection_serves_the_next(producers, received):
     with pytest.raises(Undeliverable):
         producers.publish({"id": "e-1"}, "nobody_listens", {})
     assert producers.kept == 1  # its confirmation was taken with the refusal: the connection serves on
-    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
-    with Connection(amqp_uri) as connection:
-        queue(connection.channel()).declare()
     producers.publish({"id": "e-2"}, "report_scored", {})
     producers.publish({"id": "e-3"}, "report_scored", {})
-    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-2", "e-3"]
+    assert ids(received()) == ["e-2", "e-3"]
     assert producers.kept == 1
-    producers.close()
 
 
 def test_after_the_broker_closed_its_connections_the_next_event_goes_out_on_a_new_one(
-        service_config, exchange, rabbit_manager):
-    amqp_uri = service_config["AMQP_URI"]
-    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
-    with Connection(amqp_uri) as connection:
-        queue(connection.channel()).declare()
-    producers = Producers(amqp_uri, exchange)
+        service_config, producers, received, rabbit_manager):
     producers.publish({"id": "e-1"}, "report_scored", {})
-    vhost = urlparse(amqp_uri).path.lstrip("/")
+    vhost = urlparse(service_config["AMQP_URI"]).path.lstrip("/")
     for each in rabbit_manager.get_connections():  # as a broker that restarts closes them
         if each["vhost"] == vhost:
             rabbit_manager.delete_connection(each["name"])
     eventlet.sleep(0.2)
     producers.publish({"id": "e-2"}, "report_scored", {})
-    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-1", "e-2"]
-    producers.close()
+    assert ids(received()) == ["e-1", "e-2"]
 
 
-def test_a_connection_that_went_stale_is_replaced_without_losing_the_event(service_config, exchange):
-    amqp_uri = service_config["AMQP_URI"]
-    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
-    with Connection(amqp_uri) as connection:
-        queue(connection.channel()).declare()
-    producers = Producers(amqp_uri, exchange)
+def test_a_connection_that_went_stale_is_replaced_without_losing_the_event(producers, received):
     producers.publish({"id": "e-1"}, "report_scored", {})
     producers._idle[0][0].connection.sock.close()  # as a broker restart leaves it
     producers.publish({"id": "e-2"}, "report_scored", {})
-    assert [each.payload["id"] for each in received(amqp_uri, queue)] == ["e-1", "e-2"]
-    producers.close()
+    assert ids(received()) == ["e-1", "e-2"]
 
 
 def test_with_the_broker_unreachable_a_publish_fails_at_once(exchange):
@@ -128,17 +123,14 @@ class Proxy:
 
 
 def test_a_connection_that_stops_confirming_is_given_up_and_the_event_goes_out_on_a_new_one(
-        service_config, exchange, monkeypatch):
+        service_config, exchange, received, monkeypatch):
     monkeypatch.setattr(messaging, "PUBLISH_TIMEOUT_SECONDS", 0.5)
     amqp_uri = urlparse(service_config["AMQP_URI"])
     proxy = Proxy(amqp_uri.port)
-    queue = Queue("probe-listener", exchange=exchange, routing_key="report_scored", durable=True)
-    with Connection(service_config["AMQP_URI"]) as connection:
-        queue(connection.channel()).declare()
     producers = Producers(amqp_uri._replace(netloc=f"guest:guest@127.0.0.1:{proxy.port}").geturl(), exchange)
     producers.publish({"id": "e-1"}, "report_scored", {})
     proxy.freeze()
     producers.publish({"id": "e-2"}, "report_scored", {})
-    assert [each.payload["id"] for each in received(service_config["AMQP_URI"], queue)] == ["e-1", "e-2"]
+    assert ids(received()) == ["e-1", "e-2"]
     assert producers.kept == 1
     producers.close()

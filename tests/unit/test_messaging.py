@@ -20,17 +20,22 @@ def channel():
     return Channel()
 
 
+def delivered(channel, tags, together=True, **options) -> Acknowledgements:
+    """The acknowledgements of a channel on which `tags` were delivered."""
+    acknowledgements = Acknowledgements(channel, together=together, **options)
+    for tag in tags:
+        acknowledgements.delivered(tag)
+    return acknowledgements
+
+
 def test_a_message_handled_alone_is_acknowledged_at_once(channel):
-    acknowledgements = Acknowledgements(channel, together=True)
-    acknowledgements.delivered(1)
+    acknowledgements = delivered(channel, [1])
     acknowledgements.handled(1)
     assert channel.acks == [(1, True)]
 
 
 def test_messages_handled_while_others_wait_are_acknowledged_together_when_the_last_is_handled(channel):
-    acknowledgements = Acknowledgements(channel, together=True)
-    for tag in (1, 2, 3):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, (1, 2, 3))
     acknowledgements.handled(1)
     acknowledgements.handled(2)
     assert channel.acks == []
@@ -42,9 +47,7 @@ def test_messages_handled_while_others_wait_are_acknowledged_together_when_the_l
 
 
 def test_a_message_still_being_handled_is_never_acknowledged_with_the_others(channel):
-    acknowledgements = Acknowledgements(channel, together=True)
-    for tag in range(1, messaging.ACK_BATCH + 3):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, range(1, messaging.ACK_BATCH + 3))
     acknowledgements.handled(1)
     for tag in range(3, messaging.ACK_BATCH + 2):  # 2 is still being handled
         acknowledgements.handled(tag)
@@ -57,9 +60,7 @@ def test_a_message_still_being_handled_is_never_acknowledged_with_the_others(cha
 def test_handled_messages_wait_no_longer_than_the_limit_behind_a_slow_one(channel, monkeypatch):
     now = [100.0]
     monkeypatch.setattr(messaging.time, "monotonic", lambda: now[0])
-    acknowledgements = Acknowledgements(channel, together=True)
-    for tag in (1, 2):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, (1, 2))
     acknowledgements.handled(2)
     assert not acknowledgements.due()
     now[0] += messaging.ACK_WAIT_SECONDS
@@ -71,27 +72,22 @@ def test_handled_messages_wait_no_longer_than_the_limit_behind_a_slow_one(channe
 
 
 def test_a_requeued_message_holds_up_no_acknowledgement(channel):
-    acknowledgements = Acknowledgements(channel, together=True)
-    for tag in (1, 2):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, (1, 2))
     acknowledgements.requeued(1)
     acknowledgements.handled(2)
     assert channel.acks == [(2, True)]
 
 
 def test_on_a_channel_that_takes_one_tag_at_a_time_each_message_is_acknowledged_on_its_own(channel):
-    acknowledgements = Acknowledgements(channel)  # not an AMQP channel: kombu's in-memory broker
-    for tag in (1, 2, 3):
-        acknowledgements.delivered(tag)
+    # not an AMQP channel (kombu's in-memory broker's), so not acknowledged together
+    acknowledgements = delivered(channel, (1, 2, 3), together=None)
     for tag in (2, 1, 3):
         acknowledgements.handled(tag)
     assert channel.acks == [(2, False), (1, False), (3, False)]
 
 
 def test_messages_handled_behind_one_that_is_requeued_are_acknowledged_at_once(channel):
-    acknowledgements = Acknowledgements(channel, together=True)
-    for tag in (1, 2, 3):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, (1, 2, 3))
     acknowledgements.handled(2)
     acknowledgements.handled(3)
     acknowledgements.requeued(1)  # e.g. the service is stopping and gives it back
@@ -99,9 +95,7 @@ def test_messages_handled_behind_one_that_is_requeued_are_acknowledged_at_once(c
 
 
 def test_no_more_wait_than_the_batch_a_small_prefetch_allows(channel):
-    acknowledgements = Acknowledgements(channel, together=True, batch=2)
-    for tag in (1, 2, 3, 4):
-        acknowledgements.delivered(tag)
+    acknowledgements = delivered(channel, (1, 2, 3, 4), batch=2)
     acknowledgements.handled(2)
     assert channel.acks == []
     acknowledgements.handled(3)
