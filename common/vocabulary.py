@@ -70,7 +70,7 @@ CALLER_ROLES = Terms(
     (AUTHORITY, "aanbestedende dienst", "contracting authority"),
     (COMMISSION, "klachten- en geschillencommissie", "complaints and disputes commission"),
 )
-# The commission's three seats (seed §4.2.1).
+# The commission's three seats (covenant §4.2.1).
 COMMISSION_SEATS = Terms(
     ("chair", "onafhankelijk voorzitter", "independent chair"),
     ("employers", "lid namens de werkgevers", "member for the employers"),
@@ -202,7 +202,7 @@ NOTICE_KINDS = Terms(
     ("case_time_limit", "termijn loopt af", "time limit about to pass"),
 )
 
-# --- what a contracting authority learns of a supplier (seed §4.1.1) --------------------------------
+# --- what a contracting authority learns of a supplier (covenant §4.1.1) --------------------------------
 
 # When a member reported for a year, against its dates.
 REPORTING_TIMES = Terms(
@@ -214,7 +214,7 @@ REPORTING_TIMES = Terms(
     ("not_yet_due", "nog niet verplicht", "not yet due"),
 )
 
-# --- complaints and disputes (seed §4.2.1) ------------------------------------------------------------
+# --- complaints and disputes (covenant §4.2.1) ------------------------------------------------------------
 
 CASE_KINDS = Terms(
     ("complaint", "klacht over een lid of zijn keten", "complaint about a member or its supply chain"),
@@ -237,7 +237,7 @@ APPEAL_DECISIONS = Terms(
     ("rejected", "ongegrond", "rejected"),
 )
 
-# --- verifying what companies report (seed §4.2.1) ---------------------------------------------------
+# --- verifying what companies report (covenant §4.2.1) ---------------------------------------------------
 
 VERIFICATION_RESULTS = Terms(
     ("confirmed", "bevestigd", "confirmed"),

@@ -1,4 +1,4 @@
-"""The complaints and disputes procedure (seed §4.2.1): states, who may move a case, time limits, and who
+"""The complaints and disputes procedure (covenant §4.2.1): states, who may move a case, time limits, and who
 sees what of a case. Pure: no nameko, no storage.
 
 A case is kept as its changes, in order (nothing is ever changed or deleted): the first holds what was

@@ -1,5 +1,5 @@
 """The complaints service: the confidential case platform of the complaints and disputes commission
-(seed §4.2.1), assessment appeals included. Its data never leaves it but as its events say."""
+(covenant §4.2.1), assessment appeals included. Its data never leaves it but as its events say."""
 from __future__ import annotations
 
 
