@@ -20,6 +20,7 @@ from pathlib import Path
 import bson
 
 from common.mongo import database
+from common.settings import Settings, load_config
 from services.reporting import usecases
 from services.reporting.dependencies import Publication, SectorStore
 from services.reporting.domain import Disclosure, summed
@@ -67,7 +68,7 @@ def milliseconds(call, repeat: int) -> float:
 def measure(companies: int, uri: str) -> dict:
     store = SectorStore(database(uri.replace("{run}", uuid.uuid4().hex[:8]), "reporting"))
     store.ensure_indexes()
-    publisher, publication = Publisher(), Publication({1: {}}, Disclosure())
+    publisher, publication = Publisher(), Publication({1: {}}, Disclosure.configured(Settings.from_config(load_config())))
     started = time.perf_counter()
     for number in range(companies):
         usecases.apply_assessment(f"fill-{number}", scored(number, 1), store=store, publisher=publisher)

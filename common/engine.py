@@ -15,11 +15,11 @@ plain dicts, lists and scalars (the documents repositories store), leaving anyth
 own code. Repositories make the same pymongo calls on both engines: nothing outside this module knows.
 
 Last, the documents it holds live in the service's own heap, where MongoDB's live in its server: every
-FREEZE_EVERY documents stored, the engine moves what the heap holds out of the cyclic collector's sight
+250 documents stored, the engine moves what the heap holds out of the cyclic collector's sight
 (`gc.freeze`), so that a full collection does not walk every stored document again (with 20,000 reports
 that took 0.1-0.7 s per collection, a pause in whatever the service was doing). What a freeze also set
 aside (garbage in reference cycles, or cycles alive then that die later) is collected by one full
-collection every RECOLLECT_EVERY freezes, so the memory it holds stays bounded.
+collection every 200 freezes (`Freezing`), so the memory it holds stays bounded.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ import gc
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bson import ObjectId
 
@@ -147,24 +148,33 @@ class _Copying:
     deepcopy = staticmethod(lambda value, memo=None: _deepcopy(value))
 
 
-FREEZE_EVERY = 250
-RECOLLECT_EVERY = 200  # freezes: one full collection per 50,000 documents stored
-_stored_since_freeze = 0
-_freezes = 0
+@dataclass
+class Freezing:
+    """Counts the documents stored; every `every` of them sets the heap aside (gc.freeze), and every
+    `recollect_every` freezes looks at everything once more, so the memory held stays bounded."""
+    every: int = 250
+    recollect_every: int = 200  # freezes: one full collection per 50,000 documents stored
+    stored_since_freeze: int = 0
+    freezes: int = 0
+
+    def stored_one(self) -> None:
+        self.stored_since_freeze += 1
+        if self.stored_since_freeze < self.every:
+            return
+        self.stored_since_freeze, self.freezes = 0, self.freezes + 1
+        if self.freezes % self.recollect_every == 0:
+            gc.unfreeze()  # everything set aside is looked at once more: cycles that died meanwhile are freed
+            gc.collect()
+        else:
+            gc.collect(1)  # the young garbage first: only what is alive now is set aside
+        gc.freeze()
+
+
+FREEZING = Freezing()
 
 
 def _stored_one() -> None:
-    global _stored_since_freeze, _freezes
-    _stored_since_freeze += 1
-    if _stored_since_freeze < FREEZE_EVERY:
-        return
-    _stored_since_freeze, _freezes = 0, _freezes + 1
-    if _freezes % RECOLLECT_EVERY == 0:
-        gc.unfreeze()  # everything set aside is looked at once more: cycles that died meanwhile are freed
-        gc.collect()
-    else:
-        gc.collect(1)  # the young garbage first: only what is alive now is set aside
-    gc.freeze()
+    FREEZING.stored_one()
 
 
 def install() -> None:

@@ -5,7 +5,8 @@ databases to compete for one queue's work as they would on MongoDB. `trustone en
 mongomock on a local port, and `mongomock+tcp://127.0.0.1:<port>/<name>` connects to it: each collection
 call (pymongo's API, as the repositories make it) runs in the engine's process, one at a time, and its
 result (a cursor read out as a list) or its error (DuplicateKeyError, ...) comes back, pickled over a
-plain socket (green under eventlet, as the services run). For tests and trials on one machine only: it
+plain socket (green under eventlet, as the services run). The server is the launcher's
+(`launcher/engine_server.py`); this module is the client and the wire both share. For tests and trials on one machine only: it
 listens on the loopback address, trusts whoever connects, and nothing survives it.
 """
 from __future__ import annotations
@@ -14,14 +15,13 @@ import pickle
 import queue
 import socket
 import struct
-import threading
 from urllib.parse import urlparse
 
 SCHEME = "mongomock+tcp://"
 _LENGTH = struct.Struct("!I")
 
 
-def _send(sock: socket.socket, message) -> None:
+def send(sock: socket.socket, message) -> None:
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
@@ -37,7 +37,7 @@ def _receive_exactly(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _receive(sock: socket.socket):
+def receive(sock: socket.socket):
     (size,) = _LENGTH.unpack(_receive_exactly(sock, _LENGTH.size))
     return pickle.loads(_receive_exactly(sock, size))
 
@@ -60,8 +60,8 @@ class SharedClient:
             connection = None
         try:
             connection = connection or socket.create_connection(self._address, timeout=30)
-            _send(connection, request)
-            failed, result = _receive(connection)
+            send(connection, request)
+            failed, result = receive(connection)
         except (EOFError, OSError):
             raise ConnectionError(f"the shared document engine at {self._address} does not answer") from None
         self._idle.put(connection)
@@ -99,45 +99,3 @@ class SharedCollection:
         def call(*args, **kwargs):
             return self._client.call(("collection", self._database, self.name, method, args, kwargs))
         return call
-
-
-def serve(host: str, port: int, ready: threading.Event | None = None) -> None:
-    """Serves one mongomock engine until the process ends; every call runs alone, so each is as atomic as
-    one operation on a MongoDB server."""
-    import mongomock
-    from common.mongo import in_process_engine
-    engine = in_process_engine()
-    lock = threading.Lock()
-
-    def run(kind, database, collection, method, args, kwargs):
-        if kind == "drop_database":
-            return engine.drop_database(database)
-        target = engine[database] if kind == "database" else engine[database][collection]
-        result = getattr(target, method)(*args, **kwargs)
-        if isinstance(result, (mongomock.collection.Cursor, mongomock.command_cursor.CommandCursor)):
-            result = list(result)  # a cursor cannot travel; the repositories read each one whole
-        return result
-
-    def answer(connection: socket.socket):
-        with connection:
-            while True:
-                try:
-                    request = _receive(connection)
-                except (EOFError, OSError):
-                    return
-                try:
-                    with lock:
-                        reply = (False, run(*request))
-                except Exception as exc:  # noqa: BLE001 - the caller gets the engine's error as pymongo raises it
-                    reply = (True, exc)
-                try:
-                    _send(connection, reply)
-                except pickle.PicklingError as exc:
-                    _send(connection, (True, TypeError(f"cannot send the engine's answer: {exc}")))
-
-    with socket.create_server((host, port)) as listener:
-        if ready is not None:
-            ready.set()
-        while True:
-            connection, _ = listener.accept()
-            threading.Thread(target=answer, args=(connection,), daemon=True).start()

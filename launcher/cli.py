@@ -215,9 +215,10 @@ def _settings(args) -> Settings:
 
 
 def engine(args) -> int:
-    from common import shared_engine
-    get_logger("trustone").info("shared document engine", uri=f"{shared_engine.SCHEME}{args.host}:{args.port}/<name>")
-    shared_engine.serve(args.host, args.port)
+    from common.shared_engine import SCHEME
+    from launcher.engine_server import serve
+    get_logger("trustone").info("shared document engine", uri=f"{SCHEME}{args.host}:{args.port}/<name>")
+    serve(args.host, args.port)
     return 0
 
 

@@ -45,6 +45,13 @@ def auth(token: str) -> dict:
 OPERATOR = auth(METRICS_TOKEN)
 
 
+def configured_disclosure():
+    """The publication thresholds as deploy/config.yaml sets them (3 companies per cell, 6 per region)."""
+    from common.settings import Settings, load_config
+    from services.reporting.domain import Disclosure
+    return Disclosure.configured(Settings.from_config(load_config()))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

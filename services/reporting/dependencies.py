@@ -228,8 +228,7 @@ class PublicationRules(DependencyProvider):
         targets = yaml.safe_load(TARGETS_FILE.read_text()) or {}
         self.publication = Publication(
             {int(year): each for year, each in targets.items()},
-            Disclosure(min_companies=configured.min_companies_per_cell,
-                       min_region_companies=configured.min_companies_per_region))
+            Disclosure.configured(configured))
 
     def get_dependency(self, worker_ctx):
         return self.publication

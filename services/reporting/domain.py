@@ -34,8 +34,15 @@ PARTICIPATION = "participation"  # the figures of members and authorities, kept 
 
 @dataclass(frozen=True)
 class Disclosure:
-    min_companies: int = 3          # a mean or table cell on fewer companies is suppressed
-    min_region_companies: int = 6   # a quarry region is listed from this many companies ("more than 5")
+    """The publication thresholds; their values are settings (deploy/config.yaml), defined there once."""
+    min_companies: int         # a mean or table cell on fewer companies is suppressed
+    min_region_companies: int  # a quarry region is listed from this many companies ("more than 5")
+
+    @classmethod
+    def configured(cls, configured) -> "Disclosure":
+        """From the platform's settings (common.settings.Settings)."""
+        return cls(min_companies=configured.min_companies_per_cell,
+                   min_region_companies=configured.min_companies_per_region)
 
 
 def key(*parts) -> str:

@@ -10,7 +10,7 @@ from kombu import Connection, Exchange, Queue
 from common import messaging
 from common.messaging import Producers
 from common.outbox import Undeliverable
-from tests.support import free_port
+from tests.support import free_port, wait_until
 
 
 @pytest.fixture
@@ -72,10 +72,15 @@ def test_after_the_broker_closed_its_connections_the_next_event_goes_out_on_a_ne
         service_config, producers, received, rabbit_manager):
     producers.publish({"id": "e-1"}, "report_scored", {})
     vhost = urlparse(service_config["AMQP_URI"]).path.lstrip("/")
-    for each in rabbit_manager.get_connections():  # as a broker that restarts closes them
-        if each["vhost"] == vhost:
-            rabbit_manager.delete_connection(each["name"])
-    eventlet.sleep(0.2)
+    def connections():
+        return [each for each in rabbit_manager.get_connections() if each["vhost"] == vhost]
+
+    def all_closed():
+        return not connections()
+
+    for each in connections():  # as a broker that restarts closes them
+        rabbit_manager.delete_connection(each["name"])
+    wait_until(all_closed, "the broker has closed the vhost's connections")
     producers.publish({"id": "e-2"}, "report_scored", {})
     assert ids(received()) == ["e-1", "e-2"]
 

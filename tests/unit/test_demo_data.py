@@ -7,12 +7,12 @@ import yaml
 
 from launcher import demo
 from services.reporting.dependencies import TARGETS_FILE, seed_regions
-from services.reporting.domain import (Disclosure, Gazetteer, authority_contribution, contribution, figures,
+from services.reporting.domain import (Gazetteer, authority_contribution, contribution, figures,
                                        listed_regions, member_contribution, shown_places, summed)
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from common.vocabulary import progress
 from services.scoring.domain import assess, load_frameworks
-from tests.support import assert_seed_figures
+from tests.support import assert_seed_figures, configured_disclosure
 
 BUILDER = Path(demo.DATA_FILE).with_name("build_year_1.py")
 
@@ -33,8 +33,8 @@ def seed_figures():
                            [authority_contribution(each) for each in data["authorities"]])
     targets = {int(year): each for year, each in yaml.safe_load(TARGETS_FILE.read_text()).items()}
     counters = summed(contributions)
-    return figures(1, counters, participation, targets[1], Disclosure(),
-                   shown_places(listed_regions(counters, Disclosure()), gazetteer, {}))
+    return figures(1, counters, participation, targets[1], configured_disclosure(),
+                   shown_places(listed_regions(counters, configured_disclosure()), gazetteer, {}))
 
 
 def test_the_data_set_is_what_its_builder_makes():

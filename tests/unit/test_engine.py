@@ -143,10 +143,7 @@ def test_what_a_freeze_set_aside_is_collected_by_the_next_full_collection(monkey
 
     collection = in_process_engine()["engine_test"]["frozen"]
     collection.drop()
-    monkeypatch.setattr(engine, "FREEZE_EVERY", 10)
-    monkeypatch.setattr(engine, "RECOLLECT_EVERY", 3)
-    monkeypatch.setattr(engine, "_stored_since_freeze", 0)
-    monkeypatch.setattr(engine, "_freezes", 0)
+    monkeypatch.setattr(engine, "FREEZING", engine.Freezing(every=10, recollect_every=3))
     first, second = Node(), Node()
     first.other, second.other = second, first  # a reference cycle, alive when the next freeze comes
     gone = weakref.ref(first)

@@ -1,5 +1,6 @@
 """The portal's use cases with in-memory ports: sessions, sign-in limits, form tokens, drafts; the API a
 fake that answers as the services do."""
+import io
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -201,7 +202,7 @@ class RecordingSession:
     def request(self, method, url, headers=None, **kwargs):
         self.headers.append(headers)
         answer = requests.Response()
-        answer.status_code, answer._content = 200, b"{}"
+        answer.status_code, answer.raw = 200, io.BytesIO(b"{}")
         return answer
 
 

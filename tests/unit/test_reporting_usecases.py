@@ -3,10 +3,9 @@ import pytest
 
 from services.reporting import usecases
 from services.reporting.dependencies import Publication, SectorStore
-from services.reporting.domain import Disclosure
 from common import errors
 from tests.support import RecordingPublisher, blank_report, company, scored_event, with_steps_1_and_21
-from tests.support import in_memory
+from tests.support import configured_disclosure, in_memory
 
 
 @pytest.fixture
@@ -20,7 +19,7 @@ def publisher():
 
 
 def figures(store):
-    return usecases.figures(1, store=store, publication=Publication({1: {}}, Disclosure()))
+    return usecases.figures(1, store=store, publication=Publication({1: {}}, configured_disclosure()))
 
 
 def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store, publisher):
@@ -62,7 +61,7 @@ def test_a_case_counts_once_in_the_state_it_stands_in_and_its_totals_agree(store
                "decision": {"outcome": "upheld"}}
     usecases.apply_case("e-3", decided, [1], store=store)
     usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
-    cases = usecases.figures(2, store=store, publication=Publication({2: {}}, Disclosure()))["cases"]
+    cases = usecases.figures(2, store=store, publication=Publication({2: {}}, configured_disclosure()))["cases"]
     assert {kind: n for kind, n in cases["by_kind"].items() if n} == {"complaint": 1, "assessment_appeal": 1}
     assert {state: n for state, n in cases["by_state"].items() if n} == {"received": 1, "decided": 1}
     assert cases["appeals_upheld"] == 1
