@@ -172,7 +172,7 @@ def rescore(args) -> int:
     return 0 if answer.ok else 1
 
 
-REPLAY_SOURCES = ("submission", "scoring")  # the services whose stored events others rebuild from
+REPLAY_SOURCES = ("submission", "scoring", "complaints")  # the services whose stored events others rebuild from
 
 
 def replay(args) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import gridfs
@@ -71,6 +72,14 @@ class CaseStore(Repository):
                 continue
             return Kept(self._changes_outbox, document_id, event) if event else None
         raise errors.Unavailable("Too many changes to this case at once; try again.")
+
+    def replayable(self) -> Iterator[Event]:
+        """The events consumers rebuild from, as they were first sent: every change of every case that was
+        announced (its case_received or case_moved), oldest first, then every time-limit warning."""
+        for outbox in (self._changes_outbox, self._warnings_outbox):
+            for document in outbox.collection.find({"event": {"$exists": True}}, {"event": 1},
+                                                   sort=[("stored_at", ASCENDING)]):
+                yield outbox.kept(document).event
 
     def changes_of(self, number: str) -> list[dict]:
         return list(self.changes.find({"number": number}, sort=[("seq", ASCENDING)]))

@@ -45,7 +45,7 @@ def _filing(request) -> tuple[dict, list[bytes]]:
     return validated(schemas.Filing, case), [each.read() for each in request.files.getlist("attachments")]
 
 
-class ComplaintsService(operations.Operations, operations.OutboxRelay):
+class ComplaintsService(operations.Operations, operations.OutboxRelay, operations.EventReplay):
     name = "complaints"
 
     storage = Storage(CaseStore)

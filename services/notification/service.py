@@ -76,18 +76,21 @@ class NotificationService(operations.Operations):
         """The complainant's acknowledgement (when it gave an address) and the commission's alert."""
         self._count(usecases.on_case_received(event.data, store=self.storage, channels=self.channels,
                                               clock=self.clock,
-                                              commission_language=self.settings.commission_language))
+                                              commission_language=self.settings.commission_language,
+                                              replayed=event.replayed))
 
     @event_handler("complaints", "case_moved")
     def announce_case_step(self, event):
         """The company concerned hears of a case found admissible, and of the decision."""
-        self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock))
+        self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+                                           replayed=event.replayed))
 
     @event_handler("complaints", "case_time_limit_approaching")
     def announce_time_limit(self, event):
         self._count(usecases.on_case_time_limit(event.data, store=self.storage, channels=self.channels,
                                                 clock=self.clock,
-                                                commission_language=self.settings.commission_language))
+                                                commission_language=self.settings.commission_language,
+                                                replayed=event.replayed))
 
     @event_handler("reporting", "unknown_region_reported")
     def announce_unknown_region(self, event):

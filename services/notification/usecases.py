@@ -171,19 +171,20 @@ def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = Fal
     return sent
 
 
-def on_case_received(received: dict, *, store, channels, clock, commission_language: str) -> Sent:
+def on_case_received(received: dict, *, store, channels, clock, commission_language: str,
+                     replayed: bool = False) -> Sent:
     sent = Sent()
     for notice in domain.case_received(received, clock.now(), commission_language):
-        sent.add(notify(notice, store=store, channels=channels))
+        sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
-def on_case_moved(moved: dict, *, store, channels, clock) -> Sent:
+def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     company = store.company(moved["company_id"]) if moved.get("company_id") else None
     company = {**company, "id": company["_id"]} if company else None
     sent = Sent()
     for notice in domain.case_moved(moved, company, clock.now()):
-        sent.add(notify(notice, store=store, channels=channels))
+        sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
@@ -192,9 +193,10 @@ def on_unknown_region(reported: dict, *, store, channels, clock, secretariat_lan
                   channels=channels)
 
 
-def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str) -> Sent:
+def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str,
+                       replayed: bool = False) -> Sent:
     return notify(domain.case_time_limit(approaching, clock.now(), commission_language), store=store,
-                  channels=channels)
+                  channels=channels, replayed=replayed)
 
 
 # --- on time ----------------------------------------------------------------------------------------

@@ -291,7 +291,8 @@ def apply_appeal_decision(moved: dict, *, store, frameworks, publisher) -> Asses
     if store.add_correction(moved["number"], appeal["report_id"], appeal["version"], decision["corrections"],
                             decision["decided_by"], datetime.fromisoformat(moved["at"])):
         log.info("appeal decision applied", case=moved["number"], report_id=appeal["report_id"])
-    return score(submitted, frameworks.get(submitted["covenant_year"]), store=store, publisher=publisher)
+    return score(submitted, current_framework(submitted["covenant_year"], store=store, frameworks=frameworks),
+                 store=store, publisher=publisher)
 
 
 def assessment_of_version(report_id: str, version: int, *, store) -> dict | None:

@@ -138,6 +138,7 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
     assert appeal.status_code == 201, appeal.text
     number = appeal.json()["number"]
     moved = EventCapture(platform.amqp_uri, "complaints", "case_moved")
+    before_appeal = platform.figures(2)  # filed on the platform's clock, 15 December 2020: covenant year 2
     step(platform, chair, number, "acknowledged")
     step(platform, chair, number, "admissibility_decided", admissible=True)
     step(platform, chair, number, "in_investigation")
@@ -154,14 +155,29 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
     assert latest["outcome"] == "compliant"
 
     decided = moved.wait_for(4)[-1]
+    # the decision handled everywhere first: notification told the company, reporting counted the appeal
+    wait_until(lambda: "case_decided" in inbox_kinds(platform, headers), "the company's notice of the decision")
+    year = decided["data"]["covenant_year"]  # cases count in the covenant year they were filed in
+    upheld_before = before_appeal["cases"]["appeals_upheld"]
+    wait_until(lambda: platform.figures(year)["cases"]["appeals_upheld"] == upheld_before + 1,
+               "the upheld appeal in the figures")
+    figures = platform.figures()
     applied = platform.metric("reporting", "trustone_contributions_applied_total", '{covenant_year="1"}')
+    handlers = {"scoring": "apply_appeal_decision", "reporting": "count_case_step",
+                "notification": "announce_case_step"}
+
+    def handled():
+        return {service: platform.metric(service, "trustone_entrypoint_calls_total",
+                                         f'{{entrypoint="{entrypoint}",outcome="ok"}}')
+                for service, entrypoint in handlers.items()}
+    before_redelivery = handled()
+    case_figures = platform.figures(year)
     event_dispatcher({"AMQP_URI": platform.amqp_uri})("complaints", "case_moved", decided)  # redelivered
 
     def redelivery_handled():
-        return platform.metric("scoring", "trustone_entrypoint_calls_total",
-                               '{entrypoint="apply_appeal_decision",outcome="ok"}') >= 5
-    wait_until(redelivery_handled, "the redelivered decision to reach scoring")
-    assert platform.figures() == figures
+        return all(handled()[service] == before_redelivery[service] + 1 for service in handlers)
+    wait_until(redelivery_handled, "the redelivered decision to reach scoring, reporting and notification")
+    assert platform.figures() == figures and platform.figures(year) == case_figures
     assert platform.metric("reporting", "trustone_contributions_applied_total", '{covenant_year="1"}') == applied
     kinds = inbox_kinds(platform, headers)
     assert kinds.count("now_compliant") == 1 and kinds.count("case_decided") == 1

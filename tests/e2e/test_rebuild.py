@@ -1,7 +1,8 @@
 """End to end, a consumer that lost its database is rebuilt from the source of truth: each of scoring,
 reporting and notification is started again empty (the in-process engine forgets everything with its
 process) and `trustone replay <consumer>` sends it the stored events again; the proof agrees, assessments
-answer again, the inbox is back, and no notice is mailed twice."""
+(one corrected on appeal) answer again, the case counts and the inbox are back, and no notice is mailed
+twice."""
 import subprocess
 
 import pytest
@@ -48,11 +49,35 @@ def notices(platform, tokens):
     return found
 
 
+def appeal_upheld(platform, company, report_id):
+    """The company contests its missing plan of approach; the commission's chair upholds the appeal.
+    Returns the chair's token and the covenant year the case counts in (the year it was filed)."""
+    created = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
+                            json={"name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "en"})
+    chair = auth(created.json()["token"])
+    appeal = requests.post(platform.url("complaints", "/v1/appeals"), headers=auth(company["token"]), json={
+        "report_id": report_id, "version": 1, "criteria": ["plan_of_approach"],
+        "reasons": "Our plan of approach reached the secretariat by e-mail."})
+    assert appeal.status_code == 201, appeal.text
+    for to, extra in (("acknowledged", {}), ("admissibility_decided", {"admissible": True}),
+                      ("in_investigation", {}),
+                      ("decided", {"decision": {"outcome": "upheld", "corrections": [
+                          {"code": "plan_of_approach", "met": True, "why": "It reached the secretariat."}]}})):
+        def taken():
+            answer = requests.post(platform.url("complaints", f"/v1/cases/{appeal.json()['number']}/moves"),
+                                   headers=chair, json={"to": to, "reason": "The commission decides.", **extra})
+            return answer if answer.status_code != 503 else None  # until complaints knows the chair
+        assert wait_until(taken, f"the step to {to}").status_code == 201
+    case = requests.get(platform.url("complaints", f"/v1/cases/{appeal.json()['number']}"), headers=chair).json()
+    return created.json()["token"], case["covenant_year"]
+
+
 def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smtp, report):
     companies = [register_company(platform.url("submission"), name=f"Steen {number} B.V.",
                                   email=f"dd{number}@steen.example") for number in range(3)]
     tokens = [each["token"] for each in companies]
-    reports = [with_steps_1_and_21(blank_report()), report, blank_report()]
+    reports = [with_steps_1_and_21(blank_report()), report, with_steps_1_and_21(blank_report())]  # the last
+    # misses only its plan of approach, which an appeal corrects
     ids = [requests.post(platform.url("submission", "/v1/reports"), json=each, headers=auth(token)).json()["id"]
            for each, token in zip(reports, tokens)]
     resubmitted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=auth(tokens[0]))
@@ -64,26 +89,39 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
                 and all(each["deliveries"]["email"]["state"] == "delivered" for each in found.values())
                 and len(smtp.messages()) == len(found))
     wait_until(all_mailed, "every report assessed, counted and noticed, every notice mailed", timeout=60)
+    chair, case_year = appeal_upheld(platform, companies[2], ids[2])
+    tokens.append(chair)  # the commission's inbox too
+
+    def appeal_applied():
+        found = notices(platform, tokens)
+        kinds = [each["kind"] for each in found.values()]
+        return (platform.figures(case_year)["cases"]["appeals_upheld"] == 1 and "case_decided" in kinds
+                and "now_compliant" in kinds  # and every notice mailed (to the commission: to each member)
+                and all(each["deliveries"]["email"]["state"] == "delivered" for each in found.values()))
+    wait_until(appeal_applied, "the upheld appeal assessed, counted and noticed, every notice mailed", timeout=60)
     before = notices(platform, tokens)
     mailed = len(smtp.messages())
-    figures = platform.figures()
+    figures, case_figures = platform.figures(), platform.figures(case_year)
     assessments = {each: requests.get(platform.url("scoring", f"/v1/reports/{each}/assessments"),
                                       headers=auth(SECRETARIAT_TOKEN)).json() for each in ids}
     assert len(assessments[ids[0]]) == 2
+    assert [each["outcome"] for each in assessments[ids[2]]] == ["compliant"]  # its version, as corrected
     assert proof(platform)["agrees"]
 
     # reporting
     restart_empty(platform, "reporting")
     assert platform.figures()["assessed_reports"] == 0
     replay(platform, "reporting")
-    wait_until(lambda: platform.figures() == figures, "the sector figures to be as they were")
+    wait_until(lambda: platform.figures() == figures and platform.figures(case_year) == case_figures,
+               "the sector figures, with the case counts, to be as they were")
     assert proof(platform)["agrees"]
 
     # notification
     restart_empty(platform, "notification")
     assert notices(platform, tokens) == {}
     sent = replay(platform, "notification")
-    assert "3 company_registered" in sent and "4 report_submitted" in sent and "4 report_scored" in sent
+    assert "3 company_registered" in sent and "4 report_submitted" in sent and "5 report_scored" in sent
+    assert "1 case_received" in sent and "4 case_moved" in sent
     wait_until(lambda: set(notices(platform, tokens)) == set(before), "every notice to be back in the inboxes")
     restored = notices(platform, tokens).values()
     assert {each["deliveries"]["email"]["state"] for each in restored} == {"skipped"}
@@ -97,7 +135,7 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     restart_empty(platform, "scoring")
     assert requests.get(platform.url("scoring", f"/v1/reports/{ids[0]}/assessment"),
                         headers=auth(SECRETARIAT_TOKEN)).status_code == 404
-    assert "4 report_submitted" in replay(platform, "scoring")
+    assert "4 case_moved" in replay(platform, "scoring")  # with the submissions: the appeal's decision
 
     def assessed_again():
         return all(requests.get(platform.url("scoring", f"/v1/reports/{each}/assessments"),
@@ -105,5 +143,5 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     wait_until(assessed_again, "scoring to assess every version again")
     assert proof(platform)["agrees"]
     wait_until(lambda: platform.metric("notification", "trustone_entrypoint_calls_total", handled)
-               == outcomes_handled + 4, "notification to receive the assessments announced again")
+               == outcomes_handled + 5, "notification to receive the assessments announced again")
     assert len(smtp.messages()) == mailed, "no notice was mailed twice"

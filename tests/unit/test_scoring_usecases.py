@@ -160,3 +160,35 @@ def test_a_framework_corrected_event_makes_an_instance_read_its_files_once(ports
     assert usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
     assert ports["frameworks"].get(1).version == 3
     assert not usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
+
+
+def appeal_upheld(report_id, version, *corrections, number="2021-001"):
+    """The data of a case_moved event: the commission upheld an appeal against a report version."""
+    return {"number": number, "kind": "assessment_appeal", "covenant_year": 1, "language": "en",
+            "from_state": "in_investigation", "to_state": "decided", "at": "2021-03-20T10:00:00+00:00",
+            "company_id": None, "admissible": True, "company_asked": True, "deadline": None,
+            "decision": {"outcome": "upheld", "decided_by": "chair",
+                         "appeal": {"report_id": report_id, "version": version},
+                         "corrections": [{"code": code, "met": True, "why": "Shown to the commission."}
+                                         for code in corrections]}}
+
+
+def test_a_correction_on_appeal_survives_a_rescoring_under_a_corrected_framework(ports, tmp_path):
+    usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report()), company(), report_id="r-1"),
+                             **ports)
+    assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time"  # no plan of approach
+    usecases.apply_appeal_decision(appeal_upheld("r-1", 1, "plan_of_approach"), **ports)
+    assert scored(ports)[-1]["assessment"]["outcome"] == "compliant"
+
+    path = tmp_path / "frameworks" / "year-1.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw.update(version=2, minimum_score=90)  # a correction the report's score falls below
+    path.write_text(yaml.safe_dump(raw))
+    assert usecases.rescore_year(1, **ports).summary()["rescored"] == ["r-1"]
+
+    latest = usecases.assessment_of_version("r-1", 1, store=ports["store"])["assessment"]
+    assert latest["framework_version"] == 2
+    plan = next(each for each in latest["criteria"] if each["code"] == "plan_of_approach")
+    assert plan["met"] and plan["reason"].startswith("Corrected on appeal (case 2021-001)")
+    unmet = [each["code"] for each in latest["requirements"] if not each["met"]]
+    assert unmet == ["min_score"] and latest["outcome"] == "needs_more_time"  # for its score alone now
