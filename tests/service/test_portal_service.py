@@ -294,6 +294,8 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
     failed = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
     assert failed.status_code == 422 and "Jaar 1 is niet opnieuw beoordeeld" in failed.text
     assert "Er is niets veranderd." in failed.text
+    assert "Het bestand van het beoordelingskader bevat een fout" in failed.text
+    assert re.search(r"<details>.*year-1.yaml: maximum", failed.text, re.S), "the fault itself only in a detail"
     path.write_text(yaml.safe_dump({**shipped, "version": 2,
                                     "chain_thresholds": {**shipped["chain_thresholds"], "factories": 60}}))
     done = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
