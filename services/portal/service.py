@@ -374,8 +374,8 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
         overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
-        text = domain.standings_csv(overview["rows"], lambda code: pages.message(domain.STANDING_WORDS[code],
-                                                                                 visitor.language))
+        text = domain.standings_csv(overview["rows"], visitor.language,
+                                    lambda words: pages.message(words, visitor.language))
         return Response(text, mimetype="text/csv", headers={
             **pages.page_headers(),
             "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})
