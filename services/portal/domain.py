@@ -256,16 +256,23 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *
                         score if assessed_version == latest_version else None)
 
 
-def standings_csv(rows: list[dict], words) -> str:
-    """The secretariat's overview as CSV, in the reader's language (`words(code)` gives a status's)."""
+# The overview's columns as its readers name them (`say` gives each in the reader's language).
+CSV_HEADERS = ("Member number", "Name", "Country", "What it does", "Must report", "Where it stands", "Its date",
+               "Days left", "Latest version", "Score")
+
+
+def standings_csv(rows: list[dict], language: str, say) -> str:
+    """The secretariat's overview as CSV in the reader's language: headers, countries, roles, yes and no and
+    statuses in words (`say(text)` gives an English text in the reader's language)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["company_id", "name", "country", "role", "obliged", "status", "date", "days_left",
-                     "latest_version", "score"])
+    writer.writerow([say(header) for header in CSV_HEADERS])
     for row in rows:
         standing = row["standing"]
-        writer.writerow([row["company"]["id"], spreadsheet_safe(row["company"]["name"]), row["company"]["country"],
-                         row["company"]["role"], "yes" if standing.obliged else "no", words(standing.status),
+        writer.writerow([row["company"]["id"], spreadsheet_safe(row["company"]["name"]),
+                         vocabulary.MEMBER_COUNTRIES.label(row["company"]["country"], language),
+                         vocabulary.MEMBER_ROLES.label(row["company"]["role"], language),
+                         say("Yes") if standing.obliged else say("No"), say(STANDING_WORDS[standing.status]),
                          standing.date.isoformat(), standing.days_left, standing.latest_version or "",
                          "" if standing.score is None else standing.score])
     return buffer.getvalue()

@@ -312,7 +312,7 @@ class PageHandler(JsonHttpHandler):
     """An HTTP entrypoint that answers with a page. Errors become pages too: no token, or a session that
     ended, sends the visitor to sign in; anything unexpected is a plain apology, never a trace."""
 
-    json_errors = False  # an address no page takes keeps werkzeug's plain answer (common.web)
+    json_errors = False  # an address no page takes is answered by PortalService.no_page
 
     def handle_request(self, request):
         request.max_form_parts = 5000  # more than the report form's largest, far fewer than would hurt

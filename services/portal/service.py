@@ -149,6 +149,11 @@ class PortalService(operations.Operations):
         body, mimetype = self.static[name]
         return Response(body, mimetype=mimetype, headers={"Cache-Control": "public, max-age=3600"})
 
+    @page("GET", "/<path:address>", doc=Doc("Any other address: the portal's own page saying there is nothing here",
+                                             responses={}, content_type="text/html", not_found=True))
+    def no_page(self, request, address):  # an address no page takes (or a year out of range) is a page too
+        raise errors.NotFound()
+
     # --- a member company ---------------------------------------------------------------------------
 
     @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))
@@ -369,8 +374,8 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
         overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
-        text = domain.standings_csv(overview["rows"], lambda code: pages.message(domain.STANDING_WORDS[code],
-                                                                                 visitor.language))
+        text = domain.standings_csv(overview["rows"], visitor.language,
+                                    lambda words: pages.message(words, visitor.language))
         return Response(text, mimetype="text/csv", headers={
             **pages.page_headers(),
             "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})

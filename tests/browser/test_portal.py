@@ -2,12 +2,15 @@
 used as people use it: by label, from the keyboard, on a phone. Every page visited is screenshot into
 test-artifacts/ and checked with axe-core: no serious or critical violation."""
 import base64
+import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.support import ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, register_company
+from tests.support import (ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, register_company,
+                           wait_until)
 
 pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
 ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
@@ -31,19 +34,32 @@ def looked_at(browser, page, name):
     assert violations == [], f"{name}: {violations}"
 
 
-def sign_in(page, portal, code):
+def seen(browser, page):
+    """Every page a test reaches is screenshot and checked, named by its address (`browser` None: neither)."""
+    if browser is not None:
+        looked_at(browser, page, urlsplit(page.url).path.strip("/").replace("/", "-") or "start")
+
+
+def visit(browser, page, address):
+    page.goto(address)
+    seen(browser, page)
+
+
+def sign_in(browser, page, portal, code):
     """Signs in from the keyboard: the field has the focus it needs, Enter sends."""
-    page.goto(f"{portal}/sign-in")
+    visit(browser, page, f"{portal}/sign-in")
     page.get_by_label(re.compile("aanmeldcode|sign-in code", re.I)).focus()
     page.keyboard.type(code)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    seen(browser, page)
 
 
-def press(page, button):
-    """Presses a button that sends a form, and waits for the page that answers."""
+def press(browser, page, button):
+    """Presses a button that sends a form (or a link), and checks the page that answers."""
     with page.expect_navigation():
         button.click()
+    seen(browser, page)
 
 
 def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(platform, browser):
@@ -51,11 +67,9 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
 
     # The secretariat registers the company; its code is shown once.
     office = browser.person(locale="en-GB").new_page()
-    office.goto(portal)
-    looked_at(browser, office, "public-start")
-    sign_in(office, portal, SECRETARIAT_TOKEN)
-    looked_at(browser, office, "secretariat-members")
-    press(office, office.get_by_role("link", name="Register a company"))
+    visit(browser, office, portal)
+    sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    press(browser, office, office.get_by_role("link", name="Register a company"))
     office.get_by_label("Name", exact=True).fill("Blauwe Steen B.V.")
     office.get_by_label("Netherlands", exact=True).check()
     office.get_by_label("importer", exact=True).check()
@@ -65,30 +79,27 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     office.get_by_label("Year", exact=True).fill("2019")
     office.get_by_label("Dutch", exact=True).check()
     office.get_by_label("E-mail address for notices").fill("dd@blauwesteen.example")
-    press(office, office.get_by_role("button", name="Register"))
-    looked_at(browser, office, "secretariat-registered")
+    press(browser, office, office.get_by_role("button", name="Register"))
     code = office.get_by_label("Sign-in code").input_value()
     assert len(code) >= 40
 
     # The company signs in, in Dutch, and starts its report from an empty form.
     member = browser.person(locale="nl-NL").new_page()
-    sign_in(member, portal, code)
+    sign_in(browser, member, portal, code)
     assert member.get_by_role("heading", name="Uw rapportages").is_visible()
     assert "31 december 2020" in member.content() and "nog 16 dagen" in member.content()
-    looked_at(browser, member, "company-years")
-    press(member, member.get_by_role("link", name="Vul uw rapportage over jaar 1 in"))
-    looked_at(browser, member, "report-form-empty")
+    press(browser, member, member.get_by_role("link", name="Vul uw rapportage over jaar 1 in"))
 
     member.get_by_label("Hoeveel ketens heeft u?").fill("8")
     for link, (known, total) in {"direct_suppliers": (5, 5), "factories": (4, 8), "quarry_regions": (2, 4),
                                  "quarries": (3, 12)}.items():
         member.locator(f"#f-supply_chain-{link}-known").fill(str(known))
         member.locator(f"#f-supply_chain-{link}-total").fill(str(total))
-    press(member, member.get_by_role("button", name="Land toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Land toevoegen"))
     member.locator("#f-production_countries-0").select_option("IN")
-    press(member, member.get_by_role("button", name="Land toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Land toevoegen"))
     member.locator("#f-production_countries-1").select_option("CN")
-    press(member, member.get_by_role("button", name="Groevegebied toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Groevegebied toevoegen"))
     member.locator("#f-quarry_regions-0-country").select_option("IN")
     suggested = "Array.from(document.getElementById('f-quarry_regions-0-region').list.options).map(o => o.value)"
     assert set(member.evaluate(suggested)) == {"Bundi", "Chittoor", "Prakasam", "Rangareddy"}  # India's
@@ -96,7 +107,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     assert member.evaluate(suggested) == ["Chittoor", "Prakasam"]  # the state's
     member.locator("#f-quarry_regions-0-region").fill("Prakasam")
     member.get_by_label("graniet", exact=True).check()
-    press(member, member.get_by_role("button", name="Risico toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Risico toevoegen"))
     risk = member.get_by_role("group", name="Risico 1")
     risk.get_by_label("Thema", exact=True).select_option("health_and_safety")
     risk.get_by_label("Land", exact=True).select_option("IN")
@@ -107,12 +118,12 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     member.get_by_label("naar ernst en waarschijnlijkheid").check()
     member.get_by_label("We hebben een beleidsverklaring over due diligence vastgesteld").check()
     member.get_by_label("Het beleid is verankerd in ons management").check()
-    press(member, member.get_by_role("button", name="Maatregel toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Maatregel toevoegen"))
     measure = member.get_by_role("group", name="Maatregel 1")
     measure.get_by_label("Soort maatregel").select_option("supplier_improvement")
     measure.get_by_label("Land", exact=True).select_option("IN")
     measure.get_by_label("Wat u deed").fill("Stofafzuiging in de fabriek in Ongole.")
-    press(member, member.get_by_role("button", name="Onderbouwing toevoegen"))
+    press(browser, member, member.get_by_role("button", name="Onderbouwing toevoegen"))
     evidence = member.get_by_role("group", name="Onderbouwing 1")
     evidence.get_by_label("Soort", exact=True).select_option("audit_report")
     evidence.get_by_label("Titel", exact=True).fill("Sociale audit Ongole")
@@ -122,12 +133,11 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     member.get_by_label("Waar rapporteert u publiek over uw due diligence?").fill("http://blauwesteen.example/dd")
 
     # A field error: summarised at the top, linked to the field, beside it; nothing typed is lost.
-    press(member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    press(browser, member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
     assert member.title().startswith("Fout:")
     summary = member.get_by_role("alert")
     assert "Vul een webadres in dat begint met https://." in summary.inner_text()
     assert member.evaluate("document.activeElement.id") == "error-summary", "the keyboard is taken to the summary"
-    looked_at(browser, member, "report-form-error")
     summary.get_by_role("link", name="Vul een webadres in dat begint met https://.").click()  # a link in the page
     url_field = member.get_by_label("Waar rapporteert u publiek over uw due diligence?")
     assert member.evaluate("document.activeElement.id") == "f-communication-public_report_url"
@@ -136,26 +146,24 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     assert member.locator("#f-evidence-0-title").input_value() == "Sociale audit Ongole"
     url_field.fill("https://blauwesteen.example/dd")
 
-    press(member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    press(browser, member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
     check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
     assert "Er is nog niets verstuurd." in check.inner_text()
     assert "Een importeur uit risicolanden moet een plan van aanpak bijvoegen." in check.inner_text()
-    looked_at(browser, member, "report-form-checked")
-    press(member, member.get_by_role("button", name="Concept bewaren").last)
+    press(browser, member, member.get_by_role("button", name="Concept bewaren").last)
     assert "Uw concept is bewaard" in member.content()
 
     # Another day: signed out and back in, the draft is there.
-    press(member, member.get_by_role("button", name="Afmelden"))
-    sign_in(member, portal, code)
-    member.goto(f"{portal}/company/years/1/report")
+    press(browser, member, member.get_by_role("button", name="Afmelden"))
+    sign_in(browser, member, portal, code)
+    visit(browser, member, f"{portal}/company/years/1/report")
     assert "Dit is uw bewaarde concept." in member.content()
     assert member.locator("#f-production_countries-1").input_value() == "CN"
     assert member.get_by_label("Waar rapporteert u publiek over uw due diligence?").input_value() == \
         "https://blauwesteen.example/dd"
-    press(member, member.get_by_role("button", name="Rapportage versturen"))
+    press(browser, member, member.get_by_role("button", name="Rapportage versturen"))
     assert member.get_by_role("heading", name="Uw rapportage is verstuurd").is_visible()
-    looked_at(browser, member, "report-sent")
-    press(member, member.get_by_role("link", name="Bekijk de beoordeling"))
+    press(browser, member, member.get_by_role("link", name="Bekijk de beoordeling"))
     for _ in range(50):
         if "Score" in member.content():
             break
@@ -166,42 +174,36 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     looked_at(browser, member, "report-assessed")
 
     # The secretariat sees the company received and scored, and grants it its own date.
-    office.goto(f"{portal}/secretariat?year=1&status=needs_more_time")
+    visit(browser, office, f"{portal}/secretariat?year=1&status=needs_more_time")
     row = office.get_by_role("row", name=re.compile("Blauwe Steen B.V."))
     assert "Needs more time" in row.inner_text() and "1 April 2021" in row.inner_text()
-    looked_at(browser, office, "secretariat-filtered")
-    press(office, row.get_by_role("link", name="Blauwe Steen B.V."))
+    press(browser, office, row.get_by_role("link", name="Blauwe Steen B.V."))
     grant = office.get_by_role("region", name="Grant an own date")
     grant.get_by_label("Covenant year").select_option("1")
     grant.get_by_label("Day", exact=True).fill("15")
     grant.get_by_label("Month", exact=True).fill("5")
     grant.get_by_label("Year", exact=True).fill("2021")
-    press(office, grant.get_by_role("button", name="Grant the date"))
+    press(browser, office, grant.get_by_role("button", name="Grant the date"))
     assert "Own date 15 May 2021 granted for year 1" in office.content()
-    looked_at(browser, office, "secretariat-company")
-    office.get_by_role("link", name="Quarry regions").click()
-    office.wait_for_load_state()
+    press(browser, office, office.get_by_role("link", name="Quarry regions"))
     assert office.get_by_role("heading", name="Known quarry regions").is_visible()
     assert office.get_by_role("cell", name="Prakasam").is_visible()
-    looked_at(browser, office, "secretariat-regions")
 
-    member.goto(f"{portal}/company")
+    visit(browser, member, f"{portal}/company")
     assert "Uw eigen datum (verleend door het secretariaat)" in member.content()
     assert "15 mei 2021" in member.content()
-    member.goto(f"{portal}/notices")
+    visit(browser, member, f"{portal}/notices")
     assert "Uitstel verleend tot 15 mei 2021 voor jaar 1" in member.content()
-    looked_at(browser, member, "company-notices")
 
     # The company lost its code: the secretariat gives it a new one, and the session the old one opened ends.
-    office.goto(f"{portal}/secretariat?year=1&status=needs_more_time")
-    press(office, office.get_by_role("row", name=re.compile("Blauwe Steen B.V.")).get_by_role(
+    visit(browser, office, f"{portal}/secretariat?year=1&status=needs_more_time")
+    press(browser, office, office.get_by_role("row", name=re.compile("Blauwe Steen B.V.")).get_by_role(
         "link", name="Blauwe Steen B.V."))
-    press(office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+    press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
         "button", name="Give a new sign-in code"))
     assert office.get_by_role("heading", name="New sign-in code: Blauwe Steen B.V.").is_visible()
     assert len(office.get_by_label("Sign-in code").input_value()) > 20
-    looked_at(browser, office, "secretariat-new-code")
-    member.goto(f"{portal}/company")
+    visit(browser, member, f"{portal}/company")
     assert member.url.endswith("/sign-in")
 
 
@@ -213,16 +215,31 @@ def fits_the_screen(page) -> bool:
 
 def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, browser):
     phone = browser.person(locale="nl-NL", phone=True).new_page()
-    phone.goto(platform.url("portal"))
-    looked_at(browser, phone, "phone-start")
+    visit(browser, phone, platform.url("portal"))
     assert fits_the_screen(phone), "no sideways scrolling"
-    press(phone, phone.get_by_role("link", name="English"))
+    press(browser, phone, phone.get_by_role("link", name="English"))
     assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
-    phone.goto(f"{platform.url('portal')}/sign-in")
-    looked_at(browser, phone, "phone-sign-in")
+    visit(browser, phone, f"{platform.url('portal')}/sign-in")
     assert fits_the_screen(phone)
-    phone.goto(f"{platform.url('portal')}/sector/1/report")
-    looked_at(browser, phone, "phone-sector-report")
+    visit(browser, phone, f"{platform.url('portal')}/sector/1/report")
+
+
+def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Leisteen Groothandel en Import B.V.")
+    member = browser.person(locale="nl-NL", phone=True).new_page()
+    sign_in(browser, member, portal, company["token"])
+    visit(browser, member, f"{portal}/company/years/1/report")
+    for add in ("Land toevoegen", "Groevegebied toevoegen", "Risico toevoegen", "Maatregel toevoegen",
+                "Onderbouwing toevoegen"):
+        press(browser, member, member.get_by_role("button", name=add))
+    assert member.get_by_role("group", name="Risico 1").is_visible()
+    assert fits_the_screen(member), "the report form, with a row of each kind, needs no sideways scrolling"
+
+    office = browser.person(locale="en-GB", phone=True).new_page()
+    sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    assert office.get_by_role("row", name=re.compile("Leisteen Groothandel en Import B.V.")).is_visible()
+    assert fits_the_screen(office), "the members table needs no sideways scrolling"
 
 
 def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sample(platform, browser):
@@ -234,43 +251,38 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
                               json={"name": "Gemeente Utrecht", "country": "NL", "joined_on": "2020-01-15"}).json()
 
     asker = browser.person(locale="nl-NL").new_page()
-    sign_in(asker, portal, authority["token"])
+    sign_in(browser, asker, portal, authority["token"])
     assert asker.get_by_role("heading", name="Vraag naar een leverancier").is_visible()
     asker.get_by_label("Naam van de onderneming").fill("zandsteen")
-    press(asker, asker.get_by_role("button", name="Zoek leden"))
-    looked_at(browser, asker, "authority-found")
-    press(asker, asker.get_by_role("button", name="Vraag naar Zandsteen Import B.V."))
+    press(browser, asker, asker.get_by_role("button", name="Zoek leden"))
+    press(browser, asker, asker.get_by_role("button", name="Vraag naar Zandsteen Import B.V."))
     answer = asker.get_by_role("table")
     assert "op tijd" in answer.inner_text() and "heeft meer tijd nodig" in answer.inner_text()
     assert "%" not in answer.inner_text(), "never a score"
-    looked_at(browser, asker, "authority-answer")
 
     member = browser.person(locale="nl-NL").new_page()
-    sign_in(member, portal, supplier["token"])
+    sign_in(browser, member, portal, supplier["token"])
     asked = member.get_by_role("region", name="Aanbestedende diensten die naar u vroegen")
     assert "Gemeente Utrecht" in asked.inner_text()
 
     office = browser.person(locale="en-GB").new_page()
-    sign_in(office, portal, SECRETARIAT_TOKEN)
-    press(office, office.get_by_role("link", name="Questions about suppliers"))
+    sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    press(browser, office, office.get_by_role("link", name="Questions about suppliers"))
     assert "Zandsteen Import B.V." in office.get_by_role("table").inner_text()
-    looked_at(browser, office, "secretariat-questions")
-    office.goto(f"{portal}/secretariat/years/1/verification")
+    visit(browser, office, f"{portal}/secretariat/years/1/verification")
     office.get_by_label("Seed of the draw (optional)").fill("commission-2021-03-01")
-    press(office, office.get_by_role("button", name="Draw the sample"))
+    press(browser, office, office.get_by_role("button", name="Draw the sample"))
     assert "with seed commission-2021-03-01" in office.content()
-    looked_at(browser, office, "secretariat-sample")
     first = office.get_by_role("region").first
-    press(office, first.get_by_role("button", name=re.compile("Record for")))
+    press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
     assert office.title().startswith("Error:")
-    looked_at(browser, office, "secretariat-sample-error")
     first = office.get_by_role("region").first
     first.get_by_role("radio", name="corrected").check()
     first.get_by_label("What was corrected, and why").fill("Quarries known: 2 of 10, not 10.")
     first.get_by_label("Day", exact=True).fill("15")
     first.get_by_label("Month", exact=True).fill("3")
     first.get_by_label("Year", exact=True).fill("2021")
-    press(office, first.get_by_role("button", name=re.compile("Record for")))
+    press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
     assert "The verification is recorded." in office.content()
     assert "Corrected, 15 March 2021: Quarries known" in office.get_by_role("region").first.inner_text()
 
@@ -285,9 +297,8 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     photo.write_bytes(base64.b64decode(PNG))
 
     worker = browser.person(locale="en-GB").new_page()
-    worker.goto(portal)
-    press(worker, worker.get_by_role("link", name="Report a problem to the complaints commission"))
-    looked_at(browser, worker, "complaint-form")
+    visit(browser, worker, portal)
+    press(browser, worker, worker.get_by_role("link", name="Report a problem to the complaints commission"))
     worker.get_by_role("radio", name="complaint about a member or its supply chain").check()
     worker.get_by_label("The member company concerned (if it is one)").select_option(label="Marmer Import B.V.")
     worker.get_by_label("What happened?").fill("Dust in the cutting hall; the masks ran out in March.")
@@ -295,29 +306,27 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     notes = tmp_path / "notes.png"
     notes.write_bytes(b"only text, though it is named like a photo")
     worker.get_by_label("Photos or documents (optional)").set_input_files([str(photo), str(notes)])
-    press(worker, worker.get_by_role("button", name="Send to the commission"))
+    press(browser, worker, worker.get_by_role("button", name="Send to the commission"))
     assert "File 2 is not a photo (JPEG or PNG) or a PDF." in worker.locator("#f-attachments-error").inner_text()
     assert worker.get_by_label("What happened?").input_value().startswith("Dust in the cutting hall"), \
         "what was typed comes back; the files are chosen again"
     worker.get_by_label("Photos or documents (optional)").set_input_files(str(photo))
-    press(worker, worker.get_by_role("button", name="Send to the commission"))
-    looked_at(browser, worker, "complaint-filed")
+    press(browser, worker, worker.get_by_role("button", name="Send to the commission"))
     number = re.search(r"K-\d{4}-\d{4}", worker.content()).group(0)
     code = worker.get_by_label("Follow-up code").input_value()
 
-    press(worker, worker.get_by_role("link", name="Follow your case").last)
+    press(browser, worker, worker.get_by_role("link", name="Follow your case").last)
     worker.get_by_label("Case number").fill(number)
     worker.get_by_label("Follow-up code").fill("not the code")
-    press(worker, worker.get_by_role("button", name="Show the case"))
+    press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "No case has this number and code." in worker.content() and "Dust in the" not in worker.content()
     worker.get_by_label("Case number").fill(number)
     worker.get_by_label("Follow-up code").fill(code)
-    press(worker, worker.get_by_role("button", name="Show the case"))
+    press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "received" in worker.get_by_role("table").inner_text()
-    looked_at(browser, worker, "complaint-progress")
 
     commission = browser.person(locale="nl-NL").new_page()
-    sign_in(commission, portal, chair["token"])
+    sign_in(browser, commission, portal, chair["token"])
     for attempt in range(50):  # the chair's registration reaches the complaints service as an event
         commission.goto(f"{portal}/cases/{number}")
         if commission.get_by_role("heading", name="Zet de volgende stap").count():
@@ -331,14 +340,121 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
             commission.get_by_role("group", name="Is de zaak ontvankelijk?").get_by_label("Ja").check()
             commission.get_by_label("Deel wat er gebeurde met de onderneming").check()
         commission.get_by_label("Waarom deze stap").fill(f"De commissie zet de stap: {step}.")
-        press(commission, commission.get_by_role("button", name="Zet de stap"))
+        press(browser, commission, commission.get_by_role("button", name="Zet de stap"))
         assert "De stap is gezet en vastgelegd." in commission.content(), commission.content()[:3000]
 
     member = browser.person(locale="nl-NL").new_page()
-    sign_in(member, portal, company["token"])
-    press(member, member.get_by_role("link", name=number))
+    sign_in(browser, member, portal, company["token"])
+    press(browser, member, member.get_by_role("link", name=number))
     assert "Dust in the cutting hall" in member.content() and "anoniem" not in member.content()
     member.get_by_label("Uw bericht").fill("Er zijn nieuwe maskers besteld.")
-    press(member, member.get_by_role("button", name="Versturen"))
+    press(browser, member, member.get_by_role("button", name="Versturen"))
     assert "Uw bericht is verstuurd." in member.content()
-    looked_at(browser, member, "company-case")
+
+
+# --- every page of every role -------------------------------------------------------------------------------
+
+CRAWL_LIMIT = 60  # pages per role and language: far more than any role has
+DOWNLOADS = re.compile(r"(\.csv|\.svg|/attachments/[^/]+)$")  # files: their status is checked, not their look
+NOT_TO_FOLLOW = ("/language/",)  # the language switch: each language is crawled on its own
+
+
+def path_pattern(path: str) -> str:
+    """A path with its ids, numbers and case numbers as {}: one visit per kind of page, not per record."""
+    return "/".join("{}" if any(char.isdigit() for char in part) or len(part) >= 20 else part
+                    for part in path.split("/"))
+
+
+def crawl(browser, page, portal: str, name: str, seeds: list[str], known=frozenset()) -> dict[str, int]:
+    """Visits every page reachable by a same-origin link from `seeds` (one per path pattern; none of the
+    patterns `known`, checked already), screenshots and checks each with axe-core; returns each visited
+    pattern's status. Fails on any 5xx or serious violation."""
+    from collections import deque
+    from urllib.parse import urljoin, urlsplit
+    waiting, statuses, problems = deque(seeds), {}, []
+    while waiting and len(statuses) < CRAWL_LIMIT:
+        address = urlsplit(urljoin(portal + "/", waiting.popleft()))
+        if f"{address.scheme}://{address.netloc}" != portal or address.path.startswith(NOT_TO_FOLLOW):
+            continue
+        pattern = path_pattern(address.path)
+        if pattern in statuses or pattern in known:
+            continue
+        target = address._replace(fragment="").geturl()
+        if DOWNLOADS.search(address.path):
+            statuses[pattern] = page.request.get(target).status
+            continue
+        statuses[pattern] = page.goto(target).status
+        arrived = path_pattern(urlsplit(page.url).path)  # "/" sends a member on to its own start page
+        if arrived != pattern:
+            if arrived in statuses:
+                continue
+            pattern = arrived
+            statuses[pattern] = statuses[path_pattern(address.path)]
+        violations = browser.look(page, f"{name}{pattern.replace('/', '-').replace('{}', 'x')}")
+        if violations or statuses[pattern] >= 500:
+            problems.append((target, statuses[pattern], violations))
+        waiting.extend(page.eval_on_selector_all("a[href]", "links => links.map(each => each.href)"))
+    assert problems == [], f"{name}: {problems}"
+    assert all(status < 500 for status in statuses.values()), seen
+    return statuses
+
+
+def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility_problem(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Kalksteen Import B.V.")
+    report = requests.post(platform.url("submission", "/v1/reports"), json=blank_report(1),
+                           headers=auth(company["token"])).json()
+    authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
+                              json={"name": "Gemeente Gent", "country": "BE", "joined_on": "2020-01-15"}).json()
+    member = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
+                           json={"name": "Werkgevers", "seat": "employers", "email": "employers@example.org",
+                                 "language": "nl"}).json()
+    filed = requests.post(platform.url("complaints", "/v1/cases"), files={
+        "case": (None, json.dumps({"kind": "complaint", "company_id": company["id"], "language": "en",
+                                   "what_happened": "No masks in the cutting hall.", "where": "Bundi"}),
+                 "application/json"),
+        "attachments": ("dust.png", base64.b64decode(PNG), "image/png")})
+    assert filed.status_code == 201, filed.text
+    number = filed.json()["number"]
+    wait_until(lambda: number in requests.get(platform.url("complaints", "/v1/cases"),
+                                              headers=auth(member["token"])).text, "the commission to see the case")
+    wait_until(lambda: requests.get(platform.url("scoring", f"/v1/reports/{report['id']}/assessment"),
+                                    headers=auth(company["token"])).status_code == 200, "the report scored")
+
+    # Each role: who signs in, and the error pages it may meet (an address it may not see, or that is not there).
+    roles = {"public": (None, {"/no-such-page": 404}),
+             "company": (company["token"], {"/secretariat": 403, f"/reports/{'0' * 32}": 404}),
+             "secretariat": (SECRETARIAT_TOKEN, {f"/secretariat/companies/{'0' * 32}": 404}),
+             "authority": (authority["token"], {"/company": 403}),
+             "commission": (member["token"], {"/cases/K-2000-0001": 404})}
+    visited = {}
+    for language, locale in (("nl", "nl-NL"), ("en", "en-GB")):
+        for role, (code, error_pages) in roles.items():
+            page = browser.person(locale=locale).new_page()
+            if code:
+                sign_in(None, page, portal, code)  # the sign-in page is the public's
+            page.goto(f"{portal}/language/{language}?next=/")
+            assert page.evaluate("document.documentElement.lang") == language
+            # The pages everyone sees (complaints, the sector report) are checked once, in the public's crawl.
+            public = {pattern for pattern in visited.get(("public", language), ()) if pattern != "/"}
+            visited[role, language] = crawl(browser, page, portal, f"crawl-{role}-{language}", ["/"], public)
+            for address, status in error_pages.items():
+                assert page.goto(portal + address).status == status, address
+                looked_at(browser, page, f"crawl-{role}-{language}-error-{status}")
+            page.context.close()
+
+    for language in ("nl", "en"):  # each role's pages were found by their links, and the errors are pages
+        assert {"/", "/sign-in", "/complaints/new", "/complaints/follow", "/sector/{}/report",
+                "/sector/{}/figures.csv"} <= visited["public", language].keys()
+        assert {"/company", "/company/years/{}/report", "/reports/{}", "/notices"} <= \
+            visited["company", language].keys()
+        assert {"/secretariat", "/secretariat/register/company", "/secretariat/register/authority",
+                "/secretariat/alerts", "/secretariat/questions", "/secretariat/regions", "/secretariat/cases",
+                "/secretariat/members.csv", "/secretariat/companies/{}", "/secretariat/years/{}/proof",
+                "/secretariat/years/{}/verification", "/reports/{}", "/cases/{}"} <= \
+            visited["secretariat", language].keys()
+        assert {"/authority"} <= visited["authority", language].keys()
+        assert {"/commission", "/cases/{}", "/cases/{}/attachments/{}", "/notices"} <= \
+            visited["commission", language].keys()
+        for role in roles:
+            assert all(status == 200 for status in visited[role, language].values()), visited[role, language]

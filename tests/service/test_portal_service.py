@@ -1,6 +1,7 @@
 """The portal in a nameko container, with the four services it is a client of in containers beside it on
 the real RabbitMQ: sessions, form tokens, headers, and a company's and the secretariat's pages."""
 import re
+import shutil
 import time
 
 import pytest
@@ -10,8 +11,11 @@ from nameko.testing.services import replace_dependencies
 from common.vocabulary import SERVICES
 from services.portal.service import PortalService
 from services.portal import domain
-from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, example_report, form_fields, register_company,
-                           wait_until)
+import yaml
+
+from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, blank_report, example_report, form_fields,
+                           register_company, wait_until, with_steps_1_and_21)
 
 
 def start_portal(container_factory, config, url) -> str:
@@ -54,7 +58,8 @@ def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded
     assert start.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in start.headers["Content-Security-Policy"]
     assert "script-src 'self'" in start.headers["Content-Security-Policy"]
-    assert browser.get(f"{portal}/no-such-page").status_code == 404  # no page here, and no error logged
+    nothing = browser.get(f"{portal}/no-such-page")  # no page here, and no error logged
+    assert nothing.status_code == 404 and "Pagina niet gevonden" in nothing.text and '<html lang="nl">' in nothing.text
     assert browser.delete(f"{portal}/sign-in").status_code == 405
     cookie = start.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie, "plain HTTP here"
@@ -113,6 +118,9 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     assert "Graniet Import B.V." in overview.text and "Voldoet aan de eisen" in overview.text
     listed = secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=compliant")
     assert listed.headers["Content-Type"].startswith("text/csv") and "Graniet Import B.V." in listed.text
+    header, row = listed.text.splitlines()[:2]
+    assert header.startswith("Lidnummer,Naam,Land,Wat het doet,Moet rapporteren,Waar zij staat")
+    assert ",Nederland,importeur,Ja,Voldoet aan de eisen," in row, row
     assert "Graniet" not in secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=missing").text
 
     page = secretariat.get(f"{portal}/secretariat/companies/{company['id']}")
@@ -194,6 +202,7 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
         "csrf_token": form_token(page.text), "row": "0", "country": "IN", "state": "", "region": "Kotah", "as": ""})
     assert refused.status_code == 422
     assert 'id="f-as-0-error"' in refused.text and "Vul dit in." in refused.text
+    assert "<title>Fout: Groevegebieden – TruStone</title>" in refused.text, "said once"
 
     new = secretariat.post(f"{portal}/secretariat/regions", data={
         "csrf_token": form_token(page.text), "row": "1", "country": "IN", "state": "IN-RJ", "region": "Kota",
@@ -234,3 +243,68 @@ def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stop
     again = requests.Session()
     assert sign_in(again, portal, new_code).status_code == 303
     assert "Marmer Handel B.V." in again.get(f"{portal}/company").text
+
+
+def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figures_and_rescores(
+        container_factory, service_config, url, tmp_path):
+    frameworks = shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks")
+    portal = start_portal(container_factory, {**service_config, "FRAMEWORKS_DIR": str(frameworks)}, url)
+    company = register_company(url("submission", ""), name="Basalt Import B.V.")
+    report = with_steps_1_and_21(blank_report(1, plan_of_approach=True))
+    report["supply_chain"]["factories"] = {"known": 55, "total": 100}  # above year 1's threshold of 50 %
+    report["quarry_regions"] = [{"country": "IN", "region": "Kotah", "state": None}]  # a name nobody knew
+    assert requests.post(url("submission", "/v1/reports"), json=report,
+                         headers=auth(company["token"])).status_code == 202
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+
+    # Register a contracting authority: labelled fields, plain words on a mistake, a code that signs in.
+    form = secretariat.get(f"{portal}/secretariat/register/authority")
+    assert form.status_code == 200 and "<h1>Aanbestedende dienst aanmelden</h1>" in form.text
+    assert '<label for="f-name">Naam</label>' in form.text and "Wat doet zij?" not in form.text, "no company's role"
+    refused = secretariat.post(f"{portal}/secretariat/register/authority", data={
+        "csrf_token": form_token(form.text), "name": "Gemeente Zwolle", "country": "NL", "joined_on.day": "31",
+        "joined_on.month": "2", "joined_on.year": "2020"})
+    assert refused.status_code == 422 and "Vul een bestaande datum in." in refused.text
+    assert "Not a valid" not in refused.text and 'value="Gemeente Zwolle"' in refused.text
+    registered = secretariat.post(f"{portal}/secretariat/register/authority", data={
+        "csrf_token": form_token(form.text), "name": "Gemeente Zwolle", "country": "NL", "joined_on.day": "15",
+        "joined_on.month": "1", "joined_on.year": "2020"})
+    assert registered.status_code == 200 and "Aangemeld: Gemeente Zwolle" in registered.text
+    code = re.search(r'id="token" class="w-full code" value="([^"]+)"', registered.text).group(1)
+    authority = requests.Session()
+    assert sign_in(authority, portal, code).status_code == 303
+    assert "Vraag naar een leverancier" in authority.get(f"{portal}/authority").text
+
+    # Alerts: the region name nobody knew, in words.
+    alerts = wait_until(lambda: "Kotah" in (page := secretariat.get(f"{portal}/secretariat/alerts")).text and page,
+                        "the secretariat's alert of the unknown region")
+    assert alerts.status_code == 200 and "<h1>Signalen</h1>" in alerts.text
+    assert "signaal: onbekend groevegebied" in alerts.text and "alert_unknown_region" not in alerts.text
+
+    # The proof: the figures counted again agree with those kept.
+    proof = wait_until(lambda: "komen overeen" in (page := secretariat.get(f"{portal}/secretariat/years/1/proof")
+                                                    ).text and page, "the figures to agree")
+    assert "<h1>De cijfers van jaar 1 gecontroleerd</h1>" in proof.text
+    assert "1 rapportages en 2 leden opnieuw geteld vanaf het begin." in proof.text
+
+    # Rescoring: a broken framework file changes nothing and says so; a corrected one rescores the report.
+    overview = secretariat.get(f"{portal}/secretariat?year=1")
+    assert "Voldoet aan de eisen" in overview.text
+    path = frameworks / "year-1.yaml"
+    shipped = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**shipped, "maximum": 91}))
+    failed = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
+    assert failed.status_code == 422 and "Jaar 1 is niet opnieuw beoordeeld" in failed.text
+    assert "Er is niets veranderd." in failed.text
+    assert "Het bestand van het beoordelingskader bevat een fout" in failed.text
+    assert re.search(r"<details>.*year-1.yaml: maximum", failed.text, re.S), "the fault itself only in a detail"
+    path.write_text(yaml.safe_dump({**shipped, "version": 2,
+                                    "chain_thresholds": {**shipped["chain_thresholds"], "factories": 60}}))
+    done = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
+    assert done.status_code == 200 and "<h1>Jaar 1 opnieuw beoordeeld</h1>" in done.text
+    assert "Versie 2 van het kader: 1 rapportage(s) kregen een nieuwe beoordeling, 0 hielden de hunne." in done.text
+    wait_until(lambda: "Heeft meer tijd nodig" in secretariat.get(f"{portal}/secretariat?year=1").text,
+               "the members' list to show the new assessment")
+    assert secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": "forged"}
+                            ).status_code == 403
