@@ -254,3 +254,10 @@ def test_every_dashboard_query_is_valid_promql(tmp_path):
     checked = subprocess.run(["promtool", "check", "rules", str(tmp_path / "dashboard.yml")],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_an_alert_fires_for_every_service_prometheus_cannot_scrape():
+    rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())["groups"][0]["rules"]
+    down = next(rule for rule in rules if rule["alert"] == "TrustoneServiceDown")
+    watched = re.search(r'job=~"([^"]+)"', down["expr"]).group(1).split("|")
+    assert sorted(watched) == sorted(SERVICES)
