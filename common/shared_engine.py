@@ -17,6 +17,8 @@ import socket
 import struct
 from urllib.parse import urlparse
 
+from pymongo.errors import AutoReconnect
+
 SCHEME = "mongomock+tcp://"
 _LENGTH = struct.Struct("!I")
 
@@ -62,8 +64,8 @@ class SharedClient:
             connection = connection or socket.create_connection(self._address, timeout=30)
             send(connection, request)
             failed, result = receive(connection)
-        except (EOFError, OSError):
-            raise ConnectionError(f"the shared document engine at {self._address} does not answer") from None
+        except (EOFError, OSError):  # as pymongo says a server it cannot reach is: a PyMongoError
+            raise AutoReconnect(f"the shared document engine at {self._address} does not answer") from None
         self._idle.put(connection)
         if failed:
             raise result

@@ -1,10 +1,14 @@
-"""The broker check behind /health (common.operations.Broker), on the real RabbitMQ through a link that can
-be cut: down while it is cut, up again once it is back, on one connection while it holds, and a kept
-connection that went quietly is not taken for the broker down."""
+"""The checks behind /health: the broker's (common.operations.Broker), on the real RabbitMQ through a link
+that can be cut: down while it is cut, up again once it is back, on one connection while it holds, and a
+kept connection that went quietly is not taken for the broker down; and the database's, a service's
+/health and requests answering 503 while its document store cannot be reached."""
 from urllib.parse import urlparse
 
+import requests
+
 from common.operations import Broker
-from tests.support import TcpLink
+from services.submission.service import SubmissionService
+from tests.support import SharedEngine, TcpLink
 
 
 def test_the_broker_check_follows_the_broker_down_and_back(rabbit_config):
@@ -24,3 +28,23 @@ def test_the_broker_check_follows_the_broker_down_and_back(rabbit_config):
     finally:
         broker.close()
         link.cut()
+
+
+def test_health_answers_503_while_the_database_is_unreachable_and_200_once_it_is_back(
+        container_factory, service_config, processes, url):
+    engine = SharedEngine(processes)  # a document store in a process of its own, reached over TCP
+    link = TcpLink(("127.0.0.1", engine.port))
+    container = container_factory(SubmissionService, {
+        **service_config, "MONGO_URI": f"mongomock+tcp://127.0.0.1:{link.port}/health_check"})
+    container.start()
+
+    def health():
+        answer = requests.get(url("submission", "/health"), timeout=10)
+        return answer.status_code, answer.json()["checks"]
+    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok"})
+    link.cut()
+    assert health() == (503, {"mongodb": "down", "rabbitmq": "ok"})
+    members = requests.get(url("submission", "/v1/members"), timeout=10)
+    assert members.status_code == 503 and "error" in members.json(), "a request that needs it: 503, in JSON"
+    link.restore()
+    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok"})
