@@ -1,7 +1,7 @@
 """One run, one table: the broker's ceiling, the platform against it, its latency, its cost per report, and
 the sector figures' cost as companies grow.
 
-    .venv/bin/python benchmarks/throughput.py [--seconds 20] [--figures 1000 10000 100000]
+    .venv/bin/python benchmarks/throughput.py [--seconds 20] [--figures 1000 10000 100000] [--stored 1000 20000]
 
 Needs RabbitMQ on 127.0.0.1:5672 with its management API on :15672 (guest/guest), as the tests do; it
 makes a vhost of its own and removes it. Measured, in this order:
@@ -15,6 +15,8 @@ makes a vhost of its own and removes it. Measured, in this order:
   operations per report (RabbitMQ's own message counts), resident memory per service;
 - the latency from POST to counted in the figures (reporting's lag histogram, interpolated), p50/p95/p99,
   at fixed offered loads of 10 and 25 reports/s;
+- CPU per report again (RabbitMQ, 4 clients) once 1,000 and once 20,000 reports are stored
+  (`--stored`), to show that the cost of a report does not grow with the data;
 - the sector figures' apply and read cost beside a full recomputation (benchmarks/sector_figures.py).
 """
 from __future__ import annotations
@@ -246,6 +248,25 @@ def full_speed(platform: Running, tokens: list[str], clients: int, seconds: floa
             "broker_ops": ((vhost.operations() - operations_before) / total) if vhost else None}
 
 
+def fill(platform: Running, tokens: list[str], stored: int, clients: int = 4) -> None:
+    """Reports sent (4 clients) until the platform has counted `stored` of them since it started."""
+    missing = stored - int(platform.counted())
+    if missing <= 0:
+        return
+    each = -(-missing // clients)
+
+    def post_reports(index: int):
+        client = Client(platform)
+        for number in range(each):
+            client.submit(tokens[(index + clients * number) % len(tokens)], number)
+    threads = [threading.Thread(target=post_reports, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _wait(lambda: platform.counted() >= stored, f"{stored:,} reports stored and counted", timeout=1800)
+
+
 def offered(platform: Running, tokens: list[str], rate: float, seconds: float) -> dict:
     """Reports sent at `rate` per second for `seconds`; the lag to counted, p50/p95/p99."""
     before = dict(platform.lag())
@@ -281,6 +302,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="each full-speed and fixed-load run")
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--figures", type=int, nargs="*", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--stored", type=int, nargs="*", default=[1_000, 20_000],
+                        help="CPU per report measured again once this many reports are stored (RabbitMQ)")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
 
@@ -319,6 +342,13 @@ def main() -> None:
                     found = offered(platform, tokens, rate, args.seconds)
                     row("POST to counted, p50 / p95 / p99", f"{where}, {rate} reports/s offered",
                         " / ".join(f"{found[p] * 1000:.0f} ms" for p in ("p50", "p95", "p99")))
+                if kind == "rabbitmq":
+                    for stored in args.stored:  # the cost of a report as data accumulates
+                        fill(platform, tokens, stored)
+                        found = full_speed(platform, tokens, 4, args.seconds, vhost)
+                        row("CPU ms per report", f"{where}, 4 clients, {stored:,} reports stored before",
+                            ", ".join(f"{name} {value:.1f}" for name, value in found["cpu_ms"].items()) +
+                            f" (all {sum(found['cpu_ms'].values()):.1f})")
                 row("resident memory", where, ", ".join(f"{name} {value:.0f} MB"
                                                         for name, value in platform.memory_mb().items()))
             finally:

@@ -523,6 +523,12 @@ class Processes:
             process.kill()
             process.wait()
 
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process dies where it stands, as in a crash or an out-of-memory kill."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait()
+
     def log(self, name: str) -> str:
         return (self.directory / f"{name}.log").read_text(errors="replace")
 

@@ -23,9 +23,10 @@ ATTACHMENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENTS_TOTAL_BYTES = 20 * 1024 * 1024  # filed at once
-# What a filer may name of the complainant; sealed at rest, shown to the commission only (and to the
-# secretariat when the complainant agreed).
-PERSONAL = ("name", "contact", "what_happened")
+# What may identify the complainant: sealed at rest. Its name and contact are shown to the commission only
+# (and to the secretariat when the complainant agreed); what happened, where and when (a place or a day can
+# point at the one who was there) to whoever may read the case's substance.
+PERSONAL = ("name", "contact", "what_happened", "where", "when")
 
 
 class ProcedureError(Exception):

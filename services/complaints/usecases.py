@@ -55,7 +55,7 @@ def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, fil
     code = secrets.token_urlsafe(16)
     filed = {
         "number": number, "kind": form["kind"], "company_id": form.get("company_id"), "party": form.get("party"),
-        "where": form.get("where"), "when": form.get("when"), "language": form["language"],
+        "language": form["language"],
         "sealed": {name: sealer.seal(form.get(name)) for name in domain.PERSONAL},
         "contact_given": bool(form.get("contact")),
         "share_identity_with_secretariat": bool(form.get("share_identity_with_secretariat")),
@@ -236,8 +236,11 @@ def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
 
 
 def _substance(case: dict, sealer) -> dict:
-    return {"what_happened": sealer.open(case["sealed"]["what_happened"]), "where": case["where"],
-            "when": case["when"]}
+    sealed = case["sealed"]
+    # cases filed before where and when were sealed keep them as written, beside the sealed fields
+    return {"what_happened": sealer.open(sealed["what_happened"]),
+            "where": sealer.open(sealed["where"]) if "where" in sealed else case.get("where"),
+            "when": sealer.open(sealed["when"]) if "when" in sealed else case.get("when")}
 
 
 def _identity(case: dict, sealer) -> dict:

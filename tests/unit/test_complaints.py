@@ -81,7 +81,11 @@ def test_an_attachment_is_a_photo_or_pdf_by_its_bytes_never_its_name():
 def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(ports):
     filed = file(ports)
     assert filed["number"] == "K-2021-0001" and len(filed["follow_up_code"]) >= 20
-    assert "A. Worker" not in str(ports["store"].changes_of(filed["number"])), "personal data is sealed at rest"
+    stored = str(ports["store"].changes_of(filed["number"]))
+    for written in ("A. Worker", "Ongole", "March 2021", "no masks"):
+        assert written not in stored, f"{written!r}: what may identify the complainant is sealed at rest"
+    shown = usecases.case_detail(CHAIR, filed["number"], store=ports["store"], sealer=ports["sealer"])
+    assert (shown["where"], shown["when"]) == ("Ongole, India", "March 2021")
     progress = usecases.follow_up(filed["number"], filed["follow_up_code"], store=ports["store"],
                                   sealer=ports["sealer"])
     assert (progress["state"], [each["state"] for each in progress["steps"]]) == ("received", ["received"])
