@@ -4,6 +4,8 @@ may be a 5xx, and every answer must be one the document describes: its status, c
 
 Bounded: a few examples per endpoint and role (FUZZ_EXAMPLES), so all five services take well under two
 minutes on a loaded machine."""
+import os
+
 import pytest
 import requests
 import schemathesis
@@ -22,7 +24,7 @@ from services.scoring.service import ScoringService
 from services.submission.service import SubmissionService
 from tests.support import AUTHORITY, COMPANY, METRICS_TOKEN, SECRETARIAT_TOKEN, FakeScoring, auth, company
 
-FUZZ_EXAMPLES = 30
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))  # more, once: FUZZ_EXAMPLES=300
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 SERVICES = {"submission": SubmissionService, "scoring": ScoringService, "notification": NotificationService,
