@@ -1,8 +1,6 @@
 """The reporting service: sector-level figures per covenant year, never one company's data (contract §4)."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -75,8 +73,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     @event_handler("complaints", "case_moved")
     def count_case_step(self, event):
         """A case's step moves it between the published states; a decided appeal may count as upheld."""
-        moved_at = int(datetime.fromisoformat(event.data["at"]).timestamp() * 1_000_000)  # orders the steps
-        usecases.apply_case(event.id, event.data, [moved_at], store=self.storage)
+        usecases.apply_case_step(event.id, event.data, store=self.storage)
 
     @event_handler("submission", "company_registered")
     def count_member(self, event):

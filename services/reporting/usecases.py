@@ -7,6 +7,7 @@ secretariat's alert of a region name nobody knew), `scoring` and `submission` (t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from common import errors, outbox, places, vocabulary
 from common.logging import get_logger
@@ -131,6 +132,12 @@ def apply_case(event_id: str, case: dict, ordinal: list[int], *, store) -> Appli
     changed = store.apply(case["covenant_year"], domain.case_contributor(case["number"]), ordinal,
                           domain.case_contribution(case["kind"], state, upheld), event_id)
     return Applied(case["covenant_year"], changed)
+
+
+def apply_case_step(event_id: str, moved: dict, *, store) -> Applied:
+    """A case's step, ordered among the case's steps by when it was taken (microseconds)."""
+    moved_at = int(datetime.fromisoformat(moved["at"]).timestamp() * 1_000_000)
+    return apply_case(event_id, moved, [moved_at], store=store)
 
 
 def apply_verification(event_id: str, verified: dict, *, store) -> Applied:

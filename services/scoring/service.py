@@ -72,13 +72,13 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
     @rpc
     def list_calendars(self):
         """Due and catch-up date of every year with a framework: [{"covenant_year": 1, "due_date": ...}]"""
-        return self.frameworks.calendars()
+        return usecases.calendars(frameworks=self.frameworks)
 
     @http("GET", "/v1/frameworks", doc=Doc(
         "Every covenant year with an assessment framework: version, due and catch-up date",
         responses={200: schemas.FrameworkSummary(many=True)}))
     def list_frameworks(self, request):
-        return self.frameworks.summaries()
+        return usecases.frameworks_summary(frameworks=self.frameworks)
 
     @http("GET", "/v1/frameworks/<int:covenant_year>", doc=Doc(
         "The assessment framework of a covenant year", responses={200: schemas.FrameworkOut}, not_found=True))

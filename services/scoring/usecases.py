@@ -132,6 +132,16 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
     return Rescored(covenant_year, framework.version, made, unchanged)
 
 
+def frameworks_summary(*, frameworks) -> list[dict]:
+    """Every covenant year with a framework: its version, due and catch-up date."""
+    return frameworks.summaries()
+
+
+def calendars(*, frameworks) -> list[dict]:
+    """The due and catch-up date of every year with a framework (notification's reminders and answers)."""
+    return frameworks.calendars()
+
+
 def framework(covenant_year: int, *, frameworks) -> dict:
     """The framework of a year as its document; NotFound for a year without one."""
     return frameworks.get(covenant_year).to_dict()
