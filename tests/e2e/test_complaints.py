@@ -2,6 +2,7 @@
 anonymous complaint with an attachment from filing to decision with its notices; an appeal upheld that
 changes an outcome and the figures exactly once; a follow-up code that does not match reads nothing."""
 import base64
+import json
 
 import pytest
 import requests
@@ -49,13 +50,12 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
     company = register_company(platform.url("submission"), name="Graniet Import B.V.", language="nl")
     company_headers = auth(company["token"])
     chair, member = commission_member(platform, "chair"), commission_member(platform, "employers")
-    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
-        "kind": "complaint", "company_id": company["id"], "language": "en", "where": "Ongole, India",
-        "when": "March 2021", "what_happened": "The workers at the cutting hall have no masks; the dust is thick."})
+    case = {"kind": "complaint", "company_id": company["id"], "language": "en", "where": "Ongole, India",
+            "when": "March 2021", "what_happened": "The workers at the cutting hall have no masks; the dust is thick."}
+    filed = requests.post(platform.url("complaints", "/v1/cases"),  # the case and its photo in one form
+                          data={"case": json.dumps(case)}, files={"attachments": ("hall.png", PNG)})
     assert filed.status_code == 201, filed.text
     number, code = filed.json()["number"], {"X-Follow-Up-Code": filed.json()["follow_up_code"]}
-    photo = requests.post(platform.url("complaints", f"/v1/cases/{number}/attachments"), data=PNG, headers=code)
-    assert photo.status_code == 201
 
     def commission_alerted():
         return "case_received" in inbox_kinds(platform, chair)
@@ -85,6 +85,9 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
         "received", "acknowledged", "admissibility_decided", "in_mediation", "decided", "closed"]
     assert [each["text"] for each in progress["messages"]] == ["The company answered; we will visit."]
     assert [each["content_type"] for each in progress["attachments"]] == ["image/png"]
+    photo = requests.get(platform.url("complaints", f"/v1/cases/{number}/attachments/"
+                                                    f"{progress['attachments'][0]['id']}"), headers=chair)
+    assert (photo.status_code, photo.content, photo.headers["Content-Type"]) == (200, PNG, "image/png")
 
     def decision_told():
         return "case_decided" in inbox_kinds(platform, company_headers)
