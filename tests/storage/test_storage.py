@@ -86,6 +86,25 @@ def test_changes_made_to_one_case_at_once_each_take_their_own_place_in_it(databa
     assert sorted(each["text"] for each in changes) == [str(each) for each in range(RACERS)]
 
 
+def test_cases_filed_at_once_each_take_their_own_number(database):
+    store = repository(database, "complaints")
+    numbers = at_once([lambda: store.next_number(2021)] * RACERS)
+    assert sorted(numbers) == list(range(1, RACERS + 1)), "no case number twice, none skipped"
+    assert store.next_number(2022) == 1, "each calendar year counts from one"
+
+
+def test_a_years_sample_drawn_twice_at_once_is_stored_once(database):
+    store = repository(database, "scoring")
+
+    def draw(seed):  # the store keeps whatever event announces the draw
+        return seed, store.add_draw({"covenant_year": 1, "seed": seed, "sampled": []}, registered(company()))
+    drawn = at_once([lambda seed=str(each): draw(seed) for each in range(RACERS)])
+    winners = [seed for seed, (_, kept) in drawn if kept is not None]
+    assert len(winners) == 1, "one draw stored, with its one event"
+    assert {stored["seed"] for _, (stored, _) in drawn} == set(winners), "every racer reads the one stored"
+    assert store.draw(1)["seed"] == winners[0]
+
+
 def test_racing_submissions_of_one_report_take_each_version_number_once(database):
     store = repository(database, "submission")
     now = datetime.now(timezone.utc)
