@@ -328,3 +328,119 @@ def safe_next(path: str | None) -> str:
     if parts.scheme or parts.netloc or path.startswith("//"):
         return "/"
     return path
+
+
+# --- the proof's counters in words ------------------------------------------------------------------------
+
+# Reporting's proof names each counter by its key's parts joined with spaces ("region IN IN-RJ bundi",
+# "case_kind complaint"); each kind of key in the reader's words, its codes named by the vocabulary.
+_CHAIN_BUCKETS = {"<5": ("minder dan 5", "fewer than 5"), "5-10": ("5 tot en met 10", "5 to 10"),
+                  "11-50": ("11 tot en met 50", "11 to 50"), ">50": ("meer dan 50", "more than 50"),
+                  "unknown": ("onbekend", "unknown")}
+_STEP_CRITERIA = {"systematic_monitoring": "systematic_monitoring", "public_communication": "public_report"}
+_ANY = {"risk": ("Rapportages die een risico noemen", "Reports naming a risk"),
+        "mitigation": ("Rapportages die een maatregel noemen", "Reports naming a measure")}
+
+
+def _said(language: str, nl: str, en: str) -> str:
+    return nl if language == "nl" else en
+
+
+def _step_words(step: str, language: str) -> str:
+    if step in vocabulary.PROGRESS:
+        return vocabulary.PROGRESS.label(step, language)
+    return vocabulary.CRITERIA.label(_STEP_CRITERIA.get(step, step), language)
+
+
+def _member_country(code: str, language: str) -> str:
+    return vocabulary.MEMBER_COUNTRIES.label(code, language) if code in vocabulary.MEMBER_COUNTRIES \
+        else places.country_name(code, language)
+
+
+def _region_words(parts: list[str], language: str, day, regions) -> str:
+    country, state, name = parts[0], parts[1], " ".join(parts[2:])
+    if state and not places.CODE.match(state):  # a state nobody knows, as written: where its words end is lost
+        state, name = "", " ".join(parts[1:])
+    known = (regions or {}).get((country, state, name))
+    shown = known or " ".join(word[:1].upper() + word[1:] for word in name.split())
+    where = ", ".join(filter(None, (places.state_label(state, language) if state else "",
+                                    places.country_name(country, language))))
+    return _said(language, f"Groevegebied {shown} ({where})", f"Quarry region {shown} ({where})")
+
+
+def _day(value: str, day) -> str:
+    try:
+        return day(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+# Each prefix of a counter key (services/reporting/domain.py) and its words: a function of (parts after the
+# prefix, language, day, regions).
+COUNTER_WORDS = {
+    "assessed": lambda parts, lang, day, regions: _said(lang, "Beoordeelde rapportages", "Reports assessed"),
+    "outcome": lambda parts, lang, day, regions: _said(lang, "Uitkomst: ", "Outcome: ")
+    + vocabulary.OUTCOMES.label(parts[0], lang),
+    "member_country_outcome": lambda parts, lang, day, regions: _said(
+        lang, f"Leden uit {_member_country(parts[0], lang)} met uitkomst: ",
+        f"Members from {_member_country(parts[0], lang)} with outcome: ") + vocabulary.OUTCOMES.label(parts[1], lang),
+    "band": lambda parts, lang, day, regions: _said(lang, "Score ", "Score ") + vocabulary.BANDS.label(parts[1], lang)
+    + {"all": _said(lang, ", alle rapportages", ", all reports"),
+       "compliant": _said(lang, ", rapportages die aan de eisen voldoen", ", reports that meet the requirements")
+       }[parts[0]],
+    "requirement": lambda parts, lang, day, regions: _said(lang, "Eis ", "Requirement ")
+    + vocabulary.REQUIREMENTS.label(parts[0], lang) + {
+        "applicable": _said(lang, ": van toepassing", ": applies"), "met": _said(lang, ": gehaald", ": met")}[parts[1]],
+    "known_sum": lambda parts, lang, day, regions: _said(
+        lang, f"Bekende {vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)}: som van de percentages (in duizendsten)",
+        f"Known {vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)}: sum of the percentages (in thousandths)"),
+    "chains": lambda parts, lang, day, regions: _said(lang, "Aantal ketens: ", "Number of supply chains: ")
+    + _said(lang, *_CHAIN_BUCKETS[parts[0]]),
+    "country": lambda parts, lang, day, regions: _said(lang, "Productieland ", "Production country ")
+    + places.country_name(parts[0], lang),
+    "region": _region_words,
+    "material": lambda parts, lang, day, regions: _said(lang, "Materiaal: ", "Material: ")
+    + vocabulary.MATERIALS.label(parts[0], lang),
+    "risk": lambda parts, lang, day, regions: _said(lang, *_ANY["risk"]) if parts == ["any"]
+    else _said(lang, "Risico: ", "Risk: ") + vocabulary.RISK_THEMES.label(parts[0], lang),
+    "mitigation": lambda parts, lang, day, regions: _said(lang, *_ANY["mitigation"]) if parts == ["any"]
+    else _said(lang, "Maatregel: ", "Measure: ") + vocabulary.MITIGATION_KINDS.label(parts[0], lang),
+    "step": lambda parts, lang, day, regions: _said(lang, "Voortgang: ", "Progress: ") + _step_words(parts[0], lang),
+    "case_kind": lambda parts, lang, day, regions: _said(lang, "Zaken: ", "Cases: ")
+    + vocabulary.CASE_KINDS.label(parts[0], lang),
+    "case_state": lambda parts, lang, day, regions: _said(lang, "Zaken in de fase: ", "Cases at the stage: ")
+    + vocabulary.CASE_STATES.label(parts[0], lang),
+    "appeals_upheld": lambda parts, lang, day, regions: _said(lang, "Bezwaren (deels) gegrond",
+                                                              "Appeals upheld (in full or in part)"),
+    "verification": lambda parts, lang, day, regions: {
+        "verified": _said(lang, "Geverifieerde rapportages", "Reports verified"),
+        "corrected": _said(lang, "Geverifieerde rapportages die gecorrigeerd zijn", "Verified reports corrected"),
+    }[parts[0]],
+    "member": lambda parts, lang, day, regions: _said(
+        lang, f"Leden: {vocabulary.MEMBER_ROLES.label(parts[1], lang)} uit {_member_country(parts[0], lang)}, "
+              f"toegetreden op {_day(parts[2], day)}",
+        f"Members: {vocabulary.MEMBER_ROLES.label(parts[1], lang)} from {_member_country(parts[0], lang)}, "
+        f"joined on {_day(parts[2], day)}"),
+    "authority": lambda parts, lang, day, regions: _said(
+        lang, f"Aanbestedende diensten uit {_member_country(parts[0], lang)}, toegetreden op {_day(parts[1], day)}",
+        f"Contracting authorities from {_member_country(parts[0], lang)}, joined on {_day(parts[1], day)}"),
+}
+
+
+def region_names(known: list[dict]) -> dict[tuple[str, str, str], str]:
+    """The known regions' names (the API's `/v1/regions`) by how a counter key names them: country, state
+    code and the name's comparison form."""
+    return {(each["country"], each.get("state") or "", places.comparison_form(each["name"])): each["name"]
+            for each in known}
+
+
+def counter_words(counter: str, language: str, *, day=date.isoformat, regions=None) -> str:
+    """A counter of reporting's proof ("region IN IN-RJ bundi") in people's words in `language` ("Groevegebied
+    Bundi (Rajasthan, India)"); `day` writes a date, `regions` (from `region_names`) names known regions as
+    the secretariat wrote them. A counter of a kind not known here is still shown readably, never refused."""
+    prefix, *parts = counter.split(" ")
+    try:
+        return COUNTER_WORDS[prefix](parts, language, day, regions)
+    except Exception:  # a new or malformed key: its words as they are, without underscores
+        named = prefix.replace("_", " ").capitalize()
+        return f"{named}: {' '.join(parts).replace('_', ' ')}" if parts else named

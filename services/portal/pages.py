@@ -98,6 +98,8 @@ def environment(language: str) -> jinja2.Environment:
         prefixed=lambda placed, prefix: {prefix + key: value for key, value in placed.items()},
         languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
     locale = DATE_LOCALES[language]
+    env.globals["counter_words"] = lambda counter, regions=None: domain.counter_words(
+        counter, language, day=lambda value: format_date(value, format="long", locale=locale), regions=regions)
     env.filters["day"] = lambda value: format_date(_as_date(value), format="long", locale=locale)
     env.filters["moment"] = lambda value: format_datetime(_as_date(value), format="d MMMM y HH:mm",
                                                           tzinfo=TIME_ZONE, locale=locale)
@@ -164,6 +166,14 @@ PLAIN = {
     "No assessment of this report version is yours.": {
         "en": "This version of your report has no assessment to contest.",
         "nl": "Deze versie van uw rapportage heeft geen beoordeling om te betwisten."},
+    "Not a valid boolean.": {"en": "Choose yes or no.", "nl": "Kies ja of nee."},
+    "Not a valid number.": {"en": "Enter a number.", "nl": "Vul een getal in."},
+    "Not a valid string.": {"en": "Enter text.", "nl": "Vul tekst in."},
+    "Not a valid utf-8 string.": {"en": "Enter text.", "nl": "Vul tekst in."},
+    "Not a valid URL.": {"en": "Enter a web address.", "nl": "Vul een webadres in."},
+    "Shorter than minimum length 1.": {"en": "Fill this in.", "nl": "Vul dit in."},
+    "Give either company_id or name.": {"en": "Choose a member, or give its name.",
+                                        "nl": "Kies een lid, of geef zijn naam."},
 }
 
 
@@ -231,6 +241,28 @@ WORDED = [
     (re.compile(r"^Too many attempts\. Try again in (\d+) minute\(s\)\.$"),
      {"en": r"Too many attempts. Try again in \1 minute(s).",
       "nl": r"Te veel pogingen. Probeer het over \1 minuut/minuten opnieuw."}),
+    # The services' other refusals, each with what it names (a number, a year) kept.
+    (re.compile(r"^Duplicate .+: .*\.$"), {"en": "This is listed twice.", "nl": "Dit staat er twee keer."}),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
+     {"en": r"Too short: use at least \1 characters.", "nl": r"Te kort: gebruik minstens \1 tekens."}),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"),
+     {"en": r"Too long: use at most \1 characters.", "nl": r"Te lang: gebruik hoogstens \1 tekens."}),
+    (re.compile(r"^Length must be (\d+)\.$"),
+     {"en": r"Use exactly \1 characters.", "nl": r"Gebruik precies \1 tekens."}),
+    (re.compile(r"^Must list every state: .*\.$"),
+     {"en": "Name every stage a case can be at.", "nl": "Noem elke fase waarin een zaak kan zijn."}),
+    (re.compile(r"^No figures for covenant year (\d+)\.$"),
+     {"en": r"Covenant year \1 has no figures yet.", "nl": r"Convenantjaar \1 heeft nog geen cijfers."}),
+    (re.compile(r"^No member with id .*\.$"), {"en": "This member is not known.", "nl": "Dit lid is niet bekend."}),
+    (re.compile(r"^No sample has been drawn for covenant year (\d+)\.$"),
+     {"en": r"No sample has been drawn for covenant year \1.",
+      "nl": r"Voor convenantjaar \1 is nog geen steekproef getrokken."}),
+    (re.compile(r"^Report \S+ version (\d+) was never received\.$"),
+     {"en": r"Version \1 of this report was never received.", "nl": r"Versie \1 van deze rapportage is nooit ontvangen."}),
+    (re.compile(r"^(\d+) or more members match this name; name one by its id\.$"),
+     {"en": r"\1 or more members match this name; choose one of them.",
+      "nl": r"\1 of meer leden passen bij deze naam; kies er een."}),
+    (re.compile(r"^Not a valid .+\.$"), {"en": "This is not a valid value.", "nl": "Dit is geen geldige waarde."}),
 ]
 
 
@@ -241,7 +273,43 @@ def _named(pattern: str, template: dict[str, str], *terms) -> tuple:
     return re.compile(pattern), worded
 
 
+_BOUNDS = {"greater than or equal to": {"en": "{0} or more", "nl": "{0} of meer"},
+           "greater than": {"en": "more than {0}", "nl": "meer dan {0}"},
+           "less than or equal to": {"en": "{0} or less", "nl": "{0} of minder"},
+           "less than": {"en": "less than {0}", "nl": "minder dan {0}"}}
+_BOUNDED = {"en": "Enter {0}.", "nl": "Vul {0} in."}
+_AND = {"en": " and ", "nl": " en "}
+_NEEDS_ROLE = {"en": "This needs the role {0}.", "nl": "Hiervoor is de rol {0} nodig."}
+_ROLES_BY_LABEL = {term.en: term.code for term in vocabulary.CALLER_ROLES}
+_ONE_FILE = {"en": "The file", "nl": "Het bestand"}
+_FILE = {"en": "File {0}", "nl": "Bestand {0}"}
+_FILE_TOO_LARGE = {"en": "{0} is larger than 5 MB.", "nl": "{0} is groter dan 5 MB."}
+_FILE_NOT_TAKEN = {"en": "{0} is not a photo (JPEG or PNG) or a PDF.", "nl": "{0} is geen foto (JPEG of PNG) of pdf."}
+
+
+def _bounds(found, language):
+    """marshmallow's Range: "Must be greater than or equal to 0 and less than 5." as a value to enter."""
+    low, low_value, high, high_value = found.groups()
+    said = _BOUNDS[low][language].format(low_value)
+    if high:
+        said += _AND[language] + _BOUNDS[high][language].format(high_value)
+    return _BOUNDED[language].format(said)
+
+
+def _file(which: str, language: str) -> str:
+    numbered = re.match(r"^File (\d+)$", which)
+    return _FILE[language].format(numbered.group(1)) if numbered else _ONE_FILE[language] if which == "The file" \
+        else which
+
+
 WORDED += [
+    (re.compile(r"^Must be (greater than or equal to|greater than|less than or equal to|less than) (\S+?)"
+                r"(?: and (less than or equal to|less than) (\S+?))?\.$"), _bounds),
+    _named(r"^This needs the role (.+)\.$", _NEEDS_ROLE,
+           lambda roles, language: {"en": " or ", "nl": " of "}[language].join(
+               vocabulary.CALLER_ROLES.label(_ROLES_BY_LABEL.get(each, each), language) for each in roles.split(" or "))),
+    _named(r"^(.+) is larger than 5 MB\.$", _FILE_TOO_LARGE, _file),
+    _named(r"^(.+) is not a photo \(JPEG or PNG\) or a PDF\.$", _FILE_NOT_TAKEN, _file),
     _named(r"^A case (\w+) can move to: (.*)\.$", _CASE_MOVES,
            _terms(vocabulary.CASE_STATES, ", "), _terms(vocabulary.CASE_STATES, ", ")),
     _named(r"^Only the (.+) may move a case that is (\w+)\.$", _CASE_SEATS,

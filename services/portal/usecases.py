@@ -453,8 +453,12 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
 
 
 def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """The proof of a year's figures, with the names of the known regions its differences may name."""
     require_role(visitor, SECRETARIAT)
-    return api.as_(visitor.token).get("reporting", f"/v1/sector/{covenant_year}/proof")
+    client = api.as_(visitor.token)
+    proof = client.get("reporting", f"/v1/sector/{covenant_year}/proof")
+    named = any(each["counter"].startswith("region ") for each in proof["differences"])
+    return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
 
 
 def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:

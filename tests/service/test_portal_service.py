@@ -8,6 +8,7 @@ import pytest
 import requests
 from nameko.testing.services import replace_dependencies
 
+from common import mongo
 from common.vocabulary import SERVICES
 from services.portal.service import PortalService
 from services.portal import domain
@@ -287,6 +288,18 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                                                     ).text and page, "the figures to agree")
     assert "<h1>De cijfers van jaar 1 gecontroleerd</h1>" in proof.text
     assert "1 rapportages en 2 leden opnieuw geteld vanaf het begin." in proof.text
+    # Kept figures that differ are named in words, never by reporting's counter keys.
+    reporting = mongo.database(service_config["MONGO_URI"], "reporting")
+    reporting.sector_shards.update_one({"_id": "1:0"}, {"$inc": {
+        "counters.region:IN:IN-RJ:bundi": 1, "counters.case_kind:complaint": 1,
+        "counters.step:systematic_monitoring": 1, "counters.member_country_outcome:NL:compliant": 1}}, upsert=True)
+    differing = secretariat.get(f"{portal}/secretariat/years/1/proof")
+    assert "De cijfers wijken op 4 plaats(en) af van de herberekening." in differing.text
+    for words in ("Groevegebied Bundi (Rajasthan, India)", "Zaken: klacht over een lid of zijn keten",
+                  "Voortgang: Systematisch gemonitord", "Leden uit Nederland met uitkomst: voldoet aan de eisen"):
+        assert words in differing.text
+    cells = re.findall(r"<tr><td>([^<]*)</td>", differing.text)
+    assert len(cells) == 4 and not [each for each in cells if re.search(r"_|\b[A-Z]{2}\b|IN-RJ", each)], cells
 
     # Rescoring: a broken framework file changes nothing and says so; a corrected one rescores the report.
     overview = secretariat.get(f"{portal}/secretariat?year=1")
