@@ -69,19 +69,16 @@ class ServiceWebServer(WebServer):
             url_map.add(rule)
         return url_map
 
-    def unmatched(self, exc: HTTPException):
-        """The answer to a request no entrypoint takes: a JSON 404 or 405 like any other error (a service of
-        pages keeps werkzeug's own, and so does a redirect to an address's canonical form)."""
-        provider = next(iter(self._providers), None)
-        if not getattr(provider, "json_errors", False):
+    def unmatched(self, exc: HTTPException, request):
+        """The answer to a request no entrypoint takes, as the service answers its errors: a JSON 404 or 405,
+        or, in a service of pages (an entrypoint without `json_errors`), its own error page. A redirect to an
+        address's canonical form stays werkzeug's."""
+        providers = list(self._providers)
+        provider = next((each for each in providers if not getattr(each, "json_errors", True)),
+                        providers[0] if providers else None)
+        if provider is None or not hasattr(provider, "answer_unmatched"):
             return exc
-        if isinstance(exc, MethodNotAllowed):
-            response = provider.response_from_exception(errors.MethodNotAllowed())
-            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
-            return response
-        if isinstance(exc, NotFound):
-            return provider.response_from_exception(errors.NotFound())
-        return exc
+        return provider.answer_unmatched(request, exc)
 
     def context_data_from_headers(self, request):
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
@@ -106,7 +103,7 @@ class _App(WsgiApp):
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
-            return self.server.unmatched(exc)(environ, start_response)
+            return self.server.unmatched(exc, request)(environ, start_response)
         request.path_values = values
         try:
             response = provider.handle_request(request)
@@ -156,6 +153,16 @@ class JsonHttpHandler(HttpRequestHandler):
         self.doc = doc
         self.max_body = max_body  # a few endpoints take files
         super().__init__(method, url, **kwargs)
+
+    def answer_unmatched(self, request, exc: HTTPException):
+        """A request no entrypoint of this service takes (see ServiceWebServer.unmatched)."""
+        if isinstance(exc, MethodNotAllowed):
+            response = self.response_from_exception(errors.MethodNotAllowed())
+            response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+            return response
+        if isinstance(exc, NotFound):
+            return self.response_from_exception(errors.NotFound())
+        return exc
 
     def handle_request(self, request):
         request.max_content_length = self.max_body

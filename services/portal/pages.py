@@ -370,6 +370,7 @@ def request_language(request) -> str:
 ERROR_PAGES = {
     errors.Forbidden: (403, "You may not do this", "This page is not for your account."),
     errors.NotFound: (404, "Page not found", "There is nothing here, or nothing you may see."),
+    errors.MethodNotAllowed: (405, "This page cannot do that", "Please go back and use the page's own buttons."),
     errors.TooLarge: (413, "Too much at once", "What you sent is larger than the platform takes. Send less at once, or smaller files."),
     errors.Unavailable: (503, "Sorry, the platform does not answer right now",
                          "A part of the platform does not answer. Please try again in a few minutes."),
@@ -380,7 +381,11 @@ class PageHandler(JsonHttpHandler):
     """An HTTP entrypoint that answers with a page. Errors become pages too: no token, or a session that
     ended, sends the visitor to sign in; anything unexpected is a plain apology, never a trace."""
 
-    json_errors = False  # an address no page takes is answered by PortalService.no_page
+    json_errors = False  # an address no page takes is answered with the portal's own page
+
+    def answer_unmatched(self, request, exc):
+        _language.set(request_language(request))  # the error page in the visitor's language
+        return super().answer_unmatched(request, exc)
 
     def handle_request(self, request):
         request.max_form_parts = 5000  # more than the report form's largest, far fewer than would hurt

@@ -149,11 +149,6 @@ class PortalService(operations.Operations):
         body, mimetype = self.static[name]
         return Response(body, mimetype=mimetype, headers={"Cache-Control": "public, max-age=3600"})
 
-    @page("GET", "/<path:address>", doc=Doc("Any other address: the portal's own page saying there is nothing here",
-                                             responses={}, content_type="text/html", not_found=True))
-    def no_page(self, request, address):  # an address no page takes (or a year out of range) is a page too
-        raise errors.NotFound()
-
     # --- a member company ---------------------------------------------------------------------------
 
     @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))

@@ -59,9 +59,14 @@ def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded
     assert start.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in start.headers["Content-Security-Policy"]
     assert "script-src 'self'" in start.headers["Content-Security-Policy"]
-    nothing = browser.get(f"{portal}/no-such-page")  # no page here, and no error logged
-    assert nothing.status_code == 404 and "Pagina niet gevonden" in nothing.text and '<html lang="nl">' in nothing.text
-    assert browser.delete(f"{portal}/sign-in").status_code == 405
+    for address in ("/no-such-page", "/sector/99/report"):  # no page here (a year out of range neither)
+        nothing = browser.get(f"{portal}{address}")
+        assert nothing.status_code == 404 and "Pagina niet gevonden" in nothing.text, address
+        assert '<html lang="nl">' in nothing.text and "text/html" in nothing.headers["Content-Type"], address
+    in_english = requests.get(f"{portal}/sector/99/report", headers={"Accept-Language": "en-GB"})
+    assert in_english.status_code == 404 and '<html lang="en">' in in_english.text
+    refused = browser.delete(f"{portal}/sign-in")
+    assert refused.status_code == 405 and "text/html" in refused.headers["Content-Type"]
     cookie = start.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie, "plain HTTP here"
     behind_https = requests.get(f"{portal}/sign-in", headers={"X-Forwarded-Proto": "https"})
