@@ -73,12 +73,9 @@ class ServiceWebServer(WebServer):
         """The answer to a request no entrypoint takes, as the service answers its errors: a JSON 404 or 405,
         or, in a service of pages (an entrypoint without `json_errors`), its own error page. A redirect to an
         address's canonical form stays werkzeug's."""
-        providers = list(self._providers)
-        provider = next((each for each in providers if not getattr(each, "json_errors", True)),
-                        providers[0] if providers else None)
-        if provider is None or not hasattr(provider, "answer_unmatched"):
-            return exc
-        return provider.answer_unmatched(request, exc)
+        answering = [each for each in self._providers if hasattr(each, "answer_unmatched")]
+        provider = next((each for each in answering if not each.json_errors), answering[0] if answering else None)
+        return provider.answer_unmatched(request, exc) if provider else exc
 
     def context_data_from_headers(self, request):
         correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
