@@ -65,6 +65,8 @@ class SharedClient:
             send(connection, request)
             failed, result = receive(connection)
         except (EOFError, OSError):  # as pymongo says a server it cannot reach is: a PyMongoError
+            if connection is not None:
+                connection.close()
             raise AutoReconnect(f"the shared document engine at {self._address} does not answer") from None
         self._idle.put(connection)
         if failed:

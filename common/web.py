@@ -92,7 +92,8 @@ class _PathInteger(IntegerConverter):
 
 
 class _App(WsgiApp):
-    """nameko's WSGI app, with a JSON answer for an address or method no entrypoint takes."""
+    """nameko's WSGI app, answering an address or method no entrypoint takes as the service answers its
+    errors (ServiceWebServer.unmatched)."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)

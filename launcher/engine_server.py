@@ -11,7 +11,7 @@ import threading
 from common.shared_engine import receive, send
 
 
-def serve(host: str, port: int, ready: threading.Event | None = None) -> None:
+def serve(host: str, port: int) -> None:
     """Serves one mongomock engine until the process ends; every call runs alone, so each is as atomic as
     one operation on a MongoDB server."""
     import mongomock
@@ -46,8 +46,6 @@ def serve(host: str, port: int, ready: threading.Event | None = None) -> None:
                     send(connection, (True, TypeError(f"cannot send the engine's answer: {exc}")))
 
     with socket.create_server((host, port)) as listener:
-        if ready is not None:
-            ready.set()
         while True:
             connection, _ = listener.accept()
             threading.Thread(target=answer, args=(connection,), daemon=True).start()

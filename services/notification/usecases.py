@@ -181,6 +181,8 @@ def on_case_received(received: dict, *, store, channels, clock, commission_langu
 
 def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     company = store.company(moved["company_id"]) if moved.get("company_id") else None
+    if moved.get("company_id") and company is None:  # its registration is on its way (a rebuild): retried
+        raise errors.Unavailable(f"Company {moved['company_id']} is not known here yet.")
     company = {**company, "id": company["_id"]} if company else None
     sent = Sent()
     for notice in domain.case_moved(moved, company, clock.now()):

@@ -257,8 +257,6 @@ WORDED = [
     (re.compile(r"^No sample has been drawn for covenant year (\d+)\.$"),
      {"en": r"No sample has been drawn for covenant year \1.",
       "nl": r"Voor convenantjaar \1 is nog geen steekproef getrokken."}),
-    (re.compile(r"^Report \S+ version (\d+) was never received\.$"),
-     {"en": r"Version \1 of this report was never received.", "nl": r"Versie \1 van deze rapportage is nooit ontvangen."}),
     (re.compile(r"^(\d+) or more members match this name; name one by its id\.$"),
      {"en": r"\1 or more members match this name; choose one of them.",
       "nl": r"\1 of meer leden passen bij deze naam; kies er een."}),
@@ -325,11 +323,14 @@ def message(text: str, language: str) -> str:
     """A message (an API's field error, say) in the page's words and language."""
     if text in PLAIN:
         return PLAIN[text][language]
+    translated = translations(language).gettext(text)
+    if translated != text:  # the catalog's own words for this very text come before any pattern
+        return translated
     for pattern, worded in WORDED:
         found = pattern.match(text)
         if found:
             return worded(found, language) if callable(worded) else pattern.sub(worded[language], text)
-    return translations(language).gettext(text)
+    return translated
 
 
 def render(template: str, language: str, *, status: int = 200, **context) -> Response:

@@ -39,10 +39,10 @@ class Disclosure:
     min_region_companies: int  # a quarry region is listed from this many companies ("more than 5")
 
     @classmethod
-    def configured(cls, configured) -> "Disclosure":
+    def configured(cls, settings) -> "Disclosure":
         """From the platform's settings (common.settings.Settings)."""
-        return cls(min_companies=configured.min_companies_per_cell,
-                   min_region_companies=configured.min_companies_per_region)
+        return cls(min_companies=settings.min_companies_per_cell,
+                   min_region_companies=settings.min_companies_per_region)
 
 
 def key(*parts) -> str:

@@ -296,8 +296,8 @@ def apply_appeal_decision(moved: dict, *, store, frameworks, publisher) -> Asses
         return None
     appeal = decision["appeal"]
     submitted = store.kept_report(appeal["report_id"], appeal["version"])
-    if submitted is None:
-        raise errors.NotFound(f"Report {appeal['report_id']} version {appeal['version']} was never received.")
+    if submitted is None:  # its report_submitted is on its way (a rebuild takes each queue at its pace): retried
+        raise errors.Unavailable(f"Report {appeal['report_id']} version {appeal['version']} is not received yet.")
     if store.add_correction(moved["number"], appeal["report_id"], appeal["version"], decision["corrections"],
                             decision["decided_by"], datetime.fromisoformat(moved["at"])):
         log.info("appeal decision applied", case=moved["number"], report_id=appeal["report_id"])

@@ -395,7 +395,7 @@ def crawl(browser, page, portal: str, name: str, seeds: list[str], known=frozens
             problems.append((target, statuses[pattern], violations))
         waiting.extend(page.eval_on_selector_all("a[href]", "links => links.map(each => each.href)"))
     assert problems == [], f"{name}: {problems}"
-    assert all(status < 500 for status in statuses.values()), seen
+    assert all(status < 500 for status in statuses.values()), statuses
     return statuses
 
 

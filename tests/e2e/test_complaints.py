@@ -161,6 +161,7 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
     # the decision handled everywhere first: notification told the company, reporting counted the appeal
     wait_until(lambda: "case_decided" in inbox_kinds(platform, headers), "the company's notice of the decision")
     year = decided["data"]["covenant_year"]  # cases count in the covenant year they were filed in
+    assert year == 2, "filed on 15 December 2020: the baseline above is year 2's"
     upheld_before = before_appeal["cases"]["appeals_upheld"]
     wait_until(lambda: platform.figures(year)["cases"]["appeals_upheld"] == upheld_before + 1,
                "the upheld appeal in the figures")

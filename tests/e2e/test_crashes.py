@@ -30,9 +30,16 @@ def platform(vhost, processes):
     return Platform(vhost, processes, MONGO_URI=engine.uri("crashes")).start_all()
 
 
-def submit_steadily(platform, tokens, accepted, stop):
+def submit_steadily(platform, tokens, accepted, stop, failures):
     """The companies report in turn, each again and again (new versions), about ten reports a second,
-    until the kills are over and at least `REPORTS` were accepted."""
+    until the kills are over and at least `REPORTS` were accepted. A refusal ends it, kept in `failures`."""
+    try:
+        _submit(platform, tokens, accepted, stop)
+    except Exception as exc:  # noqa: BLE001 - the test thread reports it
+        failures.append(exc)
+
+
+def _submit(platform, tokens, accepted, stop):
     session = requests.Session()
     reports = [blank_report(), with_steps_1_and_21(blank_report(plan_of_approach=True))]
     number = 0
@@ -49,20 +56,23 @@ def submit_steadily(platform, tokens, accepted, stop):
 def test_consumers_killed_mid_stream_lose_nothing_and_count_nothing_twice(platform):
     tokens = [register_company(platform.url("submission"), name=f"Crash {number} B.V.")["token"]
               for number in range(max(2, REPORTS // 2))]
-    accepted, stop = [], threading.Event()
-    sender = threading.Thread(target=submit_steadily, args=(platform, tokens, accepted, stop), daemon=True)
+    accepted, stop, failures = [], threading.Event(), []
+    sender = threading.Thread(target=submit_steadily, args=(platform, tokens, accepted, stop, failures),
+                              daemon=True)
     sender.start()
     try:
         for _ in range(ROUNDS):
             for service in CONSUMERS:
                 handled = len(accepted)
-                wait_until(lambda: len(accepted) >= handled + 5, "reports on their way")
+                wait_until(lambda: len(accepted) >= handled + 5 or failures, "reports on their way")
+                assert not failures, failures
                 platform.processes.kill(service)
                 time.sleep(1)  # reports keep coming while it is down
                 platform.start(service)
     finally:
         stop.set()
         sender.join(timeout=600)
+    assert not failures, failures
     assert not sender.is_alive() and len(accepted) >= REPORTS
 
     companies = {token for token, _, _ in accepted}
