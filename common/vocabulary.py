@@ -48,6 +48,12 @@ class Terms:
 
 LANGUAGES = Terms(("nl", "Nederlands", "Dutch"), ("en", "Engels", "English"))
 
+
+def number(value, language: str) -> str:
+    """A number as the language writes it: 47.8 in English, 47,8 in Dutch (no needless zeros: 20, not 20.0)."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if language == "nl" else text
+
 # --- the platform -----------------------------------------------------------------------------------
 
 # The services, in the order they are started and listed; the portal is a client of the other four.

@@ -216,7 +216,7 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
              "score": assessment["score"]}
     language = company["language"]
     notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
-                           now, about, version=version, score=assessment["score"],
+                           now, about, version=version, score=vocabulary.number(assessment["score"], language),
                            outcome=vocabulary.OUTCOMES.label(assessment["outcome"], language))]
     if assessment["outcome"] == "needs_more_time":
         failed = ", ".join(vocabulary.REQUIREMENTS.label(each["code"], secretariat_language)
@@ -224,7 +224,8 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
-            company=company["name"], version=version, score=assessment["score"], failed=failed))
+            company=company["name"], version=version,
+            score=vocabulary.number(assessment["score"], secretariat_language), failed=failed))
         due = date.fromisoformat(scored["calendar"]["due_date"])
         submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
         if submitted_on <= due:

@@ -103,7 +103,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["day"] = lambda value: format_date(_as_date(value), format="long", locale=locale)
     env.filters["moment"] = lambda value: format_datetime(_as_date(value), format="d MMMM y HH:mm",
                                                           tzinfo=TIME_ZONE, locale=locale)
-    env.filters["number"] = lambda value: f"{value:g}".replace(".", ",") if language == "nl" else f"{value:g}"
+    env.filters["number"] = lambda value: vocabulary.number(value, language)
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
 

@@ -83,7 +83,7 @@ def _chain(link: str):
             f"{_pct(percent, 'en')} of {links.label(link, 'en')} known, "
             f"{'at or above' if met else 'below'} the threshold of {threshold:g} %.",
             f"{_pct(percent, 'nl')} van de {links.label(link, 'nl')} bekend, "
-            f"{'op of boven' if met else 'onder'} de drempel van {_number(threshold, 'nl')} %.")
+            f"{'op of boven' if met else 'onder'} de drempel van {vocabulary.number(threshold, 'nl')} %.")
     return evaluate
 
 
@@ -175,13 +175,8 @@ EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, dict]]] = {
 
 # --- the assessment --------------------------------------------------------------------------------
 
-def _number(value, language: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", ",") if language == "nl" else text
-
-
 def _pct(value, language: str) -> str:
-    return f"{_number(format_score(value), language)} %"
+    return f"{vocabulary.number(format_score(value), language)} %"
 
 
 def format_score(value) -> float:
@@ -309,7 +304,7 @@ def _min_score(score: Fraction, framework: Framework) -> dict:
     return _requirement("min_score", met, _said(
         f"The score of {_pct(score, 'en')} is {'at or above' if met else 'below'} the minimum of {minimum:g} %.",
         f"De score van {_pct(score, 'nl')} ligt {'op of boven' if met else 'onder'} het minimum van "
-        f"{_number(minimum, 'nl')} %."))
+        f"{vocabulary.number(minimum, 'nl')} %."))
 
 
 def _chain_insight(criteria: list[dict]) -> dict:

@@ -226,3 +226,11 @@ def test_an_operator_trusted_host_may_take_plain_http_at_any_address():
     assert (target.scheme, target.host_header, target.trusted) == ("http", "127.0.0.1:8765", True)
     with pytest.raises(domain.RefusedTarget, match="https"):
         domain.webhook_target("http://localhost:8765/hook", frozenset({"127.0.0.1"}))
+
+
+def test_a_score_is_written_as_each_reader_writes_numbers():
+    scored = scored_event(with_steps_1_and_21(blank_report()), company(language="nl"))
+    scored["assessment"]["score"] = 27.8
+    notices = {notice.kind: notice for notice in domain.on_scored(scored, NOW, None, "en")}
+    assert "scoort 27,8 %" in notices["outcome"].body  # the company reads Dutch
+    assert "scores 27.8 %" in notices["alert_needs_more_time"].body  # the secretariat here reads English
