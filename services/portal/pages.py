@@ -116,7 +116,8 @@ def _as_date(value):
 
 
 # The API's messages in the words of a page: the API speaks to programs ("Field may not be null."), the page
-# to people ("Fill this in."), and never names a code a person did not see.
+# to people ("Fill this in."), and never names a code a person did not see. A message whose English already
+# speaks to people is only translated, by the catalog (messages.po), not listed here.
 PLAIN = {
     "Missing data for required field.": {"en": "Fill this in.", "nl": "Vul dit in."},
     "Field may not be null.": {"en": "Fill this in.", "nl": "Vul dit in."},
@@ -140,29 +141,12 @@ PLAIN = {
     "Not a valid email address.": {"en": "Enter an e-mail address like name@example.nl.",
                                    "nl": "Vul een e-mailadres in zoals naam@voorbeeld.nl."},
     "Must be true or false.": {"en": "Choose yes or no.", "nl": "Kies ja of nee."},
-    "This form was open too long. Check what you wrote, choose any files again, and send it.": {
-        "en": "This form was open too long. Check what you wrote, choose any files again, and send it.",
-        "nl": "Dit formulier stond te lang open. Kijk na wat u schreef, kies eventuele bestanden opnieuw en verstuur het."},
     "No such member company.": {"en": "This company is not a member.", "nl": "Deze onderneming is geen lid."},
-    "Say what was corrected and why.": {"en": "Say what was corrected and why.",
-                                        "nl": "Zeg wat er is gecorrigeerd en waarom."},
-    "Say whether the case is admissible.": {"en": "Say whether the case is admissible.",
-                                            "nl": "Zeg of de zaak ontvankelijk is."},
     "An inadmissible case can only be closed.": {"en": "A case that is not admissible can only be closed.",
                                                  "nl": "Een zaak die niet ontvankelijk is, kan alleen worden gesloten."},
-    "Only with the step to admissibility decided.": {
-        "en": "Only with the step to admissibility decided.",
-        "nl": "Alleen bij de stap naar ontvankelijkheid beslist."},
-    "Only with the step to decided.": {"en": "Only with the step to decided.", "nl": "Alleen bij de stap naar beslist."},
-    "Say whether the appeal is upheld, upheld in part or rejected.": {
-        "en": "Say whether the appeal is upheld, upheld in part or rejected.",
-        "nl": "Zeg of het bezwaar gegrond, deels gegrond of ongegrond is."},
     "Name each corrected criterion, whether it is met, and why.": {
         "en": "Tick each corrected criterion, say whether it is met, and why.",
         "nl": "Vink elk gecorrigeerd criterium aan, zeg of eraan is voldaan, en waarom."},
-    "The company learns of a case only once it is found admissible.": {
-        "en": "The company learns of a case only once it is found admissible.",
-        "nl": "De onderneming hoort pas van een zaak als die ontvankelijk is verklaard."},
     "No assessment of this report version is yours.": {
         "en": "This version of your report has no assessment to contest.",
         "nl": "Deze versie van uw rapportage heeft geen beoordeling om te betwisten."},
