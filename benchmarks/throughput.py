@@ -178,6 +178,15 @@ def _wait(check, what: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def together(work, clients: int) -> None:
+    """Runs work(0) ... work(clients - 1) at once, each in a thread of its own, and waits for them all."""
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def companies(platform: Running, count: int, clients: int = 4) -> list[str]:
     """Registers `count` member companies (`clients` at a time); returns their tokens."""
     tokens: list[str] = []
@@ -192,11 +201,7 @@ def companies(platform: Running, count: int, clients: int = 4) -> list[str]:
                                          "language": "nl", "email": f"bench{number}@example.nl"})
             created.raise_for_status()
             tokens.append(created.json()["token"])
-    threads = [threading.Thread(target=register, args=(range(index, count, clients),)) for index in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(lambda index: register(range(index, count, clients)), clients)
     assert len(tokens) == count, "every company registered"
     return tokens
 
@@ -242,11 +247,7 @@ def full_speed(platform: Running, tokens: list[str], clients: int, seconds: floa
             client.submit(tokens[(index + clients * sent[index]) % len(tokens)], sent[index])
             sent[index] += 1
     started = time.monotonic()
-    threads = [threading.Thread(target=post_reports, args=(index,)) for index in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(post_reports, clients)
     accepted_in = time.monotonic() - started
     total = sum(sent)
     _wait(lambda: platform.counted() - counted_before >= total, "every report counted", timeout=600)
@@ -270,11 +271,7 @@ def fill(platform: Running, tokens: list[str], stored: int, clients: int = 4) ->
         client = Client(platform)
         for number in range(each):
             client.submit(tokens[(index + clients * number) % len(tokens)], number)
-    threads = [threading.Thread(target=post_reports, args=(index,)) for index in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(post_reports, clients)
     _wait(lambda: platform.counted() >= stored, f"{stored:,} reports stored and counted", timeout=1800)
 
 
