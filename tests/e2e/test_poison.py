@@ -50,7 +50,10 @@ def test_poison_is_parked_while_reports_flow_and_an_operator_clears_it(platform,
     first = register_company(platform.url("submission"), name="Basalt B.V.")["token"]
     assert requests.post(platform.url("submission", "/v1/reports"), json=report,
                          headers=auth(first)).status_code == 202
-    wait_until(lambda: platform.figures()["assessed_reports"] == 1, "a first report counted")
+    def first_through():
+        kinds = {each["kind"] for each in platform.inbox(first)["items"]}
+        return platform.figures()["assessed_reports"] == 1 and {"receipt", "outcome"} <= kinds
+    wait_until(first_through, "a first report counted and noticed", timeout=60)
     token = register_company(platform.url("submission"), name="Graniet B.V.")["token"]
     poison(platform.amqp_uri)
     accepted = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=auth(token))
