@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -52,10 +53,24 @@ def configured_disclosure():
     return Disclosure.configured(Settings.from_config(load_config()))
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on, below the kernel's ephemeral range (32768 and up on Linux): a port the kernel
+    handed out with bind(0) can be taken by an outgoing connection before the service binds it, and did."""
+    candidates = random.Random().sample(range(20000, 32000), 12000)
+    for port in candidates:
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def example_report() -> dict:
