@@ -60,6 +60,15 @@ class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
+class TooMany(DomainError):
+    """Too many requests from this address; `retry_after` says in how many seconds to try again."""
+    code = "TOO_MANY_REQUESTS"
+
+    def __init__(self, message: str = "", retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     """A service this request depends on does not answer."""
     code = "DEPENDENCY_UNAVAILABLE"

@@ -23,6 +23,7 @@ class Doc:
     query: Optional[type[Schema]] = None  # query parameters
     responses: dict[int, Any] = field(default_factory=lambda: {200: None})  # schema class or description
     not_found: bool = False               # may answer 404
+    limited: bool = False                 # callers are limited per address: may answer 429
     content_type: str = "application/json"
     description: str = ""
 
@@ -47,6 +48,8 @@ _STATUS_TEXT = {
     403: ("The caller's role may not do this.", Error), 404: ("Unknown, or not the caller's.", Error),
     413: ("Body over 1 MiB.", Error), 415: ("The body is not sent as application/json.", Error),
     422: ("Invalid fields.", ValidationErrors),
+    429: ("Too many requests from this address; the header Retry-After says in how many seconds to try again.",
+          Error),
     503: ("A dependency is down; retry later.", Error),
 }
 
@@ -94,6 +97,8 @@ def _operation(doc: Doc, path_parameters: list) -> dict:
         errors |= {400, 413, 415, 422}
     if doc.query is not None:
         errors |= {422}
+    if doc.limited:
+        errors |= {429}
     if doc.not_found or path_parameters:  # a path segment that names nothing, or is no number, too
         errors |= {404}
     for status in sorted(errors):

@@ -35,6 +35,7 @@ STATUS = {
     errors.TooLarge: 413,
     errors.UnsupportedMediaType: 415,
     errors.Invalid: 422,
+    errors.TooMany: 429,
     errors.Unavailable: 503,
 }
 # Failures of a dependency, not of the request: the client may retry.
@@ -128,7 +129,9 @@ def error_response(exc: Exception) -> Response:
     for error_type, status in STATUS.items():
         if isinstance(exc, error_type):
             log.info("request rejected", status=status, code=exc.code, reason=exc.message)
-            return json_response({"error": {"code": exc.code, "message": exc.message}}, status)
+            retry_after = getattr(exc, "retry_after", None)
+            return json_response({"error": {"code": exc.code, "message": exc.message}}, status,
+                                 headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, DEPENDENCY_FAILURES):
         return error_response(errors.Unavailable())
     if isinstance(exc, RequestEntityTooLarge):  # raised by werkzeug while it parses a form

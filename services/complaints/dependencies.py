@@ -136,14 +136,14 @@ class CaseStore(Repository):
 
     # Filings are limited by real time, as their expiry in MongoDB runs (the service's clock may be a demo's).
 
-    def record_filing(self, address: str) -> None:
-        now = datetime.now(timezone.utc)
-        self.filings.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": now,
-                                 "expires_at": now + timedelta(days=1)})
+    def record_filing(self, address: str, at: datetime) -> None:
+        self.filings.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": at,
+                                 "expires_at": at + timedelta(days=1)})
 
-    def filings_in_a_day(self, address: str) -> int:
-        since = datetime.now(timezone.utc) - timedelta(days=1)
-        return self.filings.count_documents({"address": address, "at": {"$gte": since}})
+    def filings_since(self, address: str, since: datetime) -> list[datetime]:
+        """When the address filed since `since`, earliest first."""
+        return [each["at"] for each in self.filings.find({"address": address, "at": {"$gte": since}},
+                                                         {"at": True}).sort("at", 1)]
 
 
 class SealerProvider(DependencyProvider):

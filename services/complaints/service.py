@@ -67,7 +67,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @http("POST", "/v1/cases", max_body=MAX_FILING_REQUEST, doc=Doc(
         "File a case (anonymously if you wish): a case number and a follow-up code, shown once",
-        body=schemas.Filing, responses={201: schemas.Filed},
+        body=schemas.Filing, responses={201: schemas.Filed}, limited=True,
         description="A JSON body; or, with photos and PDFs, multipart/form-data with the case as JSON in the "
                     "part `case` and each file in a part `attachments` (all are kept, or none when one is "
                     "refused). Follow the case with GET /v1/cases/{number}/progress and the header "

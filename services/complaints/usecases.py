@@ -39,12 +39,14 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
         faults["attachments"] = refused_files
     if faults:
         raise errors.Invalid(faults)
-    if store.filings_in_a_day(address) >= limit_per_day:
-        raise errors.Invalid({"body": ["Too many cases from your address today. Please try again tomorrow."]})
     now = clock.now()
+    wait = domain.filing_wait(store.filings_since(address, now - domain.FILING_WINDOW), now, limit_per_day)
+    if wait is not None:
+        raise errors.TooMany("Too many cases from your address today. Please try again tomorrow.",
+                             retry_after=wait)
     filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
                   filer={"role": FILER})
-    store.record_filing(address)
+    store.record_filing(address, now)
     for content in attachments:
         _attach(filed["number"], content, now, store=store, sealer=sealer)
     return filed

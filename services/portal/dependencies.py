@@ -111,7 +111,7 @@ class Cipher(DependencyProvider):
 
 
 _STATUS_ERRORS = {400: errors.Malformed, 401: errors.Unauthenticated, 403: errors.Forbidden,
-                  404: errors.NotFound, 413: errors.TooLarge}
+                  404: errors.NotFound, 413: errors.TooLarge, 429: errors.TooMany}
 
 
 class ApiClient:
@@ -170,6 +170,9 @@ class ApiClient:
             raise errors.Unavailable(f"The {service} service answered {answer.status_code}.")
         message = (answer.json().get("error") or {}).get("message", "") \
             if answer.headers.get("Content-Type", "").startswith("application/json") else ""
+        if error is errors.TooMany:
+            retry_after = answer.headers.get("Retry-After", "")
+            raise error(message, retry_after=int(retry_after) if retry_after.isdigit() else None)
         raise error(message)
 
 

@@ -43,7 +43,15 @@ TIME_ZONE = ZoneInfo("Europe/Amsterdam")  # the covenant's members are in the Ne
 DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}  # 1 April 2021, as Europe writes it
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 
-_language = contextvars.ContextVar("portal_language", default=DEFAULT_LANGUAGE)
+# The request being answered, in the server's greenthread: its error page is made there, after the worker ended
+_request = contextvars.ContextVar("portal_request", default=None)
+VISITOR = "portal.visitor"  # the request's environ key for the visitor its page worked out
+
+
+def remember(request, visitor):
+    """Keeps the visitor with its request, so that an error page shows a signed-in visitor their menu."""
+    request.environ[VISITOR] = visitor
+    return visitor
 
 
 def catalog(language: str):
@@ -369,12 +377,12 @@ class PageHandler(JsonHttpHandler):
     json_errors = False  # an address no page takes is answered with the portal's own page
 
     def answer_unmatched(self, request, exc):
-        _language.set(request_language(request))  # the error page in the visitor's language
+        _request.set(request)  # the error page in the visitor's language
         return super().answer_unmatched(request, exc)
 
     def handle_request(self, request):
         request.max_form_parts = 5000  # more than the report form's largest, far fewer than would hurt
-        _language.set(request_language(request))
+        _request.set(request)
         request.environ["portal.path"] = request.full_path.rstrip("?")
         return super().handle_request(request)
 
@@ -386,7 +394,11 @@ class PageHandler(JsonHttpHandler):
         return super().response_from_result(result)
 
     def response_from_exception(self, exc):
-        language = _language.get()
+        request = _request.get()
+        visitor = request.environ.get(VISITOR) if request is not None else None
+        language = visitor.language if visitor else request_language(request) if request is not None \
+            else DEFAULT_LANGUAGE
+        visitor = visitor if visitor and visitor.signed_in else None  # a signed-in visitor keeps their menu
         if isinstance(exc, errors.Unauthenticated):
             return redirect("/sign-in")
         if isinstance(exc, RequestEntityTooLarge):  # a form larger than the platform takes
@@ -395,15 +407,15 @@ class PageHandler(JsonHttpHandler):
             if isinstance(exc, error_type):
                 detail = exc.message if isinstance(exc, errors.Forbidden) and exc.message != exc.__doc__.strip() \
                     else text
-                return render("error.html.j2", language, status=status, title=title, text=detail, visitor=None,
+                return render("error.html.j2", language, status=status, title=title, text=detail, visitor=visitor,
                               path="/")
         if isinstance(exc, (errors.Invalid, errors.Malformed)):
             return render("error.html.j2", language, status=400 if isinstance(exc, errors.Malformed) else 422,
                           title="Something in the address is not right", text="Please go back and try again.",
-                          visitor=None, path="/")
+                          visitor=visitor, path="/")
         log.error("page failed", exc_info=exc)
         return render("error.html.j2", language, status=500, title="Sorry, something went wrong",
-                      text="The error is logged. Please try again later.", visitor=None, path="/")
+                      text="The error is logged. Please try again later.", visitor=visitor, path="/")
 
 
 page = PageHandler.decorator

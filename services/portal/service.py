@@ -60,7 +60,7 @@ class PortalService(operations.Operations):
                                  store=self.storage, cipher=self.cipher, clock=REAL_TIME, rules=self._rules())
         if form:
             visitor = usecases.with_form_session(visitor, store=self.storage, clock=REAL_TIME, rules=self._rules())
-        return visitor
+        return pages.remember(request, visitor)
 
     def _page(self, request, visitor, template: str, status: int = 200, **context) -> Response:
         response = render(template, visitor.language, status=status, visitor=visitor,
@@ -106,10 +106,15 @@ class PortalService(operations.Operations):
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
                               errors={"token": ["This form has expired. Please try again."]}, ended=False,
                               kept=False, next=then)
+        except errors.TooMany as refused:
+            self.metrics.sign_ins.labels("refused").inc()
+            waiting = self._page(request, visitor, "sign_in.html.j2", status=429, errors={"token": [refused.message]},
+                                 ended=False, kept=False, next=then)
+            waiting.headers["Retry-After"] = str(refused.retry_after)
+            return waiting
         except errors.Invalid as refused:
             self.metrics.sign_ins.labels("refused").inc()
-            status = 429 if refused.errors["token"][0].startswith("Too many") else 401
-            return self._page(request, visitor, "sign_in.html.j2", status=status, errors=refused.errors, ended=False,
+            return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.errors, ended=False,
                               kept=False, next=then)
         self.metrics.sign_ins.labels("ok").inc()
         return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language)
@@ -224,7 +229,7 @@ class PortalService(operations.Operations):
         outcome = usecases.file_case(_fields(request), files, api=self.api)
         if outcome.done:
             return self._page(request, visitor, "complaint_filed.html.j2", filed=outcome.done)
-        return self._page(request, visitor, "complaint_form.html.j2", status=422, form=outcome.state,
+        return self._page(request, visitor, "complaint_form.html.j2", status=outcome.status, form=outcome.state,
                           errors=outcome.errors, members=usecases.member_list(api=self.api))
 
     @page("GET", "/complaints/follow", doc=_html("Follow a case with its number and follow-up code"))

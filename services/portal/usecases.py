@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import secrets
 from urllib.parse import quote
 from dataclasses import dataclass, field, replace
@@ -56,6 +57,7 @@ class FormOutcome:
     done: dict | None = None          # what was stored (an accepted report, a registered member, ...)
     message: str | None = None        # a short confirmation to show
     page: dict = field(default_factory=dict)  # what the page shows besides the form
+    status: int = 422                 # the page's status when there are errors (429: asked too often)
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -116,7 +118,8 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     wait = domain.wait_before_sign_in(earlier, now, rules.sign_in_attempts)
     if wait is not None:
         minutes = max(1, round(wait.total_seconds() / 60))
-        raise errors.Invalid({"token": [f"Too many attempts. Try again in {minutes} minute(s)."]})
+        raise errors.TooMany(f"Too many attempts. Try again in {minutes} minute(s).",
+                             retry_after=math.ceil(wait.total_seconds()))
     token = token.strip()
     try:
         me = api.as_(token).get("submission", "/v1/me") if token else None
@@ -562,6 +565,8 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
                               [("attachments", content) for content in attachments])
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
+    except errors.TooMany as refused:
+        return FormOutcome(form, errors={"body": [refused.message]}, status=429)
     except errors.TooLarge:
         return FormOutcome(form, errors={"attachments": ["Together the files are larger than 20 MB."]})
     return FormOutcome(form, done=filed)

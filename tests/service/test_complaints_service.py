@@ -123,7 +123,8 @@ def test_filings_are_limited_per_client_even_through_the_portal(container_factor
 
     assert [file_from("203.0.113.1").status_code for _ in range(2)] == [201, 201]
     refused = file_from("203.0.113.1", told="198.51.100.7")
-    assert refused.status_code == 422 and "Too many cases" in refused.json()["errors"]["body"][0]
+    assert refused.status_code == 429 and "Too many cases" in refused.json()["error"]["message"]
+    assert 86000 < int(refused.headers["Retry-After"]) <= 86400, "the first filing frees a place in a day"
     assert file_from("203.0.113.2").status_code == 201, "another client still files"
 
 

@@ -42,6 +42,13 @@ def impatient_portal(container_factory, service_config, url):
     return start_portal(container_factory, {**service_config, "PORTAL_SESSION_IDLE_MINUTES": 0.025}, url)
 
 
+@pytest.fixture
+def strict_portal(container_factory, service_config, url):
+    """The portal with two failed sign-ins allowed per address, and one case a day filed from each."""
+    return start_portal(container_factory, {**service_config, "PORTAL_SIGN_IN_ATTEMPTS": 2,
+                                            "COMPLAINTS_FILINGS_PER_DAY": 1}, url)
+
+
 def form_token(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
@@ -137,7 +144,9 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     assert requests.get(url("notification", "/v1/extensions"), headers=auth(company["token"])).json() == [
         {"company_id": company["id"], "covenant_year": 1, "date": "2021-05-15"}]
     assert member.get(f"{portal}/company/years/1/report").status_code == 200
-    assert member.get(f"{portal}/secretariat").status_code == 403
+    refused = member.get(f"{portal}/secretariat")
+    assert refused.status_code == 403 and "Deze pagina is niet voor uw account." in refused.text
+    assert "Graniet Import B.V." in refused.text and "Afmelden" in refused.text, "the error page keeps the menu"
 
 
 def test_an_authority_asking_about_a_stranger_breaks_no_page_and_a_huge_form_is_refused(portal, url):
@@ -190,6 +199,28 @@ def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url
         "csrf_token": token, "kind": "dispute", "what_happened": "The gate was locked all week."})
     assert refused.status_code == 400 and "The gate was locked all week." in refused.text
     assert "Dit formulier stond te lang open" in refused.text or "This form was open too long" in refused.text
+
+
+def test_asking_too_often_says_when_to_try_again_and_keeps_what_was_typed(strict_portal):
+    portal = strict_portal
+    guesser = requests.Session()
+    assert [sign_in(guesser, portal, "guess").status_code for _ in range(2)] == [401, 401]
+    waiting = sign_in(guesser, portal, SECRETARIAT_TOKEN)
+    assert waiting.status_code == 429 and 14 * 60 < int(waiting.headers["Retry-After"]) <= 15 * 60
+    assert "Te veel pogingen. Probeer het over 15 minuut/minuten opnieuw." in waiting.text
+    assert guesser.get(f"{portal}/secretariat", allow_redirects=False).status_code == 303, "not signed in"
+
+    filer = requests.Session()
+
+    def file(what_happened):
+        page = filer.get(f"{portal}/complaints/new")
+        return filer.post(f"{portal}/complaints/new", data={
+            "csrf_token": form_token(page.text), "kind": "dispute", "party": "Steengroeve Noord",
+            "what_happened": what_happened, "language": "nl"})
+    assert file("The gate was locked all week.").status_code == 200
+    again = file("And the week after.")
+    assert again.status_code == 429 and "Te veel meldingen vanaf uw adres vandaag" in again.text
+    assert "And the week after." in again.text and "Steengroeve Noord" in again.text, "what was typed is kept"
 
 
 def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_it_there(portal, url):

@@ -1,7 +1,7 @@
 """The complaints procedure and its use cases with in-memory ports: filing, following a case with its
 code, the procedure's steps and who may take them, who sees what, and an appeal corrected in scoring."""
 import base64
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import yaml
@@ -98,12 +98,25 @@ def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(p
     assert event.data["contact_email"] == "worker@example.org" and "A. Worker" not in str(event.data)
 
 
-def test_filing_is_limited_per_address(ports):
+def test_filing_is_limited_per_address_over_a_rolling_day(ports):
+    ports["clock"] = clock = SettableClock()  # real time: the store forgets filings by real time, as MongoDB does
     for _ in range(3):
         file(ports)
-    with pytest.raises(errors.Invalid):
+        clock.advance(hours=1)
+    with pytest.raises(errors.TooMany) as refused:
         file(ports)
-    assert file(ports, address="10.0.0.2")["number"] == "K-2021-0004"
+    assert refused.value.retry_after == 21 * 3600, "the first filing of the day frees a place in 21 hours"
+    assert file(ports, address="10.0.0.2")["number"].endswith("-0004"), "another address still files"
+    clock.advance(hours=21, seconds=1)
+    assert file(ports)["number"].endswith("-0005")
+
+
+def test_the_wait_before_filing_again_counts_from_the_filing_that_frees_a_place():
+    now = datetime(2021, 3, 15, 12, tzinfo=timezone.utc)
+    earlier = [now - timedelta(hours=hours) for hours in (20, 10, 2)]
+    assert domain.filing_wait(earlier, now, limit_per_day=4) is None
+    assert domain.filing_wait(earlier, now, limit_per_day=3) == 4 * 3600
+    assert domain.filing_wait(earlier, now, limit_per_day=2) == 14 * 3600
 
 
 def test_attachments_are_checked_by_their_bytes_added_and_sealed_at_rest(ports):

@@ -84,9 +84,10 @@ def test_an_address_that_keeps_failing_must_wait_even_with_a_good_code(ports):
         with pytest.raises(errors.Invalid) as refused:
             usecases.sign_in(visitor, "guess", "10.0.0.9", api=api, **ports)
         assert refused.value.errors == {"token": ["This sign-in code is not known. Check it and try again."]}
-    with pytest.raises(errors.Invalid) as waiting:
+    with pytest.raises(errors.TooMany) as waiting:
         usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
-    assert waiting.value.errors == {"token": ["Too many attempts. Try again in 15 minute(s)."]}
+    assert waiting.value.message == "Too many attempts. Try again in 15 minute(s)."
+    assert waiting.value.retry_after == 15 * 60
     assert usecases.sign_in(visitor, "company-token", "10.0.0.2", api=api, **ports).role == "company", \
         "another address is not held up"
     ports["clock"].advance(minutes=16)
@@ -184,9 +185,9 @@ def test_sign_in_attempts_made_at_once_cannot_all_pass_the_limit(ports):
     visitor = usecases.Visitor("nl")
     for _ in range(3):
         ports["store"].record_failure("10.0.0.9", ports["clock"].now(), timedelta(minutes=15))  # in flight
-    with pytest.raises(errors.Invalid) as waiting:
+    with pytest.raises(errors.TooMany) as waiting:
         usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
-    assert waiting.value.errors["token"][0].startswith("Too many attempts")
+    assert waiting.value.message.startswith("Too many attempts")
     signed_in = usecases.sign_in(visitor, "company-token", "10.0.0.1", api=api, **ports)
     assert signed_in.role == "company"
     assert ports["store"].failures_since("10.0.0.1", ports["clock"].now() - timedelta(minutes=1)) == [], \
