@@ -10,6 +10,7 @@ from eventlet.semaphore import Semaphore
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -95,18 +96,36 @@ class BrokerCheck(DependencyProvider):
         return self.broker
 
 
+class ConsumersCheck(DependencyProvider):
+    """Whether the service consumes from every queue it takes events and calls from. nameko starts the HTTP
+    server and the consumers side by side, so /health can answer before the queues are bound; until they
+    are, what is published to them finds no queue (or no consumer) yet."""
+
+    def get_dependency(self, worker_ctx):
+        return self.ready
+
+    def ready(self) -> bool:
+        # nameko 2 tells when its shared consumer is ready only by this event (set once every queue it
+        # consumes from is declared, bound and consumed)
+        return all(each._consumers_ready.ready() for each in self.container.extensions
+                   if isinstance(each, QueueConsumer))
+
+
 class Operations:
     """Mixed into every service class; expects `storage` (a Storage) and `metrics` (a Metrics)."""
 
     api_document = ApiDocument()
     settings = SettingsProvider()
     broker = BrokerCheck()
+    consuming = ConsumersCheck()
 
-    @http("GET", "/health", doc=Doc("Liveness and dependencies: the database and the broker",
-                                    responses={200: "Healthy", 503: "A dependency is down"}))
+    @http("GET", "/health", doc=Doc("Liveness and dependencies: the database, the broker, and the service's "
+                                    "consumers", responses={200: "Healthy", 503: "A dependency is down, or the "
+                                                            "service's consumers are starting"}))
     def health(self, request):
         checks = {"mongodb": "ok" if self.storage.ping() else "down",
-                  "rabbitmq": "ok" if self.broker.ping() else "down"}
+                  "rabbitmq": "ok" if self.broker.ping() else "down",
+                  "consumers": "ok" if self.consuming() else "starting"}
         healthy = all(state == "ok" for state in checks.values())
         return (200 if healthy else 503), {"service": self.name, "status": "ok" if healthy else "degraded",
                                            "checks": checks}

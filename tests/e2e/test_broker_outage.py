@@ -27,7 +27,7 @@ def platform(vhost, processes, link):
 
 def test_health_preview_and_proof_answer_503_when_the_broker_is_unreachable(platform, link, report):
     headers = auth(register_company(platform.url("submission"), name="Graniet B.V.")["token"])
-    assert requests.get(platform.url("submission", "/health")).json()["checks"] == {"mongodb": "ok",
+    assert requests.get(platform.url("submission", "/health")).json()["checks"] == {"mongodb": "ok", "consumers": "ok",
                                                                                   "rabbitmq": "ok"}
     assert requests.post(platform.url("submission", "/v1/reports/preview"), json=report,
                          headers=headers).status_code == 200
@@ -36,7 +36,7 @@ def test_health_preview_and_proof_answer_503_when_the_broker_is_unreachable(plat
         health = requests.get(platform.url(service, "/health"), timeout=10)
         assert health.status_code == 503
         assert health.json() == {"service": service, "status": "degraded",
-                                 "checks": {"mongodb": "ok", "rabbitmq": "down"}}
+                                 "checks": {"mongodb": "ok", "rabbitmq": "down", "consumers": "ok"}}
     preview = requests.post(platform.url("submission", "/v1/reports/preview"), json=report, headers=headers,
                             timeout=30)
     proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=auth(SECRETARIAT_TOKEN),

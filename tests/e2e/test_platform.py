@@ -81,7 +81,7 @@ def test_a_report_flows_through_every_service_and_counts_once(platform, report):
 def test_every_service_reports_health_metrics_and_its_api(platform):
     for service in ("submission", "scoring", "notification", "reporting"):
         health = requests.get(platform.url(service, "/health")).json()
-        assert health == {"service": service, "status": "ok", "checks": {"mongodb": "ok", "rabbitmq": "ok"}}
+        assert health == {"service": service, "status": "ok", "checks": {"mongodb": "ok", "rabbitmq": "ok", "consumers": "ok"}}
         assert "trustone_entrypoint_calls_total" in requests.get(platform.url(service, "/metrics"),
                                                                  headers=OPERATOR).text
         contract = ApiContract(requests.get(platform.url(service, "/openapi.json")).json())

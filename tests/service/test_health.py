@@ -6,7 +6,8 @@ from urllib.parse import urlparse
 
 import requests
 
-from common.operations import Broker
+from common.operations import Broker, ConsumersCheck
+from services.scoring.service import ScoringService
 from services.submission.service import SubmissionService
 from tests.support import SharedEngine, TcpLink
 
@@ -41,10 +42,22 @@ def test_health_answers_503_while_the_database_is_unreachable_and_200_once_it_is
     def health():
         answer = requests.get(url("submission", "/health"), timeout=10)
         return answer.status_code, answer.json()["checks"]
-    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok"})
+    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok", "consumers": "ok"})
     link.cut()
-    assert health() == (503, {"mongodb": "down", "rabbitmq": "ok"})
+    assert health() == (503, {"mongodb": "down", "rabbitmq": "ok", "consumers": "ok"})
     members = requests.get(url("submission", "/v1/members"), timeout=10)
     assert members.status_code == 503 and "error" in members.json(), "a request that needs it: 503, in JSON"
     link.restore()
-    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok"})
+    assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok", "consumers": "ok"})
+
+
+
+def test_the_consumers_check_is_ready_only_once_the_service_consumes_from_its_queues(container_factory,
+                                                                                     service_config):
+    """nameko starts the HTTP server and the consumers side by side: /health says "starting" (503) until the
+    queues are bound and consumed, so that no one takes a service for ready that cannot yet take events."""
+    container = container_factory(ScoringService, service_config)
+    check = next(each for each in container.dependencies if isinstance(each, ConsumersCheck))
+    assert not check.ready()
+    container.start()
+    assert check.ready()
