@@ -5,11 +5,13 @@ the same cause, however often it is delivered or a timer fires, yields one notic
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
@@ -168,20 +170,40 @@ class Notice:
     covenant_year: int | None  # None: a notice about no one year
     created_at: datetime
     about: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)  # language -> {subject, body}: read in any page's language
 
     def to_document(self) -> dict:
         # Shallow (asdict would deep-copy `about` only for the store to copy it again).
         return {"_id": self.key, **{name: getattr(self, name) for name in self.__dataclass_fields__}}
 
 
+Worded = Callable[[str], str]  # a value a notice words in each language (an outcome, a score, a place)
+
+
+def _in(language: str, value):
+    if isinstance(value, date):
+        return spoken_date(value, language)
+    return value(language) if callable(value) else value
+
+
 def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: str, year: int,
             now: datetime, about: dict, **values) -> Notice:
-    subject, body = TEMPLATES[kind][language]
-    filled = {name: spoken_date(value, language) if isinstance(value, date) else value
-              for name, value in values.items()}
+    """A notice written in every language: sent in the recipient's, read in whichever a page is in."""
+    texts = {}
+    for each, (subject, body) in TEMPLATES[kind].items():
+        filled = {name: _in(each, value) for name, value in values.items()}
+        texts[each] = {"subject": subject.format(year=year, **filled), "body": body.format(year=year, **filled)}
     return Notice(key=key, kind=kind, recipient_role=recipient_role, recipient_id=recipient_id,
-                  language=language, subject=subject.format(year=year, **filled),
-                  body=body.format(year=year, **filled), covenant_year=year, created_at=now, about=about)
+                  language=language, subject=texts[language]["subject"], body=texts[language]["body"],
+                  covenant_year=year, created_at=now, about=about, texts=texts)
+
+
+def _word(terms: vocabulary.Terms, code: str) -> Worded:
+    return functools.partial(terms.label, code)
+
+
+def _number(value) -> Worded:
+    return functools.partial(vocabulary.number, value)
 
 
 def _to_company(kind, key, company, year, now, about, **values) -> Notice:
@@ -214,18 +236,16 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
              "score": assessment["score"]}
-    language = company["language"]
     notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
-                           now, about, version=version, score=vocabulary.number(assessment["score"], language),
-                           outcome=vocabulary.OUTCOMES.label(assessment["outcome"], language))]
+                           now, about, version=version, score=_number(assessment["score"]),
+                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]))]
     if assessment["outcome"] == "needs_more_time":
-        failed = ", ".join(vocabulary.REQUIREMENTS.label(each["code"], secretariat_language)
-                           for each in assessment["requirements"] if each["applicable"] and not each["met"])
+        failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
-            company=company["name"], version=version,
-            score=vocabulary.number(assessment["score"], secretariat_language), failed=failed))
+            company=company["name"], version=version, score=_number(assessment["score"]),
+            failed=lambda language: ", ".join(vocabulary.REQUIREMENTS.label(code, language) for code in failed)))
         due = date.fromisoformat(scored["calendar"]["due_date"])
         submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
         if submitted_on <= due:
@@ -269,8 +289,7 @@ def case_received(received: dict, now: datetime, commission_language: str) -> li
     commission."""
     number, year = received["number"], received["covenant_year"]
     notices = [_notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language, year,
-                       now, {"number": number}, number=number,
-                       case_kind=vocabulary.CASE_KINDS.label(received["kind"], commission_language),
+                       now, {"number": number}, number=number, case_kind=_word(vocabulary.CASE_KINDS, received["kind"]),
                        deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
     if received.get("contact_email"):
         notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", COMPLAINANT, number,
@@ -283,15 +302,15 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
     """The company concerned hears of a case once it is found admissible, and of the decision."""
     if company is None:
         return []
-    number, language, year = moved["number"], company["language"], moved["covenant_year"]
-    kind = vocabulary.CASE_KINDS.label(moved["kind"], language)
+    number, year = moved["number"], moved["covenant_year"]
+    kind = _word(vocabulary.CASE_KINDS, moved["kind"])
     if moved["to_state"] == "admissibility_decided" and moved["admissible"]:
         return [_to_company("case_admissible", f"case_admissible:{number}", company, year, now, {"number": number},
-                            number=number, case_kind=kind, asked=ASKED[language] if moved["company_asked"] else "")]
+                            number=number, case_kind=kind, asked=ASKED.get if moved["company_asked"] else "")]
     if moved["to_state"] == "decided" and (moved["admissible"] or moved["kind"] == "assessment_appeal"):
-        decision = moved.get("decision") or {}
-        outcome = APPEAL_OUTCOME[language].format(
-            outcome=vocabulary.APPEAL_DECISIONS.label(decision["outcome"], language)) if decision.get("outcome") else ""
+        decided = (moved.get("decision") or {}).get("outcome")
+        outcome = (lambda language: APPEAL_OUTCOME[language].format(
+            outcome=vocabulary.APPEAL_DECISIONS.label(decided, language))) if decided else ""
         return [_to_company("case_decided", f"case_decided:{number}", company, year, now, {"number": number},
                             number=number, case_kind=kind, outcome=outcome)]
     return []
@@ -301,20 +320,21 @@ def case_time_limit(approaching: dict, now: datetime, commission_language: str) 
     number = approaching["number"]
     return _notice("case_time_limit", f"case_time_limit:{number}:{approaching['state']}", COMMISSION, None,
                    commission_language, approaching["covenant_year"], now, {"number": number},
-                   number=number, case_kind=vocabulary.CASE_KINDS.label(approaching["kind"], commission_language),
-                   state=vocabulary.CASE_STATES.label(approaching["state"], commission_language),
+                   number=number, case_kind=_word(vocabulary.CASE_KINDS, approaching["kind"]),
+                   state=_word(vocabulary.CASE_STATES, approaching["state"]),
                    deadline=date.fromisoformat(approaching["deadline"]))
 
 
 def unknown_region(reported: dict, now: datetime, secretariat_language: str) -> Notice:
     """The secretariat hears of a quarry region name nobody knew, once per name."""
-    language = secretariat_language
-    country = places.country_name(reported["country"], language)
-    place = ", ".join(part for part in (places.state_label(reported["state"], language), country) if part)
+
+    def place(language: str) -> str:
+        return ", ".join(part for part in (places.state_label(reported["state"], language),
+                                           places.country_name(reported["country"], language)) if part)
     return _to_secretariat("alert_unknown_region",
                            f"unknown_region:{reported['country']}:{reported['state'] or ''}:"
                            f"{places.comparison_form(reported['region'])}",
-                           language, reported["covenant_year"], now, {"region": reported["region"]},
+                           secretariat_language, reported["covenant_year"], now, {"region": reported["region"]},
                            region=reported["region"], place=place)
 
 
@@ -396,10 +416,15 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def shown(document: dict) -> dict:
-    """A stored notice as its recipient sees it."""
-    return {"key": document["_id"], **{name: document[name] for name in (
-        "kind", "language", "subject", "body", "covenant_year", "created_at", "about")},
+def shown(document: dict, language: str | None = None) -> dict:
+    """A stored notice as its recipient sees it: in `language` when asked (and the notice was written in it;
+    notices stored before they were written in every language are in their recipient's only)."""
+    written = document.get("texts", {})
+    language = language if language in written else document["language"]
+    text = written.get(language, document)
+    return {"key": document["_id"], "kind": document["kind"], "language": language,
+            "subject": text["subject"], "body": text["body"],
+            **{name: document[name] for name in ("covenant_year", "created_at", "about")},
         "deliveries": {channel: {"state": state["state"], "attempts": state["attempts"]}
                        for channel, state in document.get("deliveries", {}).items()}}
 

@@ -37,6 +37,12 @@ class PageQuery(Schema):
     per_page = fields.Integer(load_default=50, validate=between(1, 200))
 
 
+class InboxQuery(PageQuery):
+    language = fields.String(load_default=None, validate=validate.OneOf(vocabulary.LANGUAGES.codes), metadata={
+        "description": "The language to read the notices in (each is written in every language); by default "
+                       "each in its recipient's"})
+
+
 class ExtensionGrant(Strict):
     company_id = fields.String(required=True, validate=validate.Length(min=1))
     covenant_year = year_field(required=True)

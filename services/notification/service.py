@@ -122,11 +122,12 @@ class NotificationService(operations.Operations):
 
     @http("GET", "/v1/notices", doc=Doc(
         "Notices, newest first: a company its own, the secretariat and the commission their alerts",
-        roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.PageQuery, responses={200: schemas.NoticePage}))
+        roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.InboxQuery, responses={200: schemas.NoticePage}))
     def list_notices(self, request):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT, COMMISSION)
-        query = load(schemas.PageQuery, dict(request.args))
-        return usecases.inbox(caller, query["page"], query["per_page"], store=self.storage)
+        query = load(schemas.InboxQuery, dict(request.args))
+        return usecases.inbox(caller, query["page"], query["per_page"], store=self.storage,
+                              language=query["language"])
 
     @http("POST", "/v1/extensions", doc=Doc(
         "Grant a company its own date for a year (replaces the catch-up date)", roles=(SECRETARIAT,),

@@ -218,11 +218,13 @@ def send_reminders(*, store, channels, clock, scoring, secretariat_language: str
 
 # --- on requests ------------------------------------------------------------------------------------
 
-def inbox(caller: Caller, page: int, per_page: int, *, store) -> dict:
-    """A company's notices, or the secretariat's or the commission's alerts (one inbox each), newest first."""
+def inbox(caller: Caller, page: int, per_page: int, *, store, language: str | None = None) -> dict:
+    """A company's notices, or the secretariat's or the commission's alerts (one inbox each), newest first;
+    in `language` when asked, else each in its recipient's."""
     recipient = None if caller.role in (domain.SECRETARIAT, domain.COMMISSION) else caller.id
     items, total = store.inbox(caller.role, recipient, (page - 1) * per_page, per_page)
-    return {"items": [domain.shown(each) for each in items], "page": page, "per_page": per_page, "total": total}
+    return {"items": [domain.shown(each, language) for each in items], "page": page, "per_page": per_page,
+            "total": total}
 
 
 def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:

@@ -334,7 +334,8 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
 
 def notices(visitor: Visitor, page: int, *, api) -> dict:
     require_role(visitor, COMPANY, SECRETARIAT, COMMISSION)
-    return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20)
+    return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20,
+                                      language=visitor.language)
 
 
 # --- the secretariat ----------------------------------------------------------------------------------------

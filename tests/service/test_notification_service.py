@@ -107,6 +107,10 @@ def test_covenant_year_1_is_noticed_exactly_once(notification, members, publish,
     assert late_notices["extension"]["body"] == (
         "Your report for covenant year 1 does not yet meet the requirements. You have until 1 April 2021 "
         "to submit a report that does.")
+    in_dutch = requests.get(url("notification", "/v1/notices?language=nl"), headers=auth("token-b")).json()
+    assert {item["kind"]: item["body"] for item in in_dutch["items"]}["extension"] == (
+        "Uw rapportage over convenantjaar 1 voldoet nog niet aan de eisen. U krijgt de tijd tot en met 1 april 2021 "
+        "om een rapportage in te dienen die wel voldoet."), "read on a Dutch page, in Dutch"
     assert kinds(inbox(url, SECRETARIAT_TOKEN)) == ["alert_needs_more_time"]
 
     # The year goes on: the timer runs on the days that matter (and twice on one of them).
@@ -370,7 +374,7 @@ def test_paging_is_bounded(notification, members, url):
     notification.start()
     members.add("token-a", "company", company()["id"])
     for query, field in (("page=10001", "page"), ("page=" + "9" * 30, "page"), ("per_page=201", "per_page"),
-                         ("page=0", "page"), ("page=x", "page")):
+                         ("page=0", "page"), ("page=x", "page"), ("language=fr", "language")):
         refused = requests.get(url("notification", f"/v1/notices?{query}"), headers=auth("token-a"))
         assert refused.status_code == 422 and list(refused.json()["errors"]) == [field], query
     assert requests.get(url("notification", "/v1/notices?page=10000"), headers=auth("token-a")).json()["items"] == []

@@ -234,3 +234,16 @@ def test_a_score_is_written_as_each_reader_writes_numbers():
     notices = {notice.kind: notice for notice in domain.on_scored(scored, NOW, None, "en")}
     assert "scoort 27,8 %" in notices["outcome"].body  # the company reads Dutch
     assert "scores 27.8 %" in notices["alert_needs_more_time"].body  # the secretariat here reads English
+    assert "scores 27.8 %" in notices["outcome"].texts["en"]["body"], "written in English too, for an English page"
+    assert "Niet gehaald: plan van aanpak." in notices["alert_needs_more_time"].texts["nl"]["body"]
+
+
+def test_a_notice_is_read_in_the_language_asked_and_else_in_its_recipients():
+    notice = domain.on_scored(scored_event(blank_report(), company(language="nl")), NOW, None, "nl")[0]
+    stored = notice.to_document()
+    assert domain.shown(stored)["language"] == "nl" and "heeft meer tijd nodig" in domain.shown(stored)["body"]
+    in_english = domain.shown(stored, "en")
+    assert in_english["language"] == "en" and "needs more time" in in_english["body"]
+    assert in_english["subject"] == notice.texts["en"]["subject"] != notice.subject
+    older = {name: value for name, value in stored.items() if name != "texts"}  # stored before texts were kept
+    assert domain.shown(older, "en")["language"] == "nl" and domain.shown(older, "en")["body"] == notice.body
