@@ -124,6 +124,11 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
         page = member.get(f"{portal}/company").text
         return "Voldoet aan de eisen" in page and page
     wait_until(scored, "the portal to show the report scored")
+    member.get(f"{portal}/language/en")  # the Dutch company reads the portal in English: its notices too
+    notices = wait_until(lambda: (page := member.get(f"{portal}/notices").text).count("Version 1 of your report")
+                         and page, "the outcome's notice")
+    assert "scores 47.8 %" in notices and "Versie 1" not in notices
+    member.get(f"{portal}/language/nl")
 
     secretariat = requests.Session()
     sign_in(secretariat, portal, SECRETARIAT_TOKEN)
