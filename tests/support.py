@@ -273,6 +273,33 @@ def register_company(submission_url: str, **overrides) -> dict:
     return created.json()
 
 
+# --- the portal, in containers ---------------------------------------------------------------------------
+
+def start_portal(container_factory, config, url) -> str:
+    """Every service in a nameko container, the portal too, its clock in year 1's reporting round; the
+    portal's address."""
+    from nameko.testing.services import replace_dependencies
+    for name in SERVICES:
+        module = __import__(f"services.{name}.service", fromlist=["SERVICE"])
+        container = container_factory(module.SERVICE, config)
+        if name == "portal":
+            replace_dependencies(container, clock=SettableClock("2020-12-15T10:00:00"))
+        container.start()
+    return url("portal", "")
+
+
+def form_token(page: str) -> str:
+    """The form token (CSRF) a portal page's forms carry."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(browser: requests.Session, portal: str, token: str) -> requests.Response:
+    """Signs `browser` in to the portal with a sign-in code, as a person does on its sign-in page."""
+    page = browser.get(f"{portal}/sign-in")
+    return browser.post(f"{portal}/sign-in", data={"csrf_token": form_token(page.text), "token": token},
+                        allow_redirects=False)
+
+
 # --- the seed's figures ---------------------------------------------------------------------------------
 
 def assert_seed_figures(shown: dict) -> None:

@@ -129,7 +129,10 @@ class ApiClient:
             self._headers["Authorization"] = f"Bearer {token}"
 
     def as_(self, token: str | None) -> "ApiClient":
-        """The same API as another caller (signing in checks a token before a session holds it)."""
+        """The same API as another caller (signing in checks a token before a session holds it). Tokens are
+        ASCII: any other is no one's (and could not travel in a header)."""
+        if token and not token.isascii():
+            raise errors.Unauthenticated()
         return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER],
                          self._headers.get(FORWARDED_FOR))
 

@@ -573,16 +573,25 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
     return FormOutcome(form, done=filed)
 
 
+def _follow_up(code: str) -> dict:
+    """The header that shows the follow-up code. Codes are URL-safe ASCII: anything else names no case
+    (and could not travel in a header)."""
+    if not code.strip().isascii():
+        raise errors.NotFound()
+    return {FOLLOW_UP_HEADER: code.strip()}
+
+
 def case_progress(number: str, code: str, *, api) -> dict:
     """A case's progress for whoever holds its follow-up code; NotFound for any other."""
-    return api.get_with("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/progress",
-                        headers={FOLLOW_UP_HEADER: code.strip()})
+    shown = _follow_up(code)
+    return api.get_with("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/progress", headers=shown)
 
 
 def add_case_information(number: str, code: str, text: str, *, api) -> FormOutcome:
+    shown = _follow_up(code)
     try:
         api.post("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/information", {"text": text},
-                 headers={FOLLOW_UP_HEADER: code.strip()})
+                 headers=shown)
     except errors.Invalid as refused:
         return FormOutcome({"text": text}, errors=refused.errors)
     return FormOutcome(done={"added": True})

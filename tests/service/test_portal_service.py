@@ -6,29 +6,13 @@ import time
 
 import pytest
 import requests
-from nameko.testing.services import replace_dependencies
-
-from common import mongo
-from common.vocabulary import SERVICES
-from services.portal.service import PortalService
-from services.portal import domain
 import yaml
 
+from common import mongo
+from services.portal import domain
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, blank_report, example_report, form_fields,
-                           register_company, wait_until, with_steps_1_and_21)
-
-
-def start_portal(container_factory, config, url) -> str:
-    """Every service in a container; the portal's clock in year 1's reporting round."""
-    for name in SERVICES:
-        if name != "portal":
-            module = __import__(f"services.{name}.service", fromlist=["SERVICE"])
-            container_factory(module.SERVICE, config).start()
-    container = container_factory(PortalService, config)
-    replace_dependencies(container, clock=SettableClock("2020-12-15T10:00:00"))
-    container.start()
-    return url("portal", "")
+from tests.support import (SECRETARIAT_TOKEN, auth, blank_report, example_report, form_fields, form_token,
+                           register_company, sign_in, start_portal, wait_until, with_steps_1_and_21)
 
 
 @pytest.fixture
@@ -47,16 +31,6 @@ def strict_portal(container_factory, service_config, url):
     """The portal with two failed sign-ins allowed per address, and one case a day filed from each."""
     return start_portal(container_factory, {**service_config, "PORTAL_SIGN_IN_ATTEMPTS": 2,
                                             "COMPLAINTS_FILINGS_PER_DAY": 1}, url)
-
-
-def form_token(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def sign_in(browser: requests.Session, portal: str, token: str) -> requests.Response:
-    page = browser.get(f"{portal}/sign-in")
-    return browser.post(f"{portal}/sign-in", data={"csrf_token": form_token(page.text), "token": token},
-                        allow_redirects=False)
 
 
 def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded(portal, url):

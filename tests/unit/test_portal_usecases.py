@@ -218,3 +218,14 @@ def test_the_portal_tells_the_services_which_client_asks():
     client.post("complaints", "/v1/cases", {})
     client.as_("a-token").get("complaints", "/v1/cases")
     assert [each["X-Forwarded-For"] for each in session.headers] == ["203.0.113.9, 172.28.0.2"] * 2
+
+
+def test_a_code_no_one_could_have_been_given_names_no_one_and_no_case():
+    """Sign-in and follow-up codes are ASCII: another one is unknown (it could not even travel in a header)."""
+    from services.portal.dependencies import ApiClient
+    with pytest.raises(errors.Unauthenticated):
+        ApiClient(requests.Session(), {}, None, "correlation").as_("tökén-ヶ")
+    with pytest.raises(errors.NotFound):
+        usecases.case_progress("K-2021-0001", "códe", api=FakeApi({}))
+    with pytest.raises(errors.NotFound):
+        usecases.add_case_information("K-2021-0001", "\U0001F600", "More.", api=FakeApi({}))
