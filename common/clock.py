@@ -41,6 +41,10 @@ def parse(setting) -> Clock:
     return Clock(start, frozen)
 
 
+# What the database expires (sessions, failed sign-ins, filings) runs on real time, whatever a demo's clock says.
+REAL_TIME = Clock()
+
+
 class ClockProvider(DependencyProvider):
     """Injects the configured clock; a test replaces it with one it moves."""
 

@@ -201,6 +201,20 @@ class CaseReceived(Strict):
     deadline = fields.Date(required=True, allow_none=True)
 
 
+class CaseReceivedV2(Strict):
+    """v2: no address travels; `acknowledgement` says the filer gave an e-mail address, which notification
+    asks complaints for (RPC `acknowledgement_address`) when it sends the acknowledgement, so that the address
+    stays sealed in complaints' store and never sits in a message or an outbox."""
+    number = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
+    language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
+    filed_at = fields.AwareDateTime(required=True, format="iso")
+    covenant_year = fields.Integer(required=True)
+    company_id = fields.String(required=True, allow_none=True)
+    acknowledgement = fields.Boolean(required=True)
+    deadline = fields.Date(required=True, allow_none=True)
+
+
 class Correction(Strict):
     code = fields.String(required=True, validate=validate.OneOf(vocabulary.CRITERIA.codes))
     met = fields.Boolean(required=True)
@@ -268,6 +282,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("verification_sample_drawn", 1): VerificationSampleDrawn,
     ("report_verified", 1): ReportVerified,
     ("case_received", 1): CaseReceived,
+    ("case_received", 2): CaseReceivedV2,
     ("case_moved", 1): CaseMoved,
     ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
     ("framework_corrected", 1): FrameworkCorrected,
@@ -290,9 +305,15 @@ def _report_scored_v3_to_v4(data: dict) -> dict:
     return {**data, "previous_assessment": replaced_assessment(data["previous_assessment"])}
 
 
+def _case_received_v1_to_v2(data: dict) -> dict:
+    # A v1 event (from a complaints instance not yet upgraded) carried the address; notification asks for it.
+    shaped = {name: value for name, value in data.items() if name != "contact_email"}
+    return {**shaped, "acknowledgement": bool(data.get("contact_email"))}
+
+
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
 UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3,
-             ("report_scored", 3): _report_scored_v3_to_v4}
+             ("report_scored", 3): _report_scored_v3_to_v4, ("case_received", 1): _case_received_v1_to_v2}
 
 
 def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,

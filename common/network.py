@@ -6,6 +6,7 @@ and is never believed.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 Networks = tuple[IPv4Network | IPv6Network, ...]
@@ -38,3 +39,15 @@ def _trusted(address: str, trusted: Networks) -> bool:
     except ValueError:
         return False
     return any(parsed in network for network in trusted)
+
+
+def wait_to_ask_again(asked_at: list[datetime], now: datetime, allowed: int, window: timedelta) -> timedelta | None:
+    """How long a client that asked at `asked_at` must wait before it may ask again, when `allowed` asks fit
+    in any `window` (a rolling one): None while fewer than `allowed` fall in the window ending now; else until
+    the earliest of the last `allowed` leaves it. With nothing allowed, a whole window."""
+    if allowed <= 0:
+        return window
+    recent = sorted(each for each in asked_at if now - each < window)
+    if len(recent) < allowed:
+        return None
+    return recent[-allowed] + window - now

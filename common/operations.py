@@ -105,10 +105,10 @@ class ConsumersCheck(DependencyProvider):
         return self.ready
 
     def ready(self) -> bool:
-        # nameko 2 tells when its shared consumer is ready only by this event (set once every queue it
-        # consumes from is declared, bound and consumed)
-        return all(each._consumers_ready.ready() for each in self.container.extensions
-                   if isinstance(each, QueueConsumer))
+        # nameko 2 tells when its shared consumer is ready only by this event (sent once every queue it
+        # consumes from is declared, bound and consumed; an exception when it failed or stopped starting)
+        return all(each._consumers_ready.ready() and not each._consumers_ready.has_exception()
+                   for each in self.container.extensions if isinstance(each, QueueConsumer))
 
 
 class Operations:

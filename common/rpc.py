@@ -13,8 +13,9 @@ from common.logging import get_logger
 log = get_logger(__name__)
 
 # A domain error raised by the service called crosses RPC as itself, not as a RemoteError.
-for _error in (errors.Invalid, errors.Malformed, errors.TooLarge, errors.Unauthenticated, errors.Forbidden,
-               errors.NotFound, errors.Unavailable):
+for _error in (errors.Invalid, errors.Malformed, errors.TooLarge, errors.UnsupportedMediaType,
+               errors.MethodNotAllowed, errors.Unauthenticated, errors.Forbidden, errors.NotFound, errors.TooMany,
+               errors.Unavailable):
     deserialize_to_instance(_error)
 
 

@@ -134,7 +134,7 @@ class CaseStore(Repository):
     def is_member(self, company_id: str) -> bool:
         return self.members.find_one({"_id": company_id}, {"_id": 1}) is not None
 
-    # Filings are limited by real time, as their expiry in MongoDB runs (the service's clock may be a demo's).
+    # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs.
 
     def record_filing(self, address: str, at: datetime) -> None:
         self.filings.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": at,

@@ -6,7 +6,6 @@ filed, each later one a step, a message or an attachment. `current` folds them i
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -161,15 +160,6 @@ def attachment_faults(contents: list[bytes], already: int = 0) -> list[str]:
 
 
 FILING_WINDOW = timedelta(days=1)
-
-
-def filing_wait(filed_at: list[datetime], now: datetime, limit_per_day: int) -> int | None:
-    """Seconds an address that filed at `filed_at` (earliest first, within the last day) must wait before it
-    may file again, or None when it may file now: a rolling day, so the earliest filing frees a place."""
-    if len(filed_at) < limit_per_day:
-        return None
-    frees_a_place = filed_at[len(filed_at) - limit_per_day] + FILING_WINDOW
-    return max(1, math.ceil((frees_a_place - now).total_seconds()))
 
 
 def due_for_warning(case: dict, procedure: Procedure, today: date) -> bool:

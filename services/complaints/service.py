@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from common import errors, network, operations
 from common.auth import COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
-from common.clock import ClockProvider
+from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.messaging import Events, event_handler
 from common.metrics import Metrics, counter
@@ -79,7 +79,8 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
                                          self.settings.trusted_proxies)
         filed = usecases.file_case(filing, attachments, address, store=self.storage, sealer=self.sealer,
                                    procedure=self.procedure, publisher=self.events, clock=self.clock,
-                                   submission=self.submission, limit_per_day=self.settings.complaints_filings_per_day)
+                                   submission=self.submission, limit_per_day=self.settings.complaints_filings_per_day,
+                                   real_clock=REAL_TIME)
         self.metrics.cases.labels(filing["kind"]).inc()
         return 201, filed
 
@@ -179,6 +180,11 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     def remember_commission_member(self, event):
         """Who sits on the commission, and in which seat (the procedure says which seat may take a step)."""
         usecases.remember_commission_member(event.data["member"], store=self.storage)
+
+    @rpc
+    def acknowledgement_address(self, number):
+        """The e-mail address a case's filer gave, for notification to acknowledge the case (else None)."""
+        return usecases.acknowledgement_address(number, store=self.storage, sealer=self.sealer)
 
     @rpc
     def cases_of_year(self, covenant_year):

@@ -12,10 +12,11 @@ cases exist and their state; the filer follows its case with the follow-up code 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from datetime import datetime
 
-from common import errors, outbox, vocabulary
+from common import errors, network, outbox, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
@@ -28,9 +29,11 @@ FILER = "filer"
 # --- filing -------------------------------------------------------------------------------------------------
 
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
-              submission, limit_per_day: int) -> dict:
+              submission, limit_per_day: int, real_clock) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
-    refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept)."""
+    refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept).
+    Filings per address are limited over a rolling day of `real_clock` (the database forgets them by real
+    time, whatever `clock`, a demo's perhaps, says)."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = ["No such member company."]
@@ -39,14 +42,17 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
         faults["attachments"] = refused_files
     if faults:
         raise errors.Invalid(faults)
-    now = clock.now()
-    wait = domain.filing_wait(store.filings_since(address, now - domain.FILING_WINDOW), now, limit_per_day)
+    really = real_clock.now()
+    wait = network.wait_to_ask_again(store.filings_since(address, really - domain.FILING_WINDOW), really,
+                                     limit_per_day, domain.FILING_WINDOW)
     if wait is not None:
-        raise errors.TooMany("Too many cases from your address today. Please try again tomorrow.",
-                             retry_after=wait)
+        hours = max(1, math.ceil(wait.total_seconds() / 3600))
+        raise errors.TooMany(f"Too many cases from your address in 24 hours. Please try again in {hours} hour(s).",
+                             retry_after=max(1, math.ceil(wait.total_seconds())))
+    now = clock.now()
     filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
                   filer={"role": FILER})
-    store.record_filing(address, now)
+    store.record_filing(address, really)
     for content in attachments:
         _attach(filed["number"], content, now, store=store, sealer=sealer)
     return filed
@@ -68,7 +74,8 @@ def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, fil
     event = publisher.new("case_received", {
         "number": number, "kind": form["kind"], "language": form["language"], "filed_at": now.isoformat(),
         "covenant_year": filed["covenant_year"], "company_id": form.get("company_id"),
-        "contact_email": _email(form.get("contact")), "deadline": deadline.isoformat() if deadline else None})
+        "acknowledgement": _email(form.get("contact")) is not None,
+        "deadline": deadline.isoformat() if deadline else None})
     kept = store.add_change(number, {"type": "filed", "at": now, "by": filer, "from_state": None,
                                      "to_state": procedure.initial, "deadline": _iso(deadline), "filed": filed},
                             event)
@@ -126,6 +133,15 @@ def follow_up(number: str, code: str | None, *, store, sealer) -> dict:
                       if each["type"] in ("filed", "moved")],
             "messages": [_message(each, sealer) for each in changes if each["type"] == "message"
                          and each["to"] in (FILER, COMMISSION) and each["from"] in (FILER, COMMISSION)]}
+
+
+def acknowledgement_address(number: str, *, store, sealer) -> str | None:
+    """The e-mail address the filer of a case gave for its acknowledgement (notification asks, to send it),
+    or None: no such case, or no e-mail address given."""
+    changes = store.changes_of(number)
+    if not changes:
+        return None
+    return _email(_identity(changes[0]["filed"], sealer)["contact"])
 
 
 def add_information(number: str, code: str | None, text: str, *, store, sealer, clock) -> dict:

@@ -284,17 +284,17 @@ ASKED = {"nl": "U wordt gevraagd op de zaak te reageren: u leest haar inhoud in 
 APPEAL_OUTCOME = {"nl": "Uw bezwaar is {outcome}.", "en": "Your appeal is {outcome}."}
 
 
-def case_received(received: dict, now: datetime, commission_language: str) -> list[Notice]:
-    """An acknowledgement to the complainant (only when it gave an e-mail address) and an alert to the
-    commission."""
+def case_received(received: dict, now: datetime, commission_language: str, address: str | None) -> list[Notice]:
+    """An acknowledgement to the complainant (only when it gave an e-mail address: `address`, which
+    complaints keeps sealed and gives only to send this) and an alert to the commission."""
     number, year = received["number"], received["covenant_year"]
     notices = [_notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language, year,
                        now, {"number": number}, number=number, case_kind=_word(vocabulary.CASE_KINDS, received["kind"]),
                        deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
-    if received.get("contact_email"):
+    if received["acknowledgement"]:
         notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", COMPLAINANT, number,
-                               received["language"], year, now,
-                               {"number": number, "email": received["contact_email"]}, number=number))
+                               received["language"], year, now, {"number": number, "email": address},
+                               number=number))
     return notices
 
 
@@ -306,7 +306,8 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
     kind = _word(vocabulary.CASE_KINDS, moved["kind"])
     if moved["to_state"] == "admissibility_decided" and moved["admissible"]:
         return [_to_company("case_admissible", f"case_admissible:{number}", company, year, now, {"number": number},
-                            number=number, case_kind=kind, asked=ASKED.get if moved["company_asked"] else "")]
+                            number=number, case_kind=kind,
+                            asked=(lambda language: ASKED[language]) if moved["company_asked"] else "")]
     if moved["to_state"] == "decided" and (moved["admissible"] or moved["kind"] == "assessment_appeal"):
         decided = (moved.get("decision") or {}).get("outcome")
         outcome = (lambda language: APPEAL_OUTCOME[language].format(

@@ -38,6 +38,7 @@ class NotificationService(operations.Operations):
     channels = ChannelsProvider()
     identity = RemoteIdentity()
     scoring = Rpc("scoring")
+    complaints = Rpc("complaints")
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
@@ -75,7 +76,7 @@ class NotificationService(operations.Operations):
     def announce_case(self, event):
         """The complainant's acknowledgement (when it gave an address) and the commission's alert."""
         self._count(usecases.on_case_received(event.data, store=self.storage, channels=self.channels,
-                                              clock=self.clock,
+                                              clock=self.clock, complaints=self.complaints,
                                               commission_language=self.settings.commission_language,
                                               replayed=event.replayed))
 

@@ -171,10 +171,14 @@ def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = Fal
     return sent
 
 
-def on_case_received(received: dict, *, store, channels, clock, commission_language: str,
+def on_case_received(received: dict, *, store, channels, clock, complaints, commission_language: str,
                      replayed: bool = False) -> Sent:
+    """The acknowledgement goes to the address complaints gives for it, asked for only when it is to be
+    sent (not for a replay: a restored notice is never sent)."""
+    wanted = received["acknowledgement"] and not replayed
+    address = complaints.acknowledgement_address(received["number"]) if wanted else None
     sent = Sent()
-    for notice in domain.case_received(received, clock.now(), commission_language):
+    for notice in domain.case_received(received, clock.now(), commission_language, address):
         sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 

@@ -129,9 +129,9 @@ class ApiClient:
             self._headers["Authorization"] = f"Bearer {token}"
 
     def as_(self, token: str | None) -> "ApiClient":
-        """The same API as another caller (signing in checks a token before a session holds it). Tokens are
-        ASCII: any other is no one's (and could not travel in a header)."""
-        if token and not token.isascii():
+        """The same API as another caller (signing in checks a token before a session holds it). A token of
+        characters no token has (beyond printable ASCII) is no one's, and could not travel in a header."""
+        if token and not (token.isascii() and token.isprintable()):
             raise errors.Unauthenticated()
         return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER],
                          self._headers.get(FORWARDED_FOR))

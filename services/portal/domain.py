@@ -292,15 +292,6 @@ def expired(last_seen: datetime, now: datetime, idle_minutes: float) -> bool:
     return now - last_seen > timedelta(minutes=idle_minutes)
 
 
-def wait_before_sign_in(failures: list[datetime], now: datetime, allowed: int) -> timedelta | None:
-    """How long an address must wait before it may try again: None while it has had fewer than `allowed`
-    failed sign-ins in the last 15 minutes; else until the oldest of those leaves the window."""
-    recent = sorted(each for each in failures if now - each < SIGN_IN_WINDOW)
-    if len(recent) < allowed:
-        return None
-    return recent[-allowed] + SIGN_IN_WINDOW - now
-
-
 def decision_errors_on_the_page(found: dict[str, list[str]], corrected: list[str]) -> dict[str, list[str]]:
     """The API's errors on a decision, by the case page's fields: `decision.outcome` is the outcome's
     radios, `decision.corrections.1.why` the second ticked criterion's reason."""

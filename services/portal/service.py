@@ -6,7 +6,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from common import errors, network, operations, vocabulary
-from common.clock import Clock, ClockProvider
+from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
@@ -28,7 +28,6 @@ FORM_EXPIRED = "This form was open too long. Check what you wrote, choose any fi
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 
 # Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
-REAL_TIME = Clock()
 
 
 def _fields(request) -> dict[str, list[str]]:
@@ -110,7 +109,8 @@ class PortalService(operations.Operations):
             self.metrics.sign_ins.labels("refused").inc()
             waiting = self._page(request, visitor, "sign_in.html.j2", status=429, errors={"token": [refused.message]},
                                  ended=False, kept=False, next=then)
-            waiting.headers["Retry-After"] = str(refused.retry_after)
+            if refused.retry_after:
+                waiting.headers["Retry-After"] = str(refused.retry_after)
             return waiting
         except errors.Invalid as refused:
             self.metrics.sign_ins.labels("refused").inc()
@@ -229,8 +229,11 @@ class PortalService(operations.Operations):
         outcome = usecases.file_case(_fields(request), files, api=self.api)
         if outcome.done:
             return self._page(request, visitor, "complaint_filed.html.j2", filed=outcome.done)
-        return self._page(request, visitor, "complaint_form.html.j2", status=outcome.status, form=outcome.state,
-                          errors=outcome.errors, members=usecases.member_list(api=self.api))
+        refused = self._page(request, visitor, "complaint_form.html.j2", status=outcome.status, form=outcome.state,
+                             errors=outcome.errors, members=usecases.member_list(api=self.api))
+        if outcome.retry_after:
+            refused.headers["Retry-After"] = str(outcome.retry_after)
+        return refused
 
     @page("GET", "/complaints/follow", doc=_html("Follow a case with its number and follow-up code"))
     def follow_form(self, request):
@@ -252,7 +255,7 @@ class PortalService(operations.Operations):
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
                               number=number, code="", errors={"code": ["No case has this number and code."]},
-                              added=False, text="")
+                              added=False, text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hmac
 import json
 import math
+import re
 import secrets
 from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from common import covenant, errors, places, vocabulary
+from common import covenant, errors, network, places, vocabulary
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
@@ -58,6 +59,7 @@ class FormOutcome:
     message: str | None = None        # a short confirmation to show
     page: dict = field(default_factory=dict)  # what the page shows besides the form
     status: int = 422                 # the page's status when there are errors (429: asked too often)
+    retry_after: int | None = None    # with a 429: in how many seconds to try again
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -115,11 +117,12 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     # the same moment cannot all pass it.
     attempt = store.record_failure(address, now, domain.SIGN_IN_WINDOW)
     earlier = [each for each in store.failures_since(address, now - domain.SIGN_IN_WINDOW, besides=attempt)]
-    wait = domain.wait_before_sign_in(earlier, now, rules.sign_in_attempts)
+    wait = network.wait_to_ask_again(earlier, now, rules.sign_in_attempts, domain.SIGN_IN_WINDOW)
     if wait is not None:
-        minutes = max(1, round(wait.total_seconds() / 60))
-        raise errors.TooMany(f"Too many attempts. Try again in {minutes} minute(s).",
-                             retry_after=math.ceil(wait.total_seconds()))
+        store.forget_failure(attempt)  # no code was tried: waiting as told must be enough
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        raise errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
+                             retry_after=seconds)
     token = token.strip()
     try:
         me = api.as_(token).get("submission", "/v1/me") if token else None
@@ -567,16 +570,19 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
     except errors.TooMany as refused:
-        return FormOutcome(form, errors={"body": [refused.message]}, status=429)
+        return FormOutcome(form, errors={"body": [refused.message]}, status=429, retry_after=refused.retry_after)
     except errors.TooLarge:
         return FormOutcome(form, errors={"attachments": ["Together the files are larger than 20 MB."]})
     return FormOutcome(form, done=filed)
 
 
+FOLLOW_UP_CODE = re.compile(r"[A-Za-z0-9_-]+")  # what complaints hands out (secrets.token_urlsafe)
+
+
 def _follow_up(code: str) -> dict:
-    """The header that shows the follow-up code. Codes are URL-safe ASCII: anything else names no case
-    (and could not travel in a header)."""
-    if not code.strip().isascii():
+    """The header that shows the follow-up code. A code of other characters names no case (and some, a
+    line break or a letter outside Latin-1, could not travel in a header)."""
+    if not FOLLOW_UP_CODE.fullmatch(code.strip()):
         raise errors.NotFound()
     return {FOLLOW_UP_HEADER: code.strip()}
 

@@ -4,7 +4,7 @@ import base64
 import json
 
 import requests
-from nameko.testing.services import entrypoint_waiter, replace_dependencies
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.complaints.service import ComplaintsService
 from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
@@ -151,3 +151,19 @@ def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_f
     too_large = requests.post(url("complaints", "/v1/cases"), data={"case": case},
                               files=[("attachments", ("big.pdf", b"%PDF" + bytes(25 * 1024 * 1024)))])
     assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "BODY_TOO_LARGE"
+
+
+def test_the_complainants_address_travels_in_no_event_and_is_given_only_to_send_the_acknowledgement(
+        container_factory, service_config, capture, url):
+    container = container_factory(ComplaintsService, service_config)
+    container.start()
+    received = capture("complaints", "case_received")
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "party": "A quarry", "what_happened": "The gate is locked.", "language": "en",
+        "contact": "worker@example.org"}).json()
+    event = received.wait_for(1)[0]
+    assert event["schema_version"] == 2 and event["data"]["acknowledgement"] is True
+    assert "worker@example.org" not in json.dumps(event)
+    with entrypoint_hook(container, "acknowledgement_address") as address_of:
+        assert address_of(filed["number"]) == "worker@example.org"
+        assert address_of("K-1999-0001") is None

@@ -51,7 +51,6 @@ def test_health_answers_503_while_the_database_is_unreachable_and_200_once_it_is
     assert health() == (200, {"mongodb": "ok", "rabbitmq": "ok", "consumers": "ok"})
 
 
-
 def test_the_consumers_check_is_ready_only_once_the_service_consumes_from_its_queues(container_factory,
                                                                                      service_config):
     """nameko starts the HTTP server and the consumers side by side: /health says "starting" (503) until the

@@ -198,7 +198,8 @@ def test_asking_too_often_says_when_to_try_again_and_keeps_what_was_typed(strict
             "what_happened": what_happened, "language": "nl"})
     assert file("The gate was locked all week.").status_code == 200
     again = file("And the week after.")
-    assert again.status_code == 429 and "Te veel meldingen vanaf uw adres vandaag" in again.text
+    assert again.status_code == 429 and 23 * 3600 < int(again.headers["Retry-After"]) <= 24 * 3600
+    assert "Te veel meldingen vanaf uw adres in 24 uur. Probeer het over 24 uur opnieuw." in again.text
     assert "And the week after." in again.text and "Steengroeve Noord" in again.text, "what was typed is kept"
 
 

@@ -133,6 +133,22 @@ def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_sha
         new_event("report_scored", version_1, producer="scoring", correlation_id="c")
 
 
+def test_a_case_received_event_of_version_1_reaches_consumers_without_the_address_it_carried():
+    from common.events import upcast
+    version_1 = {"number": "K-2021-0001", "kind": "complaint", "language": "nl",
+                 "filed_at": "2021-03-15T10:00:00+00:00", "covenant_year": 2, "company_id": None,
+                 "contact_email": "worker@example.org", "deadline": "2021-03-22"}
+    old = new_event("case_received", version_1, producer="complaints", correlation_id="c", schema_version=1)
+    current = upcast(parse(old.to_wire()))
+    assert current.schema_version == 2 and current.data["acknowledgement"] is True
+    assert "contact_email" not in current.data, "notification asks complaints for the address instead"
+    without = upcast(parse(new_event("case_received", {**version_1, "contact_email": None}, producer="complaints",
+                                     correlation_id="c", schema_version=1).to_wire()))
+    assert without.data["acknowledgement"] is False
+    with pytest.raises(ValidationError):  # version 2 carries no address
+        new_event("case_received", version_1, producer="complaints", correlation_id="c")
+
+
 def test_a_report_scored_event_of_version_3_names_only_the_result_of_the_assessment_it_replaces():
     from common.events import upcast
     from tests.support import blank_report, scored_event, with_steps_1_and_21
@@ -191,3 +207,16 @@ def test_an_rpc_reply_the_broker_cannot_take_is_given_up_without_killing_the_ser
     entrypoint = Entrypoint.__new__(Entrypoint)
     entrypoint.method_name = "assess"
     assert entrypoint.handle_result("message", None, {"score": 47.8}, None) == ({"score": 47.8}, None)
+
+
+def test_a_client_that_asked_too_often_waits_until_the_ask_that_frees_a_place_leaves_the_window():
+    from datetime import datetime, timedelta, timezone
+    from common.network import wait_to_ask_again
+    now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+    window = timedelta(minutes=15)
+    failures = [now - timedelta(minutes=minutes) for minutes in (14, 10, 5, 1)]
+    assert wait_to_ask_again(failures, now, 5, window) is None
+    assert wait_to_ask_again([*failures, now], now, 5, window) == timedelta(minutes=1)
+    assert wait_to_ask_again([*failures, now - timedelta(minutes=20)], now, 5, window) is None, "left the window"
+    assert wait_to_ask_again(failures, now, 2, window) == timedelta(minutes=10), "the last two: 5 and 1 ago"
+    assert wait_to_ask_again([], now, 0, window) == window, "nothing allowed"

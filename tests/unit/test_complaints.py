@@ -1,7 +1,7 @@
 """The complaints procedure and its use cases with in-memory ports: filing, following a case with its
 code, the procedure's steps and who may take them, who sees what, and an appeal corrected in scoring."""
 import base64
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 import pytest
 import yaml
@@ -46,8 +46,9 @@ def ports():
             "submission": Members("c-1")}
 
 
-def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=()):
-    return usecases.file_case(dict(form), list(attachments), address, limit_per_day=3, **ports)
+def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=(), real_clock=None):
+    return usecases.file_case(dict(form), list(attachments), address, limit_per_day=3,
+                              real_clock=real_clock or SettableClock(), **ports)
 
 
 def move(ports, caller, number, to, **extra):
@@ -95,28 +96,30 @@ def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(p
     with pytest.raises(errors.NotFound):
         usecases.follow_up("K-2021-0099", filed["follow_up_code"], store=ports["store"], sealer=ports["sealer"])
     event = ports["publisher"].of_type("case_received")[0]
-    assert event.data["contact_email"] == "worker@example.org" and "A. Worker" not in str(event.data)
+    assert event.data["acknowledgement"] is True, "notification is told an acknowledgement is wanted"
+    assert "worker@example.org" not in str(event.data) and "A. Worker" not in str(event.data), \
+        "the address stays sealed with the case: no message or outbox holds it"
+    assert "worker@example.org" not in str(list(ports["store"].changes.find())), "sealed at rest"
+    assert usecases.acknowledgement_address(filed["number"], store=ports["store"], sealer=ports["sealer"]) == \
+        "worker@example.org", "given to notification, to send the acknowledgement"
+    anonymous = file(ports, {**COMPLAINT, "name": None, "contact": "phone 0612345678"})
+    assert ports["publisher"].of_type("case_received")[-1].data["acknowledgement"] is False
+    for number in (anonymous["number"], "K-2021-0099"):
+        assert usecases.acknowledgement_address(number, store=ports["store"], sealer=ports["sealer"]) is None
 
 
-def test_filing_is_limited_per_address_over_a_rolling_day(ports):
-    ports["clock"] = clock = SettableClock()  # real time: the store forgets filings by real time, as MongoDB does
+def test_filing_is_limited_per_address_over_a_rolling_day_of_real_time(ports):
+    real = SettableClock()  # the store forgets filings by real time, as MongoDB does; the case's clock is 2021
     for _ in range(3):
-        file(ports)
-        clock.advance(hours=1)
+        file(ports, real_clock=real)
+        real.advance(hours=1)
     with pytest.raises(errors.TooMany) as refused:
-        file(ports)
+        file(ports, real_clock=real)
     assert refused.value.retry_after == 21 * 3600, "the first filing of the day frees a place in 21 hours"
-    assert file(ports, address="10.0.0.2")["number"].endswith("-0004"), "another address still files"
-    clock.advance(hours=21, seconds=1)
-    assert file(ports)["number"].endswith("-0005")
-
-
-def test_the_wait_before_filing_again_counts_from_the_filing_that_frees_a_place():
-    now = datetime(2021, 3, 15, 12, tzinfo=timezone.utc)
-    earlier = [now - timedelta(hours=hours) for hours in (20, 10, 2)]
-    assert domain.filing_wait(earlier, now, limit_per_day=4) is None
-    assert domain.filing_wait(earlier, now, limit_per_day=3) == 4 * 3600
-    assert domain.filing_wait(earlier, now, limit_per_day=2) == 14 * 3600
+    assert refused.value.message == "Too many cases from your address in 24 hours. Please try again in 21 hour(s)."
+    assert file(ports, address="10.0.0.2", real_clock=real)["number"] == "K-2021-0004", "another address files"
+    real.advance(hours=21, seconds=1)
+    assert file(ports, real_clock=real)["number"] == "K-2021-0005"
 
 
 def test_attachments_are_checked_by_their_bytes_added_and_sealed_at_rest(ports):

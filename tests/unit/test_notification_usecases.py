@@ -112,14 +112,29 @@ def test_each_company_drawn_for_verification_is_told_once(ports):
     assert usecases.announce_sample(drawn, **ports).notices == []
 
 
+class Complaints:
+    """Complaints' RPC as notification calls it: the address a case's filer gave; `asked` records the calls."""
+
+    def __init__(self, addresses: dict[str, str]):
+        self.addresses, self.asked = addresses, []
+
+    def acknowledgement_address(self, number):
+        self.asked.append(number)
+        return self.addresses.get(number)
+
+
 @pytest.mark.parametrize("email_enabled", [True, False])
 def test_a_complainants_address_is_kept_only_until_its_acknowledgement_is_sent(ports, email_enabled):
     ports["channels"].email_enabled = email_enabled
     ports["channels"].failing.add("email")
     received = {"number": "K-2021-0001", "kind": "complaint", "language": "en", "covenant_year": 2,
                 "filed_at": "2021-03-15T10:00:00+00:00", "company_id": None, "deadline": "2021-03-22",
-                "contact_email": "worker@example.org"}
-    usecases.on_case_received(received, commission_language="nl", **ports)
+                "acknowledgement": True}
+    complaints = Complaints({"K-2021-0001": "worker@example.org"})
+    usecases.on_case_received(received, commission_language="nl", complaints=complaints, **ports)
+    assert complaints.asked == ["K-2021-0001"]
+    usecases.on_case_received(received, commission_language="nl", complaints=complaints, replayed=True, **ports)
+    assert complaints.asked == ["K-2021-0001"], "a replay asks for no address: its notice is never sent"
     stored = ports["store"].notices.find_one({"_id": "case_acknowledged:K-2021-0001"})
     assert ("worker@example.org" in str(stored)) == email_enabled, "kept while the server is down, to retry"
     ports["channels"].failing.clear()

@@ -2,7 +2,7 @@
 limits and the places errors are shown."""
 import ast
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -84,14 +84,6 @@ def test_where_a_year_stands_follows_the_covenants_dates():
     newcomer = domain.year_standing(company(joined_on="2020-08-01"), YEAR_1, date(2020, 12, 1), latest_version=None,
                                     assessed_version=None, outcome=None, score=None, own_date=None)
     assert (newcomer.obliged, newcomer.status) == (False, "not_obliged")
-
-
-def test_an_address_waits_after_too_many_failed_sign_ins_until_the_oldest_leaves_the_window():
-    now = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
-    failures = [now - timedelta(minutes=minutes) for minutes in (14, 10, 5, 1)]
-    assert domain.wait_before_sign_in(failures, now, allowed=5) is None
-    assert domain.wait_before_sign_in([*failures, now], now, allowed=5) == timedelta(minutes=1)
-    assert domain.wait_before_sign_in(failures + [now - timedelta(minutes=20)], now, allowed=5) is None
 
 
 @pytest.mark.parametrize("asked,goes", [("/company", "/company"), ("//evil.example/x", "/"),

@@ -179,6 +179,22 @@ def test_last_years_report_starts_the_form_when_this_year_has_none(ports):
     assert source == "last_year" and state["covenant_year"] == 2 and state["chains"] == str(report["chains"])
 
 
+def test_waiting_as_long_as_told_is_enough_to_sign_in_again(ports):
+    """A refused attempt tried no code: it does not count, or one who obeys Retry-After is never let in."""
+    api = FakeApi({("GET", "/v1/me"): me})
+    visitor = usecases.Visitor("nl")
+    for _ in range(RULES.sign_in_attempts):
+        with pytest.raises(errors.Invalid):
+            usecases.sign_in(visitor, "guess", "10.0.0.9", api=api, **ports)
+        ports["clock"].advance(minutes=4)
+    for _ in range(2):  # asked again and again while it waits
+        with pytest.raises(errors.TooMany) as waiting:
+            usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
+        ports["clock"].advance(seconds=waiting.value.retry_after // 2)
+    ports["clock"].advance(seconds=waiting.value.retry_after - waiting.value.retry_after // 2)
+    assert usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports).role == "company"
+
+
 def test_sign_in_attempts_made_at_once_cannot_all_pass_the_limit(ports):
     """Each attempt is counted before its code is checked (the portal's workers run side by side)."""
     api = FakeApi({("GET", "/v1/me"): me})
