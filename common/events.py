@@ -270,6 +270,15 @@ class UnknownRegionReported(Strict):
     covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+class UnknownStateReported(Strict):
+    """A company wrote a state (subdivision) nobody knows yet, for a quarry region (first time for this
+    spelling): kept as written until the secretariat places it. No company is named."""
+    country = fields.String(required=True)
+    state = fields.String(required=True)  # as written
+    region = fields.String(required=True)  # the region it was first written for, as written
+    covenant_year = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
@@ -287,6 +296,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
     ("framework_corrected", 1): FrameworkCorrected,
     ("unknown_region_reported", 1): UnknownRegionReported,
+    ("unknown_state_reported", 1): UnknownStateReported,
 }
 CURRENT_VERSION = {event_type: max(version for kind, version in SCHEMAS if kind == event_type)
                    for event_type, _ in SCHEMAS}

@@ -199,6 +199,7 @@ NOTICE_KINDS = Terms(
     ("alert_needs_more_time", "signaal: meer tijd nodig", "alert: needs more time"),
     ("alert_missing", "signaal: rapportage ontbreekt", "alert: report missing"),
     ("alert_unknown_region", "signaal: onbekend groevegebied", "alert: unknown quarry region"),
+    ("alert_unknown_state", "signaal: onbekende provincie of deelstaat", "alert: unknown province or state"),
     ("supplier_question", "vraag van een aanbestedende dienst", "question from a contracting authority"),
     ("report_sampled", "gekozen voor verificatie", "chosen for verification"),
     ("case_acknowledged", "ontvangst van uw melding", "receipt of your case"),

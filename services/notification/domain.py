@@ -137,6 +137,17 @@ TEMPLATES = {
         "en": ("The time limit of case {number} passes on {deadline}",
                "Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}."),
     },
+    "alert_unknown_state": {
+        "nl": ("Onbekende naam van een provincie of deelstaat: {state} ({country})",
+               "Een onderneming schreef in haar rapportage over convenantjaar {year} bij het groevegebied "
+               "‘{region}’ de provincie of deelstaat ‘{state}’ ({country}), een naam die nog niemand kent. "
+               "Geef in het portaal aan welke provincie of deelstaat het is: dan tellen de sectorcijfers de "
+               "groevegebieden die ermee geschreven zijn daar."),
+        "en": ("Unknown name of a province or state: {state} ({country})",
+               "A company wrote the province or state ‘{state}’ ({country}) for the quarry region ‘{region}’ in "
+               "its report for covenant year {year}; nobody knows that name yet. Say in the portal which "
+               "province or state it is: then the sector figures count the regions written with it there."),
+    },
     "alert_unknown_region": {
         "nl": ("Nieuwe naam van een groevegebied: {region} ({place})",
                "Een onderneming noemde in haar rapportage over convenantjaar {year} het groevegebied "
@@ -337,6 +348,16 @@ def unknown_region(reported: dict, now: datetime, secretariat_language: str) -> 
                            f"{places.comparison_form(reported['region'])}",
                            secretariat_language, reported["covenant_year"], now, {"region": reported["region"]},
                            region=reported["region"], place=place)
+
+
+def unknown_state(reported: dict, now: datetime, secretariat_language: str) -> Notice:
+    """The secretariat hears of a state spelling nobody knew, once per spelling."""
+    return _to_secretariat("alert_unknown_state",
+                           f"unknown_state:{reported['country']}:{places.comparison_form(reported['state'])}",
+                           secretariat_language, reported["covenant_year"], now,
+                           {"state": reported["state"], "country": reported["country"]},
+                           state=reported["state"], region=reported["region"],
+                           country=functools.partial(places.country_name, reported["country"]))
 
 
 # --- what a contracting authority learns -----------------------------------------------------------

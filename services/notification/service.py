@@ -93,6 +93,13 @@ class NotificationService(operations.Operations):
                                                 commission_language=self.settings.commission_language,
                                                 replayed=event.replayed))
 
+    @event_handler("reporting", "unknown_state_reported")
+    def announce_unknown_state(self, event):
+        """The secretariat hears of a state spelling nobody knows, to place it."""
+        self._count(usecases.on_unknown_state(event.data, store=self.storage, channels=self.channels,
+                                              clock=self.clock,
+                                              secretariat_language=self.settings.secretariat_language))
+
     @event_handler("reporting", "unknown_region_reported")
     def announce_unknown_region(self, event):
         """The secretariat hears of a quarry region name the gazetteer does not know, to place it."""

@@ -194,6 +194,11 @@ def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False
     return sent
 
 
+def on_unknown_state(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
+    return notify(domain.unknown_state(reported, clock.now(), secretariat_language), store=store,
+                  channels=channels)
+
+
 def on_unknown_region(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
     return notify(domain.unknown_region(reported, clock.now(), secretariat_language), store=store,
                   channels=channels)

@@ -438,7 +438,7 @@ class PortalService(operations.Operations):
     def regions(self, request):
         visitor = self._visitor(request)
         return self._page(request, visitor, "regions.html.j2", found=usecases.regions(visitor, api=self.api),
-                          form={}, errors={}, placed_region=None)
+                          form={}, errors={}, placed_region=None, placed_state=None)
 
     @page("POST", "/secretariat/regions", doc=_html("Place a region name: a new region or another spelling"))
     def place_region(self, request):
@@ -446,7 +446,15 @@ class PortalService(operations.Operations):
         outcome = usecases.place_region(visitor, _fields(request), api=self.api)
         return self._page(request, visitor, "regions.html.j2", status=422 if outcome.errors else 200,
                           found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
-                          placed_region=outcome.done)
+                          placed_region=outcome.done, placed_state=None)
+
+    @page("POST", "/secretariat/state-names", doc=_html("Say which state or province a name nobody knew is"))
+    def place_state_name(self, request):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.place_state_name(visitor, _fields(request), api=self.api)
+        return self._page(request, visitor, "regions.html.j2", status=422 if outcome.errors else 200,
+                          found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
+                          placed_region=None, placed_state=outcome.done)
 
     @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))
     def proof(self, request, covenant_year):

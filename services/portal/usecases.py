@@ -425,10 +425,35 @@ def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> F
 
 
 def regions(visitor: Visitor, *, api) -> dict:
-    """The quarry regions the gazetteer knows, and the names companies used that it does not place yet."""
+    """The quarry regions the gazetteer knows, the region names companies used that it does not place yet,
+    and the states nobody knows (with the subdivisions of each one's country to choose from)."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    return {"unknown": client.get("reporting", "/v1/regions/unknown"), "known": client.get("reporting", "/v1/regions")}
+    unknown = client.get("reporting", "/v1/regions/unknown")
+    states = [each for each in unknown if each["kind"] == "state"]
+    return {"unknown": [each for each in unknown if each["kind"] == "region"], "states": states,
+            "subdivisions": {country: sorted(((each.code, each.label(visitor.language))
+                                              for each in places.subdivisions(country)), key=lambda pair: pair[1])
+                             for country in {each["country"] for each in states}},
+            "known": client.get("reporting", "/v1/regions")}
+
+
+def place_state_name(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """The secretariat says which subdivision a state nobody knew is (`state`, its code); the figures then
+    count the regions written with it there."""
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    where = f"state.{form.get('row', '')}"
+    if not form.get("state"):
+        outcome = FormOutcome(form, errors={where: ["Missing data for required field."]})
+    else:
+        try:
+            outcome = FormOutcome(form, done=api.as_(visitor.token).post("reporting", "/v1/state-names", {
+                "country": form.get("country", ""), "name": form.get("name", ""), "state": form["state"]}))
+        except errors.Invalid as refused:
+            outcome = FormOutcome(form, errors={where: [text for messages in refused.errors.values()
+                                                        for text in messages]})
+    return replace(outcome, page={"found": regions(visitor, api=api)})
 
 
 def place_region(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:

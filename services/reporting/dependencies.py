@@ -19,8 +19,8 @@ from common import errors, places, settings
 from common.events import Event
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
-from services.reporting.domain import (PARTICIPATION, Disclosure, Gazetteer, Place, Region, difference, key,
-                                       summed)
+from services.reporting.domain import (PARTICIPATION, Disclosure, Gazetteer, Place, Region, StateName,
+                                       UnknownState, difference, key, state_name_id, summed)
 
 MAX_ATTEMPTS = 50
 # The sums of a year are split over this many documents (a contributor's shard by a hash of its id): no one
@@ -55,6 +55,7 @@ class SectorStore(Repository):
         self.shards = db.sector_shards          # the sums, SHARDS documents per year
         self.regions = db.regions              # the gazetteer: one document per known region
         self.revisions = db.gazetteer_revision  # one document: how often the gazetteer changed
+        self.state_names = db.state_names      # the gazetteer's state spellings the secretariat placed
         self.place_names = db.place_names      # names nobody knew when a company first used them
         self.outboxes = [Outbox(self.place_names)]
         self._gazetteer: Gazetteer | None = None
@@ -70,7 +71,9 @@ class SectorStore(Repository):
             found = self.revisions.find_one({"_id": "gazetteer"})
         if self._gazetteer is None or self._gazetteer.revision != found["revision"]:
             self._gazetteer = Gazetteer([Region(each["country"], each["state"], each["name"], tuple(each["variants"]))
-                                         for each in self.regions.find({}, sort=[("_id", 1)])], found["revision"])
+                                         for each in self.regions.find({}, sort=[("_id", 1)])], found["revision"],
+                                        [StateName(each["country"], each["name"], each["state"])
+                                         for each in self.state_names.find({}, sort=[("_id", 1)])])
         return self._gazetteer
 
     def _seed(self) -> None:
@@ -91,6 +94,16 @@ class SectorStore(Repository):
                                 {"$setOnInsert": {"country": region.country, "state": region.state,
                                                   "name": region.name},
                                  "$addToSet": {"variants": {"$each": list(region.variants)}}}, upsert=True)
+        return self._revised()
+
+    def add_state_name(self, name: StateName) -> int:
+        """Places a state spelling; returns the gazetteer's new revision."""
+        self.state_names.update_one({"_id": state_name_id(name.country, name.name)},
+                                    {"$set": {"country": name.country, "name": name.name, "state": name.state}},
+                                    upsert=True)
+        return self._revised()
+
+    def _revised(self) -> int:
         changed = self.revisions.find_one_and_update({"_id": "gazetteer"}, {"$inc": {"revision": 1}},
                                                      upsert=True, return_document=ReturnDocument.AFTER)
         return changed["revision"]
@@ -108,13 +121,21 @@ class SectorStore(Repository):
     def record_unknown(self, place: Place, covenant_year: int, event: Event) -> Kept | None:
         """Keeps a name the gazetteer does not know with the event that alerts the secretariat; None when
         it was recorded meanwhile."""
+        return self._record_name(place.key, {"kind": "region", "country": place.country, "state": place.state,
+                                             "region": place.region}, covenant_year, event)
+
+    def record_unknown_state(self, state: UnknownState, covenant_year: int, event: Event) -> Kept | None:
+        """Keeps a state nobody knows with the event that alerts the secretariat; None when recorded meanwhile."""
+        return self._record_name(state.key, {"kind": "state", "country": state.country, "state": state.state,
+                                             "region": state.region}, covenant_year, event)
+
+    def _record_name(self, name_key: str, name: dict, covenant_year: int, event: Event) -> Kept | None:
         try:
-            self.place_names.insert_one({"_id": place.key, "country": place.country, "state": place.state,
-                                         "region": place.region, "covenant_year": covenant_year,
+            self.place_names.insert_one({"_id": name_key, **name, "covenant_year": covenant_year,
                                          **Outbox.fields(event)})
         except DuplicateKeyError:
             return None
-        return Kept(self.outboxes[0], place.key, event)
+        return Kept(self.outboxes[0], name_key, event)
 
     def named_places(self, keys) -> dict[str, Place]:
         """Names recorded for unknown regions, by their keys."""
@@ -122,8 +143,8 @@ class SectorStore(Repository):
                 for each in self.place_names.find({"_id": {"$in": list(keys)}})}
 
     def unknown_names(self) -> list[dict]:
-        return [{"key": each["_id"], "country": each["country"], "state": each["state"],
-                 "region": each["region"], "covenant_year": each["covenant_year"],
+        return [{"key": each["_id"], "kind": each.get("kind", "region"), "country": each["country"],
+                 "state": each["state"], "region": each["region"], "covenant_year": each["covenant_year"],
                  "first_seen_at": each["stored_at"]}
                 for each in self.place_names.find({}, sort=[("stored_at", 1)])]
 

@@ -54,6 +54,11 @@ def split(counter_key: str) -> list[str]:
     return [unquote(part) for part in counter_key.split(SEP)]
 
 
+def state_name_id(country: str, state: str) -> str:
+    """A state spelling's identity (spellings that compare alike are one); never a counter's key."""
+    return f"state:{country}:{quote(places.comparison_form(state), safe='')}"
+
+
 def chain_bucket(chains: int | None) -> str:
     if chains is None:
         return "unknown"
@@ -89,14 +94,34 @@ class Place:
     known: bool
 
 
-class Gazetteer:
-    """The known quarry regions (`revision` counts the secretariat's changes). Names compare by
-    `places.comparison_form`; a region named without a state, or with one nobody knows, is the known
-    region of that name in the country when there is exactly one."""
+@dataclass(frozen=True)
+class StateName:
+    """A spelling of a subdivision that pycountry and common/places.yaml do not know, which the secretariat
+    placed: `name` in `country` is the subdivision `state` (an ISO 3166-2 code)."""
+    country: str
+    name: str
+    state: str
 
-    def __init__(self, regions, revision: int = 0):
+
+@dataclass(frozen=True)
+class UnknownState:
+    """A state a company wrote that nobody knows yet, with the region it wrote it for (first seen)."""
+    key: str
+    country: str
+    state: str
+    region: str
+
+
+class Gazetteer:
+    """The known quarry regions and the state spellings the secretariat placed (`revision` counts its
+    changes). Names compare by `places.comparison_form`; a region named without a state, or with one nobody
+    knows, is the known region of that name in the country when there is exactly one."""
+
+    def __init__(self, regions, revision: int = 0, state_names=()):
         self.regions = tuple(regions)
         self.revision = revision
+        self.state_names = tuple(state_names)
+        self._states = {(each.country, places.comparison_form(each.name)): each.state for each in self.state_names}
         self._by_name: dict[tuple, Region] = {}
         self._by_country: dict[tuple, list[Region]] = {}
         for region in self.regions:
@@ -116,9 +141,26 @@ class Gazetteer:
             found = next(iter(candidates.values())) if len(candidates) == 1 else None
         return found
 
+    def state_code(self, country: str, state: str | None) -> str | None:
+        """The subdivision `state` names: by its code, a name pycountry or common/places.yaml knows, or a
+        spelling the secretariat placed; None when nobody knows it (or no state was given)."""
+        if not state:
+            return None
+        return places.state_code(country, state) or self._states.get((country, places.comparison_form(state)))
+
+    def unknown_states(self, report: dict) -> list[UnknownState]:
+        """The states in the report's quarry regions that nobody knows yet, each once."""
+        found = {}
+        for each in report["quarry_regions"]:
+            if each["state"] and self.state_code(each["country"], each["state"]) is None:
+                unknown = UnknownState(state_name_id(each["country"], each["state"]), each["country"],
+                                       places.cleaned(each["state"]), places.cleaned(each["region"]))
+                found.setdefault(unknown.key, unknown)
+        return list(found.values())
+
     def place(self, country: str, state: str | None, name: str) -> Place:
         """Where the figures count a region a company named (`state`: a code, or as written, or None)."""
-        state = (places.state_code(country, state) or state) if state else None
+        state = (self.state_code(country, state) or state) if state else None
         region = self.find(country, state, name)
         if region is not None:
             return Place(key("region", country, region.state or "", places.comparison_form(region.name)),

@@ -71,8 +71,27 @@ class RegionAdded(Schema):
         "description": "Companies' contributions now counted under the region."})
 
 
+class NewStateName(Strict):
+    country = CountryCode(required=True)
+    name = PlaceName(required=True, metadata={"description": "The spelling companies wrote"})
+    state = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                          metadata={"description": "The subdivision it names: its ISO 3166-2 code or a known name"})
+
+
+class StateNameAdded(Schema):
+    country = fields.String()
+    name = fields.String()
+    state = fields.String(metadata={"description": "ISO 3166-2 code"})
+    state_name = fields.String()
+    revision = fields.Integer(metadata={"description": "How often the gazetteer changed."})
+    contributions_recounted = fields.Integer(metadata={
+        "description": "Companies' contributions now counted where the gazetteer places their regions."})
+
+
 class UnknownRegion(Schema):
     key = fields.String()
+    kind = fields.String(metadata={"enum": ["region", "state"],
+                                   "description": "A region's name, or a state's (with the region it was written for)"})
     country = fields.String()
     state = fields.String(allow_none=True)
     region = fields.String(metadata={"description": "As the first company to use it wrote it."})

@@ -127,8 +127,17 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         return usecases.add_region(body["country"], body["state"], body["name"], body["variants"],
                                    store=self.storage)
 
+    @http("POST", "/v1/state-names", doc=Doc(
+        "Place a state spelling nobody knew as a subdivision; every company that wrote it is then counted "
+        "where the gazetteer places its regions", roles=(SECRETARIAT,), body=schemas.NewStateName,
+        responses={200: schemas.StateNameAdded}))
+    def add_state_name(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        body = read_json(request, schemas.NewStateName)
+        return usecases.add_state_name(body["country"], body["name"], body["state"], store=self.storage)
+
     @http("GET", "/v1/regions/unknown", doc=Doc(
-        "Region names companies used that the gazetteer does not place yet, oldest first",
+        "Region and state names companies used that the gazetteer does not place yet, oldest first",
         roles=(SECRETARIAT,), responses={200: schemas.UnknownRegion(many=True)}))
     def list_unknown_regions(self, request):
         self.identity.caller(request, SECRETARIAT)

@@ -44,6 +44,8 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
         for place in gazetteer.places_of(scored["report"]):
             if not place.known:
                 _alert_unknown(place, scored["covenant_year"], store=store, publisher=publisher)
+        for state in gazetteer.unknown_states(scored["report"]):
+            _alert_unknown_state(state, scored["covenant_year"], store=store, publisher=publisher)
     return Applied(scored["covenant_year"], changed)
 
 
@@ -53,6 +55,14 @@ def _alert_unknown(place: domain.Place, covenant_year: int, *, store, publisher)
     event = publisher.new("unknown_region_reported", {
         "country": place.country, "state": place.state, "region": place.region, "covenant_year": covenant_year})
     kept = store.record_unknown(place, covenant_year, event)
+    if kept is not None:
+        outbox.publish(kept, publisher)
+
+
+def _alert_unknown_state(state: domain.UnknownState, covenant_year: int, *, store, publisher) -> None:
+    event = publisher.new("unknown_state_reported", {
+        "country": state.country, "state": state.state, "region": state.region, "covenant_year": covenant_year})
+    kept = store.record_unknown_state(state, covenant_year, event)
     if kept is not None:
         outbox.publish(kept, publisher)
 
@@ -70,10 +80,33 @@ def known_regions(country: str | None, state: str | None, *, store) -> list[dict
 
 
 def unknown_regions(*, store) -> list[dict]:
-    """The names companies used that the gazetteer does not (yet) place, oldest first."""
-    gazetteer = store.gazetteer()
-    return [each for each in store.unknown_names()
-            if not gazetteer.place(each["country"], each["state"], each["region"]).known]
+    """The names companies used that the gazetteer does not (yet) place, oldest first: regions (`kind`
+    "region") and states ("state", with the region it was first written for)."""
+    gazetteer, listed, seen = store.gazetteer(), [], set()
+    for each in store.unknown_names():
+        if each["kind"] == "state":
+            unknown, where = gazetteer.state_code(each["country"], each["state"]) is None, each["key"]
+        else:  # two names the gazetteer now counts as one place (its state was placed) are listed once
+            place = gazetteer.place(each["country"], each["state"], each["region"])
+            unknown, where = not place.known, place.key
+        if unknown and where not in seen:
+            seen.add(where)
+            listed.append(each)
+    return listed
+
+
+def add_state_name(country: str, name: str, state: str, *, store) -> dict:
+    """Places a state spelling nobody knew: `name` in `country` is the subdivision `state` (its code or a
+    known name); then every company that wrote it is counted where the gazetteer now places its regions."""
+    code, name = _state(country, state), places.cleaned(name)
+    already = store.gazetteer().state_code(country, name)
+    if already is not None and already != code:
+        raise errors.Invalid({"name": [f"Already a name of {places.state_label(already)}."]})
+    revision = store.add_state_name(domain.StateName(country, name, code))
+    recounted = recount(store=store)
+    log.info("gazetteer changed", revision=revision, recounted=recounted)
+    return {"country": country, "name": name, "state": code, "state_name": places.state_label(code),
+            "revision": revision, "contributions_recounted": recounted}
 
 
 def add_region(country: str, state: str | None, name: str, variants: list[str], *, store) -> dict:

@@ -87,3 +87,22 @@ def test_a_name_that_is_not_a_place_and_a_state_of_another_country_are_refused(p
     assert refused.json()["errors"] == {"quarry_regions.0.state": ["IT-52 is a subdivision of Italy, not of India."]}
     assert requests.get(platform.url("submission", "/v1/reports"), headers=auth(company["token"]),
                         timeout=10).json() == []
+
+
+def test_a_state_nobody_knows_reaches_the_secretariat_and_placing_it_joins_the_counts(platform):
+    report_regions(platform, ("Jhalawar", "Rajastan"))  # a region nobody knows, its state misspelt
+    report_regions(platform, ("Jhalawar", "Rajasthan"))
+    wait_until(lambda: [each for each in platform.inbox(SECRETARIAT_TOKEN)["items"]
+                        if each["kind"] == "alert_unknown_state"], "the secretariat's alert of the state")
+    assert ("Jhalawar", "Rajasthan") not in regions_shown(platform), "split by the state's spelling: 1 and 1"
+
+    placed = requests.post(platform.url("reporting", "/v1/state-names"), headers=auth(SECRETARIAT_TOKEN),
+                           json={"country": "IN", "name": "Rajastan", "state": "Rajasthan"}, timeout=30)
+    assert placed.status_code == 200 and placed.json()["contributions_recounted"] == 1, placed.text
+    assert regions_shown(platform)[("Jhalawar", "Rajasthan")] == 2
+    unknown = requests.get(platform.url("reporting", "/v1/regions/unknown"), headers=auth(SECRETARIAT_TOKEN),
+                           timeout=10).json()
+    assert [(each["kind"], each["region"]) for each in unknown] == [("region", "Jhalawar")]
+    proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=auth(SECRETARIAT_TOKEN),
+                         timeout=30).json()
+    assert proof["agrees"], proof["differences"]

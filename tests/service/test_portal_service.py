@@ -235,6 +235,28 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
     assert figures["assessed_reports"] == 2
 
 
+def test_the_secretariat_says_which_state_a_name_nobody_knew_is(portal, url):
+    company = register_company(url("submission", ""))
+    report = {**example_report(), "quarry_regions": [{"country": "IN", "region": "Bundi", "state": "Rajastan"}]}
+    assert requests.post(url("submission", "/v1/reports"), json=report, headers=auth(company["token"])).status_code == 202
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    page = wait_until(lambda: "Provincies en deelstaten om te plaatsen" in (
+        found := secretariat.get(f"{portal}/secretariat/regions")).text and found, "the state on the page")
+    assert "Rajastan" in page.text and "geschreven bij Bundi" in page.text
+    assert '<option value="IN-RJ">Rajasthan</option>' in page.text and 'value="NL-' not in page.text
+
+    refused = secretariat.post(f"{portal}/secretariat/state-names", data={
+        "csrf_token": form_token(page.text), "row": "0", "country": "IN", "name": "Rajastan", "state": ""})
+    assert refused.status_code == 422 and 'id="f-state-0-error"' in refused.text and "Vul dit in." in refused.text
+    placed = secretariat.post(f"{portal}/secretariat/state-names", data={
+        "csrf_token": form_token(page.text), "row": "0", "country": "IN", "name": "Rajastan", "state": "IN-RJ"})
+    assert placed.status_code == 200 and "Opgeslagen. Rajastan is Rajasthan" in placed.text
+    assert "Provincies en deelstaten om te plaatsen" not in placed.text
+    wait_until(lambda: "Onbekende naam van een provincie of deelstaat: Rajastan (India)" in secretariat.get(
+        f"{portal}/secretariat/alerts").text, "the secretariat's alert")
+
+
 def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stops_working(portal, url):
     company = register_company(url("submission", ""), name="Marmer Handel B.V.")
     member = requests.Session()

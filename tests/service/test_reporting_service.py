@@ -149,6 +149,24 @@ def test_the_secretariat_keeps_the_gazetteer_and_hears_of_unknown_region_names_o
     assert requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json() == []
     assert "Kota" in [each["name"] for each in requests.get(regions, params={"country": "IN"}).json()]
 
+    # A state nobody knows, for a region everybody does: the secretariat hears of it, and places it.
+    stated = capture("reporting", "unknown_state_reported")
+    with entrypoint_waiter(container, "apply_assessment"):
+        publish("scoring", "report_scored", scored(company(), blank_report(quarry_regions=[
+            {"country": "IN", "region": "Kota", "state": "Rajastan"}]), 1))
+    assert [each["data"] for each in stated.wait_for(1)] == [
+        {"country": "IN", "state": "Rajastan", "region": "Kota", "covenant_year": 1}]
+    assert [(each["kind"], each["state"]) for each in requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json()] \
+        == [("state", "Rajastan")]
+    names, spelling = url("reporting", "/v1/state-names"), {"country": "IN", "name": "Rajastan", "state": "IN-RJ"}
+    assert requests.post(names, json=spelling).status_code == 401
+    assert requests.post(names, json=spelling, headers=auth("company-token")).status_code == 403
+    assert requests.post(names, json={**spelling, "state": "IT-52"}, headers=auth(SECRETARIAT_TOKEN)).json() == {
+        "errors": {"state": ["IT-52 is a subdivision of Italy, not of India."]}}
+    placed = requests.post(names, json=spelling, headers=auth(SECRETARIAT_TOKEN))
+    assert placed.status_code == 200 and (placed.json()["state"], placed.json()["state_name"]) == ("IN-RJ", "Rajasthan")
+    assert requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json() == []
+
 
 def test_a_path_segment_out_of_range_is_a_json_404(container_factory, service_config, url):
     container = container_factory(ReportingService, service_config)

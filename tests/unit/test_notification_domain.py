@@ -176,6 +176,17 @@ def test_the_secretariat_hears_of_a_new_region_name_in_words_once_per_name(langu
     assert domain.unknown_region({**reported, "state": None}, NOW, language).subject.endswith("(India)")
 
 
+@pytest.mark.parametrize("language,subject", [
+    ("nl", "Onbekende naam van een provincie of deelstaat: Rajastan (India)"),
+    ("en", "Unknown name of a province or state: Rajastan (India)")])
+def test_the_secretariat_hears_of_a_state_nobody_knows_in_words_once_per_spelling(language, subject):
+    reported = {"country": "IN", "state": "Rajastan", "region": "Kota", "covenant_year": 1}
+    notice = domain.unknown_state(reported, NOW, language)
+    assert notice.subject == subject and notice.recipient_role == "secretariat" and "‘Kota’" in notice.body
+    assert domain.unknown_state({**reported, "state": "rajastan ", "region": "Bundi"}, NOW, language).key == notice.key
+    assert "Nederland" in domain.unknown_state({**reported, "country": "NL"}, NOW, "nl").subject
+
+
 # --- webhook targets: a company cannot aim the platform inward ---------------------------------------
 
 PUBLIC = "93.184.215.14"

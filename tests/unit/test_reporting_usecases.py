@@ -208,3 +208,40 @@ def test_a_region_known_without_its_state_takes_a_company_that_names_one(store, 
                               publisher=publisher)
     assert [name for name in store.counters(1) if name.startswith("region:")] == ["region:PT::estremoz"]
     assert publisher.of_type("unknown_region_reported") == []
+
+
+def test_a_state_nobody_knows_reaches_the_secretariat_once_and_placing_it_joins_the_counts(store, publisher):
+    # Six companies source in a region nobody knows yet; two write its state in a way nobody knows either.
+    scored = [*typed("Foo", "Foo", "Foo", "Foo"), *typed("Foo", "Foo", state="Rajastan")]
+    scored += typed("Bundi", state="Rajastan")  # a known region: counted there, but the spelling is news too
+    for index, each in enumerate(scored):
+        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+    assert [each.data for each in publisher.of_type("unknown_state_reported")] == [
+        {"country": "IN", "state": "Rajastan", "region": "Foo", "covenant_year": 1}], "once per spelling"
+    unknown = usecases.unknown_regions(store=store)
+    assert [(each["kind"], each["state"], each["region"]) for each in unknown] == [
+        ("region", "IN-RJ", "Foo"), ("region", "Rajastan", "Foo"), ("state", "Rajastan", "Foo")]
+    assert regions(store) == [], "4 and 2: split by the state's spelling, neither listed"
+
+    placed = usecases.add_state_name("IN", "Rajastan", "Rajasthan", store=store)
+    assert (placed["state"], placed["state_name"], placed["contributions_recounted"]) == ("IN-RJ", "Rajasthan", 2)
+    assert regions(store) == [("Foo", "Rajasthan", 6)], "counted together once the state is placed"
+    assert [(each["kind"], each["region"]) for each in usecases.unknown_regions(store=store)] == [("region", "Foo")]
+    assert usecases.recount(store=store) == 0
+    apply_late = usecases.apply_assessment("e-new", {**typed("Foo", state="rajastan ")[0], "report_id": "r-new"},
+                                           store=store, publisher=publisher)
+    assert apply_late.changed and regions(store) == [("Foo", "Rajasthan", 7)]
+    assert len(publisher.of_type("unknown_state_reported")) == 1, "a placed spelling is no news"
+
+
+def test_a_state_spelling_is_placed_only_in_a_subdivision_of_its_country_and_never_moved_silently(store):
+    with pytest.raises(errors.Invalid) as refused:
+        usecases.add_state_name("IN", "Rajastan", "NL-ZH", store=store)
+    assert list(refused.value.errors) == ["state"]
+    with pytest.raises(errors.Invalid) as refused:
+        usecases.add_state_name("IN", "Gujarat", "IN-RJ", store=store)
+    assert refused.value.errors == {"name": ["Already a name of Gujarāt."]}
+    usecases.add_state_name("IN", "Rajastan", "IN-RJ", store=store)
+    with pytest.raises(errors.Invalid):
+        usecases.add_state_name("IN", "rajastan", "IN-GJ", store=store)
