@@ -67,6 +67,7 @@ class TooMany(DomainError):
     def __init__(self, message: str = "", retry_after: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+        self.args = (message, retry_after)  # crosses RPC whole
 
 
 class Unavailable(DomainError):

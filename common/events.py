@@ -316,9 +316,9 @@ def _report_scored_v3_to_v4(data: dict) -> dict:
 
 
 def _case_received_v1_to_v2(data: dict) -> dict:
-    # A v1 event (from a complaints instance not yet upgraded) carried the address; notification asks for it.
-    shaped = {name: value for name, value in data.items() if name != "contact_email"}
-    return {**shaped, "acknowledgement": bool(data.get("contact_email"))}
+    # A v1 event (from a complaints instance not yet upgraded, which cannot yet be asked for the address)
+    # keeps the address it carried; a v2 one carries none.
+    return {**data, "acknowledgement": bool(data.get("contact_email"))}
 
 
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.

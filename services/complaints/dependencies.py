@@ -136,14 +136,19 @@ class CaseStore(Repository):
 
     # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs.
 
-    def record_filing(self, address: str, at: datetime) -> None:
-        self.filings.insert_one({"_id": uuid.uuid4().hex, "address": address, "at": at,
-                                 "expires_at": at + timedelta(days=1)})
+    def record_filing(self, address: str, at: datetime) -> str:
+        """Records a filing (before it is checked against the limit); returns its id."""
+        filing_id = uuid.uuid4().hex
+        self.filings.insert_one({"_id": filing_id, "address": address, "at": at, "expires_at": at + timedelta(days=1)})
+        return filing_id
 
-    def filings_since(self, address: str, since: datetime) -> list[datetime]:
-        """When the address filed since `since`, earliest first."""
-        return [each["at"] for each in self.filings.find({"address": address, "at": {"$gte": since}},
-                                                         {"at": True}).sort("at", 1)]
+    def forget_filing(self, filing_id: str) -> None:
+        self.filings.delete_one({"_id": filing_id})
+
+    def filings_since(self, address: str, since: datetime, besides: str) -> list[datetime]:
+        """When the address filed since `since`, besides the filing `besides`."""
+        return [each["at"] for each in self.filings.find({"address": address, "at": {"$gte": since}})
+                if each["_id"] != besides]
 
 
 class SealerProvider(DependencyProvider):

@@ -184,7 +184,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     @rpc
     def acknowledgement_address(self, number):
         """The e-mail address a case's filer gave, for notification to acknowledge the case (else None)."""
-        return usecases.acknowledgement_address(number, store=self.storage, sealer=self.sealer)
+        return usecases.acknowledgement_address(number, store=self.storage, sealer=self.sealer, clock=self.clock)
 
     @rpc
     def cases_of_year(self, covenant_year):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from common import errors, network, outbox, vocabulary
 from common.identity import Caller, token_hash
@@ -43,16 +43,18 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     if faults:
         raise errors.Invalid(faults)
     really = real_clock.now()
-    wait = network.wait_to_ask_again(store.filings_since(address, really - domain.FILING_WINDOW), really,
-                                     limit_per_day, domain.FILING_WINDOW)
+    # Counted before it is checked, so that filings made at the same moment cannot all pass the limit.
+    filing = store.record_filing(address, really)
+    wait = network.wait_to_ask_again(store.filings_since(address, really - domain.FILING_WINDOW, besides=filing),
+                                     really, limit_per_day, domain.FILING_WINDOW)
     if wait is not None:
+        store.forget_filing(filing)  # refused: waiting as told must be enough
         hours = max(1, math.ceil(wait.total_seconds() / 3600))
         raise errors.TooMany(f"Too many cases from your address in 24 hours. Please try again in {hours} hour(s).",
                              retry_after=max(1, math.ceil(wait.total_seconds())))
     now = clock.now()
     filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
                   filer={"role": FILER})
-    store.record_filing(address, really)
     for content in attachments:
         _attach(filed["number"], content, now, store=store, sealer=sealer)
     return filed
@@ -135,11 +137,14 @@ def follow_up(number: str, code: str | None, *, store, sealer) -> dict:
                          and each["to"] in (FILER, COMMISSION) and each["from"] in (FILER, COMMISSION)]}
 
 
-def acknowledgement_address(number: str, *, store, sealer) -> str | None:
+ACKNOWLEDGEMENT_WINDOW = timedelta(days=7)  # notification asks when it handles case_received, within minutes
+
+
+def acknowledgement_address(number: str, *, store, sealer, clock) -> str | None:
     """The e-mail address the filer of a case gave for its acknowledgement (notification asks, to send it),
-    or None: no such case, or no e-mail address given."""
+    while the case is a week old at most; else None (also for no such case, or no e-mail address given)."""
     changes = store.changes_of(number)
-    if not changes:
+    if not changes or clock.now() - changes[0]["filed"]["filed_at"] > ACKNOWLEDGEMENT_WINDOW:
         return None
     return _email(_identity(changes[0]["filed"], sealer)["contact"])
 

@@ -112,6 +112,9 @@ class NoticeStore(Repository):
         """A notice whose every delivery settled leaves the retry rounds."""
         self.notices.update_one({"_id": key, "undelivered": []}, {"$unset": {"delivering": ""}})
 
+    def has_notice(self, key: str) -> bool:
+        return self.notices.count_documents({"_id": key}, limit=1) > 0
+
     def forget_address(self, key: str) -> None:
         self.notices.update_one({"_id": key}, {"$unset": {"about.email": "", "deliveries.email.to": ""}})
 

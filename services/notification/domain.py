@@ -295,18 +295,25 @@ ASKED = {"nl": "U wordt gevraagd op de zaak te reageren: u leest haar inhoud in 
 APPEAL_OUTCOME = {"nl": "Uw bezwaar is {outcome}.", "en": "Your appeal is {outcome}."}
 
 
-def case_received(received: dict, now: datetime, commission_language: str, address: str | None) -> list[Notice]:
-    """An acknowledgement to the complainant (only when it gave an e-mail address: `address`, which
-    complaints keeps sealed and gives only to send this) and an alert to the commission."""
-    number, year = received["number"], received["covenant_year"]
-    notices = [_notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language, year,
-                       now, {"number": number}, number=number, case_kind=_word(vocabulary.CASE_KINDS, received["kind"]),
-                       deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")]
-    if received["acknowledgement"]:
-        notices.append(_notice("case_acknowledged", f"case_acknowledged:{number}", COMPLAINANT, number,
-                               received["language"], year, now, {"number": number, "email": address},
-                               number=number))
-    return notices
+def case_received(received: dict, now: datetime, commission_language: str) -> Notice:
+    """The commission's alert of a case filed."""
+    number = received["number"]
+    return _notice("case_received", f"case_received:{number}", COMMISSION, None, commission_language,
+                   received["covenant_year"], now, {"number": number}, number=number,
+                   case_kind=_word(vocabulary.CASE_KINDS, received["kind"]),
+                   deadline=date.fromisoformat(received["deadline"]) if received["deadline"] else "-")
+
+
+def acknowledgement_key(number: str) -> str:
+    return f"case_acknowledged:{number}"
+
+
+def case_acknowledged(received: dict, now: datetime, address: str | None) -> Notice:
+    """The acknowledgement to a complainant that gave an e-mail address (`address`, which complaints keeps
+    sealed and gives only to send this; None for a notice restored by a replay, never sent)."""
+    number = received["number"]
+    return _notice("case_acknowledged", acknowledgement_key(number), COMPLAINANT, number, received["language"],
+                   received["covenant_year"], now, {"number": number, "email": address}, number=number)
 
 
 def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]:

@@ -173,14 +173,19 @@ def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = Fal
 
 def on_case_received(received: dict, *, store, channels, clock, complaints, commission_language: str,
                      replayed: bool = False) -> Sent:
-    """The acknowledgement goes to the address complaints gives for it, asked for only when it is to be
-    sent (not for a replay: a restored notice is never sent)."""
-    wanted = received["acknowledgement"] and not replayed
-    address = complaints.acknowledgement_address(received["number"]) if wanted else None
-    sent = Sent()
-    for notice in domain.case_received(received, clock.now(), commission_language, address):
-        sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
-    return sent
+    """The commission's alert, then the complainant's acknowledgement, to the address complaints gives for
+    it: asked for only when that notice is still to be made (not for a replay: a restored notice is never
+    sent), so that complaints not answering holds up the acknowledgement only (the event is handled again)."""
+    now = clock.now()
+    sent = notify(domain.case_received(received, now, commission_language), store=store, channels=channels,
+                  replayed=replayed)
+    number = received["number"]
+    if not received["acknowledgement"] or store.has_notice(domain.acknowledgement_key(number)):
+        return sent
+    # a v1 event (from complaints before v2) still carries the address
+    address = None if replayed else received.get("contact_email") or complaints.acknowledgement_address(number)
+    return sent.add(notify(domain.case_acknowledged(received, now, address), store=store, channels=channels,
+                           replayed=replayed))
 
 
 def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:

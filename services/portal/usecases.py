@@ -430,8 +430,8 @@ def regions(visitor: Visitor, *, api) -> dict:
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     unknown = client.get("reporting", "/v1/regions/unknown")
-    states = [each for each in unknown if each["kind"] == "state"]
-    return {"unknown": [each for each in unknown if each["kind"] == "region"], "states": states,
+    states = [each for each in unknown if each.get("kind") == "state"]
+    return {"unknown": [each for each in unknown if each.get("kind", "region") == "region"], "states": states,
             "subdivisions": {country: sorted(((each.code, each.label(visitor.language))
                                               for each in places.subdivisions(country)), key=lambda pair: pair[1])
                              for country in {each["country"] for each in states}},

@@ -159,9 +159,15 @@ class Gazetteer:
         return list(found.values())
 
     def place(self, country: str, state: str | None, name: str) -> Place:
-        """Where the figures count a region a company named (`state`: a code, or as written, or None)."""
+        """Where the figures count a region a company named (`state`: a code, or as written, or None). A
+        state the secretariat placed does not take a known region away from where it was counted while the
+        state was unknown (the region's name, the country over), so that a placement moves nothing it should
+        not, and a recount and a recomputation agree."""
+        placed_here = bool(state) and places.state_code(country, state) is None
         state = (self.state_code(country, state) or state) if state else None
         region = self.find(country, state, name)
+        if region is None and placed_here and state and places.CODE.match(state):
+            region = self.find(country, None, name)
         if region is not None:
             return Place(key("region", country, region.state or "", places.comparison_form(region.name)),
                          country, region.state, region.name, True)

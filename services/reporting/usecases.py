@@ -88,7 +88,7 @@ def unknown_regions(*, store) -> list[dict]:
             unknown, where = gazetteer.state_code(each["country"], each["state"]) is None, each["key"]
         else:  # two names the gazetteer now counts as one place (its state was placed) are listed once
             place = gazetteer.place(each["country"], each["state"], each["region"])
-            unknown, where = not place.known, place.key
+            unknown, where, each = not place.known, place.key, {**each, "state": place.state}
         if unknown and where not in seen:
             seen.add(where)
             listed.append(each)
@@ -99,8 +99,12 @@ def add_state_name(country: str, name: str, state: str, *, store) -> dict:
     """Places a state spelling nobody knew: `name` in `country` is the subdivision `state` (its code or a
     known name); then every company that wrote it is counted where the gazetteer now places its regions."""
     code, name = _state(country, state), places.cleaned(name)
+    if places.CODE.match(name):
+        raise errors.Invalid({"name": ["Give the name as companies wrote it, not a code."]})
+    # A name everybody knows is not the secretariat's to move; nor is one it placed: the figures keep where
+    # a placement counted a region, not how its state was written, so a second placement could not move it.
     already = store.gazetteer().state_code(country, name)
-    if already is not None and already != code:
+    if already is not None:
         raise errors.Invalid({"name": [f"Already a name of {places.state_label(already)}."]})
     revision = store.add_state_name(domain.StateName(country, name, code))
     recounted = recount(store=store)

@@ -100,12 +100,17 @@ def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(p
     assert "worker@example.org" not in str(event.data) and "A. Worker" not in str(event.data), \
         "the address stays sealed with the case: no message or outbox holds it"
     assert "worker@example.org" not in str(list(ports["store"].changes.find())), "sealed at rest"
-    assert usecases.acknowledgement_address(filed["number"], store=ports["store"], sealer=ports["sealer"]) == \
-        "worker@example.org", "given to notification, to send the acknowledgement"
+    assert usecases.acknowledgement_address(filed["number"], store=ports["store"], sealer=ports["sealer"],
+                                            clock=ports["clock"]) == "worker@example.org", \
+        "given to notification, to send the acknowledgement"
     anonymous = file(ports, {**COMPLAINT, "name": None, "contact": "phone 0612345678"})
     assert ports["publisher"].of_type("case_received")[-1].data["acknowledgement"] is False
     for number in (anonymous["number"], "K-2021-0099"):
-        assert usecases.acknowledgement_address(number, store=ports["store"], sealer=ports["sealer"]) is None
+        assert usecases.acknowledgement_address(number, store=ports["store"], sealer=ports["sealer"],
+                                                clock=ports["clock"]) is None
+    ports["clock"].advance(days=8)
+    assert usecases.acknowledgement_address(filed["number"], store=ports["store"], sealer=ports["sealer"],
+                                            clock=ports["clock"]) is None, "no longer, once the case is a week old"
 
 
 def test_filing_is_limited_per_address_over_a_rolling_day_of_real_time(ports):
@@ -117,6 +122,8 @@ def test_filing_is_limited_per_address_over_a_rolling_day_of_real_time(ports):
         file(ports, real_clock=real)
     assert refused.value.retry_after == 21 * 3600, "the first filing of the day frees a place in 21 hours"
     assert refused.value.message == "Too many cases from your address in 24 hours. Please try again in 21 hour(s)."
+    assert len(ports["store"].filings_since("10.0.0.1", real.now() - domain.FILING_WINDOW, besides="")) == 3, \
+        "a refused filing does not count: waiting as told is enough"
     assert file(ports, address="10.0.0.2", real_clock=real)["number"] == "K-2021-0004", "another address files"
     real.advance(hours=21, seconds=1)
     assert file(ports, real_clock=real)["number"] == "K-2021-0005"

@@ -150,12 +150,12 @@ def test_an_authority_hears_only_of_years_the_supplier_had_to_report():
 def test_the_commission_and_the_company_hear_of_a_case_in_their_words():
     received = {"number": "K-2021-0001", "kind": "complaint", "language": "en", "covenant_year": 2,
                 "acknowledgement": True, "deadline": "2021-03-20"}
-    alert, acknowledgement = domain.case_received(received, NOW, "nl", "worker@example.org")
+    alert = domain.case_received(received, NOW, "nl")
+    acknowledgement = domain.case_acknowledged(received, NOW, "worker@example.org")
     assert (alert.recipient_role, alert.subject) == ("commission", "Nieuwe zaak K-2021-0001: klacht over een lid "
                                                                     "of zijn keten")
     assert "20 maart 2021" in alert.body
     assert (acknowledgement.recipient_role, acknowledgement.about["email"]) == ("complainant", "worker@example.org")
-    assert domain.case_received({**received, "acknowledgement": False}, NOW, "nl", None) == [alert]
     moved = {"number": "K-2021-0001", "kind": "complaint", "covenant_year": 2, "to_state": "admissibility_decided",
              "admissible": True, "company_asked": True, "decision": None}
     who = company(language="en")

@@ -2,6 +2,7 @@
 import pytest
 
 from services.reporting import usecases
+from services.reporting.domain import key
 from services.reporting.dependencies import Publication, SectorStore
 from common import errors
 from tests.support import RecordingPublisher, blank_report, company, scored_event, with_steps_1_and_21
@@ -235,13 +236,27 @@ def test_a_state_nobody_knows_reaches_the_secretariat_once_and_placing_it_joins_
     assert len(publisher.of_type("unknown_state_reported")) == 1, "a placed spelling is no news"
 
 
-def test_a_state_spelling_is_placed_only_in_a_subdivision_of_its_country_and_never_moved_silently(store):
+def test_a_state_spelling_is_placed_once_only_in_a_subdivision_of_its_country_and_moves_no_known_region(
+        store, publisher):
     with pytest.raises(errors.Invalid) as refused:
         usecases.add_state_name("IN", "Rajastan", "NL-ZH", store=store)
     assert list(refused.value.errors) == ["state"]
+    for known in ("Gujarat", "gujarat state"):  # a name everybody knows is not the secretariat's
+        with pytest.raises(errors.Invalid) as refused:
+            usecases.add_state_name("IN", known, "IN-RJ", store=store)
+        assert refused.value.errors == {"name": ["Already a name of Gujarāt."]}, known
+    for code in ("IN-GJ", "NL-UT"):
+        with pytest.raises(errors.Invalid) as refused:
+            usecases.add_state_name("IN", code, "IN-RJ", store=store)
+        assert refused.value.errors == {"name": ["Give the name as companies wrote it, not a code."]}
+
+    for index, each in enumerate([*typed("Foo", "Foo", state="Rajastan"), *typed("Bundi", state="Rajastan")]):
+        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+    usecases.add_state_name("IN", "Rajastan", "IN-GJ", store=store)
+    assert [(each["kind"], each["state"]) for each in usecases.unknown_regions(store=store)] == [
+        ("region", "IN-GJ")], "the region's row names the state it is now counted in"
+    assert store.counters(1)[key("region", "IN", "IN-RJ", "bundi")] == 1, \
+        "a known region stays where it was counted, whatever the state is placed as"
     with pytest.raises(errors.Invalid) as refused:
-        usecases.add_state_name("IN", "Gujarat", "IN-RJ", store=store)
+        usecases.add_state_name("IN", "rajastan", "IN-RJ", store=store)
     assert refused.value.errors == {"name": ["Already a name of Gujarāt."]}
-    usecases.add_state_name("IN", "Rajastan", "IN-RJ", store=store)
-    with pytest.raises(errors.Invalid):
-        usecases.add_state_name("IN", "rajastan", "IN-GJ", store=store)
