@@ -348,14 +348,20 @@ def _member_country(code: str, language: str) -> str:
         else places.country_name(code, language)
 
 
+def _titled(name: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in name.split())
+
+
 def _region_words(parts: list[str], language: str, day, regions) -> str:
     country, state, name = parts[0], parts[1], " ".join(parts[2:])
-    if state and not places.CODE.match(state):  # a state nobody knows, as written: where its words end is lost
+    if len(parts) > 3 and state and not places.CODE.match(state):
+        # one text with spaces in it: where a state nobody knows ends and the name begins is lost
         state, name = "", " ".join(parts[1:])
     known = (regions or {}).get((country, state, name))
-    shown = known or " ".join(word[:1].upper() + word[1:] for word in name.split())
-    where = ", ".join(filter(None, (places.state_label(state, language) if state else "",
-                                    places.country_name(country, language))))
+    shown = known or _titled(name)
+    state_words = "" if not state else places.state_label(state, language) if places.CODE.match(state) \
+        else _titled(state)  # a state nobody knows, as written
+    where = ", ".join(filter(None, (state_words, places.country_name(country, language))))
     return _said(language, f"Groevegebied {shown} ({where})", f"Quarry region {shown} ({where})")
 
 
@@ -425,11 +431,13 @@ def region_names(known: list[dict]) -> dict[tuple[str, str, str], str]:
             for each in known}
 
 
-def counter_words(counter: str, language: str, *, day=date.isoformat, regions=None) -> str:
-    """A counter of reporting's proof ("region IN IN-RJ bundi") in people's words in `language` ("Groevegebied
-    Bundi (Rajasthan, India)"); `day` writes a date, `regions` (from `region_names`) names known regions as
-    the secretariat wrote them. A counter of a kind not known here is still shown readably, never refused."""
-    prefix, *parts = counter.split(" ")
+def counter_words(counter: str | list[str], language: str, *, day=date.isoformat, regions=None) -> str:
+    """A counter of reporting's proof, by its key's parts (["region", "IN", "IN-RJ", "bundi"]) or, from a
+    reporting that does not give them, as one text ("region IN IN-RJ bundi"), in people's words in `language`
+    ("Groevegebied Bundi (Rajasthan, India)"); `day` writes a date, `regions` (from `region_names`) names known
+    regions as the secretariat wrote them. A counter of a kind not known here is still shown readably, never
+    refused."""
+    prefix, *parts = counter.split(" ") if isinstance(counter, str) else counter
     try:
         return COUNTER_WORDS[prefix](parts, language, day, regions)
     except Exception:  # a new or malformed key: its words as they are, without underscores

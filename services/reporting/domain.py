@@ -468,5 +468,6 @@ def participation_figures(covenant_year: int, participation: dict[str, int], tar
 
 def differences(expected: dict[str, int], actual: dict[str, int]) -> list[dict]:
     """Counters where the incremental state differs from a recomputation."""
-    return [{"counter": " ".join(split(name)), "recomputed": expected.get(name, 0), "incremental": actual.get(name, 0)}
+    return [{"counter": " ".join(split(name)), "parts": split(name), "recomputed": expected.get(name, 0),
+             "incremental": actual.get(name, 0)}
             for name in sorted(expected.keys() | actual.keys()) if expected.get(name, 0) != actual.get(name, 0)]

@@ -30,7 +30,9 @@ class Figures(Schema):
 
 
 class Difference(Schema):
-    counter = fields.String()
+    counter = fields.String(metadata={"description": "The counter's key, its parts joined by spaces."})
+    parts = fields.List(fields.String(), metadata={
+        "description": "The counter's key part by part (a part may hold spaces: a region's or a state's name)."})
     recomputed = fields.Integer()
     incremental = fields.Integer()
 

@@ -174,6 +174,8 @@ def test_a_quarry_region_is_named_with_its_state_and_country(language, words):
     assert domain.counter_words("region VN VN-21 yen dinh", language, regions=known).startswith(
         words.split(" Bundi")[0] + " Yên Định (Thanh Hóa, ")
     assert domain.counter_words("region IN  makrana marble", language).endswith(" Makrana Marble (India)")
+    assert domain.counter_words(["region", "IN", "north rajastan", "foo bar"], language).endswith(
+        " Foo Bar (North Rajastan, India)"), "by its parts, a state nobody knows keeps its words"
 
 
 @pytest.mark.parametrize("counter,dutch,english", [
