@@ -21,7 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from nameko.extensions import DependencyProvider
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound as NoRoute, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import errors, places, vocabulary
@@ -376,8 +376,20 @@ class PageHandler(JsonHttpHandler):
 
     json_errors = False  # an address no page takes is answered with the portal's own page
 
+    def __init__(self, method, url, *, answers_unmatched: bool = False, **kwargs):
+        self.answers_unmatched = answers_unmatched  # the page that answers an address no page takes
+        super().__init__(method, url, **kwargs)
+
     def answer_unmatched(self, request, exc):
         _request.set(request)  # the error page in the visitor's language
+        if isinstance(exc, NoRoute) and request.method in ("GET", "HEAD"):
+            # A worker of the service's own not-found page answers, so that it knows who is signed in (their
+            # menu and language); a method an address does not take stays a plain 405.
+            answering = next((each for each in self.container.entrypoints
+                              if getattr(each, "answers_unmatched", False)), None)
+            if answering is not None:
+                request.path_values = {}
+                return answering.handle_request(request)
         return super().answer_unmatched(request, exc)
 
     def handle_request(self, request):

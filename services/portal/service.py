@@ -82,6 +82,12 @@ class PortalService(operations.Operations):
                              COMMISSION: "/commission"}[visitor.role])
         return self._page(request, visitor, "home.html.j2", years=usecases.covenant_years(api=self.api))
 
+    @page("GET", "/not-found", answers_unmatched=True, doc=_html("The page for an address no page takes (404)"))
+    def not_found(self, request):
+        """Answers every address no page takes: the error page, with a signed-in visitor's menu."""
+        self._visitor(request)
+        raise errors.NotFound()
+
     @page("GET", "/sign-in", doc=_html("Sign in with the code the secretariat gave"))
     def sign_in_form(self, request):
         ended = bool(request.cookies.get(pages.SESSION_COOKIE)) and not self._visitor(request).session_id

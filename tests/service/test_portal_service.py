@@ -126,6 +126,9 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     refused = member.get(f"{portal}/secretariat")
     assert refused.status_code == 403 and "Deze pagina is niet voor uw account." in refused.text
     assert "Graniet Import B.V." in refused.text and "Afmelden" in refused.text, "the error page keeps the menu"
+    mistyped = member.get(f"{portal}/company/yeers")
+    assert mistyped.status_code == 404 and "Pagina niet gevonden" in mistyped.text
+    assert "Graniet Import B.V." in mistyped.text and "Afmelden" in mistyped.text, "so does a mistyped address's"
 
 
 def test_an_authority_asking_about_a_stranger_breaks_no_page_and_a_huge_form_is_refused(portal, url):
