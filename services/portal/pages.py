@@ -89,6 +89,12 @@ def country_name(code: str, language: str) -> str:
     return Locale.parse(language).territories.get(code, code)
 
 
+# An attachment's type (as complaints read it from its bytes) in words.
+ATTACHMENT_KINDS = {"image/png": {"nl": "afbeelding (PNG)", "en": "image (PNG)"},
+                    "image/jpeg": {"nl": "foto (JPEG)", "en": "photo (JPEG)"},
+                    "application/pdf": {"nl": "pdf-document", "en": "PDF document"}}
+
+
 @functools.cache
 def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
@@ -103,6 +109,7 @@ def environment(language: str) -> jinja2.Environment:
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
         STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
         message=lambda text: message(text, language),
+        attachment_kind=lambda content_type: ATTACHMENT_KINDS.get(content_type, {}).get(language, content_type),
         prefixed=lambda placed, prefix: {prefix + key: value for key, value in placed.items()},
         languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
     locale = DATE_LOCALES[language]
@@ -362,7 +369,7 @@ def request_language(request) -> str:
 
 ERROR_PAGES = {
     errors.Forbidden: (403, "You may not do this", "This page is not for your account."),
-    errors.NotFound: (404, "Page not found", "There is nothing here, or nothing you may see."),
+    errors.NotFound: (404, "Page not found", "This page does not exist, or is not for your account."),
     errors.MethodNotAllowed: (405, "This page cannot do that", "Please go back and use the page's own buttons."),
     errors.TooLarge: (413, "Too much at once", "What you sent is larger than the platform takes. Send less at once, or smaller files."),
     errors.Unavailable: (503, "Sorry, the platform does not answer right now",

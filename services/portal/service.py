@@ -260,7 +260,7 @@ class PortalService(operations.Operations):
             progress = usecases.case_progress(number, code, api=self.api)
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
-                              number=number, code="", errors={"code": ["No case has this number and code."]},
+                              number=number, code=code, errors={"code": ["No case has this number and code."]},
                               added=False, text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))

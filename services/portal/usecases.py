@@ -638,6 +638,9 @@ def case(visitor: Visitor, number: str, *, api) -> dict:
     require_role(visitor, COMMISSION, SECRETARIAT, COMPANY)
     client = api.as_(visitor.token)
     shown = client.get("complaints", f"/v1/cases/{quote(number, safe='')}")
+    if shown.get("company_id"):  # whom the case is about, by name (the public member list)
+        shown["company_name"] = next((each["name"] for each in member_list(api=api)
+                                      if each["id"] == shown["company_id"]), None)
     if visitor.role == COMMISSION:
         procedure = client.get("complaints", "/v1/procedure")
         shown["next"] = next(each["next"] for each in procedure["states"] if each["state"] == shown["state"])

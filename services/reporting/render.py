@@ -5,6 +5,7 @@ Only what `domain.figures` publishes is rendered: a suppressed value reaches no 
 from __future__ import annotations
 
 import csv
+import math
 import io
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -26,8 +27,11 @@ CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 LABELS = {
     "nl": {
         "title": "Sectorrapportage convenantjaar {year}", "period": "{start} tot en met {end}",
-        "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Cijfers over minder dan "
-                 "{min} ondernemingen zijn afgeschermd; een groevegebied wordt genoemd vanaf {regions} ondernemingen.",
+        "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Gemiddelden, en aantallen "
+                 "per productieland, materiaal, risico of land van de leden, over minder dan {min} ondernemingen "
+                 "zijn afgeschermd; de uitkomsten van de sector als geheel staan er altijd, zoals in het "
+                 "jaarverslag van het convenant. Een groevegebied wordt genoemd vanaf {regions} ondernemingen.",
+        "no_data": "Niets te tonen: geen ondernemingen, of te weinig om te publiceren",
         "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
         "requirements": "Eisen",
         "requirement": "Eis", "met": "voldaan", "applicable": "van toepassing",
@@ -53,8 +57,11 @@ LABELS = {
     },
     "en": {
         "title": "Sector report, covenant year {year}", "period": "{start} to {end}",
-        "intro": "Figures over each company's latest assessed report. Figures resting on fewer than {min} "
-                 "companies are suppressed; a quarry region is named from {regions} companies.",
+        "intro": "Figures over each company's latest assessed report. Averages, and counts per production "
+                 "country, material, risk or member country, resting on fewer than {min} companies are "
+                 "suppressed; the results of the sector as a whole are always shown, as in the covenant's annual "
+                 "report. A quarry region is named from {regions} companies.",
+        "no_data": "Nothing to show: no companies, or too few to publish",
         "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
         "requirements": "Requirements",
         "requirement": "Requirement", "met": "met", "applicable": "applicable",
@@ -85,11 +92,14 @@ CHART_STYLE = Style(background="white", plot_background="white", font_family="sa
                     colors=("#1f5f8b", "#9bb7d4", "#c0504d", "#4f8a3c"))
 
 
-def _chart(kind, title: str, labels: list[str], series: dict[str, list]) -> str:
+def _chart(kind, title: str, labels: list[str], series: dict[str, list], no_data: str) -> str:
     chart = kind(js=[], style=CHART_STYLE, width=720, height=max(260, 34 * len(labels) + 120),
                  show_legend=len(series) > 1, legend_at_bottom=True, print_values=True, title=title,
-                 disable_xml_declaration=True)
+                 disable_xml_declaration=True, no_data_text=no_data)
     chart.x_labels = labels
+    top = max((value for values in series.values() for value in values if isinstance(value, int)), default=0)
+    if top:  # counts of companies: whole numbers on the axis, never 0.2, 0.4, ...
+        chart.y_labels = list(range(0, top + 1, max(1, math.ceil(top / 8))))
     for name, values in series.items():
         chart.add(name, values)
     root = chart.render_tree()
@@ -123,16 +133,19 @@ def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
     return {
         "bands": _chart(pygal.Bar, labels["bands"], [labels["band_names"][band] for band in bands], {
             labels["all"]: [figures["bands"]["all"][band] for band in bands],
-            labels["among_compliant"]: [figures["bands"]["compliant"][band] for band in bands]}),
+            labels["among_compliant"]: [figures["bands"]["compliant"][band] for band in bands]},
+            labels["no_data"]),
         "countries": _chart(pygal.HorizontalBar, labels["countries"],
                             [country_name(each["country"], language) for each in shown_countries][::-1],
-                            {labels["companies"]: [each["companies"] for each in shown_countries][::-1]}),
+                            {labels["companies"]: [each["companies"] for each in shown_countries][::-1]},
+                            labels["no_data"]),
         "risks": _chart(pygal.HorizontalBar, labels["risks"], [labels["themes"][theme] for theme, _ in themes],
-                        {labels["companies"]: [value for _, value in themes]}),
+                        {labels["companies"]: [value for _, value in themes]}, labels["no_data"]),
         "participation": _chart(pygal.Bar, labels["members_chart"],
                                 [f"{labels[country]}: {labels[role]}" for country, role in groups], {
                                     labels["realised"]: [members[c][r]["end"] for c, r in groups],
-                                    labels["target"]: [members[c][r]["target_end"] for c, r in groups]}),
+                                    labels["target"]: [members[c][r]["target_end"] for c, r in groups]},
+                                labels["no_data"]),
     }
 
 
@@ -143,6 +156,7 @@ def html(figures: dict, language: str) -> str:
         f=figures, t=labels, lang=language, SUPPRESSED=SUPPRESSED, charts=charts(figures, labels, language),
         country_name=lambda code: country_name(code, language),
         state_name=lambda state: state_name(state, language),
+        number=lambda value: vocabulary.number(value, language) if isinstance(value, (int, float)) else value,
         title=labels["title"].format(year=year),
         period=labels["period"].format(start=covenant.spoken_date(covenant.year_start(year), language),
                                        end=covenant.spoken_date(covenant.year_end(year), language)),

@@ -306,7 +306,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
 
     # Register a contracting authority: labelled fields, plain words on a mistake, a code that signs in.
     form = secretariat.get(f"{portal}/secretariat/register/authority")
-    assert form.status_code == 200 and "<h1>Aanbestedende dienst aanmelden</h1>" in form.text
+    assert form.status_code == 200 and "<h1>Aanbestedende dienst inschrijven</h1>" in form.text
     assert '<label for="f-name">Naam</label>' in form.text and "Wat doet zij?" not in form.text, "no company's role"
     refused = secretariat.post(f"{portal}/secretariat/register/authority", data={
         "csrf_token": form_token(form.text), "name": "Gemeente Zwolle", "country": "NL", "joined_on.day": "31",
