@@ -334,8 +334,8 @@ def _plan_of_approach(report: dict, company: dict, eea_only: bool, criteria: lis
         return _requirement("plan_of_approach", True, _said("A plan of approach is attached.",
                                                             "Er is een plan van aanpak bijgevoegd."))
     return _requirement("plan_of_approach", False, _said(
-        "An importer from risk countries must attach a plan of approach.",
-        "Een importeur uit risicolanden moet een plan van aanpak bijvoegen."))
+        "A company that imports from outside the European Economic Area must attach a plan of approach.",
+        "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen."))
 
 
 def _core_questions(criteria: list[dict]) -> dict:

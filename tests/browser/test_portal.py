@@ -149,7 +149,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     press(browser, member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
     check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
     assert "Er is nog niets verstuurd." in check.inner_text()
-    assert "Een importeur uit risicolanden moet een plan van aanpak bijvoegen." in check.inner_text()
+    assert "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen." in check.inner_text()
     press(browser, member, member.get_by_role("button", name="Concept bewaren").last)
     assert "Uw concept is bewaard" in member.content()
 

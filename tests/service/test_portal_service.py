@@ -232,7 +232,7 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
     spelling = secretariat.post(f"{portal}/secretariat/regions", data={
         "csrf_token": form_token(page.text), "row": "0", "country": "IN", "state": "", "region": "Kotah",
         "as": "IN|IN-RJ|Kota"})
-    assert "De cijfers tellen nu 1 rapportage(s) meer onder Kota." in spelling.text
+    assert "De cijfers tellen nu 1 rapportage meer onder Kota." in spelling.text
     assert "Elke naam die ondernemingen gebruikten, staat op de lijst." in spelling.text
     figures = requests.get(url("reporting", "/v1/sector/1"), params={}).json()
     assert figures["assessed_reports"] == 2
@@ -339,7 +339,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
         "counters.region:IN:IN-RJ:bundi": 1, "counters.case_kind:complaint": 1,
         "counters.step:systematic_monitoring": 1, "counters.member_country_outcome:NL:compliant": 1}}, upsert=True)
     differing = secretariat.get(f"{portal}/secretariat/years/1/proof")
-    assert "De cijfers wijken op 4 plaats(en) af van de herberekening." in differing.text
+    assert "De cijfers wijken op 4 plaatsen af van de herberekening." in differing.text
     for words in ("Groevegebied Bundi (Rajasthan, India)", "Zaken: klacht over een lid of zijn keten",
                   "Voortgang: Systematisch gemonitord", "Leden uit Nederland met uitkomst: voldoet aan de eisen"):
         assert words in differing.text
@@ -361,7 +361,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                                     "chain_thresholds": {**shipped["chain_thresholds"], "factories": 60}}))
     done = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
     assert done.status_code == 200 and "<h1>Jaar 1 opnieuw beoordeeld</h1>" in done.text
-    assert "Versie 2 van het kader: 1 rapportage(s) kregen een nieuwe beoordeling, 0 hielden de hunne." in done.text
+    assert "Versie 2 van het kader: 1 rapportage kreeg een nieuwe beoordeling, 0 hielden de hunne." in done.text
     wait_until(lambda: "Heeft meer tijd nodig" in secretariat.get(f"{portal}/secretariat?year=1").text,
                "the members' list to show the new assessment")
     assert secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": "forged"}

@@ -42,9 +42,9 @@ def test_year_1_importer_from_risk_countries_needs_a_plan_of_approach_to_comply(
     without_plan = score(with_steps_1_and_21(blank_report(1)))
     assert requirement(without_plan, "plan_of_approach") == {
         "code": "plan_of_approach", "applicable": True, "met": False,
-        "reason": "An importer from risk countries must attach a plan of approach.",
-        "reasons": {"en": "An importer from risk countries must attach a plan of approach.",
-                    "nl": "Een importeur uit risicolanden moet een plan van aanpak bijvoegen."}}
+        "reason": "A company that imports from outside the European Economic Area must attach a plan of approach.",
+        "reasons": {"en": "A company that imports from outside the European Economic Area must attach a plan of approach.",
+                    "nl": "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen."}}
     assert without_plan["outcome"] == "needs_more_time"
     with_plan = score(with_steps_1_and_21(blank_report(1, plan_of_approach=True)))
     assert with_plan["outcome"] == "compliant"
