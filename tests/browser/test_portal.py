@@ -133,7 +133,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     member.get_by_label("Waar rapporteert u publiek over uw due diligence?").fill("http://blauwesteen.example/dd")
 
     # A field error: summarised at the top, linked to the field, beside it; nothing typed is lost.
-    press(browser, member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    press(browser, member, member.get_by_role("button", name="Bekijk eerst uw score (verstuurt nog niets)"))
     assert member.title().startswith("Fout:")
     summary = member.get_by_role("alert")
     assert "Vul een webadres in dat begint met https://." in summary.inner_text()
@@ -146,7 +146,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     assert member.locator("#f-evidence-0-title").input_value() == "Sociale audit Ongole"
     url_field.fill("https://blauwesteen.example/dd")
 
-    press(browser, member, member.get_by_role("button", name="Controleren: zie de beoordeling die het zou krijgen"))
+    press(browser, member, member.get_by_role("button", name="Bekijk eerst uw score (verstuurt nog niets)"))
     check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
     assert "Er is nog niets verstuurd." in check.inner_text()
     assert "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen." in check.inner_text()
