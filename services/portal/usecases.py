@@ -550,8 +550,9 @@ def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> Form
     try:
         return FormOutcome(done=api.as_(visitor.token).post("scoring", f"/v1/verification/{covenant_year}/sample",
                                                             body))
-    except errors.Invalid as refused:
-        return FormOutcome({"seed": seed}, errors=refused.errors)
+    except errors.Invalid as refused:  # nothing to draw from yet: said beside the form that draws
+        return FormOutcome({"seed": seed}, errors={"seed" if path == "covenant_year" else path: messages
+                                                   for path, messages in refused.errors.items()})
 
 
 def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], *, api) -> FormOutcome:

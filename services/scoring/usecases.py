@@ -206,6 +206,9 @@ def draw_sample(covenant_year: int, seed: str | None, *, store, frameworks, publ
                                            f"{found['drawn_at']:%Y-%m-%d} with seed {found['seed']}."]})
         return _draw_shown(found), False
     latest = {each["company_id"]: each for each in store.latest_reports(covenant_year)}
+    if not latest:  # a draw is made once: drawn from nothing, the year's sample would stay empty for good
+        raise errors.Invalid({"covenant_year": [f"No report of covenant year {covenant_year} has been assessed yet: "
+                                                "there is nothing to draw from."]})
     seed = seed or secrets.token_hex(8)
     size = domain.sample_size(len(latest), rules.share, rules.minimum)
     chosen = domain.draw_sample(list(latest), seed, size)

@@ -102,6 +102,9 @@ def verification_ports(ports):
 
 
 def test_a_years_sample_is_drawn_once_and_can_be_drawn_again_from_its_seed(ports):
+    with pytest.raises(errors.Invalid) as refused:  # drawn from nothing, the sample would stay empty for good
+        usecases.draw_sample(1, None, **verification_ports(ports))
+    assert list(refused.value.errors) == ["covenant_year"] and ports["store"].draw(1) is None
     for number in range(12):
         usecases.score_submitted(submitted_event(blank_report(), company(), report_id=f"r-{number}"), **ports)
     given = verification_ports(ports)
