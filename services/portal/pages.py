@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from common import errors, places, vocabulary
 from common.logging import get_logger
-from common.web import JsonHttpHandler
+from common.web import DEPENDENCY_FAILURES, JsonHttpHandler
 from services.portal import domain
 
 log = get_logger(__name__)
@@ -425,6 +425,8 @@ class PageHandler(JsonHttpHandler):
             return redirect("/sign-in")
         if isinstance(exc, RequestEntityTooLarge):  # a form larger than the platform takes
             exc = errors.TooLarge()
+        if isinstance(exc, DEPENDENCY_FAILURES):  # the portal's own database or the broker: "try again later"
+            exc = errors.Unavailable()
         for error_type, (status, title, text) in ERROR_PAGES.items():
             if isinstance(exc, error_type):
                 detail = exc.message if isinstance(exc, errors.Forbidden) and exc.message != exc.__doc__.strip() \

@@ -82,7 +82,8 @@ class PortalService(operations.Operations):
                              COMMISSION: "/commission"}[visitor.role])
         return self._page(request, visitor, "home.html.j2", years=usecases.covenant_years(api=self.api))
 
-    @page("GET", "/not-found", answers_unmatched=True, doc=_html("The page for an address no page takes (404)"))
+    @page("GET", "/not-found", answers_unmatched=True, doc=Doc("The page for an address no page takes",
+                                                                responses={404: "A page"}, content_type="text/html"))
     def not_found(self, request):
         """Answers every address no page takes: the error page, with a signed-in visitor's menu."""
         self._visitor(request)
@@ -260,7 +261,7 @@ class PortalService(operations.Operations):
             progress = usecases.case_progress(number, code, api=self.api)
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
-                              number=number, code=code, errors={"code": ["No case has this number and code."]},
+                              number=number, code="", errors={"code": ["No case has this number and code."]},
                               added=False, text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))

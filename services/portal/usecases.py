@@ -641,7 +641,7 @@ def case(visitor: Visitor, number: str, *, api) -> dict:
     shown = client.get("complaints", f"/v1/cases/{quote(number, safe='')}")
     if shown.get("company_id"):  # whom the case is about, by name (the public member list)
         shown["company_name"] = next((each["name"] for each in member_list(api=api)
-                                      if each["id"] == shown["company_id"]), None)
+                                      if each["id"] == shown["company_id"]), shown["company_id"])
     if visitor.role == COMMISSION:
         procedure = client.get("complaints", "/v1/procedure")
         shown["next"] = next(each["next"] for each in procedure["states"] if each["state"] == shown["state"])

@@ -97,9 +97,10 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list], no_data
                  show_legend=len(series) > 1, legend_at_bottom=True, print_values=True, title=title,
                  disable_xml_declaration=True, no_data_text=no_data)
     chart.x_labels = labels
+    # counts of companies: whole numbers on the axis (never 0.2, 0.4, ...), the highest bar under its top label
     top = max((value for values in series.values() for value in values if isinstance(value, int)), default=0)
-    if top:  # counts of companies: whole numbers on the axis, never 0.2, 0.4, ...
-        chart.y_labels = list(range(0, top + 1, max(1, math.ceil(top / 8))))
+    step = max(1, math.ceil(top / 8))
+    chart.y_labels = list(range(0, max(top, 1) + step, step))
     for name, values in series.items():
         chart.add(name, values)
     root = chart.render_tree()

@@ -361,7 +361,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                                     "chain_thresholds": {**shipped["chain_thresholds"], "factories": 60}}))
     done = secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": form_token(overview.text)})
     assert done.status_code == 200 and "<h1>Jaar 1 opnieuw beoordeeld</h1>" in done.text
-    assert "Versie 2 van het kader: 1 rapportage kreeg een nieuwe beoordeling, 0 hielden de hunne." in done.text
+    assert "Versie 2 van het kader: 1 rapportage kreeg een nieuwe beoordeling; ongewijzigd: 0." in done.text
     wait_until(lambda: "Heeft meer tijd nodig" in secretariat.get(f"{portal}/secretariat?year=1").text,
                "the members' list to show the new assessment")
     assert secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": "forged"}

@@ -162,3 +162,9 @@ def test_the_refusals_are_found_in_the_services_code():
 def test_every_refusal_a_service_gives_reaches_a_dutch_reader_in_dutch(refusal):
     said = PLACEHOLDER.sub("3", refusal)  # a number where a value goes: the patterns take any value
     assert pages.message(said, "nl") not in (said, pages.message(said, "en"))
+
+
+def test_a_page_whose_database_or_broker_does_not_answer_says_so_and_asks_to_try_again():
+    from pymongo.errors import AutoReconnect
+    answer = pages.PageHandler("GET", "/anything").response_from_exception(AutoReconnect("no primary"))
+    assert answer.status_code == 503 and "Probeer het over een paar minuten opnieuw" in answer.get_data(as_text=True)
