@@ -119,6 +119,7 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["moment"] = lambda value: format_datetime(_as_date(value), format="d MMMM y HH:mm",
                                                           tzinfo=TIME_ZONE, locale=locale)
     env.filters["number"] = lambda value: vocabulary.number(value, language)
+    env.filters["keep_percent"] = lambda text: text.replace(" %", "\u00a0%")  # "47,8 %" never split at the line's end
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
 
