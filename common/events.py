@@ -188,31 +188,27 @@ class ReportVerified(Strict):
     ordinal = fields.List(fields.Integer(), required=True, validate=validate.Length(equal=1))
 
 
-class CaseReceived(Strict):
-    """A case filed with the complaints commission: what notices and the published counts need, and the
-    complainant's e-mail address only when it gave one (for the acknowledgement)."""
+class _CaseFiled(Strict):
+    """A case filed with the complaints commission: what notices and the published counts need."""
     number = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
     language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
     filed_at = fields.AwareDateTime(required=True, format="iso")
     covenant_year = fields.Integer(required=True)
     company_id = fields.String(required=True, allow_none=True)
-    contact_email = fields.Email(required=True, allow_none=True)
     deadline = fields.Date(required=True, allow_none=True)
 
 
-class CaseReceivedV2(Strict):
+class CaseReceived(_CaseFiled):
+    """v1: with the complainant's e-mail address when it gave one (for the acknowledgement)."""
+    contact_email = fields.Email(required=True, allow_none=True)
+
+
+class CaseReceivedV2(_CaseFiled):
     """v2: no address travels; `acknowledgement` says the filer gave an e-mail address, which notification
     asks complaints for (RPC `acknowledgement_address`) when it sends the acknowledgement, so that the address
     stays sealed in complaints' store and never sits in a message or an outbox."""
-    number = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
-    language = fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes))
-    filed_at = fields.AwareDateTime(required=True, format="iso")
-    covenant_year = fields.Integer(required=True)
-    company_id = fields.String(required=True, allow_none=True)
     acknowledgement = fields.Boolean(required=True)
-    deadline = fields.Date(required=True, allow_none=True)
 
 
 class Correction(Strict):

@@ -27,8 +27,6 @@ def declare_metrics(registry):
 FORM_EXPIRED = "This form was open too long. Check what you wrote, choose any files again, and send it."
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 
-# Sessions run on real time, like their expiry in MongoDB; the covenant's calendar runs on the service's clock.
-
 
 def _fields(request) -> dict[str, list[str]]:
     return {name: request.form.getlist(name) for name in request.form.keys()}
@@ -61,9 +59,12 @@ class PortalService(operations.Operations):
             visitor = usecases.with_form_session(visitor, store=self.storage, clock=REAL_TIME, rules=self._rules())
         return pages.remember(request, visitor)
 
-    def _page(self, request, visitor, template: str, status: int = 200, **context) -> Response:
+    def _page(self, request, visitor, template: str, status: int = 200, retry_after: int | None = None,
+              **context) -> Response:
         response = render(template, visitor.language, status=status, visitor=visitor,
                           path=request.environ.get("portal.path", request.path), **context)
+        if retry_after:  # a 429: when to try again
+            response.headers["Retry-After"] = str(retry_after)
         return set_cookies(response, request, session_id=visitor.new_session_id)
 
     def _posted(self, request, *roles: str) -> usecases.Visitor:
@@ -114,11 +115,8 @@ class PortalService(operations.Operations):
                               kept=False, next=then)
         except errors.TooMany as refused:
             self.metrics.sign_ins.labels("refused").inc()
-            waiting = self._page(request, visitor, "sign_in.html.j2", status=429, errors={"token": [refused.message]},
-                                 ended=False, kept=False, next=then)
-            if refused.retry_after:
-                waiting.headers["Retry-After"] = str(refused.retry_after)
-            return waiting
+            return self._page(request, visitor, "sign_in.html.j2", status=429, retry_after=refused.retry_after,
+                              errors={"token": [refused.message]}, ended=False, kept=False, next=then)
         except errors.Invalid as refused:
             self.metrics.sign_ins.labels("refused").inc()
             return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.errors, ended=False,
@@ -236,11 +234,9 @@ class PortalService(operations.Operations):
         outcome = usecases.file_case(_fields(request), files, api=self.api)
         if outcome.done:
             return self._page(request, visitor, "complaint_filed.html.j2", filed=outcome.done)
-        refused = self._page(request, visitor, "complaint_form.html.j2", status=outcome.status, form=outcome.state,
-                             errors=outcome.errors, members=usecases.member_list(api=self.api))
-        if outcome.retry_after:
-            refused.headers["Retry-After"] = str(outcome.retry_after)
-        return refused
+        return self._page(request, visitor, "complaint_form.html.j2", status=outcome.status,
+                          retry_after=outcome.retry_after, form=outcome.state, errors=outcome.errors,
+                          members=usecases.member_list(api=self.api))
 
     @page("GET", "/complaints/follow", doc=_html("Follow a case with its number and follow-up code"))
     def follow_form(self, request):
@@ -451,17 +447,19 @@ class PortalService(operations.Operations):
     def place_region(self, request):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.place_region(visitor, _fields(request), api=self.api)
-        return self._page(request, visitor, "regions.html.j2", status=422 if outcome.errors else 200,
-                          found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
-                          placed_region=outcome.done, placed_state=None)
+        return self._regions_page(request, visitor, outcome, placed_region=outcome.done)
 
     @page("POST", "/secretariat/state-names", doc=_html("Say which state or province a name nobody knew is"))
     def place_state_name(self, request):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.place_state_name(visitor, _fields(request), api=self.api)
+        return self._regions_page(request, visitor, outcome, placed_state=outcome.done)
+
+    def _regions_page(self, request, visitor, outcome, placed_region=None, placed_state=None) -> Response:
+        """The regions page after the secretariat placed a name (or was told why it could not)."""
         return self._page(request, visitor, "regions.html.j2", status=422 if outcome.errors else 200,
                           found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
-                          placed_region=None, placed_state=outcome.done)
+                          placed_region=placed_region, placed_state=placed_state)
 
     @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))
     def proof(self, request, covenant_year):

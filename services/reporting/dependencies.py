@@ -20,7 +20,7 @@ from common.events import Event
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.reporting.domain import (PARTICIPATION, Disclosure, Gazetteer, Place, Region, StateName,
-                                       UnknownState, difference, key, state_name_id, summed)
+                                       difference, key, state_name_id, summed)
 
 MAX_ATTEMPTS = 50
 # The sums of a year are split over this many documents (a contributor's shard by a hash of its id): no one
@@ -118,18 +118,12 @@ class SectorStore(Repository):
 
     # --- names nobody knew --------------------------------------------------------------------------
 
-    def record_unknown(self, place: Place, covenant_year: int, event: Event) -> Kept | None:
-        """Keeps a name the gazetteer does not know with the event that alerts the secretariat; None when
-        it was recorded meanwhile."""
-        return self._record_name(place.key, {"kind": "region", "country": place.country, "state": place.state,
-                                             "region": place.region}, covenant_year, event)
+    def name_recorded(self, name_key: str) -> bool:
+        return self.place_names.count_documents({"_id": name_key}, limit=1) > 0
 
-    def record_unknown_state(self, state: UnknownState, covenant_year: int, event: Event) -> Kept | None:
-        """Keeps a state nobody knows with the event that alerts the secretariat; None when recorded meanwhile."""
-        return self._record_name(state.key, {"kind": "state", "country": state.country, "state": state.state,
-                                             "region": state.region}, covenant_year, event)
-
-    def _record_name(self, name_key: str, name: dict, covenant_year: int, event: Event) -> Kept | None:
+    def record_name(self, name_key: str, name: dict, covenant_year: int, event: Event) -> Kept | None:
+        """Keeps a name nobody knew (`name`: its kind, region or state, country, state and region) with the
+        event that alerts the secretariat; None when it was recorded meanwhile."""
         try:
             self.place_names.insert_one({"_id": name_key, **name, "covenant_year": covenant_year,
                                          **Outbox.fields(event)})

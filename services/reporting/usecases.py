@@ -43,26 +43,20 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
     if changed:
         for place in gazetteer.places_of(scored["report"]):
             if not place.known:
-                _alert_unknown(place, scored["covenant_year"], store=store, publisher=publisher)
+                _alert_new_name("region", place.key, place, scored["covenant_year"], store=store, publisher=publisher)
         for state in gazetteer.unknown_states(scored["report"]):
-            _alert_unknown_state(state, scored["covenant_year"], store=store, publisher=publisher)
+            _alert_new_name("state", state.key, state, scored["covenant_year"], store=store, publisher=publisher)
     return Applied(scored["covenant_year"], changed)
 
 
-def _alert_unknown(place: domain.Place, covenant_year: int, *, store, publisher) -> None:
-    if store.named_places([place.key]):
+def _alert_new_name(kind: str, name_key: str, named, covenant_year: int, *, store, publisher) -> None:
+    """The secretariat hears of a region's or a state's name nobody knew (`named`: a Place or an
+    UnknownState), once: the event is kept with the name (its outbox)."""
+    if store.name_recorded(name_key):  # the usual case once a name has been seen: one read, no event made
         return
-    event = publisher.new("unknown_region_reported", {
-        "country": place.country, "state": place.state, "region": place.region, "covenant_year": covenant_year})
-    kept = store.record_unknown(place, covenant_year, event)
-    if kept is not None:
-        outbox.publish(kept, publisher)
-
-
-def _alert_unknown_state(state: domain.UnknownState, covenant_year: int, *, store, publisher) -> None:
-    event = publisher.new("unknown_state_reported", {
-        "country": state.country, "state": state.state, "region": state.region, "covenant_year": covenant_year})
-    kept = store.record_unknown_state(state, covenant_year, event)
+    name = {"country": named.country, "state": named.state, "region": named.region}
+    event = publisher.new(f"unknown_{kind}_reported", {**name, "covenant_year": covenant_year})
+    kept = store.record_name(name_key, {"kind": kind, **name}, covenant_year, event)
     if kept is not None:
         outbox.publish(kept, publisher)
 
