@@ -405,6 +405,10 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
     company = register_company(platform.url("submission"), name="Kalksteen Import B.V.")
     report = requests.post(platform.url("submission", "/v1/reports"), json=blank_report(1),
                            headers=auth(company["token"])).json()
+    # A region and a state nobody knows yet: the secretariat's regions page then shows both of its forms.
+    other = register_company(platform.url("submission"), name="Graniet Handel B.V.")
+    unknown = blank_report(1, quarry_regions=[{"country": "IN", "region": "Jhalawar", "state": "Rajastan"}])
+    requests.post(platform.url("submission", "/v1/reports"), headers=auth(other["token"]), json=unknown)
     authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
                               json={"name": "Gemeente Gent", "country": "BE", "joined_on": "2020-01-15"}).json()
     member = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
