@@ -130,7 +130,8 @@ def error_response(exc: Exception) -> Response:
         if isinstance(exc, error_type):
             log.info("request rejected", status=status, code=exc.code, reason=exc.message)
             retry_after = getattr(exc, "retry_after", None)
-            return json_response({"error": {"code": exc.code, "message": exc.message}}, status,
+            return json_response({"error": {"code": exc.code, "message": exc.message,
+                                            **getattr(exc, "details", {})}}, status,
                                  headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, DEPENDENCY_FAILURES):
         return error_response(errors.Unavailable())
