@@ -31,6 +31,8 @@ class Doc:
 class ErrorBody(Schema):
     code = fields.String(required=True, metadata={"example": "NOT_FOUND"})
     message = fields.String(required=True)
+    next_edition_due = fields.Date(allow_none=True, metadata={
+        "description": "With NOT_PUBLISHED (figures not published yet): when the next edition is scheduled."})
 
 
 class Error(Schema):

@@ -206,6 +206,12 @@ WORDED = [
       "nl": "Vul de naam in van een staat of provincie van het gekozen land."}),
     (re.compile(r"^Already a name of (.+)\.$"),
      {"en": r"This is already a name of \1.", "nl": r"Dit is al een naam van \1."}),
+    (re.compile(r"^Covenant year (\d+) has no edition (\d+)\.$"),
+     {"en": r"Covenant year \1 has no edition \2.", "nl": r"Convenantjaar \1 heeft geen editie \2."}),
+    (re.compile(r"^(\d+) more \S+: an edition is released only when .*$"),
+     {"en": r"\1 more companies' contributions must change before a new edition can be released.",
+      "nl": r"Eerst moeten de bijdragen van nog \1 ondernemingen veranderen voordat er een nieuwe editie kan "
+            r"verschijnen."}),
     (re.compile(r"^No assessment framework for covenant year (\d+).*$"),
      {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
     (re.compile(r"^Must be between (\S+) and (\S+)\.$"),

@@ -140,14 +140,15 @@ class PortalService(operations.Operations):
     @page("GET", "/sector/<int:covenant_year>/report", doc=_html("The year's sector report (public)"))
     def sector_report(self, request, covenant_year):
         visitor = self._visitor(request)
-        answer = usecases.sector_file(covenant_year, "report", visitor.language, api=self.api)
+        answer = usecases.sector_file(covenant_year, "report", visitor.language, request.args.get("edition"),
+                                      api=self.api)
         return Response(answer.content, mimetype="text/html", headers={
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
         "The year's sector figures as CSV (public)", responses={200: "CSV"}, content_type="text/csv"))
     def sector_csv(self, request, covenant_year):
-        answer = usecases.sector_file(covenant_year, "csv", "en", api=self.api)
+        answer = usecases.sector_file(covenant_year, "csv", "en", request.args.get("edition"), api=self.api)
         return Response(answer.content, mimetype="text/csv",
                         headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")})
 
@@ -466,6 +467,22 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         return self._page(request, visitor, "proof.html.j2", proof=usecases.prove(visitor, covenant_year,
                                                                                   api=self.api))
+
+    @page("GET", "/secretariat/years/<int:covenant_year>/figures", doc=_html(
+        "The year's figures as they stand, what a new edition would change, and releasing it"))
+    def figures(self, request, covenant_year):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "figures.html.j2", covenant_year=covenant_year, errors={},
+                          released=None, live=usecases.figures_to_release(visitor, covenant_year, api=self.api))
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/editions", doc=_html(
+        "Release a new edition of the year's figures"))
+    def release_edition(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.release_edition(visitor, covenant_year, api=self.api)
+        return self._page(request, visitor, "figures.html.j2", status=422 if outcome.errors else 200,
+                          covenant_year=covenant_year, errors=outcome.errors, released=outcome.done,
+                          live=outcome.page)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/rescore", doc=_html("Apply a corrected framework"))
     def rescore(self, request, covenant_year):

@@ -166,23 +166,23 @@ def choose_language(visitor: Visitor, language: str, *, store, clock, rules: Ses
 # --- the public --------------------------------------------------------------------------------------------
 
 def covenant_years(*, api) -> list[dict]:
-    """Every covenant year with its framework dates, and whether its sector figures are published."""
+    """Every covenant year with its framework dates, and its latest released edition of the sector figures
+    (`edition`, None before the first) with the date the next is due."""
     years = []
     for framework in api.get("scoring", "/v1/frameworks"):
-        try:
-            api.get("reporting", f"/v1/sector/{framework['covenant_year']}")
-            published = True
-        except errors.NotFound:
-            published = False
-        years.append({**framework, "published": published})
+        released = api.get("reporting", f"/v1/sector/{framework['covenant_year']}/editions")
+        years.append({**framework, "edition": released["editions"][-1] if released["editions"] else None,
+                      "next_edition_due": released["next_edition_due"]})
     return years
 
 
-def sector_file(covenant_year: int, kind: str, language: str, *, api):
-    """The year's sector report (HTML) or figures (CSV), as the reporting service publishes them."""
+def sector_file(covenant_year: int, kind: str, language: str, edition: str | None, *, api):
+    """The year's sector report (HTML) or figures (CSV) as the reporting service publishes them: its latest
+    edition, or the one asked for."""
+    chosen = {"edition": edition} if edition else {}
     if kind == "report":
-        return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language)
-    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv")
+        return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language, **chosen)
+    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", **chosen)
 
 
 # --- a member company -------------------------------------------------------------------------------------
@@ -491,6 +491,25 @@ def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
     proof = client.get("reporting", f"/v1/sector/{covenant_year}/proof")
     named = any(each["counter"].startswith("region ") for each in proof["differences"])
     return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
+
+
+def figures_to_release(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """The year's live figures as the secretariat sees them: the latest edition, what an edition released now
+    would change (in the visitor's words), and whether one may be released."""
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).get("reporting", f"/v1/sector/{covenant_year}/live", language=visitor.language)
+
+
+def release_edition(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
+    """Releases a new edition of the year's figures; refused (the page says how many more companies) while
+    too few companies' contributions changed."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    try:
+        done = client.post("reporting", f"/v1/sector/{covenant_year}/editions")
+    except errors.Invalid as refused:
+        return FormOutcome(errors=refused.errors, page=figures_to_release(visitor, covenant_year, api=api))
+    return FormOutcome(done=done, message="edition_released", page=figures_to_release(visitor, covenant_year, api=api))
 
 
 def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:

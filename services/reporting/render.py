@@ -5,6 +5,7 @@ Only what `domain.figures` publishes is rendered: a suppressed value reaches no 
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date, datetime
 import math
 import io
@@ -42,6 +43,7 @@ LABELS = {
                         "onderneming.",
         "editions": "Andere edities", "edition_short": "editie {number} ({date})",
         "other_countries": "En nog {count} productielanden, elk met minder dan {min} ondernemingen (niet genoemd).",
+        "other_countries_short": "Andere productielanden (niet genoemd)",
         "no_data": "Niets te tonen: geen ondernemingen, of te weinig om te publiceren",
         "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
         "requirements": "Eisen",
@@ -81,6 +83,7 @@ LABELS = {
                         "company.",
         "editions": "Other editions", "edition_short": "edition {number} ({date})",
         "other_countries": "And {count} more production countries, each with fewer than {min} companies (not named).",
+        "other_countries_short": "Other production countries (not named)",
         "no_data": "Nothing to show: no companies, or too few to publish",
         "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
         "requirements": "Requirements",
@@ -128,7 +131,10 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list], no_data
         for child in [each for each in parent
                       if each.tag in ("script", f"{{{SVG}}}script") or each.tag is ElementTree.Comment]:
             parent.remove(child)
-    return ElementTree.tostring(root, encoding="unicode")
+    # pygal names each chart with a random id; one from its title instead, so that one edition's page reads
+    # the same every time (and two readings differ only where the figures do)
+    drawn = ElementTree.tostring(root, encoding="unicode")
+    return drawn.replace(root.get("id"), f"chart-{hashlib.sha256(title.encode()).hexdigest()[:12]}")
 
 
 def labels_of(language: str) -> dict:
@@ -201,6 +207,35 @@ def html(figures: dict, language: str, editions: list[dict]) -> str:
         intro=labels["intro"].format(min=figures["disclosure"]["min_companies"],
                                      regions=figures["disclosure"]["min_region_companies"]),
         regions_title=labels["regions"].format(more=figures["disclosure"]["min_region_companies"] - 1))
+
+
+FIGURE_PARTS = {  # a figure's path part that the page's labels name otherwise
+    "assessed_reports": "assessed", "outcomes_by_member_country": "by_member_country",
+    "supply_chain": "chain", "mean_quarries_known_percent": "mean_quarries",
+    "mean_factories_known_percent": "mean_factories", "chains_per_company": "chains",
+    "companies_with_any_risk": "any_risk", "by_kind": "case_kind", "by_state": "case_state",
+    "contracting_authorities": "authorities", "share_of_imports_estimate": "share", "any": "mitigation_any",
+    "other_production_countries": "other_countries_short",
+}
+SILENT_PARTS = {"themes", "mitigation", "members"}  # said by the parts around them
+
+
+def figure_words(figure: str, item: str, language: str) -> str:
+    """One figure of the CSV's rows (`figure`, `item`) in words, e.g. "Scores · waarvan voldoet · 20-40 %"."""
+    labels = labels_of(language)
+    words = {**{code: label for terms in ("themes", "kinds", "materials_names", "band_names", "case_kinds",
+                                          "case_states") for code, label in labels[terms].items()},
+             **{key: value for key, value in labels.items() if isinstance(value, str)},
+             "target_start": f"{labels['target']} {labels['start']}",
+             "target_end": f"{labels['target']} {labels['end']}"}
+    if figure.startswith("bands"):
+        words["compliant"] = labels["among_compliant"]
+    if figure == "production_countries":
+        return f"{labels['countries']} · {country_name(item.split(' ')[0], language)}"
+    if figure == "quarry_regions":
+        return f"{labels['region']} · {item}"
+    parts = [part for part in (*figure.split("."), item) if part and part not in SILENT_PARTS]
+    return " · ".join(words.get(FIGURE_PARTS.get(part, part), part) for part in parts)
 
 
 def _day(moment) -> date:

@@ -55,6 +55,7 @@ class Change(Schema):
     item = fields.String()
     released = fields.Raw(allow_none=True, metadata={"description": "In the latest edition (null: not in it)."})
     live = fields.Raw(allow_none=True, metadata={"description": "In an edition released now (null: not in it)."})
+    words = fields.String(metadata={"description": "The figure in words, in the language asked."})
 
 
 class Release(Schema):
@@ -152,3 +153,10 @@ class UnknownRegion(Schema):
     region = fields.String(metadata={"description": "As the first company to use it wrote it."})
     covenant_year = fields.Integer()
     first_seen_at = fields.DateTime()
+
+
+class LanguageQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    language = fields.String(load_default="en", validate=validate.OneOf(vocabulary.LANGUAGES.codes))

@@ -120,11 +120,13 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/live", doc=Doc(
         "The year's figures as an edition released now would publish them, and what it would change since "
-        "the latest edition (secretariat)", roles=(SECRETARIAT,), responses={200: schemas.LiveFigures},
-        not_found=True))
+        "the latest edition, each change in words (?language=nl or en) (secretariat)", roles=(SECRETARIAT,),
+        query=schemas.LanguageQuery, responses={200: schemas.LiveFigures}, not_found=True))
     def live_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
-        return usecases.live_figures(covenant_year, store=self.storage, publication=self.publication)
+        query = load(schemas.LanguageQuery, dict(request.args))
+        return usecases.live_figures(covenant_year, store=self.storage, publication=self.publication,
+                                     language=query["language"])
 
     @http("GET", "/v1/sector/<int:covenant_year>/export.csv", doc=Doc(
         "The same figures as CSV: covenant_year, figure, item, value (?edition=N for an earlier edition)",

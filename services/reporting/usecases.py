@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from common import errors, outbox, places, vocabulary
 from common.logging import get_logger
-from services.reporting import domain
+from services.reporting import domain, render
 from services.reporting.domain import PARTICIPATION, Region
 
 log = get_logger(__name__)
@@ -221,9 +221,10 @@ def editions(covenant_year: int, *, store) -> dict:
             "next_edition_due": _next_due(covenant_year, released[-1] if released else None, store=store)}
 
 
-def live_figures(covenant_year: int, *, store, publication) -> dict:
+def live_figures(covenant_year: int, *, store, publication, language: str = "en") -> dict:
     """The secretariat's view: the figures as an edition released now would publish them, and what it would
-    change since the latest edition (how many companies' contributions changed, how many more are needed)."""
+    change since the latest edition (how many companies' contributions changed, how many more are needed),
+    each change named in `language`."""
     live = _published(covenant_year, store.counters(covenant_year), store.counters(PARTICIPATION),
                       store=store, publication=publication)
     latest = store.latest_edition(covenant_year, True)
@@ -233,7 +234,8 @@ def live_figures(covenant_year: int, *, store, publication) -> dict:
         "latest_edition": _edition_summary(latest) if latest else None,
         "companies_changed": len(changed), "companies_needed": needed, "can_release": needed == 0,
         "next_edition_due": _next_due(covenant_year, latest, store=store),
-        "changes": domain.changes(latest["figures"] if latest else None, live)}}
+        "changes": [{**each, "words": render.figure_words(each["figure"], each["item"], language)}
+                    for each in domain.changes(latest["figures"] if latest else None, live)]}}
 
 
 def release(covenant_year: int, released_by: str, *, store, publication, clock) -> dict:

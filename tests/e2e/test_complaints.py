@@ -19,7 +19,8 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 @pytest.fixture(scope="module")
 def platform(vhost, processes, smtp):
     return Platform(vhost, processes, CLOCK="2020-12-15T09:00:00+00:00", SMTP_HOST="127.0.0.1",
-                    SMTP_PORT=str(smtp.port), COMMISSION_EMAIL="commissie@example.org").start_all()
+                    SMTP_PORT=str(smtp.port), COMMISSION_EMAIL="commissie@example.org",
+                    MIN_COMPANIES_PER_CELL="1").start_all()  # one company's figures shown: what is counted
 
 
 def commission_member(platform, seat):

@@ -25,6 +25,7 @@ class Embedded:
                     if key not in ("AMQP_URI", "MONGO_URI", "SECRETARIAT_TOKEN")}
         self.env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         self.env["FRAMEWORKS_DIR"] = str(shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks"))
+        self.env["MIN_COMPANIES_PER_CELL"] = "1"  # one company's figures shown, to see what is counted
         processes.start("embedded", [TRUSTONE, "run"], self.env)
         for service in SERVICES:
             wait_until(self.answers(service), f"embedded {service}")
@@ -38,7 +39,8 @@ class Embedded:
         return healthy
 
     def figures(self):
-        return requests.get(self.url("reporting", "/v1/sector/1")).json()
+        """The figures as they stand (the secretariat's live view)."""
+        return requests.get(self.url("reporting", "/v1/sector/1/live"), headers=DEMO_SECRETARIAT).json()
 
     def register(self, **company):
         created = requests.post(self.url("submission", "/v1/companies"), headers=DEMO_SECRETARIAT, json={

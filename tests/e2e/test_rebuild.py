@@ -40,6 +40,12 @@ def proof(platform):
                         timeout=60).json()
 
 
+def figures_of(platform, year=1):
+    """The figures as they stand, without what an edition would change: a rebuilt reporting starts without
+    the editions of the one it replaces (they are a source, like complaints' cases: README, Known limits)."""
+    return {name: value for name, value in platform.figures(year).items() if name != "release"}
+
+
 def notices(platform, tokens):
     """Every notice of the companies and the secretariat, by key."""
     found = {}
@@ -101,7 +107,7 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     wait_until(appeal_applied, "the upheld appeal assessed, counted and noticed, every notice mailed", timeout=60)
     before = notices(platform, tokens)
     mailed = len(smtp.messages())
-    figures, case_figures = platform.figures(), platform.figures(case_year)
+    figures, case_figures = figures_of(platform), figures_of(platform, case_year)
     assessments = {each: requests.get(platform.url("scoring", f"/v1/reports/{each}/assessments"),
                                       headers=auth(SECRETARIAT_TOKEN)).json() for each in ids}
     assert len(assessments[ids[0]]) == 2
@@ -112,7 +118,7 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     restart_empty(platform, "reporting")
     assert platform.figures()["assessed_reports"] == 0
     replay(platform, "reporting")
-    wait_until(lambda: platform.figures() == figures and platform.figures(case_year) == case_figures,
+    wait_until(lambda: figures_of(platform) == figures and figures_of(platform, case_year) == case_figures,
                "the sector figures, with the case counts, to be as they were")
     assert proof(platform)["agrees"]
 

@@ -234,7 +234,7 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
         "as": "IN|IN-RJ|Kota"})
     assert "De cijfers tellen nu 1 rapportage meer onder Kota." in spelling.text
     assert "Elke naam die ondernemingen gebruikten, staat op de lijst." in spelling.text
-    figures = requests.get(url("reporting", "/v1/sector/1"), params={}).json()
+    figures = requests.get(url("reporting", "/v1/sector/1/live"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert figures["assessed_reports"] == 2
 
 
@@ -366,3 +366,39 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                "the members' list to show the new assessment")
     assert secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": "forged"}
                             ).status_code == 403
+
+
+def test_the_public_sees_a_years_report_only_once_the_secretariat_released_an_edition(portal, url):
+    public = requests.Session()
+    assert "Nog niet gepubliceerd" in public.get(f"{portal}/").text
+    assert 'href="/sector/1/report"' not in public.get(f"{portal}/").text
+    assert public.get(f"{portal}/sector/1/report").status_code == 404
+
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    for _ in range(2):
+        company = register_company(url("submission", ""))
+        requests.post(url("submission", "/v1/reports"), json=example_report(), headers=auth(company["token"]))
+    page = wait_until(lambda: "Sindsdien zijn de bijdragen van 2 ondernemingen veranderd." in (
+        found := secretariat.get(f"{portal}/secretariat/years/1/figures")).text and found, "2 reports counted")
+    assert "Van dit jaar is nog niets gepubliceerd" in page.text
+    assert "Nog niet mogelijk: eerst moet de bijdrage van nog 1 onderneming veranderen." in page.text
+    assert "Beoordeelde rapportages" in page.text, "what a new edition would change, in words"
+    refused = secretariat.post(f"{portal}/secretariat/years/1/editions", data={"csrf_token": form_token(page.text)})
+    assert refused.status_code == 422
+    assert "Er is geen editie gepubliceerd: eerst moet de bijdrage van nog 1 onderneming veranderen." in refused.text
+    assert "<title>Fout:" in refused.text
+    assert public.get(f"{portal}/sector/1/report").status_code == 404
+
+    company = register_company(url("submission", ""))
+    requests.post(url("submission", "/v1/reports"), json=example_report(), headers=auth(company["token"]))
+    page = wait_until(lambda: "bijdragen van 3 ondernemingen veranderd" in (
+        found := secretariat.get(f"{portal}/secretariat/years/1/figures")).text and found, "3 reports counted")
+    released = secretariat.post(f"{portal}/secretariat/years/1/editions", data={"csrf_token": form_token(page.text)})
+    assert released.status_code == 200 and "Editie 1 is gepubliceerd: het publiek leest nu deze." in released.text
+    assert "Niets: een editie die nu verschijnt, zou dezelfde cijfers publiceren." in released.text
+    home = public.get(f"{portal}/").text
+    assert 'href="/sector/1/report"' in home and "Editie 1, gepubliceerd op" in home
+    report = public.get(f"{portal}/sector/1/report")
+    assert report.status_code == 200 and "Editie 1, gepubliceerd op" in report.text and "(door het secretariaat)" in report.text
+    assert public.get(f"{portal}/sector/1/report?edition=1").text == report.text
