@@ -310,11 +310,15 @@ def cell(count: int, disclosure: Disclosure):
 def distribution(counts: dict, base: int, disclosure: Disclosure) -> dict:
     """A sector-wide distribution (outcomes, bands, chains, steps, ...) over `base` companies: published as
     counts, or, resting on fewer than `min_companies`, every value of it suppressed (with two companies,
-    "1 compliant, 1 not" tells each of them its neighbour's outcome)."""
-    if base >= disclosure.min_companies:
+    "1 compliant, 1 not" tells each of them its neighbour's outcome). Resting on none it is all zeros, which
+    tells nothing of anyone."""
+    if base >= disclosure.min_companies or base == 0:
         return counts
-    return {name: distribution(value, 0, disclosure) if isinstance(value, dict) else SUPPRESSED
-            for name, value in counts.items()}
+    return _suppressed(counts)
+
+
+def _suppressed(counts: dict) -> dict:
+    return {name: _suppressed(value) if isinstance(value, dict) else SUPPRESSED for name, value in counts.items()}
 
 
 def mean(total_milli: int, companies: int, disclosure: Disclosure):

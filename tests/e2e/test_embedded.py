@@ -10,7 +10,7 @@ import yaml
 
 from common.vocabulary import SERVICES
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from tests.support import TRUSTONE, auth, free_port, wait_until
+from tests.support import TRUSTONE, assert_seed_figures, auth, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 DEMO_SECRETARIAT = auth("secretariat-demo-token")
@@ -19,14 +19,15 @@ DEMO_SECRETARIAT = auth("secretariat-demo-token")
 class Embedded:
     """`trustone run` as a user starts it, with ports and a framework directory of its own."""
 
-    def __init__(self, processes, tmp_path):
+    def __init__(self, processes, tmp_path, *arguments: str, **settings: str):
         self.ports = {name: free_port() for name in SERVICES}
         self.env = {key: value for key, value in os.environ.items()
                     if key not in ("AMQP_URI", "MONGO_URI", "SECRETARIAT_TOKEN")}
         self.env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         self.env["FRAMEWORKS_DIR"] = str(shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks"))
         self.env["MIN_COMPANIES_PER_CELL"] = "1"  # one company's figures shown, to see what is counted
-        processes.start("embedded", [TRUSTONE, "run"], self.env)
+        self.env.update(settings)
+        processes.start("embedded", [TRUSTONE, "run", *arguments], self.env)
         for service in SERVICES:
             wait_until(self.answers(service), f"embedded {service}")
 
@@ -99,3 +100,17 @@ def test_trustone_rescore_applies_a_corrected_framework(embedded, report):
                                        "unchanged": 0}
     figures = wait_until(outcomes(0, 1), "the figures to follow the rescoring")
     assert figures["assessed_reports"] == 1
+
+
+def test_the_demo_plays_year_1_in_and_releases_the_edition_the_public_reads(processes, tmp_path):
+    """README's `scripts/run --demo`, at the covenant's own disclosure thresholds."""
+    embedded = Embedded(processes, tmp_path, "--demo", MIN_COMPANIES_PER_CELL="3")
+    try:
+        wait_until(lambda: "demo loaded" in processes.log("embedded"), "the demo to load", timeout=240)
+        published = requests.get(embedded.url("reporting", "/v1/sector/1")).json()
+        assert published["edition"]["number"] == 1
+        assert_seed_figures(published)
+        home = requests.get(embedded.url("portal", "/"), headers={"Accept-Language": "en"}).text
+        assert 'href="/sector/1/report"' in home and "Edition 1, released on 15 December 2020" in home
+    finally:
+        processes.stop("embedded")

@@ -57,6 +57,8 @@ def test_a_distribution_resting_on_fewer_than_3_companies_is_suppressed_as_a_who
     assert shown["outcomes"] == {"compliant": 1, "needs_more_time": 4}
     assert set(shown["bands"]["compliant"].values()) == {SUPPRESSED}
     assert shown["bands"]["all"]["<20"] == 4
+    nobody = figures_of(*(scored_event(blank_report(), company()) for _ in range(3)))  # none compliant
+    assert nobody["bands"]["compliant"] == {"<20": 0, "20-40": 0, "40-60": 0, ">=60": 0}, "resting on none"
 
 
 def test_replacing_a_contribution_adds_only_the_difference():

@@ -339,6 +339,21 @@ def test_a_reader_learns_nothing_until_three_companies_changed_whatever_changed(
         public(store, edition=3)
 
 
+def test_a_correction_on_appeal_and_a_rescoring_each_count_as_one_companys_change(store, publisher):
+    companies = [company() for _ in range(3)]
+    assess(store, publisher, *(scored_event(blank_report(), each) for each in companies))
+    release(store)
+    first = public(store)
+    better = with_steps_1_and_21(blank_report(plan_of_approach=True))
+    corrected = {**scored_event(better, companies[0]), "ordinal": [1, 1, 1]}  # version 1, corrected once
+    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": [1, 2, 0]}
+    assess(store, publisher, corrected, rescored)
+    assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 2
+    with pytest.raises(errors.Invalid):
+        release(store)
+    assert public(store) == first
+
+
 def test_a_change_undone_before_the_next_edition_is_no_change(store, publisher):
     companies = [company() for _ in range(3)]
     assess(store, publisher, *(scored_event(blank_report(), each) for each in companies))
