@@ -410,3 +410,14 @@ def test_editions_are_released_on_the_frameworks_dates_once_enough_changed(store
     clock.set("2021-04-02T00:01:00+00:00")
     assert when_due() == [1]
     assert usecases.editions(1, store=store)["next_edition_due"] is None
+
+
+def test_one_release_of_a_year_at_a_time(store, publisher):
+    holder = store.lease_release(1)
+    assert holder and store.lease_release(1) is None, "a second releaser waits"
+    with pytest.raises(errors.Unavailable):
+        release(store)
+    assert store.lease_release(2) is not None, "another year is another lease"
+    store.end_lease(1, holder)
+    assert store.lease_release(1, seconds=-1) is not None, "a lease a crashed releaser left ..."
+    assert store.lease_release(1) is not None, "... runs out"
