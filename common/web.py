@@ -102,6 +102,15 @@ class _App(WsgiApp):
         try:
             provider, values = adapter.match()
         except HTTPException as exc:
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                # werkzeug says 405 when another method's rule matched the path's shape, even if its
+                # converter then refused the value (a year out of range): the path names nothing, a 404
+                try:
+                    adapter.match(method=exc.valid_methods[0])
+                except NotFound as not_found:
+                    exc = not_found
+                except HTTPException:
+                    pass
             return self.server.unmatched(exc, request)(environ, start_response)
         request.path_values = values
         try:

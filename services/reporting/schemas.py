@@ -1,7 +1,7 @@
 """Wire shapes of the reporting service (for the OpenAPI document)."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from common import vocabulary
 from common.schema import CountryCode, PlaceName, Strict
@@ -71,10 +71,7 @@ class LiveFigures(Figures):
     release = fields.Nested(Release)
 
 
-class EditionQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class EditionQuery(Strict):
     edition = fields.Integer(validate=validate.Range(min=1, max=100_000),
                              metadata={"description": "An earlier edition's number (default: the latest)"})
 
@@ -155,8 +152,5 @@ class UnknownRegion(Schema):
     first_seen_at = fields.DateTime()
 
 
-class LanguageQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class LanguageQuery(Strict):
     language = fields.String(load_default="en", validate=validate.OneOf(vocabulary.LANGUAGES.codes))

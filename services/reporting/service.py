@@ -112,7 +112,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         "Release a new edition of the year's figures: a frozen copy of the figures as they stand, only when "
         "the contributions of at least as many companies as the disclosure threshold changed since the "
         "edition before (a 422 on covenant_year says how many more are needed)", roles=(SECRETARIAT,),
-        responses={201: schemas.Edition}))
+        refusable=True, responses={201: schemas.Edition}))
     def release_edition(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
         return 201, usecases.release(covenant_year, "secretariat", store=self.storage,
@@ -149,8 +149,8 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
                         headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
 
     def _figures(self, request, covenant_year):
-        edition = load(schemas.EditionQuery, {key: value for key, value in request.args.items()
-                                             if key == "edition"}).get("edition")
+        query = schemas.ReportQuery if request.path.endswith("/report") else schemas.EditionQuery
+        edition = load(query, dict(request.args)).get("edition")
         return usecases.figures(covenant_year, store=self.storage, publication=self.publication, edition=edition)
 
     @http("GET", "/v1/regions", doc=Doc(

@@ -213,7 +213,20 @@ def fits_the_screen(page) -> bool:
                          ".map(each => each.getBoundingClientRect().right)) <= 391")
 
 
+def with_an_edition(platform):
+    """Year 1's first edition, released once three companies sent a report: the public then reads the
+    sector report."""
+    if requests.get(platform.url("reporting", "/v1/sector/1/editions")).json()["editions"]:
+        return
+    for name in ("Editie Een B.V.", "Editie Twee B.V.", "Editie Drie B.V."):
+        company = register_company(platform.url("submission"), name=name)
+        requests.post(platform.url("submission", "/v1/reports"), json=blank_report(1), headers=auth(company["token"]))
+    wait_until(lambda: platform.figures()["release"]["companies_changed"] >= 3, "three companies' reports counted")
+    assert platform.release().status_code == 201
+
+
 def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, browser):
+    with_an_edition(platform)
     phone = browser.person(locale="nl-NL", phone=True).new_page()
     visit(browser, phone, platform.url("portal"))
     assert fits_the_screen(phone), "no sideways scrolling"
@@ -222,6 +235,7 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     visit(browser, phone, f"{platform.url('portal')}/sign-in")
     assert fits_the_screen(phone)
     visit(browser, phone, f"{platform.url('portal')}/sector/1/report")
+    assert phone.get_by_text("Edition 1, released on").is_visible()
 
 
 def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):
@@ -425,6 +439,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
                                               headers=auth(member["token"])).text, "the commission to see the case")
     wait_until(lambda: requests.get(platform.url("scoring", f"/v1/reports/{report['id']}/assessment"),
                                     headers=auth(company["token"])).status_code == 200, "the report scored")
+    with_an_edition(platform)
 
     # Each role: who signs in, and the error pages it may meet (an address it may not see, or that is not there).
     roles = {"public": (None, {"/no-such-page": 404}),
@@ -456,6 +471,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
         assert {"/secretariat", "/secretariat/register/company", "/secretariat/register/authority",
                 "/secretariat/alerts", "/secretariat/questions", "/secretariat/regions", "/secretariat/cases",
                 "/secretariat/members.csv", "/secretariat/companies/{}", "/secretariat/years/{}/proof",
+                "/secretariat/years/{}/figures",
                 "/secretariat/years/{}/verification", "/reports/{}", "/cases/{}"} <= \
             visited["secretariat", language].keys()
         assert {"/authority"} <= visited["authority", language].keys()
