@@ -20,6 +20,10 @@
                                  notification, reporting, complaints): submission and scoring send
                                  their stored events again (registrations, every report version,
                                  every assessment, verification) to it alone
+    trustone appoint-chair --name "A. Voorzitter" --email chair@example.org --language nl
+                                 appoint the complaints commission's first chair, once, at deployment,
+                                 and print its sign-in code (shown this once); later seats are registered
+                                 by the secretariat and confirmed by the chair; needs the broker (AMQP_URI)
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -210,6 +214,41 @@ def parked_events(args) -> int:
     return parked.command(settings.amqp_uri, args.action, args.ids, args.all, sys.stdout)
 
 
+def appoint_chair(args) -> int:
+    """The commission's first chair, over the broker (RPC to submission): the operators' door. The
+    secretariat's token cannot seat anyone on the commission, and this door opens once."""
+    from kombu.exceptions import OperationalError
+    from nameko.exceptions import RpcTimeout
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from common import errors, rpc  # noqa: F401 - rpc: the platform's errors cross RPC as themselves
+    settings = _settings(args)
+    if settings.embedded_broker:
+        print("the chair is appointed over the platform's broker: set AMQP_URI to its RabbitMQ (the embedded "
+              "platform's broker lives inside its own process; `trustone run --demo` appoints a demo chair)",
+              file=sys.stderr)
+        return 2
+    appointment = {"name": args.name, "email": args.email, "language": args.language}
+    try:
+        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as cluster:
+            chair = cluster.submission.appoint_chair(appointment)
+    except errors.Invalid as refused:
+        for field, messages in refused.errors.items():
+            print(f"{field}: {' '.join(messages)}", file=sys.stderr)
+        return 2
+    except errors.DomainError as refused:
+        print(refused.message, file=sys.stderr)
+        return 1
+    except (RpcTimeout, OperationalError, OSError) as exc:
+        print(f"the submission service did not answer over the broker ({type(exc).__name__}: {exc}); is it "
+              "running, and AMQP_URI the platform's?", file=sys.stderr)
+        return 1
+    print(f"{chair['name']} is the chair of the complaints and disputes commission (member id {chair['id']}).")
+    print(f"Sign-in code, shown this once: {chair['token']}")
+    print("Hand it to the chair in person; the chair confirms every later seat the secretariat registers.")
+    return 0
+
+
 def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
@@ -247,6 +286,12 @@ def main(argv=None) -> int:
     replay_parser.add_argument("consumer", choices=[each for each in SERVICES if each not in ("submission", "portal")])
     replay_parser.add_argument("--config", default=str(CONFIG_FILE))
     replay_parser.set_defaults(handler=replay)
+    chair_parser = commands.add_parser("appoint-chair", help="appoint the commission's first chair (once)")
+    chair_parser.add_argument("--name", required=True)
+    chair_parser.add_argument("--email", required=True)
+    chair_parser.add_argument("--language", required=True, choices=("nl", "en"))
+    chair_parser.add_argument("--config", default=str(CONFIG_FILE))
+    chair_parser.set_defaults(handler=appoint_chair)
     parked_parser = commands.add_parser("parked", help="list, replay or discard parked events")
     parked_parser.add_argument("action", choices=("list", "replay", "discard"))
     parked_parser.add_argument("ids", nargs="*", help="parked message ids (from `trustone parked list`)")

@@ -290,9 +290,7 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
 def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):
     portal = platform.url("portal")
     company = register_company(platform.url("submission"), name="Marmer Import B.V.")
-    chair = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                          json={"name": "Voorzitter", "seat": "chair", "email": "chair@example.org",
-                                "language": "nl"}).json()
+    chair = platform.chair()
     photo = tmp_path / "dust.png"
     photo.write_bytes(base64.b64decode(PNG))
 
@@ -411,9 +409,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
     requests.post(platform.url("submission", "/v1/reports"), headers=auth(other["token"]), json=unknown)
     authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
                               json={"name": "Gemeente Gent", "country": "BE", "joined_on": "2020-01-15"}).json()
-    member = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                           json={"name": "Werkgevers", "seat": "employers", "email": "employers@example.org",
-                                 "language": "nl"}).json()
+    member = platform.commission_member("employers", name="Werkgevers")
     filed = requests.post(platform.url("complaints", "/v1/cases"), files={
         "case": (None, json.dumps({"kind": "complaint", "company_id": company["id"], "language": "en",
                                    "what_happened": "No masks in the cutting hall.", "where": "Bundi"}),
