@@ -161,8 +161,8 @@ TEMPLATES = {
                "there."),
     },
     "token_replaced": {
-        "nl": ("Uw inlogcode is vervangen",
-               "Op {date} heeft {by} een nieuwe inlogcode gemaakt voor {name}; de vorige code werkt niet meer. "
+        "nl": ("Uw aanmeldcode is vervangen",
+               "Op {date} heeft {by} een nieuwe aanmeldcode gemaakt voor {name}; de vorige code werkt niet meer. "
                "Vroeg u hier niet om, neem dan meteen contact op met {whom}."),
         "en": ("Your sign-in code was replaced",
                "On {date}, {by} made a new sign-in code for {name}; the previous code no longer works. If you "
@@ -172,7 +172,7 @@ TEMPLATES = {
         "nl": ("Een nieuwe zetel wacht op bevestiging: {name}",
                "Het secretariaat heeft {name} ingeschreven als {seat} in de klachten- en geschillencommissie. De "
                "zetel telt pas als de voorzitter hem in het portaal bevestigt; pas dan krijgt het lid een "
-               "inlogcode. Kent de commissie dit lid niet, bevestig de zetel dan niet."),
+               "aanmeldcode. Kent de commissie dit lid niet, bevestig de zetel dan niet."),
         "en": ("A new seat awaits confirmation: {name}",
                "The secretariat registered {name} as {seat} on the complaints and disputes commission. The seat "
                "counts only once the chair confirms it in the portal; only then does the member get a sign-in "

@@ -146,7 +146,7 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
 
 def _member_shown(member: dict | None) -> dict | None:
     return None if member is None else {key: member.get(key) for key in (
-        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")}
+        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email", "seat")}
 
 
 def sign_out(visitor: Visitor, *, store) -> None:

@@ -211,8 +211,8 @@ def test_every_replaced_code_is_told_to_its_owner_once_in_its_language_at_its_ow
                                                 ("token_replaced:r2", "m2@example.org")], \
         "the member's own address, not the commission's; the authority has none on record"
     shown = usecases.inbox(Caller("company", "c-1"), 1, 10, store=ports["store"])["items"]
-    assert [each["subject"] for each in shown] == ["Uw inlogcode is vervangen"]
-    assert shown[0]["body"] == ("Op 15 maart 2021 heeft het secretariaat een nieuwe inlogcode gemaakt voor "
+    assert [each["subject"] for each in shown] == ["Uw aanmeldcode is vervangen"]
+    assert shown[0]["body"] == ("Op 15 maart 2021 heeft het secretariaat een nieuwe aanmeldcode gemaakt voor "
                                 "Member c-1; de vorige code werkt niet meer. Vroeg u hier niet om, neem dan "
                                 "meteen contact op met het secretariaat.")
     own = usecases.inbox(Caller("commission", "m-2"), 1, 10, store=ports["store"])["items"]
@@ -223,7 +223,7 @@ def test_every_replaced_code_is_told_to_its_owner_once_in_its_language_at_its_ow
         "one member's notice is not the others'"
     assert len(usecases.inbox(Caller("authority", "a-3"), 1, 10, store=ports["store"])["items"]) == 1
     dutch = usecases.inbox(Caller("commission", "m-2"), 1, 10, store=ports["store"], language="nl")["items"][0]
-    assert dutch["subject"] == "Uw inlogcode is vervangen"
+    assert dutch["subject"] == "Uw aanmeldcode is vervangen"
 
 
 def test_a_chair_that_replaced_its_own_code_is_told_to_go_to_the_operators(ports):
@@ -231,7 +231,7 @@ def test_a_chair_that_replaced_its_own_code_is_told_to_go_to_the_operators(ports
     usecases.on_token_replaced(replaced("chair-1", "commission", "nl", "c@example.org", "commission", "chair-1",
                                         "chair"), **ports)
     body = usecases.inbox(Caller("commission", "chair-1"), 1, 10, store=ports["store"])["items"][0]["body"]
-    assert "heeft u zelf een nieuwe inlogcode" in body and "de beheerders van het platform" in body
+    assert "heeft u zelf een nieuwe aanmeldcode" in body and "de beheerders van het platform" in body
 
 
 def test_the_commission_hears_of_a_seat_that_waits_for_the_chairs_confirmation(ports):
