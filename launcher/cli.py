@@ -5,7 +5,8 @@
     trustone run scoring         one service in this process (docker-compose.yml runs each service with
                                  `nameko run --config deploy/config.yaml services.<name>.service`)
     trustone run --demo          the embedded platform with covenant year 1 played in: its clock set
-                                 to 15 December 2020, every member registered and report submitted
+                                 to 15 December 2020, every member registered and report submitted,
+                                 and a demo chair of the complaints commission appointed (its code logged)
     trustone demo                load that data set into running services (through their HTTP API)
     trustone rescore 1           after correcting services/scoring/frameworks/year-1.yaml (raise its
                                  version): the scoring service re-reads the files and rescores year 1
@@ -128,6 +129,13 @@ def _play_demo(settings: Settings, log) -> None:
     log.info("demo loaded: covenant year 1", clock=settings.clock, companies=len(done["companies"]),
              authorities=done["authorities"], reports=len(done["reports"]),
              figures=f"{addresses['reporting']}/v1/sector/1", report=f"{addresses['reporting']}/v1/sector/1/report")
+    try:
+        chair = demo.appoint_chair(settings.amqp_uri)
+    except Exception:
+        log.exception("the demo's chair of the complaints commission could not be appointed")
+        return
+    if chair:  # a demo's fictional chair, as the secretariat's demo code: to look around as the commission
+        log.info(f"sign in to the portal as the complaints commission's demo chair with the code {chair['token']}")
 
 
 def load_demo(args) -> int:

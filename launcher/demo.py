@@ -58,3 +58,19 @@ def load(urls: dict[str, str], secretariat_token: str, dataset: dict | None = No
         reports[entry["company"]] = accepted["id"]
     return {"covenant_year": dataset["covenant_year"], "companies": companies,
             "authorities": len(dataset["authorities"]), "reports": reports}
+
+
+DEMO_CHAIR = {"name": "Demo Voorzitter", "email": "voorzitter@trustone.example", "language": "nl"}
+
+
+def appoint_chair(amqp_uri: str) -> dict | None:
+    """The demo's (fictional) chair of the complaints commission, appointed as at a deployment: over the
+    broker (on the embedded platform, from inside its process). None when the platform has a chair already."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from common import errors, rpc  # noqa: F401 - rpc: the platform's errors cross RPC as themselves
+    try:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+            return cluster.submission.appoint_chair(DEMO_CHAIR)
+    except errors.Forbidden:
+        return None

@@ -1,6 +1,7 @@
 """The README's run command: the whole platform in one process, nothing installed (no RabbitMQ, no MongoDB)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -97,3 +98,19 @@ def test_trustone_rescore_applies_a_corrected_framework(embedded, report):
                                        "unchanged": 0}
     figures = wait_until(outcomes(0, 1), "the figures to follow the rescoring")
     assert figures["assessed_reports"] == 1
+
+
+def test_the_demo_plays_year_1_in_and_appoints_a_demo_chair_of_the_commission(processes, tmp_path):
+    ports = {name: free_port() for name in SERVICES}
+    env = {key: value for key, value in os.environ.items() if key not in ("AMQP_URI", "MONGO_URI", "SECRETARIAT_TOKEN")}
+    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    processes.start("demo", [TRUSTONE, "run", "--demo"], env)
+    try:
+        found = wait_until(lambda: re.search(r"commission's demo chair with the code (\S+?)\"", processes.log("demo")),
+                           "the demo's chair", timeout=180)
+        me = requests.get(f"http://127.0.0.1:{ports['submission']}/v1/me", headers=auth(found.group(1))).json()
+        assert (me["role"], me["member"]["seat"], me["member"]["status"]) == ("commission", "chair", "seated")
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{ports['reporting']}/v1/sector/1").json()
+                   ["assessed_reports"] == 26, "the demo's 26 reports counted")
+    finally:
+        processes.stop("demo")
