@@ -88,8 +88,9 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
 
     @http("POST", "/v1/commission-members/<member_id>/confirmation", doc=Doc(
         "The chair confirms a seat the secretariat registered: the member sits on the commission, and its "
-        "code is shown once, to the chair", roles=(COMMISSION,), responses={200: schemas.SeatedCommissionMember},
-        not_found=True))
+        "code is shown once, to the chair", roles=(COMMISSION,), not_found=True, responses={
+            200: schemas.SeatedCommissionMember,
+            422: "The member already sits on the commission: {\"errors\": {\"member\": [...]}}"}))
     def confirm_commission_member(self, request, member_id):
         caller = self.identity.caller(request, COMMISSION)
         return usecases.confirm_seat(caller, member_id, store=self.storage, publisher=self.events,
@@ -97,7 +98,9 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
 
     @http("POST", "/v1/members/<member_id>/token", doc=Doc(
         "Give a company, authority or commission member a new token (its old one stops working; its owner "
-        "is told)", roles=(SECRETARIAT, COMMISSION), responses={200: schemas.ReplacedToken}, not_found=True,
+        "is told)", roles=(SECRETARIAT, COMMISSION), not_found=True, responses={
+            200: schemas.ReplacedToken,
+            422: "A seat awaiting the chair's confirmation gets its code from it: {\"errors\": {\"member\": [...]}}"},
         description="The secretariat replaces a company's or an authority's token; a commission member's is "
                     "replaced by the chair or by the member itself (the secretariat: 403). The other services "
                     "accept the old token for at most IDENTITY_CACHE_SECONDS after they last checked it."))

@@ -141,6 +141,10 @@ def test_the_secretariat_alone_can_neither_seat_a_commission_member_nor_replace_
     again = requests.post(url("submission", f"/v1/commission-members/{member['id']}/confirmation"),
                           headers=callers["chair"])
     assert again.status_code == 422 and list(again.json()["errors"]) == ["member"]
+    world["contract"].check("POST", "/v1/commission-members/{member_id}/confirmation", again)
+    waiting = requests.post(url("submission", f"/v1/members/{registered['id']}/token"), headers=callers["chair"])
+    assert waiting.status_code == 422, "a seat awaiting confirmation gets its code from the confirmation"
+    world["contract"].check("POST", "/v1/members/{member_id}/token", waiting)
 
 
 def test_the_first_chair_is_appointed_once_over_the_broker(world):
