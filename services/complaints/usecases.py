@@ -7,7 +7,9 @@ Ports: `store` (CaseStore), `sealer` (seals personal data), `procedure` (the Pro
 Who sees what: the complainant's identity the commission only (and the secretariat only where the
 complainant agreed); the company concerned learns of a case once it is found admissible, and reads its
 substance without the complainant's identity when the commission shares it; the secretariat sees that
-cases exist and their state; the filer follows its case with the follow-up code it was given once.
+cases exist and their state; the filer follows its case with the follow-up code it was given once. Every
+reading of a filer's identity is recorded before it is shown, in a trail the commission's chair alone reads;
+a member of the commission takes part once the chair confirmed its seat.
 """
 from __future__ import annotations
 
