@@ -75,3 +75,19 @@ def release_once_counted(urls: dict[str, str], secretariat: dict, covenant_year:
     if answer.status_code != 201:
         raise RuntimeError(f"releasing the edition answered {answer.status_code}: {answer.text[:500]}")
     return answer.json()
+
+
+DEMO_CHAIR = {"name": "Demo Voorzitter", "email": "voorzitter@trustone.example", "language": "nl"}
+
+
+def appoint_chair(amqp_uri: str) -> dict | None:
+    """The demo's (fictional) chair of the complaints commission, appointed as at a deployment: over the
+    broker (on the embedded platform, from inside its process). None when the platform has a chair already."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from common import errors, rpc  # noqa: F401 - rpc: the platform's errors cross RPC as themselves
+    try:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+            return cluster.submission.appoint_chair(DEMO_CHAIR)
+    except errors.Forbidden:
+        return None

@@ -273,6 +273,44 @@ def register_company(submission_url: str, **overrides) -> dict:
     return created.json()
 
 
+# --- the commission: its first chair, appointed at deployment, and the seats the chair confirms --------------
+
+CHAIR = {"name": "Anna Voorzitter", "email": "chair@example.org", "language": "nl"}
+
+
+def appoint_chair(env: dict, **appointment: str) -> dict:
+    """The commission's first chair, appointed as an operator does it at deployment: `trustone appoint-chair`
+    over the broker in `env` (AMQP_URI); its member id and sign-in code, as the command prints them."""
+    chosen = {**CHAIR, **appointment}
+    done = subprocess.run([TRUSTONE, "appoint-chair", "--name", chosen["name"], "--email", chosen["email"],
+                           "--language", chosen["language"]], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return {"id": re.search(r"member id (\w+)", done.stdout).group(1), "name": chosen["name"], "seat": "chair",
+            "token": re.search(r"shown this once: (\S+)", done.stdout).group(1)}
+
+
+def appoint_chair_in_process(amqp_uri: str, **appointment: str) -> dict:
+    """The same appointment, by the same call over the broker, from this (eventlet) process: for services in
+    containers of this process."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+        return cluster.submission.appoint_chair({**CHAIR, **appointment})
+
+
+def seat_commission_member(submission_url: str, chair_token: str, seat: str = "employers", **overrides) -> dict:
+    """A member of the commission as the covenant seats one: the secretariat registers the seat (no code),
+    the chair confirms it (the member's code, shown to the chair once). The confirmed member, with its token."""
+    registration = {"name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "nl",
+                    **overrides}
+    registered = requests.post(f"{submission_url}/v1/commission-members", json=registration,
+                               headers=auth(SECRETARIAT_TOKEN), timeout=30)
+    assert registered.status_code == 201, registered.text
+    confirmed = requests.post(f"{submission_url}/v1/commission-members/{registered.json()['id']}/confirmation",
+                              headers=auth(chair_token), timeout=30)
+    assert confirmed.status_code == 200, confirmed.text
+    return confirmed.json()
+
+
 # --- the portal, in containers ---------------------------------------------------------------------------
 
 def start_portal(container_factory, config, url) -> str:
@@ -721,6 +759,20 @@ class Platform:
     def inbox(self, token: str) -> dict:
         return requests.get(self.url("notification", "/v1/notices?per_page=200"), headers=auth(token),
                             timeout=10).json()
+
+    def chair(self) -> dict:
+        """The commission's chair, appointed at this platform's deployment on first asking (`trustone
+        appoint-chair`, which opens once): its id and token."""
+        if not hasattr(self, "_chair"):
+            self._chair = appoint_chair(self.env)
+        return self._chair
+
+    def commission_member(self, seat: str, **overrides) -> dict:
+        """A member of the commission in `seat`, registered by the secretariat and confirmed by the chair (the
+        chair itself for "chair": the one appointed at deployment)."""
+        if seat == "chair" and not overrides:
+            return self.chair()
+        return seat_commission_member(self.url("submission"), self.chair()["token"], seat, **overrides)
 
 
 class SharedEngine:

@@ -37,6 +37,7 @@ class CaseStore(Repository):
         self.commission = db.commission_members
         self.members = db.members
         self.warnings = db.time_limit_warnings
+        self.readings = db.identity_readings
         self._changes_outbox = Outbox(self.changes)
         self._warnings_outbox = Outbox(self.warnings)
         self.outboxes = [self._changes_outbox, self._warnings_outbox]
@@ -47,6 +48,7 @@ class CaseStore(Repository):
                          Index.on("seq", ("at", DESCENDING)), Index(Outbox.INDEX_KEYS)),
         "time_limit_warnings": (Index(Outbox.INDEX_KEYS),),
         "filings": (Index.on("address", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "identity_readings": (Index.on(("at", DESCENDING)), Index.on("number", ("at", DESCENDING))),
     }
 
     # --- cases --------------------------------------------------------------------------------------
@@ -122,8 +124,14 @@ class CaseStore(Repository):
 
     # --- the commission and filings -----------------------------------------------------------------
 
-    def register_commission_member(self, member: dict) -> None:
-        self.commission.update_one({"_id": member["id"]}, {"$set": member}, upsert=True)
+    def register_commission_member(self, member: dict, seated: bool = True) -> None:
+        """Who a member of the commission is, and whether it sits on it. A seat awaiting the chair's
+        confirmation never undoes a confirmation heard first (the two events travel on their own queues)."""
+        if seated:
+            update = {"$set": {**member, "seated": True}}
+        else:
+            update = {"$set": member, "$setOnInsert": {"seated": False}}
+        self.commission.update_one({"_id": member["id"]}, update, upsert=True)
 
     def commission_member(self, member_id: str) -> dict | None:
         return self.commission.find_one({"_id": member_id})
@@ -133,6 +141,20 @@ class CaseStore(Repository):
 
     def is_member(self, company_id: str) -> bool:
         return self.members.find_one({"_id": company_id}, {"_id": 1}) is not None
+
+    # --- who read a filer's identity (the chair's trail) ---------------------------------------------
+
+    def record_identity_reading(self, number: str, at: datetime, by: dict, read: list[str]) -> None:
+        # an ObjectId grows with each insert: readings at one instant keep the order they were made in
+        self.readings.insert_one({"_id": ObjectId(), "number": number, "at": at, "by": by, "read": read})
+
+    def identity_readings(self, number: str | None, skip: int, limit: int) -> tuple[list[dict], int]:
+        """The readings, newest first (of one case, or of every case), a page of them and how many in all."""
+        selector = {"number": number} if number else {}
+        total = self.readings.count_documents(selector)
+        found = self.readings.find(selector, {"_id": 0}, sort=[("at", DESCENDING), ("_id", DESCENDING)],
+                                   skip=skip, limit=limit)
+        return list(found), total
 
     # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs.
 

@@ -115,14 +115,15 @@ def current(changes: list[dict]) -> dict:
     return case
 
 
-def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> str | None:
-    """Why the move is not allowed, or None when it is."""
+def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> tuple[str, str] | None:
+    """Why the move is not allowed, or None when it is: ("to", why) for a state the procedure does not go to
+    next (a bad request), ("seat", why) for a step another seat takes (not this member's to take)."""
     step = procedure.step(state)
     if to not in step.next:
         allowed = ", ".join(step.next) or "none: the case is closed"
-        return f"A case {state} can move to: {allowed}."
+        return "to", f"A case {state} can move to: {allowed}."
     if seat not in step.by:
-        return f"Only the {' or '.join(step.by)} may move a case that is {state}."
+        return "seat", f"Only the {' or '.join(step.by)} may move a case that is {state}."
     return None
 
 

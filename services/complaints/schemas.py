@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import vocabulary
-from common.schema import MAX_COUNT, Strict, StrictBoolean, StrictInteger, between
+from common.schema import MAX_COUNT, MAX_PAGE, Strict, StrictBoolean, StrictInteger, between
 
 
 def one_of(terms):
@@ -127,3 +127,32 @@ class Progress(Schema):
     steps = fields.List(fields.Dict())
     messages = fields.List(fields.Dict())
     attachments = fields.List(fields.Dict())
+
+
+class ReadingsQuery(Schema):
+    number = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "One case only."})
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 200))
+
+
+class Reader(Schema):
+    role = fields.String(metadata={"enum": [vocabulary.COMMISSION, vocabulary.SECRETARIAT, "acknowledgement"],
+                                   "description": "acknowledgement: the platform, to send the filer the "
+                                                  "acknowledgement of its case to the address it gave"})
+    id = fields.String(allow_none=True)
+    seat = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class IdentityReading(Schema):
+    number = fields.String()
+    at = fields.AwareDateTime()
+    by = fields.Nested(Reader)
+    read = fields.List(fields.String(metadata={"enum": ["name", "contact"]}))
+
+
+class IdentityReadings(Schema):
+    items = fields.List(fields.Nested(IdentityReading))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()

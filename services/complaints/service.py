@@ -15,7 +15,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc, rpc
-from common.web import http, parse_json, read_json, validated
+from common.web import http, load, parse_json, read_json, validated
 from services.complaints import schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
@@ -119,7 +119,20 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         responses={200: schemas.CaseOut}, not_found=True))
     def show_case(self, request, number):
         return usecases.case_detail(self.identity.caller(request, COMMISSION, SECRETARIAT, COMPANY), number,
-                                    store=self.storage, sealer=self.sealer)
+                                    store=self.storage, sealer=self.sealer, clock=self.clock)
+
+    @http("GET", "/v1/identity-readings", doc=Doc(
+        "Every reading of a filer's identity (its name and contact): who, when, which case, newest first (the "
+        "commission's chair only)", roles=(COMMISSION,), query=schemas.ReadingsQuery,
+        responses={200: schemas.IdentityReadings},
+        description="Recorded before the identity is shown: the commission's case view, the secretariat's "
+                    "where the filer agreed, and the platform fetching an address to send an "
+                    "acknowledgement. Another member of the commission: 403."))
+    def list_identity_readings(self, request):
+        caller = self.identity.caller(request, COMMISSION)
+        query = load(schemas.ReadingsQuery, dict(request.args))
+        return usecases.identity_readings(caller, query.get("number"), query["page"], query["per_page"],
+                                          store=self.storage)
 
     @http("POST", "/v1/cases/<number>/moves", doc=Doc(
         "Move a case a step on, saying why (the procedure says who may, and where to)", roles=(COMMISSION,),
@@ -160,7 +173,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @http("POST", "/v1/appeals", doc=Doc(
         "Contest the assessment of one of your report versions, naming the criteria and why", roles=(COMPANY,),
-        body=schemas.Appeal, responses={201: schemas.Filed}))
+        body=schemas.Appeal, responses={201: schemas.Filed}, not_found=True))
     def file_appeal(self, request):
         """{"report_id": "...", "version": 1, "criteria": ["factories_known"], "reasons": "..."} -> 201"""
         filed = usecases.file_appeal(self.identity.caller(request, COMPANY), read_json(request, schemas.Appeal),
@@ -178,8 +191,14 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @event_handler("submission", "commission_member_registered")
     def remember_commission_member(self, event):
-        """Who sits on the commission, and in which seat (the procedure says which seat may take a step)."""
-        usecases.remember_commission_member(event.data["member"], store=self.storage)
+        """Who is on the commission, in which seat (the procedure says which seat may take a step), and
+        whether it sits yet (a seat the secretariat registered waits for the chair's confirmation)."""
+        usecases.remember_commission_member(event.data["member"], event.data["seated"], store=self.storage)
+
+    @event_handler("submission", "commission_member_seated")
+    def remember_seated_member(self, event):
+        """The chair confirmed a seat: the member now takes part."""
+        usecases.remember_commission_member(event.data["member"], True, store=self.storage)
 
     @rpc
     def acknowledgement_address(self, number):

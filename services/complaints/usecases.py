@@ -7,7 +7,9 @@ Ports: `store` (CaseStore), `sealer` (seals personal data), `procedure` (the Pro
 Who sees what: the complainant's identity the commission only (and the secretariat only where the
 complainant agreed); the company concerned learns of a case once it is found admissible, and reads its
 substance without the complainant's identity when the commission shares it; the secretariat sees that
-cases exist and their state; the filer follows its case with the follow-up code it was given once.
+cases exist and their state; the filer follows its case with the follow-up code it was given once. Every
+reading of a filer's identity is recorded before it is shown, in a trail the commission's chair alone reads;
+a member of the commission takes part once the chair confirmed its seat.
 """
 from __future__ import annotations
 
@@ -98,8 +100,8 @@ def _iso(day) -> str | None:
 def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publisher, clock, scoring) -> dict:
     """A company contests the assessment of one of its report versions, naming the criteria and why."""
     assessed = scoring.assessment_of_version(appeal["report_id"], appeal["version"])
-    if assessed is None or assessed["company"]["id"] != caller.id:
-        raise errors.Invalid({"report_id": ["No assessment of this report version is yours."]})
+    if assessed is None or assessed["company"]["id"] != caller.id:  # unknown or not yours: the same answer
+        raise errors.NotFound("No assessment of this report version is yours.")
     codes = {each["code"] for each in assessed["assessment"]["criteria"]}
     unknown = sorted(set(appeal["criteria"]) - codes)
     if unknown:
@@ -146,7 +148,10 @@ def acknowledgement_address(number: str, *, store, sealer, clock) -> str | None:
     changes = store.changes_of(number)
     if not changes or clock.now() - changes[0]["filed"]["filed_at"] > ACKNOWLEDGEMENT_WINDOW:
         return None
-    return _email(_identity(changes[0]["filed"], sealer)["contact"])
+    address = _email(sealer.open(changes[0]["filed"]["sealed"]["contact"]))
+    if address is not None:  # given out: recorded first, as every reading of a filer's identity
+        store.record_identity_reading(number, clock.now(), ACKNOWLEDGING, ["contact"])
+    return address
 
 
 def add_information(number: str, code: str | None, text: str, *, store, sealer, clock) -> dict:
@@ -188,11 +193,55 @@ def _message(change: dict, sealer) -> dict:
 
 # --- the commission, the secretariat and the company concerned -------------------------------------------------
 
+def _member(caller: Caller, store) -> dict | None:
+    """The commission member calling, as the registrations heard say (None for any other caller). A seat
+    that does not sit on the commission yet, as heard, takes no part: its confirmation may still be on its
+    way (its code works only once the chair confirmed it)."""
+    if caller.role != COMMISSION:
+        return None
+    member = store.commission_member(caller.id)
+    if member is None or not member.get("seated", True):  # registered before seats were confirmed: seated
+        raise errors.Unavailable("Your seat on the commission is still on its way; try again in a minute.")
+    return member
+
+
 def _seat(caller: Caller, store) -> str | None:
-    member = store.commission_member(caller.id) if caller.role == COMMISSION else None
-    if caller.role == COMMISSION and member is None:
-        raise errors.Unavailable("Your registration is still on its way; try again in a minute.")
+    member = _member(caller, store)
     return member["seat"] if member else None
+
+
+def _reader(caller: Caller, store) -> dict:
+    """Who reads a filer's identity, as the chair's trail names it."""
+    member = _member(caller, store)
+    if member:
+        return {"role": COMMISSION, "id": caller.id, "seat": member["seat"], "name": member["name"]}
+    return {"role": caller.role, "id": caller.id, "seat": None, "name": None}
+
+
+# The notification service reads a filer's address to send its acknowledgement (over RPC).
+ACKNOWLEDGING = {"role": "acknowledgement", "id": None, "seat": None, "name": None}
+
+
+def _read_identity(case: dict, reader: dict, *, store, sealer, clock) -> dict:
+    """The filer's identity (its name and contact), the reading recorded first (who, when, which case, what)
+    in the trail the chair reads: nothing is shown that is not recorded. An anonymous filer's nothing is no
+    reading."""
+    given = [name for name in ("name", "contact") if case["sealed"].get(name) is not None]
+    if given:
+        store.record_identity_reading(case["number"], clock.now(), reader, given)
+    return {name: sealer.open(case["sealed"].get(name)) for name in ("name", "contact")}
+
+
+def _require_chair(caller: Caller, store) -> None:
+    if _seat(caller, store) != "chair":
+        raise errors.Forbidden("Only the commission's chair may do this.")
+
+
+def identity_readings(caller: Caller, number: str | None, page: int, per_page: int, *, store) -> dict:
+    """The trail of every reading of a filer's identity, newest first, for the chair alone."""
+    _require_chair(caller, store)
+    items, total = store.identity_readings(number, (page - 1) * per_page, per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def _visible_to_company(case: dict, company_id: str) -> bool:
@@ -203,6 +252,7 @@ def _visible_to_company(case: dict, company_id: str) -> bool:
 def cases(caller: Caller, *, store) -> list[dict]:
     """The cases the caller may know of, in brief: the commission and the secretariat all (the secretariat
     not whom they are about), a company those about it that were found admissible, and its own appeals."""
+    _member(caller, store)
     found = []
     for number in store.numbers(caller.id if caller.role == COMPANY else None):
         case = domain.current(store.changes_of(number))
@@ -221,8 +271,9 @@ def _brief(case: dict) -> dict:
             "covenant_year": case["covenant_year"]}
 
 
-def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
-    """One case as the caller may see it."""
+def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
+    """One case as the caller may see it; a reading of its filer's identity is recorded for the chair."""
+    reader = _reader(caller, store) if caller.role in (COMMISSION, SECRETARIAT) else None
     changes = store.changes_of(number)
     if not changes:
         raise errors.NotFound()
@@ -232,7 +283,8 @@ def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
                           "by": each["by"], "reason": each.get("reason")}
                          for each in changes if each["type"] in ("filed", "moved")]}
     if caller.role == COMMISSION:
-        return {**shown, **_substance(case, sealer), **_identity(case, sealer), "appeal": case["appeal"],
+        return {**shown, **_substance(case, sealer),
+                **_read_identity(case, reader, store=store, sealer=sealer, clock=clock), "appeal": case["appeal"],
                 "share_identity_with_secretariat": case["share_identity_with_secretariat"],
                 "attachments": _attachments(changes), "messages": [_message(each, sealer) for each in changes
                                                                    if each["type"] == "message"]}
@@ -240,7 +292,8 @@ def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
         shown = {key: shown[key] for key in ("number", "kind", "state", "filed_at", "state_since", "deadline",
                                               "covenant_year", "history")}
         shown["history"] = [{key: each[key] for key in ("from", "to", "at")} for each in shown["history"]]
-        return {**shown, **(_identity(case, sealer) if case["share_identity_with_secretariat"] else {})}
+        return {**shown, **(_read_identity(case, reader, store=store, sealer=sealer, clock=clock)
+                            if case["share_identity_with_secretariat"] else {})}
     if caller.role == COMPANY and _visible_to_company(case, caller.id):
         own_appeal = case["kind"] == "assessment_appeal"
         # A company learns of a complaint once it is found admissible: the steps before, and why they were
@@ -266,10 +319,6 @@ def _substance(case: dict, sealer) -> dict:
             "when": sealer.open(sealed["when"]) if "when" in sealed else case.get("when")}
 
 
-def _identity(case: dict, sealer) -> dict:
-    return {"name": sealer.open(case["sealed"]["name"]), "contact": sealer.open(case["sealed"]["contact"])}
-
-
 def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publisher, clock) -> dict:
     """A commission member moves a case a step on, saying why; who may take which step, and where to, is
     the procedure's. The step is announced (notices, figures; a decided appeal corrects the assessment)."""
@@ -279,8 +328,10 @@ def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publ
         raise errors.NotFound()
     case = domain.current(changes)
     refused = domain.may_move(procedure, case["state"], move["to"], seat)
+    if refused and refused[0] == "seat":  # a step the procedure gives another seat: not this member's
+        raise errors.Forbidden(refused[1])
     if refused:
-        raise errors.Invalid({"to": [refused]})
+        raise errors.Invalid({"to": [refused[1]]})
     admissible = move.get("admissible")
     if move["to"] == "admissibility_decided" and admissible is None:
         raise errors.Invalid({"admissible": ["Say whether the case is admissible."]})
@@ -416,5 +467,7 @@ def remember_member(company: dict, *, store) -> None:
     store.register_member(company)
 
 
-def remember_commission_member(member: dict, *, store) -> None:
-    store.register_commission_member(member)
+def remember_commission_member(member: dict, seated: bool, *, store) -> None:
+    """Who sits on the commission, and in which seat: a seat the secretariat registered takes part only
+    once the chair confirmed it (`seated`)."""
+    store.register_commission_member(member, seated)

@@ -174,6 +174,26 @@ PLAIN = {
     "Shorter than minimum length 1.": {"en": "Fill this in.", "nl": "Vul dit in."},
     "Give either company_id or name.": {"en": "Choose a member, or give its name.",
                                         "nl": "Kies een lid, of geef zijn naam."},
+    "This member already sits on the commission.": {"en": "This member already sits on the commission.",
+                                                    "nl": "Dit lid zit al in de commissie."},
+    "This seat waits for the chair's confirmation, which gives the member its code.": {
+        "en": "This seat waits for the chair's confirmation, which gives the member its code.",
+        "nl": "Deze zetel wacht op de bevestiging van de voorzitter; daarmee krijgt het lid zijn code."},
+    "Only the commission's chair may do this.": {"en": "Only the commission's chair may do this.",
+                                                 "nl": "Alleen de voorzitter van de commissie mag dit doen."},
+    "Only the chair or the member itself may replace a member's code.": {
+        "en": "Only the chair or the member itself may give a member a new code.",
+        "nl": "Alleen de voorzitter of het lid zelf kan een lid een nieuwe code geven."},
+    "The secretariat cannot replace the code of a member of the commission: the chair or the member itself can.": {
+        "en": "The secretariat cannot give a member of the commission a new code: the chair or the member "
+              "itself can.",
+        "nl": "Het secretariaat kan een lid van de commissie geen nieuwe code geven: de voorzitter of het lid "
+              "zelf kan dat."},
+    "The commission has a chair already: a new chair is registered by the secretariat and confirmed by the chair.": {
+        "en": "The commission has a chair already: a new chair is registered by the secretariat and confirmed by "
+              "the chair.",
+        "nl": "De commissie heeft al een voorzitter: een nieuwe voorzitter wordt door het secretariaat "
+              "ingeschreven en door de voorzitter bevestigd."},
 }
 
 
@@ -263,6 +283,8 @@ WORDED = [
     (re.compile(r"^No figures for covenant year (\d+)\.$"),
      {"en": r"Covenant year \1 has no figures yet.", "nl": r"Convenantjaar \1 heeft nog geen cijfers."}),
     (re.compile(r"^No member with id .*\.$"), {"en": "This member is not known.", "nl": "Dit lid is niet bekend."}),
+    (re.compile(r"^No member of the commission with id .*\.$"),
+     {"en": "This member of the commission is not known.", "nl": "Dit lid van de commissie is niet bekend."}),
     (re.compile(r"^No sample has been drawn for covenant year (\d+)\.$"),
      {"en": r"No sample has been drawn for covenant year \1.",
       "nl": r"Voor convenantjaar \1 is nog geen steekproef getrokken."}),

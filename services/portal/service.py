@@ -269,6 +269,39 @@ class PortalService(operations.Operations):
         usecases.require_role(visitor, COMMISSION)
         return self._page(request, visitor, "cases.html.j2", cases=usecases.cases(visitor, api=self.api))
 
+    @page("GET", "/commission/members", doc=_html(
+        "The chair's page of the commission's members: seats to confirm, new sign-in codes"))
+    def commission_members(self, request):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "commission_members.html.j2",
+                          members=usecases.commission_members(visitor, api=self.api), errors={})
+
+    @page("POST", "/commission/members/<member_id>/confirmation", doc=_html(
+        "The chair confirms a seat; the member's sign-in code is shown once"))
+    def confirm_seat(self, request, member_id):
+        visitor = self._posted(request, COMMISSION)
+        try:
+            member = usecases.confirm_seat(visitor, member_id, api=self.api)
+        except errors.Invalid as refused:  # confirmed meanwhile (another window): the list as it stands
+            return self._page(request, visitor, "commission_members.html.j2", status=422,
+                              members=usecases.commission_members(visitor, api=self.api), errors=refused.errors)
+        return self._page(request, visitor, "commission_code.html.j2", member=member, replaced=False)
+
+    @page("POST", "/commission/members/<member_id>/token", doc=_html(
+        "The chair gives a member of the commission a new sign-in code, shown once"))
+    def replace_commission_code(self, request, member_id):
+        visitor = self._posted(request, COMMISSION)
+        member = usecases.replace_commission_code(visitor, member_id, api=self.api)
+        return self._page(request, visitor, "commission_code.html.j2", member=member, replaced=True)
+
+    @page("GET", "/commission/identity-readings", doc=_html(
+        "The chair's trail: who read a filer's identity, when, in which case (?page=)"))
+    def identity_readings(self, request):
+        visitor = self._visitor(request)
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
+        return self._page(request, visitor, "identity_readings.html.j2", page_number=number,
+                          trail=usecases.identity_readings(visitor, number, api=self.api))
+
     @page("GET", "/secretariat/cases", doc=_html("The cases: that they exist and where they stand"))
     def secretariat_cases(self, request):
         visitor = self._visitor(request)

@@ -146,7 +146,7 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
 
 def _member_shown(member: dict | None) -> dict | None:
     return None if member is None else {key: member.get(key) for key in (
-        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")}
+        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email", "seat")}
 
 
 def sign_out(visitor: Visitor, *, store) -> None:
@@ -336,7 +336,7 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
 
 
 def notices(visitor: Visitor, page: int, *, api) -> dict:
-    require_role(visitor, COMPANY, SECRETARIAT, COMMISSION)
+    require_role(visitor, COMPANY, AUTHORITY, SECRETARIAT, COMMISSION)
     return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20,
                                       language=visitor.language)
 
@@ -718,3 +718,44 @@ def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, ap
         return FormOutcome(form, done=api.as_(visitor.token).post("complaints", "/v1/appeals", body))
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
+
+
+# --- the commission's chair: its seats and the trail of who read a filer's identity ---------------------------
+
+def is_chair(visitor: Visitor) -> bool:
+    return visitor.role == COMMISSION and (visitor.member or {}).get("seat") == "chair"
+
+
+def _require_chair(visitor: Visitor) -> None:
+    """The chair's pages. The services decide (they answer another member 403 too); this spares a page of
+    calls that would be refused."""
+    require_role(visitor, COMMISSION)
+    if not is_chair(visitor):
+        raise errors.Forbidden()
+
+
+def commission_members(visitor: Visitor, *, api) -> list[dict]:
+    """The commission's members, the seats awaiting the chair's confirmation first."""
+    _require_chair(visitor)
+    found = api.as_(visitor.token).get("submission", "/v1/commission-members")
+    return sorted(found, key=lambda each: (each["status"] != "awaiting_confirmation", each["name"].casefold()))
+
+
+def confirm_seat(visitor: Visitor, member_id: str, *, api) -> dict:
+    """The chair confirms a seat: the member's code, shown once to the chair, who hands it over."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).post("submission",
+                                       f"/v1/commission-members/{quote(member_id, safe='')}/confirmation")
+
+
+def replace_commission_code(visitor: Visitor, member_id: str, *, api) -> dict:
+    """The chair gives a member of the commission a new sign-in code, shown once; its old one stops working
+    and the member is told."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).post("submission", f"/v1/members/{quote(member_id, safe='')}/token")
+
+
+def identity_readings(visitor: Visitor, page: int, *, api) -> dict:
+    """Who read a filer's identity, when, in which case: newest first."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).get("complaints", "/v1/identity-readings", page=page, per_page=50)

@@ -160,13 +160,28 @@ class CommissionMemberRegistration(Strict):
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
 
 
+class ChairAppointment(Strict):
+    """The commission's first chair, appointed at deployment (`trustone appoint-chair`)."""
+    name = text(200, required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
+
+
 class CommissionMember(CommissionMemberRegistration):
     id = fields.String(required=True)
     registered_at = fields.AwareDateTime()
+    status = fields.String(required=True, metadata={
+        "enum": ["awaiting_confirmation", "seated"],
+        "description": "Whether the member sits on the commission, or its seat waits for the chair's "
+                       "confirmation (until then it has no code that works)."})
 
 
-class RegisteredCommissionMember(CommissionMember):
-    token = fields.String(metadata={"description": "Bearer token of the member; shown only once."})
+class SeatedCommissionMember(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    seat = fields.String(required=True, metadata={"enum": list(vocabulary.COMMISSION_SEATS.codes)})
+    token = fields.String(required=True, metadata={"description": "The member's bearer token, shown only "
+                                                                  "once, to the chair, who hands it over."})
 
 
 class Company(CompanyRegistration):

@@ -304,9 +304,7 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
 def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):
     portal = platform.url("portal")
     company = register_company(platform.url("submission"), name="Marmer Import B.V.")
-    chair = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                          json={"name": "Voorzitter", "seat": "chair", "email": "chair@example.org",
-                                "language": "nl"}).json()
+    chair = platform.chair()
     photo = tmp_path / "dust.png"
     photo.write_bytes(base64.b64decode(PNG))
 
@@ -367,6 +365,55 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     assert "Uw bericht is verstuurd." in member.content()
 
 
+def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):
+    """Issue 24: a seat the secretariat registers counts only once the chair confirms it in the portal (the
+    member's code shown once, to the chair); the chair gives a member a new code; and the chair reads every
+    reading of a filer's identity."""
+    portal = platform.url("portal")
+    registered = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
+                               json={"name": "Els Vakbond", "seat": "unions_and_ngos", "email": "els@example.org",
+                                     "language": "en"})
+    assert registered.status_code == 201 and "token" not in registered.json()
+    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "party": "Groeve Bundi", "language": "nl", "name": "S. Meena",
+        "contact": "+91 98765 43210", "what_happened": "Children carry stones at the quarry."}).json()
+
+    chair = browser.person(locale="nl-NL").new_page()  # the chair reads Dutch, its registered language
+    sign_in(browser, chair, portal, platform.chair()["token"])
+    press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
+    waiting = chair.get_by_role("region", name="Zetels die op uw bevestiging wachten")
+    assert "Els Vakbond" in waiting.inner_text() and "lid namens vakbonden en ngo's" in waiting.inner_text()
+    press(browser, chair, waiting.get_by_role("button", name="Bevestig de zetel van Els Vakbond"))
+    assert chair.get_by_role("heading", name="Zetel bevestigd: Els Vakbond").is_visible()
+    code = chair.get_by_label("Aanmeldcode").input_value()
+    assert len(code) >= 40
+
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, code)
+    assert member.get_by_role("link", name="Members of the commission").count() == 0, "the chair's pages"
+    for attempt in range(50):  # the confirmation reaches the complaints service as an event
+        member.goto(f"{portal}/cases/{filed['number']}")
+        if "S. Meena" in member.content():
+            break
+        member.wait_for_timeout(200)
+    assert "S. Meena" in member.locator("dl.summary").inner_text()
+    assert "the commission's chair can see who it was and when" in member.content()
+    looked_at(browser, member, "commission-member-case")
+    assert member.goto(f"{portal}/commission/identity-readings").status == 403
+
+    press(browser, chair, chair.get_by_role("link", name="Wie de naam van een indiener zag"))
+    rows = chair.get_by_role("table").inner_text()
+    assert f"Els Vakbond (lid namens vakbonden en ngo's)\t{filed['number']}\tnaam, contactgegevens" in rows
+    press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
+    seated = chair.get_by_role("region", name="Wie in de commissie zit")
+    press(browser, chair, seated.get_by_role("button", name="Nieuwe aanmeldcode voor Els Vakbond"))
+    assert chair.get_by_role("heading", name="Nieuwe aanmeldcode: Els Vakbond").is_visible()
+    assert chair.get_by_label("Aanmeldcode").input_value() != code
+    again = browser.person(locale="en-GB").new_page()
+    sign_in(browser, again, portal, code)
+    assert "This sign-in code is not known." in again.content(), "the old code no longer signs in"
+
+
 # --- every page of every role -------------------------------------------------------------------------------
 
 CRAWL_LIMIT = 60  # pages per role and language: far more than any role has
@@ -425,9 +472,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
     requests.post(platform.url("submission", "/v1/reports"), headers=auth(other["token"]), json=unknown)
     authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
                               json={"name": "Gemeente Gent", "country": "BE", "joined_on": "2020-01-15"}).json()
-    member = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                           json={"name": "Werkgevers", "seat": "employers", "email": "employers@example.org",
-                                 "language": "nl"}).json()
+    member = platform.commission_member("employers", name="Werkgevers")
     filed = requests.post(platform.url("complaints", "/v1/cases"), files={
         "case": (None, json.dumps({"kind": "complaint", "company_id": company["id"], "language": "en",
                                    "what_happened": "No masks in the cutting hall.", "where": "Bundi"}),
@@ -446,7 +491,8 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
              "company": (company["token"], {"/secretariat": 403, f"/reports/{'0' * 32}": 404}),
              "secretariat": (SECRETARIAT_TOKEN, {f"/secretariat/companies/{'0' * 32}": 404}),
              "authority": (authority["token"], {"/company": 403}),
-             "commission": (member["token"], {"/cases/K-2000-0001": 404})}
+             "commission": (member["token"], {"/cases/K-2000-0001": 404, "/commission/members": 403}),
+             "chair": (platform.chair()["token"], {"/cases/K-2000-0001": 404})}
     visited = {}
     for language, locale in (("nl", "nl-NL"), ("en", "en-GB")):
         for role, (code, error_pages) in roles.items():
@@ -477,5 +523,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
         assert {"/authority"} <= visited["authority", language].keys()
         assert {"/commission", "/cases/{}", "/cases/{}/attachments/{}", "/notices"} <= \
             visited["commission", language].keys()
+        assert {"/commission/members", "/commission/identity-readings"} <= visited["chair", language].keys()
+        assert "/notices" in visited["authority", language].keys()
         for role in roles:
             assert all(status == 200 for status in visited[role, language].values()), visited[role, language]

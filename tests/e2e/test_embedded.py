@@ -1,6 +1,7 @@
 """The README's run command: the whole platform in one process, nothing installed (no RabbitMQ, no MongoDB)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -102,7 +103,7 @@ def test_trustone_rescore_applies_a_corrected_framework(embedded, report):
     assert figures["assessed_reports"] == 1
 
 
-def test_the_demo_plays_year_1_in_and_releases_the_edition_the_public_reads(processes, tmp_path):
+def test_the_demo_plays_year_1_in_releases_its_edition_and_appoints_a_demo_chair(processes, tmp_path):
     """README's `scripts/run --demo`, at the covenant's own disclosure thresholds."""
     embedded = Embedded(processes, tmp_path, "--demo", MIN_COMPANIES_PER_CELL="3")
     try:
@@ -112,5 +113,9 @@ def test_the_demo_plays_year_1_in_and_releases_the_edition_the_public_reads(proc
         assert_seed_figures(published)
         home = requests.get(embedded.url("portal", "/"), headers={"Accept-Language": "en"}).text
         assert 'href="/sector/1/report"' in home and "Edition 1, released on 15 December 2020" in home
+        found = wait_until(lambda: re.search(r"commission's demo chair with the code (\S+?)\"",
+                                             processes.log("embedded")), "the demo's chair", timeout=60)
+        me = requests.get(embedded.url("submission", "/v1/me"), headers=auth(found.group(1))).json()
+        assert (me["role"], me["member"]["seat"], me["member"]["status"]) == ("commission", "chair", "seated")
     finally:
         processes.stop("embedded")

@@ -36,9 +36,15 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     members.add("company-token", "company", "c-1")
     members.add("other-token", "company", "c-2")
     members.add("authority-token", "authority", "a-1")
+    members.add("member-token", "commission", "member-2")
     with entrypoint_waiter(container, "remember_commission_member"):
         publish("submission", "commission_member_registered", {"member": {
-            "id": "chair-1", "name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "nl"}})
+            "id": "chair-1", "name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "nl"},
+            "seated": True})
+    with entrypoint_waiter(container, "remember_commission_member"):
+        publish("submission", "commission_member_registered", {"member": {
+            "id": "member-2", "name": "Member", "seat": "employers", "email": "m@example.org", "language": "nl"},
+            "seated": True})
     contract = ApiContract(requests.get(url("complaints", "/openapi.json")).json())
     filed = requests.post(url("complaints", "/v1/cases"), json={
         "kind": "complaint", "company_id": "c-1", "what_happened": "No masks in the quarry.", "language": "nl"})
@@ -57,27 +63,33 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
                         headers={"X-Follow-Up-Code": "wrong"}).status_code == 404
 
     callers = (None, "chair-token", "company-token", "other-token", "authority-token", SECRETARIAT_TOKEN,
-               "bad-token")
-    matrix = {  # public, commission, company concerned, another company, authority, secretariat, bad token
-        ("GET", "/v1/cases", "/v1/cases"): (401, 200, 200, 200, 403, 200, 401),
-        ("GET", f"/v1/cases/{number}", "/v1/cases/{number}"): (401, 200, 404, 404, 403, 200, 401),
-        ("POST", f"/v1/cases/{number}/messages", "/v1/cases/{number}/messages"): (401, 201, 403, 403, 403, 403, 401),
-        ("POST", f"/v1/cases/{number}/moves", "/v1/cases/{number}/moves"): (401, 201, 403, 403, 403, 403, 401),
-        ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"): (401, 403, 404, 404, 403, 403, 401),
-        ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 422, 422, 403, 403, 401),
-        ("GET", "/v1/procedure", "/v1/procedure"): (200,) * 7,
+               "bad-token", "member-token")
+    matrix = {  # public, chair, company concerned, another company, authority, secretariat, bad token, member
+        ("GET", "/v1/cases", "/v1/cases"): (401, 200, 200, 200, 403, 200, 401, 200),
+        ("GET", f"/v1/cases/{number}", "/v1/cases/{number}"): (401, 200, 404, 404, 403, 200, 401, 200),
+        ("POST", f"/v1/cases/{number}/messages", "/v1/cases/{number}/messages"):
+            (401, 201, 403, 403, 403, 403, 401, 201),
+        # the chair acknowledges the case; the member then tries the chair's step (admissibility): 403
+        ("POST", f"/v1/cases/{number}/moves", "/v1/cases/{number}/moves"): (401, 201, 403, 403, 403, 403, 401, 403),
+        ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"):
+            (401, 403, 404, 404, 403, 403, 401, 403),
+        # a report version that is not the company's (here: none is known) is not found
+        ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 404, 404, 403, 403, 401, 403),
+        ("GET", "/v1/procedure", "/v1/procedure"): (200,) * 8,
         ("GET", f"/v1/cases/{number}/attachments/{attached.json()['id']}",
-         "/v1/cases/{number}/attachments/{attachment_id}"): (401, 200, 403, 403, 403, 403, 401),
+         "/v1/cases/{number}/attachments/{attachment_id}"): (401, 200, 403, 403, 403, 403, 401, 200),
+        # who read a filer's identity: the chair's to read, no one else's
+        ("GET", "/v1/identity-readings", "/v1/identity-readings"): (401, 200, 403, 403, 403, 403, 401, 403),
         # without its follow-up code, a case's progress is no one's, whatever token is shown
-        ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404,) * 7,
-        ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404,) * 7,
-        ("POST", f"/v1/cases/{number}/attachments", "/v1/cases/{number}/attachments"): (404,) * 7,
+        ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404,) * 8,
+        ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404,) * 8,
+        ("POST", f"/v1/cases/{number}/attachments", "/v1/cases/{number}/attachments"): (404,) * 8,
         # anyone may file, with or without a token: the filing is the filer's, never the token's
-        ("POST", "/v1/cases", "/v1/cases"): (201,) * 7,
-        ("POST", "/replays", "/replays"): (401, 403, 403, 403, 403, 200, 401),
-        ("GET", "/health", "/health"): (200,) * 7,
-        ("GET", "/metrics", "/metrics"): (401,) * 7,  # for operators only: none of these holds their token
-        ("GET", "/openapi.json", "/openapi.json"): (200,) * 7,
+        ("POST", "/v1/cases", "/v1/cases"): (201,) * 8,
+        ("POST", "/replays", "/replays"): (401, 403, 403, 403, 403, 200, 401, 403),
+        ("GET", "/health", "/health"): (200,) * 8,
+        ("GET", "/metrics", "/metrics"): (401,) * 8,  # for operators only: none of these holds their token
+        ("GET", "/openapi.json", "/openapi.json"): (200,) * 8,
     }
     documented = {(method.upper(), path) for path, operations in contract.document["paths"].items()
                   for method in operations}
@@ -94,6 +106,8 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
             body = bodies.get(path.rsplit("/", 1)[-1]) if method == "POST" else None
             if path.endswith("/moves") and token == "chair-token":
                 body = bodies["moves"]
+            elif path.endswith("/moves") and token == "member-token":
+                body = {"to": "admissibility_decided", "admissible": True, "reason": "Not my seat's step."}
             if path.endswith("/attachments"):
                 answer = requests.post(url("complaints", path), data=PNG, headers=auth(token) if token else {})
             else:
@@ -108,6 +122,51 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     assert [each["data"]["to_state"] for each in moved.wait_for(1)] == ["acknowledged"]
     shown = requests.get(url("complaints", f"/v1/cases/{number}"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert "what_happened" not in shown and "name" not in shown
+    refused = requests.post(url("complaints", f"/v1/cases/{number}/moves"), headers=auth("member-token"),
+                            json={"to": "admissibility_decided", "admissible": True, "reason": "Not mine."})
+    assert refused.json()["error"] == {"code": "FORBIDDEN",
+                                       "message": "Only the chair may move a case that is acknowledged."}
+
+
+def test_a_seat_takes_part_once_confirmed_and_every_reading_of_an_identity_is_in_the_chairs_trail(
+        container_factory, service_config, members, publish, url):
+    container = container_factory(ComplaintsService, service_config)
+    replace_dependencies(container, identity=members.identity())
+    container.start()
+    members.add("chair-token", "commission", "chair-1")
+    members.add("newcomer-token", "commission", "member-3")
+    chair = {"id": "chair-1", "name": "Anna Voorzitter", "seat": "chair", "email": "chair@example.org",
+             "language": "nl"}
+    newcomer = {"id": "member-3", "name": "Nieuw Lid", "seat": "unions_and_ngos", "email": "n@example.org",
+                "language": "en"}
+    from common.events import new_event
+    with entrypoint_waiter(container, "remember_commission_member"):  # v1, from a submission not yet upgraded
+        publish("submission", "commission_member_registered", wire=new_event(
+            "commission_member_registered", {"member": chair}, producer="submission", correlation_id="test",
+            schema_version=1).to_wire())
+    with entrypoint_waiter(container, "remember_commission_member"):
+        publish("submission", "commission_member_registered", {"member": newcomer, "seated": False})
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "party": "A quarry", "what_happened": "No masks.", "language": "nl",
+        "name": "A. Arbeider", "contact": "+31 6 12345678"}).json()
+    case = url("complaints", f"/v1/cases/{filed['number']}")
+    assert requests.get(case, headers=auth("newcomer-token")).status_code == 503, "not seated as heard yet"
+    with entrypoint_waiter(container, "remember_seated_member"):
+        publish("submission", "commission_member_seated", {"member": newcomer, "seated_by": "chair-1",
+                                                           "seated_at": "2021-03-01T10:00:00+00:00"})
+    assert requests.get(case, headers=auth("newcomer-token")).json()["name"] == "A. Arbeider"
+    assert requests.get(case, headers=auth("chair-token")).json()["contact"] == "+31 6 12345678"
+
+    trail = requests.get(url("complaints", "/v1/identity-readings"), headers=auth("chair-token"))
+    ApiContract(requests.get(url("complaints", "/openapi.json")).json()).check(
+        "GET", "/v1/identity-readings", trail)
+    assert [(each["number"], each["by"]["name"], each["by"]["seat"], each["read"]) for each in trail.json()["items"]] \
+        == [(filed["number"], "Anna Voorzitter", "chair", ["name", "contact"]),
+            (filed["number"], "Nieuw Lid", "unions_and_ngos", ["name", "contact"])]
+    assert requests.get(url("complaints", "/v1/identity-readings"),
+                        headers=auth("newcomer-token")).status_code == 403
+    bad = requests.get(url("complaints", "/v1/identity-readings?page=0"), headers=auth("chair-token"))
+    assert bad.status_code == 422 and list(bad.json()["errors"]) == ["page"]
 
 
 def test_filings_are_limited_per_client_even_through_the_portal(container_factory, service_config, url):

@@ -51,6 +51,10 @@ def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=(), real_clock=N
                               real_clock=real_clock or SettableClock(), **ports)
 
 
+def detail(ports, caller, number):
+    return usecases.case_detail(caller, number, store=ports["store"], sealer=ports["sealer"], clock=ports["clock"])
+
+
 def move(ports, caller, number, to, **extra):
     return usecases.move_case(caller, number, {"to": to, "reason": f"to {to}", **extra}, store=ports["store"],
                               procedure=ports["procedure"], publisher=ports["publisher"], clock=ports["clock"])
@@ -85,7 +89,7 @@ def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(p
     stored = str(ports["store"].changes_of(filed["number"]))
     for written in ("A. Worker", "Ongole", "March 2021", "no masks"):
         assert written not in stored, f"{written!r}: what may identify the complainant is sealed at rest"
-    shown = usecases.case_detail(CHAIR, filed["number"], store=ports["store"], sealer=ports["sealer"])
+    shown = detail(ports, CHAIR, filed["number"])
     assert (shown["where"], shown["when"]) == ("Ongole, India", "March 2021")
     progress = usecases.follow_up(filed["number"], filed["follow_up_code"], store=ports["store"],
                                   sealer=ports["sealer"])
@@ -184,16 +188,16 @@ def test_the_procedure_says_who_moves_a_case_where_and_every_step_is_recorded(po
         move(ports, MEMBER, number, "acknowledged", admissible=True)
     assert stray.value.errors == {"admissible": ["Only with the step to admissibility decided."]}
     move(ports, MEMBER, number, "acknowledged")
-    with pytest.raises(errors.Invalid) as not_theirs:
+    with pytest.raises(errors.Forbidden) as not_theirs:  # another seat's step: not a bad request, not theirs
         move(ports, MEMBER, number, "admissibility_decided", admissible=True)
-    assert not_theirs.value.errors["to"] == ["Only the chair may move a case that is acknowledged."]
+    assert not_theirs.value.message == "Only the chair may move a case that is acknowledged."
     with pytest.raises(errors.Invalid):
         move(ports, CHAIR, number, "admissibility_decided")  # without saying whether admissible
     move(ports, CHAIR, number, "admissibility_decided", admissible=True, share_with_company=True)
-    detail = usecases.case_detail(CHAIR, number, store=ports["store"], sealer=ports["sealer"])
-    assert [(each["to"], each["by"].get("seat")) for each in detail["history"]] == [
+    shown = detail(ports, CHAIR, number)
+    assert [(each["to"], each["by"].get("seat")) for each in shown["history"]] == [
         ("received", None), ("acknowledged", "employers"), ("admissibility_decided", "chair")]
-    assert detail["name"] == "A. Worker" and detail["what_happened"].startswith("Workers")
+    assert shown["name"] == "A. Worker" and shown["what_happened"].startswith("Workers")
     moved = ports["publisher"].of_type("case_moved")
     assert [each.data["to_state"] for each in moved] == ["acknowledged", "admissibility_decided"]
     assert moved[-1].data["company_asked"] is True
@@ -204,25 +208,24 @@ def test_who_sees_what_of_a_case(ports):
     number = file(ports)["number"]
     company = Caller("company", "c-1")
     assert usecases.cases(company, store=ports["store"]) == [], "the company learns of nothing before admissibility"
-    secretariat = usecases.case_detail(Caller("secretariat"), number, store=ports["store"], sealer=ports["sealer"])
+    secretariat = detail(ports, Caller("secretariat"), number)
     assert "name" not in secretariat and "what_happened" not in secretariat and secretariat["state"] == "received"
     assert "company_id" not in secretariat, "the secretariat learns that cases exist, not whom they are about"
     assert all("company_id" not in each for each in usecases.cases(Caller("secretariat"), store=ports["store"]))
     move(ports, MEMBER, number, "acknowledged")
     move(ports, CHAIR, number, "admissibility_decided", admissible=True)
-    shown = usecases.case_detail(company, number, store=ports["store"], sealer=ports["sealer"])
+    shown = detail(ports, company, number)
     assert "what_happened" not in shown and "name" not in shown
     assert [each["to"] for each in shown["history"]] == ["admissibility_decided"], "earlier steps are not its"
     with pytest.raises(errors.Forbidden):
         usecases.answer_case(company, number, "We disagree.", store=ports["store"], sealer=ports["sealer"],
                              clock=ports["clock"])
     with pytest.raises(errors.NotFound):
-        usecases.case_detail(Caller("company", "c-2"), number, store=ports["store"], sealer=ports["sealer"])
+        detail(ports, Caller("company", "c-2"), number)
     with pytest.raises(errors.NotFound):
-        usecases.case_detail(company, anonymous["number"], store=ports["store"], sealer=ports["sealer"])
+        detail(ports, company, anonymous["number"])
     consented = file(ports, {**COMPLAINT, "share_identity_with_secretariat": True})
-    assert usecases.case_detail(Caller("secretariat"), consented["number"], store=ports["store"],
-                                sealer=ports["sealer"])["name"] == "A. Worker"
+    assert detail(ports, Caller("secretariat"), consented["number"])["name"] == "A. Worker"
 
 
 def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
@@ -295,3 +298,60 @@ def test_a_contact_meant_as_an_e_mail_address_must_be_one(contact, refused):
     except ValidationError as exc:
         faults = exc.messages
     assert faults == ({"contact": ["Not a valid email address."]} if refused else {})
+
+
+# --- the commission's independence: seats that sit, and the chair's trail of who read a filer's identity -------
+
+def test_every_reading_of_a_filers_identity_is_recorded_for_the_chair_alone(ports):
+    number = file(ports)["number"]
+    anonymous = file(ports, {**COMPLAINT, "name": None, "contact": None})["number"]
+    consented = file(ports, {**COMPLAINT, "share_identity_with_secretariat": True})["number"]
+    secretariat = Caller("secretariat")
+    ports["clock"].set("2021-03-16T09:30:00")
+    assert detail(ports, MEMBER, number)["name"] == "A. Worker"
+    detail(ports, CHAIR, anonymous)  # nothing to read: no reading
+    detail(ports, secretariat, number)  # the filer did not agree: the secretariat reads nothing
+    ports["clock"].set("2021-03-16T11:00:00")
+    assert detail(ports, secretariat, consented)["contact"] == "worker@example.org"
+    assert usecases.acknowledgement_address(number, store=ports["store"], sealer=ports["sealer"],
+                                            clock=ports["clock"]) == "worker@example.org"
+
+    trail = usecases.identity_readings(CHAIR, None, 1, 50, store=ports["store"])
+    assert trail["total"] == 3
+    assert [(each["number"], each["at"].isoformat(), each["by"]["role"], each["by"]["name"], each["read"])
+            for each in trail["items"]] == [
+        (number, "2021-03-16T11:00:00+00:00", "acknowledgement", None, ["contact"]),
+        (consented, "2021-03-16T11:00:00+00:00", "secretariat", None, ["name", "contact"]),
+        (number, "2021-03-16T09:30:00+00:00", "commission", "Member", ["name", "contact"])]
+    assert trail["items"][-1]["by"] == {"role": "commission", "id": "member-2", "seat": "employers", "name": "Member"}
+    assert usecases.identity_readings(CHAIR, consented, 1, 50, store=ports["store"])["total"] == 1
+    for caller in (MEMBER, secretariat, Caller("company", "c-1")):
+        with pytest.raises(errors.Forbidden):
+            usecases.identity_readings(caller, None, 1, 50, store=ports["store"])
+
+
+def test_a_seat_takes_part_only_once_the_chair_confirmed_it_whatever_order_the_events_come_in(ports):
+    number = file(ports)["number"]
+    newcomer = {"id": "member-3", "name": "Newcomer", "seat": "unions_and_ngos", "email": "n@x.nl", "language": "en"}
+    usecases.remember_commission_member(newcomer, False, store=ports["store"])
+    caller = Caller("commission", "member-3")
+    for attempt in (lambda: detail(ports, caller, number), lambda: usecases.cases(caller, store=ports["store"]),
+                    lambda: move(ports, caller, number, "acknowledged")):
+        with pytest.raises(errors.Unavailable):
+            attempt()
+    assert usecases.identity_readings(CHAIR, None, 1, 50, store=ports["store"])["total"] == 0, "nothing read"
+    usecases.remember_commission_member(newcomer, True, store=ports["store"])  # the chair's confirmation
+    usecases.remember_commission_member(newcomer, False, store=ports["store"])  # its registration, late
+    assert move(ports, caller, number, "acknowledged")["state"] == "acknowledged"
+
+
+def test_an_appeal_against_a_report_that_is_not_the_companys_is_not_found(ports):
+    class Scoring:
+        def assessment_of_version(self, report_id, version):
+            return {"company": {"id": "c-other", "name": "Other", "language": "nl", "email": "o@x.nl"},
+                    "assessment": {"criteria": [{"code": "plan_of_approach"}], "covenant_year": 1}}
+    with pytest.raises(errors.NotFound):  # as for a version nobody assessed: the same answer
+        usecases.file_appeal(Caller("company", "c-1"), {
+            "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "Not ours to contest."},
+            scoring=Scoring(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})
+    assert ports["store"].numbers() == []

@@ -245,3 +245,21 @@ def test_a_code_no_one_could_have_been_given_names_no_one_and_no_case():
         usecases.case_progress("K-2021-0001", "códe", api=FakeApi({}))
     with pytest.raises(errors.NotFound):
         usecases.add_case_information("K-2021-0001", "\U0001F600", "More.", api=FakeApi({}))
+
+
+def test_the_chairs_pages_ask_the_api_only_for_the_chair_and_put_waiting_seats_first():
+    api = FakeApi({("GET", "/v1/commission-members"): [
+        {"id": "m-1", "name": "Anna", "seat": "chair", "status": "seated"},
+        {"id": "m-2", "name": "Bert", "seat": "employers", "status": "awaiting_confirmation"}],
+        ("POST", "/v1/commission-members/m-2/confirmation"): {"id": "m-2", "name": "Bert", "seat": "employers",
+                                                              "token": "new"}})
+    chair = usecases.Visitor("nl", "s-1", "commission", {"id": "m-1", "seat": "chair"}, "chair-token", "csrf")
+    member = usecases.Visitor("nl", "s-2", "commission", {"id": "m-3", "seat": "employers"}, "member-token", "csrf")
+    assert [each["name"] for each in usecases.commission_members(chair, api=api)] == ["Bert", "Anna"]
+    assert usecases.confirm_seat(chair, "m-2", api=api)["token"] == "new"
+    for ask in (lambda: usecases.commission_members(member, api=api),
+                lambda: usecases.confirm_seat(member, "m-2", api=api),
+                lambda: usecases.identity_readings(member, 1, api=api)):
+        with pytest.raises(errors.Forbidden):
+            ask()
+    assert {token for _, _, token, _ in api.calls} == {"chair-token"}, "another member's pages ask nothing"
