@@ -181,6 +181,41 @@ def form_fields(state: dict) -> dict[str, list[str]]:
     return fields
 
 
+# --- files a complainant sends, with what they say besides what they show --------------------------------
+
+GPS_LATITUDE = (52.0, 5.0, 30.0)  # where the photo was taken, as a phone writes it
+
+
+def photo_with_gps() -> bytes:
+    """A JPEG photo as a phone takes one: EXIF naming the phone, its orientation and, in its GPS block,
+    where it was taken; and a comment."""
+    import io
+
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "PhoneMaker", "Phone X Pro", 6  # make, model, rotated
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", GPS_LATITUDE, "E", (4.0, 53.0, 0.0)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 140, 90)).save(out, "JPEG", exif=exif.tobytes(), comment=b"Jan's phone")
+    return out.getvalue()
+
+
+def pdf_with_document_info() -> bytes:
+    """A one-page PDF whose document information and XMP name its author and the program that made it."""
+    import io
+
+    import pikepdf
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"], pdf.docinfo["/Producer"] = "Jan Jansen", "Scanner 3000"
+    with pdf.open_metadata() as meta:
+        meta["dc:creator"] = ["Jan Jansen"]
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 # --- waiting ------------------------------------------------------------------------------------------
 
 def wait_for_listener(port: int, what: str, **waiting) -> None:
