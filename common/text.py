@@ -19,24 +19,20 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 JOINERS = frozenset("\u200c\u200d")
 LONG_TEXT_BREAKS = frozenset("\n\r\t")
 
-CONTROL = "Must not contain control characters."
-CONTROL_IN_LONG_TEXT = "Must not contain control characters other than line breaks and tabs."
-BIDI = "Must not contain characters that change the direction of text."
-LOOKS_LIKE = "Looks the same as the name of a member already registered, {name}, but is written with other characters."
 
 
 def refusal(value: str, *, multiline: bool = False) -> str | None:
     """Why `value` is not text a person may give here (None when it is): a bidirectional control, a
     control or invisible character; line breaks and tabs only in a long text (`multiline`)."""
-    for char in value:
-        if char in BIDI_CONTROLS:
-            return BIDI
+    if any(char in BIDI_CONTROLS for char in value):
+        return "Must not contain characters that change the direction of text."
     for char in value:
         if multiline and char in LONG_TEXT_BREAKS:
             continue
         category = unicodedata.category(char)
         if category in ("Cc", "Zl", "Zp", "Cs") or (category == "Cf" and char not in JOINERS):
-            return CONTROL_IN_LONG_TEXT if multiline else CONTROL
+            return "Must not contain control characters other than line breaks and tabs." if multiline else \
+                "Must not contain control characters."
     return None
 
 

@@ -6,7 +6,7 @@ scoring confirmed, remembered by the process).
 """
 from __future__ import annotations
 
-from common import errors, outbox
+from common import errors, outbox, text
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY
 from common.logging import get_logger
@@ -17,7 +17,13 @@ log = get_logger(__name__)
 
 def register_member(role: str, registration: dict, *, store, publisher, clock) -> dict:
     """Registers a company or a contracting authority (by caller role) and announces it; returns the member
-    as shown, with its bearer token (shown this once; only its hash is kept)."""
+    as shown, with its bearer token (shown this once; only its hash is kept). A name that looks the same as
+    a member's already registered (of any kind) but is written with other characters (a Cyrillic А for a
+    Latin A, a 1 for an l) is refused: no one can pass for a member the commission or a reader knows."""
+    alike = text.look_alike(registration["name"], store.member_names())
+    if alike is not None:
+        raise errors.Invalid({"name": [f"Looks the same as the name of a member already registered, {alike}, but "
+                                       f"is written with other characters."]})
     member, token = domain.new_member(registration, clock.now())
     if role == COMPANY:
         event = publisher.new("company_registered", {"company": domain.snapshot(member)})
