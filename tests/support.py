@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SECRETARIAT_TOKEN = "test-secretariat-token"
 METRICS_TOKEN = "test-metrics-token"  # the operators' (Prometheus's) token for /metrics
+PORTAL_SERVICE_KEY = "test-portal-service-key"  # the portal vouches for its visitors with it (an HMAC)
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 TRUSTONE = str(Path(sys.executable).with_name("trustone"))
 API_SERVICES = tuple(name for name in SERVICES if name != "portal")  # the portal is a client of their API
@@ -688,6 +689,7 @@ class Platform:
             **os.environ, "AMQP_URI": amqp_uri,
             "MONGO_URI": f"mongomock://localhost/e2e_{uuid.uuid4().hex[:8]}",
             "SECRETARIAT_TOKEN": SECRETARIAT_TOKEN, "METRICS_TOKEN": METRICS_TOKEN, "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
+            "PORTAL_SERVICE_KEY": PORTAL_SERVICE_KEY,
             "OUTBOX_GRACE_SECONDS": "2",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **settings,

@@ -10,6 +10,7 @@ and with a file identifier made from its content (the original's may name the ma
 from __future__ import annotations
 
 import io
+import logging
 
 import pikepdf
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -17,6 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # A photo from a phone has 12 to 50 million pixels; a file of 5 MB that unpacks to far more is a bomb.
 MAX_PIXELS = 64_000_000
 JPEG_QUALITY = 92
+# Pillow's debug lines name every EXIF tag it reads, with its value (the phone, GPS): never in a log.
+logging.getLogger("PIL").setLevel(logging.INFO)
 
 
 class Unreadable(ValueError):
