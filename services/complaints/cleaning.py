@@ -52,8 +52,7 @@ def _image(content: bytes, kind: str) -> bytes:
         image = image.convert("RGB")
     # A new image holding only the pixels (and a palette): no info, EXIF, XMP, ICC profile or text chunk
     # of the original can travel with it.
-    clean = Image.new(image.mode, image.size)
-    clean.putdata(image.getdata()) if image.mode == "P" else clean.paste(image)
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
     if image.mode == "P":
         clean.putpalette(image.getpalette())
         if "transparency" in image.info:  # what is see-through stays so (a PNG's tRNS is no metadata)
@@ -99,8 +98,7 @@ def _clean_embedded_photo(image: pikepdf.Stream) -> None:
         photo.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return
-    clean = Image.new(photo.mode, photo.size)
-    clean.paste(photo)
+    clean = Image.frombytes(photo.mode, photo.size, photo.tobytes())
     out = io.BytesIO()
     clean.save(out, "JPEG", quality=JPEG_QUALITY)
     image.write(out.getvalue(), filter=pikepdf.Name.DCTDecode)
