@@ -9,10 +9,10 @@ import eventlet
 import uuid
 from datetime import date, datetime
 
+from eventlet import wsgi
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.web.handlers import HttpRequestHandler
-from eventlet import wsgi
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
