@@ -85,14 +85,14 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @http("GET", "/v1/cases/<number>/progress", doc=Doc(
         "A case's progress and its messages, for its filer (header X-Follow-Up-Code)",
-        responses={200: schemas.Progress}, not_found=True))
+        responses={200: schemas.Progress}, not_found=True, limited=True))
     def show_progress(self, request, number):
         return usecases.follow_up(domain.case_number_as_written(number), _code(request), store=self.storage,
                                   sealer=self.sealer, **self._follow_up_limit())
 
     @http("POST", "/v1/cases/<number>/information", doc=Doc(
         "Add information to a case (its filer, header X-Follow-Up-Code)", body=schemas.Information,
-        responses={201: "Added"}, not_found=True))
+        responses={201: "Added"}, not_found=True, limited=True))
     def add_information(self, request, number):
         return 201, usecases.add_information(domain.case_number_as_written(number), _code(request),
                                              read_json(request, schemas.Information)["text"], store=self.storage,
@@ -101,7 +101,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     @http("POST", "/v1/cases/<number>/attachments", max_body=MAX_ATTACHMENT_REQUEST, doc=Doc(
         "Add a photo (JPEG, PNG) or a PDF of at most 5 MiB to a case (its filer, header X-Follow-Up-Code); "
         "the body is the file itself, its type read from its bytes", responses={201: "The attachment"},
-        not_found=True, content_type="application/json"))
+        not_found=True, limited=True, content_type="application/json"))
     def add_attachment(self, request, number):
         return 201, usecases.add_attachment(domain.case_number_as_written(number), _code(request),
                                             request.get_data(cache=False), store=self.storage, sealer=self.sealer,
