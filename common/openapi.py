@@ -23,7 +23,7 @@ class Doc:
     query: Optional[type[Schema]] = None  # query parameters
     responses: dict[int, Any] = field(default_factory=lambda: {200: None})  # schema class or description
     not_found: bool = False               # may answer 404
-    limited: bool = False                 # callers are limited per address: may answer 429
+    limited: bool = False                 # callers are limited (per address, or per case): may answer 429
     refusable: bool = False               # may refuse for a domain reason without a body (422)
     content_type: str = "application/json"
     description: str = ""

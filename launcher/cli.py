@@ -87,6 +87,7 @@ def _redact(uri: str) -> str:
 
 def run(args) -> int:
     import os
+    import secrets
 
     from nameko.cli.run import run as run_services
 
@@ -95,8 +96,12 @@ def run(args) -> int:
     if args.demo:
         os.environ.setdefault("CLOCK", demo.data()["clock"])
     config = load_config(args.config)
-    settings = Settings.from_config(config)
     names = args.services or SERVICES
+    if not config.get("PORTAL_SERVICE_KEY") and "portal" in names and len(names) > 1:
+        # The services in this process share one configuration: the portal vouches for its visitors with a
+        # secret of this start, which no other client on the machine has.
+        config["PORTAL_SERVICE_KEY"] = secrets.token_urlsafe(32)
+    settings = Settings.from_config(config)
     unknown = [each for each in names if each not in SERVICES]
     if unknown:
         print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICES)}", file=sys.stderr)

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SECRETARIAT_TOKEN = "test-secretariat-token"
 METRICS_TOKEN = "test-metrics-token"  # the operators' (Prometheus's) token for /metrics
+PORTAL_SERVICE_KEY = "test-portal-service-key"  # the portal vouches for its visitors with it (an HMAC)
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 TRUSTONE = str(Path(sys.executable).with_name("trustone"))
 API_SERVICES = tuple(name for name in SERVICES if name != "portal")  # the portal is a client of their API
@@ -179,6 +180,41 @@ def form_fields(state: dict) -> dict[str, list[str]]:
                 else:
                     fields[f"{group}.{index}.{name}"] = [value]
     return fields
+
+
+# --- files a complainant sends, with what they say besides what they show --------------------------------
+
+GPS_LATITUDE = (52.0, 5.0, 30.0)  # where the photo was taken, as a phone writes it
+
+
+def photo_with_gps() -> bytes:
+    """A JPEG photo as a phone takes one: EXIF naming the phone, its orientation and, in its GPS block,
+    where it was taken; and a comment."""
+    import io
+
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "PhoneMaker", "Phone X Pro", 6  # make, model, rotated
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", GPS_LATITUDE, "E", (4.0, 53.0, 0.0)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 140, 90)).save(out, "JPEG", exif=exif.tobytes(), comment=b"Jan's phone")
+    return out.getvalue()
+
+
+def pdf_with_document_info() -> bytes:
+    """A one-page PDF whose document information and XMP name its author and the program that made it."""
+    import io
+
+    import pikepdf
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"], pdf.docinfo["/Producer"] = "Jan Jansen", "Scanner 3000"
+    with pdf.open_metadata() as meta:
+        meta["dc:creator"] = ["Jan Jansen"]
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 # --- waiting ------------------------------------------------------------------------------------------
@@ -690,6 +726,7 @@ class Platform:
             **os.environ, "AMQP_URI": amqp_uri,
             "MONGO_URI": f"mongomock://localhost/e2e_{uuid.uuid4().hex[:8]}",
             "SECRETARIAT_TOKEN": SECRETARIAT_TOKEN, "METRICS_TOKEN": METRICS_TOKEN, "HTTP_HOST": "127.0.0.1", "LOG_LEVEL": "INFO",
+            "PORTAL_SERVICE_KEY": PORTAL_SERVICE_KEY,
             "OUTBOX_GRACE_SECONDS": "2",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **settings,

@@ -22,7 +22,7 @@ from common import errors, network, outbox, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
-from services.complaints import domain
+from services.complaints import cleaning, domain
 
 log = get_logger(__name__)
 FILER = "filer"
@@ -33,21 +33,28 @@ FILER = "filer"
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
               submission, limit_per_day: int, real_clock) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
-    refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept).
-    Filings per address are limited over a rolling day of `real_clock` (the database forgets them by real
-    time, whatever `clock`, a demo's perhaps, says)."""
+    refused, nothing; each without its metadata: cleaning); returns its number and the follow-up code, shown
+    this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
+    (the database forgets them by real time, whatever `clock`, a demo's perhaps, says).
+
+    Nothing kept links the case to the address: the limit keeps a keyed hash of it under the day's key
+    (`sealer.digest`, never stored) and the hour it filed in, not the moment."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = ["No such member company."]
     refused_files = domain.attachment_faults(attachments)
+    if not refused_files:
+        attachments, refused_files = _cleaned(attachments)
     if refused_files:
         faults["attachments"] = refused_files
     if faults:
         raise errors.Invalid(faults)
     really = real_clock.now()
+    hour = really.replace(minute=0, second=0, microsecond=0)
+    marks = network.address_marks(sealer.digest, address, really, domain.FILING_WINDOW)
     # Counted before it is checked, so that filings made at the same moment cannot all pass the limit.
-    filing = store.record_filing(address, really)
-    wait = network.wait_to_ask_again(store.filings_since(address, really - domain.FILING_WINDOW, besides=filing),
+    filing = store.record_filing(marks[0], hour)
+    wait = network.wait_to_ask_again(store.filings_since(marks, really - domain.FILING_WINDOW, besides=filing),
                                      really, limit_per_day, domain.FILING_WINDOW)
     if wait is not None:
         store.forget_filing(filing)  # refused: waiting as told must be enough
@@ -62,16 +69,29 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     return filed
 
 
+def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[str]]:
+    """The files without their metadata, and what is wrong with any that cannot be read as what its first
+    bytes say it is."""
+    cleaned, faults = [], []
+    for place, content in enumerate(attachments, 1):
+        try:
+            cleaned.append(cleaning.cleaned(content, domain.attachment_type(content)))
+        except cleaning.Unreadable:
+            name = f"File {place}" if len(attachments) > 1 else "The file"
+            faults.append(f"{name} is not a photo (JPEG or PNG) or a PDF.")
+    return cleaned, faults
+
+
 def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, filer: dict) -> dict:
     number = domain.case_number(now.year, store.next_number(now.year))
-    code = secrets.token_urlsafe(16)
+    code = domain.new_follow_up_code(secrets.choice)
     filed = {
-        "number": number, "kind": form["kind"], "company_id": form.get("company_id"), "party": form.get("party"),
+        "number": number, "kind": form["kind"], "company_id": form.get("company_id"),
         "language": form["language"],
         "sealed": {name: sealer.seal(form.get(name)) for name in domain.PERSONAL},
         "contact_given": bool(form.get("contact")),
         "share_identity_with_secretariat": bool(form.get("share_identity_with_secretariat")),
-        "follow_up_hash": token_hash(code), "filed_at": now, "covenant_year": domain.covenant_year_of(now.date()),
+        "follow_up_hash": token_hash(domain.follow_up_canonical(code)), "filed_at": now, "covenant_year": domain.covenant_year_of(now.date()),
         "filed_by": filer, "appeal": form.get("appeal"),
     }
     deadline = procedure.deadline(procedure.initial, now)
@@ -117,19 +137,35 @@ def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publi
 
 # --- the filer, with its follow-up code ---------------------------------------------------------------------
 
-def _changes_for_code(number: str, code: str | None, store) -> list[dict]:
-    """The case's changes, if `code` is its follow-up code; NotFound otherwise (the same answer for a case
-    that does not exist: a wrong code learns nothing)."""
+def _changes_for_code(number: str, code: str | None, store, *, attempts: int, real_clock) -> list[dict]:
+    """The case's changes, if `code` is its follow-up code (as typed, in any case and grouping:
+    domain.follow_up_forms); NotFound otherwise (the same answer for a case that does not exist: a wrong
+    code learns nothing). After `attempts` wrong codes for one case number in an hour of real time, its
+    codes are not checked until the oldest leaves the hour (TooMany), whoever asks and from wherever."""
+    now = real_clock.now()
+    # Counted before it is checked (then forgotten when right), so that guesses sent at once cannot all pass.
+    attempt = store.record_follow_up_attempt(number, now)
+    wait = network.wait_to_ask_again(store.follow_up_attempts_since(number, now - domain.FOLLOW_UP_WINDOW,
+                                                                    besides=attempt),
+                                     now, attempts, domain.FOLLOW_UP_WINDOW)
+    if wait is not None:
+        store.forget_follow_up_attempt(attempt)
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise errors.TooMany(f"Too many wrong follow-up codes for this case. Please try again in {minutes} "
+                             f"minute(s).", retry_after=max(1, math.ceil(wait.total_seconds())))
     changes = store.changes_of(number)
-    if not changes or not code or not hmac.compare_digest(changes[0]["filed"]["follow_up_hash"], token_hash(code)):
+    kept = changes[0]["filed"]["follow_up_hash"] if changes else None
+    if not kept or not code or not any(hmac.compare_digest(kept, token_hash(form))
+                                       for form in domain.follow_up_forms(code)):
         raise errors.NotFound()
+    store.forget_follow_up_attempt(attempt)
     return changes
 
 
-def follow_up(number: str, code: str | None, *, store, sealer) -> dict:
+def follow_up(number: str, code: str | None, *, store, sealer, attempts: int, real_clock) -> dict:
     """The filer's view: where the case stands, its steps' dates, and the messages between it and the
     commission."""
-    changes = _changes_for_code(number, code, store)
+    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     case = domain.current(changes)
     return {"number": number, "kind": case["kind"], "state": case["state"], "state_since": case["state_since"],
             "filed_at": case["filed_at"], "attachments": _attachments(changes),
@@ -154,27 +190,33 @@ def acknowledgement_address(number: str, *, store, sealer, clock) -> str | None:
     return address
 
 
-def add_information(number: str, code: str | None, text: str, *, store, sealer, clock) -> dict:
+def add_information(number: str, code: str | None, text: str, *, store, sealer, clock, attempts: int,
+                    real_clock) -> dict:
     """The filer adds information to its case later (sealed: it may identify the filer)."""
-    _changes_for_code(number, code, store)
+    _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": FILER}, "from": FILER,
                               "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
     return {"number": number, "added": True}
 
 
-def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock) -> dict:
-    """A photo or a PDF added to the case by its filer; its type is read from its bytes, never its name."""
-    changes = _changes_for_code(number, code, store)
+def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock, attempts: int,
+                   real_clock) -> dict:
+    """A photo or a PDF added to the case by its filer, without its metadata; its type is read from its
+    bytes, never its name."""
+    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     if len(content) > domain.MAX_ATTACHMENT_BYTES:
         raise errors.TooLarge("An attachment may be 5 MB at most.")
     faults = domain.attachment_faults([content], already=len(_attachments(changes)))
+    if not faults:
+        (content, *_), faults = _cleaned([content])
     if faults:
         raise errors.Invalid({"attachment": faults})
     return _attach(number, content, clock.now(), store=store, sealer=sealer)
 
 
 def _attach(number: str, content: bytes, now: datetime, *, store, sealer) -> dict:
-    """Keeps a checked attachment, sealed (a photo may show who took it), and notes it in the case."""
+    """Keeps a checked attachment, cleaned of its metadata and sealed (a photo may show who took it), and
+    notes it in the case."""
     described = {"content_type": domain.attachment_type(content), "size": len(content)}
     described["id"] = store.add_attachment(number, sealer.seal_bytes(content), described["content_type"])
     store.add_change(number, {"type": "attachment", "at": now, "by": {"role": FILER}, "attachment": described},
@@ -278,9 +320,10 @@ def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
     if not changes:
         raise errors.NotFound()
     case = domain.current(changes)
-    shown = {**_brief(case), "party": case["party"], "admissible": case["admissible"], "decision": case["decision"],
+    shown = {**_brief(case), "party": _party(case, sealer), "admissible": case["admissible"],
+             "decision": case["decision"],
              "history": [{"from": each["from_state"], "to": each["to_state"], "at": each["at"],
-                          "by": each["by"], "reason": each.get("reason")}
+                          "by": each["by"], "reason": _reason(each, sealer)}
                          for each in changes if each["type"] in ("filed", "moved")]}
     if caller.role == COMMISSION:
         return {**shown, **_substance(case, sealer),
@@ -319,7 +362,18 @@ def _substance(case: dict, sealer) -> dict:
             "when": sealer.open(sealed["when"]) if "when" in sealed else case.get("when")}
 
 
-def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publisher, clock) -> dict:
+def _party(case: dict, sealer) -> str | None:
+    """Whom the case is about when not a member; a case filed before it was sealed keeps it as written."""
+    sealed = case["sealed"]
+    return sealer.open(sealed["party"]) if "party" in sealed else case.get("party")
+
+
+def _reason(change: dict, sealer) -> str | None:
+    """Why a step was taken (sealed at rest; a step taken before reasons were sealed keeps it as written)."""
+    return sealer.open(change.get("reason")) if change.get("reason_sealed") else change.get("reason")
+
+
+def move_case(caller: Caller, number: str, move: dict, *, store, sealer, procedure, publisher, clock) -> dict:
     """A commission member moves a case a step on, saying why; who may take which step, and where to, is
     the procedure's. The step is announced (notices, figures; a decided appeal corrects the assessment)."""
     seat = _seat(caller, store)
@@ -358,7 +412,8 @@ def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publ
         "company_asked": case["company_asked"] or shares, "deadline": _iso(deadline),
         "decision": decision or case["decision"]})  # a decided case's later steps still carry its decision
     kept = store.add_change(number, {"type": "moved", "at": now, "by": by, "from_state": case["state"],
-                                     "to_state": move["to"], "reason": move["reason"], "deadline": _iso(deadline),
+                                     "to_state": move["to"], "reason": sealer.seal(move["reason"]),
+                                     "reason_sealed": True, "deadline": _iso(deadline),
                                      "admissible": admissible, "decision": decision}, event)
     if shares:
         store.add_change(number, {"type": "company_asked", "at": now, "by": by}, None)

@@ -33,6 +33,8 @@ log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "trustone_session"
 LANGUAGE_COOKIE = "trustone_lang"
+DEVICE_COOKIE = "trustone_device"  # a browser a member signed in with (domain.new_device)
+DEVICE_COOKIE_DAYS = 365
 DEFAULT_LANGUAGE = "nl"
 # Nothing but the portal's own files: no inline script, no other site, no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -142,6 +144,12 @@ PLAIN = {
     "Must not exceed total.": {"en": "Cannot be more than the total.", "nl": "Mag niet meer zijn dan het totaal."},
     "Must not contain control characters.": {"en": "Use letters, digits and spaces only.",
                                              "nl": "Gebruik alleen letters, cijfers en spaties."},
+    "Must not contain control characters other than line breaks and tabs.": {
+        "en": "Use letters, digits, spaces and line breaks only.",
+        "nl": "Gebruik alleen letters, cijfers, spaties en regeleinden."},
+    "Must not contain characters that change the direction of text.": {
+        "en": "Remove the invisible characters that change the direction of the text.",
+        "nl": "Verwijder de onzichtbare tekens die de richting van de tekst veranderen."},
     "Must be a place name, without markup.": {"en": "Write only the name of the place, without < or >.",
                                               "nl": "Vul alleen de naam van de plaats in, zonder < of >."},
     "Must start with a letter or digit, not with =, +, - or @.": {
@@ -267,6 +275,15 @@ WORDED = [
     (re.compile(r"^Name the member or party the complaint is about\.$"),
      {"en": "Name the member or party the complaint is about.",
       "nl": "Noem het lid of de partij waarover de klacht gaat."}),
+    (re.compile(r"^Too many wrong follow-up codes for this case\. Please try again in (\d+) minute\(s\)\.$"),
+     {"en": r"Too many wrong follow-up codes for this case. Please try again in \1 minute(s).",
+      "nl": r"Te veel verkeerde volgcodes voor deze zaak. Probeer het over \1 minuut/minuten opnieuw."}),
+    (re.compile(r"^Looks the same as the name of a member already registered, (.+), but is written with other "
+                r"characters\.$"),
+     {"en": r"Looks the same as the name of a member already registered, \1, but is written with other characters. "
+            r"Write the name as the member writes it.",
+      "nl": r"Lijkt op de naam van een lid dat al is ingeschreven, \1, maar is met andere tekens geschreven. "
+            r"Schrijf de naam zoals het lid die schrijft."}),
     (re.compile(r"^Too many attempts\. Try again in (\d+) minute\(s\)\.$"),
      {"en": r"Too many attempts. Try again in \1 minute(s).",
       "nl": r"Te veel pogingen. Probeer het over \1 minuut/minuten opnieuw."}),
@@ -378,9 +395,13 @@ def redirect(location: str) -> Response:
 
 
 def set_cookies(response: Response, request, *, session_id: str | None = None, language: str | None = None,
-                clear_session: bool = False) -> Response:
-    """The session cookie holds only a random id: HttpOnly, SameSite, Secure behind HTTPS."""
+                clear_session: bool = False, device: str | None = None) -> Response:
+    """The session cookie holds only a random id: HttpOnly, SameSite, Secure behind HTTPS. The device cookie
+    (kept a year, across sessions) only a keyed hash of the member and a signature."""
     secure = request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https"
+    if device:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_DAYS * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=secure, path="/sign-in")
     if session_id:
         response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Lax", secure=secure, path="/")
     if clear_session:

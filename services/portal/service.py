@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from common import errors, network, operations, vocabulary
+from common import errors, operations, vocabulary
 from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
+from common.web import client_address
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
@@ -50,7 +51,9 @@ class PortalService(operations.Operations):
     # --- the visitor --------------------------------------------------------------------------------
 
     def _rules(self) -> usecases.SessionRules:
-        return usecases.SessionRules(self.settings.portal_session_idle_minutes, self.settings.portal_sign_in_attempts)
+        return usecases.SessionRules(self.settings.portal_session_idle_minutes, self.settings.portal_sign_in_attempts,
+                                     self.settings.portal_sign_in_attempts_overall,
+                                     self.settings.portal_session_max_hours)
 
     def _visitor(self, request, *, form: bool = False) -> usecases.Visitor:
         visitor = usecases.visit(request.cookies.get(pages.SESSION_COOKIE), pages.request_language(request),
@@ -103,12 +106,9 @@ class PortalService(operations.Operations):
         then = domain.safe_next(request.form.get("next"))  # where the visitor was when its session ended
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
-            signed_in = usecases.sign_in(visitor, request.form.get("token", ""),
-                                         network.client_address(request.remote_addr,
-                                                                request.headers.get("X-Forwarded-For"),
-                                                                self.settings.trusted_proxies),
+            signed_in = usecases.sign_in(visitor, request.form.get("token", ""), client_address(request, self.settings),
                                          api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
-                                         rules=self._rules())
+                                         rules=self._rules(), device=request.cookies.get(pages.DEVICE_COOKIE))
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
                               errors={"token": ["This form has expired. Please try again."]}, ended=False,
@@ -122,7 +122,8 @@ class PortalService(operations.Operations):
             return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.errors, ended=False,
                               kept=False, next=then)
         self.metrics.sign_ins.labels("ok").inc()
-        return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language)
+        return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language,
+                           device=signed_in.device)
 
     @page("POST", "/sign-out", doc=_html("Sign out: the session ends"))
     def sign_out(self, request):
@@ -260,6 +261,10 @@ class PortalService(operations.Operations):
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
                               number=number, code="", errors={"code": ["No case has this number and code."]},
                               added=False, text=request.form.get("text", ""))
+        except errors.TooMany as refused:  # too many wrong codes for this case number
+            return self._page(request, visitor, "complaint_follow.html.j2", status=429,
+                              retry_after=refused.retry_after, progress=None, number=number, code="",
+                              errors={"code": [refused.message]}, added=False, text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))
 

@@ -29,6 +29,8 @@ TOUCH_AFTER = timedelta(minutes=1)  # a busy session is written at most once a m
 class SessionRules:
     idle_minutes: float
     sign_in_attempts: int
+    sign_in_attempts_overall: int = 100
+    max_hours: float = 12
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Visitor:
     expired: bool = False            # a session ended by idling: say so on the sign-in page
     ended: dict | None = None        # that session's member and form token, to keep what its form carried
     new_session_id: str | None = None  # the cookie to set, when this visit opened a session
+    device: str | None = None          # the device cookie to set, when this visit signed in
 
     @property
     def signed_in(self) -> bool:
@@ -72,7 +75,8 @@ def visit(session_id: str | None, language: str, *, store, cipher, clock, rules:
     now = clock.now()
     if session is None:
         return Visitor(language)
-    if domain.expired(session["last_seen"], now, rules.idle_minutes):
+    if domain.expired(session["last_seen"], now, rules.idle_minutes) or \
+            now - session["created_at"] > timedelta(hours=rules.max_hours):  # idle, or open too long however busy
         store.close_session(session_id)
         return Visitor(language, expired=session.get("role") is not None,
                        ended={"member": session.get("member"), "role": session.get("role"), "csrf": session["csrf"]})
@@ -109,28 +113,48 @@ def require_role(visitor: Visitor, *roles: str) -> None:
 
 
 def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, clock,
-            rules: SessionRules) -> Visitor:
-    """Opens a session for the holder of `token` (a new session id: the one before is closed). Failed
-    attempts are counted per address; too many in 15 minutes and the address must wait."""
+            rules: SessionRules, device: str | None = None) -> Visitor:
+    """Opens a session for the holder of `token` (a new session id: the one before is closed).
+
+    Guessing is slowed, without locking out whoever has the right code: failed attempts are counted per
+    address (a keyed mark of it, never the address) and over all addresses; past either limit in 15
+    minutes, a code is checked only when the browser holds a device cookie of the member it is the code of
+    (`device`: given at each sign-in, network-independent), and such a browser has a limit of its own. So
+    anyone behind the same gateway can hold up only browsers that never signed in with that code."""
     now = clock.now()
+    since = now - domain.SIGN_IN_WINDOW
+    marks = network.address_marks(cipher.digest, address, now, domain.SIGN_IN_WINDOW)
+    trusted = domain.device_member(device, cipher.digest)
+    device_mark = cipher.digest(f"device|{device}") if trusted else None
     # The attempt counts as failed until it succeeds: recorded before the check, so that attempts made at
     # the same moment cannot all pass it.
-    attempt = store.record_failure(address, now, domain.SIGN_IN_WINDOW)
-    earlier = [each for each in store.failures_since(address, now - domain.SIGN_IN_WINDOW, besides=attempt)]
-    wait = network.wait_to_ask_again(earlier, now, rules.sign_in_attempts, domain.SIGN_IN_WINDOW)
-    if wait is not None:
+    attempt = store.record_failure(marks[0], now, domain.SIGN_IN_WINDOW, device=device_mark)
+    waits = [wait for wait in (
+        network.wait_to_ask_again(store.failures_since(marks, since, besides=attempt), now, rules.sign_in_attempts,
+                                  domain.SIGN_IN_WINDOW),
+        network.wait_to_ask_again(store.recent_failures(since, rules.sign_in_attempts_overall + 1, besides=attempt),
+                                  now, rules.sign_in_attempts_overall, domain.SIGN_IN_WINDOW)) if wait is not None]
+    held, checked_for = (max(waits) if waits else None), None
+    if held is not None and trusted is not None:  # a browser this member signed in with: its own limit only
+        checked_for = trusted
+        held = network.wait_to_ask_again(store.device_failures_since(device_mark, since, besides=attempt), now,
+                                         rules.sign_in_attempts, domain.SIGN_IN_WINDOW)
+    if held is not None:
         store.forget_failure(attempt)  # no code was tried: waiting as told must be enough
-        seconds = max(1, math.ceil(wait.total_seconds()))
-        raise errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
-                             retry_after=seconds)
+        raise _wait(held)
     token = token.strip()
     try:
         me = api.as_(token).get("submission", "/v1/me") if token else None
     except errors.Unauthenticated:
         me = None
     if me is None:
-        log.info("sign-in refused", address=address)
+        log.info("sign-in refused")
+        if checked_for is not None:  # past the limit, a wrong code learns no more than a 429 says
+            raise _wait(max(waits))
         raise errors.Invalid({"token": ["This sign-in code is not known. Check it and try again."]})
+    if checked_for is not None and checked_for != domain.member_key(me, cipher.digest):
+        store.forget_failure(attempt)  # the right code of someone this browser never signed in as
+        raise _wait(max(waits))
     store.forget_failure(attempt)
     member = me.get("member")
     language = member["language"] if member and member.get("language") in vocabulary.LANGUAGES else \
@@ -141,7 +165,14 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     session_id = store.open_session({"role": me["role"], "member": shown, "token": cipher.seal(token),
                                      "csrf": csrf, "language": language}, now, rules.idle_minutes)
     log.info("signed in", role=me["role"], member_id=member["id"] if member else None)
-    return Visitor(language, session_id, me["role"], shown, token, csrf, new_session_id=session_id)
+    return Visitor(language, session_id, me["role"], shown, token, csrf, new_session_id=session_id,
+                   device=domain.new_device(me, cipher.digest, secrets.token_urlsafe(16)))
+
+
+def _wait(wait: timedelta) -> errors.TooMany:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
+                          retry_after=seconds)
 
 
 def _member_shown(member: dict | None) -> dict | None:
@@ -621,7 +652,9 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
     return FormOutcome(form, done=filed)
 
 
-FOLLOW_UP_CODE = re.compile(r"[A-Za-z0-9_-]+")  # what complaints hands out (secrets.token_urlsafe)
+# What complaints hands out: groups of letters and digits with dashes (typed with spaces too), or, for a
+# case filed before codes came in groups, 22 characters of secrets.token_urlsafe.
+FOLLOW_UP_CODE = re.compile(r"[A-Za-z0-9_ -]+")
 
 
 def _follow_up(code: str) -> dict:

@@ -14,12 +14,16 @@ from pathlib import Path
 
 import jinja2
 import pygal
+from pygal.etree import etree as pygal_etree
 from pygal.style import Style
 
 from common import covenant, vocabulary
 from common.places import country_name, state_label as state_name
 from services.reporting.domain import SUPPRESSED, figure_rows
 
+# pygal draws with lxml when it is installed (pikepdf brings it); the charts here are the standard library's
+# ElementTree trees this module cleans and writes, whatever else is installed.
+pygal_etree.to_etree()
 SVG = "http://www.w3.org/2000/svg"
 ElementTree.register_namespace("", SVG)
 ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")

@@ -72,6 +72,11 @@ class SubmissionStore(Repository):
         outbox.collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
         return Kept(outbox, member["id"], event)
 
+    def member_names(self) -> list[str]:
+        """The name of every member of every kind: companies, authorities and the commission's members."""
+        return [each["name"] for collection in (self.companies, self.authorities, self.commission)
+                for each in collection.find({}, {"name": 1})]
+
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from common import covenant, places, vocabulary
-from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, StrictBoolean, between, count_field,
+from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
                            date_field, year_field)
 
 
@@ -27,8 +27,9 @@ def unique(key=lambda item: item, what="value", shown=None):
     return check
 
 
-def text(max_length=500, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+def text(max_length=500, multiline=False, **kwargs):
+    """What a person typed: one line (a name, a title), or a long text with line breaks (common.text)."""
+    return Text(max_length, multiline=multiline, **kwargs)
 
 
 class KnownTotal(Strict):
@@ -84,7 +85,7 @@ class Policy(Strict):
 class Mitigation(Strict):
     kind = fields.String(required=True, validate=one_of(vocabulary.MITIGATION_KINDS))
     country = CountryCode(required=True)
-    description = text(2000, required=True)
+    description = text(2000, multiline=True, required=True)
 
 
 class Monitoring(Strict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from common import errors, outbox
+from common import errors, outbox, text
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
@@ -21,7 +21,13 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     """Registers a company, a contracting authority or a member of the commission (by caller role) and
     announces it; returns the member as shown, with its bearer token (shown this once; only its hash is
     kept). A commission seat gets no token here: it waits for the chair's confirmation, which gives the
-    member its code, so the secretariat never holds a code that opens what only the commission reads."""
+    member its code, so the secretariat never holds a code that opens what only the commission reads. A name
+    that looks the same as a member's already registered (of any kind) but is written with other characters
+    (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
+    alike = text.look_alike(registration["name"], store.member_names())
+    if alike is not None:
+        raise errors.Invalid({"name": [f"Looks the same as the name of a member already registered, {alike}, but "
+                                       f"is written with other characters."]})
     member, token = domain.new_member(registration, clock.now())
     if role == COMPANY:
         event = publisher.new("company_registered", {"company": domain.snapshot(member)})

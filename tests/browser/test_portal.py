@@ -322,6 +322,8 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     assert "File 2 is not a photo (JPEG or PNG) or a PDF." in worker.locator("#f-attachments-error").inner_text()
     assert worker.get_by_label("What happened?").input_value().startswith("Dust in the cutting hall"), \
         "what was typed comes back; the files are chosen again"
+    assert "the platform removes what they say besides what they show" in \
+        worker.locator("#f-attachments-hint").inner_text(), "the form says what is taken out of the files"
     worker.get_by_label("Photos or documents (optional)").set_input_files(str(photo))
     press(browser, worker, worker.get_by_role("button", name="Send to the commission"))
     number = re.search(r"K-\d{4}-\d{4}", worker.content()).group(0)
@@ -332,8 +334,15 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     worker.get_by_label("Follow-up code").fill("not the code")
     press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "No case has this number and code." in worker.content() and "Dust in the" not in worker.content()
-    worker.get_by_label("Case number").fill(number)
-    worker.get_by_label("Follow-up code").fill(code)
+    assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", code), "a code in groups, to read, copy and type"
+    worker.get_by_label("Case number").fill(number.lower())  # typed as people type it
+    typed = worker.get_by_label("Follow-up code")
+    typed.fill(code.lower().replace("-", " "))
+    assert typed.get_attribute("type") == "password"
+    worker.get_by_role("button", name="Show the code").click()
+    assert typed.get_attribute("type") == "text", "the code typed can be read before it is sent"
+    assert worker.get_by_role("button", name="Hide the code").get_attribute("aria-pressed") == "true"
+    looked_at(browser, worker, "complaints-follow-code-shown")
     press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "received" in worker.get_by_role("table").inner_text()
 

@@ -7,7 +7,8 @@ import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.complaints.service import ComplaintsService
-from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
+from common import network
+from tests.support import PORTAL_SERVICE_KEY, SECRETARIAT_TOKEN, ApiContract, auth, pdf_with_document_info
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -27,8 +28,10 @@ class Members:
 
 
 def test_who_may_do_what_with_a_case(container_factory, service_config, members, publish, capture, url):
-    # filings from one address are limited per day: here high enough for every caller of the matrix to file
-    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 50})
+    # filings from one address, and wrong follow-up codes per case, are limited: here high enough for every
+    # caller of the matrix
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 50,
+                                                      "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 100})
     replace_dependencies(container, identity=members.identity(), scoring=NoAssessments(), submission=Members())
     container.start()
     received, moved = capture("complaints", "case_received"), capture("complaints", "case_moved")
@@ -169,22 +172,62 @@ def test_a_seat_takes_part_once_confirmed_and_every_reading_of_an_identity_is_in
     assert bad.status_code == 422 and list(bad.json()["errors"]) == ["page"]
 
 
-def test_filings_are_limited_per_client_even_through_the_portal(container_factory, service_config, url):
-    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 2})
+def test_filings_are_limited_per_client_whatever_it_writes_in_its_headers(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 5})
     container.start()
     case = {"kind": "dispute", "what_happened": "The quarry's gate is locked.", "language": "en"}
 
-    def file_from(client, told=None):
-        # The portal (on this machine, a trusted proxy) passes on the address it saw; a client's own
-        # header, sent straight to the service from elsewhere, would be to the left of it and not believed.
-        headers = {"X-Forwarded-For": ", ".join(each for each in (told, client) if each)}
+    def file(headers):
         return requests.post(url("complaints", "/v1/cases"), json=case, headers=headers)
 
-    assert [file_from("203.0.113.1").status_code for _ in range(2)] == [201, 201]
-    refused = file_from("203.0.113.1", told="198.51.100.7")
-    assert refused.status_code == 429 and "Too many cases" in refused.json()["error"]["message"]
-    assert 86000 < int(refused.headers["Retry-After"]) <= 86400, "the first filing frees a place in a day"
-    assert file_from("203.0.113.2").status_code == 201, "another client still files"
+    # Seven filings, each naming another client in X-Forwarded-For: no proxy is trusted unless an operator
+    # names one (TRUSTED_PROXIES), so the header is not believed and all come from this one client.
+    told = [file({"X-Forwarded-For": f"198.51.100.{place}"}) for place in range(7)]
+    assert [each.status_code for each in told] == [201] * 5 + [429] * 2
+    refused = told[-1]
+    assert "Too many cases" in refused.json()["error"]["message"]
+    assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600, "the first filing frees a place in a day"
+    # Nor can a client on this machine pass for the portal: its vouching needs the key the portal holds.
+    assert file(network.vouch("a-guessed-key", "203.0.113.50")).status_code == 429
+    copied = {**network.vouch(PORTAL_SERVICE_KEY, "203.0.113.50"), network.CLIENT_HEADER: "203.0.113.51"}
+    assert file(copied).status_code == 429, "a proof holds only for the address it was made for"
+    # The portal's own word (made with the key) counts per person it acts for.
+    assert file(network.vouch(PORTAL_SERVICE_KEY, "203.0.113.50")).status_code == 201
+
+
+def test_case_numbers_are_taken_in_any_case_and_follow_up_codes_as_people_type_them(container_factory, service_config,
+                                                                                   url):
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 3})
+    container.start()
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "what_happened": "The gate is locked.", "language": "en"}).json()
+    number, code = filed["number"], filed["follow_up_code"]
+    typed = {"X-Follow-Up-Code": code.lower().replace("-", " ")}
+    progress = requests.get(url("complaints", f"/v1/cases/{number.lower()}/progress"), headers=typed)
+    assert progress.status_code == 200 and progress.json()["number"] == number
+    other = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "what_happened": "And another gate.", "language": "en"}).json()
+    guesses = [requests.get(url("complaints", f"/v1/cases/{other['number']}/progress"),
+                            headers={"X-Follow-Up-Code": f"{place:04d}-AAAA-AAAA-AAAA-AAAA"}).status_code
+               for place in range(5)]
+    assert guesses == [404, 404, 404, 429, 429], "guesses at one case are limited, whoever makes them"
+    held = requests.get(url("complaints", f"/v1/cases/{other['number'].lower()}/progress"),
+                        headers={"X-Follow-Up-Code": other["follow_up_code"]})
+    assert held.status_code == 429 and 3500 < int(held.headers["Retry-After"]) <= 3600
+    assert requests.get(url("complaints", f"/v1/cases/{number}/progress"), headers=typed).status_code == 200, \
+        "another case is not held up"
+
+
+def test_text_that_is_not_text_is_refused(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, service_config)
+    container.start()
+    case = {"kind": "complaint", "what_happened": "Line one.\nLine two.", "language": "nl"}
+    for field, value in (("party", "Steen\u202eB.V."), ("party", "Steen\x00B.V."), ("party", "Steen\nB.V."),
+                         ("what_happened", "Mijn \u202eklacht"), ("what_happened", "nul\x00byte")):
+        answer = requests.post(url("complaints", "/v1/cases"), json={"party": "Steen B.V.", **case, field: value})
+        assert answer.status_code == 422 and list(answer.json()["errors"]) == [field], (field, value, answer.text)
+    taken = requests.post(url("complaints", "/v1/cases"), json={**case, "party": "Steen B.V."})
+    assert taken.status_code == 201, "a long text keeps its line breaks"
 
 
 def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_factory, service_config, url):
@@ -200,7 +243,7 @@ def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_f
     as_xml = requests.post(url("complaints", "/v1/cases"), data=case, headers={"Content-Type": "application/xml"})
     assert as_xml.status_code == 415
     filed = requests.post(url("complaints", "/v1/cases"), data={"case": case},
-                          files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", b"%PDF-1.4\n"))])
+                          files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", pdf_with_document_info()))])
     assert filed.status_code == 201 and filed.json()["number"].endswith("-0001"), "the refused one took no number"
     progress = requests.get(url("complaints", f"/v1/cases/{filed.json()['number']}/progress"),
                             headers={"X-Follow-Up-Code": filed.json()["follow_up_code"]}).json()
