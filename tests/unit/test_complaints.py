@@ -439,13 +439,13 @@ def test_the_party_and_the_commissions_reasons_are_sealed_at_rest(ports):
                        publisher=ports["publisher"], clock=ports["clock"])
     stored = str(list(ports["store"].changes.find()))
     assert "De Vries" not in stored and "Gesprek met de melder" not in stored
-    shown = usecases.case_detail(CHAIR, filed["number"], store=ports["store"], sealer=ports["sealer"])
+    shown = detail(ports, CHAIR, filed["number"])
     assert shown["party"] == "Werkplaats De Vries, Ongole"
     assert shown["history"][-1]["reason"] == "Gesprek met de melder op 3 maart"
     # a case filed before the party was sealed still shows it
     ports["store"].changes.update_one({"number": filed["number"], "seq": 1},
                                       {"$unset": {"filed.sealed.party": ""}, "$set": {"filed.party": "Oud B.V."}})
-    assert usecases.case_detail(CHAIR, filed["number"], store=ports["store"], sealer=ports["sealer"])["party"] == \
+    assert detail(ports, CHAIR, filed["number"])["party"] == \
         "Oud B.V."
 
 
