@@ -57,16 +57,3 @@ def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | Non
 def known_percent(pair: dict) -> Fraction:
     """Percentage known of a {"known", "total"} pair; nothing to know counts as all known."""
     return Fraction(100) if pair["total"] == 0 else Fraction(100 * pair["known"], pair["total"])
-
-
-MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
-
-
-def spoken_date(day: date, language: str) -> str:
-    """1 april 2021 / 1 April 2021."""
-    return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"

@@ -16,8 +16,8 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
 from common import covenant, places, vocabulary
-from common.covenant import spoken_date
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
+from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -28,164 +28,6 @@ REMINDER_DAYS = (30, 7, 1)
 LONGEST_EXTENSION = timedelta(days=365)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
 ALERT_WINDOW_DAYS = 7
-
-# kind -> language -> (subject, body); fields in braces are filled in per notice.
-TEMPLATES = {
-    "receipt": {
-        "nl": ("Ontvangstbevestiging jaarrapportage jaar {year}",
-               "Wij hebben versie {version} van uw due-diligencerapportage over convenantjaar {year} ontvangen. "
-               "De beoordeling volgt."),
-        "en": ("Receipt of your annual report, year {year}",
-               "We received version {version} of your due-diligence report for covenant year {year}. "
-               "The assessment follows."),
-    },
-    "outcome": {
-        "nl": ("Beoordeling jaarrapportage jaar {year}",
-               "Versie {version} van uw rapportage over convenantjaar {year} scoort {score} %: "
-               "uw onderneming {outcome}."),
-        "en": ("Assessment of your annual report, year {year}",
-               "Version {version} of your report for covenant year {year} scores {score} %: "
-               "your company {outcome}."),
-    },
-    "extension": {
-        "nl": ("Uitstel tot {date} voor jaar {year}",
-               "Uw rapportage over convenantjaar {year} voldoet nog niet aan de eisen. U krijgt de tijd tot "
-               "en met {date} om een rapportage in te dienen die wel voldoet."),
-        "en": ("Extension to {date} for year {year}",
-               "Your report for covenant year {year} does not yet meet the requirements. You have until "
-               "{date} to submit a report that does."),
-    },
-    "extension_granted": {
-        "nl": ("Uitstel verleend tot {date} voor jaar {year}",
-               "Het secretariaat heeft u uitstel verleend: uw rapportage over convenantjaar {year} wordt "
-               "uiterlijk {date} verwacht."),
-        "en": ("Extension granted to {date} for year {year}",
-               "The secretariat granted you an extension: your report for covenant year {year} is due by "
-               "{date}."),
-    },
-    "now_compliant": {
-        "nl": ("Uw rapportage over jaar {year} voldoet nu",
-               "Met versie {version} voldoet uw rapportage over convenantjaar {year} aan de eisen."),
-        "en": ("Your report for year {year} now meets the requirements",
-               "With version {version}, your report for covenant year {year} meets the requirements."),
-    },
-    "reminder": {
-        "nl": ("Herinnering: rapportage jaar {year} uiterlijk {date}",
-               "Wij hebben van u nog geen rapportage over convenantjaar {year} ontvangen die aan de eisen "
-               "voldoet. De uiterste datum is {date}, over {days} dag(en)."),
-        "en": ("Reminder: report for year {year} due by {date}",
-               "We have not yet received a report for covenant year {year} that meets the requirements. "
-               "It is due by {date}, in {days} day(s)."),
-    },
-    "alert_needs_more_time": {
-        "nl": ("Signaal: {company} heeft meer tijd nodig (jaar {year})",
-               "Versie {version} van de rapportage van {company} over convenantjaar {year} scoort {score} % "
-               "en voldoet nog niet. Niet gehaald: {failed}."),
-        "en": ("Alert: {company} needs more time (year {year})",
-               "Version {version} of the report of {company} for covenant year {year} scores {score} % and "
-               "does not yet meet the requirements. Not met: {failed}."),
-    },
-    "supplier_question": {
-        "nl": ("{authority} vroeg naar uw rapportage",
-               "{authority} (aanbestedende dienst) vroeg op {date} of uw onderneming over de convenantjaren "
-               "rapporteerde, wanneer en met welke uitkomst. Uw score, uw rapportage en de beoordeling zelf "
-               "worden nooit gedeeld."),
-        "en": ("{authority} asked about your reporting",
-               "{authority} (a contracting authority) asked on {date} whether your company reported for the "
-               "covenant years, when, and with what outcome. Your score, your report and the assessment itself "
-               "are never shared."),
-    },
-    "report_sampled": {
-        "nl": ("Uw rapportage over jaar {year} wordt geverifieerd",
-               "Uw rapportage over convenantjaar {year} is gekozen voor de verificatie van wat ondernemingen "
-               "rapporteren. Het secretariaat neemt contact met u op."),
-        "en": ("Your report for year {year} will be verified",
-               "Your report for covenant year {year} was chosen for the verification of what companies report. "
-               "The secretariat will contact you."),
-    },
-    "case_acknowledged": {
-        "nl": ("Uw melding {number} is ontvangen",
-               "De klachten- en geschillencommissie van het convenant TruStone heeft uw melding ontvangen onder "
-               "nummer {number}. Met dit nummer en de code die u bij het indienen kreeg, volgt u de zaak."),
-        "en": ("Your case {number} has been received",
-               "The complaints and disputes commission of the TruStone covenant received your case as number "
-               "{number}. With this number and the code you were given when you filed it, you can follow it."),
-    },
-    "case_received": {
-        "nl": ("Nieuwe zaak {number}: {case_kind}",
-               "Zaak {number} ({case_kind}) is ingediend. De eerste stap moet uiterlijk {deadline} gezet zijn."),
-        "en": ("New case {number}: {case_kind}",
-               "Case {number} ({case_kind}) was filed. Its first step is due by {deadline}."),
-    },
-    "case_admissible": {
-        "nl": ("Een zaak over uw onderneming is ontvankelijk: {number}",
-               "De klachten- en geschillencommissie heeft zaak {number} ({case_kind}) over uw onderneming ontvankelijk "
-               "verklaard. {asked}"),
-        "en": ("A case about your company is admissible: {number}",
-               "The complaints and disputes commission found case {number} ({case_kind}) about your company "
-               "admissible. {asked}"),
-    },
-    "case_decided": {
-        "nl": ("Uitspraak in zaak {number}",
-               "De klachten- en geschillencommissie heeft uitspraak gedaan in zaak {number} ({case_kind}). {outcome}"),
-        "en": ("Decision in case {number}",
-               "The complaints and disputes commission decided case {number} ({case_kind}). {outcome}"),
-    },
-    "case_time_limit": {
-        "nl": ("Termijn van zaak {number} loopt af op {deadline}",
-               "Zaak {number} ({case_kind}) is {state}; de termijn van deze stap loopt af op {deadline}."),
-        "en": ("The time limit of case {number} passes on {deadline}",
-               "Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}."),
-    },
-    "alert_unknown_state": {
-        "nl": ("Onbekende naam van een provincie of deelstaat: {state} ({country})",
-               "Een onderneming schreef in haar rapportage over convenantjaar {year} bij het groevegebied "
-               "‘{region}’ de provincie of deelstaat ‘{state}’ ({country}), een naam die nog niemand kent. "
-               "Geef in het portaal aan welke provincie of deelstaat het is: dan tellen de sectorcijfers de "
-               "groevegebieden die ermee geschreven zijn daar."),
-        "en": ("Unknown name of a province or state: {state} ({country})",
-               "A company wrote the province or state ‘{state}’ ({country}) for the quarry region ‘{region}’ in "
-               "its report for covenant year {year}; nobody knows that name yet. Say in the portal which "
-               "province or state it is: then the sector figures count the regions written with it there."),
-    },
-    "alert_unknown_region": {
-        "nl": ("Nieuwe naam van een groevegebied: {region} ({place})",
-               "Een onderneming noemde in haar rapportage over convenantjaar {year} het groevegebied "
-               "‘{region}’ ({place}), dat nog niet in de lijst van groevegebieden staat. De sectorcijfers tellen "
-               "het zoals het geschreven is. Voeg het in het portaal toe als nieuw gebied, of als andere "
-               "schrijfwijze van een bekend gebied: dan tellen de cijfers het daar."),
-        "en": ("New name of a quarry region: {region} ({place})",
-               "A company named the quarry region ‘{region}’ ({place}) in its report for covenant year {year}; "
-               "it is not yet in the list of quarry regions. The sector figures count it as written. Add it in "
-               "the portal as a new region, or as another spelling of a known one: then the figures count it "
-               "there."),
-    },
-    "token_replaced": {
-        "nl": ("Uw aanmeldcode is vervangen",
-               "Op {date} heeft {by} een nieuwe aanmeldcode gemaakt voor {name}; de vorige code werkt niet meer. "
-               "Vroeg u hier niet om, neem dan meteen contact op met {whom}."),
-        "en": ("Your sign-in code was replaced",
-               "On {date}, {by} made a new sign-in code for {name}; the previous code no longer works. If you "
-               "did not ask for this, contact {whom} at once."),
-    },
-    "commission_seat_awaiting": {
-        "nl": ("Een nieuwe zetel wacht op bevestiging: {name}",
-               "Het secretariaat heeft {name} ingeschreven als {seat} in de klachten- en geschillencommissie. De "
-               "zetel telt pas als de voorzitter hem in het portaal bevestigt; pas dan krijgt het lid een "
-               "aanmeldcode. Kent de commissie dit lid niet, bevestig de zetel dan niet."),
-        "en": ("A new seat awaits confirmation: {name}",
-               "The secretariat registered {name} as {seat} on the complaints and disputes commission. The seat "
-               "counts only once the chair confirms it in the portal; only then does the member get a sign-in "
-               "code. If the commission does not know this member, do not confirm the seat."),
-    },
-    "alert_missing": {
-        "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
-               "Na {date} ontbreekt nog een rapportage die aan de eisen voldoet van: {companies}."),
-        "en": ("Alert: {count} report(s) for year {year} missing after {date}",
-               "After {date}, a report that meets the requirements is still missing from: {companies}."),
-    },
-}
-
 
 @dataclass(frozen=True)
 class Notice:
@@ -209,19 +51,10 @@ class Notice:
 Worded = Callable[[str], str]  # a value a notice words in each language (an outcome, a score, a place)
 
 
-def _in(language: str, value):
-    if isinstance(value, date):
-        return spoken_date(value, language)
-    return value(language) if callable(value) else value
-
-
 def _notice(kind: str, key: str, recipient_role: str, recipient_id, language: str, year: int,
             now: datetime, about: dict, **values) -> Notice:
-    """A notice written in every language: sent in the recipient's, read in whichever a page is in."""
-    texts = {}
-    for each, (subject, body) in TEMPLATES[kind].items():
-        filled = {name: _in(each, value) for name, value in values.items()}
-        texts[each] = {"subject": subject.format(year=year, **filled), "body": body.format(year=year, **filled)}
+    """A notice written in every language (`texts`): sent in the recipient's, read in whichever a page is in."""
+    texts = written(kind, year, **values)
     return Notice(key=key, kind=kind, recipient_role=recipient_role, recipient_id=recipient_id,
                   language=language, subject=texts[language]["subject"], body=texts[language]["body"],
                   covenant_year=year, created_at=now, about=about, texts=texts)
@@ -308,11 +141,6 @@ def report_sampled(sampled: dict, now: datetime) -> Notice:
 
 # --- the complaints and disputes commission ---------------------------------------------------------
 
-ASKED = {"nl": "U wordt gevraagd op de zaak te reageren: u leest haar inhoud in het portaal.",
-         "en": "You are asked to answer the case: read what it is about in the portal."}
-APPEAL_OUTCOME = {"nl": "Uw bezwaar is {outcome}.", "en": "Your appeal is {outcome}."}
-
-
 def case_received(received: dict, now: datetime, commission_language: str) -> Notice:
     """The commission's alert of a case filed."""
     number = received["number"]
@@ -343,11 +171,10 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
     if moved["to_state"] == "admissibility_decided" and moved["admissible"]:
         return [_to_company("case_admissible", f"case_admissible:{number}", company, year, now, {"number": number},
                             number=number, case_kind=kind,
-                            asked=(lambda language: ASKED[language]) if moved["company_asked"] else "")]
+                            asked=said(ASKED) if moved["company_asked"] else "")]
     if moved["to_state"] == "decided" and (moved["admissible"] or moved["kind"] == "assessment_appeal"):
         decided = (moved.get("decision") or {}).get("outcome")
-        outcome = (lambda language: APPEAL_OUTCOME[language].format(
-            outcome=vocabulary.APPEAL_DECISIONS.label(decided, language))) if decided else ""
+        outcome = said(APPEAL_OUTCOME, outcome=_word(vocabulary.APPEAL_DECISIONS, decided)) if decided else ""
         return [_to_company("case_decided", f"case_decided:{number}", company, year, now, {"number": number},
                             number=number, case_kind=kind, outcome=outcome)]
     return []
@@ -387,15 +214,6 @@ def unknown_state(reported: dict, now: datetime, secretariat_language: str) -> N
 
 # --- members' sign-in codes and the commission's seats ------------------------------------------------
 
-REPLACED_BY = {"secretariat": {"nl": "het secretariaat", "en": "the secretariat"},
-               "chair": {"nl": "de voorzitter van de klachten- en geschillencommissie",
-                         "en": "the chair of the complaints and disputes commission"},
-               "self": {"nl": "u zelf", "en": "you yourself"}}
-TO_CONTACT = {"secretariat": {"nl": "het secretariaat", "en": "the secretariat"},
-              "chair": {"nl": "de voorzitter van de commissie", "en": "the commission's chair"},
-              "operators": {"nl": "de beheerders van het platform", "en": "the platform's operators"}}
-
-
 def token_replaced(replaced: dict, now: datetime) -> Notice:
     """A member is told its sign-in code was replaced, by whom, and whom to tell if it did not ask: in its
     language, in its own inbox and at its own address (a commission member's, not the commission's)."""
@@ -411,8 +229,7 @@ def token_replaced(replaced: dict, now: datetime) -> Notice:
     on = datetime.fromisoformat(replaced["replaced_at"]).date()
     return _notice("token_replaced", f"token_replaced:{replaced['replacement_id']}", member["role"], member["id"],
                    member["language"], None, now, {"email": member["email"], "replaced_by": by["role"]},
-                   date=on, name=member["name"], by=lambda language: REPLACED_BY[who][language],
-                   whom=lambda language: TO_CONTACT[whom][language])
+                   date=on, name=member["name"], by=said(REPLACED_BY[who]), whom=said(TO_CONTACT[whom]))
 
 
 def commission_seat_awaiting(member: dict, now: datetime, commission_language: str) -> Notice:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from datetime import date, datetime, timedelta
 
 from common import covenant, places, vocabulary
+from common.i18n import N_
+from services.portal.words import WORDS
 
 LINKS = vocabulary.SUPPLY_CHAIN_LINKS.codes
 # The repeating groups of the report and a blank row of each (production countries are plain codes).
@@ -218,9 +220,9 @@ def errors_by_anchor(found: dict[str, list[str]], state: dict | None) -> dict[st
 STANDINGS = ("not_obliged", "due", "missing", "received", "needs_more_time", "compliant")
 # What each standing is called (English source text; the pages translate it).
 STANDING_WORDS = {
-    "not_obliged": "Need not report", "due": "Not yet received", "missing": "Missing",
-    "received": "Received, being assessed", "needs_more_time": "Needs more time",
-    "compliant": "Meets the requirements",
+    "not_obliged": N_("Need not report"), "due": N_("Not yet received"), "missing": N_("Missing"),
+    "received": N_("Received, being assessed"), "needs_more_time": N_("Needs more time"),
+    "compliant": N_("Meets the requirements"),
 }
 
 
@@ -258,8 +260,8 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *
 
 
 # The overview's columns as its readers name them (`say` gives each in the reader's language).
-CSV_HEADERS = ("Member number", "Name", "Country", "What it does", "Must report", "Where it stands", "Its date",
-               "Days left", "Latest version", "Score")
+CSV_HEADERS = (N_("Member number"), N_("Name"), N_("Country"), N_("What it does"), N_("Must report"),
+               N_("Where it stands"), N_("Its date"), N_("Days left"), N_("Latest version"), N_("Score"))
 
 
 def standings_csv(rows: list[dict], language: str, say) -> str:
@@ -273,7 +275,7 @@ def standings_csv(rows: list[dict], language: str, say) -> str:
         writer.writerow([row["company"]["id"], spreadsheet_safe(row["company"]["name"]),
                          vocabulary.MEMBER_COUNTRIES.label(row["company"]["country"], language),
                          vocabulary.MEMBER_ROLES.label(row["company"]["role"], language),
-                         say("Yes") if standing.obliged else say("No"), say(STANDING_WORDS[standing.status]),
+                         say(N_("Yes")) if standing.obliged else say(N_("No")), say(STANDING_WORDS[standing.status]),
                          standing.date.isoformat(), standing.days_left, standing.latest_version or "",
                          "" if standing.score is None else standing.score])
     return buffer.getvalue()
@@ -350,16 +352,17 @@ def safe_next(path: str | None) -> str:
 
 # Reporting's proof names each counter by its key's parts joined with spaces ("region IN IN-RJ bundi",
 # "case_kind complaint"); each kind of key in the reader's words, its codes named by the vocabulary.
-_CHAIN_BUCKETS = {"<5": ("minder dan 5", "fewer than 5"), "5-10": ("5 tot en met 10", "5 to 10"),
-                  "11-50": ("11 tot en met 50", "11 to 50"), ">50": ("meer dan 50", "more than 50"),
-                  "unknown": ("onbekend", "unknown")}
+_CHAIN_BUCKETS = {"<5": N_("fewer than 5"), "5-10": N_("5 to 10"), "11-50": N_("11 to 50"),
+                  ">50": N_("more than 50"), "unknown": N_("unknown")}
 _STEP_CRITERIA = {"systematic_monitoring": "systematic_monitoring", "public_communication": "public_report"}
-_ANY = {"risk": ("Rapportages die een risico noemen", "Reports naming a risk"),
-        "mitigation": ("Rapportages die een maatregel noemen", "Reports naming a measure")}
+_BANDS_OF = {"all": N_("Score {band}, all reports"),
+             "compliant": N_("Score {band}, reports that meet the requirements")}
+_REQUIREMENT = {"applicable": N_("Requirement {requirement}: applies"), "met": N_("Requirement {requirement}: met")}
+_VERIFICATION = {"verified": N_("Reports verified"), "corrected": N_("Verified reports corrected")}
 
 
-def _said(language: str, nl: str, en: str) -> str:
-    return nl if language == "nl" else en
+def _said(language: str, text: str, **values) -> str:
+    return WORDS.said(text, language, **values)
 
 
 def _step_words(step: str, language: str) -> str:
@@ -387,7 +390,7 @@ def _region_words(parts: list[str], language: str, day, regions) -> str:
     state_words = "" if not state else places.state_label(state, language) if places.CODE.match(state) \
         else _titled(state)  # a state nobody knows, as written
     where = ", ".join(filter(None, (state_words, places.country_name(country, language))))
-    return _said(language, f"Groevegebied {shown} ({where})", f"Quarry region {shown} ({where})")
+    return _said(language, N_("Quarry region {region} ({where})"), region=shown, where=where)
 
 
 def _day(value: str, day) -> str:
@@ -400,52 +403,44 @@ def _day(value: str, day) -> str:
 # Each prefix of a counter key (services/reporting/domain.py) and its words: a function of (parts after the
 # prefix, language, day, regions).
 COUNTER_WORDS = {
-    "assessed": lambda parts, lang, day, regions: _said(lang, "Beoordeelde rapportages", "Reports assessed"),
-    "outcome": lambda parts, lang, day, regions: _said(lang, "Uitkomst: ", "Outcome: ")
-    + vocabulary.OUTCOMES.label(parts[0], lang),
+    "assessed": lambda parts, lang, day, regions: _said(lang, N_("Reports assessed")),
+    "outcome": lambda parts, lang, day, regions: _said(
+        lang, N_("Outcome: {outcome}"), outcome=vocabulary.OUTCOMES.label(parts[0], lang)),
     "member_country_outcome": lambda parts, lang, day, regions: _said(
-        lang, f"Leden uit {_member_country(parts[0], lang)} met uitkomst: ",
-        f"Members from {_member_country(parts[0], lang)} with outcome: ") + vocabulary.OUTCOMES.label(parts[1], lang),
-    "band": lambda parts, lang, day, regions: _said(lang, "Score ", "Score ") + vocabulary.BANDS.label(parts[1], lang)
-    + {"all": _said(lang, ", alle rapportages", ", all reports"),
-       "compliant": _said(lang, ", rapportages die aan de eisen voldoen", ", reports that meet the requirements")
-       }[parts[0]],
-    "requirement": lambda parts, lang, day, regions: _said(lang, "Eis ", "Requirement ")
-    + vocabulary.REQUIREMENTS.label(parts[0], lang) + {
-        "applicable": _said(lang, ": van toepassing", ": applies"), "met": _said(lang, ": gehaald", ": met")}[parts[1]],
+        lang, N_("Members from {country} with outcome: {outcome}"), country=_member_country(parts[0], lang),
+        outcome=vocabulary.OUTCOMES.label(parts[1], lang)),
+    "band": lambda parts, lang, day, regions: _said(lang, _BANDS_OF[parts[0]],
+                                                    band=vocabulary.BANDS.label(parts[1], lang)),
+    "requirement": lambda parts, lang, day, regions: _said(
+        lang, _REQUIREMENT[parts[1]], requirement=vocabulary.REQUIREMENTS.label(parts[0], lang)),
     "known_sum": lambda parts, lang, day, regions: _said(
-        lang, f"Bekende {vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)}: som van de percentages (in duizendsten)",
-        f"Known {vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)}: sum of the percentages (in thousandths)"),
-    "chains": lambda parts, lang, day, regions: _said(lang, "Aantal ketens: ", "Number of supply chains: ")
-    + _said(lang, *_CHAIN_BUCKETS[parts[0]]),
-    "country": lambda parts, lang, day, regions: _said(lang, "Productieland ", "Production country ")
-    + places.country_name(parts[0], lang),
+        lang, N_("Known {links}: sum of the percentages (in thousandths)"),
+        links=vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)),
+    "chains": lambda parts, lang, day, regions: _said(lang, N_("Number of supply chains: {chains}"),
+                                                      chains=_said(lang, _CHAIN_BUCKETS[parts[0]])),
+    "country": lambda parts, lang, day, regions: _said(lang, N_("Production country {country}"),
+                                                       country=places.country_name(parts[0], lang)),
     "region": _region_words,
-    "material": lambda parts, lang, day, regions: _said(lang, "Materiaal: ", "Material: ")
-    + vocabulary.MATERIALS.label(parts[0], lang),
-    "risk": lambda parts, lang, day, regions: _said(lang, *_ANY["risk"]) if parts == ["any"]
-    else _said(lang, "Risico: ", "Risk: ") + vocabulary.RISK_THEMES.label(parts[0], lang),
-    "mitigation": lambda parts, lang, day, regions: _said(lang, *_ANY["mitigation"]) if parts == ["any"]
-    else _said(lang, "Maatregel: ", "Measure: ") + vocabulary.MITIGATION_KINDS.label(parts[0], lang),
-    "step": lambda parts, lang, day, regions: _said(lang, "Voortgang: ", "Progress: ") + _step_words(parts[0], lang),
-    "case_kind": lambda parts, lang, day, regions: _said(lang, "Zaken: ", "Cases: ")
-    + vocabulary.CASE_KINDS.label(parts[0], lang),
-    "case_state": lambda parts, lang, day, regions: _said(lang, "Zaken in de fase: ", "Cases at the stage: ")
-    + vocabulary.CASE_STATES.label(parts[0], lang),
-    "appeals_upheld": lambda parts, lang, day, regions: _said(lang, "Bezwaren (deels) gegrond",
-                                                              "Appeals upheld (in full or in part)"),
-    "verification": lambda parts, lang, day, regions: {
-        "verified": _said(lang, "Geverifieerde rapportages", "Reports verified"),
-        "corrected": _said(lang, "Geverifieerde rapportages die gecorrigeerd zijn", "Verified reports corrected"),
-    }[parts[0]],
+    "material": lambda parts, lang, day, regions: _said(lang, N_("Material: {material}"),
+                                                        material=vocabulary.MATERIALS.label(parts[0], lang)),
+    "risk": lambda parts, lang, day, regions: _said(lang, N_("Reports naming a risk")) if parts == ["any"]
+    else _said(lang, N_("Risk: {theme}"), theme=vocabulary.RISK_THEMES.label(parts[0], lang)),
+    "mitigation": lambda parts, lang, day, regions: _said(lang, N_("Reports naming a measure")) if parts == ["any"]
+    else _said(lang, N_("Measure: {kind}"), kind=vocabulary.MITIGATION_KINDS.label(parts[0], lang)),
+    "step": lambda parts, lang, day, regions: _said(lang, N_("Progress: {step}"), step=_step_words(parts[0], lang)),
+    "case_kind": lambda parts, lang, day, regions: _said(lang, N_("Cases: {kind}"),
+                                                         kind=vocabulary.CASE_KINDS.label(parts[0], lang)),
+    "case_state": lambda parts, lang, day, regions: _said(lang, N_("Cases at the stage: {state}"),
+                                                          state=vocabulary.CASE_STATES.label(parts[0], lang)),
+    "appeals_upheld": lambda parts, lang, day, regions: _said(lang, N_("Appeals upheld (in full or in part)")),
+    "verification": lambda parts, lang, day, regions: _said(lang, _VERIFICATION[parts[0]]),
     "member": lambda parts, lang, day, regions: _said(
-        lang, f"Leden: {vocabulary.MEMBER_ROLES.label(parts[1], lang)} uit {_member_country(parts[0], lang)}, "
-              f"toegetreden op {_day(parts[2], day)}",
-        f"Members: {vocabulary.MEMBER_ROLES.label(parts[1], lang)} from {_member_country(parts[0], lang)}, "
-        f"joined on {_day(parts[2], day)}"),
+        lang, N_("Members: {role} from {country}, joined on {day}"),
+        role=vocabulary.MEMBER_ROLES.label(parts[1], lang), country=_member_country(parts[0], lang),
+        day=_day(parts[2], day)),
     "authority": lambda parts, lang, day, regions: _said(
-        lang, f"Aanbestedende diensten uit {_member_country(parts[0], lang)}, toegetreden op {_day(parts[1], day)}",
-        f"Contracting authorities from {_member_country(parts[0], lang)}, joined on {_day(parts[1], day)}"),
+        lang, N_("Contracting authorities from {country}, joined on {day}"),
+        country=_member_country(parts[0], lang), day=_day(parts[1], day)),
 }
 
 

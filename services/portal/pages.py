@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import io
 import re
 import unicodedata
 from datetime import date, datetime
@@ -17,17 +16,16 @@ import jinja2
 import pycountry
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from nameko.extensions import DependencyProvider
 from werkzeug.exceptions import NotFound as NoRoute, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from common import errors, places, vocabulary
+from common.i18n import DATE_LOCALES, N_
 from common.logging import get_logger
 from common.web import DEPENDENCY_FAILURES, JsonHttpHandler
 from services.portal import domain
+from services.portal.words import WORDS
 
 log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -42,7 +40,6 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
 SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
                     "Referrer-Policy": "same-origin"}
 TIME_ZONE = ZoneInfo("Europe/Amsterdam")  # the covenant's members are in the Netherlands and Flanders
-DATE_LOCALES = {"nl": "nl_NL", "en": "en_GB"}  # 1 April 2021, as Europe writes it
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 
 # The request being answered, in the server's greenthread: its error page is made there, after the worker ended
@@ -54,24 +51,6 @@ def remember(request, visitor):
     """Keeps the visitor with its request, so that an error page shows a signed-in visitor their menu."""
     request.environ[VISITOR] = visitor
     return visitor
-
-
-def catalog(language: str):
-    """The messages of a language as written in its .po file (English is the source text)."""
-    with open(HERE / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as handle:
-        return read_po(handle, locale=language)
-
-
-@functools.cache
-def translations(language: str) -> Translations:
-    """The compiled catalog of a language (compiled here, so there is no build step)."""
-    if language == "en":
-        return Translations()
-    catalog_ = catalog(language)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog_)
-    compiled.seek(0)
-    return Translations(compiled)
 
 
 @functools.cache
@@ -92,9 +71,8 @@ def country_name(code: str, language: str) -> str:
 
 
 # An attachment's type (as complaints read it from its bytes) in words.
-ATTACHMENT_KINDS = {"image/png": {"nl": "afbeelding (PNG)", "en": "image (PNG)"},
-                    "image/jpeg": {"nl": "foto (JPEG)", "en": "photo (JPEG)"},
-                    "application/pdf": {"nl": "pdf-document", "en": "PDF document"}}
+ATTACHMENT_KINDS = {"image/png": N_("image (PNG)"), "image/jpeg": N_("photo (JPEG)"),
+                    "application/pdf": N_("PDF document")}
 
 
 @functools.cache
@@ -102,7 +80,7 @@ def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
                              trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(translations(language), newstyle=True)
+    env.install_gettext_translations(WORDS.translations(language), newstyle=True)
     env.globals.update(
         lang=language, vocabulary=vocabulary, field_id=domain.field_id, countries=countries(language),
         country_name=lambda code: country_name(code, language), state_code=places.state_code,
@@ -111,7 +89,8 @@ def environment(language: str) -> jinja2.Environment:
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
         STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
         message=lambda text: message(text, language),
-        attachment_kind=lambda content_type: ATTACHMENT_KINDS.get(content_type, {}).get(language, content_type),
+        attachment_kind=lambda content_type: WORDS.gettext(ATTACHMENT_KINDS[content_type], language)
+        if content_type in ATTACHMENT_KINDS else content_type,
         prefixed=lambda placed, prefix: {prefix + key: value for key, value in placed.items()},
         languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
     locale = DATE_LOCALES[language]
@@ -326,7 +305,7 @@ _BOUNDS = {"greater than or equal to": {"en": "{0} or more", "nl": "{0} of meer"
 _BOUNDED = {"en": "Enter {0}.", "nl": "Vul {0} in."}
 _AND = {"en": " and ", "nl": " en "}
 _NEEDS_ROLE = {"en": "This needs the role {0}.", "nl": "Hiervoor is de rol {0} nodig."}
-_ROLES_BY_LABEL = {term.en: term.code for term in vocabulary.CALLER_ROLES}
+_ROLES_BY_LABEL = {term.text: term.code for term in vocabulary.CALLER_ROLES}
 _ONE_FILE = {"en": "The file", "nl": "Het bestand"}
 _FILE = {"en": "File {0}", "nl": "Bestand {0}"}
 _FILE_TOO_LARGE = {"en": "{0} is larger than 5 MB.", "nl": "{0} is groter dan 5 MB."}
@@ -371,7 +350,7 @@ def message(text: str, language: str) -> str:
     """A message (an API's field error, say) in the page's words and language."""
     if text in PLAIN:
         return PLAIN[text][language]
-    translated = translations(language).gettext(text)
+    translated = WORDS.gettext(text, language)
     if translated != text:  # the catalog's own words for this very text come before any pattern
         return translated
     for pattern, worded in WORDED:
@@ -421,12 +400,14 @@ def request_language(request) -> str:
 
 
 ERROR_PAGES = {
-    errors.Forbidden: (403, "You may not do this", "This page is not for your account."),
-    errors.NotFound: (404, "Page not found", "This page does not exist, or is not for your account."),
-    errors.MethodNotAllowed: (405, "This page cannot do that", "Please go back and use the page's own buttons."),
-    errors.TooLarge: (413, "Too much at once", "What you sent is larger than the platform takes. Send less at once, or smaller files."),
-    errors.Unavailable: (503, "Sorry, the platform does not answer right now",
-                         "A part of the platform does not answer. Please try again in a few minutes."),
+    errors.Forbidden: (403, N_("You may not do this"), N_("This page is not for your account.")),
+    errors.NotFound: (404, N_("Page not found"), N_("This page does not exist, or is not for your account.")),
+    errors.MethodNotAllowed: (405, N_("This page cannot do that"),
+                              N_("Please go back and use the page's own buttons.")),
+    errors.TooLarge: (413, N_("Too much at once"),
+                      N_("What you sent is larger than the platform takes. Send less at once, or smaller files.")),
+    errors.Unavailable: (503, N_("Sorry, the platform does not answer right now"),
+                         N_("A part of the platform does not answer. Please try again in a few minutes.")),
 }
 
 
@@ -485,11 +466,11 @@ class PageHandler(JsonHttpHandler):
                               path="/")
         if isinstance(exc, (errors.Invalid, errors.Malformed)):
             return render("error.html.j2", language, status=400 if isinstance(exc, errors.Malformed) else 422,
-                          title="Something in the address is not right", text="Please go back and try again.",
+                          title=N_("Something in the address is not right"), text=N_("Please go back and try again."),
                           visitor=visitor, path="/")
         log.error("page failed", exc_info=exc)
-        return render("error.html.j2", language, status=500, title="Sorry, something went wrong",
-                      text="The error is logged. Please try again later.", visitor=visitor, path="/")
+        return render("error.html.j2", language, status=500, title=N_("Sorry, something went wrong"),
+                      text=N_("The error is logged. Please try again later."), visitor=visitor, path="/")
 
 
 page = PageHandler.decorator

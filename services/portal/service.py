@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from common import errors, operations, vocabulary
 from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
+from common.i18n import N_
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
@@ -16,6 +17,7 @@ from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
 from services.portal.pages import page, redirect, render, set_cookies
+from services.portal.words import WORDS
 
 
 def declare_metrics(registry):
@@ -25,7 +27,7 @@ def declare_metrics(registry):
     }
 
 
-FORM_EXPIRED = "This form was open too long. Check what you wrote, choose any files again, and send it."
+FORM_EXPIRED = N_("This form was open too long. Check what you wrote, choose any files again, and send it.")
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 
 
@@ -420,7 +422,7 @@ class PortalService(operations.Operations):
         year, status = self._year_and_status(request)
         overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
         text = domain.standings_csv(overview["rows"], visitor.language,
-                                    lambda words: pages.message(words, visitor.language))
+                                    lambda text: WORDS.gettext(text, visitor.language))
         return Response(text, mimetype="text/csv", headers={
             **pages.page_headers(),
             "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})

@@ -17,7 +17,8 @@ import pygal
 from pygal.etree import etree as pygal_etree
 from pygal.style import Style
 
-from common import covenant, vocabulary
+from common import covenant, i18n, vocabulary
+from common.i18n import N_
 from common.places import country_name, state_label as state_name
 from services.reporting.domain import SUPPRESSED, figure_rows
 
@@ -30,91 +31,85 @@ ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
 # Everything the page needs is in the page: no script runs, nothing is fetched.
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
+# The report's own words: English, the source text; Dutch in translations/nl/LC_MESSAGES/messages.po.
 LABELS = {
-    "nl": {
-        "title": "Sectorrapportage convenantjaar {year}", "period": "{start} tot en met {end}",
-        "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Gemiddelden, en aantallen "
-                 "per productieland, materiaal, risico of land van de leden, over minder dan {min} ondernemingen "
-                 "(ook nul) zijn afgeschermd; een productieland wordt genoemd vanaf {min} ondernemingen. De "
-                 "uitkomsten van de sector als geheel staan er als aantallen, zoals in het jaarverslag van het "
-                 "convenant, zodra ze op ten minste {min} ondernemingen rusten. Een groevegebied wordt genoemd "
-                 "vanaf {regions} ondernemingen.",
-        "edition": "Editie {number}, gepubliceerd op {date}", "by_schedule": "volgens het schema",
-        "by_secretariat": "door het secretariaat",
-        "edition_note": "Deze editie telt de rapportages zoals ze bij het publiceren beoordeeld waren. Wat daarna "
-                        "binnenkomt, staat in de volgende editie, die pas verschijnt als de bijdragen van ten minste "
-                        "{min} ondernemingen veranderd zijn: zo verraden geen twee edities samen iets over één "
-                        "onderneming.",
-        "editions": "Andere edities", "edition_short": "editie {number} ({date})",
-        "other_countries": "En nog {count} productielanden, elk met minder dan {min} ondernemingen (niet genoemd).",
-        "other_countries_short": "Andere productielanden (niet genoemd)",
-        "no_data": "Niets te tonen: geen ondernemingen, of te weinig om te publiceren",
-        "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
-        "requirements": "Eisen",
-        "requirement": "Eis", "met": "voldaan", "applicable": "van toepassing",
-        "bands": "Scores", "band": "Score", "all": "alle beoordeelde", "among_compliant": "waarvan voldoet",
-        "by_member_country": "Uitkomst per land van vestiging", "member_country": "Land",
-        "chain": "De keten", "mean_quarries": "Gemiddeld bekend deel van de groeves",
-        "mean_factories": "Gemiddeld bekend deel van de fabrieken", "chains": "Aantal ketens per onderneming",
-        "unknown": "onbekend", "countries": "Productielanden", "country": "Land", "companies": "Ondernemingen",
-        "regions": "Groevegebieden waar meer dan {more} ondernemingen inkopen", "region": "Gebied",
-        "state": "Staat", "materials": "Materialen", "material": "Materiaal", "risks": "Risico's",
-        "any_risk": "Ondernemingen met een gerapporteerd risico", "theme": "Thema",
-        "steps": "Voortgang per stap", "step": "Stap",
-        "cases": "Klachten en geschillen", "case_kind": "Soort zaak", "case_state": "Stand", "case_count": "Zaken",
-        "appeals_upheld": "Bezwaren tegen een beoordeling gegrond verklaard",
-        "verification": "Verificatie", "verified": "Geverifieerde rapportages (steekproef)",
-        "corrected": "waarvan gecorrigeerd",
-        "mitigation_any": "Bijgedragen aan het verminderen van risico's (stap 3)",
-        "systematic_monitoring": "Systematisch gemonitord en geëvalueerd (stap 4)",
-        "public_communication": "Publiek gecommuniceerd (stap 5)",
-        "participation": "Deelname", "role": "Rol", "start": "begin", "end": "eind", "target": "doel",
-        "realised": "gerealiseerd", "authorities": "Aanbestedende diensten", "share": "Aandeel in de import (schatting)",
-        "none": "geen", "members_chart": "Leden eind van het jaar tegen het doel",
-    },
-    "en": {
-        "title": "Sector report, covenant year {year}", "period": "{start} to {end}",
-        "intro": "Figures over each company's latest assessed report. Averages, and counts per production "
-                 "country, material, risk or member country, resting on fewer than {min} companies (none "
-                 "included) are suppressed; a production country is named from {min} companies. The results of "
-                 "the sector as a whole are shown as counts, as in the covenant's annual report, once they rest "
-                 "on at least {min} companies. A quarry region is named from {regions} companies.",
-        "edition": "Edition {number}, released on {date}", "by_schedule": "as scheduled",
-        "by_secretariat": "by the secretariat",
-        "edition_note": "This edition counts the reports as they were assessed when it was released. What arrives "
-                        "later is in the next edition, which is released only once the contributions of at least "
-                        "{min} companies have changed: so no two editions together reveal anything about one "
-                        "company.",
-        "editions": "Other editions", "edition_short": "edition {number} ({date})",
-        "other_countries": "And {count} more production countries, each with fewer than {min} companies (not named).",
-        "other_countries_short": "Other production countries (not named)",
-        "no_data": "Nothing to show: no companies, or too few to publish",
-        "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
-        "requirements": "Requirements",
-        "requirement": "Requirement", "met": "met", "applicable": "applicable",
-        "bands": "Scores", "band": "Score", "all": "all assessed", "among_compliant": "of which compliant",
-        "by_member_country": "Outcome by member country", "member_country": "Country",
-        "chain": "The chain", "mean_quarries": "Mean share of quarries known",
-        "mean_factories": "Mean share of factories known", "chains": "Supply chains per company",
-        "unknown": "unknown", "countries": "Production countries", "country": "Country", "companies": "Companies",
-        "regions": "Quarry regions sourced by more than {more} companies", "region": "Region", "state": "State",
-        "materials": "Materials", "material": "Material", "risks": "Risks",
-        "any_risk": "Companies that reported a risk", "theme": "Theme", "steps": "Progress per step", "step": "Step",
-        "cases": "Complaints and disputes", "case_kind": "Kind of case", "case_state": "Where they stand",
-        "case_count": "Cases",
-        "appeals_upheld": "Appeals against an assessment upheld",
-        "verification": "Verification", "verified": "Reports verified (sample)", "corrected": "of which corrected",
-        "mitigation_any": "Contributed to reducing risks (step 3)",
-        "systematic_monitoring": "Monitor and evaluate systematically (step 4)",
-        "public_communication": "Communicate publicly (step 5)",
-        "participation": "Participation", "role": "Role", "start": "start", "end": "end", "target": "target",
-        "realised": "realised", "authorities": "Contracting authorities", "share": "Share of imports (estimate)",
-        "none": "none", "members_chart": "Members at the end of the year against the target",
-    },
+    "title": N_("Sector report, covenant year {year}"),
+    "period": N_("{start} to {end}"),
+    "intro": N_("Figures over each company's latest assessed report. Averages, and counts per production country, "
+                "material, risk or member country, resting on fewer than {min} companies (none included) are "
+                "suppressed; a production country is named from {min} companies. The results of the sector as a "
+                "whole are shown as counts, as in the covenant's annual report, once they rest on at least {min} "
+                "companies. A quarry region is named from {regions} companies."),
+    "edition": N_("Edition {number}, released on {date}"),
+    "by_schedule": N_("as scheduled"),
+    "by_secretariat": N_("by the secretariat"),
+    "edition_note": N_("This edition counts the reports as they were assessed when it was released. What arrives "
+                       "later is in the next edition, which is released only once the contributions of at least "
+                       "{min} companies have changed: so no two editions together reveal anything about one "
+                       "company."),
+    "editions": N_("Other editions"),
+    "edition_short": N_("edition {number} ({date})"),
+    "other_countries": N_("And {count} more production countries, each with fewer than {min} companies (not "
+                          "named)."),
+    "other_countries_short": N_("Other production countries (not named)"),
+    "no_data": N_("Nothing to show: no companies, or too few to publish"),
+    "suppressed": N_("suppressed"),
+    "assessed": N_("Assessed reports"),
+    "outcomes": N_("Outcome"),
+    "requirements": N_("Requirements"),
+    "requirement": N_("Requirement"),
+    "met": N_("met"),
+    "applicable": N_("applicable"),
+    "bands": N_("Scores"),
+    "band": N_("Score"),
+    "all": N_("all assessed"),
+    "among_compliant": N_("of which compliant"),
+    "by_member_country": N_("Outcome by member country"),
+    "member_country": N_("Country"),
+    "chain": N_("The chain"),
+    "mean_quarries": N_("Mean share of quarries known"),
+    "mean_factories": N_("Mean share of factories known"),
+    "chains": N_("Supply chains per company"),
+    "unknown": N_("unknown"),
+    "countries": N_("Production countries"),
+    "country": N_("Country"),
+    "companies": N_("Companies"),
+    "regions": N_("Quarry regions sourced by more than {more} companies"),
+    "region": N_("Region"),
+    "state": N_("State"),
+    "materials": N_("Materials"),
+    "material": N_("Material"),
+    "risks": N_("Risks"),
+    "any_risk": N_("Companies that reported a risk"),
+    "theme": N_("Theme"),
+    "steps": N_("Progress per step"),
+    "step": N_("Step"),
+    "cases": N_("Complaints and disputes"),
+    "case_kind": N_("Kind of case"),
+    "case_state": N_("Where they stand"),
+    "case_count": N_("Cases"),
+    "appeals_upheld": N_("Appeals against an assessment upheld"),
+    "verification": N_("Verification"),
+    "verified": N_("Reports verified (sample)"),
+    "corrected": N_("of which corrected"),
+    "mitigation_any": N_("Contributed to reducing risks (step 3)"),
+    "systematic_monitoring": N_("Monitor and evaluate systematically (step 4)"),
+    "public_communication": N_("Communicate publicly (step 5)"),
+    "participation": N_("Participation"),
+    "role": N_("Role"),
+    "start": N_("start"),
+    "end": N_("end"),
+    "target": N_("target"),
+    "realised": N_("realised"),
+    "authorities": N_("Contracting authorities"),
+    "share": N_("Share of imports (estimate)"),
+    "none": N_("none"),
+    "members_chart": N_("Members at the end of the year against the target"),
 }
 
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                                 autoescape=True, undefined=jinja2.StrictUndefined)
+WORDS = i18n.Catalog(Path(__file__).resolve().parent, fallback=i18n.COMMON)
 CHART_STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
                     colors=("#1f5f8b", "#9bb7d4", "#c0504d", "#4f8a3c"))
 
@@ -145,7 +140,7 @@ def labels_of(language: str) -> dict:
     """The page's own words, and the covenant's from the vocabulary."""
     def capitalised(terms):
         return {code: label[:1].upper() + label[1:] for code, label in terms.labels(language).items()}
-    return {**LABELS[language], **vocabulary.MEMBER_COUNTRIES.labels(language),
+    return {**WORDS.words(language).labels(LABELS), **vocabulary.MEMBER_COUNTRIES.labels(language),
             **vocabulary.MEMBER_ROLES.labels(language), **vocabulary.OUTCOMES.labels(language),
             **capitalised(vocabulary.REQUIREMENTS),
             "policy_and_chain_mapping_complete": vocabulary.PROGRESS.label("policy_and_chain_mapping", language),
@@ -192,7 +187,7 @@ def html(figures: dict, language: str, editions: list[dict]) -> str:
     edition, minimum = figures["edition"], figures["disclosure"]["min_companies"]
 
     def day(edition):
-        return covenant.spoken_date(_day(edition["released_at"]), language)
+        return i18n.day(_day(edition["released_at"]), language)
     return _templates.get_template("report.html.j2").render(
         edition_line=labels["edition"].format(number=edition["number"], date=day(edition)) + " (" + labels[
             "by_schedule" if edition["released_by"] == "schedule" else "by_secretariat"] + ")",
@@ -206,8 +201,8 @@ def html(figures: dict, language: str, editions: list[dict]) -> str:
         state_name=lambda state: state_name(state, language),
         number=lambda value: vocabulary.number(value, language) if isinstance(value, (int, float)) else value,
         title=labels["title"].format(year=year),
-        period=labels["period"].format(start=covenant.spoken_date(covenant.year_start(year), language),
-                                       end=covenant.spoken_date(covenant.year_end(year), language)),
+        period=labels["period"].format(start=i18n.day(covenant.year_start(year), language),
+                                       end=i18n.day(covenant.year_end(year), language)),
         intro=labels["intro"].format(min=figures["disclosure"]["min_companies"],
                                      regions=figures["disclosure"]["min_region_companies"]),
         regions_title=labels["regions"].format(more=figures["disclosure"]["min_region_companies"] - 1))

@@ -6,6 +6,7 @@ criterion means is the code below. Every criterion and requirement comes with it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from typing import Callable
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from common import covenant, vocabulary
+from common import covenant, i18n, vocabulary
 from common.errors import flatten
+from common.i18n import N_
 from common.events import replaced_assessment
 from common.schema import Strict
 
@@ -63,10 +65,13 @@ class Framework:
 
 
 # --- what each criterion means ---------------------------------------------------------------------
-# Each reason is said in English and in Dutch: {"en": ..., "nl": ...}.
+# Each reason is said in every language, {"en": ..., "nl": ...}: English here, Dutch in the service's catalog
+# (translations/nl/LC_MESSAGES/messages.po); a value in a reason is said as each language says it.
+WORDS = i18n.Catalog(Path(__file__).resolve().parent, fallback=i18n.COMMON)
 
-def _said(en: str, nl: str) -> dict[str, str]:
-    return {"en": en, "nl": nl}
+
+def _said(text: str, **values) -> dict[str, str]:
+    return WORDS.in_every_language(text, **values)
 
 
 def _flag(met: bool, yes: dict, no: dict) -> tuple[bool, dict]:
@@ -78,98 +83,82 @@ def _chain(link: str):
         percent = covenant.known_percent(report["supply_chain"][link])
         threshold = framework.chain_thresholds[link]
         met = percent >= threshold
-        links = vocabulary.SUPPLY_CHAIN_LINKS
-        return met, _said(
-            f"{_pct(percent, 'en')} of {links.label(link, 'en')} known, "
-            f"{'at or above' if met else 'below'} the threshold of {threshold:g} %.",
-            f"{_pct(percent, 'nl')} van de {links.label(link, 'nl')} bekend, "
-            f"{'op of boven' if met else 'onder'} de drempel van {vocabulary.number(threshold, 'nl')} %.")
+        return met, _said(N_("{percent} of {links} known, at or above the threshold of {threshold} %.") if met
+                          else N_("{percent} of {links} known, below the threshold of {threshold} %."),
+                          percent=functools.partial(_pct, percent),
+                          links=functools.partial(vocabulary.SUPPLY_CHAIN_LINKS.label, link),
+                          threshold=functools.partial(vocabulary.number, threshold))
     return evaluate
 
 
-def _mitigation(kind: str, en: str, nl: str):
+def _mitigation(kind: str, some: str, none: str):
     def evaluate(report, framework):
         count = sum(1 for each in report["mitigation"] if each["kind"] == kind)
-        return _flag(count > 0, _said(f"{count} {en} reported.", f"{count} {nl} gerapporteerd."),
-                     _said(f"No {en} reported.", f"Geen {nl} gerapporteerd."))
+        return _flag(count > 0, _said(some, count=count), _said(none))
     return evaluate
 
 
 def _risks_independently_identified(report, framework):
     sources = {"independent_audit", "stakeholder_dialogue"}
     return _flag(any(risk["source"] in sources for risk in report["risks"]),
-                 _said("A risk was identified through an independent audit or stakeholder dialogue.",
-                       "Een risico is vastgesteld met een onafhankelijke audit of in dialoog met belanghebbenden."),
-                 _said("No risk was identified through an independent audit or stakeholder dialogue.",
-                       "Geen risico is vastgesteld met een onafhankelijke audit of in dialoog met "
-                       "belanghebbenden."))
+                 _said(N_("A risk was identified through an independent audit or stakeholder dialogue.")),
+                 _said(N_("No risk was identified through an independent audit or stakeholder dialogue.")))
 
 
 def _risks_prioritised(report, framework):
     how = report["risk_prioritisation"]
-    return _flag(how == "severity_and_likelihood",
-                 _said("Risks are prioritised by severity and likelihood.",
-                       "Risico's zijn geprioriteerd naar ernst en waarschijnlijkheid."),
-                 _said("Risks are prioritised by volume, not by severity and likelihood.",
-                       "Risico's zijn geprioriteerd naar volume, niet naar ernst en waarschijnlijkheid.")
-                 if how == "volume" else _said("Risks are not prioritised.", "Risico's zijn niet geprioriteerd."))
+    return _flag(how == "severity_and_likelihood", _said(N_("Risks are prioritised by severity and likelihood.")),
+                 _said(N_("Risks are prioritised by volume, not by severity and likelihood.")) if how == "volume"
+                 else _said(N_("Risks are not prioritised.")))
 
 
 def _public_report(report, framework):
     url = report["communication"]["public_report_url"]
-    return _flag(bool(url), _said(f"Due diligence is communicated publicly at {url}.",
-                                  f"Over due diligence wordt publiek gecommuniceerd op {url}."),
-                 _said("No public report is given.", "Er is geen publiek rapport opgegeven."))
+    return _flag(bool(url), _said(N_("Due diligence is communicated publicly at {url}."), url=url),
+                 _said(N_("No public report is given.")))
 
 
-def _yes_no(path: tuple[str, str], yes: dict, no: dict):
+def _yes_no(path: tuple[str, str], yes: str, no: str):
     def evaluate(report, framework):
-        return _flag(report[path[0]][path[1]], yes, no)
+        return _flag(report[path[0]][path[1]], _said(yes), _said(no))
     return evaluate
 
 
 EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, dict]]] = {
-    "policy_statement_adopted": _yes_no(
-        ("policy", "statement_adopted"), _said("A policy statement is adopted.", "Er is een beleidsverklaring."),
-        _said("No policy statement is adopted.", "Er is geen beleidsverklaring.")),
-    "policy_embedded_in_management": _yes_no(
-        ("policy", "embedded_in_management"),
-        _said("The policy is embedded in management.", "Het beleid is verankerd in het management."),
-        _said("The policy is not embedded in management.", "Het beleid is niet verankerd in het management.")),
-    "policy_shared_with_suppliers": _yes_no(
-        ("policy", "shared_with_suppliers"),
-        _said("The policy is shared with suppliers.", "Het beleid is gedeeld met leveranciers."),
-        _said("The policy is not shared with suppliers.", "Het beleid is niet gedeeld met leveranciers.")),
+    "policy_statement_adopted": _yes_no(("policy", "statement_adopted"), N_("A policy statement is adopted."),
+                                        N_("No policy statement is adopted.")),
+    "policy_embedded_in_management": _yes_no(("policy", "embedded_in_management"),
+                                             N_("The policy is embedded in management."),
+                                             N_("The policy is not embedded in management.")),
+    "policy_shared_with_suppliers": _yes_no(("policy", "shared_with_suppliers"),
+                                            N_("The policy is shared with suppliers."),
+                                            N_("The policy is not shared with suppliers.")),
     "direct_suppliers_known": _chain("direct_suppliers"),
     "factories_known": _chain("factories"),
     "quarry_regions_known": _chain("quarry_regions"),
     "quarries_known": _chain("quarries"),
-    "risk_reported": lambda r, f: _flag(
-        bool(r["risks"]), _said(f"{len(r['risks'])} risk(s) reported.", f"{len(r['risks'])} risico('s) gerapporteerd."),
-        _said("No risk reported.", "Geen risico gerapporteerd.")),
+    "risk_reported": lambda r, f: _flag(bool(r["risks"]),
+                                        _said(N_("{count} risk(s) reported."), count=len(r["risks"])),
+                                        _said(N_("No risk reported."))),
     "risk_independently_identified": _risks_independently_identified,
     "risks_prioritised": _risks_prioritised,
-    "plan_of_approach": lambda r, f: _flag(
-        r["plan_of_approach"], _said("A plan of approach is attached.", "Er is een plan van aanpak bijgevoegd."),
-        _said("No plan of approach is attached.", "Er is geen plan van aanpak bijgevoegd.")),
-    "supplier_improvement": _mitigation("supplier_improvement", "supplier improvement(s)",
-                                        "verbetering(en) bij leveranciers"),
-    "regional_project": _mitigation("regional_project", "regional project(s)", "regionale project(en)"),
-    "certification_programme": _mitigation("certification_programme", "certification programme(s)",
-                                           "certificeringsprogramma('s)"),
-    "systematic_monitoring": _yes_no(
-        ("monitoring", "systematic"), _said("Monitoring is systematic.", "Er wordt systematisch gemonitord."),
-        _said("Monitoring is not systematic.", "Er wordt niet systematisch gemonitord.")),
-    "effectiveness_evaluated": _yes_no(
-        ("monitoring", "effectiveness_evaluated"),
-        _said("The effectiveness of measures is evaluated.", "De effectiviteit van maatregelen wordt geëvalueerd."),
-        _said("The effectiveness of measures is not evaluated.",
-              "De effectiviteit van maatregelen wordt niet geëvalueerd.")),
+    "plan_of_approach": lambda r, f: _flag(r["plan_of_approach"], _said(N_("A plan of approach is attached.")),
+                                           _said(N_("No plan of approach is attached."))),
+    "supplier_improvement": _mitigation("supplier_improvement", N_("{count} supplier improvement(s) reported."),
+                                        N_("No supplier improvement(s) reported.")),
+    "regional_project": _mitigation("regional_project", N_("{count} regional project(s) reported."),
+                                    N_("No regional project(s) reported.")),
+    "certification_programme": _mitigation("certification_programme",
+                                           N_("{count} certification programme(s) reported."),
+                                           N_("No certification programme(s) reported.")),
+    "systematic_monitoring": _yes_no(("monitoring", "systematic"), N_("Monitoring is systematic."),
+                                     N_("Monitoring is not systematic.")),
+    "effectiveness_evaluated": _yes_no(("monitoring", "effectiveness_evaluated"),
+                                       N_("The effectiveness of measures is evaluated."),
+                                       N_("The effectiveness of measures is not evaluated.")),
     "public_report": _public_report,
-    "grievance_mechanism": _yes_no(
-        ("remediation", "grievance_mechanism"),
-        _said("A grievance mechanism is in place.", "Er is een klachtenmechanisme."),
-        _said("No grievance mechanism is in place.", "Er is geen klachtenmechanisme.")),
+    "grievance_mechanism": _yes_no(("remediation", "grievance_mechanism"), N_("A grievance mechanism is in place."),
+                                   N_("No grievance mechanism is in place.")),
 }
 
 
@@ -227,8 +216,8 @@ def assess(report: dict, company: dict, framework: Framework, corrections: dict[
         if criterion.code in corrections:
             corrected = corrections[criterion.code]
             met = corrected["met"]
-            reasons = _said(f"Corrected on appeal (case {corrected['case']}): {corrected['why']}",
-                            f"Gecorrigeerd na bezwaar (zaak {corrected['case']}): {corrected['why']}")
+            reasons = _said(N_("Corrected on appeal (case {case}): {why}"), case=corrected["case"],
+                            why=corrected["why"])
         awarded = criterion.points if met else 0
         points += awarded
         criteria.append({"code": criterion.code, "step": criterion.step, "core": criterion.core, "met": met,
@@ -302,40 +291,34 @@ def _min_score(score: Fraction, framework: Framework) -> dict:
     met = score >= Fraction(str(framework.minimum_score))
     minimum = framework.minimum_score
     return _requirement("min_score", met, _said(
-        f"The score of {_pct(score, 'en')} is {'at or above' if met else 'below'} the minimum of {minimum:g} %.",
-        f"De score van {_pct(score, 'nl')} ligt {'op of boven' if met else 'onder'} het minimum van "
-        f"{vocabulary.number(minimum, 'nl')} %."))
+        N_("The score of {score} is at or above the minimum of {minimum} %.") if met
+        else N_("The score of {score} is below the minimum of {minimum} %."),
+        score=functools.partial(_pct, score), minimum=functools.partial(vocabulary.number, minimum)))
 
 
 def _chain_insight(criteria: list[dict]) -> dict:
     failing = [each["reasons"] for each in criteria if each["step"] == "2.1" and not each["met"]]
     if failing:
-        return _requirement("chain_insight", False, _said(" ".join(each["en"] for each in failing),
-                                                          " ".join(each["nl"] for each in failing)))
-    return _requirement("chain_insight", True, _said("Every chain threshold is met.",
-                                                     "Aan elke drempel voor de keten is voldaan."))
+        return _requirement("chain_insight", False, {language: " ".join(each[language] for each in failing)
+                                                     for language in i18n.LANGUAGES})
+    return _requirement("chain_insight", True, _said(N_("Every chain threshold is met.")))
 
 
 def _plan_of_approach(report: dict, company: dict, eea_only: bool, criteria: list[dict]) -> dict:
     if not company["imports_directly"]:
         return _requirement("plan_of_approach", None, _said(
-            "Not applicable: the company does not import itself.",
-            "Niet van toepassing: de onderneming importeert niet zelf."), applicable=False)
+            N_("Not applicable: the company does not import itself.")), applicable=False)
     if eea_only:
         return _requirement("plan_of_approach", None, _said(
-            "Not applicable: the company sources only inside the European Economic Area.",
-            "Niet van toepassing: de onderneming koopt alleen in binnen de Europese Economische Ruimte."),
-            applicable=False)
+            N_("Not applicable: the company sources only inside the European Economic Area.")), applicable=False)
     # The criterion decides, so that a correction on appeal counts here too; the report when it has none.
     criterion = next((each for each in criteria if each["code"] == "plan_of_approach"), None)
     if criterion is not None and criterion.get("corrected_by"):
         return _requirement("plan_of_approach", criterion["met"], criterion["reasons"])
     if report["plan_of_approach"]:
-        return _requirement("plan_of_approach", True, _said("A plan of approach is attached.",
-                                                            "Er is een plan van aanpak bijgevoegd."))
+        return _requirement("plan_of_approach", True, _said(N_("A plan of approach is attached.")))
     return _requirement("plan_of_approach", False, _said(
-        "A company that imports from outside the European Economic Area must attach a plan of approach.",
-        "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen."))
+        N_("A company that imports from outside the European Economic Area must attach a plan of approach.")))
 
 
 def _core_questions(criteria: list[dict]) -> dict:
@@ -344,10 +327,9 @@ def _core_questions(criteria: list[dict]) -> dict:
     if failing:
         def named(language):
             return ", ".join(vocabulary.CRITERIA.label(code, language) for code in failing)
-        return _requirement("core_questions", False, _said(f"Core question(s) not met: {named('en')}.",
-                                                           f"Kernvraag of kernvragen niet gehaald: {named('nl')}."))
-    return _requirement("core_questions", True, _said(f"All {len(core)} core question(s) are met.",
-                                                      f"Aan alle {len(core)} kernvraag/kernvragen is voldaan."))
+        return _requirement("core_questions", False, _said(N_("Core question(s) not met: {criteria}."),
+                                                           criteria=named))
+    return _requirement("core_questions", True, _said(N_("All {count} core question(s) are met."), count=len(core)))
 
 
 # --- verifying what companies report ---------------------------------------------------------------

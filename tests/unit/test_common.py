@@ -176,7 +176,11 @@ def test_every_code_has_its_words_in_both_languages():
         terms = getattr(vocabulary, name)
         if isinstance(terms, vocabulary.Terms):
             for term in terms:
-                assert term.nl and term.en, f"{name}.{term.code} lacks a label"
+                assert term.text and term.label("nl") != term.text or term.text in SAME_IN_DUTCH, \
+                    f"{name}.{term.code} lacks its Dutch"
+
+
+SAME_IN_DUTCH = {"basalt", "20-40 %", "40-60 %"}  # written alike in both languages
 
 
 @pytest.mark.parametrize("text,fault", [
