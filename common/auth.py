@@ -8,11 +8,11 @@ from typing import Callable, Optional
 from cachetools import TTLCache
 from nameko.extensions import DependencyProvider
 
-from common import errors, settings
+from common import errors, problems, settings
 from common.identity import Caller, token_hash
 from common.mongo import Storage
 from common.rpc import Rpc
-from common.vocabulary import AUTHORITY, CALLER_ROLES, COMMISSION, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 
 __all__ = ["AUTHORITY", "COMMISSION", "COMPANY", "SECRETARIAT", "Caller", "Identity", "LocalIdentity",
            "RemoteIdentity"]
@@ -45,7 +45,7 @@ class Identity:
                 raise errors.Unauthenticated()
             caller = Caller(found["role"], found["id"])
         if roles and caller.role not in roles:
-            raise errors.Forbidden(f"This needs the role {' or '.join(CALLER_ROLES.label(role, 'en') for role in roles)}.")
+            raise errors.Forbidden(problems.ROLE_NEEDED(roles=list(roles)))
         return caller
 
 

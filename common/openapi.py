@@ -7,9 +7,9 @@ from typing import Any, Optional
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
-from common import covenant
+from common import covenant, problems
 
 VERSION = "1.0.0"
 
@@ -29,9 +29,23 @@ class Doc:
     description: str = ""
 
 
+class ProblemBody(Schema):
+    """A refusal with its stable code and the parameters that say it (common.problems), beside its message."""
+
+    class Meta:
+        unknown = INCLUDE  # the parameters of its code, e.g. {"code": "max_length", "max": 200, ...}
+
+    code = fields.String(required=True, metadata={
+        "enum": problems.codes(), "description": "Stable: never renamed. Its parameters are beside it."})
+    message = fields.String(required=True, metadata={"description": "The same in English, for people."})
+
+
 class ErrorBody(Schema):
     code = fields.String(required=True, metadata={"example": "NOT_FOUND"})
     message = fields.String(required=True)
+    problem = fields.Nested(ProblemBody, metadata={
+        "description": "Why, with a code, where the refusal has a reason of its own (a 403 only the chair may "
+                       "pass, a 429 saying when to try again)."})
     next_edition_due = fields.Date(allow_none=True, metadata={
         "description": "With NOT_PUBLISHED (figures not published yet): when the next edition is scheduled."})
 
@@ -43,6 +57,10 @@ class Error(Schema):
 class ValidationErrors(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True,
                          metadata={"example": {"supply_chain.factories.known": ["Must not exceed total."]}})
+    problems = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(ProblemBody)), required=True,
+                           metadata={"description": "The same refusals, each with its code and parameters.",
+                                     "example": {"name": [{"code": "max_length", "max": 200,
+                                                           "message": "Longer than maximum length 200."}]}})
 
 
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")

@@ -17,6 +17,8 @@ from pathlib import Path
 import pycountry
 import yaml
 
+from common import problems
+
 DATA = Path(__file__).resolve().parent / "places.yaml"
 # The languages whose names of subdivisions are accepted besides the official one: the covenant's own,
 # English, and German and French (which write the Chinese provinces without "Sheng", as people do).
@@ -31,7 +33,11 @@ CODE = re.compile(r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$")
 
 
 class PlaceError(ValueError):
-    """A place that cannot be taken, with the message a person reads."""
+    """A place that cannot be taken: `problem` says why (common.problems)."""
+
+    def __init__(self, problem: problems.Problem):
+        super().__init__(problem)
+        self.problem = problem
 
 
 def comparison_form(name: str) -> str:
@@ -52,19 +58,19 @@ def cleaned(name: str) -> str:
     return " ".join(name.split())
 
 
-def refusal(name: str) -> str | None:
+def refusal(name: str) -> problems.Problem | None:
     """Why `name` is not the name of a place (None when it can be one)."""
     # a line or paragraph separator (U+2028, U+2029) is no more a place's than a line feed is
     if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for char in name):
-        return "Must not contain control characters."
+        return problems.CONTROL_CHARACTERS(line_breaks=False)
     if any(char in name for char in "<>{}"):
-        return "Must be a place name, without markup."
+        return problems.PLACE_MARKUP()
     if cleaned(name).startswith(FORMULA_LEADS):
-        return "Must start with a letter or digit, not with =, +, - or @."
+        return problems.PLACE_FORMULA()
     if not any(char.isalpha() for char in name):
-        return "Must be a place name: it has no letters."
+        return problems.PLACE_NO_LETTERS()
     if comparison_form(name) in SUPPRESSION_MARKERS:
-        return "Must be a place name: this word is what the published figures print for hidden values."
+        return problems.PLACE_RESERVED()
     return None
 
 
@@ -127,10 +133,10 @@ def resolve_state(country: str, state: str) -> Subdivision | None:
     if CODE.match(text):
         found = subdivision(text)
         if found is not None and found.country != country:
-            raise PlaceError(f"{found.code} is a subdivision of {country_name(found.country)}, "
-                             f"not of {country_name(country)}.")
+            raise PlaceError(problems.STATE_OF_ANOTHER_COUNTRY(state=found.code, state_country=found.country,
+                                                               country=country))
         if found is None and text[:2].upper() == country:
-            raise PlaceError(f"{text.upper()} is not an ISO 3166-2 code of {country_name(country)}.")
+            raise PlaceError(problems.UNKNOWN_STATE_CODE(state=text.upper(), country=country))
         if found is not None:
             return found
     return _index(country).get(comparison_form(text))

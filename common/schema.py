@@ -1,13 +1,45 @@
-"""marshmallow building blocks for strict input: unknown fields rejected, JSON types taken literally."""
+"""marshmallow building blocks for strict input: unknown fields rejected, JSON types taken literally, every
+refusal with its code (common.problems)."""
 from __future__ import annotations
 
 import functools
 from datetime import date
 
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields
 
-from common import covenant, places, text as text_rules, vocabulary
+from common import covenant, places, problems, text as text_rules, validate, vocabulary
+
+# marshmallow's own messages, each as a coded problem: set on its classes, as its documentation shows to change
+# a message for every field, before any field is made (each copies its messages when it is made; the services'
+# schemas import this module first). `expected` names the type a value must have.
+_CODED = {
+    fields.Field: {"required": problems.REQUIRED.template(), "null": problems.NULL.template(),
+                   "validator_failed": problems.INVALID.template()},
+    fields.Nested: {"type": problems.TYPE_NESTED.template(expected="object")},
+    fields.List: {"invalid": problems.TYPE_LIST.template(expected="list")},
+    fields.String: {"invalid": problems.TYPE_TEXT.template(expected="text"),
+                    "invalid_utf8": problems.TYPE_UTF8.template(expected="text")},
+    fields.Number: {"invalid": problems.TYPE_NUMBER.template(expected="number"),
+                    "too_large": problems.TOO_LARGE.template()},
+    fields.Integer: {"invalid": problems.TYPE_INTEGER.template(expected="integer")},
+    fields.Float: {"special": problems.NOT_FINITE.template()},
+    fields.Decimal: {"special": problems.NOT_FINITE.template()},
+    fields.Boolean: {"invalid": problems.TYPE_BOOLEAN.template(expected="boolean")},
+    fields.DateTime: {"invalid": problems.TYPE_TEMPORAL.template(expected="{obj_type}"),
+                      "invalid_awareness": problems.TYPE_AWARE.template(expected="{obj_type}")},
+    fields.Date: {"invalid": problems.TYPE_DATE.template(expected="date")},
+    fields.Mapping: {"invalid": problems.TYPE_MAPPING.template(expected="object")},
+    fields.Url: {"invalid": problems.URL.template()},
+    fields.Email: {"invalid": problems.EMAIL.template()},
+}
+for _field in vars(fields).values():
+    if isinstance(_field, type) and issubclass(_field, fields.Field) and "default_error_messages" in vars(_field):
+        _field.default_error_messages = {  # the others (formats of what is sent out, UUIDs...): code `invalid`
+            key: _CODED.get(_field, {}).get(key) or problems.Problem(text, problems.INVALID.code)
+            for key, text in _field.default_error_messages.items()}
+Schema._default_error_messages = {"type": problems.TYPE_INPUT.template(expected="object"),
+                                  "unknown": problems.UNKNOWN_FIELD.template()}
 
 # What a company counts in its report (suppliers, factories, regions, quarries, chains): at most this many.
 MAX_COUNT = 1_000_000
@@ -33,7 +65,7 @@ class Strict(Schema):
 
 class StrictBoolean(fields.Boolean):
     """true or false, not "yes", 1 or "true"."""
-    default_error_messages = {"invalid": "Must be true or false."}
+    default_error_messages = {"invalid": problems.TYPE_STRICT_BOOLEAN.template(expected="boolean")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, bool):
@@ -43,7 +75,7 @@ class StrictBoolean(fields.Boolean):
 
 class StrictInteger(fields.Integer):
     """A JSON integer, not 1.5, "1" or true."""
-    default_error_messages = {"invalid": "Must be an integer."}
+    default_error_messages = {"invalid": problems.TYPE_STRICT_INTEGER.template(expected="integer")}
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -56,7 +88,7 @@ class StrictInteger(fields.Integer):
 
 class CountryCode(fields.String):
     """An ISO 3166-1 alpha-2 code, upper case, as pycountry knows it."""
-    default_error_messages = {"country": "Not an ISO 3166-1 alpha-2 country code: {value!r}."}
+    default_error_messages = {"country": problems.COUNTRY.template(value="{value}")}
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs)
@@ -95,6 +127,11 @@ class PlaceName(fields.String):
         if reason:
             raise ValidationError(reason)
         return places.cleaned(written)
+
+
+def one_of(terms: vocabulary.Terms) -> validate.OneOf:
+    """One of the codes of a vocabulary."""
+    return validate.OneOf(terms.codes)
 
 
 def between(low, high) -> validate.Range:

@@ -13,6 +13,8 @@ import json
 import unicodedata
 from pathlib import Path
 
+from common import problems
+
 # Embeddings, overrides and isolates: they change the order in which the text around them is shown.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Invisible joiners some scripts need (Persian, Indic): the only format characters taken.
@@ -21,18 +23,18 @@ LONG_TEXT_BREAKS = frozenset("\n\r\t")
 
 
 
-def refusal(value: str, *, multiline: bool = False) -> str | None:
+def refusal(value: str, *, multiline: bool = False) -> problems.Problem | None:
     """Why `value` is not text a person may give here (None when it is): a bidirectional control, a
     control or invisible character; line breaks and tabs only in a long text (`multiline`)."""
     if any(char in BIDI_CONTROLS for char in value):
-        return "Must not contain characters that change the direction of text."
+        return problems.BIDI_CONTROLS()
     for char in value:
         if multiline and char in LONG_TEXT_BREAKS:
             continue
         category = unicodedata.category(char)
         if category in ("Cc", "Zl", "Zp", "Cs") or (category == "Cf" and char not in JOINERS):
-            return "Must not contain control characters other than line breaks and tabs." if multiline else \
-                "Must not contain control characters."
+            return problems.CONTROL_CHARACTERS_BUT_BREAKS(line_breaks=True) if multiline else \
+                problems.CONTROL_CHARACTERS(line_breaks=False)
     return None
 
 

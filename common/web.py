@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
-from common import covenant, errors, network, settings
+from common import covenant, errors, network, problems, settings
 from common.logging import CORRELATION_HEADER, get_logger
 from common.schema import shared
 
@@ -180,13 +180,18 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 def error_response(exc: Exception) -> Response:
     if isinstance(exc, errors.Invalid):
-        log.info("request rejected", status=422, code=exc.code, fields=sorted(exc.errors))
-        return json_response({"errors": exc.errors}, 422)
+        log.info("request rejected", status=422, code=exc.code, fields=sorted(exc.problems),
+                 problems=sorted({each.code for listed in exc.problems.values() for each in listed}))
+        # `errors`, the messages, as clients have always read them; `problems`, the same with their codes
+        return json_response({"errors": exc.errors, "problems": {
+            path: [each.as_dict() for each in listed] for path, listed in exc.problems.items()}}, 422)
     for error_type, status in STATUS.items():
         if isinstance(exc, error_type):
-            log.info("request rejected", status=status, code=exc.code, reason=exc.message)
+            log.info("request rejected", status=status, code=exc.code, reason=exc.message,
+                     **({"problem": exc.problem.code} if exc.problem else {}))
             retry_after = getattr(exc, "retry_after", None)
             return json_response({"error": {"code": exc.code, "message": exc.message,
+                                            **({"problem": exc.problem.as_dict()} if exc.problem else {}),
                                             **getattr(exc, "details", {})}}, status,
                                  headers={"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, DEPENDENCY_FAILURES):
@@ -298,7 +303,7 @@ def load(schema, data):
     from marshmallow import ValidationError
     schema = shared(schema) if isinstance(schema, type) else schema
     if not isinstance(data, dict) and not getattr(schema, "many", False):
-        raise errors.Invalid({"body": ["Expected a JSON object."]})
+        raise errors.Invalid.at("body", problems.TYPE_OBJECT(expected="object"))
     try:
         return schema.load(data)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from typing import Callable
 
 import requests
 
-from common import errors
+from common import errors, problems
 from common.auth import Identity, token_hash
 from common.events import new_event
 from common.vocabulary import SERVICES
@@ -463,7 +463,7 @@ class FakeScoring:
     def get_framework(self, year):
         self.asked_frameworks += 1
         if year not in self.frameworks:
-            raise errors.NotFound(f"No assessment framework for covenant year {year}.")
+            raise errors.NotFound(problems.NO_FRAMEWORK(covenant_year=year, known=sorted(self.frameworks)))
         return self.frameworks[year].to_dict()
 
     def assess(self, report, company):

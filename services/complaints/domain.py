@@ -14,7 +14,7 @@ import filetype
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from common import vocabulary
+from common import problems, vocabulary
 from common.errors import flatten
 from common.schema import Strict
 
@@ -122,15 +122,14 @@ def current(changes: list[dict]) -> dict:
     return case
 
 
-def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> tuple[str, str] | None:
-    """Why the move is not allowed, or None when it is: ("to", why) for a state the procedure does not go to
-    next (a bad request), ("seat", why) for a step another seat takes (not this member's to take)."""
+def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> problems.Problem | None:
+    """Why the move is not allowed, or None when it is: `move_not_allowed` for a state the procedure does not
+    go to next (a bad request), `seat_not_allowed` for a step another seat takes (not this member's)."""
     step = procedure.step(state)
     if to not in step.next:
-        allowed = ", ".join(step.next) or "none: the case is closed"
-        return "to", f"A case {state} can move to: {allowed}."
+        return problems.MOVE_NOT_ALLOWED(state=state, allowed=list(step.next))
     if seat not in step.by:
-        return "seat", f"Only the {' or '.join(step.by)} may move a case that is {state}."
+        return problems.SEAT_NOT_ALLOWED(seats=list(step.by), state=state)
     return None
 
 
@@ -176,20 +175,20 @@ def attachment_type(content: bytes) -> str | None:
     return kind.mime if kind and kind.mime in ATTACHMENT_TYPES else None
 
 
-def attachment_faults(contents: list[bytes], already: int = 0) -> list[str]:
+def attachment_faults(contents: list[bytes], already: int = 0) -> list[problems.Problem]:
     """What is wrong with files to add to a case that holds `already` attachments: too many, too large, or
     neither a photo nor a PDF (each file named by its place when there are several)."""
     faults = []
     if already + len(contents) > MAX_ATTACHMENTS:
-        faults.append(f"A case holds {MAX_ATTACHMENTS} attachments at most.")
+        faults.append(problems.TOO_MANY_FILES(max=MAX_ATTACHMENTS))
     if sum(len(content) for content in contents) > MAX_ATTACHMENTS_TOTAL_BYTES:
-        faults.append("Together the files are larger than 20 MB.")
+        faults.append(problems.FILES_TOO_LARGE(max_mb=MAX_ATTACHMENTS_TOTAL_BYTES // 2 ** 20))
     for place, content in enumerate(contents, 1):
-        name = f"File {place}" if len(contents) > 1 else "The file"
+        which = place if len(contents) > 1 else None
         if len(content) > MAX_ATTACHMENT_BYTES:
-            faults.append(f"{name} is larger than 5 MB.")
+            faults.append(problems.FILE_TOO_LARGE(file=which, max_mb=MAX_ATTACHMENT_BYTES // 2 ** 20))
         elif attachment_type(content) is None:
-            faults.append(f"{name} is not a photo (JPEG or PNG) or a PDF.")
+            faults.append(problems.FILE_TYPE(file=which))
     return faults
 
 

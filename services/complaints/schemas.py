@@ -1,14 +1,10 @@
 """Wire shapes of the complaints service."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates, validates_schema
 
-from common import vocabulary
-from common.schema import MAX_COUNT, MAX_PAGE, Strict, StrictBoolean, StrictInteger, Text, between
-
-
-def one_of(terms):
-    return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
+from common import problems, validate, vocabulary
+from common.schema import MAX_COUNT, MAX_PAGE, Strict, StrictBoolean, StrictInteger, Text, between, one_of
 
 
 def text(max_length: int, multiline: bool = False, **kwargs):
@@ -19,8 +15,7 @@ def text(max_length: int, multiline: bool = False, **kwargs):
 class Filing(Strict):
     """A case as anyone may file it, without an account; name and contact may be left out."""
     kind = fields.String(required=True, validate=validate.OneOf(
-        [code for code in vocabulary.CASE_KINDS.codes if code != "assessment_appeal"],
-        error="Must be one of: complaint, dispute, secretariat_matter."))
+        [code for code in vocabulary.CASE_KINDS.codes if code != "assessment_appeal"]))
     company_id = text(100, metadata={"description": "The member concerned, from the public member list."})
     party = text(300, metadata={"description": "Who is concerned, when not a member (or not known as one)."})
     what_happened = text(10_000, multiline=True, required=True)
@@ -36,12 +31,12 @@ class Filing(Strict):
         # With an @ it is meant as an e-mail address: one the acknowledgement cannot reach is refused now,
         # while the filer is still there to correct it. Anything else (a phone number) is kept as written.
         if "@" in value:
-            validate.Email(error="Not a valid email address.")(value.strip())
+            validate.Email()(value.strip())
 
     @validates_schema
     def someone_concerned(self, data, **kwargs):
         if data.get("kind") == "complaint" and not (data.get("company_id") or data.get("party")):
-            raise ValidationError("Name the member or party the complaint is about.", "party")
+            raise ValidationError(problems.PARTY_NEEDED(), "party")
 
 
 class Filed(Schema):

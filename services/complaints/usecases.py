@@ -18,7 +18,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from common import errors, network, outbox, vocabulary
+from common import errors, network, outbox, problems, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
@@ -41,7 +41,7 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     (`sealer.digest`, never stored) and the hour it filed in, not the moment."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
-        faults["company_id"] = ["No such member company."]
+        faults["company_id"] = [problems.NO_SUCH_COMPANY()]
     refused_files = domain.attachment_faults(attachments)
     if not refused_files:
         attachments, refused_files = _cleaned(attachments)
@@ -59,7 +59,7 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     if wait is not None:
         store.forget_filing(filing)  # refused: waiting as told must be enough
         hours = max(1, math.ceil(wait.total_seconds() / 3600))
-        raise errors.TooMany(f"Too many cases from your address in 24 hours. Please try again in {hours} hour(s).",
+        raise errors.TooMany(problems.TOO_MANY_CASES(hours=hours),
                              retry_after=max(1, math.ceil(wait.total_seconds())))
     now = clock.now()
     filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
@@ -69,7 +69,7 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     return filed
 
 
-def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[str]]:
+def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[problems.Problem]]:
     """The files without their metadata, and what is wrong with any that cannot be read as what its first
     bytes say it is."""
     cleaned, faults = [], []
@@ -77,8 +77,7 @@ def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[str]]:
         try:
             cleaned.append(cleaning.cleaned(content, domain.attachment_type(content)))
         except cleaning.Unreadable:
-            name = f"File {place}" if len(attachments) > 1 else "The file"
-            faults.append(f"{name} is not a photo (JPEG or PNG) or a PDF.")
+            faults.append(problems.FILE_TYPE(file=place if len(attachments) > 1 else None))
     return cleaned, faults
 
 
@@ -121,11 +120,11 @@ def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publi
     """A company contests the assessment of one of its report versions, naming the criteria and why."""
     assessed = scoring.assessment_of_version(appeal["report_id"], appeal["version"])
     if assessed is None or assessed["company"]["id"] != caller.id:  # unknown or not yours: the same answer
-        raise errors.NotFound("No assessment of this report version is yours.")
+        raise errors.NotFound(problems.NO_ASSESSMENT_TO_CONTEST())
     codes = {each["code"] for each in assessed["assessment"]["criteria"]}
     unknown = sorted(set(appeal["criteria"]) - codes)
     if unknown:
-        raise errors.Invalid({"criteria": [f"Not criteria of this assessment: {', '.join(unknown)}."]})
+        raise errors.Invalid.at("criteria", problems.NOT_CRITERIA_OF_ASSESSMENT(criteria=unknown))
     form = {"kind": "assessment_appeal", "company_id": caller.id, "language": assessed["company"]["language"],
             "what_happened": appeal["reasons"], "name": assessed["company"]["name"],
             "contact": assessed["company"]["email"],
@@ -151,8 +150,8 @@ def _changes_for_code(number: str, code: str | None, store, *, attempts: int, re
     if wait is not None:
         store.forget_follow_up_attempt(attempt)
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        raise errors.TooMany(f"Too many wrong follow-up codes for this case. Please try again in {minutes} "
-                             f"minute(s).", retry_after=max(1, math.ceil(wait.total_seconds())))
+        raise errors.TooMany(problems.TOO_MANY_CODES(minutes=minutes),
+                             retry_after=max(1, math.ceil(wait.total_seconds())))
     changes = store.changes_of(number)
     kept = changes[0]["filed"]["follow_up_hash"] if changes else None
     if not kept or not code or not any(hmac.compare_digest(kept, token_hash(form))
@@ -276,7 +275,7 @@ def _read_identity(case: dict, reader: dict, *, store, sealer, clock) -> dict:
 
 def _require_chair(caller: Caller, store) -> None:
     if _seat(caller, store) != "chair":
-        raise errors.Forbidden("Only the commission's chair may do this.")
+        raise errors.Forbidden(problems.CHAIR_ONLY())
 
 
 def identity_readings(caller: Caller, number: str | None, page: int, per_page: int, *, store) -> dict:
@@ -382,23 +381,22 @@ def move_case(caller: Caller, number: str, move: dict, *, store, sealer, procedu
         raise errors.NotFound()
     case = domain.current(changes)
     refused = domain.may_move(procedure, case["state"], move["to"], seat)
-    if refused and refused[0] == "seat":  # a step the procedure gives another seat: not this member's
-        raise errors.Forbidden(refused[1])
+    if refused and refused.code == problems.SEAT_NOT_ALLOWED.code:  # a step of another seat: not this member's
+        raise errors.Forbidden(refused)
     if refused:
-        raise errors.Invalid({"to": [refused[1]]})
+        raise errors.Invalid.at("to", refused)
     admissible = move.get("admissible")
     if move["to"] == "admissibility_decided" and admissible is None:
-        raise errors.Invalid({"admissible": ["Say whether the case is admissible."]})
-    strays = {name: [message] for name, message in (
-        ("admissible", "Only with the step to admissibility decided."),
-        ("share_with_company", "Only with the step to admissibility decided."),
-    ) if move.get(name) is not None and move["to"] != "admissibility_decided"}
+        raise errors.Invalid.at("admissible", problems.ADMISSIBLE_NEEDED())
+    strays = {name: [problems.ONLY_WITH_STEP(step="admissibility_decided")]
+              for name in ("admissible", "share_with_company")
+              if move.get(name) is not None and move["to"] != "admissibility_decided"}
     if move.get("decision") is not None and move["to"] != "decided":
-        strays["decision"] = ["Only with the step to decided."]
+        strays["decision"] = [problems.ONLY_WITH_STEP(step="decided")]
     if strays:  # said with the wrong step, it would be recorded and do nothing: a mistake to point out
         raise errors.Invalid(strays)
     if case["state"] == "admissibility_decided" and case["admissible"] is False and move["to"] != "closed":
-        raise errors.Invalid({"to": ["An inadmissible case can only be closed."]})
+        raise errors.Invalid.at("to", problems.INADMISSIBLE_ONLY_CLOSED())
     now = clock.now()
     deadline = procedure.deadline(move["to"], now)
     by = {"role": COMMISSION, "id": caller.id, "seat": seat}
@@ -427,14 +425,14 @@ def _decision(case: dict, move: dict) -> dict:
     if case["kind"] != "assessment_appeal":
         return {"summary": decision.get("summary") or move["reason"]}
     if decision.get("outcome") not in vocabulary.APPEAL_DECISIONS:
-        raise errors.Invalid({"decision.outcome": ["Say whether the appeal is upheld, upheld in part or rejected."]})
+        raise errors.Invalid.at("decision.outcome", problems.OUTCOME_NEEDED())
     corrections = decision.get("corrections") or []
     if decision["outcome"] != "rejected" and not corrections:
-        raise errors.Invalid({"decision.corrections": ["Name each corrected criterion, whether it is met, and why."]})
+        raise errors.Invalid.at("decision.corrections", problems.CORRECTIONS_NAMED())
     appealed = set(case["appeal"]["criteria"])
     strays = sorted({each["code"] for each in corrections} - appealed)
     if strays:
-        raise errors.Invalid({"decision.corrections": [f"Not criteria of the appeal: {', '.join(strays)}."]})
+        raise errors.Invalid.at("decision.corrections", problems.NOT_CRITERIA_OF_APPEAL(criteria=strays))
     return {"outcome": decision["outcome"], "corrections": corrections if decision["outcome"] != "rejected" else []}
 
 
@@ -446,7 +444,7 @@ def send_message(caller: Caller, number: str, message: dict, *, store, sealer, c
         raise errors.NotFound()
     case = domain.current(changes)
     if message["to"] == COMPANY and not (case["company_id"] and case["admissible"]):
-        raise errors.Invalid({"to": ["The company learns of a case only once it is found admissible."]})
+        raise errors.Invalid.at("to", problems.NOT_YET_ADMISSIBLE())
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMMISSION, "id": caller.id},
                               "from": COMMISSION, "to": message["to"], "text": sealer.seal(message["text"]),
                               "sealed": True}, None)
@@ -460,7 +458,7 @@ def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock)
     if case is None or not _visible_to_company(case, caller.id):
         raise errors.NotFound()
     if not case["company_asked"] and case["kind"] != "assessment_appeal":
-        raise errors.Forbidden("The commission has not asked your company to answer this case.")
+        raise errors.Forbidden(problems.NOT_ASKED())
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMPANY, "id": caller.id},
                               "from": COMPANY, "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
     return {"number": number, "sent": True}

@@ -20,7 +20,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common import settings
+from common import problems, settings
 from common.mongo import Index, Repository
 from common.settings import Settings
 from services.notification import domain
@@ -278,7 +278,7 @@ class Channels:
         if not target.trusted:
             domain.check_addresses(addresses)
         if not addresses:
-            raise domain.RefusedTarget("The host does not resolve.")
+            raise domain.RefusedTarget(problems.HOST_UNRESOLVED())
         return target, addresses[0]
 
     def post(self, notice: dict, webhook: dict) -> None:

@@ -15,7 +15,7 @@ from typing import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
-from common import covenant, places, vocabulary
+from common import covenant, places, problems, vocabulary
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
 
@@ -333,7 +333,11 @@ def shown(document: dict, language: str | None = None) -> dict:
 # --- webhook targets: never inside the network ------------------------------------------------------
 
 class RefusedTarget(ValueError):
-    """A webhook URL that may not be called; the message says why, in words for its owner."""
+    """A webhook URL that may not be called; `problem` says why (common.problems)."""
+
+    def __init__(self, problem: problems.Problem):
+        super().__init__(problem)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -365,23 +369,23 @@ def webhook_target(url: str, trusted_hosts: frozenset[str] = frozenset()) -> Web
     host = (parts.hostname or "").rstrip(".")
     trusted = host in trusted_hosts
     if scheme != "https" and not (scheme == "http" and trusted):
-        raise RefusedTarget("Must be an https URL.")
+        raise RefusedTarget(problems.HTTPS_URL())
     if parts.username is not None or parts.password is not None:
-        raise RefusedTarget("Must not carry a user name or password.")
+        raise RefusedTarget(problems.URL_CREDENTIALS())
     if not host:
-        raise RefusedTarget("Must name a host.")
+        raise RefusedTarget(problems.URL_NO_HOST())
     try:
         port = {"https": 443, "http": 80}[scheme] if parts.port is None else parts.port
     except ValueError:
         port = 0
     if not port:
-        raise RefusedTarget("The port is not a number from 1 to 65535.")
+        raise RefusedTarget(problems.URL_PORT())
     if not trusted:
         try:
             literal = ip_address(host)
         except ValueError:  # not an IP address as written: a DNS name, unless it is a number in disguise
             if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
-                raise RefusedTarget("Name the host by its DNS name or a plain IP address.") from None
+                raise RefusedTarget(problems.URL_NUMERIC_HOST()) from None
         else:
             check_addresses([literal])
     return WebhookTarget(scheme, host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
@@ -391,10 +395,10 @@ def webhook_target(url: str, trusted_hosts: frozenset[str] = frozenset()) -> Web
 def check_addresses(addresses: list) -> None:
     """RefusedTarget unless every address (what a host resolves to) is public."""
     if not addresses:
-        raise RefusedTarget("The host does not resolve.")
+        raise RefusedTarget(problems.HOST_UNRESOLVED())
     for address in addresses:
         if not outward(ip_address(address)):
-            raise RefusedTarget("The host resolves to an address that is not public.")
+            raise RefusedTarget(problems.HOST_NOT_PUBLIC())
 
 
 def outward(address: IPv4Address | IPv6Address) -> bool:

@@ -1,9 +1,9 @@
 """Wire shapes of the notification service."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from common import covenant, vocabulary
+from common import covenant, problems, validate, vocabulary
 from common.schema import MAX_PAGE, Strict, between, date_field, year_field
 
 
@@ -79,7 +79,7 @@ class SupplierQuestion(Strict):
     @validates_schema
     def one_way(self, data, **kwargs):
         if ("company_id" in data) == ("name" in data):
-            raise ValidationError("Give either company_id or name.", "company_id")
+            raise ValidationError(problems.COMPANY_OR_NAME(), "company_id")
 
 
 class YearStatus(Schema):

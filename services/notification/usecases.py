@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from common import covenant, errors
+from common import covenant, errors, problems
 from common.identity import Caller
 from common.logging import get_logger
 from services.notification import domain
@@ -264,15 +264,14 @@ def grant_extension(grant: dict, *, store, channels, clock, scoring) -> Sent:
     is told. The date must fall after the year's due date, and at most a year after it."""
     company = store.company(grant["company_id"])
     if company is None:
-        raise errors.Invalid({"company_id": ["No such member company."]})
+        raise errors.Invalid.at("company_id", problems.NO_SUCH_COMPANY())
     with errors.field_error("covenant_year", errors.NotFound):
         framework = scoring.get_framework(grant["covenant_year"])
     until, due = date.fromisoformat(grant["date"]), date.fromisoformat(framework["due_date"])
     if until <= due:
-        raise errors.Invalid({"date": [f"Must be after the due date, {due}."]})
+        raise errors.Invalid.at("date", problems.AFTER_DUE_DATE(due_date=due.isoformat()))
     if until > due + domain.LONGEST_EXTENSION:
-        raise errors.Invalid({"date": [f"Must be no later than {due + domain.LONGEST_EXTENSION}, a year after "
-                                       f"the due date."]})
+        raise errors.Invalid.at("date", problems.WITHIN_A_YEAR(latest=(due + domain.LONGEST_EXTENSION).isoformat()))
     now = clock.now()
     store.grant_extension(company["_id"], grant["covenant_year"], until, now)
     return notify(domain.extension_granted(company, grant["covenant_year"], until, now),
@@ -340,7 +339,7 @@ def _member_named(name: str, *, store) -> dict | None:
     if len(found) == 1:
         return found[0]
     if found:
-        raise errors.Invalid({"name": [f"{len(found)} or more members match this name; name one by its id."]})
+        raise errors.Invalid.at("name", problems.AMBIGUOUS_NAME(count=len(found)))
     return None
 
 
@@ -369,7 +368,7 @@ def add_webhook(caller: Caller, registration: dict, *, store, channels) -> dict:
     try:
         channels.aim(registration["url"])
     except domain.RefusedTarget as exc:
-        raise errors.Invalid({"url": [str(exc)]}) from None
+        raise errors.Invalid.at("url", exc.problem) from None
     webhook = store.add_webhook(caller.role, caller.id, registration["url"], registration["secret"],
                                 channels.now())
     return domain.webhook_shown(webhook)

@@ -180,13 +180,15 @@ class ApiClient:
             raise errors.Unavailable(f"The {service} service does not answer.") from None
         if answer.status_code < 400:
             return answer
-        if answer.status_code == 422:
-            raise errors.Invalid(answer.json().get("errors", {}))
+        if answer.status_code == 422:  # the coded problems (a service from before them: its messages, uncoded)
+            body = answer.json()
+            raise errors.Invalid(body.get("problems") or body.get("errors", {}))
         error = _STATUS_ERRORS.get(answer.status_code)
         if error is None:
             raise errors.Unavailable(f"The {service} service answered {answer.status_code}.")
-        message = (answer.json().get("error") or {}).get("message", "") \
-            if answer.headers.get("Content-Type", "").startswith("application/json") else ""
+        said = (answer.json().get("error") or {}) \
+            if answer.headers.get("Content-Type", "").startswith("application/json") else {}
+        message = said.get("problem") or said.get("message", "")
         if error is errors.TooMany:
             retry_after = answer.headers.get("Retry-After", "")
             raise error(message, retry_after=int(retry_after) if retry_after.isdigit() else None)

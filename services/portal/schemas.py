@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from common import covenant
+from common import covenant, validate
 from common.schema import MAX_PAGE, between
 from services.portal import domain
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from common import errors, operations, vocabulary
+from common import errors, operations, problems, vocabulary
 from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.i18n import N_
@@ -113,15 +113,16 @@ class PortalService(operations.Operations):
                                          rules=self._rules(), device=request.cookies.get(pages.DEVICE_COOKIE))
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
-                              errors={"token": ["This form has expired. Please try again."]}, ended=False,
+                              errors={"token": [problems.FORM_EXPIRED()]}, ended=False,
                               kept=False, next=then)
         except errors.TooMany as refused:
             self.metrics.sign_ins.labels("refused").inc()
             return self._page(request, visitor, "sign_in.html.j2", status=429, retry_after=refused.retry_after,
-                              errors={"token": [refused.message]}, ended=False, kept=False, next=then)
+                              errors={"token": [refused.problem or refused.message]}, ended=False, kept=False,
+                              next=then)
         except errors.Invalid as refused:
             self.metrics.sign_ins.labels("refused").inc()
-            return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.errors, ended=False,
+            return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.problems, ended=False,
                               kept=False, next=then)
         self.metrics.sign_ins.labels("ok").inc()
         return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language,
@@ -261,12 +262,13 @@ class PortalService(operations.Operations):
             progress = usecases.case_progress(number, code, api=self.api)
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
-                              number=number, code="", errors={"code": ["No case has this number and code."]},
+                              number=number, code="", errors={"code": [N_("No case has this number and code.")]},
                               added=False, text=request.form.get("text", ""))
         except errors.TooMany as refused:  # too many wrong codes for this case number
             return self._page(request, visitor, "complaint_follow.html.j2", status=429,
                               retry_after=refused.retry_after, progress=None, number=number, code="",
-                              errors={"code": [refused.message]}, added=False, text=request.form.get("text", ""))
+                              errors={"code": [refused.problem or refused.message]}, added=False,
+                              text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))
 
@@ -291,7 +293,7 @@ class PortalService(operations.Operations):
             member = usecases.confirm_seat(visitor, member_id, api=self.api)
         except errors.Invalid as refused:  # confirmed meanwhile (another window): the list as it stands
             return self._page(request, visitor, "commission_members.html.j2", status=422,
-                              members=usecases.commission_members(visitor, api=self.api), errors=refused.errors)
+                              members=usecases.commission_members(visitor, api=self.api), errors=refused.problems)
         return self._page(request, visitor, "commission_code.html.j2", member=member, replaced=False)
 
     @page("POST", "/commission/members/<member_id>/token", doc=_html(

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from common import covenant, errors, network, places, vocabulary
+from common import covenant, errors, network, places, problems, vocabulary
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
@@ -102,7 +102,7 @@ def require_form_token(visitor: Visitor, submitted: str | None) -> None:
     """Every form carries the session's token: a post without it (another site's, or an old page's) is
     refused before anything is done."""
     if not visitor.csrf or not submitted or not hmac.compare_digest(visitor.csrf, submitted):
-        raise errors.Forbidden("This form has expired. Please try again.")
+        raise errors.Forbidden(problems.FORM_EXPIRED())
 
 
 def require_role(visitor: Visitor, *roles: str) -> None:
@@ -151,7 +151,7 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
         log.info("sign-in refused")
         if checked_for is not None:  # past the limit, a wrong code learns no more than a 429 says
             raise _wait(max(waits))
-        raise errors.Invalid({"token": ["This sign-in code is not known. Check it and try again."]})
+        raise errors.Invalid.at("token", problems.UNKNOWN_CODE())
     if checked_for is not None and checked_for != domain.member_key(me, cipher.digest):
         store.forget_failure(attempt)  # the right code of someone this browser never signed in as
         raise _wait(max(waits))
@@ -171,8 +171,7 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
 
 def _wait(wait: timedelta) -> errors.TooMany:
     seconds = max(1, math.ceil(wait.total_seconds()))
-    return errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
-                          retry_after=seconds)
+    return errors.TooMany(problems.TOO_MANY_ATTEMPTS(minutes=math.ceil(seconds / 60)), retry_after=seconds)
 
 
 def _member_shown(member: dict | None) -> dict | None:
@@ -338,7 +337,7 @@ def _report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[
             return FormOutcome(state, assessment=client.post("submission", "/v1/reports/preview", report))
         accepted = client.post("submission", "/v1/reports", report)
     except errors.Invalid as refused:
-        return FormOutcome(state, errors=refused.errors)
+        return FormOutcome(state, errors=refused.problems)
     store.drop_draft(company_id, covenant_year)
     log.info("report submitted through the portal", report_id=accepted["id"], version=accepted["version"])
     return FormOutcome(state, done=accepted)
@@ -419,7 +418,7 @@ def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *
     try:
         return FormOutcome(form, done=api.as_(visitor.token).post("submission", path, body))
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=refused.problems)
 
 
 def replace_token(visitor: Visitor, member_id: str, *, api) -> dict:
@@ -452,7 +451,7 @@ def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> F
         return FormOutcome(form, done=api.as_(visitor.token).post("notification", "/v1/extensions", body),
                            message="extension_granted")
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=refused.problems)
 
 
 def regions(visitor: Visitor, *, api) -> dict:
@@ -476,14 +475,14 @@ def place_state_name(visitor: Visitor, fields: dict[str, list[str]], *, api) -> 
     form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
     where = f"state.{form.get('row', '')}"
     if not form.get("state"):
-        outcome = FormOutcome(form, errors={where: ["Missing data for required field."]})
+        outcome = FormOutcome(form, errors={where: [problems.REQUIRED()]})
     else:
         try:
             outcome = FormOutcome(form, done=api.as_(visitor.token).post("reporting", "/v1/state-names", {
                 "country": form.get("country", ""), "name": form.get("name", ""), "state": form["state"]}))
         except errors.Invalid as refused:
-            outcome = FormOutcome(form, errors={where: [text for messages in refused.errors.values()
-                                                        for text in messages]})
+            outcome = FormOutcome(form, errors={where: [problem for listed in refused.problems.values()
+                                                        for problem in listed]})
     return replace(outcome, page={"found": regions(visitor, api=api)})
 
 
@@ -500,7 +499,7 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
     where = f"as.{form.get('row', '')}"
     choice = form.get("as", "")
     if not choice:
-        return FormOutcome(form, errors={where: ["Missing data for required field."]})
+        return FormOutcome(form, errors={where: [problems.REQUIRED()]})
     if choice == "new":  # a state nobody knows stays out of the gazetteer; the name then counts countrywide
         state = form.get("state", "")
         body = {"country": form.get("country", ""), "name": form.get("region", ""), "variants": [],
@@ -512,7 +511,8 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
         return FormOutcome(form, done=api.as_(visitor.token).post("reporting", "/v1/regions", body),
                            message="region_placed")
     except errors.Invalid as refused:
-        return FormOutcome(form, errors={where: [text for messages in refused.errors.values() for text in messages]})
+        return FormOutcome(form, errors={where: [problem for listed in refused.problems.values()
+                                                 for problem in listed]})
 
 
 def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
@@ -539,7 +539,7 @@ def release_edition(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome
     try:
         done = client.post("reporting", f"/v1/sector/{covenant_year}/editions")
     except errors.Invalid as refused:
-        return FormOutcome(errors=refused.errors, page=figures_to_release(visitor, covenant_year, api=api))
+        return FormOutcome(errors=refused.problems, page=figures_to_release(visitor, covenant_year, api=api))
     return FormOutcome(done=done, message="edition_released", page=figures_to_release(visitor, covenant_year, api=api))
 
 
@@ -548,7 +548,7 @@ def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
     try:
         return FormOutcome(done=api.as_(visitor.token).post("scoring", f"/v1/frameworks/{covenant_year}/rescore"))
     except errors.Invalid as refused:
-        return FormOutcome(errors=refused.errors)
+        return FormOutcome(errors=refused.problems)
 
 
 def frameworks(*, api) -> list[dict]:
@@ -601,8 +601,8 @@ def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> Form
         return FormOutcome(done=api.as_(visitor.token).post("scoring", f"/v1/verification/{covenant_year}/sample",
                                                             body))
     except errors.Invalid as refused:  # nothing to draw from yet: said beside the form that draws
-        return FormOutcome({"seed": seed}, errors={"seed" if path == "covenant_year" else path: messages
-                                                   for path, messages in refused.errors.items()})
+        return FormOutcome({"seed": seed}, errors={"seed" if path == "covenant_year" else path: listed
+                                                   for path, listed in refused.problems.items()})
 
 
 def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], *, api) -> FormOutcome:
@@ -617,7 +617,7 @@ def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, 
         return FormOutcome(form, done=api.as_(visitor.token).post(
             "scoring", f"/v1/verification/{covenant_year}/results", body), message="verification_recorded")
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=refused.problems)
 
 
 # --- complaints and disputes --------------------------------------------------------------------------------
@@ -644,11 +644,12 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
         filed = api.post_form("complaints", "/v1/cases", {"case": json.dumps(body)},
                               [("attachments", content) for content in attachments])
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=refused.problems)
     except errors.TooMany as refused:
-        return FormOutcome(form, errors={"body": [refused.message]}, status=429, retry_after=refused.retry_after)
+        return FormOutcome(form, errors={"body": [refused.problem or refused.message]}, status=429,
+                           retry_after=refused.retry_after)
     except errors.TooLarge:
-        return FormOutcome(form, errors={"attachments": ["Together the files are larger than 20 MB."]})
+        return FormOutcome(form, errors={"attachments": [problems.FILES_TOO_LARGE(max_mb=20)]})
     return FormOutcome(form, done=filed)
 
 
@@ -677,7 +678,7 @@ def add_case_information(number: str, code: str, text: str, *, api) -> FormOutco
         api.post("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/information", {"text": text},
                  headers=shown)
     except errors.Invalid as refused:
-        return FormOutcome({"text": text}, errors=refused.errors)
+        return FormOutcome({"text": text}, errors=refused.problems)
     return FormOutcome(done={"added": True})
 
 
@@ -717,7 +718,7 @@ def move_case(visitor: Visitor, number: str, fields: dict[str, list[str]], *, ap
         return FormOutcome(form, done=api.as_(visitor.token).post(
             "complaints", f"/v1/cases/{quote(number, safe='')}/moves", body), message="case_moved")
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=domain.decision_errors_on_the_page(refused.errors, form["corrected"]))
+        return FormOutcome(form, errors=domain.decision_errors_on_the_page(refused.problems, form["corrected"]))
 
 
 def write_about_case(visitor: Visitor, number: str, to: str, text: str, *, api) -> FormOutcome:
@@ -730,7 +731,7 @@ def write_about_case(visitor: Visitor, number: str, to: str, text: str, *, api) 
         else:
             client.post("complaints", f"/v1/cases/{quote(number, safe='')}/answers", {"text": text})
     except errors.Invalid as refused:
-        return FormOutcome({"text": text, "to": to}, errors=refused.errors)
+        return FormOutcome({"text": text, "to": to}, errors=refused.problems)
     return FormOutcome(done={"sent": True}, message="message_sent")
 
 
@@ -750,7 +751,7 @@ def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, ap
     try:
         return FormOutcome(form, done=api.as_(visitor.token).post("complaints", "/v1/appeals", body))
     except errors.Invalid as refused:
-        return FormOutcome(form, errors=refused.errors)
+        return FormOutcome(form, errors=refused.problems)
 
 
 # --- the commission's chair: its seats and the trail of who read a filer's identity ---------------------------

@@ -1,9 +1,9 @@
 """Wire shapes of the reporting service (for the OpenAPI document)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from common import vocabulary
+from common import validate, vocabulary
 from common.schema import CountryCode, PlaceName, Strict
 
 class Figures(Schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from common import errors, outbox, places, vocabulary
+from common import errors, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
 from services.reporting.domain import PARTICIPATION, Region
@@ -94,12 +94,12 @@ def add_state_name(country: str, name: str, state: str, *, store) -> dict:
     known name); then every company that wrote it is counted where the gazetteer now places its regions."""
     code, name = _state(country, state), places.cleaned(name)
     if places.CODE.match(name):
-        raise errors.Invalid({"name": ["Give the name as companies wrote it, not a code."]})
+        raise errors.Invalid.at("name", problems.NAME_NOT_CODE())
     # A name everybody knows is not the secretariat's to move; nor is one it placed: the figures keep where
     # a placement counted a region, not how its state was written, so a second placement could not move it.
     already = store.gazetteer().state_code(country, name)
     if already is not None:
-        raise errors.Invalid({"name": [f"Already a name of {places.state_label(already)}."]})
+        raise errors.Invalid.at("name", problems.ALREADY_A_STATE_NAME(state=already))
     revision = store.add_state_name(domain.StateName(country, name, code))
     recounted = recount(store=store)
     log.info("gazetteer changed", revision=revision, recounted=recounted)
@@ -113,15 +113,15 @@ def add_region(country: str, state: str | None, name: str, variants: list[str], 
     code = _state(country, state) if state else None
     name, variants = places.cleaned(name), [places.cleaned(each) for each in variants]
     gazetteer = store.gazetteer()
-    problems = {}
+    refused = {}
     for field, each in [("name", name), *((f"variants.{index}", each) for index, each in enumerate(variants))]:
         found = gazetteer.find(country, code, each)
         if found is not None and (found.state != code or places.comparison_form(found.name) !=
                                   places.comparison_form(name)):
-            where = places.state_label(found.state) or places.country_name(found.country)
-            problems[field] = [f"Already a name of {found.name} ({where})."]
-    if problems:
-        raise errors.Invalid(problems)
+            refused[field] = [problems.ALREADY_A_REGION_NAME(region=found.name, state=found.state,
+                                                             country=found.country)]
+    if refused:
+        raise errors.Invalid(refused)
     revision = store.add_region(Region(country, code, name, tuple(variants)))
     recounted = recount(store=store)
     log.info("gazetteer changed", revision=revision, recounted=recounted)
@@ -148,10 +148,9 @@ def _state(country: str, state: str) -> str:
     try:
         found = places.resolve_state(country, state)
     except places.PlaceError as exc:
-        raise errors.Invalid({"state": [str(exc)]}) from None
+        raise errors.Invalid.at("state", exc.problem) from None
     if found is None:
-        raise errors.Invalid({"state": [f"Not a known subdivision of {places.country_name(country)}: give its "
-                                        "ISO 3166-2 code."]})
+        raise errors.Invalid.at("state", problems.UNKNOWN_SUBDIVISION(country=country))
     return found.code
 
 
@@ -208,10 +207,9 @@ def figures(covenant_year: int, *, store, publication, edition: int | None = Non
     if found is not None:
         return {**found["figures"], "edition": _edition_summary(found)}
     if edition:
-        raise errors.NotFound(f"Covenant year {covenant_year} has no edition {edition}.")
+        raise errors.NotFound(problems.NO_EDITION(covenant_year=covenant_year, edition=edition))
     due = _next_due(covenant_year, None, store=store)
-    raise errors.NotPublished(f"The figures of covenant year {covenant_year} are not published yet.",
-                              next_edition_due=due)
+    raise errors.NotPublished(problems.NOT_PUBLISHED(covenant_year=covenant_year), next_edition_due=due)
 
 
 def editions(covenant_year: int, *, store) -> dict:
@@ -251,11 +249,9 @@ def release(covenant_year: int, released_by: str, *, store, publication, clock) 
         changed = domain.companies_changed(contributor for _, contributor, _ in snapshot.changed)
         needed = domain.companies_needed(len(changed), publication.disclosure)
         if needed:
-            since = f"edition {latest['number']}" if latest else "nothing was published"
-            raise errors.Invalid({"covenant_year": [
-                f"{needed} more {'company' if needed == 1 else 'companies'}: an edition is released only when the "
-                f"contributions of at least {publication.disclosure.min_companies} companies changed since "
-                f"{since} ({len(changed)} changed)."]})
+            raise errors.Invalid.at("covenant_year", problems.TOO_FEW_CHANGED(
+                needed=needed, min_companies=publication.disclosure.min_companies, changed=len(changed),
+                since=latest["number"] if latest else None))
         edition = {"covenant_year": covenant_year, "number": (latest["number"] if latest else 0) + 1,
                    "released_at": clock.now(), "released_by": released_by, "companies_changed": len(changed),
                    "figures": _published(covenant_year, snapshot.sums, snapshot.participation, store=store,
@@ -298,7 +294,7 @@ def _published(covenant_year: int, counters: dict | None, participation: dict | 
     targets."""
     targets = publication.targets_of(covenant_year)
     if counters is None and targets is None:
-        raise errors.NotFound(f"No figures for covenant year {covenant_year}.")
+        raise errors.NotFound(problems.NO_FIGURES(covenant_year=covenant_year))
     listed = domain.listed_regions(counters or {}, publication.disclosure)
     gazetteer = store.gazetteer()
     recorded = store.named_places([name for name in listed if gazetteer.named(name) is None])

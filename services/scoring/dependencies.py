@@ -9,7 +9,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from common import errors, settings
+from common import errors, problems, settings
 from common.events import REPLACED_FIELDS, Event
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
@@ -35,9 +35,8 @@ class Frameworks:
         try:
             return self._frameworks[covenant_year]
         except KeyError:
-            known = ", ".join(str(year) for year in sorted(self._frameworks))
-            raise errors.NotFound(f"No assessment framework for covenant year {covenant_year} "
-                                  f"(frameworks exist for year {known}).") from None
+            raise errors.NotFound(problems.NO_FRAMEWORK(covenant_year=covenant_year,
+                                                        known=sorted(self._frameworks))) from None
 
     def summaries(self) -> list[dict]:
         """Every year with a framework: its version, dates and minimum score."""

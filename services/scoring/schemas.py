@@ -1,10 +1,10 @@
 """Wire shapes of the scoring service (for the OpenAPI document and the responses)."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from common import covenant, vocabulary
-from common.schema import Strict, Text, between, date_field
+from common import covenant, problems, validate, vocabulary
+from common.schema import Strict, Text, between, date_field, one_of
 
 
 class CriterionOut(Schema):
@@ -100,8 +100,7 @@ class SampleRequest(Strict):
 
 class VerificationRecord(Strict):
     company_id = fields.String(required=True, validate=validate.Length(min=1))
-    result = fields.String(required=True, validate=validate.OneOf(
-        vocabulary.VERIFICATION_RESULTS.codes, error="Must be one of: {choices}."))
+    result = fields.String(required=True, validate=one_of(vocabulary.VERIFICATION_RESULTS))
     corrections = Text(4000, multiline=True, metadata={
         "description": "What was corrected and why (required when the result is corrected)."})
     verified_on = date_field(required=True)
@@ -109,7 +108,7 @@ class VerificationRecord(Strict):
     @validates_schema
     def corrections_said(self, data, **kwargs):
         if data.get("result") == "corrected" and not data.get("corrections"):
-            raise ValidationError("Say what was corrected and why.", "corrections")
+            raise ValidationError(problems.CORRECTIONS_NEEDED(), "corrections")
 
 
 class SampledOut(Schema):

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from common import errors, outbox, vocabulary
+from common import errors, outbox, problems, vocabulary
 from common.identity import Caller
 from common.logging import get_logger
 from services.scoring import domain
@@ -109,7 +109,7 @@ def rescore_year(covenant_year: int, *, store, frameworks, publisher) -> Rescore
     try:
         frameworks.reload()
     except domain.FrameworkError as exc:
-        raise errors.Invalid({"framework": [str(exc)]}) from None
+        raise errors.Invalid.at("framework", problems.FRAMEWORK_FILE(fault=str(exc))) from None
     framework = frameworks.get(covenant_year)
     # Recorded before anything is rescored: from now on no instance scores the year under an older version.
     kept = store.record_correction(covenant_year, framework.version, publisher.new(
@@ -202,13 +202,12 @@ def draw_sample(covenant_year: int, seed: str | None, *, store, frameworks, publ
     found = store.draw(covenant_year)
     if found is not None:
         if seed and seed != found["seed"]:
-            raise errors.Invalid({"seed": [f"Year {covenant_year}'s sample was drawn on "
-                                           f"{found['drawn_at']:%Y-%m-%d} with seed {found['seed']}."]})
+            raise errors.Invalid.at("seed", problems.SAMPLE_DRAWN(covenant_year=covenant_year, seed=found["seed"],
+                                                                  drawn_on=f"{found['drawn_at']:%Y-%m-%d}"))
         return _draw_shown(found), False
     latest = {each["company_id"]: each for each in store.latest_reports(covenant_year)}
     if not latest:  # a draw is made once: drawn from nothing, the year's sample would stay empty for good
-        raise errors.Invalid({"covenant_year": [f"No report of covenant year {covenant_year} has been assessed yet: "
-                                                "there is nothing to draw from."]})
+        raise errors.Invalid.at("covenant_year", problems.NOTHING_TO_SAMPLE(covenant_year=covenant_year))
     seed = seed or secrets.token_hex(8)
     size = domain.sample_size(len(latest), rules.share, rules.minimum)
     chosen = domain.draw_sample(list(latest), seed, size)
@@ -239,7 +238,7 @@ def redraw(covenant_year: int, *, store) -> dict:
     record was tampered with."""
     found = store.draw(covenant_year)
     if found is None:
-        raise errors.NotFound(f"No sample has been drawn for covenant year {covenant_year}.")
+        raise errors.NotFound(problems.NO_SAMPLE(covenant_year=covenant_year))
     again = domain.draw_sample(found["population"], found["seed"], len(found["sampled"]))
     return {"covenant_year": covenant_year, "seed": found["seed"], "drawn_again": again,
             "same": again == [each["company_id"] for each in found["sampled"]]}
@@ -251,7 +250,7 @@ def record_verification(covenant_year: int, record: dict, *, store, publisher, c
     found = store.draw(covenant_year)
     sampled = {each["company_id"]: each for each in (found or {}).get("sampled", [])}
     if record["company_id"] not in sampled:
-        raise errors.Invalid({"company_id": [f"Not in covenant year {covenant_year}'s sample."]})
+        raise errors.Invalid.at("company_id", problems.NOT_SAMPLED(covenant_year=covenant_year))
     now = clock.now()
     entry = {"id": uuid.uuid4().hex, "covenant_year": covenant_year, "company_id": record["company_id"],
              "report_id": sampled[record["company_id"]]["report_id"],
@@ -276,7 +275,7 @@ def verification_of(covenant_year: int, *, store) -> dict:
     """The year's sample and each sampled company's latest verification."""
     found = store.draw(covenant_year)
     if found is None:
-        raise errors.NotFound(f"No sample has been drawn for covenant year {covenant_year}.")
+        raise errors.NotFound(problems.NO_SAMPLE(covenant_year=covenant_year))
     return {**_draw_shown(found),
             "results": [_verification_shown(each) for each in store.latest_verifications(covenant_year)]}
 

@@ -4,25 +4,22 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
 
-from common import covenant, places, vocabulary
+from common import covenant, places, problems, vocabulary
 from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
-                           date_field, year_field)
-
-
-def one_of(terms: vocabulary.Terms):
-    return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
+                           date_field, one_of, year_field)
 
 
 def unique(key=lambda item: item, what="value", shown=None):
-    """No two items with one `key`; the message names the second as `shown` (default: its key) says."""
+    """No two items with one `key` (`what`: country, quarry_region, material); the problem names the second
+    as `shown` (default: its key) says."""
     def check(items):
         seen = set()
         for item in items:
             marker = key(item)
             if marker in seen:
-                raise ValidationError(f"Duplicate {what}: {(shown or key)(item)}.")
+                raise ValidationError(problems.DUPLICATE(what=what, value=(shown or key)(item)))
             seen.add(marker)
     return check
 
@@ -39,7 +36,7 @@ class KnownTotal(Strict):
     @validates_schema
     def known_within_total(self, data, **kwargs):
         if data.get("known", 0) > data.get("total", data.get("known", 0)):
-            raise ValidationError("Must not exceed total.", "known")
+            raise ValidationError(problems.EXCEEDS_TOTAL(), "known")
 
 
 class SupplyChain(Strict):
@@ -62,7 +59,7 @@ class QuarryRegion(Strict):
             try:
                 found = places.resolve_state(data["country"], data["state"])
             except places.PlaceError as exc:  # a code of another country
-                raise ValidationError(str(exc), "state") from None
+                raise ValidationError(exc.problem, "state") from None
             data["state"] = found.code if found else data["state"]
         return data
 
@@ -95,7 +92,7 @@ class Monitoring(Strict):
 
 class Communication(Strict):
     public_report_url = fields.Url(required=True, allow_none=True, schemes={"https"}, require_tld=True,
-                                   error_messages={"invalid": "Must be an https URL."},
+                                   error_messages={"invalid": problems.HTTPS_URL()},
                                    metadata={"pattern": "^https://"})
 
 
@@ -116,7 +113,7 @@ class AnnualReport(Strict):
     supply_chain = fields.Nested(SupplyChain, required=True)
     production_countries = fields.List(CountryCode(), required=True, validate=unique(what="country"))
     quarry_regions = fields.List(fields.Nested(QuarryRegion), required=True, validate=unique(
-        lambda region: (region["country"], places.comparison_form(region["region"])), "quarry region",
+        lambda region: (region["country"], places.comparison_form(region["region"])), "quarry_region",
         lambda region: f"{region['country']}/{region['region']}"))
     materials = fields.List(fields.String(validate=one_of(vocabulary.MATERIALS)), required=True,
                             validate=unique(what="material"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from common import errors, outbox, text
+from common import errors, outbox, problems, text
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
@@ -26,8 +26,7 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
     alike = text.look_alike(registration["name"], store.member_names())
     if alike is not None:
-        raise errors.Invalid({"name": [f"Looks the same as the name of a member already registered, {alike}, but "
-                                       f"is written with other characters."]})
+        raise errors.Invalid.at("name", problems.LOOKS_LIKE_MEMBER(member=alike))
     member, token = domain.new_member(registration, clock.now())
     if role == COMPANY:
         event = publisher.new("company_registered", {"company": domain.snapshot(member)})
@@ -49,8 +48,7 @@ def appoint_first_chair(appointment: dict, *, store, publisher, clock) -> dict:
     the operators' door, not the secretariat's token). Once only, and never while a chair sits: later chairs
     are registered by the secretariat and confirmed by the chair. Returns the chair with its code, shown
     this once."""
-    refused = errors.Forbidden("The commission has a chair already: a new chair is registered by the "
-                               "secretariat and confirmed by the chair.")
+    refused = errors.Forbidden(problems.CHAIR_EXISTS())
     if store.seated_chair() is not None:
         raise refused
     now = clock.now()
@@ -76,7 +74,7 @@ def _seat_of(caller: Caller, store) -> str:
 
 def _require_chair(caller: Caller, store) -> None:
     if caller.role != COMMISSION or _seat_of(caller, store) != domain.CHAIR:
-        raise errors.Forbidden("Only the commission's chair may do this.")
+        raise errors.Forbidden(problems.CHAIR_ONLY())
 
 
 def confirm_seat(caller: Caller, member_id: str, *, store, publisher, clock) -> dict:
@@ -85,15 +83,15 @@ def confirm_seat(caller: Caller, member_id: str, *, store, publisher, clock) -> 
     _require_chair(caller, store)
     member = store.member(COMMISSION, member_id)
     if member is None:
-        raise errors.NotFound(f"No member of the commission with id {member_id}.")
+        raise errors.NotFound(problems.NO_COMMISSION_MEMBER(id=member_id))
     if not member.get("awaiting_confirmation"):
-        raise errors.Invalid({"member": ["This member already sits on the commission."]})
+        raise errors.Invalid.at("member", problems.ALREADY_SEATED())
     token, now = new_token(), clock.now()
     event = publisher.new("commission_member_seated", {"member": domain.commission_snapshot(member),
                                                        "seated_by": caller.id, "seated_at": now.isoformat()})
     kept = store.seat(member_id, token_hash(token), caller.id, now, event)
     if kept is None:
-        raise errors.Invalid({"member": ["This member already sits on the commission."]})
+        raise errors.Invalid.at("member", problems.ALREADY_SEATED())
     outbox.publish(kept, publisher)
     log.info("commission seat confirmed", member_id=member_id, seat=member["seat"])
     return {"id": member_id, "name": member["name"], "seat": member["seat"], "token": token}
@@ -108,28 +106,26 @@ def replace_token(caller: Caller, member_id: str, *, store, publisher, clock) ->
     found = store.find_member(member_id)
     if caller.is_secretariat:
         if found and found[0] == COMMISSION:
-            raise errors.Forbidden("The secretariat cannot replace the code of a member of the commission: "
-                                   "the chair or the member itself can.")
+            raise errors.Forbidden(problems.SECRETARIAT_NOT_FOR_COMMISSION_CODES())
         by = {"role": SECRETARIAT, "id": None, "seat": None}
     else:
         seat = _seat_of(caller, store)
         if found and found[0] != COMMISSION:
             found = None  # the commission replaces only its own members' codes
         if found and member_id != caller.id and seat != domain.CHAIR:
-            raise errors.Forbidden("Only the chair or the member itself may replace a member's code.")
+            raise errors.Forbidden(problems.CHAIR_OR_MEMBER_ONLY())
         by = {"role": COMMISSION, "id": caller.id, "seat": seat}
     if found is None:
-        raise errors.NotFound(f"No member with id {member_id}.")
+        raise errors.NotFound(problems.NO_MEMBER(id=member_id))
     role, member = found
     if member.get("awaiting_confirmation"):
-        raise errors.Invalid({"member": ["This seat waits for the chair's confirmation, which gives the member "
-                                         "its code."]})
+        raise errors.Invalid.at("member", problems.AWAITING_CONFIRMATION())
     token, now = new_token(), clock.now()
     event = publisher.new("member_token_replaced",
                           domain.token_replaced(uuid.uuid4().hex, role, member, by, now))
     kept = store.replace_token_hash(role, member_id, token_hash(token), now, event)
     if kept is None:
-        raise errors.NotFound(f"No member with id {member_id}.")
+        raise errors.NotFound(problems.NO_MEMBER(id=member_id))
     outbox.publish(kept, publisher)
     log.info("member's token replaced", kind=role, member_id=member_id, by=by["role"])
     return {"id": member_id, "role": role, "name": member["name"], "token": token}

@@ -96,8 +96,11 @@ def test_a_bad_report_gets_field_errors_and_changes_nothing(platform, report):
     report["materials"] = ["granite", "plastic"]
     refused = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers)
     assert refused.status_code == 422
-    assert refused.json() == {"errors": {"materials.1": [
-        "Must be one of: basalt, granite, limestone, slate, marble, sandstone."]}}
+    assert refused.json()["errors"] == {"materials.1": [
+        "Must be one of: basalt, granite, limestone, slate, marble, sandstone."]}
+    assert refused.json()["problems"] == {"materials.1": [{
+        "code": "one_of", "choices": ["basalt", "granite", "limestone", "slate", "marble", "sandstone"],
+        "message": "Must be one of: basalt, granite, limestone, slate, marble, sandstone."}]}
     assert requests.post(platform.url("submission", "/v1/reports"), data="{",
                          headers={**headers, "Content-Type": "application/json"}).status_code == 400
     assert requests.get(platform.url("submission", "/v1/reports"), headers=headers).json() == []

@@ -128,7 +128,10 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     refused = requests.post(url("complaints", f"/v1/cases/{number}/moves"), headers=auth("member-token"),
                             json={"to": "admissibility_decided", "admissible": True, "reason": "Not mine."})
     assert refused.json()["error"] == {"code": "FORBIDDEN",
-                                       "message": "Only the chair may move a case that is acknowledged."}
+                                       "message": "Only the chair may move a case that is acknowledged.",
+                                       "problem": {"code": "seat_not_allowed", "seats": ["chair"],
+                                                   "state": "acknowledged",
+                                                   "message": "Only the chair may move a case that is acknowledged."}}
 
 
 def test_a_seat_takes_part_once_confirmed_and_every_reading_of_an_identity_is_in_the_chairs_trail(

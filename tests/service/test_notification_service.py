@@ -213,15 +213,22 @@ def test_the_secretariat_grants_an_extension_which_replaces_the_catch_up_date(no
     too_early = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
                               json={**grant, "date": "2020-12-01"})
     assert too_early.status_code == 422
-    assert too_early.json() == {"errors": {"date": ["Must be after the due date, 2020-12-31."]}}
-    for far, message in (("2022-01-01", "Must be no later than 2021-12-31, a year after the due date."),
-                         ("9999-12-31", "Must be between 2019-10-01 and 2069-09-30.")):
+    assert too_early.json() == {"errors": {"date": ["Must be after the due date, 2020-12-31."]}, "problems": {
+        "date": [{"code": "after_due_date", "due_date": "2020-12-31",
+                  "message": "Must be after the due date, 2020-12-31."}]}}
+    for far, message, coded in (
+            ("2022-01-01", "Must be no later than 2021-12-31, a year after the due date.",
+             {"code": "within_a_year", "latest": "2021-12-31"}),
+            ("9999-12-31", "Must be between 2019-10-01 and 2069-09-30.",
+             {"code": "range", "min": "2019-10-01", "max": "2069-09-30"})):
         refused = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
                                 json={**grant, "date": far})
-        assert refused.status_code == 422 and refused.json() == {"errors": {"date": [message]}}
+        assert refused.status_code == 422 and refused.json() == {"errors": {"date": [message]}, "problems": {
+            "date": [{**coded, "message": message}]}}
     unknown = requests.post(url("notification", "/v1/extensions"), headers=auth(SECRETARIAT_TOKEN),
                             json={**grant, "company_id": "nobody"})
-    assert unknown.json() == {"errors": {"company_id": ["No such member company."]}}
+    assert unknown.json()["errors"] == {"company_id": ["No such member company."]}
+    assert unknown.json()["problems"]["company_id"][0]["code"] == "no_such_company"
     granted = requests.post(url("notification", "/v1/extensions"), json=grant, headers=auth(SECRETARIAT_TOKEN))
     assert granted.status_code == 201
     assert inbox(url, "token-a")[0]["body"] == (

@@ -145,11 +145,13 @@ def test_the_secretariat_keeps_the_gazetteer_and_hears_of_unknown_region_names_o
     assert requests.post(regions, json=new, headers=auth("company-token")).status_code == 403
     assert requests.get(unknown).status_code == 401
     assert requests.post(regions, json={**new, "name": "=1+1", "state": "IT-52", "variants": "Kotah"},
-                         headers=auth(SECRETARIAT_TOKEN)).json() == {"errors": {
+                         headers=auth(SECRETARIAT_TOKEN)).json()["errors"] == {
         "name": ["Must start with a letter or digit, not with =, +, - or @."],
-        "variants": ["Not a valid list."]}}
+        "variants": ["Not a valid list."]}
     assert requests.post(regions, json={**new, "state": "IT-52"}, headers=auth(SECRETARIAT_TOKEN)).json() == {
-        "errors": {"state": ["IT-52 is a subdivision of Italy, not of India."]}}
+        "errors": {"state": ["IT-52 is a subdivision of Italy, not of India."]},
+        "problems": {"state": [{"code": "state_of_another_country", "state": "IT-52", "state_country": "IT",
+                                "country": "IN", "message": "IT-52 is a subdivision of Italy, not of India."}]}}
     assert [each["region"] for each in requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json()] == ["Kota"]
     added = requests.post(regions, json=new, headers=auth(SECRETARIAT_TOKEN))
     assert added.status_code == 200
@@ -211,7 +213,9 @@ def test_the_public_reads_editions_released_by_the_secretariat_or_on_schedule(
     unpublished = requests.get(public)
     assert unpublished.status_code == 404 and unpublished.json()["error"] == {
         "code": "NOT_PUBLISHED", "message": "The figures of covenant year 1 are not published yet.",
-        "next_edition_due": "2021-01-01"}
+        "next_edition_due": "2021-01-01", "problem": {
+            "code": "not_published", "covenant_year": 1,
+            "message": "The figures of covenant year 1 are not published yet."}}
     for path in ("/v1/sector/1/export.csv", "/v1/sector/1/report?lang=en"):
         assert requests.get(url("reporting", path)).json()["error"]["code"] == "NOT_PUBLISHED", path
     assert requests.get(editions).json() == {"covenant_year": 1, "editions": [], "next_edition_due": "2021-01-01"}

@@ -170,7 +170,9 @@ def test_a_company_lists_only_its_own_reports_and_the_secretariat_filters(world,
                         headers=callers["secretariat"]).json()
     assert [each["id"] for each in of_a] == [world["report_a"]]
     bad = requests.get(url("submission", "/v1/reports?covenant_year=first"), headers=callers["secretariat"])
-    assert bad.status_code == 422 and bad.json() == {"errors": {"covenant_year": ["Not a valid integer."]}}
+    assert bad.status_code == 422 and bad.json()["errors"] == {"covenant_year": ["Not a valid integer."]}
+    assert bad.json()["problems"] == {"covenant_year": [
+        {"code": "type", "expected": "integer", "message": "Not a valid integer."}]}
 
 
 def test_a_version_history_of_three(world, url, report):

@@ -68,11 +68,17 @@ def test_an_invalid_report_is_refused_with_every_fault_and_changes_nothing(submi
     report["company_id"] = "someone-else"
     refused = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
     assert refused.status_code == 422
-    assert refused.json() == {"errors": {
+    assert refused.json()["errors"] == {
         "supply_chain.factories.known": ["Must not exceed total."],
         "production_countries.1": ["Not an ISO 3166-1 alpha-2 country code: 'XX'."],
         "company_id": ["Unknown field."],
-    }}
+    }
+    assert refused.json()["problems"] == {
+        "supply_chain.factories.known": [{"code": "exceeds_total", "message": "Must not exceed total."}],
+        "production_countries.1": [{"code": "country", "value": "XX",
+                                    "message": "Not an ISO 3166-1 alpha-2 country code: 'XX'."}],
+        "company_id": [{"code": "unknown_field", "message": "Unknown field."}],
+    }
     assert requests.get(url("submission", "/v1/reports"), headers=auth(token)).json() == []
     assert submitted.nothing_waiting()
 
@@ -107,7 +113,9 @@ def test_preview_of_a_year_without_framework_is_refused_and_a_preview_stores_not
     report["covenant_year"] = 5
     refused = requests.post(url("submission", "/v1/reports/preview"), json=report, headers=auth(token))
     assert refused.status_code == 422
-    assert refused.json() == {"errors": {"covenant_year": ["No assessment framework for covenant year 5."]}}
+    assert refused.json()["problems"] == {"covenant_year": [{
+        "code": "no_framework", "covenant_year": 5, "known": [1, 2],
+        "message": "No assessment framework for covenant year 5 (frameworks exist for year 1, 2)."}]}
 
 
 def test_an_event_no_queue_takes_yet_waits_in_the_outbox_until_a_consumer_exists(submission, url, report):

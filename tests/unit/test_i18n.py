@@ -46,7 +46,7 @@ def test_every_text_has_its_dutch_in_its_own_catalog_or_commons(name):
     assert unchanged == [], "a Dutch text that is the English one (list it in SAME_IN_DUTCH if it is meant)"
 
 
-@pytest.mark.parametrize("name", [name for name in CATALOGS if name != "portal"])  # the portal's: issue 28, item 2
+@pytest.mark.parametrize("name", CATALOGS)
 def test_a_catalog_holds_only_what_its_code_says(name):
     catalog = CATALOGS[name]
     texts = texts_of(catalog.directory)

@@ -234,7 +234,9 @@ def test_a_year_confirmed_once_is_not_asked_again_and_an_unknown_year_is_a_field
     assert scoring.asked_frameworks == 1 and known == {1}
     with pytest.raises(errors.Invalid) as refused:
         submit(ports, company["id"], {**example_report(), "covenant_year": 9}, scoring=scoring, known_years=known)
-    assert refused.value.errors == {"covenant_year": ["No assessment framework for covenant year 9."]}
+    assert refused.value.errors == {"covenant_year": [
+        "No assessment framework for covenant year 9 (frameworks exist for year 1, 2)."]}
+    assert refused.value.problems["covenant_year"][0].params == {"covenant_year": 9, "known": [1, 2]}
     assert len(ports["publisher"].of_type("report_submitted")) == 2, "a refused report announces nothing"
 
 
