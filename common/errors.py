@@ -23,13 +23,13 @@ def _arrived(value):
 
 
 class DomainError(Exception):
-    """`message` is a text, or a Problem (`problem` then says why, with a code); `problem` is also how one
-    arrives over RPC (its wire form, as JSON text)."""
+    """`message` is a text, or a Problem or its wire form (`problem` then says why, with a code); `problem` is
+    also how one arrives over RPC (its wire form, as JSON text)."""
     code = "ERROR"
 
-    def __init__(self, message: str = "", problem: Problem | dict | str | None = None):
-        if isinstance(message, Problem):
-            message, problem = str(message), message
+    def __init__(self, message: str | Problem | dict = "", problem: Problem | dict | str | None = None):
+        if isinstance(message, (Problem, dict)):  # a Problem, or its wire form (as a client reads it)
+            message, problem = str(Problem.of(message)), message
         self.problem = Problem.of(_arrived(problem)) if problem else None
         # crosses RPC whole: nameko makes it again from its arguments
         super().__init__(*(message, _crossing(self.problem.as_dict())) if self.problem else (message,))

@@ -172,8 +172,8 @@ def test_the_secretariat_keeps_the_gazetteer_and_hears_of_unknown_region_names_o
     names, spelling = url("reporting", "/v1/state-names"), {"country": "IN", "name": "Rajastan", "state": "IN-RJ"}
     assert requests.post(names, json=spelling).status_code == 401
     assert requests.post(names, json=spelling, headers=auth("company-token")).status_code == 403
-    assert requests.post(names, json={**spelling, "state": "IT-52"}, headers=auth(SECRETARIAT_TOKEN)).json() == {
-        "errors": {"state": ["IT-52 is a subdivision of Italy, not of India."]}}
+    assert requests.post(names, json={**spelling, "state": "IT-52"}, headers=auth(SECRETARIAT_TOKEN)).json()[
+        "errors"] == {"state": ["IT-52 is a subdivision of Italy, not of India."]}
     placed = requests.post(names, json=spelling, headers=auth(SECRETARIAT_TOKEN))
     assert placed.status_code == 200 and (placed.json()["state"], placed.json()["state_name"]) == ("IN-RJ", "Rajasthan")
     assert requests.get(unknown, headers=auth(SECRETARIAT_TOKEN)).json() == []

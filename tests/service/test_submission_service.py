@@ -88,7 +88,9 @@ def test_a_year_without_a_framework_is_refused(submission, url, report):
     report["covenant_year"] = 9
     refused = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(token))
     assert refused.status_code == 422
-    assert refused.json()["errors"]["covenant_year"] == ["No assessment framework for covenant year 9."]
+    assert refused.json()["errors"]["covenant_year"] == [
+        "No assessment framework for covenant year 9 (frameworks exist for year 1, 2)."]
+    assert refused.json()["problems"]["covenant_year"][0]["code"] == "no_framework"
 
 
 def test_an_event_the_broker_did_not_take_is_published_by_the_relay(submission, url, capture, report):
