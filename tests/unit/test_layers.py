@@ -9,7 +9,8 @@ from common.vocabulary import SERVICES
 
 PLAIN = [f"services.{name}.{module}" for name in SERVICES for module in ("domain", "usecases")] + [
     "common.vocabulary", "common.covenant", "common.identity", "common.events", "common.outbox", "common.errors",
-    "common.redelivery"]
+    "common.redelivery", "common.i18n", "common.problems", "common.validate", "services.notification.texts",
+    "services.portal.words"]
 
 
 @pytest.mark.parametrize("module", PLAIN)
