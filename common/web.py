@@ -19,9 +19,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
-from common import covenant, errors, network, problems, settings
+from common import covenant, errors, network, settings
 from common.logging import CORRELATION_HEADER, get_logger
 from common.schema import shared
+from common.problems import TYPE_OBJECT
 
 MAX_BODY_BYTES = 1024 * 1024
 # The deepest JSON any endpoint takes has 4 levels (a report's supply_chain.factories.known); a body nested
@@ -303,7 +304,7 @@ def load(schema, data):
     from marshmallow import ValidationError
     schema = shared(schema) if isinstance(schema, type) else schema
     if not isinstance(data, dict) and not getattr(schema, "many", False):
-        raise errors.Invalid.at("body", problems.TYPE_OBJECT(expected="object"))
+        raise errors.Invalid.at("body", TYPE_OBJECT(expected="object"))
     try:
         return schema.load(data)
     except ValidationError as exc:
