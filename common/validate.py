@@ -45,8 +45,7 @@ class Email(validate.Email):
     """`email`."""
 
     def _format_error(self, value) -> problems.Problem:
-        return problems.Problem.of(problems.EMAIL.template()).format(input=value) \
-            if self.error == validate.Email.default_message else _coded(super()._format_error(value), "email")
+        return _coded(super()._format_error(value), problems.EMAIL.code)
 
 
 class URL(validate.URL):

@@ -14,7 +14,7 @@ import requests
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request
 
-from common import errors, network, settings
+from common import errors, network, problems, settings
 from common.context import correlation_id
 from common.logging import CORRELATION_HEADER, get_logger
 from common.mongo import Index, Repository
@@ -124,6 +124,7 @@ class Cipher(DependencyProvider):
         return self.cipher
 
 
+UNCODED = "uncoded"  # no code the portal words: shown as the service said it
 _STATUS_ERRORS = {400: errors.Malformed, 401: errors.Unauthenticated, 403: errors.Forbidden,
                   404: errors.NotFound, 413: errors.TooLarge, 429: errors.TooMany}
 
@@ -180,9 +181,10 @@ class ApiClient:
             raise errors.Unavailable(f"The {service} service does not answer.") from None
         if answer.status_code < 400:
             return answer
-        if answer.status_code == 422:  # the coded problems (a service from before them: its messages, uncoded)
+        if answer.status_code == 422:  # its coded problems (a service from before them: its messages, as said)
             body = answer.json()
-            raise errors.Invalid(body.get("problems") or body.get("errors", {}))
+            raise errors.Invalid(body.get("problems") or {path: [problems.Problem(text, UNCODED) for text in texts]
+                                                          for path, texts in body.get("errors", {}).items()})
         error = _STATUS_ERRORS.get(answer.status_code)
         if error is None:
             raise errors.Unavailable(f"The {service} service answered {answer.status_code}.")

@@ -89,3 +89,37 @@ def test_a_page_whose_database_or_broker_does_not_answer_says_so_and_asks_to_try
     from pymongo.errors import AutoReconnect
     answer = pages.PageHandler("GET", "/anything").response_from_exception(AutoReconnect("no primary"))
     assert answer.status_code == 503 and "Probeer het over een paar minuten opnieuw" in answer.get_data(as_text=True)
+
+
+class _Answer:
+    def __init__(self, status: int, body: dict):
+        self.status_code, self._body, self.headers = status, body, {"Content-Type": "application/json"}
+
+    def json(self):
+        return self._body
+
+
+class _Session:
+    def __init__(self, answer):
+        self.answer = answer
+
+    def request(self, method, url, **kwargs):
+        return self.answer
+
+
+def test_the_portal_reads_a_services_coded_refusals_and_shows_an_older_ones_as_it_said_them():
+    from services.portal.dependencies import ApiClient
+
+    def refused(answer):
+        with pytest.raises(Exception) as caught:
+            ApiClient(_Session(answer), {"notification": "http://notification"}, "t", "c").post("notification", "/x")
+        return caught.value
+    coded = refused(_Answer(422, {"errors": {"date": ["Must be after the due date, 2020-12-31."]}, "problems": {
+        "date": [{"code": "after_due_date", "due_date": "2020-12-31", "message": "Must be after the due date, "
+                                                                                 "2020-12-31."}]}}))
+    assert words.message(coded.problems["date"][0], "nl") == "Moet na de uiterste datum liggen (31 december 2020)."
+    older = refused(_Answer(422, {"errors": {"date": ["Must be after the due date, 2020-12-31."]}}))
+    assert words.message(older.problems["date"][0], "nl") == "Must be after the due date, 2020-12-31."
+    forbidden = refused(_Answer(403, {"error": {"code": "FORBIDDEN", "message": "Only the commission's chair may do "
+                                                "this.", "problem": {"code": "chair_only", "message": "..."}}}))
+    assert words.message(forbidden.problem, "nl") == "Alleen de voorzitter van de commissie mag dit doen."
