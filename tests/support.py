@@ -474,6 +474,18 @@ class ApiContract:
             OAS30Validator(schema).validate(response.json())
 
 
+def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes, headers: dict | None = None,
+                **properties) -> None:
+    """Publishes one message exactly as given (body bytes, headers, AMQP properties such as content_type,
+    reply_to, correlation_id), as a publisher with access to the broker may: the exchange must exist."""
+    from kombu import Connection
+    properties.setdefault("content_type", "application/json")
+    properties.setdefault("content_encoding", "utf-8")
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(body, exchange=exchange, routing_key=routing_key, headers=headers or {},
+                                      retry=False, **properties)
+
+
 class SmtpServer:
     """A real SMTP server (aiosmtpd, in its own process) that files every mail it gets in a Maildir."""
 

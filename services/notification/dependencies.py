@@ -257,7 +257,7 @@ class Channels:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = notice["subject"]
-        message["Message-ID"] = f"<{notice['_id'].replace(':', '.')}@trustone>"
+        message["Message-ID"] = domain.message_id(notice["_id"], self.sender)
         message.set_content(notice["body"])
         with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
             smtp.send_message(message)

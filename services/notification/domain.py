@@ -445,6 +445,17 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def message_id(key: str, sender: str) -> str:
+    """The Message-ID of a notice's e-mail, RFC 5322's `<id-left@id-right>` as `email.utils.make_msgid`
+    makes it, but the same every time the notice is sent (a mail system drops a second copy as the
+    duplicate it is) and different for every notice: the left part is a hash of the notice's key (which
+    may hold spaces, colons and any letter), the right part the sender's domain."""
+    domain = sender.rpartition("@")[2].strip(" <>") or "trustone.invalid"
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", domain):
+        domain = "trustone.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()}.notice@{domain}>"
+
+
 def shown(document: dict, language: str | None = None) -> dict:
     """A stored notice as its recipient sees it: in `language` when asked (and the notice was written in it;
     notices stored before they were written in every language are in their recipient's only)."""

@@ -9,7 +9,7 @@ from common.vocabulary import SERVICES
 
 PLAIN = [f"services.{name}.{module}" for name in SERVICES for module in ("domain", "usecases")] + [
     "common.vocabulary", "common.covenant", "common.identity", "common.events", "common.outbox", "common.errors",
-    "common.redelivery"]
+    "common.redelivery", "common.inbound"]
 
 
 @pytest.mark.parametrize("module", PLAIN)

@@ -1,4 +1,5 @@
 """Notices and their schedule (contract §3), without a broker: covenant year 1 played day by day."""
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -258,3 +259,23 @@ def test_a_notice_is_read_in_the_language_asked_and_else_in_its_recipients():
     assert in_english["subject"] == notice.texts["en"]["subject"] != notice.subject
     older = {name: value for name, value in stored.items() if name != "texts"}  # stored before texts were kept
     assert domain.shown(older, "en")["language"] == "nl" and domain.shown(older, "en")["body"] == notice.body
+
+
+def test_an_e_mail_s_message_id_follows_rfc_5322_and_is_one_per_notice():
+    from email import policy
+    from email.parser import BytesParser
+
+    from services.notification.domain import message_id
+    keys = ["unknown_region:IN:IN-RJ:kalkberg hill 2", "unknown_region:IN:IN-RJ:kalkberg hill 3",
+            "unknown_region:IN:IN-RJ:kalkberg  hill 2", "unknown_state:VN:thanh hóa", "receipt:r-1:1",
+            "outcome:r-1:1:1", "outcome:r-1:1:1:c1", "alert_missing:1:2021-04-01"]
+    ids = [message_id(key, "TruStone <noreply@trustone.example>") for key in keys]
+    assert len(set(ids)) == len(keys), "every notice its own id"
+    assert ids == [message_id(key, "noreply@trustone.example") for key in keys], "the same id on every send"
+    for each in ids:
+        # RFC 5322 msg-id: "<" dot-atom-text "@" dot-atom-text ">"
+        assert re.fullmatch(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+>", each), each
+        parsed = BytesParser(policy=policy.strict).parsebytes(f"Message-ID: {each}\n\nbody".encode())
+        assert str(parsed["Message-ID"]) == each and not parsed["Message-ID"].defects
+    assert message_id("receipt:r-1:1", "not an address").endswith("@trustone.invalid>")

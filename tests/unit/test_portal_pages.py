@@ -74,6 +74,8 @@ SAYING = {"errors.Invalid", "errors.Forbidden", "errors.NotFound", "ValidationEr
           "RefusedTarget", "domain.RefusedTarget", "faults.append"}
 # Said to whoever corrects a framework file (the rescore page shows it in a detail, as scoring wrote it).
 FOR_THE_FRAMEWORKS_AUTHOR = ROOT / "services" / "scoring" / "domain.py"
+# Said of an event a consumer refused, to the operator reading it parked (`trustone parked list`).
+FOR_THE_OPERATOR = ROOT / "common" / "events.py"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
@@ -144,7 +146,7 @@ def the_services_refusals() -> list[str]:
     """Every refusal the services' APIs can give, as found in their code (`{}` where a value goes)."""
     found = marshmallows_messages()
     for path in [*ROOT.glob("services/*/*.py"), *ROOT.glob("common/*.py")]:
-        if path.parent.name != "portal" and path != FOR_THE_FRAMEWORKS_AUTHOR:
+        if path.parent.name != "portal" and path not in (FOR_THE_FRAMEWORKS_AUTHOR, FOR_THE_OPERATOR):
             found |= _refusals_in(ast.parse(path.read_text()))
     return sorted(found)
 
