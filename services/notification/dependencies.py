@@ -133,17 +133,30 @@ class NoticeStore(Repository):
     def all_companies(self) -> list[dict]:
         return list(self.companies.find({}))
 
-    def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> None:
-        """The company's latest outcome for the year; an older assessment arriving late changes nothing."""
+    def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> domain.Standing:
+        """Records the assessment `ordinal` as the company's standing for the year when it is newer than the
+        one known (compare-and-set: of two at once, each sees the other's, in one order); returns where it
+        stands. The outcome it replaced is kept with it, so that a redelivery decides as the first
+        handling did."""
         version, framework_version, correction = ordinal
         rank = (version * 1_000 + framework_version) * 1_000 + correction  # orders as the ordinal does
-        try:
-            self.standings.update_one(
-                {"_id": f"{company_id}:{year}", "rank": {"$lt": rank}},
-                {"$set": {"company_id": company_id, "covenant_year": year, "rank": rank, "outcome": outcome}},
-                upsert=True)
-        except DuplicateKeyError:  # a newer assessment is recorded already
-            pass
+        key = f"{company_id}:{year}"
+        while True:
+            known = self.standings.find_one({"_id": key})
+            if known is not None and known["rank"] > rank:
+                return domain.Standing(latest=False)
+            if known is not None and known["rank"] == rank:
+                return domain.Standing(latest=True, replaced=known.get("replaced"))
+            standing = {"company_id": company_id, "covenant_year": year, "rank": rank, "outcome": outcome,
+                        "replaced": known["outcome"] if known else None}
+            if known is None:
+                try:
+                    self.standings.insert_one({"_id": key, **standing})
+                    return domain.Standing(latest=True, replaced=None)
+                except DuplicateKeyError:  # another assessment of the year came first: read again
+                    continue
+            if self.standings.update_one({"_id": key, "rank": known["rank"]}, {"$set": standing}).modified_count:
+                return domain.Standing(latest=True, replaced=known["outcome"])
 
     def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
         """When the company first reported for the year (a redelivery or a later version changes nothing)."""

@@ -236,10 +236,25 @@ def receipt(submitted: dict, now: datetime) -> Notice:
                        {"report_id": submitted["report_id"], "version": version}, version=version)
 
 
-def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str) -> list[Notice]:
+@dataclass(frozen=True)
+class Standing:
+    """Where an assessment stands among the company's assessments of its year, as this service knows them:
+    whether it is the latest (the highest ordinal known; a redelivery of the latest is the latest), and the
+    outcome of the standing it replaced when it became the latest (None: nothing was known before)."""
+    latest: bool = True
+    replaced: str | None = None
+
+
+def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str,
+              standing: Standing = Standing()) -> list[Notice]:
     """What an assessment causes: its outcome to the company; for `needs_more_time` an alert to the
-    secretariat and, while the reporting round is open, an extension to `extension` (the company's own
-    date) or the catch-up date; and a notice when a later version turns the outcome to compliant."""
+    secretariat. The notices that say the company's standing changed are decided from `standing`, never
+    from what the event says of the assessment before it (scoring instances assessing two versions at once
+    cannot know which came first): while the reporting round is open, an extension (to `extension`, the
+    company's own date, or the catch-up date) when the latest assessment needs more time; and "now
+    compliant" when the latest turns a standing of `needs_more_time` to compliant. An assessment that is not
+    the latest (an older version arriving late, a correction of a version that is no longer the latest)
+    changes no standing and causes neither."""
     company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
     report_id, (_, framework_version, correction) = scored["report_id"], scored["ordinal"]
@@ -259,12 +274,11 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
             failed=lambda language: ", ".join(vocabulary.REQUIREMENTS.label(code, language) for code in failed)))
         due = date.fromisoformat(scored["calendar"]["due_date"])
         submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
-        if submitted_on <= due:
+        if standing.latest and submitted_on <= due:
             until = extension or date.fromisoformat(scored["calendar"]["catch_up_date"])
             notices.append(_to_company("extension", f"extension:{company['id']}:{year}:{until.isoformat()}",
                                        company, year, now, {"date": until.isoformat()}, date=until))
-    previous = scored.get("previous_assessment")
-    if assessment["outcome"] == "compliant" and previous and previous["outcome"] == "needs_more_time":
+    if standing.latest and assessment["outcome"] == "compliant" and standing.replaced == "needs_more_time":
         notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{assessed}",
                                    company, year, now, about, version=version))
     return notices

@@ -140,22 +140,26 @@ def remember_company(company: dict, *, store) -> None:
 
 
 def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    receipt = domain.receipt(submitted, clock.now())  # decided before anything is written
     store.register_company(submitted["company"])
     store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
                             datetime.fromisoformat(submitted["submitted_at"]))
-    return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels, replayed=replayed)
+    return notify(receipt, store=store, channels=channels, replayed=replayed)
 
 
 def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str,
                      replayed: bool = False) -> Sent:
     """The outcome to the company; an extension, an alert or a 'now compliant' where the outcome calls
-    for one. The company's standing for the year follows its newest assessment only."""
+    for one. The company's standing for the year follows its newest assessment only, and the notices
+    that say it changed are decided from it (`domain.on_scored`)."""
     company, year = scored["company"], scored["covenant_year"]
-    store.register_company(company)
-    store.record_standing(company["id"], year, scored["ordinal"], scored["assessment"]["outcome"])
     own_date = store.extension(company["id"], year)
+    # The standing is the decision's record: a redelivery finds it and decides as the first handling did.
+    standing = store.record_standing(company["id"], year, scored["ordinal"], scored["assessment"]["outcome"])
+    notices = domain.on_scored(scored, clock.now(), own_date, secretariat_language, standing)
+    store.register_company(company)
     sent = Sent()
-    for notice in domain.on_scored(scored, clock.now(), own_date, secretariat_language):
+    for notice in notices:
         sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 

@@ -177,9 +177,15 @@ def test_a_delivery_is_claimed_by_one_worker_only(database):
 
 def test_a_standing_follows_the_newest_assessment_only(database):
     store = repository(database, "notification")
-    at_once([lambda version=version: store.record_standing("c", 1, [version, 1, 0], f"outcome-{version}")
-             for version in (3, 1, 2)])
+    stood = at_once([lambda version=version: store.record_standing("c", 1, [version, 1, 0], f"outcome-{version}")
+                     for version in (3, 1, 2)])
     assert store.outcomes() == {("c", 1): "outcome-3"}
+    # whichever came first, each that became the latest replaced the one before it, once: a chain
+    latest = {f"outcome-{version}": each.replaced for version, each in zip((3, 1, 2), stood) if each.latest}
+    assert "outcome-3" in latest and list(latest.values()).count(None) == 1
+    assert all(replaced in latest for replaced in latest.values() if replaced is not None)
+    assert len(set(latest.values())) == len(latest)
+    assert store.record_standing("c", 1, [3, 1, 0], "outcome-3") == stood[0], "a redelivery stands as it stood"
     at_once([lambda day=day: store.record_submission("c", 1, datetime(2020, 12, day, tzinfo=timezone.utc))
              for day in (9, 3, 5)])
     assert store.reporting_of("c")[1]["first_submitted_at"] == datetime(2020, 12, 3, tzinfo=timezone.utc)

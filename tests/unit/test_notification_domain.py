@@ -60,12 +60,21 @@ def test_needs_more_time_after_the_due_date_gets_no_new_extension():
     assert {notice.kind for notice in notices} == {"outcome", "alert_needs_more_time"}
 
 
-def test_a_later_compliant_version_is_announced():
+def test_a_later_compliant_version_is_announced_from_the_standing_it_replaces_not_from_the_event():
     who = company()
     first = scored_event(blank_report(), who)
     second = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2,
                           previous=first["assessment"])
-    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl")} == {"outcome", "now_compliant"}
+    replaced_needs_more_time = domain.Standing(latest=True, replaced="needs_more_time")
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", replaced_needs_more_time)} == \
+        {"outcome", "now_compliant"}
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", domain.Standing())} == \
+        {"outcome"}, "the event says the version before needed more time; nothing known here did"
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", domain.Standing(latest=False))} \
+        == {"outcome"}, "not the latest: it changes no standing"
+    late = domain.on_scored(first, NOW, None, "nl", domain.Standing(latest=False))
+    assert {notice.kind for notice in late} == {"outcome", "alert_needs_more_time"}, \
+        "an older version needing more time, arriving after a newer one: no extension"
 
 
 def test_year_1_reminders_and_alert_for_the_company_that_needed_more_time():
