@@ -42,6 +42,7 @@ class NoticeStore(Repository):
         self.authorities = db.authorities
         self.reported = db.reported
         self.questions = db.supplier_questions
+        self.rebuilds = db.rebuilds
 
     # A notice is stored once under its key (its _id): that, not an index of ours, keeps it single.
     INDEXES = {
@@ -111,6 +112,15 @@ class NoticeStore(Repository):
     def leave_retries(self, key: str) -> None:
         """A notice whose every delivery settled leaves the retry rounds."""
         self.notices.update_one({"_id": key, "undelivered": []}, {"$unset": {"delivering": ""}})
+
+    def note_rebuild(self, when: datetime) -> None:
+        """Marks this service as rebuilt from a replay, at `when` (the business clock's) at the latest."""
+        self.rebuilds.update_one({"_id": "latest"}, {"$max": {"at": when}}, upsert=True)
+
+    def rebuilt_at(self) -> datetime | None:
+        """When this service last took an event sent again by a replay (None: never)."""
+        found = self.rebuilds.find_one({"_id": "latest"})
+        return found["at"] if found else None
 
     def has_notice(self, key: str) -> bool:
         return self.notices.count_documents({"_id": key}, limit=1) > 0

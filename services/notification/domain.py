@@ -449,6 +449,19 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
     return notices
 
 
+def due_since(notice: Notice) -> date:
+    """The day a notice of the timer first became due: a reminder `days_before` its date, an alert the day
+    after the date it is about."""
+    day = date.fromisoformat(notice.about["date"])
+    return day - timedelta(days=notice.about["days_before"]) if notice.kind == "reminder" else day + timedelta(days=1)
+
+
+def sent_before_a_rebuild(notice: Notice, rebuilt: datetime | None) -> bool:
+    """Whether a notice of the timer was due on or before the day this service was last rebuilt from a
+    replay: it was sent before the loss (or, as a notice restored by a replay, is not sent now)."""
+    return rebuilt is not None and due_since(notice) <= rebuilt.date()
+
+
 # --- channels --------------------------------------------------------------------------------------
 
 SIGNATURE_HEADER = "X-TruStone-Signature"

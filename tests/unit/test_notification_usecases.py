@@ -244,3 +244,26 @@ def test_a_correction_of_a_version_that_is_no_longer_the_latest_changes_no_stand
     latest_corrected["ordinal"] = [2, 1, 1]
     sent = usecases.announce_outcome(latest_corrected, secretariat_language="nl", **ports)
     assert sorted(sent.notices) == ["now_compliant", "outcome"], "a correction of the latest version does"
+
+
+# --- a rebuild sends nothing that was sent before, reminders included -------------------------------------
+
+def test_after_a_rebuild_the_reminders_and_alerts_already_due_are_restored_unsent_and_later_ones_sent(ports):
+    store, channels, clock = ports["store"], ports["channels"], ports["clock"]
+    late = company()  # obliged for year 1, no report: reminded before 31 December, missing after 1 April
+    timer = {"store": store, "channels": channels, "clock": clock, "scoring": FakeScoring(),
+             "secretariat_language": "nl"}
+    usecases.remember_company(late, store=store)
+    usecases.send_reminders(**timer)
+    assert channels.mailed == [(f"reminder:{late['id']}:1:2020-12-31:30", late["email"])]
+
+    rebuilt = {"store": in_memory(NoticeStore), "channels": FakeChannels(), "clock": clock}  # an empty database
+    usecases.remember_company(late, store=rebuilt["store"], clock=clock, replayed=True)  # trustone replay
+    usecases.send_reminders(**{**timer, **rebuilt})
+    restored = rebuilt["store"].inbox("company", late["id"], 0, 10)[0]
+    assert [(each["kind"], each["deliveries"]["email"]["state"]) for each in restored] == [("reminder", "skipped")]
+    assert rebuilt["channels"].mailed == [], "the reminder sent before the loss is not sent again"
+
+    clock.set("2020-12-25T10:00:00")  # the 7-day reminder became due after the rebuild: sent
+    usecases.send_reminders(**{**timer, **rebuilt})
+    assert rebuilt["channels"].mailed == [(f"reminder:{late['id']}:1:2020-12-31:7", late["email"])]
