@@ -96,7 +96,7 @@ def envelopes(draw) -> dict:
                                                                 "assessment", "report", "covenant_year", "number",
                                                                 "kind", "decision", "sampled"]),
                                              json_values, max_size=6))}
-    for field in draw(st.lists(st.sampled_from(list(envelope)), max_size=2)):
+    for field in draw(st.lists(st.sampled_from(list(envelope)), max_size=2, unique=True)):
         if draw(st.booleans()):
             del envelope[field]
         else:
