@@ -14,9 +14,9 @@ import math
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from common import vocabulary
 from common.schema import Strict, StrictBoolean, StrictInteger, shared
@@ -70,9 +70,19 @@ class Number(fields.Float):
     default_error_messages = {"invalid": "Must be a number."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not _finite(value):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _finite(value) -> bool:
+    """A JSON number a float holds: not true or false, not infinite, not an integer beyond a float's range."""
+    if type(value) is int:
+        return -FLOAT_LIMIT < value < FLOAT_LIMIT
+    return type(value) is float and math.isfinite(value)
+
+
+FLOAT_LIMIT = 2 ** 1023
 
 
 def _code(terms: vocabulary.Terms, **kwargs) -> fields.String:
@@ -489,7 +499,9 @@ def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str
               schema_version: int | None = None) -> Event:
     """A validated event; raises ValidationError when data does not match its schema."""
     version = schema_version or CURRENT_VERSION[event_type]
-    shared(SCHEMAS[(event_type, version)]).load(data)  # strict: raises on a missing, wrong or unknown field
+    valid = _produced_check(SCHEMAS[(event_type, version)])
+    if valid is None or not valid(data):
+        shared(SCHEMAS[(event_type, version)]).load(data)  # strict: raises on a missing, wrong or unknown field
     return Event(
         id=str(uuid.uuid4()), type=event_type, schema_version=version,
         occurred_at=datetime.now(timezone.utc), correlation_id=correlation_id,
@@ -541,12 +553,16 @@ def check(event_type: str, schema_version: int, data) -> None:
     field they read present and of its type; fields they do not know are let through."""
     if not isinstance(data, dict):
         raise InvalidEvent(f"{event_type} v{schema_version}: data is {type(data).__name__}, not an object")
+    schema_cls = SCHEMAS[(event_type, schema_version)]
+    valid = _consumed_check(schema_cls)
+    if valid is not None and valid(data):
+        return
     try:
-        _consumed(SCHEMAS[(event_type, schema_version)]).load(data)
+        _consumed(schema_cls).load(data)  # its messages name every field at fault
     except ValidationError as exc:
         raise InvalidEvent(f"{event_type} v{schema_version}: invalid data: {exc.messages}") from None
-    except RecursionError:
-        raise InvalidEvent(f"{event_type} v{schema_version}: data nested too deep") from None
+    except Exception as exc:  # noqa: BLE001 - data marshmallow cannot even read (nested too deep, ...)
+        raise InvalidEvent(f"{event_type} v{schema_version}: unreadable data: {type(exc).__name__}") from None
 
 
 @functools.cache
@@ -570,3 +586,119 @@ def _lenient_field(field: fields.Field) -> None:
         _lenient(field.schema)
     elif isinstance(field, fields.List):
         _lenient_field(field.inner)
+
+
+# --- the same rules, quickly ---------------------------------------------------------------------------
+# marshmallow spends some microseconds on every field it loads, and a report_scored has about a hundred:
+# validating every event in every consumer and producer that way cost more than a millisecond per report
+# in each. So each schema is also compiled, once, into a plain function that answers only "valid": the
+# same field types, validators, requiredness, nullability and unknown-field rule, no more. What it does
+# not know how to check (a schema hook, another field class) leaves the schema to marshmallow; what it
+# refuses goes to marshmallow for the messages (and marshmallow has the last word). A property test holds
+# the two to the same answers (tests/unit/test_common.py).
+
+@functools.cache
+def _consumed_check(schema_cls: type[Schema]):
+    return _checker(_consumed(schema_cls))
+
+
+@functools.cache
+def _produced_check(schema_cls: type[Schema]):
+    return _checker(shared(schema_cls))
+
+
+def _checker(schema: Schema):
+    """A function telling whether data is valid by `schema` (an instance), or None when some rule of it is
+    not one this compiles."""
+    if any(schema._hooks.values()):  # validates_schema, pre_load, post_load, validates
+        return None
+    checks = []
+    for name, field in schema.fields.items():
+        check = _field_checker(field)
+        if check is None or field.dump_only:
+            return None
+        checks.append((field.data_key or name, field.required, field.allow_none, check))
+    known = frozenset(key for key, *_ in checks)
+    strict = schema.unknown == RAISE
+
+    def valid(data) -> bool:
+        if type(data) is not dict or (strict and not known.issuperset(data)):
+            return False
+        for key, required, allow_none, check in checks:
+            if key not in data:
+                if required:
+                    return False
+                continue
+            value = data[key]
+            if value is None:
+                if not allow_none:
+                    return False
+            elif not check(value):
+                return False
+        return True
+    return valid
+
+
+def _field_checker(field: fields.Field):
+    kind = type(field)
+    if kind is fields.Nested:
+        if field.only is not None or field.exclude or field.unknown not in (None, field.schema.unknown):
+            return None
+        inner = _checker(field.schema)
+        if inner is None:
+            return None
+        check = (lambda value: type(value) is list and all(inner(each) for each in value)) if field.many else inner
+    elif kind is fields.List:
+        inner_field = field.inner
+        inner = _field_checker(inner_field)
+        if inner is None:
+            return None
+        allow_none = inner_field.allow_none
+        check = (lambda value: type(value) is list and all(
+            (each is None and allow_none) or (each is not None and inner(each)) for each in value))
+    elif kind is fields.Dict:
+        if field.key_field is not None or field.value_field is not None:
+            return None
+        check = (lambda value: type(value) is dict)
+    else:
+        check = _SCALARS.get(kind)
+        if check is None or getattr(field, "format", None) not in (None, "iso", "iso8601"):
+            return None
+    validators = tuple(field.validators)
+    if not validators:
+        return check
+
+    def validated(value) -> bool:
+        if not check(value):
+            return False
+        try:
+            for validator in validators:
+                if validator(value) is False:
+                    return False
+        except ValidationError:
+            return False
+        return True
+    return validated
+
+
+def _parses(parse, aware: bool = False):
+    def check(value) -> bool:
+        if type(value) is not str:
+            return False
+        try:
+            parsed = parse(value)
+        except (TypeError, AttributeError, ValueError):
+            return False
+        return not aware or (parsed.tzinfo is not None and parsed.tzinfo.utcoffset(parsed) is not None)
+    return check
+
+
+_SCALARS = {
+    fields.String: lambda value: type(value) is str,
+    fields.Email: lambda value: type(value) is str,  # and its validator, which the field carries
+    StrictInteger: lambda value: type(value) is int,
+    StrictBoolean: lambda value: type(value) is bool,
+    Number: _finite,
+    fields.Date: _parses(date.fromisoformat),
+    fields.AwareDateTime: _parses(datetime.fromisoformat, aware=True),
+}

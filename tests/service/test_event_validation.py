@@ -15,43 +15,9 @@ from common.events import CURRENT_VERSION, SCHEMAS, new_event
 from common.metrics import Metrics
 from common.mongo import Storage
 from common.schema import StrictBoolean, StrictInteger
-from tests.support import company, example_report, scored_event, submitted_event, wait_until
+from tests.support import company, event_examples, wait_until
 
 WHO = company(company_id="c-validated")
-
-
-def valid_data() -> dict[str, dict]:
-    """A valid example of every event type's data, as its producer sends it (about WHO)."""
-    report = example_report()
-    first = scored_event(report, WHO, report_id="r-v")
-    decision = {"outcome": "upheld", "corrections": [{"code": "policy_statement_adopted", "met": True, "why": "Shown."}],
-                "appeal": {"report_id": "r-v", "version": 2, "covenant_year": 1, "criteria": ["policy_statement_adopted"]},
-                "decided_by": "chair"}
-    case = {"number": "2021-0001", "kind": "assessment_appeal", "covenant_year": 1, "language": "nl"}
-    return {
-        "company_registered": {"company": WHO},
-        "authority_registered": {"authority": {"id": "a-v", "name": "Gemeente Leiden", "country": "NL",
-                                               "joined_on": "2020-03-01"}},
-        "commission_member_registered": {"member": {"id": "m-v", "name": "Chair", "seat": "chair",
-                                                    "email": "chair@example.org", "language": "en"}},
-        "report_submitted": submitted_event(report, WHO, version=2, report_id="r-v"),
-        "report_scored": scored_event(report, WHO, version=2, report_id="r-v", previous=first["assessment"]),
-        "report_verified": {"covenant_year": 1, "company_id": WHO["id"], "report_id": "r-v", "version": 1,
-                            "result": "confirmed", "verified_on": "2021-03-01", "ordinal": [1]},
-        "verification_sample_drawn": {"covenant_year": 1, "seed": "s", "population": 1,
-                                      "drawn_at": "2021-03-01T10:00:00+00:00",
-                                      "sampled": [{"report_id": "r-v", "version": 1, "company": WHO}]},
-        "case_received": {**case, "filed_at": "2021-01-05T10:00:00+00:00", "company_id": WHO["id"],
-                          "deadline": "2021-01-10", "acknowledgement": False},
-        "case_moved": {**case, "from_state": "in_investigation", "to_state": "decided",
-                       "at": "2021-02-05T10:00:00+00:00", "company_id": WHO["id"], "admissible": True,
-                       "company_asked": False, "deadline": None, "decision": decision},
-        "case_time_limit_approaching": {"number": "2021-0001", "kind": "complaint", "state": "received",
-                                        "deadline": "2021-01-10", "covenant_year": 1},
-        "framework_corrected": {"covenant_year": 1, "version": 1},
-        "unknown_region_reported": {"country": "IN", "state": "IN-RJ", "region": "Kalkberg", "covenant_year": 1},
-        "unknown_state_reported": {"country": "IN", "state": "Rajastan", "region": "Kalkberg", "covenant_year": 1},
-    }
 
 
 def wrong_type(field: fields.Field, value):
@@ -131,7 +97,7 @@ def test_an_event_with_a_required_field_missing_or_mistyped_is_parked_and_change
     container = container_factory(module.SERVICE, service_config)
     restrict_entrypoints(container, *{name for names in types.values() for name in names})
     container.start()
-    examples = valid_data()
+    examples = event_examples(WHO)
     sources = {"report_scored": "scoring", "report_verified": "scoring", "verification_sample_drawn": "scoring",
                "framework_corrected": "scoring", "unknown_region_reported": "reporting",
                "unknown_state_reported": "reporting", "case_received": "complaints", "case_moved": "complaints",
