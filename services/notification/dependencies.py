@@ -11,6 +11,7 @@ import re
 import smtplib
 import socket
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -143,30 +144,41 @@ class NoticeStore(Repository):
     def all_companies(self) -> list[dict]:
         return list(self.companies.find({}))
 
-    def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> domain.Standing:
-        """Records the assessment `ordinal` as the company's standing for the year when it is newer than the
-        one known (compare-and-set: of two at once, each sees the other's, in one order); returns where it
-        stands. The outcome it replaced is kept with it, so that a redelivery decides as the first
-        handling did."""
-        version, framework_version, correction = ordinal
-        rank = (version * 1_000 + framework_version) * 1_000 + correction  # orders as the ordinal does
-        key = f"{company_id}:{year}"
+    def record_standing(self, scored: dict) -> domain.Standing:
+        """Records an assessment among the company's assessments of its year (each by rank, with its
+        outcome), and as its standing when it is the newest; returns where it stands (`domain.standing_of`).
+        Compare-and-set on a revision: of two at once, each sees the other, in one order; a redelivery
+        finds itself and stands as it stood."""
+        company_id, year, outcome = scored["company"]["id"], scored["covenant_year"], scored["assessment"]["outcome"]
+        own, key = domain.rank(scored["ordinal"]), f"{company_id}:{year}"
         while True:
             known = self.standings.find_one({"_id": key})
-            if known is not None and known["rank"] > rank:
-                return domain.Standing(latest=False)
-            if known is not None and known["rank"] == rank:
-                return domain.Standing(latest=True, replaced=known.get("replaced"))
-            standing = {"company_id": company_id, "covenant_year": year, "rank": rank, "outcome": outcome,
-                        "replaced": known["outcome"] if known else None}
-            if known is None:
+            history = {int(each): value for each, value in (known or {}).get("history", {}).items()}
+            if known is not None and not history:  # stored before the history was kept
+                history = {known["rank"]: known["outcome"]}
+            history[own] = outcome
+            standing, again = domain.standing_of(scored["ordinal"], history)
+            latest = max(history)
+            document = {"company_id": company_id, "covenant_year": year, "rank": latest, "outcome": history[latest],
+                        "history": {str(each): value for each, value in history.items()},
+                        "revision": (known or {}).get("revision", 0) + 1}
+            if standing.latest:
+                document["latest"] = domain.remembered(scored)
+            if known is not None and {name: known.get(name) for name in document if name != "revision"} == \
+                    {name: value for name, value in document.items() if name != "revision"}:
+                written = True  # a redelivery: nothing to change
+            elif known is None:
                 try:
-                    self.standings.insert_one({"_id": key, **standing})
-                    return domain.Standing(latest=True, replaced=None)
+                    self.standings.insert_one({"_id": key, **document})
+                    written = True
                 except DuplicateKeyError:  # another assessment of the year came first: read again
                     continue
-            if self.standings.update_one({"_id": key, "rank": known["rank"]}, {"$set": standing}).modified_count:
-                return domain.Standing(latest=True, replaced=known["outcome"])
+            else:
+                written = self.standings.update_one({"_id": key, "revision": known.get("revision")},
+                                                    {"$set": document}).modified_count == 1
+            if written:
+                successor = (known or {}).get("latest") if again else None
+                return replace(standing, successor=successor) if successor else standing
 
     def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
         """When the company first reported for the year (a redelivery or a later version changes nothing)."""

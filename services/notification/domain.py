@@ -240,9 +240,39 @@ def receipt(submitted: dict, now: datetime) -> Notice:
 class Standing:
     """Where an assessment stands among the company's assessments of its year, as this service knows them:
     whether it is the latest (the highest ordinal known; a redelivery of the latest is the latest), and the
-    outcome of the standing it replaced when it became the latest (None: nothing was known before)."""
+    outcome of the assessment just before it (None: none is known). An older assessment that arrives late
+    and is the one just before the latest (not a correction on appeal) names the latest (`successor`, as
+    `remembered`), whose changes are then decided again with it before."""
     latest: bool = True
     replaced: str | None = None
+    successor: dict | None = None
+
+
+CHANGE_KINDS = ("now_compliant", "extension")  # the notices that say a company's standing changed
+
+
+def rank(ordinal: list[int]) -> int:
+    """An assessment's ordinal (report version, framework version, corrections) as one number, in order."""
+    version, framework_version, correction = ordinal
+    return (version * 1_000 + framework_version) * 1_000 + correction
+
+
+def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, bool]:
+    """Where an assessment stands among those known (`history`: rank -> outcome, itself among them), and
+    whether the latest's changes are to be decided again (it arrived late, just before the latest)."""
+    own, latest = rank(ordinal), max(history)
+    if own == latest:
+        before = [each for each in history if each < own]
+        return Standing(latest=True, replaced=history[max(before)] if before else None), False
+    just_before = max(each for each in history if each < latest)
+    return Standing(latest=False), own == just_before and ordinal[2] == 0
+
+
+def remembered(scored: dict) -> dict:
+    """What of an assessment's event is kept while it is the latest, to decide its changes again."""
+    return {**{key: scored[key] for key in ("report_id", "version", "covenant_year", "submitted_at", "calendar",
+                                              "company", "ordinal")},
+            "assessment": {key: scored["assessment"][key] for key in ("outcome", "score", "requirements")}}
 
 
 def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str,

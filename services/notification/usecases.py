@@ -164,9 +164,14 @@ def announce_outcome(scored: dict, *, store, channels, clock, secretariat_langua
     _rebuilding(replayed, store=store, clock=clock)
     company, year = scored["company"], scored["covenant_year"]
     own_date = store.extension(company["id"], year)
-    # The standing is the decision's record: a redelivery finds it and decides as the first handling did.
-    standing = store.record_standing(company["id"], year, scored["ordinal"], scored["assessment"]["outcome"])
-    notices = domain.on_scored(scored, clock.now(), own_date, secretariat_language, standing)
+    # The standing and what came before it are the decision's record: a redelivery decides as the first did.
+    standing = store.record_standing(scored)
+    now = clock.now()
+    notices = domain.on_scored(scored, now, own_date, secretariat_language, standing)
+    if standing.successor:  # it came late, just before the latest: the latest's changes, decided again
+        notices += [each for each in domain.on_scored(standing.successor, now, own_date, secretariat_language,
+                                                      domain.Standing(replaced=scored["assessment"]["outcome"]))
+                    if each.kind in domain.CHANGE_KINDS]
     store.register_company(company)
     sent = Sent()
     for notice in notices:

@@ -210,9 +210,10 @@ def test_now_compliant_and_extension_follow_the_latest_version_known_in_any_orde
         usecases.announce_outcome(scored[version], secretariat_language="nl", **ports)
     found = changes(ports, who)
     # every notice names a version that was the latest known when it came, and what it replaced
+    # version 1 arriving after version 2 is just before it: version 2's turn to compliant is decided then
     expected = {(1, 2, 3): ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"],
                 (1, 3, 2): ["extension:" + who["id"] + ":1:2021-04-01"],
-                (2, 1, 3): ["extension:" + who["id"] + ":1:2021-04-01"],
+                (2, 1, 3): ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"],
                 (3, 2, 1): ["extension:" + who["id"] + ":1:2021-04-01"],
                 (2, 3, 1): ["extension:" + who["id"] + ":1:2021-04-01"]}[order]
     assert found == expected
@@ -223,11 +224,22 @@ def test_a_redelivery_decides_as_the_first_handling_did_also_when_that_one_stopp
     who = company()
     scored = scored_versions(who, {1: "needs_more_time", 2: "compliant"})
     usecases.announce_outcome(scored[1], secretariat_language="nl", **ports)
-    ports["store"].record_standing(who["id"], 1, scored[2]["ordinal"], "compliant")  # then the process died
+    ports["store"].record_standing(scored[2])  # then the process died
     usecases.announce_outcome(scored[2], secretariat_language="nl", **ports)
     usecases.announce_outcome(scored[2], secretariat_language="nl", **ports)
     assert "now_compliant:r-1:2:1" in changes(ports, who)
     assert [each for each in changes(ports, who) if each.startswith("now_compliant")] == ["now_compliant:r-1:2:1"]
+
+
+def test_a_rebuild_handling_versions_in_parallel_restores_the_same_change_notices_whatever_their_order(ports):
+    who = company()
+    scored = scored_versions(who, {1: "needs_more_time", 2: "compliant"})
+    for order in ((1, 2), (2, 1)):
+        rebuilt = {**ports, "store": in_memory(NoticeStore)}
+        for version in order:
+            usecases.announce_outcome(scored[version], secretariat_language="nl", replayed=True, **rebuilt)
+        assert changes(rebuilt, who) == ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"] \
+            if order == (1, 2) else ["now_compliant:r-1:2:1"], order
 
 
 def test_a_correction_of_a_version_that_is_no_longer_the_latest_changes_no_standing(ports):
