@@ -122,3 +122,18 @@ def test_an_event_no_queue_takes_yet_waits_in_the_outbox_until_a_consumer_exists
         assert relay() == 1, "the report's event goes out; the registration's still waits"
     assert [each["data"]["report_id"] for each in consumer.wait_for(1)] == [accepted.json()["id"]]
     consumer.close()
+
+
+def test_a_correlation_id_every_message_can_carry_is_kept_and_another_replaced(submission, url, capture):
+    registered = capture("submission", "company_registered")
+    kept = register_with(url, "client-trace 42/a")
+    assert kept.headers["X-Correlation-ID"] == "client-trace 42/a"
+    replaced = register_with(url, "x" * 201)
+    assert len(replaced.headers["X-Correlation-ID"]) == 32, "too long for a header of every message: a new one"
+    events = registered.wait_for(2)
+    assert [each["correlation_id"] for each in events] == ["client-trace 42/a", replaced.headers["X-Correlation-ID"]]
+
+
+def register_with(url, correlation_id: str):
+    return requests.post(url("submission", "/v1/companies"), json=COMPANY,
+                         headers={**auth(SECRETARIAT_TOKEN), "X-Correlation-ID": correlation_id})
