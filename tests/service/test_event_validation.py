@@ -131,3 +131,4 @@ def test_an_event_with_a_required_field_missing_or_mistyped_is_parked_and_change
                f"all {sent} broken events to be parked by {service}", timeout=90)
     assert parked(container) == sent, "each parked once, as invalid, none retried"
     assert snapshot(container) == before, "no store changed"
+    print(f"\n{service}: {sent} broken events parked, no store changed")
