@@ -190,7 +190,7 @@ class _Criterion(_Read):
 class _Requirement(_Read):
     code = _code(vocabulary.REQUIREMENTS, required=True)
     applicable = StrictBoolean(required=True)
-    met = StrictBoolean(required=True)
+    met = StrictBoolean(required=True, allow_none=True)  # None: not applicable
 
 
 class AssessmentData(_Read):

@@ -118,6 +118,9 @@ class Entrypoint(Rpc):
             log.warning("RPC reply not sent: the broker does not answer", entrypoint=self.method_name,
                         reason=f"{type(exc).__name__}: {exc}")
             return result, exc_info
+        except Exception as exc:  # noqa: BLE001 - e.g. a channel the broker closed: nothing may escape here
+            log.error("RPC reply not sent", entrypoint=self.method_name, reason=redelivery.describe(exc))
+            return result, exc_info
 
 
 rpc = Entrypoint.decorator

@@ -284,3 +284,21 @@ def test_the_quick_check_of_event_data_answers_as_its_marshmallow_schema_does(ex
         except ValidationError:
             valid = False
         assert quick(data) == valid, (event_type, data)
+
+
+def test_every_report_of_the_year_1_demo_and_its_assessment_make_events_their_consumers_take():
+    """The 26 reports of the demo (every kind of company: importers and processors, plans of approach
+    applicable and not, regions known and not) as submission sends them and as scoring announces them."""
+    from launcher import demo
+    from services.submission.schemas import AnnualReport
+    from tests.support import scored_event, submitted_event
+    from common import events
+    reports = [each.get("report", each) for each in demo.data()["reports"]]
+    assert len(reports) == 26
+    for number, report in enumerate(reports):
+        sent = shared(AnnualReport).dump(shared(AnnualReport).load(report))
+        who = company(imports_directly=number % 3 != 0, role="importer" if number % 2 else "processor")
+        for event_type, data in (("report_submitted", submitted_event(sent, who)),
+                                 ("report_scored", scored_event(sent, who))):
+            event = new_event(event_type, data, producer="p", correlation_id="c")
+            assert events.receive(event.to_wire()).data == data
