@@ -60,6 +60,20 @@ class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
+class NotPublished(NotFound):
+    """Not published yet; `next_edition_due` says when the next edition is due, where one is scheduled."""
+    code = "NOT_PUBLISHED"
+
+    def __init__(self, message: str = "", next_edition_due=None):
+        super().__init__(message)
+        self.next_edition_due = next_edition_due
+        self.args = (message, next_edition_due)  # crosses RPC whole
+
+    @property
+    def details(self) -> dict:
+        return {"next_edition_due": self.next_edition_due}
+
+
 class TooMany(DomainError):
     """Too many requests from this address; `retry_after` says in how many seconds to try again."""
     code = "TOO_MANY_REQUESTS"

@@ -236,14 +236,57 @@ class AuthorityRegistered(Strict):
     }), required=True)
 
 
+CommissionMemberSnapshot = Strict.from_dict({
+    "id": fields.String(required=True),
+    "name": fields.String(required=True),
+    "seat": fields.String(required=True, validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes)),
+    "email": fields.Email(required=True),
+    "language": fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes)),
+})
+
+
 class CommissionMemberRegistered(Strict):
+    """v1: a member of the complaints commission, seated the moment the secretariat registered it."""
+    member = fields.Nested(CommissionMemberSnapshot, required=True)
+
+
+class CommissionMemberRegisteredV2(CommissionMemberRegistered):
+    """v2: `seated` says whether the member sits on the commission yet. A seat the secretariat registers
+    waits for the chair's confirmation (`commission_member_seated`); only the first chair, appointed at
+    deployment, is seated when registered."""
+    seated = fields.Boolean(required=True)
+
+
+class CommissionMemberSeated(Strict):
+    """The chair confirmed a seat the secretariat registered: from now on the member sits on the commission.
+    `seated_by` is the chair's member id."""
+    member = fields.Nested(CommissionMemberSnapshot, required=True)
+    seated_by = fields.String(required=True)
+    seated_at = fields.AwareDateTime(required=True, format="iso")
+
+
+class MemberTokenReplaced(Strict):
+    """A member's sign-in code was replaced (its old one no longer works): its owner is told, in its language
+    and at its address when it has one (a contracting authority has none on record). `replaced_by` names the
+    role that did it (the secretariat; the commission's chair or the member itself) and, for a commission
+    member, its id."""
+    replacement_id = fields.String(required=True)
     member = fields.Nested(Strict.from_dict({
         "id": fields.String(required=True),
+        "role": fields.String(required=True, validate=validate.OneOf(
+            (vocabulary.COMPANY, vocabulary.AUTHORITY, vocabulary.COMMISSION))),
         "name": fields.String(required=True),
-        "seat": fields.String(required=True, validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes)),
-        "email": fields.Email(required=True),
         "language": fields.String(required=True, validate=validate.OneOf(vocabulary.LANGUAGES.codes)),
+        "email": fields.Email(required=True, allow_none=True),
     }), required=True)
+    replaced_by = fields.Nested(Strict.from_dict({
+        "role": fields.String(required=True, validate=validate.OneOf(
+            (vocabulary.SECRETARIAT, vocabulary.COMMISSION))),
+        "id": fields.String(required=True, allow_none=True),
+        "seat": fields.String(required=True, allow_none=True,
+                              validate=validate.OneOf(vocabulary.COMMISSION_SEATS.codes)),
+    }), required=True)
+    replaced_at = fields.AwareDateTime(required=True, format="iso")
 
 
 class ReportSubmitted(Strict):
@@ -452,6 +495,9 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("company_registered", 1): CompanyRegistered,
     ("authority_registered", 1): AuthorityRegistered,
     ("commission_member_registered", 1): CommissionMemberRegistered,
+    ("commission_member_registered", 2): CommissionMemberRegisteredV2,
+    ("commission_member_seated", 1): CommissionMemberSeated,
+    ("member_token_replaced", 1): MemberTokenReplaced,
     ("report_submitted", 1): ReportSubmitted,
     ("report_scored", 1): ReportScored,
     ("report_scored", 2): ReportScoredV2,
@@ -490,9 +536,15 @@ def _case_received_v1_to_v2(data: dict) -> dict:
     return {**data, "acknowledgement": bool(data.get("contact_email"))}
 
 
+def _commission_member_registered_v1_to_v2(data: dict) -> dict:
+    # Before a seat waited for the chair's confirmation, a member sat on the commission once registered.
+    return {**data, "seated": True}
+
+
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
 UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3,
-             ("report_scored", 3): _report_scored_v3_to_v4, ("case_received", 1): _case_received_v1_to_v2}
+             ("report_scored", 3): _report_scored_v3_to_v4, ("case_received", 1): _case_received_v1_to_v2,
+             ("commission_member_registered", 1): _commission_member_registered_v1_to_v2}
 
 
 def new_event(event_type: str, data: dict, *, producer: str, correlation_id: str,

@@ -23,7 +23,8 @@ class Doc:
     query: Optional[type[Schema]] = None  # query parameters
     responses: dict[int, Any] = field(default_factory=lambda: {200: None})  # schema class or description
     not_found: bool = False               # may answer 404
-    limited: bool = False                 # callers are limited per address: may answer 429
+    limited: bool = False                 # callers are limited (per address, or per case): may answer 429
+    refusable: bool = False               # may refuse for a domain reason without a body (422)
     content_type: str = "application/json"
     description: str = ""
 
@@ -31,6 +32,8 @@ class Doc:
 class ErrorBody(Schema):
     code = fields.String(required=True, metadata={"example": "NOT_FOUND"})
     message = fields.String(required=True)
+    next_edition_due = fields.Date(allow_none=True, metadata={
+        "description": "With NOT_PUBLISHED (figures not published yet): when the next edition is scheduled."})
 
 
 class Error(Schema):
@@ -95,7 +98,7 @@ def _operation(doc: Doc, path_parameters: list) -> dict:
             "Roles: " + ", ".join(doc.roles) + "."
     if doc.body is not None:
         errors |= {400, 413, 415, 422}
-    if doc.query is not None:
+    if doc.query is not None or doc.refusable:
         errors |= {422}
     if doc.limited:
         errors |= {429}

@@ -54,7 +54,8 @@ def cleaned(name: str) -> str:
 
 def refusal(name: str) -> str | None:
     """Why `name` is not the name of a place (None when it can be one)."""
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co") for char in name):
+    # a line or paragraph separator (U+2028, U+2029) is no more a place's than a line feed is
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for char in name):
         return "Must not contain control characters."
     if any(char in name for char in "<>{}"):
         return "Must be a place name, without markup."

@@ -7,7 +7,7 @@ from datetime import date
 import pycountry
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from common import covenant, places, vocabulary
+from common import covenant, places, text as text_rules, vocabulary
 
 # What a company counts in its report (suppliers, factories, regions, quarries, chains): at most this many.
 MAX_COUNT = 1_000_000
@@ -65,6 +65,22 @@ class CountryCode(fields.String):
         return code
 
 
+class Text(fields.String):
+    """Text a person typed, 1 to `max_length` characters: one line, or with `multiline` (a long text) line
+    breaks and tabs too; never other control characters or bidirectional controls (common.text)."""
+
+    def __init__(self, max_length: int, *, multiline: bool = False, **kwargs):
+        super().__init__(validate=validate.Length(min=1, max=max_length), **kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        written = super()._deserialize(value, attr, data, **kwargs)
+        reason = text_rules.refusal(written, multiline=self.multiline)
+        if reason:
+            raise ValidationError(reason)
+        return written
+
+
 class PlaceName(fields.String):
     """A place's name as a person wrote it, without surrounding space; never something that is not a name
     (the figures' suppression marker, markup, a spreadsheet formula, control characters)."""
@@ -73,11 +89,12 @@ class PlaceName(fields.String):
         super().__init__(validate=validate.Length(min=1, max=200), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        name = places.cleaned(super()._deserialize(value, attr, data, **kwargs))
-        reason = places.refusal(name) if name else None  # an empty name is the length rule's to refuse
+        written = super()._deserialize(value, attr, data, **kwargs)
+        # judged as written: a line break or a tab inside is refused, not turned into a space
+        reason = places.refusal(written) if written.strip() else None  # an empty one is the length rule's
         if reason:
             raise ValidationError(reason)
-        return name
+        return places.cleaned(written)
 
 
 def between(low, high) -> validate.Range:

@@ -61,10 +61,14 @@ class Settings:
     portal_secret_key: Optional[str]
     portal_session_idle_minutes: float
     portal_sign_in_attempts: int
+    portal_sign_in_attempts_overall: int
+    portal_session_max_hours: float
+    portal_service_key: Optional[str]
     verification_share: float
     verification_minimum: int
     complaints_secret_key: Optional[str]
     complaints_filings_per_day: int
+    complaints_follow_up_attempts: int
     commission_email: str
     commission_language: str
     trusted_proxies: network.Networks
@@ -114,10 +118,14 @@ class Settings:
             portal_secret_key=text("PORTAL_SECRET_KEY") or None,
             portal_session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", float),
             portal_sign_in_attempts=number("PORTAL_SIGN_IN_ATTEMPTS", int),
+            portal_sign_in_attempts_overall=number("PORTAL_SIGN_IN_ATTEMPTS_OVERALL", int),
+            portal_session_max_hours=number("PORTAL_SESSION_MAX_HOURS", float),
+            portal_service_key=text("PORTAL_SERVICE_KEY") or None,
             verification_share=number("VERIFICATION_SHARE", float),
             verification_minimum=number("VERIFICATION_MINIMUM", int),
             complaints_secret_key=text("COMPLAINTS_SECRET_KEY") or None,
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
+            complaints_follow_up_attempts=number("COMPLAINTS_FOLLOW_UP_ATTEMPTS", int),
             commission_email=text("COMMISSION_EMAIL"),
             commission_language=_language(text("COMMISSION_LANGUAGE"), "COMMISSION_LANGUAGE"),
             trusted_proxies=_networks(text("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),

@@ -207,6 +207,8 @@ NOTICE_KINDS = Terms(
     ("case_admissible", "zaak ontvankelijk", "case admissible"),
     ("case_decided", "uitspraak", "decision"),
     ("case_time_limit", "termijn loopt af", "time limit about to pass"),
+    ("token_replaced", "aanmeldcode vervangen", "sign-in code replaced"),
+    ("commission_seat_awaiting", "zetel wacht op bevestiging", "seat awaiting confirmation"),
 )
 
 # --- what a contracting authority learns of a supplier (covenant §4.1.1) --------------------------------

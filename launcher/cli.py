@@ -5,7 +5,8 @@
     trustone run scoring         one service in this process (docker-compose.yml runs each service with
                                  `nameko run --config deploy/config.yaml services.<name>.service`)
     trustone run --demo          the embedded platform with covenant year 1 played in: its clock set
-                                 to 15 December 2020, every member registered and report submitted
+                                 to 15 December 2020, every member registered and report submitted,
+                                 and a demo chair of the complaints commission appointed (its code logged)
     trustone demo                load that data set into running services (through their HTTP API)
     trustone rescore 1           after correcting services/scoring/frameworks/year-1.yaml (raise its
                                  version): the scoring service re-reads the files and rescores year 1
@@ -20,6 +21,10 @@
                                  notification, reporting, complaints): submission and scoring send
                                  their stored events again (registrations, every report version,
                                  every assessment, verification) to it alone
+    trustone appoint-chair --name "A. Voorzitter" --email chair@example.org --language nl
+                                 appoint the complaints commission's first chair, once, at deployment,
+                                 and print its sign-in code (shown this once); later seats are registered
+                                 by the secretariat and confirmed by the chair; needs the broker (AMQP_URI)
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -82,6 +87,7 @@ def _redact(uri: str) -> str:
 
 def run(args) -> int:
     import os
+    import secrets
 
     from nameko.cli.run import run as run_services
 
@@ -90,8 +96,12 @@ def run(args) -> int:
     if args.demo:
         os.environ.setdefault("CLOCK", demo.data()["clock"])
     config = load_config(args.config)
-    settings = Settings.from_config(config)
     names = args.services or SERVICES
+    if not config.get("PORTAL_SERVICE_KEY") and "portal" in names and len(names) > 1:
+        # The services in this process share one configuration: the portal vouches for its visitors with a
+        # secret of this start, which no other client on the machine has.
+        config["PORTAL_SERVICE_KEY"] = secrets.token_urlsafe(32)
+    settings = Settings.from_config(config)
     unknown = [each for each in names if each not in SERVICES]
     if unknown:
         print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICES)}", file=sys.stderr)
@@ -124,6 +134,13 @@ def _play_demo(settings: Settings, log) -> None:
     log.info("demo loaded: covenant year 1", clock=settings.clock, companies=len(done["companies"]),
              authorities=done["authorities"], reports=len(done["reports"]),
              figures=f"{addresses['reporting']}/v1/sector/1", report=f"{addresses['reporting']}/v1/sector/1/report")
+    try:
+        chair = demo.appoint_chair(settings.amqp_uri)
+    except Exception:
+        log.exception("the demo's chair of the complaints commission could not be appointed")
+        return
+    if chair:  # a demo's fictional chair, as the secretariat's demo code: to look around as the commission
+        log.info(f"sign in to the portal as the complaints commission's demo chair with the code {chair['token']}")
 
 
 def load_demo(args) -> int:
@@ -210,6 +227,41 @@ def parked_events(args) -> int:
     return parked.command(settings.amqp_uri, args.action, args.ids, args.all, sys.stdout)
 
 
+def appoint_chair(args) -> int:
+    """The commission's first chair, over the broker (RPC to submission): the operators' door. The
+    secretariat's token cannot seat anyone on the commission, and this door opens once."""
+    from kombu.exceptions import OperationalError
+    from nameko.exceptions import RpcTimeout
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from common import errors, rpc  # noqa: F401 - rpc: the platform's errors cross RPC as themselves
+    settings = _settings(args)
+    if settings.embedded_broker:
+        print("the chair is appointed over the platform's broker: set AMQP_URI to its RabbitMQ (the embedded "
+              "platform's broker lives inside its own process; `trustone run --demo` appoints a demo chair)",
+              file=sys.stderr)
+        return 2
+    appointment = {"name": args.name, "email": args.email, "language": args.language}
+    try:
+        with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri}, timeout=settings.rpc_timeout_seconds) as cluster:
+            chair = cluster.submission.appoint_chair(appointment)
+    except errors.Invalid as refused:
+        for field, messages in refused.errors.items():
+            print(f"{field}: {' '.join(messages)}", file=sys.stderr)
+        return 2
+    except errors.DomainError as refused:
+        print(refused.message, file=sys.stderr)
+        return 1
+    except (RpcTimeout, OperationalError, OSError) as exc:
+        print(f"the submission service did not answer over the broker ({type(exc).__name__}: {exc}); is it "
+              "running, and AMQP_URI the platform's?", file=sys.stderr)
+        return 1
+    print(f"{chair['name']} is the chair of the complaints and disputes commission (member id {chair['id']}).")
+    print(f"Sign-in code, shown this once: {chair['token']}")
+    print("Hand it to the chair in person; the chair confirms every later seat the secretariat registers.")
+    return 0
+
+
 def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
@@ -247,6 +299,12 @@ def main(argv=None) -> int:
     replay_parser.add_argument("consumer", choices=[each for each in SERVICES if each not in ("submission", "portal")])
     replay_parser.add_argument("--config", default=str(CONFIG_FILE))
     replay_parser.set_defaults(handler=replay)
+    chair_parser = commands.add_parser("appoint-chair", help="appoint the commission's first chair (once)")
+    chair_parser.add_argument("--name", required=True)
+    chair_parser.add_argument("--email", required=True)
+    chair_parser.add_argument("--language", required=True, choices=("nl", "en"))
+    chair_parser.add_argument("--config", default=str(CONFIG_FILE))
+    chair_parser.set_defaults(handler=appoint_chair)
     parked_parser = commands.add_parser("parked", help="list, replay or discard parked events")
     parked_parser.add_argument("action", choices=("list", "replay", "discard"))
     parked_parser.add_argument("ids", nargs="*", help="parked message ids (from `trustone parked list`)")

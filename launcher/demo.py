@@ -56,5 +56,38 @@ def load(urls: dict[str, str], secretariat_token: str, dataset: dict | None = No
         token = companies[entry["company"]]["token"]
         accepted = post(f"{urls['submission']}/v1/reports", entry["report"], {"Authorization": f"Bearer {token}"}, 202)
         reports[entry["company"]] = accepted["id"]
+    edition = release_once_counted(urls, secretariat, dataset["covenant_year"], len(reports), session)
     return {"covenant_year": dataset["covenant_year"], "companies": companies,
-            "authorities": len(dataset["authorities"]), "reports": reports}
+            "authorities": len(dataset["authorities"]), "reports": reports, "edition": edition["number"]}
+
+
+def release_once_counted(urls: dict[str, str], secretariat: dict, covenant_year: int, reports: int,
+                         session: requests.Session, timeout: float = 120.0) -> dict:
+    """Waits until the secretariat's live figures count every report, then releases the year's edition (the
+    public reads editions only)."""
+    deadline = time.monotonic() + timeout
+    live = f"{urls['reporting']}/v1/sector/{covenant_year}/live"
+    while session.get(live, headers=secretariat, timeout=30).json().get("assessed_reports") != reports:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {reports} reports were not all counted in {timeout:g} s")
+        time.sleep(0.2)
+    answer = session.post(f"{urls['reporting']}/v1/sector/{covenant_year}/editions", headers=secretariat, timeout=30)
+    if answer.status_code != 201:
+        raise RuntimeError(f"releasing the edition answered {answer.status_code}: {answer.text[:500]}")
+    return answer.json()
+
+
+DEMO_CHAIR = {"name": "Demo Voorzitter", "email": "voorzitter@trustone.example", "language": "nl"}
+
+
+def appoint_chair(amqp_uri: str) -> dict | None:
+    """The demo's (fictional) chair of the complaints commission, appointed as at a deployment: over the
+    broker (on the embedded platform, from inside its process). None when the platform has a chair already."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from common import errors, rpc  # noqa: F401 - rpc: the platform's errors cross RPC as themselves
+    try:
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
+            return cluster.submission.appoint_chair(DEMO_CHAIR)
+    except errors.Forbidden:
+        return None

@@ -20,7 +20,8 @@ import pytest  # noqa: E402
 
 from common import logging as trustone_logging  # noqa: E402
 from common.settings import load_config  # noqa: E402
-from tests.support import METRICS_TOKEN, SECRETARIAT_TOKEN, Processes, example_report, free_port  # noqa: E402
+from tests.support import (METRICS_TOKEN, PORTAL_SERVICE_KEY, SECRETARIAT_TOKEN, Processes,  # noqa: E402
+                           example_report, free_port)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -52,6 +53,7 @@ def service_config(rabbit_config):
         HTTP_HOST="127.0.0.1",
         HTTP_PORTS={name: free_port() for name in config["HTTP_PORTS"]},
         WEBHOOK_TRUSTED_HOSTS="127.0.0.1",  # the tests' webhook receivers listen on this machine
+        PORTAL_SERVICE_KEY=PORTAL_SERVICE_KEY,  # the portal vouches for its visitors' addresses
     )
     return config
 

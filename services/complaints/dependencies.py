@@ -1,7 +1,8 @@
 """What the complaints service keeps, in its own database: every case as its changes (each change one
 document, written once, with the event that announces it: an outbox), the attachments (GridFS), the
-commission's members, and the filings per address (to limit them). Personal data and attachments are
-sealed at rest.
+commission's members, the filings per address (to limit them: a keyed hash of the address and the hour,
+never the address or the moment) and the follow-up codes tried per case. Personal data and attachments are
+sealed at rest, without the metadata files carry (cleaning).
 """
 from __future__ import annotations
 
@@ -34,9 +35,11 @@ class CaseStore(Repository):
         self.changes = db.case_changes
         self.counters = db.counters
         self.filings = db.filings
+        self.follow_up_attempts = db.follow_up_attempts
         self.commission = db.commission_members
         self.members = db.members
         self.warnings = db.time_limit_warnings
+        self.readings = db.identity_readings
         self._changes_outbox = Outbox(self.changes)
         self._warnings_outbox = Outbox(self.warnings)
         self.outboxes = [self._changes_outbox, self._warnings_outbox]
@@ -46,7 +49,9 @@ class CaseStore(Repository):
         "case_changes": (Index.on("number", "seq", unique=True), Index.on("filed.company_id", "seq"),
                          Index.on("seq", ("at", DESCENDING)), Index(Outbox.INDEX_KEYS)),
         "time_limit_warnings": (Index(Outbox.INDEX_KEYS),),
-        "filings": (Index.on("address", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "filings": (Index.on("mark", "hour"), Index.on("expires_at", expire_after_seconds=0)),
+        "follow_up_attempts": (Index.on("number", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "identity_readings": (Index.on(("at", DESCENDING)), Index.on("number", ("at", DESCENDING))),
     }
 
     # --- cases --------------------------------------------------------------------------------------
@@ -122,8 +127,14 @@ class CaseStore(Repository):
 
     # --- the commission and filings -----------------------------------------------------------------
 
-    def register_commission_member(self, member: dict) -> None:
-        self.commission.update_one({"_id": member["id"]}, {"$set": member}, upsert=True)
+    def register_commission_member(self, member: dict, seated: bool = True) -> None:
+        """Who a member of the commission is, and whether it sits on it. A seat awaiting the chair's
+        confirmation never undoes a confirmation heard first (the two events travel on their own queues)."""
+        if seated:
+            update = {"$set": {**member, "seated": True}}
+        else:
+            update = {"$set": member, "$setOnInsert": {"seated": False}}
+        self.commission.update_one({"_id": member["id"]}, update, upsert=True)
 
     def commission_member(self, member_id: str) -> dict | None:
         return self.commission.find_one({"_id": member_id})
@@ -134,20 +145,53 @@ class CaseStore(Repository):
     def is_member(self, company_id: str) -> bool:
         return self.members.find_one({"_id": company_id}, {"_id": 1}) is not None
 
-    # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs.
+    # --- who read a filer's identity (the chair's trail) ---------------------------------------------
 
-    def record_filing(self, address: str, at: datetime) -> str:
-        """Records a filing (before it is checked against the limit); returns its id."""
+    def record_identity_reading(self, number: str, at: datetime, by: dict, read: list[str]) -> None:
+        # an ObjectId grows with each insert: readings at one instant keep the order they were made in
+        self.readings.insert_one({"_id": ObjectId(), "number": number, "at": at, "by": by, "read": read})
+
+    def identity_readings(self, number: str | None, skip: int, limit: int) -> tuple[list[dict], int]:
+        """The readings, newest first (of one case, or of every case), a page of them and how many in all."""
+        selector = {"number": number} if number else {}
+        total = self.readings.count_documents(selector)
+        found = self.readings.find(selector, {"_id": 0}, sort=[("at", DESCENDING), ("_id", DESCENDING)],
+                                   skip=skip, limit=limit)
+        return list(found), total
+
+    # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs. A filing
+    # is kept as its address's mark (a keyed hash, network.address_marks) and the hour it was made in.
+
+    def record_filing(self, mark: str, hour: datetime) -> str:
+        """Records a filing (before it is checked against the limit); returns its id (random: no order)."""
         filing_id = uuid.uuid4().hex
-        self.filings.insert_one({"_id": filing_id, "address": address, "at": at, "expires_at": at + timedelta(days=1)})
+        self.filings.insert_one({"_id": filing_id, "mark": mark, "hour": hour,
+                                 "expires_at": hour + timedelta(days=1, hours=1)})
         return filing_id
 
     def forget_filing(self, filing_id: str) -> None:
         self.filings.delete_one({"_id": filing_id})
 
-    def filings_since(self, address: str, since: datetime, besides: str) -> list[datetime]:
-        """When the address filed since `since`, besides the filing `besides`."""
-        return [each["at"] for each in self.filings.find({"address": address, "at": {"$gte": since}})
+    def filings_since(self, marks: list[str], since: datetime, besides: str) -> list[datetime]:
+        """The hours in which an address (any of its `marks`) filed since `since`, besides the filing
+        `besides`."""
+        hour = since.replace(minute=0, second=0, microsecond=0)
+        return [each["hour"] for each in self.filings.find({"mark": {"$in": marks}, "hour": {"$gte": hour}})
+                if each["_id"] != besides]
+
+    # Follow-up codes tried per case number (a number, never who tried), by real time.
+
+    def record_follow_up_attempt(self, number: str, at: datetime) -> str:
+        attempt_id = uuid.uuid4().hex
+        self.follow_up_attempts.insert_one({"_id": attempt_id, "number": number, "at": at,
+                                            "expires_at": at + timedelta(hours=2)})
+        return attempt_id
+
+    def forget_follow_up_attempt(self, attempt_id: str) -> None:
+        self.follow_up_attempts.delete_one({"_id": attempt_id})
+
+    def follow_up_attempts_since(self, number: str, since: datetime, besides: str) -> list[datetime]:
+        return [each["at"] for each in self.follow_up_attempts.find({"number": number, "at": {"$gte": since}})
                 if each["_id"] != besides]
 
 

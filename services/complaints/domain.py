@@ -25,8 +25,15 @@ MAX_ATTACHMENTS = 10
 MAX_ATTACHMENTS_TOTAL_BYTES = 20 * 1024 * 1024  # filed at once
 # What may identify the complainant: sealed at rest. Its name and contact are shown to the commission only
 # (and to the secretariat when the complainant agreed); what happened, where and when (a place or a day can
-# point at the one who was there) to whoever may read the case's substance.
-PERSONAL = ("name", "contact", "what_happened", "where", "when")
+# point at the one who was there), and the party it is about (a workshop, a person), to whoever may read
+# the case's substance.
+PERSONAL = ("name", "contact", "what_happened", "where", "when", "party")
+# A follow-up code people can read, copy and type: Crockford's base 32 (no I, L, O or U: nothing to take
+# for another letter or a digit), 20 characters (100 bits) in groups of 4, read in any case, with or
+# without dashes and spaces, an O read as 0 and an I or L as 1.
+FOLLOW_UP_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+FOLLOW_UP_LENGTH, FOLLOW_UP_GROUP = 20, 4
+FOLLOW_UP_WINDOW = timedelta(hours=1)
 
 
 class ProcedureError(Exception):
@@ -115,14 +122,15 @@ def current(changes: list[dict]) -> dict:
     return case
 
 
-def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> str | None:
-    """Why the move is not allowed, or None when it is."""
+def may_move(procedure: Procedure, state: str, to: str, seat: str | None) -> tuple[str, str] | None:
+    """Why the move is not allowed, or None when it is: ("to", why) for a state the procedure does not go to
+    next (a bad request), ("seat", why) for a step another seat takes (not this member's to take)."""
     step = procedure.step(state)
     if to not in step.next:
         allowed = ", ".join(step.next) or "none: the case is closed"
-        return f"A case {state} can move to: {allowed}."
+        return "to", f"A case {state} can move to: {allowed}."
     if seat not in step.by:
-        return f"Only the {' or '.join(step.by)} may move a case that is {state}."
+        return "seat", f"Only the {' or '.join(step.by)} may move a case that is {state}."
     return None
 
 
@@ -134,6 +142,32 @@ def covenant_year_of(day: date) -> int:
 def case_number(year: int, sequence: int) -> str:
     """K-2021-0007: the seventh case filed in 2021."""
     return f"K-{year}-{sequence:04d}"
+
+
+def case_number_as_written(text: str) -> str:
+    """A case number as a person may type it (k-2021-0007, with spaces around) in the form it has."""
+    return text.strip().upper()
+
+
+def new_follow_up_code(choose) -> str:
+    """A new follow-up code, in groups (7K3M-Q9XA-...); `choose(alphabet)` picks one character at random
+    (secrets.choice)."""
+    code = "".join(choose(FOLLOW_UP_ALPHABET) for _ in range(FOLLOW_UP_LENGTH))
+    return "-".join(code[place:place + FOLLOW_UP_GROUP] for place in range(0, FOLLOW_UP_LENGTH, FOLLOW_UP_GROUP))
+
+
+def follow_up_forms(typed: str) -> list[str]:
+    """What a typed follow-up code may be, to compare with the hash kept: as typed (a code handed out
+    before codes came in groups: 22 characters of mixed case, compared exactly) and in its canonical form
+    (upper case, no dashes or spaces, O as 0, I and L as 1), whose hash is kept of every newer code."""
+    typed = typed.strip()
+    canonical = "".join(typed.split()).replace("-", "").upper().translate(str.maketrans("OIL", "011"))
+    return [typed] if canonical == typed else [typed, canonical]
+
+
+def follow_up_canonical(code: str) -> str:
+    """The form of a newer code whose hash is kept."""
+    return follow_up_forms(code)[-1]
 
 
 def attachment_type(content: bytes) -> str | None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from common import vocabulary
-from common.schema import MAX_COUNT, Strict, StrictBoolean, StrictInteger, between
+from common.schema import MAX_COUNT, MAX_PAGE, Strict, StrictBoolean, StrictInteger, Text, between
 
 
 def one_of(terms):
     return validate.OneOf(terms.codes, error="Must be one of: {choices}.")
 
 
-def text(max_length: int, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+def text(max_length: int, multiline: bool = False, **kwargs):
+    """What a person typed: one line (a name, a place), or a long text with line breaks (common.text)."""
+    return Text(max_length, multiline=multiline, **kwargs)
 
 
 class Filing(Strict):
@@ -22,7 +23,7 @@ class Filing(Strict):
         error="Must be one of: complaint, dispute, secretariat_matter."))
     company_id = text(100, metadata={"description": "The member concerned, from the public member list."})
     party = text(300, metadata={"description": "Who is concerned, when not a member (or not known as one)."})
-    what_happened = text(10_000, required=True)
+    what_happened = text(10_000, multiline=True, required=True)
     where = text(300)
     when = text(100, metadata={"description": "When it happened, in the filer's words (a date, a period)."})
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
@@ -51,7 +52,7 @@ class Filed(Schema):
 
 
 class Information(Strict):
-    text = text(10_000, required=True)
+    text = text(10_000, multiline=True, required=True)
 
 
 class Appeal(Strict):
@@ -59,24 +60,24 @@ class Appeal(Strict):
     version = StrictInteger(required=True, validate=between(1, MAX_COUNT))
     criteria = fields.List(fields.String(validate=one_of(vocabulary.CRITERIA)), required=True,
                            validate=validate.Length(min=1))
-    reasons = text(10_000, required=True)
+    reasons = text(10_000, multiline=True, required=True)
 
 
 class CorrectionIn(Strict):
     code = fields.String(required=True, validate=one_of(vocabulary.CRITERIA))
     met = StrictBoolean(required=True)
-    why = text(2000, required=True)
+    why = text(2000, multiline=True, required=True)
 
 
 class DecisionIn(Strict):
     outcome = fields.String(validate=one_of(vocabulary.APPEAL_DECISIONS))
     corrections = fields.List(fields.Nested(CorrectionIn))
-    summary = text(4000)
+    summary = text(4000, multiline=True)
 
 
 class Move(Strict):
     to = fields.String(required=True, validate=one_of(vocabulary.CASE_STATES))
-    reason = text(4000, required=True)
+    reason = text(4000, multiline=True, required=True)
     admissible = StrictBoolean(metadata={"description": "With the step to admissibility_decided."})
     share_with_company = StrictBoolean(metadata={
         "description": "With an admissible case: the company reads its substance (never who filed it) and may "
@@ -86,7 +87,7 @@ class Move(Strict):
 
 class Message(Strict):
     to = fields.String(required=True, validate=validate.OneOf(("filer", "company")))
-    text = text(10_000, required=True)
+    text = text(10_000, multiline=True, required=True)
 
 
 class CaseBrief(Schema):
@@ -127,3 +128,32 @@ class Progress(Schema):
     steps = fields.List(fields.Dict())
     messages = fields.List(fields.Dict())
     attachments = fields.List(fields.Dict())
+
+
+class ReadingsQuery(Schema):
+    number = fields.String(validate=validate.Length(min=1, max=20), metadata={"description": "One case only."})
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 200))
+
+
+class Reader(Schema):
+    role = fields.String(metadata={"enum": [vocabulary.COMMISSION, vocabulary.SECRETARIAT, "acknowledgement"],
+                                   "description": "acknowledgement: the platform, to send the filer the "
+                                                  "acknowledgement of its case to the address it gave"})
+    id = fields.String(allow_none=True)
+    seat = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class IdentityReading(Schema):
+    number = fields.String()
+    at = fields.AwareDateTime()
+    by = fields.Nested(Reader)
+    read = fields.List(fields.String(metadata={"enum": ["name", "contact"]}))
+
+
+class IdentityReadings(Schema):
+    items = fields.List(fields.Nested(IdentityReading))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()

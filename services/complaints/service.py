@@ -6,7 +6,7 @@ from __future__ import annotations
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import errors, network, operations
+from common import errors, operations
 from common.auth import COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
 from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
@@ -15,8 +15,8 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc, rpc
-from common.web import http, parse_json, read_json, validated
-from services.complaints import schemas, usecases
+from common.web import client_address, http, load, parse_json, read_json, validated
+from services.complaints import domain, schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
 FOLLOW_UP_HEADER = "X-Follow-Up-Code"
@@ -75,8 +75,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     def file_case(self, request):
         """{"kind": "complaint", "company_id": "...", "what_happened": "...", "language": "nl"} -> 201"""
         filing, attachments = _filing(request)
-        address = network.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                         self.settings.trusted_proxies)
+        address = client_address(request, self.settings)
         filed = usecases.file_case(filing, attachments, address, store=self.storage, sealer=self.sealer,
                                    procedure=self.procedure, publisher=self.events, clock=self.clock,
                                    submission=self.submission, limit_per_day=self.settings.complaints_filings_per_day,
@@ -86,24 +85,30 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @http("GET", "/v1/cases/<number>/progress", doc=Doc(
         "A case's progress and its messages, for its filer (header X-Follow-Up-Code)",
-        responses={200: schemas.Progress}, not_found=True))
+        responses={200: schemas.Progress}, not_found=True, limited=True))
     def show_progress(self, request, number):
-        return usecases.follow_up(number, _code(request), store=self.storage, sealer=self.sealer)
+        return usecases.follow_up(domain.case_number_as_written(number), _code(request), store=self.storage,
+                                  sealer=self.sealer, **self._follow_up_limit())
 
     @http("POST", "/v1/cases/<number>/information", doc=Doc(
         "Add information to a case (its filer, header X-Follow-Up-Code)", body=schemas.Information,
-        responses={201: "Added"}, not_found=True))
+        responses={201: "Added"}, not_found=True, limited=True))
     def add_information(self, request, number):
-        return 201, usecases.add_information(number, _code(request), read_json(request, schemas.Information)["text"],
-                                             store=self.storage, sealer=self.sealer, clock=self.clock)
+        return 201, usecases.add_information(domain.case_number_as_written(number), _code(request),
+                                             read_json(request, schemas.Information)["text"], store=self.storage,
+                                             sealer=self.sealer, clock=self.clock, **self._follow_up_limit())
 
     @http("POST", "/v1/cases/<number>/attachments", max_body=MAX_ATTACHMENT_REQUEST, doc=Doc(
         "Add a photo (JPEG, PNG) or a PDF of at most 5 MiB to a case (its filer, header X-Follow-Up-Code); "
         "the body is the file itself, its type read from its bytes", responses={201: "The attachment"},
-        not_found=True, content_type="application/json"))
+        not_found=True, limited=True, content_type="application/json"))
     def add_attachment(self, request, number):
-        return 201, usecases.add_attachment(number, _code(request), request.get_data(cache=False),
-                                            store=self.storage, sealer=self.sealer, clock=self.clock)
+        return 201, usecases.add_attachment(domain.case_number_as_written(number), _code(request),
+                                            request.get_data(cache=False), store=self.storage, sealer=self.sealer,
+                                            clock=self.clock, **self._follow_up_limit())
+
+    def _follow_up_limit(self) -> dict:
+        return {"attempts": self.settings.complaints_follow_up_attempts, "real_clock": REAL_TIME}
 
     # --- the commission, the secretariat, the company concerned ----------------------------------------
 
@@ -118,8 +123,22 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         "secretariat where the complainant agreed)", roles=(COMMISSION, SECRETARIAT, COMPANY),
         responses={200: schemas.CaseOut}, not_found=True))
     def show_case(self, request, number):
-        return usecases.case_detail(self.identity.caller(request, COMMISSION, SECRETARIAT, COMPANY), number,
-                                    store=self.storage, sealer=self.sealer)
+        return usecases.case_detail(self.identity.caller(request, COMMISSION, SECRETARIAT, COMPANY), 
+                                    domain.case_number_as_written(number), store=self.storage, sealer=self.sealer,
+                                    clock=self.clock)
+
+    @http("GET", "/v1/identity-readings", doc=Doc(
+        "Every reading of a filer's identity (its name and contact): who, when, which case, newest first (the "
+        "commission's chair only)", roles=(COMMISSION,), query=schemas.ReadingsQuery,
+        responses={200: schemas.IdentityReadings},
+        description="Recorded before the identity is shown: the commission's case view, the secretariat's "
+                    "where the filer agreed, and the platform fetching an address to send an "
+                    "acknowledgement. Another member of the commission: 403."))
+    def list_identity_readings(self, request):
+        caller = self.identity.caller(request, COMMISSION)
+        query = load(schemas.ReadingsQuery, dict(request.args))
+        return usecases.identity_readings(caller, query.get("number"), query["page"], query["per_page"],
+                                          store=self.storage)
 
     @http("POST", "/v1/cases/<number>/moves", doc=Doc(
         "Move a case a step on, saying why (the procedure says who may, and where to)", roles=(COMMISSION,),
@@ -128,8 +147,8 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         """{"to": "acknowledged", "reason": "..."}; a decided appeal: {"to": "decided", "reason": "...",
         "decision": {"outcome": "upheld", "corrections": [{"code": "...", "met": true, "why": "..."}]}}"""
         caller = self.identity.caller(request, COMMISSION)
-        moved = usecases.move_case(caller, number, read_json(request, schemas.Move), store=self.storage,
-                                   procedure=self.procedure, publisher=self.events, clock=self.clock)
+        moved = usecases.move_case(caller, domain.case_number_as_written(number), read_json(request, schemas.Move),
+                                   store=self.storage, sealer=self.sealer, procedure=self.procedure, publisher=self.events, clock=self.clock)
         self.metrics.moves.labels(moved["state"]).inc()
         return 201, moved
 
@@ -137,7 +156,8 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         "Write to the filer or to the company concerned", roles=(COMMISSION,), body=schemas.Message,
         responses={201: "Sent"}, not_found=True))
     def send_message(self, request, number):
-        return 201, usecases.send_message(self.identity.caller(request, COMMISSION), number,
+        return 201, usecases.send_message(self.identity.caller(request, COMMISSION),
+                                          domain.case_number_as_written(number),
                                           read_json(request, schemas.Message), store=self.storage,
                                           sealer=self.sealer, clock=self.clock)
 
@@ -145,7 +165,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         "The company concerned answers a case the commission shared with it", roles=(COMPANY,),
         body=schemas.Information, responses={201: "Sent"}, not_found=True))
     def answer_case(self, request, number):
-        return 201, usecases.answer_case(self.identity.caller(request, COMPANY), number,
+        return 201, usecases.answer_case(self.identity.caller(request, COMPANY), domain.case_number_as_written(number),
                                          read_json(request, schemas.Information)["text"], store=self.storage,
                                          sealer=self.sealer, clock=self.clock)
 
@@ -153,14 +173,15 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         "An attachment of a case", roles=(COMMISSION,), responses={200: "The file"}, not_found=True,
         content_type="application/octet-stream"))
     def show_attachment(self, request, number, attachment_id):
-        content, content_type = usecases.attachment(self.identity.caller(request, COMMISSION), number,
+        content, content_type = usecases.attachment(self.identity.caller(request, COMMISSION),
+                                                    domain.case_number_as_written(number),
                                                     attachment_id, store=self.storage, sealer=self.sealer)
         return Response(content, mimetype=content_type, headers={
             "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
 
     @http("POST", "/v1/appeals", doc=Doc(
         "Contest the assessment of one of your report versions, naming the criteria and why", roles=(COMPANY,),
-        body=schemas.Appeal, responses={201: schemas.Filed}))
+        body=schemas.Appeal, responses={201: schemas.Filed}, not_found=True))
     def file_appeal(self, request):
         """{"report_id": "...", "version": 1, "criteria": ["factories_known"], "reasons": "..."} -> 201"""
         filed = usecases.file_appeal(self.identity.caller(request, COMPANY), read_json(request, schemas.Appeal),
@@ -178,8 +199,14 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
 
     @event_handler("submission", "commission_member_registered")
     def remember_commission_member(self, event):
-        """Who sits on the commission, and in which seat (the procedure says which seat may take a step)."""
-        usecases.remember_commission_member(event.data["member"], store=self.storage)
+        """Who is on the commission, in which seat (the procedure says which seat may take a step), and
+        whether it sits yet (a seat the secretariat registered waits for the chair's confirmation)."""
+        usecases.remember_commission_member(event.data["member"], event.data["seated"], store=self.storage)
+
+    @event_handler("submission", "commission_member_seated")
+    def remember_seated_member(self, event):
+        """The chair confirmed a seat: the member now takes part."""
+        usecases.remember_commission_member(event.data["member"], True, store=self.storage)
 
     @rpc
     def acknowledgement_address(self, number):

@@ -7,7 +7,9 @@ Ports: `store` (CaseStore), `sealer` (seals personal data), `procedure` (the Pro
 Who sees what: the complainant's identity the commission only (and the secretariat only where the
 complainant agreed); the company concerned learns of a case once it is found admissible, and reads its
 substance without the complainant's identity when the commission shares it; the secretariat sees that
-cases exist and their state; the filer follows its case with the follow-up code it was given once.
+cases exist and their state; the filer follows its case with the follow-up code it was given once. Every
+reading of a filer's identity is recorded before it is shown, in a trail the commission's chair alone reads;
+a member of the commission takes part once the chair confirmed its seat.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from common import errors, network, outbox, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
-from services.complaints import domain
+from services.complaints import cleaning, domain
 
 log = get_logger(__name__)
 FILER = "filer"
@@ -31,21 +33,28 @@ FILER = "filer"
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
               submission, limit_per_day: int, real_clock) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
-    refused, nothing); returns its number and the follow-up code, shown this once (only its hash is kept).
-    Filings per address are limited over a rolling day of `real_clock` (the database forgets them by real
-    time, whatever `clock`, a demo's perhaps, says)."""
+    refused, nothing; each without its metadata: cleaning); returns its number and the follow-up code, shown
+    this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
+    (the database forgets them by real time, whatever `clock`, a demo's perhaps, says).
+
+    Nothing kept links the case to the address: the limit keeps a keyed hash of it under the day's key
+    (`sealer.digest`, never stored) and the hour it filed in, not the moment."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = ["No such member company."]
     refused_files = domain.attachment_faults(attachments)
+    if not refused_files:
+        attachments, refused_files = _cleaned(attachments)
     if refused_files:
         faults["attachments"] = refused_files
     if faults:
         raise errors.Invalid(faults)
     really = real_clock.now()
+    hour = really.replace(minute=0, second=0, microsecond=0)
+    marks = network.address_marks(sealer.digest, address, really, domain.FILING_WINDOW)
     # Counted before it is checked, so that filings made at the same moment cannot all pass the limit.
-    filing = store.record_filing(address, really)
-    wait = network.wait_to_ask_again(store.filings_since(address, really - domain.FILING_WINDOW, besides=filing),
+    filing = store.record_filing(marks[0], hour)
+    wait = network.wait_to_ask_again(store.filings_since(marks, really - domain.FILING_WINDOW, besides=filing),
                                      really, limit_per_day, domain.FILING_WINDOW)
     if wait is not None:
         store.forget_filing(filing)  # refused: waiting as told must be enough
@@ -60,16 +69,29 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     return filed
 
 
+def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[str]]:
+    """The files without their metadata, and what is wrong with any that cannot be read as what its first
+    bytes say it is."""
+    cleaned, faults = [], []
+    for place, content in enumerate(attachments, 1):
+        try:
+            cleaned.append(cleaning.cleaned(content, domain.attachment_type(content)))
+        except cleaning.Unreadable:
+            name = f"File {place}" if len(attachments) > 1 else "The file"
+            faults.append(f"{name} is not a photo (JPEG or PNG) or a PDF.")
+    return cleaned, faults
+
+
 def _file(form: dict, now: datetime, *, store, sealer, procedure, publisher, filer: dict) -> dict:
     number = domain.case_number(now.year, store.next_number(now.year))
-    code = secrets.token_urlsafe(16)
+    code = domain.new_follow_up_code(secrets.choice)
     filed = {
-        "number": number, "kind": form["kind"], "company_id": form.get("company_id"), "party": form.get("party"),
+        "number": number, "kind": form["kind"], "company_id": form.get("company_id"),
         "language": form["language"],
         "sealed": {name: sealer.seal(form.get(name)) for name in domain.PERSONAL},
         "contact_given": bool(form.get("contact")),
         "share_identity_with_secretariat": bool(form.get("share_identity_with_secretariat")),
-        "follow_up_hash": token_hash(code), "filed_at": now, "covenant_year": domain.covenant_year_of(now.date()),
+        "follow_up_hash": token_hash(domain.follow_up_canonical(code)), "filed_at": now, "covenant_year": domain.covenant_year_of(now.date()),
         "filed_by": filer, "appeal": form.get("appeal"),
     }
     deadline = procedure.deadline(procedure.initial, now)
@@ -98,8 +120,8 @@ def _iso(day) -> str | None:
 def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publisher, clock, scoring) -> dict:
     """A company contests the assessment of one of its report versions, naming the criteria and why."""
     assessed = scoring.assessment_of_version(appeal["report_id"], appeal["version"])
-    if assessed is None or assessed["company"]["id"] != caller.id:
-        raise errors.Invalid({"report_id": ["No assessment of this report version is yours."]})
+    if assessed is None or assessed["company"]["id"] != caller.id:  # unknown or not yours: the same answer
+        raise errors.NotFound("No assessment of this report version is yours.")
     codes = {each["code"] for each in assessed["assessment"]["criteria"]}
     unknown = sorted(set(appeal["criteria"]) - codes)
     if unknown:
@@ -115,19 +137,35 @@ def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publi
 
 # --- the filer, with its follow-up code ---------------------------------------------------------------------
 
-def _changes_for_code(number: str, code: str | None, store) -> list[dict]:
-    """The case's changes, if `code` is its follow-up code; NotFound otherwise (the same answer for a case
-    that does not exist: a wrong code learns nothing)."""
+def _changes_for_code(number: str, code: str | None, store, *, attempts: int, real_clock) -> list[dict]:
+    """The case's changes, if `code` is its follow-up code (as typed, in any case and grouping:
+    domain.follow_up_forms); NotFound otherwise (the same answer for a case that does not exist: a wrong
+    code learns nothing). After `attempts` wrong codes for one case number in an hour of real time, its
+    codes are not checked until the oldest leaves the hour (TooMany), whoever asks and from wherever."""
+    now = real_clock.now()
+    # Counted before it is checked (then forgotten when right), so that guesses sent at once cannot all pass.
+    attempt = store.record_follow_up_attempt(number, now)
+    wait = network.wait_to_ask_again(store.follow_up_attempts_since(number, now - domain.FOLLOW_UP_WINDOW,
+                                                                    besides=attempt),
+                                     now, attempts, domain.FOLLOW_UP_WINDOW)
+    if wait is not None:
+        store.forget_follow_up_attempt(attempt)
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        raise errors.TooMany(f"Too many wrong follow-up codes for this case. Please try again in {minutes} "
+                             f"minute(s).", retry_after=max(1, math.ceil(wait.total_seconds())))
     changes = store.changes_of(number)
-    if not changes or not code or not hmac.compare_digest(changes[0]["filed"]["follow_up_hash"], token_hash(code)):
+    kept = changes[0]["filed"]["follow_up_hash"] if changes else None
+    if not kept or not code or not any(hmac.compare_digest(kept, token_hash(form))
+                                       for form in domain.follow_up_forms(code)):
         raise errors.NotFound()
+    store.forget_follow_up_attempt(attempt)
     return changes
 
 
-def follow_up(number: str, code: str | None, *, store, sealer) -> dict:
+def follow_up(number: str, code: str | None, *, store, sealer, attempts: int, real_clock) -> dict:
     """The filer's view: where the case stands, its steps' dates, and the messages between it and the
     commission."""
-    changes = _changes_for_code(number, code, store)
+    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     case = domain.current(changes)
     return {"number": number, "kind": case["kind"], "state": case["state"], "state_since": case["state_since"],
             "filed_at": case["filed_at"], "attachments": _attachments(changes),
@@ -146,30 +184,39 @@ def acknowledgement_address(number: str, *, store, sealer, clock) -> str | None:
     changes = store.changes_of(number)
     if not changes or clock.now() - changes[0]["filed"]["filed_at"] > ACKNOWLEDGEMENT_WINDOW:
         return None
-    return _email(_identity(changes[0]["filed"], sealer)["contact"])
+    address = _email(sealer.open(changes[0]["filed"]["sealed"]["contact"]))
+    if address is not None:  # given out: recorded first, as every reading of a filer's identity
+        store.record_identity_reading(number, clock.now(), ACKNOWLEDGING, ["contact"])
+    return address
 
 
-def add_information(number: str, code: str | None, text: str, *, store, sealer, clock) -> dict:
+def add_information(number: str, code: str | None, text: str, *, store, sealer, clock, attempts: int,
+                    real_clock) -> dict:
     """The filer adds information to its case later (sealed: it may identify the filer)."""
-    _changes_for_code(number, code, store)
+    _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": FILER}, "from": FILER,
                               "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
     return {"number": number, "added": True}
 
 
-def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock) -> dict:
-    """A photo or a PDF added to the case by its filer; its type is read from its bytes, never its name."""
-    changes = _changes_for_code(number, code, store)
+def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock, attempts: int,
+                   real_clock) -> dict:
+    """A photo or a PDF added to the case by its filer, without its metadata; its type is read from its
+    bytes, never its name."""
+    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     if len(content) > domain.MAX_ATTACHMENT_BYTES:
         raise errors.TooLarge("An attachment may be 5 MB at most.")
     faults = domain.attachment_faults([content], already=len(_attachments(changes)))
+    if not faults:
+        (content, *_), faults = _cleaned([content])
     if faults:
         raise errors.Invalid({"attachment": faults})
     return _attach(number, content, clock.now(), store=store, sealer=sealer)
 
 
 def _attach(number: str, content: bytes, now: datetime, *, store, sealer) -> dict:
-    """Keeps a checked attachment, sealed (a photo may show who took it), and notes it in the case."""
+    """Keeps a checked attachment, cleaned of its metadata and sealed (a photo may show who took it), and
+    notes it in the case."""
     described = {"content_type": domain.attachment_type(content), "size": len(content)}
     described["id"] = store.add_attachment(number, sealer.seal_bytes(content), described["content_type"])
     store.add_change(number, {"type": "attachment", "at": now, "by": {"role": FILER}, "attachment": described},
@@ -188,11 +235,55 @@ def _message(change: dict, sealer) -> dict:
 
 # --- the commission, the secretariat and the company concerned -------------------------------------------------
 
+def _member(caller: Caller, store) -> dict | None:
+    """The commission member calling, as the registrations heard say (None for any other caller). A seat
+    that does not sit on the commission yet, as heard, takes no part: its confirmation may still be on its
+    way (its code works only once the chair confirmed it)."""
+    if caller.role != COMMISSION:
+        return None
+    member = store.commission_member(caller.id)
+    if member is None or not member.get("seated", True):  # registered before seats were confirmed: seated
+        raise errors.Unavailable("Your seat on the commission is still on its way; try again in a minute.")
+    return member
+
+
 def _seat(caller: Caller, store) -> str | None:
-    member = store.commission_member(caller.id) if caller.role == COMMISSION else None
-    if caller.role == COMMISSION and member is None:
-        raise errors.Unavailable("Your registration is still on its way; try again in a minute.")
+    member = _member(caller, store)
     return member["seat"] if member else None
+
+
+def _reader(caller: Caller, store) -> dict:
+    """Who reads a filer's identity, as the chair's trail names it."""
+    member = _member(caller, store)
+    if member:
+        return {"role": COMMISSION, "id": caller.id, "seat": member["seat"], "name": member["name"]}
+    return {"role": caller.role, "id": caller.id, "seat": None, "name": None}
+
+
+# The notification service reads a filer's address to send its acknowledgement (over RPC).
+ACKNOWLEDGING = {"role": "acknowledgement", "id": None, "seat": None, "name": None}
+
+
+def _read_identity(case: dict, reader: dict, *, store, sealer, clock) -> dict:
+    """The filer's identity (its name and contact), the reading recorded first (who, when, which case, what)
+    in the trail the chair reads: nothing is shown that is not recorded. An anonymous filer's nothing is no
+    reading."""
+    given = [name for name in ("name", "contact") if case["sealed"].get(name) is not None]
+    if given:
+        store.record_identity_reading(case["number"], clock.now(), reader, given)
+    return {name: sealer.open(case["sealed"].get(name)) for name in ("name", "contact")}
+
+
+def _require_chair(caller: Caller, store) -> None:
+    if _seat(caller, store) != "chair":
+        raise errors.Forbidden("Only the commission's chair may do this.")
+
+
+def identity_readings(caller: Caller, number: str | None, page: int, per_page: int, *, store) -> dict:
+    """The trail of every reading of a filer's identity, newest first, for the chair alone."""
+    _require_chair(caller, store)
+    items, total = store.identity_readings(number, (page - 1) * per_page, per_page)
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
 
 
 def _visible_to_company(case: dict, company_id: str) -> bool:
@@ -203,6 +294,7 @@ def _visible_to_company(case: dict, company_id: str) -> bool:
 def cases(caller: Caller, *, store) -> list[dict]:
     """The cases the caller may know of, in brief: the commission and the secretariat all (the secretariat
     not whom they are about), a company those about it that were found admissible, and its own appeals."""
+    _member(caller, store)
     found = []
     for number in store.numbers(caller.id if caller.role == COMPANY else None):
         case = domain.current(store.changes_of(number))
@@ -221,18 +313,21 @@ def _brief(case: dict) -> dict:
             "covenant_year": case["covenant_year"]}
 
 
-def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
-    """One case as the caller may see it."""
+def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
+    """One case as the caller may see it; a reading of its filer's identity is recorded for the chair."""
+    reader = _reader(caller, store) if caller.role in (COMMISSION, SECRETARIAT) else None
     changes = store.changes_of(number)
     if not changes:
         raise errors.NotFound()
     case = domain.current(changes)
-    shown = {**_brief(case), "party": case["party"], "admissible": case["admissible"], "decision": case["decision"],
+    shown = {**_brief(case), "party": _party(case, sealer), "admissible": case["admissible"],
+             "decision": case["decision"],
              "history": [{"from": each["from_state"], "to": each["to_state"], "at": each["at"],
-                          "by": each["by"], "reason": each.get("reason")}
+                          "by": each["by"], "reason": _reason(each, sealer)}
                          for each in changes if each["type"] in ("filed", "moved")]}
     if caller.role == COMMISSION:
-        return {**shown, **_substance(case, sealer), **_identity(case, sealer), "appeal": case["appeal"],
+        return {**shown, **_substance(case, sealer),
+                **_read_identity(case, reader, store=store, sealer=sealer, clock=clock), "appeal": case["appeal"],
                 "share_identity_with_secretariat": case["share_identity_with_secretariat"],
                 "attachments": _attachments(changes), "messages": [_message(each, sealer) for each in changes
                                                                    if each["type"] == "message"]}
@@ -240,7 +335,8 @@ def case_detail(caller: Caller, number: str, *, store, sealer) -> dict:
         shown = {key: shown[key] for key in ("number", "kind", "state", "filed_at", "state_since", "deadline",
                                               "covenant_year", "history")}
         shown["history"] = [{key: each[key] for key in ("from", "to", "at")} for each in shown["history"]]
-        return {**shown, **(_identity(case, sealer) if case["share_identity_with_secretariat"] else {})}
+        return {**shown, **(_read_identity(case, reader, store=store, sealer=sealer, clock=clock)
+                            if case["share_identity_with_secretariat"] else {})}
     if caller.role == COMPANY and _visible_to_company(case, caller.id):
         own_appeal = case["kind"] == "assessment_appeal"
         # A company learns of a complaint once it is found admissible: the steps before, and why they were
@@ -266,11 +362,18 @@ def _substance(case: dict, sealer) -> dict:
             "when": sealer.open(sealed["when"]) if "when" in sealed else case.get("when")}
 
 
-def _identity(case: dict, sealer) -> dict:
-    return {"name": sealer.open(case["sealed"]["name"]), "contact": sealer.open(case["sealed"]["contact"])}
+def _party(case: dict, sealer) -> str | None:
+    """Whom the case is about when not a member; a case filed before it was sealed keeps it as written."""
+    sealed = case["sealed"]
+    return sealer.open(sealed["party"]) if "party" in sealed else case.get("party")
 
 
-def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publisher, clock) -> dict:
+def _reason(change: dict, sealer) -> str | None:
+    """Why a step was taken (sealed at rest; a step taken before reasons were sealed keeps it as written)."""
+    return sealer.open(change.get("reason")) if change.get("reason_sealed") else change.get("reason")
+
+
+def move_case(caller: Caller, number: str, move: dict, *, store, sealer, procedure, publisher, clock) -> dict:
     """A commission member moves a case a step on, saying why; who may take which step, and where to, is
     the procedure's. The step is announced (notices, figures; a decided appeal corrects the assessment)."""
     seat = _seat(caller, store)
@@ -279,8 +382,10 @@ def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publ
         raise errors.NotFound()
     case = domain.current(changes)
     refused = domain.may_move(procedure, case["state"], move["to"], seat)
+    if refused and refused[0] == "seat":  # a step the procedure gives another seat: not this member's
+        raise errors.Forbidden(refused[1])
     if refused:
-        raise errors.Invalid({"to": [refused]})
+        raise errors.Invalid({"to": [refused[1]]})
     admissible = move.get("admissible")
     if move["to"] == "admissibility_decided" and admissible is None:
         raise errors.Invalid({"admissible": ["Say whether the case is admissible."]})
@@ -307,7 +412,8 @@ def move_case(caller: Caller, number: str, move: dict, *, store, procedure, publ
         "company_asked": case["company_asked"] or shares, "deadline": _iso(deadline),
         "decision": decision or case["decision"]})  # a decided case's later steps still carry its decision
     kept = store.add_change(number, {"type": "moved", "at": now, "by": by, "from_state": case["state"],
-                                     "to_state": move["to"], "reason": move["reason"], "deadline": _iso(deadline),
+                                     "to_state": move["to"], "reason": sealer.seal(move["reason"]),
+                                     "reason_sealed": True, "deadline": _iso(deadline),
                                      "admissible": admissible, "decision": decision}, event)
     if shares:
         store.add_change(number, {"type": "company_asked", "at": now, "by": by}, None)
@@ -416,5 +522,7 @@ def remember_member(company: dict, *, store) -> None:
     store.register_member(company)
 
 
-def remember_commission_member(member: dict, *, store) -> None:
-    store.register_commission_member(member)
+def remember_commission_member(member: dict, seated: bool, *, store) -> None:
+    """Who sits on the commission, and in which seat: a seat the secretariat registered takes part only
+    once the chair confirmed it (`seated`)."""
+    store.register_commission_member(member, seated)

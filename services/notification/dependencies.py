@@ -67,8 +67,12 @@ class NoticeStore(Repository):
         except DuplicateKeyError:
             return False
 
-    def inbox(self, role: str, recipient_id: str | None, skip: int, limit: int) -> tuple[list[dict], int]:
-        selector = {"recipient_role": role, "recipient_id": recipient_id}
+    def inbox(self, role: str, recipient_id: str | None, skip: int, limit: int,
+              with_shared: bool = False) -> tuple[list[dict], int]:
+        """The notices to `recipient_id` in `role` (None: the role's shared inbox), newest first; `with_shared`:
+        the role's shared inbox with them."""
+        selector = {"recipient_role": role,
+                    "recipient_id": {"$in": [None, recipient_id]} if with_shared else recipient_id}
         total = self.notices.count_documents(selector)
         found = self.notices.find(selector, sort=[("created_at", DESCENDING), ("_id", ASCENDING)],
                                   skip=skip, limit=limit)

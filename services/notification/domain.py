@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from common import covenant, places, vocabulary
 from common.covenant import spoken_date
-from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -159,6 +159,24 @@ TEMPLATES = {
                "it is not yet in the list of quarry regions. The sector figures count it as written. Add it in "
                "the portal as a new region, or as another spelling of a known one: then the figures count it "
                "there."),
+    },
+    "token_replaced": {
+        "nl": ("Uw aanmeldcode is vervangen",
+               "Op {date} heeft {by} een nieuwe aanmeldcode gemaakt voor {name}; de vorige code werkt niet meer. "
+               "Vroeg u hier niet om, neem dan meteen contact op met {whom}."),
+        "en": ("Your sign-in code was replaced",
+               "On {date}, {by} made a new sign-in code for {name}; the previous code no longer works. If you "
+               "did not ask for this, contact {whom} at once."),
+    },
+    "commission_seat_awaiting": {
+        "nl": ("Een nieuwe zetel wacht op bevestiging: {name}",
+               "Het secretariaat heeft {name} ingeschreven als {seat} in de klachten- en geschillencommissie. De "
+               "zetel telt pas als de voorzitter hem in het portaal bevestigt; pas dan krijgt het lid een "
+               "aanmeldcode. Kent de commissie dit lid niet, bevestig de zetel dan niet."),
+        "en": ("A new seat awaits confirmation: {name}",
+               "The secretariat registered {name} as {seat} on the complaints and disputes commission. The seat "
+               "counts only once the chair confirms it in the portal; only then does the member get a sign-in "
+               "code. If the commission does not know this member, do not confirm the seat."),
     },
     "alert_missing": {
         "nl": ("Signaal: {count} rapportage(s) over jaar {year} ontbreken na {date}",
@@ -409,6 +427,43 @@ def unknown_state(reported: dict, now: datetime, secretariat_language: str) -> N
                            {"state": reported["state"], "country": reported["country"]},
                            state=reported["state"], region=reported["region"],
                            country=functools.partial(places.country_name, reported["country"]))
+
+
+# --- members' sign-in codes and the commission's seats ------------------------------------------------
+
+REPLACED_BY = {"secretariat": {"nl": "het secretariaat", "en": "the secretariat"},
+               "chair": {"nl": "de voorzitter van de klachten- en geschillencommissie",
+                         "en": "the chair of the complaints and disputes commission"},
+               "self": {"nl": "u zelf", "en": "you yourself"}}
+TO_CONTACT = {"secretariat": {"nl": "het secretariaat", "en": "the secretariat"},
+              "chair": {"nl": "de voorzitter van de commissie", "en": "the commission's chair"},
+              "operators": {"nl": "de beheerders van het platform", "en": "the platform's operators"}}
+
+
+def token_replaced(replaced: dict, now: datetime) -> Notice:
+    """A member is told its sign-in code was replaced, by whom, and whom to tell if it did not ask: in its
+    language, in its own inbox and at its own address (a commission member's, not the commission's)."""
+    member, by = replaced["member"], replaced["replaced_by"]
+    if by["role"] == SECRETARIAT:
+        who = "secretariat"
+    else:
+        who = "self" if by["id"] == member["id"] else "chair"
+    if member["role"] != COMMISSION:
+        whom = "secretariat"
+    else:  # the chair's own code: nobody on the platform is above the chair
+        whom = "operators" if by["seat"] == "chair" and who == "self" else "chair"
+    on = datetime.fromisoformat(replaced["replaced_at"]).date()
+    return _notice("token_replaced", f"token_replaced:{replaced['replacement_id']}", member["role"], member["id"],
+                   member["language"], None, now, {"email": member["email"], "replaced_by": by["role"]},
+                   date=on, name=member["name"], by=lambda language: REPLACED_BY[who][language],
+                   whom=lambda language: TO_CONTACT[whom][language])
+
+
+def commission_seat_awaiting(member: dict, now: datetime, commission_language: str) -> Notice:
+    """The commission hears of a seat the secretariat registered, which the chair confirms (or not)."""
+    return _notice("commission_seat_awaiting", f"commission_seat_awaiting:{member['id']}", COMMISSION, None,
+                   commission_language, None, now, {"member_id": member["id"]}, name=member["name"],
+                   seat=_word(vocabulary.COMMISSION_SEATS, member["seat"]))
 
 
 # --- what a contracting authority learns -----------------------------------------------------------

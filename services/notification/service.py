@@ -56,6 +56,19 @@ class NotificationService(operations.Operations):
         """Who the contracting authorities are (their names, for the companies they ask about)."""
         usecases.remember_authority(event.data["authority"], store=self.storage)
 
+    @event_handler("submission", "member_token_replaced")
+    def announce_token_replaced(self, event):
+        """A member is told its sign-in code was replaced, in its language, at its own address."""
+        self._count(usecases.on_token_replaced(event.data, store=self.storage, channels=self.channels,
+                                               clock=self.clock, replayed=event.replayed))
+
+    @event_handler("submission", "commission_member_registered")
+    def announce_commission_seat(self, event):
+        """The commission hears of a seat the secretariat registered, for the chair to confirm (or not)."""
+        self._count(usecases.on_commission_member_registered(
+            event.data, store=self.storage, channels=self.channels, clock=self.clock,
+            commission_language=self.settings.commission_language, replayed=event.replayed))
+
     @event_handler("submission", "report_submitted")
     def confirm_receipt(self, event):
         sent = usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels, clock=self.clock,
@@ -130,10 +143,11 @@ class NotificationService(operations.Operations):
     # --- HTTP ---------------------------------------------------------------------------------------
 
     @http("GET", "/v1/notices", doc=Doc(
-        "Notices, newest first: a company its own, the secretariat and the commission their alerts",
-        roles=(COMPANY, SECRETARIAT, COMMISSION), query=schemas.InboxQuery, responses={200: schemas.NoticePage}))
+        "Notices, newest first: a company and an authority their own, the secretariat its alerts, the "
+        "commission its alerts and a member of it its own", roles=(COMPANY, AUTHORITY, SECRETARIAT, COMMISSION),
+        query=schemas.InboxQuery, responses={200: schemas.NoticePage}))
     def list_notices(self, request):
-        caller = self.identity.caller(request, COMPANY, SECRETARIAT, COMMISSION)
+        caller = self.identity.caller(request, COMPANY, AUTHORITY, SECRETARIAT, COMMISSION)
         query = load(schemas.InboxQuery, dict(request.args))
         return usecases.inbox(caller, query["page"], query["per_page"], store=self.storage,
                               language=query["language"])

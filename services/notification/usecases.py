@@ -61,10 +61,12 @@ def plan(notice: Notice, *, store, channels) -> dict[str, dict]:
     fresh = {"state": "pending", "attempts": 0, "next_attempt_at": channels.now()}
     if notice.recipient_role == domain.SECRETARIAT:
         address = channels.secretariat_email
+    elif notice.recipient_role == domain.COMPLAINANT or "email" in notice.about:
+        # a complainant, known only by the address it gave with its case; a member its cause names the
+        # address of (a commission member's own, not the commission's)
+        address = notice.about.get("email")
     elif notice.recipient_role == domain.COMMISSION:
         address = channels.commission_email
-    elif notice.recipient_role == domain.COMPLAINANT:  # known only by the address it gave with its case
-        address = notice.about.get("email")
     else:
         company = store.company(notice.recipient_id)
         address = company["email"] if company else None
@@ -209,6 +211,21 @@ def on_case_received(received: dict, *, store, channels, clock, complaints, comm
                            replayed=replayed))
 
 
+def on_token_replaced(replaced: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    """A member is told its sign-in code was replaced (once per replacement)."""
+    return notify(domain.token_replaced(replaced, clock.now()), store=store, channels=channels, replayed=replayed)
+
+
+def on_commission_member_registered(registered: dict, *, store, channels, clock, commission_language: str,
+                                    replayed: bool = False) -> Sent:
+    """The commission hears of a seat the secretariat registered, which waits for the chair's confirmation
+    (the chair appointed at deployment sits at once: nothing to confirm)."""
+    if registered["seated"]:
+        return Sent()
+    return notify(domain.commission_seat_awaiting(registered["member"], clock.now(), commission_language),
+                  store=store, channels=channels, replayed=replayed)
+
+
 def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     _rebuilding(replayed, store=store, clock=clock)
     company = store.company(moved["company_id"]) if moved.get("company_id") else None
@@ -260,10 +277,11 @@ def send_reminders(*, store, channels, clock, scoring, secretariat_language: str
 # --- on requests ------------------------------------------------------------------------------------
 
 def inbox(caller: Caller, page: int, per_page: int, *, store, language: str | None = None) -> dict:
-    """A company's notices, or the secretariat's or the commission's alerts (one inbox each), newest first;
-    in `language` when asked, else each in its recipient's."""
-    recipient = None if caller.role in (domain.SECRETARIAT, domain.COMMISSION) else caller.id
-    items, total = store.inbox(caller.role, recipient, (page - 1) * per_page, per_page)
+    """A company's or an authority's notices, the secretariat's alerts, or the commission's (one inbox) with
+    a commission member's own, newest first; in `language` when asked, else each in its recipient's."""
+    recipient = None if caller.role == domain.SECRETARIAT else caller.id
+    items, total = store.inbox(caller.role, recipient, (page - 1) * per_page, per_page,
+                               with_shared=caller.role == domain.COMMISSION)
     return {"items": [domain.shown(each, language) for each in items], "page": page, "per_page": per_page,
             "total": total}
 

@@ -16,12 +16,13 @@ from werkzeug.wrappers import Request
 
 from common import errors, network, settings
 from common.context import correlation_id
-from common.logging import CORRELATION_HEADER
+from common.logging import CORRELATION_HEADER, get_logger
 from common.mongo import Index, Repository
 from common.sealing import Sealer
+from common.web import client_address
 
 API_TIMEOUT_SECONDS = 30
-FORWARDED_FOR = "X-Forwarded-For"
+log = get_logger(__name__)
 # A session that ended by idling is removed this much later: a report form left open over lunch and then
 # posted is still known as that session's, and kept as its draft (usecases.keep_typed_report).
 ENDED_SESSION_KEPT = timedelta(hours=4)
@@ -45,7 +46,8 @@ class PortalStore(Repository):
     # reads it, and until then can still keep the report its form carried (ENDED_SESSION_KEPT).
     INDEXES = {
         "sessions": (Index.on("expires_at", expire_after_seconds=0),),
-        "sign_in_failures": (Index.on("address", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "sign_in_failures": (Index.on("mark", "at"), Index.on("at"), Index.on("device", "at"),
+                             Index.on("expires_at", expire_after_seconds=0)),
     }
 
     # --- sessions -----------------------------------------------------------------------------------
@@ -84,19 +86,31 @@ class PortalStore(Repository):
     def drop_draft(self, company_id: str, covenant_year: int) -> None:
         self.drafts.delete_one({"_id": self._draft_id(company_id, covenant_year)})
 
-    # --- failed sign-ins ----------------------------------------------------------------------------
+    # --- failed sign-ins: an address only as its keyed mark (network.address_marks), a device cookie as
+    # its keyed hash ---------------------------------------------------------------------------------
 
-    def record_failure(self, address: str, now: datetime, keep: timedelta) -> str:
+    def record_failure(self, mark: str, now: datetime, keep: timedelta, device: str | None = None) -> str:
         """Records a failed (or not yet successful) sign-in; returns its id."""
         failure_id = uuid.uuid4().hex
-        self.failures.insert_one({"_id": failure_id, "address": address, "at": now, "expires_at": now + keep})
+        self.failures.insert_one({"_id": failure_id, "mark": mark, "device": device, "at": now,
+                                  "expires_at": now + keep})
         return failure_id
 
     def forget_failure(self, failure_id: str) -> None:
         self.failures.delete_one({"_id": failure_id})
 
-    def failures_since(self, address: str, since: datetime, besides: str | None = None) -> list[datetime]:
-        return [each["at"] for each in self.failures.find({"address": address, "at": {"$gte": since}})
+    def failures_since(self, marks: list[str], since: datetime, besides: str | None = None) -> list[datetime]:
+        """When an address (any of its marks) failed since `since`."""
+        return [each["at"] for each in self.failures.find({"mark": {"$in": marks}, "at": {"$gte": since}})
+                if each["_id"] != besides]
+
+    def device_failures_since(self, device: str, since: datetime, besides: str | None = None) -> list[datetime]:
+        return [each["at"] for each in self.failures.find({"device": device, "at": {"$gte": since}})
+                if each["_id"] != besides]
+
+    def recent_failures(self, since: datetime, most: int, besides: str | None = None) -> list[datetime]:
+        """The latest `most` failures from any address since `since` (the overall limit needs no more)."""
+        return [each["at"] for each in self.failures.find({"at": {"$gte": since}}, sort=[("at", -1)], limit=most)
                 if each["_id"] != besides]
 
 
@@ -119,12 +133,13 @@ class ApiClient:
     JSON; refusals as the platform's own errors (422 as Invalid with its field messages)."""
 
     def __init__(self, session: requests.Session, urls: dict[str, str], token: str | None, correlation: str,
-                 forwarded_for: str | None = None):
+                 vouched: dict[str, str] | None = None):
         self._session = session
         self._urls = urls
-        self._headers = {CORRELATION_HEADER: correlation}
-        if forwarded_for:  # the services count what they limit (filed cases) per client, not per portal
-            self._headers[FORWARDED_FOR] = forwarded_for
+        # the services count what they limit (filed cases) per person, not per portal: the portal vouches
+        # for the address it saw (network.vouch)
+        self._vouched = vouched or {}
+        self._headers = {CORRELATION_HEADER: correlation, **self._vouched}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
 
@@ -133,8 +148,7 @@ class ApiClient:
         characters no token has (beyond printable ASCII) is no one's, and could not travel in a header."""
         if token and not (token.isascii() and token.isprintable()):
             raise errors.Unauthenticated()
-        return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER],
-                         self._headers.get(FORWARDED_FOR))
+        return ApiClient(self._session, self._urls, token, self._headers[CORRELATION_HEADER], self._vouched)
 
     def get(self, service: str, path: str, **params):
         return self._call("GET", service, path, params=params or None).json()
@@ -184,13 +198,18 @@ class Api(DependencyProvider):
     worker's correlation id, so one request can be followed through every service it touches."""
 
     def setup(self):
-        self.urls = settings.of(self.container).service_urls
+        self.settings = settings.of(self.container)
+        self.urls = self.settings.service_urls
         self.http = requests.Session()
+        if not self.settings.portal_service_key:
+            log.warning("PORTAL_SERVICE_KEY is not set: the services count every case filed in the portal as "
+                        "filed from the portal's own address")
 
     def stop(self):
         self.http.close()
 
     def get_dependency(self, worker_ctx):
         request = next((each for each in worker_ctx.args if isinstance(each, Request)), None)
-        chain = network.forwarded_for(request.headers.get(FORWARDED_FOR), request.remote_addr) if request else None
-        return ApiClient(self.http, self.urls, None, correlation_id(worker_ctx), chain)
+        vouched = network.vouch(self.settings.portal_service_key, client_address(request, self.settings)) \
+            if request else None
+        return ApiClient(self.http, self.urls, None, correlation_id(worker_ctx), vouched)

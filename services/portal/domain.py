@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hmac
 import io
 import re
 from dataclasses import dataclass
@@ -286,6 +287,30 @@ def spreadsheet_safe(text: str) -> str:
 # --- sessions and sign-ins --------------------------------------------------------------------------------
 
 SIGN_IN_WINDOW = timedelta(minutes=15)
+
+
+# A device cookie: a browser a member signed in with, so that it is not held up by others' failed sign-ins
+# from the same address (OWASP's "device cookies"). It names the member only as a keyed hash, and is
+# signed with the portal's key: `<member mark>.<nonce>.<signature>`.
+
+def member_key(me: dict, digest) -> str:
+    """Who a sign-in code is of (`me`, as GET /v1/me answers), as a keyed hash."""
+    member = me.get("member") or {}
+    return digest(f"member|{me['role']}|{member.get('id', '')}")
+
+
+def new_device(me: dict, digest, nonce: str) -> str:
+    mark = member_key(me, digest)
+    return f"{mark}.{nonce}.{digest(f'device|{mark}|{nonce}')}"
+
+
+def device_member(device: str | None, digest) -> str | None:
+    """The member mark of a device cookie the portal signed; None for none or a forged one."""
+    mark, _, rest = (device or "").partition(".")
+    nonce, _, signature = rest.partition(".")
+    if not (mark and nonce and signature):
+        return None
+    return mark if hmac.compare_digest(signature.encode(), digest(f"device|{mark}|{nonce}").encode()) else None
 
 
 def expired(last_seen: datetime, now: datetime, idle_minutes: float) -> bool:

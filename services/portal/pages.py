@@ -33,6 +33,8 @@ log = get_logger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "trustone_session"
 LANGUAGE_COOKIE = "trustone_lang"
+DEVICE_COOKIE = "trustone_device"  # a browser a member signed in with (domain.new_device)
+DEVICE_COOKIE_DAYS = 365
 DEFAULT_LANGUAGE = "nl"
 # Nothing but the portal's own files: no inline script, no other site, no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -142,6 +144,12 @@ PLAIN = {
     "Must not exceed total.": {"en": "Cannot be more than the total.", "nl": "Mag niet meer zijn dan het totaal."},
     "Must not contain control characters.": {"en": "Use letters, digits and spaces only.",
                                              "nl": "Gebruik alleen letters, cijfers en spaties."},
+    "Must not contain control characters other than line breaks and tabs.": {
+        "en": "Use letters, digits, spaces and line breaks only.",
+        "nl": "Gebruik alleen letters, cijfers, spaties en regeleinden."},
+    "Must not contain characters that change the direction of text.": {
+        "en": "Remove the invisible characters that change the direction of the text.",
+        "nl": "Verwijder de onzichtbare tekens die de richting van de tekst veranderen."},
     "Must be a place name, without markup.": {"en": "Write only the name of the place, without < or >.",
                                               "nl": "Vul alleen de naam van de plaats in, zonder < of >."},
     "Must start with a letter or digit, not with =, +, - or @.": {
@@ -174,6 +182,26 @@ PLAIN = {
     "Shorter than minimum length 1.": {"en": "Fill this in.", "nl": "Vul dit in."},
     "Give either company_id or name.": {"en": "Choose a member, or give its name.",
                                         "nl": "Kies een lid, of geef zijn naam."},
+    "This member already sits on the commission.": {"en": "This member already sits on the commission.",
+                                                    "nl": "Dit lid zit al in de commissie."},
+    "This seat waits for the chair's confirmation, which gives the member its code.": {
+        "en": "This seat waits for the chair's confirmation, which gives the member its code.",
+        "nl": "Deze zetel wacht op de bevestiging van de voorzitter; daarmee krijgt het lid zijn code."},
+    "Only the commission's chair may do this.": {"en": "Only the commission's chair may do this.",
+                                                 "nl": "Alleen de voorzitter van de commissie mag dit doen."},
+    "Only the chair or the member itself may replace a member's code.": {
+        "en": "Only the chair or the member itself may give a member a new code.",
+        "nl": "Alleen de voorzitter of het lid zelf kan een lid een nieuwe code geven."},
+    "The secretariat cannot replace the code of a member of the commission: the chair or the member itself can.": {
+        "en": "The secretariat cannot give a member of the commission a new code: the chair or the member "
+              "itself can.",
+        "nl": "Het secretariaat kan een lid van de commissie geen nieuwe code geven: de voorzitter of het lid "
+              "zelf kan dat."},
+    "The commission has a chair already: a new chair is registered by the secretariat and confirmed by the chair.": {
+        "en": "The commission has a chair already: a new chair is registered by the secretariat and confirmed by "
+              "the chair.",
+        "nl": "De commissie heeft al een voorzitter: een nieuwe voorzitter wordt door het secretariaat "
+              "ingeschreven en door de voorzitter bevestigd."},
 }
 
 
@@ -206,6 +234,12 @@ WORDED = [
       "nl": "Vul de naam in van een staat of provincie van het gekozen land."}),
     (re.compile(r"^Already a name of (.+)\.$"),
      {"en": r"This is already a name of \1.", "nl": r"Dit is al een naam van \1."}),
+    (re.compile(r"^Covenant year (\d+) has no edition (\d+)\.$"),
+     {"en": r"Covenant year \1 has no edition \2.", "nl": r"Convenantjaar \1 heeft geen editie \2."}),
+    (re.compile(r"^(\d+) more \S+: an edition is released only when .*$"),
+     {"en": r"\1 more companies' contributions must change before a new edition can be released.",
+      "nl": r"Eerst moeten de bijdragen van nog \1 ondernemingen veranderen voordat er een nieuwe editie kan "
+            r"verschijnen."}),
     (re.compile(r"^No assessment framework for covenant year (\d+).*$"),
      {"en": r"Covenant year \1 has no assessment framework.", "nl": r"Convenantjaar \1 heeft geen beoordelingskader."}),
     (re.compile(r"^Must be between (\S+) and (\S+)\.$"),
@@ -241,6 +275,15 @@ WORDED = [
     (re.compile(r"^Name the member or party the complaint is about\.$"),
      {"en": "Name the member or party the complaint is about.",
       "nl": "Noem het lid of de partij waarover de klacht gaat."}),
+    (re.compile(r"^Too many wrong follow-up codes for this case\. Please try again in (\d+) minute\(s\)\.$"),
+     {"en": r"Too many wrong follow-up codes for this case. Please try again in \1 minute(s).",
+      "nl": r"Te veel verkeerde volgcodes voor deze zaak. Probeer het over \1 minuut/minuten opnieuw."}),
+    (re.compile(r"^Looks the same as the name of a member already registered, (.+), but is written with other "
+                r"characters\.$"),
+     {"en": r"Looks the same as the name of a member already registered, \1, but is written with other characters. "
+            r"Write the name as the member writes it.",
+      "nl": r"Lijkt op de naam van een lid dat al is ingeschreven, \1, maar is met andere tekens geschreven. "
+            r"Schrijf de naam zoals het lid die schrijft."}),
     (re.compile(r"^Too many attempts\. Try again in (\d+) minute\(s\)\.$"),
      {"en": r"Too many attempts. Try again in \1 minute(s).",
       "nl": r"Te veel pogingen. Probeer het over \1 minuut/minuten opnieuw."}),
@@ -257,6 +300,8 @@ WORDED = [
     (re.compile(r"^No figures for covenant year (\d+)\.$"),
      {"en": r"Covenant year \1 has no figures yet.", "nl": r"Convenantjaar \1 heeft nog geen cijfers."}),
     (re.compile(r"^No member with id .*\.$"), {"en": "This member is not known.", "nl": "Dit lid is niet bekend."}),
+    (re.compile(r"^No member of the commission with id .*\.$"),
+     {"en": "This member of the commission is not known.", "nl": "Dit lid van de commissie is niet bekend."}),
     (re.compile(r"^No sample has been drawn for covenant year (\d+)\.$"),
      {"en": r"No sample has been drawn for covenant year \1.",
       "nl": r"Voor convenantjaar \1 is nog geen steekproef getrokken."}),
@@ -350,9 +395,13 @@ def redirect(location: str) -> Response:
 
 
 def set_cookies(response: Response, request, *, session_id: str | None = None, language: str | None = None,
-                clear_session: bool = False) -> Response:
-    """The session cookie holds only a random id: HttpOnly, SameSite, Secure behind HTTPS."""
+                clear_session: bool = False, device: str | None = None) -> Response:
+    """The session cookie holds only a random id: HttpOnly, SameSite, Secure behind HTTPS. The device cookie
+    (kept a year, across sessions) only a keyed hash of the member and a signature."""
     secure = request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https"
+    if device:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=DEVICE_COOKIE_DAYS * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=secure, path="/sign-in")
     if session_id:
         response.set_cookie(SESSION_COOKIE, session_id, httponly=True, samesite="Lax", secure=secure, path="/")
     if clear_session:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from common import errors, network, operations, vocabulary
+from common import errors, operations, vocabulary
 from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
+from common.web import client_address
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
@@ -50,7 +51,9 @@ class PortalService(operations.Operations):
     # --- the visitor --------------------------------------------------------------------------------
 
     def _rules(self) -> usecases.SessionRules:
-        return usecases.SessionRules(self.settings.portal_session_idle_minutes, self.settings.portal_sign_in_attempts)
+        return usecases.SessionRules(self.settings.portal_session_idle_minutes, self.settings.portal_sign_in_attempts,
+                                     self.settings.portal_sign_in_attempts_overall,
+                                     self.settings.portal_session_max_hours)
 
     def _visitor(self, request, *, form: bool = False) -> usecases.Visitor:
         visitor = usecases.visit(request.cookies.get(pages.SESSION_COOKIE), pages.request_language(request),
@@ -103,12 +106,9 @@ class PortalService(operations.Operations):
         then = domain.safe_next(request.form.get("next"))  # where the visitor was when its session ended
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
-            signed_in = usecases.sign_in(visitor, request.form.get("token", ""),
-                                         network.client_address(request.remote_addr,
-                                                                request.headers.get("X-Forwarded-For"),
-                                                                self.settings.trusted_proxies),
+            signed_in = usecases.sign_in(visitor, request.form.get("token", ""), client_address(request, self.settings),
                                          api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
-                                         rules=self._rules())
+                                         rules=self._rules(), device=request.cookies.get(pages.DEVICE_COOKIE))
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
                               errors={"token": ["This form has expired. Please try again."]}, ended=False,
@@ -122,7 +122,8 @@ class PortalService(operations.Operations):
             return self._page(request, visitor, "sign_in.html.j2", status=401, errors=refused.errors, ended=False,
                               kept=False, next=then)
         self.metrics.sign_ins.labels("ok").inc()
-        return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language)
+        return set_cookies(redirect(then), request, session_id=signed_in.session_id, language=signed_in.language,
+                           device=signed_in.device)
 
     @page("POST", "/sign-out", doc=_html("Sign out: the session ends"))
     def sign_out(self, request):
@@ -140,14 +141,15 @@ class PortalService(operations.Operations):
     @page("GET", "/sector/<int:covenant_year>/report", doc=_html("The year's sector report (public)"))
     def sector_report(self, request, covenant_year):
         visitor = self._visitor(request)
-        answer = usecases.sector_file(covenant_year, "report", visitor.language, api=self.api)
+        answer = usecases.sector_file(covenant_year, "report", visitor.language, request.args.get("edition"),
+                                      api=self.api)
         return Response(answer.content, mimetype="text/html", headers={
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
         "The year's sector figures as CSV (public)", responses={200: "CSV"}, content_type="text/csv"))
     def sector_csv(self, request, covenant_year):
-        answer = usecases.sector_file(covenant_year, "csv", "en", api=self.api)
+        answer = usecases.sector_file(covenant_year, "csv", "en", request.args.get("edition"), api=self.api)
         return Response(answer.content, mimetype="text/csv",
                         headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")})
 
@@ -259,6 +261,10 @@ class PortalService(operations.Operations):
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
                               number=number, code="", errors={"code": ["No case has this number and code."]},
                               added=False, text=request.form.get("text", ""))
+        except errors.TooMany as refused:  # too many wrong codes for this case number
+            return self._page(request, visitor, "complaint_follow.html.j2", status=429,
+                              retry_after=refused.retry_after, progress=None, number=number, code="",
+                              errors={"code": [refused.message]}, added=False, text=request.form.get("text", ""))
         return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
                           code=code, errors=refused, added=added, text=request.form.get("text", ""))
 
@@ -267,6 +273,39 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         usecases.require_role(visitor, COMMISSION)
         return self._page(request, visitor, "cases.html.j2", cases=usecases.cases(visitor, api=self.api))
+
+    @page("GET", "/commission/members", doc=_html(
+        "The chair's page of the commission's members: seats to confirm, new sign-in codes"))
+    def commission_members(self, request):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "commission_members.html.j2",
+                          members=usecases.commission_members(visitor, api=self.api), errors={})
+
+    @page("POST", "/commission/members/<member_id>/confirmation", doc=_html(
+        "The chair confirms a seat; the member's sign-in code is shown once"))
+    def confirm_seat(self, request, member_id):
+        visitor = self._posted(request, COMMISSION)
+        try:
+            member = usecases.confirm_seat(visitor, member_id, api=self.api)
+        except errors.Invalid as refused:  # confirmed meanwhile (another window): the list as it stands
+            return self._page(request, visitor, "commission_members.html.j2", status=422,
+                              members=usecases.commission_members(visitor, api=self.api), errors=refused.errors)
+        return self._page(request, visitor, "commission_code.html.j2", member=member, replaced=False)
+
+    @page("POST", "/commission/members/<member_id>/token", doc=_html(
+        "The chair gives a member of the commission a new sign-in code, shown once"))
+    def replace_commission_code(self, request, member_id):
+        visitor = self._posted(request, COMMISSION)
+        member = usecases.replace_commission_code(visitor, member_id, api=self.api)
+        return self._page(request, visitor, "commission_code.html.j2", member=member, replaced=True)
+
+    @page("GET", "/commission/identity-readings", doc=_html(
+        "The chair's trail: who read a filer's identity, when, in which case (?page=)"))
+    def identity_readings(self, request):
+        visitor = self._visitor(request)
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
+        return self._page(request, visitor, "identity_readings.html.j2", page_number=number,
+                          trail=usecases.identity_readings(visitor, number, api=self.api))
 
     @page("GET", "/secretariat/cases", doc=_html("The cases: that they exist and where they stand"))
     def secretariat_cases(self, request):
@@ -466,6 +505,22 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         return self._page(request, visitor, "proof.html.j2", proof=usecases.prove(visitor, covenant_year,
                                                                                   api=self.api))
+
+    @page("GET", "/secretariat/years/<int:covenant_year>/figures", doc=_html(
+        "The year's figures as they stand, what a new edition would change, and releasing it"))
+    def figures(self, request, covenant_year):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "figures.html.j2", covenant_year=covenant_year, errors={},
+                          released=None, live=usecases.figures_to_release(visitor, covenant_year, api=self.api))
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/editions", doc=_html(
+        "Release a new edition of the year's figures"))
+    def release_edition(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.release_edition(visitor, covenant_year, api=self.api)
+        return self._page(request, visitor, "figures.html.j2", status=422 if outcome.errors else 200,
+                          covenant_year=covenant_year, errors=outcome.errors, released=outcome.done,
+                          live=outcome.page)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/rescore", doc=_html("Apply a corrected framework"))
     def rescore(self, request, covenant_year):

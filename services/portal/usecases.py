@@ -29,6 +29,8 @@ TOUCH_AFTER = timedelta(minutes=1)  # a busy session is written at most once a m
 class SessionRules:
     idle_minutes: float
     sign_in_attempts: int
+    sign_in_attempts_overall: int = 100
+    max_hours: float = 12
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Visitor:
     expired: bool = False            # a session ended by idling: say so on the sign-in page
     ended: dict | None = None        # that session's member and form token, to keep what its form carried
     new_session_id: str | None = None  # the cookie to set, when this visit opened a session
+    device: str | None = None          # the device cookie to set, when this visit signed in
 
     @property
     def signed_in(self) -> bool:
@@ -72,7 +75,8 @@ def visit(session_id: str | None, language: str, *, store, cipher, clock, rules:
     now = clock.now()
     if session is None:
         return Visitor(language)
-    if domain.expired(session["last_seen"], now, rules.idle_minutes):
+    if domain.expired(session["last_seen"], now, rules.idle_minutes) or \
+            now - session["created_at"] > timedelta(hours=rules.max_hours):  # idle, or open too long however busy
         store.close_session(session_id)
         return Visitor(language, expired=session.get("role") is not None,
                        ended={"member": session.get("member"), "role": session.get("role"), "csrf": session["csrf"]})
@@ -109,28 +113,48 @@ def require_role(visitor: Visitor, *roles: str) -> None:
 
 
 def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, clock,
-            rules: SessionRules) -> Visitor:
-    """Opens a session for the holder of `token` (a new session id: the one before is closed). Failed
-    attempts are counted per address; too many in 15 minutes and the address must wait."""
+            rules: SessionRules, device: str | None = None) -> Visitor:
+    """Opens a session for the holder of `token` (a new session id: the one before is closed).
+
+    Guessing is slowed, without locking out whoever has the right code: failed attempts are counted per
+    address (a keyed mark of it, never the address) and over all addresses; past either limit in 15
+    minutes, a code is checked only when the browser holds a device cookie of the member it is the code of
+    (`device`: given at each sign-in, network-independent), and such a browser has a limit of its own. So
+    anyone behind the same gateway can hold up only browsers that never signed in with that code."""
     now = clock.now()
+    since = now - domain.SIGN_IN_WINDOW
+    marks = network.address_marks(cipher.digest, address, now, domain.SIGN_IN_WINDOW)
+    trusted = domain.device_member(device, cipher.digest)
+    device_mark = cipher.digest(f"device|{device}") if trusted else None
     # The attempt counts as failed until it succeeds: recorded before the check, so that attempts made at
     # the same moment cannot all pass it.
-    attempt = store.record_failure(address, now, domain.SIGN_IN_WINDOW)
-    earlier = [each for each in store.failures_since(address, now - domain.SIGN_IN_WINDOW, besides=attempt)]
-    wait = network.wait_to_ask_again(earlier, now, rules.sign_in_attempts, domain.SIGN_IN_WINDOW)
-    if wait is not None:
+    attempt = store.record_failure(marks[0], now, domain.SIGN_IN_WINDOW, device=device_mark)
+    waits = [wait for wait in (
+        network.wait_to_ask_again(store.failures_since(marks, since, besides=attempt), now, rules.sign_in_attempts,
+                                  domain.SIGN_IN_WINDOW),
+        network.wait_to_ask_again(store.recent_failures(since, rules.sign_in_attempts_overall + 1, besides=attempt),
+                                  now, rules.sign_in_attempts_overall, domain.SIGN_IN_WINDOW)) if wait is not None]
+    held, checked_for = (max(waits) if waits else None), None
+    if held is not None and trusted is not None:  # a browser this member signed in with: its own limit only
+        checked_for = trusted
+        held = network.wait_to_ask_again(store.device_failures_since(device_mark, since, besides=attempt), now,
+                                         rules.sign_in_attempts, domain.SIGN_IN_WINDOW)
+    if held is not None:
         store.forget_failure(attempt)  # no code was tried: waiting as told must be enough
-        seconds = max(1, math.ceil(wait.total_seconds()))
-        raise errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
-                             retry_after=seconds)
+        raise _wait(held)
     token = token.strip()
     try:
         me = api.as_(token).get("submission", "/v1/me") if token else None
     except errors.Unauthenticated:
         me = None
     if me is None:
-        log.info("sign-in refused", address=address)
+        log.info("sign-in refused")
+        if checked_for is not None:  # past the limit, a wrong code learns no more than a 429 says
+            raise _wait(max(waits))
         raise errors.Invalid({"token": ["This sign-in code is not known. Check it and try again."]})
+    if checked_for is not None and checked_for != domain.member_key(me, cipher.digest):
+        store.forget_failure(attempt)  # the right code of someone this browser never signed in as
+        raise _wait(max(waits))
     store.forget_failure(attempt)
     member = me.get("member")
     language = member["language"] if member and member.get("language") in vocabulary.LANGUAGES else \
@@ -141,12 +165,19 @@ def sign_in(visitor: Visitor, token: str, address: str, *, api, store, cipher, c
     session_id = store.open_session({"role": me["role"], "member": shown, "token": cipher.seal(token),
                                      "csrf": csrf, "language": language}, now, rules.idle_minutes)
     log.info("signed in", role=me["role"], member_id=member["id"] if member else None)
-    return Visitor(language, session_id, me["role"], shown, token, csrf, new_session_id=session_id)
+    return Visitor(language, session_id, me["role"], shown, token, csrf, new_session_id=session_id,
+                   device=domain.new_device(me, cipher.digest, secrets.token_urlsafe(16)))
+
+
+def _wait(wait: timedelta) -> errors.TooMany:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return errors.TooMany(f"Too many attempts. Try again in {math.ceil(seconds / 60)} minute(s).",
+                          retry_after=seconds)
 
 
 def _member_shown(member: dict | None) -> dict | None:
     return None if member is None else {key: member.get(key) for key in (
-        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")}
+        "id", "name", "country", "role", "imports_directly", "joined_on", "language", "email", "seat")}
 
 
 def sign_out(visitor: Visitor, *, store) -> None:
@@ -166,23 +197,23 @@ def choose_language(visitor: Visitor, language: str, *, store, clock, rules: Ses
 # --- the public --------------------------------------------------------------------------------------------
 
 def covenant_years(*, api) -> list[dict]:
-    """Every covenant year with its framework dates, and whether its sector figures are published."""
+    """Every covenant year with its framework dates, and its latest released edition of the sector figures
+    (`edition`, None before the first) with the date the next is due."""
     years = []
     for framework in api.get("scoring", "/v1/frameworks"):
-        try:
-            api.get("reporting", f"/v1/sector/{framework['covenant_year']}")
-            published = True
-        except errors.NotFound:
-            published = False
-        years.append({**framework, "published": published})
+        released = api.get("reporting", f"/v1/sector/{framework['covenant_year']}/editions")
+        years.append({**framework, "edition": released["editions"][-1] if released["editions"] else None,
+                      "next_edition_due": released["next_edition_due"]})
     return years
 
 
-def sector_file(covenant_year: int, kind: str, language: str, *, api):
-    """The year's sector report (HTML) or figures (CSV), as the reporting service publishes them."""
+def sector_file(covenant_year: int, kind: str, language: str, edition: str | None, *, api):
+    """The year's sector report (HTML) or figures (CSV) as the reporting service publishes them: its latest
+    edition, or the one asked for."""
+    chosen = {"edition": edition} if edition else {}
     if kind == "report":
-        return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language)
-    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv")
+        return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language, **chosen)
+    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", **chosen)
 
 
 # --- a member company -------------------------------------------------------------------------------------
@@ -336,7 +367,7 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
 
 
 def notices(visitor: Visitor, page: int, *, api) -> dict:
-    require_role(visitor, COMPANY, SECRETARIAT, COMMISSION)
+    require_role(visitor, COMPANY, AUTHORITY, SECRETARIAT, COMMISSION)
     return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20,
                                       language=visitor.language)
 
@@ -493,6 +524,25 @@ def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
     return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
 
 
+def figures_to_release(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """The year's live figures as the secretariat sees them: the latest edition, what an edition released now
+    would change (in the visitor's words), and whether one may be released."""
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).get("reporting", f"/v1/sector/{covenant_year}/live", language=visitor.language)
+
+
+def release_edition(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
+    """Releases a new edition of the year's figures; refused (the page says how many more companies) while
+    too few companies' contributions changed."""
+    require_role(visitor, SECRETARIAT)
+    client = api.as_(visitor.token)
+    try:
+        done = client.post("reporting", f"/v1/sector/{covenant_year}/editions")
+    except errors.Invalid as refused:
+        return FormOutcome(errors=refused.errors, page=figures_to_release(visitor, covenant_year, api=api))
+    return FormOutcome(done=done, message="edition_released", page=figures_to_release(visitor, covenant_year, api=api))
+
+
 def rescore(visitor: Visitor, covenant_year: int, *, api) -> FormOutcome:
     require_role(visitor, SECRETARIAT)
     try:
@@ -602,7 +652,9 @@ def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) ->
     return FormOutcome(form, done=filed)
 
 
-FOLLOW_UP_CODE = re.compile(r"[A-Za-z0-9_-]+")  # what complaints hands out (secrets.token_urlsafe)
+# What complaints hands out: groups of letters and digits with dashes (typed with spaces too), or, for a
+# case filed before codes came in groups, 22 characters of secrets.token_urlsafe.
+FOLLOW_UP_CODE = re.compile(r"[A-Za-z0-9_ -]+")
 
 
 def _follow_up(code: str) -> dict:
@@ -699,3 +751,44 @@ def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, ap
         return FormOutcome(form, done=api.as_(visitor.token).post("complaints", "/v1/appeals", body))
     except errors.Invalid as refused:
         return FormOutcome(form, errors=refused.errors)
+
+
+# --- the commission's chair: its seats and the trail of who read a filer's identity ---------------------------
+
+def is_chair(visitor: Visitor) -> bool:
+    return visitor.role == COMMISSION and (visitor.member or {}).get("seat") == "chair"
+
+
+def _require_chair(visitor: Visitor) -> None:
+    """The chair's pages. The services decide (they answer another member 403 too); this spares a page of
+    calls that would be refused."""
+    require_role(visitor, COMMISSION)
+    if not is_chair(visitor):
+        raise errors.Forbidden()
+
+
+def commission_members(visitor: Visitor, *, api) -> list[dict]:
+    """The commission's members, the seats awaiting the chair's confirmation first."""
+    _require_chair(visitor)
+    found = api.as_(visitor.token).get("submission", "/v1/commission-members")
+    return sorted(found, key=lambda each: (each["status"] != "awaiting_confirmation", each["name"].casefold()))
+
+
+def confirm_seat(visitor: Visitor, member_id: str, *, api) -> dict:
+    """The chair confirms a seat: the member's code, shown once to the chair, who hands it over."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).post("submission",
+                                       f"/v1/commission-members/{quote(member_id, safe='')}/confirmation")
+
+
+def replace_commission_code(visitor: Visitor, member_id: str, *, api) -> dict:
+    """The chair gives a member of the commission a new sign-in code, shown once; its old one stops working
+    and the member is told."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).post("submission", f"/v1/members/{quote(member_id, safe='')}/token")
+
+
+def identity_readings(visitor: Visitor, page: int, *, api) -> dict:
+    """Who read a filer's identity, when, in which case: newest first."""
+    _require_chair(visitor)
+    return api.as_(visitor.token).get("complaints", "/v1/identity-readings", page=page, per_page=50)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def region_id(country: str, state: str | None, name: str) -> str:
 
 class SectorStore(Repository):
     INDEXES = {"place_names": (Index(Outbox.INDEX_KEYS),),
-               "contributions": (Index.on("has_regions", "figures"), Index.on("pending_since"))}
+               "contributions": (Index.on("has_regions", "figures"), Index.on("pending_since"),
+                                 Index.on("figures", "unreleased")),
+               "editions": (Index.on("covenant_year", "number", unique=True),)}
 
     def __init__(self, db):
         super().__init__(db)
@@ -57,6 +60,9 @@ class SectorStore(Repository):
         self.revisions = db.gazetteer_revision  # one document: how often the gazetteer changed
         self.state_names = db.state_names      # the gazetteer's state spellings the secretariat placed
         self.place_names = db.place_names      # names nobody knew when a company first used them
+        self.editions = db.editions            # released editions: frozen copies of a year's public figures
+        self.release_dates = db.release_dates  # per year, when editions are scheduled (from the frameworks)
+        self.release_leases = db.release_leases  # one release of a year at a time
         self.outboxes = [Outbox(self.place_names)]
         self._gazetteer: Gazetteer | None = None
         self._shards_made: set[str] = set()
@@ -169,10 +175,12 @@ class SectorStore(Repository):
                 return False
             changes = difference(counters, old["counters"] if old else {})
             pending = {"change": uuid.uuid4().hex, "changes": changes} if changes else None
+            released = old.get("released") if old else None  # as the latest edition holds it (None: in none)
             document = {"_id": contribution_id, "figures": document_id, "contributor": contributor_id,
                         "ordinal": list(ordinal), "counters": counters, "event_id": event_id,
                         "write_id": uuid.uuid4().hex,  # what the next write compares-and-sets on
                         "has_regions": any(name.startswith(REGION_PREFIX) for name in counters),
+                        "released": released, "unreleased": counters != (released or {}),
                         "pending": pending, "pending_since": datetime.now(timezone.utc) if pending else None}
             if old is None:
                 try:
@@ -224,6 +232,99 @@ class SectorStore(Repository):
         if not shards:
             return None
         return summed(each.get("counters", {}) for each in shards)
+
+
+    # --- editions ------------------------------------------------------------------------------------
+
+    def _changed_since_release(self, document_id) -> list[dict]:
+        """The contributions of a year that differ from the latest edition, or whose change is not yet in
+        the sums (a contribution stored before editions existed has no mark: it differs)."""
+        return list(self.contributions.find(
+            {"figures": document_id, "$or": [{"unreleased": {"$ne": False}}, {"pending": {"$ne": None}}]},
+            sort=[("_id", 1)]))
+
+    def unreleased_contributors(self, document_id) -> list[str]:
+        return [each["contributor"] for each in self._changed_since_release(document_id)
+                if each.get("unreleased", True)]
+
+    def release_snapshot(self, document_id) -> "Snapshot":
+        """The year's sums with exactly the contributions they hold that differ from the latest edition,
+        read so that no change slips between the two: the changed contributions are read before and after
+        the sums, and read again until they agree and none has a change the sums do not hold yet."""
+        for _ in range(MAX_ATTEMPTS):
+            before = self._changed_since_release(document_id)
+            if any(each.get("pending") for each in before):
+                for each in before:
+                    if each.get("pending"):
+                        self._complete(each)
+                continue
+            sums, participation = self.counters(document_id) or {}, self.counters(PARTICIPATION) or {}
+            after = self._changed_since_release(document_id)
+            if [(each["_id"], each["write_id"]) for each in after] == [(each["_id"], each["write_id"]) for each in before]:
+                return Snapshot(sums, participation, [(each["_id"], each["contributor"], each["counters"])
+                                                      for each in after if each.get("unreleased", True)])
+        raise errors.Unavailable("The figures are changing too fast to release an edition now; try again in a moment.")
+
+    def mark_released(self, snapshot: "Snapshot") -> None:
+        """Records that the edition holds each changed contribution as the snapshot read it. A write id of its
+        own, so that an assessment applied meanwhile reads the mark again rather than write over it."""
+        for contribution_id, _, counters in snapshot.changed:
+            for _ in range(MAX_ATTEMPTS):
+                current = self.contributions.find_one({"_id": contribution_id}, {"write_id": 1, "counters": 1})
+                if current is None or self.contributions.update_one(
+                        {"_id": contribution_id, "write_id": current["write_id"]},
+                        {"$set": {"released": counters, "unreleased": current["counters"] != counters,
+                                  "write_id": uuid.uuid4().hex}}).matched_count:
+                    break
+
+    def lease_release(self, covenant_year: int, seconds: int = 60) -> str | None:
+        """One release of a year at a time (a lease a crashed releaser leaves for `seconds`); its holder's
+        token, or None while another holds it."""
+        holder, now = uuid.uuid4().hex, datetime.now(timezone.utc)
+        try:
+            self.release_leases.find_one_and_update(
+                {"_id": covenant_year, "until": {"$lt": now}},
+                {"$set": {"until": now + timedelta(seconds=seconds), "holder": holder}}, upsert=True)
+        except DuplicateKeyError:
+            return None
+        return holder
+
+    def end_lease(self, covenant_year: int, holder: str) -> None:
+        self.release_leases.delete_one({"_id": covenant_year, "holder": holder})
+
+    def latest_edition(self, covenant_year: int, with_figures: bool = False) -> dict | None:
+        return self.editions.find_one({"covenant_year": covenant_year}, None if with_figures else {"figures": 0},
+                                      sort=[("number", -1)])
+
+    def edition(self, covenant_year: int, number: int) -> dict | None:
+        return self.editions.find_one({"covenant_year": covenant_year, "number": number})
+
+    def editions_of(self, covenant_year: int) -> list[dict]:
+        return list(self.editions.find({"covenant_year": covenant_year}, {"figures": 0}, sort=[("number", 1)]))
+
+    def add_edition(self, edition: dict) -> None:
+        self.editions.insert_one({"_id": f"{edition['covenant_year']}:{edition['number']}", **edition})
+
+    def keep_release_dates(self, dates: dict[int, list]) -> None:
+        """The scheduled release dates of every year with a framework (ISO dates), as scoring last told."""
+        for year, each in dates.items():
+            self.release_dates.update_one({"_id": year}, {"$set": {"dates": each}}, upsert=True)
+
+    def scheduled_years(self) -> list[int]:
+        return sorted(each["_id"] for each in self.release_dates.find({}, {"_id": 1}))
+
+    def release_dates_of(self, covenant_year: int) -> list[str]:
+        found = self.release_dates.find_one({"_id": covenant_year})
+        return found["dates"] if found else []
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A year's sums and participation as read for an edition, and the contributions (id, contributor,
+    counters) in them that differ from the latest edition."""
+    sums: dict[str, int]
+    participation: dict[str, int]
+    changed: list[tuple[str, str, dict]]
 
 
 class Publication:

@@ -19,7 +19,7 @@ process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote, unquote
 
 
@@ -301,8 +301,24 @@ def summed(contributions) -> dict[str, int]:
 # --- disclosure control ----------------------------------------------------------------------------
 
 def cell(count: int, disclosure: Disclosure):
-    """A count of companies sharing an attribute: shown from `min_companies`, zero shown as zero."""
-    return count if count == 0 or count >= disclosure.min_companies else SUPPRESSED
+    """A count of companies sharing an attribute: shown from `min_companies`. Below it the marker, zero
+    included: a reader who saw "0" turn into "suppressed" between two editions would learn that one of the
+    companies that changed has the attribute."""
+    return count if count >= disclosure.min_companies else SUPPRESSED
+
+
+def distribution(counts: dict, base: int, disclosure: Disclosure) -> dict:
+    """A sector-wide distribution (outcomes, bands, chains, steps, ...) over `base` companies: published as
+    counts, or, resting on fewer than `min_companies`, every value of it suppressed (with two companies,
+    "1 compliant, 1 not" tells each of them its neighbour's outcome). Resting on none it is all zeros, which
+    tells nothing of anyone."""
+    if base >= disclosure.min_companies or base == 0:
+        return counts
+    return _suppressed(counts)
+
+
+def _suppressed(counts: dict) -> dict:
+    return {name: _suppressed(value) if isinstance(value, dict) else SUPPRESSED for name, value in counts.items()}
 
 
 def mean(total_milli: int, companies: int, disclosure: Disclosure):
@@ -315,11 +331,11 @@ def protect_table(table: dict[str, dict[str, int]], disclosure: Disclosure) -> d
     """A table of counts whose row and column totals are published, with primary suppression (cells on
     fewer than `min_companies`) and complementary suppression: while a row or column holds exactly one
     suppressed cell, its total would give that cell away, so the smallest other cell of the line is
-    suppressed too (a zero only when no other is left)."""
+    suppressed too."""
     rows = list(table)
     columns = list(next(iter(table.values()))) if table else []
     hidden = {(row, column) for row in rows for column in columns
-              if 0 < table[row][column] < disclosure.min_companies}
+              if table[row][column] < disclosure.min_companies}  # zero too: see `cell`
     lines = [[(row, column) for column in columns] for row in rows] + \
             [[(row, column) for row in rows] for column in columns]
     changed = True
@@ -372,10 +388,14 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
     def count(*parts):
         return counters.get(key(*parts), 0)
 
+    def over(base, counts):
+        return distribution(counts, base, disclosure)
+
     assessed = count("assessed")
     by_member_country = {country: {outcome: count("member_country_outcome", country, outcome)
                                    for outcome in vocabulary.OUTCOMES.codes} for country in vocabulary.MEMBER_COUNTRIES.codes}
     countries = _entries(counters, "country")
+    listed_countries = {code: value for (code,), value in countries.items() if value >= disclosure.min_companies}
     regions = sorted(((shown_places.get(name) or _unnamed(name), counters[name])
                       for name in listed_regions(counters, disclosure)),
                      key=lambda item: (-item[1], item[0].country, item[0].region))
@@ -384,42 +404,49 @@ def figures(covenant_year: int, counters: dict[str, int], participation: dict[st
         "disclosure": {"min_companies": disclosure.min_companies,
                        "min_region_companies": disclosure.min_region_companies, "suppressed_marker": SUPPRESSED},
         "assessed_reports": assessed,
-        "outcomes": {outcome: count("outcome", outcome) for outcome in vocabulary.OUTCOMES.codes},
+        "outcomes": over(assessed, {outcome: count("outcome", outcome) for outcome in vocabulary.OUTCOMES.codes}),
         "outcomes_by_member_country": protect_table(by_member_country, disclosure),
         "bands": {
-            "all": {band: count("band", "all", band) for band in vocabulary.BANDS.codes},
-            "compliant": {band: count("band", "compliant", band) for band in vocabulary.BANDS.codes},
+            "all": over(assessed, {band: count("band", "all", band) for band in vocabulary.BANDS.codes}),
+            "compliant": over(count("outcome", "compliant"),
+                              {band: count("band", "compliant", band) for band in vocabulary.BANDS.codes}),
         },
-        "requirements": {code: {"met": count("requirement", code, "met"),
-                                "applicable": count("requirement", code, "applicable")} for code in vocabulary.REQUIREMENTS.codes},
+        "requirements": {code: over(count("requirement", code, "applicable"),
+                                    {"met": count("requirement", code, "met"),
+                                     "applicable": count("requirement", code, "applicable")})
+                         for code in vocabulary.REQUIREMENTS.codes},
         "supply_chain": {
             "mean_quarries_known_percent": mean(count("known_sum", "quarries"), assessed, disclosure),
             "mean_factories_known_percent": mean(count("known_sum", "factories"), assessed, disclosure),
         },
-        "chains_per_company": {bucket: count("chains", bucket) for bucket in (*CHAIN_BUCKETS, "unknown")},
+        "chains_per_company": over(assessed, {bucket: count("chains", bucket) for bucket in (*CHAIN_BUCKETS, "unknown")}),
+        # A country is named from `min_companies` companies; the others are counted, never named (so a country
+        # with one or two companies cannot be told from one with none).
         "production_countries": [
-            {"country": code, "name": places.country_name(code), "companies": cell(value, disclosure)}
-            for (code,), value in sorted(countries.items(), key=lambda item: (-item[1], item[0][0]))],
+            {"country": code, "name": places.country_name(code), "companies": value}
+            for code, value in sorted(listed_countries.items(), key=lambda item: (-item[1], item[0]))],
+        "other_production_countries": len(countries) - len(listed_countries),
         "quarry_regions": [region_entry(place, value) for place, value in regions],
         "materials": {material: cell(count("material", material), disclosure) for material in vocabulary.MATERIALS.codes},
         "risks": {
-            "companies_with_any_risk": count("risk", "any"),
+            "companies_with_any_risk": over(assessed, {"any": count("risk", "any")})["any"],
             "themes": {theme: cell(count("risk", theme), disclosure) for theme in vocabulary.RISK_THEMES.codes},
         },
-        "steps": {
+        "steps": over(assessed, {
             "policy_and_chain_mapping_complete": count("step", "policy_and_chain_mapping"),
             "mitigation": {"any": count("mitigation", "any"),
                            **{kind: count("mitigation", kind) for kind in vocabulary.MITIGATION_KINDS.codes}},
             "systematic_monitoring": count("step", "systematic_monitoring"),
             "public_communication": count("step", "public_communication"),
-        },
+        }),
         # Cases are counted as they are: a count of cases names no company and rests on no company's data
         # (a suppressed kind could be worked back from the states' total in any case).
         "cases": {"by_kind": {kind: count("case_kind", kind) for kind in vocabulary.CASE_KINDS.codes},
                   "by_state": {state: count("case_state", state) for state in vocabulary.CASE_STATES.codes},
                   "appeals_upheld": count("appeals_upheld")},
-        "verification": {"verified": count("verification", "verified"),
-                         "corrected": count("verification", "corrected")},
+        "verification": over(count("verification", "verified"),
+                             {"verified": count("verification", "verified"),
+                              "corrected": count("verification", "corrected")}),
         "participation": participation_figures(covenant_year, participation, targets),
     }
 
@@ -471,3 +498,73 @@ def differences(expected: dict[str, int], actual: dict[str, int]) -> list[dict]:
     return [{"counter": " ".join(split(name)), "parts": split(name), "recomputed": expected.get(name, 0),
              "incremental": actual.get(name, 0)}
             for name in sorted(expected.keys() | actual.keys()) if expected.get(name, 0) != actual.get(name, 0)]
+
+
+# --- editions --------------------------------------------------------------------------------------
+
+def company_of(contributor: str) -> str | None:
+    """The company a contribution is of (its report's, or its verification's); None for a case."""
+    if contributor.startswith("case:"):
+        return None
+    return contributor.removeprefix("verification:")
+
+
+def companies_changed(contributors) -> set[str]:
+    """The companies among contributors whose contributions differ from the latest edition."""
+    return {company for company in map(company_of, contributors) if company is not None}
+
+
+def companies_needed(changed: int, disclosure: Disclosure) -> int:
+    """How many more companies' contributions must change before an edition may be released: at least
+    `min_companies` (the disclosure threshold), so that no two editions can be differenced down to fewer."""
+    return max(0, disclosure.min_companies - changed)
+
+
+def scheduled_dates(due_date: date, catch_up_date: date) -> list[date]:
+    """When a year's editions are released without the secretariat: the day after its due date and the
+    day after its catch-up date (each waits until enough companies' contributions changed)."""
+    return [due_date + timedelta(days=1), catch_up_date + timedelta(days=1)]
+
+
+def next_edition_due(dates: list[date], latest_released_on: date | None) -> date | None:
+    """The earliest scheduled date no edition has answered yet (it may have passed: then that edition waits
+    for enough changes), or None when none is left."""
+    waiting = [each for each in sorted(dates) if latest_released_on is None or latest_released_on < each]
+    return waiting[0] if waiting else None
+
+
+def figure_rows(figures: dict) -> list[tuple[str, str, object]]:
+    """The figures as (figure, item, value) rows (the CSV's, and what an edition's changes are listed by);
+    a suppressed value is the word `suppressed`."""
+    out: list[tuple[str, str, object]] = [("assessed_reports", "", figures["assessed_reports"])]
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(f"{prefix}.{name}" if prefix else name, inner)
+        else:
+            figure, _, item = prefix.rpartition(".")
+            out.append((figure, item, "" if value is None else value))
+
+    for section in ("outcomes", "outcomes_by_member_country", "bands", "requirements", "supply_chain",
+                    "chains_per_company", "materials", "risks", "steps", "verification", "cases", "participation"):
+        walk(section, figures[section])
+    for each in figures["production_countries"]:
+        out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))
+    out.append(("other_production_countries", "", figures.get("other_production_countries", 0)))
+    for each in figures["quarry_regions"]:
+        place = " / ".join(part for part in (each["country"], each["state_name"], each["region"]) if part)
+        out.append(("quarry_regions", place, each["companies"]))
+    return out
+
+
+def changes(released: dict | None, live: dict) -> list[dict]:
+    """What an edition released now would change: each figure whose published value differs from the
+    latest edition's (`released`, None before the first), in the order the figures are listed."""
+    before = {(figure, item): value for figure, item, value in figure_rows(released)} if released else {}
+    after = {(figure, item): value for figure, item, value in figure_rows(live)}
+    order = list(dict.fromkeys([*after, *before]))
+    return [{"figure": figure, "item": item, "released": before.get((figure, item)),
+             "live": after.get((figure, item))}
+            for figure, item in order if before.get((figure, item)) != after.get((figure, item))]
+

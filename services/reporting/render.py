@@ -5,6 +5,8 @@ Only what `domain.figures` publishes is rendered: a suppressed value reaches no 
 from __future__ import annotations
 
 import csv
+import hashlib
+from datetime import date, datetime
 import math
 import io
 import xml.etree.ElementTree as ElementTree
@@ -12,12 +14,16 @@ from pathlib import Path
 
 import jinja2
 import pygal
+from pygal.etree import etree as pygal_etree
 from pygal.style import Style
 
 from common import covenant, vocabulary
 from common.places import country_name, state_label as state_name
-from services.reporting.domain import SUPPRESSED
+from services.reporting.domain import SUPPRESSED, figure_rows
 
+# pygal draws with lxml when it is installed (pikepdf brings it); the charts here are the standard library's
+# ElementTree trees this module cleans and writes, whatever else is installed.
+pygal_etree.to_etree()
 SVG = "http://www.w3.org/2000/svg"
 ElementTree.register_namespace("", SVG)
 ElementTree.register_namespace("xlink", "http://www.w3.org/1999/xlink")
@@ -29,8 +35,19 @@ LABELS = {
         "title": "Sectorrapportage convenantjaar {year}", "period": "{start} tot en met {end}",
         "intro": "Cijfers over de laatste beoordeelde rapportage van elke onderneming. Gemiddelden, en aantallen "
                  "per productieland, materiaal, risico of land van de leden, over minder dan {min} ondernemingen "
-                 "zijn afgeschermd; de uitkomsten van de sector als geheel staan er altijd, zoals in het "
-                 "jaarverslag van het convenant. Een groevegebied wordt genoemd vanaf {regions} ondernemingen.",
+                 "(ook nul) zijn afgeschermd; een productieland wordt genoemd vanaf {min} ondernemingen. De "
+                 "uitkomsten van de sector als geheel staan er als aantallen, zoals in het jaarverslag van het "
+                 "convenant, zodra ze op ten minste {min} ondernemingen rusten. Een groevegebied wordt genoemd "
+                 "vanaf {regions} ondernemingen.",
+        "edition": "Editie {number}, gepubliceerd op {date}", "by_schedule": "volgens het schema",
+        "by_secretariat": "door het secretariaat",
+        "edition_note": "Deze editie telt de rapportages zoals ze bij het publiceren beoordeeld waren. Wat daarna "
+                        "binnenkomt, staat in de volgende editie, die pas verschijnt als de bijdragen van ten minste "
+                        "{min} ondernemingen veranderd zijn: zo verraden geen twee edities samen iets over één "
+                        "onderneming.",
+        "editions": "Andere edities", "edition_short": "editie {number} ({date})",
+        "other_countries": "En nog {count} productielanden, elk met minder dan {min} ondernemingen (niet genoemd).",
+        "other_countries_short": "Andere productielanden (niet genoemd)",
         "no_data": "Niets te tonen: geen ondernemingen, of te weinig om te publiceren",
         "suppressed": "afgeschermd", "assessed": "Beoordeelde rapportages", "outcomes": "Uitkomst",
         "requirements": "Eisen",
@@ -58,9 +75,19 @@ LABELS = {
     "en": {
         "title": "Sector report, covenant year {year}", "period": "{start} to {end}",
         "intro": "Figures over each company's latest assessed report. Averages, and counts per production "
-                 "country, material, risk or member country, resting on fewer than {min} companies are "
-                 "suppressed; the results of the sector as a whole are always shown, as in the covenant's annual "
-                 "report. A quarry region is named from {regions} companies.",
+                 "country, material, risk or member country, resting on fewer than {min} companies (none "
+                 "included) are suppressed; a production country is named from {min} companies. The results of "
+                 "the sector as a whole are shown as counts, as in the covenant's annual report, once they rest "
+                 "on at least {min} companies. A quarry region is named from {regions} companies.",
+        "edition": "Edition {number}, released on {date}", "by_schedule": "as scheduled",
+        "by_secretariat": "by the secretariat",
+        "edition_note": "This edition counts the reports as they were assessed when it was released. What arrives "
+                        "later is in the next edition, which is released only once the contributions of at least "
+                        "{min} companies have changed: so no two editions together reveal anything about one "
+                        "company.",
+        "editions": "Other editions", "edition_short": "edition {number} ({date})",
+        "other_countries": "And {count} more production countries, each with fewer than {min} companies (not named).",
+        "other_countries_short": "Other production countries (not named)",
         "no_data": "Nothing to show: no companies, or too few to publish",
         "suppressed": "suppressed", "assessed": "Assessed reports", "outcomes": "Outcome",
         "requirements": "Requirements",
@@ -108,7 +135,10 @@ def _chart(kind, title: str, labels: list[str], series: dict[str, list], no_data
         for child in [each for each in parent
                       if each.tag in ("script", f"{{{SVG}}}script") or each.tag is ElementTree.Comment]:
             parent.remove(child)
-    return ElementTree.tostring(root, encoding="unicode")
+    # pygal names each chart with a random id; one from its title instead, so that one edition's page reads
+    # the same every time (and two readings differ only where the figures do)
+    drawn = ElementTree.tostring(root, encoding="unicode")
+    return drawn.replace(root.get("id"), f"chart-{hashlib.sha256(title.encode()).hexdigest()[:12]}")
 
 
 def labels_of(language: str) -> dict:
@@ -124,6 +154,11 @@ def labels_of(language: str) -> dict:
             "case_kinds": capitalised(vocabulary.CASE_KINDS), "case_states": capitalised(vocabulary.CASE_STATES)}
 
 
+def _plotted(value):
+    """A chart leaves a suppressed value out."""
+    return None if value == SUPPRESSED else value
+
+
 def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
     bands = vocabulary.BANDS.codes
     shown_countries = [each for each in figures["production_countries"] if each["companies"] != SUPPRESSED]
@@ -133,8 +168,8 @@ def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
     groups = [(country, role) for country in members for role in members[country]]
     return {
         "bands": _chart(pygal.Bar, labels["bands"], [labels["band_names"][band] for band in bands], {
-            labels["all"]: [figures["bands"]["all"][band] for band in bands],
-            labels["among_compliant"]: [figures["bands"]["compliant"][band] for band in bands]},
+            labels["all"]: [_plotted(figures["bands"]["all"][band]) for band in bands],
+            labels["among_compliant"]: [_plotted(figures["bands"]["compliant"][band]) for band in bands]},
             labels["no_data"]),
         "countries": _chart(pygal.HorizontalBar, labels["countries"],
                             [country_name(each["country"], language) for each in shown_countries][::-1],
@@ -150,10 +185,22 @@ def charts(figures: dict, labels: dict, language: str) -> dict[str, str]:
     }
 
 
-def html(figures: dict, language: str) -> str:
+def html(figures: dict, language: str, editions: list[dict]) -> str:
+    """The report of a released edition (`figures` with its `edition`), naming the year's other editions."""
     labels = labels_of(language)
     year = figures["covenant_year"]
+    edition, minimum = figures["edition"], figures["disclosure"]["min_companies"]
+
+    def day(edition):
+        return covenant.spoken_date(_day(edition["released_at"]), language)
     return _templates.get_template("report.html.j2").render(
+        edition_line=labels["edition"].format(number=edition["number"], date=day(edition)) + " (" + labels[
+            "by_schedule" if edition["released_by"] == "schedule" else "by_secretariat"] + ")",
+        edition_note=labels["edition_note"].format(min=minimum),
+        earlier=[{"number": each["number"], "label": labels["edition_short"].format(number=each["number"],
+                                                                                    date=day(each))}
+                 for each in editions if each["number"] != edition["number"]],
+        other_countries=labels["other_countries"].format(count=figures["other_production_countries"], min=minimum),
         f=figures, t=labels, lang=language, SUPPRESSED=SUPPRESSED, charts=charts(figures, labels, language),
         country_name=lambda code: country_name(code, language),
         state_name=lambda state: state_name(state, language),
@@ -166,33 +213,43 @@ def html(figures: dict, language: str) -> str:
         regions_title=labels["regions"].format(more=figures["disclosure"]["min_region_companies"] - 1))
 
 
-def rows(figures: dict) -> list[tuple[str, str, object]]:
-    """The figures as (figure, item, value) rows; a suppressed value is the word `suppressed`."""
-    out: list[tuple[str, str, object]] = [("assessed_reports", "", figures["assessed_reports"])]
+FIGURE_PARTS = {  # a figure's path part that the page's labels name otherwise
+    "assessed_reports": "assessed", "outcomes_by_member_country": "by_member_country",
+    "supply_chain": "chain", "mean_quarries_known_percent": "mean_quarries",
+    "mean_factories_known_percent": "mean_factories", "chains_per_company": "chains",
+    "companies_with_any_risk": "any_risk", "by_kind": "case_kind", "by_state": "case_state",
+    "contracting_authorities": "authorities", "share_of_imports_estimate": "share", "any": "mitigation_any",
+    "other_production_countries": "other_countries_short",
+}
+SILENT_PARTS = {"themes", "mitigation", "members"}  # said by the parts around them
 
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for name, inner in value.items():
-                walk(f"{prefix}.{name}" if prefix else name, inner)
-        else:
-            figure, _, item = prefix.rpartition(".")
-            out.append((figure, item, "" if value is None else value))
 
-    for section in ("outcomes", "outcomes_by_member_country", "bands", "requirements", "supply_chain",
-                    "chains_per_company", "materials", "risks", "steps", "verification", "cases", "participation"):
-        walk(section, figures[section])
-    for each in figures["production_countries"]:
-        out.append(("production_countries", f"{each['country']} {each['name']}", each["companies"]))
-    for each in figures["quarry_regions"]:
-        place = " / ".join(part for part in (each["country"], each["state_name"], each["region"]) if part)
-        out.append(("quarry_regions", place, each["companies"]))
-    return out
+def figure_words(figure: str, item: str, language: str) -> str:
+    """One figure of the CSV's rows (`figure`, `item`) in words, e.g. "Scores · waarvan voldoet · 20-40 %"."""
+    labels = labels_of(language)
+    words = {**{code: label for terms in ("themes", "kinds", "materials_names", "band_names", "case_kinds",
+                                          "case_states") for code, label in labels[terms].items()},
+             **{key: value for key, value in labels.items() if isinstance(value, str)},
+             "target_start": f"{labels['target']} {labels['start']}",
+             "target_end": f"{labels['target']} {labels['end']}"}
+    if figure.startswith("bands"):
+        words["compliant"] = labels["among_compliant"]
+    if figure == "production_countries":
+        return f"{labels['countries']} · {country_name(item.split(' ')[0], language)}"
+    if figure == "quarry_regions":
+        return f"{labels['region']} · {item}"
+    parts = [part for part in (*figure.split("."), item) if part and part not in SILENT_PARTS]
+    return " · ".join(words.get(FIGURE_PARTS.get(part, part), part) for part in parts)
+
+
+def _day(moment) -> date:
+    return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
 def to_csv(figures: dict) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["covenant_year", "figure", "item", "value"])
-    for figure, item, value in rows(figures):
+    for figure, item, value in figure_rows(figures):
         writer.writerow([figures["covenant_year"], figure, item, value])
     return buffer.getvalue()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from common import vocabulary
 from common.schema import CountryCode, PlaceName, Strict
 
 class Figures(Schema):
@@ -27,6 +28,56 @@ class Figures(Schema):
     cases = fields.Dict(metadata={"description": "Complaints and disputes cases filed in the year, by kind and by "
                                                  "state, and appeals upheld (cells below the threshold suppressed)."})
     participation = fields.Dict()
+    other_production_countries = fields.Integer(metadata={
+        "description": "Further production countries, each with fewer companies than the threshold (not named)."})
+    edition = fields.Nested(lambda: Edition(), allow_none=True, metadata={
+        "description": "The released edition these figures are (null in the secretariat's live view)."})
+
+
+class Edition(Schema):
+    number = fields.Integer()
+    released_at = fields.DateTime()
+    released_by = fields.String(metadata={"enum": ["secretariat", "schedule"]})
+    companies_changed = fields.Integer(metadata={
+        "description": "Companies whose contributions changed since the edition before."})
+
+
+class Editions(Schema):
+    covenant_year = fields.Integer()
+    editions = fields.List(fields.Nested(Edition))
+    next_edition_due = fields.Date(allow_none=True, metadata={
+        "description": "The scheduled release no edition has answered yet (it may have passed: it then waits "
+                       "until enough companies' contributions changed); null when none is scheduled."})
+
+
+class Change(Schema):
+    figure = fields.String()
+    item = fields.String()
+    released = fields.Raw(allow_none=True, metadata={"description": "In the latest edition (null: not in it)."})
+    live = fields.Raw(allow_none=True, metadata={"description": "In an edition released now (null: not in it)."})
+    words = fields.String(metadata={"description": "The figure in words, in the language asked."})
+
+
+class Release(Schema):
+    latest_edition = fields.Nested(Edition, allow_none=True)
+    companies_changed = fields.Integer()
+    companies_needed = fields.Integer(metadata={"description": "How many more must change before a release."})
+    can_release = fields.Boolean()
+    next_edition_due = fields.Date(allow_none=True)
+    changes = fields.List(fields.Nested(Change))
+
+
+class LiveFigures(Figures):
+    release = fields.Nested(Release)
+
+
+class EditionQuery(Strict):
+    edition = fields.Integer(validate=validate.Range(min=1, max=100_000),
+                             metadata={"description": "An earlier edition's number (default: the latest)"})
+
+
+class ReportQuery(EditionQuery):
+    lang = fields.String(load_default="nl", validate=validate.OneOf(vocabulary.LANGUAGES.codes))
 
 
 class Difference(Schema):
@@ -99,3 +150,7 @@ class UnknownRegion(Schema):
     region = fields.String(metadata={"description": "As the first company to use it wrote it."})
     covenant_year = fields.Integer()
     first_seen_at = fields.DateTime()
+
+
+class LanguageQuery(Strict):
+    language = fields.String(load_default="en", validate=validate.OneOf(vocabulary.LANGUAGES.codes))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
-from common import errors, operations, vocabulary
+from common import operations
+from common.clock import ClockProvider
 from common.auth import AUTHORITY, COMPANY, SECRETARIAT, RemoteIdentity
 from common.messaging import Events, event_handler
 from common.context import LoggingContext
@@ -15,6 +16,8 @@ from common.rpc import Rpc
 from common.web import http, load, read_json
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
+
+RELEASE_INTERVAL_SECONDS = 60
 
 
 def declare_metrics(registry):
@@ -37,6 +40,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     publication = PublicationRules()
     identity = RemoteIdentity()
     scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
+    clock = ClockProvider()  # the scheduled editions' dates
     submission = Rpc("submission", patience=6)  # ... and every member
     complaints = Rpc("complaints", patience=6)  # ... and the year's cases
     events = Events()
@@ -85,30 +89,69 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         if usecases.count_authority(event.id, event.data["authority"], store=self.storage):
             self.metrics.registrations.labels(AUTHORITY).inc()
 
+    @timer(interval=RELEASE_INTERVAL_SECONDS, eager=True)
+    def release_when_due(self):
+        """Releases the editions the years' frameworks schedule (the day after the due and catch-up dates)."""
+        return usecases.release_when_due(store=self.storage, publication=self.publication, clock=self.clock,
+                                         scoring=self.scoring)
+
     @http("GET", "/v1/sector/<int:covenant_year>", doc=Doc(
-        "Sector figures of a covenant year (public; suppressed cells read 'suppressed')",
-        responses={200: schemas.Figures}, not_found=True))
+        "Sector figures of a covenant year as its latest released edition, or edition N with ?edition=N "
+        "(public; suppressed values read 'suppressed'; 404 NOT_PUBLISHED before the first edition, with the "
+        "date the next is due)", query=schemas.EditionQuery, responses={200: schemas.Figures}, not_found=True))
     def sector_figures(self, request, covenant_year):
-        return usecases.figures(covenant_year, store=self.storage, publication=self.publication)
+        return self._figures(request, covenant_year)
+
+    @http("GET", "/v1/sector/<int:covenant_year>/editions", doc=Doc(
+        "The year's released editions, oldest first, and when the next is due (public)",
+        responses={200: schemas.Editions}))
+    def list_editions(self, request, covenant_year):
+        return usecases.editions(covenant_year, store=self.storage)
+
+    @http("POST", "/v1/sector/<int:covenant_year>/editions", doc=Doc(
+        "Release a new edition of the year's figures: a frozen copy of the figures as they stand, only when "
+        "the contributions of at least as many companies as the disclosure threshold changed since the "
+        "edition before (a 422 on covenant_year says how many more are needed)", roles=(SECRETARIAT,),
+        refusable=True, responses={201: schemas.Edition}))
+    def release_edition(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        return 201, usecases.release(covenant_year, "secretariat", store=self.storage,
+                                     publication=self.publication, clock=self.clock)
+
+    @http("GET", "/v1/sector/<int:covenant_year>/live", doc=Doc(
+        "The year's figures as an edition released now would publish them, and what it would change since "
+        "the latest edition, each change in words (?language=nl or en) (secretariat)", roles=(SECRETARIAT,),
+        query=schemas.LanguageQuery, responses={200: schemas.LiveFigures}, not_found=True))
+    def live_figures(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.LanguageQuery, dict(request.args))
+        return usecases.live_figures(covenant_year, store=self.storage, publication=self.publication,
+                                     language=query["language"])
 
     @http("GET", "/v1/sector/<int:covenant_year>/export.csv", doc=Doc(
-        "The same figures as CSV: covenant_year, figure, item, value", responses={200: "CSV"},
-        content_type="text/csv", not_found=True))
+        "The same figures as CSV: covenant_year, figure, item, value (?edition=N for an earlier edition)",
+        query=schemas.EditionQuery, responses={200: "CSV"}, content_type="text/csv", not_found=True))
     def sector_csv(self, request, covenant_year):
-        figures = usecases.figures(covenant_year, store=self.storage, publication=self.publication)
+        figures = self._figures(request, covenant_year)
         return Response(render.to_csv(figures), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="trustone-sector-year-{covenant_year}.csv"'})
+            "Content-Disposition": f'attachment; filename="trustone-sector-year-{covenant_year}-edition-'
+                                   f'{figures["edition"]["number"]}.csv"'})
 
     @http("GET", "/v1/sector/<int:covenant_year>/report", doc=Doc(
-        "The annual sector report as HTML with charts (Dutch; ?lang=en for English)",
-        responses={200: "HTML"}, content_type="text/html", not_found=True))
+        "The annual sector report as HTML with charts (Dutch; ?lang=en for English; ?edition=N for an "
+        "earlier edition)", query=schemas.ReportQuery, responses={200: "HTML"}, content_type="text/html",
+        not_found=True))
     def sector_report(self, request, covenant_year):
-        language = request.args.get("lang", "nl")
-        if language not in vocabulary.LANGUAGES:
-            raise errors.Invalid({"lang": [f"Must be one of: {', '.join(vocabulary.LANGUAGES.codes)}."]})
-        figures = usecases.figures(covenant_year, store=self.storage, publication=self.publication)
-        return Response(render.html(figures, language), mimetype="text/html",
+        query = load(schemas.ReportQuery, dict(request.args))
+        figures = self._figures(request, covenant_year)
+        editions = usecases.editions(covenant_year, store=self.storage)["editions"]
+        return Response(render.html(figures, query["lang"], editions), mimetype="text/html",
                         headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
+
+    def _figures(self, request, covenant_year):
+        query = schemas.ReportQuery if request.path.endswith("/report") else schemas.EditionQuery
+        edition = load(query, dict(request.args)).get("edition")
+        return usecases.figures(covenant_year, store=self.storage, publication=self.publication, edition=edition)
 
     @http("GET", "/v1/regions", doc=Doc(
         "The quarry regions the gazetteer knows, with their other spellings (public; ?country=, ?state=)",

@@ -7,11 +7,11 @@ secretariat's alert of a region name nobody knew), `scoring` and `submission` (t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from common import errors, outbox, places, vocabulary
 from common.logging import get_logger
-from services.reporting import domain
+from services.reporting import domain, render
 from services.reporting.domain import PARTICIPATION, Region
 
 log = get_logger(__name__)
@@ -201,17 +201,123 @@ def count_authority(event_id: str, authority: dict, *, store) -> bool:
                        event_id)
 
 
-def figures(covenant_year: int, *, store, publication) -> dict:
-    """The published figures of a year; NotFound for a year with neither data nor targets."""
-    counters = store.counters(covenant_year)
+def figures(covenant_year: int, *, store, publication, edition: int | None = None) -> dict:
+    """The public figures of a year: its latest released edition, or edition number `edition`. NotFound for
+    an edition that does not exist; NotPublished (with the date the next is due) before the first."""
+    found = store.edition(covenant_year, edition) if edition else store.latest_edition(covenant_year, True)
+    if found is not None:
+        return {**found["figures"], "edition": _edition_summary(found)}
+    if edition:
+        raise errors.NotFound(f"Covenant year {covenant_year} has no edition {edition}.")
+    due = _next_due(covenant_year, None, store=store)
+    raise errors.NotPublished(f"The figures of covenant year {covenant_year} are not published yet.",
+                              next_edition_due=due)
+
+
+def editions(covenant_year: int, *, store) -> dict:
+    """The year's released editions, oldest first, and when the next is due (where one is scheduled)."""
+    released = store.editions_of(covenant_year)
+    return {"covenant_year": covenant_year, "editions": [_edition_summary(each) for each in released],
+            "next_edition_due": _next_due(covenant_year, released[-1] if released else None, store=store)}
+
+
+def live_figures(covenant_year: int, *, store, publication, language: str = "en") -> dict:
+    """The secretariat's view: the figures as an edition released now would publish them, and what it would
+    change since the latest edition (how many companies' contributions changed, how many more are needed),
+    each change named in `language`."""
+    live = _published(covenant_year, store.counters(covenant_year), store.counters(PARTICIPATION),
+                      store=store, publication=publication)
+    latest = store.latest_edition(covenant_year, True)
+    changed = domain.companies_changed(store.unreleased_contributors(covenant_year))
+    needed = domain.companies_needed(len(changed), publication.disclosure)
+    return {**live, "edition": None, "release": {
+        "latest_edition": _edition_summary(latest) if latest else None,
+        "companies_changed": len(changed), "companies_needed": needed, "can_release": needed == 0,
+        "next_edition_due": _next_due(covenant_year, latest, store=store),
+        "changes": [{**each, "words": render.figure_words(each["figure"], each["item"], language)}
+                    for each in domain.changes(latest["figures"] if latest else None, live)]}}
+
+
+def release(covenant_year: int, released_by: str, *, store, publication, clock) -> dict:
+    """Releases a new edition of the year's figures: a frozen copy of the sums as they stand (never a
+    recount), only when at least `min_companies` companies' contributions differ from the edition before;
+    otherwise Invalid, saying how many more are needed."""
+    holder = store.lease_release(covenant_year)
+    if holder is None:
+        raise errors.Unavailable("Another edition of this year is being released; try again in a minute.")
+    try:
+        snapshot = store.release_snapshot(covenant_year)
+        latest = store.latest_edition(covenant_year)
+        changed = domain.companies_changed(contributor for _, contributor, _ in snapshot.changed)
+        needed = domain.companies_needed(len(changed), publication.disclosure)
+        if needed:
+            since = f"edition {latest['number']}" if latest else "nothing was published"
+            raise errors.Invalid({"covenant_year": [
+                f"{needed} more {'company' if needed == 1 else 'companies'}: an edition is released only when the "
+                f"contributions of at least {publication.disclosure.min_companies} companies changed since "
+                f"{since} ({len(changed)} changed)."]})
+        edition = {"covenant_year": covenant_year, "number": (latest["number"] if latest else 0) + 1,
+                   "released_at": clock.now(), "released_by": released_by, "companies_changed": len(changed),
+                   "figures": _published(covenant_year, snapshot.sums, snapshot.participation, store=store,
+                                         publication=publication)}
+        # Marked first: a crash before the edition is kept leaves those changes counted in no edition, so the
+        # next one waits for more (never fewer) companies.
+        store.mark_released(snapshot)
+        store.add_edition(edition)
+    finally:
+        store.end_lease(covenant_year, holder)
+    log.info("edition released", covenant_year=covenant_year, number=edition["number"], released_by=released_by,
+             companies_changed=len(changed))
+    return _edition_summary(edition)
+
+
+def release_when_due(*, store, publication, clock, scoring) -> list[int]:
+    """Releases each year's edition scheduled by its framework (the day after its due date and after its
+    catch-up date) that no edition has answered yet; one that lacks enough changes waits for them."""
+    store.keep_release_dates({
+        each["covenant_year"]: [day.isoformat() for day in domain.scheduled_dates(
+            date.fromisoformat(each["due_date"]), date.fromisoformat(each["catch_up_date"]))]
+        for each in scoring.list_calendars()})
+    today, released = clock.now().date(), []
+    for covenant_year in store.scheduled_years():
+        latest = store.latest_edition(covenant_year)
+        due = _next_due(covenant_year, latest, store=store)
+        if due is None or due > today:
+            continue
+        try:
+            release(covenant_year, "schedule", store=store, publication=publication, clock=clock)
+            released.append(covenant_year)
+        except errors.Invalid:
+            log.info("scheduled edition waits for more changes", covenant_year=covenant_year, due=due.isoformat())
+    return released
+
+
+def _published(covenant_year: int, counters: dict | None, participation: dict | None, *, store,
+               publication) -> dict:
+    """The figures as published from sums (suppression applied); NotFound for a year with neither data nor
+    targets."""
     targets = publication.targets_of(covenant_year)
     if counters is None and targets is None:
         raise errors.NotFound(f"No figures for covenant year {covenant_year}.")
     listed = domain.listed_regions(counters or {}, publication.disclosure)
     gazetteer = store.gazetteer()
     recorded = store.named_places([name for name in listed if gazetteer.named(name) is None])
-    return domain.figures(covenant_year, counters or {}, store.counters(PARTICIPATION) or {}, targets,
+    return domain.figures(covenant_year, counters or {}, participation or {}, targets,
                           publication.disclosure, domain.shown_places(listed, gazetteer, recorded))
+
+
+def _edition_summary(edition: dict) -> dict:
+    return {"number": edition["number"], "released_at": edition["released_at"],
+            "released_by": edition["released_by"], "companies_changed": edition["companies_changed"]}
+
+
+def _next_due(covenant_year: int, latest: dict | None, *, store) -> date | None:
+    dates = [date.fromisoformat(each) for each in store.release_dates_of(covenant_year)]
+    return domain.next_edition_due(dates, _day(latest["released_at"]) if latest else None)
+
+
+def _day(moment) -> date:
+    return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
 def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict:

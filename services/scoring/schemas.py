@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from common import covenant, vocabulary
-from common.schema import Strict, between, date_field
+from common.schema import Strict, Text, between, date_field
 
 
 class CriterionOut(Schema):
@@ -94,7 +94,7 @@ class RescoreResult(Schema):
 
 
 class SampleRequest(Strict):
-    seed = fields.String(validate=validate.Length(min=1, max=64), metadata={
+    seed = Text(64, metadata={
         "description": "The seed of the draw; without one, a random seed is chosen and recorded."})
 
 
@@ -102,7 +102,7 @@ class VerificationRecord(Strict):
     company_id = fields.String(required=True, validate=validate.Length(min=1))
     result = fields.String(required=True, validate=validate.OneOf(
         vocabulary.VERIFICATION_RESULTS.codes, error="Must be one of: {choices}."))
-    corrections = fields.String(validate=validate.Length(min=1, max=4000), metadata={
+    corrections = Text(4000, multiline=True, metadata={
         "description": "What was corrected and why (required when the result is corrected)."})
     verified_on = date_field(required=True)
 

@@ -42,16 +42,24 @@ class SubmissionStore(Repository):
         self.reports = db.reports
         self.versions = db.report_versions
         self.commission = db.commission_members
+        self.seatings = db.commission_seatings
+        self.replacements = db.token_replacements
         self._members = {COMPANY: self.companies, AUTHORITY: self.authorities, COMMISSION: self.commission}
         self._outbox_of = {role: Outbox(collection) for role, collection in self._members.items()}
         self._versions_outbox = Outbox(self.versions)
-        self.outboxes = [*self._outbox_of.values(), self._versions_outbox]
+        self._seatings_outbox = Outbox(self.seatings)
+        self._replacements_outbox = Outbox(self.replacements)
+        self.outboxes = [*self._outbox_of.values(), self._seatings_outbox, self._replacements_outbox,
+                         self._versions_outbox]
 
     INDEXES = {
         # a token names one member; a company has one report per year; a version number is taken once
         "companies": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
         "authorities": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
-        "commission_members": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
+        "commission_members": (Index.on("token_hash", unique=True), Index.on("seat"), Index(Outbox.INDEX_KEYS)),
+        # a seat is confirmed once (its member's id is the key)
+        "commission_seatings": (Index(Outbox.INDEX_KEYS),),
+        "token_replacements": (Index(Outbox.INDEX_KEYS),),
         "reports": (Index.on("company_id", "covenant_year", unique=True),),
         "report_versions": (Index.on("report_id", "version", unique=True), Index(Outbox.INDEX_KEYS)),
     }
@@ -63,6 +71,11 @@ class SubmissionStore(Repository):
         outbox = self._outbox_of[role]
         outbox.collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
         return Kept(outbox, member["id"], event)
+
+    def member_names(self) -> list[str]:
+        """The name of every member of every kind: companies, authorities and the commission's members."""
+        return [each["name"] for collection in (self.companies, self.authorities, self.commission)
+                for each in collection.find({}, {"name": 1})]
 
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
@@ -80,24 +93,68 @@ class SubmissionStore(Repository):
         """A company or an authority, by its caller role."""
         return self._members[role].find_one({"_id": member_id})
 
-    def replace_token_hash(self, member_id: str, digest: str, now) -> tuple[str, dict] | None:
-        """Gives a member (of any role) a new token hash: the old token stops working. Returns the member's
-        role and record, or None when no member has that id."""
+    def find_member(self, member_id: str) -> tuple[str, dict] | None:
+        """A member of any role by its id: its role and record (no token hash), or None."""
         for role, collection in self._members.items():
-            found = collection.find_one_and_update(
-                {"_id": member_id}, {"$set": {"token_hash": digest, "token_replaced_at": now}},
-                projection={"event": 0, "published": 0, "stored_at": 0}, return_document=ReturnDocument.AFTER)
+            found = collection.find_one({"_id": member_id}, {"token_hash": 0, "event": 0, "published": 0,
+                                                             "stored_at": 0})
             if found:
                 return role, found
         return None
 
+    def replace_token_hash(self, role: str, member_id: str, digest: str, now, event: Event) -> Kept | None:
+        """Gives a member a new token hash (the old token stops working) and keeps the event that tells its
+        owner. The event is stored first: a process that stops between the two writes leaves a notice of a
+        replacement that did not happen (the old code still works), never a replacement nobody is told of.
+        None when the member is gone."""
+        replacement_id = event.data["replacement_id"]
+        self.replacements.insert_one({"_id": replacement_id, "member_id": member_id, "role": role,
+                                      "replaced_at": now, **Outbox.fields(event)})
+        found = self._members[role].find_one_and_update(
+            {"_id": member_id}, {"$set": {"token_hash": digest, "token_replaced_at": now}}, projection={"_id": 1})
+        return Kept(self._replacements_outbox, replacement_id, event) if found else None
+
     def member_by_token_hash(self, digest: str) -> dict | None:
-        """The caller a token hash belongs to, as {"role", "id"}."""
+        """The caller a token hash belongs to, as {"role", "id"}. A commission seat that waits for the
+        chair's confirmation is no caller (its hash is of a code nobody was given, too)."""
         for role, collection in self._members.items():
-            found = collection.find_one({"token_hash": digest}, {"token_hash": 1})
+            found = collection.find_one({"token_hash": digest}, {"token_hash": 1, "awaiting_confirmation": 1})
             if found and hmac.compare_digest(found["token_hash"], digest):
+                if found.get("awaiting_confirmation"):
+                    return None
                 return {"role": role, "id": found["_id"]}
         return None
+
+    # --- the commission's seats ---------------------------------------------------------------------
+
+    def seated_chair(self) -> dict | None:
+        """A chair that sits on the commission, if there is one."""
+        return next((each for each in self.commission.find({"seat": "chair"}, {"token_hash": 0})
+                     if not each.get("awaiting_confirmation")), None)
+
+    def add_first_chair(self, member: dict, event: Event) -> Kept | None:
+        """Stores the chair appointed at deployment (its id is always the same), or None when one was."""
+        try:
+            return self.add_member(COMMISSION, member, event)
+        except DuplicateKeyError:
+            return None
+
+    def seat(self, member_id: str, digest: str, chair_id: str, now, event: Event) -> Kept | None:
+        """The chair confirms a seat: the member gets its first working token hash. The confirmation, with
+        its event, is one document keyed by the member (written once); a confirmation that stopped before
+        the member's record changed is finished by the next (its kept event goes out again: consumers drop
+        the duplicate). None when the seat no longer waits (another confirmation finished first)."""
+        try:
+            self.seatings.insert_one({"_id": member_id, "seated_by": chair_id, "seated_at": now,
+                                      **Outbox.fields(event)})
+            kept = Kept(self._seatings_outbox, member_id, event)
+        except DuplicateKeyError:
+            kept = self._seatings_outbox.kept(self.seatings.find_one({"_id": member_id}, {"event": 1}))
+        done = self.commission.find_one_and_update(
+            {"_id": member_id, "awaiting_confirmation": True},
+            {"$set": {"token_hash": digest, "seated_at": now, "seated_by": chair_id},
+             "$unset": {"awaiting_confirmation": ""}}, projection={"_id": 1})
+        return kept if done else None
 
     # --- reports ------------------------------------------------------------------------------------
 
@@ -165,11 +222,15 @@ class SubmissionStore(Repository):
 
     def replayable(self) -> Iterator[Event]:
         """The events consumers rebuild from, as they were first sent: every registration (companies,
-        authorities, commission members, each in the order registered), then every version of every
-        report as its report_submitted, each report's versions oldest first."""
+        authorities, commission members, each in the order registered), every seat the chair confirmed,
+        every replaced token, then every version of every report as its report_submitted, each report's
+        versions oldest first."""
         for role, collection in self._members.items():
             for document in collection.find({}, {"event": 1}, sort=[("registered_at", ASCENDING)]):
                 yield self._outbox_of[role].kept(document).event
+        for outbox in (self._seatings_outbox, self._replacements_outbox):
+            for document in outbox.collection.find({}, {"event": 1}, sort=[("stored_at", ASCENDING)]):
+                yield outbox.kept(document).event
         for document in self.versions.find({}, {"event": 1},
                                            sort=[("version", ASCENDING), ("submitted_at", ASCENDING)]):
             yield self._versions_outbox.kept(document).event

@@ -10,6 +10,11 @@ SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_
 AUTHORITY_FIELDS = ("id", "name", "country", "joined_on")
 COMMISSION_FIELDS = ("id", "name", "seat", "email", "language")
 PUBLIC_FIELDS = (*SNAPSHOT_FIELDS, "seat", "registered_at")
+CHAIR = "chair"
+SEATED, AWAITING_CONFIRMATION = "seated", "awaiting_confirmation"
+# The first chair, appointed at deployment, always has this id: a second appointment through the same
+# door is a duplicate key (one write decides it, however many try at once).
+FIRST_CHAIR_ID = uuid.uuid5(uuid.NAMESPACE_URL, "https://trustone.example/commission/first-chair").hex
 
 
 def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
@@ -20,8 +25,27 @@ def new_member(registration: dict, now: datetime) -> tuple[dict, str]:
 
 
 def public(member: dict) -> dict:
-    """A member as the secretariat sees it: never its token hash nor what is stored with it."""
-    return _isoformat({key: member[key] for key in PUBLIC_FIELDS if key in member})
+    """A member as the secretariat sees it: never its token hash nor what is stored with it. A member of the
+    commission with whether it sits on it yet."""
+    shown = _isoformat({key: member[key] for key in PUBLIC_FIELDS if key in member})
+    if "seat" in member:
+        shown["status"] = commission_status(member)
+    return shown
+
+
+def commission_status(member: dict) -> str:
+    """Whether a commission member sits on the commission, or its seat waits for the chair's confirmation
+    (members registered before seats were confirmed have no mark, and sit)."""
+    return AWAITING_CONFIRMATION if member.get("awaiting_confirmation") else SEATED
+
+
+def token_replaced(replacement_id: str, role: str, member: dict, by: dict, now: datetime) -> dict:
+    """The data of a member_token_replaced event: whom to tell, in which language, at which address (an
+    authority has neither on record: Dutch, its inbox only)."""
+    return {"replacement_id": replacement_id,
+            "member": {"id": member["id"], "role": role, "name": member["name"],
+                       "language": member.get("language", "nl"), "email": member.get("email")},
+            "replaced_by": by, "replaced_at": now.isoformat()}
 
 
 def snapshot(company: dict) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from common import covenant, places, vocabulary
-from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, StrictBoolean, between, count_field,
+from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
                            date_field, year_field)
 
 
@@ -27,8 +27,9 @@ def unique(key=lambda item: item, what="value", shown=None):
     return check
 
 
-def text(max_length=500, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+def text(max_length=500, multiline=False, **kwargs):
+    """What a person typed: one line (a name, a title), or a long text with line breaks (common.text)."""
+    return Text(max_length, multiline=multiline, **kwargs)
 
 
 class KnownTotal(Strict):
@@ -84,7 +85,7 @@ class Policy(Strict):
 class Mitigation(Strict):
     kind = fields.String(required=True, validate=one_of(vocabulary.MITIGATION_KINDS))
     country = CountryCode(required=True)
-    description = text(2000, required=True)
+    description = text(2000, multiline=True, required=True)
 
 
 class Monitoring(Strict):
@@ -160,13 +161,28 @@ class CommissionMemberRegistration(Strict):
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
 
 
+class ChairAppointment(Strict):
+    """The commission's first chair, appointed at deployment (`trustone appoint-chair`)."""
+    name = text(200, required=True)
+    email = fields.Email(required=True)
+    language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
+
+
 class CommissionMember(CommissionMemberRegistration):
     id = fields.String(required=True)
     registered_at = fields.AwareDateTime()
+    status = fields.String(required=True, metadata={
+        "enum": ["awaiting_confirmation", "seated"],
+        "description": "Whether the member sits on the commission, or its seat waits for the chair's "
+                       "confirmation (until then it has no code that works)."})
 
 
-class RegisteredCommissionMember(CommissionMember):
-    token = fields.String(metadata={"description": "Bearer token of the member; shown only once."})
+class SeatedCommissionMember(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    seat = fields.String(required=True, metadata={"enum": list(vocabulary.COMMISSION_SEATS.codes)})
+    token = fields.String(required=True, metadata={"description": "The member's bearer token, shown only "
+                                                                  "once, to the chair, who hands it over."})
 
 
 class Company(CompanyRegistration):

@@ -11,7 +11,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import Rpc, rpc
-from common.web import http, load, read_json
+from common.web import http, load, read_json, validated
 from services.submission import schemas, usecases
 from services.submission.dependencies import KnownYears, SubmissionStore
 
@@ -69,27 +69,45 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         return 201, self._register(AUTHORITY, read_json(request, schemas.AuthorityRegistration))
 
     @http("POST", "/v1/commission-members", doc=Doc(
-        "Register a member of the complaints and disputes commission", roles=(SECRETARIAT,),
-        body=schemas.CommissionMemberRegistration, responses={201: schemas.RegisteredCommissionMember}))
+        "Register a member of the complaints and disputes commission; its seat waits for the chair's "
+        "confirmation", roles=(SECRETARIAT,), body=schemas.CommissionMemberRegistration,
+        responses={201: schemas.CommissionMember},
+        description="No token is given here: the chair confirms the seat (POST "
+                    "/v1/commission-members/{id}/confirmation), which gives the member its code. Until then "
+                    "the seat is no member of the commission anywhere."))
     def register_commission_member(self, request):
-        """{"name": "...", "seat": "chair", "email": "...", "language": "nl"} -> 201 with the token"""
+        """{"name": "...", "seat": "employers", "email": "...", "language": "nl"} -> 201, awaiting confirmation"""
         self.identity.caller(request, SECRETARIAT)
         return 201, self._register(COMMISSION, read_json(request, schemas.CommissionMemberRegistration))
 
     @http("GET", "/v1/commission-members", doc=Doc(
-        "The commission's members", roles=(SECRETARIAT,), responses={200: schemas.CommissionMember(many=True)}))
+        "The commission's members, seated or awaiting the chair's confirmation (the secretariat; the chair)",
+        roles=(SECRETARIAT, COMMISSION), responses={200: schemas.CommissionMember(many=True)}))
     def list_commission_members(self, request):
-        self.identity.caller(request, SECRETARIAT)
-        return usecases.commission(store=self.storage)
+        return usecases.commission(self.identity.caller(request, SECRETARIAT, COMMISSION), store=self.storage)
+
+    @http("POST", "/v1/commission-members/<member_id>/confirmation", doc=Doc(
+        "The chair confirms a seat the secretariat registered: the member sits on the commission, and its "
+        "code is shown once, to the chair", roles=(COMMISSION,), not_found=True, responses={
+            200: schemas.SeatedCommissionMember,
+            422: "The member already sits on the commission: {\"errors\": {\"member\": [...]}}"}))
+    def confirm_commission_member(self, request, member_id):
+        caller = self.identity.caller(request, COMMISSION)
+        return usecases.confirm_seat(caller, member_id, store=self.storage, publisher=self.events,
+                                     clock=self.clock)
 
     @http("POST", "/v1/members/<member_id>/token", doc=Doc(
-        "Give a company, authority or commission member a new token (its old one stops working)",
-        roles=(SECRETARIAT,), responses={200: schemas.ReplacedToken}, not_found=True,
-        description="For a lost or exposed token. The other services accept the old token for at most "
-                    "IDENTITY_CACHE_SECONDS after they last checked it."))
+        "Give a company, authority or commission member a new token (its old one stops working; its owner "
+        "is told)", roles=(SECRETARIAT, COMMISSION), not_found=True, responses={
+            200: schemas.ReplacedToken,
+            422: "A seat awaiting the chair's confirmation gets its code from it: {\"errors\": {\"member\": [...]}}"},
+        description="The secretariat replaces a company's or an authority's token; a commission member's is "
+                    "replaced by the chair or by the member itself (the secretariat: 403). The other services "
+                    "accept the old token for at most IDENTITY_CACHE_SECONDS after they last checked it."))
     def replace_token(self, request, member_id):
-        self.identity.caller(request, SECRETARIAT)
-        return usecases.replace_token(member_id, store=self.storage, clock=self.clock)
+        caller = self.identity.caller(request, SECRETARIAT, COMMISSION)
+        return usecases.replace_token(caller, member_id, store=self.storage, publisher=self.events,
+                                      clock=self.clock)
 
     def _register(self, role: str, registration: dict) -> dict:
         registered = usecases.register_member(role, registration, store=self.storage, publisher=self.events,
@@ -147,6 +165,15 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     def identify(self, token_hash):
         """The member a token hash belongs to: {"role": "company", "id": "..."}, or None."""
         return self.storage.member_by_token_hash(token_hash)
+
+    @rpc
+    def appoint_chair(self, appointment):
+        """The commission's first chair, appointed at deployment by an operator (`trustone appoint-chair`):
+        {"name", "email", "language"} -> {"id", "name", "seat", "token"}, the code shown once. Refused once a
+        chair sits. Over the broker, which only the platform's own processes and its operators reach: never
+        with the secretariat's token."""
+        return usecases.appoint_first_chair(validated(schemas.ChairAppointment, appointment), store=self.storage,
+                                            publisher=self.events, clock=self.clock)
 
     @rpc
     def list_members(self):

@@ -6,9 +6,11 @@ scoring confirmed, remembered by the process).
 """
 from __future__ import annotations
 
-from common import errors, outbox
+import uuid
+
+from common import errors, outbox, text
 from common.identity import Caller, new_token, token_hash
-from common.vocabulary import COMMISSION, COMPANY
+from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
 from services.submission import domain
 
@@ -16,30 +18,120 @@ log = get_logger(__name__)
 
 
 def register_member(role: str, registration: dict, *, store, publisher, clock) -> dict:
-    """Registers a company or a contracting authority (by caller role) and announces it; returns the member
-    as shown, with its bearer token (shown this once; only its hash is kept)."""
+    """Registers a company, a contracting authority or a member of the commission (by caller role) and
+    announces it; returns the member as shown, with its bearer token (shown this once; only its hash is
+    kept). A commission seat gets no token here: it waits for the chair's confirmation, which gives the
+    member its code, so the secretariat never holds a code that opens what only the commission reads. A name
+    that looks the same as a member's already registered (of any kind) but is written with other characters
+    (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
+    alike = text.look_alike(registration["name"], store.member_names())
+    if alike is not None:
+        raise errors.Invalid({"name": [f"Looks the same as the name of a member already registered, {alike}, but "
+                                       f"is written with other characters."]})
     member, token = domain.new_member(registration, clock.now())
     if role == COMPANY:
         event = publisher.new("company_registered", {"company": domain.snapshot(member)})
     elif role == COMMISSION:
-        event = publisher.new("commission_member_registered", {"member": domain.commission_snapshot(member)})
+        member["awaiting_confirmation"] = True
+        token = None  # its hash is of a code nobody is given, and the seat is no caller until confirmed
+        event = publisher.new("commission_member_registered",
+                              {"member": domain.commission_snapshot(member), "seated": False})
     else:
         event = publisher.new("authority_registered", {"authority": domain.authority_snapshot(member)})
     outbox.publish(store.add_member(role, member, event), publisher)
     log.info("member registered", kind=role, member_id=member["id"])
-    return {**domain.public(member), "token": token}
+    shown = domain.public(member)
+    return shown if token is None else {**shown, "token": token}
 
 
-def replace_token(member_id: str, *, store, clock) -> dict:
+def appoint_first_chair(appointment: dict, *, store, publisher, clock) -> dict:
+    """The commission's first chair, appointed at deployment (`trustone appoint-chair`, over the broker:
+    the operators' door, not the secretariat's token). Once only, and never while a chair sits: later chairs
+    are registered by the secretariat and confirmed by the chair. Returns the chair with its code, shown
+    this once."""
+    refused = errors.Forbidden("The commission has a chair already: a new chair is registered by the "
+                               "secretariat and confirmed by the chair.")
+    if store.seated_chair() is not None:
+        raise refused
+    now = clock.now()
+    member, token = domain.new_member({**appointment, "seat": domain.CHAIR}, now)
+    member.update(id=domain.FIRST_CHAIR_ID, seated_at=now, seated_by=None)
+    event = publisher.new("commission_member_registered",
+                          {"member": domain.commission_snapshot(member), "seated": True})
+    kept = store.add_first_chair(member, event)
+    if kept is None:
+        raise refused
+    outbox.publish(kept, publisher)
+    log.info("the commission's first chair appointed", member_id=member["id"])
+    return {"id": member["id"], "name": member["name"], "seat": domain.CHAIR, "token": token}
+
+
+def _seat_of(caller: Caller, store) -> str:
+    """The seat of a commission member calling (it is seated: a seat awaiting confirmation is no caller)."""
+    member = store.member(COMMISSION, caller.id)
+    if member is None:
+        raise errors.Unauthenticated()
+    return member["seat"]
+
+
+def _require_chair(caller: Caller, store) -> None:
+    if caller.role != COMMISSION or _seat_of(caller, store) != domain.CHAIR:
+        raise errors.Forbidden("Only the commission's chair may do this.")
+
+
+def confirm_seat(caller: Caller, member_id: str, *, store, publisher, clock) -> dict:
+    """The chair confirms a seat the secretariat registered: the member now sits on the commission, and
+    gets its code, shown this once to the chair, who hands it over."""
+    _require_chair(caller, store)
+    member = store.member(COMMISSION, member_id)
+    if member is None:
+        raise errors.NotFound(f"No member of the commission with id {member_id}.")
+    if not member.get("awaiting_confirmation"):
+        raise errors.Invalid({"member": ["This member already sits on the commission."]})
+    token, now = new_token(), clock.now()
+    event = publisher.new("commission_member_seated", {"member": domain.commission_snapshot(member),
+                                                       "seated_by": caller.id, "seated_at": now.isoformat()})
+    kept = store.seat(member_id, token_hash(token), caller.id, now, event)
+    if kept is None:
+        raise errors.Invalid({"member": ["This member already sits on the commission."]})
+    outbox.publish(kept, publisher)
+    log.info("commission seat confirmed", member_id=member_id, seat=member["seat"])
+    return {"id": member_id, "name": member["name"], "seat": member["seat"], "token": token}
+
+
+def replace_token(caller: Caller, member_id: str, *, store, publisher, clock) -> dict:
     """Gives a member a new sign-in code (a lost or exposed one): the old one stops working here at once,
-    and in the other services once they no longer remember it (IDENTITY_CACHE_SECONDS). Returns who it
-    is, with the new token, shown this once."""
-    token = new_token()
-    replaced = store.replace_token_hash(member_id, token_hash(token), clock.now())
-    if replaced is None:
+    and in the other services once they no longer remember it (IDENTITY_CACHE_SECONDS); its owner is told
+    (member_token_replaced). The secretariat replaces a company's or an authority's code, never a commission
+    member's: that is the chair's, or the member's own. Returns who it is, with the new token, shown this
+    once."""
+    found = store.find_member(member_id)
+    if caller.is_secretariat:
+        if found and found[0] == COMMISSION:
+            raise errors.Forbidden("The secretariat cannot replace the code of a member of the commission: "
+                                   "the chair or the member itself can.")
+        by = {"role": SECRETARIAT, "id": None, "seat": None}
+    else:
+        seat = _seat_of(caller, store)
+        if found and found[0] != COMMISSION:
+            found = None  # the commission replaces only its own members' codes
+        if found and member_id != caller.id and seat != domain.CHAIR:
+            raise errors.Forbidden("Only the chair or the member itself may replace a member's code.")
+        by = {"role": COMMISSION, "id": caller.id, "seat": seat}
+    if found is None:
         raise errors.NotFound(f"No member with id {member_id}.")
-    role, member = replaced
-    log.info("member's token replaced", kind=role, member_id=member_id)
+    role, member = found
+    if member.get("awaiting_confirmation"):
+        raise errors.Invalid({"member": ["This seat waits for the chair's confirmation, which gives the member "
+                                         "its code."]})
+    token, now = new_token(), clock.now()
+    event = publisher.new("member_token_replaced",
+                          domain.token_replaced(uuid.uuid4().hex, role, member, by, now))
+    kept = store.replace_token_hash(role, member_id, token_hash(token), now, event)
+    if kept is None:
+        raise errors.NotFound(f"No member with id {member_id}.")
+    outbox.publish(kept, publisher)
+    log.info("member's token replaced", kind=role, member_id=member_id, by=by["role"])
     return {"id": member_id, "role": role, "name": member["name"], "token": token}
 
 
@@ -116,8 +208,11 @@ def companies(*, store) -> list[dict]:
     return [domain.public(each) for each in store.companies_list()]
 
 
-def commission(*, store) -> list[dict]:
-    """The commission's members as the secretariat sees them (never a token hash)."""
+def commission(caller: Caller, *, store) -> list[dict]:
+    """The commission's members, each seated or waiting for the chair's confirmation, as the secretariat and
+    the chair see them (never a token hash)."""
+    if not caller.is_secretariat:
+        _require_chair(caller, store)
     return [domain.public(each) for each in store.commission_list()]
 
 

@@ -213,7 +213,20 @@ def fits_the_screen(page) -> bool:
                          ".map(each => each.getBoundingClientRect().right)) <= 391")
 
 
+def with_an_edition(platform):
+    """Year 1's first edition, released once three companies sent a report: the public then reads the
+    sector report."""
+    if requests.get(platform.url("reporting", "/v1/sector/1/editions")).json()["editions"]:
+        return
+    for name in ("Editie Een B.V.", "Editie Twee B.V.", "Editie Drie B.V."):
+        company = register_company(platform.url("submission"), name=name)
+        requests.post(platform.url("submission", "/v1/reports"), json=blank_report(1), headers=auth(company["token"]))
+    wait_until(lambda: platform.figures()["release"]["companies_changed"] >= 3, "three companies' reports counted")
+    assert platform.release().status_code == 201
+
+
 def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, browser):
+    with_an_edition(platform)
     phone = browser.person(locale="nl-NL", phone=True).new_page()
     visit(browser, phone, platform.url("portal"))
     assert fits_the_screen(phone), "no sideways scrolling"
@@ -222,6 +235,7 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     visit(browser, phone, f"{platform.url('portal')}/sign-in")
     assert fits_the_screen(phone)
     visit(browser, phone, f"{platform.url('portal')}/sector/1/report")
+    assert phone.get_by_text("Edition 1, released on").is_visible()
 
 
 def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):
@@ -290,9 +304,7 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
 def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):
     portal = platform.url("portal")
     company = register_company(platform.url("submission"), name="Marmer Import B.V.")
-    chair = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                          json={"name": "Voorzitter", "seat": "chair", "email": "chair@example.org",
-                                "language": "nl"}).json()
+    chair = platform.chair()
     photo = tmp_path / "dust.png"
     photo.write_bytes(base64.b64decode(PNG))
 
@@ -310,6 +322,8 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     assert "File 2 is not a photo (JPEG or PNG) or a PDF." in worker.locator("#f-attachments-error").inner_text()
     assert worker.get_by_label("What happened?").input_value().startswith("Dust in the cutting hall"), \
         "what was typed comes back; the files are chosen again"
+    assert "the platform removes what they say besides what they show" in \
+        worker.locator("#f-attachments-hint").inner_text(), "the form says what is taken out of the files"
     worker.get_by_label("Photos or documents (optional)").set_input_files(str(photo))
     press(browser, worker, worker.get_by_role("button", name="Send to the commission"))
     number = re.search(r"K-\d{4}-\d{4}", worker.content()).group(0)
@@ -320,8 +334,15 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     worker.get_by_label("Follow-up code").fill("not the code")
     press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "No case has this number and code." in worker.content() and "Dust in the" not in worker.content()
-    worker.get_by_label("Case number").fill(number)
-    worker.get_by_label("Follow-up code").fill(code)
+    assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){4}", code), "a code in groups, to read, copy and type"
+    worker.get_by_label("Case number").fill(number.lower())  # typed as people type it
+    typed = worker.get_by_label("Follow-up code")
+    typed.fill(code.lower().replace("-", " "))
+    assert typed.get_attribute("type") == "password"
+    worker.get_by_role("button", name="Show the code").click()
+    assert typed.get_attribute("type") == "text", "the code typed can be read before it is sent"
+    assert worker.get_by_role("button", name="Hide the code").get_attribute("aria-pressed") == "true"
+    looked_at(browser, worker, "complaints-follow-code-shown")
     press(browser, worker, worker.get_by_role("button", name="Show the case"))
     assert "received" in worker.get_by_role("table").inner_text()
 
@@ -351,6 +372,55 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     member.get_by_label("Uw bericht").fill("Er zijn nieuwe maskers besteld.")
     press(browser, member, member.get_by_role("button", name="Versturen"))
     assert "Uw bericht is verstuurd." in member.content()
+
+
+def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):
+    """Issue 24: a seat the secretariat registers counts only once the chair confirms it in the portal (the
+    member's code shown once, to the chair); the chair gives a member a new code; and the chair reads every
+    reading of a filer's identity."""
+    portal = platform.url("portal")
+    registered = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
+                               json={"name": "Els Vakbond", "seat": "unions_and_ngos", "email": "els@example.org",
+                                     "language": "en"})
+    assert registered.status_code == 201 and "token" not in registered.json()
+    filed = requests.post(platform.url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "party": "Groeve Bundi", "language": "nl", "name": "S. Meena",
+        "contact": "+91 98765 43210", "what_happened": "Children carry stones at the quarry."}).json()
+
+    chair = browser.person(locale="nl-NL").new_page()  # the chair reads Dutch, its registered language
+    sign_in(browser, chair, portal, platform.chair()["token"])
+    press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
+    waiting = chair.get_by_role("region", name="Zetels die op uw bevestiging wachten")
+    assert "Els Vakbond" in waiting.inner_text() and "lid namens vakbonden en ngo's" in waiting.inner_text()
+    press(browser, chair, waiting.get_by_role("button", name="Bevestig de zetel van Els Vakbond"))
+    assert chair.get_by_role("heading", name="Zetel bevestigd: Els Vakbond").is_visible()
+    code = chair.get_by_label("Aanmeldcode").input_value()
+    assert len(code) >= 40
+
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, code)
+    assert member.get_by_role("link", name="Members of the commission").count() == 0, "the chair's pages"
+    for attempt in range(50):  # the confirmation reaches the complaints service as an event
+        member.goto(f"{portal}/cases/{filed['number']}")
+        if "S. Meena" in member.content():
+            break
+        member.wait_for_timeout(200)
+    assert "S. Meena" in member.locator("dl.summary").inner_text()
+    assert "the commission's chair can see who it was and when" in member.content()
+    looked_at(browser, member, "commission-member-case")
+    assert member.goto(f"{portal}/commission/identity-readings").status == 403
+
+    press(browser, chair, chair.get_by_role("link", name="Wie de naam van een indiener zag"))
+    rows = chair.get_by_role("table").inner_text()
+    assert f"Els Vakbond (lid namens vakbonden en ngo's)\t{filed['number']}\tnaam, contactgegevens" in rows
+    press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
+    seated = chair.get_by_role("region", name="Wie in de commissie zit")
+    press(browser, chair, seated.get_by_role("button", name="Nieuwe aanmeldcode voor Els Vakbond"))
+    assert chair.get_by_role("heading", name="Nieuwe aanmeldcode: Els Vakbond").is_visible()
+    assert chair.get_by_label("Aanmeldcode").input_value() != code
+    again = browser.person(locale="en-GB").new_page()
+    sign_in(browser, again, portal, code)
+    assert "This sign-in code is not known." in again.content(), "the old code no longer signs in"
 
 
 # --- every page of every role -------------------------------------------------------------------------------
@@ -411,9 +481,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
     requests.post(platform.url("submission", "/v1/reports"), headers=auth(other["token"]), json=unknown)
     authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
                               json={"name": "Gemeente Gent", "country": "BE", "joined_on": "2020-01-15"}).json()
-    member = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                           json={"name": "Werkgevers", "seat": "employers", "email": "employers@example.org",
-                                 "language": "nl"}).json()
+    member = platform.commission_member("employers", name="Werkgevers")
     filed = requests.post(platform.url("complaints", "/v1/cases"), files={
         "case": (None, json.dumps({"kind": "complaint", "company_id": company["id"], "language": "en",
                                    "what_happened": "No masks in the cutting hall.", "where": "Bundi"}),
@@ -425,13 +493,15 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
                                               headers=auth(member["token"])).text, "the commission to see the case")
     wait_until(lambda: requests.get(platform.url("scoring", f"/v1/reports/{report['id']}/assessment"),
                                     headers=auth(company["token"])).status_code == 200, "the report scored")
+    with_an_edition(platform)
 
     # Each role: who signs in, and the error pages it may meet (an address it may not see, or that is not there).
     roles = {"public": (None, {"/no-such-page": 404}),
              "company": (company["token"], {"/secretariat": 403, f"/reports/{'0' * 32}": 404}),
              "secretariat": (SECRETARIAT_TOKEN, {f"/secretariat/companies/{'0' * 32}": 404}),
              "authority": (authority["token"], {"/company": 403}),
-             "commission": (member["token"], {"/cases/K-2000-0001": 404})}
+             "commission": (member["token"], {"/cases/K-2000-0001": 404, "/commission/members": 403}),
+             "chair": (platform.chair()["token"], {"/cases/K-2000-0001": 404})}
     visited = {}
     for language, locale in (("nl", "nl-NL"), ("en", "en-GB")):
         for role, (code, error_pages) in roles.items():
@@ -456,10 +526,13 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
         assert {"/secretariat", "/secretariat/register/company", "/secretariat/register/authority",
                 "/secretariat/alerts", "/secretariat/questions", "/secretariat/regions", "/secretariat/cases",
                 "/secretariat/members.csv", "/secretariat/companies/{}", "/secretariat/years/{}/proof",
+                "/secretariat/years/{}/figures",
                 "/secretariat/years/{}/verification", "/reports/{}", "/cases/{}"} <= \
             visited["secretariat", language].keys()
         assert {"/authority"} <= visited["authority", language].keys()
         assert {"/commission", "/cases/{}", "/cases/{}/attachments/{}", "/notices"} <= \
             visited["commission", language].keys()
+        assert {"/commission/members", "/commission/identity-readings"} <= visited["chair", language].keys()
+        assert "/notices" in visited["authority", language].keys()
         for role in roles:
             assert all(status == 200 for status in visited[role, language].values()), visited[role, language]

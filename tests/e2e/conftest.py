@@ -6,8 +6,9 @@ from tests.support import Platform, SmtpServer
 
 @pytest.fixture(scope="module")
 def platform(vhost, processes):
-    """All the services, each in its own process, on the real RabbitMQ."""
-    return Platform(vhost, processes).start_all()
+    """All the services, each in its own process, on the real RabbitMQ; figures shown from one company, to see
+    what a few reports count (disclosure is tested at its own thresholds: test_editions, test_sector)."""
+    return Platform(vhost, processes, MIN_COMPANIES_PER_CELL="1").start_all()
 
 
 @pytest.fixture(scope="module")

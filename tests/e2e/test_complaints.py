@@ -2,13 +2,16 @@
 anonymous complaint with an attachment from filing to decision with its notices; an appeal upheld that
 changes an outcome and the figures exactly once; a follow-up code that does not match reads nothing."""
 import base64
+import io
 import json
 
 import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
+from PIL import Image
 
-from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, auth, blank_report,
+from common.vocabulary import SERVICES
+from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, auth, blank_report, form_token, photo_with_gps,
                            register_company, wait_until, with_steps_1_and_21)
 
 pytestmark = pytest.mark.e2e
@@ -18,15 +21,17 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 
 @pytest.fixture(scope="module")
 def platform(vhost, processes, smtp):
+    # behind an operator's proxy on this machine (TRUSTED_PROXIES), which names each client in X-Forwarded-For
     return Platform(vhost, processes, CLOCK="2020-12-15T09:00:00+00:00", SMTP_HOST="127.0.0.1",
-                    SMTP_PORT=str(smtp.port), COMMISSION_EMAIL="commissie@example.org").start_all()
+                    SMTP_PORT=str(smtp.port), COMMISSION_EMAIL="commissie@example.org",
+                    MIN_COMPANIES_PER_CELL="1",  # one company's figures shown: what is counted
+                    TRUSTED_PROXIES="127.0.0.1/32").start_all()
 
 
 def commission_member(platform, seat):
-    created = requests.post(platform.url("submission", "/v1/commission-members"), headers=SECRETARIAT, json={
-        "name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "nl"})
-    assert created.status_code == 201, created.text
-    return auth(created.json()["token"])
+    """A member's headers: the chair appointed at deployment, or a seat the secretariat registered and the
+    chair confirmed."""
+    return auth(platform.commission_member(seat)["token"])
 
 
 def step(platform, member, number, to, **extra):
@@ -87,7 +92,10 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
     assert [each["content_type"] for each in progress["attachments"]] == ["image/png"]
     photo = requests.get(platform.url("complaints", f"/v1/cases/{number}/attachments/"
                                                     f"{progress['attachments'][0]['id']}"), headers=chair)
-    assert (photo.status_code, photo.content, photo.headers["Content-Type"]) == (200, PNG, "image/png")
+    assert (photo.status_code, photo.headers["Content-Type"]) == (200, "image/png")
+    kept, sent = Image.open(io.BytesIO(photo.content)), Image.open(io.BytesIO(PNG))
+    assert (kept.size, kept.getpixel((0, 0))) == (sent.size, sent.getpixel((0, 0))), \
+        "the picture as sent (drawn again from its pixels, without what the file said besides)"
 
     def decision_told():
         return "case_decided" in inbox_kinds(platform, company_headers)
@@ -188,3 +196,27 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
     proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=SECRETARIAT).json()
     assert proof["agrees"], proof["differences"]
     moved.close()
+
+
+def test_a_case_filed_through_the_portal_or_the_api_leaves_its_filers_address_in_no_log_of_any_service(
+        platform, processes):
+    address = "198.51.100.10"
+    through_proxy = {"X-Forwarded-For": address}
+    filer = requests.Session()
+    page = filer.get(platform.url("portal", "/complaints/new"), headers=through_proxy)
+    filed = filer.post(platform.url("portal", "/complaints/new"), headers=through_proxy, data={
+        "csrf_token": form_token(page.text), "kind": "complaint", "party": "Steengroeve Noord", "language": "nl",
+        "what_happened": "De arbeiders hebben geen mondkapjes."},
+        files=[("attachments", ("photo.jpg", photo_with_gps(), "image/jpeg"))])
+    assert filed.status_code == 200, filed.text
+    by_api = requests.post(platform.url("complaints", "/v1/cases"), headers=through_proxy, json={
+        "kind": "dispute", "party": "Steengroeve Zuid", "language": "en", "what_happened": "The gate is locked."})
+    assert by_api.status_code == 201
+    number = by_api.json()["number"]
+    chair = commission_member(platform, "chair")
+    wait_until(lambda: number in json.dumps(requests.get(platform.url("notification", "/v1/notices"),
+                                                         headers=chair).json()),
+               "the commission's alert of the case (every service has done its part)")
+    assert "POST /complaints/new HTTP" in processes.log("portal") and "POST /v1/cases HTTP" in \
+        processes.log("complaints"), "the access lines are written, without whom they served"
+    assert {name: processes.log(name).count(address) for name in SERVICES} == {name: 0 for name in SERVICES}

@@ -1,6 +1,7 @@
 """The README's run command: the whole platform in one process, nothing installed (no RabbitMQ, no MongoDB)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -10,7 +11,7 @@ import yaml
 
 from common.vocabulary import SERVICES
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from tests.support import TRUSTONE, auth, free_port, wait_until
+from tests.support import TRUSTONE, assert_seed_figures, auth, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 DEMO_SECRETARIAT = auth("secretariat-demo-token")
@@ -19,13 +20,15 @@ DEMO_SECRETARIAT = auth("secretariat-demo-token")
 class Embedded:
     """`trustone run` as a user starts it, with ports and a framework directory of its own."""
 
-    def __init__(self, processes, tmp_path):
+    def __init__(self, processes, tmp_path, *arguments: str, **settings: str):
         self.ports = {name: free_port() for name in SERVICES}
         self.env = {key: value for key, value in os.environ.items()
                     if key not in ("AMQP_URI", "MONGO_URI", "SECRETARIAT_TOKEN")}
         self.env.update({f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()})
         self.env["FRAMEWORKS_DIR"] = str(shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks"))
-        processes.start("embedded", [TRUSTONE, "run"], self.env)
+        self.env["MIN_COMPANIES_PER_CELL"] = "1"  # one company's figures shown, to see what is counted
+        self.env.update(settings)
+        processes.start("embedded", [TRUSTONE, "run", *arguments], self.env)
         for service in SERVICES:
             wait_until(self.answers(service), f"embedded {service}")
 
@@ -38,7 +41,8 @@ class Embedded:
         return healthy
 
     def figures(self):
-        return requests.get(self.url("reporting", "/v1/sector/1")).json()
+        """The figures as they stand (the secretariat's live view)."""
+        return requests.get(self.url("reporting", "/v1/sector/1/live"), headers=DEMO_SECRETARIAT).json()
 
     def register(self, **company):
         created = requests.post(self.url("submission", "/v1/companies"), headers=DEMO_SECRETARIAT, json={
@@ -97,3 +101,21 @@ def test_trustone_rescore_applies_a_corrected_framework(embedded, report):
                                        "unchanged": 0}
     figures = wait_until(outcomes(0, 1), "the figures to follow the rescoring")
     assert figures["assessed_reports"] == 1
+
+
+def test_the_demo_plays_year_1_in_releases_its_edition_and_appoints_a_demo_chair(processes, tmp_path):
+    """README's `scripts/run --demo`, at the covenant's own disclosure thresholds."""
+    embedded = Embedded(processes, tmp_path, "--demo", MIN_COMPANIES_PER_CELL="3")
+    try:
+        wait_until(lambda: "demo loaded" in processes.log("embedded"), "the demo to load", timeout=240)
+        published = requests.get(embedded.url("reporting", "/v1/sector/1")).json()
+        assert published["edition"]["number"] == 1
+        assert_seed_figures(published)
+        home = requests.get(embedded.url("portal", "/"), headers={"Accept-Language": "en"}).text
+        assert 'href="/sector/1/report"' in home and "Edition 1, released on 15 December 2020" in home
+        found = wait_until(lambda: re.search(r"commission's demo chair with the code (\S+?)\"",
+                                             processes.log("embedded")), "the demo's chair", timeout=60)
+        me = requests.get(embedded.url("submission", "/v1/me"), headers=auth(found.group(1))).json()
+        assert (me["role"], me["member"]["seat"], me["member"]["status"]) == ("commission", "chair", "seated")
+    finally:
+        processes.stop("embedded")

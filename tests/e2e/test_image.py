@@ -7,7 +7,7 @@ import sys
 import pytest
 import requests
 
-from tests.support import ROOT, Platform, copy_what_the_image_copies
+from tests.support import ROOT, Platform, auth, blank_report, copy_what_the_image_copies, register_company, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,12 @@ def test_every_service_starts_from_the_image_and_serves_what_needs_its_files(pla
         assert requests.get(platform.url(service, "/openapi.json"), timeout=10).status_code == 200, service
     framework = requests.get(platform.url("scoring", "/v1/frameworks/1"), timeout=10)
     assert framework.status_code == 200 and framework.json()["covenant_year"] == 1, "the framework files"
+    for number in range(3):  # an edition to read needs three companies' reports
+        company = register_company(platform.url("submission"), name=f"Beeld {number} B.V.")
+        requests.post(platform.url("submission", "/v1/reports"), json=blank_report(), headers=auth(company["token"]),
+                      timeout=10)
+    wait_until(lambda: platform.figures()["assessed_reports"] == 3, "three reports counted")
+    assert platform.release().status_code == 201
     report = requests.get(platform.url("reporting", "/v1/sector/1/report?lang=en"), timeout=10)
     assert report.status_code == 200 and "<svg" in report.text, "the report's template and targets"
     home = requests.get(platform.url("portal", "/"), headers={"Accept-Language": "nl"}, timeout=10)

@@ -40,6 +40,12 @@ def proof(platform):
                         timeout=60).json()
 
 
+def figures_of(platform, year=1):
+    """The figures as they stand, without what an edition would change: a rebuilt reporting starts without
+    the editions of the one it replaces (they are a source, like complaints' cases: README, Known limits)."""
+    return {name: value for name, value in platform.figures(year).items() if name != "release"}
+
+
 def notices(platform, tokens):
     """Every notice of the companies and the secretariat, by key."""
     found = {}
@@ -52,9 +58,7 @@ def notices(platform, tokens):
 def appeal_upheld(platform, company, report_id):
     """The company contests its missing plan of approach; the commission's chair upholds the appeal.
     Returns the chair's token and the covenant year the case counts in (the year it was filed)."""
-    created = requests.post(platform.url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN),
-                            json={"name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "en"})
-    chair = auth(created.json()["token"])
+    chair = auth(platform.chair()["token"])
     appeal = requests.post(platform.url("complaints", "/v1/appeals"), headers=auth(company["token"]), json={
         "report_id": report_id, "version": 1, "criteria": ["plan_of_approach"],
         "reasons": "Our plan of approach reached the secretariat by e-mail."})
@@ -69,7 +73,7 @@ def appeal_upheld(platform, company, report_id):
             return answer if answer.status_code != 503 else None  # until complaints knows the chair
         assert wait_until(taken, f"the step to {to}").status_code == 201
     case = requests.get(platform.url("complaints", f"/v1/cases/{appeal.json()['number']}"), headers=chair).json()
-    return created.json()["token"], case["covenant_year"]
+    return platform.chair()["token"], case["covenant_year"]
 
 
 def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smtp, report):
@@ -101,7 +105,7 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     wait_until(appeal_applied, "the upheld appeal assessed, counted and noticed, every notice mailed", timeout=60)
     before = notices(platform, tokens)
     mailed = len(smtp.messages())
-    figures, case_figures = platform.figures(), platform.figures(case_year)
+    figures, case_figures = figures_of(platform), figures_of(platform, case_year)
     assessments = {each: requests.get(platform.url("scoring", f"/v1/reports/{each}/assessments"),
                                       headers=auth(SECRETARIAT_TOKEN)).json() for each in ids}
     assert len(assessments[ids[0]]) == 2
@@ -112,7 +116,7 @@ def test_scoring_reporting_and_notification_are_rebuilt_from_empty(platform, smt
     restart_empty(platform, "reporting")
     assert platform.figures()["assessed_reports"] == 0
     replay(platform, "reporting")
-    wait_until(lambda: platform.figures() == figures and platform.figures(case_year) == case_figures,
+    wait_until(lambda: figures_of(platform) == figures and figures_of(platform, case_year) == case_figures,
                "the sector figures, with the case counts, to be as they were")
     assert proof(platform)["agrees"]
 

@@ -7,7 +7,8 @@ import requests
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.complaints.service import ComplaintsService
-from tests.support import SECRETARIAT_TOKEN, ApiContract, auth
+from common import network
+from tests.support import PORTAL_SERVICE_KEY, SECRETARIAT_TOKEN, ApiContract, auth, pdf_with_document_info
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -27,8 +28,10 @@ class Members:
 
 
 def test_who_may_do_what_with_a_case(container_factory, service_config, members, publish, capture, url):
-    # filings from one address are limited per day: here high enough for every caller of the matrix to file
-    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 50})
+    # filings from one address, and wrong follow-up codes per case, are limited: here high enough for every
+    # caller of the matrix
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 50,
+                                                      "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 100})
     replace_dependencies(container, identity=members.identity(), scoring=NoAssessments(), submission=Members())
     container.start()
     received, moved = capture("complaints", "case_received"), capture("complaints", "case_moved")
@@ -36,9 +39,15 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     members.add("company-token", "company", "c-1")
     members.add("other-token", "company", "c-2")
     members.add("authority-token", "authority", "a-1")
+    members.add("member-token", "commission", "member-2")
     with entrypoint_waiter(container, "remember_commission_member"):
         publish("submission", "commission_member_registered", {"member": {
-            "id": "chair-1", "name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "nl"}})
+            "id": "chair-1", "name": "Chair", "seat": "chair", "email": "chair@example.org", "language": "nl"},
+            "seated": True})
+    with entrypoint_waiter(container, "remember_commission_member"):
+        publish("submission", "commission_member_registered", {"member": {
+            "id": "member-2", "name": "Member", "seat": "employers", "email": "m@example.org", "language": "nl"},
+            "seated": True})
     contract = ApiContract(requests.get(url("complaints", "/openapi.json")).json())
     filed = requests.post(url("complaints", "/v1/cases"), json={
         "kind": "complaint", "company_id": "c-1", "what_happened": "No masks in the quarry.", "language": "nl"})
@@ -57,27 +66,33 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
                         headers={"X-Follow-Up-Code": "wrong"}).status_code == 404
 
     callers = (None, "chair-token", "company-token", "other-token", "authority-token", SECRETARIAT_TOKEN,
-               "bad-token")
-    matrix = {  # public, commission, company concerned, another company, authority, secretariat, bad token
-        ("GET", "/v1/cases", "/v1/cases"): (401, 200, 200, 200, 403, 200, 401),
-        ("GET", f"/v1/cases/{number}", "/v1/cases/{number}"): (401, 200, 404, 404, 403, 200, 401),
-        ("POST", f"/v1/cases/{number}/messages", "/v1/cases/{number}/messages"): (401, 201, 403, 403, 403, 403, 401),
-        ("POST", f"/v1/cases/{number}/moves", "/v1/cases/{number}/moves"): (401, 201, 403, 403, 403, 403, 401),
-        ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"): (401, 403, 404, 404, 403, 403, 401),
-        ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 422, 422, 403, 403, 401),
-        ("GET", "/v1/procedure", "/v1/procedure"): (200,) * 7,
+               "bad-token", "member-token")
+    matrix = {  # public, chair, company concerned, another company, authority, secretariat, bad token, member
+        ("GET", "/v1/cases", "/v1/cases"): (401, 200, 200, 200, 403, 200, 401, 200),
+        ("GET", f"/v1/cases/{number}", "/v1/cases/{number}"): (401, 200, 404, 404, 403, 200, 401, 200),
+        ("POST", f"/v1/cases/{number}/messages", "/v1/cases/{number}/messages"):
+            (401, 201, 403, 403, 403, 403, 401, 201),
+        # the chair acknowledges the case; the member then tries the chair's step (admissibility): 403
+        ("POST", f"/v1/cases/{number}/moves", "/v1/cases/{number}/moves"): (401, 201, 403, 403, 403, 403, 401, 403),
+        ("POST", f"/v1/cases/{number}/answers", "/v1/cases/{number}/answers"):
+            (401, 403, 404, 404, 403, 403, 401, 403),
+        # a report version that is not the company's (here: none is known) is not found
+        ("POST", "/v1/appeals", "/v1/appeals"): (401, 403, 404, 404, 403, 403, 401, 403),
+        ("GET", "/v1/procedure", "/v1/procedure"): (200,) * 8,
         ("GET", f"/v1/cases/{number}/attachments/{attached.json()['id']}",
-         "/v1/cases/{number}/attachments/{attachment_id}"): (401, 200, 403, 403, 403, 403, 401),
+         "/v1/cases/{number}/attachments/{attachment_id}"): (401, 200, 403, 403, 403, 403, 401, 200),
+        # who read a filer's identity: the chair's to read, no one else's
+        ("GET", "/v1/identity-readings", "/v1/identity-readings"): (401, 200, 403, 403, 403, 403, 401, 403),
         # without its follow-up code, a case's progress is no one's, whatever token is shown
-        ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404,) * 7,
-        ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404,) * 7,
-        ("POST", f"/v1/cases/{number}/attachments", "/v1/cases/{number}/attachments"): (404,) * 7,
+        ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404,) * 8,
+        ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404,) * 8,
+        ("POST", f"/v1/cases/{number}/attachments", "/v1/cases/{number}/attachments"): (404,) * 8,
         # anyone may file, with or without a token: the filing is the filer's, never the token's
-        ("POST", "/v1/cases", "/v1/cases"): (201,) * 7,
-        ("POST", "/replays", "/replays"): (401, 403, 403, 403, 403, 200, 401),
-        ("GET", "/health", "/health"): (200,) * 7,
-        ("GET", "/metrics", "/metrics"): (401,) * 7,  # for operators only: none of these holds their token
-        ("GET", "/openapi.json", "/openapi.json"): (200,) * 7,
+        ("POST", "/v1/cases", "/v1/cases"): (201,) * 8,
+        ("POST", "/replays", "/replays"): (401, 403, 403, 403, 403, 200, 401, 403),
+        ("GET", "/health", "/health"): (200,) * 8,
+        ("GET", "/metrics", "/metrics"): (401,) * 8,  # for operators only: none of these holds their token
+        ("GET", "/openapi.json", "/openapi.json"): (200,) * 8,
     }
     documented = {(method.upper(), path) for path, operations in contract.document["paths"].items()
                   for method in operations}
@@ -94,6 +109,8 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
             body = bodies.get(path.rsplit("/", 1)[-1]) if method == "POST" else None
             if path.endswith("/moves") and token == "chair-token":
                 body = bodies["moves"]
+            elif path.endswith("/moves") and token == "member-token":
+                body = {"to": "admissibility_decided", "admissible": True, "reason": "Not my seat's step."}
             if path.endswith("/attachments"):
                 answer = requests.post(url("complaints", path), data=PNG, headers=auth(token) if token else {})
             else:
@@ -108,24 +125,109 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
     assert [each["data"]["to_state"] for each in moved.wait_for(1)] == ["acknowledged"]
     shown = requests.get(url("complaints", f"/v1/cases/{number}"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert "what_happened" not in shown and "name" not in shown
+    refused = requests.post(url("complaints", f"/v1/cases/{number}/moves"), headers=auth("member-token"),
+                            json={"to": "admissibility_decided", "admissible": True, "reason": "Not mine."})
+    assert refused.json()["error"] == {"code": "FORBIDDEN",
+                                       "message": "Only the chair may move a case that is acknowledged."}
 
 
-def test_filings_are_limited_per_client_even_through_the_portal(container_factory, service_config, url):
-    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 2})
+def test_a_seat_takes_part_once_confirmed_and_every_reading_of_an_identity_is_in_the_chairs_trail(
+        container_factory, service_config, members, publish, url):
+    container = container_factory(ComplaintsService, service_config)
+    replace_dependencies(container, identity=members.identity())
+    container.start()
+    members.add("chair-token", "commission", "chair-1")
+    members.add("newcomer-token", "commission", "member-3")
+    chair = {"id": "chair-1", "name": "Anna Voorzitter", "seat": "chair", "email": "chair@example.org",
+             "language": "nl"}
+    newcomer = {"id": "member-3", "name": "Nieuw Lid", "seat": "unions_and_ngos", "email": "n@example.org",
+                "language": "en"}
+    from common.events import new_event
+    with entrypoint_waiter(container, "remember_commission_member"):  # v1, from a submission not yet upgraded
+        publish("submission", "commission_member_registered", wire=new_event(
+            "commission_member_registered", {"member": chair}, producer="submission", correlation_id="test",
+            schema_version=1).to_wire())
+    with entrypoint_waiter(container, "remember_commission_member"):
+        publish("submission", "commission_member_registered", {"member": newcomer, "seated": False})
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "complaint", "party": "A quarry", "what_happened": "No masks.", "language": "nl",
+        "name": "A. Arbeider", "contact": "+31 6 12345678"}).json()
+    case = url("complaints", f"/v1/cases/{filed['number']}")
+    assert requests.get(case, headers=auth("newcomer-token")).status_code == 503, "not seated as heard yet"
+    with entrypoint_waiter(container, "remember_seated_member"):
+        publish("submission", "commission_member_seated", {"member": newcomer, "seated_by": "chair-1",
+                                                           "seated_at": "2021-03-01T10:00:00+00:00"})
+    assert requests.get(case, headers=auth("newcomer-token")).json()["name"] == "A. Arbeider"
+    assert requests.get(case, headers=auth("chair-token")).json()["contact"] == "+31 6 12345678"
+
+    trail = requests.get(url("complaints", "/v1/identity-readings"), headers=auth("chair-token"))
+    ApiContract(requests.get(url("complaints", "/openapi.json")).json()).check(
+        "GET", "/v1/identity-readings", trail)
+    assert [(each["number"], each["by"]["name"], each["by"]["seat"], each["read"]) for each in trail.json()["items"]] \
+        == [(filed["number"], "Anna Voorzitter", "chair", ["name", "contact"]),
+            (filed["number"], "Nieuw Lid", "unions_and_ngos", ["name", "contact"])]
+    assert requests.get(url("complaints", "/v1/identity-readings"),
+                        headers=auth("newcomer-token")).status_code == 403
+    bad = requests.get(url("complaints", "/v1/identity-readings?page=0"), headers=auth("chair-token"))
+    assert bad.status_code == 422 and list(bad.json()["errors"]) == ["page"]
+
+
+def test_filings_are_limited_per_client_whatever_it_writes_in_its_headers(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FILINGS_PER_DAY": 5})
     container.start()
     case = {"kind": "dispute", "what_happened": "The quarry's gate is locked.", "language": "en"}
 
-    def file_from(client, told=None):
-        # The portal (on this machine, a trusted proxy) passes on the address it saw; a client's own
-        # header, sent straight to the service from elsewhere, would be to the left of it and not believed.
-        headers = {"X-Forwarded-For": ", ".join(each for each in (told, client) if each)}
+    def file(headers):
         return requests.post(url("complaints", "/v1/cases"), json=case, headers=headers)
 
-    assert [file_from("203.0.113.1").status_code for _ in range(2)] == [201, 201]
-    refused = file_from("203.0.113.1", told="198.51.100.7")
-    assert refused.status_code == 429 and "Too many cases" in refused.json()["error"]["message"]
-    assert 86000 < int(refused.headers["Retry-After"]) <= 86400, "the first filing frees a place in a day"
-    assert file_from("203.0.113.2").status_code == 201, "another client still files"
+    # Seven filings, each naming another client in X-Forwarded-For: no proxy is trusted unless an operator
+    # names one (TRUSTED_PROXIES), so the header is not believed and all come from this one client.
+    told = [file({"X-Forwarded-For": f"198.51.100.{place}"}) for place in range(7)]
+    assert [each.status_code for each in told] == [201] * 5 + [429] * 2
+    refused = told[-1]
+    assert "Too many cases" in refused.json()["error"]["message"]
+    assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600, "the first filing frees a place in a day"
+    # Nor can a client on this machine pass for the portal: its vouching needs the key the portal holds.
+    assert file(network.vouch("a-guessed-key", "203.0.113.50")).status_code == 429
+    copied = {**network.vouch(PORTAL_SERVICE_KEY, "203.0.113.50"), network.CLIENT_HEADER: "203.0.113.51"}
+    assert file(copied).status_code == 429, "a proof holds only for the address it was made for"
+    # The portal's own word (made with the key) counts per person it acts for.
+    assert file(network.vouch(PORTAL_SERVICE_KEY, "203.0.113.50")).status_code == 201
+
+
+def test_case_numbers_are_taken_in_any_case_and_follow_up_codes_as_people_type_them(container_factory, service_config,
+                                                                                   url):
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 3})
+    container.start()
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "what_happened": "The gate is locked.", "language": "en"}).json()
+    number, code = filed["number"], filed["follow_up_code"]
+    typed = {"X-Follow-Up-Code": code.lower().replace("-", " ")}
+    progress = requests.get(url("complaints", f"/v1/cases/{number.lower()}/progress"), headers=typed)
+    assert progress.status_code == 200 and progress.json()["number"] == number
+    other = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "what_happened": "And another gate.", "language": "en"}).json()
+    guesses = [requests.get(url("complaints", f"/v1/cases/{other['number']}/progress"),
+                            headers={"X-Follow-Up-Code": f"{place:04d}-AAAA-AAAA-AAAA-AAAA"}).status_code
+               for place in range(5)]
+    assert guesses == [404, 404, 404, 429, 429], "guesses at one case are limited, whoever makes them"
+    held = requests.get(url("complaints", f"/v1/cases/{other['number'].lower()}/progress"),
+                        headers={"X-Follow-Up-Code": other["follow_up_code"]})
+    assert held.status_code == 429 and 3500 < int(held.headers["Retry-After"]) <= 3600
+    assert requests.get(url("complaints", f"/v1/cases/{number}/progress"), headers=typed).status_code == 200, \
+        "another case is not held up"
+
+
+def test_text_that_is_not_text_is_refused(container_factory, service_config, url):
+    container = container_factory(ComplaintsService, service_config)
+    container.start()
+    case = {"kind": "complaint", "what_happened": "Line one.\nLine two.", "language": "nl"}
+    for field, value in (("party", "Steen\u202eB.V."), ("party", "Steen\x00B.V."), ("party", "Steen\nB.V."),
+                         ("what_happened", "Mijn \u202eklacht"), ("what_happened", "nul\x00byte")):
+        answer = requests.post(url("complaints", "/v1/cases"), json={"party": "Steen B.V.", **case, field: value})
+        assert answer.status_code == 422 and list(answer.json()["errors"]) == [field], (field, value, answer.text)
+    taken = requests.post(url("complaints", "/v1/cases"), json={**case, "party": "Steen B.V."})
+    assert taken.status_code == 201, "a long text keeps its line breaks"
 
 
 def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_factory, service_config, url):
@@ -141,7 +243,7 @@ def test_a_case_and_its_files_are_filed_in_one_request_or_not_at_all(container_f
     as_xml = requests.post(url("complaints", "/v1/cases"), data=case, headers={"Content-Type": "application/xml"})
     assert as_xml.status_code == 415
     filed = requests.post(url("complaints", "/v1/cases"), data={"case": case},
-                          files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", b"%PDF-1.4\n"))])
+                          files=[("attachments", ("a.png", PNG)), ("attachments", ("c.pdf", pdf_with_document_info()))])
     assert filed.status_code == 201 and filed.json()["number"].endswith("-0001"), "the refused one took no number"
     progress = requests.get(url("complaints", f"/v1/cases/{filed.json()['number']}/progress"),
                             headers={"X-Follow-Up-Code": filed.json()["follow_up_code"]}).json()

@@ -11,7 +11,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from nameko.testing.services import entrypoint_waiter, replace_dependencies
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 from schemathesis import GenerationMode
 from schemathesis.checks import (content_type_conformance, negative_data_rejection, not_a_server_error,
                                  response_schema_conformance,
@@ -22,7 +22,7 @@ from services.notification.service import NotificationService
 from services.reporting.service import ReportingService
 from services.scoring.service import ScoringService
 from services.submission.service import SubmissionService
-from tests.support import AUTHORITY, COMPANY, METRICS_TOKEN, SECRETARIAT_TOKEN, FakeScoring, auth, company
+from tests.support import AUTHORITY, CHAIR, COMPANY, METRICS_TOKEN, SECRETARIAT_TOKEN, FakeScoring, auth, company
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))  # more, once: FUZZ_EXAMPLES=300
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -70,11 +70,13 @@ def api(request, container_factory, service_config, members, url, publish):
     container.start()
     if name == "submission":  # its own members, registered as the secretariat does
         secretariat = auth(SECRETARIAT_TOKEN)
-        for role, path, body in (("company", "/v1/companies", COMPANY), ("authority", "/v1/authorities", AUTHORITY),
-                                 ("commission", "/v1/commission-members", {
-                                     "name": "Chair", "seat": "chair", "email": "chair@example.org",
-                                     "language": "nl"})):
+        for role, path, body in (("company", "/v1/companies", COMPANY), ("authority", "/v1/authorities", AUTHORITY)):
             tokens[role] = requests.post(url(name, path), json=body, headers=secretariat).json()["token"]
+        with entrypoint_hook(container, "appoint_chair") as appoint_chair:  # at deployment, over the broker
+            tokens["commission"] = appoint_chair(CHAIR)["token"]
+        # a seat awaiting the chair's confirmation, for the fuzzer to find among the members
+        requests.post(url(name, "/v1/commission-members"), headers=secretariat, json={
+            "name": "Member", "seat": "employers", "email": "m@example.org", "language": "en"})
     else:
         for role in ("company", "authority", "commission"):
             members.add(f"{role}-token", role, f"{role}-1")
@@ -86,7 +88,7 @@ def api(request, container_factory, service_config, members, url, publish):
                                       "joined_on": "2020-03-01"}})],
                  "complaints": [("remember_commission_member", "commission_member_registered", {"member": {
                      "id": "commission-1", "name": "Chair", "seat": "chair", "email": "chair@example.org",
-                     "language": "nl"}})]}
+                     "language": "nl"}, "seated": True})]}
         for entrypoint, event_type, data in known.get(name, []):
             with entrypoint_waiter(container, entrypoint):
                 publish("submission", event_type, data)

@@ -17,8 +17,8 @@ from bs4 import BeautifulSoup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import (AUTHORITY, SECRETARIAT_TOKEN, auth, example_report, register_company, sign_in,
-                           start_portal, wait_until)
+from tests.support import (AUTHORITY, SECRETARIAT_TOKEN, appoint_chair_in_process, auth, example_report,
+                           register_company, sign_in, start_portal, wait_until)
 
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "60"))  # more, once: PORTAL_FUZZ_EXAMPLES=1000
 PAGES_PER_ROLE = 40
@@ -115,15 +115,17 @@ def portal(container_factory, service_config, url):
 
 
 @pytest.fixture
-def visitors(portal, url):
+def visitors(portal, url, service_config):
     """Each role signed in to the portal (the public not), with the pages and forms it reaches."""
     company = register_company(url("submission", ""), name="Graniet Import B.V.")
     report = requests.post(url("submission", "/v1/reports"), json=example_report(), headers=auth(company["token"]))
     assert report.status_code == 202, report.text
     authority = requests.post(url("submission", "/v1/authorities"), json=AUTHORITY,
                               headers=auth(SECRETARIAT_TOKEN)).json()
-    member = requests.post(url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN), json={
-        "name": "Voorzitter", "seat": "chair", "email": "chair@example.org", "language": "nl"}).json()
+    member = appoint_chair_in_process(service_config["AMQP_URI"])
+    # a seat for the chair to confirm (or give a new code to): its forms are fuzzed too
+    requests.post(url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN), json={
+        "name": "Werkgever", "seat": "employers", "email": "employers@example.org", "language": "nl"})
     filed = requests.post(url("complaints", "/v1/cases"), json={
         "kind": "complaint", "company_id": company["id"], "what_happened": "No masks.", "language": "en"})
     assert filed.status_code == 201, filed.text

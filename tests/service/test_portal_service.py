@@ -1,18 +1,22 @@
 """The portal in a nameko container, with the four services it is a client of in containers beside it on
 the real RabbitMQ: sessions, form tokens, headers, and a company's and the secretariat's pages."""
+import logging
 import re
 import shutil
 import time
+from urllib.parse import urlparse
 
 import pytest
 import requests
 import yaml
 
 from common import mongo
+from common.logging import json_formatter
 from services.portal import domain
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 from tests.support import (SECRETARIAT_TOKEN, auth, blank_report, example_report, form_fields, form_token,
-                           register_company, sign_in, start_portal, wait_until, with_steps_1_and_21)
+                           photo_with_gps, register_company, sign_in, start_portal, wait_until,
+                           with_steps_1_and_21)
 
 
 @pytest.fixture
@@ -234,7 +238,7 @@ def test_the_secretariat_places_a_region_name_nobody_knew_and_the_figures_count_
         "as": "IN|IN-RJ|Kota"})
     assert "De cijfers tellen nu 1 rapportage meer onder Kota." in spelling.text
     assert "Elke naam die ondernemingen gebruikten, staat op de lijst." in spelling.text
-    figures = requests.get(url("reporting", "/v1/sector/1"), params={}).json()
+    figures = requests.get(url("reporting", "/v1/sector/1/live"), headers=auth(SECRETARIAT_TOKEN)).json()
     assert figures["assessed_reports"] == 2
 
 
@@ -366,3 +370,135 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                "the members' list to show the new assessment")
     assert secretariat.post(f"{portal}/secretariat/years/1/rescore", data={"csrf_token": "forged"}
                             ).status_code == 403
+
+
+def test_the_public_sees_a_years_report_only_once_the_secretariat_released_an_edition(portal, url):
+    public = requests.Session()
+    assert "Nog niet gepubliceerd" in public.get(f"{portal}/").text
+    assert 'href="/sector/1/report"' not in public.get(f"{portal}/").text
+    assert public.get(f"{portal}/sector/1/report").status_code == 404
+
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    for _ in range(2):
+        company = register_company(url("submission", ""))
+        requests.post(url("submission", "/v1/reports"), json=example_report(), headers=auth(company["token"]))
+    page = wait_until(lambda: "Sindsdien zijn de bijdragen van 2 ondernemingen veranderd." in (
+        found := secretariat.get(f"{portal}/secretariat/years/1/figures")).text and found, "2 reports counted")
+    assert "Van dit jaar is nog niets gepubliceerd" in page.text
+    assert "Nog niet mogelijk: eerst moet de bijdrage van nog 1 onderneming veranderen." in page.text
+    assert "Beoordeelde rapportages" in page.text, "what a new edition would change, in words"
+    refused = secretariat.post(f"{portal}/secretariat/years/1/editions", data={"csrf_token": form_token(page.text)})
+    assert refused.status_code == 422
+    assert "Er is geen editie gepubliceerd: eerst moet de bijdrage van nog 1 onderneming veranderen." in refused.text
+    assert "<title>Fout:" in refused.text
+    assert public.get(f"{portal}/sector/1/report").status_code == 404
+
+    company = register_company(url("submission", ""))
+    requests.post(url("submission", "/v1/reports"), json=example_report(), headers=auth(company["token"]))
+    page = wait_until(lambda: "bijdragen van 3 ondernemingen veranderd" in (
+        found := secretariat.get(f"{portal}/secretariat/years/1/figures")).text and found, "3 reports counted")
+    released = secretariat.post(f"{portal}/secretariat/years/1/editions", data={"csrf_token": form_token(page.text)})
+    assert released.status_code == 200 and "Editie 1 is gepubliceerd: het publiek leest nu deze." in released.text
+    assert "Niets: een editie die nu verschijnt, zou dezelfde cijfers publiceren." in released.text
+    home = public.get(f"{portal}/").text
+    assert 'href="/sector/1/report"' in home and "Editie 1, gepubliceerd op" in home
+    report = public.get(f"{portal}/sector/1/report")
+    assert report.status_code == 200 and "Editie 1, gepubliceerd op" in report.text and "(door het secretariaat)" in report.text
+    assert public.get(f"{portal}/sector/1/report?edition=1").text == report.text
+
+
+# --- filing leaves no link, and limits hold (issue 24) ----------------------------------------------------------
+
+@pytest.fixture
+def proxied_portal(container_factory, service_config, url):
+    """The platform behind an operator's proxy on this machine (TRUSTED_PROXIES): the proxy tells each
+    service, and the portal, the client's address in X-Forwarded-For."""
+    return start_portal(container_factory, {**service_config, "TRUSTED_PROXIES": "127.0.0.1/32"}, url)
+
+
+def every_stored_document(service_config) -> list[str]:
+    """Every document of every collection of every service's database (GridFS's files and chunks too)."""
+    prefix = urlparse(service_config["MONGO_URI"]).path.strip("/") + "_"
+    engine = mongo.client(service_config["MONGO_URI"])
+    return [f"{name}.{collection}: {document!r}" for name in engine.list_database_names() if name.startswith(prefix)
+            for collection in engine[name].list_collection_names() for document in engine[name][collection].find()]
+
+
+def test_a_case_filed_through_the_portal_or_the_api_leaves_its_filers_address_in_no_log_line_and_no_store(
+        proxied_portal, service_config, url, caplog):
+    caplog.set_level(logging.DEBUG)  # every line any part of the platform writes, access lines included
+    address = "198.51.100.10"
+    through_proxy = {"X-Forwarded-For": address}
+    filer = requests.Session()
+    page = filer.get(f"{proxied_portal}/complaints/new", headers=through_proxy)
+    filed = filer.post(f"{proxied_portal}/complaints/new", headers=through_proxy, data={
+        "csrf_token": form_token(page.text), "kind": "complaint", "party": "Steengroeve Noord", "language": "nl",
+        "what_happened": "De arbeiders hebben geen mondkapjes."},
+        files=[("attachments", ("photo.jpg", photo_with_gps(), "image/jpeg"))])
+    assert filed.status_code == 200 and "Uw melding is ontvangen" in filed.text
+    code = re.search(r'id="follow-up-code" class="w-full code" value="([^"]+)"', filed.text).group(1)
+    number = re.search(r"<strong>(K-\d{4}-\d{4})</strong>", filed.text).group(1)
+    followed = filer.post(f"{proxied_portal}/complaints/follow", headers=through_proxy, data={
+        "csrf_token": form_token(page.text), "number": number.lower(), "code": code.lower()})
+    assert followed.status_code == 200 and "ontvangen" in followed.text and number in followed.text
+    by_api = requests.post(url("complaints", "/v1/cases"), headers=through_proxy, json={
+        "kind": "dispute", "party": "Steengroeve Zuid", "language": "en", "what_happened": "The gate is locked."})
+    assert by_api.status_code == 201
+
+    lines = [json_formatter().format(record) for record in caplog.records]
+    assert any("POST /v1/cases HTTP" in line for line in lines) and any("POST /complaints/new HTTP" in line
+                                                                        for line in lines) and any("case filed" in line for line in lines), \
+        "the access lines and the service's own lines were captured"
+    assert [line for line in lines if address in line] == []
+    assert [line for line in lines if "PhoneMaker" in line or "Phone X Pro" in line] == [], \
+        "nor what the photo said of the phone (Pillow's own debug lines name every EXIF tag)"
+    stored = every_stored_document(service_config)
+    kept_in = {each.split(":")[0] for each in stored}
+    assert {"complaints.filings", "complaints.attachments.files", "complaints.attachments.chunks",
+            "complaints.case_changes", "portal.sessions"} <= {name.split("_", 2)[-1] for name in kept_in}, kept_in
+    assert [each for each in stored if address in each] == []
+    assert [each for each in stored if "Steengroeve" in each] == [], "whom a case is about is sealed too"
+
+
+def test_guessing_sign_in_codes_from_behind_rotating_headers_is_held_up_and_the_secretariat_still_signs_in(
+        portal):
+    own_browser = requests.Session()  # the secretariat signed in from this browser before
+    assert sign_in(own_browser, portal, SECRETARIAT_TOKEN).status_code == 303
+    page = own_browser.get(f"{portal}/secretariat")
+    own_browser.post(f"{portal}/sign-out", data={"csrf_token": form_token(page.text)})
+
+    guesser = requests.Session()
+    form = guesser.get(f"{portal}/sign-in")
+    answers = [guesser.post(f"{portal}/sign-in", headers={"X-Forwarded-For": f"203.0.113.{place}"},
+                            data={"csrf_token": form_token(form.text), "token": f"guess-{place}"},
+                            allow_redirects=False).status_code for place in range(25)]
+    assert answers == [401] * 5 + [429] * 20, "X-Forwarded-For from a client no one named a proxy is not believed"
+    assert sign_in(requests.Session(), portal, SECRETARIAT_TOKEN).status_code == 429, \
+        "a browser that never signed in with the code waits"
+    again = sign_in(own_browser, portal, SECRETARIAT_TOKEN)
+    assert again.status_code == 303, "the secretariat's own browser is not locked out by the guesser beside it"
+    assert "trustone_device" in own_browser.cookies
+
+
+def test_portal_filings_with_rotating_headers_are_limited(portal):
+    filer = requests.Session()
+    answers = []
+    for place in range(7):
+        page = filer.get(f"{portal}/complaints/new")
+        answers.append(filer.post(f"{portal}/complaints/new", headers={"X-Forwarded-For": f"198.51.100.{place}"},
+                                  data={"csrf_token": form_token(page.text), "kind": "dispute", "language": "nl",
+                                        "what_happened": f"Zaak {place}."}).status_code)
+    assert answers == [200] * 5 + [429] * 2
+
+
+def test_the_follow_up_page_takes_the_code_as_people_type_it_and_can_show_it(portal, url):
+    filed = requests.post(url("complaints", "/v1/cases"), json={
+        "kind": "dispute", "language": "en", "what_happened": "The gate is locked."}).json()
+    visitor = requests.Session()
+    page = visitor.get(f"{portal}/complaints/follow")
+    assert 'type="password"' in page.text and 'data-show="f-code"' in page.text and "Toon de code" in page.text
+    shown = visitor.post(f"{portal}/complaints/follow", data={
+        "csrf_token": form_token(page.text), "number": f" {filed['number'].lower()} ",
+        "code": filed["follow_up_code"].replace("-", " ").lower()})
+    assert shown.status_code == 200 and filed["number"] in shown.text

@@ -1,6 +1,6 @@
 """The reporting service in a container: contributions applied once, replaced by newer versions."""
 import requests
-from nameko.testing.services import entrypoint_waiter, replace_dependencies
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_dependencies
 
 from services.reporting.service import ReportingService
 from tests.support import blank_report, company, scored_event, with_steps_1_and_21
@@ -11,7 +11,13 @@ def scored(who, report, version):
     return scored_event(report, who, version)
 
 
+def live(url, year=1):
+    """What the figures count, as the secretariat reads them live."""
+    return requests.get(url("reporting", f"/v1/sector/{year}/live"), headers=auth(SECRETARIAT_TOKEN)).json()
+
+
 def test_figures_count_each_company_once_whatever_arrives(container_factory, service_config, publish, url):
+    service_config["MIN_COMPANIES_PER_CELL"] = 1  # one company's figures shown, to see what is counted
     container = container_factory(ReportingService, service_config)
     container.start()
     who = company()
@@ -22,7 +28,7 @@ def test_figures_count_each_company_once_whatever_arrives(container_factory, ser
             return publish("scoring", "report_scored", data, wire=wire)
 
     def sector():
-        return requests.get(url("reporting", "/v1/sector/1")).json()
+        return live(url)
 
     first = deliver(scored(who, late, 1))
     deliver(wire=first)  # redelivered
@@ -105,6 +111,7 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
 
 def test_an_assessment_announced_in_version_1_is_still_counted(container_factory, service_config, publish, url):
     from common.events import new_event
+    service_config["MIN_COMPANIES_PER_CELL"] = 1
     container = container_factory(ReportingService, service_config)
     container.start()
     data = scored(company(), with_steps_1_and_21(blank_report(plan_of_approach=True)), 1)
@@ -112,7 +119,7 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     with entrypoint_waiter(container, "apply_assessment"):
         publish("scoring", "report_scored", wire=new_event("report_scored", version_1, producer="scoring",
                                                            correlation_id="test", schema_version=1).to_wire())
-    figures = requests.get(url("reporting", "/v1/sector/1")).json()
+    figures = live(url)
     assert figures["assessed_reports"] == 1
     assert figures["steps"]["policy_and_chain_mapping_complete"] == 1
 
@@ -176,3 +183,65 @@ def test_a_path_segment_out_of_range_is_a_json_404(container_factory, service_co
     for year in ("-1", "0x1", str(2 ** 64), "1.5"):
         answer = requests.get(url("reporting", f"/v1/sector/{year}"))
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "NOT_FOUND", year
+
+
+class Calendars:
+    def __init__(self):
+        self.asked = 0
+
+    def list_calendars(self):
+        self.asked += 1
+        return [{"covenant_year": 1, "due_date": "2020-12-31", "catch_up_date": "2021-04-01"}]
+
+
+def test_the_public_reads_editions_released_by_the_secretariat_or_on_schedule(
+        container_factory, service_config, members, publish, url):
+    service_config["CLOCK"] = "fixed:2021-01-01T08:00:00+00:00"  # the day after year 1's due date
+    container = container_factory(ReportingService, service_config)
+    calendars = Calendars()
+    replace_dependencies(container, scoring=calendars, identity=members.identity())
+    container.start()
+    public, editions = url("reporting", "/v1/sector/1"), url("reporting", "/v1/sector/1/editions")
+    release = url("reporting", "/v1/sector/1/editions")
+
+    def due():
+        with entrypoint_hook(container, "release_when_due") as hook:
+            return hook()
+    assert due() == []
+    unpublished = requests.get(public)
+    assert unpublished.status_code == 404 and unpublished.json()["error"] == {
+        "code": "NOT_PUBLISHED", "message": "The figures of covenant year 1 are not published yet.",
+        "next_edition_due": "2021-01-01"}
+    for path in ("/v1/sector/1/export.csv", "/v1/sector/1/report?lang=en"):
+        assert requests.get(url("reporting", path)).json()["error"]["code"] == "NOT_PUBLISHED", path
+    assert requests.get(editions).json() == {"covenant_year": 1, "editions": [], "next_edition_due": "2021-01-01"}
+
+    members.add("company-token", "company", "c-1")
+    assert requests.post(release).status_code == 401
+    assert requests.post(release, headers=auth("company-token")).status_code == 403
+    assert requests.get(url("reporting", "/v1/sector/1/live"), headers=auth("company-token")).status_code == 403
+    for _ in range(2):
+        with entrypoint_waiter(container, "apply_assessment"):
+            publish("scoring", "report_scored", scored(company(), blank_report(), 1))
+    refused = requests.post(release, headers=auth(SECRETARIAT_TOKEN))
+    assert refused.status_code == 422
+    assert refused.json()["errors"]["covenant_year"][0].startswith("1 more company: ")
+    assert due() == [] and requests.get(public).status_code == 404
+
+    with entrypoint_waiter(container, "apply_assessment"):
+        publish("scoring", "report_scored", scored(company(), blank_report(), 1))
+    assert due() == [1]
+    shown = requests.get(public).json()
+    assert shown["edition"] == {"number": 1, "released_at": "2021-01-01T08:00:00+00:00", "released_by": "schedule",
+                                "companies_changed": 3}
+    assert shown["assessed_reports"] == 3
+    csv = requests.get(url("reporting", "/v1/sector/1/export.csv"))
+    assert 'filename="trustone-sector-year-1-edition-1.csv"' in csv.headers["Content-Disposition"]
+    page = requests.get(url("reporting", "/v1/sector/1/report?lang=en")).text
+    assert "Edition 1, released on 1 January 2021 (as scheduled)" in page
+    assert requests.post(release, headers=auth(SECRETARIAT_TOKEN)).json()["errors"]["covenant_year"][0] \
+        .startswith("3 more companies: ")
+    assert requests.get(url("reporting", "/v1/sector/1?edition=2")).status_code == 404
+    assert requests.get(url("reporting", "/v1/sector/1?edition=x")).status_code == 422
+    assert requests.get(editions).json()["next_edition_due"] == "2021-04-02"
+    assert calendars.asked >= 2

@@ -2,7 +2,9 @@
 token), and every answer is the one the OpenAPI document describes."""
 import pytest
 import requests
-from nameko.testing.services import replace_dependencies
+from nameko.testing.services import entrypoint_hook, replace_dependencies
+
+from common import errors
 
 from services.submission.service import SubmissionService
 from tests.support import AUTHORITY, COMPANY, SECRETARIAT_TOKEN, ApiContract, FakeScoring, auth
@@ -19,31 +21,57 @@ def world(container_factory, service_config, url, report):
     b = requests.post(url("submission", "/v1/companies"), json={**COMPANY, "name": "B"}, headers=secretariat).json()
     authority = requests.post(url("submission", "/v1/authorities"), json=AUTHORITY, headers=secretariat).json()
     report_a = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(a["token"])).json()
+    with entrypoint_hook(container, "appoint_chair") as appoint_chair:  # at deployment, over the broker
+        chair = appoint_chair(CHAIR_APPOINTMENT)
+    member = seated(url, chair["token"], seat_registered(url, "employers"))
     callers = {"public": {}, "company A": auth(a["token"]), "company B": auth(b["token"]),
-               "authority": auth(authority["token"]), "secretariat": secretariat, "bad token": auth("nonsense")}
+               "authority": auth(authority["token"]), "secretariat": secretariat, "bad token": auth("nonsense"),
+               "member": auth(member["token"]), "chair": auth(chair["token"])}
     contract = ApiContract(requests.get(url("submission", "/openapi.json")).json())
-    return {"callers": callers, "report_a": report_a["id"], "a": a, "contract": contract}
+    return {"callers": callers, "report_a": report_a["id"], "a": a, "contract": contract, "container": container,
+            "chair": chair, "member": member}
 
 
-# endpoint -> expected status per caller: public, A, B, authority, secretariat, bad token
+CHAIR_APPOINTMENT = {"name": "Anna Voorzitter", "email": "anna@example.org", "language": "nl"}
+
+
+def seat_registered(url, seat):
+    """A seat the secretariat registers: it waits for the chair's confirmation."""
+    answer = requests.post(url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN), json={
+        "name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "en"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def seated(url, chair_token, seat):
+    answer = requests.post(url("submission", f"/v1/commission-members/{seat['id']}/confirmation"),
+                           headers=auth(chair_token))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+# endpoint -> expected status per caller: public, A, B, authority, secretariat, bad token, commission member, chair
 MATRIX = {
-    ("POST", "/v1/companies"): (401, 403, 403, 403, 201, 401),
-    ("GET", "/v1/companies"): (401, 403, 403, 403, 200, 401),
-    ("POST", "/v1/authorities"): (401, 403, 403, 403, 201, 401),
-    ("POST", "/v1/reports"): (401, 202, 202, 403, 403, 401),
-    ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401),
-    ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401),
-    ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401),
-    ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401),
-    ("GET", "/v1/members"): (200, 200, 200, 200, 200, 200),
-    ("POST", "/v1/members/{member_id}/token"): (401, 403, 403, 403, 200, 401),
-    ("POST", "/v1/commission-members"): (401, 403, 403, 403, 201, 401),
-    ("GET", "/v1/commission-members"): (401, 403, 403, 403, 200, 401),
-    ("GET", "/health"): (200,) * 6,
-    ("GET", "/metrics"): (401,) * 6,  # for operators only: none of these callers holds their token
-    ("GET", "/openapi.json"): (200,) * 6,
+    ("POST", "/v1/companies"): (401, 403, 403, 403, 201, 401, 403, 403),
+    ("GET", "/v1/companies"): (401, 403, 403, 403, 200, 401, 403, 403),
+    ("POST", "/v1/authorities"): (401, 403, 403, 403, 201, 401, 403, 403),
+    ("POST", "/v1/reports"): (401, 202, 202, 403, 403, 401, 403, 403),
+    ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401, 403, 403),
+    ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401, 404, 404),
+    ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401, 403, 403),
+    ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401, 200, 200),
+    ("GET", "/v1/members"): (200,) * 8,
+    # company A's code: the secretariat's to replace; the commission replaces only its own members' codes
+    ("POST", "/v1/members/{member_id}/token"): (401, 403, 403, 403, 200, 401, 404, 404),
+    ("POST", "/v1/commission-members"): (401, 403, 403, 403, 201, 401, 403, 403),
+    ("GET", "/v1/commission-members"): (401, 403, 403, 403, 200, 401, 403, 200),
+    # a seat the secretariat registered: only the chair confirms it
+    ("POST", "/v1/commission-members/{member_id}/confirmation"): (401, 403, 403, 403, 403, 401, 403, 200),
+    ("GET", "/health"): (200,) * 8,
+    ("GET", "/metrics"): (401,) * 8,  # for operators only: none of these callers holds their token
+    ("GET", "/openapi.json"): (200,) * 8,
 }
-CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad token")
+CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad token", "member", "chair")
 
 
 def body_for(method, path, report):
@@ -56,7 +84,8 @@ def body_for(method, path, report):
 
 @pytest.mark.parametrize("method,path", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
 def test_role_matrix(world, url, report, method, path):
-    concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", world["a"]["id"])
+    member_id = seat_registered(url, "unions_and_ngos")["id"] if path.endswith("/confirmation") else world["a"]["id"]
+    concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", member_id)
     for caller, expected in zip(CALLERS, MATRIX[(method, path)]):
         response = requests.request(method, url("submission", concrete), headers=world["callers"][caller],
                                     json=body_for(method, path, report))
@@ -77,6 +106,54 @@ def test_a_new_token_given_by_the_secretariat_replaces_the_lost_one_at_once(worl
     assert unknown.status_code == 404 and "nobody" in unknown.json()["error"]["message"]
     listed = requests.get(url("submission", "/v1/companies"), headers=callers["secretariat"]).json()
     assert all("token" not in key for company in listed for key in company), "the list never shows a token"
+
+
+def test_the_secretariat_alone_can_neither_seat_a_commission_member_nor_replace_one_s_code(world, url):
+    """Issue 24's attack at this depth: a seat the secretariat registers comes without a code and opens
+    nothing; the secretariat cannot give a real member a new code; the chair confirms seats, and the chair
+    and the member itself replace a member's code."""
+    callers, member, chair = world["callers"], world["member"], world["chair"]
+    registered = seat_registered(url, "employers")
+    assert "token" not in registered and registered["status"] == "awaiting_confirmation"
+    listed = requests.get(url("submission", "/v1/commission-members"), headers=callers["secretariat"]).json()
+    assert {each["id"]: each["status"] for each in listed}[registered["id"]] == "awaiting_confirmation"
+
+    refused = requests.post(url("submission", f"/v1/members/{member['id']}/token"), headers=callers["secretariat"])
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
+    assert requests.post(url("submission", f"/v1/members/{chair['id']}/token"),
+                         headers=callers["secretariat"]).status_code == 403
+    assert requests.get(url("submission", "/v1/me"), headers=callers["member"]).status_code == 200, \
+        "the member's code still works"
+
+    own = requests.post(url("submission", f"/v1/members/{member['id']}/token"), headers=callers["member"])
+    assert own.status_code == 200
+    assert requests.get(url("submission", "/v1/me"), headers=callers["member"]).status_code == 401
+    by_chair = requests.post(url("submission", f"/v1/members/{member['id']}/token"), headers=callers["chair"])
+    assert by_chair.status_code == 200
+    assert requests.get(url("submission", "/v1/me"), headers=auth(own.json()["token"])).status_code == 401
+    me = requests.get(url("submission", "/v1/me"), headers=auth(by_chair.json()["token"])).json()
+    assert (me["role"], me["member"]["seat"], me["member"]["status"]) == ("commission", "employers", "seated")
+    other = requests.post(url("submission", f"/v1/members/{chair['id']}/token"),
+                          headers=auth(by_chair.json()["token"]))
+    assert other.status_code == 403, "a member replaces no other member's code"
+    world["contract"].check("POST", "/v1/members/{member_id}/token", refused)
+
+    again = requests.post(url("submission", f"/v1/commission-members/{member['id']}/confirmation"),
+                          headers=callers["chair"])
+    assert again.status_code == 422 and list(again.json()["errors"]) == ["member"]
+    world["contract"].check("POST", "/v1/commission-members/{member_id}/confirmation", again)
+    waiting = requests.post(url("submission", f"/v1/members/{registered['id']}/token"), headers=callers["chair"])
+    assert waiting.status_code == 422, "a seat awaiting confirmation gets its code from the confirmation"
+    world["contract"].check("POST", "/v1/members/{member_id}/token", waiting)
+
+
+def test_the_first_chair_is_appointed_once_over_the_broker(world):
+    with entrypoint_hook(world["container"], "appoint_chair") as appoint_chair:
+        with pytest.raises(errors.Forbidden):
+            appoint_chair({**CHAIR_APPOINTMENT, "name": "A Second Chair"})
+        with pytest.raises(errors.Invalid) as refused:
+            appoint_chair({"name": "", "email": "not an address", "language": "fr"})
+    assert set(refused.value.errors) == {"name", "email", "language"}
 
 
 def test_a_company_lists_only_its_own_reports_and_the_secretariat_filters(world, url, report):

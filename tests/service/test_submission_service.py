@@ -137,3 +137,23 @@ def test_a_correlation_id_every_message_can_carry_is_kept_and_another_replaced(s
 def register_with(url, correlation_id: str):
     return requests.post(url("submission", "/v1/companies"), json=COMPANY,
                          headers={**auth(SECRETARIAT_TOKEN), "X-Correlation-ID": correlation_id})
+
+
+def test_a_name_that_looks_like_a_members_of_any_kind_is_refused_with_a_clear_message(submission, url):
+    assert register(url, {**COMPANY, "name": "Alpha Steen"}).status_code == 201
+    lookalike = register(url, {**COMPANY, "name": "\u0410lpha Steen"})  # a Cyrillic А
+    assert lookalike.status_code == 422
+    assert lookalike.json()["errors"] == {"name": [
+        "Looks the same as the name of a member already registered, Alpha Steen, but is written with other "
+        "characters."]}
+    seat = requests.post(url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN), json={
+        "name": "A1pha Steen", "seat": "employers", "email": "a@example.org", "language": "nl"})
+    assert seat.status_code == 422 and "Alpha Steen" in seat.json()["errors"]["name"][0]
+    authority = requests.post(url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN), json={
+        "name": "Gemeente Leiden", "country": "NL", "joined_on": "2019-10-01"})
+    assert authority.status_code == 201
+    assert register(url, {**COMPANY, "name": "GEMEENTE  LEIDEN"}).status_code == 422, "checked against every kind"
+    for name in ("Alpha\u202eSteen", "Alpha\x00Steen", "Alpha\nSteen"):
+        refused = register(url, {**COMPANY, "name": name})
+        assert refused.status_code == 422 and list(refused.json()["errors"]) == ["name"], name
+    assert [each["name"] for each in requests.get(url("submission", "/v1/members")).json()] == ["Alpha Steen"]

@@ -279,3 +279,63 @@ def test_after_a_rebuild_the_reminders_and_alerts_already_due_are_restored_unsen
     clock.set("2020-12-25T10:00:00")  # the 7-day reminder became due after the rebuild: sent
     usecases.send_reminders(**{**timer, **rebuilt})
     assert rebuilt["channels"].mailed == [(f"reminder:{late['id']}:1:2020-12-31:7", late["email"])]
+
+
+# --- members' sign-in codes and the commission's seats ----------------------------------------------------
+
+def replaced(member_id, role, language, email, by_role="secretariat", by_id=None, by_seat=None, replacement="x1"):
+    """The data of a member_token_replaced event."""
+    return {"replacement_id": replacement,
+            "member": {"id": member_id, "role": role, "name": f"Member {member_id}", "language": language,
+                       "email": email},
+            "replaced_by": {"role": by_role, "id": by_id, "seat": by_seat},
+            "replaced_at": "2021-03-15T10:00:00+00:00"}
+
+
+def test_every_replaced_code_is_told_to_its_owner_once_in_its_language_at_its_own_address(ports):
+    from common.identity import Caller
+    company = replaced("c-1", "company", "nl", "dd@steen.nl", replacement="r1")
+    member = replaced("m-2", "commission", "en", "m2@example.org", "commission", "chair-1", "chair", "r2")
+    authority = replaced("a-3", "authority", "nl", None, replacement="r3")
+    for _ in range(2):  # a redelivery tells no one twice
+        for each in (company, member, authority):
+            usecases.on_token_replaced(each, **ports)
+    assert sorted(ports["channels"].mailed) == [("token_replaced:r1", "dd@steen.nl"),
+                                                ("token_replaced:r2", "m2@example.org")], \
+        "the member's own address, not the commission's; the authority has none on record"
+    shown = usecases.inbox(Caller("company", "c-1"), 1, 10, store=ports["store"])["items"]
+    assert [each["subject"] for each in shown] == ["Uw aanmeldcode is vervangen"]
+    assert shown[0]["body"] == ("Op 15 maart 2021 heeft het secretariaat een nieuwe aanmeldcode gemaakt voor "
+                                "Member c-1; de vorige code werkt niet meer. Vroeg u hier niet om, neem dan "
+                                "meteen contact op met het secretariaat.")
+    own = usecases.inbox(Caller("commission", "m-2"), 1, 10, store=ports["store"])["items"]
+    assert own[0]["body"] == ("On 15 March 2021, the chair of the complaints and disputes commission made a new "
+                              "sign-in code for Member m-2; the previous code no longer works. If you did not ask "
+                              "for this, contact the commission's chair at once.")
+    assert usecases.inbox(Caller("commission", "chair-1"), 1, 10, store=ports["store"])["items"] == [], \
+        "one member's notice is not the others'"
+    assert len(usecases.inbox(Caller("authority", "a-3"), 1, 10, store=ports["store"])["items"]) == 1
+    dutch = usecases.inbox(Caller("commission", "m-2"), 1, 10, store=ports["store"], language="nl")["items"][0]
+    assert dutch["subject"] == "Uw aanmeldcode is vervangen"
+
+
+def test_a_chair_that_replaced_its_own_code_is_told_to_go_to_the_operators(ports):
+    from common.identity import Caller
+    usecases.on_token_replaced(replaced("chair-1", "commission", "nl", "c@example.org", "commission", "chair-1",
+                                        "chair"), **ports)
+    body = usecases.inbox(Caller("commission", "chair-1"), 1, 10, store=ports["store"])["items"][0]["body"]
+    assert "heeft u zelf een nieuwe aanmeldcode" in body and "de beheerders van het platform" in body
+
+
+def test_the_commission_hears_of_a_seat_that_waits_for_the_chairs_confirmation(ports):
+    from common.identity import Caller
+    seat = {"id": "m-9", "name": "Jan Werkgever", "seat": "employers", "email": "jan@example.org", "language": "en"}
+    for _ in range(2):
+        usecases.on_commission_member_registered({"member": seat, "seated": False}, commission_language="nl",
+                                                 **ports)
+    assert usecases.on_commission_member_registered({"member": {**seat, "id": "chair"}, "seated": True},
+                                                    commission_language="nl", **ports).notices == []
+    shown = usecases.inbox(Caller("commission", "chair-1"), 1, 10, store=ports["store"])["items"]
+    assert [each["subject"] for each in shown] == ["Een nieuwe zetel wacht op bevestiging: Jan Werkgever"]
+    assert "als lid namens de werkgevers" in shown[0]["body"]
+    assert ports["channels"].mailed == [("commission_seat_awaiting:m-9", "commissie@trustone.example")]

@@ -9,7 +9,7 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from common import errors
+from common import errors, network
 from services.portal import usecases
 from common.sealing import Sealer
 from services.portal.dependencies import Api, PortalStore
@@ -199,15 +199,16 @@ def test_sign_in_attempts_made_at_once_cannot_all_pass_the_limit(ports):
     """Each attempt is counted before its code is checked (the portal's workers run side by side)."""
     api = FakeApi({("GET", "/v1/me"): me})
     visitor = usecases.Visitor("nl")
+    marks = network.address_marks(ports["cipher"].digest, "10.0.0.9", ports["clock"].now(), timedelta(minutes=15))
     for _ in range(3):
-        ports["store"].record_failure("10.0.0.9", ports["clock"].now(), timedelta(minutes=15))  # in flight
+        ports["store"].record_failure(marks[0], ports["clock"].now(), timedelta(minutes=15))  # in flight
     with pytest.raises(errors.TooMany) as waiting:
         usecases.sign_in(visitor, "company-token", "10.0.0.9", api=api, **ports)
     assert waiting.value.message.startswith("Too many attempts")
     signed_in = usecases.sign_in(visitor, "company-token", "10.0.0.1", api=api, **ports)
     assert signed_in.role == "company"
-    assert ports["store"].failures_since("10.0.0.1", ports["clock"].now() - timedelta(minutes=1)) == [], \
-        "a successful sign-in is no failure"
+    assert len(ports["store"].recent_failures(ports["clock"].now() - timedelta(minutes=1), 10)) == 3, \
+        "a successful sign-in is no failure: only the three in flight are"
 
 
 class RecordingSession:
@@ -223,17 +224,37 @@ class RecordingSession:
         return answer
 
 
-def test_the_portal_tells_the_services_which_client_asks():
-    session = RecordingSession()
+def api_for(session, **settings):
     api = Api()
     api.http, api.urls = session, {"complaints": "http://complaints"}
+    api.settings = SimpleNamespace(**{"portal_service_key": "a-shared-secret",
+                                      "trusted_proxies": network.networks(""), **settings})
+    return api
+
+
+def test_the_portal_vouches_for_the_client_it_saw_and_no_one_can_claim_another_address():
+    session = RecordingSession()
+    api = api_for(session, trusted_proxies=network.networks("172.28.1.2/32"))
     request = Request(EnvironBuilder(path="/complaints/new", method="POST",
-                                     headers={"X-Forwarded-For": "203.0.113.9"},
-                                     environ_overrides={"REMOTE_ADDR": "172.28.0.2"}).get_environ())
+                                     headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.9"},
+                                     environ_overrides={"REMOTE_ADDR": "172.28.1.2"}).get_environ())
     client = api.get_dependency(SimpleNamespace(args=(request,), context_data={}))
     client.post("complaints", "/v1/cases", {})
     client.as_("a-token").get("complaints", "/v1/cases")
-    assert [each["X-Forwarded-For"] for each in session.headers] == ["203.0.113.9, 172.28.0.2"] * 2
+    assert [each[network.CLIENT_HEADER] for each in session.headers] == ["203.0.113.9"] * 2, \
+        "behind the operator's proxy, the address the proxy saw"
+    assert all("X-Forwarded-For" not in each for each in session.headers)
+    assert network.vouched_address("a-shared-secret", session.headers[0]) == "203.0.113.9"
+    assert network.vouched_address("another-secret", session.headers[0]) is None
+    forged = {**session.headers[0], network.CLIENT_HEADER: "198.51.100.1"}
+    assert network.vouched_address("a-shared-secret", forged) is None, "a proof holds for its own address only"
+
+    rotating = Request(EnvironBuilder(path="/complaints/new", method="POST",
+                                      headers={"X-Forwarded-For": "198.51.100.77"},
+                                      environ_overrides={"REMOTE_ADDR": "127.0.0.1"}).get_environ())
+    api_for(session).get_dependency(SimpleNamespace(args=(rotating,), context_data={})).post("complaints", "/v1/cases")
+    assert session.headers[-1][network.CLIENT_HEADER] == "127.0.0.1", \
+        "no proxy is trusted unless named: a local client's X-Forwarded-For is not believed"
 
 
 def test_a_code_no_one_could_have_been_given_names_no_one_and_no_case():
@@ -245,3 +266,87 @@ def test_a_code_no_one_could_have_been_given_names_no_one_and_no_case():
         usecases.case_progress("K-2021-0001", "códe", api=FakeApi({}))
     with pytest.raises(errors.NotFound):
         usecases.add_case_information("K-2021-0001", "\U0001F600", "More.", api=FakeApi({}))
+
+
+def test_the_chairs_pages_ask_the_api_only_for_the_chair_and_put_waiting_seats_first():
+    api = FakeApi({("GET", "/v1/commission-members"): [
+        {"id": "m-1", "name": "Anna", "seat": "chair", "status": "seated"},
+        {"id": "m-2", "name": "Bert", "seat": "employers", "status": "awaiting_confirmation"}],
+        ("POST", "/v1/commission-members/m-2/confirmation"): {"id": "m-2", "name": "Bert", "seat": "employers",
+                                                              "token": "new"}})
+    chair = usecases.Visitor("nl", "s-1", "commission", {"id": "m-1", "seat": "chair"}, "chair-token", "csrf")
+    member = usecases.Visitor("nl", "s-2", "commission", {"id": "m-3", "seat": "employers"}, "member-token", "csrf")
+    assert [each["name"] for each in usecases.commission_members(chair, api=api)] == ["Bert", "Anna"]
+    assert usecases.confirm_seat(chair, "m-2", api=api)["token"] == "new"
+    for ask in (lambda: usecases.commission_members(member, api=api),
+                lambda: usecases.confirm_seat(member, "m-2", api=api),
+                lambda: usecases.identity_readings(member, 1, api=api)):
+        with pytest.raises(errors.Forbidden):
+            ask()
+    assert {token for _, _, token, _ in api.calls} == {"chair-token"}, "another member's pages ask nothing"
+
+
+# --- limits that hold, and cannot be turned against the one with the right code (issue 24) ------------------
+
+def secretariat_or_company(token, body):
+    if token == "secretariat-token":
+        return {"role": "secretariat"}
+    return me(token, body)
+
+
+def test_failures_from_its_address_do_not_hold_up_a_browser_that_signed_in_with_the_code_before(ports):
+    api = FakeApi({("GET", "/v1/me"): secretariat_or_company})
+    office = "192.0.2.10"  # one gateway for the whole office
+    before = usecases.sign_in(usecases.Visitor("nl"), "secretariat-token", office, api=api, **ports)
+    assert before.device and "secretariat" not in before.device, "the device cookie names no one"
+    for _ in range(RULES.sign_in_attempts):  # someone behind the same gateway guesses
+        with pytest.raises(errors.Invalid):
+            usecases.sign_in(usecases.Visitor("nl"), "guess", office, api=api, **ports)
+    with pytest.raises(errors.TooMany):  # a browser that never signed in with a code waits
+        usecases.sign_in(usecases.Visitor("nl"), "secretariat-token", office, api=api, **ports)
+    for _ in range(10):  # the guesser goes on: answered 429 without a code being tried
+        with pytest.raises(errors.TooMany):
+            usecases.sign_in(usecases.Visitor("nl"), "guess", office, api=api, **ports)
+    again = usecases.sign_in(usecases.Visitor("nl"), "secretariat-token", office, api=api, device=before.device,
+                             **ports)
+    assert again.role == "secretariat", "the secretariat's own browser signs in with its code"
+
+    with pytest.raises(errors.TooMany):  # that browser does not open the way for another member's code
+        usecases.sign_in(usecases.Visitor("nl"), "company-token", office, api=api, device=before.device, **ports)
+    forged = before.device.rsplit(".", 1)[0] + ".0000"
+    with pytest.raises(errors.TooMany):
+        usecases.sign_in(usecases.Visitor("nl"), "secretariat-token", office, api=api, device=forged, **ports)
+    for _ in range(RULES.sign_in_attempts):  # guessing with a copied device cookie: its own limit
+        with pytest.raises(errors.TooMany):
+            usecases.sign_in(usecases.Visitor("nl"), "guess", office, api=api, device=before.device, **ports)
+    with pytest.raises(errors.TooMany):
+        usecases.sign_in(usecases.Visitor("nl"), "secretariat-token", office, api=api, device=before.device,
+                         **ports)
+    assert office not in str(list(ports["store"].failures.find())), "failures keep a keyed mark, not the address"
+
+
+def test_guessing_from_many_addresses_is_limited_over_all_of_them(ports):
+    api = FakeApi({("GET", "/v1/me"): me})
+    rules = usecases.SessionRules(idle_minutes=30, sign_in_attempts=3, sign_in_attempts_overall=10)
+    ports = {**ports, "rules": rules}
+    for place in range(10):
+        with pytest.raises(errors.Invalid):
+            usecases.sign_in(usecases.Visitor("nl"), "guess", f"203.0.113.{place}", api=api, **ports)
+    for place in range(10, 35):
+        with pytest.raises(errors.TooMany):
+            usecases.sign_in(usecases.Visitor("nl"), "guess", f"203.0.113.{place}", api=api, **ports)
+    ports["clock"].advance(minutes=15, seconds=1)
+    assert usecases.sign_in(usecases.Visitor("nl"), "company-token", "203.0.113.99", api=api, **ports).role == \
+        "company"
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(ports):
+    rules = usecases.SessionRules(idle_minutes=30, sign_in_attempts=3, max_hours=2)
+    ports = {**ports, "rules": rules}
+    visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
+    for _ in range(7):
+        ports["clock"].advance(minutes=17)
+        assert usecases.visit(visitor.session_id, "nl", **ports).signed_in
+    ports["clock"].advance(minutes=2)  # 2 hours and 1 minute after signing in, a minute after the last visit
+    ended = usecases.visit(visitor.session_id, "nl", **ports)
+    assert not ended.signed_in and ended.expired

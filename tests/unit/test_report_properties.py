@@ -12,6 +12,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from common import covenant, errors, places, vocabulary
+from common import text as text_rules
 from common.schema import EARLIEST_EVIDENCE, MAX_COUNT
 from common.web import read_json
 from services.submission import usecases
@@ -24,8 +25,11 @@ TEXT = st.characters(exclude_categories=("Cs",))  # any character but a lone sur
 LAST_DAY = covenant.year_end(covenant.LAST_YEAR)
 
 
-def words(most):
-    return st.text(TEXT, min_size=1, max_size=most)
+def words(most, multiline=False):
+    """Text a person may type (common.text): no control or bidirectional characters; line breaks and tabs
+    only in a long text."""
+    return st.text(TEXT, min_size=1, max_size=most).filter(
+        lambda typed: text_rules.refusal(typed, multiline=multiline) is None)
 
 
 def place_names():
@@ -72,7 +76,7 @@ VALID_REPORTS = st.fixed_dictionaries({
     "risk_prioritisation": terms(vocabulary.PRIORITISATIONS),
     "policy": booleans("statement_adopted", "embedded_in_management", "shared_with_suppliers"),
     "mitigation": st.lists(st.fixed_dictionaries({
-        "kind": terms(vocabulary.MITIGATION_KINDS), "country": COUNTRIES, "description": words(2000)}), max_size=3),
+        "kind": terms(vocabulary.MITIGATION_KINDS), "country": COUNTRIES, "description": words(2000, multiline=True)}), max_size=3),
     "plan_of_approach": st.booleans(),
     "monitoring": booleans("systematic", "effectiveness_evaluated"),
     "communication": st.fixed_dictionaries({"public_report_url": st.none() | st.from_regex(

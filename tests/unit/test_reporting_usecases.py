@@ -2,11 +2,11 @@
 import pytest
 
 from services.reporting import usecases
-from services.reporting.domain import key
+from services.reporting.domain import Disclosure, key
 from services.reporting.dependencies import Publication, SectorStore
 from common import errors
 from tests.support import RecordingPublisher, blank_report, company, scored_event, with_steps_1_and_21
-from tests.support import configured_disclosure, in_memory
+from tests.support import SettableClock, configured_disclosure, in_memory
 
 
 @pytest.fixture
@@ -19,8 +19,13 @@ def publisher():
     return RecordingPublisher("reporting")
 
 
-def figures(store):
-    return usecases.figures(1, store=store, publication=Publication({1: {}}, configured_disclosure()))
+# What is counted, read live with a threshold of one company, so that counting is seen whatever disclosure hides.
+COUNTING = Publication({1: {}, 2: {}}, Disclosure(min_companies=1, min_region_companies=6))
+PUBLISHING = Publication({1: {}, 2: {}}, configured_disclosure())
+
+
+def figures(store, year=1):
+    return usecases.live_figures(year, store=store, publication=COUNTING)
 
 
 def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store, publisher):
@@ -62,7 +67,7 @@ def test_a_case_counts_once_in_the_state_it_stands_in_and_its_totals_agree(store
                "decision": {"outcome": "upheld"}}
     usecases.apply_case("e-3", decided, [1], store=store)
     usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
-    cases = usecases.figures(2, store=store, publication=Publication({2: {}}, configured_disclosure()))["cases"]
+    cases = figures(store, 2)["cases"]
     assert {kind: n for kind, n in cases["by_kind"].items() if n} == {"complaint": 1, "assessment_appeal": 1}
     assert {state: n for state, n in cases["by_state"].items() if n} == {"received": 1, "decided": 1}
     assert cases["appeals_upheld"] == 1
@@ -260,3 +265,159 @@ def test_a_state_spelling_is_placed_once_only_in_a_subdivision_of_its_country_an
     with pytest.raises(errors.Invalid) as refused:
         usecases.add_state_name("IN", "rajastan", "IN-RJ", store=store)
     assert refused.value.errors == {"name": ["Already a name of Gujarāt."]}
+
+
+# --- editions: what the public reads ----------------------------------------------------------------------
+
+def release(store, clock=None):
+    return usecases.release(1, "secretariat", store=store, publication=PUBLISHING,
+                            clock=clock or SettableClock("2021-01-05T10:00:00+00:00"))
+
+
+def public(store, edition=None):
+    return usecases.figures(1, store=store, publication=PUBLISHING, edition=edition)
+
+
+def assess(store, publisher, *scored):
+    for each in scored:
+        assert usecases.apply_assessment(f"e-{each['report_id']}-{each['ordinal']}", each, store=store,
+                                         publisher=publisher).changed
+
+
+def test_nothing_is_public_before_the_first_edition_and_it_waits_for_three_companies(store, publisher):
+    first, second, third = (company() for _ in range(3))
+    assess(store, publisher, scored_event(blank_report(), first), scored_event(blank_report(), second))
+    with pytest.raises(errors.NotPublished):
+        public(store)
+    assert usecases.editions(1, store=store) == {"covenant_year": 1, "editions": [], "next_edition_due": None}
+    with pytest.raises(errors.Invalid) as refused:
+        release(store)
+    assert refused.value.errors["covenant_year"][0].startswith("1 more company: ")
+    assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_needed"] == 1
+
+    assess(store, publisher, scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), third))
+    edition = release(store)
+    assert (edition["number"], edition["companies_changed"], edition["released_by"]) == (1, 3, "secretariat")
+    shown = public(store)
+    assert shown["edition"]["number"] == 1 and shown["assessed_reports"] == 3
+    assert shown["outcomes"] == {"compliant": 1, "needs_more_time": 2}
+
+
+def test_a_reader_learns_nothing_until_three_companies_changed_whatever_changed(store, publisher):
+    companies = [company() for _ in range(6)]
+    assess(store, publisher, *(scored_event(blank_report(), each) for each in companies[:3]))
+    release(store)
+    first = public(store)
+
+    # a second version, a verification correction, a case, a placement of a region: no new edition
+    assess(store, publisher, scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), companies[0],
+                                          version=2))
+    usecases.apply_verification("v-1", {"covenant_year": 1, "company_id": companies[0]["id"], "report_id": "r",
+                                        "version": 2, "result": "corrected", "verified_on": "2021-03-02",
+                                        "ordinal": [1]}, store=store)
+    usecases.apply_case("c-1", {"number": "K-2020-0001", "kind": "complaint", "covenant_year": 1}, [0], store=store)
+    assert public(store) == first
+    live = usecases.live_figures(1, store=store, publication=PUBLISHING)
+    assert live["release"]["companies_changed"] == 1 and live["release"]["companies_needed"] == 2
+    assert {(each["figure"], each["item"]) for each in live["release"]["changes"]} >= {("outcomes", "compliant")}
+    with pytest.raises(errors.Invalid) as refused:
+        release(store)
+    assert refused.value.errors["covenant_year"][0].startswith("2 more companies: ")
+    assert public(store) == first
+
+    assess(store, publisher, scored_event(blank_report(), companies[3]))
+    with pytest.raises(errors.Invalid):
+        release(store)
+    assess(store, publisher, scored_event(blank_report(), companies[4]))
+    second = release(store)
+    assert (second["number"], second["companies_changed"]) == (2, 3)
+    assert public(store)["outcomes"] == {"compliant": 1, "needs_more_time": 4}
+    assert public(store)["cases"]["by_kind"]["complaint"] == 1
+    assert public(store, edition=1) == first, "an earlier edition stays as it was released"
+    assert [each["number"] for each in usecases.editions(1, store=store)["editions"]] == [1, 2]
+    with pytest.raises(errors.NotFound):
+        public(store, edition=3)
+
+
+def test_a_correction_on_appeal_and_a_rescoring_each_count_as_one_companys_change(store, publisher):
+    companies = [company() for _ in range(3)]
+    assess(store, publisher, *(scored_event(blank_report(), each) for each in companies))
+    release(store)
+    first = public(store)
+    better = with_steps_1_and_21(blank_report(plan_of_approach=True))
+    corrected = {**scored_event(better, companies[0]), "ordinal": [1, 1, 1]}  # version 1, corrected once
+    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": [1, 2, 0]}
+    assess(store, publisher, corrected, rescored)
+    assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 2
+    with pytest.raises(errors.Invalid):
+        release(store)
+    assert public(store) == first
+
+
+def test_a_change_undone_before_the_next_edition_is_no_change(store, publisher):
+    companies = [company() for _ in range(3)]
+    assess(store, publisher, *(scored_event(blank_report(), each) for each in companies))
+    release(store)
+    assess(store, publisher, scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), companies[0],
+                                          version=2),
+           scored_event(blank_report(), companies[0], version=3))
+    assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 0
+
+
+def test_a_change_a_crash_left_half_done_is_in_the_edition_that_counts_it(store, publisher):
+    companies = [company() for _ in range(3)]
+    assess(store, publisher, *(scored_event(blank_report(), each) for each in companies[:2]))
+    store.shards = Crashing(store.shards, lambda selector: True)
+    with pytest.raises(ConnectionError):
+        usecases.apply_assessment("e-3", scored_event(blank_report(), companies[2]), store=store, publisher=publisher)
+    release(store)
+    assert public(store)["assessed_reports"] == 3
+
+
+def test_regions_placed_later_count_as_the_companies_changes(store, publisher):
+    scored = typed("Bundi", "Bundi", "Bundi", "Bundi", "Bundee", "Bundee")
+    assess(store, publisher, *scored)
+    release(store)
+    assert public(store)["quarry_regions"] == []
+    usecases.add_region("IN", "Rajasthan", "Bundi", ["Bundee"], store=store)  # moves two companies
+    assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 2
+    assert public(store)["quarry_regions"] == []
+
+
+class Calendars:
+    def list_calendars(self):
+        return [{"covenant_year": 1, "due_date": "2020-12-31", "catch_up_date": "2021-04-01"}]
+
+
+def test_editions_are_released_on_the_frameworks_dates_once_enough_changed(store, publisher):
+    clock = SettableClock("2020-12-20T09:00:00+00:00")
+
+    def when_due():
+        return usecases.release_when_due(store=store, publication=PUBLISHING, clock=clock, scoring=Calendars())
+    assess(store, publisher, *(scored_event(blank_report(), company()) for _ in range(2)))
+    assert when_due() == []
+    with pytest.raises(errors.NotPublished) as unpublished:
+        public(store)
+    assert unpublished.value.next_edition_due.isoformat() == "2021-01-01"
+    clock.set("2021-01-01T00:01:00+00:00")
+    assert when_due() == [], "two companies: the scheduled edition waits"
+    assess(store, publisher, scored_event(blank_report(), company()))
+    assert when_due() == [1]
+    assert public(store)["edition"]["released_by"] == "schedule"
+    assert when_due() == [], "released once"
+    assert usecases.editions(1, store=store)["next_edition_due"].isoformat() == "2021-04-02"
+    assess(store, publisher, *(scored_event(blank_report(), company()) for _ in range(3)))
+    clock.set("2021-04-02T00:01:00+00:00")
+    assert when_due() == [1]
+    assert usecases.editions(1, store=store)["next_edition_due"] is None
+
+
+def test_one_release_of_a_year_at_a_time(store, publisher):
+    holder = store.lease_release(1)
+    assert holder and store.lease_release(1) is None, "a second releaser waits"
+    with pytest.raises(errors.Unavailable):
+        release(store)
+    assert store.lease_release(2) is not None, "another year is another lease"
+    store.end_lease(1, holder)
+    assert store.lease_release(1, seconds=-1) is not None, "a lease a crashed releaser left ..."
+    assert store.lease_release(1) is not None, "... runs out"

@@ -3,7 +3,7 @@ import pytest
 
 from common import errors, outbox
 from common.identity import Caller
-from common.vocabulary import AUTHORITY, COMPANY, SECRETARIAT
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.submission import usecases
 from services.submission.dependencies import SubmissionStore
 from tests.support import AUTHORITY as AUTHORITY_REGISTRATION
@@ -38,18 +38,145 @@ def test_a_registration_is_stored_announced_and_its_token_found_by_hash_only(por
     assert "token_hash" not in usecases.companies(store=ports["store"])[0]
 
 
-def test_a_replaced_token_works_and_the_old_one_no_longer_does_for_any_kind_of_member(ports):
+def test_a_replaced_token_works_the_old_one_no_longer_does_and_its_owner_is_told(ports):
     from common.identity import token_hash
     store = ports["store"]
     for registration, role in ((COMPANY_REGISTRATION, COMPANY), (AUTHORITY_REGISTRATION, AUTHORITY)):
         member = register(ports, registration, role)
-        replaced = usecases.replace_token(member["id"], store=store, clock=ports["clock"])
+        replaced = usecases.replace_token(Caller(SECRETARIAT), member["id"], **ports)
         assert (replaced["id"], replaced["role"], replaced["name"]) == (member["id"], role, registration["name"])
         assert store.member_by_token_hash(token_hash(member["token"])) is None
         assert store.member_by_token_hash(token_hash(replaced["token"])) == {"role": role, "id": member["id"]}
-    assert len(ports["publisher"].published) == 2, "nothing announced: no other service keeps tokens"
+    told = [event.data for event in ports["publisher"].of_type("member_token_replaced")]
+    assert [(each["member"]["role"], each["member"]["language"], each["member"]["email"], each["replaced_by"])
+            for each in told] == [(COMPANY, "nl", "dd@steenhandel.nl", {"role": SECRETARIAT, "id": None, "seat": None}),
+                                  (AUTHORITY, "nl", None, {"role": SECRETARIAT, "id": None, "seat": None})]
+    assert len({each["replacement_id"] for each in told}) == 2
     with pytest.raises(errors.NotFound):
-        usecases.replace_token("nobody", store=store, clock=ports["clock"])
+        usecases.replace_token(Caller(SECRETARIAT), "nobody", **ports)
+
+
+# --- the commission's independence of the secretariat ----------------------------------------------------
+
+SEAT = {"name": "Jan Werkgever", "seat": "employers", "email": "jan@example.org", "language": "en"}
+CHAIR_APPOINTMENT = {"name": "Anna Voorzitter", "email": "anna@example.org", "language": "nl"}
+
+
+def chair_and_seat(ports):
+    """The chair appointed at deployment, and a seat the secretariat registered (awaiting confirmation)."""
+    chair = usecases.appoint_first_chair(CHAIR_APPOINTMENT, **ports)
+    seat = usecases.register_member(COMMISSION, SEAT, **ports)
+    return chair, seat
+
+
+def test_a_seat_the_secretariat_registers_has_no_code_and_is_no_caller_until_the_chair_confirms_it(ports):
+    from common.identity import token_hash
+    store = ports["store"]
+    chair, seat = chair_and_seat(ports)
+    assert "token" not in seat and seat["status"] == "awaiting_confirmation"
+    registered = ports["publisher"].of_type("commission_member_registered")
+    assert [each.data["seated"] for each in registered] == [True, False]
+    assert store.member_by_token_hash(token_hash(chair["token"])) == {"role": COMMISSION, "id": chair["id"]}
+    # the code the seat was stored with (a hash of a code nobody was given) opens nothing, even if known
+    placeholder = store.commission.find_one({"_id": seat["id"]})["token_hash"]
+    assert store.member_by_token_hash(placeholder) is None
+
+    seated = usecases.confirm_seat(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+    assert (seated["id"], seated["seat"]) == (seat["id"], "employers")
+    assert store.member_by_token_hash(token_hash(seated["token"])) == {"role": COMMISSION, "id": seat["id"]}
+    announced = ports["publisher"].of_type("commission_member_seated")[0].data
+    assert (announced["member"]["id"], announced["seated_by"]) == (seat["id"], chair["id"])
+    assert [each["status"] for each in usecases.commission(Caller(SECRETARIAT), store=store)] == ["seated", "seated"]
+    with pytest.raises(errors.Invalid) as again:
+        usecases.confirm_seat(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+    assert "member" in again.value.errors
+
+
+def test_only_the_chair_confirms_a_seat_and_reads_the_list_beside_the_secretariat(ports):
+    chair, seat = chair_and_seat(ports)
+    other = usecases.register_member(COMMISSION, {**SEAT, "seat": "unions_and_ngos"}, **ports)
+    member = usecases.confirm_seat(Caller(COMMISSION, chair["id"]), other["id"], **ports)
+    for caller in (Caller(COMMISSION, member["id"]), Caller(SECRETARIAT), Caller(COMPANY, "c-1")):
+        with pytest.raises((errors.Forbidden, errors.Unauthenticated)):
+            usecases.confirm_seat(caller, seat["id"], **ports)
+    with pytest.raises(errors.Forbidden):
+        usecases.commission(Caller(COMMISSION, member["id"]), store=ports["store"])
+    assert len(usecases.commission(Caller(COMMISSION, chair["id"]), store=ports["store"])) == 3
+    with pytest.raises(errors.NotFound):
+        usecases.confirm_seat(Caller(COMMISSION, chair["id"]), "nobody", **ports)
+
+
+def test_the_first_chair_is_appointed_once_and_never_while_a_chair_sits(ports):
+    usecases.appoint_first_chair(CHAIR_APPOINTMENT, **ports)
+    with pytest.raises(errors.Forbidden):
+        usecases.appoint_first_chair({**CHAIR_APPOINTMENT, "name": "Someone Else"}, **ports)
+    other = in_memory(SubmissionStore)  # a deployment whose chair sat before chairs were appointed
+    other.commission.insert_one({"_id": "old-chair", "name": "Old", "seat": "chair", "token_hash": "x"})
+    with pytest.raises(errors.Forbidden):
+        usecases.appoint_first_chair(CHAIR_APPOINTMENT, **{**ports, "store": other})
+    assert len(ports["publisher"].of_type("commission_member_registered")) == 1
+
+
+def test_a_confirmation_that_stopped_halfway_is_finished_by_the_next(ports):
+    from common.identity import token_hash
+    chair, seat = chair_and_seat(ports)
+    store = ports["store"]
+    original = store.commission.find_one_and_update
+    store.commission.find_one_and_update = lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError("down"))
+    with pytest.raises(ConnectionError):
+        usecases.confirm_seat(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+    store.commission.find_one_and_update = original
+    seated = usecases.confirm_seat(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+    assert store.member_by_token_hash(token_hash(seated["token"]))["id"] == seat["id"]
+    announced = ports["publisher"].of_type("commission_member_seated")
+    assert len({each.id for each in announced}) == 1, "the one confirmation's event (sent again: a duplicate)"
+
+
+def test_the_secretariat_cannot_replace_a_commission_members_code_the_chair_and_the_member_can(ports):
+    from common.identity import token_hash
+    chair, seat = chair_and_seat(ports)
+    member = usecases.confirm_seat(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+    store = ports["store"]
+    with pytest.raises(errors.Forbidden):
+        usecases.replace_token(Caller(SECRETARIAT), member["id"], **ports)
+    with pytest.raises(errors.Forbidden):
+        usecases.replace_token(Caller(SECRETARIAT), chair["id"], **ports)
+    assert store.member_by_token_hash(token_hash(member["token"]))["id"] == member["id"], "unchanged"
+    assert not ports["publisher"].of_type("member_token_replaced")
+
+    own = usecases.replace_token(Caller(COMMISSION, member["id"]), member["id"], **ports)
+    by_chair = usecases.replace_token(Caller(COMMISSION, chair["id"]), member["id"], **ports)
+    assert store.member_by_token_hash(token_hash(own["token"])) is None
+    assert store.member_by_token_hash(token_hash(by_chair["token"]))["id"] == member["id"]
+    with pytest.raises(errors.Forbidden):  # a member replaces no other member's code, the chair's least
+        usecases.replace_token(Caller(COMMISSION, member["id"]), chair["id"], **ports)
+    company = register(ports)
+    with pytest.raises(errors.NotFound):  # nor the chair a company's: that is the secretariat's
+        usecases.replace_token(Caller(COMMISSION, chair["id"]), company["id"], **ports)
+    told = [event.data for event in ports["publisher"].of_type("member_token_replaced")]
+    assert [(each["member"]["id"], each["member"]["language"], each["member"]["email"], each["replaced_by"]["seat"])
+            for each in told] == [(member["id"], "en", "jan@example.org", "employers"),
+                                  (member["id"], "en", "jan@example.org", "chair")]
+
+
+def test_a_seat_awaiting_confirmation_gets_no_code_from_a_replacement_either(ports):
+    chair, seat = chair_and_seat(ports)
+    with pytest.raises(errors.Invalid):
+        usecases.replace_token(Caller(COMMISSION, chair["id"]), seat["id"], **ports)
+
+
+def test_a_token_replaced_is_told_even_when_the_process_stops_before_the_new_code_is_stored(ports):
+    """The notice's event is kept first: a stop between the two writes tells of a replacement that did not
+    happen (the old code still works), never of none that did."""
+    from common.identity import token_hash
+    company = register(ports)
+    store = ports["store"]
+    store.companies.find_one_and_update = lambda *args, **kwargs: (_ for _ in ()).throw(ConnectionError("down"))
+    with pytest.raises(ConnectionError):
+        usecases.replace_token(Caller(SECRETARIAT), company["id"], **ports)
+    del store.companies.find_one_and_update
+    assert store.member_by_token_hash(token_hash(company["token"]))["id"] == company["id"]
+    assert [kept.event.type for kept in store._replacements_outbox.pending(-1)] == ["member_token_replaced"]
 
 
 def test_versions_count_up_per_company_and_year_and_each_is_announced(ports):

@@ -12,6 +12,17 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // A button that shows a typed code (a password field while no one asks to see it) and hides it again.
+  document.querySelectorAll("[data-show]").forEach(function (button) {
+    var field = document.getElementById(button.dataset.show);
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var shown = field.type === "password";
+      field.type = shown ? "text" : "password";
+      button.setAttribute("aria-pressed", shown ? "true" : "false");
+      button.textContent = shown ? button.dataset.hideText : button.dataset.showText;
+    });
+  });
   // A quarry region's fields suggest the known regions of the country chosen, and of the state typed
   // when it is one the list knows (the page names the lists; without this file they follow the page).
   document.querySelectorAll('select[name^="quarry_regions."][name$=".country"]').forEach(function (country) {
