@@ -254,7 +254,7 @@ class CommissionMemberRegisteredV2(CommissionMemberRegistered):
     """v2: `seated` says whether the member sits on the commission yet. A seat the secretariat registers
     waits for the chair's confirmation (`commission_member_seated`); only the first chair, appointed at
     deployment, is seated when registered."""
-    seated = fields.Boolean(required=True)
+    seated = StrictBoolean(required=True)
 
 
 class CommissionMemberSeated(Strict):
