@@ -15,16 +15,18 @@ import amqp
 import eventlet
 import eventlet.semaphore
 from kombu import Connection, Exchange, Queue, binding
+from kombu import Consumer as KombuConsumer
 from kombu import Producer as KombuProducer
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher as AmqpPublisher
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventDispatcher, EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 
-from common import redelivery, settings
+from common import inbound, redelivery, settings
 from common.context import correlation_id
-from common.events import Event, InvalidEvent, new_event, parse, upcast
+from common.events import Event, InvalidEvent, new_event, receive
 from common.logging import get_logger
 from common.metrics import Metrics
 from common.outbox import Undeliverable
@@ -32,13 +34,13 @@ from common.outbox import Undeliverable
 log = get_logger(__name__)
 
 # Headers of a message retried or parked (its own headers, nameko's context among them, are kept).
-ATTEMPT = "x-trustone-attempt"  # handlings that failed so far
+ATTEMPT = inbound.ATTEMPT  # handlings that failed so far
 PARKED_ID = "x-trustone-parked-id"  # names a parked message for `trustone parked replay|discard`
 PARKED_REASON = "x-trustone-parked-reason"  # one of common.redelivery.REASONS
 PARKED_ERROR = "x-trustone-parked-error"  # the last error, as an operator reads it
 PARKED_FROM = "x-trustone-parked-from"  # the queue it was taken from, where a replay puts it back
 PARKED_AT = "x-trustone-parked-at"
-REPLAYED = "x-trustone-replay"  # sent again by a replay, to one consumer (see Replays)
+REPLAYED = inbound.REPLAYED  # sent again by a replay, to one consumer (see Replays)
 PARKED_HEADERS = (ATTEMPT, PARKED_ID, PARKED_REASON, PARKED_ERROR, PARKED_FROM, PARKED_AT)
 BROKER_TROUBLE_PAUSE = 1.0  # seconds before a message is requeued when it could be neither retried nor parked
 RETRY_QUEUE_EXPIRES_MS = 24 * 3600 * 1000  # a retry queue nobody used for a day goes (a broadcast's, mostly)
@@ -48,6 +50,7 @@ MAX_KEPT = 10  # connections kept for publishing, per service (nameko's worker p
 NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue took
 ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nameko's prefetch is 10)
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
+BROKER_DOWN_SECONDS = 2.0  # after a failure to reach the broker, publishing fails at once for this long
 
 
 def replay_exchange(consumer: str) -> Exchange:
@@ -93,6 +96,10 @@ class Publisher:
         log.info("event published", published_event_id=event.id, published_event_type=event.type)
 
 
+class BrokerUnreachable(ConnectionError):
+    """The broker could not be reached a moment ago (BROKER_DOWN_SECONDS): it is not tried again yet."""
+
+
 class Producers:
     """This process's connections for publishing events on one exchange, with publisher confirms: kept
     between publishes (at most MAX_KEPT), each used by one worker at a time.
@@ -100,6 +107,11 @@ class Producers:
     A publish that fails raises at once: the event stays in its outbox, which the relay sends later, so
     nothing is gained by retrying for seconds while a request waits, as nameko's publisher does. Only a
     kept connection that failed (gone stale, e.g. with a broker restart) is tried once more on a new one.
+    A new connection is tried once, without kombu's retries (which made every request wait 2 s while the
+    broker was down); and once the broker could not be reached, the failure is known for
+    BROKER_DOWN_SECONDS (a circuit breaker, in the few lines it takes): publishes in that moment raise
+    BrokerUnreachable without trying, so a submission while the broker is down is answered as fast as when
+    it is up (its outbox takes the event), and a broker coming back is tried within seconds.
     An attempt that takes longer than PUBLISH_TIMEOUT_SECONDS (opening a connection, sending, waiting for
     the confirmation) has failed. A connection that failed is dropped without the closing handshake a
     broker that stopped answering would never complete. Publishing is mandatory: an event no queue takes
@@ -112,14 +124,18 @@ class Producers:
         self.serializer = serializer
         self.connection_options = connection_options
         self._idle: list[tuple[Connection, KombuProducer]] = []
+        self._down_until = 0.0  # monotonic time until which the broker is taken to be unreachable
 
     def publish(self, payload: dict, routing_key: str, headers: dict) -> None:
+        if time.monotonic() < self._down_until:
+            raise BrokerUnreachable("the broker could not be reached a moment ago")
         while True:
             was_kept = bool(self._idle)
             try:
                 return self._attempt(payload, routing_key, headers, was_kept)
-            except (OSError, amqp.exceptions.RecoverableConnectionError):
+            except (OSError, amqp.exceptions.RecoverableConnectionError, OperationalError):
                 if not was_kept:  # a kept connection may have gone stale: once more, on a new one
+                    self._down_until = time.monotonic() + BROKER_DOWN_SECONDS
                     raise
 
     def _attempt(self, payload: dict, routing_key: str, headers: dict, on_kept: bool) -> None:
@@ -151,6 +167,8 @@ class Producers:
         connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
                                 **self.connection_options)
         try:
+            # once: kombu would try again after 2 s
+            connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
             return connection, KombuProducer(connection.channel(), exchange=self.exchange)
         except BaseException:
             self._drop(connection)
@@ -314,10 +332,118 @@ class Acknowledgements:
             self.channel.basic_ack(tag)
 
 
-class ParkingQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, with a message that cannot be decoded (not JSON, or a content type not
-    accepted) handed to its handler to park, instead of failing the consumer; and with acknowledgements
-    sent together (`Acknowledgements`)."""
+class GuardedConsumer(KombuConsumer):
+    """kombu's consumer, handing each message on undecoded (`on_message`), so that it is checked before
+    anything reads it. A compressed message has its `compression` header taken off unread and is marked
+    (`trustone_refused`): kombu would decompress it, without a bound, as it builds the message."""
+
+    def _receive_callback(self, raw):
+        headers = raw.properties.get("application_headers") if isinstance(raw, amqp.Message) else None
+        compressed = isinstance(headers, dict) and "compression" in headers
+        if compressed:
+            raw.properties["application_headers"] = {key: value for key, value in headers.items()
+                                                     if key != "compression"}
+        to_python = getattr(self.channel, "message_to_python", None)
+        message = to_python(raw) if to_python else raw
+        message.accept = self.accept
+        if compressed:
+            message.trustone_refused = inbound.Refused("compressed messages are not taken", redelivery.UNDECODABLE)
+        elif message.errors:
+            message.trustone_refused = inbound.Refused("not readable as it came", redelivery.UNDECODABLE)
+        return self.on_message(message)
+
+
+class GuardedQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but no message can stop the service: each is handed, as it came, to its
+    provider's `take` in a thread of its own, which checks it (`common.inbound`), decodes it and hands it
+    on, or parks it; nothing it raises reaches nameko (which would stop the container)."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(partial(GuardedConsumer, channel), channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_message = partial(self._received, provider)
+        return consumers
+
+    def _received(self, provider, message):
+        # in the consumer's loop: taking a message may mean publishing (parking), so it has a thread of its own
+        self.container.spawn_managed_thread(partial(self._take, provider, message),
+                                            identifier=f"{type(provider).__name__}.take")
+
+    def _take(self, provider, message):
+        try:
+            provider.take(message)
+        except Exception:  # noqa: BLE001 - a fault of ours: logged; the message comes again after a restart
+            log.exception("message neither handled nor parked", queue=_queue_of(message),
+                          delivery_tag=getattr(message, "delivery_tag", None))
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except Exception as exc:  # noqa: BLE001 - a channel gone: the broker gives the message back itself
+            log.warning("message not requeued", error=redelivery.describe(exc))
+
+
+def _queue_of(message) -> str:
+    info = getattr(message, "delivery_info", None) or {}
+    return str(info.get("routing_key", ""))
+
+
+def decoded(message):
+    """The body of a message checked by `common.inbound.taken`; Refused (undecodable) when it is no JSON."""
+    try:
+        return message.decode()
+    except Exception as exc:  # noqa: BLE001 - whatever kombu or json make of it, it is no message we read
+        raise inbound.Refused(f"not JSON: {redelivery.describe(exc, 200)}", redelivery.UNDECODABLE) from None
+
+
+class Parking:
+    """Parks what a consumer of one service cannot take, on a durable queue of its own: the message as it
+    came (its body untouched), with its reason, error, attempts and origin in headers; counted in
+    trustone_events_parked_total{entrypoint, reason} and logged."""
+
+    def __init__(self, container, queue: Queue):
+        self.container = container
+        self.queue = queue
+        self.publisher = AmqpPublisher(container.config[AMQP_URI_CONFIG_KEY], mandatory=True)
+
+    def park(self, message, origin: str, entrypoint: str, reason: str, error, attempt: int) -> None:
+        """Returns once the broker confirmed the parked copy; raises when it could not take it."""
+        headers = {ATTEMPT: attempt, PARKED_ID: uuid.uuid4().hex, PARKED_REASON: reason,
+                   PARKED_ERROR: redelivery.describe(error), PARKED_FROM: origin,
+                   PARKED_AT: datetime.now(timezone.utc).isoformat()}
+        try:
+            self.republish(message, self.queue.name, headers, declare=[self.queue])
+        except Exception:  # noqa: BLE001 - its own headers may be what the broker refuses: parked without them
+            self.republish(message, self.queue.name, headers, declare=[self.queue], own_headers=False)
+        log.error("message parked", reason=reason, parked_queue=self.queue.name, entrypoint=entrypoint,
+                  attempt=attempt, error=redelivery.describe(error))
+        self.count(entrypoint, reason)
+
+    def republish(self, message, routing_key: str, headers: dict, declare: list, expiration=None,
+                  own_headers: bool = True):
+        """The message as it came (its body untouched), with `headers` added, through the default exchange
+        to the queue `routing_key`; returns once the broker confirmed it."""
+        kept = {key: value for key, value in (message.headers or {}).items() if key != "compression"} \
+            if own_headers and isinstance(message.headers, dict) else {}
+        self.publisher.publish(
+            message.body, exchange="", routing_key=routing_key, declare=declare, expiration=expiration,
+            headers={**kept, **headers},
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary")
+
+    def count(self, entrypoint: str, reason: str | None = None) -> None:
+        metrics = next((each for each in self.container.dependencies if isinstance(each, Metrics)), None)
+        if metrics is None:
+            return
+        if reason is None:
+            metrics.retried.labels(entrypoint).inc()
+        else:
+            metrics.parked.labels(entrypoint, reason).inc()
+
+
+class ParkingQueueConsumer(GuardedQueueConsumer):
+    """The event handlers' queue consumer (`GuardedQueueConsumer`), with acknowledgements sent together
+    (`Acknowledgements`)."""
 
     def __init__(self):
         super().__init__()
@@ -325,18 +451,11 @@ class ParkingQueueConsumer(QueueConsumer):
 
     def get_consumers(self, consumer_cls, channel):
         self._acknowledgements = {}  # a (re)connection: the broker takes back what the old channel held
-        consumers = super().get_consumers(consumer_cls, channel)
-        for provider, consumer in self._consumers.items():
-            consumer.on_decode_error = partial(self._undecodable, provider)
-        return consumers
+        return super().get_consumers(consumer_cls, channel)
 
-    def handle_message(self, provider, body, message):
+    def _received(self, provider, message):
         self._acknowledgements_of(message).delivered(message.delivery_tag)
-        super().handle_message(provider, body, message)
-
-    def _undecodable(self, provider, message, exc):
-        self._acknowledgements_of(message).delivered(message.delivery_tag)
-        provider.park_undecodable(message, exc)
+        super()._received(provider, message)
 
     def ack_message(self, message):
         # as nameko's: a message of a connection that is gone was taken back by the broker
@@ -376,16 +495,22 @@ class ParkingQueueConsumer(QueueConsumer):
 
 
 class EnvelopeHandler(EventHandler):
-    """An event handler that receives a parsed `Event`, and never lets one message hold up the others.
+    """An event handler that receives a parsed, validated `Event`, and never lets one message hold up the
+    others, or stop the service.
+
+    Before anything reads a message, its headers and properties are checked (`common.inbound`: our own
+    headers of their type, nameko's context of the shape nameko gives it, JSON, not compressed, not too
+    large), and its envelope and data against the schema of its type and version (`common.events.receive`);
+    only then does nameko build the worker's context from it, and the handler see it.
 
     A handling that fails is retried after a pause that doubles each time (EVENT_RETRY_BACKOFF_SECONDS),
     through a retry queue that gives the message back when its pause is over, so the worker is free
     meanwhile; after EVENT_ATTEMPTS failed handlings it is parked. A message that can never succeed (not
-    JSON, no known envelope, or refused for a domain reason: a DomainError) is parked at once. Parked
-    means: kept on the handler's own parked queue with its reason, counted in trustone_events_parked_total
-    and logged, for an operator to replay or discard (`trustone parked`). Handlers are idempotent, so a
-    retry changes nothing that was already done. When the broker takes neither (it is down), the message
-    is requeued after a pause, as before: nothing is lost.
+    JSON, a header no consumer takes, no known envelope or data its schema refuses, or refused for a domain
+    reason: a DomainError) is parked at once. Parked means: kept on the handler's own parked queue with
+    its reason, counted in trustone_events_parked_total and logged, for an operator to replay or discard
+    (`trustone parked`). Handlers are idempotent, so a retry changes nothing that was already done. When the
+    broker takes neither (it is down), the message is requeued after a pause, as before: nothing is lost.
     """
 
     queue_consumer = ParkingQueueConsumer()
@@ -395,10 +520,8 @@ class EnvelopeHandler(EventHandler):
         configured = settings.of(self.container)
         self.policy = redelivery.RetryPolicy(configured.event_attempts, configured.event_retry_backoff_seconds)
         self.embedded = configured.embedded_broker  # kombu's memory transport has no expiry nor dead-lettering
-        self.parked_queue = parked_queue(parked_queue_name(self.source_service, self.event_type,
-                                                           self.container.service_name, self.method_name))
-        self.publisher = AmqpPublisher(self.container.config[AMQP_URI_CONFIG_KEY], mandatory=True)
-        self.metrics = next((each for each in self.container.dependencies if isinstance(each, Metrics)), None)
+        self.parking = Parking(self.container, parked_queue(parked_queue_name(
+            self.source_service, self.event_type, self.container.service_name, self.method_name)))
         if self.handler_type == SERVICE_POOL:  # a replay for this service reaches its shared queue too
             shared = self.queue
             self.queue = Queue(shared.name, durable=shared.durable, auto_delete=shared.auto_delete,
@@ -407,80 +530,73 @@ class EnvelopeHandler(EventHandler):
                                    binding(replay_exchange(self.container.service_name),
                                            routing_key=f"{self.source_service}.{self.event_type}")])
 
-    def handle_message(self, body, message):
+    @property
+    def parked_queue(self) -> Queue:
+        return self.parking.queue
+
+    def take(self, message):
+        """Checks a message as it came, then hands its event to a worker; parks what cannot be taken."""
         try:
-            event = parse(body)
-            event = upcast(event)
-            if (message.headers or {}).get(REPLAYED):
-                event = replace(event, replayed=True)
-        except InvalidEvent as exc:
-            self._after_failure(message, exc)
+            taken = inbound.taken(message.headers, len(message.body or b""), message.content_type,
+                                  message.content_encoding)
+            refused = getattr(message, "trustone_refused", None)
+            if refused:
+                raise refused
+            event = receive(decoded(message))
+        except (inbound.Refused, InvalidEvent) as exc:
+            self._after_failure(message, exc, getattr(exc, "reason", None))
             return
-        except Exception as exc:  # noqa: BLE001 - data an upcaster cannot read is no event we know
-            self._after_failure(message, InvalidEvent(f"cannot upcast: {redelivery.describe(exc)}"))
-            return
-        super().handle_message(event, message)
+        if taken.replayed:
+            event = replace(event, replayed=True)
+        try:
+            self.handle_message(event, message)
+        except Exception as exc:  # noqa: BLE001 - no worker for it (the pool stopping): it comes again
+            log.warning("event not handed to a worker; requeued", entrypoint=self.method_name,
+                        error=redelivery.describe(exc))
+            self.queue_consumer.requeue_message(message)
+
+    def unpack_message_headers(self, message):
+        """The worker's context: only what `common.inbound` checked (nameko's would take every header)."""
+        return inbound.context_of(message.headers)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._acknowledge(message)
         else:
             self._after_failure(message, exc_info[1])
 
-    def park_undecodable(self, message, exc):
-        self._after_failure(message, exc, reason=redelivery.UNDECODABLE)
+    def _acknowledge(self, message):
+        try:
+            self.queue_consumer.ack_message(message)
+        except Exception as exc:  # noqa: BLE001 - a channel gone: the broker delivers it again, a duplicate
+            log.warning("message not acknowledged", entrypoint=self.method_name, error=redelivery.describe(exc))
 
     def _after_failure(self, message, error, reason=None):
-        attempt = int((message.headers or {}).get(ATTEMPT, 0)) + 1
+        attempt = inbound.attempt_of(message.headers) + 1
         decision = redelivery.Decision(park=reason) if reason else self.policy.after_failure(attempt, error)
         context = dict(service=self.container.service_name, entrypoint=self.method_name, attempt=attempt,
                        error=redelivery.describe(error))
         try:
             if decision.park:
-                self._park(message, attempt, decision.park, error)
-                log.error("event parked", reason=decision.park, parked_queue=self.parked_queue.name, **context)
-                self._count("parked", decision.park)
+                self.parking.park(message, self.queue.name, self.method_name, decision.park, error, attempt)
             else:
                 log.warning("event handling failed; retried later", retry_after=decision.retry_after, **context)
                 self._retry(message, attempt, decision.retry_after)
-                self._count("retried")
+                self.parking.count(self.method_name)
         except Exception:  # noqa: BLE001 - the broker took neither: requeue, as before, so nothing is lost
             log.exception("event neither retried nor parked; requeued", **context)
             eventlet.sleep(BROKER_TROUBLE_PAUSE)
             self.queue_consumer.requeue_message(message)
             return
-        self.queue_consumer.ack_message(message)
+        self._acknowledge(message)
 
     def _retry(self, message, attempt: int, pause: float):
         if self.embedded:  # in this process: wait here, then put it straight back
             eventlet.sleep(pause)
-            self._republish(message, self.queue.name, {ATTEMPT: attempt}, declare=[])
+            self.parking.republish(message, self.queue.name, {ATTEMPT: attempt}, declare=[])
             return
         queue = retry_queue(self.queue.name)
-        self._republish(message, queue.name, {ATTEMPT: attempt}, declare=[queue], expiration=pause)
-
-    def _park(self, message, attempt: int, reason: str, error):
-        self._republish(message, self.parked_queue.name, {
-            ATTEMPT: attempt, PARKED_ID: uuid.uuid4().hex, PARKED_REASON: reason,
-            PARKED_ERROR: redelivery.describe(error), PARKED_FROM: self.queue.name,
-            PARKED_AT: datetime.now(timezone.utc).isoformat()}, declare=[self.parked_queue])
-
-    def _republish(self, message, routing_key: str, headers: dict, declare: list, expiration=None):
-        """The message as it came (its body untouched), with `headers` added, through the default exchange
-        to the queue `routing_key`; returns once the broker confirmed it."""
-        self.publisher.publish(
-            message.body, exchange="", routing_key=routing_key, declare=declare, expiration=expiration,
-            headers={**(message.headers or {}), **headers},
-            content_type=message.content_type or "application/octet-stream",
-            content_encoding=message.content_encoding or "binary")
-
-    def _count(self, what: str, reason: str | None = None):
-        if self.metrics is None:
-            return
-        if what == "parked":
-            self.metrics.parked.labels(self.method_name, reason).inc()
-        else:
-            self.metrics.retried.labels(self.method_name).inc()
+        self.parking.republish(message, queue.name, {ATTEMPT: attempt}, declare=[queue], expiration=pause)
 
 
 event_handler = EnvelopeHandler.decorator

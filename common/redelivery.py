@@ -11,11 +11,14 @@ from common.events import InvalidEvent
 
 # Why a message was parked: the `reason` label of trustone_events_parked_total, and the header it is
 # parked with.
-UNDECODABLE = "undecodable"  # not JSON (or not a content type consumers accept)
-INVALID_EVENT = "invalid_event"  # JSON, but no envelope of a type and version this consumer knows
+UNDECODABLE = "undecodable"  # not JSON (or not a content type consumers accept, compressed, too large)
+INVALID_MESSAGE = "invalid_message"  # a header or property no consumer takes (common.inbound); an RPC body
+# that is no request or reply
+INVALID_EVENT = "invalid_event"  # JSON, but no envelope of a type and version this consumer knows, or data
+# its schema refuses
 DOMAIN_ERROR = "domain_error"  # the handler refused it for a domain reason: it never will succeed
 RETRIES_EXHAUSTED = "retries_exhausted"  # it failed on every attempt
-REASONS = (UNDECODABLE, INVALID_EVENT, DOMAIN_ERROR, RETRIES_EXHAUSTED)
+REASONS = (UNDECODABLE, INVALID_MESSAGE, INVALID_EVENT, DOMAIN_ERROR, RETRIES_EXHAUSTED)
 
 
 @dataclass(frozen=True)

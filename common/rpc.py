@@ -1,14 +1,16 @@
-"""RPC with a deadline: nameko 2's RpcProxy waits forever for a peer that is down."""
+"""RPC with a deadline (nameko 2's RpcProxy waits forever for a peer that is down), and RPC messages no
+caller can use to stop a service: each request and reply is checked before nameko reads it."""
 from __future__ import annotations
 
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
-from kombu.exceptions import OperationalError
-from nameko.rpc import ReplyListener, Rpc, ServiceProxy
+from nameko.rpc import ReplyListener, Rpc, RpcConsumer, ServiceProxy
 
-from common import errors, settings
+from common import errors, inbound, redelivery, settings
 from common.logging import get_logger
+from common.messaging import GuardedQueueConsumer, Parking, decoded, parked_queue
 
 log = get_logger(__name__)
 
@@ -19,10 +21,95 @@ for _error in (errors.Invalid, errors.Malformed, errors.TooLarge, errors.Unsuppo
     deserialize_to_instance(_error)
 
 
+def parked_queue_name(service: str) -> str:
+    """Where a service parks the RPC requests and replies it cannot take (one durable queue per service)."""
+    return f"rpc-{service}.parked"
+
+
+class GuardedRpcConsumer(RpcConsumer):
+    """nameko's RPC request consumer, taking only requests it can answer: headers and properties checked
+    (`common.inbound`: a reply address that is a reply queue, a correlation id, JSON), the body a request
+    ({"args": [...], "kwargs": {...}}). Any other is parked (`rpc-<service>.parked`, reason and error in
+    headers, counted) instead of reaching nameko, which would stop the service replying to no address."""
+
+    queue_consumer = GuardedQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name)))
+
+    def take(self, message):
+        method = str((message.delivery_info or {}).get("routing_key", "")).rpartition(".")[2]
+        entrypoint = method if any(each.method_name == method for each in self._providers) else "rpc"
+        try:
+            inbound.taken(message.headers, len(message.body or b""), message.content_type, message.content_encoding)
+            refused = getattr(message, "trustone_refused", None)
+            if refused:
+                raise refused
+            properties = message.properties or {}
+            inbound.reply_address(properties.get("reply_to"), properties.get("correlation_id"))
+            body = decoded(message)
+            inbound.rpc_request(body)
+        except inbound.Refused as exc:
+            _park(self.parking, self.queue_consumer, message, self.queue.name, entrypoint, exc)
+            return
+        try:
+            self.handle_message(body, message)  # a method nobody has, or arguments it does not take: answered
+        except Exception as exc:  # noqa: BLE001 - the answer could not be sent (the broker went away)
+            log.warning("RPC request neither handled nor answered", entrypoint=entrypoint,
+                        error=redelivery.describe(exc))
+
+
+class GuardedReplyListener(ReplyListener):
+    """nameko's RPC reply listener, taking only replies as nameko sends them; any other is parked (and the
+    call it claims to answer runs out of time: `Unavailable`)."""
+
+    queue_consumer = GuardedQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name)))
+
+    def take(self, message):
+        try:
+            inbound.taken(message.headers, len(message.body or b""), message.content_type, message.content_encoding)
+            refused = getattr(message, "trustone_refused", None)
+            if refused:
+                raise refused
+            correlation_id = (message.properties or {}).get("correlation_id")
+            if not isinstance(correlation_id, str):
+                raise inbound.Refused("a reply without the correlation id of its call")
+            body = decoded(message)
+            inbound.rpc_reply(body)
+        except inbound.Refused as exc:
+            _park(self.parking, self.queue_consumer, message, self.queue.name, "rpc_reply", exc)
+            return
+        self.handle_message(body, message)
+
+
+def _park(parking: Parking, consumer, message, origin: str, entrypoint: str, refused: inbound.Refused) -> None:
+    try:
+        parking.park(message, origin, entrypoint, refused.reason, refused, inbound.attempt_of(message.headers) + 1)
+    except Exception as exc:  # noqa: BLE001 - the broker took it not: it is dropped (no caller can use it)
+        log.error("RPC message refused and not parked; dropped", entrypoint=entrypoint, reason=refused.reason,
+                  error=redelivery.describe(refused), park_error=redelivery.describe(exc))
+    try:
+        consumer.ack_message(message)
+    except Exception as exc:  # noqa: BLE001 - a channel gone: the broker gives it back, to be refused again
+        log.warning("refused RPC message not acknowledged", error=redelivery.describe(exc))
+
+
 class Entrypoint(Rpc):
-    """nameko's RPC entrypoint, but a reply that cannot be sent (the broker went away meanwhile) is given
-    up with a log line: in nameko 2 it kills the whole service container, which then answers nothing, not
-    even /health. The caller's deadline runs out and it answers 503 (it may call again)."""
+    """nameko's RPC entrypoint, on a consumer that checks each request first (`GuardedRpcConsumer`), with
+    the worker's context built only from what was checked; a reply that cannot be sent (the broker went
+    away meanwhile) is given up with a log line: in nameko 2 it kills the whole service container, which
+    then answers nothing, not even /health. The caller's deadline runs out and it answers 503 (it may call
+    again)."""
+
+    rpc_consumer = GuardedRpcConsumer()
+
+    def unpack_message_headers(self, message):
+        return inbound.context_of(message.headers)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
@@ -30,6 +117,9 @@ class Entrypoint(Rpc):
         except (OperationalError, ConnectionError, OSError) as exc:
             log.warning("RPC reply not sent: the broker does not answer", entrypoint=self.method_name,
                         reason=f"{type(exc).__name__}: {exc}")
+            return result, exc_info
+        except Exception as exc:  # noqa: BLE001 - e.g. a channel the broker closed: nothing may escape here
+            log.error("RPC reply not sent", entrypoint=self.method_name, reason=redelivery.describe(exc))
             return result, exc_info
 
 
@@ -62,7 +152,7 @@ class Rpc(DependencyProvider):
     The deadline is RPC_TIMEOUT_SECONDS, times `patience` for calls known to take longer.
     """
 
-    rpc_reply_listener = ReplyListener()
+    rpc_reply_listener = GuardedReplyListener()
 
     def __init__(self, target_service: str, patience: float = 1.0):
         self.target_service = target_service

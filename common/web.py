@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from common import covenant, errors, network, settings
+from common.events import CORRELATION_ID
 from common.logging import CORRELATION_HEADER, get_logger
 from common.schema import shared
 from common.problems import TYPE_OBJECT
@@ -127,7 +128,9 @@ class ServiceWebServer(WebServer):
         return provider.answer_unmatched(request, exc) if provider else exc
 
     def context_data_from_headers(self, request):
-        correlation_id = request.headers.get(CORRELATION_HEADER) or uuid.uuid4().hex
+        given = request.headers.get(CORRELATION_HEADER)
+        # one that every message it causes could not carry (control characters, too long) is replaced
+        correlation_id = given if given and CORRELATION_ID.fullmatch(given) else uuid.uuid4().hex
         request.environ["trustone.correlation_id"] = correlation_id
         return {"correlation_id": correlation_id}
 

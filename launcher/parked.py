@@ -14,7 +14,7 @@ from typing import Iterable, Iterator
 from kombu import Connection
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 
-from common import messaging
+from common import inbound, messaging, rpc
 from common.vocabulary import SERVICES
 
 
@@ -38,15 +38,21 @@ class Parked:
 
 
 def handler_queues() -> list[str]:
-    """Every handler's parked queue, from the services' code."""
+    """Every handler's parked queue, and every service's RPC parked queue (requests and replies it could
+    not take), from the services' code."""
     names = []
     for service in SERVICES:
         cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
-        for attribute in sorted(vars(cls)):
-            for entrypoint in getattr(getattr(cls, attribute), "nameko_entrypoints", ()):
+        takes_rpc = any(isinstance(each, rpc.Rpc) for each in vars(cls).values()) or any(
+            isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
+        for attribute in sorted(dir(cls)):
+            for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):
                 if isinstance(entrypoint, messaging.EnvelopeHandler):
                     names.append(messaging.parked_queue_name(entrypoint.source_service, entrypoint.event_type,
                                                              cls.name, attribute))
+                takes_rpc = takes_rpc or isinstance(entrypoint, rpc.Entrypoint)
+        if takes_rpc:
+            names.append(rpc.parked_queue_name(cls.name))
     return names
 
 
@@ -78,7 +84,7 @@ def _parked(queue: str, message) -> Parked:
     return Parked(queue=queue, id=str(headers.get(messaging.PARKED_ID, "")),
                   reason=str(headers.get(messaging.PARKED_REASON, "")),
                   error=str(headers.get(messaging.PARKED_ERROR, "")),
-                  attempts=int(headers.get(messaging.ATTEMPT, 0)), parked_at=str(headers.get(messaging.PARKED_AT, "")),
+                  attempts=inbound.attempt_of(headers), parked_at=str(headers.get(messaging.PARKED_AT, "")),
                   origin=str(headers.get(messaging.PARKED_FROM, "")),
                   event_type=envelope.get("type"), event_id=envelope.get("id"), message=message)
 

@@ -154,6 +154,49 @@ def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-
     return report_scored(submitted, framework, assess(report, who, framework), previous)
 
 
+def event_examples(who: dict) -> dict[str, dict]:
+    """A valid example of every event type's data, as its producer sends it (about the company `who`)."""
+    report = example_report()
+    first = scored_event(report, who, report_id="r-v")
+    corrected = "policy_statement_adopted"
+    decision = {"outcome": "upheld", "corrections": [{"code": corrected, "met": True, "why": "Shown."}],
+                "appeal": {"report_id": "r-v", "version": 2, "covenant_year": 1, "criteria": [corrected]},
+                "decided_by": "chair"}
+    case = {"number": "2021-0001", "kind": "assessment_appeal", "covenant_year": 1, "language": "nl"}
+    return {
+        "company_registered": {"company": who},
+        "authority_registered": {"authority": {"id": "a-v", "name": "Gemeente Leiden", "country": "NL",
+                                               "joined_on": "2020-03-01"}},
+        "commission_member_registered": {"member": {"id": "m-v", "name": "Chair", "seat": "chair",
+                                                    "email": "chair@example.org", "language": "en"},
+                                         "seated": True},
+        "commission_member_seated": {"member": {"id": "m-w", "name": "Member", "seat": "employers",
+                                                "email": "member@example.org", "language": "nl"},
+                                     "seated_by": "m-v", "seated_at": "2021-03-01T10:00:00+00:00"},
+        "member_token_replaced": {"replacement_id": "t-v", "member": {
+            "id": who["id"], "role": "company", "name": who["name"], "language": who["language"],
+            "email": who["email"]}, "replaced_by": {"role": "secretariat", "id": None, "seat": None},
+            "replaced_at": "2021-03-01T10:00:00+00:00"},
+        "report_submitted": submitted_event(report, who, version=2, report_id="r-v"),
+        "report_scored": scored_event(report, who, version=2, report_id="r-v", previous=first["assessment"]),
+        "report_verified": {"covenant_year": 1, "company_id": who["id"], "report_id": "r-v", "version": 1,
+                            "result": "confirmed", "verified_on": "2021-03-01", "ordinal": [1]},
+        "verification_sample_drawn": {"covenant_year": 1, "seed": "s", "population": 1,
+                                      "drawn_at": "2021-03-01T10:00:00+00:00",
+                                      "sampled": [{"report_id": "r-v", "version": 1, "company": who}]},
+        "case_received": {**case, "filed_at": "2021-01-05T10:00:00+00:00", "company_id": who["id"],
+                          "deadline": "2021-01-10", "acknowledgement": False},
+        "case_moved": {**case, "from_state": "in_investigation", "to_state": "decided",
+                       "at": "2021-02-05T10:00:00+00:00", "company_id": who["id"], "admissible": True,
+                       "company_asked": False, "deadline": None, "decision": decision},
+        "case_time_limit_approaching": {"number": "2021-0001", "kind": "complaint", "state": "received",
+                                        "deadline": "2021-01-10", "covenant_year": 1},
+        "framework_corrected": {"covenant_year": 1, "version": 1},
+        "unknown_region_reported": {"country": "IN", "state": "IN-RJ", "region": "Kalkberg", "covenant_year": 1},
+        "unknown_state_reported": {"country": "IN", "state": "Rajastan", "region": "Kalkberg", "covenant_year": 1},
+    }
+
+
 def form_fields(state: dict) -> dict[str, list[str]]:
     """What a browser posts for the portal's report form showing `state` (the names its inputs have)."""
     from services.portal import domain
@@ -545,6 +588,18 @@ class ApiContract:
         if content and "schema" in content:
             schema = {**content["schema"], "components": self.document.get("components", {})}
             OAS30Validator(schema).validate(response.json())
+
+
+def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes, headers: dict | None = None,
+                **properties) -> None:
+    """Publishes one message exactly as given (body bytes, headers, AMQP properties such as content_type,
+    reply_to, correlation_id), as a publisher with access to the broker may: the exchange must exist."""
+    from kombu import Connection
+    properties.setdefault("content_type", "application/json")
+    properties.setdefault("content_encoding", "utf-8")
+    with Connection(amqp_uri) as connection:
+        connection.Producer().publish(body, exchange=exchange, routing_key=routing_key, headers=headers or {},
+                                      retry=False, **properties)
 
 
 class SmtpServer:

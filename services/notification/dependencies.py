@@ -11,6 +11,7 @@ import re
 import smtplib
 import socket
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 
@@ -42,6 +43,7 @@ class NoticeStore(Repository):
         self.authorities = db.authorities
         self.reported = db.reported
         self.questions = db.supplier_questions
+        self.rebuilds = db.rebuilds
 
     # A notice is stored once under its key (its _id): that, not an index of ours, keeps it single.
     INDEXES = {
@@ -116,6 +118,15 @@ class NoticeStore(Repository):
         """A notice whose every delivery settled leaves the retry rounds."""
         self.notices.update_one({"_id": key, "undelivered": []}, {"$unset": {"delivering": ""}})
 
+    def note_rebuild(self, when: datetime) -> None:
+        """Marks this service as rebuilt from a replay, at `when` (the business clock's) at the latest."""
+        self.rebuilds.update_one({"_id": "latest"}, {"$max": {"at": when}}, upsert=True)
+
+    def rebuilt_at(self) -> datetime | None:
+        """When this service last took an event sent again by a replay (None: never)."""
+        found = self.rebuilds.find_one({"_id": "latest"})
+        return found["at"] if found else None
+
     def has_notice(self, key: str) -> bool:
         return self.notices.count_documents({"_id": key}, limit=1) > 0
 
@@ -137,17 +148,41 @@ class NoticeStore(Repository):
     def all_companies(self) -> list[dict]:
         return list(self.companies.find({}))
 
-    def record_standing(self, company_id: str, year: int, ordinal: list[int], outcome: str) -> None:
-        """The company's latest outcome for the year; an older assessment arriving late changes nothing."""
-        version, framework_version, correction = ordinal
-        rank = (version * 1_000 + framework_version) * 1_000 + correction  # orders as the ordinal does
-        try:
-            self.standings.update_one(
-                {"_id": f"{company_id}:{year}", "rank": {"$lt": rank}},
-                {"$set": {"company_id": company_id, "covenant_year": year, "rank": rank, "outcome": outcome}},
-                upsert=True)
-        except DuplicateKeyError:  # a newer assessment is recorded already
-            pass
+    def record_standing(self, scored: dict) -> domain.Standing:
+        """Records an assessment among the company's assessments of its year (each by rank, with its
+        outcome), and as its standing when it is the newest; returns where it stands (`domain.standing_of`).
+        Compare-and-set on a revision: of two at once, each sees the other, in one order; a redelivery
+        finds itself and stands as it stood."""
+        company_id, year, outcome = scored["company"]["id"], scored["covenant_year"], scored["assessment"]["outcome"]
+        own, key = domain.rank(scored["ordinal"]), f"{company_id}:{year}"
+        while True:
+            known = self.standings.find_one({"_id": key})
+            history = {int(each): value for each, value in (known or {}).get("history", {}).items()}
+            if known is not None and not history:  # stored before the history was kept
+                history = {known["rank"]: known["outcome"]}
+            history[own] = outcome
+            standing, again = domain.standing_of(scored["ordinal"], history)
+            latest = max(history)
+            document = {"company_id": company_id, "covenant_year": year, "rank": latest, "outcome": history[latest],
+                        "history": {str(each): value for each, value in history.items()},
+                        "revision": (known or {}).get("revision", 0) + 1}
+            if standing.latest:
+                document["latest"] = domain.remembered(scored)
+            if known is not None and {name: known.get(name) for name in document if name != "revision"} == \
+                    {name: value for name, value in document.items() if name != "revision"}:
+                written = True  # a redelivery: nothing to change
+            elif known is None:
+                try:
+                    self.standings.insert_one({"_id": key, **document})
+                    written = True
+                except DuplicateKeyError:  # another assessment of the year came first: read again
+                    continue
+            else:
+                written = self.standings.update_one({"_id": key, "revision": known.get("revision")},
+                                                    {"$set": document}).modified_count == 1
+            if written:
+                successor = (known or {}).get("latest") if again else None
+                return replace(standing, successor=successor) if successor else standing
 
     def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
         """When the company first reported for the year (a redelivery or a later version changes nothing)."""
@@ -261,7 +296,7 @@ class Channels:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = notice["subject"]
-        message["Message-ID"] = f"<{notice['_id'].replace(':', '.')}@trustone>"
+        message["Message-ID"] = domain.message_id(notice["_id"], self.sender)
         message.set_content(notice["body"])
         with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=30) as smtp:
             smtp.send_message(message)

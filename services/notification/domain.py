@@ -87,10 +87,55 @@ def receipt(submitted: dict, now: datetime) -> Notice:
                        {"report_id": submitted["report_id"], "version": version}, version=version)
 
 
-def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str) -> list[Notice]:
+@dataclass(frozen=True)
+class Standing:
+    """Where an assessment stands among the company's assessments of its year, as this service knows them:
+    whether it is the latest (the highest ordinal known; a redelivery of the latest is the latest), and the
+    outcome of the assessment just before it (None: none is known). An older assessment that arrives late
+    and is the one just before the latest (not a correction on appeal) names the latest (`successor`, as
+    `remembered`), whose changes are then decided again with it before."""
+    latest: bool = True
+    replaced: str | None = None
+    successor: dict | None = None
+
+
+CHANGE_KINDS = ("now_compliant", "extension")  # the notices that say a company's standing changed
+
+
+def rank(ordinal: list[int]) -> int:
+    """An assessment's ordinal (report version, framework version, corrections) as one number, in order."""
+    version, framework_version, correction = ordinal
+    return (version * 1_000 + framework_version) * 1_000 + correction
+
+
+def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, bool]:
+    """Where an assessment stands among those known (`history`: rank -> outcome, itself among them), and
+    whether the latest's changes are to be decided again (it arrived late, just before the latest)."""
+    own, latest = rank(ordinal), max(history)
+    if own == latest:
+        before = [each for each in history if each < own]
+        return Standing(latest=True, replaced=history[max(before)] if before else None), False
+    just_before = max(each for each in history if each < latest)
+    return Standing(latest=False), own == just_before and ordinal[2] == 0
+
+
+def remembered(scored: dict) -> dict:
+    """What of an assessment's event is kept while it is the latest, to decide its changes again."""
+    return {**{key: scored[key] for key in ("report_id", "version", "covenant_year", "submitted_at", "calendar",
+                                              "company", "ordinal")},
+            "assessment": {key: scored["assessment"][key] for key in ("outcome", "score", "requirements")}}
+
+
+def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str,
+              standing: Standing = Standing()) -> list[Notice]:
     """What an assessment causes: its outcome to the company; for `needs_more_time` an alert to the
-    secretariat and, while the reporting round is open, an extension to `extension` (the company's own
-    date) or the catch-up date; and a notice when a later version turns the outcome to compliant."""
+    secretariat. The notices that say the company's standing changed are decided from `standing`, never
+    from what the event says of the assessment before it (scoring instances assessing two versions at once
+    cannot know which came first): while the reporting round is open, an extension (to `extension`, the
+    company's own date, or the catch-up date) when the latest assessment needs more time; and "now
+    compliant" when the latest turns a standing of `needs_more_time` to compliant. An assessment that is not
+    the latest (an older version arriving late, a correction of a version that is no longer the latest)
+    changes no standing and causes neither."""
     company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
     report_id, (_, framework_version, correction) = scored["report_id"], scored["ordinal"]
@@ -110,12 +155,11 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
             failed=lambda language: ", ".join(vocabulary.REQUIREMENTS.label(code, language) for code in failed)))
         due = date.fromisoformat(scored["calendar"]["due_date"])
         submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
-        if submitted_on <= due:
+        if standing.latest and submitted_on <= due:
             until = extension or date.fromisoformat(scored["calendar"]["catch_up_date"])
             notices.append(_to_company("extension", f"extension:{company['id']}:{year}:{until.isoformat()}",
                                        company, year, now, {"date": until.isoformat()}, date=until))
-    previous = scored.get("previous_assessment")
-    if assessment["outcome"] == "compliant" and previous and previous["outcome"] == "needs_more_time":
+    if standing.latest and assessment["outcome"] == "compliant" and standing.replaced == "needs_more_time":
         notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{assessed}",
                                    company, year, now, about, version=version))
     return notices
@@ -307,6 +351,19 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
     return notices
 
 
+def due_since(notice: Notice) -> date:
+    """The day a notice of the timer first became due: a reminder `days_before` its date, an alert the day
+    after the date it is about."""
+    day = date.fromisoformat(notice.about["date"])
+    return day - timedelta(days=notice.about["days_before"]) if notice.kind == "reminder" else day + timedelta(days=1)
+
+
+def sent_before_a_rebuild(notice: Notice, rebuilt: datetime | None) -> bool:
+    """Whether a notice of the timer was due on or before the day this service was last rebuilt from a
+    replay: it was sent before the loss (or, as a notice restored by a replay, is not sent now)."""
+    return rebuilt is not None and due_since(notice) <= rebuilt.date()
+
+
 # --- channels --------------------------------------------------------------------------------------
 
 SIGNATURE_HEADER = "X-TruStone-Signature"
@@ -315,6 +372,17 @@ SIGNATURE_HEADER = "X-TruStone-Signature"
 def signature(secret: str, body: bytes) -> str:
     """The webhook signature header value: HMAC-SHA256 of the exact body, hex."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def message_id(key: str, sender: str) -> str:
+    """The Message-ID of a notice's e-mail, RFC 5322's `<id-left@id-right>` as `email.utils.make_msgid`
+    makes it, but the same every time the notice is sent (a mail system drops a second copy as the
+    duplicate it is) and different for every notice: the left part is a hash of the notice's key (which
+    may hold spaces, colons and any letter), the right part the sender's domain."""
+    domain = sender.rpartition("@")[2].strip(" <>") or "trustone.invalid"
+    if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", domain):
+        domain = "trustone.invalid"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()}.notice@{domain}>"
 
 
 def shown(document: dict, language: str | None = None) -> dict:

@@ -48,7 +48,8 @@ class NotificationService(operations.Operations):
     @event_handler("submission", "company_registered")
     def remember_company(self, event):
         """Who the members are: obligation, language and e-mail address."""
-        usecases.remember_company(event.data["company"], store=self.storage)
+        usecases.remember_company(event.data["company"], store=self.storage, clock=self.clock,
+                                  replayed=event.replayed)
 
     @event_handler("submission", "authority_registered")
     def remember_authority(self, event):

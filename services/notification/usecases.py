@@ -136,34 +136,54 @@ def retry_deliveries(*, store, channels) -> Sent:
 
 # --- on events --------------------------------------------------------------------------------------
 
-def remember_company(company: dict, *, store) -> None:
+def _rebuilding(replayed: bool, *, store, clock) -> None:
+    """An event sent again by a replay marks this service as rebuilt, today (see `send_reminders`)."""
+    if replayed:
+        store.note_rebuild(clock.now())
+
+
+def remember_company(company: dict, *, store, clock=None, replayed: bool = False) -> None:
     """Who the members are: obligation, language and e-mail address."""
+    if clock is not None:
+        _rebuilding(replayed, store=store, clock=clock)
     store.register_company(company)
 
 
 def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    _rebuilding(replayed, store=store, clock=clock)
+    receipt = domain.receipt(submitted, clock.now())  # decided before anything is written
     store.register_company(submitted["company"])
     store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
                             datetime.fromisoformat(submitted["submitted_at"]))
-    return notify(domain.receipt(submitted, clock.now()), store=store, channels=channels, replayed=replayed)
+    return notify(receipt, store=store, channels=channels, replayed=replayed)
 
 
 def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str,
                      replayed: bool = False) -> Sent:
     """The outcome to the company; an extension, an alert or a 'now compliant' where the outcome calls
-    for one. The company's standing for the year follows its newest assessment only."""
+    for one. The company's standing for the year follows its newest assessment only, and the notices
+    that say it changed are decided from it (`domain.on_scored`)."""
+    _rebuilding(replayed, store=store, clock=clock)
     company, year = scored["company"], scored["covenant_year"]
-    store.register_company(company)
-    store.record_standing(company["id"], year, scored["ordinal"], scored["assessment"]["outcome"])
     own_date = store.extension(company["id"], year)
+    # The standing and what came before it are the decision's record: a redelivery decides as the first did.
+    standing = store.record_standing(scored)
+    now = clock.now()
+    notices = domain.on_scored(scored, now, own_date, secretariat_language, standing)
+    if standing.successor:  # it came late, just before the latest: the latest's changes, decided again
+        notices += [each for each in domain.on_scored(standing.successor, now, own_date, secretariat_language,
+                                                      domain.Standing(replaced=scored["assessment"]["outcome"]))
+                    if each.kind in domain.CHANGE_KINDS]
+    store.register_company(company)
     sent = Sent()
-    for notice in domain.on_scored(scored, clock.now(), own_date, secretariat_language):
+    for notice in notices:
         sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
 def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
     """Each company whose report was drawn for verification is told."""
+    _rebuilding(replayed, store=store, clock=clock)
     sent = Sent()
     for sampled in drawn["sampled"]:
         store.register_company(sampled["company"])
@@ -178,6 +198,7 @@ def on_case_received(received: dict, *, store, channels, clock, complaints, comm
     """The commission's alert, then the complainant's acknowledgement, to the address complaints gives for
     it: asked for only when that notice is still to be made (not for a replay: a restored notice is never
     sent), so that complaints not answering holds up the acknowledgement only (the event is handled again)."""
+    _rebuilding(replayed, store=store, clock=clock)
     now = clock.now()
     sent = notify(domain.case_received(received, now, commission_language), store=store, channels=channels,
                   replayed=replayed)
@@ -206,6 +227,7 @@ def on_commission_member_registered(registered: dict, *, store, channels, clock,
 
 
 def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    _rebuilding(replayed, store=store, clock=clock)
     company = store.company(moved["company_id"]) if moved.get("company_id") else None
     if moved.get("company_id") and company is None:  # its registration is on its way (a rebuild): retried
         raise errors.Unavailable(f"Company {moved['company_id']} is not known here yet.")
@@ -228,6 +250,7 @@ def on_unknown_region(reported: dict, *, store, channels, clock, secretariat_lan
 
 def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str,
                        replayed: bool = False) -> Sent:
+    _rebuilding(replayed, store=store, clock=clock)
     return notify(domain.case_time_limit(approaching, clock.now(), commission_language), store=store,
                   channels=channels, replayed=replayed)
 
@@ -235,15 +258,19 @@ def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_
 # --- on time ----------------------------------------------------------------------------------------
 
 def send_reminders(*, store, channels, clock, scoring, secretariat_language: str) -> Sent:
-    """Reminders before each deadline and alerts the day after, on the clock's day."""
+    """Reminders before each deadline and alerts the day after, on the clock's day. One that was due on or
+    before the day this service was rebuilt from a replay (`trustone replay notification`) was sent before
+    its data was lost: it is restored to the inbox unsent, as the notices a replay restores are."""
     now = clock.now()
     calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
                                      date.fromisoformat(each["catch_up_date"]))
                  for each in scoring.list_calendars()]
+    rebuilt = store.rebuilt_at()
     sent = Sent()
     for notice in domain.scheduled(now.date(), now, calendars, store.all_companies(), store.outcomes(),
                                    store.all_extensions(), secretariat_language):
-        sent.add(notify(notice, store=store, channels=channels))
+        sent.add(notify(notice, store=store, channels=channels,
+                        replayed=domain.sent_before_a_rebuild(notice, rebuilt)))
     return sent
 
 

@@ -35,10 +35,13 @@ class FrameworkBehind(Exception):
 def score_submitted(submitted: dict, *, store, frameworks, publisher,
                     submission_occurred_at: str | None = None) -> Assessed:
     """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
-    `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag."""
-    store.keep_report(submitted)
-    return score(submitted, current_framework(submitted["covenant_year"], store=store, frameworks=frameworks),
-                 store=store, publisher=publisher, submission_occurred_at=submission_occurred_at)
+    `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag. What
+    can refuse it (a year without a framework, files behind a correction) does so before anything is kept."""
+    framework = current_framework(submitted["covenant_year"], store=store, frameworks=frameworks)
+    assessed = score(submitted, framework, store=store, publisher=publisher,
+                     submission_occurred_at=submission_occurred_at)
+    store.keep_report(submitted)  # a crash before this leaves the message unacknowledged: it comes again
+    return assessed
 
 
 def current_framework(covenant_year: int, *, store, frameworks) -> domain.Framework:

@@ -1,9 +1,13 @@
-"""End to end, with the broker unreachable: /health says so, and every request that needs the broker is a
-503 with a JSON error, soon, instead of a 500."""
+"""End to end, with the broker unreachable: a submission is answered as fast as when the broker is up
+(the outbox takes its event, and the relay sends it once the broker is back); /health says the broker is
+down, and every request that needs the broker answering is a 503 with a JSON error, soon, instead of a 500."""
+import statistics
+import time
+
 import pytest
 import requests
 
-from tests.support import SECRETARIAT_TOKEN, Platform, TcpLink, auth, register_company
+from tests.support import SECRETARIAT_TOKEN, Platform, TcpLink, auth, register_company, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +27,39 @@ def platform(vhost, processes, link):
     for service in ("submission", "scoring", "reporting"):
         platform.start(service)
     return platform
+
+
+def timed_submissions(platform, headers, report, count: int) -> list[float]:
+    """Seconds each of `count` submissions took to be answered (each must be accepted)."""
+    took = []
+    for _ in range(count):
+        started = time.monotonic()
+        answer = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers, timeout=30)
+        took.append(time.monotonic() - started)
+        assert answer.status_code == 202, answer.text
+    return took
+
+
+def shown(took: list[float]) -> str:
+    return (f"median {statistics.median(took) * 1000:.0f} ms, slowest {max(took) * 1000:.0f} ms "
+            f"({len(took)} submissions)")
+
+
+def test_submissions_while_the_broker_is_down_are_answered_as_fast_and_sent_once_it_is_back(platform, link,
+                                                                                            report):
+    companies = [auth(register_company(platform.url("submission"), name=f"Outage {n} B.V.")["token"])
+                 for n in range(3)]
+    timed_submissions(platform, companies[0], report, 1)  # the year is known from now on, scoring or not
+    up = timed_submissions(platform, companies[0], report, 10)
+    link.cut()
+    down = timed_submissions(platform, companies[1], report, 10) + timed_submissions(platform, companies[2],
+                                                                                     report, 10)
+    print(f"\nsubmissions with the broker up: {shown(up)}; with the broker down: {shown(down)}")
+    assert statistics.median(down) < 0.5, f"with the broker down: {shown(down)}; up: {shown(up)}"
+    assert max(down) < 2.0, f"no submission waits out a retry: {shown(down)}"
+    link.restore()
+    wait_until(lambda: platform.figures()["assessed_reports"] == 3, "the outbox to send what the outage kept, "
+               "and every company's latest report to be assessed and counted", timeout=90)
 
 
 def test_health_preview_and_proof_answer_503_when_the_broker_is_unreachable(platform, link, report):

@@ -1,6 +1,7 @@
 """Events go out on the service's own connections with publisher confirms (common.messaging.Producers), on
 the real RabbitMQ: confirmed, persistent, with nameko's context headers; refused at once, never retried
 for seconds, when they cannot go, so that the outbox's relay sends them later."""
+import time
 from urllib.parse import urlparse
 
 import eventlet
@@ -92,11 +93,23 @@ def test_a_connection_that_went_stale_is_replaced_without_losing_the_event(produ
     assert ids(received()) == ["e-1", "e-2"]
 
 
-def test_with_the_broker_unreachable_a_publish_fails_at_once(exchange):
+def test_with_the_broker_unreachable_a_publish_fails_at_once_and_the_next_ones_do_not_try_for_a_moment(
+        exchange, monkeypatch):
     producers = Producers(f"amqp://guest:guest@127.0.0.1:{free_port()}//", exchange, connect_timeout=2)
+    started = time.monotonic()
     with pytest.raises(OSError):
         producers.publish({"id": "e-1"}, "report_scored", {})
+    assert time.monotonic() - started < 1, "tried once, not again after kombu's 2 s"
     assert producers.kept == 0
+    opened = []
+    monkeypatch.setattr(producers, "_open", lambda: opened.append(1) or (_ for _ in ()).throw(OSError("down")))
+    with pytest.raises(messaging.BrokerUnreachable):
+        producers.publish({"id": "e-2"}, "report_scored", {})
+    assert opened == [], "the failure is known for a moment: not tried again"
+    monkeypatch.setattr(messaging.time, "monotonic", lambda: started + messaging.BROKER_DOWN_SECONDS + 5)
+    with pytest.raises(OSError):
+        producers.publish({"id": "e-3"}, "report_scored", {})
+    assert opened == [1], "tried again once the moment passed"
 
 
 class Proxy:

@@ -130,12 +130,13 @@ def test_a_burst_is_acknowledged_in_fewer_acknowledgements_and_none_is_left_unac
 
 
 def envelope(behaviour):
+    """A valid company_registered, with a field its schema does not know (consumers let it through) that
+    tells the probe what to do."""
     from common.events import new_event
-    event = new_event("authority_registered", {"authority": {"id": "a-1", "name": "Gemeente Leiden",
-                                                              "country": "NL", "joined_on": "2020-03-01"}},
-                      producer="submission", correlation_id="test")
+    from tests.support import company
+    event = new_event("company_registered", {"company": company()}, producer="submission", correlation_id="test")
     wire = event.to_wire()
-    wire.update(type="company_registered", data={"behaviour": behaviour})
+    wire["data"]["behaviour"] = behaviour
     return json.loads(json.dumps(wire))
 
 

@@ -134,6 +134,21 @@ def test_an_event_no_queue_takes_yet_waits_in_the_outbox_until_a_consumer_exists
     consumer.close()
 
 
+def test_a_correlation_id_every_message_can_carry_is_kept_and_another_replaced(submission, url, capture):
+    registered = capture("submission", "company_registered")
+    kept = register_with(url, "client-trace 42/a")
+    assert kept.headers["X-Correlation-ID"] == "client-trace 42/a"
+    replaced = register_with(url, "x" * 201)
+    assert len(replaced.headers["X-Correlation-ID"]) == 32, "too long for a header of every message: a new one"
+    events = registered.wait_for(2)
+    assert [each["correlation_id"] for each in events] == ["client-trace 42/a", replaced.headers["X-Correlation-ID"]]
+
+
+def register_with(url, correlation_id: str):
+    return requests.post(url("submission", "/v1/companies"), json=COMPANY,
+                         headers={**auth(SECRETARIAT_TOKEN), "X-Correlation-ID": correlation_id})
+
+
 def test_a_name_that_looks_like_a_members_of_any_kind_is_refused_with_a_clear_message(submission, url):
     assert register(url, {**COMPANY, "name": "Alpha Steen"}).status_code == 201
     lookalike = register(url, {**COMPANY, "name": "\u0410lpha Steen"})  # a Cyrillic А

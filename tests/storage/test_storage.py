@@ -177,9 +177,17 @@ def test_a_delivery_is_claimed_by_one_worker_only(database):
 
 def test_a_standing_follows_the_newest_assessment_only(database):
     store = repository(database, "notification")
-    at_once([lambda version=version: store.record_standing("c", 1, [version, 1, 0], f"outcome-{version}")
-             for version in (3, 1, 2)])
+    def scored(version):
+        return {"company": {"id": "c"}, "covenant_year": 1, "ordinal": [version, 1, 0], "report_id": "r",
+                "version": version, "submitted_at": "2020-12-01T10:00:00+00:00", "calendar": {},
+                "assessment": {"outcome": f"outcome-{version}", "score": 0.0, "requirements": []}}
+    stood = at_once([lambda version=version: store.record_standing(scored(version)) for version in (3, 1, 2)])
     assert store.outcomes() == {("c", 1): "outcome-3"}
+    # whichever came first, each is known: the latest stands after the one just before it
+    assert store.record_standing(scored(3)).replaced == "outcome-2", "a redelivery stands among all that are known"
+    assert store.standings.find_one({"_id": "c:1"})["history"] == {
+        str(rank): f"outcome-{rank // 1_000_000}" for rank in (1_001_000, 2_001_000, 3_001_000)}
+    assert sum(each.latest for each in stood) >= 1
     at_once([lambda day=day: store.record_submission("c", 1, datetime(2020, 12, day, tzinfo=timezone.utc))
              for day in (9, 3, 5)])
     assert store.reporting_of("c")[1]["first_submitted_at"] == datetime(2020, 12, 3, tzinfo=timezone.utc)

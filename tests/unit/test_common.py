@@ -1,15 +1,19 @@
 """The shared pieces: event envelopes, error paths, configuration."""
+import functools
 import os
 import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from common import covenant, errors, network
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
+from common.schema import shared
 from tests.support import company
 
 
@@ -224,3 +228,81 @@ def test_a_client_that_asked_too_often_waits_until_the_ask_that_frees_a_place_le
     assert wait_to_ask_again([*failures, now - timedelta(minutes=20)], now, 5, window) is None, "left the window"
     assert wait_to_ask_again(failures, now, 2, window) == timedelta(minutes=10), "the last two: 5 and 1 ago"
     assert wait_to_ask_again([], now, 0, window) == window, "nothing allowed"
+
+
+# --- an event's data checked quickly, by the same rules as its marshmallow schema ------------------------
+
+def _mutated(draw, value):
+    """`value` with one thing changed somewhere inside it: a field removed, added, or given another value."""
+    json_values = st.none() | st.booleans() | st.integers(-2 ** 1100, 2 ** 1100) | st.floats() | \
+        st.text(max_size=12) | st.sampled_from(["2020-12-01", "2020-12-01T10:00:00+00:00", "2020-12-01T10:00:00",
+                                                 "IN", "compliant", "needs_more_time", "chair", "nl", "x@y.nl"]) | \
+        st.lists(st.integers(0, 2000), max_size=4) | st.just({}) | st.just([])
+    if isinstance(value, dict) and value and draw(st.integers(0, 3)):
+        key = draw(st.sampled_from(sorted(value)))
+        action = draw(st.sampled_from(["deeper", "deeper", "remove", "replace", "add"]))
+        if action == "deeper":
+            return {**value, key: _mutated(draw, value[key])}
+        if action == "remove":
+            return {name: each for name, each in value.items() if name != key}
+        if action == "add":
+            return {**value, draw(st.text(min_size=1, max_size=8)): draw(json_values)}
+        return {**value, key: draw(json_values)}
+    if isinstance(value, list) and value and draw(st.booleans()):
+        index = draw(st.integers(0, len(value) - 1))
+        return [*value[:index], _mutated(draw, value[index]), *value[index + 1:]]
+    return draw(json_values)
+
+
+@functools.cache
+def examples() -> dict:
+    from tests.support import event_examples
+    return event_examples(company(company_id="c-1"))
+
+
+@st.composite
+def event_data(draw):
+    event_type = draw(st.sampled_from(sorted(examples())))
+    data = examples()[event_type]
+    for _ in range(draw(st.integers(0, 3))):
+        data = _mutated(draw, data)
+    return event_type, data
+
+
+@settings(max_examples=int(os.environ.get("QUICK_CHECK_EXAMPLES", "400")), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(event_data())
+def test_the_quick_check_of_event_data_answers_as_its_marshmallow_schema_does(example):
+    from common import events
+    event_type, data = example
+    version = events.CURRENT_VERSION[event_type]
+    schema_cls = events.SCHEMAS[(event_type, version)]
+    for quick, schema in ((events._consumed_check(schema_cls), events._consumed(schema_cls)),
+                          (events._produced_check(schema_cls), shared(schema_cls))):
+        assert quick is not None or event_type == "case_moved", f"{event_type} is checked quickly"
+        if quick is None:
+            continue
+        try:
+            schema.load(data)
+            valid = True
+        except ValidationError:
+            valid = False
+        assert quick(data) == valid, (event_type, data)
+
+
+def test_every_report_of_the_year_1_demo_and_its_assessment_make_events_their_consumers_take():
+    """The 26 reports of the demo (every kind of company: importers and processors, plans of approach
+    applicable and not, regions known and not) as submission sends them and as scoring announces them."""
+    from launcher import demo
+    from services.submission.schemas import AnnualReport
+    from tests.support import scored_event, submitted_event
+    from common import events
+    reports = [each.get("report", each) for each in demo.data()["reports"]]
+    assert len(reports) == 26
+    for number, report in enumerate(reports):
+        sent = shared(AnnualReport).dump(shared(AnnualReport).load(report))
+        who = company(imports_directly=number % 3 != 0, role="importer" if number % 2 else "processor")
+        for event_type, data in (("report_submitted", submitted_event(sent, who)),
+                                 ("report_scored", scored_event(sent, who))):
+            event = new_event(event_type, data, producer="p", correlation_id="c")
+            assert events.receive(event.to_wire()).data == data

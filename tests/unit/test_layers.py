@@ -9,7 +9,7 @@ from common.vocabulary import SERVICES
 
 PLAIN = [f"services.{name}.{module}" for name in SERVICES for module in ("domain", "usecases")] + [
     "common.vocabulary", "common.covenant", "common.identity", "common.events", "common.outbox", "common.errors",
-    "common.redelivery"]
+    "common.redelivery", "common.inbound"]
 
 # The words people read and the codes of refusals: plain too.
 WORDS = ["common.i18n", "common.problems", "common.validate", "services.notification.texts", "services.portal.words"]

@@ -1,7 +1,8 @@
-"""Acknowledgements sent together: several handled messages in one `basic.ack`, none left behind."""
+"""Acknowledgements sent together: several handled messages in one `basic.ack`, none left behind; and what a
+consumer takes of a message's headers and properties (common.inbound)."""
 import pytest
 
-from common import messaging
+from common import inbound, messaging, redelivery
 from common.messaging import Acknowledgements
 
 
@@ -100,3 +101,64 @@ def test_no_more_wait_than_the_batch_a_small_prefetch_allows(channel):
     assert channel.acks == []
     acknowledgements.handled(3)
     assert channel.acks == [(2, False), (3, False)]
+
+
+# --- what a consumer takes of a message's headers and properties (common.inbound) -------------------------
+
+CALL_STACK = ["submission.submit_report.5e0b6a57-6c2a-4c1b-a1f6-0ad3c1b36cbb"]
+
+
+def test_a_message_s_headers_become_only_the_context_nameko_gives_checked():
+    taken = inbound.taken({"nameko.correlation_id": "req-1", "nameko.call_id_stack": CALL_STACK,
+                           "nameko.user_id": "someone", "x-death": [{"count": 1}], inbound.ATTEMPT: 2,
+                           inbound.REPLAYED: True})
+    assert taken == inbound.Taken({"correlation_id": "req-1", "call_id_stack": CALL_STACK}, 2, True)
+    assert inbound.taken(None) == inbound.Taken({}, 0, False)
+
+
+@pytest.mark.parametrize("headers", [
+    {inbound.ATTEMPT: "x"}, {inbound.ATTEMPT: True}, {inbound.ATTEMPT: -1}, {inbound.ATTEMPT: 2.0},
+    {inbound.REPLAYED: "yes"}, {inbound.REPLAYED: 1},
+    {"nameko.call_id_stack": 5}, {"nameko.call_id_stack": [1]}, {"nameko.call_id_stack": "abc"},
+    {"nameko.call_id_stack": CALL_STACK * 65}, {"nameko.call_id_stack": ["with space"]},
+    {"nameko.correlation_id": 5}, {"nameko.correlation_id": "line\nbreak"}, {"nameko.correlation_id": "x" * 201},
+    {"nameko.correlation_id": ""},
+])
+def test_a_header_no_consumer_can_read_is_refused_as_an_invalid_message(headers):
+    with pytest.raises(inbound.Refused) as refused:
+        inbound.taken(headers)
+    assert refused.value.reason == redelivery.INVALID_MESSAGE
+
+
+@pytest.mark.parametrize("message", [
+    dict(headers={"compression": "application/x-gzip"}), dict(body_size=inbound.MAX_BODY_BYTES + 1),
+    dict(content_type="text/plain"), dict(content_type=None), dict(content_encoding="utf-16"),
+])
+def test_a_body_no_consumer_reads_is_refused_as_undecodable(message):
+    with pytest.raises(inbound.Refused) as refused:
+        inbound.taken(message.pop("headers", {}), **message)
+    assert refused.value.reason == redelivery.UNDECODABLE
+
+
+def test_an_rpc_request_names_a_reply_queue_and_is_a_request_and_a_reply_is_one():
+    inbound.reply_address("0b8f1f0e-9a0c-4f57-8a60-6f3d0f2b8a41", "call-1")
+    for reply_to, correlation_id in ((None, "call-1"), ("scoring.assess", "call-1"), ("rpc-scoring", "call-1"),
+                                     ("0B8F1F0E-9A0C-4F57-8A60-6F3D0F2B8A41", "call-1"),
+                                     ("0b8f1f0e-9a0c-4f57-8a60-6f3d0f2b8a41", None)):
+        with pytest.raises(inbound.Refused):
+            inbound.reply_address(reply_to, correlation_id)
+    inbound.rpc_request({"args": [1], "kwargs": {"a": 2}})
+    for body in ({"args": [1]}, {"args": "x", "kwargs": {}}, [], "text", {"args": [], "kwargs": []}):
+        with pytest.raises(inbound.Refused):
+            inbound.rpc_request(body)
+    inbound.rpc_reply({"result": 1, "error": None})
+    inbound.rpc_reply({"result": None, "error": {"exc_type": "NotFound", "exc_path": "common.errors.NotFound",
+                                                 "value": "", "exc_args": []}})
+    for body in ({"result": 1}, [], {"result": None, "error": "boom"}, {"result": None, "error": {"exc_type": 1}}):
+        with pytest.raises(inbound.Refused):
+            inbound.rpc_reply(body)
+
+
+def test_the_attempts_of_a_message_being_parked_are_read_whatever_the_header_holds():
+    assert [inbound.attempt_of(headers) for headers in ({inbound.ATTEMPT: 3}, {inbound.ATTEMPT: "x"}, None,
+                                                        {inbound.ATTEMPT: 10 ** 30})] == [3, 0, 0, 0]

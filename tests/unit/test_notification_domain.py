@@ -1,4 +1,5 @@
 """Notices and their schedule (contract §3), without a broker: covenant year 1 played day by day."""
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -59,12 +60,21 @@ def test_needs_more_time_after_the_due_date_gets_no_new_extension():
     assert {notice.kind for notice in notices} == {"outcome", "alert_needs_more_time"}
 
 
-def test_a_later_compliant_version_is_announced():
+def test_a_later_compliant_version_is_announced_from_the_standing_it_replaces_not_from_the_event():
     who = company()
     first = scored_event(blank_report(), who)
     second = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2,
                           previous=first["assessment"])
-    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl")} == {"outcome", "now_compliant"}
+    replaced_needs_more_time = domain.Standing(latest=True, replaced="needs_more_time")
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", replaced_needs_more_time)} == \
+        {"outcome", "now_compliant"}
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", domain.Standing())} == \
+        {"outcome"}, "the event says the version before needed more time; nothing known here did"
+    assert {notice.kind for notice in domain.on_scored(second, NOW, None, "nl", domain.Standing(latest=False))} \
+        == {"outcome"}, "not the latest: it changes no standing"
+    late = domain.on_scored(first, NOW, None, "nl", domain.Standing(latest=False))
+    assert {notice.kind for notice in late} == {"outcome", "alert_needs_more_time"}, \
+        "an older version needing more time, arriving after a newer one: no extension"
 
 
 def test_year_1_reminders_and_alert_for_the_company_that_needed_more_time():
@@ -258,3 +268,23 @@ def test_a_notice_is_read_in_the_language_asked_and_else_in_its_recipients():
     assert in_english["subject"] == notice.texts["en"]["subject"] != notice.subject
     older = {name: value for name, value in stored.items() if name != "texts"}  # stored before texts were kept
     assert domain.shown(older, "en")["language"] == "nl" and domain.shown(older, "en")["body"] == notice.body
+
+
+def test_an_e_mail_s_message_id_follows_rfc_5322_and_is_one_per_notice():
+    from email import policy
+    from email.parser import BytesParser
+
+    from services.notification.domain import message_id
+    keys = ["unknown_region:IN:IN-RJ:kalkberg hill 2", "unknown_region:IN:IN-RJ:kalkberg hill 3",
+            "unknown_region:IN:IN-RJ:kalkberg  hill 2", "unknown_state:VN:thanh hóa", "receipt:r-1:1",
+            "outcome:r-1:1:1", "outcome:r-1:1:1:c1", "alert_missing:1:2021-04-01"]
+    ids = [message_id(key, "TruStone <noreply@trustone.example>") for key in keys]
+    assert len(set(ids)) == len(keys), "every notice its own id"
+    assert ids == [message_id(key, "noreply@trustone.example") for key in keys], "the same id on every send"
+    for each in ids:
+        # RFC 5322 msg-id: "<" dot-atom-text "@" dot-atom-text ">"
+        assert re.fullmatch(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+>", each), each
+        parsed = BytesParser(policy=policy.strict).parsebytes(f"Message-ID: {each}\n\nbody".encode())
+        assert str(parsed["Message-ID"]) == each and not parsed["Message-ID"].defects
+    assert message_id("receipt:r-1:1", "not an address").endswith("@trustone.invalid>")

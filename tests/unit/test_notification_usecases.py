@@ -6,7 +6,7 @@ import pytest
 from common import errors
 from services.notification import usecases
 from services.notification.dependencies import NoticeStore
-from tests.support import blank_report, company, scored_event, submitted_event
+from tests.support import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
 from tests.support import FakeChannels, FakeScoring, SettableClock, in_memory
 
 
@@ -186,6 +186,99 @@ def test_notices_restored_by_a_replay_reach_the_inbox_and_are_not_sent_again(por
     assert all(each["deliveries"]["email"]["error"] == "restored by a replay: not sent again" for each in inbox)
     assert usecases.confirm_receipt(submitted, **ports).notices == [], "a later delivery of it is a duplicate"
     assert ports["channels"].mailed == []
+
+
+# --- notices that say the company's standing changed, whatever order its assessments come in ----------
+
+def scored_versions(who, outcomes: dict[int, str]) -> dict[int, dict]:
+    """report_scored data of each version, needing more time or compliant as `outcomes` says."""
+    compliant = with_steps_1_and_21(blank_report(plan_of_approach=True))
+    return {version: scored_event(compliant if outcome == "compliant" else blank_report(), who, version=version)
+            for version, outcome in outcomes.items()}
+
+
+def changes(ports, who) -> list[str]:
+    return sorted(each["_id"] for each in ports["store"].inbox("company", who["id"], 0, 100)[0]
+                  if each["kind"] in ("now_compliant", "extension"))
+
+
+@pytest.mark.parametrize("order", [(1, 2, 3), (1, 3, 2), (2, 1, 3), (3, 2, 1), (2, 3, 1)])
+def test_now_compliant_and_extension_follow_the_latest_version_known_in_any_order(ports, order):
+    who = company()
+    scored = scored_versions(who, {1: "needs_more_time", 2: "compliant", 3: "needs_more_time"})
+    for version in order:
+        usecases.announce_outcome(scored[version], secretariat_language="nl", **ports)
+    found = changes(ports, who)
+    # every notice names a version that was the latest known when it came, and what it replaced
+    # version 1 arriving after version 2 is just before it: version 2's turn to compliant is decided then
+    expected = {(1, 2, 3): ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"],
+                (1, 3, 2): ["extension:" + who["id"] + ":1:2021-04-01"],
+                (2, 1, 3): ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"],
+                (3, 2, 1): ["extension:" + who["id"] + ":1:2021-04-01"],
+                (2, 3, 1): ["extension:" + who["id"] + ":1:2021-04-01"]}[order]
+    assert found == expected
+    assert ports["store"].outcomes() == {(who["id"], 1): "needs_more_time"}, "the latest version stands"
+
+
+def test_a_redelivery_decides_as_the_first_handling_did_also_when_that_one_stopped_halfway(ports):
+    who = company()
+    scored = scored_versions(who, {1: "needs_more_time", 2: "compliant"})
+    usecases.announce_outcome(scored[1], secretariat_language="nl", **ports)
+    ports["store"].record_standing(scored[2])  # then the process died
+    usecases.announce_outcome(scored[2], secretariat_language="nl", **ports)
+    usecases.announce_outcome(scored[2], secretariat_language="nl", **ports)
+    assert "now_compliant:r-1:2:1" in changes(ports, who)
+    assert [each for each in changes(ports, who) if each.startswith("now_compliant")] == ["now_compliant:r-1:2:1"]
+
+
+def test_a_rebuild_handling_versions_in_parallel_restores_the_same_change_notices_whatever_their_order(ports):
+    who = company()
+    scored = scored_versions(who, {1: "needs_more_time", 2: "compliant"})
+    for order in ((1, 2), (2, 1)):
+        rebuilt = {**ports, "store": in_memory(NoticeStore)}
+        for version in order:
+            usecases.announce_outcome(scored[version], secretariat_language="nl", replayed=True, **rebuilt)
+        assert changes(rebuilt, who) == ["extension:" + who["id"] + ":1:2021-04-01", "now_compliant:r-1:2:1"] \
+            if order == (1, 2) else ["now_compliant:r-1:2:1"], order
+
+
+def test_a_correction_of_a_version_that_is_no_longer_the_latest_changes_no_standing(ports):
+    who = company()
+    scored = scored_versions(who, {1: "needs_more_time", 2: "needs_more_time"})
+    for version in (1, 2):
+        usecases.announce_outcome(scored[version], secretariat_language="nl", **ports)
+    corrected = scored_versions(who, {1: "compliant"})[1]
+    corrected["ordinal"] = [1, 1, 1]  # version 1, corrected on appeal after version 2 came
+    sent = usecases.announce_outcome(corrected, secretariat_language="nl", **ports)
+    assert sent.notices == ["outcome"], "its outcome, as decided on appeal; no 'now compliant'"
+    assert ports["store"].outcomes() == {(who["id"], 1): "needs_more_time"}
+    latest_corrected = scored_versions(who, {2: "compliant"})[2]
+    latest_corrected["ordinal"] = [2, 1, 1]
+    sent = usecases.announce_outcome(latest_corrected, secretariat_language="nl", **ports)
+    assert sorted(sent.notices) == ["now_compliant", "outcome"], "a correction of the latest version does"
+
+
+# --- a rebuild sends nothing that was sent before, reminders included -------------------------------------
+
+def test_after_a_rebuild_the_reminders_and_alerts_already_due_are_restored_unsent_and_later_ones_sent(ports):
+    store, channels, clock = ports["store"], ports["channels"], ports["clock"]
+    late = company()  # obliged for year 1, no report: reminded before 31 December, missing after 1 April
+    timer = {"store": store, "channels": channels, "clock": clock, "scoring": FakeScoring(),
+             "secretariat_language": "nl"}
+    usecases.remember_company(late, store=store)
+    usecases.send_reminders(**timer)
+    assert channels.mailed == [(f"reminder:{late['id']}:1:2020-12-31:30", late["email"])]
+
+    rebuilt = {"store": in_memory(NoticeStore), "channels": FakeChannels(), "clock": clock}  # an empty database
+    usecases.remember_company(late, store=rebuilt["store"], clock=clock, replayed=True)  # trustone replay
+    usecases.send_reminders(**{**timer, **rebuilt})
+    restored = rebuilt["store"].inbox("company", late["id"], 0, 10)[0]
+    assert [(each["kind"], each["deliveries"]["email"]["state"]) for each in restored] == [("reminder", "skipped")]
+    assert rebuilt["channels"].mailed == [], "the reminder sent before the loss is not sent again"
+
+    clock.set("2020-12-25T10:00:00")  # the 7-day reminder became due after the rebuild: sent
+    usecases.send_reminders(**{**timer, **rebuilt})
+    assert rebuilt["channels"].mailed == [(f"reminder:{late['id']}:1:2020-12-31:7", late["email"])]
 
 
 # --- members' sign-in codes and the commission's seats ----------------------------------------------------

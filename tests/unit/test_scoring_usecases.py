@@ -195,3 +195,12 @@ def test_a_correction_on_appeal_survives_a_rescoring_under_a_corrected_framework
     assert plan["met"] and plan["reason"].startswith("Corrected on appeal (case 2021-001)")
     unmet = [each["code"] for each in latest["requirements"] if not each["met"]]
     assert unmet == ["min_score"] and latest["outcome"] == "needs_more_time"  # for its score alone now
+
+
+def test_a_report_refused_for_its_year_leaves_the_store_as_it_was(ports):
+    submitted = submitted_event(blank_report(covenant_year=9), company())
+    with pytest.raises(errors.NotFound):  # no framework for year 9: parked, a domain error
+        usecases.score_submitted(submitted, **ports)
+    store = ports["store"]
+    assert store.kept_report("r-1", 1) is None and store.latest_assessment("r-1") is None
+    assert ports["publisher"].published == []
