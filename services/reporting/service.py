@@ -188,12 +188,13 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/proof", doc=Doc(
         "Recompute the year's figures from scoring's latest assessments (and participation from "
-        "submission's members) and compare them with the incremental state", roles=(SECRETARIAT,),
-        responses={200: schemas.Proof}))
+        "submission's members) and compare them with the incremental state; each difference in words "
+        "(?language=nl or en)", roles=(SECRETARIAT,), query=schemas.LanguageQuery, responses={200: schemas.Proof}))
     def prove_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.LanguageQuery, dict(request.args))
         return usecases.prove(covenant_year, store=self.storage, scoring=self.scoring,
-                              submission=self.submission, complaints=self.complaints)
+                              submission=self.submission, complaints=self.complaints, language=query["language"])
 
 
 SERVICE = ReportingService

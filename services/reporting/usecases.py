@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from common import errors, outbox, places, problems, vocabulary
+from common import covenant, errors, i18n, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
 from services.reporting.domain import PARTICIPATION, Region
@@ -270,10 +270,8 @@ def release(covenant_year: int, released_by: str, *, store, publication, clock) 
 def release_when_due(*, store, publication, clock, scoring) -> list[int]:
     """Releases each year's edition scheduled by its framework (the day after its due date and after its
     catch-up date) that no edition has answered yet; one that lacks enough changes waits for them."""
-    store.keep_release_dates({
-        each["covenant_year"]: [day.isoformat() for day in domain.scheduled_dates(
-            date.fromisoformat(each["due_date"]), date.fromisoformat(each["catch_up_date"]))]
-        for each in scoring.list_calendars()})
+    store.keep_release_dates({calendar.covenant_year: [day.isoformat() for day in calendar.release_dates]
+                              for calendar in covenant.calendars(scoring.list_calendars())})
     today, released = clock.now().date(), []
     for covenant_year in store.scheduled_years():
         latest = store.latest_edition(covenant_year)
@@ -316,10 +314,10 @@ def _day(moment) -> date:
     return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
-def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict:
+def prove(covenant_year: int, *, store, scoring, submission, complaints, language: str = "en") -> dict:
     """Recomputes the year's counters from scoring's latest assessments, and participation from
     submission's members (a different path from the events), and compares them with the incremental
-    state."""
+    state; each difference named in people's words in `language` too."""
     latest = scoring.latest_assessments(covenant_year)
     gazetteer = store.gazetteer()
     recomputed = domain.summed(
@@ -340,6 +338,10 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict
     if found:
         log.error("sector figures differ from a recomputation", covenant_year=covenant_year,
                   differences=len(found))
+        regions = render.region_names(known_regions(None, None, store=store))
+        found = [{**each, "words": render.counter_words(each.get("parts") or each["counter"], language,
+                                                        day=lambda value: i18n.day(value, language),
+                                                        regions=regions)} for each in found]
     return {"covenant_year": covenant_year, "reports": len(latest),
             "members": len(members["companies"]) + len(members["authorities"]),
             "agrees": not found, "differences": found}
