@@ -12,7 +12,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import RpcClient
 from common.web import http, load, read_json
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
@@ -39,10 +39,10 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     storage = Storage(SectorStore)
     publication = PublicationRules()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
+    scoring = RpcClient("scoring", patience=6)  # the proof fetches a whole year of assessments
     clock = ClockProvider()  # the scheduled editions' dates
-    submission = Rpc("submission", patience=6)  # ... and every member
-    complaints = Rpc("complaints", patience=6)  # ... and the year's cases
+    submission = RpcClient("submission", patience=6)  # ... and every member
+    complaints = RpcClient("complaints", patience=6)  # ... and the year's cases
     events = Events()
     metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
@@ -53,7 +53,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         applied = usecases.apply_assessment(event.id, event.data, store=self.storage, publisher=self.events)
         if applied.changed:
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
-            observe_lag(self.metrics, "counted", event.data.get("submission_occurred_at"))
+            observe_lag(self.metrics, "counted", event.submission_occurred_at)
         else:
             self.metrics.skipped.inc()
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from common import covenant, errors, i18n, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
+from common.events import Ordinal
 from services.reporting.domain import PARTICIPATION, Region
 
 log = get_logger(__name__)
@@ -28,15 +29,15 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
     """Replaces the company's contribution to its year's figures with this assessment's; a redelivery, or
     an assessment older than the one applied, changes nothing. A quarry region the gazetteer does not know
     is counted as the company wrote it, and the secretariat is alerted to the name, once."""
-    gazetteer = store.gazetteer()
+    gazetteer, ordinal = store.gazetteer(), Ordinal.of(scored["ordinal"])
     changed = store.apply(
-        scored["covenant_year"], scored["company"]["id"], domain.placed(scored["ordinal"]),
+        scored["covenant_year"], scored["company"]["id"], domain.placed(ordinal),
         domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"],
                             gazetteer),
         event_id)
     log.info("assessment applied to the sector figures" if changed
              else "assessment already applied or superseded", report_id=scored["report_id"],
-             ordinal=scored["ordinal"])
+             ordinal=ordinal.to_data())
     if changed and store.gazetteer().revision != gazetteer.revision:
         recount(store=store)  # the secretariat changed the gazetteer meanwhile: its recount may have missed this
         gazetteer = store.gazetteer()

@@ -345,8 +345,8 @@ def test_a_correction_on_appeal_and_a_rescoring_each_count_as_one_companys_chang
     release(store)
     first = public(store)
     better = with_steps_1_and_21(blank_report(plan_of_approach=True))
-    corrected = {**scored_event(better, companies[0]), "ordinal": [1, 1, 1]}  # version 1, corrected once
-    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": [1, 2, 0]}
+    corrected = {**scored_event(better, companies[0]), "ordinal": {"report_version": 1, "framework_version": 1, "correction": 1}}  # version 1, corrected once
+    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": {"report_version": 1, "framework_version": 2, "correction": 0}}
     assess(store, publisher, corrected, rescored)
     assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 2
     with pytest.raises(errors.Invalid):
