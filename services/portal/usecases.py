@@ -515,11 +515,25 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
                                                  for problem in listed]})
 
 
-def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
-    """The proof of a year's figures, with the names of the known regions its differences may name."""
+def latest_proof(visitor: Visitor, covenant_year: int, *, api) -> dict | None:
+    """The year's latest check of its figures (run in the background): waiting, running (how far) or done,
+    its result with the names of the known regions its differences may name; None before the first."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    proof = client.get("reporting", f"/v1/sector/{covenant_year}/proof")
+    try:
+        run = client.get("reporting", f"/v1/sector/{covenant_year}/proofs/latest")
+    except errors.NotFound:
+        return None
+    return {**run, "result": _proof_shown(run["result"], client) if run["result"] else None}
+
+
+def request_proof(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """Asks for a check of the year's figures (a check already waiting or running is not asked twice)."""
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).post("reporting", f"/v1/sector/{covenant_year}/proofs")
+
+
+def _proof_shown(proof: dict, client) -> dict:
     named = any(each["counter"].startswith("region ") for each in proof["differences"])
     return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
 
