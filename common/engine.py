@@ -6,8 +6,9 @@ times what it cost with 1,000. This module gives mongomock's own query path (`Co
 which every find, count, update, delete and unique check goes through) what MongoDB's indexes give: the
 document of an `_id`, and the documents whose field holds a value (or one of `$in` values), for every field
 of every index a repository declares; where a query names several, only the documents every one of them
-offers are tested, so a compound index's query reads what it matches, not what its first field matches. The answer is still mongomock's (`filter_applies` tests every candidate); an index
-only narrows which documents are tested, so it may offer too many but never too few.
+offers are tested, so a compound index's query reads what it matches, not what its first field matches.
+The answer is still mongomock's (`filter_applies` tests every candidate); an index only narrows which
+documents are tested, so it may offer too many but never too few.
 
 It also spares the copying that MongoDB does in its own process as BSON: a cursor with a limit (every
 `find_one`) copies only the documents it returns, not every match of its query, as mongomock does before

@@ -431,9 +431,7 @@ def company_detail(visitor: Visitor, company_id: str, *, api, clock) -> dict:
     """For the secretariat: one company, its years and its reports with their assessments."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    company = next((each for each in client.get("submission", "/v1/companies") if each["id"] == company_id), None)
-    if company is None:
-        raise errors.NotFound()
+    company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
     years = member_years(client, company, clock.now().date(),
                          extensions=client.get("notification", "/v1/extensions", company_id=company_id),
                          reports=client.get("submission", "/v1/reports", company_id=company_id))
@@ -597,15 +595,25 @@ def verification(visitor: Visitor, covenant_year: int, *, api) -> dict:
     """The year's sample with each company's name and latest verification, or None before it is drawn."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    names = {each["id"]: each["name"] for each in client.get("submission", "/v1/companies")}
     try:
         found = client.get("scoring", f"/v1/verification/{covenant_year}")
     except errors.NotFound:
-        return {"covenant_year": covenant_year, "draw": None, "names": names}
+        return {"covenant_year": covenant_year, "draw": None, "names": {}}
+    names = _names_of(client, [each["company_id"] for each in found["sampled"]])
     results = {each["company_id"]: each for each in found["results"]}
     return {"covenant_year": covenant_year, "names": names, "draw": found,
             "sampled": [{**each, "name": names.get(each["company_id"], each["company_id"]),
                          "result": results.get(each["company_id"])} for each in found["sampled"]]}
+
+
+def _names_of(client, company_ids: list[str]) -> dict[str, str]:
+    """The names of these companies (asked for in batches, never the whole member list)."""
+    names = {}
+    for start in range(0, len(company_ids), 500):
+        batch = company_ids[start:start + 500]
+        names.update({each["id"]: each["name"] for each in client.get("submission", "/v1/companies",
+                                                                      ids=",".join(batch))})
+    return names
 
 
 def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> FormOutcome:

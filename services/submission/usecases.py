@@ -199,9 +199,16 @@ def member_list(*, store) -> list[dict]:
                   key=lambda each: each["name"].casefold())
 
 
-def companies(*, store) -> list[dict]:
-    """Every member company as the secretariat sees it (never a token hash)."""
-    return [domain.public(each) for each in store.companies_list()]
+def companies(ids: list[str] | None = None, *, store) -> list[dict]:
+    """Every member company (or those of `ids`) as the secretariat sees it (never a token hash)."""
+    return [domain.public(each) for each in (store.companies_list() if ids is None else store.companies_of(ids))]
+
+
+def company(company_id: str, *, store) -> dict:
+    found = store.company(company_id)
+    if found is None:
+        raise errors.NotFound()
+    return domain.public(found)
 
 
 def commission(caller: Caller, *, store) -> list[dict]:
