@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from common import errors, outbox, problems, text
+from common import errors, outbox, problems
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
@@ -24,7 +24,7 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     member its code, so the secretariat never holds a code that opens what only the commission reads. A name
     that looks the same as a member's already registered (of any kind) but is written with other characters
     (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
-    alike = text.look_alike(registration["name"], store.member_names())
+    alike = store.look_alike(registration["name"])
     if alike is not None:
         raise errors.Invalid.at("name", problems.LOOKS_LIKE_MEMBER(member=alike))
     member, token = domain.new_member(registration, clock.now())
