@@ -316,7 +316,8 @@ def _day(moment) -> date:
     return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
-PROOF_PAGE = 100  # companies per request to scoring: no message carries a year of reports
+PROOF_PAGE = 25  # companies per request to scoring: no message carries a year of reports, and the
+# embedded platform, all services on one event loop, serves others between two pages
 PROOF_LEASE_SECONDS = 120  # a check whose runner stopped this long ago is taken up by another
 
 

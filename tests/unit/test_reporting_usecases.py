@@ -154,9 +154,10 @@ def test_a_check_asked_for_runs_in_the_background_a_page_at_a_time_and_its_resul
     store_progress = store.proof_progress
     store.proof_progress = lambda *args: (store_progress(*args), seen.append(usecases.latest_proof(1, store=store)))
     assert usecases.run_requested_proof(**ports)
-    assert [(each["state"], each["checked"]) for each in seen] == [("running", 100), ("running", 200),
-                                                                   ("running", 230)]
-    assert scoring.pages == [100, 100, 30]  # never the whole year in one answer
+    pages = [usecases.PROOF_PAGE] * (230 // usecases.PROOF_PAGE) + [230 % usecases.PROOF_PAGE]
+    assert scoring.pages == pages  # never the whole year in one answer
+    assert [(each["state"], each["checked"]) for each in seen] == [
+        ("running", sum(pages[:index + 1])) for index in range(len(pages))]
     done = usecases.latest_proof(1, store=store)
     assert done["state"] == "done" and done["result"]["agrees"] and done["result"]["reports"] == 230
     assert not usecases.run_requested_proof(**ports)  # nothing waits any more
