@@ -266,10 +266,10 @@ def case_contributor(number: str) -> str:
     return f"case:{number}"
 
 
-def verification_contribution(verified: dict) -> dict[str, int]:
-    """What one sampled company's latest verification adds to its year's figures."""
+def verification_contribution(result: str) -> dict[str, int]:
+    """What one sampled company's latest verification (its result) adds to its year's figures."""
     counters = {key("verification", "verified"): 1}
-    if verified["result"] == "corrected":
+    if result == "corrected":
         counters[key("verification", "corrected")] = 1
     return counters
 

@@ -66,7 +66,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     @event_handler("scoring", "report_verified")
     def apply_verification(self, event):
         """Counts a sampled company's latest verification in its year's figures."""
-        applied = usecases.apply_verification(event.id, event.data, store=self.storage)
+        applied = usecases.apply_verification(event.id, event.payload, store=self.storage)
         if applied.changed:
             self.metrics.verifications.labels(str(applied.covenant_year)).inc()
 

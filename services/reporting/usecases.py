@@ -171,12 +171,12 @@ def apply_case_step(event_id: str, moved: dict, *, store) -> Applied:
     return apply_case(event_id, moved, [moved_at], store=store)
 
 
-def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
-    """Counts a sampled company's latest verification in its year's figures (once; a later record replaces
-    an earlier one)."""
-    changed = store.apply(verified["covenant_year"], domain.verification_contributor(verified["company_id"]),
-                          verified["ordinal"], domain.verification_contribution(verified), event_id)
-    return Applied(verified["covenant_year"], changed)
+def apply_verification(event_id: str, verified, *, store) -> Applied:
+    """Counts a sampled company's latest verification (a report_verified payload, `events.typed`) in its
+    year's figures (once; a later record, of a higher sequence, replaces an earlier one)."""
+    changed = store.apply(verified.covenant_year, domain.verification_contributor(verified.company_id),
+                          [verified.sequence], domain.verification_contribution(verified.result), event_id)
+    return Applied(verified.covenant_year, changed)
 
 
 def complete_pending(older_than_seconds: float, *, store) -> int:
@@ -343,7 +343,7 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints, progres
             break
         after = page[-1]["company_id"]
     verified = scoring.latest_verifications(covenant_year)
-    recomputed = domain.summed([*sums, *(domain.verification_contribution(each) for each in verified),
+    recomputed = domain.summed([*sums, *(domain.verification_contribution(each["result"]) for each in verified),
                                 *(domain.case_contribution(each["kind"], each["state"], each["appeal_upheld"])
                                   for each in complaints.cases_of_year(covenant_year))])
     found = domain.differences(recomputed, store.counters(covenant_year) or {})

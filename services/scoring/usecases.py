@@ -267,8 +267,9 @@ def record_verification(covenant_year: int, record: dict, *, store, publisher, c
              "corrections": record.get("corrections"), "verified_on": record["verified_on"],
              "recorded_at": now, "recorded_by": recorded_by,
              "ordinal": [int(now.timestamp() * 1_000_000)]}  # later records replace earlier ones
-    event = publisher.new("report_verified", {key: entry[key] for key in (
-        "covenant_year", "company_id", "report_id", "version", "result", "verified_on", "ordinal")})
+    event = publisher.new("report_verified", {
+        **{key: entry[key] for key in ("covenant_year", "company_id", "report_id", "version", "result", "verified_on")},
+        "sequence": entry["ordinal"][0]})
     outbox.publish(store.add_verification(entry, event), publisher)
     log.info("verification recorded", covenant_year=covenant_year, company_id=record["company_id"],
              result=record["result"])

@@ -110,7 +110,7 @@ def event_examples(who: dict) -> dict[str, dict]:
         "report_submitted": submitted_event(report, who, version=2, report_id="r-v"),
         "report_scored": scored_event(report, who, version=2, report_id="r-v", previous=first["assessment"]),
         "report_verified": {"covenant_year": 1, "company_id": who["id"], "report_id": "r-v", "version": 1,
-                            "result": "confirmed", "verified_on": "2021-03-01", "ordinal": [1]},
+                            "result": "confirmed", "verified_on": "2021-03-01", "sequence": 1},
         "verification_sample_drawn": {"covenant_year": 1, "seed": "s", "population": 1,
                                       "drawn_at": "2021-03-01T10:00:00+00:00",
                                       "sampled": [{"report_id": "r-v", "version": 1, "company": who}]},

@@ -5,9 +5,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
-from common import covenant, errors, network
+from common import covenant, errors, events, network
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
@@ -139,6 +139,36 @@ def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_sha
     assert current.data["ordinal"] == {"report_version": 1, "framework_version": 1, "correction": 0} == data["ordinal"]
     with pytest.raises(ValidationError):  # version 2 requires what version 1 lacked
         new_event("report_scored", version_1, producer="scoring", correlation_id="c")
+
+
+def test_a_report_verified_event_of_version_1_reaches_handlers_with_a_named_sequence():
+    from common.events import upcast
+    version_1 = {"covenant_year": 1, "company_id": "c-1", "report_id": "r-1", "version": 1, "result": "corrected",
+                 "verified_on": "2021-03-02", "ordinal": [1614679200000000]}
+    old = new_event("report_verified", version_1, producer="scoring", correlation_id="c", schema_version=1)
+    current = upcast(parse(old.to_wire()))
+    assert current.schema_version == 2 and "ordinal" not in current.data
+    assert current.payload.sequence == 1614679200000000 and current.payload.result == "corrected"
+    with pytest.raises(ValidationError):  # version 2 orders by `sequence`, not a list of one
+        new_event("report_verified", version_1, producer="scoring", correlation_id="c")
+
+
+@pytest.mark.parametrize("event_type", sorted({kind for kind, _ in events.SCHEMAS}))
+def test_every_event_s_payload_is_a_typed_object_with_its_schema_s_fields(event_type):
+    from dataclasses import fields as dataclass_fields, is_dataclass
+    from tests.support import event_examples
+    data = event_examples(company())[event_type]  # every type has its example (the validation test sends it)
+    payload = new_event(event_type, data, producer="test", correlation_id="c").payload
+    schema = events.SCHEMAS[(event_type, events.CURRENT_VERSION[event_type])]()
+    assert is_dataclass(payload) and [each.name for each in dataclass_fields(payload)] == list(schema.fields)
+    for name, field in schema.fields.items():
+        value = getattr(payload, name)
+        if isinstance(field, fields.Nested) and value is not None and not field.many:
+            assert is_dataclass(value), (event_type, name)
+        if isinstance(field, fields.List) and value is not None:
+            assert isinstance(value, tuple), (event_type, name)
+    with pytest.raises(AttributeError):
+        payload.anything_else  # noqa: B018 - a field no schema declares is no attribute
 
 
 def test_a_case_received_event_of_version_1_reaches_consumers_in_the_shape_of_version_2():

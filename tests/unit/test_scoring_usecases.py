@@ -146,7 +146,7 @@ def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earli
                                      "corrections": "Factories known: 4 of 12, not 8."}, **record)
     assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]
     verified = ports["publisher"].of_type("report_verified")
-    assert verified[0].data["ordinal"] < verified[1].data["ordinal"]
+    assert verified[0].data["sequence"] < verified[1].data["sequence"], "a later record replaces an earlier one"
 
 
 def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version(ports):
