@@ -184,22 +184,31 @@ class NoticeStore(Repository):
                 successor = (known or {}).get("latest") if again else None
                 return replace(standing, successor=successor) if successor else standing
 
-    def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
-        """When the company first reported for the year (a redelivery or a later version changes nothing)."""
+    def record_submission(self, company_id: str, year: int, submitted_at: datetime, version: int) -> None:
+        """When the company first reported for the year, and its latest version (a redelivery or an older
+        version arriving late changes neither)."""
         self.reported.update_one({"_id": f"{company_id}:{year}"},
-                                 {"$min": {"first_submitted_at": submitted_at},
+                                 {"$min": {"first_submitted_at": submitted_at}, "$max": {"latest_version": version},
                                   "$set": {"company_id": company_id, "covenant_year": year}}, upsert=True)
 
-    def reporting_of(self, company_id: str) -> dict:
-        """One company's years: {year: {"first_submitted_at", "outcome", "own_date"}}, as far as known."""
-        years: dict[int, dict] = {}
-        for each in self.reported.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["first_submitted_at"] = each["first_submitted_at"]
-        for each in self.standings.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["outcome"] = each["outcome"]
-        for each in self.extensions.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["own_date"] = date.fromisoformat(each["date"])
-        return years
+    def known_years(self, company_id: str | None = None, covenant_year: int | None = None
+                    ) -> dict[tuple[str, int], domain.Known]:
+        """What is known of each company's years (of one company, one year, or all): {(company, year): Known}."""
+        selector = {key: value for key, value in (("company_id", company_id), ("covenant_year", covenant_year))
+                    if value is not None}
+        years: dict[tuple[str, int], dict] = {}
+        for each in self.reported.find(selector):
+            years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
+                first_submitted_at=each["first_submitted_at"], latest_version=each.get("latest_version"))
+        for each in self.standings.find(selector):
+            latest = each.get("latest") or {}
+            years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
+                assessed_version=domain.version_of(each["rank"]), outcome=each["outcome"],
+                score=(latest.get("assessment") or {}).get("score"))
+        for each in self.extensions.find(selector):
+            years.setdefault((each["company_id"], each["covenant_year"]), {})["own_date"] = \
+                date.fromisoformat(each["date"])
+        return {key: domain.Known(**values) for key, values in years.items()}
 
     def outcomes(self) -> dict[tuple[str, int], str]:
         """The latest outcome of every company's year that has an assessed report."""

@@ -2,6 +2,7 @@
 inbox, by e-mail and by signed webhook, each exactly once."""
 from __future__ import annotations
 
+
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -13,7 +14,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import Rpc, rpc
 from common.web import http, load, read_json
 from services.notification import schemas, usecases
 from services.notification.dependencies import ChannelsProvider, NoticeStore
@@ -39,6 +40,7 @@ class NotificationService(operations.Operations):
     identity = RemoteIdentity()
     scoring = Rpc("scoring")
     complaints = Rpc("complaints")
+    submission = Rpc("submission")  # a member whose registration is still on its way
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
@@ -171,6 +173,24 @@ class NotificationService(operations.Operations):
         query = load(schemas.ExtensionQuery, dict(request.args))
         return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
                                    covenant_year=query.get("covenant_year"))
+
+    @http("GET", "/v1/standings", doc=Doc(
+        "Where members stand per covenant year (reported when, by which date, the latest outcome): a company "
+        "its own, the secretariat any member's (?company_id=) or every member's; ?covenant_year= keeps one year",
+        roles=(COMPANY, SECRETARIAT), query=schemas.StandingQuery, responses={200: schemas.Standing(many=True)}))
+    def list_standings(self, request):
+        caller = self.identity.caller(request, COMPANY, SECRETARIAT)
+        query = load(schemas.StandingQuery, dict(request.args))
+        return usecases.standings(caller, store=self.storage, clock=self.clock, scoring=self.scoring,
+                                  submission=self.submission, company_id=query.get("company_id"),
+                                  covenant_year=query.get("covenant_year"))
+
+    @rpc
+    def standing_of(self, company_id):
+        """A member's standing in every covenant year: "c-1" -> {"member": {...}, "years": [{"covenant_year",
+        "status", "reported_on", "deadline", "outcome", ...}], "upcoming": ["2021-04-01"]}; NotFound for none."""
+        return usecases.standing_of(company_id, store=self.storage, clock=self.clock, scoring=self.scoring,
+                                    submission=self.submission)
 
     @http("GET", "/v1/suppliers", doc=Doc(
         "Member companies whose name holds ?name= (from the public member list), to ask about as a supplier",

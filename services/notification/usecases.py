@@ -154,7 +154,7 @@ def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool =
     receipt = domain.receipt(submitted, clock.now())  # decided before anything is written
     store.register_company(submitted["company"])
     store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
-                            datetime.fromisoformat(submitted["submitted_at"]))
+                            datetime.fromisoformat(submitted["submitted_at"]), submitted["version"])
     return notify(receipt, store=store, channels=channels, replayed=replayed)
 
 
@@ -262,9 +262,7 @@ def send_reminders(*, store, channels, clock, scoring, secretariat_language: str
     before the day this service was rebuilt from a replay (`trustone replay notification`) was sent before
     its data was lost: it is restored to the inbox unsent, as the notices a replay restores are."""
     now = clock.now()
-    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
-                                     date.fromisoformat(each["catch_up_date"]))
-                 for each in scoring.list_calendars()]
+    calendars = covenant.calendars(scoring.list_calendars())
     rebuilt = store.rebuilt_at()
     sent = Sent()
     for notice in domain.scheduled(now.date(), now, calendars, store.all_companies(), store.outcomes(),
@@ -313,6 +311,55 @@ def extensions(caller: Caller, *, store, company_id: str | None = None,
             for each in store.extensions_list(company_id, covenant_year)]
 
 
+# --- a company's standing ------------------------------------------------------------------------------
+
+def standing_of(company_id: str, *, store, clock, scoring, submission) -> dict:
+    """One member's standing in every covenant year (`domain.standing`); NotFound for no member."""
+    if not isinstance(company_id, str):  # an id is text, never a query
+        raise errors.Invalid.at("company_id", problems.TYPE_TEXT())
+    company = _member(company_id, store=store, submission=submission)
+    if company is None:
+        raise errors.NotFound(problems.NO_SUCH_COMPANY())
+    return _standings([company], store=store, clock=clock, scoring=scoring)[0]
+
+
+def standings(caller: Caller, *, store, clock, scoring, submission, company_id: str | None = None,
+              covenant_year: int | None = None) -> list[dict]:
+    """Standings as a caller may read them: a company its own, the secretariat any member's (`company_id`)
+    or every member's, by name; `covenant_year` keeps that year only."""
+    company_id = caller.id if caller.role == domain.COMPANY else company_id
+    if company_id is not None:
+        company = _member(company_id, store=store, submission=submission)
+        companies = [company] if company else []
+    else:
+        companies = sorted(store.all_companies(), key=lambda each: (each["name"].casefold(), each["_id"]))
+    return _standings(companies, store=store, clock=clock, scoring=scoring, covenant_year=covenant_year)
+
+
+def _member(company_id: str, *, store, submission) -> dict | None:
+    """The member as this service knows it; one registered a moment ago whose registration is still on its
+    way is asked of submission (and remembered)."""
+    company = store.company(company_id)
+    if company is None and submission is not None:
+        for each in submission.list_members()["companies"]:
+            if each["id"] == company_id:
+                store.register_company(each)
+                company = store.company(company_id)
+    return company
+
+
+def _standings(companies: list[dict], *, store, clock, scoring, covenant_year: int | None = None) -> list[dict]:
+    calendars = [each for each in covenant.calendars(scoring.list_calendars())
+                 if covenant_year is None or each.covenant_year == covenant_year]
+    known = store.known_years(company_id=companies[0]["_id"] if len(companies) == 1 else None,
+                              covenant_year=covenant_year)
+    by_company: dict[str, dict[int, domain.Known]] = {}
+    for (owner, year), each in known.items():
+        by_company.setdefault(owner, {})[year] = each
+    today = clock.now().date()
+    return [domain.standing(company, calendars, by_company.get(company["_id"], {}), today) for company in companies]
+
+
 # --- contracting authorities and their suppliers -----------------------------------------------------------
 
 def remember_authority(authority: dict, *, store) -> None:
@@ -334,15 +381,12 @@ def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock
     company = store.company(question["company_id"]) if "company_id" in question else \
         _member_named(question["name"], store=store)
     now = clock.now()
-    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
-                                       date.fromisoformat(each["catch_up_date"]))
-                 for each in scoring.list_calendars()]
     if company is None:
         answer = {"member": False}
     else:
         answer = {"member": True, "id": company["_id"], "name": company["name"],
-                  "years": domain.supplier_status(company, calendars, store.reporting_of(company["_id"]),
-                                                  now.date())}
+                  "years": domain.supplier_years(_standings([company], store=store, clock=clock,
+                                                            scoring=scoring)[0])}
     record = {"id": uuid.uuid4().hex, "asked_at": now, "authority_id": authority["_id"],
               "authority": {"id": authority["_id"], "name": authority["name"]},
               "asked": question.get("company_id") or question.get("name"),

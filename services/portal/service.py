@@ -169,7 +169,7 @@ class PortalService(operations.Operations):
     @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))
     def company_home(self, request):
         visitor = self._visitor(request)
-        years = usecases.company_years(visitor, api=self.api, clock=self.clock)
+        years = usecases.company_years(visitor, api=self.api)
         inbox = usecases.notices(visitor, 1, api=self.api)
         return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
                           total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
@@ -413,7 +413,7 @@ class PortalService(operations.Operations):
     def secretariat_home(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
+        overview = usecases.year_overview(visitor, year, status, api=self.api)
         return self._page(request, visitor, "secretariat.html.j2", overview=overview, chosen=status,
                           statuses=domain.STANDINGS)
 
@@ -422,7 +422,7 @@ class PortalService(operations.Operations):
     def secretariat_csv(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
+        overview = usecases.year_overview(visitor, year, status, api=self.api)
         text = domain.standings_csv(overview["rows"], visitor.language,
                                     lambda text: WORDS.gettext(text, visitor.language))
         return Response(text, mimetype="text/csv", headers={
@@ -457,7 +457,7 @@ class PortalService(operations.Operations):
     @page("GET", "/secretariat/companies/<company_id>", doc=_html("A company: its years, reports, own dates"))
     def company_page(self, request, company_id):
         visitor = self._visitor(request)
-        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        detail = usecases.company_detail(visitor, company_id, api=self.api)
         return self._page(request, visitor, "secretariat_company.html.j2", detail=detail, form={}, errors={},
                           granted=None)
 
@@ -465,7 +465,7 @@ class PortalService(operations.Operations):
     def grant_extension(self, request, company_id):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.grant_extension(visitor, {**_fields(request), "company_id": [company_id]}, api=self.api)
-        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        detail = usecases.company_detail(visitor, company_id, api=self.api)
         return self._page(request, visitor, "secretariat_company.html.j2", status=422 if outcome.errors else 200,
                           detail=detail, form=outcome.state, errors=outcome.errors, granted=outcome.done)
 

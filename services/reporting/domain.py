@@ -19,7 +19,7 @@ process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote, unquote
 
 
@@ -518,12 +518,6 @@ def companies_needed(changed: int, disclosure: Disclosure) -> int:
     """How many more companies' contributions must change before an edition may be released: at least
     `min_companies` (the disclosure threshold), so that no two editions can be differenced down to fewer."""
     return max(0, disclosure.min_companies - changed)
-
-
-def scheduled_dates(due_date: date, catch_up_date: date) -> list[date]:
-    """When a year's editions are released without the secretariat: the day after its due date and the
-    day after its catch-up date (each waits until enough companies' contributions changed)."""
-    return [due_date + timedelta(days=1), catch_up_date + timedelta(days=1)]
 
 
 def next_edition_due(dates: list[date], latest_released_on: date | None) -> date | None:

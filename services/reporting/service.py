@@ -189,12 +189,13 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/proof", doc=Doc(
         "Recompute the year's figures from scoring's latest assessments (and participation from "
-        "submission's members) and compare them with the incremental state", roles=(SECRETARIAT,),
-        responses={200: schemas.Proof}))
+        "submission's members) and compare them with the incremental state; each difference in words "
+        "(?language=nl or en)", roles=(SECRETARIAT,), query=schemas.LanguageQuery, responses={200: schemas.Proof}))
     def prove_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.LanguageQuery, dict(request.args))
         return usecases.prove(covenant_year, store=self.storage, scoring=self.scoring,
-                              submission=self.submission, complaints=self.complaints)
+                              submission=self.submission, complaints=self.complaints, language=query["language"])
 
     @http("POST", "/v1/sector/<int:covenant_year>/proofs", doc=Doc(
         "Check the year's figures in the background (the same recomputation as .../proof); a check already "
@@ -206,10 +207,12 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/proofs/latest", doc=Doc(
         "The year's latest background check: waiting, running (how many reports it checked) or done, with "
-        "its result", roles=(SECRETARIAT,), responses={200: schemas.ProofRun}, not_found=True))
+        "its result, each difference in words (?language=nl or en)", roles=(SECRETARIAT,),
+        query=schemas.LanguageQuery, responses={200: schemas.ProofRun}, not_found=True))
     def latest_proof(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
-        return usecases.latest_proof(covenant_year, store=self.storage)
+        query = load(schemas.LanguageQuery, dict(request.args))
+        return usecases.latest_proof(covenant_year, query["language"], store=self.storage)
 
     @timer(interval=PROOF_POLL_SECONDS)
     def run_requested_proofs(self):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from common import errors, outbox, places, problems, vocabulary
+from common import covenant, errors, i18n, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
 from services.reporting.domain import PARTICIPATION, Region
@@ -270,10 +270,8 @@ def release(covenant_year: int, released_by: str, *, store, publication, clock) 
 def release_when_due(*, store, publication, clock, scoring) -> list[int]:
     """Releases each year's edition scheduled by its framework (the day after its due date and after its
     catch-up date) that no edition has answered yet; one that lacks enough changes waits for them."""
-    store.keep_release_dates({
-        each["covenant_year"]: [day.isoformat() for day in domain.scheduled_dates(
-            date.fromisoformat(each["due_date"]), date.fromisoformat(each["catch_up_date"]))]
-        for each in scoring.list_calendars()})
+    store.keep_release_dates({calendar.covenant_year: [day.isoformat() for day in calendar.release_dates]
+                              for calendar in covenant.calendars(scoring.list_calendars())})
     today, released = clock.now().date(), []
     for covenant_year in store.scheduled_years():
         latest = store.latest_edition(covenant_year)
@@ -321,10 +319,18 @@ PROOF_PAGE = 25  # companies per request to scoring: no message carries a year o
 PROOF_LEASE_SECONDS = 120  # a check whose runner stopped this long ago is taken up by another
 
 
-def prove(covenant_year: int, *, store, scoring, submission, complaints, progress=None) -> dict:
+def prove(covenant_year: int, *, store, scoring, submission, complaints, language: str = "en",
+          progress=None) -> dict:
     """Recomputes the year's counters from scoring's latest assessments (asked for a page of companies at a
     time), and participation from submission's members (a different path from the events), and compares
-    them with the incremental state. `progress(reports checked)` is called after each page."""
+    them with the incremental state; each difference named in people's words in `language` too.
+    `progress(reports checked)` is called after each page."""
+    return worded(recomputed(covenant_year, store=store, scoring=scoring, submission=submission,
+                             complaints=complaints, progress=progress), language, store=store)
+
+
+def recomputed(covenant_year: int, *, store, scoring, submission, complaints, progress=None) -> dict:
+    """The proof, its differences named by their counters only (see `worded`)."""
     gazetteer = store.gazetteer()
     sums, reports, after = [], 0, None
     while True:
@@ -358,6 +364,17 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints, progres
             "agrees": not found, "differences": found}
 
 
+def worded(proof: dict, language: str, *, store) -> dict:
+    """The proof with each difference also named in people's words in `language`."""
+    if not proof["differences"]:
+        return proof
+    regions = render.region_names(known_regions(None, None, store=store))
+    return {**proof, "differences": [
+        {**each, "words": render.counter_words(each.get("parts") or each["counter"], language,
+                                               day=lambda value: i18n.day(value, language), regions=regions)}
+        for each in proof["differences"]]}
+
+
 # --- the same check in the background: asked for, run by a timer, its progress and result kept ------------
 
 def request_proof(covenant_year: int, requested_by: str, *, store, clock) -> dict:
@@ -370,24 +387,25 @@ def run_requested_proof(*, store, scoring, submission, complaints, clock) -> boo
     proof = store.take_proof(clock.now(), PROOF_LEASE_SECONDS)
     if proof is None:
         return False
-    result = prove(proof["covenant_year"], store=store, scoring=scoring, submission=submission,
-                   complaints=complaints, progress=lambda checked: store.proof_progress(
-                       proof["_id"], checked, clock.now(), PROOF_LEASE_SECONDS))
+    result = recomputed(proof["covenant_year"], store=store, scoring=scoring, submission=submission,
+                        complaints=complaints, progress=lambda checked: store.proof_progress(
+                            proof["_id"], checked, clock.now(), PROOF_LEASE_SECONDS))
     store.finish_proof(proof["_id"], result, clock.now())
     return True
 
 
-def latest_proof(covenant_year: int, *, store) -> dict:
+def latest_proof(covenant_year: int, language: str = "en", *, store) -> dict:
     """The year's latest check: waiting, running (with how many reports it checked of how many are
-    counted) or done (with its result)."""
+    counted) or done (with its result, each difference in words in `language`)."""
     proof = store.latest_proof(covenant_year)
     if proof is None:
         raise errors.NotFound()
-    return _proof_shown(proof, store=store)
+    return _proof_shown(proof, language, store=store)
 
 
-def _proof_shown(proof: dict, *, store) -> dict:
+def _proof_shown(proof: dict, language: str = "en", *, store) -> dict:
     counted = (store.counters(proof["covenant_year"]) or {}).get(domain.key("assessed"), 0)
     return {"id": proof["_id"], "covenant_year": proof["covenant_year"], "state": proof["state"],
             "requested_at": proof["requested_at"], "finished_at": proof.get("finished_at"),
-            "checked": proof["checked"], "counted": counted, "result": proof["result"]}
+            "checked": proof["checked"], "counted": counted,
+            "result": worded(proof["result"], language, store=store) if proof["result"] else None}

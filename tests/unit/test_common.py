@@ -103,6 +103,29 @@ def test_a_broken_setting_is_named():
         Settings.from_config(config)
 
 
+# Every secret a service may hold, and the services that read it.
+SECRETS = {"SECRETARIAT_TOKEN": ("submission", "scoring", "notification", "reporting", "complaints"),
+           "PORTAL_SECRET_KEY": ("portal",), "COMPLAINTS_SECRET_KEY": ("complaints",),
+           "PORTAL_SERVICE_KEY": ("portal", "complaints"), "SMTP_HOST": ("notification",),
+           "METRICS_TOKEN": ("submission", "scoring", "notification", "reporting", "complaints", "portal")}
+
+
+@pytest.mark.parametrize("service", ["submission", "scoring", "notification", "reporting", "complaints", "portal"])
+def test_a_service_is_never_handed_another_s_secret(service):
+    from common import settings as configuration
+    configured = {**load_config(), **{name: f"the {name.lower()}" for name in SECRETS}}
+    own = Settings.from_config(configured, service)
+    for name, readers in SECRETS.items():
+        value = getattr(own, name.lower())
+        assert (value == f"the {name.lower()}") == (service in readers), (service, name, value)
+    assert own.min_companies_per_cell is None or service == "reporting", "only what it uses"
+    assert Settings.from_config(configured).portal_secret_key == "the portal_secret_key", "the launcher: all"
+
+    class Container:  # what `settings.of` reads of a nameko container
+        config, service_name = configured, service
+    assert configuration.of(Container()) == own
+
+
 PROXIES = network.networks("127.0.0.1/32, 172.28.0.0/16")
 
 

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from common import errors
+from common.identity import Caller
 from services.notification import usecases
 from services.notification.dependencies import NoticeStore
 from tests.support import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
@@ -339,3 +340,52 @@ def test_the_commission_hears_of_a_seat_that_waits_for_the_chairs_confirmation(p
     assert [each["subject"] for each in shown] == ["Een nieuwe zetel wacht op bevestiging: Jan Werkgever"]
     assert "als lid namens de werkgevers" in shown[0]["body"]
     assert ports["channels"].mailed == [("commission_seat_awaiting:m-9", "commissie@trustone.example")]
+
+
+class FakeSubmission:
+    """The submission service's `list_members`, with members this service has not heard of yet."""
+
+    def __init__(self, *companies):
+        self.companies = list(companies)
+        self.asked = 0
+
+    def list_members(self):
+        self.asked += 1
+        return {"companies": self.companies, "authorities": []}
+
+
+def test_the_standing_of_a_company_follows_its_versions_assessments_and_own_date(ports):
+    who, newcomer = company(), company(joined_on="2020-08-01")
+    asked = dict(store=ports["store"], clock=ports["clock"], scoring=FakeScoring(), submission=FakeSubmission(newcomer))
+    usecases.confirm_receipt(submitted_event(blank_report(), who, submitted_at="2020-12-01T10:00:00+00:00"), **ports)
+    first = usecases.standing_of(who["id"], **asked)
+    year_1 = first["years"][0]
+    assert (year_1["status"], year_1["reported_on"], year_1["deadline"], year_1["latest_version"]) == \
+        ("received", "2020-12-01", "2021-04-01", 1)
+    usecases.announce_outcome(scored_event(blank_report(), who), secretariat_language="nl", **ports)
+    usecases.confirm_receipt(submitted_event(blank_report(), who, version=2), **ports)
+    year_1 = usecases.standing_of(who["id"], **asked)["years"][0]
+    assert (year_1["status"], year_1["assessed_version"], year_1["outcome"]) == ("received", 1, "needs_more_time")
+    usecases.announce_outcome(scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2),
+                              secretariat_language="nl", **ports)
+    ports["store"].grant_extension(who["id"], 1, datetime(2021, 5, 15).date(), ports["clock"].now())
+    year_1 = usecases.standing_of(who["id"], **asked)["years"][0]
+    assert (year_1["status"], year_1["reported"], year_1["own_date"], year_1["score"]) == \
+        ("compliant", "on_time", "2021-05-15", 27.8)
+
+    # a member registered a moment ago is asked of submission; the secretariat reads every member's
+    assert usecases.standing_of(newcomer["id"], **asked)["years"][0]["status"] == "not_obliged"
+    with pytest.raises(errors.NotFound):
+        usecases.standing_of("nobody", **asked)
+    everyone = usecases.standings(Caller("secretariat"), covenant_year=1, **asked)
+    assert sorted(each["member"]["id"] for each in everyone) == sorted([who["id"], newcomer["id"]])
+    assert [len(each["years"]) for each in everyone] == [1, 1]
+    own = usecases.standings(Caller("company", who["id"]), company_id=newcomer["id"], **asked)
+    assert [each["member"]["id"] for each in own] == [who["id"]], "a company reads its own only"
+
+
+def test_a_standing_is_asked_by_an_id_never_by_a_query(ports):
+    usecases.remember_company(company(), store=ports["store"])
+    with pytest.raises(errors.Invalid):
+        usecases.standing_of({"$ne": ""}, store=ports["store"], clock=ports["clock"], scoring=FakeScoring(),
+                             submission=FakeSubmission())
