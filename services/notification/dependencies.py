@@ -31,6 +31,10 @@ DELIVERY_CLAIM_SECONDS = 60
 WEBHOOK_TIMEOUT_SECONDS = 10
 
 
+# What a standing shows of a company, and what decides whether it must report (common.covenant.obliged).
+COMPANY_SHOWN = ("name", "country", "role", "imports_directly", "joined_on")
+
+
 class NoticeStore(Repository):
 
     def __init__(self, db):
@@ -53,6 +57,9 @@ class NoticeStore(Repository):
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
                                Index.on("company_id", ("asked_at", DESCENDING))),
         "companies": (Index.on("name"),),
+        # what is known of a company's years: of one company (its pages) or of one year (the overview)
+        **{name: (Index.on("company_id", "covenant_year"), Index.on("covenant_year"))
+           for name in ("reported", "standings", "extensions")},
     }
 
     # --- notices ------------------------------------------------------------------------------------
@@ -148,6 +155,11 @@ class NoticeStore(Repository):
     def all_companies(self) -> list[dict]:
         return list(self.companies.find({}))
 
+    def companies_by_name(self) -> list[dict]:
+        """Every company, what a standing needs of it, by name."""
+        found = self.companies.find({}, {name: 1 for name in COMPANY_SHOWN})
+        return sorted(found, key=lambda each: (each["name"].casefold(), each["_id"]))
+
     def record_standing(self, scored: dict) -> domain.Standing:
         """Records an assessment among the company's assessments of its year (each by rank, with its
         outcome), and as its standing when it is the newest; returns where it stands (`domain.standing_of`).
@@ -197,10 +209,12 @@ class NoticeStore(Repository):
         selector = {key: value for key, value in (("company_id", company_id), ("covenant_year", covenant_year))
                     if value is not None}
         years: dict[tuple[str, int], dict] = {}
-        for each in self.reported.find(selector):
+        for each in self.reported.find(selector, {"company_id": 1, "covenant_year": 1, "first_submitted_at": 1,
+                                                  "latest_version": 1}):
             years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
                 first_submitted_at=each["first_submitted_at"], latest_version=each.get("latest_version"))
-        for each in self.standings.find(selector):
+        for each in self.standings.find(selector, {"company_id": 1, "covenant_year": 1, "rank": 1, "outcome": 1,
+                                                   "latest.assessment.score": 1}):
             latest = each.get("latest") or {}
             years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
                 assessed_version=domain.version_of(each["rank"]), outcome=each["outcome"],
