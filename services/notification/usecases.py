@@ -356,13 +356,20 @@ def year_standings(covenant_year: int, status: str | None, page: int, per_page: 
                      if each.covenant_year == covenant_year), None)
     if calendar is None:
         raise errors.NotFound()
-    known, today = store.known_years(covenant_year=covenant_year), clock.now().date()
-    rows = [(company, domain.year_standing(company, calendar, known.get((company["_id"], covenant_year),
-                                                                        domain.Known()), today))
-            for company in store.companies_by_name()]
-    counts = dict.fromkeys(domain.STATUSES, 0)
-    for _, standing in rows:
-        counts[standing["status"]] += 1
+    today = clock.now().date()
+
+    def computed():
+        known = store.known_years(covenant_year=covenant_year)
+        rows = [(company, domain.year_standing(company, calendar, known.get((company["_id"], covenant_year),
+                                                                            domain.Known()), today))
+                for company in store.companies_by_name()]
+        counts = dict.fromkeys(domain.STATUSES, 0)
+        for _, standing in rows:
+            counts[standing["status"]] += 1
+        return rows, counts
+
+    rows, counts = store.standings_snapshot((covenant_year, today, calendar.due_date, calendar.catch_up_date),
+                                            computed)
     kept = [row for row in rows if status is None or row[1]["status"] == status]
     start = (page - 1) * per_page
     return {"covenant_year": covenant_year, "counts": counts, "total": len(kept), "page": page,

@@ -1,5 +1,5 @@
 """The notification service's use cases with in-memory ports: each notice once, deliveries claimed."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -413,7 +413,11 @@ def test_a_years_standings_come_a_page_at_a_time_by_name_counted_per_state_and_k
     due = usecases.year_standings(1, "due", 1, 50, **asked)
     assert due["total"] == 4 and {each["standing"]["status"] for each in due["items"]} == {"due"}
     assert due["counts"] == first["counts"], "the counts are of every state, whatever is kept"
+    usecases.confirm_receipt(submitted_event(blank_report(), members[3], report_id="r-c-03"), **ports)
+    assert usecases.year_standings(1, "received", 1, 50, **asked)["total"] == 3, "a change is seen at once"
     clock.set("2021-04-02T09:00:00")  # the catch-up date passed: who sent nothing is missing
-    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 4
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 3
+    ports["store"].grant_extension(members[4]["id"], 1, date(2021, 6, 1), clock.now())  # its own date
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 2
     with pytest.raises(errors.NotFound):
         usecases.year_standings(9, None, 1, 50, **asked)
