@@ -22,6 +22,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import problems, settings
+from common.events import Ordinal
 from common.mongo import Index, Repository
 from common.settings import Settings
 from services.notification import domain
@@ -189,14 +190,15 @@ class NoticeStore(Repository):
         Compare-and-set on a revision: of two at once, each sees the other, in one order; a redelivery
         finds itself and stands as it stood."""
         company_id, year, outcome = scored["company"]["id"], scored["covenant_year"], scored["assessment"]["outcome"]
-        own, key = domain.rank(scored["ordinal"]), f"{company_id}:{year}"
+        ordinal = Ordinal.of(scored["ordinal"])
+        own, key = domain.rank(ordinal), f"{company_id}:{year}"
         while True:
             known = self.standings.find_one({"_id": key})
             history = {int(each): value for each, value in (known or {}).get("history", {}).items()}
             if known is not None and not history:  # stored before the history was kept
                 history = {known["rank"]: known["outcome"]}
             history[own] = outcome
-            standing, again = domain.standing_of(scored["ordinal"], history)
+            standing, again = domain.standing_of(ordinal, history)
             latest = max(history)
             document = {"company_id": company_id, "covenant_year": year, "rank": latest, "outcome": history[latest],
                         "history": {str(each): value for each, value in history.items()},

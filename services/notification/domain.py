@@ -16,6 +16,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
 from common import covenant, places, problems, vocabulary
+from common.events import Ordinal
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
 
@@ -101,10 +102,9 @@ class Standing:
 CHANGE_KINDS = ("now_compliant", "extension")  # the notices that say a company's standing changed
 
 
-def rank(ordinal: list[int]) -> int:
+def rank(ordinal: Ordinal) -> int:
     """An assessment's ordinal (report version, framework version, corrections) as one number, in order."""
-    version, framework_version, correction = ordinal
-    return (version * 1_000 + framework_version) * 1_000 + correction
+    return (ordinal.report_version * 1_000 + ordinal.framework_version) * 1_000 + ordinal.correction
 
 
 def version_of(rank_: int) -> int:
@@ -112,7 +112,7 @@ def version_of(rank_: int) -> int:
     return rank_ // 1_000_000
 
 
-def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, bool]:
+def standing_of(ordinal: Ordinal, history: dict[int, str]) -> tuple[Standing, bool]:
     """Where an assessment stands among those known (`history`: rank -> outcome, itself among them), and
     whether the latest's changes are to be decided again (it arrived late, just before the latest)."""
     own, latest = rank(ordinal), max(history)
@@ -120,7 +120,7 @@ def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, 
         before = [each for each in history if each < own]
         return Standing(latest=True, replaced=history[max(before)] if before else None), False
     just_before = max(each for each in history if each < latest)
-    return Standing(latest=False), own == just_before and ordinal[2] == 0
+    return Standing(latest=False), own == just_before and ordinal.correction == 0
 
 
 def remembered(scored: dict) -> dict:
@@ -142,7 +142,8 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     changes no standing and causes neither."""
     company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
-    report_id, (_, framework_version, correction) = scored["report_id"], scored["ordinal"]
+    report_id, ordinal = scored["report_id"], Ordinal.of(scored["ordinal"])
+    framework_version, correction = ordinal.framework_version, ordinal.correction
     # one notice per assessment: a correction on appeal is another assessment of the same version
     assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],

@@ -14,7 +14,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc, rpc
+from common.rpc import RpcClient, rpc
 from common.web import http, load, read_json
 from services.notification import schemas, usecases
 from services.notification.dependencies import ChannelsProvider, NoticeStore
@@ -38,9 +38,9 @@ class NotificationService(operations.Operations):
     storage = Storage(NoticeStore)
     channels = ChannelsProvider()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring")
-    complaints = Rpc("complaints")
-    submission = Rpc("submission")  # a member whose registration is still on its way
+    scoring = RpcClient("scoring")
+    complaints = RpcClient("complaints")
+    submission = RpcClient("submission")  # a member whose registration is still on its way
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
@@ -86,7 +86,7 @@ class NotificationService(operations.Operations):
                                          replayed=event.replayed)
         self._count(sent)
         if "outcome" in sent.notices:
-            observe_lag(self.metrics, "outcome_noticed", event.data.get("submission_occurred_at"))
+            observe_lag(self.metrics, "outcome_noticed", event.submission_occurred_at)
 
     @event_handler("complaints", "case_received")
     def announce_case(self, event):

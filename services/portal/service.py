@@ -6,7 +6,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from common import errors, operations, problems, vocabulary
-from common.clock import REAL_TIME, ClockProvider
+from common.clock import ClockProvider, RealTimeProvider
 from common.context import LoggingContext
 from common.i18n import N_
 from common.metrics import Metrics, counter
@@ -47,6 +47,7 @@ class PortalService(operations.Operations):
     cipher = Cipher()
     static = pages.StaticFiles()
     clock = ClockProvider()
+    real_time = RealTimeProvider()  # sessions, form tokens and sign-in limits: what the database expires
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
 
@@ -59,9 +60,9 @@ class PortalService(operations.Operations):
 
     def _visitor(self, request, *, form: bool = False) -> usecases.Visitor:
         visitor = usecases.visit(request.cookies.get(pages.SESSION_COOKIE), pages.request_language(request),
-                                 store=self.storage, cipher=self.cipher, clock=REAL_TIME, rules=self._rules())
+                                 store=self.storage, cipher=self.cipher, clock=self.real_time, rules=self._rules())
         if form:
-            visitor = usecases.with_form_session(visitor, store=self.storage, clock=REAL_TIME, rules=self._rules())
+            visitor = usecases.with_form_session(visitor, store=self.storage, clock=self.real_time, rules=self._rules())
         return pages.remember(request, visitor)
 
     def _page(self, request, visitor, template: str, status: int = 200, retry_after: int | None = None,
@@ -109,7 +110,7 @@ class PortalService(operations.Operations):
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
             signed_in = usecases.sign_in(visitor, request.form.get("token", ""), client_address(request, self.settings),
-                                         api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
+                                         api=self.api, store=self.storage, cipher=self.cipher, clock=self.real_time,
                                          rules=self._rules(), device=request.cookies.get(pages.DEVICE_COOKIE))
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
@@ -137,7 +138,7 @@ class PortalService(operations.Operations):
 
     @page("GET", "/language/<code>", doc=_html("Switch the language (nl, en); ?next= the page to return to"))
     def choose_language(self, request, code):
-        language = usecases.choose_language(self._visitor(request), code, store=self.storage, clock=REAL_TIME,
+        language = usecases.choose_language(self._visitor(request), code, store=self.storage, clock=self.real_time,
                                             rules=self._rules())
         return set_cookies(redirect(domain.safe_next(request.args.get("next"))), request, language=language)
 

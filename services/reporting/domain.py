@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote
 
 
 from common import covenant, places, vocabulary
+from common.events import Ordinal
 
 SEP = ":"
 SUPPRESSED = "suppressed"
@@ -200,10 +201,13 @@ class Gazetteer:
         return out
 
 
-def placed(ordinal: list[int], recount: int = 0) -> list[int]:
-    """A company contribution's ordinal: its assessment's (report version, framework version, corrections),
-    then the gazetteer revision of the recount that last moved its regions (0: none). A recount so replaces
-    the contribution of the same assessment, and a redelivered assessment does not replace the recount."""
+def placed(ordinal: Ordinal | list[int], recount: int = 0) -> list[int]:
+    """A company contribution's ordinal, as stored (a list, compared in order): its assessment's (report
+    version, framework version, corrections), then the gazetteer revision of the recount that last moved its
+    regions (0: none). A recount so replaces the contribution of the same assessment, and a redelivered
+    assessment does not replace the recount. `ordinal`: an assessment's, or a stored contribution's own."""
+    if isinstance(ordinal, Ordinal):
+        return [ordinal.report_version, ordinal.framework_version, ordinal.correction, recount]
     return [*list(ordinal)[:3], recount]
 
 
@@ -262,10 +266,10 @@ def case_contributor(number: str) -> str:
     return f"case:{number}"
 
 
-def verification_contribution(verified: dict) -> dict[str, int]:
-    """What one sampled company's latest verification adds to its year's figures."""
+def verification_contribution(result: str) -> dict[str, int]:
+    """What one sampled company's latest verification (its result) adds to its year's figures."""
     counters = {key("verification", "verified"): 1}
-    if verified["result"] == "corrected":
+    if result == "corrected":
         counters[key("verification", "corrected")] = 1
     return counters
 

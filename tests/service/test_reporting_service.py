@@ -119,7 +119,7 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     container = container_factory(ReportingService, service_config)
     container.start()
     data = scored(company(), with_steps_1_and_21(blank_report(plan_of_approach=True)), 1)
-    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
+    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": list(data["ordinal"].values())[:2]}
     with entrypoint_waiter(container, "apply_assessment"):
         publish("scoring", "report_scored", wire=new_event("report_scored", version_1, producer="scoring",
                                                            correlation_id="test", schema_version=1).to_wire())

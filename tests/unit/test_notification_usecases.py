@@ -249,12 +249,12 @@ def test_a_correction_of_a_version_that_is_no_longer_the_latest_changes_no_stand
     for version in (1, 2):
         usecases.announce_outcome(scored[version], secretariat_language="nl", **ports)
     corrected = scored_versions(who, {1: "compliant"})[1]
-    corrected["ordinal"] = [1, 1, 1]  # version 1, corrected on appeal after version 2 came
+    corrected["ordinal"] = {"report_version": 1, "framework_version": 1, "correction": 1}  # version 1, corrected on appeal after version 2 came
     sent = usecases.announce_outcome(corrected, secretariat_language="nl", **ports)
     assert sent.notices == ["outcome"], "its outcome, as decided on appeal; no 'now compliant'"
     assert ports["store"].outcomes() == {(who["id"], 1): "needs_more_time"}
     latest_corrected = scored_versions(who, {2: "compliant"})[2]
-    latest_corrected["ordinal"] = [2, 1, 1]
+    latest_corrected["ordinal"] = {"report_version": 2, "framework_version": 1, "correction": 1}
     sent = usecases.announce_outcome(latest_corrected, secretariat_language="nl", **ports)
     assert sorted(sent.notices) == ["now_compliant", "outcome"], "a correction of the latest version does"
 

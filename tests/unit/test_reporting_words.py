@@ -42,7 +42,7 @@ def counters_of_a_year_of_every_kind() -> list[str]:
                                reporting.Gazetteer(seed_regions())),
         *(reporting.case_contribution(kind, state, True)
           for kind in vocabulary.CASE_KINDS.codes for state in vocabulary.CASE_STATES.codes),
-        reporting.verification_contribution({"result": "corrected"}),
+        reporting.verification_contribution("corrected"),
         reporting.member_contribution(company(country="BE", role="processor", joined_on="2020-03-01")),
         reporting.authority_contribution({"country": "NL", "joined_on": "2020-01-15"})])
     return [each["counter"] for each in reporting.differences(counters, {})]
