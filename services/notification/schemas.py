@@ -129,6 +129,28 @@ class StandingQuery(Schema):
     company_id = fields.String(validate=validate.Length(min=1, max=100))
 
 
+class YearStandingsQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STANDING_STATUSES))
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 10_000), metadata={
+        "description": "Members per page (a spreadsheet of the whole year: as many as there are)."})
+
+
+class MemberInYear(Schema):
+    member = fields.Nested(StandingMember)
+    standing = fields.Nested(YearStanding)
+
+
+class YearStandings(Schema):
+    covenant_year = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "How many members stand in each state (whatever ?status= keeps)."})
+    total = fields.Integer(metadata={"description": "Members kept by ?status= (all of them without it)."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(MemberInYear), metadata={"description": "This page's members, by name."})
+
+
 class SupplierAnswer(Schema):
     member = fields.Boolean(metadata={"description": "false: no member by that id or name, and nothing more."})
     id = fields.String()

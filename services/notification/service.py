@@ -185,6 +185,16 @@ class NotificationService(operations.Operations):
                                   submission=self.submission, company_id=query.get("company_id"),
                                   covenant_year=query.get("covenant_year"))
 
+    @http("GET", "/v1/years/<int:covenant_year>/standings", doc=Doc(
+        "Every member's standing in one covenant year, by name, counted per state; a page of them (?page=, "
+        "?per_page=), of one state only with ?status=", roles=(SECRETARIAT,), query=schemas.YearStandingsQuery,
+        responses={200: schemas.YearStandings}, not_found=True))
+    def list_year_standings(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.YearStandingsQuery, dict(request.args))
+        return usecases.year_standings(covenant_year, query["status"], query["page"], query["per_page"],
+                                       store=self.storage, clock=self.clock, scoring=self.scoring)
+
     @rpc
     def standing_of(self, company_id):
         """A member's standing in every covenant year: "c-1" -> {"member": {...}, "years": [{"covenant_year",

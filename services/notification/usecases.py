@@ -348,6 +348,35 @@ def _member(company_id: str, *, store, submission) -> dict | None:
     return company
 
 
+def year_standings(covenant_year: int, status: str | None, page: int, per_page: int, *, store, clock,
+                   scoring) -> dict:
+    """For the secretariat: every member's standing in one year, by name, counted per state, one page of
+    them (of those in `status`, when given)."""
+    calendar = next((each for each in covenant.calendars(scoring.list_calendars())
+                     if each.covenant_year == covenant_year), None)
+    if calendar is None:
+        raise errors.NotFound()
+    today = clock.now().date()
+
+    def computed():
+        known = store.known_years(covenant_year=covenant_year)
+        rows = [(company, domain.year_standing(company, calendar, known.get((company["_id"], covenant_year),
+                                                                            domain.Known()), today))
+                for company in store.companies_by_name()]
+        counts = dict.fromkeys(domain.STATUSES, 0)
+        for _, standing in rows:
+            counts[standing["status"]] += 1
+        return rows, counts
+
+    rows, counts = store.standings_snapshot((covenant_year, today, calendar.due_date, calendar.catch_up_date),
+                                            computed)
+    kept = [row for row in rows if status is None or row[1]["status"] == status]
+    start = (page - 1) * per_page
+    return {"covenant_year": covenant_year, "counts": counts, "total": len(kept), "page": page,
+            "per_page": per_page, "items": [{"member": domain.member_shown(company), "standing": standing}
+                                            for company, standing in kept[start:start + per_page]]}
+
+
 def _standings(companies: list[dict], *, store, clock, scoring, covenant_year: int | None = None) -> list[dict]:
     calendars = [each for each in covenant.calendars(scoring.list_calendars())
                  if covenant_year is None or each.covenant_year == covenant_year]

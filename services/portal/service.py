@@ -410,11 +410,13 @@ class PortalService(operations.Operations):
 
     # --- the secretariat ----------------------------------------------------------------------------
 
-    @page("GET", "/secretariat", doc=_html("Every member and where it stands for a year (?year=, ?status=)"))
+    @page("GET", "/secretariat", doc=_html("Every member and where it stands for a year (?year=, ?status=, "
+                                           "?page=)"))
     def secretariat_home(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api)
+        page_number = schemas.read(schemas.OverviewQuery(), request.args.to_dict()).get("page") or 1
+        overview = usecases.year_overview(visitor, year, status, page_number, api=self.api)
         return self._page(request, visitor, "secretariat.html.j2", overview=overview, chosen=status,
                           statuses=domain.STANDINGS)
 
@@ -423,9 +425,8 @@ class PortalService(operations.Operations):
     def secretariat_csv(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api)
-        text = domain.standings_csv(overview["rows"], visitor.language,
-                                    lambda text: WORDS.gettext(text, visitor.language))
+        rows = usecases.year_overview_rows(visitor, year, status, api=self.api)
+        text = domain.standings_csv(rows, visitor.language, lambda text: WORDS.gettext(text, visitor.language))
         return Response(text, mimetype="text/csv", headers={
             **pages.page_headers(),
             "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})

@@ -365,22 +365,37 @@ def notices(visitor: Visitor, page: int, *, api) -> dict:
 
 # --- the secretariat ----------------------------------------------------------------------------------------
 
-def year_overview(visitor: Visitor, covenant_year: int, status: str | None, *, api) -> dict:
-    """Every member with where it stands for the year (what it owes, its date, its latest version: the
-    notification service's word), with the years to choose from; `status` keeps only those in that state."""
+OVERVIEW_PAGE = 50  # members per page of the secretariat's overview
+
+
+def year_overview(visitor: Visitor, covenant_year: int, status: str | None, page: int = 1, *, api,
+                  per_page: int = OVERVIEW_PAGE) -> dict:
+    """One page of the members, by name, with where each stands for the year (what it owes, its date, its
+    latest version: the notification service's word), how many stand in each state, and the years to
+    choose from; `status` keeps only those in that state."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     frameworks = client.get("scoring", "/v1/frameworks")
     framework = next((each for each in frameworks if each["covenant_year"] == covenant_year), None)
     if framework is None:
         raise errors.NotFound()
-    rows = []
-    for each in client.get("notification", "/v1/standings", covenant_year=covenant_year):
-        standing = each["years"][0]
-        if status and standing["status"] != status:
-            continue
-        rows.append({"company": each["member"], "standing": standing})
-    return {"framework": framework, "frameworks": frameworks, "rows": rows}
+    found = client.get("notification", f"/v1/years/{covenant_year}/standings", page=page, per_page=per_page,
+                       **({"status": status} if status else {}))
+    pages = max(1, -(-found["total"] // per_page))
+    return {"framework": framework, "frameworks": frameworks, "counts": found["counts"], "total": found["total"],
+            "page": min(page, pages), "pages": pages,
+            "rows": [{"company": each["member"], "standing": each["standing"]} for each in found["items"]]}
+
+
+def year_overview_rows(visitor: Visitor, covenant_year: int, status: str | None, *, api) -> list[dict]:
+    """Every member of the overview (for its spreadsheet), asked for a thousand at a time."""
+    rows, page = [], 1
+    while True:
+        found = year_overview(visitor, covenant_year, status, page, api=api, per_page=1000)
+        rows += found["rows"]
+        if page >= found["pages"]:
+            return rows
+        page += 1
 
 
 def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:

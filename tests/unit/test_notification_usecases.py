@@ -1,5 +1,5 @@
 """The notification service's use cases with in-memory ports: each notice once, deliveries claimed."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -389,3 +389,35 @@ def test_a_standing_is_asked_by_an_id_never_by_a_query(ports):
     with pytest.raises(errors.Invalid):
         usecases.standing_of({"$ne": ""}, store=ports["store"], clock=ports["clock"], scoring=FakeScoring(),
                              submission=FakeSubmission())
+
+
+def test_a_years_standings_come_a_page_at_a_time_by_name_counted_per_state_and_kept_by_state(ports):
+    store, clock = ports["store"], ports["clock"]
+    members = [company(company_id=f"c-{number:02}") | {"name": f"Steen {number:02}"} for number in range(7)]
+    members.append(company(company_id="late", joined_on="2020-08-01") | {"name": "Aardsteen"})  # need not report
+    for each in members:
+        usecases.remember_company(each, store=store)
+    for each in members[:3]:  # three sent a report; one of them was assessed
+        usecases.confirm_receipt(submitted_event(blank_report(), each, report_id=f"r-{each['id']}"), **ports)
+    usecases.announce_outcome(scored_event(blank_report(), members[0], report_id="r-c-00"), secretariat_language="nl",
+                              **ports)
+    asked = dict(store=store, clock=clock, scoring=FakeScoring())
+
+    first = usecases.year_standings(1, None, 1, 3, **asked)
+    assert first["counts"] == {"not_obliged": 1, "due": 4, "missing": 0, "received": 2, "needs_more_time": 1,
+                               "compliant": 0}
+    assert first["total"] == 8 and [each["member"]["name"] for each in first["items"]] == \
+        ["Aardsteen", "Steen 00", "Steen 01"]
+    last = usecases.year_standings(1, None, 3, 3, **asked)
+    assert [each["member"]["name"] for each in last["items"]] == ["Steen 05", "Steen 06"]
+    due = usecases.year_standings(1, "due", 1, 50, **asked)
+    assert due["total"] == 4 and {each["standing"]["status"] for each in due["items"]} == {"due"}
+    assert due["counts"] == first["counts"], "the counts are of every state, whatever is kept"
+    usecases.confirm_receipt(submitted_event(blank_report(), members[3], report_id="r-c-03"), **ports)
+    assert usecases.year_standings(1, "received", 1, 50, **asked)["total"] == 3, "a change is seen at once"
+    clock.set("2021-04-02T09:00:00")  # the catch-up date passed: who sent nothing is missing
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 3
+    ports["store"].grant_extension(members[4]["id"], 1, date(2021, 6, 1), clock.now())  # its own date
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 2
+    with pytest.raises(errors.NotFound):
+        usecases.year_standings(9, None, 1, 50, **asked)
