@@ -94,12 +94,13 @@ class CaseBrief(Schema):
     deadline = fields.String(allow_none=True)
     company_id = fields.String(allow_none=True)
     covenant_year = fields.Integer()
+    admissible = fields.Boolean(allow_none=True, metadata={"description": "Which way admissibility was decided "
+                                                                         "(null: not yet); not the secretariat's."})
 
 
 class CaseOut(CaseBrief):
     history = fields.List(fields.Dict())
     party = fields.String(allow_none=True)
-    admissible = fields.Boolean(allow_none=True)
     decision = fields.Dict(allow_none=True)
     where = fields.String(allow_none=True)
     when = fields.String(allow_none=True)
@@ -119,6 +120,8 @@ class Progress(Schema):
     kind = fields.String()
     state = fields.String(metadata={"enum": list(vocabulary.CASE_STATES.codes)})
     state_since = fields.AwareDateTime()
+    admissible = fields.Boolean(allow_none=True, metadata={"description": "Which way admissibility was decided "
+                                                                         "(null: not yet)."})
     filed_at = fields.AwareDateTime()
     steps = fields.List(fields.Dict())
     messages = fields.List(fields.Dict())

@@ -159,7 +159,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         return 201, usecases.send_message(self.identity.caller(request, COMMISSION),
                                           domain.case_number_as_written(number),
                                           read_json(request, schemas.Message), store=self.storage,
-                                          sealer=self.sealer, clock=self.clock)
+                                          sealer=self.sealer, clock=self.clock, publisher=self.events)
 
     @http("POST", "/v1/cases/<number>/answers", doc=Doc(
         "The company concerned answers a case the commission shared with it", roles=(COMPANY,),

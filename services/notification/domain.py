@@ -224,6 +224,13 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
     return []
 
 
+def case_message(sent: dict, company: dict, now: datetime) -> Notice:
+    """The company hears that the commission wrote to it in a case (each message once)."""
+    number = sent["number"]
+    return _to_company("case_message", f"case_message:{number}:{sent['at']}", company, sent["covenant_year"], now,
+                       {"number": number}, number=number, case_kind=_word(vocabulary.CASE_KINDS, sent["kind"]))
+
+
 def case_time_limit(approaching: dict, now: datetime, commission_language: str) -> Notice:
     number = approaching["number"]
     return _notice("case_time_limit", f"case_time_limit:{number}:{approaching['state']}", COMMISSION, None,

@@ -100,6 +100,12 @@ class NotificationService(operations.Operations):
         self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock,
                                            replayed=event.replayed))
 
+    @event_handler("complaints", "case_message_sent")
+    def announce_case_message(self, event):
+        """The company concerned hears that the commission wrote to it."""
+        self._count(usecases.on_case_message(event.data, store=self.storage, channels=self.channels,
+                                             clock=self.clock, replayed=event.replayed))
+
     @event_handler("complaints", "case_time_limit_approaching")
     def announce_time_limit(self, event):
         self._count(usecases.on_case_time_limit(event.data, store=self.storage, channels=self.channels,

@@ -60,6 +60,10 @@ TEMPLATES = {
     "case_decided": (
         N_("Decision in case {number}"),
         N_("The complaints and disputes commission decided case {number} ({case_kind}). {outcome}")),
+    "case_message": (
+        N_("The commission wrote to you about case {number}"),
+        N_("The complaints and disputes commission wrote to you about case {number} ({case_kind}). Read its "
+           "message on the case's page in the portal; you can answer it there.")),
     "case_time_limit": (
         N_("The time limit of case {number} passes on {deadline}"),
         N_("Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}.")),

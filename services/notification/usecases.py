@@ -238,6 +238,15 @@ def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False
     return sent
 
 
+def on_case_message(sent: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    _rebuilding(replayed, store=store, clock=clock)
+    company = store.company(sent["company_id"])
+    if company is None:  # its registration is on its way (a rebuild): retried
+        raise errors.Unavailable(f"Company {sent['company_id']} is not known here yet.")
+    return notify(domain.case_message(sent, {**company, "id": company["_id"]}, clock.now()), store=store,
+                  channels=channels, replayed=replayed)
+
+
 def on_unknown_state(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
     return notify(domain.unknown_state(reported, clock.now(), secretariat_language), store=store,
                   channels=channels)

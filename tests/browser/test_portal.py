@@ -364,14 +364,74 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
         commission.get_by_label("Waarom deze stap").fill(f"De commissie zet de stap: {step}.")
         press(browser, commission, commission.get_by_role("button", name="Zet de stap"))
         assert "De stap is gezet en vastgelegd." in commission.content(), commission.content()[:3000]
+    steps = commission.get_by_role("table").inner_text()
+    assert "ontvankelijkheid beslist: ontvankelijk" in steps, "the commission reads which way it was decided"
+    worker.goto(f"{portal}/complaints/follow")
+    worker.get_by_label("Case number").fill(number)
+    worker.get_by_label("Follow-up code").fill(code)
+    press(browser, worker, worker.get_by_role("button", name="Show the case"))
+    assert "admissibility decided: admissible" in worker.get_by_role("table").inner_text(), \
+        "the complainant reads whether its case was accepted"
 
     member = browser.person(locale="nl-NL").new_page()
     sign_in(browser, member, portal, company["token"])
-    press(browser, member, member.get_by_role("link", name=number))
+    press(browser, member, member.get_by_role("link", name=number, exact=True))
     assert "Dust in the cutting hall" in member.content() and "anoniem" not in member.content()
     member.get_by_label("Uw bericht").fill("Er zijn nieuwe maskers besteld.")
     press(browser, member, member.get_by_role("button", name="Versturen"))
     assert "Uw bericht is verstuurd." in member.content()
+
+
+def scored_report(platform, company, report) -> str:
+    """Sends `report` as `company` over the API and waits until it is assessed; its id."""
+    sent = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=auth(company["token"]))
+    assert sent.status_code == 202, sent.text
+    wait_until(lambda: requests.get(platform.url("scoring", f"/v1/reports/{sent.json()['id']}/assessment"),
+                                    headers=auth(company["token"])).status_code == 200, "the report scored")
+    return sent.json()["id"]
+
+
+def appealed(browser, page, portal, report_id, reasons) -> str:
+    """The company contests its plan of approach on its report's page; the case number."""
+    visit(browser, page, f"{portal}/reports/{report_id}")
+    page.locator("summary").first.click()
+    page.locator("input[name=criteria][value=plan_of_approach]").first.check()
+    page.locator("textarea[name=reasons]").first.fill(reasons)
+    press(browser, page, page.locator("form[action$=appeal] button").first)
+    return re.search(r"K-\d{4}-\d{4}", page.content()).group(0)
+
+
+def test_the_commissions_message_on_an_appeal_reaches_the_company_on_its_case_and_in_its_notices(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Leisteen Import B.V.", language="en")
+    report_id = scored_report(platform, company, blank_report(1))
+    chair = platform.chair()
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, company["token"])
+    number = appealed(browser, member, portal, report_id, "Our plan of approach was attached to version 1.")
+
+    commission = browser.person(locale="nl-NL").new_page()
+    sign_in(browser, commission, portal, chair["token"])
+    visit(browser, commission, f"{portal}/cases/{number}")
+    writing = commission.get_by_role("region", name="Schrijf over de zaak")
+    assert writing.get_by_role("radio").count() == 0, "an appeal's filer is the company: no choice to make"
+    assert "Aan Leisteen Import B.V., die het bezwaar indiende" in writing.inner_text()
+    commission.get_by_label("Uw bericht").fill("Stuur het plan van aanpak opnieuw mee, als PDF.")
+    press(browser, commission, commission.get_by_role("button", name="Versturen"))
+    assert "Uw bericht is verstuurd." in commission.content()
+
+    def told():
+        member.goto(f"{portal}/notices")
+        return "The commission wrote to you about case " + number in member.content()
+    wait_until(told, "the company's notice of the commission's message")
+    seen(browser, member)
+    press(browser, member, member.get_by_role("link", name=f"Open case {number}").first)
+    messages = member.get_by_role("list").filter(has_text="Stuur het plan").inner_text()
+    assert "the commission → the company concerned" in messages and "Stuur het plan van aanpak opnieuw" in messages
+    for phone_page in (browser.person(locale="en-GB", phone=True).new_page(),):
+        sign_in(None, phone_page, portal, company["token"])
+        visit(browser, phone_page, f"{portal}/cases/{number}")
+        assert fits_the_screen(phone_page)
 
 
 def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):

@@ -339,3 +339,22 @@ def test_the_commission_hears_of_a_seat_that_waits_for_the_chairs_confirmation(p
     assert [each["subject"] for each in shown] == ["Een nieuwe zetel wacht op bevestiging: Jan Werkgever"]
     assert "als lid namens de werkgevers" in shown[0]["body"]
     assert ports["channels"].mailed == [("commission_seat_awaiting:m-9", "commissie@trustone.example")]
+
+
+def test_a_company_hears_once_of_each_message_the_commission_writes_to_it_in_its_words(ports):
+    from common.identity import Caller
+    who = company(language="nl")
+    usecases.remember_company(who, store=ports["store"])
+    written = {"number": "K-2021-0003", "kind": "assessment_appeal", "covenant_year": 2, "company_id": who["id"],
+               "at": "2021-03-15T10:00:00+00:00"}
+    for _ in range(2):  # a redelivery tells it once
+        usecases.on_case_message(written, **ports)
+    usecases.on_case_message({**written, "at": "2021-03-16T10:00:00+00:00"}, **ports)
+    assert ports["channels"].mailed == [
+        ("case_message:K-2021-0003:2021-03-15T10:00:00+00:00", who["email"]),
+        ("case_message:K-2021-0003:2021-03-16T10:00:00+00:00", who["email"])]
+    shown = usecases.inbox(Caller("company", who["id"]), 1, 10, store=ports["store"])["items"][0]
+    assert shown["subject"] == "De commissie schreef u over zaak K-2021-0003"
+    assert "Lees het bericht op de pagina van de zaak" in shown["body"] and shown["about"] == {"number": "K-2021-0003"}
+    with pytest.raises(errors.Unavailable):  # a company not heard of yet (a rebuild): handled again later
+        usecases.on_case_message({**written, "company_id": "unknown"}, **ports)
