@@ -54,6 +54,12 @@ def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | Non
     return [calendar.due_date, calendar.catch_up_date]
 
 
+def days_left(day: date, today: date) -> int:
+    """The days from `today` until `day` (0 on the day itself, negative once it has passed): the one count
+    of days left that every page and notice says."""
+    return (day - today).days
+
+
 def known_percent(pair: dict) -> Fraction:
     """Percentage known of a {"known", "total"} pair; nothing to know counts as all known."""
     return Fraction(100) if pair["total"] == 0 else Fraction(100 * pair["known"], pair["total"])

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from common import covenant, places, problems, vocabulary
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
-from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
+from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, in_days, said, written
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -346,10 +346,11 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
             upcoming = next((each for each in dates if each > today), None)
             due = [days for days in REMINDER_DAYS if upcoming and upcoming - timedelta(days=days) <= today]
             if due:
-                days = min(due)
+                days = min(due)  # the reminder (30, 7 or 1 days before); it says the days actually left
                 notices.append(_to_company(
                     "reminder", f"reminder:{company['id']}:{year}:{upcoming.isoformat()}:{days}", company, year,
-                    now, {"date": upcoming.isoformat(), "days_before": days}, date=upcoming, days=days))
+                    now, {"date": upcoming.isoformat(), "days_before": days}, date=upcoming,
+                    days_left=in_days(covenant.days_left(upcoming, today))))
         for passed, named in sorted(missing.items()):
             notices.append(_to_secretariat(
                 "alert_missing", f"alert_missing:{year}:{passed.isoformat()}", secretariat_language, year, now,

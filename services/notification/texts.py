@@ -32,7 +32,7 @@ TEMPLATES = {
     "reminder": (
         N_("Reminder: report for year {year} due by {date}"),
         N_("We have not yet received a report for covenant year {year} that meets the requirements. It is due by "
-           "{date}, in {days} day(s).")),
+           "{date}: {days_left}.")),
     "alert_needs_more_time": (
         N_("Alert: {company} needs more time (year {year})"),
         N_("Version {version} of the report of {company} for covenant year {year} scores {score} % and does not "
@@ -99,6 +99,14 @@ REPLACED_BY = {"secretariat": N_("the secretariat"),
                "self": N_("you yourself")}
 TO_CONTACT = {"secretariat": N_("the secretariat"), "chair": N_("the commission's chair"),
               "operators": N_("the platform's operators")}
+
+
+IN_DAYS, TOMORROW = N_("{days} days from today"), N_("tomorrow")
+
+
+def in_days(days: int) -> i18n.Said:
+    """How far off a date is, in words: "tomorrow", or "16 days from today"."""
+    return said(TOMORROW) if days == 1 else said(IN_DAYS, days=days)
 
 
 def said(text: str, **values) -> i18n.Said:

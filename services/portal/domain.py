@@ -254,7 +254,7 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *
         status = "received"
     else:
         status = outcome
-    return YearStanding(calendar.covenant_year, obliged, status, current, kind, (current - today).days,
+    return YearStanding(calendar.covenant_year, obliged, status, current, kind, covenant.days_left(current, today),
                         latest_version, outcome if assessed_version == latest_version else None,
                         score if assessed_version == latest_version else None)
 

@@ -207,6 +207,24 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     assert member.url.endswith("/sign-in")
 
 
+def test_a_reminder_counts_the_days_left_as_the_companys_page_does(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Zandsteen Nieuw B.V.", joined_on="2020-06-30")
+    member = browser.person(locale="nl-NL").new_page()
+    sign_in(browser, member, portal, company["token"])
+
+    def reminded():  # notification's timer looks every minute
+        member.goto(f"{portal}/company")
+        return "Herinnering" in member.get_by_role("region", name="Laatste berichten").inner_text()
+    wait_until(reminded, "the reminder of the 31 December due date", timeout=90, interval=2)
+    seen(browser, member)
+    year_1 = member.get_by_role("region", name="Convenantjaar 1")
+    notices = member.get_by_role("region", name="Laatste berichten").inner_text()
+    assert "nog 16 dagen" in year_1.inner_text(), "registered on 15 December: 16 days to 31 December"
+    assert "De uiterste datum is 31 december 2020: nog 16 dagen." in notices, notices
+    assert "dag(en)" not in notices and "over 30" not in notices
+
+
 def fits_the_screen(page) -> bool:
     """Nothing on the page reaches past the phone's width (390 CSS pixels)."""
     return page.evaluate("Math.max(...[...document.body.querySelectorAll('*')]"

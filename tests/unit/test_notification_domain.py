@@ -89,7 +89,19 @@ def test_year_1_reminders_and_alert_for_the_company_that_needed_more_time():
         (date(2021, 4, 2), "alert_missing", None),
     ]
     assert sent[-1][1].about == {"date": "2021-04-01", "company_ids": [late["id"]]}
-    assert sent[0][1].body.endswith("De uiterste datum is 1 april 2021, over 30 dag(en).")
+    assert sent[0][1].body.endswith("De uiterste datum is 1 april 2021: nog 30 dagen.")
+    assert sent[-2][1].body.endswith("De uiterste datum is 1 april 2021: morgen.")
+
+
+def test_a_reminder_says_the_days_left_as_the_companys_page_counts_them():
+    from services.portal import domain as portal
+    newcomer = company(joined_on="2020-06-30", language="en")  # obliged; first heard of in the round
+    sent = play(date(2020, 12, 15), date(2020, 12, 15), [newcomer], {})
+    assert [notice.about["days_before"] for _, notice in sent] == [30], "the 30-day reminder is the one due"
+    shown = portal.year_standing(newcomer, YEAR_1, date(2020, 12, 15), latest_version=None, assessed_version=None,
+                                 outcome=None, score=None, own_date=None)
+    assert shown.days_left == 16
+    assert sent[0][1].body.endswith("It is due by 31 December 2020: 16 days from today.")
 
 
 def test_a_company_without_any_report_is_reminded_before_both_dates_and_named_after_each():
