@@ -225,6 +225,29 @@ def test_a_reminder_counts_the_days_left_as_the_companys_page_does(platform, bro
     assert "dag(en)" not in notices and "over 30" not in notices
 
 
+@pytest.mark.parametrize("locale,phone", [("en-GB", False), ("nl-NL", True)])
+def test_the_secretariat_registers_a_founding_member_with_the_day_it_signed(platform, browser, locale, phone):
+    portal = platform.url("portal")
+    english = locale == "en-GB"
+    office = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    visit(browser, office, f"{portal}/secretariat/register/authority")
+    office.get_by_label("Naam" if not english else "Name", exact=True).fill(f"Gemeente Oudenaarde {locale}")
+    office.get_by_label("Flanders" if english else "Vlaanderen", exact=True).check()
+    joined = office.get_by_role("group", name="Joined the covenant on" if english else "Toegetreden tot het convenant op")
+    for part, value in zip(("Day", "Month", "Year") if english else ("Dag", "Maand", "Jaar"), ("12", "6", "0201")):
+        joined.get_by_label(part, exact=True).fill(value)
+    press(browser, office, office.get_by_role("button", name="Register" if english else "Inschrijven"))
+    said = office.locator("#f-joined_on-error").inner_text()
+    assert ("1 January 2016" in said and "30 September 2069" in said) if english else \
+        ("1 januari 2016" in said and "30 september 2069" in said), said
+    assert "2016-01-01" not in office.content(), "dates in words, never as ISO"
+    joined.get_by_label("Year" if english else "Jaar", exact=True).fill("2019")  # before the covenant's start
+    press(browser, office, office.get_by_role("button", name="Register" if english else "Inschrijven"))
+    assert office.get_by_label("Sign-in code" if english else "Aanmeldcode").input_value(), "registered"
+    assert fits_the_screen(office) or not phone
+
+
 def fits_the_screen(page) -> bool:
     """Nothing on the page reaches past the phone's width (390 CSS pixels)."""
     return page.evaluate("Math.max(...[...document.body.querySelectorAll('*')]"
