@@ -15,6 +15,8 @@ from typing import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
+from rapidfuzz import fuzz, process, utils
+
 from common import covenant, places, problems, vocabulary
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, in_days, said, written
@@ -316,6 +318,23 @@ def supplier_status(company: dict, calendars: list[covenant.YearCalendar], years
     return [reporting_record(calendar, years.get(calendar.covenant_year, {}), today)
             for calendar in sorted(calendars, key=lambda each: each.covenant_year)
             if covenant.obliged(company, calendar.covenant_year)]
+
+
+# --- finding a member by name ----------------------------------------------------------------------------
+
+# How alike a name must be (rapidfuzz's weighted ratio, 0-100, after case and punctuation are set aside) to
+# be offered as what was meant: "Kastelsteen" finds "Kasteelsteen B.V." (81), not "Kalksteen Import" (72).
+NEAR_NAME_SCORE = 75
+
+
+def near_names(text: str, companies: list[dict], limit: int = 5) -> list[dict]:
+    """The members whose names are like `text` without holding it (a typo, a word missing), best first."""
+    wanted = utils.default_process(text)
+    others = {company["id"]: company for company in companies
+              if wanted not in utils.default_process(company["name"])}  # those the search itself finds
+    found = process.extract(text, {key: company["name"] for key, company in others.items()}, scorer=fuzz.WRatio,
+                            processor=utils.default_process, score_cutoff=NEAR_NAME_SCORE, limit=limit)
+    return [others[key] for _, _, key in found]
 
 
 # --- notices on time -------------------------------------------------------------------------------

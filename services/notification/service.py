@@ -186,6 +186,14 @@ class NotificationService(operations.Operations):
         query = load(schemas.MemberQuery, dict(request.args))
         return usecases.search_members(query["name"], store=self.storage)
 
+    @http("GET", "/v1/suppliers/near", doc=Doc(
+        "Member companies whose names are near ?name= though none holds it (a typo), best first",
+        roles=(AUTHORITY, SECRETARIAT), query=schemas.MemberQuery, responses={200: schemas.MemberOut(many=True)}))
+    def near_members(self, request):
+        self.identity.caller(request, AUTHORITY, SECRETARIAT)
+        query = load(schemas.MemberQuery, dict(request.args))
+        return usecases.near_members(query["name"], store=self.storage)
+
     @http("POST", "/v1/supplier-questions", doc=Doc(
         "Ask whether a supplier reported, when, and with what outcome, for each year it had to",
         roles=(AUTHORITY,), body=schemas.SupplierQuestion, responses={201: schemas.QuestionOut},

@@ -330,7 +330,17 @@ def remember_authority(authority: dict, *, store) -> None:
 
 def search_members(text: str, *, store) -> list[dict]:
     """Members whose name holds `text`: what the public member list shows of them."""
-    return [{key: each[key] for key in ("id", "name", "country", "role")} for each in store.companies_named(text)]
+    return [_public(each) for each in store.companies_named(text)]
+
+
+def near_members(text: str, *, store) -> list[dict]:
+    """Members whose names are near `text` though none holds it ("Kastelsteen" for "Kasteelsteen"), best
+    first: what the public member list shows of them."""
+    return [_public(each) for each in domain.near_names(text, store.all_companies())]
+
+
+def _public(company: dict) -> dict:
+    return {key: company[key] for key in ("id", "name", "country", "role")}
 
 
 def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock, scoring) -> tuple[dict, Sent]:

@@ -366,7 +366,8 @@ class PortalService(operations.Operations):
         usecases.require_role(visitor, AUTHORITY)
         name = request.args.get("name", "")
         found = usecases.find_suppliers(visitor, name, api=self.api) if name else None
-        return self._page(request, visitor, "authority.html.j2", name=name, found=found,
+        near = usecases.near_suppliers(visitor, name, api=self.api) if name and not found else []
+        return self._page(request, visitor, "authority.html.j2", name=name, found=found, near=near,
                           questions=usecases.supplier_questions(visitor, api=self.api))
 
     @page("POST", "/authority/questions", doc=_html("Ask about one member (form: company_id)"))

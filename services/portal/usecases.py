@@ -565,6 +565,14 @@ def find_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
     return api.as_(visitor.token).get("notification", "/v1/suppliers", name=name.strip())
 
 
+def near_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
+    """Members whose names are near `name` though none holds it (a typo), to offer instead."""
+    require_role(visitor, AUTHORITY, SECRETARIAT)
+    if len(name.strip()) < 2:
+        return []
+    return api.as_(visitor.token).get("notification", "/v1/suppliers/near", name=name.strip())
+
+
 def ask_about_supplier(visitor: Visitor, company_id: str, *, api) -> dict:
     """The authority's question about one member, answered (whether and when it reported, its outcome)."""
     require_role(visitor, AUTHORITY)

@@ -423,6 +423,32 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
     assert "Uw bericht is verstuurd." in member.content()
 
 
+@pytest.mark.parametrize("locale,phone", [("nl-NL", False), ("en-GB", True)])
+def test_an_authority_that_mistypes_a_suppliers_name_is_offered_the_near_names(platform, browser, locale, phone):
+    portal = platform.url("portal")
+    english = locale == "en-GB"
+    if not phone:
+        register_company(platform.url("submission"), name="Kasteelsteen B.V.")
+    authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
+                              json={"name": f"Gemeente Breda {locale}", "country": "NL",
+                                    "joined_on": "2020-01-15"}).json()
+    asker = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, asker, portal, authority["token"])
+    asker.get_by_label("Name of the company" if english else "Naam van de onderneming").fill("Kastelsteen")
+    press(browser, asker, asker.get_by_role("button", name="Search members" if english else "Zoek leden"))
+    found = asker.get_by_role("region", name="Members found" if english else "Gevonden leden").inner_text()
+    if english:
+        assert "No member's name holds “Kastelsteen”." in found and "Did you mean one of these members?" in found
+        assert "may still be a member under another name" in found and "is not a member" not in found
+    else:
+        assert "Geen naam van een lid bevat ‘Kastelsteen’." in found and "Bedoelde u een van deze leden?" in found
+        assert "kan toch lid zijn onder een andere naam" in found and "is geen lid" not in found
+    assert fits_the_screen(asker) or not phone
+    press(browser, asker, asker.get_by_role("button", name=("Ask about " if english else "Vraag naar ") +
+                                            "Kasteelsteen B.V."))
+    assert asker.get_by_role("table").count() == 1, "the answer about the member meant"
+
+
 def scored_report(platform, company, report) -> str:
     """Sends `report` as `company` over the API and waits until it is assessed; its id."""
     sent = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=auth(company["token"]))

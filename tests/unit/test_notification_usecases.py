@@ -358,3 +358,17 @@ def test_a_company_hears_once_of_each_message_the_commission_writes_to_it_in_its
     assert "Lees het bericht op de pagina van de zaak" in shown["body"] and shown["about"] == {"number": "K-2021-0003"}
     with pytest.raises(errors.Unavailable):  # a company not heard of yet (a rebuild): handled again later
         usecases.on_case_message({**written, "company_id": "unknown"}, **ports)
+
+
+def test_a_name_nobody_holds_offers_the_members_whose_names_are_near_it(ports):
+    names = ["Kasteelsteen B.V.", "Kalksteen Import B.V.", "Blauwe Steen B.V.", "Marmer Import B.V."]
+    for number, name in enumerate(names):
+        usecases.remember_company({**company(company_id=f"c-{number}"), "name": name}, store=ports["store"])
+    assert usecases.search_members("Kastelsteen", store=ports["store"]) == []
+    assert [each["name"] for each in usecases.near_members("Kastelsteen", store=ports["store"])] == \
+        ["Kasteelsteen B.V."], "the typo's member, not every stone company"
+    assert usecases.near_members("kastelsteen", store=ports["store"])[0] == {
+        "id": "c-0", "name": "Kasteelsteen B.V.", "country": "NL", "role": "importer"}
+    assert usecases.near_members("Blauwsteen", store=ports["store"])[0]["name"] == "Blauwe Steen B.V."
+    assert usecases.near_members("Marmer", store=ports["store"]) == [], "a name it holds is found, not near"
+    assert usecases.near_members("Zwarte Rots", store=ports["store"]) == []
