@@ -259,6 +259,29 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *
                         score if assessed_version == latest_version else None)
 
 
+# A year whose company still has something to do for it: report, report again, or report late.
+TO_ACT_ON = ("due", "missing", "needs_more_time")
+
+
+def pressing_first(standings: list[YearStanding]) -> list[YearStanding]:
+    """A company's years in the order it acts on them: those it still has to report for (obliged), the
+    nearest date first (one already passed before that); then the others, the newest first."""
+    def order(standing: YearStanding):
+        if standing.obliged and standing.status in TO_ACT_ON:
+            return 0, standing.days_left, standing.covenant_year
+        return 1, -standing.covenant_year, 0
+    return sorted(standings, key=order)
+
+
+def year_to_open(calendars: list[covenant.YearCalendar], today: date) -> int:
+    """The year the secretariat follows first: the one whose next date (due date, else catch-up date) is the
+    nearest still to come (year 1 during year 1's round, though year 2 has begun); when every date has
+    passed, the latest year."""
+    upcoming = [(day, calendar.covenant_year) for calendar in calendars
+                for day in (calendar.due_date, calendar.catch_up_date) if day >= today]
+    return min(upcoming)[1] if upcoming else max(calendar.covenant_year for calendar in calendars)
+
+
 # The overview's columns as its readers name them (`say` gives each in the reader's language).
 CSV_HEADERS = (N_("Member number"), N_("Name"), N_("Country"), N_("What it does"), N_("Must report"),
                N_("Where it stands"), N_("Its date"), N_("Days left"), N_("Latest version"), N_("Score"))

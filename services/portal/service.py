@@ -432,7 +432,7 @@ class PortalService(operations.Operations):
 
     def _year_and_status(self, request) -> tuple[int, str | None]:
         query = schemas.read(schemas.OverviewQuery(), request.args.to_dict())
-        year = query.get("year") or max(each["covenant_year"] for each in usecases.frameworks(api=self.api))
+        year = query.get("year") or usecases.year_to_open(api=self.api, clock=self.clock)
         return year, query["status"]
 
     @page("GET", "/secretariat/register/<kind>", doc=_html("Register a company or contracting authority"))

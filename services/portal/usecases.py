@@ -222,9 +222,16 @@ def company_years(visitor: Visitor, *, api, clock) -> list[dict]:
     each version with its state."""
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
-    return member_years(client, visitor.member, clock.now().date(),
-                        extensions=client.get("notification", "/v1/extensions"),
-                        reports=client.get("submission", "/v1/reports"))
+    years = member_years(client, visitor.member, clock.now().date(),
+                         extensions=client.get("notification", "/v1/extensions"),
+                         reports=client.get("submission", "/v1/reports"))
+    by_year = {each["standing"].covenant_year: each for each in years}
+    return [by_year[each.covenant_year] for each in domain.pressing_first([each["standing"] for each in years])]
+
+
+def year_to_open(*, api, clock) -> int:
+    """The covenant year the secretariat's pages open on (see `domain.year_to_open`)."""
+    return domain.year_to_open([_calendar(each) for each in frameworks(api=api)], clock.now().date())
 
 
 def member_years(client, company: dict, today: date, *, extensions: list[dict], reports: list[dict]) -> list[dict]:

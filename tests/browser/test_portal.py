@@ -223,6 +223,8 @@ def test_a_reminder_counts_the_days_left_as_the_companys_page_does(platform, bro
     assert "nog 16 dagen" in year_1.inner_text(), "registered on 15 December: 16 days to 31 December"
     assert "De uiterste datum is 31 december 2020: nog 16 dagen." in notices, notices
     assert "dag(en)" not in notices and "over 30" not in notices
+    assert member.locator("section.year h2").all_inner_texts()[:2] == ["Convenantjaar 1", "Convenantjaar 2"], \
+        "the year whose deadline is 16 days off comes first"
 
 
 @pytest.mark.parametrize("locale,phone", [("en-GB", False), ("nl-NL", True)])
@@ -231,6 +233,8 @@ def test_the_secretariat_registers_a_founding_member_with_the_day_it_signed(plat
     english = locale == "en-GB"
     office = browser.person(locale=locale, phone=phone).new_page()
     sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    assert office.get_by_role("heading", level=1).inner_text() == \
+        ("Members in covenant year 1" if english else "Leden in convenantjaar 1"), "year 1's round is open"
     visit(browser, office, f"{portal}/secretariat/register/authority")
     office.get_by_label("Naam" if not english else "Name", exact=True).fill(f"Gemeente Oudenaarde {locale}")
     office.get_by_label("Flanders" if english else "Vlaanderen", exact=True).check()

@@ -197,3 +197,30 @@ def test_a_counter_it_cannot_read_is_still_shown_readably(counter):
     words = domain.counter_words(counter, "nl")
     assert "_" not in words and (not counter or words)
     assert domain.counter_words("a_new_kind some thing", "en") == "A new kind: some thing"
+
+
+YEAR_2 = covenant.YearCalendar(2, date(2021, 12, 31), date(2022, 4, 1))
+
+
+@pytest.mark.parametrize("today,year", [(date(2020, 12, 15), 1), (date(2021, 1, 15), 1), (date(2021, 4, 1), 1),
+                                        (date(2021, 4, 2), 2), (date(2022, 6, 1), 2)])
+def test_the_secretariat_opens_on_the_year_whose_round_is_open(today, year):
+    assert domain.year_to_open([YEAR_1, YEAR_2], today) == year
+
+
+def test_a_company_sees_the_year_it_must_act_on_first():
+    who = company(joined_on="2019-10-01")
+
+    def years(today, **first):
+        given = {"latest_version": None, "assessed_version": None, "outcome": None, "score": None, "own_date": None}
+        shown = [domain.year_standing(who, YEAR_1, today, **{**given, **first}),
+                 domain.year_standing(who, YEAR_2, today, **given)]
+        return [each.covenant_year for each in domain.pressing_first(shown)]
+    assert years(date(2020, 12, 15)) == [1, 2], "16 days before year 1's due date"
+    assert years(date(2021, 5, 1)) == [1, 2], "year 1 missing after every date: still to report, and first"
+    assert years(date(2020, 12, 15), latest_version=1, assessed_version=1, outcome="compliant", score=50.0) == \
+        [2, 1], "year 1 done: year 2 is the one to act on"
+    newcomer = company(joined_on="2021-08-01")  # obliged from year 3 only: nothing to act on, newest first
+    shown = [domain.year_standing(newcomer, calendar, date(2021, 9, 1), latest_version=None, assessed_version=None,
+                                  outcome=None, score=None, own_date=None) for calendar in (YEAR_1, YEAR_2)]
+    assert [each.covenant_year for each in domain.pressing_first(shown)] == [2, 1]
