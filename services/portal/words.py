@@ -133,7 +133,7 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "no_such_company": N_("This company is not a member."),
     "ambiguous_name": N_("{count} or more members match this name; choose one of them."),
     "company_or_name": N_("Choose a member, or give its name."),
-    "exceeds_total": N_("Cannot be more than the total."),
+    "exceeds_total": N_("Enter a number no larger than the total."),
     "no_framework": N_("Covenant year {covenant_year} has no assessment framework."),
     "framework_file": N_("The assessment framework file has a fault: {fault}"),
     "sample_drawn": lambda params: (N_("Year {covenant_year}'s sample was drawn on {drawn_on} with seed {seed}."),

@@ -246,6 +246,10 @@ def test_the_secretariat_registers_a_founding_member_with_the_day_it_signed(plat
     assert ("1 January 2016" in said and "30 September 2069" in said) if english else \
         ("1 januari 2016" in said and "30 september 2069" in said), said
     assert "2016-01-01" not in office.content(), "dates in words, never as ISO"
+    summary = office.get_by_role("alert").inner_text()
+    assert ("Joined the covenant on: Enter a value from 1 January 2016" if english else
+            "Toegetreden tot het convenant op: Vul een waarde in van 1 januari 2016") in summary, \
+        "the summary names the field it points to"
     joined.get_by_label("Year" if english else "Jaar", exact=True).fill("2019")  # before the covenant's start
     press(browser, office, office.get_by_role("button", name="Register" if english else "Inschrijven"))
     assert office.get_by_label("Sign-in code" if english else "Aanmeldcode").input_value(), "registered"

@@ -91,7 +91,8 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     refused = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check",
                                                                    "supply_chain.quarries.known": "99"})
     assert refused.status_code == 422 and "Er is een probleem" in refused.text
-    assert 'href="#f-supply_chain-quarries-known">Mag niet meer zijn dan het totaal.' in refused.text
+    assert 'href="#f-supply_chain-quarries-known">Groeves bekend: Vul een getal in dat niet groter is dan het ' \
+           'totaal.' in refused.text, "the summary names the field and says what to do"
     assert 'value="99"' in refused.text, "what was typed is shown again"
     checked = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check"})
     assert "De beoordeling die deze rapportage zou krijgen" in checked.text and "47,8" in checked.text
