@@ -115,6 +115,17 @@ class CaseOut(CaseBrief):
     attachments = fields.List(fields.Dict())
 
 
+class AppealedReport(Schema):
+    number = fields.String()
+    report_id = fields.String()
+    version = fields.Integer()
+    company_id = fields.String()
+    covenant_year = fields.Integer()
+    submitted_at = fields.String()
+    criteria = fields.List(fields.String(), metadata={"description": "The criteria the appeal contests."})
+    report = fields.Dict(metadata={"description": "Every answer of the version, as the company sent it."})
+
+
 class Progress(Schema):
     number = fields.String()
     kind = fields.String()

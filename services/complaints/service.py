@@ -169,6 +169,15 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
                                          read_json(request, schemas.Information)["text"], store=self.storage,
                                          sealer=self.sealer, clock=self.clock)
 
+    @http("GET", "/v1/cases/<number>/report", doc=Doc(
+        "The report version an appeal contests, with every answer sent", roles=(COMMISSION,),
+        responses={200: schemas.AppealedReport}, not_found=True,
+        description="Only through an appeal's case: the commission reads no other report."))
+    def appealed_report(self, request, number):
+        return usecases.appealed_report(self.identity.caller(request, COMMISSION),
+                                        domain.case_number_as_written(number), store=self.storage,
+                                        submission=self.submission)
+
     @http("GET", "/v1/cases/<number>/attachments/<attachment_id>", doc=Doc(
         "An attachment of a case", roles=(COMMISSION,), responses={200: "The file"}, not_found=True,
         content_type="application/octet-stream"))

@@ -474,6 +474,22 @@ def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock)
     return {"number": number, "sent": True}
 
 
+def appealed_report(caller: Caller, number: str, *, store, submission) -> dict:
+    """The report version an appeal contests, with every answer the company sent, for the commission that
+    decides the appeal (a member of it); no one reads a report through a case that is no appeal."""
+    if _seat(caller, store) is None:  # the commission's only, whoever else asks
+        raise errors.NotFound()
+    changes = store.changes_of(number)
+    case = domain.current(changes) if changes else None
+    if case is None or case["kind"] != "assessment_appeal":
+        raise errors.NotFound()
+    appeal = case["appeal"]
+    found = submission.report_version(appeal["report_id"], appeal["version"])
+    if found is None or found["company_id"] != case["company_id"]:
+        raise errors.NotFound()
+    return {**found, "number": number, "criteria": appeal["criteria"]}
+
+
 def attachment(caller: Caller, number: str, attachment_id: str, *, store, sealer) -> tuple[bytes, str]:
     _seat(caller, store)
     found = store.attachment(number, attachment_id)

@@ -210,6 +210,20 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "report.html.j2", report=usecases.report_detail(
             visitor, report_id, api=self.api), appeal_form={}, errors={})
 
+    @page("GET", "/reports/<report_id>/versions/<int:version>", doc=_html(
+        "Every answer of a sent version, read only (the company, the secretariat)"))
+    def report_version_page(self, request, report_id, version):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "report_answers.html.j2", sent=usecases.report_version(
+            visitor, report_id, version, api=self.api))
+
+    @page("GET", "/cases/<number>/report", doc=_html(
+        "Every answer of the version an appeal contests, read only (the commission)"))
+    def appealed_report_page(self, request, number):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "report_answers.html.j2", sent=usecases.appealed_report(
+            visitor, number, api=self.api))
+
     @page("GET", "/notices", doc=_html("Notices, newest first (?page=)"))
     def notices_page(self, request):
         visitor = self._visitor(request)

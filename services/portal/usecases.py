@@ -372,6 +372,23 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
     return {**detail, "versions": report_versions(client, report_id)}
 
 
+def report_version(visitor: Visitor, report_id: str, version: int, *, api) -> dict:
+    """Every answer of one sent version, read only: for the company that sent it and the secretariat."""
+    require_role(visitor, COMPANY, SECRETARIAT)
+    detail = api.as_(visitor.token).get("submission", f"/v1/reports/{quote(report_id, safe='')}")
+    found = next((each for each in detail["versions"] if each["version"] == version), None)
+    if found is None:
+        raise errors.NotFound()
+    return {"report_id": report_id, "company_id": detail.get("company_id"), "covenant_year": detail["covenant_year"],
+            "version": version, "submitted_at": found["submitted_at"], "report": found["report"]}
+
+
+def appealed_report(visitor: Visitor, number: str, *, api) -> dict:
+    """Every answer of the version an appeal contests, read only: for the commission deciding it."""
+    require_role(visitor, COMMISSION)
+    return api.as_(visitor.token).get("complaints", f"/v1/cases/{quote(number, safe='')}/report")
+
+
 def notices(visitor: Visitor, page: int, *, api) -> dict:
     require_role(visitor, COMPANY, AUTHORITY, SECRETARIAT, COMMISSION)
     return api.as_(visitor.token).get("notification", "/v1/notices", page=page, per_page=20,

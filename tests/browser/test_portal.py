@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.support import (ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, register_company,
-                           wait_until)
+from tests.support import (ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, example_report,
+                           register_company, wait_until)
 
 pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
 ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
@@ -479,7 +479,7 @@ def appealed(browser, page, portal, report_id, reasons) -> str:
 def test_the_commissions_message_on_an_appeal_reaches_the_company_on_its_case_and_in_its_notices(platform, browser):
     portal = platform.url("portal")
     company = register_company(platform.url("submission"), name="Leisteen Import B.V.", language="en")
-    report_id = scored_report(platform, company, blank_report(1))
+    report_id = scored_report(platform, company, example_report())
     chair = platform.chair()
     member = browser.person(locale="en-GB").new_page()
     sign_in(browser, member, portal, company["token"])
@@ -507,6 +507,49 @@ def test_the_commissions_message_on_an_appeal_reaches_the_company_on_its_case_an
         sign_in(None, phone_page, portal, company["token"])
         visit(browser, phone_page, f"{portal}/cases/{number}")
         assert fits_the_screen(phone_page)
+
+
+def every_answer_shown(page, english: bool):
+    """The read-only copy of examples/report.json: countries, regions, risks, measures and evidence."""
+    text = page.get_by_role("main").inner_text()
+    expected = (["India", "China", "Vietnam", "Bundi, Rajasthan, India", "Yên Định", "health and safety",
+                 "site visit", "Social audit of the Kota factory", "12 June 2020", "granite"] if english else
+                ["India", "China", "Vietnam", "Bundi, Rajasthan, India", "Yên Định", "gezondheid en veiligheid",
+                 "Social audit of the Kota factory", "12 juni 2020", "graniet"])
+    assert all(each in text for each in expected), [each for each in expected if each not in text]
+
+
+def test_a_sent_version_is_read_in_full_by_the_company_the_secretariat_and_on_appeal_the_commission(platform,
+                                                                                                    browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Basalt Import B.V.", language="en")
+    report_id = scored_report(platform, company, example_report())
+    other = register_company(platform.url("submission"), name="Kwartsiet B.V.")
+    address = f"{portal}/reports/{report_id}/versions/1"
+
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, company["token"])
+    visit(browser, member, f"{portal}/reports/{report_id}")
+    press(browser, member, member.get_by_role("link", name="Every answer sent in version 1"))
+    every_answer_shown(member, english=True)
+    phone = browser.person(locale="nl-NL", phone=True).new_page()
+    sign_in(None, phone, portal, SECRETARIAT_TOKEN)
+    visit(browser, phone, address)
+    every_answer_shown(phone, english=False)
+    assert fits_the_screen(phone)
+
+    stranger = browser.person(locale="en-GB").new_page()
+    sign_in(None, stranger, portal, other["token"])
+    assert stranger.goto(address).status == 404, "another company reads nothing of it"
+    chair = browser.person(locale="nl-NL").new_page()
+    sign_in(None, chair, portal, platform.chair()["token"])
+    assert chair.goto(address).status == 403, "the commission reads a report only through an appeal"
+
+    number = appealed(browser, member, portal, report_id, "Our plan of approach was attached.")
+    visit(browser, chair, f"{portal}/cases/{number}")
+    press(browser, chair, chair.get_by_role("link", name="Lees alle antwoorden van de versie"))
+    every_answer_shown(chair, english=False)
+    assert "Betwiste criteria" in chair.content()
 
 
 def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):

@@ -539,3 +539,29 @@ def test_the_filer_and_the_commission_read_which_way_admissibility_was_decided(p
     assert [(each["number"], each["admissible"]) for each in listed] == [(number, admissible)]
     assert "admissible" not in usecases.cases(Caller("secretariat", "s"), store=ports["store"])[0], \
         "the secretariat sees that cases exist and where they stand"
+
+
+class Reports(Members):
+    """The submission service as complaints asks it: the member list and one sent report version."""
+
+    def report_version(self, report_id, version):
+        return {"report_id": "r-1", "version": 1, "company_id": "c-1", "covenant_year": 1,
+                "submitted_at": "2020-12-01T10:00:00+00:00", "report": {"plan_of_approach": True}} \
+            if (report_id, version) == ("r-1", 1) else None
+
+
+def test_the_commission_reads_the_report_an_appeal_contests_and_no_other(ports):
+    number = usecases.file_appeal(Caller("company", "c-1"), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "The plan was attached."},
+        scoring=OneAssessment(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})["number"]
+    read = usecases.appealed_report(MEMBER, number, store=ports["store"], submission=Reports("c-1"))
+    assert (read["report"], read["version"], read["criteria"]) == ({"plan_of_approach": True}, 1, ["plan_of_approach"])
+    complaint = file(ports)["number"]
+    with pytest.raises(errors.NotFound):  # a complaint about the company opens none of its reports
+        usecases.appealed_report(MEMBER, complaint, store=ports["store"], submission=Reports("c-1"))
+    for stranger in (Caller("company", "c-1"), Caller("secretariat", "s")):
+        with pytest.raises(errors.NotFound):
+            usecases.appealed_report(stranger, number, store=ports["store"], submission=Reports("c-1"))
+    with pytest.raises(errors.Unavailable):  # a seat not (yet) heard of as seated takes no part
+        usecases.appealed_report(Caller("commission", "not-seated"), number, store=ports["store"],
+                                 submission=Reports("c-1"))
