@@ -259,6 +259,9 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, today: date, *
                         score if assessed_version == latest_version else None)
 
 
+CONFIRM_NEW_CODE = N_("Tick the box to confirm: the company's current code stops working at once, and it signs in "
+                      "only with the new code you give it.")
+
 # A year whose company still has something to do for it: report, report again, or report late.
 TO_ACT_ON = ("due", "missing", "needs_more_time")
 

@@ -142,6 +142,8 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
                             "draw from."),
     "no_sample": N_("No sample has been drawn for covenant year {covenant_year}."),
     "not_sampled": N_("Not in covenant year {covenant_year}'s sample."),
+    "in_the_future": lambda params: (N_("Enter the day the verification was done: today, {today}, or earlier."),
+                                     {"today": _day(params.get("today"))}),
     "corrections_needed": N_("Say what was corrected and why."),
     "after_due_date": lambda params: (N_("Must be after the due date ({due_date})."),
                                       {"due_date": _day(params.get("due_date"))}),

@@ -201,6 +201,10 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
         "link", name="Blauwe Steen B.V."))
     press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
         "button", name="Give a new sign-in code"))
+    assert "Tick the box to confirm" in office.get_by_role("alert").inner_text(), "one stray click changes nothing"
+    office.get_by_label("Yes: Blauwe Steen B.V.'s current code stops working at once").check()
+    press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+        "button", name="Give a new sign-in code"))
     assert office.get_by_role("heading", name="New sign-in code: Blauwe Steen B.V.").is_visible()
     assert len(office.get_by_label("Sign-in code").input_value()) > 20
     visit(browser, member, f"{portal}/company")
@@ -346,8 +350,15 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     first.get_by_label("Month", exact=True).fill("3")
     first.get_by_label("Year", exact=True).fill("2021")
     press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
+    assert "Enter the day the verification was done: today, 15 December 2020, or earlier." in \
+        office.get_by_role("alert").inner_text(), "a verification is recorded once it is done"
+    first = office.get_by_role("region").first
+    first.get_by_label("Day", exact=True).fill("14")
+    first.get_by_label("Month", exact=True).fill("12")
+    first.get_by_label("Year", exact=True).fill("2020")
+    press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
     assert "The verification is recorded." in office.content()
-    assert "Corrected, 15 March 2021: Quarries known" in office.get_by_role("region").first.inner_text()
+    assert "Corrected, 14 December 2020: Quarries known" in office.get_by_role("region").first.inner_text()
 
 
 def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):

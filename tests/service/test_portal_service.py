@@ -283,8 +283,12 @@ def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stop
     assert forged.status_code == 403
     assert sign_in(requests.Session(), portal, company["token"]).status_code == 303, "a forged form changed nothing"
 
-    given = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
+    stray = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
                              data={"csrf_token": form_token(page.text)})
+    assert stray.status_code == 422 and "Vink het vakje aan om te bevestigen" in stray.text, "one click is no yes"
+    assert sign_in(requests.Session(), portal, company["token"]).status_code == 303, "the old code still works"
+    given = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
+                             data={"csrf_token": form_token(page.text), "confirm": "yes"})
     assert given.status_code == 200 and "Nieuwe aanmeldcode: Marmer Handel B.V." in given.text
     assert "De oude aanmeldcode werkt niet meer." in given.text
     new_code = re.search(r'id="token" class="w-full code" value="([^"]+)"', given.text).group(1)
