@@ -290,11 +290,16 @@ CSV_HEADERS = (N_("Member number"), N_("Name"), N_("Country"), N_("What it does"
                N_("Where it stands"), N_("Its date"), N_("Days left"), N_("Latest version"), N_("Score"))
 
 
+# Where the decimal sign is a comma, spreadsheets part a CSV's fields by semicolons (Excel set to Dutch).
+CSV_DELIMITERS = {"nl": ";"}
+
+
 def standings_csv(rows: list[dict], language: str, say) -> str:
     """The secretariat's overview as CSV in the reader's language: headers, countries, roles, yes and no and
-    statuses in words (`say(text)` gives an English text in the reader's language)."""
+    statuses in words (`say(text)` gives an English text in the reader's language). In Dutch it is written as
+    a Dutch spreadsheet reads it: fields parted by semicolons and a decimal comma ("4,4", never "4.4")."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITERS.get(language, ","))
     writer.writerow([say(header) for header in CSV_HEADERS])
     for row in rows:
         standing = row["standing"]
@@ -303,7 +308,7 @@ def standings_csv(rows: list[dict], language: str, say) -> str:
                          vocabulary.MEMBER_ROLES.label(row["company"]["role"], language),
                          say(N_("Yes")) if standing.obliged else say(N_("No")), say(STANDING_WORDS[standing.status]),
                          standing.date.isoformat(), standing.days_left, standing.latest_version or "",
-                         "" if standing.score is None else standing.score])
+                         "" if standing.score is None else vocabulary.number(standing.score, language)])
     return buffer.getvalue()
 
 

@@ -116,8 +116,9 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     listed = secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=compliant")
     assert listed.headers["Content-Type"].startswith("text/csv") and "Graniet Import B.V." in listed.text
     header, row = listed.text.splitlines()[:2]
-    assert header.startswith("Lidnummer,Naam,Land,Wat het doet,Moet rapporteren,Waar zij staat")
-    assert ",Nederland,importeur,Ja,Voldoet aan de eisen," in row, row
+    assert header.startswith("Lidnummer;Naam;Land;Wat het doet;Moet rapporteren;Waar zij staat")
+    assert ";Nederland;importeur;Ja;Voldoet aan de eisen;" in row, row
+    assert row.endswith(";47,8"), "a Dutch spreadsheet reads the score as a number, 47,8"
     assert "Graniet" not in secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=missing").text
 
     page = secretariat.get(f"{portal}/secretariat/companies/{company['id']}")
