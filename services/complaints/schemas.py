@@ -106,6 +106,8 @@ class CaseOut(CaseBrief):
     when = fields.String(allow_none=True)
     appeal = fields.Dict(allow_none=True)
     company_asked = fields.Boolean()
+    language = fields.String(metadata={"enum": list(vocabulary.LANGUAGES.codes),
+                                       "description": "The language the filer chose (the commission's)."})
     share_identity_with_secretariat = fields.Boolean()
     name = fields.String(allow_none=True, metadata={"description": "The commission's (and, where the filer "
                                                                    "agreed, the secretariat's) only."})

@@ -327,6 +327,7 @@ def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
     if caller.role == COMMISSION:
         return {**shown, **_substance(case, sealer),
                 **_read_identity(case, reader, store=store, sealer=sealer, clock=clock), "appeal": case["appeal"],
+                "language": case["language"],  # to write to the filer in the language it chose
                 "share_identity_with_secretariat": case["share_identity_with_secretariat"],
                 "attachments": _attachments(changes), "messages": [_message(each, sealer) for each in changes
                                                                    if each["type"] == "message"]}

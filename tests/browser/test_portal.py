@@ -415,6 +415,8 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
         commission.wait_for_timeout(200)
     assert "Dust in the cutting hall" in commission.content() and "anoniem" in commission.content()
     assert "Marmer Import B.V." in commission.locator("dl.summary").inner_text(), "whom the case is about"
+    assert "Taal die de indiener koos\nEngels" in commission.locator("dl.summary").inner_text(), \
+        "the commission writes to the filer in the language it chose"
     looked_at(browser, commission, "commission-case")
     for step, extra in (("bevestigd", None), ("ontvankelijkheid beslist", "ja")):
         commission.get_by_role("radio", name=step, exact=True).check()

@@ -535,6 +535,7 @@ def test_the_filer_and_the_commission_read_which_way_admissibility_was_decided(p
     assert [(each["state"], each["admissible"]) for each in progress["steps"]] == [
         ("received", None), ("acknowledged", None), ("admissibility_decided", admissible)]
     assert [each["admissible"] for each in detail(ports, CHAIR, number)["history"]] == [None, None, admissible]
+    assert detail(ports, CHAIR, number)["language"] == "en", "the commission writes in the filer's language"
     listed = usecases.cases(MEMBER, store=ports["store"])
     assert [(each["number"], each["admissible"]) for each in listed] == [(number, admissible)]
     assert "admissible" not in usecases.cases(Caller("secretariat", "s"), store=ports["store"])[0], \
