@@ -132,6 +132,16 @@ def render(template: str, language: str, *, status: int = 200, **context) -> Res
     return Response(page, status=status, mimetype="text/html", headers=page_headers())
 
 
+WAY_BACK = N_("Back to the TruStone portal")
+
+
+def with_way_back(report: bytes, language: str) -> bytes:
+    """The reporting service's sector report, as the portal shows it, with a link back to the portal's start
+    page above its text (the report itself, also served alone, knows no portal)."""
+    link = f'<nav><p><a href="/">{escape(WORDS.gettext(WAY_BACK, language))}</a></p></nav>'.encode()
+    return report.replace(b"<main>", link + b"<main>", 1)
+
+
 def page_headers() -> dict:
     return {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store", **SECURITY_HEADERS}
 

@@ -146,7 +146,7 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         answer = usecases.sector_file(covenant_year, "report", visitor.language, request.args.get("edition"),
                                       api=self.api)
-        return Response(answer.content, mimetype="text/html", headers={
+        return Response(pages.with_way_back(answer.content, visitor.language), mimetype="text/html", headers={
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
@@ -171,7 +171,8 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         years = usecases.company_years(visitor, api=self.api, clock=self.clock)
         inbox = usecases.notices(visitor, 1, api=self.api)
-        return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
+        drafts = usecases.drafts_saved(visitor, [each["standing"].covenant_year for each in years], store=self.storage)
+        return self._page(request, visitor, "company.html.j2", years=years, drafts=drafts, notices=inbox["items"][:5],
                           total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
                           cases=usecases.cases(visitor, api=self.api))
 

@@ -229,6 +229,13 @@ def company_years(visitor: Visitor, *, api, clock) -> list[dict]:
     return [by_year[each.covenant_year] for each in domain.pressing_first([each["standing"] for each in years])]
 
 
+def drafts_saved(visitor: Visitor, covenant_years: list[int], *, store) -> dict[int, object]:
+    """When the company last saved a draft of each year's report (the years without one left out)."""
+    require_role(visitor, COMPANY)
+    found = {year: store.draft(visitor.member["id"], year) for year in covenant_years}
+    return {year: draft["saved_at"] for year, draft in found.items() if draft}
+
+
 def year_to_open(*, api, clock) -> int:
     """The covenant year the secretariat's pages open on (see `domain.year_to_open`)."""
     return domain.year_to_open([_calendar(each) for each in frameworks(api=api)], clock.now().date())

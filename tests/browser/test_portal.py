@@ -289,6 +289,13 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     assert fits_the_screen(phone)
     visit(browser, phone, f"{platform.url('portal')}/sector/1/report")
     assert phone.get_by_text("Edition 1, released on").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the report itself never scrolls sideways"
+    smallest = phone.evaluate("Math.min(...[...document.querySelectorAll('svg text')].filter(each => "
+                              "each.getBoundingClientRect().height > 0).map(each => "
+                              "parseFloat(getComputedStyle(each).fontSize) * each.getScreenCTM().a))")
+    assert smallest >= 11, f"a chart's smallest label is {smallest:.1f} px on the phone"
+    press(browser, phone, phone.get_by_role("link", name="Back to the TruStone portal"))
+    assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
 
 
 def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):

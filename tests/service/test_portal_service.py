@@ -179,6 +179,8 @@ def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url
     assert back.headers["Location"] == "/company/years/1/report", "signed in, it goes on where it was"
     again = browser.get(f"{portal}/company/years/1/report").text
     assert re.search(r'name="chains" type="text" value="4"', again), "what was typed is back"
+    assert "You saved a draft of this report on " in browser.get(f"{portal}/company").text, \
+        "the company's page says a draft waits"
 
     stranger = requests.Session()
     token = form_token(stranger.get(f"{portal}/complaints/new").text)
