@@ -19,7 +19,8 @@ from rapidfuzz import fuzz, process, utils
 
 from common import covenant, places, problems, vocabulary
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
-from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, in_days, said, written
+from services.notification.texts import (APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, TO_FIX, in_days, said,
+                                         written)
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -145,11 +146,13 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
              "score": assessment["score"]}
+    failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
     notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
                            now, about, version=version, score=_number(assessment["score"]),
-                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]))]
+                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]),
+                           to_fix=said(TO_FIX, requirements=lambda language: ", ".join(
+                               vocabulary.REQUIREMENTS.label(code, language) for code in failed)) if failed else "")]
     if assessment["outcome"] == "needs_more_time":
-        failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},

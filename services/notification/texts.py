@@ -18,7 +18,8 @@ TEMPLATES = {
            "follows.")),
     "outcome": (
         N_("Assessment of your annual report, year {year}"),
-        N_("Version {version} of your report for covenant year {year} scores {score} %: your company {outcome}.")),
+        N_("Version {version} of your report for covenant year {year} scores {score} %: your company {outcome}. "
+           "{to_fix}")),
     "extension": (
         N_("Extension to {date} for year {year}"),
         N_("Your report for covenant year {year} does not yet meet the requirements. You have until {date} to "
@@ -91,6 +92,7 @@ TEMPLATES = {
         N_("After {date}, a report that meets the requirements is still missing from: {companies}.")),
 }
 
+TO_FIX = N_("To meet the requirements, improve: {requirements}. The assessment in the portal says why for each.")
 ASKED = N_("You are asked to answer the case: read what it is about in the portal.")
 APPEAL_OUTCOME = N_("Your appeal is {outcome}.")
 # Who replaced a member's sign-in code, and whom to tell if the member did not ask for it.
@@ -119,4 +121,4 @@ def written(kind: str, year: int | None, **values) -> dict[str, dict[str, str]]:
     `values` (each said in that language) and the covenant year."""
     subject, body = TEMPLATES[kind]
     return {language: {"subject": WORDS.said(subject, language, year=year, **values),
-                       "body": WORDS.said(body, language, year=year, **values)} for language in i18n.LANGUAGES}
+                       "body": WORDS.said(body, language, year=year, **values).strip()} for language in i18n.LANGUAGES}

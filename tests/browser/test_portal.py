@@ -150,8 +150,14 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
     assert "Er is nog niets verstuurd." in check.inner_text()
     assert "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen." in check.inner_text()
+    to_fix = check.locator(".to-fix").inner_text()
+    assert to_fix.startswith("Om aan de eisen te voldoen, verbetert u dit:") and "Plan van aanpak: Wie van buiten" in \
+        to_fix, "the preview says what to improve, not only the outcome"
     press(browser, member, member.get_by_role("button", name="Concept bewaren").last)
     assert "Uw concept is bewaard" in member.content()
+    visit(browser, member, f"{portal}/company")
+    assert "U bewaarde een concept van deze rapportage op 15 december 2020" in member.content()
+    visit(browser, member, f"{portal}/company/years/1/report")
 
     # Another day: signed out and back in, the draft is there.
     press(browser, member, member.get_by_role("button", name="Afmelden"))

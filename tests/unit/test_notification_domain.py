@@ -300,3 +300,15 @@ def test_an_e_mail_s_message_id_follows_rfc_5322_and_is_one_per_notice():
         parsed = BytesParser(policy=policy.strict).parsebytes(f"Message-ID: {each}\n\nbody".encode())
         assert str(parsed["Message-ID"]) == each and not parsed["Message-ID"].defects
     assert message_id("receipt:r-1:1", "not an address").endswith("@trustone.invalid>")
+
+
+def test_an_outcome_that_needs_more_time_says_what_to_improve_and_a_compliant_one_says_nothing_more():
+    who = company(language="nl")
+    outcome = next(each for each in domain.on_scored(scored_event(blank_report(), who), NOW, None, "nl")
+                   if each.kind == "outcome")
+    assert outcome.body.endswith("Om aan de eisen te voldoen, verbetert u: minimale due-diligencescore, inzicht in "
+                                 "de keten, plan van aanpak, kernvragen. De beoordeling in het portaal zegt bij elk "
+                                 "waarom."), outcome.body
+    compliant = scored_event(with_steps_1_and_21(blank_report(production_countries=["PT"])), who)
+    done = next(each for each in domain.on_scored(compliant, NOW, None, "nl") if each.kind == "outcome")
+    assert done.body.endswith("uw onderneming voldoet aan de eisen."), done.body
