@@ -329,7 +329,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
     registered = secretariat.post(f"{portal}/secretariat/register/authority", data={
         "csrf_token": form_token(form.text), "name": "Gemeente Zwolle", "country": "NL", "joined_on.day": "15",
         "joined_on.month": "1", "joined_on.year": "2020"})
-    assert registered.status_code == 200 and "Aangemeld: Gemeente Zwolle" in registered.text
+    assert registered.status_code == 200 and "Ingeschreven: Gemeente Zwolle" in registered.text
     code = re.search(r'id="token" class="w-full code" value="([^"]+)"', registered.text).group(1)
     authority = requests.Session()
     assert sign_in(authority, portal, code).status_code == 303
