@@ -403,7 +403,7 @@ class PortalService(operations.Operations):
     def verification(self, request, covenant_year):
         visitor = self._visitor(request)
         return self._page(request, visitor, "verification.html.j2", found=usecases.verification(
-            visitor, covenant_year, api=self.api), form={}, errors={}, saved=None)
+            visitor, covenant_year, api=self.api, clock=self.clock), form={}, errors={}, saved=None)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/verification/sample", doc=_html(
         "Draw the year's sample (form: seed, optional)"))
@@ -411,7 +411,7 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.draw_sample(visitor, covenant_year, request.form.get("seed", ""), api=self.api)
         return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state or {},
+                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock), form=outcome.state or {},
                           errors=outcome.errors, saved=None)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/verification/results", doc=_html(
@@ -420,7 +420,7 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.record_verification(visitor, covenant_year, _fields(request), api=self.api)
         return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state,
+                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock), form=outcome.state,
                           errors=outcome.errors, saved=outcome.message)
 
     # --- the secretariat ----------------------------------------------------------------------------

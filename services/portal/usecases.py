@@ -630,14 +630,18 @@ def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
 
 # --- verifying what companies report ------------------------------------------------------------------------
 
-def verification(visitor: Visitor, covenant_year: int, *, api) -> dict:
-    """The year's sample with each company's name and latest verification, or None before it is drawn."""
+def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:
+    """The year's sample with each company's name and latest verification, or None before it is drawn (with
+    the year's due date while it is still to come: a sample drawn then leaves out every report sent later)."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     try:
         found = client.get("scoring", f"/v1/verification/{covenant_year}")
     except errors.NotFound:
-        return {"covenant_year": covenant_year, "draw": None, "names": {}}
+        calendar = next((_calendar(each) for each in frameworks(api=api) if each["covenant_year"] == covenant_year),
+                        None)
+        early = calendar.due_date if calendar and clock.now().date() <= calendar.due_date else None
+        return {"covenant_year": covenant_year, "draw": None, "names": {}, "due_before_draw": early}
     names = _names_of(client, [each["company_id"] for each in found["sampled"]])
     results = {each["company_id"]: each for each in found["results"]}
     return {"covenant_year": covenant_year, "names": names, "draw": found,

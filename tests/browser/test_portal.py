@@ -350,6 +350,8 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     press(browser, office, office.get_by_role("link", name="Questions about suppliers"))
     assert "Zandsteen Import B.V." in office.get_by_role("table").inner_text()
     visit(browser, office, f"{portal}/secretariat/years/1/verification")
+    assert "Reports for year 1 are due by 31 December 2020. A sample drawn now" in office.content(), \
+        "drawn before the due date, the sample leaves out the reports still to come: the page says so"
     office.get_by_label("Seed of the draw (optional)").fill("commission-2021-03-01")
     press(browser, office, office.get_by_role("button", name="Draw the sample"))
     assert "with seed commission-2021-03-01" in office.content()
