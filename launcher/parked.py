@@ -43,8 +43,8 @@ def handler_queues() -> list[str]:
     names = []
     for service in SERVICES:
         cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
-        takes_rpc = any(isinstance(each, rpc.Rpc) for each in vars(cls).values()) or any(
-            isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
+        takes_rpc = any(isinstance(each, rpc.RpcClient) for each in vars(cls).values()) or any(
+            isinstance(each, rpc.RpcClient) for base in cls.__mro__ for each in vars(base).values())
         for attribute in sorted(dir(cls)):
             for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):
                 if isinstance(entrypoint, messaging.EnvelopeHandler):

@@ -4,10 +4,9 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
 
-from common import covenant, places, problems, vocabulary
-from common import validate as coded
+from common import covenant, places, problems, validate, vocabulary
 from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
                            date_field, one_of, year_field)
 
@@ -243,7 +242,7 @@ class ReportDetail(ReportSummary):
 
 class CompaniesQuery(Schema):
     # short enough that any value, percent-encoded, fits in a request line (8 KB)
-    ids = fields.String(validate=coded.Length(min=1, max=600), metadata={
+    ids = fields.String(validate=validate.Length(min=1, max=600), metadata={
         "description": "Only these companies: their ids separated by commas (at most 600 characters)."})
 
     @post_load
