@@ -14,6 +14,11 @@ from typing import Iterable, Mapping
 # The last covenant year the platform takes (it runs to 30 September 2069): a year, or a date, beyond it
 # is a mistake, not a plan.
 LAST_YEAR = 50
+# The earliest date a member can have joined: the covenant started on 1 October 2019 "after three years of
+# negotiation" (its first annual report), and founding members (companies, the 31 authorities counted at its
+# start) signed while it was prepared. 1 January 2016 takes every such date; a typo such as 0201 or 2001 is
+# still refused, and the date stays before every covenant year, so it changes no obligation.
+EARLIEST_JOINING = date(2016, 1, 1)
 
 
 def year_start(covenant_year: int) -> date:
@@ -84,6 +89,12 @@ def dates_of(calendar: YearCalendar, has_report: bool, own_extension: date | Non
     if has_report:
         return [calendar.catch_up_date]
     return [calendar.due_date, calendar.catch_up_date]
+
+
+def days_left(day: date, today: date) -> int:
+    """The days from `today` until `day` (0 on the day itself, negative once it has passed): the one count
+    of days left that every page and notice says."""
+    return (day - today).days
 
 
 def known_percent(pair: dict) -> Fraction:

@@ -518,6 +518,16 @@ class CaseMoved(Strict):
     decision = fields.Nested(CaseDecision, required=True, allow_none=True)
 
 
+class CaseMessageSent(Strict):
+    """The commission wrote to the company concerned in a case (an appeal's company is its filer): the company
+    is told to read it on the case's page. The text stays sealed in complaints: it travels in no event."""
+    number = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
+    covenant_year = StrictInteger(required=True)
+    at = fields.AwareDateTime(required=True, format="iso")
+    company_id = fields.String(required=True)
+
+
 class CaseTimeLimitApproaching(Strict):
     number = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(vocabulary.CASE_KINDS.codes))
@@ -570,6 +580,7 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("case_received", 1): CaseReceived,
     ("case_received", 2): CaseReceivedV2,
     ("case_moved", 1): CaseMoved,
+    ("case_message_sent", 1): CaseMessageSent,
     ("case_time_limit_approaching", 1): CaseTimeLimitApproaching,
     ("framework_corrected", 1): FrameworkCorrected,
     ("unknown_region_reported", 1): UnknownRegionReported,

@@ -191,6 +191,7 @@ NOTHING_TO_SAMPLE = Kind("nothing_to_sample", "No report of covenant year {coven
                          "there is nothing to draw from.", covenant_year=1)
 NO_SAMPLE = Kind("no_sample", "No sample has been drawn for covenant year {covenant_year}.", covenant_year=1)
 NOT_SAMPLED = Kind("not_sampled", "Not in covenant year {covenant_year}'s sample.", covenant_year=1)
+IN_THE_FUTURE = Kind("in_the_future", "Must not be later than today ({today}).", today="2021-03-01")
 CORRECTIONS_NEEDED = Kind("corrections_needed", "Say what was corrected and why.")
 
 # --- notices, dates, webhooks ---------------------------------------------------------------------------------

@@ -208,6 +208,7 @@ NOTICE_KINDS = Terms(
     ("case_received", N_("new case")),
     ("case_admissible", N_("case admissible")),
     ("case_decided", N_("decision")),
+    ("case_message", N_("message from the commission")),
     ("case_time_limit", N_("time limit about to pass")),
     ("token_replaced", N_("sign-in code replaced")),
     ("commission_seat_awaiting", N_("seat awaiting confirmation")),

@@ -94,17 +94,20 @@ class CaseBrief(Schema):
     deadline = fields.String(allow_none=True)
     company_id = fields.String(allow_none=True)
     covenant_year = fields.Integer()
+    admissible = fields.Boolean(allow_none=True, metadata={"description": "Which way admissibility was decided "
+                                                                         "(null: not yet); not the secretariat's."})
 
 
 class CaseOut(CaseBrief):
     history = fields.List(fields.Dict())
     party = fields.String(allow_none=True)
-    admissible = fields.Boolean(allow_none=True)
     decision = fields.Dict(allow_none=True)
     where = fields.String(allow_none=True)
     when = fields.String(allow_none=True)
     appeal = fields.Dict(allow_none=True)
     company_asked = fields.Boolean()
+    language = fields.String(metadata={"enum": list(vocabulary.LANGUAGES.codes),
+                                       "description": "The language the filer chose (the commission's)."})
     share_identity_with_secretariat = fields.Boolean()
     name = fields.String(allow_none=True, metadata={"description": "The commission's (and, where the filer "
                                                                    "agreed, the secretariat's) only."})
@@ -114,11 +117,24 @@ class CaseOut(CaseBrief):
     attachments = fields.List(fields.Dict())
 
 
+class AppealedReport(Schema):
+    number = fields.String()
+    report_id = fields.String()
+    version = fields.Integer()
+    company_id = fields.String()
+    covenant_year = fields.Integer()
+    submitted_at = fields.String()
+    criteria = fields.List(fields.String(), metadata={"description": "The criteria the appeal contests."})
+    report = fields.Dict(metadata={"description": "Every answer of the version, as the company sent it."})
+
+
 class Progress(Schema):
     number = fields.String()
     kind = fields.String()
     state = fields.String(metadata={"enum": list(vocabulary.CASE_STATES.codes)})
     state_since = fields.AwareDateTime()
+    admissible = fields.Boolean(allow_none=True, metadata={"description": "Which way admissibility was decided "
+                                                                         "(null: not yet)."})
     filed_at = fields.AwareDateTime()
     steps = fields.List(fields.Dict())
     messages = fields.List(fields.Dict())

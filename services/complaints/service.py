@@ -159,7 +159,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         return 201, usecases.send_message(self.identity.caller(request, COMMISSION),
                                           domain.case_number_as_written(number),
                                           read_json(request, schemas.Message), store=self.storage,
-                                          sealer=self.sealer, clock=self.clock)
+                                          sealer=self.sealer, clock=self.clock, publisher=self.events)
 
     @http("POST", "/v1/cases/<number>/answers", doc=Doc(
         "The company concerned answers a case the commission shared with it", roles=(COMPANY,),
@@ -168,6 +168,15 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         return 201, usecases.answer_case(self.identity.caller(request, COMPANY), domain.case_number_as_written(number),
                                          read_json(request, schemas.Information)["text"], store=self.storage,
                                          sealer=self.sealer, clock=self.clock)
+
+    @http("GET", "/v1/cases/<number>/report", doc=Doc(
+        "The report version an appeal contests, with every answer sent", roles=(COMMISSION,),
+        responses={200: schemas.AppealedReport}, not_found=True,
+        description="Only through an appeal's case: the commission reads no other report."))
+    def appealed_report(self, request, number):
+        return usecases.appealed_report(self.identity.caller(request, COMMISSION),
+                                        domain.case_number_as_written(number), store=self.storage,
+                                        submission=self.submission)
 
     @http("GET", "/v1/cases/<number>/attachments/<attachment_id>", doc=Doc(
         "An attachment of a case", roles=(COMMISSION,), responses={200: "The file"}, not_found=True,

@@ -167,9 +167,9 @@ def follow_up(number: str, code: str | None, *, store, sealer, attempts: int, re
     changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
     case = domain.current(changes)
     return {"number": number, "kind": case["kind"], "state": case["state"], "state_since": case["state_since"],
-            "filed_at": case["filed_at"], "attachments": _attachments(changes),
-            "steps": [{"state": each["to_state"], "at": each["at"]} for each in changes
-                      if each["type"] in ("filed", "moved")],
+            "admissible": case["admissible"], "filed_at": case["filed_at"], "attachments": _attachments(changes),
+            "steps": [{"state": each["to_state"], "at": each["at"], "admissible": each.get("admissible")}
+                      for each in changes if each["type"] in ("filed", "moved")],
             "messages": [_message(each, sealer) for each in changes if each["type"] == "message"
                          and each["to"] in (FILER, COMMISSION) and each["from"] in (FILER, COMMISSION)]}
 
@@ -300,8 +300,8 @@ def cases(caller: Caller, *, store) -> list[dict]:
         if caller.role == COMPANY and not _visible_to_company(case, caller.id):
             continue
         brief = _brief(case)
-        if caller.role == SECRETARIAT:
-            del brief["company_id"]
+        if caller.role == SECRETARIAT:  # that cases exist and where they stand
+            del brief["company_id"], brief["admissible"]
         found.append(brief)
     return found
 
@@ -309,7 +309,7 @@ def cases(caller: Caller, *, store) -> list[dict]:
 def _brief(case: dict) -> dict:
     return {"number": case["number"], "kind": case["kind"], "state": case["state"], "filed_at": case["filed_at"],
             "state_since": case["state_since"], "deadline": case["deadline"], "company_id": case["company_id"],
-            "covenant_year": case["covenant_year"]}
+            "covenant_year": case["covenant_year"], "admissible": case["admissible"]}
 
 
 def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
@@ -322,11 +322,12 @@ def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
     shown = {**_brief(case), "party": _party(case, sealer), "admissible": case["admissible"],
              "decision": case["decision"],
              "history": [{"from": each["from_state"], "to": each["to_state"], "at": each["at"],
-                          "by": each["by"], "reason": _reason(each, sealer)}
+                          "by": each["by"], "reason": _reason(each, sealer), "admissible": each.get("admissible")}
                          for each in changes if each["type"] in ("filed", "moved")]}
     if caller.role == COMMISSION:
         return {**shown, **_substance(case, sealer),
                 **_read_identity(case, reader, store=store, sealer=sealer, clock=clock), "appeal": case["appeal"],
+                "language": case["language"],  # to write to the filer in the language it chose
                 "share_identity_with_secretariat": case["share_identity_with_secretariat"],
                 "attachments": _attachments(changes), "messages": [_message(each, sealer) for each in changes
                                                                    if each["type"] == "message"]}
@@ -343,12 +344,14 @@ def case_detail(caller: Caller, number: str, *, store, sealer, clock) -> dict:
         steps = shown["history"] if own_appeal else \
             shown["history"][next(place for place, each in enumerate(shown["history"])
                                   if each["to"] == "admissibility_decided"):]
-        shown["history"] = [{key: each[key] for key in ("from", "to", "at", "reason")} for each in steps]
+        shown["history"] = [{key: each[key] for key in ("from", "to", "at", "reason", "admissible")} for each in steps]
         if own_appeal or case["company_asked"]:
             shown.update(_substance(case, sealer), appeal=case["appeal"])
         shown["company_asked"] = case["company_asked"]
+        # an appeal's filer is the company: a message written to "the filer" of an appeal is the company's
+        to_company = (COMPANY, FILER) if own_appeal else (COMPANY,)
         shown["messages"] = [_message(each, sealer) for each in changes if each["type"] == "message"
-                             and COMPANY in (each["to"], each["from"])]
+                             and (each["to"] in to_company or each["from"] == COMPANY)]
         return shown
     raise errors.NotFound()
 
@@ -436,18 +439,26 @@ def _decision(case: dict, move: dict) -> dict:
     return {"outcome": decision["outcome"], "corrections": corrections if decision["outcome"] != "rejected" else []}
 
 
-def send_message(caller: Caller, number: str, message: dict, *, store, sealer, clock) -> dict:
-    """The commission writes to the filer or to the company concerned (shown in their view of the case)."""
+def send_message(caller: Caller, number: str, message: dict, *, store, sealer, clock, publisher) -> dict:
+    """The commission writes to the filer or to the company concerned (shown in their view of the case); the
+    company is told in its notices. An appeal's filer is the company: whichever is chosen, it is written to."""
     _seat(caller, store)
     changes = store.changes_of(number)
     if not changes:
         raise errors.NotFound()
     case = domain.current(changes)
-    if message["to"] == COMPANY and not (case["company_id"] and case["admissible"]):
+    to = COMPANY if case["kind"] == "assessment_appeal" else message["to"]
+    if to == COMPANY and not (case["company_id"] and (case["admissible"] or case["kind"] == "assessment_appeal")):
         raise errors.Invalid.at("to", problems.NOT_YET_ADMISSIBLE())
-    store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMMISSION, "id": caller.id},
-                              "from": COMMISSION, "to": message["to"], "text": sealer.seal(message["text"]),
-                              "sealed": True}, None)
+    now = clock.now()
+    event = publisher.new("case_message_sent", {
+        "number": number, "kind": case["kind"], "covenant_year": case["covenant_year"], "at": now.isoformat(),
+        "company_id": case["company_id"]}) if to == COMPANY else None
+    kept = store.add_change(number, {"type": "message", "at": now, "by": {"role": COMMISSION, "id": caller.id},
+                                     "from": COMMISSION, "to": to, "text": sealer.seal(message["text"]),
+                                     "sealed": True}, event)
+    if kept:
+        outbox.publish(kept, publisher)
     return {"number": number, "sent": True}
 
 
@@ -462,6 +473,22 @@ def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock)
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": COMPANY, "id": caller.id},
                               "from": COMPANY, "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
     return {"number": number, "sent": True}
+
+
+def appealed_report(caller: Caller, number: str, *, store, submission) -> dict:
+    """The report version an appeal contests, with every answer the company sent, for the commission that
+    decides the appeal (a member of it); no one reads a report through a case that is no appeal."""
+    if _seat(caller, store) is None:  # the commission's only, whoever else asks
+        raise errors.NotFound()
+    changes = store.changes_of(number)
+    case = domain.current(changes) if changes else None
+    if case is None or case["kind"] != "assessment_appeal":
+        raise errors.NotFound()
+    appeal = case["appeal"]
+    found = submission.report_version(appeal["report_id"], appeal["version"])
+    if found is None or found["company_id"] != case["company_id"]:
+        raise errors.NotFound()
+    return {**found, "number": number, "criteria": appeal["criteria"]}
 
 
 def attachment(caller: Caller, number: str, attachment_id: str, *, store, sealer) -> tuple[bytes, str]:

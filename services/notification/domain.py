@@ -15,10 +15,13 @@ from typing import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
+from rapidfuzz import fuzz, process, utils
+
 from common import covenant, places, problems, vocabulary
 from common.events import Ordinal
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
-from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
+from services.notification.texts import (APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, TO_FIX, in_days, said,
+                                         written)
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -148,11 +151,13 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
              "score": assessment["score"]}
+    failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
     notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
                            now, about, version=version, score=_number(assessment["score"]),
-                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]))]
+                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]),
+                           to_fix=said(TO_FIX, requirements=lambda language: ", ".join(
+                               vocabulary.REQUIREMENTS.label(code, language) for code in failed)) if failed else "")]
     if assessment["outcome"] == "needs_more_time":
-        failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
@@ -227,6 +232,13 @@ def case_moved(moved: dict, company: dict | None, now: datetime) -> list[Notice]
         return [_to_company("case_decided", f"case_decided:{number}", company, year, now, {"number": number},
                             number=number, case_kind=kind, outcome=outcome)]
     return []
+
+
+def case_message(sent: dict, company: dict, now: datetime) -> Notice:
+    """The company hears that the commission wrote to it in a case (each message once)."""
+    number = sent["number"]
+    return _to_company("case_message", f"case_message:{number}:{sent['at']}", company, sent["covenant_year"], now,
+                       {"number": number}, number=number, case_kind=_word(vocabulary.CASE_KINDS, sent["kind"]))
 
 
 def case_time_limit(approaching: dict, now: datetime, commission_language: str) -> Notice:
@@ -328,7 +340,7 @@ def year_standing(company: dict, calendar: covenant.YearCalendar, known: Known, 
     return {"covenant_year": year, "obliged": obliged, "status": status,
             "reported_on": reported_on.isoformat() if reported_on else None,
             "reported": _reported(calendar, reported_on, known.own_date, today),
-            "deadline": deadline.isoformat(), "deadline_kind": kind, "days_left": (deadline - today).days,
+            "deadline": deadline.isoformat(), "deadline_kind": kind, "days_left": covenant.days_left(deadline, today),
             "own_date": known.own_date.isoformat() if known.own_date else None,
             "latest_version": latest, "assessed_version": known.assessed_version, "outcome": known.outcome,
             "score": known.score}
@@ -370,6 +382,23 @@ def supplier_years(standing_: dict) -> list[dict]:
             for each in standing_["years"] if each["obliged"]]
 
 
+# --- finding a member by name ----------------------------------------------------------------------------
+
+# How alike a name must be (rapidfuzz's weighted ratio, 0-100, after case and punctuation are set aside) to
+# be offered as what was meant: "Kastelsteen" finds "Kasteelsteen B.V." (81), not "Kalksteen Import" (72).
+NEAR_NAME_SCORE = 75
+
+
+def near_names(text: str, companies: list[dict], limit: int = 5) -> list[dict]:
+    """The members whose names are like `text` without holding it (a typo, a word missing), best first."""
+    wanted = utils.default_process(text)
+    others = {company["id"]: company for company in companies
+              if wanted not in utils.default_process(company["name"])}  # those the search itself finds
+    found = process.extract(text, {key: company["name"] for key, company in others.items()}, scorer=fuzz.WRatio,
+                            processor=utils.default_process, score_cutoff=NEAR_NAME_SCORE, limit=limit)
+    return [others[key] for _, _, key in found]
+
+
 # --- notices on time -------------------------------------------------------------------------------
 
 def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar], companies: list[dict],
@@ -398,10 +427,11 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
             upcoming = next((each for each in dates if each > today), None)
             due = [days for days, on in calendar.reminders(upcoming).items() if on <= today] if upcoming else []
             if due:
-                days = min(due)
+                days = min(due)  # the reminder (30, 7 or 1 days before); it says the days actually left
                 notices.append(_to_company(
                     "reminder", f"reminder:{company['id']}:{year}:{upcoming.isoformat()}:{days}", company, year,
-                    now, {"date": upcoming.isoformat(), "days_before": days}, date=upcoming, days=days))
+                    now, {"date": upcoming.isoformat(), "days_before": days}, date=upcoming,
+                    days_left=in_days(covenant.days_left(upcoming, today))))
         for passed, named in sorted(missing.items()):
             notices.append(_to_secretariat(
                 "alert_missing", f"alert_missing:{year}:{passed.isoformat()}", secretariat_language, year, now,

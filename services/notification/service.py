@@ -102,6 +102,12 @@ class NotificationService(operations.Operations):
         self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock,
                                            replayed=event.replayed))
 
+    @event_handler("complaints", "case_message_sent")
+    def announce_case_message(self, event):
+        """The company concerned hears that the commission wrote to it."""
+        self._count(usecases.on_case_message(event.data, store=self.storage, channels=self.channels,
+                                             clock=self.clock, replayed=event.replayed))
+
     @event_handler("complaints", "case_time_limit_approaching")
     def announce_time_limit(self, event):
         self._count(usecases.on_case_time_limit(event.data, store=self.storage, channels=self.channels,
@@ -209,6 +215,14 @@ class NotificationService(operations.Operations):
         self.identity.caller(request, AUTHORITY, SECRETARIAT)
         query = load(schemas.MemberQuery, dict(request.args))
         return usecases.search_members(query["name"], store=self.storage)
+
+    @http("GET", "/v1/suppliers/near", doc=Doc(
+        "Member companies whose names are near ?name= though none holds it (a typo), best first",
+        roles=(AUTHORITY, SECRETARIAT), query=schemas.MemberQuery, responses={200: schemas.MemberOut(many=True)}))
+    def near_members(self, request):
+        self.identity.caller(request, AUTHORITY, SECRETARIAT)
+        query = load(schemas.MemberQuery, dict(request.args))
+        return usecases.near_members(query["name"], store=self.storage)
 
     @http("POST", "/v1/supplier-questions", doc=Doc(
         "Ask whether a supplier reported, when, and with what outcome, for each year it had to",

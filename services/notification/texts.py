@@ -18,7 +18,8 @@ TEMPLATES = {
            "follows.")),
     "outcome": (
         N_("Assessment of your annual report, year {year}"),
-        N_("Version {version} of your report for covenant year {year} scores {score} %: your company {outcome}.")),
+        N_("Version {version} of your report for covenant year {year} scores {score} %: your company {outcome}. "
+           "{to_fix}")),
     "extension": (
         N_("Extension to {date} for year {year}"),
         N_("Your report for covenant year {year} does not yet meet the requirements. You have until {date} to "
@@ -32,7 +33,7 @@ TEMPLATES = {
     "reminder": (
         N_("Reminder: report for year {year} due by {date}"),
         N_("We have not yet received a report for covenant year {year} that meets the requirements. It is due by "
-           "{date}, in {days} day(s).")),
+           "{date}: {days_left}.")),
     "alert_needs_more_time": (
         N_("Alert: {company} needs more time (year {year})"),
         N_("Version {version} of the report of {company} for covenant year {year} scores {score} % and does not "
@@ -60,6 +61,10 @@ TEMPLATES = {
     "case_decided": (
         N_("Decision in case {number}"),
         N_("The complaints and disputes commission decided case {number} ({case_kind}). {outcome}")),
+    "case_message": (
+        N_("The commission wrote to you about case {number}"),
+        N_("The complaints and disputes commission wrote to you about case {number} ({case_kind}). Read its "
+           "message on the case's page in the portal; you can answer it there.")),
     "case_time_limit": (
         N_("The time limit of case {number} passes on {deadline}"),
         N_("Case {number} ({case_kind}) is {state}; this step's time limit passes on {deadline}.")),
@@ -87,6 +92,7 @@ TEMPLATES = {
         N_("After {date}, a report that meets the requirements is still missing from: {companies}.")),
 }
 
+TO_FIX = N_("To meet the requirements, improve: {requirements}. The assessment in the portal says why for each.")
 ASKED = N_("You are asked to answer the case: read what it is about in the portal.")
 APPEAL_OUTCOME = N_("Your appeal is {outcome}.")
 # Who replaced a member's sign-in code, and whom to tell if the member did not ask for it.
@@ -95,6 +101,14 @@ REPLACED_BY = {"secretariat": N_("the secretariat"),
                "self": N_("you yourself")}
 TO_CONTACT = {"secretariat": N_("the secretariat"), "chair": N_("the commission's chair"),
               "operators": N_("the platform's operators")}
+
+
+IN_DAYS, TOMORROW = N_("{days} days from today"), N_("tomorrow")
+
+
+def in_days(days: int) -> i18n.Said:
+    """How far off a date is, in words: "tomorrow", or "16 days from today"."""
+    return said(TOMORROW) if days == 1 else said(IN_DAYS, days=days)
 
 
 def said(text: str, **values) -> i18n.Said:
@@ -107,4 +121,4 @@ def written(kind: str, year: int | None, **values) -> dict[str, dict[str, str]]:
     `values` (each said in that language) and the covenant year."""
     subject, body = TEMPLATES[kind]
     return {language: {"subject": WORDS.said(subject, language, year=year, **values),
-                       "body": WORDS.said(body, language, year=year, **values)} for language in i18n.LANGUAGES}
+                       "body": WORDS.said(body, language, year=year, **values).strip()} for language in i18n.LANGUAGES}

@@ -238,6 +238,15 @@ def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False
     return sent
 
 
+def on_case_message(sent: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+    _rebuilding(replayed, store=store, clock=clock)
+    company = store.company(sent["company_id"])
+    if company is None:  # its registration is on its way (a rebuild): retried
+        raise errors.Unavailable(f"Company {sent['company_id']} is not known here yet.")
+    return notify(domain.case_message(sent, {**company, "id": company["_id"]}, clock.now()), store=store,
+                  channels=channels, replayed=replayed)
+
+
 def on_unknown_state(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
     return notify(domain.unknown_state(reported, clock.now(), secretariat_language), store=store,
                   channels=channels)
@@ -397,7 +406,17 @@ def remember_authority(authority: dict, *, store) -> None:
 
 def search_members(text: str, *, store) -> list[dict]:
     """Members whose name holds `text`: what the public member list shows of them."""
-    return [{key: each[key] for key in ("id", "name", "country", "role")} for each in store.companies_named(text)]
+    return [_public(each) for each in store.companies_named(text)]
+
+
+def near_members(text: str, *, store) -> list[dict]:
+    """Members whose names are near `text` though none holds it ("Kastelsteen" for "Kasteelsteen"), best
+    first: what the public member list shows of them."""
+    return [_public(each) for each in domain.near_names(text, store.all_companies())]
+
+
+def _public(company: dict) -> dict:
+    return {key: company[key] for key in ("id", "name", "country", "role")}
 
 
 def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock, scoring) -> tuple[dict, Sent]:

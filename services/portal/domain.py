@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 from datetime import date, datetime, timedelta
 
-from common import places, vocabulary
+from common import covenant, places, vocabulary
 from common.i18n import N_
 
 LINKS = vocabulary.SUPPLY_CHAIN_LINKS.codes
@@ -225,16 +225,48 @@ STANDING_WORDS = {
 }
 
 
+CONFIRM_NEW_CODE = N_("Tick the box to confirm: the company's current code stops working at once, and it signs in "
+                      "only with the new code you give it.")
+
+# A year whose company still has something to do for it: report, report again, or report late.
+TO_ACT_ON = ("due", "missing", "needs_more_time")
+
+
+def pressing_first(standings: list[dict]) -> list[dict]:
+    """A company's years (its standings, as notification gives them) in the order it acts on them: those it
+    still has to report for (obliged), the nearest date first (one already passed before that); then the
+    others, the newest first."""
+    def order(standing: dict):
+        if standing["obliged"] and standing["status"] in TO_ACT_ON:
+            return 0, standing["days_left"], standing["covenant_year"]
+        return 1, -standing["covenant_year"], 0
+    return sorted(standings, key=order)
+
+
+def year_to_open(calendars: list[covenant.YearCalendar], today: date) -> int:
+    """The year the secretariat follows first: the one whose next date (due date, else catch-up date) is the
+    nearest still to come (year 1 during year 1's round, though year 2 has begun); when every date has
+    passed, the latest year."""
+    upcoming = [(day, calendar.covenant_year) for calendar in calendars
+                for day in (calendar.due_date, calendar.catch_up_date) if day >= today]
+    return min(upcoming)[1] if upcoming else max(calendar.covenant_year for calendar in calendars)
+
+
 # The overview's columns as its readers name them (`say` gives each in the reader's language).
 CSV_HEADERS = (N_("Member number"), N_("Name"), N_("Country"), N_("What it does"), N_("Must report"),
                N_("Where it stands"), N_("Its date"), N_("Days left"), N_("Latest version"), N_("Score"))
 
 
+# Where the decimal sign is a comma, spreadsheets part a CSV's fields by semicolons (Excel set to Dutch).
+CSV_DELIMITERS = {"nl": ";"}
+
+
 def standings_csv(rows: list[dict], language: str, say) -> str:
     """The secretariat's overview as CSV in the reader's language: headers, countries, roles, yes and no and
-    statuses in words (`say(text)` gives an English text in the reader's language)."""
+    statuses in words (`say(text)` gives an English text in the reader's language). In Dutch it is written as
+    a Dutch spreadsheet reads it: fields parted by semicolons and a decimal comma ("4,4", never "4.4")."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITERS.get(language, ","))
     writer.writerow([say(header) for header in CSV_HEADERS])
     for row in rows:
         standing = row["standing"]
@@ -243,14 +275,15 @@ def standings_csv(rows: list[dict], language: str, say) -> str:
                          vocabulary.MEMBER_ROLES.label(row["company"]["role"], language),
                          say(N_("Yes")) if standing["obliged"] else say(N_("No")),
                          say(STANDING_WORDS[standing["status"]]), standing["deadline"], standing["days_left"],
-                         standing["latest_version"] or "", _score_shown(standing)])
+                         standing["latest_version"] or "", _score_shown(standing, language)])
     return buffer.getvalue()
 
 
-def _score_shown(standing: dict):
-    """The score of the latest version, once it is assessed (not an earlier version's)."""
+def _score_shown(standing: dict, language: str):
+    """The score of the latest version, once it is assessed (not an earlier version's), as the reader's
+    spreadsheet reads a number."""
     assessed = standing["status"] in ("compliant", "needs_more_time") and standing["score"] is not None
-    return standing["score"] if assessed else ""
+    return vocabulary.number(standing["score"], language) if assessed else ""
 
 
 def spreadsheet_safe(text: str) -> str:

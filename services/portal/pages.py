@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import re
 import unicodedata
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ import jinja2
 import pycountry
 from babel import Locale
 from babel.dates import format_date, format_datetime
+from markupsafe import Markup, escape
 from nameko.extensions import DependencyProvider
 from werkzeug.exceptions import NotFound as NoRoute, RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -110,9 +112,32 @@ def _as_date(value):
     return value
 
 
+# An error summary is written before the fields it names: each of its links holds a mark where the field's
+# label goes, filled in once the whole page (and so every field's label) is written.
+LABEL_MARK = re.compile(r"<!--label:([A-Za-z0-9_.-]+)-->")
+
+
 def render(template: str, language: str, *, status: int = 200, **context) -> Response:
-    page = environment(language).get_template(template).render(**context)
+    labels: dict[str, str] = {}
+
+    def labelled(field: str, label) -> str:
+        labels.setdefault(field, label)
+        return ""
+    page = environment(language).get_template(template).render(
+        **context, labelled=labelled, summary_label=lambda field: Markup(f"<!--label:{field}-->"))
+    page = LABEL_MARK.sub(lambda found: str(escape(labels[found.group(1)])) + ": " if found.group(1) in labels
+                          else "", page)
     return Response(page, status=status, mimetype="text/html", headers=page_headers())
+
+
+WAY_BACK = N_("Back to the TruStone portal")
+
+
+def with_way_back(report: bytes, language: str) -> bytes:
+    """The reporting service's sector report, as the portal shows it, with a link back to the portal's start
+    page above its text (the report itself, also served alone, knows no portal)."""
+    link = f'<nav><p><a href="/">{escape(WORDS.gettext(WAY_BACK, language))}</a></p></nav>'.encode()
+    return report.replace(b"<main>", link + b"<main>", 1)
 
 
 def page_headers() -> dict:

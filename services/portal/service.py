@@ -147,7 +147,7 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         answer = usecases.sector_file(covenant_year, "report", visitor.language, request.args.get("edition"),
                                       api=self.api)
-        return Response(answer.content, mimetype="text/html", headers={
+        return Response(pages.with_way_back(answer.content, visitor.language), mimetype="text/html", headers={
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
@@ -172,7 +172,8 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         years = usecases.company_years(visitor, api=self.api)
         inbox = usecases.notices(visitor, 1, api=self.api)
-        return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
+        drafts = usecases.drafts_saved(visitor, [each["covenant_year"] for each in years], store=self.storage)
+        return self._page(request, visitor, "company.html.j2", years=years, drafts=drafts, notices=inbox["items"][:5],
                           total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
                           cases=usecases.cases(visitor, api=self.api))
 
@@ -210,6 +211,20 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         return self._page(request, visitor, "report.html.j2", report=usecases.report_detail(
             visitor, report_id, api=self.api), appeal_form={}, errors={})
+
+    @page("GET", "/reports/<report_id>/versions/<int:version>", doc=_html(
+        "Every answer of a sent version, read only (the company, the secretariat)"))
+    def report_version_page(self, request, report_id, version):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "report_answers.html.j2", sent=usecases.report_version(
+            visitor, report_id, version, api=self.api))
+
+    @page("GET", "/cases/<number>/report", doc=_html(
+        "Every answer of the version an appeal contests, read only (the commission)"))
+    def appealed_report_page(self, request, number):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "report_answers.html.j2", sent=usecases.appealed_report(
+            visitor, number, api=self.api))
 
     @page("GET", "/notices", doc=_html("Notices, newest first (?page=)"))
     def notices_page(self, request):
@@ -367,7 +382,8 @@ class PortalService(operations.Operations):
         usecases.require_role(visitor, AUTHORITY)
         name = request.args.get("name", "")
         found = usecases.find_suppliers(visitor, name, api=self.api) if name else None
-        return self._page(request, visitor, "authority.html.j2", name=name, found=found,
+        near = usecases.near_suppliers(visitor, name, api=self.api) if name and not found else []
+        return self._page(request, visitor, "authority.html.j2", name=name, found=found, near=near,
                           questions=usecases.supplier_questions(visitor, api=self.api))
 
     @page("POST", "/authority/questions", doc=_html("Ask about one member (form: company_id)"))
@@ -388,7 +404,7 @@ class PortalService(operations.Operations):
     def verification(self, request, covenant_year):
         visitor = self._visitor(request)
         return self._page(request, visitor, "verification.html.j2", found=usecases.verification(
-            visitor, covenant_year, api=self.api), form={}, errors={}, saved=None)
+            visitor, covenant_year, api=self.api, clock=self.clock), form={}, errors={}, saved=None)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/verification/sample", doc=_html(
         "Draw the year's sample (form: seed, optional)"))
@@ -396,7 +412,7 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.draw_sample(visitor, covenant_year, request.form.get("seed", ""), api=self.api)
         return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state or {},
+                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock), form=outcome.state or {},
                           errors=outcome.errors, saved=None)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/verification/results", doc=_html(
@@ -405,7 +421,7 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.record_verification(visitor, covenant_year, _fields(request), api=self.api)
         return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.verification(visitor, covenant_year, api=self.api), form=outcome.state,
+                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock), form=outcome.state,
                           errors=outcome.errors, saved=outcome.message)
 
     # --- the secretariat ----------------------------------------------------------------------------
@@ -433,7 +449,7 @@ class PortalService(operations.Operations):
 
     def _year_and_status(self, request) -> tuple[int, str | None]:
         query = schemas.read(schemas.OverviewQuery(), request.args.to_dict())
-        year = query.get("year") or max(each["covenant_year"] for each in usecases.frameworks(api=self.api))
+        year = query.get("year") or usecases.year_to_open(api=self.api, clock=self.clock)
         return year, query["status"]
 
     @page("GET", "/secretariat/register/<kind>", doc=_html("Register a company or contracting authority"))
@@ -474,6 +490,10 @@ class PortalService(operations.Operations):
     @page("POST", "/secretariat/companies/<company_id>/token", doc=_html("Give a company a new sign-in code"))
     def replace_token(self, request, company_id):
         visitor = self._posted(request, SECRETARIAT)
+        if request.form.get("confirm") != "yes":  # the company's code stops working: never by one stray click
+            detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+            return self._page(request, visitor, "secretariat_company.html.j2", status=422, detail=detail, form={},
+                              errors={"confirm": [domain.CONFIRM_NEW_CODE]}, granted=None)
         member = usecases.replace_token(visitor, company_id, api=self.api)
         return self._page(request, visitor, "registered.html.j2", kind=COMPANY, member=member, replaced=True)
 

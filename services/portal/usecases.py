@@ -222,7 +222,21 @@ def company_years(visitor: Visitor, *, api) -> list[dict]:
     days left, as the notification service, its owner, says), and each version with its state."""
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
-    return member_years(client, visitor.member["id"], reports=client.get("submission", "/v1/reports"))
+    years = member_years(client, visitor.member["id"], reports=client.get("submission", "/v1/reports"))
+    by_year = {each["covenant_year"]: each for each in years}
+    return [by_year[each["covenant_year"]] for each in domain.pressing_first([each["standing"] for each in years])]
+
+
+def drafts_saved(visitor: Visitor, covenant_years: list[int], *, store) -> dict[int, object]:
+    """When the company last saved a draft of each year's report (the years without one left out)."""
+    require_role(visitor, COMPANY)
+    found = {year: store.draft(visitor.member["id"], year) for year in covenant_years}
+    return {year: draft["saved_at"] for year, draft in found.items() if draft}
+
+
+def year_to_open(*, api, clock) -> int:
+    """The covenant year the secretariat's pages open on (see `domain.year_to_open`)."""
+    return domain.year_to_open(covenant.calendars(frameworks(api=api)), clock.now().date())
 
 
 def member_years(client, company_id: str, *, reports: list[dict]) -> list[dict]:
@@ -355,6 +369,23 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
     client = api.as_(visitor.token)
     detail = client.get("submission", f"/v1/reports/{quote(report_id, safe='')}")
     return {**detail, "versions": report_versions(client, report_id)}
+
+
+def report_version(visitor: Visitor, report_id: str, version: int, *, api) -> dict:
+    """Every answer of one sent version, read only: for the company that sent it and the secretariat."""
+    require_role(visitor, COMPANY, SECRETARIAT)
+    detail = api.as_(visitor.token).get("submission", f"/v1/reports/{quote(report_id, safe='')}")
+    found = next((each for each in detail["versions"] if each["version"] == version), None)
+    if found is None:
+        raise errors.NotFound()
+    return {"report_id": report_id, "company_id": detail.get("company_id"), "covenant_year": detail["covenant_year"],
+            "version": version, "submitted_at": found["submitted_at"], "report": found["report"]}
+
+
+def appealed_report(visitor: Visitor, number: str, *, api) -> dict:
+    """Every answer of the version an appeal contests, read only: for the commission deciding it."""
+    require_role(visitor, COMMISSION)
+    return api.as_(visitor.token).get("complaints", f"/v1/cases/{quote(number, safe='')}/report")
 
 
 def notices(visitor: Visitor, page: int, *, api) -> dict:
@@ -564,6 +595,14 @@ def find_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
     return api.as_(visitor.token).get("notification", "/v1/suppliers", name=name.strip())
 
 
+def near_suppliers(visitor: Visitor, name: str, *, api) -> list[dict]:
+    """Members whose names are near `name` though none holds it (a typo), to offer instead."""
+    require_role(visitor, AUTHORITY, SECRETARIAT)
+    if len(name.strip()) < 2:
+        return []
+    return api.as_(visitor.token).get("notification", "/v1/suppliers/near", name=name.strip())
+
+
 def ask_about_supplier(visitor: Visitor, company_id: str, *, api) -> dict:
     """The authority's question about one member, answered (whether and when it reported, its outcome)."""
     require_role(visitor, AUTHORITY)
@@ -578,14 +617,18 @@ def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
 
 # --- verifying what companies report ------------------------------------------------------------------------
 
-def verification(visitor: Visitor, covenant_year: int, *, api) -> dict:
-    """The year's sample with each company's name and latest verification, or None before it is drawn."""
+def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:
+    """The year's sample with each company's name and latest verification, or None before it is drawn (with
+    the year's due date while it is still to come: a sample drawn then leaves out every report sent later)."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     try:
         found = client.get("scoring", f"/v1/verification/{covenant_year}")
     except errors.NotFound:
-        return {"covenant_year": covenant_year, "draw": None, "names": {}}
+        calendar = next((each for each in covenant.calendars(frameworks(api=api))
+                         if each.covenant_year == covenant_year), None)
+        early = calendar.due_date if calendar and clock.now().date() <= calendar.due_date else None
+        return {"covenant_year": covenant_year, "draw": None, "names": {}, "due_before_draw": early}
     names = _names_of(client, [each["company_id"] for each in found["sampled"]])
     results = {each["company_id"]: each for each in found["results"]}
     return {"covenant_year": covenant_year, "names": names, "draw": found,

@@ -111,12 +111,17 @@ LABELS = {
 _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                                 autoescape=True, undefined=jinja2.StrictUndefined)
 WORDS = i18n.Catalog(Path(__file__).resolve().parent, fallback=i18n.COMMON)
+# Drawn 480 wide with large type: a phone shows a chart at about three quarters of that, so its labels read
+# at 12 px and more there (drawn 720 wide with pygal's 10 px labels, they shrank to 5 px).
+CHART_WIDTH = 480
 CHART_STYLE = Style(background="white", plot_background="white", font_family="sans-serif",
-                    colors=("#1f5f8b", "#9bb7d4", "#c0504d", "#4f8a3c"))
+                    colors=("#1f5f8b", "#9bb7d4", "#c0504d", "#4f8a3c"), label_font_size=16,
+                    major_label_font_size=16, value_font_size=16, value_label_font_size=16, legend_font_size=16,
+                    title_font_size=18, no_data_font_size=24)
 
 
 def _chart(kind, title: str, labels: list[str], series: dict[str, list], no_data: str) -> str:
-    chart = kind(js=[], style=CHART_STYLE, width=720, height=max(260, 34 * len(labels) + 120),
+    chart = kind(js=[], style=CHART_STYLE, width=CHART_WIDTH, height=max(300, 40 * len(labels) + 140),
                  show_legend=len(series) > 1, legend_at_bottom=True, print_values=True, title=title,
                  disable_xml_declaration=True, no_data_text=no_data)
     chart.x_labels = labels

@@ -138,7 +138,8 @@ EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, dict]]] = {
     "quarry_regions_known": _chain("quarry_regions"),
     "quarries_known": _chain("quarries"),
     "risk_reported": lambda r, f: _flag(bool(r["risks"]),
-                                        _said(N_("{count} risk(s) reported."), count=len(r["risks"])),
+                                        _said(N_("{count} risks reported."), count=len(r["risks"]))
+                                        if len(r["risks"]) > 1 else _said(N_("1 risk reported.")),
                                         _said(N_("No risk reported."))),
     "risk_independently_identified": _risks_independently_identified,
     "risks_prioritised": _risks_prioritised,
@@ -326,9 +327,11 @@ def _core_questions(criteria: list[dict]) -> dict:
     if failing:
         def named(language):
             return ", ".join(vocabulary.CRITERIA.label(code, language) for code in failing)
-        return _requirement("core_questions", False, _said(N_("Core question(s) not met: {criteria}."),
-                                                           criteria=named))
-    return _requirement("core_questions", True, _said(N_("All {count} core question(s) are met."), count=len(core)))
+        return _requirement("core_questions", False, _said(
+            N_("Core questions not met: {criteria}.") if len(failing) > 1 else N_("Core question not met: {criteria}."),
+            criteria=named))
+    return _requirement("core_questions", True, _said(N_("All {count} core questions are met."), count=len(core))
+                        if len(core) > 1 else _said(N_("The core question is met.")))
 
 
 # --- verifying what companies report ---------------------------------------------------------------

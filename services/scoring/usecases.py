@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from common import errors, outbox, problems, vocabulary
 from common.identity import Caller
@@ -261,6 +261,8 @@ def record_verification(covenant_year: int, record: dict, *, store, publisher, c
     if record["company_id"] not in sampled:
         raise errors.Invalid.at("company_id", problems.NOT_SAMPLED(covenant_year=covenant_year))
     now = clock.now()
+    if date.fromisoformat(str(record["verified_on"])) > now.date():  # a verification is recorded once it is done
+        raise errors.Invalid.at("verified_on", problems.IN_THE_FUTURE(today=now.date().isoformat()))
     entry = {"id": uuid.uuid4().hex, "covenant_year": covenant_year, "company_id": record["company_id"],
              "report_id": sampled[record["company_id"]]["report_id"],
              "version": sampled[record["company_id"]]["version"], "result": record["result"],

@@ -133,7 +133,7 @@ class CompanyRegistration(Strict):
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
     role = fields.String(required=True, validate=one_of(vocabulary.MEMBER_ROLES))
     imports_directly = StrictBoolean(required=True)
-    joined_on = date_field(required=True)
+    joined_on = date_field(covenant.EARLIEST_JOINING, required=True)
     language = fields.String(required=True, validate=one_of(vocabulary.LANGUAGES))
     email = fields.Email(required=True)
 
@@ -141,7 +141,7 @@ class CompanyRegistration(Strict):
 class AuthorityRegistration(Strict):
     name = text(200, required=True)
     country = fields.String(required=True, validate=one_of(vocabulary.MEMBER_COUNTRIES))
-    joined_on = date_field(required=True)
+    joined_on = date_field(covenant.EARLIEST_JOINING, required=True)
 
 
 class PublicMember(Schema):

@@ -183,6 +183,13 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
                                             publisher=self.events, clock=self.clock)
 
     @rpc
+    def report_version(self, report_id, version):
+        """One sent version of a report with every answer (complaints asks, for the commission deciding an
+        appeal against that version): {"report_id", "version", "company_id", "covenant_year", "submitted_at",
+        "report"}, or None."""
+        return usecases.report_version(report_id, version, store=self.storage)
+
+    @rpc
     def list_members(self):
         """Every registered company and contracting authority, as their registration events carried them
         (what the reporting service's proof recomputes participation from)."""

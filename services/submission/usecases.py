@@ -6,6 +6,7 @@ scoring confirmed, remembered by the process).
 """
 from __future__ import annotations
 
+import json
 import uuid
 
 from common import errors, outbox, problems
@@ -184,6 +185,23 @@ def report_detail(caller: Caller, report_id: str, *, store) -> dict:
         "versions": [{"version": each["version"], "submitted_at": each["submitted_at"], "report": each["report"]}
                      for each in versions],
     }
+
+
+def report_version(report_id: str, version: int, *, store) -> dict | None:
+    """One sent version of a report with every answer, for another service that decided who may read it
+    (complaints, for the commission deciding an appeal against it); None when there is no such version."""
+    header = store.report(report_id)
+    found = next((each for each in store.report_versions(report_id) if each["version"] == version), None) \
+        if header else None
+    if found is None:
+        return None
+    return {"report_id": report_id, "version": version, "company_id": header["company_id"],
+            "covenant_year": header["covenant_year"], "submitted_at": _iso(found["submitted_at"]),
+            "report": json.loads(json.dumps(found["report"], default=_iso))}  # dates as ISO text, over RPC
+
+
+def _iso(moment) -> str:
+    return moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
 
 
 def me(caller: Caller, *, store) -> dict:

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.support import (ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, register_company,
-                           wait_until)
+from tests.support import (ROOT, SECRETARIAT_TOKEN, Browser, Platform, auth, blank_report, example_report,
+                           register_company, wait_until)
 
 pytestmark = pytest.mark.e2e  # run in a process of their own: scripts/test tests/browser
 ROUND = "2020-12-15T09:00:00+00:00"  # year 1's reporting round: the due date is 31 December 2020
@@ -150,8 +150,14 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
     assert "Er is nog niets verstuurd." in check.inner_text()
     assert "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen." in check.inner_text()
+    to_fix = check.locator(".to-fix").inner_text()
+    assert to_fix.startswith("Om aan de eisen te voldoen, verbetert u dit:") and "Plan van aanpak: Wie van buiten" in \
+        to_fix, "the preview says what to improve, not only the outcome"
     press(browser, member, member.get_by_role("button", name="Concept bewaren").last)
     assert "Uw concept is bewaard" in member.content()
+    visit(browser, member, f"{portal}/company")
+    assert "U bewaarde een concept van deze rapportage op 15 december 2020" in member.content()
+    visit(browser, member, f"{portal}/company/years/1/report")
 
     # Another day: signed out and back in, the draft is there.
     press(browser, member, member.get_by_role("button", name="Afmelden"))
@@ -205,10 +211,63 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
         "link", name="Blauwe Steen B.V."))
     press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
         "button", name="Give a new sign-in code"))
+    assert "Tick the box to confirm" in office.get_by_role("alert").inner_text(), "one stray click changes nothing"
+    office.get_by_label("Yes: Blauwe Steen B.V.'s current code stops working at once").check()
+    press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+        "button", name="Give a new sign-in code"))
     assert office.get_by_role("heading", name="New sign-in code: Blauwe Steen B.V.").is_visible()
     assert len(office.get_by_label("Sign-in code").input_value()) > 20
     visit(browser, member, f"{portal}/company")
     assert member.url.endswith("/sign-in")
+
+
+def test_a_reminder_counts_the_days_left_as_the_companys_page_does(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Zandsteen Nieuw B.V.", joined_on="2020-06-30")
+    member = browser.person(locale="nl-NL").new_page()
+    sign_in(browser, member, portal, company["token"])
+
+    def reminded():  # notification's timer looks every minute
+        member.goto(f"{portal}/company")
+        return "Herinnering" in member.get_by_role("region", name="Laatste berichten").inner_text()
+    wait_until(reminded, "the reminder of the 31 December due date", timeout=90, interval=2)
+    seen(browser, member)
+    year_1 = member.get_by_role("region", name="Convenantjaar 1")
+    notices = member.get_by_role("region", name="Laatste berichten").inner_text()
+    assert "nog 16 dagen" in year_1.inner_text(), "registered on 15 December: 16 days to 31 December"
+    assert "De uiterste datum is 31 december 2020: nog 16 dagen." in notices, notices
+    assert "dag(en)" not in notices and "over 30" not in notices
+    assert member.locator("section.year h2").all_inner_texts()[:2] == ["Convenantjaar 1", "Convenantjaar 2"], \
+        "the year whose deadline is 16 days off comes first"
+
+
+@pytest.mark.parametrize("locale,phone", [("en-GB", False), ("nl-NL", True)])
+def test_the_secretariat_registers_a_founding_member_with_the_day_it_signed(platform, browser, locale, phone):
+    portal = platform.url("portal")
+    english = locale == "en-GB"
+    office = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, office, portal, SECRETARIAT_TOKEN)
+    assert office.get_by_role("heading", level=1).inner_text() == \
+        ("Members in covenant year 1" if english else "Leden in convenantjaar 1"), "year 1's round is open"
+    visit(browser, office, f"{portal}/secretariat/register/authority")
+    office.get_by_label("Naam" if not english else "Name", exact=True).fill(f"Gemeente Oudenaarde {locale}")
+    office.get_by_label("Flanders" if english else "Vlaanderen", exact=True).check()
+    joined = office.get_by_role("group", name="Joined the covenant on" if english else "Toegetreden tot het convenant op")
+    for part, value in zip(("Day", "Month", "Year") if english else ("Dag", "Maand", "Jaar"), ("12", "6", "0201")):
+        joined.get_by_label(part, exact=True).fill(value)
+    press(browser, office, office.get_by_role("button", name="Register" if english else "Inschrijven"))
+    said = office.locator("#f-joined_on-error").inner_text()
+    assert ("1 January 2016" in said and "30 September 2069" in said) if english else \
+        ("1 januari 2016" in said and "30 september 2069" in said), said
+    assert "2016-01-01" not in office.content(), "dates in words, never as ISO"
+    summary = office.get_by_role("alert").inner_text()
+    assert ("Joined the covenant on: Enter a value from 1 January 2016" if english else
+            "Toegetreden tot het convenant op: Vul een waarde in van 1 januari 2016") in summary, \
+        "the summary names the field it points to"
+    joined.get_by_label("Year" if english else "Jaar", exact=True).fill("2019")  # before the covenant's start
+    press(browser, office, office.get_by_role("button", name="Register" if english else "Inschrijven"))
+    assert office.get_by_label("Sign-in code" if english else "Aanmeldcode").input_value(), "registered"
+    assert fits_the_screen(office) or not phone
 
 
 def fits_the_screen(page) -> bool:
@@ -240,6 +299,13 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     assert fits_the_screen(phone)
     visit(browser, phone, f"{platform.url('portal')}/sector/1/report")
     assert phone.get_by_text("Edition 1, released on").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the report itself never scrolls sideways"
+    smallest = phone.evaluate("Math.min(...[...document.querySelectorAll('svg text')].filter(each => "
+                              "each.getBoundingClientRect().height > 0).map(each => "
+                              "parseFloat(getComputedStyle(each).fontSize) * each.getScreenCTM().a))")
+    assert smallest >= 11, f"a chart's smallest label is {smallest:.1f} px on the phone"
+    press(browser, phone, phone.get_by_role("link", name="Back to the TruStone portal"))
+    assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
 
 
 def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):
@@ -288,6 +354,8 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     press(browser, office, office.get_by_role("link", name="Questions about suppliers"))
     assert "Zandsteen Import B.V." in office.get_by_role("table").inner_text()
     visit(browser, office, f"{portal}/secretariat/years/1/verification")
+    assert "Reports for year 1 are due by 31 December 2020. A sample drawn now" in office.content(), \
+        "drawn before the due date, the sample leaves out the reports still to come: the page says so"
     office.get_by_label("Seed of the draw (optional)").fill("commission-2021-03-01")
     press(browser, office, office.get_by_role("button", name="Draw the sample"))
     assert "with seed commission-2021-03-01" in office.content()
@@ -301,8 +369,15 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     first.get_by_label("Month", exact=True).fill("3")
     first.get_by_label("Year", exact=True).fill("2021")
     press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
+    assert "Enter the day the verification was done: today, 15 December 2020, or earlier." in \
+        office.get_by_role("alert").inner_text(), "a verification is recorded once it is done"
+    first = office.get_by_role("region").first
+    first.get_by_label("Day", exact=True).fill("14")
+    first.get_by_label("Month", exact=True).fill("12")
+    first.get_by_label("Year", exact=True).fill("2020")
+    press(browser, office, first.get_by_role("button", name=re.compile("Record for")))
     assert "The verification is recorded." in office.content()
-    assert "Corrected, 15 March 2021: Quarries known" in office.get_by_role("region").first.inner_text()
+    assert "Corrected, 14 December 2020: Quarries known" in office.get_by_role("region").first.inner_text()
 
 
 def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_answers(platform, browser, tmp_path):
@@ -359,6 +434,8 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
         commission.wait_for_timeout(200)
     assert "Dust in the cutting hall" in commission.content() and "anoniem" in commission.content()
     assert "Marmer Import B.V." in commission.locator("dl.summary").inner_text(), "whom the case is about"
+    assert "Taal die de indiener koos\nEngels" in commission.locator("dl.summary").inner_text(), \
+        "the commission writes to the filer in the language it chose"
     looked_at(browser, commission, "commission-case")
     for step, extra in (("bevestigd", None), ("ontvankelijkheid beslist", "ja")):
         commission.get_by_role("radio", name=step, exact=True).check()
@@ -368,14 +445,143 @@ def test_anyone_files_a_complaint_which_the_commission_works_and_the_company_ans
         commission.get_by_label("Waarom deze stap").fill(f"De commissie zet de stap: {step}.")
         press(browser, commission, commission.get_by_role("button", name="Zet de stap"))
         assert "De stap is gezet en vastgelegd." in commission.content(), commission.content()[:3000]
+    steps = commission.get_by_role("table").inner_text()
+    assert "ontvankelijkheid beslist: ontvankelijk" in steps, "the commission reads which way it was decided"
+    worker.goto(f"{portal}/complaints/follow")
+    worker.get_by_label("Case number").fill(number)
+    worker.get_by_label("Follow-up code").fill(code)
+    press(browser, worker, worker.get_by_role("button", name="Show the case"))
+    assert "admissibility decided: admissible" in worker.get_by_role("table").inner_text(), \
+        "the complainant reads whether its case was accepted"
 
     member = browser.person(locale="nl-NL").new_page()
     sign_in(browser, member, portal, company["token"])
-    press(browser, member, member.get_by_role("link", name=number))
+    press(browser, member, member.get_by_role("link", name=number, exact=True))
     assert "Dust in the cutting hall" in member.content() and "anoniem" not in member.content()
     member.get_by_label("Uw bericht").fill("Er zijn nieuwe maskers besteld.")
     press(browser, member, member.get_by_role("button", name="Versturen"))
     assert "Uw bericht is verstuurd." in member.content()
+
+
+@pytest.mark.parametrize("locale,phone", [("nl-NL", False), ("en-GB", True)])
+def test_an_authority_that_mistypes_a_suppliers_name_is_offered_the_near_names(platform, browser, locale, phone):
+    portal = platform.url("portal")
+    english = locale == "en-GB"
+    if not phone:
+        register_company(platform.url("submission"), name="Kasteelsteen B.V.")
+    authority = requests.post(platform.url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN),
+                              json={"name": f"Gemeente Breda {locale}", "country": "NL",
+                                    "joined_on": "2020-01-15"}).json()
+    asker = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, asker, portal, authority["token"])
+    asker.get_by_label("Name of the company" if english else "Naam van de onderneming").fill("Kastelsteen")
+    press(browser, asker, asker.get_by_role("button", name="Search members" if english else "Zoek leden"))
+    found = asker.get_by_role("region", name="Members found" if english else "Gevonden leden").inner_text()
+    if english:
+        assert "No member's name holds “Kastelsteen”." in found and "Did you mean one of these members?" in found
+        assert "may still be a member under another name" in found and "is not a member" not in found
+    else:
+        assert "Geen naam van een lid bevat ‘Kastelsteen’." in found and "Bedoelde u een van deze leden?" in found
+        assert "kan toch lid zijn onder een andere naam" in found and "is geen lid" not in found
+    assert fits_the_screen(asker) or not phone
+    press(browser, asker, asker.get_by_role("button", name=("Ask about " if english else "Vraag naar ") +
+                                            "Kasteelsteen B.V."))
+    assert asker.get_by_role("table").count() == 1, "the answer about the member meant"
+
+
+def scored_report(platform, company, report) -> str:
+    """Sends `report` as `company` over the API and waits until it is assessed; its id."""
+    sent = requests.post(platform.url("submission", "/v1/reports"), json=report, headers=auth(company["token"]))
+    assert sent.status_code == 202, sent.text
+    wait_until(lambda: requests.get(platform.url("scoring", f"/v1/reports/{sent.json()['id']}/assessment"),
+                                    headers=auth(company["token"])).status_code == 200, "the report scored")
+    return sent.json()["id"]
+
+
+def appealed(browser, page, portal, report_id, reasons) -> str:
+    """The company contests its plan of approach on its report's page; the case number."""
+    visit(browser, page, f"{portal}/reports/{report_id}")
+    page.locator("summary").first.click()
+    page.locator("input[name=criteria][value=plan_of_approach]").first.check()
+    page.locator("textarea[name=reasons]").first.fill(reasons)
+    press(browser, page, page.locator("form[action$=appeal] button").first)
+    return re.search(r"K-\d{4}-\d{4}", page.content()).group(0)
+
+
+def test_the_commissions_message_on_an_appeal_reaches_the_company_on_its_case_and_in_its_notices(platform, browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Leisteen Import B.V.", language="en")
+    report_id = scored_report(platform, company, example_report())
+    chair = platform.chair()
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, company["token"])
+    number = appealed(browser, member, portal, report_id, "Our plan of approach was attached to version 1.")
+
+    commission = browser.person(locale="nl-NL").new_page()
+    sign_in(browser, commission, portal, chair["token"])
+    visit(browser, commission, f"{portal}/cases/{number}")
+    writing = commission.get_by_role("region", name="Schrijf over de zaak")
+    assert writing.get_by_role("radio").count() == 0, "an appeal's filer is the company: no choice to make"
+    assert "Aan Leisteen Import B.V., die het bezwaar indiende" in writing.inner_text()
+    commission.get_by_label("Uw bericht").fill("Stuur het plan van aanpak opnieuw mee, als PDF.")
+    press(browser, commission, commission.get_by_role("button", name="Versturen"))
+    assert "Uw bericht is verstuurd." in commission.content()
+
+    def told():
+        member.goto(f"{portal}/notices")
+        return "The commission wrote to you about case " + number in member.content()
+    wait_until(told, "the company's notice of the commission's message")
+    seen(browser, member)
+    press(browser, member, member.get_by_role("link", name=f"Open case {number}").first)
+    messages = member.get_by_role("list").filter(has_text="Stuur het plan").inner_text()
+    assert "the commission → the company concerned" in messages and "Stuur het plan van aanpak opnieuw" in messages
+    for phone_page in (browser.person(locale="en-GB", phone=True).new_page(),):
+        sign_in(None, phone_page, portal, company["token"])
+        visit(browser, phone_page, f"{portal}/cases/{number}")
+        assert fits_the_screen(phone_page)
+
+
+def every_answer_shown(page, english: bool):
+    """The read-only copy of examples/report.json: countries, regions, risks, measures and evidence."""
+    text = page.get_by_role("main").inner_text()
+    expected = (["India", "China", "Vietnam", "Bundi, Rajasthan, India", "Yên Định", "health and safety",
+                 "site visit", "Social audit of the Kota factory", "12 June 2020", "granite"] if english else
+                ["India", "China", "Vietnam", "Bundi, Rajasthan, India", "Yên Định", "gezondheid en veiligheid",
+                 "Social audit of the Kota factory", "12 juni 2020", "graniet"])
+    assert all(each in text for each in expected), [each for each in expected if each not in text]
+
+
+def test_a_sent_version_is_read_in_full_by_the_company_the_secretariat_and_on_appeal_the_commission(platform,
+                                                                                                    browser):
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Basalt Import B.V.", language="en")
+    report_id = scored_report(platform, company, example_report())
+    other = register_company(platform.url("submission"), name="Kwartsiet B.V.")
+    address = f"{portal}/reports/{report_id}/versions/1"
+
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, company["token"])
+    visit(browser, member, f"{portal}/reports/{report_id}")
+    press(browser, member, member.get_by_role("link", name="Every answer sent in version 1"))
+    every_answer_shown(member, english=True)
+    phone = browser.person(locale="nl-NL", phone=True).new_page()
+    sign_in(None, phone, portal, SECRETARIAT_TOKEN)
+    visit(browser, phone, address)
+    every_answer_shown(phone, english=False)
+    assert fits_the_screen(phone)
+
+    stranger = browser.person(locale="en-GB").new_page()
+    sign_in(None, stranger, portal, other["token"])
+    assert stranger.goto(address).status == 404, "another company reads nothing of it"
+    chair = browser.person(locale="nl-NL").new_page()
+    sign_in(None, chair, portal, platform.chair()["token"])
+    assert chair.goto(address).status == 403, "the commission reads a report only through an appeal"
+
+    number = appealed(browser, member, portal, report_id, "Our plan of approach was attached.")
+    visit(browser, chair, f"{portal}/cases/{number}")
+    press(browser, chair, chair.get_by_role("link", name="Lees alle antwoorden van de versie"))
+    every_answer_shown(chair, english=False)
+    assert "Betwiste criteria" in chair.content()
 
 
 def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):

@@ -82,7 +82,7 @@ def test_a_sample_drawn_from_a_seed_is_drawn_again_the_same_and_its_results_are_
                    for notice in platform.inbox(tokens[each])["items"])
 
     for company_id, result in zip(sampled, ("confirmed", "corrected", "confirmed")):
-        body = {"company_id": company_id, "result": result, "verified_on": "2022-03-15"}
+        body = {"company_id": company_id, "result": result, "verified_on": "2021-06-01"}
         if result == "corrected":
             body["corrections"] = "Quarries known: 2 of 10, not 10 of 10."
         recorded = requests.post(platform.url("scoring", "/v1/verification/2/results"), json=body, headers=SECRETARIAT)

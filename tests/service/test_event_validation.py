@@ -101,7 +101,7 @@ def test_an_event_with_a_required_field_missing_or_mistyped_is_parked_and_change
     sources = {"report_scored": "scoring", "report_verified": "scoring", "verification_sample_drawn": "scoring",
                "framework_corrected": "scoring", "unknown_region_reported": "reporting",
                "unknown_state_reported": "reporting", "case_received": "complaints", "case_moved": "complaints",
-               "case_time_limit_approaching": "complaints"}
+               "case_time_limit_approaching": "complaints", "case_message_sent": "complaints"}
     # what the service holds before: each type handled once, valid
     for event_type in types:
         publish(sources.get(event_type, "submission"), event_type, examples[event_type])

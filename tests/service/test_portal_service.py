@@ -93,7 +93,8 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     refused = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check",
                                                                    "supply_chain.quarries.known": "99"})
     assert refused.status_code == 422 and "Er is een probleem" in refused.text
-    assert 'href="#f-supply_chain-quarries-known">Mag niet meer zijn dan het totaal.' in refused.text
+    assert 'href="#f-supply_chain-quarries-known">Groeves bekend: Vul een getal in dat niet groter is dan het ' \
+           'totaal.' in refused.text, "the summary names the field and says what to do"
     assert 'value="99"' in refused.text, "what was typed is shown again"
     checked = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "check"})
     assert "De beoordeling die deze rapportage zou krijgen" in checked.text and "47,8" in checked.text
@@ -117,8 +118,9 @@ def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_dat
     listed = secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=compliant")
     assert listed.headers["Content-Type"].startswith("text/csv") and "Graniet Import B.V." in listed.text
     header, row = listed.text.splitlines()[:2]
-    assert header.startswith("Lidnummer,Naam,Land,Wat het doet,Moet rapporteren,Waar zij staat")
-    assert ",Nederland,importeur,Ja,Voldoet aan de eisen," in row, row
+    assert header.startswith("Lidnummer;Naam;Land;Wat het doet;Moet rapporteren;Waar zij staat")
+    assert ";Nederland;importeur;Ja;Voldoet aan de eisen;" in row, row
+    assert row.endswith(";47,8"), "a Dutch spreadsheet reads the score as a number, 47,8"
     assert "Graniet" not in secretariat.get(f"{portal}/secretariat/members.csv?year=1&status=missing").text
 
     page = secretariat.get(f"{portal}/secretariat/companies/{company['id']}")
@@ -179,6 +181,8 @@ def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url
     assert back.headers["Location"] == "/company/years/1/report", "signed in, it goes on where it was"
     again = browser.get(f"{portal}/company/years/1/report").text
     assert re.search(r'name="chains" type="text" value="4"', again), "what was typed is back"
+    assert "You saved a draft of this report on " in browser.get(f"{portal}/company").text, \
+        "the company's page says a draft waits"
 
     stranger = requests.Session()
     token = form_token(stranger.get(f"{portal}/complaints/new").text)
@@ -284,8 +288,12 @@ def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stop
     assert forged.status_code == 403
     assert sign_in(requests.Session(), portal, company["token"]).status_code == 303, "a forged form changed nothing"
 
-    given = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
+    stray = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
                              data={"csrf_token": form_token(page.text)})
+    assert stray.status_code == 422 and "Vink het vakje aan om te bevestigen" in stray.text, "one click is no yes"
+    assert sign_in(requests.Session(), portal, company["token"]).status_code == 303, "the old code still works"
+    given = secretariat.post(f"{portal}/secretariat/companies/{company['id']}/token",
+                             data={"csrf_token": form_token(page.text), "confirm": "yes"})
     assert given.status_code == 200 and "Nieuwe aanmeldcode: Marmer Handel B.V." in given.text
     assert "De oude aanmeldcode werkt niet meer." in given.text
     new_code = re.search(r'id="token" class="w-full code" value="([^"]+)"', given.text).group(1)
@@ -323,7 +331,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
     registered = secretariat.post(f"{portal}/secretariat/register/authority", data={
         "csrf_token": form_token(form.text), "name": "Gemeente Zwolle", "country": "NL", "joined_on.day": "15",
         "joined_on.month": "1", "joined_on.year": "2020"})
-    assert registered.status_code == 200 and "Aangemeld: Gemeente Zwolle" in registered.text
+    assert registered.status_code == 200 and "Ingeschreven: Gemeente Zwolle" in registered.text
     code = re.search(r'id="token" class="w-full code" value="([^"]+)"', registered.text).group(1)
     authority = requests.Session()
     assert sign_in(authority, portal, code).status_code == 303

@@ -119,6 +119,8 @@ def event_examples(who: dict) -> dict[str, dict]:
         "case_moved": {**case, "from_state": "in_investigation", "to_state": "decided",
                        "at": "2021-02-05T10:00:00+00:00", "company_id": who["id"], "admissible": True,
                        "company_asked": False, "deadline": None, "decision": decision},
+        "case_message_sent": {"number": "2021-0001", "kind": "assessment_appeal", "covenant_year": 1,
+                              "at": "2021-02-05T10:00:00+00:00", "company_id": who["id"]},
         "case_time_limit_approaching": {"number": "2021-0001", "kind": "complaint", "state": "received",
                                         "deadline": "2021-01-10", "covenant_year": 1},
         "framework_corrected": {"covenant_year": 1, "version": 1},

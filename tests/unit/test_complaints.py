@@ -290,6 +290,51 @@ def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
     assert corrected[-1].data["previous_assessment"]["outcome"] == "needs_more_time"
 
 
+def write(ports, caller, number, to, text):
+    return usecases.send_message(caller, number, {"to": to, "text": text}, store=ports["store"],
+                                 sealer=ports["sealer"], clock=ports["clock"], publisher=ports["publisher"])
+
+
+class OneAssessment:
+    """Scoring as the complaints service asks it: one assessed version of company c-1's report."""
+
+    def assessment_of_version(self, report_id, version):
+        return {"company": {"id": "c-1", "name": "Company c-1", "language": "nl", "email": "dd@c-1.example"},
+                "assessment": {"covenant_year": 1, "criteria": [{"code": "plan_of_approach", "met": False}]}} \
+            if (report_id, version) == ("r-1", 1) else None
+
+
+def test_the_commissions_message_on_an_appeal_reaches_the_company_and_its_notices(ports):
+    number = usecases.file_appeal(Caller("company", "c-1"), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "The plan was attached."},
+        scoring=OneAssessment(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})["number"]
+    write(ports, CHAIR, number, "filer", "Please send the plan again.")  # an appeal's filer is the company
+    ports["clock"].set("2021-03-15T11:00:00")
+    write(ports, MEMBER, number, "company", "Which page?")  # before admissibility: an appeal is the company's own
+    seen = detail(ports, Caller("company", "c-1"), number)
+    assert [(each["to"], each["text"]) for each in seen["messages"]] == [
+        ("company", "Please send the plan again."), ("company", "Which page?")]
+    told = ports["publisher"].of_type("case_message_sent")
+    assert [each.data for each in told] == [
+        {"number": number, "kind": "assessment_appeal", "covenant_year": 2, "company_id": "c-1",
+         "at": "2021-03-15T10:00:00+00:00"},
+        {"number": number, "kind": "assessment_appeal", "covenant_year": 2, "company_id": "c-1",
+         "at": "2021-03-15T11:00:00+00:00"}], "the company is told of each, and nothing it says travels"
+    assert "Please send" not in repr([each.data for each in told])
+
+
+def test_a_message_to_a_complainant_is_neither_the_companys_nor_announced(ports):
+    number = file(ports)["number"]
+    move(ports, MEMBER, number, "acknowledged")
+    move(ports, CHAIR, number, "admissibility_decided", admissible=True)
+    write(ports, CHAIR, number, "filer", "We spoke with the company.")
+    assert detail(ports, Caller("company", "c-1"), number)["messages"] == []
+    assert ports["publisher"].of_type("case_message_sent") == []
+    write(ports, CHAIR, number, "company", "Please answer.")
+    assert [each.data["company_id"] for each in ports["publisher"].of_type("case_message_sent")] == ["c-1"]
+    assert [each["text"] for each in detail(ports, Caller("company", "c-1"), number)["messages"]] == ["Please answer."]
+
+
 def test_the_commission_is_warned_once_per_step_as_its_time_limit_nears(ports):
     number = file(ports)["number"]  # received on 15 March: five days, so due on 20 March
     warn = dict(store=ports["store"], procedure=ports["procedure"], publisher=ports["publisher"],
@@ -300,7 +345,7 @@ def test_the_commission_is_warned_once_per_step_as_its_time_limit_nears(ports):
     assert usecases.warn_of_time_limits(**warn) == 1
     assert usecases.warn_of_time_limits(**warn) == 0, "once per step"
     usecases.send_message(CHAIR, number, {"to": "filer", "text": "We read it."}, store=ports["store"],
-                          sealer=ports["sealer"], clock=ports["clock"])
+                          sealer=ports["sealer"], clock=ports["clock"], publisher=ports["publisher"])
     assert usecases.warn_of_time_limits(**warn) == 0, "a message is no new step"
     move(ports, MEMBER, number, "acknowledged")
     ports["clock"].set("2021-04-03T10:00:00")  # the next step's twenty days near their end
@@ -476,3 +521,48 @@ def test_a_file_that_only_starts_like_a_photo_is_refused():
         cleaning.cleaned(broken, "image/jpeg")
     with pytest.raises(cleaning.Unreadable):
         cleaning.cleaned(b"%PDF-1.4\n...", "application/pdf")
+
+
+@pytest.mark.parametrize("admissible", [True, False])
+def test_the_filer_and_the_commission_read_which_way_admissibility_was_decided(ports, admissible):
+    filed = file(ports)
+    number = filed["number"]
+    assert follow(ports, number, filed["follow_up_code"])["admissible"] is None, "not decided yet"
+    move(ports, MEMBER, number, "acknowledged")
+    move(ports, CHAIR, number, "admissibility_decided", admissible=admissible)
+    progress = follow(ports, number, filed["follow_up_code"])
+    assert progress["admissible"] is admissible
+    assert [(each["state"], each["admissible"]) for each in progress["steps"]] == [
+        ("received", None), ("acknowledged", None), ("admissibility_decided", admissible)]
+    assert [each["admissible"] for each in detail(ports, CHAIR, number)["history"]] == [None, None, admissible]
+    assert detail(ports, CHAIR, number)["language"] == "en", "the commission writes in the filer's language"
+    listed = usecases.cases(MEMBER, store=ports["store"])
+    assert [(each["number"], each["admissible"]) for each in listed] == [(number, admissible)]
+    assert "admissible" not in usecases.cases(Caller("secretariat", "s"), store=ports["store"])[0], \
+        "the secretariat sees that cases exist and where they stand"
+
+
+class Reports(Members):
+    """The submission service as complaints asks it: the member list and one sent report version."""
+
+    def report_version(self, report_id, version):
+        return {"report_id": "r-1", "version": 1, "company_id": "c-1", "covenant_year": 1,
+                "submitted_at": "2020-12-01T10:00:00+00:00", "report": {"plan_of_approach": True}} \
+            if (report_id, version) == ("r-1", 1) else None
+
+
+def test_the_commission_reads_the_report_an_appeal_contests_and_no_other(ports):
+    number = usecases.file_appeal(Caller("company", "c-1"), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "The plan was attached."},
+        scoring=OneAssessment(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})["number"]
+    read = usecases.appealed_report(MEMBER, number, store=ports["store"], submission=Reports("c-1"))
+    assert (read["report"], read["version"], read["criteria"]) == ({"plan_of_approach": True}, 1, ["plan_of_approach"])
+    complaint = file(ports)["number"]
+    with pytest.raises(errors.NotFound):  # a complaint about the company opens none of its reports
+        usecases.appealed_report(MEMBER, complaint, store=ports["store"], submission=Reports("c-1"))
+    for stranger in (Caller("company", "c-1"), Caller("secretariat", "s")):
+        with pytest.raises(errors.NotFound):
+            usecases.appealed_report(stranger, number, store=ports["store"], submission=Reports("c-1"))
+    with pytest.raises(errors.Unavailable):  # a seat not (yet) heard of as seated takes no part
+        usecases.appealed_report(Caller("commission", "not-seated"), number, store=ports["store"],
+                                 submission=Reports("c-1"))

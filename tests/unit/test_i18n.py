@@ -78,8 +78,8 @@ def test_a_service_says_the_covenants_words_as_common_does():
 def test_english_is_the_source_text_and_dutch_comes_from_the_catalog():
     assert i18n.COMMON.gettext("meets the requirements", "en") == "meets the requirements"
     assert i18n.COMMON.gettext("meets the requirements", "nl") == "voldoet aan de eisen"
-    assert SCORING.said("All {count} core question(s) are met.", "nl", count=2) == \
-        "Aan alle 2 kernvraag/kernvragen is voldaan."
+    assert SCORING.said("All {count} core questions are met.", "nl", count=2) == \
+        "Aan alle 2 kernvragen is voldaan."
     assert PORTAL.gettext("meets the requirements", "nl") == "voldoet aan de eisen", "the portal falls back on common"
     assert NOTIFICATION.in_every_language("Your appeal is {outcome}.", outcome=lambda language: language) == {
         "nl": "Uw bezwaar is nl.", "en": "Your appeal is en."}

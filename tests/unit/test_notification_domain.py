@@ -89,7 +89,17 @@ def test_year_1_reminders_and_alert_for_the_company_that_needed_more_time():
         (date(2021, 4, 2), "alert_missing", None),
     ]
     assert sent[-1][1].about == {"date": "2021-04-01", "company_ids": [late["id"]]}
-    assert sent[0][1].body.endswith("De uiterste datum is 1 april 2021, over 30 dag(en).")
+    assert sent[0][1].body.endswith("De uiterste datum is 1 april 2021: nog 30 dagen.")
+    assert sent[-2][1].body.endswith("De uiterste datum is 1 april 2021: morgen.")
+
+
+def test_a_reminder_says_the_days_left_as_the_companys_page_counts_them():
+    newcomer = company(joined_on="2020-06-30", language="en")  # obliged; first heard of in the round
+    sent = play(date(2020, 12, 15), date(2020, 12, 15), [newcomer], {})
+    assert [notice.about["days_before"] for _, notice in sent] == [30], "the 30-day reminder is the one due"
+    shown = domain.year_standing(newcomer, YEAR_1, domain.Known(), date(2020, 12, 15))  # what the page shows
+    assert shown["days_left"] == 16
+    assert sent[0][1].body.endswith("It is due by 31 December 2020: 16 days from today.")
 
 
 def test_a_company_without_any_report_is_reminded_before_both_dates_and_named_after_each():
@@ -329,3 +339,15 @@ def test_an_e_mail_s_message_id_follows_rfc_5322_and_is_one_per_notice():
         parsed = BytesParser(policy=policy.strict).parsebytes(f"Message-ID: {each}\n\nbody".encode())
         assert str(parsed["Message-ID"]) == each and not parsed["Message-ID"].defects
     assert message_id("receipt:r-1:1", "not an address").endswith("@trustone.invalid>")
+
+
+def test_an_outcome_that_needs_more_time_says_what_to_improve_and_a_compliant_one_says_nothing_more():
+    who = company(language="nl")
+    outcome = next(each for each in domain.on_scored(scored_event(blank_report(), who), NOW, None, "nl")
+                   if each.kind == "outcome")
+    assert outcome.body.endswith("Om aan de eisen te voldoen, verbetert u: minimale due-diligencescore, inzicht in "
+                                 "de keten, plan van aanpak, kernvragen. De beoordeling in het portaal zegt bij elk "
+                                 "waarom."), outcome.body
+    compliant = scored_event(with_steps_1_and_21(blank_report(production_countries=["PT"])), who)
+    done = next(each for each in domain.on_scored(compliant, NOW, None, "nl") if each.kind == "outcome")
+    assert done.body.endswith("uw onderneming voldoet aan de eisen."), done.body

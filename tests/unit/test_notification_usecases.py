@@ -421,3 +421,36 @@ def test_a_years_standings_come_a_page_at_a_time_by_name_counted_per_state_and_k
     assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 2
     with pytest.raises(errors.NotFound):
         usecases.year_standings(9, None, 1, 50, **asked)
+
+
+def test_a_company_hears_once_of_each_message_the_commission_writes_to_it_in_its_words(ports):
+    from common.identity import Caller
+    who = company(language="nl")
+    usecases.remember_company(who, store=ports["store"])
+    written = {"number": "K-2021-0003", "kind": "assessment_appeal", "covenant_year": 2, "company_id": who["id"],
+               "at": "2021-03-15T10:00:00+00:00"}
+    for _ in range(2):  # a redelivery tells it once
+        usecases.on_case_message(written, **ports)
+    usecases.on_case_message({**written, "at": "2021-03-16T10:00:00+00:00"}, **ports)
+    assert ports["channels"].mailed == [
+        ("case_message:K-2021-0003:2021-03-15T10:00:00+00:00", who["email"]),
+        ("case_message:K-2021-0003:2021-03-16T10:00:00+00:00", who["email"])]
+    shown = usecases.inbox(Caller("company", who["id"]), 1, 10, store=ports["store"])["items"][0]
+    assert shown["subject"] == "De commissie schreef u over zaak K-2021-0003"
+    assert "Lees het bericht op de pagina van de zaak" in shown["body"] and shown["about"] == {"number": "K-2021-0003"}
+    with pytest.raises(errors.Unavailable):  # a company not heard of yet (a rebuild): handled again later
+        usecases.on_case_message({**written, "company_id": "unknown"}, **ports)
+
+
+def test_a_name_nobody_holds_offers_the_members_whose_names_are_near_it(ports):
+    names = ["Kasteelsteen B.V.", "Kalksteen Import B.V.", "Blauwe Steen B.V.", "Marmer Import B.V."]
+    for number, name in enumerate(names):
+        usecases.remember_company({**company(company_id=f"c-{number}"), "name": name}, store=ports["store"])
+    assert usecases.search_members("Kastelsteen", store=ports["store"]) == []
+    assert [each["name"] for each in usecases.near_members("Kastelsteen", store=ports["store"])] == \
+        ["Kasteelsteen B.V."], "the typo's member, not every stone company"
+    assert usecases.near_members("kastelsteen", store=ports["store"])[0] == {
+        "id": "c-0", "name": "Kasteelsteen B.V.", "country": "NL", "role": "importer"}
+    assert usecases.near_members("Blauwsteen", store=ports["store"])[0]["name"] == "Blauwe Steen B.V."
+    assert usecases.near_members("Marmer", store=ports["store"]) == [], "a name it holds is found, not near"
+    assert usecases.near_members("Zwarte Rots", store=ports["store"]) == []

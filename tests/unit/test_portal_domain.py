@@ -1,7 +1,10 @@
 """The portal's own rules, without a browser: the report as a form and back, sign-in limits and the
 places errors are shown (where a year stands is the notification service's, tests/unit/test_notification_domain.py)."""
+from datetime import date
+
 import pytest
 
+from common import covenant
 from services.portal import domain
 from tests.support import example_report, form_fields as posted
 
@@ -78,3 +81,31 @@ def test_an_error_on_a_decision_is_shown_beside_the_field_it_concerns():
     placed = domain.errors_by_anchor(domain.decision_errors_on_the_page(found, ["policy", "factories_known"]), None)
     assert placed == {"f-outcome": ["a"], "f-why-factories_known": ["b"], "f-decision-corrections": ["c", "d"],
                       "f-reason": ["e"]}
+
+
+YEAR_1 = covenant.YearCalendar(1, date(2020, 12, 31), date(2021, 4, 1))
+YEAR_2 = covenant.YearCalendar(2, date(2021, 12, 31), date(2022, 4, 1))
+
+
+@pytest.mark.parametrize("today,year", [(date(2020, 12, 15), 1), (date(2021, 1, 15), 1), (date(2021, 4, 1), 1),
+                                        (date(2021, 4, 2), 2), (date(2022, 6, 1), 2)])
+def test_the_secretariat_opens_on_the_year_whose_round_is_open(today, year):
+    assert domain.year_to_open([YEAR_1, YEAR_2], today) == year
+
+
+def standing(year, status, days_left, obliged=True) -> dict:
+    """A year's standing as the notification service gives it (the fields the order reads)."""
+    return {"covenant_year": year, "obliged": obliged, "status": status, "days_left": days_left}
+
+
+def test_a_company_sees_the_year_it_must_act_on_first():
+    def order(*standings):
+        return [each["covenant_year"] for each in domain.pressing_first(list(standings))]
+    assert order(standing(1, "due", 16), standing(2, "due", 381)) == [1, 2], "16 days before year 1's due date"
+    assert order(standing(1, "missing", -30), standing(2, "due", 244)) == [1, 2], \
+        "year 1 missing after every date: still to report, and first"
+    assert order(standing(1, "compliant", 16), standing(2, "due", 381)) == [2, 1], \
+        "year 1 done: year 2 is the one to act on"
+    assert order(standing(1, "needs_more_time", 107), standing(2, "due", 381)) == [1, 2]
+    assert order(standing(1, "not_obliged", 16, False), standing(2, "not_obliged", 381, False)) == [2, 1], \
+        "nothing to act on: the newest first"

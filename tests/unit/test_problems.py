@@ -161,3 +161,19 @@ def test_a_message_without_a_code_is_code_invalid_and_a_problem_survives_a_copy(
     assert problems.Problem.of("Something.").as_dict() == {"code": "invalid", "message": "Something."}
     kept = copy.deepcopy(problems.RANGE(min=1, max=5))
     assert kept.as_dict() == {"code": "range", "min": 1, "max": 5, "message": "Must be between 1 and 5."}
+
+
+@pytest.mark.parametrize("joined_on,taken", [("2019-06-12", True), ("2016-01-01", True), ("2019-09-30", True),
+                                             ("2015-12-31", False), ("0201-06-12", False), ("2001-06-12", False)])
+def test_a_founding_member_registers_with_the_date_it_signed_and_a_typo_is_still_refused(joined_on, taken):
+    from services.submission.schemas import AuthorityRegistration
+    company = {"name": "Oude Steen B.V.", "country": "NL", "role": "importer", "imports_directly": True,
+               "joined_on": joined_on, "language": "nl", "email": "dd@oudesteen.example"}
+    authority = {"name": "Gemeente Gent", "country": "BE", "joined_on": joined_on}
+    for schema_cls, registration in ((CompanyRegistration, company), (AuthorityRegistration, authority)):
+        if taken:
+            assert load(schema_cls, registration)["joined_on"].isoformat() == joined_on
+        else:
+            assert problems_of(schema_cls, registration)["joined_on"] == [{
+                "code": "range", "min": "2016-01-01", "max": "2069-09-30",
+                "message": "Must be between 2016-01-01 and 2069-09-30."}]

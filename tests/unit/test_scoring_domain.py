@@ -196,7 +196,7 @@ def test_year_2_high_score_without_prioritisation_by_severity_and_likelihood_nee
     assert assessment["score"] >= 60
     core = requirement(assessment, "core_questions")
     assert core["met"] is False
-    assert core["reason"] == "Core question(s) not met: Risks prioritised by severity and likelihood."
+    assert core["reason"] == "Core question not met: Risks prioritised by severity and likelihood."
     assert assessment["outcome"] == "needs_more_time"
     assert criterion(assessment, "risks_prioritised")["reason"] == \
         "Risks are prioritised by volume, not by severity and likelihood."

@@ -136,12 +136,17 @@ def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earli
     given = verification_ports(ports)
     usecases.draw_sample(1, "s", **given)
     record = dict(store=ports["store"], publisher=ports["publisher"], clock=given["clock"], recorded_by="secretariat")
+    given["clock"].set("2021-03-02T10:00:00")
     with pytest.raises(errors.Invalid):
         usecases.record_verification(1, {"company_id": "someone-else", "result": "confirmed",
                                          "verified_on": "2021-03-02"}, **record)
     usecases.record_verification(1, {"company_id": who["id"], "result": "confirmed", "verified_on": "2021-03-02"},
                                  **record)
     given["clock"].set("2021-03-05T10:00:00")
+    with pytest.raises(errors.Invalid) as future:  # a verification is recorded once it is done
+        usecases.record_verification(1, {"company_id": who["id"], "result": "confirmed", "verified_on": "2021-03-06"},
+                                     **record)
+    assert future.value.problems["verified_on"][0].params == {"today": "2021-03-05"}
     usecases.record_verification(1, {"company_id": who["id"], "result": "corrected", "verified_on": "2021-03-05",
                                      "corrections": "Factories known: 4 of 12, not 8."}, **record)
     assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]

@@ -43,6 +43,22 @@ document.addEventListener("DOMContentLoaded", function () {
     country.addEventListener("change", suggest);
     state.addEventListener("input", suggest);
   });
+  // On a phone a table is shown row by row, each cell under its column's heading (portal.css, `stacked`):
+  // nothing to scroll sideways and no word broken. Without this file a wide table scrolls in its wrapper.
+  document.querySelectorAll("table.table").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    if (!heads.length) { return; }
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.children, function (cell) {
+        if (heads[column]) { cell.setAttribute("data-label", heads[column]); }
+        column += cell.colSpan || 1;
+      });
+    });
+    table.classList.add("stacked");
+  });
   // A check running in the background: its progress is read again every few seconds (without this file,
   // reloading the page shows it); once it is done, the page is loaded again with its result.
   var running = document.querySelector("[data-refresh]");
