@@ -18,6 +18,7 @@ from common import network, vocabulary
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "deploy" / "config.yaml"
 MEMORY_BROKER = "memory://"
+QUEUE_TYPES = ("classic", "quorum")  # RabbitMQ's x-queue-type of the queues that outlive a process
 EMBEDDED_MONGO_SCHEME = "mongomock://"
 
 _parser_ready = False
@@ -73,6 +74,7 @@ class Settings:
     commission_language: str
     trusted_proxies: network.Networks
     webhook_trusted_hosts: frozenset[str]
+    queue_type: str
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
@@ -131,6 +133,7 @@ class Settings:
             trusted_proxies=_networks(text("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
             webhook_trusted_hosts=frozenset(each.strip().lower().strip("[]")
                                             for each in text("WEBHOOK_TRUSTED_HOSTS").split(",") if each.strip()),
+            queue_type=_queue_type(config),
         )
 
     @property
@@ -154,6 +157,14 @@ def _language(code: str, name: str) -> str:
     if code not in vocabulary.LANGUAGES:
         raise ValueError(f"setting {name} must be one of {vocabulary.LANGUAGES.codes}")
     return code
+
+
+def _queue_type(config: dict) -> str:
+    """QUEUE_TYPE; classic on the in-memory broker, which has no other (and nothing to replicate)."""
+    kind = str(_required(config, "QUEUE_TYPE"))
+    if kind not in QUEUE_TYPES:
+        raise ValueError(f"setting QUEUE_TYPE must be one of {', '.join(QUEUE_TYPES)}, not {kind!r}")
+    return "classic" if str(config.get("AMQP_URI", "")).startswith(MEMORY_BROKER) else kind
 
 
 def _networks(text: str, name: str) -> network.Networks:

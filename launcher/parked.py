@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import amqp
 from kombu import Connection
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 
@@ -61,17 +62,29 @@ def taken(amqp_uri: str, queues: Iterable[str]) -> Iterator[list[Parked]]:
     """Every message parked on `queues`, held (unacknowledged) until the block ends; what the block did not
     acknowledge goes back where it was."""
     with Connection(amqp_uri) as connection:
+        present = [name for name in queues if _exists(connection, name)]
         channel = connection.channel()
         held = []
-        for name in queues:
+        for name in present:
             queue = messaging.parked_queue(name)(channel)
-            queue.declare()
             while (message := queue.get(no_ack=False)) is not None:
                 held.append(_parked(name, message))
         try:
             yield held
         finally:
             channel.close()
+
+
+def _exists(connection, name: str) -> bool:
+    """Whether the queue `name` exists, whatever its type (classic or quorum: a platform moving to quorum
+    queues has both for a while); asked on a channel of its own, which the broker closes if it does not."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(name, passive=True)
+    except amqp.exceptions.NotFound:  # never declared: nothing was parked there
+        return False
+    channel.close()
+    return True
 
 
 def _parked(queue: str, message) -> Parked:
