@@ -41,20 +41,8 @@ class Parked:
 def handler_queues() -> list[str]:
     """Every handler's parked queue, and every service's RPC parked queue (requests and replies it could
     not take), from the services' code."""
-    names = []
-    for service in SERVICES:
-        cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
-        takes_rpc = any(isinstance(each, rpc.Rpc) for each in vars(cls).values()) or any(
-            isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
-        for attribute in sorted(dir(cls)):
-            for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):
-                if isinstance(entrypoint, messaging.EnvelopeHandler):
-                    names.append(messaging.parked_queue_name(entrypoint.source_service, entrypoint.event_type,
-                                                             cls.name, attribute))
-                takes_rpc = takes_rpc or isinstance(entrypoint, rpc.Entrypoint)
-        if takes_rpc:
-            names.append(rpc.parked_queue_name(cls.name))
-    return names
+    from launcher.queues import lasting_queues
+    return [queue.name for service in SERVICES for queue in lasting_queues(service) if queue.name.endswith(".parked")]
 
 
 @contextmanager

@@ -988,3 +988,224 @@ class Browser:
             context.close()
         self.chromium.close()
         self._playwright.stop()
+
+
+class RabbitCluster:
+    """RabbitMQ nodes of a test's own beside the machine's (never touched): each with its own node name,
+    AMQP and Erlang distribution ports, data and log folders under `directory`, and one Erlang cookie of
+    their own (their HOME holds it: the machine's cookie is not read nor changed), started from Debian's
+    rabbitmq-server as this user, joined into one cluster, and stopped (their folders with the test's).
+
+    `pause_minority`: a node cut off from the majority pauses itself, and carries on when it sees the
+    others again (what `deploy/rabbitmq-cluster.conf` sets for the compose cluster)."""
+
+    SBIN = Path("/usr/lib/rabbitmq/bin")  # Debian's scripts; /usr/sbin's wrappers would switch to the user rabbitmq
+
+    def __init__(self, directory: Path, size: int = 3, ports: list[int] | None = None,
+                 dist_ports: list[int] | None = None, name: str | None = None):
+        self.directory = directory
+        stem = name or f"trustone{uuid.uuid4().hex[:6]}"
+        self.nodes = [f"{stem}-{chr(ord('a') + index)}@localhost" for index in range(size)]
+        self.ports = dict(zip(self.nodes, ports or [free_port() for _ in self.nodes]))
+        self.dist_ports = dict(zip(self.nodes, dist_ports or [free_port() for _ in self.nodes]))
+        self.home = directory / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        cookie = self.home / ".erlang.cookie"
+        cookie.write_text(uuid.uuid4().hex.upper())
+        cookie.chmod(0o400)
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def uri(self, vhost: str = "") -> str:
+        """kombu's failover list naming every node (nameko and kombu take it as AMQP_URI)."""
+        return ";".join(f"amqp://guest:guest@127.0.0.1:{self.ports[node]}/{vhost}" for node in self.nodes)
+
+    def node_uri(self, node: str, vhost: str = "") -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.ports[node]}/{vhost}"
+
+    def _env(self, node: str) -> dict:
+        short = node.split("@")[0]
+        base = self.directory / short
+        (base / "log").mkdir(parents=True, exist_ok=True)
+        (base / "mnesia").mkdir(parents=True, exist_ok=True)
+        config = base / "rabbitmq.conf"
+        config.write_text(
+            f"listeners.tcp.local = 127.0.0.1:{self.ports[node]}\n"
+            "loopback_users = none\n"
+            "cluster_partition_handling = pause_minority\n"
+            "log.console = false\nlog.file.level = info\n")
+        (base / "enabled_plugins").write_text("[].\n")
+        (base / "rabbitmq-env.conf").write_text("")
+        return {"PATH": os.environ["PATH"], "HOME": str(self.home), "LANG": "C.UTF-8",
+                "RABBITMQ_NODENAME": node, "RABBITMQ_NODE_PORT": str(self.ports[node]),
+                "RABBITMQ_DIST_PORT": str(self.dist_ports[node]),
+                "RABBITMQ_CONFIG_FILE": str(config), "RABBITMQ_ADVANCED_CONFIG_FILE": str(base / "advanced.config"),
+                "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+                "RABBITMQ_MNESIA_BASE": str(base / "mnesia"), "RABBITMQ_LOG_BASE": str(base / "log"),
+                "RABBITMQ_PID_FILE": str(base / "pid"), "ERL_EPMD_ADDRESS": "127.0.0.1",
+                # a lost node is noticed in seconds, not a minute
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS":
+                    "-kernel net_ticktime 8 -kernel inet_dist_use_interface {127,0,0,1}"}
+
+    def ctl(self, node: str, *args: str, timeout: float = 60, check: bool = True,
+            tool: str = "rabbitmqctl") -> subprocess.CompletedProcess:
+        done = subprocess.run([str(self.SBIN / tool), "-n", node, *args], env=self._env(node),
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode:
+            raise RuntimeError(f"{tool} {' '.join(args)} on {node}: {done.stdout}{done.stderr}")
+        return done
+
+    def start_node(self, node: str) -> None:
+        """Starts `node` (again: it keeps its data and its place in the cluster) and waits until it serves."""
+        log = open(self.directory / f"{node.split('@')[0]}.out", "ab")
+        self.running[node] = subprocess.Popen([str(self.SBIN / "rabbitmq-server")], env=self._env(node),
+                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while self.ctl(node, "await_startup", "--timeout", "90", timeout=100, check=False).returncode:
+            # not yet known to epmd: the node is still booting its VM
+            if self.running[node].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ node {node} did not start: see {log.name}")
+            time.sleep(0.5)
+
+    def stop_node(self, node: str) -> None:
+        """Stops `node` the way an operator or a shutdown does (its clients' connections close)."""
+        process = self.running.pop(node)
+        self.ctl(node, "stop", timeout=60, check=False)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start(self) -> "RabbitCluster":
+        first, *others = self.nodes
+        for node in self.nodes:
+            self.start_node(node)
+        for node in others:
+            self.ctl(node, "stop_app")
+            self.ctl(node, "join_cluster", first)
+            self.ctl(node, "start_app")
+        return self
+
+    def running_nodes(self, asking: str) -> list[str]:
+        answer = self.ctl(asking, "eval", "rabbit_nodes:all_running().", check=False)
+        return re.findall(r"'?([\w-]+@[\w.-]+)'?", answer.stdout)
+
+    def add_vhost(self, name: str) -> str:
+        self.ctl(next(iter(self.running)), "add_vhost", name)
+        self.ctl(next(iter(self.running)), "set_permissions", "-p", name, "guest", ".*", ".*", ".*")
+        return name
+
+    def queues(self, vhost: str, *columns: str) -> list[dict]:
+        """Each queue of `vhost` as RabbitMQ lists it (asked of any running node)."""
+        columns = columns or ("name", "type", "messages", "leader", "members")
+        answer = self.ctl(next(iter(self.running)), "list_queues", "-p", vhost, "--formatter", "json",
+                          *columns, timeout=60)
+        return json.loads(answer.stdout or "[]")
+
+    def stop(self) -> None:
+        """Stops every node it started; a node that does not stop is killed."""
+        for node in list(self.running):
+            try:
+                self.stop_node(node)
+            except Exception:  # noqa: BLE001 - whatever failed, the node goes
+                process = self.running.pop(node, None)
+                if process is not None:
+                    process.kill()
+                    process.wait()
+
+
+class ReportStream:
+    """Companies submitting reports in turn, each again and again (new versions, a blank report and one that
+    meets steps 1 and 2.1 by turns), about fifteen a second, from `start()` until `finish()` once at least
+    `at_least` were accepted; every answer is kept with its time. `held` pauses it (a service that takes
+    reports is about to stop)."""
+
+    def __init__(self, platform: "Platform", tokens: list[str], at_least: int):
+        import threading
+        self.platform, self.tokens, self.at_least = platform, tokens, at_least
+        self.accepted: list[tuple[str, str, int, float]] = []  # token, report id, version, when answered
+        self.refused: list[str] = []
+        self.longest_wait = 0.0  # the slowest answer since it was last set to 0
+        self.stop, self.held = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "ReportStream":
+        self.thread.start()
+        return self
+
+    def finish(self) -> None:
+        self.held.clear()
+        self.stop.set()
+        self.thread.join(timeout=600)
+        assert not self.refused, self.refused[:5]
+        assert not self.thread.is_alive() and len(self.accepted) >= self.at_least
+
+    def _run(self):
+        session = requests.Session()
+        reports = [blank_report(), with_steps_1_and_21(blank_report(plan_of_approach=True))]
+        number = 0
+        while not self.stop.is_set() or len(self.accepted) < self.at_least:
+            if self.held.is_set():
+                time.sleep(0.05)
+                continue
+            token = self.tokens[number % len(self.tokens)]
+            asked = time.monotonic()
+            try:
+                answer = session.post(self.platform.url("submission", "/v1/reports"), timeout=30,
+                                      json=reports[number // len(self.tokens) % 2], headers=auth(token))
+            except requests.RequestException as exc:
+                self.refused.append(f"{type(exc).__name__}: {exc}")
+                continue
+            finally:
+                self.longest_wait = max(self.longest_wait, time.monotonic() - asked)
+            if answer.status_code != 202:
+                self.refused.append(f"{answer.status_code} {answer.text}")
+                continue
+            self.accepted.append((token, answer.json()["id"], answer.json()["version"], time.monotonic()))
+            number += 1
+            time.sleep(0.05)
+
+    def assessments(self, report_id: str) -> int:
+        answer = requests.get(self.platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
+                              headers=auth(SECRETARIAT_TOKEN), timeout=10)
+        return len(answer.json()) if answer.status_code == 200 else 0
+
+    def through(self, entry: tuple[str, str, int, float]) -> bool:
+        """Whether the accepted report `entry` was assessed and its outcome is in its company's inbox (with
+        those of the company's earlier ones)."""
+        token, report_id, version, _ = entry
+        if self.assessments(report_id) < version:
+            return False
+        before = sum(1 for each in self.accepted if each[0] == token and each[3] <= entry[3])
+        return [each["kind"] for each in self.platform.inbox(token)["items"]].count("outcome") >= before
+
+
+def assert_each_report_once(platform: "Platform", accepted: list[tuple]) -> None:
+    """Every report version `accepted` (token, report id, version, ...) was assessed once, every company is
+    counted once in year 1's figures, each version's receipt and outcome are in its company's inbox once,
+    and the proof agrees (waits for the pipeline to finish first)."""
+    latest: dict[str, int] = {}
+    for _, report_id, version, *_ in accepted:
+        latest[report_id] = max(latest.get(report_id, 0), version)
+    companies = {token for token, *_ in accepted}
+
+    def assessments(report_id: str) -> list:
+        answer = requests.get(platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
+                              headers=auth(SECRETARIAT_TOKEN), timeout=10)
+        return answer.json() if answer.status_code == 200 else []
+
+    def everything_done():
+        return platform.figures()["assessed_reports"] == len(companies) and all(
+            len(assessments(report_id)) >= versions for report_id, versions in latest.items())
+    wait_until(everything_done, "every version assessed and every company counted", timeout=120)
+    for report_id, versions in latest.items():
+        assert len(assessments(report_id)) == versions, "every version assessed once"
+    for token in companies:
+        mine = [each for each in accepted if each[0] == token]
+        notices = [each["kind"] for each in platform.inbox(token)["items"]]
+        assert notices.count("receipt") == len(mine), "one receipt per version, none lost, none twice"
+        assert notices.count("outcome") == len(mine), "one outcome per version, none lost, none twice"
+    proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=auth(SECRETARIAT_TOKEN),
+                         timeout=60).json()
+    assert proof["agrees"], proof["differences"]

@@ -1,0 +1,117 @@
+"""End to end on a three-node RabbitMQ cluster with quorum queues (QUEUE_TYPE=quorum), losing a node
+mid-stream: three nodes of the test's own (names, ports, data and one Erlang cookie of their own, beside
+the machine's RabbitMQ, which is not touched) are started and joined; submission, scoring, notification and
+reporting run each as its own process against them, with AMQP_URI listing every node (kombu's failover
+list). While companies keep submitting reports, the node that leads the busiest queues is stopped, later
+started again, and then the node leading them by then is stopped. Afterwards every report was accepted,
+assessed and counted exactly once, every receipt and outcome is in its company's inbox once, the proof
+agrees and nothing is parked. For each loss the test prints how long the platform took to carry on: the
+longest wait for a submission's answer, and how long after the loss the first report submitted after it
+was assessed.
+
+Bounded for CI (about two minutes: `CLUSTER_REPORTS`, at least 300 reports, and one round of losses,
+`CLUSTER_ROUNDS`); the longer run is the same test:
+`CLUSTER_REPORTS=2000 CLUSTER_ROUNDS=4 scripts/test tests/e2e/test_cluster.py -s`."""
+import os
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from tests.support import (TRUSTONE, Platform, RabbitCluster, ReportStream, SharedEngine, assert_each_report_once,
+                           register_company, wait_until)
+
+pytestmark = pytest.mark.e2e
+REPORTS = int(os.environ.get("CLUSTER_REPORTS", "300"))
+ROUNDS = int(os.environ.get("CLUSTER_ROUNDS", "1"))
+SERVICES = ("submission", "scoring", "notification", "reporting", "complaints")  # all but the portal (a client)
+# the queues a stream of reports keeps busiest: its node is the one to lose
+BUSIEST = ("evt-submission-report_submitted--scoring.", "evt-scoring-report_scored--notification.",
+           "evt-scoring-report_scored--reporting.", "evt-submission-report_submitted--notification.")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    assert (RabbitCluster.SBIN / "rabbitmq-server").exists(), "Debian's rabbitmq-server runs the cluster's nodes"
+    nodes = RabbitCluster(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        yield nodes.start()
+    finally:
+        nodes.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(cluster, processes):
+    engine = SharedEngine(processes)
+    platform = Platform(cluster.uri(), processes, MONGO_URI=engine.uri("cluster"), QUEUE_TYPE="quorum")
+    for service in SERVICES:
+        platform.start(service)
+    return platform
+
+
+def busiest_leader(cluster: RabbitCluster) -> str:
+    """The node that leads most of the queues a stream of reports keeps busiest."""
+    leaders = Counter(queue["leader"] for queue in cluster.queues("/")
+                      if queue["name"].startswith(BUSIEST) and not queue["name"].endswith((".retry", ".parked")))
+    assert leaders, "the pipeline's queues are declared"
+    return leaders.most_common(1)[0][0]
+
+
+def lose(cluster: RabbitCluster, stream: ReportStream, node: str) -> dict:
+    """Stops `node` while reports flow; returns how long the platform took to carry on: from the stop
+    until a report submitted after the node was down had been assessed and its outcome noticed (and with
+    it every report before it in those queues)."""
+    stream.longest_wait = 0.0
+    lost_at = time.monotonic()
+    cluster.stop_node(node)
+    down_at = time.monotonic()
+
+    def first_after_the_loss():
+        after = [each for each in stream.accepted if each[3] > down_at]
+        return after and stream.through(after[0])
+    wait_until(first_after_the_loss, f"a report submitted after {node} was lost to be assessed and noticed",
+               timeout=90, interval=0.1)
+    return {"node": node, "stopping took s": round(down_at - lost_at, 1),
+            "carried on after s": round(time.monotonic() - lost_at, 1),
+            "longest answer to a submission s": round(stream.longest_wait, 2)}
+
+
+def test_losing_nodes_of_a_rabbitmq_cluster_mid_stream_loses_nothing_and_counts_nothing_twice(cluster, platform):
+    started = time.monotonic()
+    kinds = {queue["name"]: queue["type"] for queue in cluster.queues("/")}
+    assert kinds["rpc-submission"] == "quorum"
+    assert all(kinds[name] == "quorum" for name in kinds if name.startswith(BUSIEST)), kinds
+    tokens = [register_company(platform.url("submission"), name=f"Cluster {number} B.V.")["token"]
+              for number in range(30)]
+    stream = ReportStream(platform, tokens, REPORTS).start()
+    losses = []
+    try:
+        for _ in range(ROUNDS):
+            mark = len(stream.accepted)
+            wait_until(lambda: len(stream.accepted) >= mark + 40 or stream.refused, "reports on their way")
+            first = busiest_leader(cluster)
+            losses.append(lose(cluster, stream, first))
+            mark = len(stream.accepted)
+            wait_until(lambda: len(stream.accepted) >= mark + 20 or stream.refused, "reports while it is down",
+                       timeout=60)
+            back_at = time.monotonic()
+            cluster.start_node(first)
+            losses[-1]["started again in s"] = round(time.monotonic() - back_at, 1)
+            second = busiest_leader(cluster)
+            if second == first:  # it leads nothing yet: the other node that does
+                second = next(node for node in cluster.running if node != first)
+            losses.append(lose(cluster, stream, second))
+            if len(losses) < 2 * ROUNDS:
+                cluster.start_node(second)
+    finally:
+        stream.stop.set()
+    stream.finish()
+    assert_each_report_once(platform, stream.accepted)
+    listing = subprocess.run([TRUSTONE, "parked", "list"], env=platform.env, capture_output=True, text=True,
+                             timeout=60)
+    assert listing.stdout.startswith("0 parked message(s)"), listing.stdout + listing.stderr
+    print(f"\n{len(stream.accepted)} reports from {len(tokens)} companies over a three-node cluster, "
+          f"{time.monotonic() - started:.0f} s with the losses:")
+    for loss in losses:
+        print("  " + ", ".join(f"{key}: {value}" for key, value in loss.items()))
