@@ -542,7 +542,8 @@ class EnvelopeHandler(EventHandler):
             self.source_service, self.event_type, self.container.service_name, self.method_name), self.queue_type))
         if self.handler_type == SERVICE_POOL:  # a replay for this service reaches its shared queue too
             shared = self.queue
-            # a broadcast handler's queue lives as long as its instance: classic, as RabbitMQ requires
+            # shared by the service's instances and outliving them: quorum when QUEUE_TYPE says so (a broadcast
+            # handler's lives as long as its instance: classic, as RabbitMQ requires)
             self.queue = Queue(shared.name, durable=shared.durable, auto_delete=shared.auto_delete,
                                exclusive=shared.exclusive,
                                queue_arguments=lasting(self.queue_type, **(shared.queue_arguments or {})), bindings=[

@@ -15,7 +15,7 @@ import amqp
 from kombu import Connection
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 
-from common import inbound, messaging, rpc
+from common import inbound, messaging
 from common.vocabulary import SERVICES
 
 

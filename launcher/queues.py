@@ -37,10 +37,12 @@ def lasting_queues(service: str) -> list[Lasting]:
     """Every queue of `service` that outlives its processes, from its code: each shared handler's queue,
     retry and parked queue, its RPC request queue and the RPC parked queue."""
     cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
-    queues, takes_rpc = [], any(isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
+    # a service that calls others parks the replies it cannot take; one that answers, the requests too
+    calls = any(isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
+    queues, answers = [], False
     for attribute in sorted(dir(cls)):
         for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):
-            takes_rpc = takes_rpc or isinstance(entrypoint, rpc.Entrypoint)
+            answers = answers or isinstance(entrypoint, rpc.Entrypoint)
             if not isinstance(entrypoint, messaging.EnvelopeHandler):
                 continue
             source, event_type = entrypoint.source_service, entrypoint.event_type
@@ -53,9 +55,10 @@ def lasting_queues(service: str) -> list[Lasting]:
                        Lasting(service, name, ((f"{source}.events", event_type),
                                                (messaging.replay_exchange(cls.name).name, f"{source}.{event_type}"))),
                        parked]
-    if takes_rpc:
-        queues += [Lasting(service, f"rpc-{cls.name}", ((get_rpc_exchange({}).name, f"{cls.name}.*"),)),
-                   Lasting(service, rpc.parked_queue_name(cls.name))]
+    if answers:
+        queues.append(Lasting(service, f"rpc-{cls.name}", ((get_rpc_exchange({}).name, f"{cls.name}.*"),)))
+    if answers or calls:
+        queues.append(Lasting(service, rpc.parked_queue_name(cls.name)))
     return queues
 
 
