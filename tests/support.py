@@ -1189,8 +1189,8 @@ class RabbitCluster:
 class ReportStream:
     """Companies submitting reports in turn, each again and again (new versions, a blank report and one that
     meets steps 1 and 2.1 by turns), with `pause` seconds between them (0.05: about fifteen a second here),
-    from `start()` until `finish()` once at least `at_least` were accepted; every answer is kept with its time. `held` pauses it (a service that takes
-    reports is about to stop)."""
+    from `start()` until `finish()` once at least `at_least` were accepted; every answer is kept with its
+    time. `held` pauses it (a service that takes reports is about to stop)."""
 
     def __init__(self, platform: "Platform", tokens: list[str], at_least: int, pause: float = 0.05):
         import threading

@@ -7,7 +7,8 @@ that leads the busiest queues is stopped, later started again; then the node lea
 stopped and started again; then the node leading them by then is cut off from the other two (a
 partition: it runs on, and pauses itself as the minority) and reconnected. Afterwards every report was
 accepted, assessed and counted exactly once, every receipt and outcome is in its company's inbox once,
-the proof agrees, nothing is parked and the cluster is whole. For each loss the test prints how long the
+the proof agrees, nothing is parked but a poison message sent at the start (by each of its consumers,
+on the cluster's quorum queues), and the cluster is whole. For each loss the test prints how long the
 platform took to carry on (until a report submitted after the loss was assessed and noticed) and the
 longest wait for a submission's answer meanwhile.
 
@@ -22,12 +23,13 @@ from collections import Counter
 import pytest
 
 from tests.support import (TRUSTONE, Platform, RabbitCluster, ReportStream, SharedEngine, assert_each_report_once,
-                           register_company, wait_until)
+                           publish_raw, register_company, wait_until)
 
 pytestmark = pytest.mark.e2e
 REPORTS = int(os.environ.get("CLUSTER_REPORTS", "300"))
 ROUNDS = int(os.environ.get("CLUSTER_ROUNDS", "1"))
 SERVICES = ("submission", "scoring", "notification", "reporting", "complaints")  # all but the portal (a client)
+POISONED = ("notification", "reporting", "complaints")  # the consumers of company_registered
 # the queues a stream of reports keeps busiest: its node is the one to lose
 BUSIEST = ("evt-submission-report_submitted--scoring.", "evt-scoring-report_scored--notification.",
            "evt-scoring-report_scored--reporting.", "evt-submission-report_submitted--notification.")
@@ -51,6 +53,12 @@ def platform(cluster, processes):
     for service in SERVICES:
         platform.start(service)
     return platform
+
+
+def trustone(platform, *args: str) -> str:
+    done = subprocess.run([TRUSTONE, *args], env=platform.env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def busiest_leader(cluster: RabbitCluster) -> str:
@@ -109,6 +117,7 @@ def test_losing_nodes_of_a_rabbitmq_cluster_mid_stream_loses_nothing_and_counts_
     kinds = {queue["name"]: queue["type"] for queue in cluster.queues("/")}
     assert kinds["rpc-submission"] == "quorum"
     assert all(kinds[name] == "quorum" for name in kinds if name.startswith(BUSIEST)), kinds
+    publish_raw(platform.amqp_uri, "submission.events", "company_registered", b"\x00 not json")  # poison
     tokens = [register_company(platform.url("submission"), name=f"Cluster {number} B.V.")["token"]
               for number in range(30)]
     stream = ReportStream(platform, tokens, REPORTS).start()
@@ -135,9 +144,12 @@ def test_losing_nodes_of_a_rabbitmq_cluster_mid_stream_loses_nothing_and_counts_
         stream.stop.set()
     stream.finish()
     assert_each_report_once(platform, stream.accepted)
-    listing = subprocess.run([TRUSTONE, "parked", "list"], env=platform.env, capture_output=True, text=True,
-                             timeout=60)
-    assert listing.stdout.startswith("0 parked message(s)"), listing.stdout + listing.stderr
+    listing = trustone(platform, "parked", "list")
+    parked = [line for line in listing.splitlines() if " after 1 attempt(s) " in line]
+    assert listing.endswith(f"\n{len(POISONED)} parked message(s)\n") and len(parked) == len(POISONED) and all(
+        " undecodable " in line for line in parked), "only the poison, parked by each consumer on quorum queues"
+    trustone(platform, "parked", "discard", "--all")
+    assert trustone(platform, "parked", "list").startswith("0 parked message(s)")
     assert sorted(cluster.running_nodes(cluster.nodes[0])) == sorted(cluster.nodes), "the cluster whole again"
     print(f"\n{len(stream.accepted)} reports from {len(tokens)} companies over a three-node cluster, "
           f"{time.monotonic() - started:.0f} s with the losses:")
