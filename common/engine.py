@@ -4,9 +4,11 @@ mongomock answers every query by testing every document of the collection, even 
 checks a unique index the same way on every write: with 20,000 stored reports each report costs many
 times what it cost with 1,000. This module gives mongomock's own query path (`Collection._iter_documents`,
 which every find, count, update, delete and unique check goes through) what MongoDB's indexes give: the
-document of an `_id`, and the documents whose field holds a value, for the first field of each index a
-repository declares. The answer is still mongomock's (`filter_applies` tests every candidate); an index
-only narrows which documents are tested, so it may offer too many but never too few.
+document of an `_id`, and the documents whose field holds a value (or one of `$in` values), for every field
+of every index a repository declares; where a query names several, only the documents every one of them
+offers are tested, so a compound index's query reads what it matches, not what its first field matches.
+The answer is still mongomock's (`filter_applies` tests every candidate); an index only narrows which
+documents are tested, so it may offer too many but never too few.
 
 It also spares the copying that MongoDB does in its own process as BSON: a cursor with a limit (every
 `find_one`) copies only the documents it returns, not every match of its query, as mongomock does before
@@ -103,6 +105,50 @@ def _value(document: dict, field: str):
         else:
             return _MISSING
     return value
+
+
+def _looked_up(wanted):
+    """The values a filter's condition on one field asks for, where an index can look them up: an equal
+    value, `{"$eq": value}` or `{"$in": [values]}`; None for any other condition."""
+    if isinstance(wanted, dict) and len(wanted) == 1:
+        (operator, operand), = wanted.items()
+        if operator == "$eq":
+            wanted = operand
+        elif operator == "$in" and isinstance(operand, list) and all(type(each) in LOOKED_UP for each in operand):
+            return operand
+    return [wanted] if type(wanted) in LOOKED_UP else None
+
+
+def indexes_of(store) -> _Indexes:
+    if not hasattr(store, "_trustone_indexes"):
+        store._trustone_indexes = _Indexes()
+        for key, document in store._documents.items():
+            store._trustone_indexes.order.setdefault(key, next(store._trustone_indexes.counter))
+    return store._trustone_indexes
+
+
+def indexed_fields(store) -> list[str]:
+    return [field for field in dict.fromkeys(
+        key[0] if isinstance(key, (tuple, list)) else key
+        for index in store.indexes.values() for key in (index.get("key") or []))  # [(field, direction)]
+        if field != "_id"]
+
+
+def narrowed(store, filter: dict):
+    """The ids that may match: the ids every indexed field the filter names offers (each a superset of the
+    matches, so their intersection is too), or None where no indexed field narrows the query."""
+    indexes, keys = indexes_of(store), None
+    for field in indexed_fields(store):
+        values = _looked_up(filter.get(field))
+        if values is None:
+            continue
+        if field not in indexes.by_value:
+            indexes.build(field, list(store._documents.values()))
+        found = set().union(*(indexes.candidates(field, value) for value in values))
+        keys = found if keys is None else keys & found
+        if not keys:
+            break
+    return keys
 
 
 def _hashable(value) -> bool:
@@ -225,21 +271,6 @@ def install() -> None:
 
     engine.Collection.find_one = find_one
 
-    def indexes_of(store) -> _Indexes:
-        if not hasattr(store, "_trustone_indexes"):
-            store._trustone_indexes = _Indexes()
-            for key, document in store._documents.items():
-                store._trustone_indexes.order.setdefault(key, next(store._trustone_indexes.counter))
-        return store._trustone_indexes
-
-    def indexed_fields(store) -> list[str]:
-        fields = []
-        for index in store.indexes.values():
-            keys = list(index.get("key") or [])  # [(field, direction), ...], or a mapping's items
-            if keys:
-                fields.append(keys[0][0] if isinstance(keys[0], (tuple, list)) else keys[0])
-        return [field for field in dict.fromkeys(fields) if field != "_id"]
-
     set_item, del_item, drop = stores.CollectionStore.__setitem__, stores.CollectionStore.__delitem__, \
         stores.CollectionStore.drop
 
@@ -279,22 +310,9 @@ def install() -> None:
         if not isinstance(filter, dict) or not filter:
             return scan(self, filter)
         store = self._store
-        wanted = filter.get("_id")
-        keys = None
-        if isinstance(wanted, dict) and set(wanted) == {"$in"} and isinstance(wanted["$in"], list) and \
-                all(type(each) in LOOKED_UP for each in wanted["$in"]):
-            keys = wanted["$in"]
-        elif type(wanted) in LOOKED_UP:
-            keys = [wanted]
+        keys = _looked_up(filter.get("_id"))
         if keys is None:
-            indexes = indexes_of(store)
-            for field in indexed_fields(store):
-                value = filter.get(field)
-                if type(value) in LOOKED_UP:
-                    if field not in indexes.by_value:
-                        indexes.build(field, list(store._documents.values()))
-                    keys = indexes.candidates(field, value)
-                    break
+            keys = narrowed(store, filter)
         if keys is None:
             return scan(self, filter)
         if not all(_hashable(key) for key in keys):

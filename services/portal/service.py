@@ -504,11 +504,18 @@ class PortalService(operations.Operations):
                           found=outcome.page["found"], form=outcome.state, errors=outcome.errors,
                           placed_region=placed_region, placed_state=placed_state)
 
-    @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Recompute the figures and compare"))
+    @page("GET", "/secretariat/years/<int:covenant_year>/proof", doc=_html(
+        "The latest check of the figures (recomputed and compared in the background), and asking for one"))
     def proof(self, request, covenant_year):
         visitor = self._visitor(request)
-        return self._page(request, visitor, "proof.html.j2", proof=usecases.prove(visitor, covenant_year,
-                                                                                  api=self.api))
+        return self._page(request, visitor, "proof.html.j2", covenant_year=covenant_year,
+                          run=usecases.latest_proof(visitor, covenant_year, api=self.api))
+
+    @page("POST", "/secretariat/years/<int:covenant_year>/proof", doc=_html("Check the figures now"))
+    def request_proof(self, request, covenant_year):
+        visitor = self._posted(request, SECRETARIAT)
+        usecases.request_proof(visitor, covenant_year, api=self.api)
+        return redirect(f"/secretariat/years/{covenant_year}/proof")
 
     @page("GET", "/secretariat/years/<int:covenant_year>/figures", doc=_html(
         "The year's figures as they stand, what a new edition would change, and releasing it"))

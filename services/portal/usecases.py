@@ -431,9 +431,7 @@ def company_detail(visitor: Visitor, company_id: str, *, api, clock) -> dict:
     """For the secretariat: one company, its years and its reports with their assessments."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    company = next((each for each in client.get("submission", "/v1/companies") if each["id"] == company_id), None)
-    if company is None:
-        raise errors.NotFound()
+    company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
     years = member_years(client, company, clock.now().date(),
                          extensions=client.get("notification", "/v1/extensions", company_id=company_id),
                          reports=client.get("submission", "/v1/reports", company_id=company_id))
@@ -515,11 +513,25 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
                                                  for problem in listed]})
 
 
-def prove(visitor: Visitor, covenant_year: int, *, api) -> dict:
-    """The proof of a year's figures, with the names of the known regions its differences may name."""
+def latest_proof(visitor: Visitor, covenant_year: int, *, api) -> dict | None:
+    """The year's latest check of its figures (run in the background): waiting, running (how far) or done,
+    its result with the names of the known regions its differences may name; None before the first."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    proof = client.get("reporting", f"/v1/sector/{covenant_year}/proof")
+    try:
+        run = client.get("reporting", f"/v1/sector/{covenant_year}/proofs/latest")
+    except errors.NotFound:
+        return None
+    return {**run, "result": _proof_shown(run["result"], client) if run["result"] else None}
+
+
+def request_proof(visitor: Visitor, covenant_year: int, *, api) -> dict:
+    """Asks for a check of the year's figures (a check already waiting or running is not asked twice)."""
+    require_role(visitor, SECRETARIAT)
+    return api.as_(visitor.token).post("reporting", f"/v1/sector/{covenant_year}/proofs")
+
+
+def _proof_shown(proof: dict, client) -> dict:
     named = any(each["counter"].startswith("region ") for each in proof["differences"])
     return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
 
@@ -583,15 +595,25 @@ def verification(visitor: Visitor, covenant_year: int, *, api) -> dict:
     """The year's sample with each company's name and latest verification, or None before it is drawn."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
-    names = {each["id"]: each["name"] for each in client.get("submission", "/v1/companies")}
     try:
         found = client.get("scoring", f"/v1/verification/{covenant_year}")
     except errors.NotFound:
-        return {"covenant_year": covenant_year, "draw": None, "names": names}
+        return {"covenant_year": covenant_year, "draw": None, "names": {}}
+    names = _names_of(client, [each["company_id"] for each in found["sampled"]])
     results = {each["company_id"]: each for each in found["results"]}
     return {"covenant_year": covenant_year, "names": names, "draw": found,
             "sampled": [{**each, "name": names.get(each["company_id"], each["company_id"]),
                          "result": results.get(each["company_id"])} for each in found["sampled"]]}
+
+
+def _names_of(client, company_ids: list[str]) -> dict[str, str]:
+    """The names of these companies (asked for in batches, never the whole member list)."""
+    names = {}
+    for start in range(0, len(company_ids), 16):  # 16 ids of 32 characters fit in `ids` (600)
+        batch = company_ids[start:start + 16]
+        names.update({each["id"]: each["name"] for each in client.get("submission", "/v1/companies",
+                                                                      ids=",".join(batch))})
+    return names
 
 
 def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> FormOutcome:

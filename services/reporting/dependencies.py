@@ -50,7 +50,8 @@ class SectorStore(Repository):
     INDEXES = {"place_names": (Index(Outbox.INDEX_KEYS),),
                "contributions": (Index.on("has_regions", "figures"), Index.on("pending_since"),
                                  Index.on("figures", "unreleased")),
-               "editions": (Index.on("covenant_year", "number", unique=True),)}
+               "editions": (Index.on("covenant_year", "number", unique=True),),
+               "proofs": (Index.on("covenant_year", ("requested_at", -1)), Index.on("state", "until"))}
 
     def __init__(self, db):
         super().__init__(db)
@@ -63,6 +64,7 @@ class SectorStore(Repository):
         self.editions = db.editions            # released editions: frozen copies of a year's public figures
         self.release_dates = db.release_dates  # per year, when editions are scheduled (from the frameworks)
         self.release_leases = db.release_leases  # one release of a year at a time
+        self.proofs = db.proofs                # figures checks run in the background, and their results
         self.outboxes = [Outbox(self.place_names)]
         self._gazetteer: Gazetteer | None = None
         self._shards_made: set[str] = set()
@@ -291,6 +293,36 @@ class SectorStore(Repository):
 
     def end_lease(self, covenant_year: int, holder: str) -> None:
         self.release_leases.delete_one({"_id": covenant_year, "holder": holder})
+
+    # --- figures checks (proofs) run in the background --------------------------------------------------
+
+    def add_proof(self, covenant_year: int, requested_by: str, at: datetime) -> dict:
+        """A check of the year's figures to run, unless one is waiting or running: that one."""
+        waiting = self.proofs.find_one({"covenant_year": covenant_year, "state": {"$in": ["queued", "running"]}})
+        if waiting:
+            return waiting
+        proof = {"_id": uuid.uuid4().hex, "covenant_year": covenant_year, "state": "queued", "requested_by": requested_by,
+                 "requested_at": at, "checked": 0, "until": at, "result": None}
+        self.proofs.insert_one(proof)
+        return proof
+
+    def take_proof(self, at: datetime, seconds: int) -> dict | None:
+        """A waiting check (or one whose runner stopped: its lease ran out), leased to this caller."""
+        return self.proofs.find_one_and_update(
+            {"state": {"$in": ["queued", "running"]}, "until": {"$lte": at}},
+            {"$set": {"state": "running", "until": at + timedelta(seconds=seconds), "checked": 0}},
+            sort=[("requested_at", 1)], return_document=ReturnDocument.AFTER)
+
+    def proof_progress(self, proof_id: str, checked: int, at: datetime, seconds: int) -> None:
+        self.proofs.update_one({"_id": proof_id}, {"$set": {"checked": checked,
+                                                            "until": at + timedelta(seconds=seconds)}})
+
+    def finish_proof(self, proof_id: str, result: dict, at: datetime) -> None:
+        self.proofs.update_one({"_id": proof_id}, {"$set": {"state": "done", "result": result, "finished_at": at,
+                                                            "checked": result["reports"]}})
+
+    def latest_proof(self, covenant_year: int) -> dict | None:
+        return self.proofs.find_one({"covenant_year": covenant_year}, sort=[("requested_at", -1)])
 
     def latest_edition(self, covenant_year: int, with_figures: bool = False) -> dict | None:
         return self.editions.find_one({"covenant_year": covenant_year}, None if with_figures else {"figures": 0},

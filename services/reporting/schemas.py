@@ -96,6 +96,18 @@ class Proof(Schema):
     differences = fields.List(fields.Nested(Difference))
 
 
+class ProofRun(Schema):
+    id = fields.String()
+    covenant_year = fields.Integer()
+    state = fields.String(metadata={"description": "queued, running or done"})
+    requested_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    checked = fields.Integer(metadata={"description": "Reports recomputed so far."})
+    counted = fields.Integer(metadata={"description": "Assessed reports the figures count now (how many "
+                                                     "a check will recompute, about)."})
+    result = fields.Nested(Proof, allow_none=True, metadata={"description": "Once done."})
+
+
 class Region(Schema):
     country = fields.String()
     state = fields.String(allow_none=True, metadata={"description": "ISO 3166-2 code"})

@@ -18,6 +18,7 @@ from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
 
 RELEASE_INTERVAL_SECONDS = 60
+PROOF_POLL_SECONDS = 1
 
 
 def declare_metrics(registry):
@@ -39,7 +40,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     storage = Storage(SectorStore)
     publication = PublicationRules()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring", patience=6)  # the proof fetches a whole year of assessments
+    scoring = Rpc("scoring", patience=6)  # the proof fetches the year's assessments, a page at a time
     clock = ClockProvider()  # the scheduled editions' dates
     submission = Rpc("submission", patience=6)  # ... and every member
     complaints = Rpc("complaints", patience=6)  # ... and the year's cases
@@ -194,6 +195,28 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         self.identity.caller(request, SECRETARIAT)
         return usecases.prove(covenant_year, store=self.storage, scoring=self.scoring,
                               submission=self.submission, complaints=self.complaints)
+
+    @http("POST", "/v1/sector/<int:covenant_year>/proofs", doc=Doc(
+        "Check the year's figures in the background (the same recomputation as .../proof); a check already "
+        "waiting or running is answered instead of starting another", roles=(SECRETARIAT,),
+        responses={202: schemas.ProofRun}))
+    def request_proof(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        return 202, usecases.request_proof(covenant_year, "secretariat", store=self.storage, clock=self.clock)
+
+    @http("GET", "/v1/sector/<int:covenant_year>/proofs/latest", doc=Doc(
+        "The year's latest background check: waiting, running (how many reports it checked) or done, with "
+        "its result", roles=(SECRETARIAT,), responses={200: schemas.ProofRun}, not_found=True))
+    def latest_proof(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.latest_proof(covenant_year, store=self.storage)
+
+    @timer(interval=PROOF_POLL_SECONDS)
+    def run_requested_proofs(self):
+        """Runs the checks the secretariat asked for, one after another."""
+        while usecases.run_requested_proof(store=self.storage, scoring=self.scoring, submission=self.submission,
+                                           complaints=self.complaints, clock=self.clock):
+            pass
 
 
 SERVICE = ReportingService

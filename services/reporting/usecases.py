@@ -316,20 +316,33 @@ def _day(moment) -> date:
     return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
-def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict:
-    """Recomputes the year's counters from scoring's latest assessments, and participation from
-    submission's members (a different path from the events), and compares them with the incremental
-    state."""
-    latest = scoring.latest_assessments(covenant_year)
+PROOF_PAGE = 25  # companies per request to scoring: no message carries a year of reports, and the
+# embedded platform, all services on one event loop, serves others between two pages
+PROOF_LEASE_SECONDS = 120  # a check whose runner stopped this long ago is taken up by another
+
+
+def prove(covenant_year: int, *, store, scoring, submission, complaints, progress=None) -> dict:
+    """Recomputes the year's counters from scoring's latest assessments (asked for a page of companies at a
+    time), and participation from submission's members (a different path from the events), and compares
+    them with the incremental state. `progress(reports checked)` is called after each page."""
     gazetteer = store.gazetteer()
-    recomputed = domain.summed(
-        domain.contribution(each["report"], each["assessment"], each["company"],
-                            # a scoring instance not yet upgraded answers without `progress`
-                            each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]),
-                            gazetteer)
-        for each in latest)
+    sums, reports, after = [], 0, None
+    while True:
+        page = scoring.latest_assessments(covenant_year, after=after, limit=PROOF_PAGE)
+        sums.append(domain.summed(
+            domain.contribution(each["report"], each["assessment"], each["company"],
+                                # a scoring instance not yet upgraded answers without `progress`
+                                each.get("progress") or vocabulary.progress(each["assessment"]["criteria"]),
+                                gazetteer)
+            for each in page))
+        reports += len(page)
+        if progress:
+            progress(reports)
+        if len(page) < PROOF_PAGE:
+            break
+        after = page[-1]["company_id"]
     verified = scoring.latest_verifications(covenant_year)
-    recomputed = domain.summed([recomputed, *(domain.verification_contribution(each) for each in verified),
+    recomputed = domain.summed([*sums, *(domain.verification_contribution(each) for each in verified),
                                 *(domain.case_contribution(each["kind"], each["state"], each["appeal_upheld"])
                                   for each in complaints.cases_of_year(covenant_year))])
     found = domain.differences(recomputed, store.counters(covenant_year) or {})
@@ -340,6 +353,41 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints) -> dict
     if found:
         log.error("sector figures differ from a recomputation", covenant_year=covenant_year,
                   differences=len(found))
-    return {"covenant_year": covenant_year, "reports": len(latest),
+    return {"covenant_year": covenant_year, "reports": reports,
             "members": len(members["companies"]) + len(members["authorities"]),
             "agrees": not found, "differences": found}
+
+
+# --- the same check in the background: asked for, run by a timer, its progress and result kept ------------
+
+def request_proof(covenant_year: int, requested_by: str, *, store, clock) -> dict:
+    """Starts a check of the year's figures, unless one is waiting or running (then that one)."""
+    return _proof_shown(store.add_proof(covenant_year, requested_by, clock.now()), store=store)
+
+
+def run_requested_proof(*, store, scoring, submission, complaints, clock) -> bool:
+    """Runs the oldest waiting check (one at a time per runner); False when none waits."""
+    proof = store.take_proof(clock.now(), PROOF_LEASE_SECONDS)
+    if proof is None:
+        return False
+    result = prove(proof["covenant_year"], store=store, scoring=scoring, submission=submission,
+                   complaints=complaints, progress=lambda checked: store.proof_progress(
+                       proof["_id"], checked, clock.now(), PROOF_LEASE_SECONDS))
+    store.finish_proof(proof["_id"], result, clock.now())
+    return True
+
+
+def latest_proof(covenant_year: int, *, store) -> dict:
+    """The year's latest check: waiting, running (with how many reports it checked of how many are
+    counted) or done (with its result)."""
+    proof = store.latest_proof(covenant_year)
+    if proof is None:
+        raise errors.NotFound()
+    return _proof_shown(proof, store=store)
+
+
+def _proof_shown(proof: dict, *, store) -> dict:
+    counted = (store.counters(proof["covenant_year"]) or {}).get(domain.key("assessed"), 0)
+    return {"id": proof["_id"], "covenant_year": proof["covenant_year"], "state": proof["state"],
+            "requested_at": proof["requested_at"], "finished_at": proof.get("finished_at"),
+            "checked": proof["checked"], "counted": counted, "result": proof["result"]}

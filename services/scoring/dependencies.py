@@ -82,6 +82,7 @@ class ScoringStore(Repository):
         self.draws = db.verification_draws
         self.verifications = db.verifications
         self.framework_corrections = db.framework_corrections
+        self.latest = db.latest_of_year  # a read model: each company's latest version of a year, in brief
         self.outbox = Outbox(self.assessments)
         self._framework_outbox = Outbox(self.framework_corrections)
         self._draws_outbox = Outbox(self.draws)
@@ -103,7 +104,57 @@ class ScoringStore(Repository):
                           Index(Outbox.INDEX_KEYS)),
         # one document per (year, framework version) applied: what every instance must at least score under
         "framework_corrections": (Index.on("covenant_year", ("version", DESCENDING)), Index(Outbox.INDEX_KEYS)),
+        "latest_of_year": (Index.on("covenant_year", "company_id"),),
     }
+
+    def ensure_indexes(self) -> None:
+        super().ensure_indexes()
+        # A store from before the read model (latest_of_year) gets it once, from what it holds.
+        if self.latest.find_one({}, {"_id": 1}) is None and self.reports.find_one({}, {"_id": 1}) is not None:
+            for report in self.reports.find({}, {"report": 0, "company": 0}):
+                self._note_version(report["covenant_year"], report["company_id"], report["report_id"],
+                                   report["version"])
+            for stored in self.assessments.find({}, {"event": 0, "assessment.criteria": 0}):
+                self._note_assessment(stored)
+
+    # --- the read model: each company's latest version of a year and that version's latest assessment ------
+    # Kept as reports and assessments are stored (each write conditional, so that any order of deliveries,
+    # and a redelivery after a crash between the two writes, leaves what a query over everything would
+    # find): the secretariat's overview and the proof read one small document per company, not every
+    # version and assessment of the year.
+
+    def _note_version(self, covenant_year: int, company_id: str, report_id: str, version: int) -> None:
+        try:
+            self.latest.update_one(
+                {"_id": f"{covenant_year}:{company_id}", "version": {"$lt": version}},
+                {"$set": {"covenant_year": covenant_year, "company_id": company_id, "report_id": report_id,
+                          "version": version, "assessed": None}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # this or a later version is noted already (what follows completes a crashed delivery)
+        # Scoring stores a version's assessment before the version itself: whatever was stored before the
+        # version was noted is noted now; what is stored after finds the version noted.
+        stored = self.assessments.find_one({"report_id": report_id, "version": version},
+                                           {"event": 0, "assessment.criteria": 0}, sort=NEWEST_FIRST)
+        if stored:
+            self._note_assessment(stored)
+
+    def _note_assessment(self, stored: dict) -> None:
+        framework_version, correction = stored["framework_version"], stored.get("correction", 0)
+        assessment = stored["assessment"]
+        self.latest.update_one(
+            {"_id": f"{stored['covenant_year']}:{stored['company_id']}", "version": stored["version"],
+             "$or": [{"assessed": None}, {"assessed.framework_version": {"$lt": framework_version}},
+                     {"assessed.framework_version": framework_version, "assessed.correction": {"$lt": correction}}]},
+            {"$set": {"assessed": {"id": stored["_id"], "framework_version": framework_version,
+                                   "correction": correction, "score": assessment.get("score"),
+                                   "band": assessment.get("band"), "outcome": assessment.get("outcome")}}})
+
+    def latest_of_year(self, covenant_year: int, *, after: str | None = None, limit: int = 0) -> list[dict]:
+        """Each company's latest version of the year that is assessed, by company id (from `after`)."""
+        query = {"covenant_year": covenant_year, "assessed": {"$ne": None}}
+        if after is not None:
+            query["company_id"] = {"$gt": after}
+        return list(self.latest.find(query, sort=[("company_id", ASCENDING)], limit=limit))
 
     def keep_report(self, submitted: dict) -> None:
         """Keeps a received report version (for rescoring); receiving it again changes nothing."""
@@ -115,6 +166,8 @@ class ScoringStore(Repository):
                 "company": submitted["company"], "report": submitted["report"],
                 "submitted_at": submitted["submitted_at"], "received_at": datetime.now(timezone.utc)}},
             upsert=True)
+        self._note_version(submitted["covenant_year"], submitted["company"]["id"], submitted["report_id"],
+                           submitted["version"])
 
     @staticmethod
     def _assessment_id(report_id: str, version: int, framework_version: int, correction: int) -> str:
@@ -131,6 +184,14 @@ class ScoringStore(Repository):
     def kept_report(self, report_id: str, version: int) -> dict | None:
         """A received report version, as scoring keeps it (for rescoring and corrections)."""
         return self.reports.find_one({"_id": f"{report_id}:{version}"})
+
+    def kept_reports(self, versions: list[tuple[str, int]]) -> dict[tuple[str, int], dict]:
+        """Received report versions by (report id, version)."""
+        found = self.reports.find({"_id": {"$in": [f"{report_id}:{version}" for report_id, version in versions]}})
+        return {(each["report_id"], each["version"]): each for each in found}
+
+    def assessments_by_id(self, ids: list[str]) -> dict[str, dict]:
+        return {each["_id"]: each for each in self.assessments.find({"_id": {"$in": ids}}, {"event": 0})}
 
     def latest_assessment(self, report_id: str) -> dict | None:
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
@@ -153,13 +214,15 @@ class ScoringStore(Repository):
         whether this call stored it (False: a concurrent delivery stored it first)."""
         version, framework_version, correction = ordinal
         document_id = self._assessment_id(report_id, version, framework_version, correction)
+        stored = {"_id": document_id, "report_id": report_id, "version": version,
+                  "framework_version": framework_version, "correction": correction, "company_id": company_id,
+                  "covenant_year": assessment["covenant_year"], "assessment": assessment}
         try:
-            self.assessments.insert_one({
-                "_id": document_id, "report_id": report_id, "version": version,
-                "framework_version": framework_version, "correction": correction, "company_id": company_id,
-                "covenant_year": assessment["covenant_year"], "assessment": assessment, **Outbox.fields(event)})
+            self.assessments.insert_one({**stored, **Outbox.fields(event)})
         except DuplicateKeyError:
+            self._note_assessment(stored)  # the delivery that stored it may have stopped before this
             return self.kept_assessment(report_id, version, framework_version, correction), False
+        self._note_assessment(stored)
         return Kept(self.outbox, document_id, event), True
 
     # --- corrections decided on appeal ----------------------------------------------------------------

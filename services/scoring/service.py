@@ -64,10 +64,10 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
         return usecases.framework(covenant_year, frameworks=self.frameworks)
 
     @rpc
-    def latest_assessments(self, covenant_year):
-        """For each company, its latest report version of the year with that version's latest assessment
-        (what the sector figures must rest on)."""
-        return usecases.latest_assessments(covenant_year, store=self.storage)
+    def latest_assessments(self, covenant_year, after=None, limit=0):
+        """For each company (by id, after `after`, `limit` of them), its latest report version of the year
+        with that version's latest assessment (what the sector figures must rest on)."""
+        return usecases.latest_assessments(covenant_year, store=self.storage, after=after, limit=limit)
 
     @rpc
     def list_calendars(self):

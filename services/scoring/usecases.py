@@ -172,23 +172,28 @@ def assessments_of(caller: Caller, report_id: str, *, store) -> list[dict]:
 
 
 def year_overview(covenant_year: int, *, store) -> list[dict]:
-    """For the secretariat: each company's latest assessed version of the year, in brief."""
-    return [{"company_id": each["company"]["id"], "report_id": each["report_id"], "version": each["ordinal"][0],
-             "framework_version": each["ordinal"][1], "correction": each["ordinal"][2],
-             "score": each["assessment"]["score"],
-             "band": each["assessment"]["band"], "outcome": each["assessment"]["outcome"]}
-            for each in latest_assessments(covenant_year, store=store)]
+    """For the secretariat: each company's latest assessed version of the year, in brief (from the read
+    model: one small document per company)."""
+    return [{"company_id": each["company_id"], "report_id": each["report_id"], "version": each["version"],
+             "framework_version": each["assessed"]["framework_version"],
+             "correction": each["assessed"]["correction"], "score": each["assessed"]["score"],
+             "band": each["assessed"]["band"], "outcome": each["assessed"]["outcome"]}
+            for each in store.latest_of_year(covenant_year)]
 
 
-def latest_assessments(covenant_year: int, *, store) -> list[dict]:
-    """For each company, its latest report version of the year with that version's latest assessment
-    (what the sector figures must rest on): [{"company", "report", "assessment", "ordinal", "progress"}]."""
+def latest_assessments(covenant_year: int, *, store, after: str | None = None, limit: int = 0) -> list[dict]:
+    """For each company (by id, after `after`; `limit` of them, 0 for all), its latest report version of
+    the year with that version's latest assessment (what the sector figures must rest on):
+    [{"company", "report", "assessment", "ordinal", "progress"}]."""
+    latest = store.latest_of_year(covenant_year, after=after, limit=limit)
+    reports = store.kept_reports([(each["report_id"], each["version"]) for each in latest])
+    assessments = store.assessments_by_id([each["assessed"]["id"] for each in latest])
     found = []
-    for latest in store.latest_reports(covenant_year):
-        stored = store.latest_assessment_of_version(latest["report_id"], latest["version"])
-        if stored:
-            found.append({"company": latest["company"], "report": latest["report"],
-                          "report_id": latest["report_id"], "assessment": stored["assessment"],
+    for each in latest:
+        report, stored = reports.get((each["report_id"], each["version"])), assessments.get(each["assessed"]["id"])
+        if report and stored:
+            found.append({"company": report["company"], "report": report["report"], "report_id": each["report_id"],
+                          "company_id": each["company_id"], "assessment": stored["assessment"],
                           "ordinal": [stored["version"], stored["framework_version"], stored.get("correction", 0)],
                           "progress": vocabulary.progress(stored["assessment"]["criteria"])})
     return found

@@ -16,7 +16,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from common import errors
+from common import errors, text
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY
 from common.events import Event
 from common.mongo import Index, Repository
@@ -54,9 +54,11 @@ class SubmissionStore(Repository):
 
     INDEXES = {
         # a token names one member; a company has one report per year; a version number is taken once
-        "companies": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
-        "authorities": (Index.on("token_hash", unique=True), Index(Outbox.INDEX_KEYS)),
-        "commission_members": (Index.on("token_hash", unique=True), Index.on("seat"), Index(Outbox.INDEX_KEYS)),
+        # a name's skeleton (common.text): a look-alike of a member's name is found without reading every name
+        "companies": (Index.on("token_hash", unique=True), Index.on("name_skeleton"), Index(Outbox.INDEX_KEYS)),
+        "authorities": (Index.on("token_hash", unique=True), Index.on("name_skeleton"), Index(Outbox.INDEX_KEYS)),
+        "commission_members": (Index.on("token_hash", unique=True), Index.on("seat"), Index.on("name_skeleton"),
+                               Index(Outbox.INDEX_KEYS)),
         # a seat is confirmed once (its member's id is the key)
         "commission_seatings": (Index(Outbox.INDEX_KEYS),),
         "token_replacements": (Index(Outbox.INDEX_KEYS),),
@@ -69,16 +71,31 @@ class SubmissionStore(Repository):
     def add_member(self, role: str, member: dict, event: Event) -> Kept:
         """Stores a company or authority (by its caller role) with its event."""
         outbox = self._outbox_of[role]
-        outbox.collection.insert_one({"_id": member["id"], **member, **Outbox.fields(event)})
+        outbox.collection.insert_one({"_id": member["id"], **member, "name_skeleton": text.skeleton(member["name"]),
+                                      **Outbox.fields(event)})
         return Kept(outbox, member["id"], event)
 
-    def member_names(self) -> list[str]:
-        """The name of every member of every kind: companies, authorities and the commission's members."""
-        return [each["name"] for collection in (self.companies, self.authorities, self.commission)
-                for each in collection.find({}, {"name": 1})]
+    def look_alike(self, name: str) -> str | None:
+        """The name of a member of any kind (company, authority, the commission's) that looks the same as
+        `name` but is written otherwise, else None."""
+        for collection in (self.companies, self.authorities, self.commission):
+            found = collection.find_one({"name_skeleton": text.skeleton(name), "name": {"$ne": name}}, {"name": 1})
+            if found:
+                return found["name"]
+        return None
+
+    def ensure_indexes(self) -> None:
+        super().ensure_indexes()
+        # Members registered before names had their skeleton kept get it once.
+        for collection in (self.companies, self.authorities, self.commission):
+            for each in collection.find({"name_skeleton": {"$exists": False}}, {"name": 1}):
+                collection.update_one({"_id": each["_id"]}, {"$set": {"name_skeleton": text.skeleton(each["name"])}})
 
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
+
+    def companies_of(self, ids: list[str]) -> list[dict]:
+        return list(self.companies.find({"_id": {"$in": ids}}, sort=[("registered_at", ASCENDING)]))
 
     def authorities_list(self) -> list[dict]:
         return list(self.authorities.find({}, sort=[("registered_at", ASCENDING)]))

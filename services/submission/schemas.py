@@ -4,7 +4,7 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from common import covenant, places, problems, vocabulary
 from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
@@ -238,6 +238,18 @@ class ReportSummary(Schema):
 class ReportDetail(ReportSummary):
     report = fields.Nested(AnnualReport, metadata={"description": "The latest version."})
     versions = fields.List(fields.Nested(ReportVersion))
+
+
+class CompaniesQuery(Schema):
+    # short enough that any value, percent-encoded, fits in a request line (8 KB)
+    ids = fields.String(validate=validate.Length(min=1, max=600), metadata={
+        "description": "Only these companies: their ids separated by commas (at most 600 characters)."})
+
+    @post_load
+    def split(self, data, **kwargs):
+        if "ids" in data:
+            data["ids"] = [each for each in data["ids"].split(",") if each]
+        return data
 
 
 class ReportQuery(Schema):

@@ -49,10 +49,17 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         return 201, self._register(COMPANY, read_json(request, schemas.CompanyRegistration))
 
     @http("GET", "/v1/companies", doc=Doc(
-        "List member companies", roles=(SECRETARIAT,), responses={200: schemas.Company(many=True)}))
+        "List member companies (?ids=a,b for only those)", roles=(SECRETARIAT,), query=schemas.CompaniesQuery,
+        responses={200: schemas.Company(many=True)}))
     def list_companies(self, request):
         self.identity.caller(request, SECRETARIAT)
-        return usecases.companies(store=self.storage)
+        return usecases.companies(load(schemas.CompaniesQuery, dict(request.args)).get("ids"), store=self.storage)
+
+    @http("GET", "/v1/companies/<company_id>", doc=Doc(
+        "One member company", roles=(SECRETARIAT,), responses={200: schemas.Company}, not_found=True))
+    def get_company(self, request, company_id):
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.company(company_id, store=self.storage)
 
     @http("GET", "/v1/members", doc=Doc(
         "The member companies, as public as the covenant's member list: id, name, country, role",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from common import errors, outbox, problems, text
+from common import errors, outbox, problems
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
@@ -24,7 +24,7 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     member its code, so the secretariat never holds a code that opens what only the commission reads. A name
     that looks the same as a member's already registered (of any kind) but is written with other characters
     (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
-    alike = text.look_alike(registration["name"], store.member_names())
+    alike = store.look_alike(registration["name"])
     if alike is not None:
         raise errors.Invalid.at("name", problems.LOOKS_LIKE_MEMBER(member=alike))
     member, token = domain.new_member(registration, clock.now())
@@ -199,9 +199,16 @@ def member_list(*, store) -> list[dict]:
                   key=lambda each: each["name"].casefold())
 
 
-def companies(*, store) -> list[dict]:
-    """Every member company as the secretariat sees it (never a token hash)."""
-    return [domain.public(each) for each in store.companies_list()]
+def companies(ids: list[str] | None = None, *, store) -> list[dict]:
+    """Every member company (or those of `ids`) as the secretariat sees it (never a token hash)."""
+    return [domain.public(each) for each in (store.companies_list() if ids is None else store.companies_of(ids))]
+
+
+def company(company_id: str, *, store) -> dict:
+    found = store.company(company_id)
+    if found is None:
+        raise errors.NotFound()
+    return domain.public(found)
 
 
 def commission(caller: Caller, *, store) -> list[dict]:

@@ -40,7 +40,7 @@ class EmptyPeers:
     def list_members(self):
         return {"companies": [], "authorities": []}
 
-    def latest_assessments(self, covenant_year):
+    def latest_assessments(self, covenant_year, after=None, limit=0):
         return []
 
     def latest_verifications(self, covenant_year):

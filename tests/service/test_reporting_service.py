@@ -67,10 +67,12 @@ class FakeScoringHistory:
     def latest_verifications(self, covenant_year):
         return []  # no sample drawn: the proof recomputes no verification
 
-    def latest_assessments(self, covenant_year):
-        return [{"company": each["company"], "report": each["report"], "assessment": each["assessment"],
-                 "ordinal": each["ordinal"], "progress": each["progress"]}
-                for each in self.latest if each["covenant_year"] == covenant_year]
+    def latest_assessments(self, covenant_year, after=None, limit=0):
+        found = sorted((each for each in self.latest if each["covenant_year"] == covenant_year
+                        and (after is None or each["company"]["id"] > after)), key=lambda each: each["company"]["id"])
+        return [{"company": each["company"], "company_id": each["company"]["id"], "report": each["report"],
+                 "assessment": each["assessment"], "ordinal": each["ordinal"], "progress": each["progress"]}
+                for each in found[:limit or None]]
 
 
 def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(

@@ -28,7 +28,7 @@ def world(container_factory, service_config, url, report):
                "authority": auth(authority["token"]), "secretariat": secretariat, "bad token": auth("nonsense"),
                "member": auth(member["token"]), "chair": auth(chair["token"])}
     contract = ApiContract(requests.get(url("submission", "/openapi.json")).json())
-    return {"callers": callers, "report_a": report_a["id"], "a": a, "contract": contract, "container": container,
+    return {"callers": callers, "report_a": report_a["id"], "a": a, "b": b, "contract": contract, "container": container,
             "chair": chair, "member": member}
 
 
@@ -54,6 +54,7 @@ def seated(url, chair_token, seat):
 MATRIX = {
     ("POST", "/v1/companies"): (401, 403, 403, 403, 201, 401, 403, 403),
     ("GET", "/v1/companies"): (401, 403, 403, 403, 200, 401, 403, 403),
+    ("GET", "/v1/companies/{company_id}"): (401, 403, 403, 403, 200, 401, 403, 403),
     ("POST", "/v1/authorities"): (401, 403, 403, 403, 201, 401, 403, 403),
     ("POST", "/v1/reports"): (401, 202, 202, 403, 403, 401, 403, 403),
     ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401, 403, 403),
@@ -85,7 +86,8 @@ def body_for(method, path, report):
 @pytest.mark.parametrize("method,path", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
 def test_role_matrix(world, url, report, method, path):
     member_id = seat_registered(url, "unions_and_ngos")["id"] if path.endswith("/confirmation") else world["a"]["id"]
-    concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", member_id)
+    concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", member_id) \
+        .replace("{company_id}", world["a"]["id"])
     for caller, expected in zip(CALLERS, MATRIX[(method, path)]):
         response = requests.request(method, url("submission", concrete), headers=world["callers"][caller],
                                     json=body_for(method, path, report))
@@ -106,6 +108,17 @@ def test_a_new_token_given_by_the_secretariat_replaces_the_lost_one_at_once(worl
     assert unknown.status_code == 404 and "nobody" in unknown.json()["error"]["message"]
     listed = requests.get(url("submission", "/v1/companies"), headers=callers["secretariat"]).json()
     assert all("token" not in key for company in listed for key in company), "the list never shows a token"
+
+
+def test_the_secretariat_reads_one_company_or_a_few_without_the_whole_list(world, url):
+    secretariat, a, b = world["callers"]["secretariat"], world["a"], world["b"]
+    one = requests.get(url("submission", f"/v1/companies/{a['id']}"), headers=secretariat)
+    assert one.status_code == 200 and (one.json()["id"], one.json()["name"]) == (a["id"], a["name"])
+    assert not any("token" in key for key in one.json())
+    assert requests.get(url("submission", "/v1/companies/nobody"), headers=secretariat).status_code == 404
+    few = requests.get(url("submission", "/v1/companies"), params={"ids": f"{b['id']},nobody"}, headers=secretariat)
+    assert [each["id"] for each in few.json()] == [b["id"]]
+    assert len(requests.get(url("submission", "/v1/companies"), headers=secretariat).json()) >= 2
 
 
 def test_the_secretariat_alone_can_neither_seat_a_commission_member_nor_replace_one_s_code(world, url):

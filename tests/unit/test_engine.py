@@ -26,9 +26,12 @@ OPERATIONS = st.lists(st.one_of(
     st.tuples(st.just("upsert"), KEYS, VALUES),
     st.tuples(st.just("delete"), VALUES, st.none()),
     st.tuples(st.just("index"), st.sampled_from(["a", "b", "c.d"]), st.booleans()),
+    st.tuples(st.just("compound"), st.sampled_from([("b", "a"), ("c.d", "b")]), st.none()),
 ), max_size=30)
 QUERIES = [{"a": "x"}, {"a": "y"}, {"b": 1}, {"b": 0}, {"c.d": "z"}, {"a": "x", "b": 1}, {"_id": 3},
-           {"_id": {"$in": [1, 2, 7]}}, {"a": None}, {"b": True}, {"b": False}]
+           {"_id": {"$in": [1, 2, 7]}}, {"a": None}, {"b": True}, {"b": False}, {"b": 1, "a": "y"},
+           {"b": {"$in": [0, 3]}, "c.d": "x"}, {"a": {"$eq": "z"}, "b": {"$gt": 0}}, {"a": {"$in": []}},
+           {"c.d": {"$in": ["x", "y"]}, "b": 1, "a": "x"}]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), database=None,
@@ -51,6 +54,8 @@ def test_every_query_answers_what_testing_every_document_answers(operations):
                 collection.update_one({"_id": first, "a": {"$ne": second}}, {"$set": {"a": second}}, upsert=True)
             elif kind == "delete":
                 collection.delete_one({"a": first})
+            elif kind == "compound":
+                collection.create_index([(field, 1) for field in first])
             else:
                 collection.create_index(first, unique=False) if not second else collection.create_index([(first, -1)])
         except Exception as refused:  # a duplicate _id: refused alike on every engine
@@ -66,6 +71,18 @@ def test_every_query_answers_what_testing_every_document_answers(operations):
             first = collection.find_one(query, sort=[("b", 1)])
             assert (first or {}).get("_id") == next((each["_id"] for each in collection.find(query, sort=[("b", 1)])),
                                                     None)
+
+
+def test_a_compound_indexs_query_tests_only_the_documents_that_hold_both_values():
+    collection = in_process_engine()["engine_test"]["compound"]
+    collection.drop()
+    collection.create_index([("company", 1), ("year", 1)])
+    collection.insert_many([{"_id": f"{company}-{year}", "company": company, "year": year}
+                            for company in range(200) for year in (1, 2, 3)])
+    # every company has year 1 and every year has 200 companies: only both fields together narrow to one
+    assert engine.narrowed(collection._store, {"company": 7, "year": 2}) == {"7-2"}
+    assert engine.narrowed(collection._store, {"company": {"$in": [7, 8]}, "year": 1}) == {"7-1", "8-1"}
+    assert [each["_id"] for each in collection.find({"company": 7, "year": {"$in": [3, 1]}})] == ["7-1", "7-3"]
 
 
 TIMES = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))

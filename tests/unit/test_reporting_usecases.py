@@ -108,22 +108,73 @@ def test_a_spelling_added_later_moves_the_counts_once_and_the_proof_agrees(store
         assert not usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher).changed
     assert regions(store) == [("Bundi", "Rajasthan", 6)]
 
-    class Scoring:
-        def latest_assessments(self, year):
-            return scored
-
-        def latest_verifications(self, year):
-            return []
-
-    class Nobody:
-        def list_members(self):
-            return {"companies": [], "authorities": []}
-
-        def cases_of_year(self, year):
-            return []
-
-    proof = usecases.prove(1, store=store, scoring=Scoring(), submission=Nobody(), complaints=Nobody())
+    proof = usecases.prove(1, store=store, scoring=PagedScoring(scored), submission=Nobody(), complaints=Nobody())
     assert proof["agrees"], proof["differences"]
+
+
+class PagedScoring:
+    """scoring's latest_assessments over events the test gives, a page of companies at a time."""
+
+    def __init__(self, scored):
+        self.scored = sorted(scored, key=lambda each: each["company"]["id"])
+        self.pages = []
+
+    def latest_assessments(self, year, after=None, limit=0):
+        found = [{**each, "company_id": each["company"]["id"], "progress": None} for each in self.scored
+                 if after is None or each["company"]["id"] > after][:limit or None]
+        self.pages.append(len(found))
+        return found
+
+    def latest_verifications(self, year):
+        return []
+
+
+class Nobody:
+    def list_members(self):
+        return {"companies": [], "authorities": []}
+
+    def cases_of_year(self, year):
+        return []
+
+
+def test_a_check_asked_for_runs_in_the_background_a_page_at_a_time_and_its_result_is_kept(store, publisher):
+    clock = SettableClock("2021-01-05T09:00:00")
+    scored = [scored_event(blank_report(), company(company_id=f"c-{number:03}"),
+                           report_id=f"r-{number}") for number in range(230)]
+    for index, each in enumerate(scored):
+        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+    scoring = PagedScoring(scored)
+    ports = dict(store=store, scoring=scoring, submission=Nobody(), complaints=Nobody(), clock=clock)
+
+    asked = usecases.request_proof(1, "secretariat", store=store, clock=clock)
+    assert (asked["state"], asked["checked"], asked["counted"], asked["result"]) == ("queued", 0, 230, None)
+    assert usecases.request_proof(1, "secretariat", store=store, clock=clock)["id"] == asked["id"]  # not twice
+
+    seen = []
+    store_progress = store.proof_progress
+    store.proof_progress = lambda *args: (store_progress(*args), seen.append(usecases.latest_proof(1, store=store)))
+    assert usecases.run_requested_proof(**ports)
+    pages = [usecases.PROOF_PAGE] * (230 // usecases.PROOF_PAGE) + [230 % usecases.PROOF_PAGE]
+    assert scoring.pages == pages  # never the whole year in one answer
+    assert [(each["state"], each["checked"]) for each in seen] == [
+        ("running", sum(pages[:index + 1])) for index in range(len(pages))]
+    done = usecases.latest_proof(1, store=store)
+    assert done["state"] == "done" and done["result"]["agrees"] and done["result"]["reports"] == 230
+    assert not usecases.run_requested_proof(**ports)  # nothing waits any more
+    assert usecases.request_proof(1, "secretariat", store=store, clock=clock)["id"] != asked["id"]
+
+
+def test_a_check_whose_runner_stopped_is_taken_up_again_once_its_lease_ran_out(store):
+    clock = SettableClock("2021-01-05T09:00:00")
+    ports = dict(store=store, scoring=PagedScoring([]), submission=Nobody(), complaints=Nobody(), clock=clock)
+    usecases.request_proof(1, "secretariat", store=store, clock=clock)
+    assert store.take_proof(clock.now(), usecases.PROOF_LEASE_SECONDS)  # a runner took it, then stopped
+    assert not usecases.run_requested_proof(**ports)
+    clock.set("2021-01-05T09:02:01")
+    assert usecases.run_requested_proof(**ports)
+    assert usecases.latest_proof(1, store=store)["state"] == "done"
+    with pytest.raises(errors.NotFound):
+        usecases.latest_proof(2, store=store)
 
 
 def test_a_name_already_given_to_another_region_is_refused(store):

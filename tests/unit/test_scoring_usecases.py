@@ -3,6 +3,8 @@ import shutil
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from common.identity import Caller
 from common.vocabulary import COMPANY
@@ -204,3 +206,57 @@ def test_a_report_refused_for_its_year_leaves_the_store_as_it_was(ports):
     store = ports["store"]
     assert store.kept_report("r-1", 1) is None and store.latest_assessment("r-1") is None
     assert ports["publisher"].published == []
+
+
+def everything_read(store, year=1):
+    """Each company's latest version of the year with its latest assessment, read from every stored version
+    and assessment (what the read model must equal)."""
+    found = {}
+    for latest in store.latest_reports(year):
+        stored = store.latest_assessment_of_version(latest["report_id"], latest["version"])
+        if stored:
+            found[latest["company_id"]] = (latest["report_id"], stored["version"], stored["framework_version"],
+                                           stored["assessment"]["score"], stored["assessment"]["outcome"])
+    return found
+
+
+def overview(ports, year=1):
+    return {each["company_id"]: (each["report_id"], each["version"], each["framework_version"], each["score"],
+                                 each["outcome"]) for each in usecases.year_overview(year, store=ports["store"])}
+
+
+@settings(max_examples=25, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(st.permutations([(who, version) for who in range(3) for version in (1, 2, 3)] + [(0, 2), (1, 3)]),
+       st.integers(0, 11))
+def test_the_overview_answers_from_its_read_model_what_every_version_and_assessment_say(
+        tmp_path_factory, arrivals, rescore_after):
+    ports = {"store": in_memory(ScoringStore), "publisher": RecordingPublisher("scoring"),
+             "frameworks": Frameworks(shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path_factory.mktemp("f") / "f"))}
+    companies = [company(company_id=f"c-{number}") for number in range(3)]
+    reports = [blank_report(), with_steps_1_and_21(blank_report()), with_steps_1_and_21(blank_report(plan_of_approach=True))]
+    for index, (who, version) in enumerate(arrivals):  # any order, some delivered twice
+        usecases.score_submitted(submitted_event(reports[version - 1], companies[who], version=version,
+                                                 report_id=f"r-{who}"), **ports)
+        if index == rescore_after:  # a corrected framework: every latest version assessed again
+            path = ports["frameworks"].directory / "year-1.yaml"
+            raw = yaml.safe_load(path.read_text())
+            path.write_text(yaml.safe_dump({**raw, "version": 2, "minimum_score": 25}))
+            usecases.rescore_year(1, **ports)
+        assert overview(ports) == everything_read(ports["store"])
+    assert {each["company"]["id"]: each["ordinal"][0] for each in usecases.latest_assessments(1, store=ports["store"])} \
+        == {who["id"]: 3 for who in companies}
+    assert [each["company_id"] for each in usecases.latest_assessments(1, store=ports["store"], after="c-0", limit=1)] \
+        == ["c-1"]
+
+
+def test_a_store_from_before_the_read_model_gets_it_once_from_what_it_holds(ports):
+    for number in range(3):
+        for version in (1, 2):
+            usecases.score_submitted(submitted_event(blank_report(), company(company_id=f"c-{number}"),
+                                                     version=version, report_id=f"r-{number}"), **ports)
+    before = overview(ports)
+    ports["store"].latest.drop()  # as a store written by the version before the read model
+    assert overview(ports) == {}
+    ports["store"].ensure_indexes()
+    assert overview(ports) == before == everything_read(ports["store"]) and len(before) == 3

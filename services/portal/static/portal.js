@@ -43,6 +43,21 @@ document.addEventListener("DOMContentLoaded", function () {
     country.addEventListener("change", suggest);
     state.addEventListener("input", suggest);
   });
+  // A check running in the background: its progress is read again every few seconds (without this file,
+  // reloading the page shows it); once it is done, the page is loaded again with its result.
+  var running = document.querySelector("[data-refresh]");
+  if (running && window.fetch) {
+    var look = function () {
+      fetch(location.href, {credentials: "same-origin"}).then(function (answer) { return answer.text(); })
+        .then(function (text) {
+          var fresh = new DOMParser().parseFromString(text, "text/html").getElementById(running.id);
+          if (!fresh || !fresh.hasAttribute("data-refresh")) { location.reload(); return; }
+          running.innerHTML = fresh.innerHTML;
+          setTimeout(look, Number(running.dataset.refresh));
+        });
+    };
+    setTimeout(look, Number(running.dataset.refresh));
+  }
   // After a refused form, take the keyboard to the summary of what to correct.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
