@@ -66,7 +66,7 @@ class NotStopped(RuntimeError):
     """A queue still has consumers: the service must be stopped before its queues move."""
 
 
-def state(connection: Connection, name: str) -> tuple[str, int, int] | None:
+def state(connection: amqp.Connection, name: str) -> tuple[str, int, int] | None:
     """(type, messages, consumers) of the queue `name`, or None when it was never declared. The type is
     `quorum` when declaring it as a quorum queue of the same name changes nothing, else `classic`."""
     channel = connection.channel()
@@ -90,7 +90,7 @@ def _arguments(name: str) -> dict:
     return QUORUM
 
 
-def move_service(connection: Connection, service: str, say) -> int:
+def move_service(connection: amqp.Connection, service: str, say) -> int:
     """Moves every queue of `service` that is classic to a quorum queue; returns how many messages moved.
     Raises NotStopped when one has consumers (before it changes anything)."""
     queues = lasting_queues(service)
@@ -120,7 +120,7 @@ def move_service(connection: Connection, service: str, say) -> int:
     return moved
 
 
-def _move(connection: Connection, queue: Lasting, begun: bool = True) -> int:
+def _move(connection: amqp.Connection, queue: Lasting, begun: bool = True) -> int:
     """Moves `queue` through its holding queue; `begun`: the old queue is still there (else a move cut short
     after deleting it is finished)."""
     holding = queue.name + HOLDING
@@ -138,7 +138,7 @@ def _move(connection: Connection, queue: Lasting, begun: bool = True) -> int:
     return _settle(connection, queue, holding, _drain_and_delete(connection, queue.name, holding))
 
 
-def _settle(connection: Connection, queue: Lasting, holding: str, count: int) -> int:
+def _settle(connection: amqp.Connection, queue: Lasting, holding: str, count: int) -> int:
     """Declares `queue` as a quorum queue where it was bound, and gives it what `holding` holds."""
     channel = connection.channel()
     try:
@@ -153,7 +153,7 @@ def _settle(connection: Connection, queue: Lasting, holding: str, count: int) ->
     return count
 
 
-def _drain(connection: Connection, source: str, target: str) -> int:
+def _drain(connection: amqp.Connection, source: str, target: str) -> int:
     """Moves every message of `source` to `target` as it came (but for an expiration, which would drop it
     from a queue without a dead-letter exchange); each is taken off `source` once the broker confirmed its
     copy. Returns how many."""
@@ -173,7 +173,7 @@ def _drain(connection: Connection, source: str, target: str) -> int:
     return count
 
 
-def _drain_and_delete(connection: Connection, source: str, target: str) -> int:
+def _drain_and_delete(connection: amqp.Connection, source: str, target: str) -> int:
     """Moves every message of `source` to `target`, then deletes `source`: a classic queue only if it is
     empty (a message that came meanwhile is moved in another round); a holding queue, which RabbitMQ cannot
     delete on that condition (a quorum queue), once it is empty: nothing is bound to it any more."""
