@@ -11,7 +11,7 @@ from nameko.extensions import DependencyProvider
 from common import errors, problems, settings
 from common.identity import Caller, token_hash
 from common.mongo import Storage
-from common.rpc import Rpc
+from common.rpc import RpcClient
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 
 __all__ = ["AUTHORITY", "COMMISSION", "COMPANY", "SECRETARIAT", "Caller", "Identity", "LocalIdentity",
@@ -49,7 +49,7 @@ class Identity:
         return caller
 
 
-class RemoteIdentity(Rpc):
+class RemoteIdentity(RpcClient):
     """Identity for services other than submission: tokens are looked up by RPC (the hash, never the
     token, crosses the broker). Known callers are remembered for IDENTITY_CACHE_SECONDS, so a client
     making many requests costs one lookup; unknown tokens are always asked again."""

@@ -53,3 +53,11 @@ class ClockProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.clock
+
+
+class RealTimeProvider(DependencyProvider):
+    """Injects real time, for what the database expires by real time (sessions, failed sign-ins, filings);
+    a test replaces it with a clock it moves, so that nothing waits for time to pass."""
+
+    def get_dependency(self, worker_ctx):
+        return REAL_TIME

@@ -31,6 +31,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from bson import ObjectId
 
@@ -149,6 +150,27 @@ def narrowed(store, filter: dict):
         if not keys:
             break
     return keys
+
+
+def _kind_of(values: list):
+    """The one plain kind every value is of, whose Python order is BSON's (text, a number, a datetime of one
+    awareness, ObjectId), or None (a missing value, None, a list, a bool, a mix: mongomock's own sort)."""
+    kinds = set()
+    for value in values:
+        kind = type(value)
+        if kind is float or kind is int:
+            if value != value:  # NaN: first in BSON's order, nowhere in Python's
+                return None
+            kinds.add("number")
+        elif kind is str or kind is ObjectId:
+            kinds.add(kind)
+        elif kind is datetime:
+            kinds.add(("datetime", value.tzinfo is None))
+        else:
+            return None
+        if len(kinds) > 1:
+            return None
+    return next(iter(kinds), "empty")
 
 
 def _hashable(value) -> bool:
@@ -324,4 +346,26 @@ def install() -> None:
         return (document for document in found if filter_applies(filter, document))
 
     engine.Collection._iter_documents = iter_documents
+
+    get_dataset = ORIGINAL["get_dataset"] = engine.Collection._get_dataset
+
+    def sorted_dataset(self, spec, sort, fields, as_class):
+        # mongomock sorts with a BSON comparison in Python for every pair; where every document holds one
+        # value of one plain type under each sort key, Python's own order of those values is BSON's.
+        keys = list(sort.items() if isinstance(sort, dict) else sort or [])
+        if not keys or any(not isinstance(key, str) or key.startswith("$") for key, _ in keys):
+            yield from get_dataset(self, spec, sort, fields, as_class)
+            return
+        documents = list(self._iter_documents(spec))
+        for key, direction in reversed(keys):
+            values = [_value(document, key) for document in documents]
+            if _kind_of(values) is None:
+                yield from get_dataset(self, spec, sort, fields, as_class)
+                return
+            order = sorted(range(len(documents)), key=values.__getitem__, reverse=direction < 0)
+            documents = [documents[index] for index in order]
+        for document in documents:
+            yield self._copy_only_fields(document, fields, as_class)
+
+    engine.Collection._get_dataset = sorted_dataset
     engine.Collection._trustone_indexed = True

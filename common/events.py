@@ -13,7 +13,7 @@ import functools
 import math
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields as dataclass_fields, make_dataclass, replace
 from datetime import date, datetime, timezone
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -52,6 +52,15 @@ class Event:
     # How it came, not part of the envelope: sent again by a replay (`trustone replay`) to rebuild a
     # consumer, so what it once caused (a notice sent) is restored, not done again.
     replayed: bool = False
+    # For the metrics only, in a message header (`SUBMITTED_HEADER`), never in the data: when the
+    # report_submitted event a report_scored answers occurred (real time), so consumers measure the
+    # pipeline's lag from it. None: not known (a rescore answers no submission).
+    submission_occurred_at: datetime | None = None
+
+    @property
+    def payload(self):
+        """The data as a typed object (`typed`): what a handler reads by name, never by index."""
+        return typed(self.type, self.data)
 
     def to_wire(self) -> dict:
         # The fields as they are (asdict would deep-copy the data, the largest part, only to dump it).
@@ -369,6 +378,48 @@ class ReportScoredV4(ReportScoredV3):
     previous_assessment = fields.Nested(ReplacedAssessment, required=True, allow_none=True)
 
 
+class OrdinalData(Strict):
+    """Where an assessment stands among a company's assessments of a year, by name: its report version, the
+    framework version it was assessed with, and the corrections decided on appeal (below 1,000 each)."""
+    report_version = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_VERSION))
+    framework_version = StrictInteger(required=True, validate=validate.Range(min=0, max=999))
+    correction = StrictInteger(required=True, validate=validate.Range(min=0, max=999))
+
+
+@dataclass(frozen=True, order=True)
+class Ordinal:
+    """An assessment's ordinal as handlers read it (its fields are `OrdinalData`'s, in order: compared as
+    it orders, report version first)."""
+    report_version: int
+    framework_version: int
+    correction: int
+
+    @classmethod
+    def of(cls, data: "dict | list | Ordinal") -> "Ordinal":
+        """From the data of a report_scored event (v5), or the positional list of an older one as a
+        consumer may have stored it."""
+        if isinstance(data, Ordinal):
+            return data
+        if isinstance(data, (list, tuple)):
+            return cls(*data)
+        return cls(**{name: data[name] for name in ORDINAL_FIELDS})
+
+    def to_data(self) -> dict:
+        return {name: getattr(self, name) for name in ORDINAL_FIELDS}
+
+
+ORDINAL_FIELDS = tuple(each.name for each in dataclass_fields(Ordinal))
+
+
+class ReportScoredV5(ReportScoredV4):
+    """Version 5 names the ordinal's parts (`OrdinalData`), and carries nothing only a metric reads: when
+    the submission it answers occurred travels in a message header (`Event.submission_occurred_at`)."""
+    ordinal = fields.Nested(OrdinalData, required=True)
+
+    class Meta(Strict.Meta):
+        exclude = ("submission_occurred_at",)
+
+
 class VerificationSampleDrawn(Strict):
     """The reports of a year chosen for verification, and how: anyone with the population and the seed can
     draw the same sample again."""
@@ -389,6 +440,15 @@ class ReportVerified(Strict):
     result = fields.String(required=True, validate=validate.OneOf(vocabulary.VERIFICATION_RESULTS.codes))
     verified_on = fields.Date(required=True)
     ordinal = fields.List(StrictInteger(), required=True, validate=validate.Length(equal=1))
+
+
+class ReportVerifiedV2(ReportVerified):
+    """Version 2 orders a company's verification records by a named number (`sequence`: later records have
+    higher ones), not by a list of one."""
+    sequence = StrictInteger(required=True, validate=validate.Range(min=0))
+
+    class Meta(Strict.Meta):
+        exclude = ("ordinal",)
 
 
 class _CaseFiled(Strict):
@@ -503,8 +563,10 @@ SCHEMAS: dict[tuple[str, int], type[Schema]] = {
     ("report_scored", 2): ReportScoredV2,
     ("report_scored", 3): ReportScoredV3,
     ("report_scored", 4): ReportScoredV4,
+    ("report_scored", 5): ReportScoredV5,
     ("verification_sample_drawn", 1): VerificationSampleDrawn,
     ("report_verified", 1): ReportVerified,
+    ("report_verified", 2): ReportVerifiedV2,
     ("case_received", 1): CaseReceived,
     ("case_received", 2): CaseReceivedV2,
     ("case_moved", 1): CaseMoved,
@@ -530,6 +592,16 @@ def _report_scored_v3_to_v4(data: dict) -> dict:
     return {**data, "previous_assessment": replaced_assessment(data["previous_assessment"])}
 
 
+def _report_scored_v4_to_v5(data: dict) -> dict:
+    # The positional ordinal named; when the submission occurred (a metric's) is no part of the data now.
+    named = {key: value for key, value in data.items() if key != "submission_occurred_at"}
+    return {**named, "ordinal": dict(zip(ORDINAL_FIELDS, data["ordinal"]))}
+
+
+def _report_verified_v1_to_v2(data: dict) -> dict:
+    return {**{key: value for key, value in data.items() if key != "ordinal"}, "sequence": data["ordinal"][0]}
+
+
 def _case_received_v1_to_v2(data: dict) -> dict:
     # A v1 event (from a complaints instance not yet upgraded, which cannot yet be asked for the address)
     # keeps the address it carried; a v2 one carries none.
@@ -543,7 +615,8 @@ def _commission_member_registered_v1_to_v2(data: dict) -> dict:
 
 # (type, version) -> the data of that version in the shape of the next; consumers see the current shape.
 UPCASTERS = {("report_scored", 1): _report_scored_v1_to_v2, ("report_scored", 2): _report_scored_v2_to_v3,
-             ("report_scored", 3): _report_scored_v3_to_v4, ("case_received", 1): _case_received_v1_to_v2,
+             ("report_scored", 3): _report_scored_v3_to_v4, ("report_scored", 4): _report_scored_v4_to_v5,
+             ("report_verified", 1): _report_verified_v1_to_v2, ("case_received", 1): _case_received_v1_to_v2,
              ("commission_member_registered", 1): _commission_member_registered_v1_to_v2}
 
 
@@ -615,6 +688,37 @@ def check(event_type: str, schema_version: int, data) -> None:
         raise InvalidEvent(f"{event_type} v{schema_version}: invalid data: {exc.messages}") from None
     except Exception as exc:  # noqa: BLE001 - data marshmallow cannot even read (nested too deep, ...)
         raise InvalidEvent(f"{event_type} v{schema_version}: unreadable data: {type(exc).__name__}") from None
+
+
+# --- typed payloads: what handlers read by name ---------------------------------------------------------
+
+def typed(event_type: str, data: dict):
+    """An event's data (in the current version's shape, as `receive` gives it) as a frozen dataclass generated
+    from its schema: a field per schema field (None when absent), a nested object as its own dataclass, a
+    list as a tuple. So a handler reads `verified.sequence`, never `verified["ordinal"][0]`."""
+    return _typed(_consumed(SCHEMAS[(event_type, CURRENT_VERSION[event_type])]), data)
+
+
+def _typed(schema: Schema, data: dict):
+    return _payload_class(type(schema), tuple(schema.fields))(**{
+        name: _typed_value(field, data.get(field.data_key or name)) for name, field in schema.fields.items()})
+
+
+def _typed_value(field: fields.Field, value):
+    if value is None:
+        return None
+    if isinstance(field, fields.Nested) and isinstance(field.schema, Schema) and not field.many:
+        return _typed(field.schema, value)
+    if isinstance(field, fields.List):
+        return tuple(_typed_value(field.inner, each) for each in value)
+    return value
+
+
+@functools.cache
+def _payload_class(schema_cls: type[Schema], names: tuple[str, ...]) -> type:
+    """The dataclass of a schema's payload (made once per schema and set of fields)."""
+    return make_dataclass(schema_cls.__name__.lstrip("_") + "Payload", [(name, object) for name in names],
+                          frozen=True)
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from common.events import CORRELATION_ID
 from common.redelivery import INVALID_MESSAGE, UNDECODABLE
@@ -20,6 +21,9 @@ from common.redelivery import INVALID_MESSAGE, UNDECODABLE
 # Our headers (common.messaging sets them when it retries, parks or replays a message).
 ATTEMPT = "x-trustone-attempt"  # handlings that failed so far
 REPLAYED = "x-trustone-replay"  # sent again by a replay, to one consumer
+# When the report_submitted event a report_scored answers occurred (ISO 8601, real time): for the pipeline's
+# lag metric only, so it is no part of the event's data. One that does not read as a time is ignored.
+SUBMITTED = "x-trustone-submission-occurred-at"
 # nameko's context travels as headers named nameko.<key>; only these two are ours to take, checked.
 NAMEKO_PREFIX = "nameko."
 CONTEXT_CORRELATION_ID = "correlation_id"
@@ -48,6 +52,21 @@ class Taken:
     context: dict  # what nameko may put in the worker's context: correlation id, call stack
     attempt: int  # handlings that failed so far
     replayed: bool
+    submission_occurred_at: datetime | None = None
+
+
+def timing_headers(submission_occurred_at: datetime | None) -> dict:
+    """The headers an event's metrics travel in (none when there is nothing to measure)."""
+    return {SUBMITTED: submission_occurred_at.isoformat()} if submission_occurred_at else {}
+
+
+def _moment(value) -> datetime | None:
+    """A header's ISO 8601 time with its zone; None for anything else (a metric lost, never a message)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def taken(headers, body_size: int = 0, content_type: str | None = JSON,
@@ -71,7 +90,7 @@ def taken(headers, body_size: int = 0, content_type: str | None = JSON,
     replayed = headers.get(REPLAYED, False)
     if type(replayed) is not bool:
         raise Refused(f"header {REPLAYED} is {_shown(replayed)}, not true or false")
-    return Taken(context_of(headers), attempt, replayed)
+    return Taken(context_of(headers), attempt, replayed, _moment(headers.get(SUBMITTED)))
 
 
 def context_of(headers) -> dict:

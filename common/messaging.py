@@ -106,8 +106,9 @@ class Publisher:
         return new_event(event_type, data, producer=self.producer, correlation_id=self.correlation_id)
 
     def publish(self, event: Event) -> None:
-        """Returns once the broker confirmed it; Undeliverable when no queue takes it."""
-        self._dispatch(event.type, event.to_wire())
+        """Returns once the broker confirmed it; Undeliverable when no queue takes it. What is no part of
+        the event's contract but a metric reads goes in a header (`inbound.timing_headers`)."""
+        self._dispatch(event.type, event.to_wire(), inbound.timing_headers(event.submission_occurred_at))
         log.info("event published", published_event_id=event.id, published_event_type=event.type)
 
 
@@ -249,8 +250,8 @@ class Events(EventDispatcher):
     def get_dependency(self, worker_ctx):
         headers = self.get_message_headers(worker_ctx)  # nameko's context (correlation id, call stack)
 
-        def dispatch(event_type: str, payload: dict) -> None:
-            self.producers.publish(payload, event_type, headers)
+        def dispatch(event_type: str, payload: dict, extra: dict) -> None:
+            self.producers.publish(payload, event_type, {**headers, **extra})
         return Publisher(dispatch, worker_ctx.service_name, correlation_id(worker_ctx))
 
 
@@ -567,8 +568,8 @@ class EnvelopeHandler(EventHandler):
         except (inbound.Refused, InvalidEvent) as exc:
             self._after_failure(message, exc, getattr(exc, "reason", None))
             return
-        if taken.replayed:
-            event = replace(event, replayed=True)
+        if taken.replayed or taken.submission_occurred_at:
+            event = replace(event, replayed=taken.replayed, submission_occurred_at=taken.submission_occurred_at)
         try:
             self.handle_message(event, message)
         except Exception as exc:  # noqa: BLE001 - no worker for it (the pool stopping): it comes again

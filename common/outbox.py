@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
@@ -29,6 +29,8 @@ class Outbox:
     # What the relay's query (`pending`) and the backlog (`oldest_unpublished`) read; a repository declares
     # it on each collection that keeps events.
     INDEX_KEYS = (("published", 1), ("stored_at", 1))
+    # What of a document `kept` reads: the event, and beside it what its metrics read.
+    KEPT = {"event": 1, "submission_occurred_at": 1}
 
     def __init__(self, collection):
         self.collection = collection
@@ -37,12 +39,18 @@ class Outbox:
 
     @staticmethod
     def fields(event: Event) -> dict:
-        """The fields to store with the change that `event` announces."""
-        return {"event": event.to_wire(), "published": False, "stored_at": event.occurred_at}
+        """The fields to store with the change that `event` announces (and, beside the event, what its
+        metrics read, which travels in a header: `Event.submission_occurred_at`)."""
+        timing = {"submission_occurred_at": event.submission_occurred_at.isoformat()} \
+            if event.submission_occurred_at else {}
+        return {"event": event.to_wire(), "published": False, "stored_at": event.occurred_at, **timing}
 
     def kept(self, document: dict) -> "Kept":
         """The event a stored document keeps."""
-        return Kept(self, document["_id"], parse(document["event"]))
+        event, timing = parse(document["event"]), document.get("submission_occurred_at")
+        if timing:
+            event = replace(event, submission_occurred_at=datetime.fromisoformat(timing))
+        return Kept(self, document["_id"], event)
 
     def sent(self, document_id) -> None:
         """Notes that a document's event went out. The marks are written together (`flush`: at most every
@@ -69,7 +77,7 @@ class Outbox:
         """Unpublished events stored more than `grace_seconds` ago, oldest first."""
         before = datetime.now(timezone.utc) - timedelta(seconds=grace_seconds)
         for document in self.collection.find({"published": False, "stored_at": {"$lte": before}},
-                                             {"event": 1}, sort=[("stored_at", 1)]):
+                                             self.KEPT, sort=[("stored_at", 1)]):
             yield self.kept(document)
 
 

@@ -158,7 +158,7 @@ class TimedProxy:
         return call
 
 
-class Rpc(DependencyProvider):
+class RpcClient(DependencyProvider):
     """Like nameko's RpcProxy, but a call that gets no reply in time raises `Unavailable`.
 
     The deadline is RPC_TIMEOUT_SECONDS, times `patience` for calls known to take longer.

@@ -3,6 +3,9 @@
 `nameko run --config deploy/config.yaml` and `trustone run` read that file the same way (nameko's
 `${NAME:default}` substitution from the environment), so a setting has one name and one default: the
 file's. This module gives each value its type; nameko itself reads AMQP_URI and LOGGING from the same dict.
+
+Each service reads only the settings it uses (`READS`): a service's Settings hold None for every other
+one, so no service is handed another's keys and tokens, whatever its configuration holds.
 """
 from __future__ import annotations
 
@@ -22,6 +25,37 @@ QUEUE_TYPES = ("classic", "quorum")  # RabbitMQ's x-queue-type of the queues tha
 EMBEDDED_MONGO_SCHEME = "mongomock://"
 
 _parser_ready = False
+
+# What every service reads: its broker, database and addresses, the operators' token, the clock, and how
+# events, RPC calls and the outbox behave.
+EVERY_SERVICE = frozenset({"AMQP_URI", "MONGO_URI", "HTTP_HOST", "HTTP_PORTS", "METRICS_TOKEN", "CLOCK",
+                           "EVENT_ATTEMPTS", "EVENT_RETRY_BACKOFF_SECONDS", "RPC_TIMEOUT_SECONDS",
+                           "OUTBOX_GRACE_SECONDS", "QUEUE_TYPE"})
+# An API service checks bearer tokens: the secretariat's it compares itself; the others it asks submission
+# about and remembers for a while (submission holds the hashes).
+_API = frozenset({"SECRETARIAT_TOKEN", "IDENTITY_CACHE_SECONDS"})
+# A service that counts what one client address does (sign-ins, filings) believes our proxies, and the
+# portal's word for the address it acts for.
+_ADDRESSES = frozenset({"TRUSTED_PROXIES", "PORTAL_SERVICE_KEY"})
+# What each service reads besides EVERY_SERVICE (README, Configuration, says the same per setting).
+READS: dict[str, frozenset[str]] = {
+    "submission": frozenset({"SECRETARIAT_TOKEN"}),
+    "scoring": _API | {"FRAMEWORKS_DIR", "VERIFICATION_SHARE", "VERIFICATION_MINIMUM"},
+    "notification": _API | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SECRETARIAT_EMAIL", "SECRETARIAT_LANGUAGE",
+                            "DELIVERY_BACKOFF_SECONDS", "DELIVERY_ATTEMPTS", "WEBHOOK_TRUSTED_HOSTS",
+                            "COMMISSION_EMAIL", "COMMISSION_LANGUAGE"},
+    "reporting": _API | {"MIN_COMPANIES_PER_CELL", "MIN_COMPANIES_PER_REGION"},
+    "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
+                                       "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
+    "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
+                            "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS"},
+}
+
+
+def read_by(service: str | None) -> frozenset[str] | None:
+    """The settings `service` reads; None (all of them) for the launcher, or a name READS does not list."""
+    own = READS.get(service) if service else None
+    return None if own is None else EVERY_SERVICE | own
 
 
 def load_config(path: Path | str = CONFIG_FILE) -> dict:
@@ -77,20 +111,32 @@ class Settings:
     queue_type: str
 
     @classmethod
-    def from_config(cls, config: dict) -> "Settings":
-        """Settings from nameko's config dict; a missing or mistyped value names its setting."""
+    def from_config(cls, config: dict, service: str | None = None) -> "Settings":
+        """Settings from nameko's config dict: of `service`, only what it reads (None for every other
+        setting, present or not); without one, every setting. A missing or mistyped value names its setting."""
+        reads = read_by(service)
+
+        def wanted(name):
+            return reads is None or name in reads
+
         def text(name):
+            if not wanted(name):
+                return None
             value = _required(config, name)
             return "" if value is None else str(value)
 
         def number(name, kind):
+            if not wanted(name):
+                return None
             value = _required(config, name)
             try:
                 return kind(value)
             except (TypeError, ValueError):
                 raise ValueError(f"setting {name} must be a number, not {value!r}") from None
 
-        language = _language(text("SECRETARIAT_LANGUAGE"), "SECRETARIAT_LANGUAGE")
+        def given(name, build):
+            return build(text(name)) if wanted(name) else None
+
         clock = _required(config, "CLOCK")
         return cls(
             amqp_uri=text("AMQP_URI"),
@@ -99,14 +145,14 @@ class Settings:
             http_ports={name: int(port) for name, port in _required(config, "HTTP_PORTS").items()},
             secretariat_token=text("SECRETARIAT_TOKEN"),
             metrics_token=text("METRICS_TOKEN"),
-            frameworks_dir=Path(text("FRAMEWORKS_DIR")) if text("FRAMEWORKS_DIR") else None,
+            frameworks_dir=given("FRAMEWORKS_DIR", lambda value: Path(value) if value else None),
             # the YAML loader reads an ISO instant as a datetime: keep the text the user wrote
             clock=clock.isoformat() if hasattr(clock, "isoformat") else (clock or ""),
-            smtp_host=text("SMTP_HOST") or None,
+            smtp_host=given("SMTP_HOST", lambda value: value or None),
             smtp_port=number("SMTP_PORT", int),
             smtp_from=text("SMTP_FROM"),
             secretariat_email=text("SECRETARIAT_EMAIL"),
-            secretariat_language=language,
+            secretariat_language=given("SECRETARIAT_LANGUAGE", lambda value: _language(value, "SECRETARIAT_LANGUAGE")),
             delivery_backoff_seconds=number("DELIVERY_BACKOFF_SECONDS", float),
             delivery_attempts=number("DELIVERY_ATTEMPTS", int),
             event_attempts=number("EVENT_ATTEMPTS", int),
@@ -116,24 +162,24 @@ class Settings:
             rpc_timeout_seconds=number("RPC_TIMEOUT_SECONDS", float),
             identity_cache_seconds=number("IDENTITY_CACHE_SECONDS", float),
             outbox_grace_seconds=number("OUTBOX_GRACE_SECONDS", float),
-            service_urls=_service_urls(config),
-            portal_secret_key=text("PORTAL_SECRET_KEY") or None,
+            service_urls=_service_urls(config) if wanted("SERVICE_URLS") else None,
+            portal_secret_key=given("PORTAL_SECRET_KEY", lambda value: value or None),
             portal_session_idle_minutes=number("PORTAL_SESSION_IDLE_MINUTES", float),
             portal_sign_in_attempts=number("PORTAL_SIGN_IN_ATTEMPTS", int),
             portal_sign_in_attempts_overall=number("PORTAL_SIGN_IN_ATTEMPTS_OVERALL", int),
             portal_session_max_hours=number("PORTAL_SESSION_MAX_HOURS", float),
-            portal_service_key=text("PORTAL_SERVICE_KEY") or None,
+            portal_service_key=given("PORTAL_SERVICE_KEY", lambda value: value or None),
             verification_share=number("VERIFICATION_SHARE", float),
             verification_minimum=number("VERIFICATION_MINIMUM", int),
-            complaints_secret_key=text("COMPLAINTS_SECRET_KEY") or None,
+            complaints_secret_key=given("COMPLAINTS_SECRET_KEY", lambda value: value or None),
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
             complaints_follow_up_attempts=number("COMPLAINTS_FOLLOW_UP_ATTEMPTS", int),
             commission_email=text("COMMISSION_EMAIL"),
-            commission_language=_language(text("COMMISSION_LANGUAGE"), "COMMISSION_LANGUAGE"),
-            trusted_proxies=_networks(text("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
-            webhook_trusted_hosts=frozenset(each.strip().lower().strip("[]")
-                                            for each in text("WEBHOOK_TRUSTED_HOSTS").split(",") if each.strip()),
-            queue_type=_queue_type(config),
+            commission_language=given("COMMISSION_LANGUAGE", lambda value: _language(value, "COMMISSION_LANGUAGE")),
+            trusted_proxies=given("TRUSTED_PROXIES", lambda value: _networks(value, "TRUSTED_PROXIES")),
+            webhook_trusted_hosts=given("WEBHOOK_TRUSTED_HOSTS", lambda value: frozenset(
+                each.strip().lower().strip("[]") for each in value.split(",") if each.strip())),
+            queue_type=given("QUEUE_TYPE", lambda value: _queue_type(value, config)),
         )
 
     @property
@@ -159,9 +205,8 @@ def _language(code: str, name: str) -> str:
     return code
 
 
-def _queue_type(config: dict) -> str:
+def _queue_type(kind: str, config: dict) -> str:
     """QUEUE_TYPE; classic on the in-memory broker, which has no other (and nothing to replicate)."""
-    kind = str(_required(config, "QUEUE_TYPE"))
     if kind not in QUEUE_TYPES:
         raise ValueError(f"setting QUEUE_TYPE must be one of {', '.join(QUEUE_TYPES)}, not {kind!r}")
     return "classic" if str(config.get("AMQP_URI", "")).startswith(MEMORY_BROKER) else kind
@@ -188,15 +233,17 @@ def _required(config: dict, name: str):
     return config[name]
 
 
-_built: dict[int, tuple[dict, Settings]] = {}
+_built: dict[tuple[int, str | None], tuple[dict, Settings]] = {}
 
 
 def of(container) -> Settings:
-    """The settings of a nameko container, built once per configuration it runs with."""
-    config = container.config
-    known = _built.get(id(config))
+    """The settings of a nameko container, as its service reads them (`READS`), built once per
+    configuration and service."""
+    config, service = container.config, getattr(container, "service_name", None)
+    key = (id(config), service)
+    known = _built.get(key)
     if known is None or known[0] is not config:  # the config is kept with them, so its id is not reused
-        known = _built[id(config)] = (config, Settings.from_config(config))
+        known = _built[key] = (config, Settings.from_config(config, service))
     return known[1]
 
 

@@ -38,7 +38,7 @@ def lasting_queues(service: str) -> list[Lasting]:
     retry and parked queue, its RPC request queue and the RPC parked queue."""
     cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
     # a service that calls others parks the replies it cannot take; one that answers, the requests too
-    calls = any(isinstance(each, rpc.Rpc) for base in cls.__mro__ for each in vars(base).values())
+    calls = any(isinstance(each, rpc.RpcClient) for base in cls.__mro__ for each in vars(base).values())
     queues, answers = [], False
     for attribute in sorted(dir(cls)):
         for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):

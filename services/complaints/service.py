@@ -14,7 +14,7 @@ from common.messaging import Events, event_handler
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc, rpc
+from common.rpc import RpcClient, rpc
 from common.web import client_address, http, load, parse_json, read_json, validated
 from services.complaints import domain, schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
@@ -53,8 +53,8 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     procedure = ProcedureFile()
     identity = RemoteIdentity()
     events = Events()
-    scoring = Rpc("scoring")
-    submission = Rpc("submission")
+    scoring = RpcClient("scoring")
+    submission = RpcClient("submission")
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)
     log = LoggingContext()

@@ -22,6 +22,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import problems, settings
+from common.events import Ordinal
 from common.mongo import Index, Repository
 from common.settings import Settings
 from services.notification import domain
@@ -29,6 +30,10 @@ from services.notification.domain import Notice
 
 DELIVERY_CLAIM_SECONDS = 60
 WEBHOOK_TIMEOUT_SECONDS = 10
+
+
+# What a standing shows of a company, and what decides whether it must report (common.covenant.obliged).
+COMPANY_SHOWN = ("name", "country", "role", "imports_directly", "joined_on")
 
 
 class NoticeStore(Repository):
@@ -44,6 +49,8 @@ class NoticeStore(Repository):
         self.reported = db.reported
         self.questions = db.supplier_questions
         self.rebuilds = db.rebuilds
+        self.revisions = db.revisions  # one document: a token that changes with every change of a standing
+        self._snapshots: dict = {}     # the year standings computed under a token (this process's)
 
     # A notice is stored once under its key (its _id): that, not an index of ours, keeps it single.
     INDEXES = {
@@ -53,6 +60,9 @@ class NoticeStore(Repository):
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
                                Index.on("company_id", ("asked_at", DESCENDING))),
         "companies": (Index.on("name"),),
+        # what is known of a company's years: of one company (its pages) or of one year (the overview)
+        **{name: (Index.on("company_id", "covenant_year"), Index.on("covenant_year"))
+           for name in ("reported", "standings", "extensions")},
     }
 
     # --- notices ------------------------------------------------------------------------------------
@@ -141,6 +151,7 @@ class NoticeStore(Repository):
         known = self.companies.find_one({"_id": company["id"]})
         if known is None or any(known.get(name) != value for name, value in company.items()):
             self.companies.update_one({"_id": company["id"]}, {"$set": company}, upsert=True)
+            self._standings_changed()
 
     def company(self, company_id: str) -> dict | None:
         return self.companies.find_one({"_id": company_id})
@@ -148,20 +159,46 @@ class NoticeStore(Repository):
     def all_companies(self) -> list[dict]:
         return list(self.companies.find({}))
 
+    # --- one year's standings, computed once per change -----------------------------------------------
+    # The overview of a year computes every member's standing; it is kept (in this process) under the token
+    # of the latest change to companies, receipts, assessments and own dates, which every instance writes,
+    # so that paging, filtering and three secretariat users at once cost one computation per change.
+
+    def _standings_changed(self) -> None:
+        self.revisions.update_one({"_id": "standings"}, {"$set": {"token": uuid.uuid4().hex}}, upsert=True)
+
+    def standings_snapshot(self, key: tuple, compute):
+        """`compute()`, or what it gave under the same `key` since the latest change."""
+        found = self.revisions.find_one({"_id": "standings"})
+        if found is None:  # nothing recorded a change yet (or a rebuild dropped the token): no snapshot
+            return compute()
+        token = (found["token"], *key)
+        if token not in self._snapshots:
+            if len(self._snapshots) >= 8:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            self._snapshots[token] = compute()
+        return self._snapshots[token]
+
+    def companies_by_name(self) -> list[dict]:
+        """Every company, what a standing needs of it, by name."""
+        found = self.companies.find({}, {name: 1 for name in COMPANY_SHOWN})
+        return sorted(found, key=lambda each: (each["name"].casefold(), each["_id"]))
+
     def record_standing(self, scored: dict) -> domain.Standing:
         """Records an assessment among the company's assessments of its year (each by rank, with its
         outcome), and as its standing when it is the newest; returns where it stands (`domain.standing_of`).
         Compare-and-set on a revision: of two at once, each sees the other, in one order; a redelivery
         finds itself and stands as it stood."""
         company_id, year, outcome = scored["company"]["id"], scored["covenant_year"], scored["assessment"]["outcome"]
-        own, key = domain.rank(scored["ordinal"]), f"{company_id}:{year}"
+        ordinal = Ordinal.of(scored["ordinal"])
+        own, key = domain.rank(ordinal), f"{company_id}:{year}"
         while True:
             known = self.standings.find_one({"_id": key})
             history = {int(each): value for each, value in (known or {}).get("history", {}).items()}
             if known is not None and not history:  # stored before the history was kept
                 history = {known["rank"]: known["outcome"]}
             history[own] = outcome
-            standing, again = domain.standing_of(scored["ordinal"], history)
+            standing, again = domain.standing_of(ordinal, history)
             latest = max(history)
             document = {"company_id": company_id, "covenant_year": year, "rank": latest, "outcome": history[latest],
                         "history": {str(each): value for each, value in history.items()},
@@ -181,25 +218,38 @@ class NoticeStore(Repository):
                 written = self.standings.update_one({"_id": key, "revision": known.get("revision")},
                                                     {"$set": document}).modified_count == 1
             if written:
+                self._standings_changed()
                 successor = (known or {}).get("latest") if again else None
                 return replace(standing, successor=successor) if successor else standing
 
-    def record_submission(self, company_id: str, year: int, submitted_at: datetime) -> None:
-        """When the company first reported for the year (a redelivery or a later version changes nothing)."""
+    def record_submission(self, company_id: str, year: int, submitted_at: datetime, version: int) -> None:
+        """When the company first reported for the year, and its latest version (a redelivery or an older
+        version arriving late changes neither)."""
         self.reported.update_one({"_id": f"{company_id}:{year}"},
-                                 {"$min": {"first_submitted_at": submitted_at},
+                                 {"$min": {"first_submitted_at": submitted_at}, "$max": {"latest_version": version},
                                   "$set": {"company_id": company_id, "covenant_year": year}}, upsert=True)
+        self._standings_changed()
 
-    def reporting_of(self, company_id: str) -> dict:
-        """One company's years: {year: {"first_submitted_at", "outcome", "own_date"}}, as far as known."""
-        years: dict[int, dict] = {}
-        for each in self.reported.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["first_submitted_at"] = each["first_submitted_at"]
-        for each in self.standings.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["outcome"] = each["outcome"]
-        for each in self.extensions.find({"company_id": company_id}):
-            years.setdefault(each["covenant_year"], {})["own_date"] = date.fromisoformat(each["date"])
-        return years
+    def known_years(self, company_id: str | None = None, covenant_year: int | None = None
+                    ) -> dict[tuple[str, int], domain.Known]:
+        """What is known of each company's years (of one company, one year, or all): {(company, year): Known}."""
+        selector = {key: value for key, value in (("company_id", company_id), ("covenant_year", covenant_year))
+                    if value is not None}
+        years: dict[tuple[str, int], dict] = {}
+        for each in self.reported.find(selector, {"company_id": 1, "covenant_year": 1, "first_submitted_at": 1,
+                                                  "latest_version": 1}):
+            years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
+                first_submitted_at=each["first_submitted_at"], latest_version=each.get("latest_version"))
+        for each in self.standings.find(selector, {"company_id": 1, "covenant_year": 1, "rank": 1, "outcome": 1,
+                                                   "latest.assessment.score": 1}):
+            latest = each.get("latest") or {}
+            years.setdefault((each["company_id"], each["covenant_year"]), {}).update(
+                assessed_version=domain.version_of(each["rank"]), outcome=each["outcome"],
+                score=(latest.get("assessment") or {}).get("score"))
+        for each in self.extensions.find(selector):
+            years.setdefault((each["company_id"], each["covenant_year"]), {})["own_date"] = \
+                date.fromisoformat(each["date"])
+        return {key: domain.Known(**values) for key, values in years.items()}
 
     def outcomes(self) -> dict[tuple[str, int], str]:
         """The latest outcome of every company's year that has an assessed report."""
@@ -210,6 +260,7 @@ class NoticeStore(Repository):
             {"_id": f"{company_id}:{year}"},
             {"$set": {"company_id": company_id, "covenant_year": year, "date": until.isoformat(),
                       "granted_at": now}}, upsert=True)
+        self._standings_changed()
 
     def extension(self, company_id: str, year: int) -> date | None:
         found = self.extensions.find_one({"_id": f"{company_id}:{year}"})

@@ -16,6 +16,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlsplit
 
 from common import covenant, places, problems, vocabulary
+from common.events import Ordinal
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, said, written
 
@@ -23,7 +24,6 @@ from services.notification.texts import APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_C
 # is sent (or cannot be), then forgotten.
 COMPLAINANT = "complainant"
 
-REMINDER_DAYS = (30, 7, 1)
 # The secretariat's own date for a company is a delay, not a pardon: at most this long after the due date.
 LONGEST_EXTENSION = timedelta(days=365)
 # A restarted service still sends an alert for a date that passed this many days ago, not older ones.
@@ -102,13 +102,17 @@ class Standing:
 CHANGE_KINDS = ("now_compliant", "extension")  # the notices that say a company's standing changed
 
 
-def rank(ordinal: list[int]) -> int:
+def rank(ordinal: Ordinal) -> int:
     """An assessment's ordinal (report version, framework version, corrections) as one number, in order."""
-    version, framework_version, correction = ordinal
-    return (version * 1_000 + framework_version) * 1_000 + correction
+    return (ordinal.report_version * 1_000 + ordinal.framework_version) * 1_000 + ordinal.correction
 
 
-def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, bool]:
+def version_of(rank_: int) -> int:
+    """The report version an assessment's rank is of."""
+    return rank_ // 1_000_000
+
+
+def standing_of(ordinal: Ordinal, history: dict[int, str]) -> tuple[Standing, bool]:
     """Where an assessment stands among those known (`history`: rank -> outcome, itself among them), and
     whether the latest's changes are to be decided again (it arrived late, just before the latest)."""
     own, latest = rank(ordinal), max(history)
@@ -116,7 +120,7 @@ def standing_of(ordinal: list[int], history: dict[int, str]) -> tuple[Standing, 
         before = [each for each in history if each < own]
         return Standing(latest=True, replaced=history[max(before)] if before else None), False
     just_before = max(each for each in history if each < latest)
-    return Standing(latest=False), own == just_before and ordinal[2] == 0
+    return Standing(latest=False), own == just_before and ordinal.correction == 0
 
 
 def remembered(scored: dict) -> dict:
@@ -138,7 +142,8 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     changes no standing and causes neither."""
     company, year, version = scored["company"], scored["covenant_year"], scored["version"]
     assessment = scored["assessment"]
-    report_id, (_, framework_version, correction) = scored["report_id"], scored["ordinal"]
+    report_id, ordinal = scored["report_id"], Ordinal.of(scored["ordinal"])
+    framework_version, correction = ordinal.framework_version, ordinal.correction
     # one notice per assessment: a correction on appeal is another assessment of the same version
     assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
     about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
@@ -283,32 +288,86 @@ def commission_seat_awaiting(member: dict, now: datetime, commission_language: s
                    seat=_word(vocabulary.COMMISSION_SEATS, member["seat"]))
 
 
-# --- what a contracting authority learns -----------------------------------------------------------
+# --- a company's standing per covenant year: this service is its one owner --------------------------------
 
-def reporting_record(calendar: covenant.YearCalendar, known: dict, today: date) -> dict:
-    """Whether and when a member reported for a year, against its dates, and its outcome; never its score."""
-    first = known.get("first_submitted_at")
-    reported_on = first.date() if first else None
-    own_date = known.get("own_date")
-    if reported_on is None:
-        reported = "not_yet_due" if today <= calendar.due_date else "not_reported"
-    elif reported_on <= calendar.due_date:
-        reported = "on_time"
-    elif own_date and reported_on <= own_date:
-        reported = "by_own_date"
-    elif reported_on <= calendar.catch_up_date:
-        reported = "by_catch_up_date"
+# Where a year stands for a company: it need not report, its date is still to come, its date passed
+# without a report, its latest version is being assessed, or the latest assessment's outcome.
+STATUSES = ("not_obliged", "due", "missing", "received", "needs_more_time", "compliant")
+
+
+@dataclass(frozen=True)
+class Known:
+    """What this service heard of a company's year: when its first version was received, its latest
+    version, the latest assessment (version, outcome, score) and the secretariat's own date for it."""
+    first_submitted_at: datetime | None = None
+    latest_version: int | None = None
+    assessed_version: int | None = None
+    outcome: str | None = None
+    score: float | None = None
+    own_date: date | None = None
+
+
+def year_standing(company: dict, calendar: covenant.YearCalendar, known: Known, today: date) -> dict:
+    """A company's standing for a year, as plain JSON: whether it must report, when it first reported and
+    how that counts against its dates (`reported`), the date that counts now (`deadline`, its kind and the
+    days left), its latest version and the latest assessment's outcome and score (`status`: the outcome
+    once the latest version is assessed)."""
+    year = calendar.covenant_year
+    obliged = covenant.obliged(company, year)
+    latest = max(filter(None, (known.latest_version, known.assessed_version)), default=None)
+    dates = covenant.dates_of(calendar, latest is not None, known.own_date)
+    deadline = next((each for each in dates if each >= today), dates[-1])
+    kind = "own_date" if known.own_date else "due_date" if deadline == calendar.due_date else "catch_up_date"
+    reported_on = known.first_submitted_at.date() if known.first_submitted_at else None
+    if latest is None:
+        status = "not_obliged" if not obliged else "missing" if deadline < today else "due"
+    elif known.assessed_version != latest:
+        status = "received"
     else:
-        reported = "late"
-    return {"covenant_year": calendar.covenant_year, "reported": reported, "outcome": known.get("outcome")}
+        status = known.outcome
+    return {"covenant_year": year, "obliged": obliged, "status": status,
+            "reported_on": reported_on.isoformat() if reported_on else None,
+            "reported": _reported(calendar, reported_on, known.own_date, today),
+            "deadline": deadline.isoformat(), "deadline_kind": kind, "days_left": (deadline - today).days,
+            "own_date": known.own_date.isoformat() if known.own_date else None,
+            "latest_version": latest, "assessed_version": known.assessed_version, "outcome": known.outcome,
+            "score": known.score}
 
 
-def supplier_status(company: dict, calendars: list[covenant.YearCalendar], years: dict[int, dict],
-                    today: date) -> list[dict]:
-    """Each covenant year the member was obliged to report, as an authority may see it."""
-    return [reporting_record(calendar, years.get(calendar.covenant_year, {}), today)
-            for calendar in sorted(calendars, key=lambda each: each.covenant_year)
-            if covenant.obliged(company, calendar.covenant_year)]
+def _reported(calendar: covenant.YearCalendar, reported_on: date | None, own_date: date | None, today: date) -> str:
+    """When the first version came, against the year's dates (vocabulary.REPORTING_TIMES)."""
+    if reported_on is None:
+        return "not_yet_due" if today <= calendar.due_date else "not_reported"
+    if reported_on <= calendar.due_date:
+        return "on_time"
+    if own_date and reported_on <= own_date:
+        return "by_own_date"
+    if reported_on <= calendar.catch_up_date:
+        return "by_catch_up_date"
+    return "late"
+
+
+def member_shown(company: dict) -> dict:
+    """What a standing says of the member itself."""
+    return {"id": company.get("id", company.get("_id")),
+            **{name: company.get(name) for name in ("name", "country", "role", "imports_directly", "joined_on")}}
+
+
+def standing(company: dict, calendars: list[covenant.YearCalendar], years: dict[int, Known], today: date) -> dict:
+    """A member's standing in every covenant year with a framework, and the days to come that change it
+    without anything else happening (a date of a year not yet met passes)."""
+    shown = [year_standing(company, calendar, years.get(calendar.covenant_year, Known()), today)
+             for calendar in calendars]
+    upcoming = sorted({each["deadline"] for each in shown
+                       if each["days_left"] >= 0 and each["status"] not in ("compliant", "not_obliged")})
+    return {"member": member_shown(company), "years": shown, "upcoming": upcoming}
+
+
+def supplier_years(standing_: dict) -> list[dict]:
+    """What a contracting authority learns of a member: for each covenant year it was obliged to report,
+    whether and when it did, and its outcome; never its score."""
+    return [{"covenant_year": each["covenant_year"], "reported": each["reported"], "outcome": each["outcome"]}
+            for each in standing_["years"] if each["obliged"]]
 
 
 # --- notices on time -------------------------------------------------------------------------------
@@ -337,7 +396,7 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
                 if passed < today <= passed + timedelta(days=ALERT_WINDOW_DAYS):
                     missing.setdefault(passed, []).append(company)
             upcoming = next((each for each in dates if each > today), None)
-            due = [days for days in REMINDER_DAYS if upcoming and upcoming - timedelta(days=days) <= today]
+            due = [days for days, on in calendar.reminders(upcoming).items() if on <= today] if upcoming else []
             if due:
                 days = min(due)
                 notices.append(_to_company(

@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from common import covenant, problems, validate, vocabulary
 from common.schema import MAX_PAGE, Strict, between, date_field, year_field
+from services.notification.domain import STATUSES as STANDING_STATUSES
 
 
 class DeliveryOut(Schema):
@@ -86,6 +87,68 @@ class YearStatus(Schema):
     covenant_year = fields.Integer()
     reported = fields.String(metadata={"enum": list(vocabulary.REPORTING_TIMES.codes)})
     outcome = fields.String(allow_none=True, metadata={"enum": [*vocabulary.OUTCOMES.codes, None]})
+
+
+class YearStanding(Schema):
+    """A company's standing in one covenant year (this service is its one owner)."""
+    covenant_year = fields.Integer()
+    obliged = fields.Boolean(metadata={"description": "Must report: imports directly and joined by 30 June."})
+    status = fields.String(metadata={"enum": list(STANDING_STATUSES), "description":
+                                     "not_obliged, due (its date to come), missing (its date passed), received "
+                                     "(its latest version being assessed), or the latest assessment's outcome"})
+    reported_on = fields.Date(allow_none=True, metadata={"description": "When its first version was received."})
+    reported = fields.String(metadata={"enum": list(vocabulary.REPORTING_TIMES.codes)})
+    deadline = fields.Date(metadata={"description": "The date that counts now."})
+    deadline_kind = fields.String(metadata={"enum": ["due_date", "catch_up_date", "own_date"]})
+    days_left = fields.Integer(metadata={"description": "Until the deadline; negative once it passed."})
+    own_date = fields.Date(allow_none=True, metadata={"description": "The secretariat's own date for it."})
+    latest_version = fields.Integer(allow_none=True)
+    assessed_version = fields.Integer(allow_none=True, metadata={"description": "The latest assessment's."})
+    outcome = fields.String(allow_none=True, metadata={"enum": [*vocabulary.OUTCOMES.codes, None]})
+    score = fields.Float(allow_none=True)
+
+
+class StandingMember(Schema):
+    id = fields.String()
+    name = fields.String()
+    country = fields.String(metadata={"enum": list(vocabulary.MEMBER_COUNTRIES.codes)})
+    role = fields.String(metadata={"enum": list(vocabulary.MEMBER_ROLES.codes)})
+    imports_directly = fields.Boolean()
+    joined_on = fields.Date()
+
+
+class Standing(Schema):
+    member = fields.Nested(StandingMember)
+    years = fields.List(fields.Nested(YearStanding))
+    upcoming = fields.List(fields.Date(), metadata={
+        "description": "Days to come on which the standing changes by itself (a date not yet met passes)."})
+
+
+class StandingQuery(Schema):
+    covenant_year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
+    company_id = fields.String(validate=validate.Length(min=1, max=100))
+
+
+class YearStandingsQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STANDING_STATUSES))
+    page = fields.Integer(load_default=1, validate=between(1, MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=between(1, 10_000), metadata={
+        "description": "Members per page (a spreadsheet of the whole year: as many as there are)."})
+
+
+class MemberInYear(Schema):
+    member = fields.Nested(StandingMember)
+    standing = fields.Nested(YearStanding)
+
+
+class YearStandings(Schema):
+    covenant_year = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "How many members stand in each state (whatever ?status= keeps)."})
+    total = fields.Integer(metadata={"description": "Members kept by ?status= (all of them without it)."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(MemberInYear), metadata={"description": "This page's members, by name."})
 
 
 class SupplierAnswer(Schema):

@@ -2,6 +2,7 @@
 inbox, by e-mail and by signed webhook, each exactly once."""
 from __future__ import annotations
 
+
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
@@ -13,7 +14,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import RpcClient, rpc
 from common.web import http, load, read_json
 from services.notification import schemas, usecases
 from services.notification.dependencies import ChannelsProvider, NoticeStore
@@ -37,8 +38,9 @@ class NotificationService(operations.Operations):
     storage = Storage(NoticeStore)
     channels = ChannelsProvider()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring")
-    complaints = Rpc("complaints")
+    scoring = RpcClient("scoring")
+    complaints = RpcClient("complaints")
+    submission = RpcClient("submission")  # a member whose registration is still on its way
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, lag_metrics)
     log = LoggingContext()
@@ -84,7 +86,7 @@ class NotificationService(operations.Operations):
                                          replayed=event.replayed)
         self._count(sent)
         if "outcome" in sent.notices:
-            observe_lag(self.metrics, "outcome_noticed", event.data.get("submission_occurred_at"))
+            observe_lag(self.metrics, "outcome_noticed", event.submission_occurred_at)
 
     @event_handler("complaints", "case_received")
     def announce_case(self, event):
@@ -171,6 +173,34 @@ class NotificationService(operations.Operations):
         query = load(schemas.ExtensionQuery, dict(request.args))
         return usecases.extensions(caller, store=self.storage, company_id=query.get("company_id"),
                                    covenant_year=query.get("covenant_year"))
+
+    @http("GET", "/v1/standings", doc=Doc(
+        "Where members stand per covenant year (reported when, by which date, the latest outcome): a company "
+        "its own, the secretariat any member's (?company_id=) or every member's; ?covenant_year= keeps one year",
+        roles=(COMPANY, SECRETARIAT), query=schemas.StandingQuery, responses={200: schemas.Standing(many=True)}))
+    def list_standings(self, request):
+        caller = self.identity.caller(request, COMPANY, SECRETARIAT)
+        query = load(schemas.StandingQuery, dict(request.args))
+        return usecases.standings(caller, store=self.storage, clock=self.clock, scoring=self.scoring,
+                                  submission=self.submission, company_id=query.get("company_id"),
+                                  covenant_year=query.get("covenant_year"))
+
+    @http("GET", "/v1/years/<int:covenant_year>/standings", doc=Doc(
+        "Every member's standing in one covenant year, by name, counted per state; a page of them (?page=, "
+        "?per_page=), of one state only with ?status=", roles=(SECRETARIAT,), query=schemas.YearStandingsQuery,
+        responses={200: schemas.YearStandings}, not_found=True))
+    def list_year_standings(self, request, covenant_year):
+        self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.YearStandingsQuery, dict(request.args))
+        return usecases.year_standings(covenant_year, query["status"], query["page"], query["per_page"],
+                                       store=self.storage, clock=self.clock, scoring=self.scoring)
+
+    @rpc
+    def standing_of(self, company_id):
+        """A member's standing in every covenant year: "c-1" -> {"member": {...}, "years": [{"covenant_year",
+        "status", "reported_on", "deadline", "outcome", ...}], "upcoming": ["2021-04-01"]}; NotFound for none."""
+        return usecases.standing_of(company_id, store=self.storage, clock=self.clock, scoring=self.scoring,
+                                    submission=self.submission)
 
     @http("GET", "/v1/suppliers", doc=Doc(
         "Member companies whose name holds ?name= (from the public member list), to ask about as a supplier",

@@ -154,7 +154,7 @@ def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool =
     receipt = domain.receipt(submitted, clock.now())  # decided before anything is written
     store.register_company(submitted["company"])
     store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
-                            datetime.fromisoformat(submitted["submitted_at"]))
+                            datetime.fromisoformat(submitted["submitted_at"]), submitted["version"])
     return notify(receipt, store=store, channels=channels, replayed=replayed)
 
 
@@ -262,9 +262,7 @@ def send_reminders(*, store, channels, clock, scoring, secretariat_language: str
     before the day this service was rebuilt from a replay (`trustone replay notification`) was sent before
     its data was lost: it is restored to the inbox unsent, as the notices a replay restores are."""
     now = clock.now()
-    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
-                                     date.fromisoformat(each["catch_up_date"]))
-                 for each in scoring.list_calendars()]
+    calendars = covenant.calendars(scoring.list_calendars())
     rebuilt = store.rebuilt_at()
     sent = Sent()
     for notice in domain.scheduled(now.date(), now, calendars, store.all_companies(), store.outcomes(),
@@ -313,6 +311,84 @@ def extensions(caller: Caller, *, store, company_id: str | None = None,
             for each in store.extensions_list(company_id, covenant_year)]
 
 
+# --- a company's standing ------------------------------------------------------------------------------
+
+def standing_of(company_id: str, *, store, clock, scoring, submission) -> dict:
+    """One member's standing in every covenant year (`domain.standing`); NotFound for no member."""
+    if not isinstance(company_id, str):  # an id is text, never a query
+        raise errors.Invalid.at("company_id", problems.TYPE_TEXT())
+    company = _member(company_id, store=store, submission=submission)
+    if company is None:
+        raise errors.NotFound(problems.NO_SUCH_COMPANY())
+    return _standings([company], store=store, clock=clock, scoring=scoring)[0]
+
+
+def standings(caller: Caller, *, store, clock, scoring, submission, company_id: str | None = None,
+              covenant_year: int | None = None) -> list[dict]:
+    """Standings as a caller may read them: a company its own, the secretariat any member's (`company_id`)
+    or every member's, by name; `covenant_year` keeps that year only."""
+    company_id = caller.id if caller.role == domain.COMPANY else company_id
+    if company_id is not None:
+        company = _member(company_id, store=store, submission=submission)
+        companies = [company] if company else []
+    else:
+        companies = sorted(store.all_companies(), key=lambda each: (each["name"].casefold(), each["_id"]))
+    return _standings(companies, store=store, clock=clock, scoring=scoring, covenant_year=covenant_year)
+
+
+def _member(company_id: str, *, store, submission) -> dict | None:
+    """The member as this service knows it; one registered a moment ago whose registration is still on its
+    way is asked of submission (and remembered)."""
+    company = store.company(company_id)
+    if company is None and submission is not None:
+        for each in submission.list_members()["companies"]:
+            if each["id"] == company_id:
+                store.register_company(each)
+                company = store.company(company_id)
+    return company
+
+
+def year_standings(covenant_year: int, status: str | None, page: int, per_page: int, *, store, clock,
+                   scoring) -> dict:
+    """For the secretariat: every member's standing in one year, by name, counted per state, one page of
+    them (of those in `status`, when given)."""
+    calendar = next((each for each in covenant.calendars(scoring.list_calendars())
+                     if each.covenant_year == covenant_year), None)
+    if calendar is None:
+        raise errors.NotFound()
+    today = clock.now().date()
+
+    def computed():
+        known = store.known_years(covenant_year=covenant_year)
+        rows = [(company, domain.year_standing(company, calendar, known.get((company["_id"], covenant_year),
+                                                                            domain.Known()), today))
+                for company in store.companies_by_name()]
+        counts = dict.fromkeys(domain.STATUSES, 0)
+        for _, standing in rows:
+            counts[standing["status"]] += 1
+        return rows, counts
+
+    rows, counts = store.standings_snapshot((covenant_year, today, calendar.due_date, calendar.catch_up_date),
+                                            computed)
+    kept = [row for row in rows if status is None or row[1]["status"] == status]
+    start = (page - 1) * per_page
+    return {"covenant_year": covenant_year, "counts": counts, "total": len(kept), "page": page,
+            "per_page": per_page, "items": [{"member": domain.member_shown(company), "standing": standing}
+                                            for company, standing in kept[start:start + per_page]]}
+
+
+def _standings(companies: list[dict], *, store, clock, scoring, covenant_year: int | None = None) -> list[dict]:
+    calendars = [each for each in covenant.calendars(scoring.list_calendars())
+                 if covenant_year is None or each.covenant_year == covenant_year]
+    known = store.known_years(company_id=companies[0]["_id"] if len(companies) == 1 else None,
+                              covenant_year=covenant_year)
+    by_company: dict[str, dict[int, domain.Known]] = {}
+    for (owner, year), each in known.items():
+        by_company.setdefault(owner, {})[year] = each
+    today = clock.now().date()
+    return [domain.standing(company, calendars, by_company.get(company["_id"], {}), today) for company in companies]
+
+
 # --- contracting authorities and their suppliers -----------------------------------------------------------
 
 def remember_authority(authority: dict, *, store) -> None:
@@ -334,15 +410,12 @@ def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock
     company = store.company(question["company_id"]) if "company_id" in question else \
         _member_named(question["name"], store=store)
     now = clock.now()
-    calendars = [covenant.YearCalendar(each["covenant_year"], date.fromisoformat(each["due_date"]),
-                                       date.fromisoformat(each["catch_up_date"]))
-                 for each in scoring.list_calendars()]
     if company is None:
         answer = {"member": False}
     else:
         answer = {"member": True, "id": company["_id"], "name": company["name"],
-                  "years": domain.supplier_status(company, calendars, store.reporting_of(company["_id"]),
-                                                  now.date())}
+                  "years": domain.supplier_years(_standings([company], store=store, clock=clock,
+                                                            scoring=scoring)[0])}
     record = {"id": uuid.uuid4().hex, "asked_at": now, "authority_id": authority["_id"],
               "authority": {"id": authority["_id"], "name": authority["name"]},
               "asked": question.get("company_id") or question.get("name"),

@@ -94,8 +94,6 @@ def environment(language: str) -> jinja2.Environment:
         prefixed=lambda placed, prefix: {prefix + key: value for key, value in placed.items()},
         languages=vocabulary.LANGUAGES.codes, language_name=lambda code: Locale.parse(code).get_display_name(code))
     locale = DATE_LOCALES[language]
-    env.globals["counter_words"] = lambda counter, regions=None: domain.counter_words(
-        counter, language, day=lambda value: format_date(value, format="long", locale=locale), regions=regions)
     env.filters["day"] = lambda value: format_date(_as_date(value), format="long", locale=locale)
     env.filters["moment"] = lambda value: format_datetime(_as_date(value), format="d MMMM y HH:mm",
                                                           tzinfo=TIME_ZONE, locale=locale)

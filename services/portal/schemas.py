@@ -32,6 +32,7 @@ class OverviewQuery(Lenient):
     year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(domain.STANDINGS, error="Unknown status."))
+    page = fields.Integer(validate=between(1, MAX_PAGE))
 
 
 def read(schema: Schema, data) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from common import errors, operations, problems, vocabulary
-from common.clock import REAL_TIME, ClockProvider
+from common.clock import ClockProvider, RealTimeProvider
 from common.context import LoggingContext
 from common.i18n import N_
 from common.metrics import Metrics, counter
@@ -47,6 +47,7 @@ class PortalService(operations.Operations):
     cipher = Cipher()
     static = pages.StaticFiles()
     clock = ClockProvider()
+    real_time = RealTimeProvider()  # sessions, form tokens and sign-in limits: what the database expires
     metrics = Metrics(declare_metrics)
     log = LoggingContext()
 
@@ -59,9 +60,9 @@ class PortalService(operations.Operations):
 
     def _visitor(self, request, *, form: bool = False) -> usecases.Visitor:
         visitor = usecases.visit(request.cookies.get(pages.SESSION_COOKIE), pages.request_language(request),
-                                 store=self.storage, cipher=self.cipher, clock=REAL_TIME, rules=self._rules())
+                                 store=self.storage, cipher=self.cipher, clock=self.real_time, rules=self._rules())
         if form:
-            visitor = usecases.with_form_session(visitor, store=self.storage, clock=REAL_TIME, rules=self._rules())
+            visitor = usecases.with_form_session(visitor, store=self.storage, clock=self.real_time, rules=self._rules())
         return pages.remember(request, visitor)
 
     def _page(self, request, visitor, template: str, status: int = 200, retry_after: int | None = None,
@@ -109,7 +110,7 @@ class PortalService(operations.Operations):
         try:
             usecases.require_form_token(visitor, request.form.get("csrf_token"))
             signed_in = usecases.sign_in(visitor, request.form.get("token", ""), client_address(request, self.settings),
-                                         api=self.api, store=self.storage, cipher=self.cipher, clock=REAL_TIME,
+                                         api=self.api, store=self.storage, cipher=self.cipher, clock=self.real_time,
                                          rules=self._rules(), device=request.cookies.get(pages.DEVICE_COOKIE))
         except errors.Forbidden:  # the form's token: a new form, nothing lost but the code itself
             return self._page(request, self._visitor(request, form=True), "sign_in.html.j2", status=400,
@@ -137,7 +138,7 @@ class PortalService(operations.Operations):
 
     @page("GET", "/language/<code>", doc=_html("Switch the language (nl, en); ?next= the page to return to"))
     def choose_language(self, request, code):
-        language = usecases.choose_language(self._visitor(request), code, store=self.storage, clock=REAL_TIME,
+        language = usecases.choose_language(self._visitor(request), code, store=self.storage, clock=self.real_time,
                                             rules=self._rules())
         return set_cookies(redirect(domain.safe_next(request.args.get("next"))), request, language=language)
 
@@ -169,7 +170,7 @@ class PortalService(operations.Operations):
     @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))
     def company_home(self, request):
         visitor = self._visitor(request)
-        years = usecases.company_years(visitor, api=self.api, clock=self.clock)
+        years = usecases.company_years(visitor, api=self.api)
         inbox = usecases.notices(visitor, 1, api=self.api)
         return self._page(request, visitor, "company.html.j2", years=years, notices=inbox["items"][:5],
                           total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
@@ -409,11 +410,13 @@ class PortalService(operations.Operations):
 
     # --- the secretariat ----------------------------------------------------------------------------
 
-    @page("GET", "/secretariat", doc=_html("Every member and where it stands for a year (?year=, ?status=)"))
+    @page("GET", "/secretariat", doc=_html("Every member and where it stands for a year (?year=, ?status=, "
+                                           "?page=)"))
     def secretariat_home(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
+        page_number = schemas.read(schemas.OverviewQuery(), request.args.to_dict()).get("page") or 1
+        overview = usecases.year_overview(visitor, year, status, page_number, api=self.api)
         return self._page(request, visitor, "secretariat.html.j2", overview=overview, chosen=status,
                           statuses=domain.STANDINGS)
 
@@ -422,9 +425,8 @@ class PortalService(operations.Operations):
     def secretariat_csv(self, request):
         visitor = self._visitor(request)
         year, status = self._year_and_status(request)
-        overview = usecases.year_overview(visitor, year, status, api=self.api, clock=self.clock)
-        text = domain.standings_csv(overview["rows"], visitor.language,
-                                    lambda text: WORDS.gettext(text, visitor.language))
+        rows = usecases.year_overview_rows(visitor, year, status, api=self.api)
+        text = domain.standings_csv(rows, visitor.language, lambda text: WORDS.gettext(text, visitor.language))
         return Response(text, mimetype="text/csv", headers={
             **pages.page_headers(),
             "Content-Disposition": f'attachment; filename="trustone-members-year-{year}.csv"'})
@@ -457,7 +459,7 @@ class PortalService(operations.Operations):
     @page("GET", "/secretariat/companies/<company_id>", doc=_html("A company: its years, reports, own dates"))
     def company_page(self, request, company_id):
         visitor = self._visitor(request)
-        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        detail = usecases.company_detail(visitor, company_id, api=self.api)
         return self._page(request, visitor, "secretariat_company.html.j2", detail=detail, form={}, errors={},
                           granted=None)
 
@@ -465,7 +467,7 @@ class PortalService(operations.Operations):
     def grant_extension(self, request, company_id):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.grant_extension(visitor, {**_fields(request), "company_id": [company_id]}, api=self.api)
-        detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+        detail = usecases.company_detail(visitor, company_id, api=self.api)
         return self._page(request, visitor, "secretariat_company.html.j2", status=422 if outcome.errors else 200,
                           detail=detail, form=outcome.state, errors=outcome.errors, granted=outcome.done)
 

@@ -14,9 +14,9 @@ import re
 import secrets
 from urllib.parse import quote
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from common import covenant, errors, network, places, problems, vocabulary
+from common import errors, network, places, problems, vocabulary
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
@@ -217,35 +217,32 @@ def sector_file(covenant_year: int, kind: str, language: str, edition: str | Non
 
 # --- a member company -------------------------------------------------------------------------------------
 
-def company_years(visitor: Visitor, *, api, clock) -> list[dict]:
-    """Per covenant year: whether the company must report, the date that counts and the days left, and
-    each version with its state."""
+def company_years(visitor: Visitor, *, api) -> list[dict]:
+    """Per covenant year: where the company stands (whether it must report, the date that counts and the
+    days left, as the notification service, its owner, says), and each version with its state."""
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
-    return member_years(client, visitor.member, clock.now().date(),
-                        extensions=client.get("notification", "/v1/extensions"),
-                        reports=client.get("submission", "/v1/reports"))
+    return member_years(client, visitor.member["id"], reports=client.get("submission", "/v1/reports"))
 
 
-def member_years(client, company: dict, today: date, *, extensions: list[dict], reports: list[dict]) -> list[dict]:
+def member_years(client, company_id: str, *, reports: list[dict]) -> list[dict]:
     """A company's years, as the caller of `client` may see them."""
-    own_dates = {each["covenant_year"]: date.fromisoformat(each["date"]) for each in extensions}
     reports_by_year = {each["covenant_year"]: each for each in reports}
     years = []
-    for framework in client.get("scoring", "/v1/frameworks"):
-        year = framework["covenant_year"]
+    for standing in _standing(client, company_id)["years"]:
+        year = standing["covenant_year"]
         versions = report_versions(client, reports_by_year[year]["id"]) if year in reports_by_year else []
-        scored = [each for each in versions if each["assessment"]]
-        latest = scored[-1] if scored else None
-        years.append({
-            "framework": framework, "report": reports_by_year.get(year), "versions": versions,
-            "standing": domain.year_standing(
-                company, _calendar(framework), today, latest_version=versions[-1]["version"] if versions else None,
-                assessed_version=latest["version"] if latest else None,
-                outcome=latest["assessment"]["outcome"] if latest else None,
-                score=latest["assessment"]["score"] if latest else None, own_date=own_dates.get(year)),
-        })
+        years.append({"covenant_year": year, "report": reports_by_year.get(year), "versions": versions,
+                      "standing": standing})
     return years
+
+
+def _standing(client, company_id: str) -> dict:
+    """A member's standing in every year, from the notification service (its one owner)."""
+    found = client.get("notification", "/v1/standings", company_id=company_id)
+    if not found:  # its registration has not reached the notification service yet
+        raise errors.Unavailable("Your registration is still on its way; try again in a minute.")
+    return found[0]
 
 
 def report_versions(client, report_id: str) -> list[dict]:
@@ -257,11 +254,6 @@ def report_versions(client, report_id: str) -> list[dict]:
     except errors.NotFound:  # none scored yet
         assessments = {}
     return [{**each, "assessment": assessments.get(each["version"])} for each in detail["versions"]]
-
-
-def _calendar(framework: dict) -> covenant.YearCalendar:
-    return covenant.YearCalendar(framework["covenant_year"], date.fromisoformat(framework["due_date"]),
-                                 date.fromisoformat(framework["catch_up_date"]))
 
 
 def report_form(visitor: Visitor, covenant_year: int, *, api, store) -> tuple[dict, str, dict]:
@@ -373,34 +365,37 @@ def notices(visitor: Visitor, page: int, *, api) -> dict:
 
 # --- the secretariat ----------------------------------------------------------------------------------------
 
-def year_overview(visitor: Visitor, covenant_year: int, status: str | None, *, api, clock) -> dict:
-    """Every member with where it stands for the year (what it owes, its date, its latest version), with
-    the years to choose from; `status` keeps only those in that state."""
+OVERVIEW_PAGE = 50  # members per page of the secretariat's overview
+
+
+def year_overview(visitor: Visitor, covenant_year: int, status: str | None, page: int = 1, *, api,
+                  per_page: int = OVERVIEW_PAGE) -> dict:
+    """One page of the members, by name, with where each stands for the year (what it owes, its date, its
+    latest version: the notification service's word), how many stand in each state, and the years to
+    choose from; `status` keeps only those in that state."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     frameworks = client.get("scoring", "/v1/frameworks")
     framework = next((each for each in frameworks if each["covenant_year"] == covenant_year), None)
     if framework is None:
         raise errors.NotFound()
-    today = clock.now().date()
-    reports = {each["company_id"]: each for each in client.get("submission", "/v1/reports",
-                                                                 covenant_year=covenant_year)}
-    assessed = {each["company_id"]: each for each in client.get("scoring", "/v1/assessments",
-                                                                  covenant_year=covenant_year)}
-    own_dates = {each["company_id"]: date.fromisoformat(each["date"])
-                 for each in client.get("notification", "/v1/extensions", covenant_year=covenant_year)}
-    rows = []
-    for company in sorted(client.get("submission", "/v1/companies"), key=lambda each: each["name"].casefold()):
-        report, assessment = reports.get(company["id"]), assessed.get(company["id"])
-        standing = domain.year_standing(
-            company, _calendar(framework), today, latest_version=report["latest_version"] if report else None,
-            assessed_version=assessment["version"] if assessment else None,
-            outcome=assessment["outcome"] if assessment else None,
-            score=assessment["score"] if assessment else None, own_date=own_dates.get(company["id"]))
-        if status and standing.status != status:
-            continue
-        rows.append({"company": company, "report": report, "standing": standing})
-    return {"framework": framework, "frameworks": frameworks, "rows": rows}
+    found = client.get("notification", f"/v1/years/{covenant_year}/standings", page=page, per_page=per_page,
+                       **({"status": status} if status else {}))
+    pages = max(1, -(-found["total"] // per_page))
+    return {"framework": framework, "frameworks": frameworks, "counts": found["counts"], "total": found["total"],
+            "page": min(page, pages), "pages": pages,
+            "rows": [{"company": each["member"], "standing": each["standing"]} for each in found["items"]]}
+
+
+def year_overview_rows(visitor: Visitor, covenant_year: int, status: str | None, *, api) -> list[dict]:
+    """Every member of the overview (for its spreadsheet), asked for a thousand at a time."""
+    rows, page = [], 1
+    while True:
+        found = year_overview(visitor, covenant_year, status, page, api=api, per_page=1000)
+        rows += found["rows"]
+        if page >= found["pages"]:
+            return rows
+        page += 1
 
 
 def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
@@ -427,14 +422,12 @@ def replace_token(visitor: Visitor, member_id: str, *, api) -> dict:
     return api.as_(visitor.token).post("submission", f"/v1/members/{quote(member_id, safe='')}/token")
 
 
-def company_detail(visitor: Visitor, company_id: str, *, api, clock) -> dict:
+def company_detail(visitor: Visitor, company_id: str, *, api) -> dict:
     """For the secretariat: one company, its years and its reports with their assessments."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
-    years = member_years(client, company, clock.now().date(),
-                         extensions=client.get("notification", "/v1/extensions", company_id=company_id),
-                         reports=client.get("submission", "/v1/reports", company_id=company_id))
+    years = member_years(client, company_id, reports=client.get("submission", "/v1/reports", company_id=company_id))
     return {"company": company, "years": years}
 
 
@@ -515,25 +508,19 @@ def _place(visitor: Visitor, form: dict[str, str], *, api) -> FormOutcome:
 
 def latest_proof(visitor: Visitor, covenant_year: int, *, api) -> dict | None:
     """The year's latest check of its figures (run in the background): waiting, running (how far) or done,
-    its result with the names of the known regions its differences may name; None before the first."""
+    its result with each difference in the visitor's words (reporting's); None before the first."""
     require_role(visitor, SECRETARIAT)
-    client = api.as_(visitor.token)
     try:
-        run = client.get("reporting", f"/v1/sector/{covenant_year}/proofs/latest")
+        return api.as_(visitor.token).get("reporting", f"/v1/sector/{covenant_year}/proofs/latest",
+                                          language=visitor.language)
     except errors.NotFound:
         return None
-    return {**run, "result": _proof_shown(run["result"], client) if run["result"] else None}
 
 
 def request_proof(visitor: Visitor, covenant_year: int, *, api) -> dict:
     """Asks for a check of the year's figures (a check already waiting or running is not asked twice)."""
     require_role(visitor, SECRETARIAT)
     return api.as_(visitor.token).post("reporting", f"/v1/sector/{covenant_year}/proofs")
-
-
-def _proof_shown(proof: dict, client) -> dict:
-    named = any(each["counter"].startswith("region ") for each in proof["differences"])
-    return {**proof, "region_names": domain.region_names(client.get("reporting", "/v1/regions")) if named else {}}
 
 
 def figures_to_release(visitor: Visitor, covenant_year: int, *, api) -> dict:

@@ -238,16 +238,16 @@ class SectorStore(Repository):
 
     # --- editions ------------------------------------------------------------------------------------
 
-    def _changed_since_release(self, document_id) -> list[dict]:
+    def _changed_since_release(self, document_id, projection: dict | None = None) -> list[dict]:
         """The contributions of a year that differ from the latest edition, or whose change is not yet in
         the sums (a contribution stored before editions existed has no mark: it differs)."""
         return list(self.contributions.find(
             {"figures": document_id, "$or": [{"unreleased": {"$ne": False}}, {"pending": {"$ne": None}}]},
-            sort=[("_id", 1)]))
+            projection, sort=[("_id", 1)]))
 
     def unreleased_contributors(self, document_id) -> list[str]:
-        return [each["contributor"] for each in self._changed_since_release(document_id)
-                if each.get("unreleased", True)]
+        return [each["contributor"] for each in self._changed_since_release(
+                    document_id, {"contributor": 1, "unreleased": 1}) if each.get("unreleased", True)]
 
     def release_snapshot(self, document_id) -> "Snapshot":
         """The year's sums with exactly the contributions they hold that differ from the latest edition,

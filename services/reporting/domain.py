@@ -19,11 +19,12 @@ process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote, unquote
 
 
 from common import covenant, places, vocabulary
+from common.events import Ordinal
 
 SEP = ":"
 SUPPRESSED = "suppressed"
@@ -200,10 +201,13 @@ class Gazetteer:
         return out
 
 
-def placed(ordinal: list[int], recount: int = 0) -> list[int]:
-    """A company contribution's ordinal: its assessment's (report version, framework version, corrections),
-    then the gazetteer revision of the recount that last moved its regions (0: none). A recount so replaces
-    the contribution of the same assessment, and a redelivered assessment does not replace the recount."""
+def placed(ordinal: Ordinal | list[int], recount: int = 0) -> list[int]:
+    """A company contribution's ordinal, as stored (a list, compared in order): its assessment's (report
+    version, framework version, corrections), then the gazetteer revision of the recount that last moved its
+    regions (0: none). A recount so replaces the contribution of the same assessment, and a redelivered
+    assessment does not replace the recount. `ordinal`: an assessment's, or a stored contribution's own."""
+    if isinstance(ordinal, Ordinal):
+        return [ordinal.report_version, ordinal.framework_version, ordinal.correction, recount]
     return [*list(ordinal)[:3], recount]
 
 
@@ -262,10 +266,10 @@ def case_contributor(number: str) -> str:
     return f"case:{number}"
 
 
-def verification_contribution(verified: dict) -> dict[str, int]:
-    """What one sampled company's latest verification adds to its year's figures."""
+def verification_contribution(result: str) -> dict[str, int]:
+    """What one sampled company's latest verification (its result) adds to its year's figures."""
     counters = {key("verification", "verified"): 1}
-    if verified["result"] == "corrected":
+    if result == "corrected":
         counters[key("verification", "corrected")] = 1
     return counters
 
@@ -518,12 +522,6 @@ def companies_needed(changed: int, disclosure: Disclosure) -> int:
     """How many more companies' contributions must change before an edition may be released: at least
     `min_companies` (the disclosure threshold), so that no two editions can be differenced down to fewer."""
     return max(0, disclosure.min_companies - changed)
-
-
-def scheduled_dates(due_date: date, catch_up_date: date) -> list[date]:
-    """When a year's editions are released without the secretariat: the day after its due date and the
-    day after its catch-up date (each waits until enough companies' contributions changed)."""
-    return [due_date + timedelta(days=1), catch_up_date + timedelta(days=1)]
 
 
 def next_edition_due(dates: list[date], latest_released_on: date | None) -> date | None:

@@ -19,6 +19,7 @@ from pygal.style import Style
 
 from common import covenant, i18n, vocabulary
 from common.i18n import N_
+from common import places
 from common.places import country_name, state_label as state_name
 from services.reporting.domain import SUPPRESSED, figure_rows
 
@@ -248,3 +249,120 @@ def to_csv(figures: dict) -> str:
     for figure, item, value in figure_rows(figures):
         writer.writerow([figures["covenant_year"], figure, item, value])
     return buffer.getvalue()
+
+
+# --- the proof's counters in words ------------------------------------------------------------------------
+
+# The proof names each counter by its key's parts (domain.key: "region IN IN-RJ bundi", "case_kind
+# complaint"); each kind of key in the reader's words, its codes named by the vocabulary, so that no reader
+# (the portal) need know the keys' grammar.
+_CHAIN_BUCKETS = {"<5": N_("fewer than 5"), "5-10": N_("5 to 10"), "11-50": N_("11 to 50"),
+                  ">50": N_("more than 50"), "unknown": N_("unknown")}
+_STEP_CRITERIA = {"systematic_monitoring": "systematic_monitoring", "public_communication": "public_report"}
+_BANDS_OF = {"all": N_("Score {band}, all reports"),
+             "compliant": N_("Score {band}, reports that meet the requirements")}
+_REQUIREMENT = {"applicable": N_("Requirement {requirement}: applies"), "met": N_("Requirement {requirement}: met")}
+_VERIFICATION = {"verified": N_("Reports verified"), "corrected": N_("Verified reports corrected")}
+
+
+def _said(language: str, text: str, **values) -> str:
+    return WORDS.said(text, language, **values)
+
+
+def _step_words(step: str, language: str) -> str:
+    if step in vocabulary.PROGRESS:
+        return vocabulary.PROGRESS.label(step, language)
+    return vocabulary.CRITERIA.label(_STEP_CRITERIA.get(step, step), language)
+
+
+def _member_country(code: str, language: str) -> str:
+    return vocabulary.MEMBER_COUNTRIES.label(code, language) if code in vocabulary.MEMBER_COUNTRIES \
+        else places.country_name(code, language)
+
+
+def _titled(name: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in name.split())
+
+
+def _region_words(parts: list[str], language: str, day, regions) -> str:
+    country, state, name = parts[0], parts[1], " ".join(parts[2:])
+    if len(parts) > 3 and state and not places.CODE.match(state):
+        # one text with spaces in it: where a state nobody knows ends and the name begins is lost
+        state, name = "", " ".join(parts[1:])
+    known = (regions or {}).get((country, state, name))
+    shown = known or _titled(name)
+    state_words = "" if not state else places.state_label(state, language) if places.CODE.match(state) \
+        else _titled(state)  # a state nobody knows, as written
+    where = ", ".join(filter(None, (state_words, places.country_name(country, language))))
+    return _said(language, N_("Quarry region {region} ({where})"), region=shown, where=where)
+
+
+def _key_day(value: str, day) -> str:
+    try:
+        return day(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+# Each prefix of a counter key (domain.py) and its words: a function of (parts after the
+# prefix, language, day, regions).
+COUNTER_WORDS = {
+    "assessed": lambda parts, lang, day, regions: _said(lang, N_("Reports assessed")),
+    "outcome": lambda parts, lang, day, regions: _said(
+        lang, N_("Outcome: {outcome}"), outcome=vocabulary.OUTCOMES.label(parts[0], lang)),
+    "member_country_outcome": lambda parts, lang, day, regions: _said(
+        lang, N_("Members from {country} with outcome: {outcome}"), country=_member_country(parts[0], lang),
+        outcome=vocabulary.OUTCOMES.label(parts[1], lang)),
+    "band": lambda parts, lang, day, regions: _said(lang, _BANDS_OF[parts[0]],
+                                                    band=vocabulary.BANDS.label(parts[1], lang)),
+    "requirement": lambda parts, lang, day, regions: _said(
+        lang, _REQUIREMENT[parts[1]], requirement=vocabulary.REQUIREMENTS.label(parts[0], lang)),
+    "known_sum": lambda parts, lang, day, regions: _said(
+        lang, N_("Known {links}: sum of the percentages (in thousandths)"),
+        links=vocabulary.SUPPLY_CHAIN_LINKS.label(parts[0], lang)),
+    "chains": lambda parts, lang, day, regions: _said(lang, N_("Number of supply chains: {chains}"),
+                                                      chains=_said(lang, _CHAIN_BUCKETS[parts[0]])),
+    "country": lambda parts, lang, day, regions: _said(lang, N_("Production country {country}"),
+                                                       country=places.country_name(parts[0], lang)),
+    "region": _region_words,
+    "material": lambda parts, lang, day, regions: _said(lang, N_("Material: {material}"),
+                                                        material=vocabulary.MATERIALS.label(parts[0], lang)),
+    "risk": lambda parts, lang, day, regions: _said(lang, N_("Reports naming a risk")) if parts == ["any"]
+    else _said(lang, N_("Risk: {theme}"), theme=vocabulary.RISK_THEMES.label(parts[0], lang)),
+    "mitigation": lambda parts, lang, day, regions: _said(lang, N_("Reports naming a measure")) if parts == ["any"]
+    else _said(lang, N_("Measure: {kind}"), kind=vocabulary.MITIGATION_KINDS.label(parts[0], lang)),
+    "step": lambda parts, lang, day, regions: _said(lang, N_("Progress: {step}"), step=_step_words(parts[0], lang)),
+    "case_kind": lambda parts, lang, day, regions: _said(lang, N_("Cases: {kind}"),
+                                                         kind=vocabulary.CASE_KINDS.label(parts[0], lang)),
+    "case_state": lambda parts, lang, day, regions: _said(lang, N_("Cases at the stage: {state}"),
+                                                          state=vocabulary.CASE_STATES.label(parts[0], lang)),
+    "appeals_upheld": lambda parts, lang, day, regions: _said(lang, N_("Appeals upheld (in full or in part)")),
+    "verification": lambda parts, lang, day, regions: _said(lang, _VERIFICATION[parts[0]]),
+    "member": lambda parts, lang, day, regions: _said(
+        lang, N_("Members: {role} from {country}, joined on {day}"),
+        role=vocabulary.MEMBER_ROLES.label(parts[1], lang), country=_member_country(parts[0], lang),
+        day=_key_day(parts[2], day)),
+    "authority": lambda parts, lang, day, regions: _said(
+        lang, N_("Contracting authorities from {country}, joined on {day}"),
+        country=_member_country(parts[0], lang), day=_key_day(parts[1], day)),
+}
+
+
+def region_names(known: list[dict]) -> dict[tuple[str, str, str], str]:
+    """The known regions' names (the API's `/v1/regions`) by how a counter key names them: country, state
+    code and the name's comparison form."""
+    return {(each["country"], each.get("state") or "", places.comparison_form(each["name"])): each["name"]
+            for each in known}
+
+
+def counter_words(counter: str | list[str], language: str, *, day=date.isoformat, regions=None) -> str:
+    """A counter of the proof, by its key's parts (["region", "IN", "IN-RJ", "bundi"]) or as one text
+    ("region IN IN-RJ bundi"), in people's words in `language` ("Groevegebied Bundi (Rajasthan, India)");
+    `day` writes a date, `regions` (from `region_names`) names known regions as the secretariat wrote them.
+    A counter of a kind not known here is still shown readably, never refused."""
+    prefix, *parts = counter.split(" ") if isinstance(counter, str) else counter
+    try:
+        return COUNTER_WORDS[prefix](parts, language, day, regions)
+    except Exception:  # a new or malformed key: its words as they are, without underscores
+        named = prefix.replace("_", " ").capitalize()
+        return f"{named}: {' '.join(parts).replace('_', ' ')}" if parts else named

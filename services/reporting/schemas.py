@@ -84,6 +84,8 @@ class Difference(Schema):
     counter = fields.String(metadata={"description": "The counter's key, its parts joined by spaces."})
     parts = fields.List(fields.String(), metadata={
         "description": "The counter's key part by part (a part may hold spaces: a region's or a state's name)."})
+    words = fields.String(metadata={"description": "The counter in people's words, in ?language= (the "
+                                                   "key's grammar is reporting's own: read these)."})
     recomputed = fields.Integer()
     incremental = fields.Integer()
 

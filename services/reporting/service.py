@@ -12,7 +12,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter, lag_metrics, observe_lag
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc
+from common.rpc import RpcClient
 from common.web import http, load, read_json
 from services.reporting import render, schemas, usecases
 from services.reporting.dependencies import PublicationRules, SectorStore
@@ -40,10 +40,10 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     storage = Storage(SectorStore)
     publication = PublicationRules()
     identity = RemoteIdentity()
-    scoring = Rpc("scoring", patience=6)  # the proof fetches the year's assessments, a page at a time
+    scoring = RpcClient("scoring", patience=6)  # the proof fetches the year's assessments, a page at a time
     clock = ClockProvider()  # the scheduled editions' dates
-    submission = Rpc("submission", patience=6)  # ... and every member
-    complaints = Rpc("complaints", patience=6)  # ... and the year's cases
+    submission = RpcClient("submission", patience=6)  # ... and every member
+    complaints = RpcClient("complaints", patience=6)  # ... and the year's cases
     events = Events()
     metrics = Metrics(declare_metrics, operations.relay_metrics, lag_metrics)
     log = LoggingContext()
@@ -54,7 +54,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
         applied = usecases.apply_assessment(event.id, event.data, store=self.storage, publisher=self.events)
         if applied.changed:
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
-            observe_lag(self.metrics, "counted", event.data.get("submission_occurred_at"))
+            observe_lag(self.metrics, "counted", event.submission_occurred_at)
         else:
             self.metrics.skipped.inc()
 
@@ -66,7 +66,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     @event_handler("scoring", "report_verified")
     def apply_verification(self, event):
         """Counts a sampled company's latest verification in its year's figures."""
-        applied = usecases.apply_verification(event.id, event.data, store=self.storage)
+        applied = usecases.apply_verification(event.id, event.payload, store=self.storage)
         if applied.changed:
             self.metrics.verifications.labels(str(applied.covenant_year)).inc()
 
@@ -189,12 +189,13 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/proof", doc=Doc(
         "Recompute the year's figures from scoring's latest assessments (and participation from "
-        "submission's members) and compare them with the incremental state", roles=(SECRETARIAT,),
-        responses={200: schemas.Proof}))
+        "submission's members) and compare them with the incremental state; each difference in words "
+        "(?language=nl or en)", roles=(SECRETARIAT,), query=schemas.LanguageQuery, responses={200: schemas.Proof}))
     def prove_figures(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.LanguageQuery, dict(request.args))
         return usecases.prove(covenant_year, store=self.storage, scoring=self.scoring,
-                              submission=self.submission, complaints=self.complaints)
+                              submission=self.submission, complaints=self.complaints, language=query["language"])
 
     @http("POST", "/v1/sector/<int:covenant_year>/proofs", doc=Doc(
         "Check the year's figures in the background (the same recomputation as .../proof); a check already "
@@ -206,10 +207,12 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
 
     @http("GET", "/v1/sector/<int:covenant_year>/proofs/latest", doc=Doc(
         "The year's latest background check: waiting, running (how many reports it checked) or done, with "
-        "its result", roles=(SECRETARIAT,), responses={200: schemas.ProofRun}, not_found=True))
+        "its result, each difference in words (?language=nl or en)", roles=(SECRETARIAT,),
+        query=schemas.LanguageQuery, responses={200: schemas.ProofRun}, not_found=True))
     def latest_proof(self, request, covenant_year):
         self.identity.caller(request, SECRETARIAT)
-        return usecases.latest_proof(covenant_year, store=self.storage)
+        query = load(schemas.LanguageQuery, dict(request.args))
+        return usecases.latest_proof(covenant_year, store=self.storage, language=query["language"])
 
     @timer(interval=PROOF_POLL_SECONDS)
     def run_requested_proofs(self):

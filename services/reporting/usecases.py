@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from common import errors, outbox, places, problems, vocabulary
+from common import covenant, errors, i18n, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
+from common.events import Ordinal
 from services.reporting.domain import PARTICIPATION, Region
 
 log = get_logger(__name__)
@@ -28,15 +29,15 @@ def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applie
     """Replaces the company's contribution to its year's figures with this assessment's; a redelivery, or
     an assessment older than the one applied, changes nothing. A quarry region the gazetteer does not know
     is counted as the company wrote it, and the secretariat is alerted to the name, once."""
-    gazetteer = store.gazetteer()
+    gazetteer, ordinal = store.gazetteer(), Ordinal.of(scored["ordinal"])
     changed = store.apply(
-        scored["covenant_year"], scored["company"]["id"], domain.placed(scored["ordinal"]),
+        scored["covenant_year"], scored["company"]["id"], domain.placed(ordinal),
         domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"],
                             gazetteer),
         event_id)
     log.info("assessment applied to the sector figures" if changed
              else "assessment already applied or superseded", report_id=scored["report_id"],
-             ordinal=scored["ordinal"])
+             ordinal=ordinal.to_data())
     if changed and store.gazetteer().revision != gazetteer.revision:
         recount(store=store)  # the secretariat changed the gazetteer meanwhile: its recount may have missed this
         gazetteer = store.gazetteer()
@@ -170,12 +171,12 @@ def apply_case_step(event_id: str, moved: dict, *, store) -> Applied:
     return apply_case(event_id, moved, [moved_at], store=store)
 
 
-def apply_verification(event_id: str, verified: dict, *, store) -> Applied:
-    """Counts a sampled company's latest verification in its year's figures (once; a later record replaces
-    an earlier one)."""
-    changed = store.apply(verified["covenant_year"], domain.verification_contributor(verified["company_id"]),
-                          verified["ordinal"], domain.verification_contribution(verified), event_id)
-    return Applied(verified["covenant_year"], changed)
+def apply_verification(event_id: str, verified, *, store) -> Applied:
+    """Counts a sampled company's latest verification (a report_verified payload, `events.typed`) in its
+    year's figures (once; a later record, of a higher sequence, replaces an earlier one)."""
+    changed = store.apply(verified.covenant_year, domain.verification_contributor(verified.company_id),
+                          [verified.sequence], domain.verification_contribution(verified.result), event_id)
+    return Applied(verified.covenant_year, changed)
 
 
 def complete_pending(older_than_seconds: float, *, store) -> int:
@@ -270,10 +271,8 @@ def release(covenant_year: int, released_by: str, *, store, publication, clock) 
 def release_when_due(*, store, publication, clock, scoring) -> list[int]:
     """Releases each year's edition scheduled by its framework (the day after its due date and after its
     catch-up date) that no edition has answered yet; one that lacks enough changes waits for them."""
-    store.keep_release_dates({
-        each["covenant_year"]: [day.isoformat() for day in domain.scheduled_dates(
-            date.fromisoformat(each["due_date"]), date.fromisoformat(each["catch_up_date"]))]
-        for each in scoring.list_calendars()})
+    store.keep_release_dates({calendar.covenant_year: [day.isoformat() for day in calendar.release_dates]
+                              for calendar in covenant.calendars(scoring.list_calendars())})
     today, released = clock.now().date(), []
     for covenant_year in store.scheduled_years():
         latest = store.latest_edition(covenant_year)
@@ -321,10 +320,12 @@ PROOF_PAGE = 25  # companies per request to scoring: no message carries a year o
 PROOF_LEASE_SECONDS = 120  # a check whose runner stopped this long ago is taken up by another
 
 
-def prove(covenant_year: int, *, store, scoring, submission, complaints, progress=None) -> dict:
+def prove(covenant_year: int, *, store, scoring, submission, complaints, progress=None,
+          language: str | None = None) -> dict:
     """Recomputes the year's counters from scoring's latest assessments (asked for a page of companies at a
     time), and participation from submission's members (a different path from the events), and compares
-    them with the incremental state. `progress(reports checked)` is called after each page."""
+    them with the incremental state. `progress(reports checked)` is called after each page. With a
+    `language`, each difference is named in people's words in it too (`worded`)."""
     gazetteer = store.gazetteer()
     sums, reports, after = [], 0, None
     while True:
@@ -342,7 +343,7 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints, progres
             break
         after = page[-1]["company_id"]
     verified = scoring.latest_verifications(covenant_year)
-    recomputed = domain.summed([*sums, *(domain.verification_contribution(each) for each in verified),
+    recomputed = domain.summed([*sums, *(domain.verification_contribution(each["result"]) for each in verified),
                                 *(domain.case_contribution(each["kind"], each["state"], each["appeal_upheld"])
                                   for each in complaints.cases_of_year(covenant_year))])
     found = domain.differences(recomputed, store.counters(covenant_year) or {})
@@ -353,16 +354,29 @@ def prove(covenant_year: int, *, store, scoring, submission, complaints, progres
     if found:
         log.error("sector figures differ from a recomputation", covenant_year=covenant_year,
                   differences=len(found))
-    return {"covenant_year": covenant_year, "reports": reports,
-            "members": len(members["companies"]) + len(members["authorities"]),
-            "agrees": not found, "differences": found}
+    result = {"covenant_year": covenant_year, "reports": reports,
+              "members": len(members["companies"]) + len(members["authorities"]),
+              "agrees": not found, "differences": found}
+    return worded(result, language, store=store) if language else result
+
+
+def worded(proof: dict, language: str, *, store) -> dict:
+    """A proof's result with each difference's counter in people's words in `language` (`words`), so that
+    no reader needs the counter keys' grammar; kept results are worded when read, in the reader's language."""
+    if not proof["differences"]:
+        return proof
+    regions = render.region_names(known_regions(None, None, store=store))
+    return {**proof, "differences": [
+        {**each, "words": render.counter_words(each.get("parts") or each["counter"], language,
+                                               day=lambda value: i18n.day(value, language), regions=regions)}
+        for each in proof["differences"]]}
 
 
 # --- the same check in the background: asked for, run by a timer, its progress and result kept ------------
 
-def request_proof(covenant_year: int, requested_by: str, *, store, clock) -> dict:
+def request_proof(covenant_year: int, requested_by: str, *, store, clock, language: str = "en") -> dict:
     """Starts a check of the year's figures, unless one is waiting or running (then that one)."""
-    return _proof_shown(store.add_proof(covenant_year, requested_by, clock.now()), store=store)
+    return _proof_shown(store.add_proof(covenant_year, requested_by, clock.now()), store=store, language=language)
 
 
 def run_requested_proof(*, store, scoring, submission, complaints, clock) -> bool:
@@ -377,17 +391,18 @@ def run_requested_proof(*, store, scoring, submission, complaints, clock) -> boo
     return True
 
 
-def latest_proof(covenant_year: int, *, store) -> dict:
+def latest_proof(covenant_year: int, *, store, language: str = "en") -> dict:
     """The year's latest check: waiting, running (with how many reports it checked of how many are
-    counted) or done (with its result)."""
+    counted) or done (with its result, each difference in words in `language`)."""
     proof = store.latest_proof(covenant_year)
     if proof is None:
         raise errors.NotFound()
-    return _proof_shown(proof, store=store)
+    return _proof_shown(proof, store=store, language=language)
 
 
-def _proof_shown(proof: dict, *, store) -> dict:
+def _proof_shown(proof: dict, *, store, language: str) -> dict:
     counted = (store.counters(proof["covenant_year"]) or {}).get(domain.key("assessed"), 0)
     return {"id": proof["_id"], "covenant_year": proof["covenant_year"], "state": proof["state"],
             "requested_at": proof["requested_at"], "finished_at": proof.get("finished_at"),
-            "checked": proof["checked"], "counted": counted, "result": proof["result"]}
+            "checked": proof["checked"], "counted": counted,
+            "result": worded(proof["result"], language, store=store) if proof["result"] else None}

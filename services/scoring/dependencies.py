@@ -178,7 +178,7 @@ class ScoringStore(Repository):
         """The assessment of a report version under a framework version with its corrections, as the event
         that announced it."""
         found = self.assessments.find_one(
-            {"_id": self._assessment_id(report_id, version, framework_version, correction)}, {"event": 1})
+            {"_id": self._assessment_id(report_id, version, framework_version, correction)}, Outbox.KEPT)
         return self.outbox.kept(found) if found else None
 
     def kept_report(self, report_id: str, version: int) -> dict | None:

@@ -21,7 +21,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from common import covenant, i18n, vocabulary
 from common.errors import flatten
 from common.i18n import N_
-from common.events import replaced_assessment
+from common.events import Ordinal, replaced_assessment
 from common.schema import Strict
 
 # European Economic Area: the EU 27, Iceland, Liechtenstein and Norway.
@@ -248,19 +248,18 @@ def assess(report: dict, company: dict, framework: Framework, corrections: dict[
 
 
 def report_scored(submitted: dict, framework: Framework, assessment: dict, previous: dict | None,
-                  correction: int = 0, submission_occurred_at: str | None = None) -> dict:
+                  correction: int = 0) -> dict:
     """The data of a report_scored event: the assessment, the result of the one it replaces (`previous`
     holds at least common.events.REPLACED_FIELDS), and what consumers need of the report, the company and
-    the year's calendar; with the time of the submission it answers, when it answers one (not a rescore).
-    Its ordinal orders one company's assessments of a year: (report version, framework version,
-    corrections applied on appeal)."""
-    timing = {"submission_occurred_at": submission_occurred_at} if submission_occurred_at else {}
-    return {**timing,
+    the year's calendar. Its ordinal orders one company's assessments of a year: report version, framework
+    version, corrections applied on appeal."""
+    return {
         "report_id": submitted["report_id"], "version": submitted["version"],
         "covenant_year": framework.covenant_year, "submitted_at": submitted["submitted_at"],
         "calendar": {"due_date": framework.due_date.isoformat(),
                      "catch_up_date": framework.catch_up_date.isoformat()},
-        "company": submitted["company"], "ordinal": [submitted["version"], framework.version, correction],
+        "company": submitted["company"],
+        "ordinal": Ordinal(submitted["version"], framework.version, correction).to_data(),
         "report": submitted["report"], "assessment": assessment,
         "previous_assessment": replaced_assessment(previous),
         "progress": vocabulary.progress(assessment["criteria"]),

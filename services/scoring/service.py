@@ -42,7 +42,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
         """Scores the new version; emits report_scored with the assessment it replaces."""
         assessed = usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
                                             publisher=self.events,
-                                            submission_occurred_at=event.occurred_at.isoformat())
+                                            submission_occurred_at=event.occurred_at)
         self._count(assessed)
         if assessed.created:
             observe_lag(self.metrics, "assessed", event.occurred_at)

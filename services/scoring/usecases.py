@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from common import errors, outbox, problems, vocabulary
@@ -33,9 +33,10 @@ class FrameworkBehind(Exception):
 
 
 def score_submitted(submitted: dict, *, store, frameworks, publisher,
-                    submission_occurred_at: str | None = None) -> Assessed:
+                    submission_occurred_at: datetime | None = None) -> Assessed:
     """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
-    `submission_occurred_at` (the report_submitted event's time) travels on, for the pipeline's lag. What
+    `submission_occurred_at` (the report_submitted event's time) travels on in a header of the report_scored
+    event (`Event.submission_occurred_at`), for the pipeline's lag. What
     can refuse it (a year without a framework, files behind a correction) does so before anything is kept."""
     framework = current_framework(submitted["covenant_year"], store=store, frameworks=frameworks)
     assessed = score(submitted, framework, store=store, publisher=publisher,
@@ -69,7 +70,7 @@ def apply_correction(corrected: dict, *, frameworks) -> bool:
 
 
 def score(submitted: dict, framework: domain.Framework, *, store, publisher,
-          assessment: dict | None = None, submission_occurred_at: str | None = None) -> Assessed:
+          assessment: dict | None = None, submission_occurred_at: datetime | None = None) -> Assessed:
     """Assesses a report version under `framework`, with the corrections decided on appeal, once
     (`assessment`, when given, is already made that way), and publishes its report_scored event. On a
     redelivery the stored event is published again with its
@@ -82,9 +83,9 @@ def score(submitted: dict, framework: domain.Framework, *, store, publisher,
         assessment = assessment or domain.assess(submitted["report"], submitted["company"], framework,
                                                  domain.merged_corrections(decided))
         previous = store.assessment_before(submitted["company"]["id"], framework.covenant_year, ordinal)
-        event = publisher.new("report_scored", domain.report_scored(
-            submitted, framework, assessment, previous["assessment"] if previous else None, len(decided),
-            submission_occurred_at))
+        event = replace(publisher.new("report_scored", domain.report_scored(
+            submitted, framework, assessment, previous["assessment"] if previous else None, len(decided))),
+            submission_occurred_at=submission_occurred_at)
         kept, created = store.add_assessment(report_id, ordinal, submitted["company"]["id"], assessment, event)
         if created:
             log.info("report scored", report_id=report_id, version=version, score=assessment["score"],
@@ -266,8 +267,9 @@ def record_verification(covenant_year: int, record: dict, *, store, publisher, c
              "corrections": record.get("corrections"), "verified_on": record["verified_on"],
              "recorded_at": now, "recorded_by": recorded_by,
              "ordinal": [int(now.timestamp() * 1_000_000)]}  # later records replace earlier ones
-    event = publisher.new("report_verified", {key: entry[key] for key in (
-        "covenant_year", "company_id", "report_id", "version", "result", "verified_on", "ordinal")})
+    event = publisher.new("report_verified", {
+        **{key: entry[key] for key in ("covenant_year", "company_id", "report_id", "version", "result", "verified_on")},
+        "sequence": entry["ordinal"][0]})
     outbox.publish(store.add_verification(entry, event), publisher)
     log.info("verification recorded", covenant_year=covenant_year, company_id=record["company_id"],
              result=record["result"])

@@ -4,9 +4,9 @@ Strict: unknown fields are rejected, booleans are JSON booleans, integers JSON i
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
 
-from common import covenant, places, problems, vocabulary
+from common import covenant, places, problems, validate, vocabulary
 from common.schema import (EARLIEST_EVIDENCE, CountryCode, PlaceName, Strict, Text, StrictBoolean, between, count_field,
                            date_field, one_of, year_field)
 

@@ -10,7 +10,7 @@ from common.context import LoggingContext
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.rpc import Rpc, rpc
+from common.rpc import RpcClient, rpc
 from common.web import http, load, read_json, validated
 from services.submission import schemas, usecases
 from services.submission.dependencies import KnownYears, SubmissionStore
@@ -31,7 +31,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     storage = Storage(SubmissionStore)
     identity = LocalIdentity()
     events = Events()
-    scoring = Rpc("scoring")
+    scoring = RpcClient("scoring")
     known_years = KnownYears()
     clock = ClockProvider()
     metrics = Metrics(declare_metrics, operations.relay_metrics)

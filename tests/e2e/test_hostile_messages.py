@@ -156,7 +156,7 @@ def test_no_message_whatever_its_body_headers_or_properties_stops_a_service(plat
     rpc_methods = [f"{service}.{method}" for service, method in (
         ("submission", "identify"), ("submission", "list_members"), ("scoring", "assess"),
         ("scoring", "get_framework"), ("scoring", "latest_assessments"), ("complaints", "cases_of_year"),
-        ("complaints", "acknowledgement_address"), ("scoring", "no_such_method"))]
+        ("complaints", "acknowledgement_address"), ("notification", "standing_of"), ("scoring", "no_such_method"))]
     targets = ([("", queue) for queue in queues] + [("nameko-rpc", key) for key in rpc_methods]
                + [(f"{source}.events", event_type) for source in ("submission", "scoring", "complaints", "reporting")
                   for event_type in TYPES])

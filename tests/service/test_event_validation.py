@@ -124,7 +124,7 @@ def test_an_event_with_a_required_field_missing_or_mistyped_is_parked_and_change
     if "report_scored" in types:
         publish("scoring", "report_scored", wire={**new_event("report_scored", examples["report_scored"],
                                                               producer="scoring", correlation_id="attack").to_wire(),
-                                                 "data": {"company": WHO, "covenant_year": 1, "ordinal": [99, 1, 0],
+                                                 "data": {"company": WHO, "covenant_year": 1, "ordinal": {"report_version": 99, "framework_version": 1, "correction": 0},
                                                           "assessment": {"outcome": "compliant"}}})
         sent += len(types["report_scored"])
     wait_until(lambda: parked(container, "invalid_event") == sent,

@@ -62,7 +62,7 @@ def api(request, container_factory, service_config, members, url, publish):
         replace_dependencies(container, identity=members.identity(), scoring=EmptyPeers(), submission=EmptyPeers(),
                              complaints=EmptyPeers())
     elif name == "notification":
-        replace_dependencies(container, identity=members.identity(), scoring=FakeScoring())
+        replace_dependencies(container, identity=members.identity(), scoring=FakeScoring(), submission=EmptyPeers())
     elif name == "submission":
         replace_dependencies(container, scoring=FakeScoring())
     elif name == "scoring":

@@ -307,6 +307,41 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     assert [each["kind"] for each in inbox(url, "company-token")] == ["supplier_question"]
 
 
+def test_a_company_s_standing_is_answered_over_http_and_rpc_to_whom_may_read_it(notification, members, publish, url):
+    container = notification.start()
+    member, other = {**company(), "name": "Graniet Import B.V."}, {**company(), "name": "Basalt B.V."}
+    members.add("company-token", "company", member["id"])
+    members.add("authority-token", "authority", "a-1")
+    for who in (member, other):
+        with entrypoint_waiter(container, "remember_company"):
+            publish("submission", "company_registered", {"company": who})
+    with entrypoint_waiter(container, "confirm_receipt"):
+        publish("submission", "report_submitted", submitted_event(blank_report(), member))
+    with entrypoint_waiter(container, "announce_outcome"):
+        publish("scoring", "report_scored", scored_event(blank_report(), member))
+    contract = ApiContract(requests.get(url("notification", "/openapi.json")).json())
+    callers = (None, "company-token", "authority-token", SECRETARIAT_TOKEN)
+    for token, status in zip(callers, (401, 200, 403, 200)):
+        answer = requests.get(url("notification", "/v1/standings"), headers=auth(token) if token else {})
+        assert answer.status_code == status, (token, answer.text)
+        contract.check("GET", "/v1/standings", answer)
+    own = requests.get(url("notification", "/v1/standings"), params={"company_id": other["id"]},
+                       headers=auth("company-token")).json()
+    assert [each["member"]["id"] for each in own] == [member["id"]], "a company reads its own, whatever it asks"
+    year_1 = own[0]["years"][0]
+    assert {key: year_1[key] for key in ("covenant_year", "status", "reported_on", "reported", "deadline",
+                                         "deadline_kind", "latest_version", "outcome")} == {
+        "covenant_year": 1, "status": "needs_more_time", "reported_on": "2020-12-01", "reported": "on_time",
+        "deadline": "2021-04-01", "deadline_kind": "catch_up_date", "latest_version": 1, "outcome": "needs_more_time"}
+    assert own[0]["upcoming"] == ["2021-04-01", "2021-12-31"], "its catch-up date, and year 2's due date"
+    everyone = requests.get(url("notification", "/v1/standings"), params={"covenant_year": 1},
+                            headers=auth(SECRETARIAT_TOKEN)).json()
+    assert [(each["member"]["name"], [year["status"] for year in each["years"]]) for each in everyone] == [
+        ("Basalt B.V.", ["due"]), ("Graniet Import B.V.", ["needs_more_time"])]
+    with entrypoint_hook(container, "standing_of") as standing_of:
+        assert standing_of(member["id"]) == own[0]
+
+
 # --- webhooks cannot be aimed inside the network -----------------------------------------------------
 
 @pytest.mark.parametrize("hostile", [

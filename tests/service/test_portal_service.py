@@ -3,7 +3,6 @@ the real RabbitMQ: sessions, form tokens, headers, and a company's and the secre
 import logging
 import re
 import shutil
-import time
 from urllib.parse import urlparse
 
 import pytest
@@ -14,7 +13,7 @@ from common import mongo
 from common.logging import json_formatter
 from services.portal import domain
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-from tests.support import (SECRETARIAT_TOKEN, auth, blank_report, example_report, form_fields, form_token,
+from tests.support import (SECRETARIAT_TOKEN, SettableClock, auth, blank_report, example_report, form_fields, form_token,
                            photo_with_gps, register_company, sign_in, start_portal, wait_until,
                            with_steps_1_and_21)
 
@@ -26,8 +25,11 @@ def portal(container_factory, service_config, url):
 
 @pytest.fixture
 def impatient_portal(container_factory, service_config, url):
-    """The portal with sessions that end after a second and a half idle."""
-    return start_portal(container_factory, {**service_config, "PORTAL_SESSION_IDLE_MINUTES": 0.025}, url)
+    """The portal with sessions that end after a second and a half idle, and the clock of its sessions (real
+    time, standing still until the test moves it)."""
+    sessions = SettableClock()
+    return start_portal(container_factory, {**service_config, "PORTAL_SESSION_IDLE_MINUTES": 0.025}, url,
+                        real_time=sessions), sessions
 
 
 @pytest.fixture
@@ -161,12 +163,12 @@ def test_an_authority_asking_about_a_stranger_breaks_no_page_and_a_huge_form_is_
 
 
 def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url):
-    portal = impatient_portal
+    portal, sessions = impatient_portal
     company = register_company(url("submission", ""), language="en")
     browser = requests.Session()
     sign_in(browser, portal, company["token"])
     token = form_token(browser.get(f"{portal}/company/years/1/report").text)
-    time.sleep(2)  # the company types for longer than a session may idle
+    sessions.advance(seconds=2)  # the company types for longer than a session may idle
     posted = browser.post(f"{portal}/company/years/1/report", data={"csrf_token": token, "action": "save",
                                                                     "chains": "4"}, allow_redirects=False)
     assert posted.headers["Location"] == "/sign-in?kept=1&next=/company/years/1/report"
@@ -180,7 +182,7 @@ def test_what_was_typed_when_a_session_ran_out_is_not_lost(impatient_portal, url
 
     stranger = requests.Session()
     token = form_token(stranger.get(f"{portal}/complaints/new").text)
-    time.sleep(2)
+    sessions.advance(seconds=2)
     refused = stranger.post(f"{portal}/complaints/new", data={
         "csrf_token": token, "kind": "dispute", "what_happened": "The gate was locked all week."})
     assert refused.status_code == 400 and "The gate was locked all week." in refused.text

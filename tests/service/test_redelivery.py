@@ -14,7 +14,7 @@ from nameko.testing.utils import get_extension
 from common import errors, redelivery
 from common.messaging import event_handler
 from common.metrics import Metrics
-from common.rpc import Rpc, rpc
+from common.rpc import RpcClient, rpc
 from launcher import parked
 from tests.support import wait_until
 
@@ -159,7 +159,7 @@ def test_on_the_embedded_in_memory_broker_a_failing_event_is_retried_then_parked
 class QuorumProbe(Probe):
     """The probe, with an RPC entrypoint (its request queue) and a peer it calls (its reply queue)."""
     name = "probe"
-    peer = Rpc("probe")
+    peer = RpcClient("probe")
 
     @rpc
     def echo(self, text):

@@ -99,16 +99,18 @@ def test_the_proof_agrees_with_a_recomputation_and_names_any_difference(
     history.latest.pop()  # scoring knows one report fewer than the figures count
     found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
     assert found["agrees"] is False
-    assert {"counter": "assessed", "parts": ["assessed"], "recomputed": 1, "incremental": 2} in found["differences"]
-    assert {"counter": "outcome compliant", "parts": ["outcome", "compliant"], "recomputed": 0,
-            "incremental": 1} in found["differences"]
+    assert {"counter": "assessed", "parts": ["assessed"], "words": "Reports assessed", "recomputed": 1,
+            "incremental": 2} in found["differences"]
+    assert {"counter": "outcome compliant", "parts": ["outcome", "compliant"], "words": "Outcome: meets the requirements",
+            "recomputed": 0, "incremental": 1} in found["differences"]
 
     history.latest.append(scored(second, with_steps_1_and_21(blank_report(plan_of_approach=True)), 1))
     history.companies.append({**company(), "joined_on": "2020-02-01"})  # a member the figures never heard of
-    found = requests.get(proof, headers=auth(SECRETARIAT_TOKEN)).json()
+    found = requests.get(proof, params={"language": "nl"}, headers=auth(SECRETARIAT_TOKEN)).json()
     assert found["differences"] == [
         {"counter": "member NL importer 2020-02-01", "parts": ["member", "NL", "importer", "2020-02-01"],
-         "recomputed": 1, "incremental": 0}]
+         "words": "Leden: importeur uit Nederland, toegetreden op 1 februari 2020", "recomputed": 1,
+         "incremental": 0}], "in words, in the language asked: the key's grammar is reporting's own"
 
 
 def test_an_assessment_announced_in_version_1_is_still_counted(container_factory, service_config, publish, url):
@@ -117,7 +119,7 @@ def test_an_assessment_announced_in_version_1_is_still_counted(container_factory
     container = container_factory(ReportingService, service_config)
     container.start()
     data = scored(company(), with_steps_1_and_21(blank_report(plan_of_approach=True)), 1)
-    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
+    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": list(data["ordinal"].values())[:2]}
     with entrypoint_waiter(container, "apply_assessment"):
         publish("scoring", "report_scored", wire=new_event("report_scored", version_1, producer="scoring",
                                                            correlation_id="test", schema_version=1).to_wire())

@@ -69,7 +69,7 @@ def test_a_corrected_framework_rescores_exactly_the_reports_it_changes(
     assert answer.status_code == 200
     assert answer.json() == {"covenant_year": 1, "framework_version": 2, "rescored": ["r-55"], "unchanged": 2}
     event = scored.wait_for(4)[3]
-    assert event["data"]["report_id"] == "r-55" and event["data"]["ordinal"] == [1, 2, 0]
+    assert event["data"]["report_id"] == "r-55" and event["data"]["ordinal"] == {"report_version": 1, "framework_version": 2, "correction": 0}
     assert event["data"]["previous_assessment"]["outcome"] == "compliant"
     assert event["data"]["assessment"]["outcome"] == "needs_more_time"
     assert requests.get(url("scoring", "/v1/frameworks/1")).json()["chain_thresholds"]["factories"] == 60

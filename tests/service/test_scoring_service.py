@@ -34,7 +34,7 @@ def test_a_submitted_report_is_scored_once_however_often_it_is_delivered(
     assert len({each["id"] for each in events}) == 1, "a redelivery re-sends the same event, never a new one"
     data = events[0]["data"]
     assert (data["assessment"]["score"], data["assessment"]["band"]) == (22.2, "20-40")
-    assert data["ordinal"] == [1, 1, 0] and data["previous_assessment"] is None
+    assert data["ordinal"] == {"report_version": 1, "framework_version": 1, "correction": 0} and data["previous_assessment"] is None
     assert events[0]["correlation_id"] == wire["correlation_id"]
     assert events[0]["producer"] == "scoring"
     assert data["submitted_at"] == "2020-12-01T10:00:00+00:00"

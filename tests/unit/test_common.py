@@ -1,15 +1,13 @@
 """The shared pieces: event envelopes, error paths, configuration."""
 import functools
 import os
-import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
-from common import covenant, errors, network
+from common import covenant, errors, events, network
 from common.settings import Settings, load_config
 from common.errors import flatten
 from common.events import InvalidEvent, new_event, parse
@@ -59,23 +57,6 @@ def test_validation_messages_are_flattened_to_dotted_field_paths():
     }
 
 
-def test_configuration_comes_from_the_environment_with_embedded_defaults():
-    script = "from common.settings import load_config; import json; c = load_config(); " \
-             "print(json.dumps([c['AMQP_URI'], c['MONGO_URI'], c['HTTP_PORTS'], c['HTTP_HOST']]))"
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("AMQP_URI", "MONGO_URI", "SUBMISSION_PORT", "HTTP_HOST")}
-    defaults = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                              check=True).stdout
-    assert defaults.strip() == '["memory://localhost/", "mongomock://localhost/trustone", ' \
-        '{"submission": 8000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "127.0.0.1"]'
-    env.update(AMQP_URI="amqp://u:p@rabbit:5672/", MONGO_URI="mongodb://mongo:27017/trustone",
-               SUBMISSION_PORT="9000", HTTP_HOST="0.0.0.0")
-    overridden = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                                check=True).stdout
-    assert overridden.strip() == '["amqp://u:p@rabbit:5672/", "mongodb://mongo:27017/trustone", ' \
-        '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "0.0.0.0"]'
-
-
 def test_settings_are_typed_from_the_one_configuration_file():
     settings = Settings.from_config(load_config())
     assert settings.embedded_broker and settings.embedded_mongo
@@ -109,6 +90,29 @@ def test_a_broken_setting_is_named():
         Settings.from_config(config)
 
 
+# Every secret a service may hold, and the services that read it.
+SECRETS = {"SECRETARIAT_TOKEN": ("submission", "scoring", "notification", "reporting", "complaints"),
+           "PORTAL_SECRET_KEY": ("portal",), "COMPLAINTS_SECRET_KEY": ("complaints",),
+           "PORTAL_SERVICE_KEY": ("portal", "complaints"), "SMTP_HOST": ("notification",),
+           "METRICS_TOKEN": ("submission", "scoring", "notification", "reporting", "complaints", "portal")}
+
+
+@pytest.mark.parametrize("service", ["submission", "scoring", "notification", "reporting", "complaints", "portal"])
+def test_a_service_is_never_handed_another_s_secret(service):
+    from common import settings as configuration
+    configured = {**load_config(), **{name: f"the {name.lower()}" for name in SECRETS}}
+    own = Settings.from_config(configured, service)
+    for name, readers in SECRETS.items():
+        value = getattr(own, name.lower())
+        assert (value == f"the {name.lower()}") == (service in readers), (service, name, value)
+    assert own.min_companies_per_cell is None or service == "reporting", "only what it uses"
+    assert Settings.from_config(configured).portal_secret_key == "the portal_secret_key", "the launcher: all"
+
+    class Container:  # what `settings.of` reads of a nameko container
+        config, service_name = configured, service
+    assert configuration.of(Container()) == own
+
+
 PROXIES = network.networks("127.0.0.1/32, 172.28.0.0/16")
 
 
@@ -133,14 +137,44 @@ def test_a_report_scored_event_of_version_1_reaches_consumers_in_the_current_sha
     from common.events import upcast
     from tests.support import blank_report, scored_event, with_steps_1_and_21
     data = scored_event(with_steps_1_and_21(blank_report()), company())
-    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": data["ordinal"][:2]}
+    version_1 = {**{key: value for key, value in data.items() if key != "progress"}, "ordinal": list(data["ordinal"].values())[:2]}
     old = new_event("report_scored", version_1, producer="scoring", correlation_id="c", schema_version=1)
     current = upcast(parse(old.to_wire()))
-    assert (current.id, current.schema_version) == (old.id, 4)
+    assert (current.id, current.schema_version) == (old.id, 5)
     assert current.data["progress"] == {"policy_and_chain_mapping": True} == data["progress"]
-    assert current.data["ordinal"] == [1, 1, 0] == data["ordinal"]
+    assert current.data["ordinal"] == {"report_version": 1, "framework_version": 1, "correction": 0} == data["ordinal"]
     with pytest.raises(ValidationError):  # version 2 requires what version 1 lacked
         new_event("report_scored", version_1, producer="scoring", correlation_id="c")
+
+
+def test_a_report_verified_event_of_version_1_reaches_handlers_with_a_named_sequence():
+    from common.events import upcast
+    version_1 = {"covenant_year": 1, "company_id": "c-1", "report_id": "r-1", "version": 1, "result": "corrected",
+                 "verified_on": "2021-03-02", "ordinal": [1614679200000000]}
+    old = new_event("report_verified", version_1, producer="scoring", correlation_id="c", schema_version=1)
+    current = upcast(parse(old.to_wire()))
+    assert current.schema_version == 2 and "ordinal" not in current.data
+    assert current.payload.sequence == 1614679200000000 and current.payload.result == "corrected"
+    with pytest.raises(ValidationError):  # version 2 orders by `sequence`, not a list of one
+        new_event("report_verified", version_1, producer="scoring", correlation_id="c")
+
+
+@pytest.mark.parametrize("event_type", sorted({kind for kind, _ in events.SCHEMAS}))
+def test_every_event_s_payload_is_a_typed_object_with_its_schema_s_fields(event_type):
+    from dataclasses import fields as dataclass_fields, is_dataclass
+    from tests.support import event_examples
+    data = event_examples(company())[event_type]  # every type has its example (the validation test sends it)
+    payload = new_event(event_type, data, producer="test", correlation_id="c").payload
+    schema = events.SCHEMAS[(event_type, events.CURRENT_VERSION[event_type])]()
+    assert is_dataclass(payload) and [each.name for each in dataclass_fields(payload)] == list(schema.fields)
+    for name, field in schema.fields.items():
+        value = getattr(payload, name)
+        if isinstance(field, fields.Nested) and value is not None and not field.many:
+            assert is_dataclass(value), (event_type, name)
+        if isinstance(field, fields.List) and value is not None:
+            assert isinstance(value, tuple), (event_type, name)
+    with pytest.raises(AttributeError):
+        payload.anything_else  # noqa: B018 - a field no schema declares is no attribute
 
 
 def test_a_case_received_event_of_version_1_reaches_consumers_in_the_shape_of_version_2():
@@ -164,15 +198,34 @@ def test_a_report_scored_event_of_version_3_names_only_the_result_of_the_assessm
     from tests.support import blank_report, scored_event, with_steps_1_and_21
     replaced = scored_event(blank_report(), company())["assessment"]
     data = scored_event(with_steps_1_and_21(blank_report()), company(), version=2)
-    old = new_event("report_scored", {**data, "previous_assessment": replaced}, producer="scoring",
-                    correlation_id="c", schema_version=3)
+    positional = list(data["ordinal"].values())
+    old = new_event("report_scored", {**data, "previous_assessment": replaced, "ordinal": positional},
+                    producer="scoring", correlation_id="c", schema_version=3)
     current = upcast(parse(old.to_wire()))
-    assert current.schema_version == 4
+    assert current.schema_version == 5
     assert current.data["previous_assessment"] == {
         "framework_version": 1, "points": replaced["points"], "maximum": replaced["maximum"],
         "score": replaced["score"], "band": replaced["band"], "outcome": "needs_more_time"}
     with pytest.raises(ValidationError):  # version 4 takes no criteria of the replaced assessment
         new_event("report_scored", {**data, "previous_assessment": replaced}, producer="scoring", correlation_id="c")
+
+
+def test_a_report_scored_event_of_version_4_reaches_consumers_with_its_ordinal_named_and_no_metric():
+    from common.events import Ordinal, ReportScoredV5, upcast
+    from tests.support import blank_report, scored_event
+    data = scored_event(blank_report(), company(), version=2, framework_version=3)
+    version_4 = {**data, "ordinal": [2, 3, 1], "submission_occurred_at": "2026-01-05T10:00:00.250000+00:00"}
+    old = new_event("report_scored", version_4, producer="scoring", correlation_id="c", schema_version=4)
+    current = upcast(parse(old.to_wire()))
+    assert current.schema_version == 5 and "submission_occurred_at" not in current.data
+    assert current.data["ordinal"] == {"report_version": 2, "framework_version": 3, "correction": 1}
+    assert Ordinal.of(current.data["ordinal"]) == Ordinal(2, 3, 1) == Ordinal.of([2, 3, 1]), "a stored list reads alike"
+    assert Ordinal(2, 3, 1) < Ordinal(2, 4, 0) < Ordinal(3, 0, 0), "ordered as the assessments are"
+    assert tuple(ReportScoredV5().fields["ordinal"].schema.fields) == tuple(vars(Ordinal(1, 0, 0))), \
+        "the typed ordinal is the schema's, field by field"
+    with pytest.raises(ValidationError):  # a metric's field is no part of version 5
+        new_event("report_scored", {**data, "submission_occurred_at": "2026-01-05T10:00:00+00:00"},
+                  producer="scoring", correlation_id="c")
 
 
 def test_every_code_has_its_words_in_both_languages():

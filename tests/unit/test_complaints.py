@@ -284,7 +284,7 @@ def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
         scoring_usecases.apply_appeal_decision(decided, **scoring)
     corrected = scoring["publisher"].of_type("report_scored")
     assert len({each.id for each in corrected}) == 2, "one corrected assessment, published again on redelivery"
-    assert corrected[-1].data["ordinal"] == [1, 1, 1]
+    assert corrected[-1].data["ordinal"] == {"report_version": 1, "framework_version": 1, "correction": 1}
     criterion = next(each for each in corrected[-1].data["assessment"]["criteria"] if each["code"] == "plan_of_approach")
     assert criterion["met"] and criterion["reason"].startswith(f"Corrected on appeal (case {number})")
     assert corrected[-1].data["previous_assessment"]["outcome"] == "needs_more_time"

@@ -85,6 +85,27 @@ def test_a_compound_indexs_query_tests_only_the_documents_that_hold_both_values(
     assert [each["_id"] for each in collection.find({"company": 7, "year": {"$in": [3, 1]}})] == ["7-1", "7-3"]
 
 
+SORTED = st.one_of(st.text(max_size=2), st.integers(-3, 3), st.floats(allow_nan=True, width=16), st.booleans(),
+                   st.none(), st.builds(ObjectId), st.lists(st.integers(0, 2), max_size=2),
+                   st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2020, 1, 3)))
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(st.lists(st.fixed_dictionaries({}, optional={"k": SORTED, "j": st.integers(0, 2) | st.text(max_size=1)}),
+                min_size=1, max_size=12), st.booleans(), st.sampled_from([[("k", 1)], [("k", -1)], [("j", 1), ("k", -1)],
+                                                               [("k", -1), ("_id", 1)]]))
+def test_a_sorted_query_gives_what_mongomocks_own_sort_gives(documents, uniform, sort):
+    collection = in_process_engine()["engine_test"]["sorting"]
+    collection.drop()
+    if uniform:  # one plain kind under every key: the engine's own sort serves it
+        documents = [{"k": index * 7 % 5, "j": str(index % 3)} for index in range(len(documents))]
+    collection.insert_many([{"_id": index, **each} for index, each in enumerate(documents)])
+    own = [each["_id"] for each in collection.find({}, sort=sort)]
+    mongomocks = [each["_id"] for each in engine.ORIGINAL["get_dataset"](collection, {}, sort, None, dict)]
+    assert own == mongomocks, (documents, sort)
+
+
 TIMES = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
 SCALARS = (st.text(max_size=3) | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
            | st.binary(max_size=3) | st.builds(ObjectId) | TIMES

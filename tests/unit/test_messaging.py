@@ -1,5 +1,7 @@
 """Acknowledgements sent together: several handled messages in one `basic.ack`, none left behind; and what a
 consumer takes of a message's headers and properties (common.inbound)."""
+from datetime import datetime, timezone
+
 import pytest
 
 from common import inbound, messaging, redelivery
@@ -114,6 +116,15 @@ def test_a_message_s_headers_become_only_the_context_nameko_gives_checked():
                            inbound.REPLAYED: True})
     assert taken == inbound.Taken({"correlation_id": "req-1", "call_id_stack": CALL_STACK}, 2, True)
     assert inbound.taken(None) == inbound.Taken({}, 0, False)
+
+
+@pytest.mark.parametrize("header,moment", [
+    ("2026-01-05T10:00:00.250000+00:00", datetime(2026, 1, 5, 10, 0, 0, 250000, tzinfo=timezone.utc)),
+    ("2026-01-05T10:00:00", None), ("yesterday", None), (12, None), ("2026-01-05T10:00:00+00:00" * 3, None)])
+def test_when_the_submission_occurred_travels_in_a_header_a_bad_one_only_loses_the_metric(header, moment):
+    taken = inbound.taken({inbound.SUBMITTED: header})
+    assert taken.submission_occurred_at == moment and taken.attempt == 0, "the message itself is taken"
+    assert inbound.timing_headers(moment) == ({inbound.SUBMITTED: moment.isoformat()} if moment else {})
 
 
 @pytest.mark.parametrize("headers", [

@@ -139,22 +139,63 @@ def test_backoff_doubles():
     ("2021-02-01T10:00:00+00:00", None, "by_catch_up_date"), ("2021-05-01T10:00:00+00:00", None, "late"),
     ("2021-05-01T10:00:00+00:00", date(2021, 5, 15), "by_own_date")])
 def test_an_authority_learns_when_a_supplier_reported_against_its_dates(first, own, expected):
-    known = {"outcome": "compliant"} if first else {}
-    if first:
-        known["first_submitted_at"] = datetime.fromisoformat(first)
-    if own:
-        known["own_date"] = own
-    record = domain.reporting_record(YEAR_1, known, date(2021, 6, 1))
-    assert record == {"covenant_year": 1, "reported": expected, "outcome": "compliant" if first else None}
-    assert domain.reporting_record(YEAR_1, {}, date(2020, 12, 1))["reported"] == "not_yet_due"
+    known = domain.Known(first_submitted_at=datetime.fromisoformat(first), latest_version=1, assessed_version=1,
+                         outcome="compliant", score=60.0, own_date=own) if first else domain.Known(own_date=own)
+    answer = domain.supplier_years(domain.standing(company(), [YEAR_1], {1: known}, date(2021, 6, 1)))
+    assert answer == [{"covenant_year": 1, "reported": expected, "outcome": "compliant" if first else None}]
+    early = domain.standing(company(), [YEAR_1], {}, date(2020, 12, 1))
+    assert domain.supplier_years(early)[0]["reported"] == "not_yet_due"
 
 
 def test_an_authority_hears_only_of_years_the_supplier_had_to_report():
     year_2 = covenant.YearCalendar(2, date(2021, 12, 31), date(2022, 4, 1))
     newcomer = company(joined_on="2020-08-01")
-    assert [each["covenant_year"] for each in domain.supplier_status(
-        newcomer, [YEAR_1, year_2], {}, date(2022, 6, 1))] == [2]
-    assert domain.supplier_status(company(imports_directly=False), [YEAR_1, year_2], {}, date(2022, 6, 1)) == []
+    assert [each["covenant_year"] for each in domain.supplier_years(
+        domain.standing(newcomer, [YEAR_1, year_2], {}, date(2022, 6, 1)))] == [2]
+    assert domain.supplier_years(domain.standing(company(imports_directly=False), [YEAR_1, year_2], {},
+                                                 date(2022, 6, 1))) == []
+
+
+def standing(today, **known):
+    return domain.year_standing(company(joined_on="2019-10-01"), YEAR_1, domain.Known(**known), today)
+
+
+def test_where_a_year_stands_follows_the_covenants_dates():
+    due = standing(date(2020, 12, 1))
+    assert (due["status"], due["deadline"], due["deadline_kind"], due["days_left"]) == \
+        ("due", "2020-12-31", "due_date", 30)
+    missing = standing(date(2021, 4, 2))
+    assert (missing["status"], missing["deadline_kind"], missing["days_left"]) == ("missing", "catch_up_date", -1)
+    after_due = standing(date(2021, 1, 5))
+    assert (after_due["status"], after_due["deadline"]) == ("due", "2021-04-01")
+    received = standing(date(2020, 12, 1), latest_version=2, assessed_version=1, outcome="compliant", score=50.0)
+    assert (received["status"], received["deadline_kind"]) == ("received", "catch_up_date")
+    late = standing(date(2020, 12, 1), latest_version=1, assessed_version=1, outcome="needs_more_time", score=10.0,
+                    own_date=date(2021, 5, 15))
+    assert (late["status"], late["deadline"], late["deadline_kind"], late["score"]) == \
+        ("needs_more_time", "2021-05-15", "own_date", 10.0)
+    newcomer = domain.year_standing(company(joined_on="2020-08-01"), YEAR_1, domain.Known(), date(2020, 12, 1))
+    assert (newcomer["obliged"], newcomer["status"]) == (False, "not_obliged")
+
+
+def test_a_version_assessed_before_its_receipt_is_heard_of_counts_as_received():
+    scored_first = standing(date(2020, 12, 1), assessed_version=1, outcome="compliant", score=60.0)
+    assert (scored_first["status"], scored_first["latest_version"]) == ("compliant", 1)
+
+
+def test_a_standing_names_the_days_to_come_that_change_it():
+    first, member = datetime(2020, 11, 2, 10, tzinfo=timezone.utc), company()
+    told = domain.standing(member, [YEAR_1], {1: domain.Known(first_submitted_at=first, latest_version=1,
+                                                                 assessed_version=1, outcome="needs_more_time",
+                                                                 score=10.0)}, date(2020, 12, 1))
+    assert told["member"] == {key: member[key] for key in ("id", "name", "country", "role", "imports_directly",
+                                                             "joined_on")}
+    assert told["years"][0]["reported_on"] == "2020-11-02" and told["years"][0]["reported"] == "on_time"
+    assert told["upcoming"] == ["2021-04-01"], "its catch-up date, once it has reported"
+    compliant = domain.standing(company(), [YEAR_1], {1: domain.Known(first_submitted_at=first, latest_version=1,
+                                                                      assessed_version=1, outcome="compliant")},
+                                date(2020, 12, 1))
+    assert compliant["upcoming"] == []
 
 
 def test_the_commission_and_the_company_hear_of_a_case_in_their_words():

@@ -1,9 +1,10 @@
 """The notification service's use cases with in-memory ports: each notice once, deliveries claimed."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
 from common import errors
+from common.identity import Caller
 from services.notification import usecases
 from services.notification.dependencies import NoticeStore
 from tests.support import blank_report, company, scored_event, submitted_event, with_steps_1_and_21
@@ -248,12 +249,12 @@ def test_a_correction_of_a_version_that_is_no_longer_the_latest_changes_no_stand
     for version in (1, 2):
         usecases.announce_outcome(scored[version], secretariat_language="nl", **ports)
     corrected = scored_versions(who, {1: "compliant"})[1]
-    corrected["ordinal"] = [1, 1, 1]  # version 1, corrected on appeal after version 2 came
+    corrected["ordinal"] = {"report_version": 1, "framework_version": 1, "correction": 1}  # version 1, corrected on appeal after version 2 came
     sent = usecases.announce_outcome(corrected, secretariat_language="nl", **ports)
     assert sent.notices == ["outcome"], "its outcome, as decided on appeal; no 'now compliant'"
     assert ports["store"].outcomes() == {(who["id"], 1): "needs_more_time"}
     latest_corrected = scored_versions(who, {2: "compliant"})[2]
-    latest_corrected["ordinal"] = [2, 1, 1]
+    latest_corrected["ordinal"] = {"report_version": 2, "framework_version": 1, "correction": 1}
     sent = usecases.announce_outcome(latest_corrected, secretariat_language="nl", **ports)
     assert sorted(sent.notices) == ["now_compliant", "outcome"], "a correction of the latest version does"
 
@@ -339,3 +340,84 @@ def test_the_commission_hears_of_a_seat_that_waits_for_the_chairs_confirmation(p
     assert [each["subject"] for each in shown] == ["Een nieuwe zetel wacht op bevestiging: Jan Werkgever"]
     assert "als lid namens de werkgevers" in shown[0]["body"]
     assert ports["channels"].mailed == [("commission_seat_awaiting:m-9", "commissie@trustone.example")]
+
+
+class FakeSubmission:
+    """The submission service's `list_members`, with members this service has not heard of yet."""
+
+    def __init__(self, *companies):
+        self.companies = list(companies)
+        self.asked = 0
+
+    def list_members(self):
+        self.asked += 1
+        return {"companies": self.companies, "authorities": []}
+
+
+def test_the_standing_of_a_company_follows_its_versions_assessments_and_own_date(ports):
+    who, newcomer = company(), company(joined_on="2020-08-01")
+    asked = dict(store=ports["store"], clock=ports["clock"], scoring=FakeScoring(), submission=FakeSubmission(newcomer))
+    usecases.confirm_receipt(submitted_event(blank_report(), who, submitted_at="2020-12-01T10:00:00+00:00"), **ports)
+    first = usecases.standing_of(who["id"], **asked)
+    year_1 = first["years"][0]
+    assert (year_1["status"], year_1["reported_on"], year_1["deadline"], year_1["latest_version"]) == \
+        ("received", "2020-12-01", "2021-04-01", 1)
+    usecases.announce_outcome(scored_event(blank_report(), who), secretariat_language="nl", **ports)
+    usecases.confirm_receipt(submitted_event(blank_report(), who, version=2), **ports)
+    year_1 = usecases.standing_of(who["id"], **asked)["years"][0]
+    assert (year_1["status"], year_1["assessed_version"], year_1["outcome"]) == ("received", 1, "needs_more_time")
+    usecases.announce_outcome(scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2),
+                              secretariat_language="nl", **ports)
+    ports["store"].grant_extension(who["id"], 1, datetime(2021, 5, 15).date(), ports["clock"].now())
+    year_1 = usecases.standing_of(who["id"], **asked)["years"][0]
+    assert (year_1["status"], year_1["reported"], year_1["own_date"], year_1["score"]) == \
+        ("compliant", "on_time", "2021-05-15", 27.8)
+
+    # a member registered a moment ago is asked of submission; the secretariat reads every member's
+    assert usecases.standing_of(newcomer["id"], **asked)["years"][0]["status"] == "not_obliged"
+    with pytest.raises(errors.NotFound):
+        usecases.standing_of("nobody", **asked)
+    everyone = usecases.standings(Caller("secretariat"), covenant_year=1, **asked)
+    assert sorted(each["member"]["id"] for each in everyone) == sorted([who["id"], newcomer["id"]])
+    assert [len(each["years"]) for each in everyone] == [1, 1]
+    own = usecases.standings(Caller("company", who["id"]), company_id=newcomer["id"], **asked)
+    assert [each["member"]["id"] for each in own] == [who["id"]], "a company reads its own only"
+
+
+def test_a_standing_is_asked_by_an_id_never_by_a_query(ports):
+    usecases.remember_company(company(), store=ports["store"])
+    with pytest.raises(errors.Invalid):
+        usecases.standing_of({"$ne": ""}, store=ports["store"], clock=ports["clock"], scoring=FakeScoring(),
+                             submission=FakeSubmission())
+
+
+def test_a_years_standings_come_a_page_at_a_time_by_name_counted_per_state_and_kept_by_state(ports):
+    store, clock = ports["store"], ports["clock"]
+    members = [company(company_id=f"c-{number:02}") | {"name": f"Steen {number:02}"} for number in range(7)]
+    members.append(company(company_id="late", joined_on="2020-08-01") | {"name": "Aardsteen"})  # need not report
+    for each in members:
+        usecases.remember_company(each, store=store)
+    for each in members[:3]:  # three sent a report; one of them was assessed
+        usecases.confirm_receipt(submitted_event(blank_report(), each, report_id=f"r-{each['id']}"), **ports)
+    usecases.announce_outcome(scored_event(blank_report(), members[0], report_id="r-c-00"), secretariat_language="nl",
+                              **ports)
+    asked = dict(store=store, clock=clock, scoring=FakeScoring())
+
+    first = usecases.year_standings(1, None, 1, 3, **asked)
+    assert first["counts"] == {"not_obliged": 1, "due": 4, "missing": 0, "received": 2, "needs_more_time": 1,
+                               "compliant": 0}
+    assert first["total"] == 8 and [each["member"]["name"] for each in first["items"]] == \
+        ["Aardsteen", "Steen 00", "Steen 01"]
+    last = usecases.year_standings(1, None, 3, 3, **asked)
+    assert [each["member"]["name"] for each in last["items"]] == ["Steen 05", "Steen 06"]
+    due = usecases.year_standings(1, "due", 1, 50, **asked)
+    assert due["total"] == 4 and {each["standing"]["status"] for each in due["items"]} == {"due"}
+    assert due["counts"] == first["counts"], "the counts are of every state, whatever is kept"
+    usecases.confirm_receipt(submitted_event(blank_report(), members[3], report_id="r-c-03"), **ports)
+    assert usecases.year_standings(1, "received", 1, 50, **asked)["total"] == 3, "a change is seen at once"
+    clock.set("2021-04-02T09:00:00")  # the catch-up date passed: who sent nothing is missing
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 3
+    ports["store"].grant_extension(members[4]["id"], 1, date(2021, 6, 1), clock.now())  # its own date
+    assert usecases.year_standings(1, "missing", 1, 50, **asked)["total"] == 2
+    with pytest.raises(errors.NotFound):
+        usecases.year_standings(9, None, 1, 50, **asked)

@@ -160,9 +160,9 @@ def test_the_draft_keeps_what_was_typed_until_the_report_is_sent(ports):
 def test_a_secretariat_page_is_not_for_a_company(ports):
     visitor = signed_in(ports, FakeApi({("GET", "/v1/me"): me}))
     with pytest.raises(errors.Forbidden):
-        usecases.year_overview(visitor, 1, None, api=FakeApi({}), clock=ports["clock"])
+        usecases.year_overview(visitor, 1, None, api=FakeApi({}))
     with pytest.raises(errors.Unauthenticated):
-        usecases.company_years(usecases.Visitor("nl"), api=FakeApi({}), clock=ports["clock"])
+        usecases.company_years(usecases.Visitor("nl"), api=FakeApi({}))
 
 
 def test_last_years_report_starts_the_form_when_this_year_has_none(ports):

@@ -4,11 +4,12 @@ from datetime import date
 
 import pytest
 
+from common import covenant
 from services.reporting import render
 from services.reporting.dependencies import seed_regions
 from services.reporting.domain import (SUPPRESSED, Disclosure, Gazetteer, Region, changes, companies_changed,
                                        companies_needed, contribution, difference, figures, key, listed_regions,
-                                       next_edition_due, protect_table, scheduled_dates, shown_places, split, summed)
+                                       next_edition_due, protect_table, shown_places, split, summed)
 from tests.support import blank_report, company, scored_event, with_steps_1_and_21
 
 RULES = Disclosure(min_companies=3, min_region_companies=6)
@@ -209,8 +210,8 @@ def test_an_editions_changes_are_listed_figure_by_figure():
 
 
 def test_scheduled_editions_and_the_next_one_due():
-    due, catch_up = date(2020, 12, 31), date(2021, 4, 1)
-    dates = scheduled_dates(due, catch_up)
+    dates = covenant.YearCalendar.of({"covenant_year": 1, "due_date": "2020-12-31",
+                                      "catch_up_date": "2021-04-01"}).release_dates
     assert dates == [date(2021, 1, 1), date(2021, 4, 2)]
     assert next_edition_due(dates, None) == date(2021, 1, 1)
     assert next_edition_due(dates, date(2020, 12, 15)) == date(2021, 1, 1)  # released before: still due

@@ -1,6 +1,8 @@
 """The reporting service's use cases with in-memory ports: each change counted once."""
 import pytest
 
+from common import events
+
 from services.reporting import usecases
 from services.reporting.domain import Disclosure, key
 from services.reporting.dependencies import Publication, SectorStore
@@ -50,12 +52,12 @@ def test_a_member_is_counted_once(store):
 
 def test_a_companys_latest_verification_counts_once_in_the_years_figures(store):
     confirmed = {"covenant_year": 1, "company_id": "c-1", "report_id": "r-1", "version": 1, "result": "confirmed",
-                 "verified_on": "2021-03-02", "ordinal": [1]}
-    corrected = {**confirmed, "result": "corrected", "ordinal": [2]}
-    usecases.apply_verification("e-1", confirmed, store=store)
-    usecases.apply_verification("e-2", corrected, store=store)
-    usecases.apply_verification("e-1", confirmed, store=store)  # late and redelivered
-    usecases.apply_verification("e-3", {**confirmed, "company_id": "c-2"}, store=store)
+                 "verified_on": "2021-03-02", "sequence": 1}
+    corrected = {**confirmed, "result": "corrected", "sequence": 2}
+    usecases.apply_verification("e-1", events.typed("report_verified", confirmed), store=store)
+    usecases.apply_verification("e-2", events.typed("report_verified", corrected), store=store)
+    usecases.apply_verification("e-1", events.typed("report_verified", confirmed), store=store)  # late and redelivered
+    usecases.apply_verification("e-3", events.typed("report_verified", {**confirmed, "company_id": "c-2"}), store=store)
     assert figures(store)["verification"] == {"verified": 2, "corrected": 1}
 
 
@@ -363,9 +365,9 @@ def test_a_reader_learns_nothing_until_three_companies_changed_whatever_changed(
     # a second version, a verification correction, a case, a placement of a region: no new edition
     assess(store, publisher, scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), companies[0],
                                           version=2))
-    usecases.apply_verification("v-1", {"covenant_year": 1, "company_id": companies[0]["id"], "report_id": "r",
-                                        "version": 2, "result": "corrected", "verified_on": "2021-03-02",
-                                        "ordinal": [1]}, store=store)
+    usecases.apply_verification("v-1", events.typed("report_verified", {
+        "covenant_year": 1, "company_id": companies[0]["id"], "report_id": "r", "version": 2, "result": "corrected",
+        "verified_on": "2021-03-02", "sequence": 1}), store=store)
     usecases.apply_case("c-1", {"number": "K-2020-0001", "kind": "complaint", "covenant_year": 1}, [0], store=store)
     assert public(store) == first
     live = usecases.live_figures(1, store=store, publication=PUBLISHING)
@@ -396,8 +398,8 @@ def test_a_correction_on_appeal_and_a_rescoring_each_count_as_one_companys_chang
     release(store)
     first = public(store)
     better = with_steps_1_and_21(blank_report(plan_of_approach=True))
-    corrected = {**scored_event(better, companies[0]), "ordinal": [1, 1, 1]}  # version 1, corrected once
-    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": [1, 2, 0]}
+    corrected = {**scored_event(better, companies[0]), "ordinal": {"report_version": 1, "framework_version": 1, "correction": 1}}  # version 1, corrected once
+    rescored = {**scored_event(better, companies[1], framework_version=2), "ordinal": {"report_version": 1, "framework_version": 2, "correction": 0}}
     assess(store, publisher, corrected, rescored)
     assert usecases.live_figures(1, store=store, publication=PUBLISHING)["release"]["companies_changed"] == 2
     with pytest.raises(errors.Invalid):

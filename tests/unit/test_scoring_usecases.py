@@ -37,15 +37,22 @@ def test_a_redelivered_report_is_assessed_once_and_its_event_sent_again_with_the
 
 
 def test_an_assessment_carries_the_time_of_the_submission_it_answers_and_a_rescore_none(ports):
+    from datetime import datetime
     submitted = submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company())
-    usecases.score_submitted(submitted, **ports, submission_occurred_at="2026-01-05T10:00:00.250000+00:00")
-    assert scored(ports)[0]["submission_occurred_at"] == "2026-01-05T10:00:00.250000+00:00"
+    occurred = datetime.fromisoformat("2026-01-05T10:00:00.250000+00:00")
+    usecases.score_submitted(submitted, **ports, submission_occurred_at=occurred)
+    first = ports["publisher"].of_type("report_scored")[0]
+    assert first.submission_occurred_at == occurred, "beside the event, for the metric's header"
+    assert "submission_occurred_at" not in first.data, "no part of the event's contract"
+    kept = ports["store"].kept_assessment("r-1", 1, 1, 0)
+    assert kept.event.submission_occurred_at == occurred, "kept with the event, for the outbox relay"
     path = ports["frameworks"].directory / "year-1.yaml"
     raw = yaml.safe_load(path.read_text())
     raw.update(version=2, minimum_score=30)  # 27.8 % falls below: the rescore changes the outcome
     path.write_text(yaml.safe_dump(raw))
     assert usecases.rescore_year(1, **ports).summary()["rescored"] == ["r-1"]
-    assert "submission_occurred_at" not in scored(ports)[-1], "a rescore answers no submission: no lag to measure"
+    assert ports["publisher"].of_type("report_scored")[-1].submission_occurred_at is None, \
+        "a rescore answers no submission: no lag to measure"
 
 
 def test_an_older_version_arriving_late_does_not_claim_to_replace_the_newer(ports):
@@ -56,7 +63,7 @@ def test_an_older_version_arriving_late_does_not_claim_to_replace_the_newer(port
     usecases.score_submitted(older, **ports)
     first, late = scored(ports)
     assert first["previous_assessment"] is None
-    assert late["ordinal"] == [1, 1, 0] and late["previous_assessment"] is None, \
+    assert late["ordinal"] == {"report_version": 1, "framework_version": 1, "correction": 0} and late["previous_assessment"] is None, \
         "the late version replaces nothing: its ordinal is lower, so consumers keep the newer"
 
 
@@ -83,8 +90,8 @@ def test_rescoring_assesses_again_only_what_a_corrected_framework_changes(ports,
     rescored = usecases.rescore_year(1, **ports)
     assert rescored.summary() == {"covenant_year": 1, "framework_version": 2, "rescored": ["low"], "unchanged": 1}
     latest = scored(ports)[-1]
-    assert (latest["report_id"], latest["ordinal"], latest["assessment"]["outcome"]) == ("low", [1, 2, 0],
-                                                                                          "needs_more_time")
+    assert (latest["report_id"], latest["ordinal"], latest["assessment"]["outcome"]) == (
+        "low", {"report_version": 1, "framework_version": 2, "correction": 0}, "needs_more_time")
     assert latest["previous_assessment"]["outcome"] == "compliant"
     assert usecases.rescore_year(1, **ports).summary()["rescored"] == [], "a second run changes nothing"
 
@@ -139,7 +146,7 @@ def test_only_a_sampled_report_is_verified_and_a_later_record_replaces_the_earli
                                      "corrections": "Factories known: 4 of 12, not 8."}, **record)
     assert usecases.latest_verifications(1, store=ports["store"]) == [{"company_id": who["id"], "result": "corrected"}]
     verified = ports["publisher"].of_type("report_verified")
-    assert verified[0].data["ordinal"] < verified[1].data["ordinal"]
+    assert verified[0].data["sequence"] < verified[1].data["sequence"], "a later record replaces an earlier one"
 
 
 def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version(ports):
@@ -153,7 +160,7 @@ def test_once_a_correction_is_applied_no_instance_scores_under_the_older_version
         {"covenant_year": 1, "version": 2}]
     usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), company()),
                              store=ports["store"], frameworks=other_instance, publisher=ports["publisher"])
-    assert scored(ports)[-1]["ordinal"] == [1, 2, 0]
+    assert scored(ports)[-1]["ordinal"] == {"report_version": 1, "framework_version": 2, "correction": 0}
     assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time", "27.8 % is below the new 30 %"
 
 

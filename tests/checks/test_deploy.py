@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common import network
+from common import network, settings
 from common.settings import load_config
 from common.vocabulary import SERVICES
 from tests.support import DASHBOARD, ROOT, dashboard_queries, promql_metric_names
@@ -68,12 +68,37 @@ def test_each_service_container_matches_the_code(compose, name):
     assert f":{port}/health" in " ".join(service["healthcheck"]["test"])
     read_by_code = set(re.findall(r"\$\{(\w+):", (ROOT / "deploy" / "config.yaml").read_text()))
     assert set(environment) <= read_by_code, "compose sets a variable the code never reads"
+    settings_of = {variable: setting for setting, variable in settings_and_variables()}
+    read_here = settings.read_by(name) | {"LOGGING"}
+    assert {variable for variable in environment if settings_of[variable] not in read_here} == set(), \
+        f"{name} is given a setting it does not read"
     assert {dep for dep in service["depends_on"]} == {"rabbitmq", "mongodb"}
 
 
+def settings_and_variables() -> list[tuple[str, str]]:
+    """(setting of deploy/config.yaml, environment variable it reads), e.g. ("HTTP_PORTS", "SCORING_PORT")."""
+    found, setting = [], None
+    for line in (ROOT / "deploy" / "config.yaml").read_text().splitlines():
+        top = re.match(r"^(\w+):", line)
+        if top:
+            setting = top.group(1)
+        found += [(setting, variable) for variable in re.findall(r"\$\{(\w+):", line)]
+    return found
+
+
+@pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY",
+                                    "PORTAL_SERVICE_KEY", "METRICS_TOKEN", "SMTP_HOST"])
+def test_a_container_is_given_only_the_secrets_its_own_service_reads(compose, secret):
+    given = {name for name in SERVICES if secret in (compose["services"][name].get("environment") or {})}
+    readers = {name for name in SERVICES if secret in settings.read_by(name)}
+    assert given <= readers, f"{sorted(given - readers)} given {secret}, which only {sorted(readers)} read"
+    assert given == readers or secret == "SMTP_HOST", f"{sorted(readers - given)} need {secret}"
+
+
 def test_only_our_proxies_are_believed_about_a_clients_address(compose):
-    told = {compose["services"][name]["environment"]["TRUSTED_PROXIES"] for name in SERVICES}
-    assert len(told) == 1, "every service trusts the same proxies"
+    told = {compose["services"][name]["environment"]["TRUSTED_PROXIES"] for name in SERVICES
+            if "TRUSTED_PROXIES" in settings.read_by(name)}
+    assert len(told) == 1, "every service that counts addresses trusts the same proxies"
     trusted = network.networks(told.pop())
     dynamic = ip_network(compose["networks"]["default"]["ipam"]["config"][0]["ip_range"])
     assert not any(dynamic.overlaps(each) for each in trusted), "a container or Docker's gateway would be believed"
