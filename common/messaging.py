@@ -66,17 +66,32 @@ def parked_queue_name(source_service: str, event_type: str, service: str, method
     return f"evt-{source_service}-{event_type}--{service}.{method}.parked"
 
 
-def parked_queue(name: str) -> Queue:
-    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True)
+def lasting(queue_type: str, **arguments) -> dict:
+    """The arguments of a queue that outlives a process (a handler's event queue, its retry and parked
+    queues, a service's RPC request queue), the one place its type is set: `quorum` (QUEUE_TYPE) makes it
+    a quorum queue, replicated over a RabbitMQ cluster's nodes. Poison handling counts attempts itself
+    (our `x-trustone-attempt` header), not with `x-delivery-limit`: RabbitMQ's count also grows when a
+    node or a consumer is lost, which is no fault of the message, and what passes the limit is dropped or
+    dead-lettered without the reason an operator reads (see docs/reliability.md)."""
+    return {**arguments, "x-queue-type": "quorum"} if queue_type == "quorum" else arguments
 
 
-def retry_queue(queue_name: str) -> Queue:
+def parked_queue(name: str, queue_type: str = "classic") -> Queue:
+    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True, queue_arguments=lasting(queue_type))
+
+
+def retry_queue(queue_name: str, queue_type: str = "classic", durable: bool = True) -> Queue:
     """Holds a message for its pause (its own expiration), then the broker dead-letters it back to
-    `queue_name`. A message waits at most the pause of the one ahead of it, when that one is longer."""
+    `queue_name`. A message waits at most the pause of the one ahead of it, when that one is longer. As
+    a quorum queue it dead-letters at least once (a quorum queue's default is at most once: a node lost
+    at that moment would lose the message), which RabbitMQ allows only with `reject-publish`."""
     name = f"{queue_name}.retry"
-    return Queue(name, exchange=Exchange(""), routing_key=name, durable=True,
-                 queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name,
-                                  "x-expires": RETRY_QUEUE_EXPIRES_MS})
+    arguments = {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue_name,
+                 "x-expires": RETRY_QUEUE_EXPIRES_MS}
+    if queue_type == "quorum":
+        arguments.update({"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+    return Queue(name, exchange=Exchange(""), routing_key=name, durable=durable,
+                 queue_arguments=lasting(queue_type, **arguments))
 
 
 class Publisher:
@@ -168,8 +183,10 @@ class Producers:
         connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
                                 **self.connection_options)
         try:
-            # once: kombu would try again after 2 s
-            connection.ensure_connection(max_retries=0, reraise_as_library_errors=False)
+            # each node of a cluster (AMQP_URI's failover list) once, without a pause: kombu would try again
+            # after 2 s
+            connection.ensure_connection(max_retries=len(connection.alt or [None]) - 1, interval_start=0,
+                                         interval_step=0, reraise_as_library_errors=False)
             return connection, KombuProducer(connection.channel(), exchange=self.exchange)
         except BaseException:
             self._drop(connection)
@@ -521,12 +538,16 @@ class EnvelopeHandler(EventHandler):
         configured = settings.of(self.container)
         self.policy = redelivery.RetryPolicy(configured.event_attempts, configured.event_retry_backoff_seconds)
         self.embedded = configured.embedded_broker  # kombu's memory transport has no expiry nor dead-lettering
+        self.queue_type = configured.queue_type
         self.parking = Parking(self.container, parked_queue(parked_queue_name(
-            self.source_service, self.event_type, self.container.service_name, self.method_name)))
+            self.source_service, self.event_type, self.container.service_name, self.method_name), self.queue_type))
         if self.handler_type == SERVICE_POOL:  # a replay for this service reaches its shared queue too
             shared = self.queue
+            # shared by the service's instances and outliving them: quorum when QUEUE_TYPE says so (a broadcast
+            # handler's lives as long as its instance: classic, as RabbitMQ requires)
             self.queue = Queue(shared.name, durable=shared.durable, auto_delete=shared.auto_delete,
-                               exclusive=shared.exclusive, queue_arguments=shared.queue_arguments, bindings=[
+                               exclusive=shared.exclusive,
+                               queue_arguments=lasting(self.queue_type, **(shared.queue_arguments or {})), bindings=[
                                    binding(shared.exchange, routing_key=shared.routing_key),
                                    binding(replay_exchange(self.container.service_name),
                                            routing_key=f"{self.source_service}.{self.event_type}")])
@@ -596,7 +617,10 @@ class EnvelopeHandler(EventHandler):
             eventlet.sleep(pause)
             self.parking.republish(message, self.queue.name, {ATTEMPT: attempt}, declare=[])
             return
-        queue = retry_queue(self.queue.name)
+        if self.handler_type == SERVICE_POOL:
+            queue = retry_queue(self.queue.name, self.queue_type)
+        else:  # a broadcast handler's lives with its instance: not durable, so that no lost node holds its name
+            queue = retry_queue(self.queue.name, durable=False)
         self.parking.republish(message, queue.name, {ATTEMPT: attempt}, declare=[queue], expiration=pause)
 
 

@@ -3,6 +3,7 @@ caller can use to stop a service: each request and reply is checked before namek
 from __future__ import annotations
 
 import eventlet
+from kombu import Queue
 from kombu.exceptions import OperationalError
 from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider
@@ -10,7 +11,7 @@ from nameko.rpc import ReplyListener, Rpc, RpcConsumer, ServiceProxy
 
 from common import errors, inbound, redelivery, settings
 from common.logging import get_logger
-from common.messaging import GuardedQueueConsumer, Parking, decoded, parked_queue
+from common.messaging import GuardedQueueConsumer, Parking, decoded, lasting, parked_queue
 
 log = get_logger(__name__)
 
@@ -36,7 +37,12 @@ class GuardedRpcConsumer(RpcConsumer):
 
     def setup(self):
         super().setup()
-        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name)))
+        queue_type = settings.of(self.container).queue_type
+        shared = self.queue  # the service's request queue outlives its instances: quorum when QUEUE_TYPE says so
+        self.queue = Queue(shared.name, exchange=shared.exchange, routing_key=shared.routing_key, durable=True,
+                           queue_arguments=lasting(queue_type))
+        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name),
+                                                            queue_type))
 
     def take(self, message):
         method = str((message.delivery_info or {}).get("routing_key", "")).rpartition(".")[2]
@@ -68,7 +74,13 @@ class GuardedReplyListener(ReplyListener):
 
     def setup(self):
         super().setup()
-        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name)))
+        # this instance's reply queue: classic, and not durable, so that it goes with a lost node instead of
+        # holding its name there (a durable classic queue whose node is down cannot be declared again)
+        own = self.queue
+        self.queue = Queue(own.name, exchange=own.exchange, routing_key=own.routing_key, durable=False,
+                           queue_arguments=own.queue_arguments)
+        self.parking = Parking(self.container, parked_queue(parked_queue_name(self.container.service_name),
+                                                            settings.of(self.container).queue_type))
 
     def take(self, message):
         try:

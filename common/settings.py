@@ -21,6 +21,7 @@ from common import network, vocabulary
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "deploy" / "config.yaml"
 MEMORY_BROKER = "memory://"
+QUEUE_TYPES = ("classic", "quorum")  # RabbitMQ's x-queue-type of the queues that outlive a process
 EMBEDDED_MONGO_SCHEME = "mongomock://"
 
 _parser_ready = False
@@ -29,7 +30,7 @@ _parser_ready = False
 # events, RPC calls and the outbox behave.
 EVERY_SERVICE = frozenset({"AMQP_URI", "MONGO_URI", "HTTP_HOST", "HTTP_PORTS", "METRICS_TOKEN", "CLOCK",
                            "EVENT_ATTEMPTS", "EVENT_RETRY_BACKOFF_SECONDS", "RPC_TIMEOUT_SECONDS",
-                           "OUTBOX_GRACE_SECONDS"})
+                           "OUTBOX_GRACE_SECONDS", "QUEUE_TYPE"})
 # An API service checks bearer tokens: the secretariat's it compares itself; the others it asks submission
 # about and remembers for a while (submission holds the hashes).
 _API = frozenset({"SECRETARIAT_TOKEN", "IDENTITY_CACHE_SECONDS"})
@@ -107,6 +108,7 @@ class Settings:
     commission_language: str
     trusted_proxies: network.Networks
     webhook_trusted_hosts: frozenset[str]
+    queue_type: str
 
     @classmethod
     def from_config(cls, config: dict, service: str | None = None) -> "Settings":
@@ -177,6 +179,7 @@ class Settings:
             trusted_proxies=given("TRUSTED_PROXIES", lambda value: _networks(value, "TRUSTED_PROXIES")),
             webhook_trusted_hosts=given("WEBHOOK_TRUSTED_HOSTS", lambda value: frozenset(
                 each.strip().lower().strip("[]") for each in value.split(",") if each.strip())),
+            queue_type=given("QUEUE_TYPE", lambda value: _queue_type(value, config)),
         )
 
     @property
@@ -200,6 +203,13 @@ def _language(code: str, name: str) -> str:
     if code not in vocabulary.LANGUAGES:
         raise ValueError(f"setting {name} must be one of {vocabulary.LANGUAGES.codes}")
     return code
+
+
+def _queue_type(kind: str, config: dict) -> str:
+    """QUEUE_TYPE; classic on the in-memory broker, which has no other (and nothing to replicate)."""
+    if kind not in QUEUE_TYPES:
+        raise ValueError(f"setting QUEUE_TYPE must be one of {', '.join(QUEUE_TYPES)}, not {kind!r}")
+    return "classic" if str(config.get("AMQP_URI", "")).startswith(MEMORY_BROKER) else kind
 
 
 def _networks(text: str, name: str) -> network.Networks:

@@ -17,6 +17,12 @@
                                  handleable), with why; `trustone parked replay ID...` puts them back
                                  on their handler's queue, `trustone parked discard ID...` drops them
                                  (`--all` for every one); needs the broker (AMQP_URI)
+    trustone queues quorum notification
+                                 move a stopped service's queues (event, retry, parked, RPC) from
+                                 classic to quorum queues, nothing lost, while the rest of the platform
+                                 runs; then start it with QUEUE_TYPE=quorum (`--all`: every service;
+                                 `trustone queues list ...`: each queue's type, messages, consumers);
+                                 needs the broker (AMQP_URI)
     trustone replay reporting    rebuild a consumer service that lost its database (scoring,
                                  notification, reporting, complaints): submission and scoring send
                                  their stored events again (registrations, every report version,
@@ -227,6 +233,21 @@ def parked_events(args) -> int:
     return parked.command(settings.amqp_uri, args.action, args.ids, args.all, sys.stdout)
 
 
+def queues(args) -> int:
+    from launcher import queues as platform_queues
+    settings = _settings(args)
+    if settings.embedded_broker:
+        print("the queues are on the broker: set AMQP_URI to the platform's RabbitMQ", file=sys.stderr)
+        return 2
+    with_queues = [each for each in SERVICES if each != "portal"]  # the portal is a client of the API only
+    names = with_queues if args.all else args.services
+    if not names or set(names) - set(with_queues):
+        print(f"name the services whose queues to show or move ({', '.join(with_queues)}), or --all",
+              file=sys.stderr)
+        return 2
+    return platform_queues.command(settings.amqp_uri, args.action, names, sys.stdout)
+
+
 def appoint_chair(args) -> int:
     """The commission's first chair, over the broker (RPC to submission): the operators' door. The
     secretariat's token cannot seat anyone on the commission, and this door opens once."""
@@ -311,6 +332,12 @@ def main(argv=None) -> int:
     parked_parser.add_argument("--all", action="store_true", help="every parked message")
     parked_parser.add_argument("--config", default=str(CONFIG_FILE))
     parked_parser.set_defaults(handler=parked_events)
+    queues_parser = commands.add_parser("queues", help="list a service's queues, or move them to quorum queues")
+    queues_parser.add_argument("action", choices=("list", "quorum"))
+    queues_parser.add_argument("services", nargs="*", help="the services (stopped, to move their queues)")
+    queues_parser.add_argument("--all", action="store_true", help="every service")
+    queues_parser.add_argument("--config", default=str(CONFIG_FILE))
+    queues_parser.set_defaults(handler=queues)
     engine_parser = commands.add_parser("engine", help="serve the in-process document engine to local processes")
     engine_parser.add_argument("--host", default="127.0.0.1")
     engine_parser.add_argument("--port", type=int, required=True)

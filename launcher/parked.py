@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import amqp
 from kombu import Connection
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 
-from common import inbound, messaging, rpc
+from common import inbound, messaging
 from common.vocabulary import SERVICES
 
 
@@ -40,20 +41,8 @@ class Parked:
 def handler_queues() -> list[str]:
     """Every handler's parked queue, and every service's RPC parked queue (requests and replies it could
     not take), from the services' code."""
-    names = []
-    for service in SERVICES:
-        cls = __import__(f"services.{service}.service", fromlist=["service"]).SERVICE
-        takes_rpc = any(isinstance(each, rpc.RpcClient) for each in vars(cls).values()) or any(
-            isinstance(each, rpc.RpcClient) for base in cls.__mro__ for each in vars(base).values())
-        for attribute in sorted(dir(cls)):
-            for entrypoint in getattr(getattr(cls, attribute, None), "nameko_entrypoints", ()):
-                if isinstance(entrypoint, messaging.EnvelopeHandler):
-                    names.append(messaging.parked_queue_name(entrypoint.source_service, entrypoint.event_type,
-                                                             cls.name, attribute))
-                takes_rpc = takes_rpc or isinstance(entrypoint, rpc.Entrypoint)
-        if takes_rpc:
-            names.append(rpc.parked_queue_name(cls.name))
-    return names
+    from launcher.queues import lasting_queues
+    return [queue.name for service in SERVICES for queue in lasting_queues(service) if queue.name.endswith(".parked")]
 
 
 @contextmanager
@@ -61,17 +50,29 @@ def taken(amqp_uri: str, queues: Iterable[str]) -> Iterator[list[Parked]]:
     """Every message parked on `queues`, held (unacknowledged) until the block ends; what the block did not
     acknowledge goes back where it was."""
     with Connection(amqp_uri) as connection:
+        present = [name for name in queues if _exists(connection, name)]
         channel = connection.channel()
         held = []
-        for name in queues:
+        for name in present:
             queue = messaging.parked_queue(name)(channel)
-            queue.declare()
             while (message := queue.get(no_ack=False)) is not None:
                 held.append(_parked(name, message))
         try:
             yield held
         finally:
             channel.close()
+
+
+def _exists(connection, name: str) -> bool:
+    """Whether the queue `name` exists, whatever its type (classic or quorum: a platform moving to quorum
+    queues has both for a while); asked on a channel of its own, which the broker closes if it does not."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(name, passive=True)
+    except amqp.exceptions.NotFound:  # never declared: nothing was parked there
+        return False
+    channel.close()
+    return True
 
 
 def _parked(queue: str, message) -> Parked:

@@ -199,10 +199,11 @@ def test_hadolint_finds_nothing_in_the_dockerfile():
     assert linted.returncode == 0 and linted.stdout == "", linted.stdout + linted.stderr
 
 
-def test_dclint_finds_nothing_in_the_compose_file():
+def test_dclint_finds_nothing_in_the_compose_files():
     assert shutil.which("dclint"), "dclint (npm) lints docker-compose.yml; .ci/run installs it"
     linted = subprocess.run(["dclint", "-c", str(ROOT / ".dclintrc.yaml"), "--max-warnings", "0",
-                             str(ROOT / "docker-compose.yml")], capture_output=True, text=True)
+                             str(ROOT / "docker-compose.yml"), str(ROOT / "docker-compose.cluster.yml")],
+                            capture_output=True, text=True)
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
@@ -289,3 +290,35 @@ def test_an_alert_fires_for_every_service_prometheus_cannot_scrape():
     down = next(rule for rule in rules if rule["alert"] == "TrustoneServiceDown")
     watched = re.search(r'job=~"([^"]+)"', down["expr"]).group(1).split("|")
     assert sorted(watched) == sorted(SERVICES)
+
+
+SECRETS = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "METRICS_TOKEN": "an-operators-token",
+           "COMPLAINTS_SECRET_KEY": "another-key", "PORTAL_SERVICE_KEY": "a-shared-secret"}
+CLUSTER_FILES = ["-f", str(ROOT / "docker-compose.yml"), "-f", str(ROOT / "docker-compose.cluster.yml")]
+
+
+def test_the_cluster_override_runs_three_rabbitmq_nodes_that_every_service_reaches_with_quorum_queues():
+    assert shutil.which("docker-compose"), "docker-compose (Debian package) validates the file; .ci/run installs it"
+    refused = subprocess.run(["docker-compose", *CLUSTER_FILES, "config", "-q"],
+                             env={"PATH": "/usr/bin:/bin", **SECRETS}, capture_output=True, text=True)
+    assert refused.returncode != 0 and "RABBITMQ_ERLANG_COOKIE" in refused.stderr, "the nodes' cookie is a secret"
+    resolved = subprocess.run(["docker-compose", *CLUSTER_FILES, "config"], capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", **SECRETS, "RABBITMQ_ERLANG_COOKIE": "a-cookie"})
+    assert resolved.returncode == 0, resolved.stderr
+    cluster = yaml.safe_load(resolved.stdout)
+    conf = (ROOT / "deploy" / "rabbitmq-cluster.conf").read_text()
+    peers = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+ = rabbit@([\w-]+)$", conf, re.MULTILINE)
+    assert "cluster_partition_handling = pause_minority" in conf
+    nodes = {name: service for name, service in cluster["services"].items() if name.startswith("rabbitmq")}
+    assert sorted(nodes) == sorted(peers) == ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+    for name, node in nodes.items():
+        assert node["hostname"] == name, "a node's name is rabbit@<its hostname>, as the peers are listed"
+        assert node["environment"]["RABBITMQ_ERLANG_COOKIE"] == "a-cookie"
+        assert bind_mounts(node)["/etc/rabbitmq/conf.d/20-cluster.conf"] == ROOT / "deploy" / "rabbitmq-cluster.conf"
+        assert f"{name}-data:/var/lib/rabbitmq:rw" in node["volumes"], f"{name} keeps its data in a volume of its own"
+    for name in SERVICES:
+        environment = cluster["services"][name]["environment"]
+        assert environment["QUEUE_TYPE"] == "quorum"
+        assert environment["AMQP_URI"].split(";") == [f"amqp://guest:guest@{node}:5672/" for node in peers]
+        assert environment["MONGO_URI"] == "mongodb://mongodb:27017/trustone", "the rest is docker-compose.yml's"
+    assert "QUEUE_TYPE" in re.findall(r"\$\{(\w+):", (ROOT / "deploy" / "config.yaml").read_text())

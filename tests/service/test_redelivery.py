@@ -8,11 +8,13 @@ import eventlet
 import pytest
 from kombu import Connection
 from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_hook
 from nameko.testing.utils import get_extension
 
 from common import errors, redelivery
 from common.messaging import event_handler
 from common.metrics import Metrics
+from common.rpc import RpcClient, rpc
 from launcher import parked
 from tests.support import wait_until
 
@@ -152,3 +154,46 @@ def test_on_the_embedded_in_memory_broker_a_failing_event_is_retried_then_parked
         dispatch("submission", "company_registered", envelope(behaviour))
     wait_until(lambda: parked_count(container, redelivery.RETRIES_EXHAUSTED) == 1, "the failing event to be parked")
     assert (HANDLED["flaky"], HANDLED["crash"], HANDLED["fine"]) == (3, 3, 1)
+
+
+class QuorumProbe(Probe):
+    """The probe, with an RPC entrypoint (its request queue) and a peer it calls (its reply queue)."""
+    name = "probe"
+    peer = RpcClient("probe")
+
+    @rpc
+    def echo(self, text):
+        return text
+
+    @rpc
+    def ask_self(self, text):
+        return self.peer.echo(text)
+
+
+def test_on_quorum_queues_a_failing_event_is_retried_then_parked_and_what_lives_with_a_process_stays_classic(
+        container_factory, service_config, publish, rabbit_manager):
+    """QUEUE_TYPE=quorum: the handler's queue, its retry and parked queues and the RPC request queue are
+    quorum queues, and poison handling works on them as on classic ones (our own count of attempts); the
+    reply queue, which lives as long as its process, stays classic."""
+    HANDLED.clear()
+    service_config.update(QUEUE_TYPE="quorum", EVENT_ATTEMPTS=3, EVENT_RETRY_BACKOFF_SECONDS=0.2)
+    container = container_factory(QuorumProbe, service_config)
+    container.start()
+    amqp_uri = service_config["AMQP_URI"]
+    publish("submission", "company_registered", wire=envelope("crash"))
+    publish("submission", "company_registered", wire=envelope("refused"))
+    publish("submission", "company_registered", wire=envelope("flaky"))
+    wait_until(lambda: len(parked_now(amqp_uri)) == 2, "the failing and the refused event to be parked")
+    assert sorted((reason, attempts) for reason, attempts, *_ in parked_now(amqp_uri)) == [
+        ("domain_error", 1), ("retries_exhausted", 3)]
+    assert (HANDLED["crash"], HANDLED["flaky"]) == (3, 3), "retried through the quorum retry queue"
+    with entrypoint_hook(container, "ask_self") as ask:
+        assert ask("over quorum") == "over quorum"
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    kinds = {queue["name"]: (queue.get("type"), queue["durable"]) for queue in rabbit_manager.get_queues(vhost)}
+    assert kinds[QUEUE] == kinds[f"{QUEUE}.retry"] == kinds[PARKED] == ("quorum", True)
+    assert kinds["rpc-probe"] == ("quorum", True)
+    replies = [kind for name, kind in kinds.items() if name.startswith("rpc.reply-probe-")]
+    assert replies == [("classic", False)], kinds
+    assert parked.command(amqp_uri, "discard", [], True, None, [PARKED]) == 0
+    assert parked_now(amqp_uri) == []

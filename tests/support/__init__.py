@@ -10,7 +10,8 @@ conftest):
   event capture on the broker, the API's contract, an SMTP server, a webhook receiver, the dashboard's
   queries);
 - `processes`: the platform as processes (`nameko run` on the real broker, a link that can be cut, the
-  shared engine, what the image copies);
+  shared engine, what the image copies, RabbitMQ nodes of a test's own as a cluster, a stream of reports
+  and the checks that each was taken once);
 - `browser`: Debian's Chromium driven by Playwright.
 
 Everything is also importable from `tests.support` itself, as before the split.

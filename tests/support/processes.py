@@ -1,10 +1,15 @@
 """The platform's processes: services run as `nameko run` processes on the real broker, a link that can
-be cut, the shared engine, and what the image copies."""
+be cut, the shared engine, what the image copies, RabbitMQ nodes of a test's own (a cluster), and a
+stream of reports with the checks that each was taken once."""
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
 import socket
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +19,7 @@ from common.vocabulary import SERVICES
 from tests.support.basics import (API_SERVICES, METRICS_TOKEN, NAMEKO, PORTAL_SERVICE_KEY, ROOT, SECRETARIAT_TOKEN,
                                   TRUSTONE, auth, free_port, metric, metric_total, wait_for_listener, wait_until)
 from tests.support.peers import appoint_chair, seat_commission_member
+from tests.support.reports import blank_report, with_steps_1_and_21
 
 
 class Processes:
@@ -252,3 +258,295 @@ def copy_what_the_image_copies(destination: Path) -> Path:
                 into.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / source, into)
     return destination
+
+
+class RabbitCluster:
+    """RabbitMQ nodes of a test's own, each a host of its own: a network namespace with one end of a veth
+    pair, the other ends on a bridge of the test's own where this machine has an address too (traffic only
+    between them and this machine: nothing is forwarded or routed further). Each node has its own name,
+    data and log folders under `directory`; all share one Erlang cookie of their own (their HOME holds it:
+    the machine's cookie is not read nor changed) and find each other's addresses in an Erlang hosts file
+    of their own (ERL_INETRC: /etc/hosts is not touched). Started from Debian's rabbitmq-server as this
+    user (root: namespaces need it), joined into one cluster, and removed with everything they were given.
+    The machine's own RabbitMQ is not touched.
+
+    `pause_minority` (as `deploy/rabbitmq-cluster.conf` sets for the compose cluster): a node cut off from
+    the majority pauses itself, and carries on when it sees the others again; `net_ticktime` 8 s, so that
+    a node cut off is noticed in seconds rather than a minute."""
+
+    SBIN = Path("/usr/lib/rabbitmq/bin")  # Debian's scripts; /usr/sbin's wrappers would switch to the user rabbitmq
+    AMQP_PORT = 5672  # in each node's namespace
+
+    def __init__(self, directory: Path, size: int = 3):
+        self.directory = directory
+        self.stem = f"ts{uuid.uuid4().hex[:6]}"
+        taken = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True, check=True).stdout
+        subnets = [f"10.{second}.{third}" for second in range(200, 250) for third in range(0, 250, 7)]
+        random.shuffle(subnets)
+        self.subnet = next(each for each in subnets if f"{each}." not in taken)
+        self.bridge = f"b{self.stem}"
+        self.hosts = {f"{self.stem}{chr(ord('a') + index)}": f"{self.subnet}.{index + 2}" for index in range(size)}
+        self.nodes = [f"rabbit@{host}" for host in self.hosts]
+        self.home = directory / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        cookie = self.home / ".erlang.cookie"
+        cookie.write_text(uuid.uuid4().hex.upper())
+        cookie.chmod(0o400)
+        self.inetrc = directory / "inetrc"
+        self.inetrc.write_text("".join(f'{{host, {{{address.replace(".", ",")}}}, ["{host}"]}}.\n'
+                                       for host, address in self.hosts.items()) + "{lookup, [file, native]}.\n")
+        self.running: dict[str, subprocess.Popen] = {}
+        self.cut: set[str] = set()
+
+    @staticmethod
+    def host_of(node: str) -> str:
+        return node.split("@")[1]
+
+    def address(self, node: str) -> str:
+        return self.hosts[self.host_of(node)]
+
+    def uri(self, vhost: str = "") -> str:
+        """kombu's failover list naming every node (nameko and kombu take it as AMQP_URI)."""
+        return ";".join(self.node_uri(node, vhost) for node in self.nodes)
+
+    def node_uri(self, node: str, vhost: str = "") -> str:
+        return f"amqp://guest:guest@{self.address(node)}:{self.AMQP_PORT}/{vhost}"
+
+    def _network(self) -> None:
+        def ip(*args):
+            subprocess.run(["ip", *args], check=True, capture_output=True)
+        ip("link", "add", self.bridge, "type", "bridge")
+        ip("addr", "add", f"{self.subnet}.1/24", "dev", self.bridge)
+        ip("link", "set", self.bridge, "up")
+        for host, address in self.hosts.items():
+            ip("netns", "add", host)
+            ip("link", "add", f"v{host}", "type", "veth", "peer", "name", "eth0", "netns", host)
+            ip("link", "set", f"v{host}", "master", self.bridge, "up")
+            ip("-n", host, "addr", "add", f"{address}/24", "dev", "eth0")
+            ip("-n", host, "link", "set", "eth0", "up")
+            ip("-n", host, "link", "set", "lo", "up")
+
+    def _env(self, node: str) -> dict:
+        host = self.host_of(node)
+        base = self.directory / host
+        (base / "log").mkdir(parents=True, exist_ok=True)
+        (base / "mnesia").mkdir(parents=True, exist_ok=True)
+        config = base / "rabbitmq.conf"
+        config.write_text(
+            f"listeners.tcp.1 = {self.address(node)}:{self.AMQP_PORT}\n"
+            "loopback_users = none\n"  # guest, from this machine's address on the bridge
+            "cluster_partition_handling = pause_minority\n"
+            "log.console = false\nlog.file.level = info\n")
+        (base / "enabled_plugins").write_text("[].\n")
+        (base / "rabbitmq-env.conf").write_text("")
+        interface = "{" + self.address(node).replace(".", ",") + "}"
+        return {"PATH": os.environ["PATH"], "HOME": str(self.home), "LANG": "C.UTF-8",
+                "ERL_INETRC": str(self.inetrc), "RABBITMQ_NODENAME": node,
+                "RABBITMQ_NODE_PORT": str(self.AMQP_PORT), "RABBITMQ_DIST_PORT": "25672",
+                "RABBITMQ_CONFIG_FILE": str(config), "RABBITMQ_ADVANCED_CONFIG_FILE": str(base / "advanced.config"),
+                "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+                "RABBITMQ_MNESIA_BASE": str(base / "mnesia"), "RABBITMQ_LOG_BASE": str(base / "log"),
+                "RABBITMQ_PID_FILE": str(base / "pid"),
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS":
+                    f"-kernel net_ticktime 8 -kernel inet_dist_use_interface {interface}"}
+
+    def ctl(self, node: str, *args: str, timeout: float = 60, check: bool = True,
+            tool: str = "rabbitmqctl") -> subprocess.CompletedProcess:
+        """A CLI tool asking `node`, from the node's own namespace: a CLI tool is a node too, named after the
+        node it asks, that the others must reach at that name (with what the node lists, say)."""
+        done = subprocess.run(["ip", "netns", "exec", self.host_of(node), str(self.SBIN / tool), "-n", node, *args],
+                              env=self._env(node),
+                              capture_output=True, text=True, timeout=timeout)
+        if check and done.returncode:
+            raise RuntimeError(f"{tool} {' '.join(args)} on {node}: {done.stdout}{done.stderr}")
+        return done
+
+    def start_node(self, node: str) -> None:
+        """Starts `node` in its namespace (again: it keeps its data and its place in the cluster) and waits
+        until it serves."""
+        log = open(self.directory / f"{self.host_of(node)}.out", "ab")
+        self.running[node] = subprocess.Popen(["ip", "netns", "exec", self.host_of(node),
+                                               str(self.SBIN / "rabbitmq-server")], env=self._env(node),
+                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.await_node(node, lambda: self.running[node].poll() is None)
+
+    def await_node(self, node: str, alive=lambda: True, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while self.ctl(node, "await_startup", "--timeout", str(int(timeout)), timeout=timeout + 10,
+                       check=False).returncode:
+            # not yet known to its epmd (still booting its VM), or paused
+            if not alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ node {node} does not serve: see {self.directory}")
+            time.sleep(0.5)
+
+    def stop_node(self, node: str) -> None:
+        """Stops `node` the way an operator or a shutdown does (its clients' connections close)."""
+        process = self.running.pop(node)
+        self.ctl(node, "stop", timeout=60, check=False)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def cut_off(self, node: str) -> None:
+        """A partition: `node` and the other nodes no longer reach each other (a blackhole route each way,
+        in their namespaces); this machine still reaches every one of them."""
+        for other in self.nodes:
+            if other != node:
+                for source, target in ((node, other), (other, node)):
+                    subprocess.run(["ip", "-n", self.host_of(source), "route", "add", "blackhole",
+                                    f"{self.address(target)}/32"], check=True, capture_output=True)
+        self.cut.add(node)
+
+    def reconnect(self, node: str) -> None:
+        """Ends the partition of `node`."""
+        for other in self.nodes:
+            if other != node:
+                for source, target in ((node, other), (other, node)):
+                    subprocess.run(["ip", "-n", self.host_of(source), "route", "del", "blackhole",
+                                    f"{self.address(target)}/32"], capture_output=True)
+        self.cut.discard(node)
+
+    def start(self) -> "RabbitCluster":
+        first, *others = self.nodes
+        self._network()
+        for node in self.nodes:
+            self.start_node(node)
+        for node in others:
+            self.ctl(node, "stop_app")
+            self.ctl(node, "join_cluster", first)
+            self.ctl(node, "start_app")
+        return self
+
+    def running_nodes(self, asking: str) -> list[str]:
+        answer = self.ctl(asking, "eval", "rabbit_nodes:all_running().", check=False)
+        return re.findall(r"'?(rabbit@[\w-]+)'?", answer.stdout)
+
+    def queues(self, vhost: str, *columns: str) -> list[dict]:
+        """Each queue of `vhost` as RabbitMQ lists it (asked of a node that runs and is not cut off)."""
+        columns = columns or ("name", "type", "messages", "leader", "members")
+        asking = next(node for node in self.running if node not in self.cut)
+        answer = self.ctl(asking, "list_queues", "-p", vhost, "--formatter", "json", *columns, timeout=60)
+        return json.loads(answer.stdout or "[]")
+
+    def stop(self) -> None:
+        """Stops every node it started (one that does not stop is killed) and removes what it was given:
+        whatever still runs in its namespace (its epmd), the namespace, its veth pair and the bridge."""
+        for node in list(self.cut):
+            self.reconnect(node)
+        for node in list(self.running):
+            try:
+                self.stop_node(node)
+            except Exception:  # noqa: BLE001 - whatever failed, the node goes
+                process = self.running.pop(node, None)
+                if process is not None:
+                    process.kill()
+                    process.wait()
+        for host in self.hosts:
+            pids = subprocess.run(["ip", "netns", "pids", host], capture_output=True, text=True).stdout.split()
+            for pid in pids:  # started in the namespace by the node (epmd): ours
+                try:
+                    os.kill(int(pid), 9)
+                except (ProcessLookupError, ValueError):
+                    pass
+            subprocess.run(["ip", "netns", "del", host], capture_output=True)
+            subprocess.run(["ip", "link", "del", f"v{host}"], capture_output=True)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True)
+
+
+class ReportStream:
+    """Companies submitting reports in turn, each again and again (new versions, a blank report and one that
+    meets steps 1 and 2.1 by turns), with `pause` seconds between them (0.05: about fifteen a second here),
+    from `start()` until `finish()` once at least `at_least` were accepted; every answer is kept with its
+    time. `held` pauses it (a service that takes reports is about to stop)."""
+
+    def __init__(self, platform: "Platform", tokens: list[str], at_least: int, pause: float = 0.05):
+        import threading
+        self.platform, self.tokens, self.at_least, self.pause = platform, tokens, at_least, pause
+        self.accepted: list[tuple[str, str, int, float]] = []  # token, report id, version, when answered
+        self.refused: list[str] = []
+        self.longest_wait = 0.0  # the slowest answer since it was last set to 0
+        self.stop, self.held = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "ReportStream":
+        self.thread.start()
+        return self
+
+    def finish(self) -> None:
+        self.held.clear()
+        self.stop.set()
+        self.thread.join(timeout=600)
+        assert not self.refused, self.refused[:5]
+        assert not self.thread.is_alive() and len(self.accepted) >= self.at_least
+
+    def _run(self):
+        session = requests.Session()
+        reports = [blank_report(), with_steps_1_and_21(blank_report(plan_of_approach=True))]
+        number = 0
+        while not self.stop.is_set() or len(self.accepted) < self.at_least:
+            if self.held.is_set():
+                time.sleep(0.05)
+                continue
+            token = self.tokens[number % len(self.tokens)]
+            asked = time.monotonic()
+            try:
+                answer = session.post(self.platform.url("submission", "/v1/reports"), timeout=30,
+                                      json=reports[number // len(self.tokens) % 2], headers=auth(token))
+            except requests.RequestException as exc:
+                self.refused.append(f"{type(exc).__name__}: {exc}")
+                continue
+            finally:
+                self.longest_wait = max(self.longest_wait, time.monotonic() - asked)
+            if answer.status_code != 202:
+                self.refused.append(f"{answer.status_code} {answer.text}")
+                continue
+            self.accepted.append((token, answer.json()["id"], answer.json()["version"], time.monotonic()))
+            number += 1
+            time.sleep(self.pause)
+
+    def assessments(self, report_id: str) -> int:
+        answer = requests.get(self.platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
+                              headers=auth(SECRETARIAT_TOKEN), timeout=10)
+        return len(answer.json()) if answer.status_code == 200 else 0
+
+    def through(self, entry: tuple[str, str, int, float]) -> bool:
+        """Whether the accepted report `entry` was assessed and its outcome is in its company's inbox (with
+        those of the company's earlier ones)."""
+        token, report_id, version, _ = entry
+        if self.assessments(report_id) < version:
+            return False
+        before = sum(1 for each in self.accepted if each[0] == token and each[3] <= entry[3])
+        return [each["kind"] for each in self.platform.inbox(token)["items"]].count("outcome") >= before
+
+
+def assert_each_report_once(platform: "Platform", accepted: list[tuple]) -> None:
+    """Every report version `accepted` (token, report id, version, ...) was assessed once, every company is
+    counted once in year 1's figures, each version's receipt and outcome are in its company's inbox once,
+    and the proof agrees (waits for the pipeline to finish first)."""
+    latest: dict[str, int] = {}
+    for _, report_id, version, *_ in accepted:
+        latest[report_id] = max(latest.get(report_id, 0), version)
+    companies = {token for token, *_ in accepted}
+
+    def assessments(report_id: str) -> list:
+        answer = requests.get(platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
+                              headers=auth(SECRETARIAT_TOKEN), timeout=10)
+        return answer.json() if answer.status_code == 200 else []
+
+    def everything_done():
+        return platform.figures()["assessed_reports"] == len(companies) and all(
+            len(assessments(report_id)) >= versions for report_id, versions in latest.items())
+    wait_until(everything_done, "every version assessed and every company counted", timeout=120)
+    for report_id, versions in latest.items():
+        assert len(assessments(report_id)) == versions, "every version assessed once"
+    for token in companies:
+        mine = [each for each in accepted if each[0] == token]
+        notices = [each["kind"] for each in platform.inbox(token)["items"]]
+        assert notices.count("receipt") == len(mine), "one receipt per version, none lost, none twice"
+        assert notices.count("outcome") == len(mine), "one outcome per version, none lost, none twice"
+    proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=auth(SECRETARIAT_TOKEN),
+                         timeout=60).json()
+    assert proof["agrees"], proof["differences"]

@@ -69,6 +69,10 @@ def test_settings_are_typed_from_the_one_configuration_file():
     assert settings.webhook_trusted_hosts == frozenset()  # by default no webhook may go inward or in the clear
     trusting = Settings.from_config({**load_config(), "WEBHOOK_TRUSTED_HOSTS": " 127.0.0.1, [::1] ,Hooks.Local"})
     assert trusting.webhook_trusted_hosts == {"127.0.0.1", "::1", "hooks.local"}
+    assert settings.queue_type == real.queue_type == "classic"  # the default
+    quorum = {**load_config(), "QUEUE_TYPE": "quorum"}
+    assert Settings.from_config({**quorum, "AMQP_URI": "amqp://guest:guest@localhost/"}).queue_type == "quorum"
+    assert Settings.from_config(quorum).queue_type == "classic", "the in-memory broker has classic queues only"
 
 
 def test_a_broken_setting_is_named():
@@ -78,6 +82,8 @@ def test_a_broken_setting_is_named():
         Settings.from_config({**load_config(), "SECRETARIAT_LANGUAGE": "fr"})
     with pytest.raises(ValueError, match="TRUSTED_PROXIES must list networks"):
         Settings.from_config({**load_config(), "TRUSTED_PROXIES": "the portal"})
+    with pytest.raises(ValueError, match="QUEUE_TYPE must be one of classic, quorum"):
+        Settings.from_config({**load_config(), "QUEUE_TYPE": "mirrored"})
     config = load_config()
     config.pop("OUTBOX_GRACE_SECONDS")
     with pytest.raises(ValueError, match="OUTBOX_GRACE_SECONDS is missing"):

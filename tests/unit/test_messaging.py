@@ -173,3 +173,17 @@ def test_an_rpc_request_names_a_reply_queue_and_is_a_request_and_a_reply_is_one(
 def test_the_attempts_of_a_message_being_parked_are_read_whatever_the_header_holds():
     assert [inbound.attempt_of(headers) for headers in ({inbound.ATTEMPT: 3}, {inbound.ATTEMPT: "x"}, None,
                                                         {inbound.ATTEMPT: 10 ** 30})] == [3, 0, 0, 0]
+
+
+def test_the_queues_that_outlive_a_process_are_quorum_queues_when_the_setting_says_so():
+    from common import rpc
+    assert messaging.parked_queue("q.parked").queue_arguments == {}
+    assert messaging.parked_queue("q.parked", "quorum").queue_arguments == {"x-queue-type": "quorum"}
+    classic, quorum = messaging.retry_queue("q"), messaging.retry_queue("q", "quorum")
+    assert classic.name == quorum.name == "q.retry" and classic.durable and quorum.durable
+    assert "x-queue-type" not in classic.queue_arguments
+    # a quorum retry queue dead-letters at least once (RabbitMQ's default for quorum queues: at most once)
+    assert quorum.queue_arguments == {**classic.queue_arguments, "x-queue-type": "quorum",
+                                      "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+    assert not messaging.retry_queue("q", durable=False).durable  # a broadcast handler's
+    assert rpc.parked_queue_name("scoring") == "rpc-scoring.parked"
