@@ -40,7 +40,7 @@ def start(base_port: int) -> tuple[subprocess.Popen, dict[str, str]]:
            **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()}}
     env.pop("AMQP_URI", None), env.pop("MONGO_URI", None)
     process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "trustone"), "run"], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=(log := open(os.environ.get("BENCH_LOG", os.devnull), "w")), stderr=log)
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     deadline = time.monotonic() + 120
     for name in SERVICES:
