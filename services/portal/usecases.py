@@ -16,7 +16,7 @@ from urllib.parse import quote
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from common import errors, network, places, problems, vocabulary
+from common import covenant, errors, network, places, problems, vocabulary
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
