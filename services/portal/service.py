@@ -491,7 +491,7 @@ class PortalService(operations.Operations):
     def replace_token(self, request, company_id):
         visitor = self._posted(request, SECRETARIAT)
         if request.form.get("confirm") != "yes":  # the company's code stops working: never by one stray click
-            detail = usecases.company_detail(visitor, company_id, api=self.api, clock=self.clock)
+            detail = usecases.company_detail(visitor, company_id, api=self.api)
             return self._page(request, visitor, "secretariat_company.html.j2", status=422, detail=detail, form={},
                               errors={"confirm": [domain.CONFIRM_NEW_CODE]}, granted=None)
         member = usecases.replace_token(visitor, company_id, api=self.api)
