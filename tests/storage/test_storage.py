@@ -188,10 +188,12 @@ def test_a_standing_follows_the_newest_assessment_only(database):
     assert store.standings.find_one({"_id": "c:1"})["history"] == {
         str(rank): f"outcome-{rank // 1_000_000}" for rank in (1_001_000, 2_001_000, 3_001_000)}
     assert sum(each.latest for each in stood) >= 1
-    at_once([lambda day=day: store.record_submission("c", 1, datetime(2020, 12, day, tzinfo=timezone.utc), day)
-             for day in (9, 3, 5)])
+    at_once([lambda day=day, version=version: store.record_submission(
+        "c", 1, datetime(2020, 12, day, tzinfo=timezone.utc), version) for day, version in ((9, 3), (3, 1), (5, 2))])
     known = store.known_years(company_id="c")[("c", 1)]
-    assert (known.first_submitted_at, known.latest_version) == (datetime(2020, 12, 3, tzinfo=timezone.utc), 9)
+    assert (known.first_submitted_at, known.latest_version) == (datetime(2020, 12, 3, tzinfo=timezone.utc), 3), \
+        "the first version's time and the latest version, whichever came first"
+    assert (known.assessed_version, known.outcome) == (3, "outcome-3")
 
 
 # --- the outbox ------------------------------------------------------------------------------------------

@@ -113,6 +113,36 @@ def test_a_service_is_never_handed_another_s_secret(service):
     assert configuration.of(Container()) == own
 
 
+def test_readme_says_which_service_reads_each_setting_as_the_code_does():
+    import re
+    from pathlib import Path
+    from common import settings as configuration
+    root = Path(__file__).resolve().parents[2]
+    setting_of = {}  # environment variable -> setting of deploy/config.yaml
+    setting = None
+    for line in (root / "deploy" / "config.yaml").read_text().splitlines():
+        top = re.match(r"^(\w+):", line)
+        setting = top.group(1) if top else setting
+        setting_of.update({variable: setting for variable in re.findall(r"\$\{(\w+):", line)})
+    services = ("submission", "scoring", "notification", "reporting", "complaints", "portal")
+    said = {"every service": set(services), "the five API services (not the portal)": set(services) - {"portal"}}
+    readme = (root / "README.md").read_text()
+    table = readme[readme.index("| variable | read by |"):readme.index("## Production with docker compose")]
+    checked = 0
+    for row in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        if len(cells) < 4 or ";" in cells[1] or "(the port)" in cells[1]:
+            continue  # COMPLAINTS_PORT and COMPLAINTS_URL: two settings in one row
+        readers = said.get(cells[1], {each.strip() for each in cells[1].split(",")})
+        for variable in re.findall(r"`(\w+)`", cells[0]):
+            if variable == "LOG_LEVEL":
+                continue  # nameko's logging, not a Settings field
+            actual = {name for name in services if setting_of[variable] in configuration.read_by(name)}
+            assert readers == actual, (variable, cells[1], sorted(actual))
+            checked += 1
+    assert checked > 30
+
+
 PROXIES = network.networks("127.0.0.1/32, 172.28.0.0/16")
 
 
