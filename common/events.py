@@ -9,6 +9,7 @@ upcast to the current shape. This is the one place an event is validated. (The b
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -700,8 +701,18 @@ def typed(event_type: str, data: dict):
 
 
 def _typed(schema: Schema, data: dict):
-    return _payload_class(type(schema), tuple(schema.fields))(**{
+    payload = _payload_class(type(schema), tuple(schema.fields))(**{
         name: _typed_value(field, data.get(field.data_key or name)) for name, field in schema.fields.items()})
+    # The data it was read from, for `data_of`: kept as sent (a field sent as null stays null, one left out
+    # stays out), which the typed object (None for both) cannot say.
+    object.__setattr__(payload, "_data", data)
+    return payload
+
+
+def data_of(payload) -> dict:
+    """The JSON data of a typed payload (or of a nested object of one), where a use case stores or forwards
+    it as JSON: the one place handlers' typed objects become dicts again."""
+    return copy.deepcopy(payload._data)
 
 
 def _typed_value(field: fields.Field, value):

@@ -6,6 +6,7 @@ import copy
 import uuid
 
 
+from common import events
 from tests.support.basics import example_report
 
 
@@ -69,6 +70,11 @@ def submitted_event(report: dict, who: dict, version: int = 1, report_id: str = 
     return {"report_id": report_id, "version": version, "previous_version": version - 1 or None,
             "covenant_year": report["covenant_year"], "submitted_at": submitted_at, "company": who,
             "report": report}
+
+
+def payload(event_type: str, data: dict):
+    """An event's data as the typed payload its handler hands the use case (what `Event.payload` gives)."""
+    return events.typed(event_type, data)
 
 
 def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-1", framework_version: int = 1,

@@ -253,12 +253,12 @@ def test_who_sees_what_of_a_case(ports):
 def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
     from services.scoring import usecases as scoring_usecases
     from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
-    from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
+    from tests.support import blank_report, company, payload, submitted_event, with_steps_1_and_21
     who = company()
     scoring = {"store": in_memory(ScoringStore), "frameworks": Frameworks(SHIPPED_FRAMEWORKS),
                "publisher": RecordingPublisher("scoring")}
-    scoring_usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report()), who, report_id="r-1"),
-                                     **scoring)
+    scoring_usecases.score_submitted(payload("report_submitted", submitted_event(
+        with_steps_1_and_21(blank_report()), who, report_id="r-1")), **scoring)
     first = scoring["publisher"].of_type("report_scored")[0].data
     assert first["assessment"]["outcome"] == "needs_more_time"  # an importer from India without a plan
 
@@ -279,7 +279,7 @@ def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
         move(ports, CHAIR, number, "decided", decision={"outcome": "upheld"})  # which criteria?
     move(ports, CHAIR, number, "decided", decision={"outcome": "upheld", "corrections": [
         {"code": "plan_of_approach", "met": True, "why": "The plan was attached."}]})
-    decided = ports["publisher"].of_type("case_moved")[-1].data
+    decided = ports["publisher"].of_type("case_moved")[-1].payload
     for _ in range(2):  # a redelivery changes nothing
         scoring_usecases.apply_appeal_decision(decided, **scoring)
     corrected = scoring["publisher"].of_type("report_scored")
