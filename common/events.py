@@ -396,13 +396,15 @@ class Ordinal:
     correction: int
 
     @classmethod
-    def of(cls, data: "dict | list | Ordinal") -> "Ordinal":
-        """From the data of a report_scored event (v5), or the positional list of an older one as a
-        consumer may have stored it."""
+    def of(cls, data) -> "Ordinal":
+        """From a report_scored payload's ordinal (`typed`), the data of a report_scored event (v5), or the
+        positional list of an older one as a consumer may have stored it."""
         if isinstance(data, Ordinal):
             return data
         if isinstance(data, (list, tuple)):
             return cls(*data)
+        if not isinstance(data, dict):  # typed
+            return cls(**{name: getattr(data, name) for name in ORDINAL_FIELDS})
         return cls(**{name: data[name] for name in ORDINAL_FIELDS})
 
     def to_data(self) -> dict:
