@@ -216,7 +216,8 @@ def on_case_received(received, *, store, channels, clock, complaints, commission
 
 def on_token_replaced(replaced, *, store, channels, clock, replayed: bool = False) -> Sent:
     """A member is told its sign-in code was replaced (once per replacement)."""
-    return notify(domain.token_replaced(events.data_of(replaced), clock.now()), store=store, channels=channels, replayed=replayed)
+    return notify(domain.token_replaced(events.data_of(replaced), clock.now()), store=store, channels=channels,
+                  replayed=replayed)
 
 
 def on_commission_member_registered(registered, *, store, channels, clock, commission_language: str,
@@ -225,8 +226,8 @@ def on_commission_member_registered(registered, *, store, channels, clock, commi
     (the chair appointed at deployment sits at once: nothing to confirm)."""
     if registered.seated:
         return Sent()
-    return notify(domain.commission_seat_awaiting(events.data_of(registered.member), clock.now(), commission_language),
-                  store=store, channels=channels, replayed=replayed)
+    awaiting = domain.commission_seat_awaiting(events.data_of(registered.member), clock.now(), commission_language)
+    return notify(awaiting, store=store, channels=channels, replayed=replayed)
 
 
 def on_case_moved(moved, *, store, channels, clock, replayed: bool = False) -> Sent:
