@@ -8,6 +8,7 @@ import uuid
 
 from common import events
 from tests.support.basics import example_report
+from tests.support.fakes import shipped_frameworks
 
 
 # --- reports and companies, built from a blank report that meets nothing ----------------------------------
@@ -83,9 +84,8 @@ def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-
     scoring would make it, with the framework version the test names)."""
     from dataclasses import replace
 
-    from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-    from services.scoring.domain import assess, load_frameworks, report_scored
-    framework = replace(load_frameworks(SHIPPED_FRAMEWORKS)[report["covenant_year"]], version=framework_version)
+    from services.scoring.domain import assess, report_scored
+    framework = replace(shipped_frameworks()[report["covenant_year"]], version=framework_version)
     submitted = submitted_event(report, who, version, report_id, submitted_at)
     return report_scored(submitted, framework, assess(report, who, framework), previous)
 
