@@ -193,7 +193,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, nargs="+", default=[40])
     parser.add_argument("--requests", type=int, default=10)
-    parser.add_argument("--base-port", type=int, default=8600)
+    parser.add_argument("--base-port", type=int, default=8600)  # below the ephemeral range (32768-)
     args = parser.parse_args()
     results = {members: measure(members, args.requests, args.base_port) for members in args.members}
     print(f"| role | page or endpoint (median / p95, size) | {' | '.join(str(each) for each in results)} |")

@@ -9,6 +9,7 @@ upcast to the current shape. This is the one place an event is validated. (The b
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -395,13 +396,15 @@ class Ordinal:
     correction: int
 
     @classmethod
-    def of(cls, data: "dict | list | Ordinal") -> "Ordinal":
-        """From the data of a report_scored event (v5), or the positional list of an older one as a
-        consumer may have stored it."""
+    def of(cls, data) -> "Ordinal":
+        """From a report_scored payload's ordinal (`typed`), the data of a report_scored event (v5), or the
+        positional list of an older one as a consumer may have stored it."""
         if isinstance(data, Ordinal):
             return data
         if isinstance(data, (list, tuple)):
             return cls(*data)
+        if not isinstance(data, dict):  # typed
+            return cls(**{name: getattr(data, name) for name in ORDINAL_FIELDS})
         return cls(**{name: data[name] for name in ORDINAL_FIELDS})
 
     def to_data(self) -> dict:
@@ -711,8 +714,18 @@ def typed(event_type: str, data: dict):
 
 
 def _typed(schema: Schema, data: dict):
-    return _payload_class(type(schema), tuple(schema.fields))(**{
+    payload = _payload_class(type(schema), tuple(schema.fields))(**{
         name: _typed_value(field, data.get(field.data_key or name)) for name, field in schema.fields.items()})
+    # The data it was read from, for `data_of`: kept as sent (a field sent as null stays null, one left out
+    # stays out), which the typed object (None for both) cannot say.
+    object.__setattr__(payload, "_data", data)
+    return payload
+
+
+def data_of(payload) -> dict:
+    """The JSON data of a typed payload (or of a nested object of one), where a use case stores or forwards
+    it as JSON: the one place handlers' typed objects become dicts again."""
+    return copy.deepcopy(payload._data)
 
 
 def _typed_value(field: fields.Field, value):

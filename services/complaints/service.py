@@ -204,18 +204,19 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     @event_handler("submission", "company_registered")
     def remember_member(self, event):
         """The member companies, so that a case names one that exists."""
-        usecases.remember_member(event.data["company"], store=self.storage)
+        usecases.remember_member(event.payload.company, store=self.storage)
 
     @event_handler("submission", "commission_member_registered")
     def remember_commission_member(self, event):
         """Who is on the commission, in which seat (the procedure says which seat may take a step), and
         whether it sits yet (a seat the secretariat registered waits for the chair's confirmation)."""
-        usecases.remember_commission_member(event.data["member"], event.data["seated"], store=self.storage)
+        registered = event.payload
+        usecases.remember_commission_member(registered.member, registered.seated, store=self.storage)
 
     @event_handler("submission", "commission_member_seated")
     def remember_seated_member(self, event):
         """The chair confirmed a seat: the member now takes part."""
-        usecases.remember_commission_member(event.data["member"], True, store=self.storage)
+        usecases.remember_commission_member(event.payload.member, True, store=self.storage)
 
     @rpc
     def acknowledgement_address(self, number):

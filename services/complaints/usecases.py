@@ -18,7 +18,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from common import errors, network, outbox, problems, vocabulary
+from common import errors, events, network, outbox, problems, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
@@ -542,12 +542,13 @@ def _is_member(company_id: str, *, store, submission) -> bool:
     return store.is_member(company_id)
 
 
-def remember_member(company: dict, *, store) -> None:
-    """The member companies, so that a case names one that exists."""
-    store.register_member(company)
+def remember_member(company, *, store) -> None:
+    """The member companies, so that a case names one that exists (`company`: a company_registered
+    event's, typed)."""
+    store.register_member(events.data_of(company))
 
 
-def remember_commission_member(member: dict, seated: bool, *, store) -> None:
+def remember_commission_member(member, seated: bool, *, store) -> None:
     """Who sits on the commission, and in which seat: a seat the secretariat registered takes part only
-    once the chair confirmed it (`seated`)."""
-    store.register_commission_member(member, seated)
+    once the chair confirmed it (`seated`). `member`: the event's, typed."""
+    store.register_commission_member(events.data_of(member), seated)

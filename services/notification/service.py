@@ -50,30 +50,30 @@ class NotificationService(operations.Operations):
     @event_handler("submission", "company_registered")
     def remember_company(self, event):
         """Who the members are: obligation, language and e-mail address."""
-        usecases.remember_company(event.data["company"], store=self.storage, clock=self.clock,
+        usecases.remember_company(event.payload.company, store=self.storage, clock=self.clock,
                                   replayed=event.replayed)
 
     @event_handler("submission", "authority_registered")
     def remember_authority(self, event):
         """Who the contracting authorities are (their names, for the companies they ask about)."""
-        usecases.remember_authority(event.data["authority"], store=self.storage)
+        usecases.remember_authority(event.payload.authority, store=self.storage)
 
     @event_handler("submission", "member_token_replaced")
     def announce_token_replaced(self, event):
         """A member is told its sign-in code was replaced, in its language, at its own address."""
-        self._count(usecases.on_token_replaced(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_token_replaced(event.payload, store=self.storage, channels=self.channels,
                                                clock=self.clock, replayed=event.replayed))
 
     @event_handler("submission", "commission_member_registered")
     def announce_commission_seat(self, event):
         """The commission hears of a seat the secretariat registered, for the chair to confirm (or not)."""
         self._count(usecases.on_commission_member_registered(
-            event.data, store=self.storage, channels=self.channels, clock=self.clock,
+            event.payload, store=self.storage, channels=self.channels, clock=self.clock,
             commission_language=self.settings.commission_language, replayed=event.replayed))
 
     @event_handler("submission", "report_submitted")
     def confirm_receipt(self, event):
-        sent = usecases.confirm_receipt(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+        sent = usecases.confirm_receipt(event.payload, store=self.storage, channels=self.channels, clock=self.clock,
                                         replayed=event.replayed)
         self._count(sent)
         if "receipt" in sent.notices:
@@ -81,7 +81,7 @@ class NotificationService(operations.Operations):
 
     @event_handler("scoring", "report_scored")
     def announce_outcome(self, event):
-        sent = usecases.announce_outcome(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+        sent = usecases.announce_outcome(event.payload, store=self.storage, channels=self.channels, clock=self.clock,
                                          secretariat_language=self.settings.secretariat_language,
                                          replayed=event.replayed)
         self._count(sent)
@@ -91,7 +91,7 @@ class NotificationService(operations.Operations):
     @event_handler("complaints", "case_received")
     def announce_case(self, event):
         """The complainant's acknowledgement (when it gave an address) and the commission's alert."""
-        self._count(usecases.on_case_received(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_case_received(event.payload, store=self.storage, channels=self.channels,
                                               clock=self.clock, complaints=self.complaints,
                                               commission_language=self.settings.commission_language,
                                               replayed=event.replayed))
@@ -99,18 +99,18 @@ class NotificationService(operations.Operations):
     @event_handler("complaints", "case_moved")
     def announce_case_step(self, event):
         """The company concerned hears of a case found admissible, and of the decision."""
-        self._count(usecases.on_case_moved(event.data, store=self.storage, channels=self.channels, clock=self.clock,
+        self._count(usecases.on_case_moved(event.payload, store=self.storage, channels=self.channels, clock=self.clock,
                                            replayed=event.replayed))
 
     @event_handler("complaints", "case_message_sent")
     def announce_case_message(self, event):
         """The company concerned hears that the commission wrote to it."""
-        self._count(usecases.on_case_message(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_case_message(event.payload, store=self.storage, channels=self.channels,
                                              clock=self.clock, replayed=event.replayed))
 
     @event_handler("complaints", "case_time_limit_approaching")
     def announce_time_limit(self, event):
-        self._count(usecases.on_case_time_limit(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_case_time_limit(event.payload, store=self.storage, channels=self.channels,
                                                 clock=self.clock,
                                                 commission_language=self.settings.commission_language,
                                                 replayed=event.replayed))
@@ -118,20 +118,20 @@ class NotificationService(operations.Operations):
     @event_handler("reporting", "unknown_state_reported")
     def announce_unknown_state(self, event):
         """The secretariat hears of a state spelling nobody knows, to place it."""
-        self._count(usecases.on_unknown_state(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_unknown_state(event.payload, store=self.storage, channels=self.channels,
                                               clock=self.clock,
                                               secretariat_language=self.settings.secretariat_language))
 
     @event_handler("reporting", "unknown_region_reported")
     def announce_unknown_region(self, event):
         """The secretariat hears of a quarry region name the gazetteer does not know, to place it."""
-        self._count(usecases.on_unknown_region(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.on_unknown_region(event.payload, store=self.storage, channels=self.channels,
                                                clock=self.clock,
                                                secretariat_language=self.settings.secretariat_language))
 
     @event_handler("scoring", "verification_sample_drawn")
     def announce_sample(self, event):
-        self._count(usecases.announce_sample(event.data, store=self.storage, channels=self.channels,
+        self._count(usecases.announce_sample(event.payload, store=self.storage, channels=self.channels,
                                              clock=self.clock, replayed=event.replayed))
 
     # --- on time ------------------------------------------------------------------------------------

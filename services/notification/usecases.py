@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from common import covenant, errors, problems
+from common import covenant, errors, events, problems
 from common.identity import Caller
 from common.logging import get_logger
 from services.notification import domain
@@ -142,125 +142,130 @@ def _rebuilding(replayed: bool, *, store, clock) -> None:
         store.note_rebuild(clock.now())
 
 
-def remember_company(company: dict, *, store, clock=None, replayed: bool = False) -> None:
-    """Who the members are: obligation, language and e-mail address."""
+# The handlers hand these their event's typed payload (`events.typed`); the notices' rules (`domain`) and
+# the store read the event's data as JSON, as they read a stored assessment: `events.data_of` converts.
+
+def remember_company(company, *, store, clock=None, replayed: bool = False) -> None:
+    """Who the members are (a company_registered event's company): obligation, language and e-mail address."""
     if clock is not None:
         _rebuilding(replayed, store=store, clock=clock)
-    store.register_company(company)
+    store.register_company(events.data_of(company))
 
 
-def confirm_receipt(submitted: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+def confirm_receipt(submitted, *, store, channels, clock, replayed: bool = False) -> Sent:
     _rebuilding(replayed, store=store, clock=clock)
-    receipt = domain.receipt(submitted, clock.now())  # decided before anything is written
-    store.register_company(submitted["company"])
-    store.record_submission(submitted["company"]["id"], submitted["covenant_year"],
-                            datetime.fromisoformat(submitted["submitted_at"]), submitted["version"])
+    receipt = domain.receipt(events.data_of(submitted), clock.now())  # decided before anything is written
+    store.register_company(events.data_of(submitted.company))
+    store.record_submission(submitted.company.id, submitted.covenant_year,
+                            datetime.fromisoformat(submitted.submitted_at), submitted.version)
     return notify(receipt, store=store, channels=channels, replayed=replayed)
 
 
-def announce_outcome(scored: dict, *, store, channels, clock, secretariat_language: str,
+def announce_outcome(scored, *, store, channels, clock, secretariat_language: str,
                      replayed: bool = False) -> Sent:
     """The outcome to the company; an extension, an alert or a 'now compliant' where the outcome calls
     for one. The company's standing for the year follows its newest assessment only, and the notices
     that say it changed are decided from it (`domain.on_scored`)."""
     _rebuilding(replayed, store=store, clock=clock)
-    company, year = scored["company"], scored["covenant_year"]
-    own_date = store.extension(company["id"], year)
+    own_date = store.extension(scored.company.id, scored.covenant_year)
     # The standing and what came before it are the decision's record: a redelivery decides as the first did.
-    standing = store.record_standing(scored)
+    standing = store.record_standing(events.data_of(scored))
     now = clock.now()
-    notices = domain.on_scored(scored, now, own_date, secretariat_language, standing)
+    notices = domain.on_scored(events.data_of(scored), now, own_date, secretariat_language, standing)
     if standing.successor:  # it came late, just before the latest: the latest's changes, decided again
         notices += [each for each in domain.on_scored(standing.successor, now, own_date, secretariat_language,
-                                                      domain.Standing(replaced=scored["assessment"]["outcome"]))
+                                                      domain.Standing(replaced=scored.assessment.outcome))
                     if each.kind in domain.CHANGE_KINDS]
-    store.register_company(company)
+    store.register_company(events.data_of(scored.company))
     sent = Sent()
     for notice in notices:
         sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
-def announce_sample(drawn: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+def announce_sample(drawn, *, store, channels, clock, replayed: bool = False) -> Sent:
     """Each company whose report was drawn for verification is told."""
     _rebuilding(replayed, store=store, clock=clock)
     sent = Sent()
-    for sampled in drawn["sampled"]:
-        store.register_company(sampled["company"])
-        sent.add(notify(domain.report_sampled({**sampled, "covenant_year": drawn["covenant_year"],
-                                               "seed": drawn["seed"]}, clock.now()), store=store, channels=channels,
-                                replayed=replayed))
+    for sampled in drawn.sampled:
+        store.register_company(events.data_of(sampled.company))
+        sent.add(notify(domain.report_sampled({**events.data_of(sampled), "covenant_year": drawn.covenant_year,
+                                               "seed": drawn.seed}, clock.now()), store=store, channels=channels,
+                        replayed=replayed))
     return sent
 
 
-def on_case_received(received: dict, *, store, channels, clock, complaints, commission_language: str,
+def on_case_received(received, *, store, channels, clock, complaints, commission_language: str,
                      replayed: bool = False) -> Sent:
     """The commission's alert, then the complainant's acknowledgement, to the address complaints gives for
     it: asked for only when that notice is still to be made (not for a replay: a restored notice is never
     sent), so that complaints not answering holds up the acknowledgement only (the event is handled again)."""
     _rebuilding(replayed, store=store, clock=clock)
     now = clock.now()
-    sent = notify(domain.case_received(received, now, commission_language), store=store, channels=channels,
+    data = events.data_of(received)
+    sent = notify(domain.case_received(data, now, commission_language), store=store, channels=channels,
                   replayed=replayed)
-    number = received["number"]
-    if not received["acknowledgement"] or store.has_notice(domain.acknowledgement_key(number)):
+    number = received.number
+    if not received.acknowledgement or store.has_notice(domain.acknowledgement_key(number)):
         return sent
-    # a v1 event (from complaints before v2) still carries the address
-    address = None if replayed else received.get("contact_email") or complaints.acknowledgement_address(number)
-    return sent.add(notify(domain.case_acknowledged(received, now, address), store=store, channels=channels,
+    # a v1 event (from complaints before v2) still carries the address: in its data, no field of v2's
+    address = None if replayed else data.get("contact_email") or complaints.acknowledgement_address(number)
+    return sent.add(notify(domain.case_acknowledged(data, now, address), store=store, channels=channels,
                            replayed=replayed))
 
 
-def on_token_replaced(replaced: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+def on_token_replaced(replaced, *, store, channels, clock, replayed: bool = False) -> Sent:
     """A member is told its sign-in code was replaced (once per replacement)."""
-    return notify(domain.token_replaced(replaced, clock.now()), store=store, channels=channels, replayed=replayed)
+    return notify(domain.token_replaced(events.data_of(replaced), clock.now()), store=store, channels=channels,
+                  replayed=replayed)
 
 
-def on_commission_member_registered(registered: dict, *, store, channels, clock, commission_language: str,
+def on_commission_member_registered(registered, *, store, channels, clock, commission_language: str,
                                     replayed: bool = False) -> Sent:
     """The commission hears of a seat the secretariat registered, which waits for the chair's confirmation
     (the chair appointed at deployment sits at once: nothing to confirm)."""
-    if registered["seated"]:
+    if registered.seated:
         return Sent()
-    return notify(domain.commission_seat_awaiting(registered["member"], clock.now(), commission_language),
-                  store=store, channels=channels, replayed=replayed)
+    awaiting = domain.commission_seat_awaiting(events.data_of(registered.member), clock.now(), commission_language)
+    return notify(awaiting, store=store, channels=channels, replayed=replayed)
 
 
-def on_case_moved(moved: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+def on_case_moved(moved, *, store, channels, clock, replayed: bool = False) -> Sent:
     _rebuilding(replayed, store=store, clock=clock)
-    company = store.company(moved["company_id"]) if moved.get("company_id") else None
-    if moved.get("company_id") and company is None:  # its registration is on its way (a rebuild): retried
-        raise errors.Unavailable(f"Company {moved['company_id']} is not known here yet.")
+    company = store.company(moved.company_id) if moved.company_id else None
+    if moved.company_id and company is None:  # its registration is on its way (a rebuild): retried
+        raise errors.Unavailable(f"Company {moved.company_id} is not known here yet.")
     company = {**company, "id": company["_id"]} if company else None
     sent = Sent()
-    for notice in domain.case_moved(moved, company, clock.now()):
+    for notice in domain.case_moved(events.data_of(moved), company, clock.now()):
         sent.add(notify(notice, store=store, channels=channels, replayed=replayed))
     return sent
 
 
-def on_case_message(sent: dict, *, store, channels, clock, replayed: bool = False) -> Sent:
+def on_case_message(sent, *, store, channels, clock, replayed: bool = False) -> Sent:
     _rebuilding(replayed, store=store, clock=clock)
-    company = store.company(sent["company_id"])
+    company = store.company(sent.company_id)
     if company is None:  # its registration is on its way (a rebuild): retried
-        raise errors.Unavailable(f"Company {sent['company_id']} is not known here yet.")
-    return notify(domain.case_message(sent, {**company, "id": company["_id"]}, clock.now()), store=store,
+        raise errors.Unavailable(f"Company {sent.company_id} is not known here yet.")
+    return notify(domain.case_message(events.data_of(sent), {**company, "id": company["_id"]}, clock.now()),
+                  store=store,
                   channels=channels, replayed=replayed)
 
 
-def on_unknown_state(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
-    return notify(domain.unknown_state(reported, clock.now(), secretariat_language), store=store,
+def on_unknown_state(reported, *, store, channels, clock, secretariat_language: str) -> Sent:
+    return notify(domain.unknown_state(events.data_of(reported), clock.now(), secretariat_language), store=store,
                   channels=channels)
 
 
-def on_unknown_region(reported: dict, *, store, channels, clock, secretariat_language: str) -> Sent:
-    return notify(domain.unknown_region(reported, clock.now(), secretariat_language), store=store,
+def on_unknown_region(reported, *, store, channels, clock, secretariat_language: str) -> Sent:
+    return notify(domain.unknown_region(events.data_of(reported), clock.now(), secretariat_language), store=store,
                   channels=channels)
 
 
-def on_case_time_limit(approaching: dict, *, store, channels, clock, commission_language: str,
+def on_case_time_limit(approaching, *, store, channels, clock, commission_language: str,
                        replayed: bool = False) -> Sent:
     _rebuilding(replayed, store=store, clock=clock)
-    return notify(domain.case_time_limit(approaching, clock.now(), commission_language), store=store,
+    return notify(domain.case_time_limit(events.data_of(approaching), clock.now(), commission_language), store=store,
                   channels=channels, replayed=replayed)
 
 
@@ -400,8 +405,9 @@ def _standings(companies: list[dict], *, store, clock, scoring, covenant_year: i
 
 # --- contracting authorities and their suppliers -----------------------------------------------------------
 
-def remember_authority(authority: dict, *, store) -> None:
-    store.register_authority(authority)
+def remember_authority(authority, *, store) -> None:
+    """Who the contracting authorities are (an authority_registered event's authority)."""
+    store.register_authority(events.data_of(authority))
 
 
 def search_members(text: str, *, store) -> list[dict]:

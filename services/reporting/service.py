@@ -51,7 +51,7 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     @event_handler("scoring", "report_scored")
     def apply_assessment(self, event):
         """Replaces the company's contribution to its year's figures with this assessment's."""
-        applied = usecases.apply_assessment(event.id, event.data, store=self.storage, publisher=self.events)
+        applied = usecases.apply_assessment(event.id, event.payload, store=self.storage, publisher=self.events)
         if applied.changed:
             self.metrics.contributions.labels(str(applied.covenant_year)).inc()
             observe_lag(self.metrics, "counted", event.submission_occurred_at)
@@ -73,21 +73,21 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
     @event_handler("complaints", "case_received")
     def count_case(self, event):
         """A new case counts in its covenant year's published case figures."""
-        usecases.apply_case(event.id, {**event.data, "to_state": "received"}, [0], store=self.storage)
+        usecases.apply_case_received(event.id, event.payload, store=self.storage)
 
     @event_handler("complaints", "case_moved")
     def count_case_step(self, event):
         """A case's step moves it between the published states; a decided appeal may count as upheld."""
-        usecases.apply_case_step(event.id, event.data, store=self.storage)
+        usecases.apply_case_step(event.id, event.payload, store=self.storage)
 
     @event_handler("submission", "company_registered")
     def count_member(self, event):
-        if usecases.count_member(event.id, event.data["company"], store=self.storage):
+        if usecases.count_member(event.id, event.payload.company, store=self.storage):
             self.metrics.registrations.labels(COMPANY).inc()
 
     @event_handler("submission", "authority_registered")
     def count_authority(self, event):
-        if usecases.count_authority(event.id, event.data["authority"], store=self.storage):
+        if usecases.count_authority(event.id, event.payload.authority, store=self.storage):
             self.metrics.registrations.labels(AUTHORITY).inc()
 
     @timer(interval=RELEASE_INTERVAL_SECONDS, eager=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from common import covenant, errors, i18n, outbox, places, problems, vocabulary
+from common import covenant, errors, events, i18n, outbox, places, problems, vocabulary
 from common.logging import get_logger
 from services.reporting import domain, render
 from common.events import Ordinal
@@ -25,29 +25,32 @@ class Applied:
     changed: bool
 
 
-def apply_assessment(event_id: str, scored: dict, *, store, publisher) -> Applied:
-    """Replaces the company's contribution to its year's figures with this assessment's; a redelivery, or
-    an assessment older than the one applied, changes nothing. A quarry region the gazetteer does not know
-    is counted as the company wrote it, and the secretariat is alerted to the name, once."""
-    gazetteer, ordinal = store.gazetteer(), Ordinal.of(scored["ordinal"])
+def apply_assessment(event_id: str, scored, *, store, publisher) -> Applied:
+    """Replaces the company's contribution to its year's figures with this assessment's (`scored`: a
+    report_scored payload, `events.typed`); a redelivery, or an assessment older than the one applied,
+    changes nothing. A quarry region the gazetteer does not know is counted as the company wrote it, and
+    the secretariat is alerted to the name, once."""
+    gazetteer, ordinal = store.gazetteer(), Ordinal.of(scored.ordinal)
+    # The counting rules read the report and assessment as JSON, as they read a proof's (domain.contribution).
+    report = events.data_of(scored.report)
     changed = store.apply(
-        scored["covenant_year"], scored["company"]["id"], domain.placed(ordinal),
-        domain.contribution(scored["report"], scored["assessment"], scored["company"], scored["progress"],
-                            gazetteer),
+        scored.covenant_year, scored.company.id, domain.placed(ordinal),
+        domain.contribution(report, events.data_of(scored.assessment), events.data_of(scored.company),
+                            events.data_of(scored.progress), gazetteer),
         event_id)
     log.info("assessment applied to the sector figures" if changed
-             else "assessment already applied or superseded", report_id=scored["report_id"],
+             else "assessment already applied or superseded", report_id=scored.report_id,
              ordinal=ordinal.to_data())
     if changed and store.gazetteer().revision != gazetteer.revision:
         recount(store=store)  # the secretariat changed the gazetteer meanwhile: its recount may have missed this
         gazetteer = store.gazetteer()
     if changed:
-        for place in gazetteer.places_of(scored["report"]):
+        for place in gazetteer.places_of(report):
             if not place.known:
-                _alert_new_name("region", place.key, place, scored["covenant_year"], store=store, publisher=publisher)
-        for state in gazetteer.unknown_states(scored["report"]):
-            _alert_new_name("state", state.key, state, scored["covenant_year"], store=store, publisher=publisher)
-    return Applied(scored["covenant_year"], changed)
+                _alert_new_name("region", place.key, place, scored.covenant_year, store=store, publisher=publisher)
+        for state in gazetteer.unknown_states(report):
+            _alert_new_name("state", state.key, state, scored.covenant_year, store=store, publisher=publisher)
+    return Applied(scored.covenant_year, changed)
 
 
 def _alert_new_name(kind: str, name_key: str, named, covenant_year: int, *, store, publisher) -> None:
@@ -155,20 +158,25 @@ def _state(country: str, state: str) -> str:
     return found.code
 
 
-def apply_case(event_id: str, case: dict, ordinal: list[int], *, store) -> Applied:
+def apply_case_received(event_id: str, received, *, store) -> Applied:
+    """Counts a new case (a case_received payload) in its covenant year's figures, as received: the first
+    of its steps."""
+    return _apply_case(event_id, received, "received", False, [0], store=store)
+
+
+def apply_case_step(event_id: str, moved, *, store) -> Applied:
+    """A case's step (a case_moved payload), ordered among the case's steps by when it was taken
+    (microseconds); a decided appeal upheld in whole or part counts as upheld."""
+    moved_at = int(datetime.fromisoformat(moved.at).timestamp() * 1_000_000)
+    upheld = moved.decision is not None and moved.decision.outcome in ("upheld", "upheld_in_part")
+    return _apply_case(event_id, moved, moved.to_state, upheld, [moved_at], store=store)
+
+
+def _apply_case(event_id: str, case, state: str, upheld: bool, ordinal: list[int], *, store) -> Applied:
     """Counts a complaints case in its covenant year's figures, as it now stands (once per step)."""
-    decision = case.get("decision") or {}
-    upheld = decision.get("outcome") in ("upheld", "upheld_in_part")
-    state = case.get("to_state", "received")
-    changed = store.apply(case["covenant_year"], domain.case_contributor(case["number"]), ordinal,
-                          domain.case_contribution(case["kind"], state, upheld), event_id)
-    return Applied(case["covenant_year"], changed)
-
-
-def apply_case_step(event_id: str, moved: dict, *, store) -> Applied:
-    """A case's step, ordered among the case's steps by when it was taken (microseconds)."""
-    moved_at = int(datetime.fromisoformat(moved["at"]).timestamp() * 1_000_000)
-    return apply_case(event_id, moved, [moved_at], store=store)
+    changed = store.apply(case.covenant_year, domain.case_contributor(case.number), ordinal,
+                          domain.case_contribution(case.kind, state, upheld), event_id)
+    return Applied(case.covenant_year, changed)
 
 
 def apply_verification(event_id: str, verified, *, store) -> Applied:
@@ -190,15 +198,18 @@ def complete_pending(older_than_seconds: float, *, store) -> int:
     return finished
 
 
-def count_member(event_id: str, company: dict, *, store) -> bool:
-    """Counts a member company once; returns whether this call counted it."""
-    return store.apply(PARTICIPATION, company["id"], REGISTRATION, domain.member_contribution(company), event_id)
+def count_member(event_id: str, company, *, store) -> bool:
+    """Counts a member company (a company_registered event's, typed) once; returns whether this call
+    counted it."""
+    return store.apply(PARTICIPATION, company.id, REGISTRATION,
+                       domain.member_contribution(events.data_of(company)), event_id)
 
 
-def count_authority(event_id: str, authority: dict, *, store) -> bool:
-    """Counts a contracting authority once; returns whether this call counted it."""
-    return store.apply(PARTICIPATION, authority["id"], REGISTRATION, domain.authority_contribution(authority),
-                       event_id)
+def count_authority(event_id: str, authority, *, store) -> bool:
+    """Counts a contracting authority (an authority_registered event's, typed) once; returns whether this
+    call counted it."""
+    return store.apply(PARTICIPATION, authority.id, REGISTRATION,
+                       domain.authority_contribution(events.data_of(authority)), event_id)
 
 
 def figures(covenant_year: int, *, store, publication, edition: int | None = None) -> dict:

@@ -40,7 +40,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
     @event_handler("submission", "report_submitted")
     def score_submitted_report(self, event):
         """Scores the new version; emits report_scored with the assessment it replaces."""
-        assessed = usecases.score_submitted(event.data, store=self.storage, frameworks=self.frameworks,
+        assessed = usecases.score_submitted(event.payload, store=self.storage, frameworks=self.frameworks,
                                             publisher=self.events,
                                             submission_occurred_at=event.occurred_at)
         self._count(assessed)
@@ -50,7 +50,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
     # Every instance has a queue of its own for this event (a broadcast), so each reads the corrected files.
     @event_handler("scoring", "framework_corrected", handler_type=BROADCAST, reliable_delivery=False)
     def apply_framework_correction(self, event):
-        usecases.apply_correction(event.data, frameworks=self.frameworks)
+        usecases.apply_correction(event.payload, frameworks=self.frameworks)
 
     @rpc
     def assess(self, report, company):
@@ -148,7 +148,7 @@ class ScoringService(operations.Operations, operations.OutboxRelay, operations.E
     @event_handler("complaints", "case_moved")
     def apply_appeal_decision(self, event):
         """An appeal upheld by the commission corrects the assessment of the appealed report version."""
-        assessed = usecases.apply_appeal_decision(event.data, store=self.storage, frameworks=self.frameworks,
+        assessed = usecases.apply_appeal_decision(event.payload, store=self.storage, frameworks=self.frameworks,
                                                   publisher=self.events)
         if assessed:
             self._count(assessed)

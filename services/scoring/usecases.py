@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from common import errors, outbox, problems, vocabulary
+from common import errors, events, outbox, problems, vocabulary
 from common.identity import Caller
 from common.logging import get_logger
 from services.scoring import domain
@@ -32,13 +32,14 @@ class FrameworkBehind(Exception):
     (its event is requeued) rather than being scored under the older version."""
 
 
-def score_submitted(submitted: dict, *, store, frameworks, publisher,
+def score_submitted(submitted, *, store, frameworks, publisher,
                     submission_occurred_at: datetime | None = None) -> Assessed:
     """Keeps the submitted version (for rescoring) and scores it under its year's framework, once.
     `submission_occurred_at` (the report_submitted event's time) travels on in a header of the report_scored
     event (`Event.submission_occurred_at`), for the pipeline's lag. What
     can refuse it (a year without a framework, files behind a correction) does so before anything is kept."""
-    framework = current_framework(submitted["covenant_year"], store=store, frameworks=frameworks)
+    framework = current_framework(submitted.covenant_year, store=store, frameworks=frameworks)
+    submitted = events.data_of(submitted)  # kept as sent, and scored as a kept report is on a rescore
     assessed = score(submitted, framework, store=store, publisher=publisher,
                      submission_occurred_at=submission_occurred_at)
     store.keep_report(submitted)  # a crash before this leaves the message unacknowledged: it comes again
@@ -59,13 +60,13 @@ def current_framework(covenant_year: int, *, store, frameworks) -> domain.Framew
     return framework
 
 
-def apply_correction(corrected: dict, *, frameworks) -> bool:
+def apply_correction(corrected, *, frameworks) -> bool:
     """On a framework_corrected event (each instance gets its own copy): reads the files again when they
     hold a newer version than this instance has; returns whether it did."""
-    if frameworks.get(corrected["covenant_year"]).version >= corrected["version"]:
+    if frameworks.get(corrected.covenant_year).version >= corrected.version:
         return False
     frameworks.reload()
-    log.info("framework files read again", covenant_year=corrected["covenant_year"], version=corrected["version"])
+    log.info("framework files read again", covenant_year=corrected.covenant_year, version=corrected.version)
     return True
 
 
@@ -300,21 +301,21 @@ def latest_verifications(covenant_year: int, *, store) -> list[dict]:
 
 # --- corrections decided on appeal ----------------------------------------------------------------------
 
-def apply_appeal_decision(moved: dict, *, store, frameworks, publisher) -> Assessed | None:
+def apply_appeal_decision(moved, *, store, frameworks, publisher) -> Assessed | None:
     """When the commission upholds an appeal (in whole or part), the appealed report version is assessed
     again with the corrections (which criteria, whether met, why, by whom), once: the outcome notices and
     the sector figures follow through report_scored. A later rescoring keeps the corrections."""
-    decision = moved.get("decision") or {}
-    if moved["kind"] != "assessment_appeal" or moved["to_state"] != "decided" or \
-            decision.get("outcome") not in ("upheld", "upheld_in_part"):
+    decision = moved.decision
+    if moved.kind != "assessment_appeal" or moved.to_state != "decided" or decision is None or \
+            decision.outcome not in ("upheld", "upheld_in_part"):
         return None
-    appeal = decision["appeal"]
-    submitted = store.kept_report(appeal["report_id"], appeal["version"])
+    appeal = decision.appeal
+    submitted = store.kept_report(appeal.report_id, appeal.version)
     if submitted is None:  # its report_submitted is on its way (a rebuild takes each queue at its pace): retried
-        raise errors.Unavailable(f"Report {appeal['report_id']} version {appeal['version']} is not received yet.")
-    if store.add_correction(moved["number"], appeal["report_id"], appeal["version"], decision["corrections"],
-                            decision["decided_by"], datetime.fromisoformat(moved["at"])):
-        log.info("appeal decision applied", case=moved["number"], report_id=appeal["report_id"])
+        raise errors.Unavailable(f"Report {appeal.report_id} version {appeal.version} is not received yet.")
+    if store.add_correction(moved.number, appeal.report_id, appeal.version, events.data_of(decision)["corrections"],
+                            decision.decided_by, datetime.fromisoformat(moved.at)):
+        log.info("appeal decision applied", case=moved.number, report_id=appeal.report_id)
     return score(submitted, current_framework(submitted["covenant_year"], store=store, frameworks=frameworks),
                  store=store, publisher=publisher)
 

@@ -2,6 +2,7 @@
 repositories and channels."""
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -55,13 +56,24 @@ class RecordingPublisher:
         return [event for event in self.published if event.type == event_type]
 
 
+def shipped_frameworks() -> dict:
+    """The shipped frameworks by year (a dict of one's own; the frameworks, frozen, read once per process:
+    parsing their YAML took most of the time of the tests that make a FakeScoring or a scored event)."""
+    return dict(_shipped_frameworks())
+
+
+@functools.cache
+def _shipped_frameworks() -> dict:
+    from services.scoring.dependencies import SHIPPED_FRAMEWORKS
+    from services.scoring.domain import load_frameworks
+    return load_frameworks(SHIPPED_FRAMEWORKS)
+
+
 class FakeScoring:
     """The scoring service's RPC methods, with the real frameworks and scoring function."""
 
     def __init__(self):
-        from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-        from services.scoring.domain import load_frameworks
-        self.frameworks = load_frameworks(SHIPPED_FRAMEWORKS)
+        self.frameworks = shipped_frameworks()
         self.asked_frameworks = 0
 
     def get_framework(self, year):

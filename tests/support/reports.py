@@ -6,7 +6,9 @@ import copy
 import uuid
 
 
+from common import events
 from tests.support.basics import example_report
+from tests.support.fakes import shipped_frameworks
 
 
 # --- reports and companies, built from a blank report that meets nothing ----------------------------------
@@ -71,15 +73,19 @@ def submitted_event(report: dict, who: dict, version: int = 1, report_id: str = 
             "report": report}
 
 
+def payload(event_type: str, data: dict):
+    """An event's data as the typed payload its handler hands the use case (what `Event.payload` gives)."""
+    return events.typed(event_type, data)
+
+
 def scored_event(report: dict, who: dict, version: int = 1, report_id: str = "r-1", framework_version: int = 1,
                  previous: dict | None = None, submitted_at: str = "2020-12-01T10:00:00+00:00") -> dict:
     """The data of a report_scored event, scored with the shipped framework of the report's year (as
     scoring would make it, with the framework version the test names)."""
     from dataclasses import replace
 
-    from services.scoring.dependencies import SHIPPED_FRAMEWORKS
-    from services.scoring.domain import assess, load_frameworks, report_scored
-    framework = replace(load_frameworks(SHIPPED_FRAMEWORKS)[report["covenant_year"]], version=framework_version)
+    from services.scoring.domain import assess, report_scored
+    framework = replace(shipped_frameworks()[report["covenant_year"]], version=framework_version)
     submitted = submitted_event(report, who, version, report_id, submitted_at)
     return report_scored(submitted, framework, assess(report, who, framework), previous)
 

@@ -205,6 +205,19 @@ def test_every_event_s_payload_is_a_typed_object_with_its_schema_s_fields(event_
             assert isinstance(value, tuple), (event_type, name)
     with pytest.raises(AttributeError):
         payload.anything_else  # noqa: B018 - a field no schema declares is no attribute
+    assert events.data_of(payload) == data, "back to JSON exactly as sent, where a use case keeps it"
+
+
+def test_a_payload_turns_back_into_its_data_as_sent_null_as_null_absent_as_absent_and_a_copy():
+    data = {"number": "K-1", "kind": "complaint", "covenant_year": 1, "language": "en", "from_state": "received",
+            "to_state": "acknowledged", "at": "2021-03-20T10:00:00+00:00", "company_id": None, "admissible": None,
+            "company_asked": False, "deadline": None, "decision": {"outcome": "rejected"}}
+    moved = events.typed("case_moved", data)
+    assert moved.company_id is None and moved.decision.appeal is None and moved.decision.outcome == "rejected"
+    kept = events.data_of(moved)
+    assert kept == data and "appeal" not in events.data_of(moved.decision)
+    kept["decision"]["outcome"] = "changed by a store"
+    assert moved.decision.outcome == "rejected" and data["decision"]["outcome"] == "rejected"
 
 
 def test_a_case_received_event_of_version_1_reaches_consumers_in_the_shape_of_version_2():

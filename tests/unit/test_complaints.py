@@ -17,8 +17,8 @@ from common.identity import Caller, token_hash
 from services.complaints import cleaning, domain, schemas, usecases
 from common.sealing import Sealer
 from services.complaints.dependencies import CaseStore
-from tests.support import (GPS_LATITUDE, RecordingPublisher, SettableClock, in_memory, pdf_with_document_info,
-                           photo_with_gps)
+from tests.support import (GPS_LATITUDE, RecordingPublisher, SettableClock, in_memory, payload,
+                           pdf_with_document_info, photo_with_gps)
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 CHAIR, MEMBER = Caller("commission", "chair-1"), Caller("commission", "member-2")
@@ -174,7 +174,8 @@ def test_attachments_are_checked_by_their_bytes_added_and_sealed_at_rest(ports):
 
 
 def test_a_case_names_a_member_even_one_whose_registration_is_still_on_its_way(ports):
-    usecases.remember_member({"id": "c-2", "name": "Known B.V."}, store=ports["store"])
+    usecases.remember_member(payload("company_registered", {"company": {"id": "c-2", "name": "Known B.V."}}).company,
+                             store=ports["store"])
     file(ports, {**COMPLAINT, "company_id": "c-2"})
     assert ports["submission"].asked == 0, "a member heard of is not asked after"
     file(ports, {**COMPLAINT, "company_id": "c-1"})  # registered a moment ago: submission is asked
@@ -253,12 +254,12 @@ def test_who_sees_what_of_a_case(ports):
 def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
     from services.scoring import usecases as scoring_usecases
     from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
-    from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
+    from tests.support import blank_report, company, payload, submitted_event, with_steps_1_and_21
     who = company()
     scoring = {"store": in_memory(ScoringStore), "frameworks": Frameworks(SHIPPED_FRAMEWORKS),
                "publisher": RecordingPublisher("scoring")}
-    scoring_usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report()), who, report_id="r-1"),
-                                     **scoring)
+    scoring_usecases.score_submitted(payload("report_submitted", submitted_event(
+        with_steps_1_and_21(blank_report()), who, report_id="r-1")), **scoring)
     first = scoring["publisher"].of_type("report_scored")[0].data
     assert first["assessment"]["outcome"] == "needs_more_time"  # an importer from India without a plan
 
@@ -279,7 +280,7 @@ def test_an_appeal_is_decided_with_corrections_that_scoring_applies_once(ports):
         move(ports, CHAIR, number, "decided", decision={"outcome": "upheld"})  # which criteria?
     move(ports, CHAIR, number, "decided", decision={"outcome": "upheld", "corrections": [
         {"code": "plan_of_approach", "met": True, "why": "The plan was attached."}]})
-    decided = ports["publisher"].of_type("case_moved")[-1].data
+    decided = ports["publisher"].of_type("case_moved")[-1].payload
     for _ in range(2):  # a redelivery changes nothing
         scoring_usecases.apply_appeal_decision(decided, **scoring)
     corrected = scoring["publisher"].of_type("report_scored")
@@ -399,7 +400,8 @@ def test_every_reading_of_a_filers_identity_is_recorded_for_the_chair_alone(port
 
 def test_a_seat_takes_part_only_once_the_chair_confirmed_it_whatever_order_the_events_come_in(ports):
     number = file(ports)["number"]
-    newcomer = {"id": "member-3", "name": "Newcomer", "seat": "unions_and_ngos", "email": "n@x.nl", "language": "en"}
+    newcomer = payload("commission_member_seated", {"member": {
+        "id": "member-3", "name": "Newcomer", "seat": "unions_and_ngos", "email": "n@x.nl", "language": "en"}}).member
     usecases.remember_commission_member(newcomer, False, store=ports["store"])
     caller = Caller("commission", "member-3")
     for attempt in (lambda: detail(ports, caller, number), lambda: usecases.cases(caller, store=ports["store"]),

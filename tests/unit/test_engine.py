@@ -64,8 +64,8 @@ def test_every_query_answers_what_testing_every_document_answers(operations):
             everything = [each["_id"] for each in collection._store._documents.values()
                           if filter_applies(query, each)]
             assert [each["_id"] for each in collection.find(query)] == everything, (query, operations)
+            in_order = [each["_id"] for each in collection.find(query, sort=[("b", -1), ("_id", 1)])]
             for skip, limit in ((0, 1), (1, 2), (0, -1)):
-                in_order = [each["_id"] for each in collection.find(query, sort=[("b", -1), ("_id", 1)])]
                 window = collection.find(query, sort=[("b", -1), ("_id", 1)], skip=skip, limit=limit)
                 assert [each["_id"] for each in window] == in_order[skip:skip + abs(limit)], (query, skip, limit)
             first = collection.find_one(query, sort=[("b", 1)])

@@ -8,7 +8,7 @@ from services.reporting.domain import Disclosure, key
 from services.reporting.dependencies import Publication, SectorStore
 from common import errors
 from tests.support import RecordingPublisher, blank_report, company, scored_event, with_steps_1_and_21
-from tests.support import SettableClock, configured_disclosure, in_memory
+from tests.support import SettableClock, configured_disclosure, in_memory, payload
 
 
 @pytest.fixture
@@ -26,6 +26,10 @@ COUNTING = Publication({1: {}, 2: {}}, Disclosure(min_companies=1, min_region_co
 PUBLISHING = Publication({1: {}, 2: {}}, configured_disclosure())
 
 
+def apply_assessment(event_id, scored, **ports):
+    return usecases.apply_assessment(event_id, payload("report_scored", scored), **ports)
+
+
 def figures(store, year=1):
     return usecases.live_figures(year, store=store, publication=COUNTING)
 
@@ -34,10 +38,10 @@ def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store, p
     who = company()
     old = scored_event(blank_report(), who, version=1)
     new = scored_event(with_steps_1_and_21(blank_report(plan_of_approach=True)), who, version=2)
-    assert usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
-    assert not usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
-    assert usecases.apply_assessment("event-new", new, store=store, publisher=publisher).changed
-    assert not usecases.apply_assessment("event-old", old, store=store, publisher=publisher).changed
+    assert apply_assessment("event-old", old, store=store, publisher=publisher).changed
+    assert not apply_assessment("event-old", old, store=store, publisher=publisher).changed
+    assert apply_assessment("event-new", new, store=store, publisher=publisher).changed
+    assert not apply_assessment("event-old", old, store=store, publisher=publisher).changed
     shown = figures(store)
     assert shown["assessed_reports"] == 1 and shown["outcomes"] == {"compliant": 1, "needs_more_time": 0}
     assert shown["steps"]["policy_and_chain_mapping_complete"] == 1
@@ -45,8 +49,9 @@ def test_a_redelivery_and_an_older_version_arriving_late_change_nothing(store, p
 
 def test_a_member_is_counted_once(store):
     who = company()
-    assert usecases.count_member("event-1", who, store=store)
-    assert not usecases.count_member("event-1", who, store=store)
+    registered = payload("company_registered", {"company": who}).company
+    assert usecases.count_member("event-1", registered, store=store)
+    assert not usecases.count_member("event-1", registered, store=store)
     assert figures(store)["participation"]["members"]["NL"]["importer"]["end"] == 1
 
 
@@ -63,12 +68,12 @@ def test_a_companys_latest_verification_counts_once_in_the_years_figures(store):
 
 def test_a_case_counts_once_in_the_state_it_stands_in_and_its_totals_agree(store):
     filed = {"number": "K-2021-0001", "kind": "complaint", "covenant_year": 2}
-    usecases.apply_case("e-1", filed, [0], store=store)
-    usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
-    decided = {**filed, "number": "K-2021-0002", "kind": "assessment_appeal", "to_state": "decided",
-               "decision": {"outcome": "upheld"}}
-    usecases.apply_case("e-3", decided, [1], store=store)
-    usecases.apply_case("e-2", {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}, [0], store=store)
+    appeal = {**filed, "number": "K-2021-0002", "kind": "assessment_appeal"}
+    usecases.apply_case_received("e-1", payload("case_received", filed), store=store)
+    usecases.apply_case_received("e-2", payload("case_received", appeal), store=store)
+    decided = {**appeal, "to_state": "decided", "at": "2021-03-20T10:00:00+00:00", "decision": {"outcome": "upheld"}}
+    usecases.apply_case_step("e-3", payload("case_moved", decided), store=store)
+    usecases.apply_case_received("e-2", payload("case_received", appeal), store=store)
     cases = figures(store, 2)["cases"]
     assert {kind: n for kind, n in cases["by_kind"].items() if n} == {"complaint": 1, "assessment_appeal": 1}
     assert {state: n for state, n in cases["by_state"].items() if n} == {"received": 1, "decided": 1}
@@ -87,7 +92,7 @@ def regions(store):
 
 def test_an_unknown_region_counts_as_written_and_the_secretariat_hears_of_it_once(store, publisher):
     for index, scored in enumerate(typed("Kota", "kota", "Kota district", "KOTA", " Kota", "Kota")):
-        usecases.apply_assessment(f"e-{index}", scored, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", scored, store=store, publisher=publisher)
     assert regions(store) == [("Kota", "Rajasthan", 6)]  # as the first company wrote it
     alerts = publisher.of_type("unknown_region_reported")
     assert [each.data for each in alerts] == [{"country": "IN", "state": "IN-RJ", "region": "Kota",
@@ -98,7 +103,7 @@ def test_an_unknown_region_counts_as_written_and_the_secretariat_hears_of_it_onc
 def test_a_spelling_added_later_moves_the_counts_once_and_the_proof_agrees(store, publisher):
     scored = typed("Bundi", "Bundi", "Bundi", "Bundi", "Bundee", "Bundee")
     for index, each in enumerate(scored):
-        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
     assert regions(store) == []  # 4 + 2: neither listed
     added = usecases.add_region("IN", "Rajasthan", "Bundi", ["Bundee"], store=store)
     assert added["contributions_recounted"] == 2
@@ -107,7 +112,7 @@ def test_a_spelling_added_later_moves_the_counts_once_and_the_proof_agrees(store
     assert usecases.unknown_regions(store=store) == []
     assert usecases.recount(store=store) == 0  # nothing moves twice
     for index, each in enumerate(scored):  # redelivered after the change: counted once still
-        assert not usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher).changed
+        assert not apply_assessment(f"e-{index}", each, store=store, publisher=publisher).changed
     assert regions(store) == [("Bundi", "Rajasthan", 6)]
 
     proof = usecases.prove(1, store=store, scoring=PagedScoring(scored), submission=Nobody(), complaints=Nobody())
@@ -144,7 +149,7 @@ def test_a_check_asked_for_runs_in_the_background_a_page_at_a_time_and_its_resul
     scored = [scored_event(blank_report(), company(company_id=f"c-{number:03}"),
                            report_id=f"r-{number}") for number in range(230)]
     for index, each in enumerate(scored):
-        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
     scoring = PagedScoring(scored)
     ports = dict(store=store, scoring=scoring, submission=Nobody(), complaints=Nobody(), clock=clock)
 
@@ -214,22 +219,22 @@ class Crashing:
 @pytest.mark.parametrize("crash", ["before the shard", "after the shard"])
 def test_a_change_a_crash_left_half_done_is_finished_once(store, publisher, crash):
     scored = typed("Bundi", "Bundi")
-    usecases.apply_assessment("e-0", scored[0], store=store, publisher=publisher)
+    apply_assessment("e-0", scored[0], store=store, publisher=publisher)
     if crash == "before the shard":
         store.shards = Crashing(store.shards, lambda selector: True)
     else:
         store.contributions = Crashing(store.contributions, lambda selector: "pending.change" in selector)
     with pytest.raises(ConnectionError):
-        usecases.apply_assessment("e-1", scored[1], store=store, publisher=publisher)
+        apply_assessment("e-1", scored[1], store=store, publisher=publisher)
     assert store.complete_pending(0) == 1
     assert store.complete_pending(0) == 0
-    assert not usecases.apply_assessment("e-1", scored[1], store=store, publisher=publisher).changed  # redelivered
+    assert not apply_assessment("e-1", scored[1], store=store, publisher=publisher).changed  # redelivered
     assert figures(store)["assessed_reports"] == 2
 
 
 def test_the_sums_are_split_over_a_few_documents_whatever_the_number_of_companies(store, publisher):
     for index, each in enumerate(typed(*(f"Region {n}" for n in range(200)))):
-        usecases.apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", each, store=store, publisher=publisher)
     assert figures(store)["assessed_reports"] == 200
     from services.reporting.dependencies import SHARDS
     assert store.shards.count_documents({"figures": 1}) <= SHARDS
@@ -246,14 +251,14 @@ def test_an_assessment_applied_while_the_gazetteer_changes_is_placed_anew(store,
         usecases.recount(store=store)
         return applying(*args)
     store.apply = secretariat_first
-    usecases.apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
+    apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
     regions_counted = {name: value for name, value in store.counters(1).items() if name.startswith("region:")}
     assert regions_counted == {"region:IN:IN-RJ:bundi": 1}
 
 
 def test_a_recount_cut_short_is_finished_by_the_timer(store, publisher):
     from services.reporting.domain import Region
-    usecases.apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
+    apply_assessment("e-1", typed("Bundee")[0], store=store, publisher=publisher)
     store.add_region(Region("IN", "IN-RJ", "Bundi", ("Bundee",)))  # the process stopped before its recount
     assert usecases.complete_pending(0, store=store) == 0
     regions_counted = {name: value for name, value in store.counters(1).items() if name.startswith("region:")}
@@ -263,7 +268,7 @@ def test_a_recount_cut_short_is_finished_by_the_timer(store, publisher):
 
 def test_a_region_known_without_its_state_takes_a_company_that_names_one(store, publisher):
     usecases.add_region("PT", None, "Estremoz", ["Estremós"], store=store)
-    usecases.apply_assessment("e-1", typed("Estremós", country="PT", state="PT-07")[0], store=store,
+    apply_assessment("e-1", typed("Estremós", country="PT", state="PT-07")[0], store=store,
                               publisher=publisher)
     assert [name for name in store.counters(1) if name.startswith("region:")] == ["region:PT::estremoz"]
     assert publisher.of_type("unknown_region_reported") == []
@@ -274,8 +279,8 @@ def test_a_state_nobody_knows_reaches_the_secretariat_once_and_placing_it_joins_
     scored = [*typed("Foo", "Foo", "Foo", "Foo"), *typed("Foo", "Foo", state="Rajastan")]
     scored += typed("Bundi", state="Rajastan")  # a known region: counted there, but the spelling is news too
     for index, each in enumerate(scored):
-        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
-        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
     assert [each.data for each in publisher.of_type("unknown_state_reported")] == [
         {"country": "IN", "state": "Rajastan", "region": "Foo", "covenant_year": 1}], "once per spelling"
     unknown = usecases.unknown_regions(store=store)
@@ -288,7 +293,7 @@ def test_a_state_nobody_knows_reaches_the_secretariat_once_and_placing_it_joins_
     assert regions(store) == [("Foo", "Rajasthan", 6)], "counted together once the state is placed"
     assert [(each["kind"], each["region"]) for each in usecases.unknown_regions(store=store)] == [("region", "Foo")]
     assert usecases.recount(store=store) == 0
-    apply_late = usecases.apply_assessment("e-new", {**typed("Foo", state="rajastan ")[0], "report_id": "r-new"},
+    apply_late = apply_assessment("e-new", {**typed("Foo", state="rajastan ")[0], "report_id": "r-new"},
                                            store=store, publisher=publisher)
     assert apply_late.changed and regions(store) == [("Foo", "Rajasthan", 7)]
     assert len(publisher.of_type("unknown_state_reported")) == 1, "a placed spelling is no news"
@@ -309,7 +314,7 @@ def test_a_state_spelling_is_placed_once_only_in_a_subdivision_of_its_country_an
         assert refused.value.errors == {"name": ["Give the name as companies wrote it, not a code."]}
 
     for index, each in enumerate([*typed("Foo", "Foo", state="Rajastan"), *typed("Bundi", state="Rajastan")]):
-        usecases.apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
+        apply_assessment(f"e-{index}", {**each, "report_id": f"r-{index}"}, store=store, publisher=publisher)
     usecases.add_state_name("IN", "Rajastan", "IN-GJ", store=store)
     assert [(each["kind"], each["state"]) for each in usecases.unknown_regions(store=store)] == [
         ("region", "IN-GJ")], "the region's row names the state it is now counted in"
@@ -333,7 +338,7 @@ def public(store, edition=None):
 
 def assess(store, publisher, *scored):
     for each in scored:
-        assert usecases.apply_assessment(f"e-{each['report_id']}-{each['ordinal']}", each, store=store,
+        assert apply_assessment(f"e-{each['report_id']}-{each['ordinal']}", each, store=store,
                                          publisher=publisher).changed
 
 
@@ -368,7 +373,8 @@ def test_a_reader_learns_nothing_until_three_companies_changed_whatever_changed(
     usecases.apply_verification("v-1", events.typed("report_verified", {
         "covenant_year": 1, "company_id": companies[0]["id"], "report_id": "r", "version": 2, "result": "corrected",
         "verified_on": "2021-03-02", "sequence": 1}), store=store)
-    usecases.apply_case("c-1", {"number": "K-2020-0001", "kind": "complaint", "covenant_year": 1}, [0], store=store)
+    usecases.apply_case_received("c-1", payload("case_received", {
+        "number": "K-2020-0001", "kind": "complaint", "covenant_year": 1}), store=store)
     assert public(store) == first
     live = usecases.live_figures(1, store=store, publication=PUBLISHING)
     assert live["release"]["companies_changed"] == 1 and live["release"]["companies_needed"] == 2
@@ -422,7 +428,7 @@ def test_a_change_a_crash_left_half_done_is_in_the_edition_that_counts_it(store,
     assess(store, publisher, *(scored_event(blank_report(), each) for each in companies[:2]))
     store.shards = Crashing(store.shards, lambda selector: True)
     with pytest.raises(ConnectionError):
-        usecases.apply_assessment("e-3", scored_event(blank_report(), companies[2]), store=store, publisher=publisher)
+        apply_assessment("e-3", scored_event(blank_report(), companies[2]), store=store, publisher=publisher)
     release(store)
     assert public(store)["assessed_reports"] == 3
 

@@ -11,7 +11,8 @@ from common.vocabulary import COMPANY
 from common import errors
 from services.scoring import usecases
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS, Frameworks, ScoringStore
-from tests.support import blank_report, company, submitted_event, with_steps_1_and_21
+from tests.support import blank_report, company, payload, with_steps_1_and_21
+from tests.support import submitted_event as submitted_data
 from tests.support import RecordingPublisher, SettableClock, in_memory
 
 
@@ -20,6 +21,10 @@ def ports(tmp_path):
     directory = shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks")
     return {"store": in_memory(ScoringStore), "frameworks": Frameworks(directory),
             "publisher": RecordingPublisher("scoring")}
+
+
+def submitted_event(*args, **kwargs):
+    return payload("report_submitted", submitted_data(*args, **kwargs))
 
 
 def scored(ports):
@@ -174,9 +179,9 @@ def test_a_framework_corrected_event_makes_an_instance_read_its_files_once(ports
     raw = yaml.safe_load(path.read_text())
     raw.update(version=3)
     path.write_text(yaml.safe_dump(raw))
-    assert usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
+    assert usecases.apply_correction(payload("framework_corrected", {"covenant_year": 1, "version": 3}), frameworks=ports["frameworks"])
     assert ports["frameworks"].get(1).version == 3
-    assert not usecases.apply_correction({"covenant_year": 1, "version": 3}, frameworks=ports["frameworks"])
+    assert not usecases.apply_correction(payload("framework_corrected", {"covenant_year": 1, "version": 3}), frameworks=ports["frameworks"])
 
 
 def appeal_upheld(report_id, version, *corrections, number="2021-001"):
@@ -194,7 +199,7 @@ def test_a_correction_on_appeal_survives_a_rescoring_under_a_corrected_framework
     usecases.score_submitted(submitted_event(with_steps_1_and_21(blank_report()), company(), report_id="r-1"),
                              **ports)
     assert scored(ports)[-1]["assessment"]["outcome"] == "needs_more_time"  # no plan of approach
-    usecases.apply_appeal_decision(appeal_upheld("r-1", 1, "plan_of_approach"), **ports)
+    usecases.apply_appeal_decision(payload("case_moved", appeal_upheld("r-1", 1, "plan_of_approach")), **ports)
     assert scored(ports)[-1]["assessment"]["outcome"] == "compliant"
 
     path = tmp_path / "frameworks" / "year-1.yaml"
