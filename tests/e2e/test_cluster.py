@@ -12,7 +12,7 @@ on the cluster's quorum queues), and the cluster is whole. For each loss the tes
 platform took to carry on (until a report submitted after the loss was assessed and noticed) and the
 longest wait for a submission's answer meanwhile.
 
-Bounded for CI (about two and a half minutes: `CLUSTER_REPORTS`, at least 300 reports, and one round of
+Bounded for CI (about two and a half minutes: `CLUSTER_REPORTS`, at least 150 reports, and one round of
 losses, `CLUSTER_ROUNDS`); the longer run is the same test:
 `CLUSTER_REPORTS=2000 CLUSTER_ROUNDS=4 scripts/test tests/e2e/test_cluster.py -s`."""
 import os
@@ -26,7 +26,7 @@ from tests.support import (TRUSTONE, Platform, RabbitCluster, ReportStream, Shar
                            publish_raw, register_company, wait_until)
 
 pytestmark = pytest.mark.e2e
-REPORTS = int(os.environ.get("CLUSTER_REPORTS", "300"))
+REPORTS = int(os.environ.get("CLUSTER_REPORTS", "150"))
 ROUNDS = int(os.environ.get("CLUSTER_ROUNDS", "1"))
 SERVICES = ("submission", "scoring", "notification", "reporting", "complaints")  # all but the portal (a client)
 POISONED = ("notification", "reporting", "complaints")  # the consumers of company_registered

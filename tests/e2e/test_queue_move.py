@@ -37,7 +37,7 @@ def test_a_running_platform_moves_to_quorum_queues_one_service_at_a_time_losing_
     wait_until(lambda: parked_count(platform) == len(POISONED), "the poison message to be parked by each consumer")
     tokens = [register_company(platform.url("submission"), name=f"Move {number} B.V.")["token"]
               for number in range(10)]
-    stream = ReportStream(platform, tokens, 100, pause=0.2).start()
+    stream = ReportStream(platform, tokens, 60, pause=0.2).start()
     refused = trustone(platform, "queues", "quorum", "notification")
     assert refused.returncode == 1 and "stop notification first" in refused.stdout, refused.stdout + refused.stderr
     moved = {}

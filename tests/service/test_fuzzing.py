@@ -24,7 +24,7 @@ from services.scoring.service import ScoringService
 from services.submission.service import SubmissionService
 from tests.support import AUTHORITY, CHAIR, COMPANY, METRICS_TOKEN, SECRETARIAT_TOKEN, FakeScoring, auth, company
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))  # more, once: FUZZ_EXAMPLES=300
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))  # more, once: FUZZ_EXAMPLES=300
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 SERVICES = {"submission": SubmissionService, "scoring": ScoringService, "notification": NotificationService,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.support import (AUTHORITY, SECRETARIAT_TOKEN, appoint_chair_in_process, auth, example_report,
                            register_company, sign_in, start_portal, wait_until)
 
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "60"))  # more, once: PORTAL_FUZZ_EXAMPLES=1000
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "30"))  # more, once: PORTAL_FUZZ_EXAMPLES=1000
 PAGES_PER_ROLE = 40
 # Not followed or posted: signing out or replacing a sign-in code would end the session being fuzzed, and
 # files are not pages.
