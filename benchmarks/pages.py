@@ -9,7 +9,7 @@ counted, signs in to the portal as the secretariat, a company and nobody, and ti
 endpoints behind them: one warm-up, then `--requests` requests. Then the contention case: three
 secretariat users reload the overview without pause while a company's pages and the public report are
 timed again. The figures check is timed from asking to its result. One run on a shared machine: read the
-figures as +-30 %.
+figures as +-30 %. The platform's own log goes to the file BENCH_LOG names (else nowhere).
 """
 from __future__ import annotations
 
