@@ -250,7 +250,7 @@ def install() -> None:
     from mongomock import collection as engine
     from mongomock import helpers
     from mongomock import store as stores
-    from mongomock.filtering import filter_applies
+    from mongomock.filtering import filter_applies, resolve_sort_key
 
     if getattr(engine.Collection, "_trustone_indexed", False):
         return
@@ -357,11 +357,10 @@ def install() -> None:
             yield from get_dataset(self, spec, sort, fields, as_class)
             return
         documents = list(self._iter_documents(spec))
-        for key, direction in reversed(keys):
+        for key, direction in reversed(keys):  # as mongomock: one stable sort per key, the last key first
             values = [_value(document, key) for document in documents]
-            if _kind_of(values) is None:
-                yield from get_dataset(self, spec, sort, fields, as_class)
-                return
+            if _kind_of(values) is None:  # this key by mongomock's own comparison (the query is not run again)
+                values = [resolve_sort_key(key, document) for document in documents]
             order = sorted(range(len(documents)), key=values.__getitem__, reverse=direction < 0)
             documents = [documents[index] for index in order]
         for document in documents:
