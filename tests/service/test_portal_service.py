@@ -356,7 +356,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
             f"{portal}/secretariat/years/1/proof")).text and words in page.text and page, "the check to be done")
 
     proof = checked("komen overeen")
-    assert "<h1>De cijfers van jaar 1 gecontroleerd</h1>" in proof.text
+    assert "<h1>Controle van de cijfers van jaar 1</h1>" in proof.text
     assert "1 rapportages en 2 leden opnieuw geteld vanaf het begin." in proof.text
     # Kept figures that differ are named in words, never by reporting's counter keys.
     reporting = mongo.database(service_config["MONGO_URI"], "reporting")
