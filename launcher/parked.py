@@ -7,6 +7,7 @@ was: the broker puts back what this command did not replay or discard when its c
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -45,22 +46,42 @@ def handler_queues() -> list[str]:
     return [queue.name for service in SERVICES for queue in lasting_queues(service) if queue.name.endswith(".parked")]
 
 
+# A quorum queue declared a moment ago answers `noproc` until its replica has started: asked again shortly.
+STARTING_ATTEMPTS = 10
+STARTING_PAUSE_SECONDS = 0.5
+
+
 @contextmanager
 def taken(amqp_uri: str, queues: Iterable[str]) -> Iterator[list[Parked]]:
     """Every message parked on `queues`, held (unacknowledged) until the block ends; what the block did not
     acknowledge goes back where it was."""
-    with Connection(amqp_uri) as connection:
-        present = [name for name in queues if _exists(connection, name)]
-        channel = connection.channel()
-        held = []
-        for name in present:
-            queue = messaging.parked_queue(name)(channel)
-            while (message := queue.get(no_ack=False)) is not None:
-                held.append(_parked(name, message))
+    queues = list(queues)
+    for attempt in range(1, STARTING_ATTEMPTS + 1):
+        connection = Connection(amqp_uri)
         try:
-            yield held
-        finally:
-            channel.close()
+            channel, held = _held(connection, queues)
+            break
+        except amqp.exceptions.InternalError as error:  # the broker closed the connection
+            connection.release()
+            if "noproc" not in str(error) or attempt == STARTING_ATTEMPTS:
+                raise
+            time.sleep(STARTING_PAUSE_SECONDS)
+    try:
+        yield held
+    finally:
+        channel.close()
+        connection.release()
+
+
+def _held(connection, queues: list[str]):
+    present = [name for name in queues if _exists(connection, name)]
+    channel = connection.channel()
+    held = []
+    for name in present:
+        queue = messaging.parked_queue(name)(channel)
+        while (message := queue.get(no_ack=False)) is not None:
+            held.append(_parked(name, message))
+    return channel, held
 
 
 def _exists(connection, name: str) -> bool:
