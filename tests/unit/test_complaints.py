@@ -14,7 +14,8 @@ from marshmallow import ValidationError
 
 from common import errors
 from common.identity import Caller, token_hash
-from services.complaints import cleaning, domain, schemas, usecases
+from common import cleaning, files
+from services.complaints import domain, schemas, usecases
 from common.sealing import Sealer
 from services.complaints.dependencies import CaseStore
 from tests.support import (GPS_LATITUDE, RecordingPublisher, SettableClock, in_memory, payload,
@@ -99,9 +100,9 @@ def test_a_case_belongs_to_the_covenant_year_it_was_filed_in(day, year):
 
 
 def test_an_attachment_is_a_photo_or_pdf_by_its_bytes_never_its_name():
-    assert domain.attachment_type(PNG) == "image/png"
-    assert domain.attachment_type(b"%PDF-1.4\n...") == "application/pdf"
-    assert domain.attachment_type(b"MZ\x90\x00 an executable called photo.jpg") is None
+    assert files.type_of(PNG) == "image/png"
+    assert files.type_of(b"%PDF-1.4\n...") == "application/pdf"
+    assert files.type_of(b"MZ\x90\x00 an executable called photo.jpg") is None
 
 
 def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(ports):
