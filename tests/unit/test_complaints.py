@@ -569,3 +569,28 @@ def test_the_commission_reads_the_report_an_appeal_contests_and_no_other(ports):
     with pytest.raises(errors.Unavailable):  # a seat not (yet) heard of as seated takes no part
         usecases.appealed_report(Caller("commission", "not-seated"), number, store=ports["store"],
                                  submission=Reports("c-1"))
+
+
+class ReportFiles(Reports):
+    """The submission service, with the one file version 1 of report r-1 names (the plan of approach)."""
+
+    def report_version_file(self, report_id, version, file_id):
+        return {"content": base64.b64encode(PNG).decode(), "content_type": "image/png", "name": "report-file-1.png",
+                "company_id": "c-1"} if (report_id, version, file_id) == ("r-1", 1, "plan") else None
+
+
+def test_the_commission_reads_the_files_of_the_version_an_appeal_contests_and_no_other(ports):
+    number = usecases.file_appeal(Caller("company", "c-1"), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "The plan was attached."},
+        scoring=OneAssessment(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})["number"]
+    submission = ReportFiles("c-1")
+    assert usecases.appealed_report_file(MEMBER, number, "plan", store=ports["store"], submission=submission) == \
+        (PNG, "image/png", "report-file-1.png")
+    with pytest.raises(errors.NotFound):  # a file the contested version does not name
+        usecases.appealed_report_file(MEMBER, number, "other", store=ports["store"], submission=submission)
+    complaint = file(ports)["number"]
+    with pytest.raises(errors.NotFound):  # a complaint about the company opens none of its files
+        usecases.appealed_report_file(MEMBER, complaint, "plan", store=ports["store"], submission=submission)
+    for stranger in (Caller("company", "c-1"), Caller("secretariat", "s")):
+        with pytest.raises(errors.NotFound):
+            usecases.appealed_report_file(stranger, number, "plan", store=ports["store"], submission=submission)
