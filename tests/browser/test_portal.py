@@ -704,7 +704,7 @@ def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a
 # --- every page of every role -------------------------------------------------------------------------------
 
 CRAWL_LIMIT = 60  # pages per role and language: far more than any role has
-DOWNLOADS = re.compile(r"(\.csv|\.svg|/attachments/[^/]+)$")  # files: their status is checked, not their look
+DOWNLOADS = re.compile(r"(\.csv|\.svg|/attachments/[^/]+|/files/[^/]+)$")  # files: their status is checked, not their look
 NOT_TO_FOLLOW = ("/language/",)  # the language switch: each language is crawled on its own
 
 
