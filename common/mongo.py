@@ -138,6 +138,10 @@ class Files:
         """Changes the fields a file is found by (`{"$set": ...}`); its content never changes."""
         self.db[f"{self.collection}.files"].update_one({"_id": ObjectId(file_id)}, changes)
 
+    def ids(self, selector: dict) -> list[str]:
+        """The ids of the files whose fields match `selector` (a query on GridFS's file records)."""
+        return [str(each["_id"]) for each in self.db[f"{self.collection}.files"].find(selector, {"_id": 1})]
+
     def delete(self, file_id: str) -> None:
         self.bucket.delete(ObjectId(file_id))
 

@@ -261,12 +261,10 @@ class SubmissionStore(Repository):
 
     def drop_unbound_files(self, company_id: str, before: datetime) -> int:
         """Drops a company's files uploaded before `before` that no version named; how many."""
-        dropped = 0
-        for each in self.db[f"{self.files.collection}.files"].find(
-                {"company_id": company_id, "bound": False, "uploaded_at": {"$lt": before}}, {"_id": 1}):
-            self.files.delete(str(each["_id"]))
-            dropped += 1
-        return dropped
+        unbound = self.files.ids({"company_id": company_id, "bound": False, "uploaded_at": {"$lt": before}})
+        for file_id in unbound:
+            self.files.delete(file_id)
+        return len(unbound)
 
     # --- replays ------------------------------------------------------------------------------------
 
