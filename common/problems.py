@@ -171,6 +171,8 @@ CHAIR_OR_MEMBER_ONLY = Kind("chair_or_member_only",
 
 # --- the files sent with a report ------------------------------------------------------------------------------
 UNKNOWN_FILE = Kind("unknown_file", "No file of yours has this id: upload the file again.")
+UNSENT_FILES = Kind("unsent_files", "{max} files of yours are in no sent report yet: send the report that names "
+                    "them, or upload this file a day after the oldest.", max=50)
 
 # --- members --------------------------------------------------------------------------------------------------
 NO_MEMBER = Kind("no_member", "No member with id {id}.", id="c-1")

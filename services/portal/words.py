@@ -171,6 +171,8 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
                                            N_("File {file} is larger than {max_mb} MB.")),
     "files_too_large": N_("Together the files are larger than {max_mb} MB."),
     "unknown_file": N_("This file is no longer kept: choose it again."),
+    "unsent_files": N_("You have {max} files waiting in no sent report: send your report, or choose this file "
+                       "again tomorrow."),
     "too_many_files": N_("Add {max} files at most."),
     "no_assessment_to_contest": N_("This version of your report has no assessment to contest."),
     "not_criteria_of_assessment": lambda params: (N_("Not criteria of this assessment: {criteria}."), {

@@ -65,8 +65,9 @@ class SubmissionStore(Repository):
         "token_replacements": (Index(Outbox.INDEX_KEYS),),
         "reports": (Index.on("company_id", "covenant_year", unique=True),),
         "report_versions": (Index.on("report_id", "version", unique=True), Index(Outbox.INDEX_KEYS)),
-        # a company's files no version named yet, the oldest dropped (GridFS's own collection of file records)
-        "report_files.files": (Index.on("company_id", "bound", "uploaded_at"),),
+        # a company's files no version named yet (counted, at most 50); anyone's a day old, dropped (GridFS's
+        # own collection of file records)
+        "report_files.files": (Index.on("company_id", "bound", "uploaded_at"), Index.on("bound", "uploaded_at")),
     }
 
     # --- members ------------------------------------------------------------------------------------
@@ -259,9 +260,13 @@ class SubmissionStore(Repository):
         for file_id in file_ids:
             self.files.update(file_id, {"$set": {"bound": True}})
 
-    def drop_unbound_files(self, company_id: str, before: datetime) -> int:
-        """Drops a company's files uploaded before `before` that no version named; how many."""
-        unbound = self.files.ids({"company_id": company_id, "bound": False, "uploaded_at": {"$lt": before}})
+    def unbound_files(self, company_id: str) -> int:
+        """How many of a company's files no version names (yet)."""
+        return len(self.files.ids({"company_id": company_id, "bound": False}))
+
+    def drop_unbound_files(self, before: datetime) -> int:
+        """Drops the files (any company's) uploaded before `before` that no version named; how many."""
+        unbound = self.files.ids({"bound": False, "uploaded_at": {"$lt": before}})
         for file_id in unbound:
             self.files.delete(file_id)
         return len(unbound)

@@ -83,6 +83,9 @@ def report_submitted(report_id: str, version: int, previous_version: int | None,
 # --- the files sent with a report ---------------------------------------------------------------------------
 # A file uploaded for a report and named in none of the company's versions a day later may be dropped.
 UNBOUND_FILE_DAYS = 1
+# A company's files no version names yet, at most: more would let one company fill the platform's storage
+# within a day (a report names far fewer; once it is sent they no longer count).
+MAX_UNBOUND_FILES = 50
 
 
 def file_references(report: dict) -> list[tuple[str, str]]:

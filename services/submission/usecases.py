@@ -162,9 +162,14 @@ def submit_report(company_id: str, report: dict, *, store, publisher, clock, sco
 def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int) -> dict:
     """Keeps a file a company will name in its report (a piece of evidence, its plan of approach): a PDF, a
     JPEG or a PNG by its bytes, at most `max_bytes`, kept without its metadata (common.cleaning). Returns
-    {id, content_type, size}. The company's files no version named a day after they came are dropped
-    first."""
+    {id, content_type, size}. Any company's files no version named a day after they came are dropped first;
+    a company holding MAX_UNBOUND_FILES such files is refused another (storage stays bounded)."""
+    now = clock.now()
     refused = files.fault(content, max_bytes)
+    if refused is None:
+        store.drop_unbound_files(now - timedelta(days=domain.UNBOUND_FILE_DAYS))
+        if store.unbound_files(company_id) >= domain.MAX_UNBOUND_FILES:
+            refused = problems.UNSENT_FILES(max=domain.MAX_UNBOUND_FILES)
     if refused is None:
         try:
             content = files.cleaned(content)
@@ -172,8 +177,6 @@ def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int
             refused = problems.FILE_TYPE(file=None)
     if refused is not None:
         raise errors.Invalid.at("file", refused)
-    now = clock.now()
-    store.drop_unbound_files(company_id, now - timedelta(days=domain.UNBOUND_FILE_DAYS))
     content_type = files.type_of(content)
     file_id = store.add_file(company_id, content, content_type, now)
     log.info("report file kept", company_id=company_id, file_id=file_id, content_type=content_type)

@@ -156,3 +156,23 @@ def test_a_versions_files_stay_with_it_and_nobody_else_reads_them(ports):
     assert (kept["content_type"], kept["company_id"]) == ("application/pdf", owner_id)
     assert usecases.version_file(accepted["id"], 1, second, store=store) is None
     assert usecases.report_version(accepted["id"], 2, store=store)["files"][0]["id"] == second
+
+
+def test_a_company_cannot_fill_the_storage_with_files_it_never_sends(ports, monkeypatch):
+    """Each upload kept a file of up to 10 MiB for at least a day, as many as a company sent, and the day-old
+    ones were dropped only at that company's next upload: one company (or its stolen code) could fill the
+    platform's storage in an afternoon, and keep it full by never uploading again."""
+    monkeypatch.setattr(domain, "MAX_UNBOUND_FILES", 3)
+    hoarder, other = company(ports), company(ports, "Andere Steen B.V.")
+    kept = [upload(ports, hoarder, PNG)["id"] for _ in range(3)]
+    with pytest.raises(errors.Invalid) as refused:
+        upload(ports, hoarder, PNG)
+    assert [(each.code, each.params) for each in refused.value.problems["file"]] == [("unsent_files", {"max": 3})]
+    assert len(ports["store"].files.ids({})) == 3, "the refused file is not kept"
+    assert upload(ports, other, PNG), "another company is not held up"
+    submit(ports, hoarder, with_files(kept[0]))  # a sent version's files no longer count
+    assert upload(ports, hoarder, PNG)
+    # a day later, any company's upload drops every company's files no version named
+    ports["clock"].advance(days=1, minutes=1)
+    upload(ports, other, PNG)
+    assert len(ports["store"].files.ids({"company_id": hoarder})) == 1
