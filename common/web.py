@@ -182,12 +182,16 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
                     headers=headers, mimetype="application/json")
 
 
+FILE_POLICY = "default-src 'none'; sandbox"  # a kept file, if shown at all: no script, no request, no origin
+
+
 def file_response(content: bytes, content_type: str, name: str | None = None) -> Response:
     """A kept file (a photo, a PDF) handed back as a download, never shown as part of the page that links
-    it, its type as kept (not guessed again by the browser), kept in no cache."""
+    it, its type as kept (not guessed again by the browser), kept in no cache; and should a browser show it
+    after all (an old one, a plug-in), it runs nothing and loads nothing, in a sandbox of its own."""
     return Response(content, mimetype=content_type, headers={
         "Content-Disposition": f'attachment; filename="{name}"' if name else "attachment",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Content-Security-Policy": FILE_POLICY})
 
 
 def error_response(exc: Exception) -> Response:

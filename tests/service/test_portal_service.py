@@ -115,6 +115,8 @@ def test_a_company_sends_its_evidence_as_files_and_a_refused_file_loses_nothing(
     audit = member.get(portal + links[1][0])
     assert audit.status_code == 200 and audit.headers["Content-Type"] == "application/pdf"
     assert b"Jan Jansen" not in audit.content and "attachment" in audit.headers["Content-Disposition"]
+    assert audit.headers["X-Content-Type-Options"] == "nosniff"
+    assert audit.headers["Content-Security-Policy"] == "default-src 'none'; sandbox", "if shown, it runs nothing"
 
     secretariat = requests.Session()
     sign_in(secretariat, portal, SECRETARIAT_TOKEN)

@@ -273,3 +273,39 @@ def test_an_address_or_method_no_endpoint_takes_answers_json(world, url):
     wrong = requests.delete(url("submission", "/v1/reports"), headers=world["callers"]["company A"])
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_company_reads_no_other_companys_file_by_naming_it_and_a_404_tells_no_file_apart(world, url, report):
+    """Company B names company A's plan of approach in its own report, then asks for it through its own report
+    and through A's; everyone but A and the secretariat gets the same 404 for A's file as for a file that
+    never was, so trying ids learns nothing."""
+    callers, theirs = world["callers"], world["plan"]
+    b = callers["company B"]
+    named = requests.post(url("submission", "/v1/reports"), headers=b, json={
+        **report, "plan_of_approach_file": theirs, "evidence": [{**report["evidence"][0], "file": theirs}]})
+    assert named.status_code == 422 and named.json()["problems"] == {
+        path: [{"code": "unknown_file", "message": "No file of yours has this id: upload the file again."}]
+        for path in ("evidence.0.file", "plan_of_approach_file")}
+    own = requests.post(url("submission", "/v1/reports"), headers=b, json=report).json()["id"]
+    never = "0123456789abcdef01234567"
+    answers = set()
+    for caller in ("company B", "authority", "member", "chair"):
+        for report_id, file_id in ((world["report_a"], theirs), (world["report_a"], never), (own, theirs),
+                                   (own, never), (world["report_a"], "../../reports")):
+            for version in (1, 2):
+                got = requests.get(url("submission", f"/v1/reports/{report_id}/versions/{version}/files/{file_id}"),
+                                   headers=callers[caller])
+                answers.add((got.status_code, got.text))
+    assert len(answers) == 1 and answers.pop()[0] == 404
+    # A itself: its file through the version that names it only
+    a = callers["company A"]
+    assert requests.get(url("submission", f"/v1/reports/{world['report_a']}/versions/2/files/{theirs}"),
+                        headers=a).status_code == 404
+    got = requests.get(url("submission", f"/v1/reports/{world['report_a']}/versions/1/files/{theirs}"), headers=a)
+    assert got.status_code == 200 and got.content.startswith(b"\x89PNG")
+    # a download, of the type it is kept as, that a browser neither sniffs nor runs as a page
+    assert got.headers["Content-Type"] == "image/png"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="report-file-1.png"'
+    assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["Cache-Control"] == "no-store"
+    assert "sandbox" in got.headers["Content-Security-Policy"] and \
+        "default-src 'none'" in got.headers["Content-Security-Policy"]
