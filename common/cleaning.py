@@ -79,9 +79,11 @@ HARMFUL_ACTIONS = frozenset(pikepdf.Name(each) for each in (
 # page shown, a field left); the bytes of a file inside the PDF (a file specification's /EF) and the files
 # associated with the document or a part of it (PDF 2.0); a page's thumbnail (it may show the page as it was
 # before an edit); an XFA form (it carries its own scripts).
-DROPPED_KEYS = ("/Metadata", "/PieceInfo", "/AA", "/EF", "/AF", "/Thumb", "/XFA")
+DROPPED_KEYS = frozenset({"/Metadata", "/PieceInfo", "/AA", "/EF", "/AF", "/Thumb", "/XFA"})
+# Where an action is named: a link's or field's, the document's on opening, the next of an action.
+ACTION_KEYS = frozenset({"/A", "/OpenAction", "/Next"})
 # What names its reviewer and when on a comment (never on a form field, whose /T is its name).
-COMMENT_KEYS = ("/T", "/M", "/CreationDate")
+COMMENT_KEYS = frozenset({"/T", "/M", "/CreationDate"})
 
 
 def _pdf(content: bytes) -> bytes:
@@ -107,19 +109,18 @@ def _pdf(content: bytes) -> bytes:
 
 def _clean_object(each) -> None:
     if isinstance(each, (pikepdf.Dictionary, pikepdf.Stream)):
-        for key in DROPPED_KEYS:
-            if key in each:
+        keys = set(each.keys())  # asked once: a PDF of 10 MB may hold a hundred thousand objects
+        for key in keys & DROPPED_KEYS:
+            del each[key]
+        for key in keys & ACTION_KEYS:
+            if _harmful(each[key]):
                 del each[key]
-        for key in ("/A", "/OpenAction", "/Next"):
-            if key in each and _harmful(each[key]):
-                del each[key]
-            elif key == "/Next" and isinstance(each.get(key), pikepdf.Array):
+            elif key == "/Next" and isinstance(each[key], pikepdf.Array):
                 each[key] = pikepdf.Array([step for step in each[key] if not _harmful(step)])
-        if "/Rect" in each and "/Subtype" in each and each.Subtype != pikepdf.Name.Widget:
-            for key in COMMENT_KEYS:
-                if key in each:
-                    del each[key]
-        if isinstance(each, pikepdf.Stream) and each.get("/Subtype") == pikepdf.Name.Image:
+        if "/Rect" in keys and "/Subtype" in keys and each.Subtype != pikepdf.Name.Widget:
+            for key in keys & COMMENT_KEYS:
+                del each[key]
+        if "/Subtype" in keys and isinstance(each, pikepdf.Stream) and each.Subtype == pikepdf.Name.Image:
             _clean_embedded_photo(each)
         children = [each[key] for key in each.keys()]
     elif isinstance(each, pikepdf.Array):
