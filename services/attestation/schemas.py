@@ -88,6 +88,7 @@ class IssuedBrief(Schema):
     id = fields.String()
     issued_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
+    holds_until = fields.Date(metadata={"description": "The last day it holds."})
     key_id = fields.String()
     verifications = fields.Integer(metadata={"description": "How often it was verified on the platform (never "
                                                             "by whom; checks made offline are not known)."})

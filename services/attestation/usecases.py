@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from common import errors
 from common.identity import Caller
@@ -61,6 +62,7 @@ def attestations(caller: Caller, company_id: str, *, store) -> list[dict]:
     platform and when last (never by whom)."""
     _may_read(caller, company_id)
     return [{"id": each["id"], "issued_at": each["issued_at"], "expires_at": each["expires_at"],
+             "holds_until": domain.last_day(datetime.fromisoformat(each["expires_at"]).timestamp()),
              "key_id": each["key_id"], "verifications": each["verifications"],
              "last_verified_at": each["last_verified_at"]} for each in store.attestations_of(company_id)]
 
