@@ -88,7 +88,7 @@ class KeyRing:
     every key ever used stays published (from the store), each with its status."""
 
     def __init__(self, private: list[str], withdrawn: frozenset[str], store: AttestationStore, now: datetime):
-        self._keys = [domain.signing_key(each) for each in private]
+        self._keys = domain.signing_keys(private, withdrawn)
         self.withdrawn = withdrawn
         self._store = store
         for each in reversed(self._keys):  # the older ones first, so that the signing key is the newest
@@ -112,6 +112,9 @@ class KeyRingProvider(DependencyProvider):
     """The KeyRing of ATTESTATION_SIGNING_KEYS and ATTESTATION_REVOKED_KEYS, made when the service starts."""
 
     def setup(self):
+        configured = settings.of(self.container)
+        # a key that is none, or a withdrawn one first, stops the service now rather than failing each request
+        domain.signing_keys(list(configured.attestation_signing_keys), configured.attestation_revoked_keys)
         self.ring = None
 
     def _made(self) -> KeyRing:

@@ -67,6 +67,16 @@ def signing_key(text: str) -> OKPKey:
     return OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "d": _b64(seed), "x": _b64(public)})
 
 
+def signing_keys(private: list[str], withdrawn: frozenset[str]) -> list[OKPKey]:
+    """The keys of ATTESTATION_SIGNING_KEYS, the first the one that signs; ValueError for an entry that is no
+    key, or a first key that was withdrawn."""
+    keys = [signing_key(each) for each in private]
+    if keys and key_id(keys[0]) in withdrawn:
+        raise ValueError("the first key of ATTESTATION_SIGNING_KEYS is withdrawn (ATTESTATION_REVOKED_KEYS): "
+                         "put a new key first (`trustone attestation-key new`)")
+    return keys
+
+
 def key_id(key: OKPKey) -> str:
     """The key's RFC 7638 thumbprint (SHA-256, base64url)."""
     return key.thumbprint()

@@ -166,3 +166,9 @@ def test_rotation_keeps_earlier_attestations_verifiable_and_withdrawal_refuses_t
     answer = usecases.verify(issued["attestation"], **withdrawn)
     assert (answer["genuine"], answer["reason"]["code"]) == (False, "withdrawn_key")
     assert answer["reason"]["message"] == "The key was withdrawn: nothing signed with it is believed."
+
+
+def test_a_withdrawn_key_cannot_be_the_one_that_signs(ports):
+    key = domain.new_private_key()
+    with pytest.raises(ValueError, match="withdrawn"):
+        KeyRing([key], frozenset({domain.key_id(domain.signing_key(key))}), ports["store"], ports["clock"].now())
