@@ -49,6 +49,7 @@ READS: dict[str, frozenset[str]] = {
     "reporting": _API | {"MIN_COMPANIES_PER_CELL", "MIN_COMPANIES_PER_REGION"},
     "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
                                        "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
+    "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_REVOKED_KEYS"},
     "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
                             "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS"},
 }
@@ -112,6 +113,8 @@ class Settings:
     trusted_proxies: network.Networks
     webhook_trusted_hosts: frozenset[str]
     queue_type: str
+    attestation_signing_keys: tuple[str, ...]
+    attestation_revoked_keys: frozenset[str]
 
     @classmethod
     def from_config(cls, config: dict, service: str | None = None) -> "Settings":
@@ -185,6 +188,8 @@ class Settings:
             webhook_trusted_hosts=given("WEBHOOK_TRUSTED_HOSTS", lambda value: frozenset(
                 each.strip().lower().strip("[]") for each in value.split(",") if each.strip())),
             queue_type=given("QUEUE_TYPE", lambda value: _queue_type(value, config)),
+            attestation_signing_keys=given("ATTESTATION_SIGNING_KEYS", _listed),
+            attestation_revoked_keys=given("ATTESTATION_REVOKED_KEYS", lambda value: frozenset(_listed(value))),
         )
 
     @property
@@ -218,6 +223,11 @@ def _language(code: str, name: str) -> str:
     if code not in vocabulary.LANGUAGES:
         raise ValueError(f"setting {name} must be one of {vocabulary.LANGUAGES.codes}")
     return code
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    """A setting's comma-separated values, as written (blanks around them dropped)."""
+    return tuple(each.strip() for each in text.split(",") if each.strip())
 
 
 def _queue_type(kind: str, config: dict) -> str:

@@ -60,7 +60,7 @@ def number(value, language: str) -> str:
 # --- the platform -----------------------------------------------------------------------------------
 
 # The services, in the order they are started and listed; the portal is a client of the other four.
-SERVICES = ("submission", "scoring", "notification", "reporting", "complaints", "portal")
+SERVICES = ("submission", "scoring", "notification", "reporting", "complaints", "attestation", "portal")
 
 # How far a submitted report has come through the platform: the stages its lag is measured at
 # (trustone_pipeline_lag_seconds{stage=...}), each by the service that reaches it.

@@ -31,6 +31,12 @@
                                  appoint the complaints commission's first chair, once, at deployment,
                                  and print its sign-in code (shown this once); later seats are registered
                                  by the secretariat and confirmed by the chair; needs the broker (AMQP_URI)
+    trustone attestation-key new print a new private key to sign attestations with, for
+                                 ATTESTATION_SIGNING_KEYS (put it first; keep the old ones after it)
+    trustone verify-attestation attestation.jws --keys keys.json
+                                 check an attestation offline, with only the platform's published
+                                 keys (a saved copy of GET /v1/attestations/keys, or its URL); exits 0
+                                 when it is genuine and still holds, 1 otherwise
     trustone check-figures 1     recompute year 1's figures from scoring's latest assessments and compare
                                  them with the incremental state; exits 1 on any difference
 """
@@ -287,6 +293,45 @@ def _settings(args) -> Settings:
     return Settings.from_config(load_config(args.config))
 
 
+def attestation_key(args) -> int:
+    """Prints a new Ed25519 private key for ATTESTATION_SIGNING_KEYS, and the id it will be published under."""
+    from services.attestation import domain
+    key = domain.new_private_key()
+    print(key)
+    print(f"key id (published in GET /v1/attestations/keys): {domain.key_id(domain.signing_key(key))}",
+          file=sys.stderr)
+    return 0
+
+
+def verify_attestation(args) -> int:
+    """Checks an attestation with only the published keys (a file, or the URL of the platform's JWKS):
+    prints the plain answer; 0 when genuine and still holding, 1 otherwise, 2 when the keys cannot be read."""
+    import json
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from services.attestation import domain
+    try:
+        if args.keys.startswith(("https://", "http://")):
+            import requests
+            published = requests.get(args.keys, timeout=30).json()
+        else:
+            published = json.loads(Path(args.keys).read_text())
+        keys = published["keys"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"the published keys could not be read from {args.keys}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        token = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    except OSError as exc:
+        print(f"the attestation could not be read: {exc}", file=sys.stderr)
+        return 2
+    verdict = domain.verify(token, keys, datetime.now(timezone.utc))
+    for line in domain.plain_lines(verdict.as_dict()):
+        print(line)
+    return 0 if verdict.holds else 1
+
+
 def engine(args) -> int:
     from common.shared_engine import SCHEME
     from launcher.engine_server import serve
@@ -317,7 +362,8 @@ def main(argv=None) -> int:
     rescore_parser.add_argument("--config", default=str(CONFIG_FILE))
     rescore_parser.set_defaults(handler=rescore)
     replay_parser = commands.add_parser("replay", help="rebuild a consumer service from the stored events")
-    replay_parser.add_argument("consumer", choices=[each for each in SERVICES if each not in ("submission", "portal")])
+    replay_parser.add_argument("consumer", choices=[each for each in SERVICES
+                                                    if each not in ("submission", "attestation", "portal")])
     replay_parser.add_argument("--config", default=str(CONFIG_FILE))
     replay_parser.set_defaults(handler=replay)
     chair_parser = commands.add_parser("appoint-chair", help="appoint the commission's first chair (once)")
@@ -338,6 +384,14 @@ def main(argv=None) -> int:
     queues_parser.add_argument("--all", action="store_true", help="every service")
     queues_parser.add_argument("--config", default=str(CONFIG_FILE))
     queues_parser.set_defaults(handler=queues)
+    key_parser = commands.add_parser("attestation-key", help="make a key to sign attestations with")
+    key_parser.add_argument("action", choices=("new",))
+    key_parser.set_defaults(handler=attestation_key)
+    verify_parser = commands.add_parser("verify-attestation", help="check an attestation offline")
+    verify_parser.add_argument("file", help="the attestation (the JWS text); - reads it from standard input")
+    verify_parser.add_argument("--keys", required=True, help="the published keys: a JSON file or the URL of "
+                                                            "GET /v1/attestations/keys")
+    verify_parser.set_defaults(handler=verify_attestation)
     engine_parser = commands.add_parser("engine", help="serve the in-process document engine to local processes")
     engine_parser.add_argument("--host", default="127.0.0.1")
     engine_parser.add_argument("--port", type=int, required=True)

@@ -11,7 +11,7 @@ import csv
 import hmac
 import io
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from datetime import date, datetime, timedelta
 
 from common import covenant, places, vocabulary
@@ -394,3 +394,28 @@ def safe_next(path: str | None) -> str:
     if parts.scheme or parts.netloc or path.startswith("//"):
         return "/"
     return path
+
+
+# --- proofs of membership (attestations) ------------------------------------------------------------------------
+
+# Why an attestation is not believed, or no longer holds (the attestation service's reason codes), in words.
+ATTESTATION_REASONS = {
+    "not_an_attestation": N_("This text is not a TruStone proof of membership (check that it was copied whole)."),
+    "unknown_key": N_("It is signed with a key the platform never used: it is not the platform's."),
+    "withdrawn_key": N_("The key it was signed with was withdrawn, so nothing signed with it is believed."),
+    "forged": N_("Its signature is not the platform's: it was forged."),
+    "altered": N_("It was changed after the platform issued it."),
+    "expired": N_("It was genuine, but it no longer holds."),
+}
+CHECK_PATH = "/attestations/check"
+
+
+def attestation_check_url(base: str, attestation: str) -> str:
+    """The public page that checks `attestation` (what its QR code opens)."""
+    return f"{base.rstrip('/')}{CHECK_PATH}?attestation={quote(attestation, safe='')}"
+
+
+def qr_code(text: str) -> str:
+    """A QR code of `text` as an SVG data URI (segno), for an <img> the page's policy allows."""
+    import segno
+    return segno.make(text, error="l").svg_data_uri(scale=3, border=4)

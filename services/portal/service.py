@@ -199,7 +199,33 @@ class PortalService(operations.Operations):
         drafts = usecases.drafts_saved(visitor, [each["covenant_year"] for each in years], store=self.storage)
         return self._page(request, visitor, "company.html.j2", years=years, drafts=drafts, notices=inbox["items"][:5],
                           total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
-                          cases=usecases.cases(visitor, api=self.api))
+                          cases=usecases.cases(visitor, api=self.api),
+                          attestations=usecases.attestations_issued(visitor, api=self.api))
+
+    @page("POST", "/company/attestations", doc=_html(
+        "A new proof of membership: a printable page with its QR code and its signed text"))
+    def issue_attestation(self, request):
+        visitor = self._posted(request, COMPANY)
+        issued = usecases.issue_attestation(visitor, api=self.api)
+        check = domain.attestation_check_url(request.host_url, issued["attestation"])
+        request.environ["portal.path"] = "/company"  # the language switch: back to the company's page
+        return self._page(request, visitor, "attestation.html.j2", issued=issued, check_url=check,
+                          qr=domain.qr_code(check), request_base=request.host_url.rstrip("/"))
+
+    @page("GET", "/attestations/check", doc=_html(
+        "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it"))
+    def check_attestation(self, request):
+        visitor = self._visitor(request)
+        given = request.args.get("attestation")
+        answer, refused = None, {}
+        if given is not None:
+            try:
+                answer = usecases.check_attestation(given, api=self.api)
+            except errors.Invalid as invalid:
+                refused = invalid.problems
+        return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
+                          given=given or "", answer=answer, errors=refused,
+                          reasons=domain.ATTESTATION_REASONS)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):

@@ -652,6 +652,29 @@ def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
     return api.as_(visitor.token).get("notification", "/v1/supplier-questions")
 
 
+# --- proofs of membership (attestations) ----------------------------------------------------------------------
+
+def issue_attestation(visitor: Visitor, *, api) -> dict:
+    """A new signed attestation of the company's standing (the attestation service issues and records it)."""
+    require_role(visitor, COMPANY)
+    return api.as_(visitor.token).post("attestation", f"/v1/companies/{visitor.member['id']}/attestations")
+
+
+def attestations_issued(visitor: Visitor, *, api) -> list[dict] | None:
+    """The company's attestations with how often each was checked on the platform; None while the attestation
+    service does not answer (the rest of the company's page does not wait for it)."""
+    require_role(visitor, COMPANY)
+    try:
+        return api.as_(visitor.token).get("attestation", f"/v1/companies/{visitor.member['id']}/attestations")
+    except errors.Unavailable:
+        return None
+
+
+def check_attestation(text: str, *, api) -> dict:
+    """Anyone's check of an attestation's text: genuine or not and why, whether it holds, what changed."""
+    return api.post("attestation", "/v1/attestations/verification", {"attestation": text.strip()})
+
+
 # --- verifying what companies report ------------------------------------------------------------------------
 
 def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:

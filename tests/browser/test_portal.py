@@ -840,3 +840,49 @@ def test_the_secretariat_pages_through_many_members_and_keeps_one_state(platform
     kept = int(re.search(r"\((\d+)\)", label).group(1))
     assert re.match(rf"{kept} members", office.locator("caption").inner_text())
     assert set(office.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"Not yet received"}
+
+
+@pytest.mark.parametrize("locale,phone", [("nl-NL", False), ("en-GB", True)])
+def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, browser, locale, phone):
+    portal = platform.url("portal")
+    english = locale == "en-GB"
+    company = register_company(platform.url("submission"), name=f"Bewijs Steen {locale}", joined_on="2019-10-01",
+                               language="en" if english else "nl")
+    member = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, member, portal, company["token"])
+    press(browser, member, member.get_by_role("button", name="Download a proof of membership" if english
+                                              else "Bewijs van deelname downloaden"))
+    statement = member.get_by_role("main").inner_text()
+    assert f"Bewijs Steen {locale}" in statement
+    assert ("since 1 October 2019" if english else "sinds 1 oktober 2019") in statement
+    assert member.get_by_role("img", name=re.compile("QR")).count() == 1
+    attestation = member.get_by_label("The signed proof, as text" if english
+                                      else "Het ondertekende bewijs, als tekst").input_value()
+    assert attestation.count(".") == 2
+    assert fits_the_screen(member) or not phone
+
+    # The QR code's address opens the check; anyone pastes the text on the public page, signed in or not.
+    checker = browser.person(locale=locale, phone=phone).new_page()
+    visit(browser, checker, portal)
+    press(browser, checker, checker.get_by_role("link", name="Check a proof of membership" if english
+                                                else "Een bewijs van deelname controleren"))
+    checker.get_by_label("The proof's text" if english else "De tekst van het bewijs").fill(attestation)
+    press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
+    answer = checker.get_by_role("region", name="The answer" if english else "Het antwoord").inner_text()
+    assert ("Genuine" if english else "Echt") in answer
+    assert ("It still holds, until" if english else "Het geldt nog, tot en met") in answer
+    assert f"Bewijs Steen {locale}" in answer
+    header, payload, signature = attestation.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["member"]["name"] = "Someone Else B.V."
+    changed = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    visit(browser, checker, f"{portal}/attestations/check?attestation={header}.{changed}.{signature}")
+    refused = checker.get_by_role("region", name="The answer" if english else "Het antwoord").inner_text()
+    assert ("Not genuine" if english else "Niet echt") in refused
+    assert ("It was changed after the platform issued it." if english
+            else "Het is veranderd nadat het platform het uitgaf.") in refused
+
+    # The member sees its proof was checked on the platform, not by whom.
+    visit(browser, member, f"{portal}/company")
+    proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname").inner_text()
+    assert ("checked on the platform once" if english else "één keer gecontroleerd op het platform") in proofs

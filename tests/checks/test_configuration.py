@@ -13,10 +13,10 @@ def test_configuration_comes_from_the_environment_with_embedded_defaults():
     defaults = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                               check=True).stdout
     assert defaults.strip() == '["memory://localhost/", "mongomock://localhost/trustone", ' \
-        '{"submission": 8000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "127.0.0.1"]'
+        '{"submission": 8000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005, "attestation": 8006}, "127.0.0.1"]'
     env.update(AMQP_URI="amqp://u:p@rabbit:5672/", MONGO_URI="mongodb://mongo:27017/trustone",
                SUBMISSION_PORT="9000", HTTP_HOST="0.0.0.0")
     overridden = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                                 check=True).stdout
     assert overridden.strip() == '["amqp://u:p@rabbit:5672/", "mongodb://mongo:27017/trustone", ' \
-        '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005}, "0.0.0.0"]'
+        '{"submission": 9000, "scoring": 8001, "notification": 8002, "reporting": 8003, "portal": 8004, "complaints": 8005, "attestation": 8006}, "0.0.0.0"]'

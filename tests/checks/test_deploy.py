@@ -23,17 +23,18 @@ def compose():
                               env={"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key",
                                    "METRICS_TOKEN": "an-operators-token",
                                    "COMPLAINTS_SECRET_KEY": "another-key", "PORTAL_SERVICE_KEY": "a-shared-secret",
-                                   "PATH": "/usr/bin:/bin"},
+                                   "ATTESTATION_SIGNING_KEYS": "a-signing-key", "PATH": "/usr/bin:/bin"},
                               capture_output=True, text=True)
     assert resolved.returncode == 0, resolved.stderr
     return yaml.safe_load(resolved.stdout)
 
 
 @pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY", "METRICS_TOKEN",
-                                    "PORTAL_SERVICE_KEY"])
+                                    "PORTAL_SERVICE_KEY", "ATTESTATION_SIGNING_KEYS"])
 def test_compose_refuses_to_start_without_its_secrets(secret):
     given = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "COMPLAINTS_SECRET_KEY": "another-key",
-             "METRICS_TOKEN": "an-operators-token", "PORTAL_SERVICE_KEY": "a-shared-secret"}
+             "METRICS_TOKEN": "an-operators-token", "PORTAL_SERVICE_KEY": "a-shared-secret",
+             "ATTESTATION_SIGNING_KEYS": "a-signing-key"}
     given.pop(secret)
     refused = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
                              env={"PATH": "/usr/bin:/bin", **given}, capture_output=True, text=True)
@@ -87,7 +88,7 @@ def settings_and_variables() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("secret", ["SECRETARIAT_TOKEN", "PORTAL_SECRET_KEY", "COMPLAINTS_SECRET_KEY",
-                                    "PORTAL_SERVICE_KEY", "METRICS_TOKEN", "SMTP_HOST"])
+                                    "PORTAL_SERVICE_KEY", "METRICS_TOKEN", "SMTP_HOST", "ATTESTATION_SIGNING_KEYS"])
 def test_a_container_is_given_only_the_secrets_its_own_service_reads(compose, secret):
     given = {name for name in SERVICES if secret in (compose["services"][name].get("environment") or {})}
     readers = {name for name in SERVICES if secret in settings.read_by(name)}
@@ -293,7 +294,8 @@ def test_an_alert_fires_for_every_service_prometheus_cannot_scrape():
 
 
 SECRETS = {"SECRETARIAT_TOKEN": "a-secret", "PORTAL_SECRET_KEY": "a-key", "METRICS_TOKEN": "an-operators-token",
-           "COMPLAINTS_SECRET_KEY": "another-key", "PORTAL_SERVICE_KEY": "a-shared-secret"}
+           "COMPLAINTS_SECRET_KEY": "another-key", "PORTAL_SERVICE_KEY": "a-shared-secret",
+           "ATTESTATION_SIGNING_KEYS": "a-signing-key"}
 CLUSTER_FILES = ["-f", str(ROOT / "docker-compose.yml"), "-f", str(ROOT / "docker-compose.cluster.yml")]
 
 

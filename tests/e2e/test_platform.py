@@ -1,4 +1,4 @@
-"""End to end: four processes, the real RabbitMQ, only public interfaces (HTTP, events, metrics)."""
+"""End to end: every service its own process, the real RabbitMQ, only public interfaces (HTTP, events, metrics)."""
 import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
@@ -78,8 +78,22 @@ def test_a_report_flows_through_every_service_and_counts_once(platform, report):
     scored.close()
 
 
+def test_a_member_attests_its_standing_and_anyone_checks_it_over_http(platform):
+    company = register(platform, name="Attest Steen B.V.")
+    issued = requests.post(platform.url("attestation", f"/v1/companies/{company['id']}/attestations"),
+                           headers=auth(company["token"]))
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["member"]["name"] == "Attest Steen B.V."
+    checked = requests.post(platform.url("attestation", "/v1/attestations/verification"),
+                            json={"attestation": issued.json()["attestation"]}).json()
+    assert (checked["genuine"], checked["holds"], checked["standing_changed"]) == (True, True, False), checked
+    listed = requests.get(platform.url("attestation", f"/v1/companies/{company['id']}/attestations"),
+                          headers=auth(company["token"])).json()
+    assert [each["verifications"] for each in listed] == [1]
+
+
 def test_every_service_reports_health_metrics_and_its_api(platform):
-    for service in ("submission", "scoring", "notification", "reporting"):
+    for service in ("submission", "scoring", "notification", "reporting", "attestation"):
         health = requests.get(platform.url(service, "/health")).json()
         assert health == {"service": service, "status": "ok", "checks": {"mongodb": "ok", "rabbitmq": "ok", "consumers": "ok"}}
         assert "trustone_entrypoint_calls_total" in requests.get(platform.url(service, "/metrics"),

@@ -2,7 +2,7 @@
 the document and requests that break it, as each role that may call the endpoint and as nobody. No answer
 may be a 5xx, and every answer must be one the document describes: its status, content type and schema.
 
-Bounded: a few examples per endpoint and role (FUZZ_EXAMPLES), so all five services take well under two
+Bounded: a few examples per endpoint and role (FUZZ_EXAMPLES), so all six services take well under two
 minutes on a loaded machine."""
 import os
 
@@ -17,6 +17,8 @@ from schemathesis.checks import (content_type_conformance, negative_data_rejecti
                                  response_schema_conformance,
                                  status_code_conformance)
 
+from common import errors, problems
+from services.attestation.service import AttestationService
 from services.complaints.service import ComplaintsService
 from services.notification.service import NotificationService
 from services.reporting.service import ReportingService
@@ -28,7 +30,7 @@ FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))  # more, once: FUZZ_E
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           negative_data_rejection]
 SERVICES = {"submission": SubmissionService, "scoring": ScoringService, "notification": NotificationService,
-            "reporting": ReportingService, "complaints": ComplaintsService}
+            "reporting": ReportingService, "complaints": ComplaintsService, "attestation": AttestationService}
 
 
 class EmptyPeers:
@@ -49,6 +51,9 @@ class EmptyPeers:
     def cases_of_year(self, covenant_year):
         return []
 
+    def standing_of(self, company_id):
+        raise errors.NotFound(problems.NO_SUCH_COMPANY())
+
 
 @pytest.fixture(params=list(SERVICES))
 def api(request, container_factory, service_config, members, url, publish):
@@ -67,6 +72,8 @@ def api(request, container_factory, service_config, members, url, publish):
         replace_dependencies(container, scoring=FakeScoring())
     elif name == "scoring":
         replace_dependencies(container, identity=members.identity())
+    elif name == "attestation":
+        replace_dependencies(container, identity=members.identity(), notification=EmptyPeers())
     container.start()
     if name == "submission":  # its own members, registered as the secretariat does
         secretariat = auth(SECRETARIAT_TOKEN)

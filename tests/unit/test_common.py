@@ -124,8 +124,8 @@ def test_readme_says_which_service_reads_each_setting_as_the_code_does():
         top = re.match(r"^(\w+):", line)
         setting = top.group(1) if top else setting
         setting_of.update({variable: setting for variable in re.findall(r"\$\{(\w+):", line)})
-    services = ("submission", "scoring", "notification", "reporting", "complaints", "portal")
-    said = {"every service": set(services), "the five API services (not the portal)": set(services) - {"portal"}}
+    services = ("submission", "scoring", "notification", "reporting", "complaints", "attestation", "portal")
+    said = {"every service": set(services), "the six API services (not the portal)": set(services) - {"portal"}}
     readme = (root / "README.md").read_text()
     table = readme[readme.index("| variable | read by |"):readme.index("## Production with docker compose")]
     checked = 0

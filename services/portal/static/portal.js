@@ -12,6 +12,11 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+  // A button that prints the page (a proof of membership).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   // A button that shows a typed code (a password field while no one asks to see it) and hides it again.
   document.querySelectorAll("[data-show]").forEach(function (button) {
     var field = document.getElementById(button.dataset.show);

@@ -1,0 +1,95 @@
+"""Wire shapes of the attestation service."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from common import vocabulary
+from common.schema import Strict, Text
+from services.attestation import domain
+
+
+class PublishedKey(Schema):
+    kty = fields.String(metadata={"example": "OKP"})
+    crv = fields.String(metadata={"example": "Ed25519"})
+    x = fields.String(metadata={"description": "The public key (base64url)."})
+    kid = fields.String(metadata={"description": "Its RFC 7638 thumbprint: the `kid` of what it signed."})
+    alg = fields.String(metadata={"example": domain.ALGORITHM})
+    use = fields.String(metadata={"example": "sig"})
+    status = fields.String(metadata={
+        "enum": [domain.CURRENT, domain.RETIRED, domain.WITHDRAWN],
+        "description": "current: signs new attestations; retired: signed earlier ones, which stay verifiable; "
+                       "withdrawn: nothing it signed is believed."})
+    first_used_at = fields.AwareDateTime()
+
+
+class KeySet(Schema):
+    keys = fields.List(fields.Nested(PublishedKey))
+
+
+class AttestedMember(Schema):
+    id = fields.String()
+    name = fields.String()
+    since = fields.Date(allow_none=True, metadata={"description": "Member since (the date it joined)."})
+
+
+class AttestedYear(Schema):
+    covenant_year = fields.Integer()
+    reported = fields.String(metadata={"enum": list(vocabulary.REPORTING_TIMES.codes)})
+    reported_on = fields.Date(allow_none=True)
+    deadline = fields.Date(metadata={"description": "The date that counted for the year."})
+    outcome = fields.String(allow_none=True, metadata={"enum": list(vocabulary.OUTCOMES.codes)})
+
+
+class Statement(Schema):
+    id = fields.String()
+    issuer = fields.String()
+    member = fields.Nested(AttestedMember)
+    years = fields.List(fields.Nested(AttestedYear), metadata={
+        "description": "Each covenant year it had to report for whose due date has come: whether and by which "
+                       "date it reported, and its outcome. Never its score, report or assessment."})
+    issued_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(metadata={"description": "The first moment it no longer holds."})
+    holds_until = fields.Date(metadata={"description": "The last day it holds."})
+
+
+class Issued(Statement):
+    attestation = fields.String(metadata={"description": "The compact JWS (RFC 7515), signed with Ed25519."})
+    key_id = fields.String()
+
+
+class VerificationRequest(Strict):
+    attestation = Text(domain.MAX_LENGTH, required=True, metadata={"description": "The compact JWS."})
+
+
+class Reason(Schema):
+    code = fields.String(metadata={"enum": list(domain.REASONS)})
+    message = fields.String()
+
+
+class Change(Schema):
+    covenant_year = fields.Integer(allow_none=True, metadata={"description": "None: no longer a member."})
+    attested = fields.Nested(AttestedYear, allow_none=True)
+    now = fields.Nested(AttestedYear, allow_none=True)
+
+
+class Verification(Schema):
+    genuine = fields.Boolean(metadata={"description": "Signed by the platform with a key not withdrawn, as issued."})
+    holds = fields.Boolean(metadata={"description": "Genuine and not expired."})
+    reason = fields.Nested(Reason, allow_none=True)
+    key_id = fields.String(allow_none=True)
+    attestation = fields.Nested(Statement, metadata={"description": "What it says (also when not genuine: "
+                                                                     "then it is not to be believed)."})
+    standing_changed = fields.Boolean(metadata={"description": "For a genuine one: whether the member's "
+                                                               "standing differs now from what it says."})
+    changes = fields.List(fields.Nested(Change))
+
+
+class IssuedBrief(Schema):
+    id = fields.String()
+    issued_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    holds_until = fields.Date(metadata={"description": "The last day it holds."})
+    key_id = fields.String()
+    verifications = fields.Integer(metadata={"description": "How often it was verified on the platform (never "
+                                                            "by whom; checks made offline are not known)."})
+    last_verified_at = fields.AwareDateTime(allow_none=True)

@@ -1,0 +1,75 @@
+"""What the attestation service does, as plain functions taking their ports: `store` (AttestationStore),
+`keys` (a KeyRing: `current`, `published()`), `clock` and `notification` (its RPC: `standing_of`)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from common import errors
+from common.identity import Caller
+from common.vocabulary import COMPANY, SECRETARIAT
+from services.attestation import domain
+
+
+def published_keys(*, keys) -> dict:
+    """The JWKS: every key the platform ever signed attestations with, each with its status."""
+    return {"keys": keys.published()}
+
+
+def issue(caller: Caller, company_id: str, *, store, keys, clock, notification) -> dict:
+    """A new attestation of a member's standing, for the member itself or the secretariat: the JWS and
+    what it says in plain fields. Recorded (id, member, dates, key, fingerprint); nothing else changes."""
+    _may_read(caller, company_id)
+    standing = notification.standing_of(company_id)  # NotFound: no such member
+    now = clock.now()
+    claims = domain.claims(standing, now, f"att-{uuid.uuid4().hex}")
+    token = domain.sign(claims, keys.current)
+    store.add_attestation({"id": claims["jti"], "company_id": company_id, "issued_at": now,
+                           "expires_at": domain.human(claims)["expires_at"], "key_id": domain.key_id(keys.current),
+                           "fingerprint": domain.fingerprint(domain.canonical(claims)),
+                           "issued_for": caller.role})
+    return {"attestation": token, **domain.human(claims), "key_id": domain.key_id(keys.current)}
+
+
+def verify(token: str, *, store, keys, clock, notification) -> dict:
+    """Anyone's check of an attestation: genuine or not and why, whether it still holds, and whether the
+    member's standing has changed since it was issued. A check of one the platform issued is counted (its
+    time only)."""
+    now = clock.now()
+
+    def issued(attestation_id):
+        found = store.issued(attestation_id)
+        return found["fingerprint"] if found else None
+
+    verdict = domain.verify(token, keys.published(), now, issued)
+    answer = verdict.as_dict()
+    if not verdict.genuine:
+        return answer
+    payload = verdict.payload
+    if store.issued(payload.get("jti")) is not None:
+        store.record_verification(payload["jti"], now)
+    try:
+        standing = notification.standing_of(payload.get("sub"))
+    except errors.NotFound:
+        standing = None
+    changed = domain.changes(payload, standing)
+    answer.update(standing_changed=bool(changed), changes=changed)
+    return answer
+
+
+def attestations(caller: Caller, company_id: str, *, store) -> list[dict]:
+    """The attestations issued of a member, newest first, each with how often it was verified on the
+    platform and when last (never by whom)."""
+    _may_read(caller, company_id)
+    return [{"id": each["id"], "issued_at": each["issued_at"], "expires_at": each["expires_at"],
+             "holds_until": domain.last_day(datetime.fromisoformat(each["expires_at"]).timestamp()),
+             "key_id": each["key_id"], "verifications": each["verifications"],
+             "last_verified_at": each["last_verified_at"]} for each in store.attestations_of(company_id)]
+
+
+def _may_read(caller: Caller, company_id: str) -> None:
+    """The member itself, or the secretariat; another member's: as if it did not exist."""
+    if caller.role == SECRETARIAT:
+        return
+    if caller.role != COMPANY or caller.id != company_id:
+        raise errors.NotFound()

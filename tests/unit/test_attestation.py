@@ -1,0 +1,174 @@
+"""Attestations: what one says of a standing and until when (domain), and issuing, checking and counting
+them with in-memory ports (use cases)."""
+import base64
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from common import errors
+from common.identity import Caller
+from services.attestation import domain, usecases
+from services.attestation.dependencies import AttestationStore, KeyRing
+from tests.support import SettableClock, in_memory
+
+ISSUED = datetime(2021, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def standing(year_1="compliant", year_2_reported="not_yet_due", upcoming=("2021-12-31",)):
+    return {
+        "member": {"id": "c-1", "name": "Graniet Import B.V.", "country": "NL", "role": "importer",
+                   "imports_directly": True, "joined_on": "2019-10-01"},
+        "years": [
+            {"covenant_year": 1, "obliged": True, "status": year_1, "reported_on": "2020-12-01",
+             "reported": "on_time", "deadline": "2020-12-31", "outcome": year_1, "score": 81.5,
+             "latest_version": 1},
+            {"covenant_year": 2, "obliged": True, "status": "due", "reported_on": None,
+             "reported": year_2_reported, "deadline": "2021-12-31", "outcome": None, "score": None,
+             "latest_version": None},
+        ],
+        "upcoming": list(upcoming),
+    }
+
+
+# --- domain ---------------------------------------------------------------------------------------------
+
+def test_an_attestation_says_who_since_when_and_each_year_due_never_the_score():
+    claims = domain.claims(standing(), ISSUED, "att-1")
+    assert claims["member"] == {"id": "c-1", "name": "Graniet Import B.V.", "since": "2019-10-01"}
+    assert claims["years"] == [{"covenant_year": 1, "reported": "on_time", "reported_on": "2020-12-01",
+                                "deadline": "2020-12-31", "outcome": "compliant"}], "year 2 is not yet due"
+    assert "score" not in json.dumps(claims)
+    assert (claims["iss"], claims["sub"], claims["jti"]) == ("TruStone", "c-1", "att-1")
+
+
+def test_it_holds_until_the_end_of_the_next_date_that_could_change_the_standing():
+    assert domain.expiry(standing(), ISSUED) == datetime(2022, 1, 1, tzinfo=timezone.utc)
+    assert domain.human(domain.claims(standing(), ISSUED, "a"))["holds_until"] == "2021-12-31"
+    # a catch-up date before it counts first; with nothing coming, a year at most
+    assert domain.expiry(standing(upcoming=("2021-04-01", "2021-12-31")), ISSUED) == \
+        datetime(2021, 4, 2, tzinfo=timezone.utc)
+    assert domain.expiry(standing(upcoming=()), ISSUED) == ISSUED + domain.LONGEST
+
+
+def keys_of(*keys, withdrawn=()):
+    return [{**domain.public_jwk(each), "status": domain.WITHDRAWN if domain.key_id(each) in withdrawn
+             else domain.CURRENT} for each in keys]
+
+
+def with_payload(token, payload):
+    header, _, signature = token.split(".")
+    body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    return f"{header}.{body}.{signature}"
+
+
+def test_a_check_names_why_an_attestation_is_refused():
+    key, other = (domain.signing_key(domain.new_private_key()) for _ in range(2))
+    claims = domain.claims(standing(), ISSUED, "att-1")
+    token = domain.sign(claims, key)
+    published = keys_of(key)
+    assert domain.verify(token, published, ISSUED).as_dict()["holds"] is True
+    forged = domain.sign(claims, other).split(".")
+    forged[0] = token.split(".")[0]  # another key's signature, under our key's id
+    assert domain.verify(".".join(forged), published, ISSUED).reason == domain.FORGED
+    altered = with_payload(token, {**claims, "years": []})
+    assert domain.verify(altered, published, ISSUED).reason == domain.FORGED, "offline: not ours as it stands"
+    fingerprint = domain.fingerprint(domain.canonical(claims))
+    assert domain.verify(altered, published, ISSUED, {"att-1": fingerprint}.get).reason == domain.ALTERED
+    assert domain.verify(domain.sign(claims, other), published, ISSUED).reason == domain.UNKNOWN_KEY
+    assert domain.verify(token, keys_of(key, withdrawn={domain.key_id(key)}), ISSUED).reason == domain.WITHDRAWN_KEY
+    expired = domain.verify(token, published, datetime(2022, 1, 1, tzinfo=timezone.utc))
+    assert (expired.genuine, expired.holds, expired.reason) == (True, False, domain.EXPIRED)
+    assert expired.as_dict()["reason"]["message"] == "It was genuine, but it held only until 2021-12-31."
+    for junk in ("", "not.a.jws", "a" * 9000, "e30.W10.e30", token.replace(".", "", 1)):
+        assert domain.verify(junk, published, ISSUED).reason == domain.NOT_AN_ATTESTATION, junk
+
+
+def test_none_and_other_algorithms_are_not_believed():
+    key = domain.signing_key(domain.new_private_key())
+    claims = domain.claims(standing(), ISSUED, "att-1")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": domain.key_id(key)}).encode()).rstrip(b"=")
+    unsigned = header.decode() + "." + domain.sign(claims, key).split(".")[1] + "."
+    assert domain.verify(unsigned, keys_of(key), ISSUED).reason in (domain.FORGED, domain.NOT_AN_ATTESTATION)
+
+
+def test_changes_since_issue_are_named_per_year():
+    claims = domain.claims(standing(), ISSUED, "att-1")
+    assert domain.changes(claims, standing()) == []
+    now = standing(year_1="needs_more_time", year_2_reported="not_reported")
+    changed = domain.changes(claims, now)
+    assert [(each["covenant_year"], (each["attested"] or {}).get("outcome"), (each["now"] or {}).get("reported"))
+            for each in changed] == [(1, "compliant", "on_time"), (2, None, "not_reported")]
+
+
+# --- use cases, with in-memory ports --------------------------------------------------------------------------
+
+class FakeNotification:
+    def __init__(self):
+        self.standings = {"c-1": standing()}
+
+    def standing_of(self, company_id):
+        if company_id not in self.standings:
+            raise errors.NotFound()
+        return self.standings[company_id]
+
+
+@pytest.fixture
+def ports():
+    store = in_memory(AttestationStore)
+    clock = SettableClock(ISSUED.isoformat())
+    keys = KeyRing([domain.new_private_key()], frozenset(), store, clock.now())
+    return {"store": store, "keys": keys, "clock": clock, "notification": FakeNotification()}
+
+
+def test_a_member_issues_its_own_and_anyone_checks_it_counted_for_the_member(ports):
+    company = Caller("company", "c-1")
+    issued = usecases.issue(company, "c-1", **ports)
+    assert issued["member"]["name"] == "Graniet Import B.V." and issued["holds_until"] == "2021-12-31"
+    with pytest.raises(errors.NotFound):
+        usecases.issue(Caller("company", "c-2"), "c-1", **ports)  # another member's: as if none
+    with pytest.raises(errors.NotFound):
+        usecases.issue(Caller("secretariat"), "c-9", **ports)
+    answer = usecases.verify(issued["attestation"], **ports)
+    assert (answer["genuine"], answer["holds"], answer["standing_changed"]) == (True, True, False)
+    ports["clock"].advance(days=2)
+    usecases.verify(issued["attestation"], **ports)
+    listed = usecases.attestations(company, "c-1", store=ports["store"])
+    assert [(each["id"], each["verifications"], each["last_verified_at"]) for each in listed] == [
+        (issued["id"], 2, datetime(2021, 3, 3, 9, 0, tzinfo=timezone.utc))]
+    altered = with_payload(issued["attestation"], {**json.loads(base64.urlsafe_b64decode(
+        issued["attestation"].split(".")[1] + "==")), "years": []})
+    assert usecases.verify(altered, **ports)["reason"]["code"] == "altered"
+    assert usecases.attestations(company, "c-1", store=ports["store"])[0]["verifications"] == 2, \
+        "a refused one is not the member's verification"
+
+
+def test_the_check_says_when_the_standing_changed_since(ports):
+    issued = usecases.issue(Caller("secretariat"), "c-1", **ports)
+    ports["notification"].standings["c-1"] = standing(year_1="needs_more_time")
+    answer = usecases.verify(issued["attestation"], **ports)
+    assert answer["holds"] and answer["standing_changed"]
+    assert answer["changes"][0]["now"]["outcome"] == "needs_more_time"
+
+
+def test_rotation_keeps_earlier_attestations_verifiable_and_withdrawal_refuses_them(ports):
+    first = ports["keys"]
+    issued = usecases.issue(Caller("company", "c-1"), "c-1", **ports)
+    old_key = domain.key_id(first.current)
+    rotated = {**ports, "keys": KeyRing([domain.new_private_key()], frozenset(), ports["store"],
+                                        ports["clock"].now())}  # the old key left the configuration
+    published = usecases.published_keys(keys=rotated["keys"])["keys"]
+    assert sorted(each["status"] for each in published) == ["current", "retired"]
+    assert all("d" not in each for each in published), "no private part is published"
+    assert usecases.verify(issued["attestation"], **rotated)["holds"]
+    withdrawn = {**ports, "keys": KeyRing([domain.new_private_key()], frozenset({old_key}), ports["store"],
+                                          ports["clock"].now())}
+    answer = usecases.verify(issued["attestation"], **withdrawn)
+    assert (answer["genuine"], answer["reason"]["code"]) == (False, "withdrawn_key")
+    assert answer["reason"]["message"] == "The key was withdrawn: nothing signed with it is believed."
+
+
+def test_a_withdrawn_key_cannot_be_the_one_that_signs(ports):
+    key = domain.new_private_key()
+    with pytest.raises(ValueError, match="withdrawn"):
+        KeyRing([key], frozenset({domain.key_id(domain.signing_key(key))}), ports["store"], ports["clock"].now())
