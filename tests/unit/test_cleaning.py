@@ -200,3 +200,28 @@ def test_a_photo_inside_a_pdf_wrapped_in_a_zlib_bomb_is_refused_without_unpackin
     pdf.pages[0].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=bomb))
     with pytest.raises(files.Unreadable):
         files.cleaned(_saved(pdf))
+
+
+def test_a_photo_keeps_none_of_its_text_chunks_xmp_iptc_colour_profile_or_exif_in_a_png():
+    from PIL import ImageCms, PngImagePlugin
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "PhoneMaker", "Phone X Pro"
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Jan Jansen")
+    info.add_text("Comment", "Ongole, behind the shed", zip=True)
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>GPS 15.5 80.0</x:xmpmeta>")
+    png = io.BytesIO()
+    Image.new("RGBA", (8, 8), (1, 2, 3, 128)).save(png, "PNG", pnginfo=info, icc_profile=profile, exif=exif.tobytes())
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>GPS 15.5 80.0</x:xmpmeta>"
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(jpeg, "JPEG", icc_profile=profile, exif=exif.tobytes(), xmp=xmp[29:],
+                                  comment=b"Jan Jansen")
+    for content in (png.getvalue(), jpeg.getvalue()):
+        assert b"Phone X Pro" in content and b"xmpmeta" in content
+        kept = files.cleaned(content)
+        for hidden in (b"Jan Jansen", b"Phone X Pro", b"xmpmeta", b"Author", b"Comment", b"eXIf", b"iCCP",
+                       b"ICC_PROFILE", b"zTXt", b"iTXt", b"tEXt"):
+            assert hidden not in kept, hidden
+        shown = Image.open(io.BytesIO(kept))
+        assert shown.size == (8, 8) and not shown.getexif() and "icc_profile" not in shown.info
