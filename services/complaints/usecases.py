@@ -44,12 +44,28 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = [problems.NO_SUCH_COMPANY()]
     refused_files = domain.attachment_faults(attachments)
-    if not refused_files:
-        attachments, refused_files = _cleaned(attachments)
     if refused_files:
         faults["attachments"] = refused_files
     if faults:
         raise errors.Invalid(faults)
+    # The limit is asked before any file is cleaned (a PDF of thousands of pages takes seconds): an address
+    # over it costs the service no cleaning; a file found unreadable then gives its place back.
+    filing = _count_filing(address, store=store, sealer=sealer, real_clock=real_clock, limit_per_day=limit_per_day)
+    attachments, refused_files = _cleaned(attachments)
+    if refused_files:
+        store.forget_filing(filing)
+        raise errors.Invalid({"attachments": refused_files})
+    now = clock.now()
+    filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
+                  filer={"role": FILER})
+    for content in attachments:
+        _attach(filed["number"], content, now, store=store, sealer=sealer)
+    return filed
+
+
+def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int):
+    """Counts a filing from `address` (the filing kept, to forget should it be refused after all); TooMany
+    when the address filed `limit_per_day` cases in the rolling day."""
     really = real_clock.now()
     hour = really.replace(minute=0, second=0, microsecond=0)
     marks = network.address_marks(sealer.digest, address, really, domain.FILING_WINDOW)
@@ -62,12 +78,7 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
         hours = max(1, math.ceil(wait.total_seconds() / 3600))
         raise errors.TooMany(problems.TOO_MANY_CASES(hours=hours),
                              retry_after=max(1, math.ceil(wait.total_seconds())))
-    now = clock.now()
-    filed = _file(form, now, store=store, sealer=sealer, procedure=procedure, publisher=publisher,
-                  filer={"role": FILER})
-    for content in attachments:
-        _attach(filed["number"], content, now, store=store, sealer=sealer)
-    return filed
+    return filing
 
 
 def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[problems.Problem]]:
