@@ -134,9 +134,14 @@ class Files:
         except (InvalidId, TypeError):
             return None
 
-    def update(self, file_id: str, changes: dict) -> None:
-        """Changes the fields a file is found by (`{"$set": ...}`); its content never changes."""
-        self.db[f"{self.collection}.files"].update_one({"_id": ObjectId(file_id)}, changes)
+    def update(self, file_id: str, changes: dict, **fields) -> bool:
+        """Changes the fields a file is found by (`{"$set": ...}`), when it (still) has `fields`; its content
+        never changes. Whether it had them (one document, at once: a condition no other writer slips into)."""
+        try:
+            selector = {"_id": ObjectId(file_id), **fields}
+        except (InvalidId, TypeError):
+            return False
+        return self.db[f"{self.collection}.files"].update_one(selector, changes).matched_count == 1
 
     def ids(self, selector: dict) -> list[str]:
         """The ids of the files whose fields match `selector` (a query on GridFS's file records)."""

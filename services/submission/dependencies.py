@@ -255,10 +255,12 @@ class SubmissionStore(Repository):
     def file_content(self, file_id: str, company_id: str) -> tuple[bytes, str] | None:
         return self.files.get(file_id, company_id=company_id)
 
-    def bind_files(self, file_ids: list[str]) -> None:
-        """The files a version names are kept as long as the version is (never dropped as unbound)."""
-        for file_id in file_ids:
-            self.files.update(file_id, {"$set": {"bound": True}})
+    def bind_files(self, file_ids: list[str], company_id: str) -> list[str]:
+        """The files a version names are kept as long as the version is (never dropped as unbound); the ids
+        of those that could not be bound (another's, or dropped in the meantime)."""
+        return [file_id for file_id in file_ids
+                if not self.files.update(file_id, {"$set": {"bound": True}}, company_id=company_id,
+                                         bound={"$in": [False, True]})]
 
     def unbound_files(self, company_id: str) -> int:
         """How many of a company's files no version names (yet)."""
@@ -266,10 +268,11 @@ class SubmissionStore(Repository):
 
     def drop_unbound_files(self, before: datetime) -> int:
         """Drops the files (any company's) uploaded before `before` that no version named; how many."""
-        unbound = self.files.ids({"bound": False, "uploaded_at": {"$lt": before}})
-        for file_id in unbound:
+        dropped = [file_id for file_id in self.files.ids({"bound": False, "uploaded_at": {"$lt": before}})
+                   if self.files.update(file_id, {"$set": {"bound": "dropping"}}, bound=False)]  # unless bound now
+        for file_id in dropped:
             self.files.delete(file_id)
-        return len(unbound)
+        return len(dropped)
 
     # --- replays ------------------------------------------------------------------------------------
 

@@ -141,11 +141,13 @@ def submit_report(company_id: str, report: dict, *, store, publisher, clock, sco
     version names, never a version whose file was dropped)."""
     require_framework(report["covenant_year"], scoring=scoring, known_years=known_years)
     company = store.company(company_id)
-    unknown = {path: [problems.UNKNOWN_FILE()] for path, file_id in domain.file_references(report)
+    unknown = {file_id for _, file_id in domain.file_references(report)
                if store.file_described(file_id, company_id) is None}
+    if not unknown:  # bound at once, unless dropped as a day old since it was found
+        unknown = set(store.bind_files(domain.file_ids(report), company_id))
     if unknown:
-        raise errors.Invalid(unknown)
-    store.bind_files(domain.file_ids(report))
+        raise errors.Invalid({path: [problems.UNKNOWN_FILE()] for path, file_id in domain.file_references(report)
+                              if file_id in unknown})
     submitted_at = clock.now()
 
     def make_event(report_id, version, previous):

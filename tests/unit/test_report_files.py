@@ -176,3 +176,22 @@ def test_a_company_cannot_fill_the_storage_with_files_it_never_sends(ports, monk
     ports["clock"].advance(days=1, minutes=1)
     upload(ports, other, PNG)
     assert len(ports["store"].files.ids({"company_id": hoarder})) == 1
+
+
+def test_a_file_dropped_between_the_check_and_the_binding_refuses_the_report_not_loses_its_file(ports, monkeypatch):
+    """Any upload drops every company's day-old unsent files: one dropped while a report naming it is being
+    stored must not leave a version naming a file that is gone."""
+    company_id, other = company(ports), company(ports, "Andere Steen B.V.")
+    old = upload(ports, company_id, PNG)["id"]
+    ports["clock"].advance(days=1, minutes=1)
+    store, found = ports["store"], ports["store"].file_described
+
+    def then_dropped(file_id, owner):  # found, and then another company's upload drops it
+        described = found(file_id, owner)
+        upload(ports, other, PNG)
+        return described
+    monkeypatch.setattr(store, "file_described", then_dropped)
+    with pytest.raises(errors.Invalid) as refused:
+        submit(ports, company_id, with_files(old))
+    assert [each.code for each in refused.value.problems["evidence.0.file"]] == ["unknown_file"]
+    assert store.report_list(company_id) == []
