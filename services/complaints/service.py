@@ -11,6 +11,7 @@ from common.clock import REAL_TIME, ClockProvider
 from common.context import LoggingContext
 from common.messaging import Events, event_handler
 from common.metrics import Metrics, counter
+from common.cleaner import Cleaner
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import RpcClient, rpc
@@ -48,6 +49,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     name = "complaints"
 
     storage = Storage(CaseStore)
+    cleaner = Cleaner()  # a file handed in, cleaned off the event loop
     sealer = SealerProvider()
     procedure = ProcedureFile()
     identity = RemoteIdentity()
@@ -78,7 +80,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         filed = usecases.file_case(filing, attachments, address, store=self.storage, sealer=self.sealer,
                                    procedure=self.procedure, publisher=self.events, clock=self.clock,
                                    submission=self.submission, limit_per_day=self.settings.complaints_filings_per_day,
-                                   real_clock=REAL_TIME)
+                                   real_clock=REAL_TIME, clean=self.cleaner)
         self.metrics.cases.labels(filing["kind"]).inc()
         return 201, filed
 
@@ -104,7 +106,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     def add_attachment(self, request, number):
         return 201, usecases.add_attachment(domain.case_number_as_written(number), _code(request),
                                             request.get_data(cache=False), store=self.storage, sealer=self.sealer,
-                                            clock=self.clock, **self._follow_up_limit())
+                                            clock=self.clock, clean=self.cleaner, **self._follow_up_limit())
 
     def _follow_up_limit(self) -> dict:
         return {"attempts": self.settings.complaints_follow_up_attempts, "real_clock": REAL_TIME}

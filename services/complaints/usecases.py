@@ -32,7 +32,7 @@ FILER = "filer"
 # --- filing -------------------------------------------------------------------------------------------------
 
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
-              submission, limit_per_day: int, real_clock) -> dict:
+              submission, limit_per_day: int, real_clock, clean=files.cleaned) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
     refused, nothing; each without its metadata: common.cleaning); returns its number and the follow-up code, shown
     this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
@@ -51,7 +51,7 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     # The limit is asked before any file is cleaned (a PDF of thousands of pages takes seconds): an address
     # over it costs the service no cleaning; a file found unreadable then gives its place back.
     filing = _count_filing(address, store=store, sealer=sealer, real_clock=real_clock, limit_per_day=limit_per_day)
-    attachments, refused_files = _cleaned(attachments)
+    attachments, refused_files = _cleaned(attachments, clean)
     if refused_files:
         store.forget_filing(filing)
         raise errors.Invalid({"attachments": refused_files})
@@ -81,13 +81,13 @@ def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int
     return filing
 
 
-def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[problems.Problem]]:
+def _cleaned(attachments: list[bytes], clean) -> tuple[list[bytes], list[problems.Problem]]:
     """The files without their metadata, and what is wrong with any that cannot be read as what its first
     bytes say it is."""
     cleaned, faults = [], []
     for place, content in enumerate(attachments, 1):
         try:
-            cleaned.append(files.cleaned(content))
+            cleaned.append(clean(content))
         except files.Unreadable:
             faults.append(problems.FILE_TYPE(file=place if len(attachments) > 1 else None))
     return cleaned, faults
@@ -211,7 +211,7 @@ def add_information(number: str, code: str | None, text: str, *, store, sealer, 
 
 
 def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock, attempts: int,
-                   real_clock) -> dict:
+                   real_clock, clean=files.cleaned) -> dict:
     """A photo or a PDF added to the case by its filer, without its metadata; its type is read from its
     bytes, never its name."""
     changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
@@ -219,7 +219,7 @@ def add_attachment(number: str, code: str | None, content: bytes, *, store, seal
         raise errors.TooLarge("An attachment may be 5 MB at most.")
     faults = domain.attachment_faults([content], already=len(_attachments(changes)))
     if not faults:
-        (content, *_), faults = _cleaned([content])
+        (content, *_), faults = _cleaned([content], clean)
     if faults:
         raise errors.Invalid({"attachment": faults})
     return _attach(number, content, clock.now(), store=store, sealer=sealer)

@@ -8,6 +8,7 @@ from common.clock import ClockProvider
 from common.messaging import Events
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
+from common.cleaner import Cleaner
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import RpcClient, rpc
@@ -32,6 +33,7 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     name = "submission"
 
     storage = Storage(SubmissionStore)
+    cleaner = Cleaner()  # a file handed in, cleaned off the event loop
     identity = LocalIdentity()
     events = Events()
     scoring = RpcClient("scoring")
@@ -165,7 +167,8 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
     def upload_report_file(self, request):
         caller = self.identity.caller(request, COMPANY)
         return 201, usecases.upload_file(caller.id, request.get_data(cache=False), store=self.storage,
-                                         clock=self.clock, max_bytes=self.settings.report_file_max_mb * 2 ** 20)
+                                         clock=self.clock, max_bytes=self.settings.report_file_max_mb * 2 ** 20,
+                                         clean=self.cleaner)
 
     @http("GET", "/v1/reports/<report_id>/versions/<int:version>/files/<file_id>", doc=Doc(
         "A file a sent version of a report names (owner or secretariat)", roles=(COMPANY, SECRETARIAT),

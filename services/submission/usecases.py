@@ -161,10 +161,11 @@ def submit_report(company_id: str, report: dict, *, store, publisher, clock, sco
             "covenant_year": report["covenant_year"]}
 
 
-def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int) -> dict:
+def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int, clean=files.cleaned) -> dict:
     """Keeps a file a company will name in its report (a piece of evidence, its plan of approach): a PDF, a
     JPEG or a PNG by its bytes, at most `max_bytes`, kept without its metadata (common.cleaning). Returns
-    {id, content_type, size}. Any company's files no version named a day after they came are dropped first;
+    {id, content_type, size}. `clean`: files.cleaned, or the service's way of running it (common.cleaner).
+    Any company's files no version named a day after they came are dropped first;
     a company holding MAX_UNBOUND_FILES such files is refused another (storage stays bounded)."""
     now = clock.now()
     refused = files.fault(content, max_bytes)
@@ -174,7 +175,7 @@ def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int
             refused = problems.UNSENT_FILES(max=domain.MAX_UNBOUND_FILES)
     if refused is None:
         try:
-            content = files.cleaned(content)
+            content = clean(content)
         except files.Unreadable:
             refused = problems.FILE_TYPE(file=None)
     if refused is not None:

@@ -67,9 +67,9 @@ def follow(ports, number, code, attempts=10):
     return usecases.follow_up(number, code, store=ports["store"], sealer=ports["sealer"], **limit(ports, attempts))
 
 
-def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=(), real_clock=None):
+def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=(), real_clock=None, **extra):
     return usecases.file_case(dict(form), list(attachments), address, limit_per_day=3,
-                              real_clock=real_clock or SettableClock(),
+                              real_clock=real_clock or SettableClock(), **extra,
                               **{key: value for key, value in ports.items() if key != "real"})
 
 
@@ -157,22 +157,25 @@ def test_filing_is_limited_per_address_over_a_rolling_day_of_real_time(ports):
     assert file(ports, real_clock=real)["number"] == "K-2021-0005"
 
 
-def test_an_address_over_its_limit_makes_the_service_clean_no_file(ports, monkeypatch):
+def test_an_address_over_its_limit_makes_the_service_clean_no_file(ports):
     """Cleaning a PDF of thousands of pages takes the service seconds: the files were cleaned before the
     limit was asked, so anyone could keep the service cleaning ten files a request, far past the limit. And
     a filing refused for an unreadable file takes no place of the address's."""
     real = on_the_hour(SettableClock())
     cleaned = []
-    monkeypatch.setattr(files, "cleaned", lambda content, clean=files.cleaned: cleaned.append(1) or clean(content))
+
+    def clean(content):
+        cleaned.append(1)
+        return files.cleaned(content)
     with pytest.raises(errors.Invalid) as refused:
-        file(ports, attachments=[b"%PDF-1.4\nonly the start of a PDF"], real_clock=real)
+        file(ports, attachments=[b"%PDF-1.4\nonly the start of a PDF"], real_clock=real, clean=clean)
     assert list(refused.value.problems) == ["attachments"]
     assert ports["store"].filings.count_documents({}) == 0, "a refused filing does not count"
     for _ in range(3):
-        file(ports, attachments=[PNG], real_clock=real)
+        file(ports, attachments=[PNG], real_clock=real, clean=clean)
     assert len(cleaned) == 4
     with pytest.raises(errors.TooMany):
-        file(ports, attachments=[PNG] * 10, real_clock=real)
+        file(ports, attachments=[PNG] * 10, real_clock=real, clean=clean)
     assert len(cleaned) == 4, "over the limit, no file is cleaned"
 
 
