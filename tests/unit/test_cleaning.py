@@ -225,3 +225,24 @@ def test_a_photo_keeps_none_of_its_text_chunks_xmp_iptc_colour_profile_or_exif_i
             assert hidden not in kept, hidden
         shown = Image.open(io.BytesIO(kept))
         assert shown.size == (8, 8) and not shown.getexif() and "icc_profile" not in shown.info
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims `width` x `height` pixels (its data unpacks to a bomb's worth)."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(2 ** 20), 9)) + \
+        chunk(b"IEND", b"")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("side", [10_000, 30_000])  # 100 million pixels (Pillow only warns), 900 million
+def test_a_photo_claiming_more_pixels_than_a_phone_takes_is_refused_before_it_is_unpacked(side):
+    import time
+    started = time.perf_counter()
+    with pytest.raises(files.Unreadable):
+        files.cleaned(_png_claiming(side, side))
+    assert time.perf_counter() - started < 1, "refused from its header, nothing unpacked"
