@@ -151,9 +151,13 @@ class PortalService(operations.Operations):
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
-        "The year's sector figures as CSV (public)", responses={200: "CSV"}, content_type="text/csv"))
+        "The year's sector figures as CSV, in words (public; ?language=nl or en, else the visitor's language)",
+        responses={200: "CSV"}, content_type="text/csv"))
     def sector_csv(self, request, covenant_year):
-        answer = usecases.sector_file(covenant_year, "csv", "en", request.args.get("edition"), api=self.api)
+        language = request.args.get("language")
+        if language not in vocabulary.LANGUAGES.codes:
+            language = self._visitor(request).language
+        answer = usecases.sector_file(covenant_year, "csv", language, request.args.get("edition"), api=self.api)
         return Response(answer.content, mimetype="text/csv",
                         headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")})
 

@@ -207,12 +207,12 @@ def covenant_years(*, api) -> list[dict]:
 
 
 def sector_file(covenant_year: int, kind: str, language: str, edition: str | None, *, api):
-    """The year's sector report (HTML) or figures (CSV) as the reporting service publishes them: its latest
-    edition, or the one asked for."""
+    """The year's sector report (HTML) or figures (CSV, in words) in `language` as the reporting service
+    publishes them: its latest edition, or the one asked for."""
     chosen = {"edition": edition} if edition else {}
     if kind == "report":
         return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language, **chosen)
-    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", **chosen)
+    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", language=language, **chosen)
 
 
 # --- a member company -------------------------------------------------------------------------------------

@@ -293,6 +293,10 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
     phone = browser.person(locale="nl-NL", phone=True).new_page()
     visit(browser, phone, platform.url("portal"))
     assert fits_the_screen(phone), "no sideways scrolling"
+    figures = phone.get_by_role("link", name="Cijfers als spreadsheet (CSV), jaar 1").get_attribute("href")
+    sheet = phone.request.get(platform.url("portal") + figures).text().splitlines()
+    assert sheet[0] == "Convenantjaar;Cijfer;Waarde", "the figures in words, as a Dutch spreadsheet reads them"
+    assert any(line.startswith("1;Beoordeelde rapportages;") for line in sheet)
     press(browser, phone, phone.get_by_role("link", name="English"))
     assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
     visit(browser, phone, f"{platform.url('portal')}/sign-in")
