@@ -9,10 +9,13 @@ repository runs the same pymongo calls on both.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from bson import ObjectId
+from bson.errors import InvalidId
 from nameko.extensions import DependencyProvider
 from pymongo.errors import PyMongoError
 
@@ -99,6 +102,48 @@ class Repository:
             return True
         except PyMongoError:
             return False
+
+
+class Files:
+    """A service's files (photos, PDFs) in a GridFS bucket of its database, each kept with its content type
+    and the fields it is found by (`case`, `company_id`). The bucket is made on first use: the engine that
+    serves several processes in tests (common.shared_engine) serves no GridFS, and everything else of a
+    service works on it."""
+
+    def __init__(self, db, collection: str):
+        self.db, self.collection = db, collection
+
+    @functools.cached_property
+    def bucket(self):
+        import gridfs
+        return gridfs.GridFS(self.db, collection=self.collection)
+
+    def put(self, content: bytes, content_type: str, **fields) -> str:
+        """Keeps a file; its id (text)."""
+        return str(self.bucket.put(content, metadata={"content_type": content_type}, **fields))
+
+    def get(self, file_id: str, **fields) -> tuple[bytes, str] | None:
+        """The file and its content type, when `file_id` names one kept with `fields`; else None."""
+        found = self.find(file_id, **fields)
+        return (found.read(), found.metadata["content_type"]) if found else None
+
+    def find(self, file_id: str, **fields):
+        """The kept file (a GridOut: its fields as attributes, `read()`), or None (an id that is no id too)."""
+        try:
+            return self.bucket.find_one({"_id": ObjectId(file_id), **fields})
+        except (InvalidId, TypeError):
+            return None
+
+    def update(self, file_id: str, changes: dict) -> None:
+        """Changes the fields a file is found by (`{"$set": ...}`); its content never changes."""
+        self.db[f"{self.collection}.files"].update_one({"_id": ObjectId(file_id)}, changes)
+
+    def ids(self, selector: dict) -> list[str]:
+        """The ids of the files whose fields match `selector` (a query on GridFS's file records)."""
+        return [str(each["_id"]) for each in self.db[f"{self.collection}.files"].find(selector, {"_id": 1})]
+
+    def delete(self, file_id: str) -> None:
+        self.bucket.delete(ObjectId(file_id))
 
 
 class Storage(DependencyProvider):

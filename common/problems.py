@@ -169,6 +169,9 @@ SECRETARIAT_NOT_FOR_COMMISSION_CODES = Kind(
 CHAIR_OR_MEMBER_ONLY = Kind("chair_or_member_only",
                             "Only the chair or the member itself may replace a member's code.")
 
+# --- the files sent with a report ------------------------------------------------------------------------------
+UNKNOWN_FILE = Kind("unknown_file", "No file of yours has this id: upload the file again.")
+
 # --- members --------------------------------------------------------------------------------------------------
 NO_MEMBER = Kind("no_member", "No member with id {id}.", id="c-1")
 NO_COMMISSION_MEMBER = Kind("no_commission_member", "No member of the commission with id {id}.", id="m-1")

@@ -26,6 +26,8 @@ EMBEDDED_MONGO_SCHEME = "mongomock://"
 
 _parser_ready = False
 
+MAX_REPORT_FILE_MB = 50  # REPORT_FILE_MAX_MB at most: what a request to the submission service may carry
+
 # What every service reads: its broker, database and addresses, the operators' token, the clock, and how
 # events, RPC calls and the outbox behave.
 EVERY_SERVICE = frozenset({"AMQP_URI", "MONGO_URI", "HTTP_HOST", "HTTP_PORTS", "METRICS_TOKEN", "CLOCK",
@@ -39,7 +41,7 @@ _API = frozenset({"SECRETARIAT_TOKEN", "IDENTITY_CACHE_SECONDS"})
 _ADDRESSES = frozenset({"TRUSTED_PROXIES", "PORTAL_SERVICE_KEY"})
 # What each service reads besides EVERY_SERVICE (README, Configuration, says the same per setting).
 READS: dict[str, frozenset[str]] = {
-    "submission": frozenset({"SECRETARIAT_TOKEN"}),
+    "submission": frozenset({"SECRETARIAT_TOKEN", "REPORT_FILE_MAX_MB"}),
     "scoring": _API | {"FRAMEWORKS_DIR", "VERIFICATION_SHARE", "VERIFICATION_MINIMUM"},
     "notification": _API | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SECRETARIAT_EMAIL", "SECRETARIAT_LANGUAGE",
                             "DELIVERY_BACKOFF_SECONDS", "DELIVERY_ATTEMPTS", "WEBHOOK_TRUSTED_HOSTS",
@@ -104,6 +106,7 @@ class Settings:
     complaints_secret_key: Optional[str]
     complaints_filings_per_day: int
     complaints_follow_up_attempts: int
+    report_file_max_mb: int
     commission_email: str
     commission_language: str
     trusted_proxies: network.Networks
@@ -174,6 +177,8 @@ class Settings:
             complaints_secret_key=given("COMPLAINTS_SECRET_KEY", lambda value: value or None),
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
             complaints_follow_up_attempts=number("COMPLAINTS_FOLLOW_UP_ATTEMPTS", int),
+            report_file_max_mb=given("REPORT_FILE_MAX_MB", lambda value: _bounded(value, "REPORT_FILE_MAX_MB", 1,
+                                                                                   MAX_REPORT_FILE_MB)),
             commission_email=text("COMMISSION_EMAIL"),
             commission_language=given("COMMISSION_LANGUAGE", lambda value: _language(value, "COMMISSION_LANGUAGE")),
             trusted_proxies=given("TRUSTED_PROXIES", lambda value: _networks(value, "TRUSTED_PROXIES")),
@@ -197,6 +202,16 @@ class Settings:
         """Where each service answers, as a client on this machine reaches it."""
         host = "127.0.0.1" if self.http_host in ("0.0.0.0", "::") else self.http_host
         return {name: f"http://{host}:{port}" for name, port in self.http_ports.items()}
+
+
+def _bounded(value: str, name: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {name} must be a number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"setting {name} must be from {low} to {high}, not {number}")
+    return number
 
 
 def _language(code: str, name: str) -> str:

@@ -182,6 +182,14 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
                     headers=headers, mimetype="application/json")
 
 
+def file_response(content: bytes, content_type: str, name: str | None = None) -> Response:
+    """A kept file (a photo, a PDF) handed back as a download, never shown as part of the page that links
+    it, its type as kept (not guessed again by the browser), kept in no cache."""
+    return Response(content, mimetype=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"' if name else "attachment",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
 def error_response(exc: Exception) -> Response:
     if isinstance(exc, errors.Invalid):
         log.info("request rejected", status=422, code=exc.code, fields=sorted(exc.problems),

@@ -2,25 +2,22 @@
 document, written once, with the event that announces it: an outbox), the attachments (GridFS), the
 commission's members, the filings per address (to limit them: a keyed hash of the address and the hour,
 never the address or the moment) and the follow-up codes tried per case. Personal data and attachments are
-sealed at rest, without the metadata files carry (cleaning).
+sealed at rest, without the metadata files carry (common.cleaning).
 """
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
-import gridfs
 from bson import ObjectId
-from bson.errors import InvalidId
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from common import errors, settings
 from common.events import Event
-from common.mongo import Index, Repository
+from common.mongo import Files, Index, Repository
 from common.outbox import Kept, Outbox
 from common.sealing import Sealer
 from services.complaints.domain import Procedure, load_procedure
@@ -40,6 +37,7 @@ class CaseStore(Repository):
         self.members = db.members
         self.warnings = db.time_limit_warnings
         self.readings = db.identity_readings
+        self.files = Files(db, "attachments")  # GridFS
         self._changes_outbox = Outbox(self.changes)
         self._warnings_outbox = Outbox(self.warnings)
         self.outboxes = [self._changes_outbox, self._warnings_outbox]
@@ -98,21 +96,11 @@ class CaseStore(Repository):
 
     # --- attachments --------------------------------------------------------------------------------
 
-    @functools.cached_property
-    def files(self) -> gridfs.GridFS:
-        """The attachments' bucket, made on first use (the engine that serves several processes in tests
-        serves no GridFS; everything else of a case works on it)."""
-        return gridfs.GridFS(self.db, collection="attachments")
-
     def add_attachment(self, number: str, content: bytes, content_type: str) -> str:
-        return str(self.files.put(content, metadata={"content_type": content_type}, case=number))
+        return self.files.put(content, content_type, case=number)
 
     def attachment(self, number: str, attachment_id: str) -> tuple[bytes, str] | None:
-        try:
-            found = self.files.find_one({"_id": ObjectId(attachment_id), "case": number})
-        except InvalidId:
-            return None
-        return (found.read(), found.metadata["content_type"]) if found else None
+        return self.files.get(attachment_id, case=number)
 
     # --- time limits --------------------------------------------------------------------------------
 

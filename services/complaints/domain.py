@@ -10,16 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import filetype
 import yaml
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from common import problems, vocabulary
+from common import files, problems, vocabulary
 from common.errors import flatten
 from common.schema import Strict
 
 PROCEDURE_FILE = Path(__file__).resolve().parent / "procedure.yaml"
-ATTACHMENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENTS_TOTAL_BYTES = 20 * 1024 * 1024  # filed at once
@@ -169,12 +167,6 @@ def follow_up_canonical(code: str) -> str:
     return follow_up_forms(code)[-1]
 
 
-def attachment_type(content: bytes) -> str | None:
-    """The attachment's type as its bytes say (never its name): a photo or a PDF, else None."""
-    kind = filetype.guess(content[:8192])
-    return kind.mime if kind and kind.mime in ATTACHMENT_TYPES else None
-
-
 def attachment_faults(contents: list[bytes], already: int = 0) -> list[problems.Problem]:
     """What is wrong with files to add to a case that holds `already` attachments: too many, too large, or
     neither a photo nor a PDF (each file named by its place when there are several)."""
@@ -184,11 +176,9 @@ def attachment_faults(contents: list[bytes], already: int = 0) -> list[problems.
     if sum(len(content) for content in contents) > MAX_ATTACHMENTS_TOTAL_BYTES:
         faults.append(problems.FILES_TOO_LARGE(max_mb=MAX_ATTACHMENTS_TOTAL_BYTES // 2 ** 20))
     for place, content in enumerate(contents, 1):
-        which = place if len(contents) > 1 else None
-        if len(content) > MAX_ATTACHMENT_BYTES:
-            faults.append(problems.FILE_TOO_LARGE(file=which, max_mb=MAX_ATTACHMENT_BYTES // 2 ** 20))
-        elif attachment_type(content) is None:
-            faults.append(problems.FILE_TYPE(file=which))
+        refused = files.fault(content, MAX_ATTACHMENT_BYTES, place if len(contents) > 1 else None)
+        if refused:
+            faults.append(refused)
     return faults
 
 

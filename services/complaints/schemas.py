@@ -126,6 +126,8 @@ class AppealedReport(Schema):
     submitted_at = fields.String()
     criteria = fields.List(fields.String(), metadata={"description": "The criteria the appeal contests."})
     report = fields.Dict(metadata={"description": "Every answer of the version, as the company sent it."})
+    files = fields.List(fields.Dict(), metadata={"description": "The files the version names ({id, content_type, "
+                                                                "size}): GET /v1/cases/{number}/report/files/{id}."})
 
 
 class Progress(Schema):

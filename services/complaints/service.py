@@ -4,7 +4,6 @@ from __future__ import annotations
 
 
 from nameko.timer import timer
-from werkzeug.wrappers import Response
 
 from common import errors, operations
 from common.auth import COMMISSION, COMPANY, SECRETARIAT, RemoteIdentity
@@ -15,7 +14,7 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import RpcClient, rpc
-from common.web import client_address, http, load, parse_json, read_json, validated
+from common.web import client_address, file_response, http, load, parse_json, read_json, validated
 from services.complaints import domain, schemas, usecases
 from services.complaints.dependencies import CaseStore, ProcedureFile, SealerProvider
 
@@ -185,8 +184,17 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         content, content_type = usecases.attachment(self.identity.caller(request, COMMISSION),
                                                     domain.case_number_as_written(number),
                                                     attachment_id, store=self.storage, sealer=self.sealer)
-        return Response(content, mimetype=content_type, headers={
-            "Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"})
+        return file_response(content, content_type)
+
+    @http("GET", "/v1/cases/<number>/report/files/<file_id>", doc=Doc(
+        "A file of the report version an appeal contests (a piece of evidence, the plan of approach)",
+        roles=(COMMISSION,), responses={200: "The file"}, not_found=True, content_type="application/octet-stream",
+        description="Only through an appeal's case, for a file the contested version names."))
+    def appealed_report_file(self, request, number, file_id):
+        content, content_type, name = usecases.appealed_report_file(
+            self.identity.caller(request, COMMISSION), domain.case_number_as_written(number), file_id,
+            store=self.storage, submission=self.submission)
+        return file_response(content, content_type, name)
 
     @http("POST", "/v1/appeals", doc=Doc(
         "Contest the assessment of one of your report versions, naming the criteria and why", roles=(COMPANY,),

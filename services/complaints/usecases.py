@@ -13,16 +13,17 @@ a member of the commission takes part once the chair confirmed its seat.
 """
 from __future__ import annotations
 
+import base64
 import hmac
 import math
 import secrets
 from datetime import datetime, timedelta
 
-from common import errors, events, network, outbox, problems, vocabulary
+from common import errors, events, files, network, outbox, problems, vocabulary
 from common.identity import Caller, token_hash
 from common.logging import get_logger
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
-from services.complaints import cleaning, domain
+from services.complaints import domain
 
 log = get_logger(__name__)
 FILER = "filer"
@@ -33,7 +34,7 @@ FILER = "filer"
 def file_case(form: dict, attachments: list[bytes], address: str, *, store, sealer, procedure, publisher, clock,
               submission, limit_per_day: int, real_clock) -> dict:
     """Files a case, anonymously if the filer wishes, with its photos and PDFs (all of them or, if one is
-    refused, nothing; each without its metadata: cleaning); returns its number and the follow-up code, shown
+    refused, nothing; each without its metadata: common.cleaning); returns its number and the follow-up code, shown
     this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
     (the database forgets them by real time, whatever `clock`, a demo's perhaps, says).
 
@@ -75,8 +76,8 @@ def _cleaned(attachments: list[bytes]) -> tuple[list[bytes], list[problems.Probl
     cleaned, faults = [], []
     for place, content in enumerate(attachments, 1):
         try:
-            cleaned.append(cleaning.cleaned(content, domain.attachment_type(content)))
-        except cleaning.Unreadable:
+            cleaned.append(files.cleaned(content))
+        except files.Unreadable:
             faults.append(problems.FILE_TYPE(file=place if len(attachments) > 1 else None))
     return cleaned, faults
 
@@ -216,7 +217,7 @@ def add_attachment(number: str, code: str | None, content: bytes, *, store, seal
 def _attach(number: str, content: bytes, now: datetime, *, store, sealer) -> dict:
     """Keeps a checked attachment, cleaned of its metadata and sealed (a photo may show who took it), and
     notes it in the case."""
-    described = {"content_type": domain.attachment_type(content), "size": len(content)}
+    described = {"content_type": files.type_of(content), "size": len(content)}
     described["id"] = store.add_attachment(number, sealer.seal_bytes(content), described["content_type"])
     store.add_change(number, {"type": "attachment", "at": now, "by": {"role": FILER}, "attachment": described},
                      None)
@@ -476,19 +477,38 @@ def answer_case(caller: Caller, number: str, text: str, *, store, sealer, clock)
 
 
 def appealed_report(caller: Caller, number: str, *, store, submission) -> dict:
-    """The report version an appeal contests, with every answer the company sent, for the commission that
-    decides the appeal (a member of it); no one reads a report through a case that is no appeal."""
+    """The report version an appeal contests, with every answer the company sent and the files it named,
+    for the commission that decides the appeal (a member of it); no one reads a report through a case that
+    is no appeal."""
+    case = _appeal(caller, number, store=store)
+    appeal = case["appeal"]
+    found = submission.report_version(appeal["report_id"], appeal["version"])
+    if found is None or found["company_id"] != case["company_id"]:
+        raise errors.NotFound()
+    return {**found, "number": number, "criteria": appeal["criteria"]}
+
+
+def appealed_report_file(caller: Caller, number: str, file_id: str, *, store, submission) -> tuple[bytes, str, str]:
+    """A file the report version an appeal contests names, for the commission deciding the appeal: its
+    content, type and name. A file of any other version or report is not found."""
+    case = _appeal(caller, number, store=store)
+    appeal = case["appeal"]
+    kept = submission.report_version_file(appeal["report_id"], appeal["version"], file_id)
+    if kept is None or kept["company_id"] != case["company_id"]:
+        raise errors.NotFound()
+    return base64.b64decode(kept["content"]), kept["content_type"], kept["name"]
+
+
+def _appeal(caller: Caller, number: str, *, store) -> dict:
+    """An assessment appeal as it stands, for a member of the commission (NotFound to anyone else, and for
+    a case that is no appeal)."""
     if _seat(caller, store) is None:  # the commission's only, whoever else asks
         raise errors.NotFound()
     changes = store.changes_of(number)
     case = domain.current(changes) if changes else None
     if case is None or case["kind"] != "assessment_appeal":
         raise errors.NotFound()
-    appeal = case["appeal"]
-    found = submission.report_version(appeal["report_id"], appeal["version"])
-    if found is None or found["company_id"] != case["company_id"]:
-        raise errors.NotFound()
-    return {**found, "number": number, "criteria": appeal["criteria"]}
+    return case
 
 
 def attachment(caller: Caller, number: str, attachment_id: str, *, store, sealer) -> tuple[bytes, str]:

@@ -10,6 +10,7 @@ import json
 import re
 import smtplib
 import socket
+import time
 import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
@@ -24,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 from common import problems, settings
 from common.events import Ordinal
 from common.mongo import Index, Repository
+from common.rpc import RpcClient
 from common.settings import Settings
 from services.notification import domain
 from services.notification.domain import Notice
@@ -416,3 +418,32 @@ class ChannelsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.channels
+
+
+class ScoringClient(RpcClient):
+    """The scoring service over RPC. Its calendars change only when a framework file is corrected, yet every
+    company page and standings query needs them: each instance keeps them for CALENDARS_KEPT_SECONDS instead
+    of asking on every view (a corrected date reaches the notices within that time)."""
+
+    CALENDARS_KEPT_SECONDS = 30.0
+
+    def __init__(self):
+        super().__init__("scoring")
+        self.calendars: tuple[float, list[dict]] | None = None  # (when asked, on the monotonic clock; answer)
+
+    def get_dependency(self, worker_ctx):
+        return _Scoring(self.proxy(worker_ctx), self)
+
+
+class _Scoring:
+    def __init__(self, proxy, client: ScoringClient):
+        self._proxy, self._client = proxy, client
+
+    def list_calendars(self) -> list[dict]:
+        kept = self._client.calendars
+        if kept is None or time.monotonic() - kept[0] > self._client.CALENDARS_KEPT_SECONDS:
+            kept = self._client.calendars = (time.monotonic(), self._proxy.list_calendars())
+        return kept[1]
+
+    def __getattr__(self, name):  # every other call goes to scoring as it is
+        return getattr(self._proxy, name)

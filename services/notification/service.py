@@ -17,7 +17,7 @@ from common.openapi import Doc
 from common.rpc import RpcClient, rpc
 from common.web import http, load, read_json
 from services.notification import schemas, usecases
-from services.notification.dependencies import ChannelsProvider, NoticeStore
+from services.notification.dependencies import ChannelsProvider, NoticeStore, ScoringClient
 
 SCHEDULE_INTERVAL_SECONDS = 60
 DELIVERY_INTERVAL_SECONDS = 2
@@ -38,7 +38,7 @@ class NotificationService(operations.Operations):
     storage = Storage(NoticeStore)
     channels = ChannelsProvider()
     identity = RemoteIdentity()
-    scoring = RpcClient("scoring")
+    scoring = ScoringClient()
     complaints = RpcClient("complaints")
     submission = RpcClient("submission")  # a member whose registration is still on its way
     clock = ClockProvider()

@@ -164,8 +164,8 @@ class ApiClient:
             (name, (f"file-{place}", content, "application/octet-stream"))
             for place, (name, content) in enumerate(files, 1)]).json()
 
-    def post_bytes(self, service: str, path: str, content: bytes, *, headers: dict | None = None):
-        """A body that is one file itself (its type is for the service to read from its bytes)."""
+    def post_file(self, service: str, path: str, content: bytes, *, headers: dict | None = None):
+        """A file as the body (its type is for the service to read from its bytes)."""
         return self._call("POST", service, path, data=content,
                           headers={"Content-Type": "application/octet-stream", **(headers or {})}).json()
 

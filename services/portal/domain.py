@@ -24,8 +24,13 @@ GROUPS = {
     "quarry_regions": {"country": "", "region": "", "state": ""},
     "risks": {"theme": "", "country": "", "severity": "", "likelihood": "", "actual": "", "source": ""},
     "mitigation": {"kind": "", "country": "", "description": ""},
-    "evidence": {"kind": "", "title": "", "issued_on": {"day": "", "month": "", "year": ""}},
+    "evidence": {"kind": "", "title": "", "issued_on": {"day": "", "month": "", "year": ""}, "file": ""},
 }
+# A file chosen in the form is uploaded when the form is posted (whatever its button): the form then holds
+# its id, as the report names it, so a file chosen before an error is not chosen again. Each file input's
+# name, and the report path of the id it gives.
+UPLOAD_SUFFIX = ".upload"
+_UPLOAD = re.compile(r"^(evidence\.\d{1,3}\.file|plan_of_approach_file)\.upload$")
 BOOLEANS = {"policy": ("statement_adopted", "embedded_in_management", "shared_with_suppliers"),
             "monitoring": ("systematic", "effectiveness_evaluated"),
             "remediation": ("grievance_mechanism",)}
@@ -43,7 +48,7 @@ def blank_report(covenant_year: int) -> dict:
         "production_countries": [], "quarry_regions": [], "materials": [], "risks": [],
         "risk_prioritisation": "",
         "policy": {name: False for name in BOOLEANS["policy"]},
-        "mitigation": [], "plan_of_approach": False,
+        "mitigation": [], "plan_of_approach": False, "plan_of_approach_file": "",
         "monitoring": {name: False for name in BOOLEANS["monitoring"]},
         "communication": {"public_report_url": ""},
         "remediation": {"grievance_mechanism": False},
@@ -64,7 +69,9 @@ def from_report(report: dict, covenant_year: int, language: str = "en") -> dict:
                                for each in report["quarry_regions"]]
     state["risks"] = [{**each, "actual": "yes" if each["actual"] else "no"} for each in report["risks"]]
     state["communication"] = {"public_report_url": report["communication"]["public_report_url"] or ""}
-    state["evidence"] = [{**each, "issued_on": _date_parts(each["issued_on"])} for each in report["evidence"]]
+    state["evidence"] = [{**each, "issued_on": _date_parts(each["issued_on"]), "file": each.get("file") or ""}
+                         for each in report["evidence"]]
+    state["plan_of_approach_file"] = report.get("plan_of_approach_file") or ""
     return state
 
 
@@ -86,6 +93,7 @@ def from_form(fields: dict[str, list[str]], covenant_year: int) -> dict:
         for name in names:
             state[group][name] = one(f"{group}.{name}") == "yes"
     state["plan_of_approach"] = one("plan_of_approach") == "yes"
+    state["plan_of_approach_file"] = one("plan_of_approach_file")
     state["communication"]["public_report_url"] = one("communication.public_report_url")
     rows: dict[str, dict[int, object]] = {group: {} for group in GROUPS}
     for name, values in fields.items():
@@ -109,11 +117,26 @@ def from_form(fields: dict[str, list[str]], covenant_year: int) -> dict:
     return state
 
 
+def upload_path(name: str) -> str | None:
+    """The report path a file input gives an id to (`evidence.0.file` of `evidence.0.file.upload`), else
+    None."""
+    found = _UPLOAD.match(name)
+    return found.group(1) if found else None
+
+
+def with_file(fields: dict[str, list[str]], path: str, file_id: str) -> dict[str, list[str]]:
+    """The posted form with an uploaded file's id as the answer at `path`."""
+    return {**fields, path: [file_id]}
+
+
 def apply(state: dict, action: str) -> dict:
     """A form action that changes the form itself: `add:<group>` adds a blank row, `remove:<group>:<n>`
-    removes row n. Anything else leaves the form as it is."""
+    removes row n, `unfile:evidence:<n>` and `unfile:plan_of_approach` take a file off the report (it stays
+    with any version sent with it). Anything else leaves the form as it is."""
     kind, _, rest = action.partition(":")
     group, _, index = rest.partition(":")
+    if kind == "unfile":
+        return _unfile(state, group, index)
     if group not in GROUPS:
         return state
     state = copy.deepcopy(state)
@@ -121,6 +144,15 @@ def apply(state: dict, action: str) -> dict:
         state[group].append(copy.deepcopy(GROUPS[group]))
     elif kind == "remove" and index.isdigit() and int(index) < len(state[group]):
         del state[group][int(index)]
+    return state
+
+
+def _unfile(state: dict, group: str, index: str) -> dict:
+    state = copy.deepcopy(state)
+    if group == "plan_of_approach":
+        state["plan_of_approach_file"] = ""
+    elif group == "evidence" and index.isdigit() and int(index) < len(state["evidence"]):
+        state["evidence"][int(index)]["file"] = ""
     return state
 
 
@@ -156,9 +188,20 @@ def to_report(state: dict) -> dict:
         "monitoring": dict(state["monitoring"]),
         "communication": {"public_report_url": state["communication"]["public_report_url"] or None},
         "remediation": dict(state["remediation"]),
-        "evidence": [{**each, "issued_on": iso_date(each["issued_on"])} for each in state["evidence"]],
+        "evidence": [_evidence(each) for each in state["evidence"]],
     }
+    if state.get("plan_of_approach_file"):
+        report["plan_of_approach_file"] = state["plan_of_approach_file"]
     return report
+
+
+def _evidence(item: dict) -> dict:
+    """A piece of evidence as the report names it: its file only when one was chosen."""
+    shown = {key: value for key, value in item.items() if key != "file"}
+    shown["issued_on"] = iso_date(item["issued_on"])
+    if item.get("file"):
+        shown["file"] = item["file"]
+    return shown
 
 
 def _answered(row: dict) -> bool:

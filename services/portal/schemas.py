@@ -10,7 +10,8 @@ from common import covenant, validate
 from common.schema import MAX_PAGE, between
 from services.portal import domain
 
-ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d{{1,3}})$")
+ACTION = re.compile(rf"^(save|check|submit|add:({'|'.join(domain.GROUPS)})|remove:({'|'.join(domain.GROUPS)}):\d{{1,3}}"
+                    r"|unfile:evidence:\d{1,3}|unfile:plan_of_approach)$")
 
 
 class Lenient(Schema):

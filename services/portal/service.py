@@ -3,6 +3,8 @@ English). One more client of the four services' public HTTP API, with sessions, 
 its own; it has no other way into their data."""
 from __future__ import annotations
 
+import re
+
 from werkzeug.wrappers import Response
 
 from common import errors, operations, problems, vocabulary
@@ -12,7 +14,7 @@ from common.i18n import N_
 from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
-from common.web import client_address
+from common.web import client_address, file_response
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain, pages, schemas, usecases
 from services.portal.dependencies import Api, Cipher, PortalStore
@@ -31,10 +33,32 @@ FORM_EXPIRED = N_("This form was open too long. Check what you wrote, choose any
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
 # One file added later: complaints takes 5 MB; up to this, a larger one is refused beside its field.
 MAX_FOLLOW_UP_FILE_BYTES = 16 * 1024 * 1024
+MAX_REPORT_FORM_BYTES = 32 * 1024 * 1024  # the report form with the files chosen in one go
 
 
 def _fields(request) -> dict[str, list[str]]:
     return {name: request.form.getlist(name) for name in request.form.keys()}
+
+
+def _uploads(request) -> dict[str, bytes]:
+    """The files chosen in the report form, by the report path each is for (`evidence.0.file`)."""
+    chosen = {}
+    for name, each in request.files.items(multi=True):
+        path = domain.upload_path(name)
+        if path and each.filename:
+            chosen[path] = each.read()
+    return chosen
+
+
+def _passed_on(answer) -> Response:
+    """A file a service gave, passed on as a download."""
+    return file_response(answer.content, answer.headers.get("Content-Type", "application/octet-stream"),
+                         _download_name(answer.headers.get("Content-Disposition", "")))
+
+
+def _download_name(disposition: str) -> str | None:
+    found = re.search(r'filename="([A-Za-z0-9._-]+)"', disposition)
+    return found.group(1) if found else None
 
 
 def _html(summary: str) -> Doc:
@@ -190,8 +214,9 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "report_form.html.j2", state=state, source=source, errors={},
                           assessment=None, saved=None, anchor=domain.anchor, suggested=suggested)
 
-    @page("POST", "/company/years/<int:covenant_year>/report", doc=_html(
-        "The report form's actions: add or remove a row, save the draft, check, submit"))
+    @page("POST", "/company/years/<int:covenant_year>/report", max_body=MAX_REPORT_FORM_BYTES, doc=_html(
+        "The report form's actions: add or remove a row, take a file off, save the draft, check, submit (a "
+        "multipart form: each file chosen is uploaded first)"))
     def report_post(self, request, covenant_year):
         visitor = self._visitor(request)
         if not visitor.signed_in and usecases.keep_typed_report(visitor, covenant_year, _fields(request),
@@ -202,7 +227,8 @@ class PortalService(operations.Operations):
         usecases.require_form_token(visitor, request.form.get("csrf_token"))
         action = schemas.read(schemas.ReportAction(), request.form.to_dict())["action"]
         outcome = usecases.report_action(visitor, covenant_year, _fields(request), action,
-                                         api=self.api, store=self.storage, clock=self.clock)
+                                         api=self.api, store=self.storage, clock=self.clock,
+                                         uploads=_uploads(request))
         if outcome.done:
             self.metrics.reports_sent.inc()
             return self._page(request, visitor, "report_sent.html.j2", accepted=outcome.done)
@@ -231,6 +257,18 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         return self._page(request, visitor, "report_answers.html.j2", sent=usecases.appealed_report(
             visitor, number, api=self.api))
+
+    @page("GET", "/reports/<report_id>/versions/<int:version>/files/<file_id>", doc=Doc(
+        "A file a sent version names (the company, the secretariat)", responses={200: "The file"},
+        content_type="application/octet-stream"))
+    def report_file(self, request, report_id, version, file_id):
+        return _passed_on(usecases.report_file(self._visitor(request), report_id, version, file_id, api=self.api))
+
+    @page("GET", "/cases/<number>/report/files/<file_id>", doc=Doc(
+        "A file of the version an appeal contests (the commission)", responses={200: "The file"},
+        content_type="application/octet-stream"))
+    def appealed_report_file(self, request, number, file_id):
+        return _passed_on(usecases.appealed_report_file(self._visitor(request), number, file_id, api=self.api))
 
     @page("GET", "/notices", doc=_html("Notices, newest first (?page=)"))
     def notices_page(self, request):
@@ -382,9 +420,7 @@ class PortalService(operations.Operations):
         "An attachment of a case (the commission)", responses={200: "The file"},
         content_type="application/octet-stream"))
     def case_attachment(self, request, number, attachment_id):
-        answer = usecases.case_attachment(self._visitor(request), number, attachment_id, api=self.api)
-        return Response(answer.content, mimetype=answer.headers.get("Content-Type", "application/octet-stream"),
-                        headers={"Content-Disposition": "attachment", "Cache-Control": "no-store"})
+        return _passed_on(usecases.case_attachment(self._visitor(request), number, attachment_id, api=self.api))
 
     @page("POST", "/reports/<report_id>/appeal", doc=_html("Contest the assessment of a version"))
     def appeal(self, request, report_id):

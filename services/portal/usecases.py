@@ -312,32 +312,53 @@ def place_suggestions(visitor: Visitor, state: dict, *, api) -> dict:
 
 
 def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], action: str, *, api, store,
-                  clock) -> FormOutcome:
+                  clock, uploads: dict[str, bytes] | None = None) -> FormOutcome:
     """What a post of the report form does (`action`, as schemas.ReportAction reads it): add or remove a
-    row, save the draft, check (the assessment the report would get, nothing sent), or submit. The draft is
-    saved on every post but a successful submission, so nothing typed is lost, whatever happens next. The
-    form shown again comes with its suggestions (`page["suggested"]`)."""
-    outcome = _report_action(visitor, covenant_year, fields, action, api=api, store=store, clock=clock)
+    row, take a file off, save the draft, check (the assessment the report would get, nothing sent), or
+    submit. The files chosen (`uploads`: the report path each is for, `evidence.0.file`, and its content)
+    are uploaded first, whatever the action, and the form holds their ids from then on; a file refused is
+    named beside its input, and nothing is checked or sent. The draft is saved on every post but a
+    successful submission, so nothing typed or chosen is lost, whatever happens next. The form shown again
+    comes with its suggestions (`page["suggested"]`)."""
+    fields, refused = _upload(visitor, fields, uploads or {}, api=api)
+    outcome = _report_action(visitor, covenant_year, fields, action, api=api, store=store, clock=clock,
+                             refused=refused)
     if outcome.done:
         return outcome
     return replace(outcome, page={"suggested": place_suggestions(visitor, outcome.state, api=api)})
 
 
+def _upload(visitor: Visitor, fields: dict[str, list[str]], uploads: dict[str, bytes], *,
+            api) -> tuple[dict[str, list[str]], dict[str, list]]:
+    """The form with the id of each file uploaded as the answer it was chosen for, and the refusals of
+    those refused (by that answer's path)."""
+    require_role(visitor, COMPANY)
+    client, refused = api.as_(visitor.token), {}
+    for path, content in uploads.items():
+        try:
+            fields = domain.with_file(fields, path, client.post_file("submission", "/v1/reports/files", content)["id"])
+        except errors.Invalid as problem:
+            refused[path] = [each for listed in problem.problems.values() for each in listed]
+    return fields, refused
+
+
 def _report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], action: str, *, api, store,
-                   clock) -> FormOutcome:
+                   clock, refused: dict[str, list]) -> FormOutcome:
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
     company_id = visitor.member["id"]
     state = domain.from_form(fields, covenant_year)
-    if action.startswith(("add:", "remove:")):
+    if action.startswith(("add:", "remove:", "unfile:")):
         state = domain.apply(state, action)
         store.save_draft(company_id, covenant_year, state, clock.now())
-        return FormOutcome(state)
+        return FormOutcome(state, errors=refused)
     if action == "save":
         store.save_draft(company_id, covenant_year, state, clock.now())
-        return FormOutcome(state, message="draft_saved")
+        return FormOutcome(state, errors=refused, message=None if refused else "draft_saved")
     state = domain.compact(state)
     store.save_draft(company_id, covenant_year, state, clock.now())
+    if refused:  # nothing checked or sent with a file the company meant to send and that was not taken
+        return FormOutcome(state, errors=refused)
     report = domain.to_report(state)
     try:
         if action == "check":
@@ -380,7 +401,23 @@ def report_version(visitor: Visitor, report_id: str, version: int, *, api) -> di
     if found is None:
         raise errors.NotFound()
     return {"report_id": report_id, "company_id": detail.get("company_id"), "covenant_year": detail["covenant_year"],
-            "version": version, "submitted_at": found["submitted_at"], "report": found["report"]}
+            "version": version, "submitted_at": found["submitted_at"], "report": found["report"],
+            "files": found.get("files", [])}
+
+
+def report_file(visitor: Visitor, report_id: str, version: int, file_id: str, *, api):
+    """A file a sent version names, for the company that sent it and the secretariat (the service's answer,
+    to pass on)."""
+    require_role(visitor, COMPANY, SECRETARIAT)
+    return api.as_(visitor.token).fetch("submission", f"/v1/reports/{quote(report_id, safe='')}/versions/{version}"
+                                                      f"/files/{quote(file_id, safe='')}")
+
+
+def appealed_report_file(visitor: Visitor, number: str, file_id: str, *, api):
+    """A file of the version an appeal contests, for the commission deciding it."""
+    require_role(visitor, COMMISSION)
+    return api.as_(visitor.token).fetch("complaints", f"/v1/cases/{quote(number, safe='')}/report/files/"
+                                                      f"{quote(file_id, safe='')}")
 
 
 def appealed_report(visitor: Visitor, number: str, *, api) -> dict:
@@ -780,7 +817,7 @@ def add_case_attachment(number: str, code: str, content: bytes | None, *, api) -
     if not content:
         return FormOutcome({}, errors={"attachment": [CHOOSE_A_FILE]})
     try:
-        added = api.post_bytes("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/attachments", content,
+        added = api.post_file("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/attachments", content,
                                headers=shown)
     except errors.Invalid as refused:
         return FormOutcome({}, errors=refused.problems)

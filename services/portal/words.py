@@ -170,6 +170,7 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "file_too_large": lambda params: _file(params, N_("The file is larger than {max_mb} MB."),
                                            N_("File {file} is larger than {max_mb} MB.")),
     "files_too_large": N_("Together the files are larger than {max_mb} MB."),
+    "unknown_file": N_("This file is no longer kept: choose it again."),
     "too_many_files": N_("Add {max} files at most."),
     "no_assessment_to_contest": N_("This version of your report has no assessment to contest."),
     "not_criteria_of_assessment": lambda params: (N_("Not criteria of this assessment: {criteria}."), {

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from common import errors, text
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY
 from common.events import Event
-from common.mongo import Index, Repository
+from common.mongo import Files, Index, Repository
 from common.outbox import Kept, Outbox
 
 MAX_VERSION_ATTEMPTS = 10
@@ -44,6 +44,7 @@ class SubmissionStore(Repository):
         self.commission = db.commission_members
         self.seatings = db.commission_seatings
         self.replacements = db.token_replacements
+        self.files = Files(db, "report_files")  # GridFS: the files sent with reports
         self._members = {COMPANY: self.companies, AUTHORITY: self.authorities, COMMISSION: self.commission}
         self._outbox_of = {role: Outbox(collection) for role, collection in self._members.items()}
         self._versions_outbox = Outbox(self.versions)
@@ -64,6 +65,8 @@ class SubmissionStore(Repository):
         "token_replacements": (Index(Outbox.INDEX_KEYS),),
         "reports": (Index.on("company_id", "covenant_year", unique=True),),
         "report_versions": (Index.on("report_id", "version", unique=True), Index(Outbox.INDEX_KEYS)),
+        # a company's files no version named yet, the oldest dropped (GridFS's own collection of file records)
+        "report_files.files": (Index.on("company_id", "bound", "uploaded_at"),),
     }
 
     # --- members ------------------------------------------------------------------------------------
@@ -234,6 +237,34 @@ class SubmissionStore(Repository):
         if covenant_year:
             selector["covenant_year"] = covenant_year
         return list(self.reports.find(selector, sort=[("covenant_year", ASCENDING), ("updated_at", ASCENDING)]))
+
+    # --- the files sent with reports (GridFS) ---------------------------------------------------------
+
+    def add_file(self, company_id: str, content: bytes, content_type: str, now: datetime) -> str:
+        """Keeps a company's file, bound to no version yet."""
+        return self.files.put(content, content_type, company_id=company_id, uploaded_at=now, bound=False,
+                              size=len(content))
+
+    def file_described(self, file_id: str, company_id: str) -> dict | None:
+        """A company's file as {id, content_type, size} (not its content), or None (another's, or none)."""
+        found = self.files.find(file_id, company_id=company_id)
+        return None if found is None else {"id": file_id, "content_type": found.metadata["content_type"],
+                                           "size": found.length}
+
+    def file_content(self, file_id: str, company_id: str) -> tuple[bytes, str] | None:
+        return self.files.get(file_id, company_id=company_id)
+
+    def bind_files(self, file_ids: list[str]) -> None:
+        """The files a version names are kept as long as the version is (never dropped as unbound)."""
+        for file_id in file_ids:
+            self.files.update(file_id, {"$set": {"bound": True}})
+
+    def drop_unbound_files(self, company_id: str, before: datetime) -> int:
+        """Drops a company's files uploaded before `before` that no version named; how many."""
+        unbound = self.files.ids({"company_id": company_id, "bound": False, "uploaded_at": {"$lt": before}})
+        for file_id in unbound:
+            self.files.delete(file_id)
+        return len(unbound)
 
     # --- replays ------------------------------------------------------------------------------------
 

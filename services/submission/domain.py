@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from common import files
 from common.identity import new_token, token_hash
 
 SNAPSHOT_FIELDS = ("id", "name", "country", "role", "imports_directly", "joined_on", "language", "email")
@@ -77,6 +78,31 @@ def report_submitted(report_id: str, version: int, previous_version: int | None,
         "covenant_year": report["covenant_year"], "submitted_at": submitted_at.isoformat(),
         "company": snapshot(company), "report": report,
     }
+
+
+# --- the files sent with a report ---------------------------------------------------------------------------
+# A file uploaded for a report and named in none of the company's versions a day later may be dropped.
+UNBOUND_FILE_DAYS = 1
+
+
+def file_references(report: dict) -> list[tuple[str, str]]:
+    """Each file a report names, with the path of the answer that names it: `evidence.<n>.file` (the file
+    of that piece of evidence), `plan_of_approach_file`."""
+    found = [(f"evidence.{place}.file", each["file"]) for place, each in enumerate(report.get("evidence", ()))
+             if each.get("file")]
+    if report.get("plan_of_approach_file"):
+        found.append(("plan_of_approach_file", report["plan_of_approach_file"]))
+    return found
+
+
+def file_ids(report: dict) -> list[str]:
+    """The ids of the files a report names, each once, in the order it names them."""
+    return list(dict.fromkeys(file_id for _, file_id in file_references(report)))
+
+
+def file_name(place: int, content_type: str) -> str:
+    """The name a file is given back with: its type's extension, never a name someone chose."""
+    return f"report-file-{place}.{files.TYPES[content_type]}"
 
 
 def _isoformat(record: dict) -> dict:

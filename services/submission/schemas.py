@@ -100,10 +100,18 @@ class Remediation(Strict):
     grievance_mechanism = StrictBoolean(required=True)
 
 
+def file_id(**kwargs):
+    """A file uploaded for the report (POST /v1/reports/files): its id (one of the company's files, else the
+    report is refused on this field)."""
+    return fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "The id POST /v1/reports/files gave: a PDF, JPEG or PNG of the company's."}, **kwargs)
+
+
 class Evidence(Strict):
     kind = fields.String(required=True, validate=one_of(vocabulary.EVIDENCE_KINDS))
     title = text(300, required=True)
     issued_on = date_field(EARLIEST_EVIDENCE, required=True)
+    file = file_id(allow_none=True)
 
 
 class AnnualReport(Strict):
@@ -122,6 +130,7 @@ class AnnualReport(Strict):
     policy = fields.Nested(Policy, required=True)
     mitigation = fields.List(fields.Nested(Mitigation), required=True)
     plan_of_approach = StrictBoolean(required=True)
+    plan_of_approach_file = file_id(allow_none=True)
     monitoring = fields.Nested(Monitoring, required=True)
     communication = fields.Nested(Communication, required=True)
     remediation = fields.Nested(Remediation, required=True)
@@ -221,10 +230,17 @@ class ReportAccepted(Schema):
     covenant_year = fields.Integer(required=True)
 
 
+class ReportFile(Schema):
+    id = fields.String(required=True)
+    content_type = fields.String(required=True, metadata={"enum": ["application/pdf", "image/jpeg", "image/png"]})
+    size = fields.Integer(required=True, metadata={"description": "Bytes, as kept (without its metadata)."})
+
+
 class ReportVersion(Schema):
     version = fields.Integer()
     submitted_at = fields.AwareDateTime()
     report = fields.Nested(AnnualReport)
+    files = fields.List(fields.Nested(ReportFile), metadata={"description": "The files the version names."})
 
 
 class ReportSummary(Schema):

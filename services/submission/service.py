@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-from common import operations
+from common import operations, settings
 from common.auth import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT, LocalIdentity
 from common.clock import ClockProvider
 from common.messaging import Events
@@ -11,9 +11,12 @@ from common.metrics import Metrics, counter
 from common.mongo import Storage
 from common.openapi import Doc
 from common.rpc import RpcClient, rpc
-from common.web import http, load, read_json, validated
+from common.web import file_response, http, load, read_json, validated
 from services.submission import schemas, usecases
 from services.submission.dependencies import KnownYears, SubmissionStore
+
+
+MAX_FILE_REQUEST = settings.MAX_REPORT_FILE_MB * 2 ** 20 + 64 * 1024  # the largest file REPORT_FILE_MAX_MB allows
 
 
 def declare_metrics(registry):
@@ -150,6 +153,28 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         return usecases.preview_report(caller.id, read_json(request, schemas.AnnualReport),
                                        store=self.storage, scoring=self.scoring)
 
+    @http("POST", "/v1/reports/files", max_body=MAX_FILE_REQUEST, doc=Doc(
+        "Upload a file to name in a report: a piece of evidence's, or the plan of approach", roles=(COMPANY,),
+        responses={201: schemas.ReportFile, 422: "Too large, or not a PDF, JPEG or PNG: "
+                                                 "{\"errors\": {\"file\": [...]}}"},
+        content_type="application/json",
+        description="The body is the file itself (any Content-Type: its type is read from its bytes), at most "
+                    "REPORT_FILE_MAX_MB (10 MiB). It is kept without its metadata. Name its id in the report "
+                    "(`evidence[].file`, `plan_of_approach_file`); a file no version names a day after it came "
+                    "may be dropped."))
+    def upload_report_file(self, request):
+        caller = self.identity.caller(request, COMPANY)
+        return 201, usecases.upload_file(caller.id, request.get_data(cache=False), store=self.storage,
+                                         clock=self.clock, max_bytes=self.settings.report_file_max_mb * 2 ** 20)
+
+    @http("GET", "/v1/reports/<report_id>/versions/<int:version>/files/<file_id>", doc=Doc(
+        "A file a sent version of a report names (owner or secretariat)", roles=(COMPANY, SECRETARIAT),
+        responses={200: "The file"}, not_found=True, content_type="application/octet-stream"))
+    def report_file(self, request, report_id, version, file_id):
+        content, content_type, name = usecases.report_file(self.identity.caller(request), report_id, version,
+                                                           file_id, store=self.storage)
+        return file_response(content, content_type, name)
+
     @http("GET", "/v1/reports", doc=Doc(
         "List reports: a company its own, the secretariat every one", roles=(COMPANY, SECRETARIAT),
         query=schemas.ReportQuery, responses={200: schemas.ReportSummary(many=True)}))
@@ -188,6 +213,12 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         appeal against that version): {"report_id", "version", "company_id", "covenant_year", "submitted_at",
         "report"}, or None."""
         return usecases.report_version(report_id, version, store=self.storage)
+
+    @rpc
+    def report_version_file(self, report_id, version, file_id):
+        """A file one sent version of a report names (complaints asks, for the commission deciding an appeal
+        against that version): {"content" (base64), "content_type", "name", "company_id"}, or None."""
+        return usecases.version_file(report_id, version, file_id, store=self.storage)
 
     @rpc
     def list_members(self):

@@ -1,15 +1,17 @@
 """What the submission service does, as plain functions taking their ports (no nameko).
 
-Ports: `store` (SubmissionStore), `publisher` (builds and publishes events: `new`, `publish`), `clock`
+Ports: `store` (SubmissionStore, the files sent with reports too), `publisher` (builds and publishes events: `new`, `publish`), `clock`
 (`now()`), `scoring` (the scoring service: `get_framework`, `assess`), `known_years` (a set of the years
 scoring confirmed, remembered by the process).
 """
 from __future__ import annotations
 
+import base64
 import json
 import uuid
+from datetime import timedelta
 
-from common import errors, outbox, problems
+from common import errors, files, outbox, problems
 from common.identity import Caller, new_token, token_hash
 from common.vocabulary import COMMISSION, COMPANY, SECRETARIAT
 from common.logging import get_logger
@@ -133,9 +135,17 @@ def replace_token(caller: Caller, member_id: str, *, store, publisher, clock) ->
 
 
 def submit_report(company_id: str, report: dict, *, store, publisher, clock, scoring, known_years) -> dict:
-    """Stores the next version of the company's report for its year and announces it."""
+    """Stores the next version of the company's report for its year and announces it. Each file it names
+    must be one the company uploaded (a field error on the answer naming it, else); they are kept with the
+    version from then on (bound before the version is stored: a stop between the two keeps a file no
+    version names, never a version whose file was dropped)."""
     require_framework(report["covenant_year"], scoring=scoring, known_years=known_years)
     company = store.company(company_id)
+    unknown = {path: [problems.UNKNOWN_FILE()] for path, file_id in domain.file_references(report)
+               if store.file_described(file_id, company_id) is None}
+    if unknown:
+        raise errors.Invalid(unknown)
+    store.bind_files(domain.file_ids(report))
     submitted_at = clock.now()
 
     def make_event(report_id, version, previous):
@@ -147,6 +157,52 @@ def submit_report(company_id: str, report: dict, *, store, publisher, clock, sco
     log.info("report submitted", report_id=stored.report_id, version=stored.version)
     return {"id": stored.report_id, "version": stored.version, "previous_version": stored.previous_version,
             "covenant_year": report["covenant_year"]}
+
+
+def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int) -> dict:
+    """Keeps a file a company will name in its report (a piece of evidence, its plan of approach): a PDF, a
+    JPEG or a PNG by its bytes, at most `max_bytes`, kept without its metadata (common.cleaning). Returns
+    {id, content_type, size}. The company's files no version named a day after they came are dropped
+    first."""
+    refused = files.fault(content, max_bytes)
+    if refused is None:
+        try:
+            content = files.cleaned(content)
+        except files.Unreadable:
+            refused = problems.FILE_TYPE(file=None)
+    if refused is not None:
+        raise errors.Invalid.at("file", refused)
+    now = clock.now()
+    store.drop_unbound_files(company_id, now - timedelta(days=domain.UNBOUND_FILE_DAYS))
+    content_type = files.type_of(content)
+    file_id = store.add_file(company_id, content, content_type, now)
+    log.info("report file kept", company_id=company_id, file_id=file_id, content_type=content_type)
+    return {"id": file_id, "content_type": content_type, "size": len(content)}
+
+
+def report_file(caller: Caller, report_id: str, version: int, file_id: str, *, store) -> tuple[bytes, str, str]:
+    """A file a version of a report names, to the report's owner and the secretariat (NotFound to anyone
+    else, and for a file the version does not name): its content, type and the name to give it."""
+    header = store.report(report_id)
+    if header is None or not caller.may_see(header["company_id"]):
+        raise errors.NotFound()
+    return _version_file(header, version, file_id, store=store)
+
+
+def _version_file(header: dict, version: int, file_id: str, *, store) -> tuple[bytes, str, str]:
+    found = next((each for each in store.report_versions(header["_id"]) if each["version"] == version), None)
+    named = domain.file_ids(found["report"]) if found else []
+    kept = store.file_content(file_id, header["company_id"]) if file_id in named else None
+    if kept is None:
+        raise errors.NotFound()
+    content, content_type = kept
+    return content, content_type, domain.file_name(named.index(file_id) + 1, content_type)
+
+
+def _files_of(report: dict, company_id: str, *, store) -> list[dict]:
+    """The files a version names, described (id, type, size), in the order it names them."""
+    described = (store.file_described(file_id, company_id) for file_id in domain.file_ids(report))
+    return [each for each in described if each]
 
 
 def require_framework(year: int, *, scoring, known_years: set) -> None:
@@ -182,8 +238,8 @@ def report_detail(caller: Caller, report_id: str, *, store) -> dict:
     versions = store.report_versions(report_id)
     return {
         **domain.summary(header), "report": versions[-1]["report"],
-        "versions": [{"version": each["version"], "submitted_at": each["submitted_at"], "report": each["report"]}
-                     for each in versions],
+        "versions": [{"version": each["version"], "submitted_at": each["submitted_at"], "report": each["report"],
+                      "files": _files_of(each["report"], header["company_id"], store=store)} for each in versions],
     }
 
 
@@ -197,7 +253,23 @@ def report_version(report_id: str, version: int, *, store) -> dict | None:
         return None
     return {"report_id": report_id, "version": version, "company_id": header["company_id"],
             "covenant_year": header["covenant_year"], "submitted_at": _iso(found["submitted_at"]),
-            "report": json.loads(json.dumps(found["report"], default=_iso))}  # dates as ISO text, over RPC
+            "report": json.loads(json.dumps(found["report"], default=_iso)),  # dates as ISO text, over RPC
+            "files": _files_of(found["report"], header["company_id"], store=store)}
+
+
+def version_file(report_id: str, version: int, file_id: str, *, store) -> dict | None:
+    """A file one sent version of a report names, for another service that decided who may read it
+    (complaints, for the commission deciding an appeal against that version): {"content" (base64: the
+    message is JSON), "content_type", "name", "company_id"}, or None."""
+    header = store.report(report_id)
+    if header is None:
+        return None
+    try:
+        content, content_type, name = _version_file(header, version, file_id, store=store)
+    except errors.NotFound:
+        return None
+    return {"content": base64.b64encode(content).decode("ascii"), "content_type": content_type, "name": name,
+            "company_id": header["company_id"]}
 
 
 def _iso(moment) -> str:

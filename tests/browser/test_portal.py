@@ -610,6 +610,74 @@ def test_a_sent_version_is_read_in_full_by_the_company_the_secretariat_and_on_ap
     assert "Betwiste criteria" in chair.content()
 
 
+def test_a_company_sends_its_evidence_as_files_which_the_read_only_view_links(platform, browser, tmp_path):
+    """Issue 27, item 11: an audit report and the plan of approach go with the report as files; a file
+    refused loses nothing chosen or typed; the sent version links each file, for the company, the
+    secretariat and, on appeal, the commission, and for no one else."""
+    from tests.support import pdf_with_document_info
+    portal = platform.url("portal")
+    company = register_company(platform.url("submission"), name="Travertijn Import B.V.", language="en")
+    report_id = scored_report(platform, company, example_report())
+    audit, plan, wrong = tmp_path / "audit.pdf", tmp_path / "plan.png", tmp_path / "plan.pdf"
+    audit.write_bytes(pdf_with_document_info())
+    plan.write_bytes(base64.b64decode(PNG))
+    wrong.write_bytes(b"only text, though it is named like a PDF")
+
+    member = browser.person(locale="en-GB").new_page()
+    sign_in(browser, member, portal, company["token"])
+    visit(browser, member, f"{portal}/company/years/1/report")  # starts from version 1
+    member.get_by_label("File of evidence 1").set_input_files(str(audit))
+    member.get_by_label("Your plan of approach as a file").set_input_files(str(wrong))
+    member.get_by_label("Title").first.fill("Social audit of the Kota factory, 2020")
+    press(browser, member, member.get_by_role("button", name="Send the report"))
+    assert "The file is not a photo (JPEG or PNG) or a PDF." in \
+        member.locator("#f-plan_of_approach_file-error").inner_text(), "the refusal beside the file's input"
+    assert member.get_by_role("link", name=re.compile("Your plan of approach as a file")).is_visible(), \
+        "the summary names the field"
+    assert "A file is attached." in member.locator("#f-evidence-0-file-hint").inner_text(), \
+        "the audit chosen before the error is kept"
+    assert member.get_by_label("Title").first.input_value() == "Social audit of the Kota factory, 2020"
+    member.get_by_label("Your plan of approach as a file").set_input_files(str(plan))
+    press(browser, member, member.get_by_role("button", name="Send the report"))
+    assert member.get_by_role("heading", name="Your report has been sent").is_visible()
+    assert "Covenant year 1, version 2." in member.get_by_role("main").inner_text()
+
+    address = f"{portal}/reports/{report_id}/versions/2"
+    visit(browser, member, address)
+    for name, kind in (("File of evidence 1", "application/pdf"), ("Plan of approach", "image/png")):
+        link = member.get_by_role("link", name=name, exact=True)
+        fetched = member.request.get(portal + link.get_attribute("href"))
+        assert (fetched.status, fetched.headers["content-type"]) == (200, kind), name
+    audit_href = member.get_by_role("link", name="File of evidence 1", exact=True).get_attribute("href")
+    assert b"Jan Jansen" not in member.request.get(portal + audit_href).body(), "its author is taken out"
+    assert "PDF document" in member.get_by_role("main").inner_text()
+
+    office = browser.person(locale="nl-NL", phone=True).new_page()
+    sign_in(None, office, portal, SECRETARIAT_TOKEN)
+    visit(browser, office, address)
+    assert office.get_by_role("link", name="Bestand van onderbouwing 1").is_visible()
+    assert fits_the_screen(office)
+    stranger = browser.person(locale="en-GB").new_page()
+    sign_in(None, stranger, portal, register_company(platform.url("submission"), name="Onyx B.V.")["token"])
+    assert stranger.request.get(portal + audit_href).status == 404, "another company reads no file of it"
+
+    wait_until(lambda: len(requests.get(platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
+                                        headers=auth(company["token"])).json()) == 2, "version 2 assessed")
+    appeal = requests.post(platform.url("complaints", "/v1/appeals"), headers=auth(company["token"]), json={
+        "report_id": report_id, "version": 2, "criteria": ["plan_of_approach"],
+        "reasons": "Our plan of approach is attached to version 2."})
+    assert appeal.status_code == 201, appeal.text
+    number = appeal.json()["number"]
+    chair = browser.person(locale="nl-NL").new_page()
+    sign_in(None, chair, portal, platform.chair()["token"])
+    assert chair.request.get(portal + audit_href).status == 403, "no file outside an appeal's case"
+    visit(browser, chair, f"{portal}/cases/{number}/report")
+    link = chair.get_by_role("link", name="Plan van aanpak", exact=True)
+    assert link.get_attribute("href").startswith(f"/cases/{number}/report/files/")
+    fetched = chair.request.get(portal + link.get_attribute("href"))
+    assert (fetched.status, fetched.headers["content-type"]) == (200, "image/png")
+
+
 def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a_filers_name(platform, browser):
     """Issue 24: a seat the secretariat registers counts only once the chair confirms it in the portal (the
     member's code shown once, to the chair); the chair gives a member a new code; and the chair reads every
@@ -674,7 +742,7 @@ def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a
 # --- every page of every role -------------------------------------------------------------------------------
 
 CRAWL_LIMIT = 60  # pages per role and language: far more than any role has
-DOWNLOADS = re.compile(r"(\.csv|\.svg|/attachments/[^/]+)$")  # files: their status is checked, not their look
+DOWNLOADS = re.compile(r"(\.csv|\.svg|/attachments/[^/]+|/files/[^/]+)$")  # files: their status is checked, not their look
 NOT_TO_FOLLOW = ("/language/",)  # the language switch: each language is crawled on its own
 
 

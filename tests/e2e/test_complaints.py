@@ -135,8 +135,11 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
     headers = auth(company["token"])
     chair = commission_member(platform, "chair")
     before = platform.figures()
-    accepted = requests.post(platform.url("submission", "/v1/reports"), headers=headers,
-                             json=with_steps_1_and_21(blank_report(1))).json()  # no plan of approach
+    # the plan went to the secretariat by e-mail; a photo of it goes with the report as a file
+    plan = requests.post(platform.url("submission", "/v1/reports/files"), headers=headers, data=photo_with_gps())
+    assert plan.status_code == 201, plan.text
+    accepted = requests.post(platform.url("submission", "/v1/reports"), headers=headers, json={
+        **with_steps_1_and_21(blank_report(1)), "plan_of_approach_file": plan.json()["id"]}).json()  # no plan ticked
 
     def assessed():
         answer = requests.get(platform.url("scoring", f"/v1/reports/{accepted['id']}/assessment"), headers=headers)
@@ -148,6 +151,17 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
         "reasons": "Our plan of approach went by e-mail to the secretariat on 1 December."})
     assert appeal.status_code == 201, appeal.text
     number = appeal.json()["number"]
+    # the commission reads the contested version's file through the appeal's case (RPC to submission)
+    contested = wait_until(lambda: (answer := requests.get(platform.url("complaints", f"/v1/cases/{number}/report"),
+                                                           headers=chair)).status_code == 200 and answer.json(),
+                           "the chair's registration to reach complaints")
+    assert [each["id"] for each in contested["files"]] == [plan.json()["id"]]
+    read = requests.get(platform.url("complaints", f"/v1/cases/{number}/report/files/{plan.json()['id']}"),
+                        headers=chair)
+    assert read.status_code == 200 and read.headers["Content-Type"] == "image/jpeg"
+    assert not Image.open(io.BytesIO(read.content)).getexif(), "without the phone's EXIF (GPS)"
+    assert requests.get(platform.url("complaints", f"/v1/cases/{number}/report/files/{plan.json()['id']}"),
+                        headers=SECRETARIAT).status_code == 403
     moved = EventCapture(platform.amqp_uri, "complaints", "case_moved")
     before_appeal = platform.figures(2)  # filed on the platform's clock, 15 December 2020: covenant year 2
     step(platform, chair, number, "acknowledged")

@@ -85,6 +85,8 @@ def test_who_may_do_what_with_a_case(container_factory, service_config, members,
         ("GET", "/v1/identity-readings", "/v1/identity-readings"): (401, 200, 403, 403, 403, 403, 401, 403),
         # a complaint opens no report: only an appeal's case shows the version it contests, to the commission
         ("GET", f"/v1/cases/{number}/report", "/v1/cases/{number}/report"): (401, 404, 403, 403, 403, 403, 401, 404),
+        ("GET", f"/v1/cases/{number}/report/files/f-1", "/v1/cases/{number}/report/files/{file_id}"):
+            (401, 404, 403, 403, 403, 403, 401, 404),
         # without its follow-up code, a case's progress is no one's, whatever token is shown
         ("GET", f"/v1/cases/{number}/progress", "/v1/cases/{number}/progress"): (404,) * 8,
         ("POST", f"/v1/cases/{number}/information", "/v1/cases/{number}/information"): (404,) * 8,

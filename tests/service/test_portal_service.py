@@ -81,6 +81,51 @@ def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded
     assert browser.get(f"{portal}/secretariat", allow_redirects=False).status_code == 303
 
 
+def test_a_company_sends_its_evidence_as_files_and_a_refused_file_loses_nothing(portal, url):
+    from tests.support import pdf_with_document_info
+    company = register_company(url("submission", ""), name="Bewijs Steen B.V.")
+    other = register_company(url("submission", ""), name="Andere Steen B.V.")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    form = member.get(f"{portal}/company/years/1/report")
+    assert 'enctype="multipart/form-data"' in form.text
+    fields = {"csrf_token": form_token(form.text), **form_fields(domain.from_report(example_report(), 1))}
+    address = f"{portal}/company/years/1/report"
+
+    refused = member.post(address, data={**fields, "action": "submit", "supply_chain.quarries.known": "99"}, files={
+        "evidence.0.file.upload": ("audit.pdf", pdf_with_document_info(), "application/pdf"),
+        "plan_of_approach_file.upload": ("plan.pdf", b"MZ\x90\x00 not a PDF", "application/pdf")})
+    assert refused.status_code == 422
+    assert 'href="#f-plan_of_approach_file">Uw plan van aanpak als bestand: Het bestand is geen foto' in refused.text
+    assert 'id="f-plan_of_approach_file-error"' in refused.text, "the error beside its input"
+    kept = re.search(r'name="evidence.0.file" value="([0-9a-f]+)"', refused.text).group(1)
+    assert "Er is een bestand bijgevoegd." in refused.text, "the file chosen before the error is kept, as uploaded"
+    assert 'value="99"' in refused.text
+    assert requests.get(url("submission", "/v1/reports"), headers=auth(company["token"])).json() == [], "nothing sent"
+
+    fields = {**fields, "evidence.0.file": kept, "csrf_token": form_token(refused.text)}
+    sent = member.post(address, data={**fields, "action": "submit"}, files={
+        "plan_of_approach_file.upload": ("plan.jpg", photo_with_gps(), "image/jpeg")})
+    assert "Uw rapportage is verstuurd" in sent.text, sent.text[:2000]
+    report_id = requests.get(url("submission", "/v1/reports"), headers=auth(company["token"])).json()[0]["id"]
+    answers = member.get(f"{portal}/reports/{report_id}/versions/1")
+    links = re.findall(rf'href="(/reports/{report_id}/versions/1/files/[0-9a-f]+)">([^<]+)</a> \(([^,]+),', answers.text)
+    assert [(text, kind) for _, text, kind in links] == [("Plan van aanpak", "foto (JPEG)"),
+                                                         ("Bestand van onderbouwing 1", "pdf-document")], links
+    audit = member.get(portal + links[1][0])
+    assert audit.status_code == 200 and audit.headers["Content-Type"] == "application/pdf"
+    assert b"Jan Jansen" not in audit.content and "attachment" in audit.headers["Content-Disposition"]
+
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    assert 'href="' + links[0][0] in secretariat.get(f"{portal}/reports/{report_id}/versions/1").text
+    assert secretariat.get(portal + links[0][0]).headers["Content-Type"] == "image/jpeg"
+    stranger = requests.Session()
+    sign_in(stranger, portal, other["token"])
+    assert stranger.get(portal + links[1][0]).status_code == 404
+    assert requests.get(portal + links[1][0], allow_redirects=False).status_code in (303, 401, 403)
+
+
 def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_date(portal, url):
     company = register_company(url("submission", ""), name="Graniet Import B.V.")
     member = requests.Session()

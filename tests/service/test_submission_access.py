@@ -1,5 +1,7 @@
 """Who may do what on the submission service (public, company A, company B, authority, secretariat, bad
 token), and every answer is the one the OpenAPI document describes."""
+import base64
+
 import pytest
 import requests
 from nameko.testing.services import entrypoint_hook, replace_dependencies
@@ -20,7 +22,9 @@ def world(container_factory, service_config, url, report):
     a = requests.post(url("submission", "/v1/companies"), json=COMPANY, headers=secretariat).json()
     b = requests.post(url("submission", "/v1/companies"), json={**COMPANY, "name": "B"}, headers=secretariat).json()
     authority = requests.post(url("submission", "/v1/authorities"), json=AUTHORITY, headers=secretariat).json()
-    report_a = requests.post(url("submission", "/v1/reports"), json=report, headers=auth(a["token"])).json()
+    plan = requests.post(url("submission", "/v1/reports/files"), data=PNG, headers=auth(a["token"])).json()
+    report_a = requests.post(url("submission", "/v1/reports"), json={**report, "plan_of_approach_file": plan["id"]},
+                             headers=auth(a["token"])).json()
     with entrypoint_hook(container, "appoint_chair") as appoint_chair:  # at deployment, over the broker
         chair = appoint_chair(CHAIR_APPOINTMENT)
     member = seated(url, chair["token"], seat_registered(url, "employers"))
@@ -28,10 +32,11 @@ def world(container_factory, service_config, url, report):
                "authority": auth(authority["token"]), "secretariat": secretariat, "bad token": auth("nonsense"),
                "member": auth(member["token"]), "chair": auth(chair["token"])}
     contract = ApiContract(requests.get(url("submission", "/openapi.json")).json())
-    return {"callers": callers, "report_a": report_a["id"], "a": a, "b": b, "contract": contract, "container": container,
+    return {"callers": callers, "report_a": report_a["id"], "plan": plan["id"], "a": a, "b": b, "contract": contract, "container": container,
             "chair": chair, "member": member}
 
 
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 CHAIR_APPOINTMENT = {"name": "Anna Voorzitter", "email": "anna@example.org", "language": "nl"}
 
 
@@ -60,6 +65,10 @@ MATRIX = {
     ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401, 403, 403),
     ("GET", "/v1/reports/{report_id}"): (401, 200, 404, 404, 200, 401, 404, 404),
     ("POST", "/v1/reports/preview"): (401, 200, 200, 403, 403, 401, 403, 403),
+    # the body here is a report, no file: a company is told it is not a PDF, JPEG or PNG
+    ("POST", "/v1/reports/files"): (401, 422, 422, 403, 403, 401, 403, 403),
+    # the plan of approach company A sent with its report: no one else but the secretariat reads it
+    ("GET", "/v1/reports/{report_id}/versions/{version}/files/{file_id}"): (401, 200, 404, 404, 200, 401, 404, 404),
     ("GET", "/v1/me"): (401, 200, 200, 200, 200, 401, 200, 200),
     ("GET", "/v1/members"): (200,) * 8,
     # company A's code: the secretariat's to replace; the commission replaces only its own members' codes
@@ -87,7 +96,7 @@ def body_for(method, path, report):
 def test_role_matrix(world, url, report, method, path):
     member_id = seat_registered(url, "unions_and_ngos")["id"] if path.endswith("/confirmation") else world["a"]["id"]
     concrete = path.replace("{report_id}", world["report_a"]).replace("{member_id}", member_id) \
-        .replace("{company_id}", world["a"]["id"])
+        .replace("{company_id}", world["a"]["id"]).replace("{version}", "1").replace("{file_id}", world["plan"])
     for caller, expected in zip(CALLERS, MATRIX[(method, path)]):
         response = requests.request(method, url("submission", concrete), headers=world["callers"][caller],
                                     json=body_for(method, path, report))

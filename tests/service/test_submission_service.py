@@ -167,3 +167,50 @@ def test_a_name_that_looks_like_a_members_of_any_kind_is_refused_with_a_clear_me
         refused = register(url, {**COMPANY, "name": name})
         assert refused.status_code == 422 and list(refused.json()["errors"]) == ["name"], name
     assert [each["name"] for each in requests.get(url("submission", "/v1/members")).json()] == ["Alpha Steen"]
+
+
+def test_evidence_files_are_uploaded_kept_clean_and_read_back_with_their_version(
+        container_factory, service_config, url, report):
+    from tests.support import pdf_with_document_info, photo_with_gps
+    container = container_factory(SubmissionService, {**service_config, "REPORT_FILE_MAX_MB": 1})
+    replace_dependencies(container, scoring=FakeScoring())
+    container.start()
+    headers = auth(register(url).json()["token"])
+    too_large = requests.post(url("submission", "/v1/reports/files"), headers=headers,
+                              data=b"%PDF-1.4\n" + bytes(2 ** 20))
+    assert too_large.status_code == 422
+    assert {key: too_large.json()["problems"]["file"][0][key] for key in ("code", "max_mb")} == \
+        {"code": "file_too_large", "max_mb": 1}
+    not_a_pdf = requests.post(url("submission", "/v1/reports/files"), headers=headers, data=b"MZ\x90\x00")
+    assert not_a_pdf.status_code == 422 and not_a_pdf.json()["problems"]["file"][0]["code"] == "file_type"
+    audit = requests.post(url("submission", "/v1/reports/files"), headers=headers, data=pdf_with_document_info())
+    photo = requests.post(url("submission", "/v1/reports/files"), headers={**headers, "Content-Type": "text/plain"},
+                          data=photo_with_gps())
+    assert audit.status_code == photo.status_code == 201
+    assert (audit.json()["content_type"], photo.json()["content_type"]) == ("application/pdf", "image/jpeg")
+
+    evidence = [{**report["evidence"][0], "file": audit.json()["id"]}]
+    unknown = requests.post(url("submission", "/v1/reports"), headers=headers, json={
+        **report, "evidence": evidence, "plan_of_approach_file": "0123456789abcdef01234567"})
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"] == {"plan_of_approach_file": [{
+        "code": "unknown_file", "message": "No file of yours has this id: upload the file again."}]}
+    sent = requests.post(url("submission", "/v1/reports"), headers=headers, json={
+        **report, "evidence": evidence, "plan_of_approach_file": photo.json()["id"]})
+    assert sent.status_code == 202, sent.text
+    report_id = sent.json()["id"]
+    shown = requests.get(url("submission", f"/v1/reports/{report_id}"), headers=headers).json()
+    assert [each["content_type"] for each in shown["versions"][0]["files"]] == ["application/pdf", "image/jpeg"]
+    assert shown["report"]["plan_of_approach_file"] == photo.json()["id"]
+    got = requests.get(url("submission", f"/v1/reports/{report_id}/versions/1/files/{photo.json()['id']}"),
+                       headers=auth(SECRETARIAT_TOKEN))
+    assert got.status_code == 200 and got.headers["Content-Type"] == "image/jpeg"
+    assert got.headers["Content-Disposition"] == 'attachment; filename="report-file-2.jpg"'
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert b"Phone X Pro" not in got.content and b"PhoneMaker" not in got.content
+    assert requests.get(url("submission", f"/v1/reports/{report_id}/versions/2/files/{photo.json()['id']}"),
+                        headers=headers).status_code == 404
+    with entrypoint_hook(container, "report_version_file") as report_version_file:
+        kept = report_version_file(report_id, 1, audit.json()["id"])
+        assert (kept["content_type"], kept["name"]) == ("application/pdf", "report-file-1.pdf")
+        assert report_version_file(report_id, 1, "0123456789abcdef01234567") is None

@@ -150,6 +150,7 @@ def form_fields(state: dict) -> dict[str, list[str]]:
                 fields[f"{group}.{name}"] = ["yes"]
     if state["plan_of_approach"]:
         fields["plan_of_approach"] = ["yes"]
+    fields["plan_of_approach_file"] = [state.get("plan_of_approach_file", "")]  # a hidden input: the file's id
     for index, code in enumerate(state["production_countries"]):
         fields[f"production_countries.{index}"] = [code]
     for group in ("quarry_regions", "risks", "mitigation", "evidence"):

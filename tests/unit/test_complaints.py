@@ -14,7 +14,8 @@ from marshmallow import ValidationError
 
 from common import errors
 from common.identity import Caller, token_hash
-from services.complaints import cleaning, domain, schemas, usecases
+from common import cleaning, files
+from services.complaints import domain, schemas, usecases
 from common.sealing import Sealer
 from services.complaints.dependencies import CaseStore
 from tests.support import (GPS_LATITUDE, RecordingPublisher, SettableClock, in_memory, payload,
@@ -99,9 +100,9 @@ def test_a_case_belongs_to_the_covenant_year_it_was_filed_in(day, year):
 
 
 def test_an_attachment_is_a_photo_or_pdf_by_its_bytes_never_its_name():
-    assert domain.attachment_type(PNG) == "image/png"
-    assert domain.attachment_type(b"%PDF-1.4\n...") == "application/pdf"
-    assert domain.attachment_type(b"MZ\x90\x00 an executable called photo.jpg") is None
+    assert files.type_of(PNG) == "image/png"
+    assert files.type_of(b"%PDF-1.4\n...") == "application/pdf"
+    assert files.type_of(b"MZ\x90\x00 an executable called photo.jpg") is None
 
 
 def test_a_filed_case_is_followed_with_its_code_and_a_wrong_code_reads_nothing(ports):
@@ -568,3 +569,28 @@ def test_the_commission_reads_the_report_an_appeal_contests_and_no_other(ports):
     with pytest.raises(errors.Unavailable):  # a seat not (yet) heard of as seated takes no part
         usecases.appealed_report(Caller("commission", "not-seated"), number, store=ports["store"],
                                  submission=Reports("c-1"))
+
+
+class ReportFiles(Reports):
+    """The submission service, with the one file version 1 of report r-1 names (the plan of approach)."""
+
+    def report_version_file(self, report_id, version, file_id):
+        return {"content": base64.b64encode(PNG).decode(), "content_type": "image/png", "name": "report-file-1.png",
+                "company_id": "c-1"} if (report_id, version, file_id) == ("r-1", 1, "plan") else None
+
+
+def test_the_commission_reads_the_files_of_the_version_an_appeal_contests_and_no_other(ports):
+    number = usecases.file_appeal(Caller("company", "c-1"), {
+        "report_id": "r-1", "version": 1, "criteria": ["plan_of_approach"], "reasons": "The plan was attached."},
+        scoring=OneAssessment(), **{key: ports[key] for key in ("store", "sealer", "procedure", "publisher", "clock")})["number"]
+    submission = ReportFiles("c-1")
+    assert usecases.appealed_report_file(MEMBER, number, "plan", store=ports["store"], submission=submission) == \
+        (PNG, "image/png", "report-file-1.png")
+    with pytest.raises(errors.NotFound):  # a file the contested version does not name
+        usecases.appealed_report_file(MEMBER, number, "other", store=ports["store"], submission=submission)
+    complaint = file(ports)["number"]
+    with pytest.raises(errors.NotFound):  # a complaint about the company opens none of its files
+        usecases.appealed_report_file(MEMBER, complaint, "plan", store=ports["store"], submission=submission)
+    for stranger in (Caller("company", "c-1"), Caller("secretariat", "s")):
+        with pytest.raises(errors.NotFound):
+            usecases.appealed_report_file(stranger, number, "plan", store=ports["store"], submission=submission)

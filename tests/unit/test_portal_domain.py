@@ -109,3 +109,22 @@ def test_a_company_sees_the_year_it_must_act_on_first():
     assert order(standing(1, "needs_more_time", 107), standing(2, "due", 381)) == [1, 2]
     assert order(standing(1, "not_obliged", 16, False), standing(2, "not_obliged", 381, False)) == [2, 1], \
         "nothing to act on: the newest first"
+
+
+def test_files_chosen_in_the_form_are_kept_as_the_ids_they_were_given_and_can_be_taken_off():
+    report = {**example_report(), "plan_of_approach_file": "plan-id"}
+    report["evidence"] = [{**report["evidence"][0], "file": "audit-id"}, {**report["evidence"][0], "title": "B"}]
+    state = domain.from_report(report, 1)
+    assert (state["evidence"][0]["file"], state["evidence"][1]["file"]) == ("audit-id", "")
+    assert domain.to_report(domain.compact(domain.from_form(posted(state), 1))) == report, \
+        "a piece of evidence without a file names none"
+    assert domain.upload_path("evidence.3.file.upload") == "evidence.3.file"
+    assert domain.upload_path("plan_of_approach_file.upload") == "plan_of_approach_file"
+    assert domain.upload_path("evidence.3.title") is None and domain.upload_path("risks.0.file.upload") is None
+    fields = domain.with_file(posted(state), "evidence.1.file", "new-id")
+    assert [each["file"] for each in domain.from_form(fields, 1)["evidence"]] == ["audit-id", "new-id"]
+    taken_off = domain.apply(domain.apply(state, "unfile:evidence:0"), "unfile:plan_of_approach")
+    assert "file" not in domain.to_report(taken_off)["evidence"][0]
+    assert "plan_of_approach_file" not in domain.to_report(taken_off)
+    assert domain.anchor("evidence.1.file", state) == "f-evidence-1-file"
+    assert domain.anchor("plan_of_approach_file", state) == "f-plan_of_approach_file"

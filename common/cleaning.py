@@ -1,4 +1,5 @@
-"""What a file says besides what it shows, taken out before it is kept: a photo's EXIF (the place it was
+"""What a file says besides what it shows, taken out before it is kept (a complaint's photos and PDFs, a
+report's evidence; common.files reads what a file is): a photo's EXIF (the place it was
 taken, by GPS; the camera or phone and its serial number; the time), its XMP and IPTC, comments, colour
 profiles; a PDF's document information (author, the program, dates) and XMP metadata, and the hidden data
 of the JPEG photos inside it. Pure: no nameko, no storage (Pillow for images, pikepdf for PDFs).
