@@ -856,7 +856,7 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
 
 
 def test_the_secretariat_pages_through_many_members_and_keeps_one_state(platform, browser):
-    """Last in this module: it registers more members than a page holds."""
+    """It registers more members than a page holds (with whatever members tests before it registered)."""
     for number in range(55):
         register_company(platform.url("submission"), name=f"Pagina Steen {number:03} B.V.")
     office = browser.person(locale="en-GB").new_page()
@@ -864,7 +864,7 @@ def test_the_secretariat_pages_through_many_members_and_keeps_one_state(platform
     visit(browser, office, f"{platform.url('portal')}/secretariat?year=1")
     caption = office.locator("caption").inner_text()
     total, pages = map(int, re.search(r"(\d+) members, page 1 of (\d+)", caption).groups())
-    assert total > 55 and pages == -(-total // 50) and office.locator("tbody tr").count() == 50
+    assert total >= 55 and pages == -(-total // 50) and office.locator("tbody tr").count() == 50
     first_page = office.locator("tbody tr td:first-child").all_inner_texts()
     assert first_page == sorted(first_page, key=str.casefold), "by name"
     press(browser, office, office.get_by_role("link", name="Next page"))
