@@ -27,9 +27,10 @@ from pathlib import Path
 
 import requests
 
+from common.vocabulary import SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = json.loads((ROOT / "deploy" / "demo" / "year-1.json").read_text())
-SERVICES = ("submission", "scoring", "notification", "reporting", "portal", "complaints")
 TOKEN = "benchmark-secretariat-token"
 CLOCK = "2021-11-15T09:00:00+00:00"  # year 2's round: both years' reports are there
 

@@ -25,6 +25,7 @@ from common.web import JsonHttpHandler, http, read_json
 
 RELAY_INTERVAL_SECONDS = 5
 BROKER_CHECK_SECONDS = 2  # the most a health check waits on the broker
+STOP_WAKE_SECONDS = 0.25  # the most a SIGTERM waits before the service starts stopping
 
 
 class ApiDocument(DependencyProvider):
@@ -111,10 +112,25 @@ class ConsumersCheck(DependencyProvider):
                    for each in self.container.extensions if isinstance(each, QueueConsumer))
 
 
+class PromptStop(DependencyProvider):
+    """`nameko run` answers SIGTERM by handing the stop to eventlet's hub, which runs it when it next wakes:
+    in a service with no timer and no broker traffic (the portal) that was not before `docker stop` gave
+    up after 10 seconds and killed it mid-request. This wakes the hub a few times a second."""
+
+    def start(self):
+        self.container.spawn_managed_thread(self._wake, identifier="prompt_stop")  # killed as the service stops
+
+    @staticmethod
+    def _wake():
+        while True:
+            eventlet.sleep(STOP_WAKE_SECONDS)
+
+
 class Operations:
     """Mixed into every service class; expects `storage` (a Storage) and `metrics` (a Metrics)."""
 
     api_document = ApiDocument()
+    prompt_stop = PromptStop()
     settings = SettingsProvider()
     broker = BrokerCheck()
     consuming = ConsumersCheck()

@@ -62,6 +62,7 @@ class NoticeStore(Repository):
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
                                Index.on("company_id", ("asked_at", DESCENDING))),
         "companies": (Index.on("name"),),
+        "authorities": (Index.on("name"),),
         # what is known of a company's years: of one company (its pages) or of one year (the overview)
         **{name: (Index.on("company_id", "covenant_year"), Index.on("covenant_year"))
            for name in ("reported", "standings", "extensions")},
@@ -285,6 +286,16 @@ class NoticeStore(Repository):
 
     def authority(self, authority_id: str) -> dict | None:
         return self.authorities.find_one({"_id": authority_id})
+
+    def authorities_page(self, page: int, per_page: int) -> tuple[list[dict], int]:
+        """One page of the contracting authorities, by name, and how many there are."""
+        found = self.authorities.find({}, sort=[("name", ASCENDING), ("_id", ASCENDING)],
+                                      skip=(page - 1) * per_page, limit=per_page)
+        return list(found), self.authorities.count_documents({})
+
+    def questions_asked_by(self, authority_ids: list[str]) -> dict[str, int]:
+        """How many questions each of these authorities asked (one indexed count each)."""
+        return {each: self.questions.count_documents({"authority_id": each}) for each in authority_ids}
 
     def companies_named(self, text: str, limit: int = 20) -> list[dict]:
         """Members whose name holds `text` (any case), by name."""

@@ -377,9 +377,21 @@ def standing(company: dict, calendars: list[covenant.YearCalendar], years: dict[
 
 def supplier_years(standing_: dict) -> list[dict]:
     """What a contracting authority learns of a member: for each covenant year it was obliged to report,
-    whether and when it did, and its outcome; never its score."""
-    return [{"covenant_year": each["covenant_year"], "reported": each["reported"], "outcome": each["outcome"]}
+    whether and when it did, and its outcome; never its score. A company that needs more time has a date
+    of its own to deliver by (`more_time_until`): the secretariat's own date for it (`more_time_by`
+    "own_date"), else the year's catch-up date."""
+    return [{"covenant_year": each["covenant_year"], "reported": each["reported"], "outcome": each["outcome"],
+             **({"more_time_until": each["deadline"], "more_time_by": each["deadline_kind"]}
+                if each["outcome"] == "needs_more_time" else {"more_time_until": None, "more_time_by": None})}
             for each in standing_["years"] if each["obliged"]]
+
+
+def first_year_to_report(company: dict) -> int | None:
+    """The first covenant year a member must report for (the first whose third quarter it joined by); None
+    for one that does not import itself, which the covenant asks no report of."""
+    if not company["imports_directly"]:
+        return None
+    return next(year for year in range(1, covenant.LAST_YEAR + 1) if covenant.obliged(company, year))
 
 
 # --- finding a member by name ----------------------------------------------------------------------------

@@ -87,6 +87,11 @@ class YearStatus(Schema):
     covenant_year = fields.Integer()
     reported = fields.String(metadata={"enum": list(vocabulary.REPORTING_TIMES.codes)})
     outcome = fields.String(allow_none=True, metadata={"enum": [*vocabulary.OUTCOMES.codes, None]})
+    more_time_until = fields.Date(allow_none=True, metadata={
+        "description": "For a company that needs more time: the date it must deliver by (else null)."})
+    more_time_by = fields.String(allow_none=True, metadata={
+        "enum": ["catch_up_date", "own_date", None],
+        "description": "Whose date that is: the year's catch-up date, or the secretariat's own date for it."})
 
 
 class YearStanding(Schema):
@@ -155,7 +160,27 @@ class SupplierAnswer(Schema):
     member = fields.Boolean(metadata={"description": "false: no member by that id or name, and nothing more."})
     id = fields.String()
     name = fields.String()
+    imports_directly = fields.Boolean(metadata={
+        "description": "false: it does not import itself, and the covenant asks no report of it."})
+    first_year = fields.Integer(allow_none=True, metadata={
+        "description": "The first covenant year it must report for (joined by 30 June of that year); null "
+                       "when it does not import itself."})
     years = fields.List(fields.Nested(YearStatus))
+
+
+class AuthorityOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    country = fields.String(metadata={"enum": list(vocabulary.MEMBER_COUNTRIES.codes)})
+    joined_on = fields.Date()
+    questions = fields.Integer(metadata={"description": "How many questions about suppliers it asked."})
+
+
+class Authorities(Schema):
+    total = fields.Integer(metadata={"description": "How many contracting authorities there are."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(AuthorityOut), metadata={"description": "This page's, by name."})
 
 
 class QuestionOut(Schema):

@@ -245,6 +245,15 @@ class NotificationService(operations.Operations):
         return usecases.questions(self.identity.caller(request, AUTHORITY, COMPANY, SECRETARIAT),
                                   store=self.storage)
 
+    @http("GET", "/v1/authorities", doc=Doc(
+        "The contracting authorities, by name, each with the day it joined and how many questions about "
+        "suppliers it asked; a page of them (?page=, ?per_page=)", roles=(SECRETARIAT,), query=schemas.PageQuery,
+        responses={200: schemas.Authorities}))
+    def list_authorities(self, request):
+        self.identity.caller(request, SECRETARIAT)
+        query = load(schemas.PageQuery, dict(request.args))
+        return usecases.authorities(query["page"], query["per_page"], store=self.storage)
+
     @http("POST", "/v1/webhooks", doc=Doc(
         "Register a webhook: every later notice to the caller is POSTed there, signed",
         roles=(COMPANY, SECRETARIAT), body=schemas.WebhookRegistration, responses={201: schemas.WebhookOut},

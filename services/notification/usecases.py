@@ -439,6 +439,8 @@ def ask_about_supplier(caller: Caller, question: dict, *, store, channels, clock
         answer = {"member": False}
     else:
         answer = {"member": True, "id": company["_id"], "name": company["name"],
+                  "imports_directly": bool(company["imports_directly"]),
+                  "first_year": domain.first_year_to_report(company),
                   "years": domain.supplier_years(_standings([company], store=store, clock=clock,
                                                             scoring=scoring)[0])}
     record = {"id": uuid.uuid4().hex, "asked_at": now, "authority_id": authority["_id"],
@@ -477,6 +479,16 @@ def questions(caller: Caller, *, store) -> list[dict]:
     else:
         found = store.questions_list(authority_id=caller.id)
     return [_question_shown(each, caller) for each in found]
+
+
+def authorities(page: int, per_page: int, *, store) -> dict:
+    """A page of the contracting authorities, by name, each with the day it joined and how many questions
+    about suppliers it asked (for the secretariat)."""
+    found, total = store.authorities_page(page, per_page)
+    asked = store.questions_asked_by([each["_id"] for each in found])
+    return {"total": total, "page": page, "per_page": per_page, "items": [
+        {"id": each["_id"], "name": each["name"], "country": each["country"], "joined_on": each["joined_on"],
+         "questions": asked[each["_id"]]} for each in found]}
 
 
 def _question_shown(record: dict, caller: Caller) -> dict:

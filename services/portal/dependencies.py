@@ -164,10 +164,10 @@ class ApiClient:
             (name, (f"file-{place}", content, "application/octet-stream"))
             for place, (name, content) in enumerate(files, 1)]).json()
 
-    def post_file(self, service: str, path: str, content: bytes):
+    def post_file(self, service: str, path: str, content: bytes, *, headers: dict | None = None):
         """A file as the body (its type is for the service to read from its bytes)."""
         return self._call("POST", service, path, data=content,
-                          headers={"Content-Type": "application/octet-stream"}).json()
+                          headers={"Content-Type": "application/octet-stream", **(headers or {})}).json()
 
     def get_with(self, service: str, path: str, *, headers: dict):
         return self._call("GET", service, path, headers=headers).json()

@@ -31,6 +31,8 @@ def declare_metrics(registry):
 
 FORM_EXPIRED = N_("This form was open too long. Check what you wrote, choose any files again, and send it.")
 MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and PDFs (as complaints takes)
+# One file added later: complaints takes 5 MB; up to this, a larger one is refused beside its field.
+MAX_FOLLOW_UP_FILE_BYTES = 16 * 1024 * 1024
 MAX_REPORT_FORM_BYTES = 32 * 1024 * 1024  # the report form with the files chosen in one go
 
 
@@ -175,9 +177,13 @@ class PortalService(operations.Operations):
             "Content-Security-Policy": answer.headers["Content-Security-Policy"] + "; frame-ancestors 'none'"})
 
     @page("GET", "/sector/<int:covenant_year>/figures.csv", doc=Doc(
-        "The year's sector figures as CSV (public)", responses={200: "CSV"}, content_type="text/csv"))
+        "The year's sector figures as CSV, in words (public; ?language=nl or en, else the visitor's language)",
+        responses={200: "CSV"}, content_type="text/csv"))
     def sector_csv(self, request, covenant_year):
-        answer = usecases.sector_file(covenant_year, "csv", "en", request.args.get("edition"), api=self.api)
+        language = request.args.get("language")
+        if language not in vocabulary.LANGUAGES.codes:
+            language = self._visitor(request).language
+        answer = usecases.sector_file(covenant_year, "csv", language, request.args.get("edition"), api=self.api)
         return Response(answer.content, mimetype="text/csv",
                         headers={"Content-Disposition": answer.headers.get("Content-Disposition", "attachment")})
 
@@ -327,30 +333,46 @@ class PortalService(operations.Operations):
     def follow_form(self, request):
         visitor = self._visitor(request, form=True)
         return self._page(request, visitor, "complaint_follow.html.j2", progress=None, number="", code="",
-                          errors={}, added=False, text="")
+                          errors={}, added=False, attached=False, text="")
 
     @page("POST", "/complaints/follow", doc=_html("A case's progress (form: number, code; text adds information)"))
     def follow(self, request):
+        def add_information(number, code):
+            text = request.form.get("text")
+            return usecases.add_case_information(number, code, text, api=self.api) if text else None
+        return self._follow(request, add_information, adds="information")
+
+    @page("POST", "/complaints/follow/attachment", max_body=MAX_FOLLOW_UP_FILE_BYTES, doc=_html(
+        "The filer adds one more photo or PDF to its case (multipart form: number, code, attachment)"))
+    def add_case_attachment(self, request):
+        def add_file(number, code):
+            chosen = next((each for each in request.files.getlist("attachment") if each.filename), None)
+            return usecases.add_case_attachment(number, code, chosen.read() if chosen else None, api=self.api)
+        return self._follow(request, add_file, adds="file")
+
+    def _follow(self, request, act, adds: str) -> Response:
+        """The filer's follow-up page after `act(number, code)` added information or a file (`adds`) to the
+        case, or nothing (None)."""
         visitor = self._visitor(request, form=True)
         usecases.require_form_token(visitor, request.form.get("csrf_token"))
         number, code = request.form.get("number", ""), request.form.get("code", "")
-        added, refused = False, {}
+        text = request.form.get("text", "")
         try:
-            if request.form.get("text"):
-                outcome = usecases.add_case_information(number, code, request.form["text"], api=self.api)
-                added, refused = bool(outcome.done), outcome.errors
+            outcome = act(number, code) or usecases.FormOutcome()
             progress = usecases.case_progress(number, code, api=self.api)
         except errors.NotFound:  # no case, or not this code: the same answer
             return self._page(request, visitor, "complaint_follow.html.j2", status=404, progress=None,
                               number=number, code="", errors={"code": [N_("No case has this number and code.")]},
-                              added=False, text=request.form.get("text", ""))
+                              added=False, attached=False, text=text)
         except errors.TooMany as refused:  # too many wrong codes for this case number
             return self._page(request, visitor, "complaint_follow.html.j2", status=429,
                               retry_after=refused.retry_after, progress=None, number=number, code="",
-                              errors={"code": [refused.problem or refused.message]}, added=False,
-                              text=request.form.get("text", ""))
-        return self._page(request, visitor, "complaint_follow.html.j2", progress=progress, number=number,
-                          code=code, errors=refused, added=added, text=request.form.get("text", ""))
+                              errors={"code": [refused.problem or refused.message]}, added=False, attached=False,
+                              text=text)
+        return self._page(request, visitor, "complaint_follow.html.j2", status=422 if outcome.errors else 200,
+                          progress=progress, number=number, code=code, errors=outcome.errors,
+                          added=bool(outcome.done) and adds == "information",
+                          attached=bool(outcome.done) and adds == "file", text=text)
 
     @page("GET", "/commission", doc=_html("The commission's cases"))
     def commission_home(self, request):
@@ -513,6 +535,30 @@ class PortalService(operations.Operations):
         query = schemas.read(schemas.OverviewQuery(), request.args.to_dict())
         year = query.get("year") or usecases.year_to_open(api=self.api, clock=self.clock)
         return year, query["status"]
+
+    @page("GET", "/secretariat/authorities", doc=_html("The contracting authorities, by name (?page=)"))
+    def authorities(self, request):
+        visitor = self._visitor(request)
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
+        return self._page(request, visitor, "authorities.html.j2",
+                          found=usecases.authorities(visitor, number, api=self.api))
+
+    @page("GET", "/secretariat/commission", doc=_html(
+        "The commission's members as the secretariat sees them, and registering a seat (the chair confirms it)"))
+    def secretariat_commission(self, request):
+        visitor = self._visitor(request)
+        return self._page(request, visitor, "secretariat_commission.html.j2",
+                          members=usecases.commission_seats(visitor, api=self.api), form={}, errors={},
+                          registered=None)
+
+    @page("POST", "/secretariat/commission", doc=_html(
+        "Register a seat of the commission: it waits for the chair, who gives the member its code"))
+    def register_commission_member(self, request):
+        visitor = self._posted(request, SECRETARIAT)
+        outcome = usecases.register_commission_member(visitor, _fields(request), api=self.api)
+        return self._page(request, visitor, "secretariat_commission.html.j2", status=422 if outcome.errors else 200,
+                          members=usecases.commission_seats(visitor, api=self.api), form=outcome.state,
+                          errors=outcome.errors, registered=outcome.done)
 
     @page("GET", "/secretariat/register/<kind>", doc=_html("Register a company or contracting authority"))
     def register_form(self, request, kind):

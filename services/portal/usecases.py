@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from common import covenant, errors, network, places, problems, vocabulary
+from common.i18n import N_
 from common.logging import get_logger
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.portal import domain
@@ -207,12 +208,12 @@ def covenant_years(*, api) -> list[dict]:
 
 
 def sector_file(covenant_year: int, kind: str, language: str, edition: str | None, *, api):
-    """The year's sector report (HTML) or figures (CSV) as the reporting service publishes them: its latest
-    edition, or the one asked for."""
+    """The year's sector report (HTML) or figures (CSV, in words) in `language` as the reporting service
+    publishes them: its latest edition, or the one asked for."""
     chosen = {"edition": edition} if edition else {}
     if kind == "report":
         return api.fetch("reporting", f"/v1/sector/{covenant_year}/report", lang=language, **chosen)
-    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", **chosen)
+    return api.fetch("reporting", f"/v1/sector/{covenant_year}/export.csv", language=language, **chosen)
 
 
 # --- a member company -------------------------------------------------------------------------------------
@@ -466,6 +467,17 @@ def year_overview_rows(visitor: Visitor, covenant_year: int, status: str | None,
         page += 1
 
 
+def authorities(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIEW_PAGE) -> dict:
+    """One page of the contracting authorities, by name, with the day each joined and how many questions it
+    asked (the notification service's, which hears every registration and answers every question)."""
+    require_role(visitor, SECRETARIAT)
+    found = api.as_(visitor.token).get("notification", "/v1/authorities", page=page, per_page=per_page)
+    pages = max(1, -(-found["total"] // per_page))
+    if page > pages:  # past the last page: the last one
+        return authorities(visitor, pages, api=api, per_page=per_page)
+    return {**found, "pages": pages}
+
+
 def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
     """Registers a company or a contracting authority; the answer holds its token, shown once."""
     require_role(visitor, SECRETARIAT)
@@ -484,6 +496,26 @@ def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *
         return FormOutcome(form, errors=refused.problems)
 
 
+def commission_seats(visitor: Visitor, *, api) -> list[dict]:
+    """For the secretariat: the commission's members, the seats still awaiting the chair's confirmation
+    first (the secretariat registers a seat; only the chair seats it and gives it its code)."""
+    require_role(visitor, SECRETARIAT)
+    found = api.as_(visitor.token).get("submission", "/v1/commission-members")
+    return sorted(found, key=lambda each: (each["status"] != "awaiting_confirmation", each["name"].casefold()))
+
+
+def register_commission_member(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
+    """The secretariat registers a seat of the commission. No code comes back: the seat waits for the
+    chair's confirmation, which gives the member its code, to the chair (separation of duties)."""
+    require_role(visitor, SECRETARIAT)
+    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    body = {name: form.get(name, "") for name in ("name", "seat", "email", "language")}
+    try:
+        return FormOutcome({}, done=api.as_(visitor.token).post("submission", "/v1/commission-members", body))
+    except errors.Invalid as refused:
+        return FormOutcome(form, errors=refused.problems)
+
+
 def replace_token(visitor: Visitor, member_id: str, *, api) -> dict:
     """The secretariat gives a member a new sign-in code, shown once; its old code stops working."""
     require_role(visitor, SECRETARIAT)
@@ -491,12 +523,15 @@ def replace_token(visitor: Visitor, member_id: str, *, api) -> dict:
 
 
 def company_detail(visitor: Visitor, company_id: str, *, api) -> dict:
-    """For the secretariat: one company, its years and its reports with their assessments."""
+    """For the secretariat: one company, its years (as the company's own page orders them: the year it must
+    still report for first, the nearest date first) and its reports with their assessments."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
     years = member_years(client, company_id, reports=client.get("submission", "/v1/reports", company_id=company_id))
-    return {"company": company, "years": years}
+    by_year = {each["covenant_year"]: each for each in years}  # in the order the company acts on them
+    return {"company": company, "years": [by_year[each["covenant_year"]]
+                                          for each in domain.pressing_first([each["standing"] for each in years])]}
 
 
 def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
@@ -792,6 +827,27 @@ def add_case_information(number: str, code: str, text: str, *, api) -> FormOutco
     except errors.Invalid as refused:
         return FormOutcome({"text": text}, errors=refused.problems)
     return FormOutcome(done={"added": True})
+
+
+CHOOSE_A_FILE = N_("Choose a photo or a PDF to add.")
+MAX_ATTACHMENT_MB = 5  # each file of a case (complaints keeps to it)
+
+
+def add_case_attachment(number: str, code: str, content: bytes | None, *, api) -> FormOutcome:
+    """The filer adds one more photo or PDF to its case (complaints reads its type from its bytes and takes
+    out what it says besides what it shows); what is wrong with it is said beside the field."""
+    shown = _follow_up(code)
+    if not content:
+        return FormOutcome({}, errors={"attachment": [CHOOSE_A_FILE]})
+    try:
+        added = api.post_file("complaints", f"/v1/cases/{quote(number.strip(), safe='')}/attachments", content,
+                               headers=shown)
+    except errors.Invalid as refused:
+        return FormOutcome({}, errors=refused.problems)
+    except errors.TooLarge:
+        return FormOutcome({}, errors={"attachment": [problems.FILE_TOO_LARGE(file=None,
+                                                                              max_mb=MAX_ATTACHMENT_MB)]})
+    return FormOutcome(done=added)
 
 
 def cases(visitor: Visitor, *, api) -> list[dict]:

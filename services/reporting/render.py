@@ -247,13 +247,38 @@ def _day(moment) -> date:
     return (moment if isinstance(moment, datetime) else datetime.fromisoformat(str(moment))).date()
 
 
-def to_csv(figures: dict) -> str:
+# The CSV for people: its columns in the reader's words (`to_csv` with a language).
+CSV_HEADERS = (N_("Covenant year"), N_("Figure"), N_("Value"))
+# Where the decimal sign is a comma, spreadsheets part a CSV's fields by semicolons (Excel set to Dutch).
+CSV_DELIMITERS = {"nl": ";"}
+
+
+def to_csv(figures: dict, language: str | None = None) -> str:
+    """The figures as CSV. Without a language, for programs: the figures' codes (covenant_year, figure,
+    item, value). With one, for people: each figure in words, a number as the language writes it, and in
+    Dutch parted by semicolons, as a Dutch spreadsheet reads it ("47,8", never "47.8")."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["covenant_year", "figure", "item", "value"])
+    if language is None:
+        writer = csv.writer(buffer)
+        writer.writerow(["covenant_year", "figure", "item", "value"])
+        for figure, item, value in figure_rows(figures):
+            writer.writerow([figures["covenant_year"], figure, item, value])
+        return buffer.getvalue()
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITERS.get(language, ","))
+    writer.writerow([_said(language, header) for header in CSV_HEADERS])
+    suppressed = _said(language, LABELS["suppressed"])
     for figure, item, value in figure_rows(figures):
-        writer.writerow([figures["covenant_year"], figure, item, value])
+        writer.writerow([figures["covenant_year"], figure_words(figure, item, language),
+                         _csv_value(value, language, suppressed)])
     return buffer.getvalue()
+
+
+def _csv_value(value, language: str, suppressed: str) -> str:
+    if value == SUPPRESSED:
+        return suppressed
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return str(value) if isinstance(value, int) else vocabulary.number(value, language)
 
 
 # --- the proof's counters in words ------------------------------------------------------------------------

@@ -76,6 +76,12 @@ class EditionQuery(Strict):
                              metadata={"description": "An earlier edition's number (default: the latest)"})
 
 
+class CsvQuery(EditionQuery):
+    language = fields.String(validate=validate.OneOf(vocabulary.LANGUAGES.codes), metadata={
+        "description": "For people: headers, figures and suppressed values in words, numbers as the language "
+                       "writes them, Dutch parted by semicolons (default: the figures' codes, for programs)"})
+
+
 class ReportQuery(EditionQuery):
     lang = fields.String(load_default="nl", validate=validate.OneOf(vocabulary.LANGUAGES.codes))
 

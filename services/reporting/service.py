@@ -130,11 +130,13 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
                                      language=query["language"])
 
     @http("GET", "/v1/sector/<int:covenant_year>/export.csv", doc=Doc(
-        "The same figures as CSV: covenant_year, figure, item, value (?edition=N for an earlier edition)",
-        query=schemas.EditionQuery, responses={200: "CSV"}, content_type="text/csv", not_found=True))
+        "The same figures as CSV: covenant_year, figure, item, value (?edition=N for an earlier edition); "
+        "?language=nl or en: for people, in words (Dutch parted by semicolons, with a decimal comma)",
+        query=schemas.CsvQuery, responses={200: "CSV"}, content_type="text/csv", not_found=True))
     def sector_csv(self, request, covenant_year):
+        language = load(schemas.CsvQuery, dict(request.args)).get("language")
         figures = self._figures(request, covenant_year)
-        return Response(render.to_csv(figures), mimetype="text/csv", headers={
+        return Response(render.to_csv(figures, language), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="trustone-sector-year-{covenant_year}-edition-'
                                    f'{figures["edition"]["number"]}.csv"'})
 
@@ -150,7 +152,8 @@ class ReportingService(operations.Operations, operations.OutboxRelay):
                         headers={"Content-Security-Policy": render.CONTENT_SECURITY_POLICY})
 
     def _figures(self, request, covenant_year):
-        query = schemas.ReportQuery if request.path.endswith("/report") else schemas.EditionQuery
+        query = schemas.ReportQuery if request.path.endswith("/report") else \
+            schemas.CsvQuery if request.path.endswith(".csv") else schemas.EditionQuery
         edition = load(query, dict(request.args)).get("edition")
         return usecases.figures(covenant_year, store=self.storage, publication=self.publication, edition=edition)
 

@@ -34,8 +34,10 @@ def test_an_authority_asks_about_a_supplier_which_is_answered_recorded_and_notic
                           headers=leiden)
     assert asked.status_code == 201, asked.text
     assert asked.json()["answer"]["years"] == [
-        {"covenant_year": 1, "reported": "late", "outcome": "compliant"},
-        {"covenant_year": 2, "reported": "not_yet_due", "outcome": None}], "reported in June 2021: after every date"
+        {"covenant_year": 1, "reported": "late", "outcome": "compliant", "more_time_until": None,
+         "more_time_by": None},
+        {"covenant_year": 2, "reported": "not_yet_due", "outcome": None, "more_time_until": None,
+         "more_time_by": None}], "reported in June 2021: after every date"
     stranger = requests.post(platform.url("notification", "/v1/supplier-questions"), json={"name": "Onbekend NV"},
                              headers=leiden)
     assert stranger.json()["answer"] == {"member": False}

@@ -290,6 +290,7 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
         ("GET", "/v1/suppliers?name=graniet", "/v1/suppliers"): (401, 403, 200, 200, 401),
         ("POST", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 403, 201, 403, 401),
         ("GET", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 200, 200, 200, 401),
+        ("GET", "/v1/authorities", "/v1/authorities"): (401, 403, 403, 200, 401),
     }
     for (method, path, template), expected in matrix.items():
         for token, status in zip(callers, expected):
@@ -305,6 +306,14 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     about = requests.get(url("notification", "/v1/supplier-questions"), headers=auth("company-token")).json()
     assert [each["authority"]["name"] for each in about] == ["Gemeente Leiden"]
     assert [each["kind"] for each in inbox(url, "company-token")] == ["supplier_question"]
+    with entrypoint_waiter(container, "remember_authority"):
+        publish("submission", "authority_registered", {"authority": {
+            "id": "a-2", "name": "Gemeente Amsterdam", "country": "NL", "joined_on": "2019-09-01"}})
+    listed = requests.get(url("notification", "/v1/authorities?per_page=1&page=2"), headers=auth(SECRETARIAT_TOKEN))
+    assert listed.json() == {"total": 2, "page": 2, "per_page": 1, "items": [
+        {"id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01", "questions": 1}]}
+    first = requests.get(url("notification", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN)).json()["items"]
+    assert [(each["name"], each["questions"]) for each in first] == [("Gemeente Amsterdam", 0), ("Gemeente Leiden", 1)]
 
 
 def test_a_company_s_standing_is_answered_over_http_and_rpc_to_whom_may_read_it(notification, members, publish, url):

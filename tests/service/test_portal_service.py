@@ -570,3 +570,19 @@ def test_the_follow_up_page_takes_the_code_as_people_type_it_and_can_show_it(por
         "csrf_token": form_token(page.text), "number": f" {filed['number'].lower()} ",
         "code": filed["follow_up_code"].replace("-", " ").lower()})
     assert shown.status_code == 200 and filed["number"] in shown.text
+    follow_up = {"csrf_token": form_token(shown.text), "number": filed["number"], "code": filed["follow_up_code"]}
+
+    def add(content: bytes):
+        return visitor.post(f"{portal}/complaints/follow/attachment", data=follow_up,
+                            files={"attachment": ("photo.jpg", content, "image/jpeg")})
+    too_large = add(b"\xff\xd8\xff" + bytes(6 * 1024 * 1024))
+    assert too_large.status_code == 422 and 'id="f-attachment-error"' in too_large.text
+    assert "Het bestand is groter dan 5 MB." in too_large.text and "De zaak bevat 0 bestanden." in too_large.text
+    added = add(photo_with_gps())
+    assert added.status_code == 200 and "Uw bestand is aan de zaak toegevoegd." in added.text
+    assert "De zaak bevat 1 bestand." in added.text
+    chosen_none = visitor.post(f"{portal}/complaints/follow/attachment", data=follow_up)
+    assert chosen_none.status_code == 422 and "Kies een foto of pdf om toe te voegen." in chosen_none.text
+    stranger = visitor.post(f"{portal}/complaints/follow/attachment", data={**follow_up, "code": "AAAA-BBBB"},
+                            files={"attachment": ("photo.jpg", photo_with_gps(), "image/jpeg")})
+    assert stranger.status_code == 404 and "Geen zaak heeft dit nummer en deze code." in stranger.text

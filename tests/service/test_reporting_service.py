@@ -245,6 +245,10 @@ def test_the_public_reads_editions_released_by_the_secretariat_or_on_schedule(
     assert shown["assessed_reports"] == 3
     csv = requests.get(url("reporting", "/v1/sector/1/export.csv"))
     assert 'filename="trustone-sector-year-1-edition-1.csv"' in csv.headers["Content-Disposition"]
+    assert csv.text.splitlines()[1] == "1,assessed_reports,,3"  # for programs: the codes
+    dutch = requests.get(url("reporting", "/v1/sector/1/export.csv?language=nl")).text.splitlines()
+    assert dutch[:2] == ["Convenantjaar;Cijfer;Waarde", "1;Beoordeelde rapportages;3"]  # for people
+    assert requests.get(url("reporting", "/v1/sector/1/export.csv?language=fr")).status_code == 422
     page = requests.get(url("reporting", "/v1/sector/1/report?lang=en")).text
     assert "Edition 1, released on 1 January 2021 (as scheduled)" in page
     assert requests.post(release, headers=auth(SECRETARIAT_TOKEN)).json()["errors"]["covenant_year"][0] \

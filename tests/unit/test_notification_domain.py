@@ -152,7 +152,8 @@ def test_an_authority_learns_when_a_supplier_reported_against_its_dates(first, o
     known = domain.Known(first_submitted_at=datetime.fromisoformat(first), latest_version=1, assessed_version=1,
                          outcome="compliant", score=60.0, own_date=own) if first else domain.Known(own_date=own)
     answer = domain.supplier_years(domain.standing(company(), [YEAR_1], {1: known}, date(2021, 6, 1)))
-    assert answer == [{"covenant_year": 1, "reported": expected, "outcome": "compliant" if first else None}]
+    assert answer == [{"covenant_year": 1, "reported": expected, "outcome": "compliant" if first else None,
+                       "more_time_until": None, "more_time_by": None}]
     early = domain.standing(company(), [YEAR_1], {}, date(2020, 12, 1))
     assert domain.supplier_years(early)[0]["reported"] == "not_yet_due"
 
@@ -164,6 +165,26 @@ def test_an_authority_hears_only_of_years_the_supplier_had_to_report():
         domain.standing(newcomer, [YEAR_1, year_2], {}, date(2022, 6, 1)))] == [2]
     assert domain.supplier_years(domain.standing(company(imports_directly=False), [YEAR_1, year_2], {},
                                                  date(2022, 6, 1))) == []
+
+
+def test_an_authority_reads_the_date_a_supplier_that_needs_more_time_must_deliver_by():
+    sent = dict(first_submitted_at=datetime(2020, 12, 20, tzinfo=timezone.utc), latest_version=1,
+                assessed_version=1, outcome="needs_more_time", score=15.0)
+    catching_up = domain.standing(company(), [YEAR_1], {1: domain.Known(**sent)}, date(2021, 1, 10))
+    assert domain.supplier_years(catching_up)[0] == {
+        "covenant_year": 1, "reported": "on_time", "outcome": "needs_more_time",
+        "more_time_until": "2021-04-01", "more_time_by": "catch_up_date"}
+    granted = domain.standing(company(), [YEAR_1], {1: domain.Known(**sent, own_date=date(2021, 5, 15))},
+                              date(2021, 1, 10))
+    assert domain.supplier_years(granted)[0]["more_time_until"] == "2021-05-15"
+    assert domain.supplier_years(granted)[0]["more_time_by"] == "own_date"
+
+
+def test_the_first_year_a_member_must_report_for():
+    assert domain.first_year_to_report(company(joined_on="2019-05-01")) == 1  # signed before the covenant began
+    assert domain.first_year_to_report(company(joined_on="2020-06-30")) == 1
+    assert domain.first_year_to_report(company(joined_on="2020-07-01")) == 2  # after year 1's third quarter
+    assert domain.first_year_to_report(company(imports_directly=False)) is None  # a processor: never
 
 
 def standing(today, **known):

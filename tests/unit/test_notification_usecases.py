@@ -106,9 +106,13 @@ def test_an_authority_asks_about_a_supplier_which_is_told_and_sees_who_asked(por
     leiden = Caller("authority", "a-1")
     asked = dict(store=ports["store"], channels=ports["channels"], clock=ports["clock"], scoring=FakeScoring())
     answer, sent = usecases.ask_about_supplier(leiden, {"name": "graniet import b.v."}, **asked)
-    assert answer["answer"] == {"member": True, "id": supplier["id"], "name": "Graniet Import B.V.", "years": [
-        {"covenant_year": 1, "reported": "on_time", "outcome": "needs_more_time"},
-        {"covenant_year": 2, "reported": "not_yet_due", "outcome": None}]}
+    assert answer["answer"] == {
+        "member": True, "id": supplier["id"], "name": "Graniet Import B.V.", "imports_directly": True,
+        "first_year": 1, "years": [
+            {"covenant_year": 1, "reported": "on_time", "outcome": "needs_more_time",
+             "more_time_until": "2021-04-01", "more_time_by": "catch_up_date"},  # the date it must deliver by
+            {"covenant_year": 2, "reported": "not_yet_due", "outcome": None, "more_time_until": None,
+             "more_time_by": None}]}
     assert "score" not in str(answer), "never the score"
     assert sent.notices == ["supplier_question"]
     notice = ports["store"].inbox("company", supplier["id"], 0, 1)[0][0]

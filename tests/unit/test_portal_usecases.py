@@ -350,3 +350,30 @@ def test_a_session_ends_after_its_lifetime_however_busy(ports):
     ports["clock"].advance(minutes=2)  # 2 hours and 1 minute after signing in, a minute after the last visit
     ended = usecases.visit(visitor.session_id, "nl", **ports)
     assert not ended.signed_in and ended.expired
+
+
+def test_the_secretariat_reads_a_companys_years_in_the_order_the_company_acts_on_them():
+    """During year 1's round (year 2 begun, its date further off), year 1 comes first, as on the company's page."""
+    def year(number, status, days_left):
+        return {"covenant_year": number, "obliged": True, "status": status, "days_left": days_left}
+    api = FakeApi({("GET", "/v1/companies/c-1"): COMPANY, ("GET", "/v1/reports"): [],
+                   ("GET", "/v1/standings"): [{"member": COMPANY, "years": [
+                       year(1, "due", 16), year(2, "due", 381), year(3, "not_obliged", 746)]}]})
+    office = usecases.Visitor("en", "s-1", "secretariat", None, "secretariat-token", "csrf")
+    shown = usecases.company_detail(office, "c-1", api=api)
+    assert [each["covenant_year"] for each in shown["years"]] == [1, 2, 3]
+    api.answers[("GET", "/v1/standings")][0]["years"] = [year(1, "compliant", 106), year(2, "due", 381),
+                                                         year(3, "not_obliged", 746)]
+    shown = usecases.company_detail(office, "c-1", api=api)
+    assert [each["covenant_year"] for each in shown["years"]] == [2, 3, 1], "then the others, newest first"
+
+
+def test_the_secretariat_pages_through_the_contracting_authorities_as_through_the_members():
+    listed = {"total": 120, "page": 1, "per_page": 50, "items": [
+        {"id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01", "questions": 2}]}
+    api = FakeApi({("GET", "/v1/authorities"): listed})
+    office = usecases.Visitor("en", "s-1", "secretariat", None, "secretariat-token", "csrf")
+    assert usecases.authorities(office, 1, api=api)["pages"] == 3
+    assert usecases.authorities(office, 9, api=api)["pages"] == 3, "past the last page: the last"
+    with pytest.raises(errors.Forbidden):
+        usecases.authorities(usecases.Visitor("en", "s-2", "company", COMPANY, "company-token", "csrf"), api=api)

@@ -222,3 +222,20 @@ def test_scheduled_editions_and_the_next_one_due():
 def test_the_companies_that_changed_are_counted_once_whatever_they_contributed():
     assert companies_changed(["c1", "verification:c1", "case:K-2020-0001", "c2"]) == {"c1", "c2"}
     assert companies_needed(2, RULES) == 1 and companies_needed(7, RULES) == 0
+
+
+def test_the_csv_for_people_reads_in_their_language_and_opens_in_a_dutch_spreadsheet():
+    chains = [{"quarries": {"known": known, "total": 10}} for known in (1, 2, 2, 2)]  # 10, 20, 20, 20 %: 17.5 %
+    companies = [scored_event(blank_report(materials=["slate"], supply_chain={
+        **blank_report()["supply_chain"], **chain}), company(country="NL")) for chain in chains]
+    shown = {**figures_of(*companies), "edition": EDITION}
+    dutch = render.to_csv(shown, "nl").splitlines()
+    assert dutch[0] == "Convenantjaar;Cijfer;Waarde"
+    assert "1;Materialen · leisteen;4" in dutch and "1;Productielanden · India;4" in dutch
+    assert "1;De keten · Gemiddeld bekend deel van de groeves;17,5" in dutch  # a decimal comma
+    assert "1;Materialen · graniet;afgeschermd" in dutch
+    assert not any("_" in line or "needs_more_time" in line for line in dutch)  # no code reaches a reader
+    english = render.to_csv(shown, "en").splitlines()
+    assert english[0] == "Covenant year,Figure,Value" and "1,Materials · slate,4" in english
+    assert "1,The chain · Mean share of quarries known,17.5" in english
+    assert render.to_csv(shown).splitlines()[0] == "covenant_year,figure,item,value"  # programs: the codes
