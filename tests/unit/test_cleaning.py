@@ -241,8 +241,5 @@ def _png_claiming(width: int, height: int) -> bytes:
 @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize("side", [10_000, 30_000])  # 100 million pixels (Pillow only warns), 900 million
 def test_a_photo_claiming_more_pixels_than_a_phone_takes_is_refused_before_it_is_unpacked(side):
-    import time
-    started = time.perf_counter()
     with pytest.raises(files.Unreadable):
         files.cleaned(_png_claiming(side, side))
-    assert time.perf_counter() - started < 1, "refused from its header, nothing unpacked"
