@@ -245,7 +245,7 @@ class NotificationService(operations.Operations):
         return usecases.questions(self.identity.caller(request, AUTHORITY, COMPANY, SECRETARIAT),
                                   store=self.storage)
 
-    @http("GET", "/v1/authorities", doc=Doc(
+    @http("GET", "/v1/supplier-questions/authorities", doc=Doc(
         "The contracting authorities, by name, each with the day it joined and how many questions about "
         "suppliers it asked; a page of them (?page=, ?per_page=)", roles=(SECRETARIAT,), query=schemas.PageQuery,
         responses={200: schemas.Authorities}))

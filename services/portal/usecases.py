@@ -471,7 +471,7 @@ def authorities(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIE
     """One page of the contracting authorities, by name, with the day each joined and how many questions it
     asked (the notification service's, which hears every registration and answers every question)."""
     require_role(visitor, SECRETARIAT)
-    found = api.as_(visitor.token).get("notification", "/v1/authorities", page=page, per_page=per_page)
+    found = api.as_(visitor.token).get("notification", "/v1/supplier-questions/authorities", page=page, per_page=per_page)
     pages = max(1, -(-found["total"] // per_page))
     if page > pages:  # past the last page: the last one
         return authorities(visitor, pages, api=api, per_page=per_page)

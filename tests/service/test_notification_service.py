@@ -290,7 +290,7 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
         ("GET", "/v1/suppliers?name=graniet", "/v1/suppliers"): (401, 403, 200, 200, 401),
         ("POST", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 403, 201, 403, 401),
         ("GET", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 200, 200, 200, 401),
-        ("GET", "/v1/authorities", "/v1/authorities"): (401, 403, 403, 200, 401),
+        ("GET", "/v1/supplier-questions/authorities", "/v1/supplier-questions/authorities"): (401, 403, 403, 200, 401),
     }
     for (method, path, template), expected in matrix.items():
         for token, status in zip(callers, expected):
@@ -309,10 +309,10 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
     with entrypoint_waiter(container, "remember_authority"):
         publish("submission", "authority_registered", {"authority": {
             "id": "a-2", "name": "Gemeente Amsterdam", "country": "NL", "joined_on": "2019-09-01"}})
-    listed = requests.get(url("notification", "/v1/authorities?per_page=1&page=2"), headers=auth(SECRETARIAT_TOKEN))
+    listed = requests.get(url("notification", "/v1/supplier-questions/authorities?per_page=1&page=2"), headers=auth(SECRETARIAT_TOKEN))
     assert listed.json() == {"total": 2, "page": 2, "per_page": 1, "items": [
         {"id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01", "questions": 1}]}
-    first = requests.get(url("notification", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN)).json()["items"]
+    first = requests.get(url("notification", "/v1/supplier-questions/authorities"), headers=auth(SECRETARIAT_TOKEN)).json()["items"]
     assert [(each["name"], each["questions"]) for each in first] == [("Gemeente Amsterdam", 0), ("Gemeente Leiden", 1)]
 
 

@@ -371,7 +371,7 @@ def test_the_secretariat_reads_a_companys_years_in_the_order_the_company_acts_on
 def test_the_secretariat_pages_through_the_contracting_authorities_as_through_the_members():
     listed = {"total": 120, "page": 1, "per_page": 50, "items": [
         {"id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01", "questions": 2}]}
-    api = FakeApi({("GET", "/v1/authorities"): listed})
+    api = FakeApi({("GET", "/v1/supplier-questions/authorities"): listed})
     office = usecases.Visitor("en", "s-1", "secretariat", None, "secretariat-token", "csrf")
     assert usecases.authorities(office, 1, api=api)["pages"] == 3
     assert usecases.authorities(office, 9, api=api)["pages"] == 3, "past the last page: the last"
