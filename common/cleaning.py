@@ -88,10 +88,16 @@ COMMENT_KEYS = frozenset({"/T", "/M", "/CreationDate"})
 
 def _pdf(content: bytes) -> bytes:
     try:
-        pdf = pikepdf.open(io.BytesIO(content))
-    except (pikepdf.PdfError, ValueError) as exc:
-        raise Unreadable(str(exc)) from None
-    with pdf:
+        return _rewritten(content)
+    except Unreadable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged or hostile file makes qpdf raise (a
+        # RuntimeError for a page tree that does not add up, a recursion too deep) is a file refused, not a 500
+        raise Unreadable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _rewritten(content: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(content)) as pdf:
         if "/Info" in pdf.trailer:
             del pdf.trailer["/Info"]
         # Every object of the file once (a photo used on every page is drawn again once), with the
@@ -146,7 +152,9 @@ def _clean_embedded_photo(image: pikepdf.Stream) -> None:
         return
     try:
         photo = Image.open(io.BytesIO(_unwrapped(image, filters)))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # its header claims more pixels than Pillow opens: never kept as it is
+        raise Unreadable("a photo inside with too many pixels") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         if isinstance(exc, Unreadable):
             raise
         return

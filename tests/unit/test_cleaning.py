@@ -243,3 +243,34 @@ def _png_claiming(width: int, height: int) -> bytes:
 def test_a_photo_claiming_more_pixels_than_a_phone_takes_is_refused_before_it_is_unpacked(side):
     with pytest.raises(files.Unreadable):
         files.cleaned(_png_claiming(side, side))
+
+
+def _claiming_size(jpeg: bytes, width: int, height: int) -> bytes:
+    """The JPEG with its frame header (SOF0) saying another size: Pillow reads the size before the pixels."""
+    at = jpeg.index(b"\xff\xc0")
+    return jpeg[:at + 5] + height.to_bytes(2, "big") + width.to_bytes(2, "big") + jpeg[at + 9:]
+
+
+def test_a_photo_inside_a_pdf_claiming_more_pixels_than_pillow_opens_is_refused_not_kept_with_its_exif():
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(
+        Im0=_photo_stream(pdf, photo_with_gps())))
+    pdf.pages[0].obj.Resources.XObject.Im0.write(_claiming_size(photo_with_gps(), 30000, 30000),
+                                                 filter=pikepdf.Name.DCTDecode)
+    with pytest.raises(files.Unreadable):
+        files.cleaned(_saved(pdf))
+
+
+def test_a_damaged_pdf_whose_pages_do_not_add_up_is_refused_not_a_server_error():
+    """Three bytes changed in a PDF of three pages (found by changing bytes at random): qpdf raises a
+    RuntimeError, '/Count is wrong after flattening pages tree', which was no refusal and became a 500."""
+    pdf = pikepdf.new()
+    for _ in range(3):
+        pdf.add_blank_page()
+    damaged = bytearray(_saved(pdf, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable))
+    for place, byte in ((75, 0x9d), (250, 0xe4), (433, ord("("))):
+        damaged[place] = byte
+    assert files.type_of(bytes(damaged)) == "application/pdf"
+    with pytest.raises(files.Unreadable):
+        files.cleaned(bytes(damaged))
