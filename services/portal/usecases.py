@@ -317,7 +317,7 @@ def report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[s
     row, take a file off, save the draft, check (the assessment the report would get, nothing sent), or
     submit. The files chosen (`uploads`: the report path each is for, `evidence.0.file`, and its content)
     are uploaded first, whatever the action, and the form holds their ids from then on; a file refused is
-    named beside its input, and nothing is checked or sent. The draft is saved on every post but a
+    named beside its input, and the action waits (no row moves, nothing is checked or sent). The draft is saved on every post but a
     successful submission, so nothing typed or chosen is lost, whatever happens next. The form shown again
     comes with its suggestions (`page["suggested"]`)."""
     fields, refused = _upload(visitor, fields, uploads or {}, api=api)
@@ -348,17 +348,19 @@ def _report_action(visitor: Visitor, covenant_year: int, fields: dict[str, list[
     client = api.as_(visitor.token)
     company_id = visitor.member["id"]
     state = domain.from_form(fields, covenant_year)
+    if refused:  # named beside the row it was chosen in: the rows stay as posted (no row added, removed or
+        # compacted away under the error), and nothing is checked or sent without the file meant to go with it
+        store.save_draft(company_id, covenant_year, state, clock.now())
+        return FormOutcome(state, errors=refused)
     if action.startswith(("add:", "remove:", "unfile:")):
         state = domain.apply(state, action)
         store.save_draft(company_id, covenant_year, state, clock.now())
-        return FormOutcome(state, errors=refused)
+        return FormOutcome(state)
     if action == "save":
         store.save_draft(company_id, covenant_year, state, clock.now())
-        return FormOutcome(state, errors=refused, message=None if refused else "draft_saved")
+        return FormOutcome(state, message="draft_saved")
     state = domain.compact(state)
     store.save_draft(company_id, covenant_year, state, clock.now())
-    if refused:  # nothing checked or sent with a file the company meant to send and that was not taken
-        return FormOutcome(state, errors=refused)
     report = domain.to_report(state)
     try:
         if action == "check":

@@ -45,6 +45,9 @@ class FakeApi:
     def post(self, service, path, body=None):
         return self._answer("POST", path, body)
 
+    def post_file(self, service, path, content, *, headers=None):
+        return self._answer("POST", path, content)
+
 
 def me(token, body):
     if token != "company-token":
@@ -155,6 +158,25 @@ def test_the_draft_keeps_what_was_typed_until_the_report_is_sent(ports):
     assert sent.done["version"] == 1 and ports["store"].draft("c-1", 1) is None
     assert all(token == "company-token" for method, path, token, body in api.calls if path != "/v1/me"), \
         "every call speaks for the signed-in company"
+
+
+def test_a_refused_file_is_named_beside_the_row_it_was_chosen_in_and_the_rows_stay_as_posted(ports):
+    """Removing or compacting rows in the same post would move the error to another row, or drop it with a
+    row that held nothing but the refused file."""
+    def upload(token, content):
+        if content == b"not a pdf":
+            raise errors.Invalid({"file": [{"code": "file_type", "message": "Only photos and PDFs."}]})
+        return {"id": "f-1"}
+    api = FakeApi({("GET", "/v1/me"): me, ("POST", "/v1/reports/files"): upload})
+    visitor = signed_in(ports, api)
+    fields = {"chains": ["12"], "evidence.0.kind": ["audit_report"], "evidence.0.title": ["Audit"],
+              "evidence.1.kind": [""], "evidence.1.title": [""]}
+    for action in ("remove:evidence:0", "submit"):
+        outcome = usecases.report_action(visitor, 1, fields, action, api=api, store=ports["store"],
+                                         clock=ports["clock"], uploads={"evidence.1.file": b"not a pdf"})
+        assert list(outcome.errors) == ["evidence.1.file"] and outcome.done is None, action
+        assert [each["title"] for each in outcome.state["evidence"]] == ["Audit", ""], action
+    assert ("POST", "/v1/reports", "company-token") not in [call[:3] for call in api.calls]
 
 
 def test_a_secretariat_page_is_not_for_a_company(ports):
