@@ -193,7 +193,7 @@ def verify(token: str, keys: list[dict], now: datetime, issued=None) -> Verdict:
         payload = json.loads(payload_bytes)
         if not isinstance(header, dict) or not isinstance(payload, dict):
             raise ValueError("not objects")
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):  # JSON nested past Python's limit
         return Verdict(False, False, NOT_AN_ATTESTATION)
     kid, printed = header.get("kid"), fingerprint(payload_bytes)
     read = {"kid": kid if isinstance(kid, str) else None, "payload": payload, "fingerprint": printed}

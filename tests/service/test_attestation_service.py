@@ -42,6 +42,8 @@ class Platform:
         self.clock, self.notification = SettableClock(NOW), FakeNotification()
         members.add("company-token", "company", "c-1")
         members.add("other-token", "company", "c-2")
+        members.add("authority-token", "authority", "a-1")
+        members.add("commission-token", "commission", "m-1")
         self.container = None
 
     def start(self, signing=(), withdrawn=()):
@@ -79,6 +81,7 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     platform.start()  # no key configured: the service makes one and keeps it
     contract = ApiContract(requests.get(url("attestation", "/openapi.json")).json())
     assert [issue(url, token).status_code for token in (None, "other-token")] == [401, 404]
+    assert [issue(url, token).status_code for token in ("authority-token", "commission-token")] == [403, 403]
     made = issue(url)
     assert made.status_code == 201, made.text
     contract.check("POST", "/v1/companies/{company_id}/attestations", made)
@@ -102,6 +105,15 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     assert reason(".".join(forged)) == "forged"
     assert reason(domain.sign(domain.claims(STANDING, platform.clock.now(), "att-x"), stranger)) == "unknown_key"
     assert reason("not an attestation") == "not_an_attestation"
+    header, _, signature = issued["attestation"].split(".")
+    nested = base64.urlsafe_b64encode(b'{"member":' + b"[" * 2000 + b"]" * 2000 + b"}").rstrip(b"=").decode()
+    assert reason(f"{header}.{nested}.{signature}") == "not_an_attestation", "no 500 for JSON nested deep"
+    assert reason("\ufffd\U0001f600." * 100) == "not_an_attestation"
+    for refused in ("\x00\x01" * 100, "a" * (domain.MAX_LENGTH + 1)):  # control characters; too long to be one
+        answer = check(url, refused)
+        assert answer.status_code == 422 and "attestation" in answer.json()["errors"], answer.text
+    assert requests.post(url("attestation", "/v1/attestations/verification"), data=b"\xff" * 100,
+                         headers={"Content-Type": "application/json"}).status_code == 400
     platform.notification.standings["c-1"]["years"][0]["outcome"] = "needs_more_time"
     assert check(url, issued["attestation"]).json()["standing_changed"] is True
     platform.clock.set("2022-01-01T00:00:00+00:00")
