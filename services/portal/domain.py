@@ -410,7 +410,7 @@ ATTESTATION_REASONS = {
 CHECK_PATH = "/attestations/check"
 
 
-MAX_ATTESTATION_FILE_BYTES = 16 * 1024  # a proof's text is about 1 kB: its file, a few at most
+MAX_ATTESTATION_FILE_BYTES = 16 * 1024  # a proof's text is about 1 kB: its file, a few at most (the page says 16 KB)
 ATTESTATION_FILE_TOO_LARGE = N_("This file is larger than the text of a proof can be (16 KB at most): choose the "
                                 "proof's text file.")
 ATTESTATION_FILE_NOT_TEXT = N_("This file does not hold the text of a proof: choose the proof's text file, not a "

@@ -249,7 +249,7 @@ class PortalService(operations.Operations):
                         "attestation_file": [each for listed in invalid.problems.values() for each in listed]}
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
                           given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
-                          reasons=domain.ATTESTATION_REASONS, max_file_kb=domain.MAX_ATTESTATION_FILE_BYTES // 1024)
+                          reasons=domain.ATTESTATION_REASONS)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):
