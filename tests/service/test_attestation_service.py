@@ -77,7 +77,7 @@ def altered(token, **changes):
     return f"{header}.{body}.{signature}"
 
 
-def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(platform, url):
+def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(platform, url, tmp_path, capsys):
     platform.start()  # no key configured: the service makes one and keeps it
     contract = ApiContract(requests.get(url("attestation", "/openapi.json")).json())
     assert [issue(url, token).status_code for token in (None, "other-token")] == [401, 404]
@@ -121,6 +121,13 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     platform.clock.set("2022-01-01T00:00:00+00:00")
     expired = check(url, issued["attestation"]).json()
     assert (expired["genuine"], expired["holds"], expired["reason"]["code"]) == (True, False, "expired")
+    proof = tmp_path / "proof.jws"
+    proof.write_text(issued["attestation"] + "\n")
+    keys = url("attestation", "/v1/attestations/keys")  # this machine's: plain http will do
+    assert cli.main(["verify-attestation", str(proof), "--keys", keys]) == 1, "offline, by today's clock"
+    assert "Still holds: no. It was genuine, but it held only until 2021-12-31." in capsys.readouterr().out
+    assert cli.main(["verify-attestation", str(proof), "--keys", "http://keys.example/v1/attestations/keys"]) == 2
+    assert "over https only" in capsys.readouterr().err, "keys fetched in the clear could be anyone's"
 
     listed = requests.get(url("attestation", "/v1/companies/c-1/attestations"), headers=auth("company-token"))
     contract.check("GET", "/v1/companies/{company_id}/attestations", listed)
