@@ -1,5 +1,7 @@
 """End to end, with services going down: a dependency down is a 503 that changes nothing, and what is
 published while a consumer is down waits for it on the broker. Each test leaves every service running."""
+import time
+
 import pytest
 import requests
 
@@ -75,3 +77,18 @@ def test_events_published_while_a_consumer_is_down_reach_it_when_it_is_back(plat
     inbox = wait_until(receipt_and_outcome, "the receipt and outcome queued for the stopped notification service")
     assert {(each["kind"], each["about"]["report_id"]) for each in inbox} == {
         ("receipt", accepted["id"]), ("outcome", accepted["id"])}
+
+
+def test_a_quiet_service_asked_to_stop_stops_before_docker_would_kill_it(platform):
+    """`docker stop` sends SIGTERM and kills after 10 seconds. The portal, with no timer and no broker
+    traffic of its own, used to sit out the 10 seconds and be killed mid-request; now it stops by itself."""
+    time.sleep(3)  # nobody asks it anything: its event loop has nothing to wake it
+    process = platform.processes.running.pop("portal")
+    process.terminate()
+    try:
+        assert process.wait(timeout=10) == 0, "stopped by itself"
+    finally:
+        process.kill()  # (a no-op once it stopped) where it did not, as docker would
+    assert "stopping services: portal" in platform.processes.log("portal")
+    platform.start("portal")
+    assert requests.get(platform.url("portal", "/"), timeout=10).status_code == 200
