@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
 
 from common import errors
@@ -119,6 +120,11 @@ def test_a_header_that_names_another_key_or_algorithm_is_not_believed():
         tried.append(jws.serialize_compact({"alg": "EdDSA", "kid": kid}, domain.canonical(claims), key,
                                            algorithms=["EdDSA"]))
     assert [domain.verify(each, keys_of(key), ISSUED).reason for each in tried] == [domain.FORGED] * 5
+    # even signed with the platform's key, a header asking for an extension nobody knows (`crit`) is refused
+    critical = b64(json.dumps({"alg": domain.ALGORITHM, "kid": kid, "crit": ["x-must"], "x-must": 1}).encode())
+    raw = Ed25519PrivateKey.from_private_bytes(base64.urlsafe_b64decode(key.as_dict(private=True)["d"] + "=="))
+    signed = b64(raw.sign(f"{critical}.{payload}".encode()))
+    assert domain.verify(f"{critical}.{payload}.{signed}", keys_of(key), ISSUED).holds is False
 
 
 def test_json_nested_past_pythons_limit_is_no_attestation_rather_than_a_crash():
