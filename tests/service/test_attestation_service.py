@@ -3,6 +3,7 @@ anyone, each refusal with its reason; keys rotated and withdrawn through configu
 with only the published keys."""
 import base64
 import json
+import logging
 
 import pytest
 import requests
@@ -12,7 +13,8 @@ from common import errors
 from launcher import cli
 from services.attestation import domain
 from services.attestation.service import AttestationService
-from tests.support import SECRETARIAT_TOKEN, ApiContract, SettableClock, auth
+from common.logging import json_formatter
+from tests.support import OPERATOR, SECRETARIAT_TOKEN, ApiContract, SettableClock, auth
 
 NOW = "2021-03-01T09:00:00+00:00"
 STANDING = {
@@ -138,7 +140,8 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
 
 
 def test_rotation_keeps_old_attestations_verifiable_withdrawal_refuses_them_offline_too(platform, url, tmp_path,
-                                                                                       capsys):
+                                                                                       capsys, caplog):
+    caplog.set_level(logging.DEBUG)
     old, new = domain.new_private_key(), domain.new_private_key()
     platform.clock = SettableClock()  # today: the offline check reads the real time
     platform.start(signing=[old])
@@ -170,3 +173,12 @@ def test_rotation_keeps_old_attestations_verifiable_withdrawal_refuses_them_offl
     jws_file.write_text(before["attestation"])
     assert cli.main(["verify-attestation", str(jws_file), "--keys", str(keys_file)]) == 1
     assert "The key was withdrawn" in capsys.readouterr().out
+
+    # No private key is published, logged or counted anywhere: neither seed, nor the key's `d`.
+    shown = [json.dumps(withdrawn)] + [requests.get(url("attestation", path), headers=OPERATOR).text
+                                        for path in ("/metrics", "/health", "/openapi.json")]
+    assert "trustone_attestation_verifications" in shown[1] and caplog.records, "what is looked through"
+    shown += [json_formatter().format(record) for record in caplog.records]
+    assert [seed for seed in (old, new) if any(seed.rstrip("=") in each for each in shown)] == []
+    assert all(set(each) <= {"kty", "crv", "x", "kid", "alg", "use", "status", "first_used_at"}
+               for each in withdrawn["keys"])
