@@ -197,6 +197,8 @@ def test_a_member_issues_its_own_and_anyone_checks_it_counted_for_the_member(por
     assert usecases.verify(altered, **ports)["reason"]["code"] == "altered"
     assert usecases.attestations(company, "c-1", store=ports["store"])[0]["verifications"] == 2, \
         "a refused one is not the member's verification"
+    assert sorted(ports["store"].attestations.database.list_collection_names()) == ["attestations", "keys"], \
+        "a check is counted, and kept as no document of its own that anyone could add without end"
 
 
 def test_the_check_says_when_the_standing_changed_since(ports):
