@@ -623,6 +623,8 @@ def test_anyone_checks_a_proof_pasted_uploaded_or_from_its_qr_code_and_no_log_li
     assert "16 KB at most" in beside_the_file(b"a" * 20_000)
     assert beside_the_file(b"a" * 9_000), "too long to be one: the attestation service's words, beside the file"
     assert requests.post(check, files={"attestation_file": ("huge.jws", b"a" * 2_000_000)}).status_code == 413
+    assert requests.get(check, params={"attestation": "\x00\xff" * 50}).status_code == 422
+    assert 400 <= requests.get(check, params={"attestation": "a" * 20_000}).status_code < 500
     header, _, signature = proof.split(".")
     nested = base64.urlsafe_b64encode(b'{"member":' + b"[" * 2000 + b"]" * 2000 + b"}").rstrip(b"=").decode()
     assert "Not genuine" in said(requests.get(check, headers=english,
