@@ -240,13 +240,7 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         answer, refused = None, {}
         if typed is not None or uploaded is not None:
-            text, refused = domain.attestation_text(typed, uploaded)
-            if not refused:
-                try:
-                    answer = usecases.check_attestation(text, api=self.api)
-                except errors.Invalid as invalid:  # said of the text: beside the field it came from
-                    refused = invalid.problems if uploaded is None else {
-                        "attestation_file": [each for listed in invalid.problems.values() for each in listed]}
+            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api)
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
                           given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
                           reasons=domain.ATTESTATION_REASONS)
