@@ -61,7 +61,7 @@ class _AccessLog:
         self._log = logger
 
     def info(self, message, *args, **kwargs):
-        self._log.info(message, *args, **kwargs)
+        self._log.info(_ATTESTATION_IN_QUERY.sub(r"\1-", str(message)), *args, **kwargs)
 
     def error(self, message, *args, **kwargs):
         self._log.error(_CLIENT_IN_ERROR.sub("client=-", str(message)), *args, **kwargs)
@@ -70,10 +70,13 @@ class _AccessLog:
         pass
 
     def write(self, message):  # eventlet's old interface
-        self._log.info(message.rstrip())
+        self.info(message.rstrip())
 
 
 _CLIENT_IN_ERROR = re.compile(r"client=\S+")
+# The text of an attestation the portal's check page was opened with (its QR code carries it in the query): a
+# member's name and standing, and the moment someone checked it, are not the access log's to keep.
+_ATTESTATION_IN_QUERY = re.compile(r"([?&]attestation=)[^&\s\"]+")
 
 
 def client_address(request, configured) -> str:

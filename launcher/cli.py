@@ -310,7 +310,14 @@ def verify_attestation(args) -> int:
     from datetime import datetime, timezone
     from pathlib import Path
 
+    from urllib.parse import urlsplit
+
     from services.attestation import domain
+    if args.keys.startswith("http://") and urlsplit(args.keys).hostname not in ("localhost", "127.0.0.1", "::1"):
+        # the keys decide what is genuine: fetched in the clear, anyone on the way could hand over their own
+        print(f"the published keys are fetched over https only (or from this machine): {args.keys}",
+              file=sys.stderr)
+        return 2
     try:
         if args.keys.startswith(("https://", "http://")):
             import requests

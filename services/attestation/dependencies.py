@@ -1,8 +1,9 @@
 """What the attestation service keeps, in its own database: every key it ever signed with (public only, so
 that what it signed stays verifiable after the key left the configuration), the attestations it issued
-(their id, member, dates, key and the fingerprint of what was signed: not the statement itself), each public
-verification's time (no address, nothing of who checked), and, only where no key is configured (the
-embedded platform), the key it made itself."""
+(their id, member, dates, key and the fingerprint of what was signed: not the statement itself) with how
+often each was checked on the platform and when last (no address, nothing of who checked, no document per
+check: anyone may check, as often as they like), and, only where no key is configured (the embedded
+platform), the key it made itself."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,12 +29,10 @@ class AttestationStore(Repository):
         self.keys = db.keys
         self.own_key = db.own_key
         self.attestations = db.attestations
-        self.verifications = db.verifications
 
     INDEXES = {
         "keys": (Index.on("first_used_at"),),
         "attestations": (Index.on("company_id", ("issued_at", DESCENDING)),),
-        "verifications": (Index.on("attestation_id", ("at", DESCENDING)),),
     }
 
     # --- keys -----------------------------------------------------------------------------------------
@@ -71,8 +70,8 @@ class AttestationStore(Repository):
         return [_shown(each) for each in self.attestations.find({"company_id": company_id}).sort("issued_at", -1)]
 
     def record_verification(self, attestation_id: str, at: datetime) -> dict | None:
-        """A public verification of an attestation the platform issued: its time, nothing of who asked."""
-        self.verifications.insert_one({"attestation_id": attestation_id, "at": at})
+        """A public verification of an attestation the platform issued: counted, and the latest time kept;
+        nothing of who asked, and no document of its own (that anyone could add without end)."""
         found = self.attestations.find_one_and_update(
             {"_id": attestation_id}, {"$inc": {"verifications": 1}, "$max": {"last_verified_at": at}},
             return_document=ReturnDocument.AFTER)

@@ -193,7 +193,7 @@ def verify(token: str, keys: list[dict], now: datetime, issued=None) -> Verdict:
         payload = json.loads(payload_bytes)
         if not isinstance(header, dict) or not isinstance(payload, dict):
             raise ValueError("not objects")
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):  # JSON nested past Python's limit
         return Verdict(False, False, NOT_AN_ATTESTATION)
     kid, printed = header.get("kid"), fingerprint(payload_bytes)
     read = {"kid": kid if isinstance(kid, str) else None, "payload": payload, "fingerprint": printed}
@@ -223,14 +223,16 @@ def _signed_by(token: str, jwk: dict) -> bool:
 
 
 def changes(attested: dict, standing: dict | None) -> list[dict]:
-    """How the member's standing now differs from what the attestation says: per covenant year, what it says
-    and what holds now (`{"covenant_year": 2, "attested": {...} | None, "now": {...} | None}`); a member
-    that is gone, one change with neither."""
+    """Which covenant years of the member's standing now differ from what the attestation says, each with
+    what it says (`{"covenant_year": 2, "attested": {...} | None}`); a member that is gone, one change with
+    neither. Never what holds now: whoever holds a proof, even one long expired, learns that the standing
+    changed, not the standing itself (that, a contracting authority asks for, and the member learns who
+    asked)."""
     if standing is None:
-        return [{"covenant_year": None, "attested": None, "now": None}]
+        return [{"covenant_year": None, "attested": None}]
     then = {each["covenant_year"]: each for each in attested.get("years") or [] if isinstance(each, dict)}
     now = {each["covenant_year"]: each for each in attested_years(standing)}
-    return [{"covenant_year": year, "attested": then.get(year), "now": now.get(year)}
+    return [{"covenant_year": year, "attested": then.get(year)}
             for year in sorted(set(then) | set(now), key=lambda each: (0, each) if isinstance(each, int) else (1, str(each))) if then.get(year) != now.get(year)]
 
 

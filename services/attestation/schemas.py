@@ -68,8 +68,8 @@ class Reason(Schema):
 
 class Change(Schema):
     covenant_year = fields.Integer(allow_none=True, metadata={"description": "None: no longer a member."})
-    attested = fields.Nested(AttestedYear, allow_none=True)
-    now = fields.Nested(AttestedYear, allow_none=True)
+    attested = fields.Nested(AttestedYear, allow_none=True, metadata={
+        "description": "What the attestation says of the year; never what holds now."})
 
 
 class Verification(Schema):

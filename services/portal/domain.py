@@ -410,6 +410,33 @@ ATTESTATION_REASONS = {
 CHECK_PATH = "/attestations/check"
 
 
+MAX_ATTESTATION_FILE_BYTES = 16 * 1024  # a proof's text is about 1 kB: its file, a few at most (the page says 16 KB)
+ATTESTATION_FILE_TOO_LARGE = N_("This file is larger than the text of a proof can be (16 KB at most): choose the "
+                                "proof's text file.")
+ATTESTATION_FILE_NOT_TEXT = N_("This file does not hold the text of a proof: choose the proof's text file, not a "
+                               "photo or a PDF of it.")
+ATTESTATION_FILE_EMPTY = N_("This file is empty: choose the proof's text file.")
+
+
+def attestation_text(typed: str | None, uploaded: bytes | None) -> tuple[str, dict[str, list[str]]]:
+    """The text of a proof to check: the file's when one was chosen (UTF-8 text), else what was typed; without
+    the spaces and line breaks a copy, a printed page or a file adds (a proof holds none). Or, for a file that
+    cannot be one, what to say beside its field (`attestation_file`)."""
+    if uploaded is None:
+        return "".join((typed or "").split()), {}
+    if len(uploaded) > MAX_ATTESTATION_FILE_BYTES:
+        return "", {"attestation_file": [ATTESTATION_FILE_TOO_LARGE]}
+    try:
+        text = "".join(uploaded.decode("utf-8-sig").split())
+    except UnicodeDecodeError:
+        return "", {"attestation_file": [ATTESTATION_FILE_NOT_TEXT]}
+    if not text:
+        return "", {"attestation_file": [ATTESTATION_FILE_EMPTY]}
+    if not text.isprintable():
+        return "", {"attestation_file": [ATTESTATION_FILE_NOT_TEXT]}
+    return text, {}
+
+
 def attestation_check_url(base: str, attestation: str) -> str:
     """The public page that checks `attestation` (what its QR code opens)."""
     return f"{base.rstrip('/')}{CHECK_PATH}?attestation={quote(attestation, safe='')}"

@@ -34,6 +34,9 @@ MAX_COMPLAINT_BYTES = 24 * 1024 * 1024  # a complaint's form with its photos and
 # One file added later: complaints takes 5 MB; up to this, a larger one is refused beside its field.
 MAX_FOLLOW_UP_FILE_BYTES = 16 * 1024 * 1024
 MAX_REPORT_FORM_BYTES = 32 * 1024 * 1024  # the report form with the files chosen in one go
+# A proof's text file is refused beside its field above 16 KB (domain.MAX_ATTESTATION_FILE_BYTES); up to this
+# the form is read so that it can be, beyond it the page says the form was too much at once.
+MAX_ATTESTATION_FORM_BYTES = 1024 * 1024
 
 
 def _fields(request) -> dict[str, list[str]]:
@@ -221,16 +224,25 @@ class PortalService(operations.Operations):
     @page("GET", "/attestations/check", doc=_html(
         "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it"))
     def check_attestation(self, request):
+        return self._attestation_checked(request, request.args.get("attestation"), None)
+
+    @page("POST", "/attestations/check", max_body=MAX_ATTESTATION_FORM_BYTES, doc=_html(
+        "Check a proof of membership pasted or uploaded (anyone; a multipart form: `attestation`, its text, or "
+        "`attestation_file`, a text file holding it)"))
+    def check_attestation_sent(self, request):
+        chosen = next((each for each in request.files.getlist("attestation_file") if each.filename), None)
+        uploaded = chosen.read(domain.MAX_ATTESTATION_FILE_BYTES + 1) if chosen else None
+        return self._attestation_checked(request, request.form.get("attestation", ""), uploaded)
+
+    def _attestation_checked(self, request, typed: str | None, uploaded: bytes | None) -> Response:
+        """The check page with the answer for the text typed (or opened from the QR code) or the file chosen;
+        the page alone when neither was given."""
         visitor = self._visitor(request)
-        given = request.args.get("attestation")
         answer, refused = None, {}
-        if given is not None:
-            try:
-                answer = usecases.check_attestation(given, api=self.api)
-            except errors.Invalid as invalid:
-                refused = invalid.problems
+        if typed is not None or uploaded is not None:
+            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api)
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
-                          given=given or "", answer=answer, errors=refused,
+                          given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
                           reasons=domain.ATTESTATION_REASONS)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))

@@ -707,9 +707,18 @@ def attestations_issued(visitor: Visitor, *, api) -> list[dict] | None:
         return None
 
 
-def check_attestation(text: str, *, api) -> dict:
-    """Anyone's check of an attestation's text: genuine or not and why, whether it holds, what changed."""
-    return api.post("attestation", "/v1/attestations/verification", {"attestation": text.strip()})
+def check_attestation(typed: str | None, uploaded: bytes | None = None, *, api) -> tuple[dict | None, dict]:
+    """Anyone's check of a proof, its text typed (or opened from its QR code) or in a file chosen: the answer
+    (genuine or not and why, whether it holds, whether the standing changed), or what to say beside the field
+    the text came from."""
+    text, refused = domain.attestation_text(typed, uploaded)
+    if refused:
+        return None, refused
+    try:
+        return api.post("attestation", "/v1/attestations/verification", {"attestation": text}), {}
+    except errors.Invalid as invalid:  # said of the text: beside the field it came from
+        return None, invalid.problems if uploaded is None else {
+            "attestation_file": [each for listed in invalid.problems.values() for each in listed]}
 
 
 # --- verifying what companies report ------------------------------------------------------------------------

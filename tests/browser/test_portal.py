@@ -911,6 +911,11 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     assert ("Genuine" if english else "Echt") in answer
     assert ("It still holds, until" if english else "Het geldt nog, tot en met") in answer
     assert f"Bewijs Steen {locale}" in answer
+    checker.get_by_label("Or choose a file that holds it" if english else "Of kies een bestand dat het bevat"
+                         ).set_input_files({"name": "proof.jws", "mimeType": "text/plain", "buffer": attestation.encode()})
+    press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
+    assert ("Genuine" if english else "Echt") in checker.get_by_role("region", name="The answer" if english
+                                                                     else "Het antwoord").inner_text(), "uploaded"
     header, payload, signature = attestation.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["member"]["name"] = "Someone Else B.V."
@@ -924,4 +929,4 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     # The member sees its proof was checked on the platform, not by whom.
     visit(browser, member, f"{portal}/company")
     proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname").inner_text()
-    assert ("checked on the platform once" if english else "één keer gecontroleerd op het platform") in proofs
+    assert ("checked on the platform 2 times" if english else "2 keer gecontroleerd op het platform") in proofs

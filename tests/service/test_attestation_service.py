@@ -3,6 +3,7 @@ anyone, each refusal with its reason; keys rotated and withdrawn through configu
 with only the published keys."""
 import base64
 import json
+import logging
 
 import pytest
 import requests
@@ -12,7 +13,8 @@ from common import errors
 from launcher import cli
 from services.attestation import domain
 from services.attestation.service import AttestationService
-from tests.support import SECRETARIAT_TOKEN, ApiContract, SettableClock, auth
+from common.logging import json_formatter
+from tests.support import OPERATOR, SECRETARIAT_TOKEN, ApiContract, SettableClock, auth
 
 NOW = "2021-03-01T09:00:00+00:00"
 STANDING = {
@@ -42,6 +44,8 @@ class Platform:
         self.clock, self.notification = SettableClock(NOW), FakeNotification()
         members.add("company-token", "company", "c-1")
         members.add("other-token", "company", "c-2")
+        members.add("authority-token", "authority", "a-1")
+        members.add("commission-token", "commission", "m-1")
         self.container = None
 
     def start(self, signing=(), withdrawn=()):
@@ -75,10 +79,11 @@ def altered(token, **changes):
     return f"{header}.{body}.{signature}"
 
 
-def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(platform, url):
+def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(platform, url, tmp_path, capsys):
     platform.start()  # no key configured: the service makes one and keeps it
     contract = ApiContract(requests.get(url("attestation", "/openapi.json")).json())
     assert [issue(url, token).status_code for token in (None, "other-token")] == [401, 404]
+    assert [issue(url, token).status_code for token in ("authority-token", "commission-token")] == [403, 403]
     made = issue(url)
     assert made.status_code == 201, made.text
     contract.check("POST", "/v1/companies/{company_id}/attestations", made)
@@ -102,11 +107,29 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     assert reason(".".join(forged)) == "forged"
     assert reason(domain.sign(domain.claims(STANDING, platform.clock.now(), "att-x"), stranger)) == "unknown_key"
     assert reason("not an attestation") == "not_an_attestation"
+    header, _, signature = issued["attestation"].split(".")
+    nested = base64.urlsafe_b64encode(b'{"member":' + b"[" * 2000 + b"]" * 2000 + b"}").rstrip(b"=").decode()
+    assert reason(f"{header}.{nested}.{signature}") == "not_an_attestation", "no 500 for JSON nested deep"
+    assert reason("\ufffd\U0001f600." * 100) == "not_an_attestation"
+    for refused in ("\x00\x01" * 100, "a" * (domain.MAX_LENGTH + 1)):  # control characters; too long to be one
+        answer = check(url, refused)
+        assert answer.status_code == 422 and "attestation" in answer.json()["errors"], answer.text
+    assert requests.post(url("attestation", "/v1/attestations/verification"), data=b"\xff" * 100,
+                         headers={"Content-Type": "application/json"}).status_code == 400
     platform.notification.standings["c-1"]["years"][0]["outcome"] = "needs_more_time"
-    assert check(url, issued["attestation"]).json()["standing_changed"] is True
+    changed = check(url, issued["attestation"])
+    assert changed.json()["standing_changed"] is True and "needs_more_time" not in changed.text, \
+        "that the standing changed, never what it is now: for that an authority asks, and is recorded"
     platform.clock.set("2022-01-01T00:00:00+00:00")
     expired = check(url, issued["attestation"]).json()
     assert (expired["genuine"], expired["holds"], expired["reason"]["code"]) == (True, False, "expired")
+    proof = tmp_path / "proof.jws"
+    proof.write_text(issued["attestation"] + "\n")
+    keys = url("attestation", "/v1/attestations/keys")  # this machine's: plain http will do
+    assert cli.main(["verify-attestation", str(proof), "--keys", keys]) == 1, "offline, by today's clock"
+    assert "Still holds: no. It was genuine, but it held only until 2021-12-31." in capsys.readouterr().out
+    assert cli.main(["verify-attestation", str(proof), "--keys", "http://keys.example/v1/attestations/keys"]) == 2
+    assert "over https only" in capsys.readouterr().err, "keys fetched in the clear could be anyone's"
 
     listed = requests.get(url("attestation", "/v1/companies/c-1/attestations"), headers=auth("company-token"))
     contract.check("GET", "/v1/companies/{company_id}/attestations", listed)
@@ -117,7 +140,8 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
 
 
 def test_rotation_keeps_old_attestations_verifiable_withdrawal_refuses_them_offline_too(platform, url, tmp_path,
-                                                                                       capsys):
+                                                                                       capsys, caplog):
+    caplog.set_level(logging.DEBUG)
     old, new = domain.new_private_key(), domain.new_private_key()
     platform.clock = SettableClock()  # today: the offline check reads the real time
     platform.start(signing=[old])
@@ -149,3 +173,12 @@ def test_rotation_keeps_old_attestations_verifiable_withdrawal_refuses_them_offl
     jws_file.write_text(before["attestation"])
     assert cli.main(["verify-attestation", str(jws_file), "--keys", str(keys_file)]) == 1
     assert "The key was withdrawn" in capsys.readouterr().out
+
+    # No private key is published, logged or counted anywhere: neither seed, nor the key's `d`.
+    shown = [json.dumps(withdrawn)] + [requests.get(url("attestation", path), headers=OPERATOR).text
+                                        for path in ("/metrics", "/health", "/openapi.json")]
+    assert "trustone_attestation_verifications" in shown[1] and caplog.records, "what is looked through"
+    shown += [json_formatter().format(record) for record in caplog.records]
+    assert [seed for seed in (old, new) if any(seed.rstrip("=") in each for each in shown)] == []
+    assert all(set(each) <= {"kty", "crv", "x", "kid", "alg", "use", "status", "first_used_at"}
+               for each in withdrawn["keys"])

@@ -1,5 +1,6 @@
 """The portal in a nameko container, with the four services it is a client of in containers beside it on
 the real RabbitMQ: sessions, form tokens, headers, and a company's and the secretariat's pages."""
+import base64
 import logging
 import re
 import shutil
@@ -586,3 +587,49 @@ def test_the_follow_up_page_takes_the_code_as_people_type_it_and_can_show_it(por
     stranger = visitor.post(f"{portal}/complaints/follow/attachment", data={**follow_up, "code": "AAAA-BBBB"},
                             files={"attachment": ("photo.jpg", photo_with_gps(), "image/jpeg")})
     assert stranger.status_code == 404 and "Geen zaak heeft dit nummer en deze code." in stranger.text
+
+
+def test_anyone_checks_a_proof_pasted_uploaded_or_from_its_qr_code_and_no_log_line_keeps_it(portal, url, caplog):
+    caplog.set_level(logging.INFO)  # the access lines too
+    company = register_company(url("submission", ""), name="Bewijs Graniet B.V.", language="en")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    printed = member.post(f"{portal}/company/attestations", data={"csrf_token": form_token(
+        member.get(f"{portal}/company").text)})
+    assert printed.status_code == 200, printed.text
+    proof = re.search(r'<textarea id="attestation"[^>]*>([^<]+)</textarea>', printed.text).group(1)
+    english = {"Accept-Language": "en-GB"}
+    check = f"{portal}/attestations/check"
+
+    def said(answer, status=200):
+        assert answer.status_code == status, answer.text
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", answer.text))
+
+    pasted = requests.post(check, headers=english, data={"attestation": f"{proof[:40]}\n{proof[40:]}\n"})
+    uploaded = requests.post(check, headers=english, data={"attestation": ""},
+                             files={"attestation_file": ("proof.jws", proof.encode() + b"\r\n", "text/plain")})
+    scanned = requests.get(check, headers=english, params={"attestation": proof})
+    for answer in (pasted, uploaded, scanned):
+        assert "Genuine" in said(answer) and "It still holds, until" in said(answer)
+        assert "Bewijs Graniet B.V." in said(answer)
+
+    def beside_the_file(content, status=422):
+        answer = requests.post(check, headers=english, files={"attestation_file": ("proof.jws", content, "text/plain")})
+        field = re.search(r'<p class="field-error" id="f-attestation_file-error">(.*?)</p>', answer.text, re.S)
+        assert answer.status_code == status and field, answer.text
+        return said(answer, status) and re.sub(r"<[^>]+>", "", field.group(1))
+
+    assert "not a photo or a PDF of it" in beside_the_file(photo_with_gps())
+    assert "16 KB at most" in beside_the_file(b"a" * 20_000)
+    assert beside_the_file(b"a" * 9_000), "too long to be one: the attestation service's words, beside the file"
+    assert requests.post(check, files={"attestation_file": ("huge.jws", b"a" * 2_000_000)}).status_code == 413
+    assert requests.get(check, params={"attestation": "\x00\xff" * 50}).status_code == 422
+    assert 400 <= requests.get(check, params={"attestation": "a" * 20_000}).status_code < 500
+    header, _, signature = proof.split(".")
+    nested = base64.urlsafe_b64encode(b'{"member":' + b"[" * 2000 + b"]" * 2000 + b"}").rstrip(b"=").decode()
+    assert "Not genuine" in said(requests.get(check, headers=english,
+                                              params={"attestation": f"{header}.{nested}.{signature}"}))
+
+    lines = [json_formatter().format(record) for record in caplog.records]
+    assert any("GET /attestations/check?attestation=- HTTP" in line for line in lines), "the access lines"
+    assert [line for line in lines if proof.split(".")[2] in line] == [], "no line keeps the proof's text"

@@ -1,10 +1,16 @@
 """Attestations: what one says of a standing and until when (domain), and issuing, checking and counting
 them with in-memory ports (use cases)."""
 import base64
+import hashlib
+import hmac
 import json
-from datetime import datetime, timezone
+import warnings
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jws
 
 from common import errors
 from common.identity import Caller
@@ -92,13 +98,63 @@ def test_none_and_other_algorithms_are_not_believed():
     assert domain.verify(unsigned, keys_of(key), ISSUED).reason in (domain.FORGED, domain.NOT_AN_ATTESTATION)
 
 
+def test_a_header_that_names_another_key_or_algorithm_is_not_believed():
+    """Only the key the platform published under the `kid` decides: not an HMAC keyed with the public key, a
+    key the header carries (`jwk`), one it points at (`jku`, `x5u`), nor the deprecated "EdDSA" name."""
+    key, stranger = (domain.signing_key(domain.new_private_key()) for _ in range(2))
+    kid, claims = domain.key_id(key), domain.claims(standing(), ISSUED, "att-1")
+    payload = domain.sign(claims, key).split(".")[1]
+
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = b64(json.dumps({"alg": "HS256", "kid": kid}).encode())
+    mac = hmac.new(keys_of(key)[0]["x"].encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    tried = [f"{header}.{payload}.{b64(mac)}"]
+    for extra in ({"jwk": stranger.as_dict(private=False)}, {"jku": "https://elsewhere.example/keys.json"},
+                  {"x5u": "https://elsewhere.example/cert.pem"}):
+        tried.append(jws.serialize_compact({"alg": domain.ALGORITHM, "kid": kid, **extra},
+                                           domain.canonical(claims), stranger, algorithms=[domain.ALGORITHM]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc's word on "EdDSA" being deprecated
+        tried.append(jws.serialize_compact({"alg": "EdDSA", "kid": kid}, domain.canonical(claims), key,
+                                           algorithms=["EdDSA"]))
+    assert [domain.verify(each, keys_of(key), ISSUED).reason for each in tried] == [domain.FORGED] * 5
+    # even signed with the platform's key, a header asking for an extension nobody knows (`crit`) is refused
+    critical = b64(json.dumps({"alg": domain.ALGORITHM, "kid": kid, "crit": ["x-must"], "x-must": 1}).encode())
+    raw = Ed25519PrivateKey.from_private_bytes(base64.urlsafe_b64decode(key.as_dict(private=True)["d"] + "=="))
+    signed = b64(raw.sign(f"{critical}.{payload}".encode()))
+    assert domain.verify(f"{critical}.{payload}.{signed}", keys_of(key), ISSUED).holds is False
+
+
+def test_json_nested_past_pythons_limit_is_no_attestation_rather_than_a_crash():
+    key = domain.signing_key(domain.new_private_key())
+    header, payload, signature = domain.sign(domain.claims(standing(), ISSUED, "att-1"), key).split(".")
+    deep = base64.urlsafe_b64encode(('{"member":' + "[" * 2000 + "]" * 2000 + "}").encode()).rstrip(b"=").decode()
+    assert len(f"{header}.{deep}.{signature}") < domain.MAX_LENGTH, "short enough to be read"
+    for token in (f"{header}.{deep}.{signature}", f"{deep}.{payload}.{signature}"):
+        assert domain.verify(token, keys_of(key), ISSUED).reason == domain.NOT_AN_ATTESTATION
+
+
+def test_it_holds_to_the_last_microsecond_of_its_last_day_in_utc():
+    key = domain.signing_key(domain.new_private_key())
+    token = domain.sign(domain.claims(standing(), ISSUED, "att-1"), key)
+    last = datetime(2021, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    assert domain.verify(token, keys_of(key), last).holds
+    amsterdam = last.astimezone(ZoneInfo("Europe/Amsterdam"))  # 1 January 00:59 there: the same instant
+    assert domain.verify(token, keys_of(key), amsterdam).holds
+    assert domain.verify(token, keys_of(key), last + timedelta(microseconds=1)).reason == domain.EXPIRED
+
+
 def test_changes_since_issue_are_named_per_year():
     claims = domain.claims(standing(), ISSUED, "att-1")
     assert domain.changes(claims, standing()) == []
     now = standing(year_1="needs_more_time", year_2_reported="not_reported")
     changed = domain.changes(claims, now)
-    assert [(each["covenant_year"], (each["attested"] or {}).get("outcome"), (each["now"] or {}).get("reported"))
-            for each in changed] == [(1, "compliant", "on_time"), (2, None, "not_reported")]
+    assert [(each["covenant_year"], (each["attested"] or {}).get("outcome")) for each in changed] == [
+        (1, "compliant"), (2, None)]
+    assert "needs_more_time" not in json.dumps(changed) and "not_reported" not in json.dumps(changed), \
+        "which years changed, never the standing now: a proof's holder is no contracting authority that asked"
 
 
 # --- use cases, with in-memory ports --------------------------------------------------------------------------
@@ -141,6 +197,8 @@ def test_a_member_issues_its_own_and_anyone_checks_it_counted_for_the_member(por
     assert usecases.verify(altered, **ports)["reason"]["code"] == "altered"
     assert usecases.attestations(company, "c-1", store=ports["store"])[0]["verifications"] == 2, \
         "a refused one is not the member's verification"
+    assert sorted(ports["store"].attestations.database.list_collection_names()) == ["attestations", "keys"], \
+        "a check is counted, and kept as no document of its own that anyone could add without end"
 
 
 def test_the_check_says_when_the_standing_changed_since(ports):
@@ -148,7 +206,8 @@ def test_the_check_says_when_the_standing_changed_since(ports):
     ports["notification"].standings["c-1"] = standing(year_1="needs_more_time")
     answer = usecases.verify(issued["attestation"], **ports)
     assert answer["holds"] and answer["standing_changed"]
-    assert answer["changes"][0]["now"]["outcome"] == "needs_more_time"
+    assert answer["changes"] == [{"covenant_year": 1, "attested": issued["years"][0]}]
+    assert "needs_more_time" not in json.dumps(answer), "that it changed, not what holds now"
 
 
 def test_rotation_keeps_earlier_attestations_verifiable_and_withdrawal_refuses_them(ports):

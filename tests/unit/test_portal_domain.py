@@ -128,3 +128,18 @@ def test_files_chosen_in_the_form_are_kept_as_the_ids_they_were_given_and_can_be
     assert "plan_of_approach_file" not in domain.to_report(taken_off)
     assert domain.anchor("evidence.1.file", state) == "f-evidence-1-file"
     assert domain.anchor("plan_of_approach_file", state) == "f-plan_of_approach_file"
+
+
+def test_a_proofs_text_is_read_from_its_file_or_as_typed_and_a_file_that_cannot_hold_one_is_said_so():
+    proof = "eyJhbGciOiJFZDI1NTE5In0.eyJzdWIiOiJjLTEifQ.c2lnbmF0dXJl"
+    assert domain.attestation_text(f"  {proof[:30]}\n{proof[30:]}\n", None) == (proof, {}), \
+        "a copy broken over lines reads whole"
+    assert domain.attestation_text("ignored", ("\ufeff" + proof + "\r\n").encode()) == (proof, {}), \
+        "a file's text wins, with its byte order mark and line end"
+    said = {name: domain.attestation_text("", content)[1] for name, content in {
+        "photo": b"\xff\xd8\xff\xe0" + bytes(range(256)), "empty": b" \n",
+        "binary": b"eyJ\x00\x01.abc.def", "huge": b"a" * (domain.MAX_ATTESTATION_FILE_BYTES + 1)}.items()}
+    assert said == {"photo": {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]},
+                    "empty": {"attestation_file": [domain.ATTESTATION_FILE_EMPTY]},
+                    "binary": {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]},
+                    "huge": {"attestation_file": [domain.ATTESTATION_FILE_TOO_LARGE]}}

@@ -9,8 +9,8 @@ import requests
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from common import errors, network
-from services.portal import usecases
+from common import errors, network, problems
+from services.portal import domain, usecases
 from common.sealing import Sealer
 from services.portal.dependencies import Api, PortalStore
 from tests.support import SettableClock, example_report, in_memory
@@ -399,3 +399,20 @@ def test_the_secretariat_pages_through_the_contracting_authorities_as_through_th
     assert usecases.authorities(office, 9, api=api)["pages"] == 3, "past the last page: the last"
     with pytest.raises(errors.Forbidden):
         usecases.authorities(usecases.Visitor("en", "s-2", "company", COMPANY, "company-token", "csrf"), api=api)
+
+
+def test_a_proof_is_checked_as_typed_or_from_its_file_and_a_refusal_is_placed_beside_the_field_it_came_from():
+    def verification(token, body):
+        if len(body["attestation"]) > 20:
+            raise errors.Invalid.at("attestation", problems.MAX_LENGTH(max=20))
+        return {"genuine": True, "holds": True, "checked": body["attestation"]}
+
+    api = FakeApi({("POST", "/v1/attestations/verification"): verification})
+    assert usecases.check_attestation(" a.b\n.c ", api=api) == ({"genuine": True, "holds": True, "checked": "a.b.c"}, {})
+    assert usecases.check_attestation("", b"a.b.c\n", api=api)[0]["checked"] == "a.b.c"
+    too_long = usecases.check_attestation("ignored", b"a" * 30, api=api)
+    assert too_long[0] is None and list(too_long[1]) == ["attestation_file"], "beside the file, not the text"
+    assert list(usecases.check_attestation("a" * 30, api=api)[1]) == ["attestation"]
+    assert usecases.check_attestation(None, b"\xff\xfe", api=api) == (
+        None, {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]})
+    assert len(api.calls) == 4, "a file that cannot be a proof is not sent on"
