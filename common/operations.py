@@ -118,7 +118,10 @@ class PromptStop(DependencyProvider):
     up after 10 seconds and killed it mid-request. This wakes the hub a few times a second."""
 
     def start(self):
-        self.container.spawn_managed_thread(self._wake, identifier="prompt_stop")  # killed as the service stops
+        self._waking = self.container.spawn_managed_thread(self._wake, identifier="prompt_stop")
+
+    def stop(self):
+        self._waking.kill()  # ended here, before nameko would kill it with a warning as a thread left running
 
     @staticmethod
     def _wake():

@@ -9,6 +9,8 @@ one, so no service is handed another's keys and tokens, whatever its configurati
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -50,7 +52,7 @@ READS: dict[str, frozenset[str]] = {
     "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
                                        "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
     "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_REVOKED_KEYS"},
-    "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
+    "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_PUBLIC_URL", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
                             "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS"},
 }
 
@@ -102,6 +104,7 @@ class Settings:
     portal_sign_in_attempts_overall: int
     portal_session_max_hours: float
     portal_service_key: Optional[str]
+    portal_public_url: Optional[str]
     verification_share: float
     verification_minimum: int
     complaints_secret_key: Optional[str]
@@ -175,6 +178,7 @@ class Settings:
             portal_sign_in_attempts_overall=number("PORTAL_SIGN_IN_ATTEMPTS_OVERALL", int),
             portal_session_max_hours=number("PORTAL_SESSION_MAX_HOURS", float),
             portal_service_key=given("PORTAL_SERVICE_KEY", lambda value: value or None),
+            portal_public_url=given("PORTAL_PUBLIC_URL", _public_url),
             verification_share=number("VERIFICATION_SHARE", float),
             verification_minimum=number("VERIFICATION_MINIMUM", int),
             complaints_secret_key=given("COMPLAINTS_SECRET_KEY", lambda value: value or None),
@@ -250,6 +254,16 @@ def _service_urls(config: dict) -> dict[str, str]:
     host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return {name: str(url or f"http://{host}:{int(config['HTTP_PORTS'][name])}").rstrip("/")
             for name, url in _required(config, "SERVICE_URLS").items()}
+
+
+def _public_url(value: str) -> str | None:
+    """The address people reach the portal at (printed on proofs of membership), without its last slash."""
+    if not value:
+        return None
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ValueError(f"setting PORTAL_PUBLIC_URL must be an http(s) address such as https://trustone.example, "
+                         f"not {value!r}")
+    return value.rstrip("/")
 
 
 def _required(config: dict, name: str):

@@ -216,10 +216,13 @@ class PortalService(operations.Operations):
     def issue_attestation(self, request):
         visitor = self._posted(request, COMPANY)
         issued = usecases.issue_attestation(visitor, api=self.api)
-        check = domain.attestation_check_url(request.host_url, issued["attestation"])
+        # The address people reach the portal at, as configured: behind a proxy the request's own is an
+        # internal one, and a proof is printed to be checked for a year.
+        base = self.settings.portal_public_url or request.host_url
+        check = domain.attestation_check_url(base, issued["attestation"])
         request.environ["portal.path"] = "/company"  # the language switch: back to the company's page
         return self._page(request, visitor, "attestation.html.j2", issued=issued, check_url=check,
-                          qr=domain.qr_code(check), request_base=request.host_url.rstrip("/"))
+                          qr=domain.qr_code(check), request_base=base.rstrip("/"))
 
     @page("GET", "/attestations/check", doc=_html(
         "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it"))

@@ -633,3 +633,18 @@ def test_anyone_checks_a_proof_pasted_uploaded_or_from_its_qr_code_and_no_log_li
     lines = [json_formatter().format(record) for record in caplog.records]
     assert any("GET /attestations/check?attestation=- HTTP" in line for line in lines), "the access lines"
     assert [line for line in lines if proof.split(".")[2] in line] == [], "no line keeps the proof's text"
+
+
+def test_a_printed_proof_names_the_portal_s_public_address_not_the_one_its_request_came_to(
+        container_factory, service_config, url):
+    """Behind the proxy the portal is asked at an internal address (here the test's own): the proof names the
+    one people reach."""
+    portal = start_portal(container_factory, {**service_config, "PORTAL_PUBLIC_URL": "https://trustone.example/"},
+                          url)
+    company = register_company(url("submission", ""), name="Adres Graniet B.V.", language="en")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    printed = member.post(f"{portal}/company/attestations", data={"csrf_token": form_token(member.get(f"{portal}/company").text)})
+    assert printed.status_code == 200, printed.text
+    assert "https://trustone.example/attestations/check" in printed.text  # the address to open, and the QR's
+    assert portal.split("//")[1] not in printed.text, "the address the request came to is not printed"
