@@ -147,6 +147,10 @@ class Files:
         """The ids of the files whose fields match `selector` (a query on GridFS's file records)."""
         return [str(each["_id"]) for each in self.db[f"{self.collection}.files"].find(selector, {"_id": 1})]
 
+    def total_size(self, selector: dict) -> int:
+        """The bytes of the files whose fields match `selector`, together."""
+        return sum(each["length"] for each in self.db[f"{self.collection}.files"].find(selector, {"length": 1}))
+
     def delete(self, file_id: str) -> None:
         self.bucket.delete(ObjectId(file_id))
 

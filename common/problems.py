@@ -173,6 +173,8 @@ CHAIR_OR_MEMBER_ONLY = Kind("chair_or_member_only",
 UNKNOWN_FILE = Kind("unknown_file", "No file of yours has this id: upload the file again.")
 UNSENT_FILES = Kind("unsent_files", "{max} files of yours are in no sent report yet: send the report that names "
                     "them, or upload this file a day after the oldest.", max=50)
+FILES_KEPT_FULL = Kind("files_kept_full", "Your files together would be larger than {max_mb} MB, the most the "
+                       "platform keeps for one company: ask the secretariat.", max_mb=1000)
 
 # --- members --------------------------------------------------------------------------------------------------
 NO_MEMBER = Kind("no_member", "No member with id {id}.", id="c-1")

@@ -173,6 +173,8 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "unknown_file": N_("This file is no longer kept: choose it again."),
     "unsent_files": N_("You have {max} files waiting in no sent report: send your report, or choose this file "
                        "again tomorrow."),
+    "files_kept_full": N_("Together your files would be larger than {max_mb} MB, the most the platform keeps "
+                          "for one company: ask the secretariat."),
     "too_many_files": N_("Add {max} files at most."),
     "no_assessment_to_contest": N_("This version of your report has no assessment to contest."),
     "not_criteria_of_assessment": lambda params: (N_("Not criteria of this assessment: {criteria}."), {

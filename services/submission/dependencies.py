@@ -266,6 +266,10 @@ class SubmissionStore(Repository):
         """How many of a company's files no version names (yet)."""
         return len(self.files.ids({"company_id": company_id, "bound": False}))
 
+    def files_size(self, company_id: str) -> int:
+        """The bytes of all a company's files, sent or not."""
+        return self.files.total_size({"company_id": company_id})
+
     def drop_unbound_files(self, before: datetime) -> int:
         """Drops the files (any company's) uploaded before `before` that no version named; how many."""
         dropped = [file_id for file_id in self.files.ids({"bound": False, "uploaded_at": {"$lt": before}})

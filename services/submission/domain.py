@@ -86,6 +86,9 @@ UNBOUND_FILE_DAYS = 1
 # A company's files no version names yet, at most: more would let one company fill the platform's storage
 # within a day (a report names far fewer; once it is sent they no longer count).
 MAX_UNBOUND_FILES = 50
+# All of a company's files, sent or not, at most: a company could otherwise send version after version, each
+# naming fifty new files. A hundred files of the largest size; a year's evidence is a handful of audits.
+MAX_COMPANY_FILE_BYTES = 1000 * 2 ** 20
 
 
 def file_references(report: dict) -> list[tuple[str, str]]:

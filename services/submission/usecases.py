@@ -166,13 +166,16 @@ def upload_file(company_id: str, content: bytes, *, store, clock, max_bytes: int
     JPEG or a PNG by its bytes, at most `max_bytes`, kept without its metadata (common.cleaning). Returns
     {id, content_type, size}. `clean`: files.cleaned, or the service's way of running it (common.cleaner).
     Any company's files no version named a day after they came are dropped first;
-    a company holding MAX_UNBOUND_FILES such files is refused another (storage stays bounded)."""
+    a company holding MAX_UNBOUND_FILES such files, or MAX_COMPANY_FILE_BYTES of files sent or not, is refused
+    another (storage stays bounded)."""
     now = clock.now()
     refused = files.fault(content, max_bytes)
     if refused is None:
         store.drop_unbound_files(now - timedelta(days=domain.UNBOUND_FILE_DAYS))
         if store.unbound_files(company_id) >= domain.MAX_UNBOUND_FILES:
             refused = problems.UNSENT_FILES(max=domain.MAX_UNBOUND_FILES)
+        elif store.files_size(company_id) + len(content) > domain.MAX_COMPANY_FILE_BYTES:
+            refused = problems.FILES_KEPT_FULL(max_mb=domain.MAX_COMPANY_FILE_BYTES // 2 ** 20)
     if refused is None:
         try:
             content = clean(content)

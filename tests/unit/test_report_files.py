@@ -195,3 +195,17 @@ def test_a_file_dropped_between_the_check_and_the_binding_refuses_the_report_not
         submit(ports, company_id, with_files(old))
     assert [each.code for each in refused.value.problems["evidence.0.file"]] == ["unknown_file"]
     assert store.report_list(company_id) == []
+
+
+def test_a_company_cannot_fill_the_storage_by_sending_version_after_version_of_new_files(ports, monkeypatch):
+    """Files named by a sent version no longer count as unsent: all of a company's files together are held to
+    MAX_COMPANY_FILE_BYTES, whether sent or not."""
+    monkeypatch.setattr(domain, "MAX_COMPANY_FILE_BYTES", 2 * len(files.cleaned(PNG)))
+    sender, other = company(ports), company(ports, "Andere Steen B.V.")
+    first = upload(ports, sender, PNG)["id"]
+    submit(ports, sender, with_files(first))
+    upload(ports, sender, PNG)
+    with pytest.raises(errors.Invalid) as refused:
+        upload(ports, sender, PNG)
+    assert [each.code for each in refused.value.problems["file"]] == ["files_kept_full"]
+    assert upload(ports, other, PNG), "another company is not held up"
