@@ -51,7 +51,7 @@ READS: dict[str, frozenset[str]] = {
     "reporting": _API | {"MIN_COMPANIES_PER_CELL", "MIN_COMPANIES_PER_REGION"},
     "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
                                        "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
-    "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_REVOKED_KEYS"},
+    "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_WITHDRAWN_KEYS"},
     "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_PUBLIC_URL", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
                             "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS"},
 }
@@ -117,7 +117,7 @@ class Settings:
     webhook_trusted_hosts: frozenset[str]
     queue_type: str
     attestation_signing_keys: tuple[str, ...]
-    attestation_revoked_keys: frozenset[str]
+    attestation_withdrawn_keys: frozenset[str]
 
     @classmethod
     def from_config(cls, config: dict, service: str | None = None) -> "Settings":
@@ -193,7 +193,7 @@ class Settings:
                 each.strip().lower().strip("[]") for each in value.split(",") if each.strip())),
             queue_type=given("QUEUE_TYPE", lambda value: _queue_type(value, config)),
             attestation_signing_keys=given("ATTESTATION_SIGNING_KEYS", _listed),
-            attestation_revoked_keys=given("ATTESTATION_REVOKED_KEYS", lambda value: frozenset(_listed(value))),
+            attestation_withdrawn_keys=given("ATTESTATION_WITHDRAWN_KEYS", lambda value: frozenset(_listed(value))),
         )
 
     @property

@@ -108,12 +108,12 @@ class KeyRing:
 
 
 class KeyRingProvider(DependencyProvider):
-    """The KeyRing of ATTESTATION_SIGNING_KEYS and ATTESTATION_REVOKED_KEYS, made when the service starts."""
+    """The KeyRing of ATTESTATION_SIGNING_KEYS and ATTESTATION_WITHDRAWN_KEYS, made when the service starts."""
 
     def setup(self):
         configured = settings.of(self.container)
         # a key that is none, or a withdrawn one first, stops the service now rather than failing each request
-        domain.signing_keys(list(configured.attestation_signing_keys), configured.attestation_revoked_keys)
+        domain.signing_keys(list(configured.attestation_signing_keys), configured.attestation_withdrawn_keys)
         self.ring = None
 
     def _made(self) -> KeyRing:
@@ -125,7 +125,7 @@ class KeyRingProvider(DependencyProvider):
             log.warning("ATTESTATION_SIGNING_KEYS is not set: the key the service made at its first start signs, "
                         "kept in its database; set your own in production (`trustone attestation-key new`)")
             keys = [storage.repository.made_key()]
-        return KeyRing(keys, configured.attestation_revoked_keys, storage.repository, parse(configured.clock).now())
+        return KeyRing(keys, configured.attestation_withdrawn_keys, storage.repository, parse(configured.clock).now())
 
     def get_dependency(self, worker_ctx):
         if self.ring is None:

@@ -72,7 +72,7 @@ def signing_keys(private: list[str], withdrawn: frozenset[str]) -> list[OKPKey]:
     key, or a first key that was withdrawn."""
     keys = [signing_key(each) for each in private]
     if keys and key_id(keys[0]) in withdrawn:
-        raise ValueError("the first key of ATTESTATION_SIGNING_KEYS is withdrawn (ATTESTATION_REVOKED_KEYS): "
+        raise ValueError("the first key of ATTESTATION_SIGNING_KEYS is withdrawn (ATTESTATION_WITHDRAWN_KEYS): "
                          "put a new key first (`trustone attestation-key new`)")
     return keys
 

@@ -27,7 +27,7 @@ def issue(caller: Caller, company_id: str, *, store, keys, clock, notification) 
     store.add_attestation({"id": claims["jti"], "company_id": company_id, "issued_at": now,
                            "expires_at": domain.human(claims)["expires_at"], "key_id": domain.key_id(keys.current),
                            "fingerprint": domain.fingerprint(domain.canonical(claims)),
-                           "issued_for": caller.role})
+                           "requested_by": caller.role})
     return {"attestation": token, **domain.human(claims), "key_id": domain.key_id(keys.current)}
 
 

@@ -53,7 +53,7 @@ class Platform:
             self.container.stop()
         self.container = self.container_factory(AttestationService, {
             **self.config, "ATTESTATION_SIGNING_KEYS": ",".join(signing),
-            "ATTESTATION_REVOKED_KEYS": ",".join(withdrawn)})
+            "ATTESTATION_WITHDRAWN_KEYS": ",".join(withdrawn)})
         replace_dependencies(self.container, identity=self.members.identity(), notification=self.notification,
                              clock=self.clock)
         self.container.start()
