@@ -246,8 +246,11 @@ class SectorStore(Repository):
             projection, sort=[("_id", 1)]))
 
     def unreleased_contributors(self, document_id) -> list[str]:
-        return [each["contributor"] for each in self._changed_since_release(
-                    document_id, {"contributor": 1, "unreleased": 1}) if each.get("unreleased", True)]
+        """Who contributed what the latest edition does not hold (a contribution stored before editions
+        existed has no mark: it differs); in no order, only the contributor read (thousands, before a year's
+        first edition)."""
+        return [each["contributor"] for each in self.contributions.find(
+                    {"figures": document_id, "unreleased": {"$ne": False}}, {"_id": 0, "contributor": 1})]
 
     def release_snapshot(self, document_id) -> "Snapshot":
         """The year's sums with exactly the contributions they hold that differ from the latest edition,
