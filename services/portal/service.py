@@ -203,13 +203,8 @@ class PortalService(operations.Operations):
     @page("GET", "/company", doc=_html("A company's covenant years: what it owes, its dates, its versions"))
     def company_home(self, request):
         visitor = self._visitor(request)
-        years = usecases.company_years(visitor, api=self.api)
-        inbox = usecases.notices(visitor, 1, api=self.api)
-        drafts = usecases.drafts_saved(visitor, [each["covenant_year"] for each in years], store=self.storage)
-        return self._page(request, visitor, "company.html.j2", years=years, drafts=drafts, notices=inbox["items"][:5],
-                          total_notices=inbox["total"], asked=usecases.supplier_questions(visitor, api=self.api),
-                          cases=usecases.cases(visitor, api=self.api),
-                          attestations=usecases.attestations_issued(visitor, api=self.api))
+        return self._page(request, visitor, "company.html.j2",
+                          **usecases.company_home(visitor, api=self.api, store=self.storage))
 
     @page("POST", "/company/attestations", doc=_html(
         "A new proof of membership: a printable page with its QR code and its signed text"))

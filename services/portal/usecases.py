@@ -218,12 +218,26 @@ def sector_file(covenant_year: int, kind: str, language: str, edition: str | Non
 
 # --- a member company -------------------------------------------------------------------------------------
 
+def company_home(visitor: Visitor, *, api, store) -> dict:
+    """What a company's own page shows: its years (company_years), the drafts it saved, its latest notices,
+    the questions authorities asked about it, the cases about it and the proofs of membership it printed,
+    asked of the services at once."""
+    require_role(visitor, COMPANY)
+    years, inbox, asked, about, attestations = api.together(
+        lambda: company_years(visitor, api=api), lambda: notices(visitor, 1, api=api),
+        lambda: supplier_questions(visitor, api=api), lambda: cases(visitor, api=api),
+        lambda: attestations_issued(visitor, api=api))
+    return {"years": years, "drafts": drafts_saved(visitor, [each["covenant_year"] for each in years], store=store),
+            "notices": inbox["items"][:5], "total_notices": inbox["total"], "asked": asked, "cases": about,
+            "attestations": attestations}
+
+
 def company_years(visitor: Visitor, *, api) -> list[dict]:
     """Per covenant year: where the company stands (whether it must report, the date that counts and the
     days left, as the notification service, its owner, says), and each version with its state."""
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
-    years = member_years(client, visitor.member["id"], reports=client.get("submission", "/v1/reports"))
+    years = member_years(client, visitor.member["id"])
     by_year = {each["covenant_year"]: each for each in years}
     return [by_year[each["covenant_year"]] for each in domain.pressing_first([each["standing"] for each in years])]
 
@@ -240,16 +254,18 @@ def year_to_open(*, api, clock) -> int:
     return domain.year_to_open(covenant.calendars(frameworks(api=api)), clock.now().date())
 
 
-def member_years(client, company_id: str, *, reports: list[dict]) -> list[dict]:
-    """A company's years, as the caller of `client` may see them."""
+def member_years(client, member_id: str, **reports_of) -> list[dict]:
+    """A company's years, as the caller of `client` may see them (`reports_of`: whose reports to list,
+    `company_id=`, when the caller is not the company itself)."""
+    reports, standing = client.together(lambda: client.get("submission", "/v1/reports", **reports_of),
+                                        lambda: _standing(client, member_id))
     reports_by_year = {each["covenant_year"]: each for each in reports}
-    years = []
-    for standing in _standing(client, company_id)["years"]:
-        year = standing["covenant_year"]
-        versions = report_versions(client, reports_by_year[year]["id"]) if year in reports_by_year else []
-        years.append({"covenant_year": year, "report": reports_by_year.get(year), "versions": versions,
-                      "standing": standing})
-    return years
+    sent = [each for each in standing["years"] if each["covenant_year"] in reports_by_year]
+    versions = dict(zip([each["covenant_year"] for each in sent], client.together(*[
+        lambda report_id=reports_by_year[each["covenant_year"]]["id"]: report_versions(client, report_id)
+        for each in sent])))
+    return [{"covenant_year": each["covenant_year"], "report": reports_by_year.get(each["covenant_year"]),
+             "versions": versions.get(each["covenant_year"], []), "standing": each} for each in standing["years"]]
 
 
 def _standing(client, company_id: str) -> dict:
@@ -263,11 +279,13 @@ def _standing(client, company_id: str) -> dict:
 def report_versions(client, report_id: str) -> list[dict]:
     """Each version of a report with its assessment (None while it is being scored), oldest first."""
     report_id = quote(report_id, safe="")  # an id is one path segment, whatever it holds
-    detail = client.get("submission", f"/v1/reports/{report_id}")
-    try:
-        assessments = {each["version"]: each for each in client.get("scoring", f"/v1/reports/{report_id}/assessments")}
-    except errors.NotFound:  # none scored yet
-        assessments = {}
+
+    def assessed():
+        try:
+            return {each["version"]: each for each in client.get("scoring", f"/v1/reports/{report_id}/assessments")}
+        except errors.NotFound:  # none scored yet
+            return {}
+    detail, assessments = client.together(lambda: client.get("submission", f"/v1/reports/{report_id}"), assessed)
     return [{**each, "assessment": assessments.get(each["version"])} for each in detail["versions"]]
 
 
@@ -530,7 +548,7 @@ def company_detail(visitor: Visitor, company_id: str, *, api) -> dict:
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
-    years = member_years(client, company_id, reports=client.get("submission", "/v1/reports", company_id=company_id))
+    years = member_years(client, company_id, company_id=company_id)
     by_year = {each["covenant_year"]: each for each in years}  # in the order the company acts on them
     return {"company": company, "years": [by_year[each["covenant_year"]]
                                           for each in domain.pressing_first([each["standing"] for each in years])]}

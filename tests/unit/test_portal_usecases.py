@@ -45,6 +45,10 @@ class FakeApi:
     def post(self, service, path, body=None):
         return self._answer("POST", path, body)
 
+    @staticmethod
+    def together(*calls):
+        return [call() for call in calls]
+
     def post_file(self, service, path, content, *, headers=None):
         return self._answer("POST", path, content)
 
@@ -416,3 +420,14 @@ def test_a_proof_is_checked_as_typed_or_from_its_file_and_a_refusal_is_placed_be
     assert usecases.check_attestation(None, b"\xff\xfe", api=api) == (
         None, {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]})
     assert len(api.calls) == 4, "a file that cannot be a proof is not sent on"
+
+
+def test_what_a_page_asks_of_several_services_at_once_comes_back_in_order_and_a_refusal_is_raised():
+    from services.portal.dependencies import ApiClient
+    assert ApiClient.together(lambda: "years", lambda: "notices", lambda: None) == ["years", "notices", None]
+    assert ApiClient.together() == []
+
+    def refused():
+        raise errors.NotFound()
+    with pytest.raises(errors.NotFound):
+        ApiClient.together(lambda: "years", refused)
