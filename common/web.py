@@ -54,17 +54,17 @@ ACCESS_LOG_FORMAT = '"%(request_line)s" %(status_code)s %(body_length)s %(wall_s
 
 class _AccessLog:
     """The logger eventlet's server writes to, without clients' addresses: its access lines leave them out
-    (ACCESS_LOG_FORMAT), its debug lines (connections accepted, reset, timed out: each names an address)
-    are dropped, and its error lines lose the `client=` they carry."""
+    (ACCESS_LOG_FORMAT), and the values in their query strings; its debug lines (connections accepted, reset,
+    timed out: each names an address) are dropped, and its error lines lose the `client=` they carry."""
 
     def __init__(self, logger):
         self._log = logger
 
     def info(self, message, *args, **kwargs):
-        self._log.info(_ATTESTATION_IN_QUERY.sub(r"\1-", str(message)), *args, **kwargs)
+        self._log.info(_QUERY_VALUE.sub(r"\1-", str(message)), *args, **kwargs)
 
     def error(self, message, *args, **kwargs):
-        self._log.error(_CLIENT_IN_ERROR.sub("client=-", str(message)), *args, **kwargs)
+        self._log.error(_QUERY_VALUE.sub(r"\1-", _CLIENT_IN_ERROR.sub("client=-", str(message))), *args, **kwargs)
 
     def debug(self, message, *args, **kwargs):
         pass
@@ -74,9 +74,9 @@ class _AccessLog:
 
 
 _CLIENT_IN_ERROR = re.compile(r"client=\S+")
-# The text of an attestation the portal's check page was opened with (its QR code carries it in the query): a
-# member's name and standing, and the moment someone checked it, are not the access log's to keep.
-_ATTESTATION_IN_QUERY = re.compile(r"([?&]attestation=)[^&\s\"]+")
+# What a query says, kept out of every access line (its parameters' names stay): an attestation its QR code
+# carries (a member's name and standing), the supplier name an authority looks up, a company's id asked about.
+_QUERY_VALUE = re.compile(r"([?&][^=&\s\"]+=)[^&\s\"]*")
 
 
 def client_address(request, configured) -> str:

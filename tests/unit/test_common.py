@@ -1,6 +1,7 @@
 """The shared pieces: event envelopes, error paths, configuration."""
 import functools
 import os
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -408,3 +409,17 @@ def test_every_report_of_the_year_1_demo_and_its_assessment_make_events_their_co
                                  ("report_scored", scored_event(sent, who))):
             event = new_event(event_type, data, producer="p", correlation_id="c")
             assert events.receive(event.to_wire()).data == data
+
+
+def test_an_access_line_keeps_a_querys_names_never_its_values():
+    """The supplier an authority looks up, the proof a QR code carries: not the access log's to keep."""
+    from common.web import _AccessLog
+    written = []
+    log = _AccessLog(SimpleNamespace(info=lambda message, *args: written.append(message),
+                                     error=lambda message, *args: written.append(message)))
+    log.info('"GET /v1/suppliers?name=Kasteelsteen%20B.V.&page=2 HTTP/1.1" 200 88 0.004')
+    log.write('"GET /attestations/check?attestation=eyJhbGc.eyJzdWIi.c2ln HTTP/1.1" 200 900 0.010\n')
+    log.error('error on /v1/standings?company_id=c-7 client=198.51.100.10')
+    assert written == ['"GET /v1/suppliers?name=-&page=- HTTP/1.1" 200 88 0.004',
+                       '"GET /attestations/check?attestation=- HTTP/1.1" 200 900 0.010',
+                       'error on /v1/standings?company_id=- client=-']
