@@ -176,6 +176,14 @@ UNSENT_FILES = Kind("unsent_files", "{max} files of yours are in no sent report 
 FILES_KEPT_FULL = Kind("files_kept_full", "Your files together would be larger than {max_mb} MB, the most the "
                        "platform keeps for one company: ask the secretariat.", max_mb=1000)
 
+# --- attestations: why a check finds one not genuine, or no longer holding ------------------------------------
+NOT_AN_ATTESTATION = Kind("not_an_attestation", "This is not an attestation of the platform.")
+UNKNOWN_KEY = Kind("unknown_key", "It is signed with a key the platform never published.")
+WITHDRAWN_KEY = Kind("withdrawn_key", "The key was withdrawn: nothing signed with it is believed.")
+FORGED = Kind("forged", "The signature is not the platform's: it was forged.")
+ALTERED = Kind("altered", "Its content does not match what the platform issued under its id.")
+EXPIRED = Kind("expired", "It was genuine, but it held only until {expires_on}.", expires_on="2021-04-01")
+
 # --- members --------------------------------------------------------------------------------------------------
 NO_MEMBER = Kind("no_member", "No member with id {id}.", id="c-1")
 NO_COMMISSION_MEMBER = Kind("no_commission_member", "No member of the commission with id {id}.", id="m-1")

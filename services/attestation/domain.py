@@ -21,6 +21,8 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from common import problems
+
 ALGORITHM = "Ed25519"          # RFC 9864's fully specified name (joserfc's "EdDSA" is its deprecated alias)
 ISSUER = "TruStone"            # the platform, as the `iss` claim names it
 TYPE = "trustone-attestation+jwt"
@@ -35,14 +37,9 @@ FORGED = "forged"                          # the signature is not the platform's
 ALTERED = "altered"                        # one the platform issued, its content changed afterwards
 EXPIRED = "expired"                        # genuine, but past the date until which it held
 REASONS = (NOT_AN_ATTESTATION, UNKNOWN_KEY, WITHDRAWN_KEY, FORGED, ALTERED, EXPIRED)
-MESSAGES = {
-    NOT_AN_ATTESTATION: "This is not an attestation of the platform.",
-    UNKNOWN_KEY: "It is signed with a key the platform never published.",
-    WITHDRAWN_KEY: "The key was withdrawn: nothing signed with it is believed.",
-    FORGED: "The signature is not the platform's: it was forged.",
-    ALTERED: "Its content was altered after the platform issued it.",
-    EXPIRED: "It was genuine, but it held only until {expires_on}.",
-}
+# Each reason's refusal, worded as every refusal of the platform is (common.problems; the portal's words).
+KINDS = {kind.code: kind for kind in (problems.NOT_AN_ATTESTATION, problems.UNKNOWN_KEY, problems.WITHDRAWN_KEY,
+                                      problems.FORGED, problems.ALTERED, problems.EXPIRED)}
 
 # A key's place in the published history.
 CURRENT, RETIRED, WITHDRAWN = "current", "retired", "withdrawn"
@@ -169,9 +166,8 @@ class Verdict:
 
     def as_dict(self) -> dict:
         found = {"genuine": self.genuine, "holds": self.holds,
-                 "reason": None if self.reason is None else {
-                     "code": self.reason, **self.params,
-                     "message": MESSAGES[self.reason].format(**self.params)}, "key_id": self.kid}
+                 "reason": None if self.reason is None else KINDS[self.reason](**self.params).as_dict(),
+                 "key_id": self.kid}
         if self.payload is not None:
             found["attestation"] = human(self.payload)
         return found

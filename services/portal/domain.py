@@ -399,14 +399,6 @@ def safe_next(path: str | None) -> str:
 # --- proofs of membership (attestations) ------------------------------------------------------------------------
 
 # Why an attestation is not believed, or no longer holds (the attestation service's reason codes), in words.
-ATTESTATION_REASONS = {
-    "not_an_attestation": N_("This text is not a TruStone proof of membership (check that it was copied whole)."),
-    "unknown_key": N_("It is signed with a key the platform never used: it is not the platform's."),
-    "withdrawn_key": N_("The key it was signed with was withdrawn, so nothing signed with it is believed."),
-    "forged": N_("Its signature is not the platform's: it was forged."),
-    "altered": N_("It was changed after the platform issued it."),
-    "expired": N_("It was genuine, but it no longer holds."),
-}
 CHECK_PATH = "/attestations/check"
 
 

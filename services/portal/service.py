@@ -240,8 +240,7 @@ class PortalService(operations.Operations):
         if typed is not None or uploaded is not None:
             answer, refused = usecases.check_attestation(typed, uploaded, api=self.api)
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
-                          given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
-                          reasons=domain.ATTESTATION_REASONS)
+                          given=(typed or "") if uploaded is None else "", answer=answer, errors=refused)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):

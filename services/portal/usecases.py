@@ -733,7 +733,8 @@ def check_attestation(typed: str | None, uploaded: bytes | None = None, *, api) 
     if refused:
         return None, refused
     try:
-        return api.post("attestation", "/v1/attestations/verification", {"attestation": text}), {}
+        answer = api.post("attestation", "/v1/attestations/verification", {"attestation": text})
+        return {**answer, "reason": answer.get("reason") and problems.Problem.of(answer["reason"])}, {}
     except errors.Invalid as invalid:  # said of the text: beside the field it came from
         return None, invalid.problems if uploaded is None else {
             "attestation_file": [each for listed in invalid.problems.values() for each in listed]}

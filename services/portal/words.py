@@ -175,6 +175,12 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
                        "again tomorrow."),
     "files_kept_full": N_("Together your files would be larger than {max_mb} MB, the most the platform keeps "
                           "for one company: ask the secretariat."),
+    "not_an_attestation": N_("This text is not a TruStone proof of membership (check that it was copied whole)."),
+    "unknown_key": N_("It is signed with a key the platform never used: it is not the platform's."),
+    "withdrawn_key": N_("The key it was signed with was withdrawn, so nothing signed with it is believed."),
+    "forged": N_("Its signature is not the platform's: it was forged."),
+    "altered": N_("It was changed after the platform issued it."),
+    "expired": N_("It was genuine, but it no longer holds."),
     "too_many_files": N_("Add {max} files at most."),
     "no_assessment_to_contest": N_("This version of your report has no assessment to contest."),
     "not_criteria_of_assessment": lambda params: (N_("Not criteria of this assessment: {criteria}."), {

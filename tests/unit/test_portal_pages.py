@@ -126,14 +126,12 @@ def test_the_portal_reads_a_services_coded_refusals_and_shows_an_older_ones_as_i
 
 
 def test_the_check_of_a_proof_of_membership_says_why_it_is_refused_and_marks_an_empty_field():
-    from services.portal import domain
-    refused = {"genuine": False, "holds": False, "reason": {"code": "withdrawn_key", "message": "..."},
+    refused = {"genuine": False, "holds": False, "reason": problems.WITHDRAWN_KEY(),
                "key_id": "k", "attestation": {"member": {"name": "Someone"}}}
     page = pages.render("attestation_check.html.j2", "nl", visitor=None, path="/attestations/check", given="x",
-                        answer=refused, errors={}, reasons=domain.ATTESTATION_REASONS).get_data(as_text=True)
+                        answer=refused, errors={}).get_data(as_text=True)
     assert "Niet echt" in page and "De sleutel waarmee het is ondertekend, is ingetrokken" in page
     assert "Someone" not in page, "what a refused proof says is not shown as if it were true"
     empty = pages.render("attestation_check.html.j2", "en", visitor=None, path="/attestations/check", given="",
-                         answer=None, errors={"attestation": [problems.MIN_LENGTH(min=1)]},
-                         reasons=domain.ATTESTATION_REASONS).get_data(as_text=True)
+                         answer=None, errors={"attestation": [problems.MIN_LENGTH(min=1)]}).get_data(as_text=True)
     assert 'aria-invalid="true"' in empty and "There is a problem" in empty and "The proof's text: Fill this in." in empty

@@ -409,17 +409,21 @@ def test_a_proof_is_checked_as_typed_or_from_its_file_and_a_refusal_is_placed_be
     def verification(token, body):
         if len(body["attestation"]) > 20:
             raise errors.Invalid.at("attestation", problems.MAX_LENGTH(max=20))
-        return {"genuine": True, "holds": True, "checked": body["attestation"]}
+        if body["attestation"] == "x.y.z":
+            return {"genuine": False, "holds": False, "reason": problems.FORGED().as_dict()}
+        return {"genuine": True, "holds": True, "reason": None, "checked": body["attestation"]}
 
     api = FakeApi({("POST", "/v1/attestations/verification"): verification})
-    assert usecases.check_attestation(" a.b\n.c ", api=api) == ({"genuine": True, "holds": True, "checked": "a.b.c"}, {})
+    assert usecases.check_attestation(" a.b\n.c ", api=api) == (
+        {"genuine": True, "holds": True, "reason": None, "checked": "a.b.c"}, {})
+    assert usecases.check_attestation("x.y.z", api=api)[0]["reason"].code == "forged", "worded by its code"
     assert usecases.check_attestation("", b"a.b.c\n", api=api)[0]["checked"] == "a.b.c"
     too_long = usecases.check_attestation("ignored", b"a" * 30, api=api)
     assert too_long[0] is None and list(too_long[1]) == ["attestation_file"], "beside the file, not the text"
     assert list(usecases.check_attestation("a" * 30, api=api)[1]) == ["attestation"]
     assert usecases.check_attestation(None, b"\xff\xfe", api=api) == (
         None, {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]})
-    assert len(api.calls) == 4, "a file that cannot be a proof is not sent on"
+    assert len(api.calls) == 5, "a file that cannot be a proof is not sent on"
 
 
 def test_what_a_page_asks_of_several_services_at_once_comes_back_in_order_and_a_refusal_is_raised():
