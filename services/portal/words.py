@@ -179,7 +179,7 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "unknown_key": N_("It is signed with a key the platform never used: it is not the platform's."),
     "withdrawn_key": N_("The key it was signed with was withdrawn, so nothing signed with it is believed."),
     "forged": N_("Its signature is not the platform's: it was forged."),
-    "altered": N_("It was changed after the platform issued it."),
+    "altered": N_("It does not match what the platform issued under its number: it was changed, or copied from another."),
     "expired": N_("It was genuine, but it no longer holds."),
     "too_many_files": N_("Add {max} files at most."),
     "no_assessment_to_contest": N_("This version of your report has no assessment to contest."),

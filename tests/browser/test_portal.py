@@ -923,8 +923,8 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     visit(browser, checker, f"{portal}/attestations/check?attestation={header}.{changed}.{signature}")
     refused = checker.get_by_role("region", name="The answer" if english else "Het antwoord").inner_text()
     assert ("Not genuine" if english else "Niet echt") in refused
-    assert ("It was changed after the platform issued it." if english
-            else "Het is veranderd nadat het platform het uitgaf.") in refused
+    assert ("It does not match what the platform issued under its number" if english
+            else "Het komt niet overeen met wat het platform onder zijn nummer uitgaf") in refused
 
     # The member sees its proof was checked on the platform, not by whom.
     visit(browser, member, f"{portal}/company")
