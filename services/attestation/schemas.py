@@ -79,7 +79,7 @@ class Verification(Schema):
     key_id = fields.String(allow_none=True)
     attestation = fields.Nested(Statement, metadata={"description": "What it says (also when not genuine: "
                                                                      "then it is not to be believed)."})
-    standing_changed = fields.Boolean(metadata={"description": "For a genuine one: whether the member's "
+    standing_changed = fields.Boolean(metadata={"description": "For one that holds: whether the member's "
                                                                "standing differs now from what it says."})
     changes = fields.List(fields.Nested(Change))
 

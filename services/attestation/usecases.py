@@ -32,9 +32,9 @@ def issue(caller: Caller, company_id: str, *, store, keys, clock, notification) 
 
 
 def verify(token: str, *, store, keys, clock, notification) -> dict:
-    """Anyone's check of an attestation: genuine or not and why, whether it still holds, and whether the
-    member's standing has changed since it was issued. A check of one the platform issued is counted (its
-    time only)."""
+    """Anyone's check of an attestation: genuine or not and why, whether it still holds, and, while it holds,
+    whether the member's standing has changed since it was issued (an old proof kept is no standing window
+    onto the member for good). A check of one the platform issued is counted (its time only)."""
     now = clock.now()
 
     def issued(attestation_id):
@@ -43,15 +43,15 @@ def verify(token: str, *, store, keys, clock, notification) -> dict:
 
     verdict = domain.verify(token, keys.published(), now, issued)
     answer = verdict.as_dict()
-    if not verdict.genuine:
+    if verdict.genuine:  # counted where the platform issued it (nothing elsewhere)
+        store.record_verification(verdict.payload.get("jti"), now)
+    if not verdict.holds:
         return answer
-    payload = verdict.payload
-    store.record_verification(payload.get("jti"), now)  # counted where the platform issued it (None elsewhere)
     try:
-        standing = notification.standing_of(payload.get("sub"))
+        standing = notification.standing_of(verdict.payload.get("sub"))
     except errors.NotFound:
         standing = None
-    changed = domain.changes(payload, standing)
+    changed = domain.changes(verdict.payload, standing)
     answer.update(standing_changed=bool(changed), changes=changed)
     return answer
 

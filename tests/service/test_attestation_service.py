@@ -123,6 +123,8 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     platform.clock.set("2022-01-01T00:00:00+00:00")
     expired = check(url, issued["attestation"]).json()
     assert (expired["genuine"], expired["holds"], expired["reason"]["code"]) == (True, False, "expired")
+    assert expired.get("standing_changed") is None and not expired.get("changes"), \
+        "a proof that no longer holds is no window onto the member's standing"
     proof = tmp_path / "proof.jws"
     proof.write_text(issued["attestation"] + "\n")
     keys = url("attestation", "/v1/attestations/keys")  # this machine's: plain http will do
