@@ -416,13 +416,17 @@ def report_detail(visitor: Visitor, report_id: str, *, api) -> dict:
 def report_version(visitor: Visitor, report_id: str, version: int, *, api) -> dict:
     """Every answer of one sent version, read only: for the company that sent it and the secretariat."""
     require_role(visitor, COMPANY, SECRETARIAT)
-    detail = api.as_(visitor.token).get("submission", f"/v1/reports/{quote(report_id, safe='')}")
+    client = api.as_(visitor.token)
+    detail = client.get("submission", f"/v1/reports/{quote(report_id, safe='')}")
     found = next((each for each in detail["versions"] if each["version"] == version), None)
     if found is None:
         raise errors.NotFound()
-    return {"report_id": report_id, "company_id": detail.get("company_id"), "covenant_year": detail["covenant_year"],
-            "version": version, "submitted_at": found["submitted_at"], "report": found["report"],
-            "files": found.get("files", [])}
+    company_id = detail.get("company_id")
+    # the secretariat reads many companies' reports: whose this is, by name (the company knows its own)
+    name = _names_of(client, [company_id]).get(company_id) if visitor.role == SECRETARIAT and company_id else None
+    return {"report_id": report_id, "company_id": company_id, "company_name": name,
+            "covenant_year": detail["covenant_year"], "version": version, "submitted_at": found["submitted_at"],
+            "report": found["report"], "files": found.get("files", [])}
 
 
 def report_file(visitor: Visitor, report_id: str, version: int, file_id: str, *, api):

@@ -435,3 +435,14 @@ def test_what_a_page_asks_of_several_services_at_once_comes_back_in_order_and_a_
         raise errors.NotFound()
     with pytest.raises(errors.NotFound):
         ApiClient.together(lambda: "years", refused)
+
+
+def test_the_secretariat_reads_whose_report_it_opened_and_the_company_is_not_told_its_own_name():
+    sent = {"covenant_year": 1, "company_id": "c-1", "versions": [
+        {"version": 1, "submitted_at": "2020-12-15T10:01:00+00:00", "report": {}, "files": []}]}
+    api = FakeApi({("GET", "/v1/reports/r-1"): sent, ("GET", "/v1/companies"): [{"id": "c-1", "name": "Graniet B.V."}]})
+    office = usecases.Visitor("nl", "s-1", "secretariat", None, "secretariat-token", "csrf")
+    assert usecases.report_version(office, "r-1", 1, api=api)["company_name"] == "Graniet B.V."
+    member = usecases.Visitor("nl", "s-2", "company", COMPANY, "company-token", "csrf")
+    assert usecases.report_version(member, "r-1", 1, api=api)["company_name"] is None
+    assert [path for _, path, *_ in api.calls].count("/v1/companies") == 1
