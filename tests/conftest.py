@@ -33,6 +33,17 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("tests/browser runs in a process of its own: scripts/test tests/browser")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran processes shows what they logged last: a CI run leaves nothing else behind."""
+    outcome = yield
+    report = outcome.get_result()
+    running = item.funcargs.get("processes") if report.failed else None
+    if running is not None:
+        for name, lines in running.last_lines().items():
+            report.sections.append((f"last lines logged by {name}", lines))
+
+
 @pytest.fixture
 def report():
     """A complete, valid year-1 report (examples/report.json), a fresh copy per test."""

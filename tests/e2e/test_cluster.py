@@ -28,6 +28,7 @@ from tests.support import (TRUSTONE, Platform, RabbitCluster, ReportStream, Shar
 pytestmark = pytest.mark.e2e
 REPORTS = int(os.environ.get("CLUSTER_REPORTS", "150"))
 ROUNDS = int(os.environ.get("CLUSTER_ROUNDS", "1"))
+HEALING_SECONDS = 45  # a node paused as the minority rejoins within seconds of the partition's end, or not at all
 SERVICES = ("submission", "scoring", "notification", "reporting", "complaints")  # all but the portal (a client)
 POISONED = ("notification", "reporting", "complaints")  # the consumers of company_registered
 # the queues a stream of reports keeps busiest: its node is the one to lose
@@ -107,7 +108,13 @@ def partition(cluster: RabbitCluster, stream: ReportStream, node: str) -> dict:
                timeout=60)
     healed_at = time.monotonic()
     cluster.reconnect(node)
-    cluster.await_node(node)
+    try:
+        cluster.await_node(node, timeout=HEALING_SECONDS)
+    except RuntimeError:
+        # RabbitMQ's own limit, not the platform's: a node paused as the minority does not always rejoin
+        # when the network comes back (rabbitmq-server#17319); its documentation has the operator restart it
+        cluster.restart_node(node)
+        measured["restarted, as it did not rejoin by itself"] = True
     measured["serving again after the partition ended, s"] = round(time.monotonic() - healed_at, 1)
     return measured
 

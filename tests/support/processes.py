@@ -52,6 +52,11 @@ class Processes:
     def log(self, name: str) -> str:
         return (self.directory / f"{name}.log").read_text(errors="replace")
 
+    def last_lines(self, count: int = 40) -> dict[str, str]:
+        """The last `count` lines of each process's log, for a failure's report."""
+        return {log.stem: "\n".join(log.read_text(errors="replace").splitlines()[-count:])
+                for log in sorted(self.directory.glob("*.log"))}
+
     def stop_all(self) -> None:
         """Every process asked to stop at once, then waited for: each takes seconds to finish its work, and
         one after the other they took half a minute per platform. What the others rely on stops after them."""
@@ -394,14 +399,22 @@ class RabbitCluster:
             time.sleep(0.5)
 
     def stop_node(self, node: str) -> None:
-        """Stops `node` the way an operator or a shutdown does (its clients' connections close)."""
+        """Stops `node` the way an operator or a shutdown does (its clients' connections close); a node
+        that does not stop within a minute is killed, with whatever it started in its session."""
         process = self.running.pop(node)
-        self.ctl(node, "stop", timeout=60, check=False)
         try:
+            self.ctl(node, "stop", timeout=60, check=False)
             process.wait(30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            try:
+                os.killpg(process.pid, 9)
+            except ProcessLookupError:
+                pass
             process.wait()
+
+    def restart_node(self, node: str) -> None:
+        self.stop_node(node)
+        self.start_node(node)
 
     def cut_off(self, node: str) -> None:
         """A partition: `node` and the other nodes no longer reach each other (a blackhole route each way,
@@ -450,13 +463,7 @@ class RabbitCluster:
         for node in list(self.cut):
             self.reconnect(node)
         for node in list(self.running):
-            try:
-                self.stop_node(node)
-            except Exception:  # noqa: BLE001 - whatever failed, the node goes
-                process = self.running.pop(node, None)
-                if process is not None:
-                    process.kill()
-                    process.wait()
+            self.stop_node(node)
         for host in self.hosts:
             pids = subprocess.run(["ip", "netns", "pids", host], capture_output=True, text=True).stdout.split()
             for pid in pids:  # started in the namespace by the node (epmd): ours
