@@ -459,6 +459,7 @@ def notices(visitor: Visitor, page: int, *, api) -> dict:
 # --- the secretariat ----------------------------------------------------------------------------------------
 
 OVERVIEW_PAGE = 50  # members per page of the secretariat's overview
+LARGEST_STANDINGS_PAGE = 10_000  # the most notification gives in one answer (its YearStandingsQuery)
 
 
 def year_overview(visitor: Visitor, covenant_year: int, status: str | None, page: int = 1, *, api,
@@ -481,10 +482,11 @@ def year_overview(visitor: Visitor, covenant_year: int, status: str | None, page
 
 
 def year_overview_rows(visitor: Visitor, covenant_year: int, status: str | None, *, api) -> list[dict]:
-    """Every member of the overview (for its spreadsheet), asked for a thousand at a time."""
+    """Every member of the overview (for its spreadsheet), in as few answers as notification gives them
+    (one up to 10,000 members: each answer more asked the frameworks and the counts again)."""
     rows, page = [], 1
     while True:
-        found = year_overview(visitor, covenant_year, status, page, api=api, per_page=1000)
+        found = year_overview(visitor, covenant_year, status, page, api=api, per_page=LARGEST_STANDINGS_PAGE)
         rows += found["rows"]
         if page >= found["pages"]:
             return rows
