@@ -8,7 +8,7 @@ makes a vhost of its own and removes it. Measured, in this order:
 
 - the raw ceiling (kombu, persistent 2 KB messages): publish with and without publisher confirms, and
   consume with manual acks; again after the platform ran;
-- the platform as six `trustone run <service>` processes on RabbitMQ (in-process documents each), and as
+- the platform as one `trustone run <service>` process per service on RabbitMQ (in-process documents each), and as
   the embedded one (`trustone run`: every service in one process, in-memory broker), at full speed with 1
   and 4 clients: reports/s accepted and counted in the sector figures, the ratio to the confirmed-publish
   ceiling, CPU ms per report per service (and of RabbitMQ and of the benchmark's clients), broker

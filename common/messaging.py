@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from datetime import datetime, timezone
@@ -51,6 +52,7 @@ NO_ROUTE = 312  # AMQP reply code of a mandatory message no queue took
 ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nameko's prefetch is 10)
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
 BROKER_DOWN_SECONDS = 2.0  # after a failure to reach the broker, publishing fails at once for this long
+RECONNECT_MAX_SECONDS = 2.0  # the longest a consumer waits between attempts to reach the broker again
 
 
 def replay_exchange(consumer: str) -> Exchange:
@@ -381,6 +383,16 @@ class GuardedQueueConsumer(QueueConsumer):
         for provider, consumer in self._consumers.items():
             consumer.on_message = partial(self._received, provider)
         return consumers
+
+    @contextmanager
+    def establish_connection(self):
+        # kombu waits 2, 4, 6 ... up to 30 s between attempts: after a long outage the broker was back for
+        # up to half a minute before its consumers tried again, and a service asked to stop meanwhile waited
+        # that out (Docker kills it after 10 s)
+        with self.create_connection() as connection:
+            connection.ensure_connection(self.on_connection_error, self.connect_max_retries, interval_start=0,
+                                         interval_step=1, interval_max=RECONNECT_MAX_SECONDS)
+            yield connection
 
     def _received(self, provider, message):
         # in the consumer's loop: taking a message may mean publishing (parking), so it has a thread of its own

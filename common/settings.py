@@ -34,7 +34,7 @@ MAX_REPORT_FILE_MB = 50  # REPORT_FILE_MAX_MB at most: what a request to the sub
 # events, RPC calls and the outbox behave.
 EVERY_SERVICE = frozenset({"AMQP_URI", "MONGO_URI", "HTTP_HOST", "HTTP_PORTS", "METRICS_TOKEN", "CLOCK",
                            "EVENT_ATTEMPTS", "EVENT_RETRY_BACKOFF_SECONDS", "RPC_TIMEOUT_SECONDS",
-                           "OUTBOX_GRACE_SECONDS", "QUEUE_TYPE"})
+                           "OUTBOX_GRACE_SECONDS", "QUEUE_TYPE", "HEARTBEAT"})  # HEARTBEAT: nameko reads it
 # An API service checks bearer tokens: the secretariat's it compares itself; the others it asks submission
 # about and remembers for a while (submission holds the hashes).
 _API = frozenset({"SECRETARIAT_TOKEN", "IDENTITY_CACHE_SECONDS"})

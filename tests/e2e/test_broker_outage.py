@@ -10,6 +10,7 @@ import requests
 from tests.support import SECRETARIAT_TOKEN, Platform, TcpLink, auth, register_company, wait_until
 
 pytestmark = pytest.mark.e2e
+LONG_OUTAGE_SECONDS = 21  # kombu's attempts: at 0, 2, 6, 12, 20 and 30 s; back at 21, its next is 9 s away
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,9 @@ def link(vhost):
 
 
 @pytest.fixture(scope="module")
-def platform(vhost, processes, link):
-    """Submission, scoring and reporting, reaching the broker only through `link`."""
+def platform(vhost, link, processes):
+    """Submission, scoring and reporting, reaching the broker only through `link` (set up before the
+    processes, so that it is cut only once they stopped)."""
     platform = Platform(link.uri(vhost), processes, RPC_TIMEOUT_SECONDS="20")
     for service in ("submission", "scoring", "reporting"):
         platform.start(service)
@@ -82,3 +84,24 @@ def test_health_preview_and_proof_answer_503_when_the_broker_is_unreachable(plat
         assert refused.status_code == 503, refused.text
         assert refused.headers["Content-Type"].startswith("application/json")
         assert refused.json()["error"]["code"] == "DEPENDENCY_UNAVAILABLE"
+    link.restore()  # so that the services stop as they do with a broker, not after the 10 s of a kill
+
+
+def test_after_a_long_outage_the_consumers_take_messages_again_within_seconds_of_the_brokers_return(platform, link,
+                                                                                                    report):
+    headers = auth(register_company(platform.url("submission"), name="Lange Storing B.V.")["token"])
+    counted = platform.figures()["assessed_reports"]
+    link.cut()
+    time.sleep(LONG_OUTAGE_SECONDS)
+    link.restore()
+    back_at = time.monotonic()
+    assert requests.post(platform.url("submission", "/v1/reports"), json=report, headers=headers,
+                         timeout=30).status_code == 202
+    wait_until(lambda: platform.figures()["assessed_reports"] == counted + 1,
+               "a report sent once the broker is back to be assessed and counted", timeout=60)
+    took = time.monotonic() - back_at
+    print(f"\nafter a {LONG_OUTAGE_SECONDS} s outage, a report was assessed and counted {took:.1f} s after the "
+          "broker was back")
+    # kombu's own pauses between attempts grow to 8-10 s by then (2, 4, 6, 8 ...): the consumers would
+    # still be waiting
+    assert took < 7, f"{took:.1f} s"
