@@ -53,7 +53,8 @@ READS: dict[str, frozenset[str]] = {
                                        "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
     "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_WITHDRAWN_KEYS"},
     "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_PUBLIC_URL", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
-                            "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS"},
+                            "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS",
+                            "REPORT_FILE_MAX_MB"},  # the form says how large a file may be
 }
 
 

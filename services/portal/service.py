@@ -247,7 +247,8 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         state, source, suggested = usecases.report_form(visitor, covenant_year, api=self.api, store=self.storage)
         return self._page(request, visitor, "report_form.html.j2", state=state, source=source, errors={},
-                          assessment=None, saved=None, anchor=domain.anchor, suggested=suggested)
+                          assessment=None, saved=None, anchor=domain.anchor, suggested=suggested,
+                          file_max_mb=self.settings.report_file_max_mb)
 
     @page("POST", "/company/years/<int:covenant_year>/report", max_body=MAX_REPORT_FORM_BYTES, doc=_html(
         "The report form's actions: add or remove a row, take a file off, save the draft, check, submit (a "
@@ -271,7 +272,8 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "report_form.html.j2", status=status, state=outcome.state,
                           source="form", errors=outcome.errors, assessment=outcome.assessment,
                           saved=outcome.message, anchor=domain.anchor,
-                          focus=action.partition(":")[2].partition(":")[0], suggested=outcome.page["suggested"])
+                          focus=action.partition(":")[2].partition(":")[0], suggested=outcome.page["suggested"],
+                          file_max_mb=self.settings.report_file_max_mb)
 
     @page("GET", "/reports/<report_id>", doc=_html("A report's versions with their assessments"))
     def report_page(self, request, report_id):

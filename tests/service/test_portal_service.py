@@ -129,6 +129,29 @@ def test_a_company_sends_its_evidence_as_files_and_a_refused_file_loses_nothing(
     assert requests.get(portal + links[1][0], allow_redirects=False).status_code in (303, 401, 403)
 
 
+@pytest.fixture
+def small_files_portal(container_factory, service_config, url):
+    """The platform with files of at most 1 MB sent with reports."""
+    return start_portal(container_factory, {**service_config, "REPORT_FILE_MAX_MB": 1}, url)
+
+
+def test_the_form_says_how_large_a_file_may_be_as_configured_and_a_larger_one_is_refused_beside_it(
+        small_files_portal, url):
+    portal = small_files_portal
+    company = register_company(url("submission", ""), name="Klein Bestand B.V.")
+    member = requests.Session()
+    sign_in(member, portal, company["token"])
+    form = member.get(f"{portal}/company/years/1/report")
+    assert "Een pdf, JPEG of PNG van hoogstens 1 MB." in form.text
+    fields = {"csrf_token": form_token(form.text), **form_fields(domain.from_report(example_report(), 1))}
+    large = b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10) + b"\n%%EOF\n"
+    refused = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "submit"},
+                          files={"plan_of_approach_file.upload": ("plan.pdf", large, "application/pdf")})
+    assert refused.status_code == 422
+    assert "groter dan 1 MB" in refused.text and 'id="f-plan_of_approach_file-error"' in refused.text
+    assert requests.get(url("submission", "/v1/reports"), headers=auth(company["token"])).json() == [], "nothing sent"
+
+
 def test_a_company_sends_its_report_and_the_secretariat_sees_it_and_grants_a_date(portal, url):
     company = register_company(url("submission", ""), name="Graniet Import B.V.")
     member = requests.Session()
