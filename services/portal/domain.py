@@ -270,6 +270,8 @@ STANDING_WORDS = {
 
 CONFIRM_NEW_CODE = N_("Tick the box to confirm: the company's current code stops working at once, and it signs in "
                       "only with the new code you give it.")
+CONFIRM_NEW_AUTHORITY_CODE = N_("Tick the box to confirm: the authority's current code stops working at once, and it "
+                                "signs in only with the new code you give it.")
 
 # A year whose company still has something to do for it: report, report again, or report late.
 TO_ACT_ON = ("due", "missing", "needs_more_time")

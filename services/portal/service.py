@@ -552,7 +552,19 @@ class PortalService(operations.Operations):
         visitor = self._visitor(request)
         number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
         return self._page(request, visitor, "authorities.html.j2",
-                          found=usecases.authorities(visitor, number, api=self.api))
+                          found=usecases.authorities(visitor, number, api=self.api), errors={})
+
+    @page("POST", "/secretariat/authorities/<authority_id>/token", doc=_html(
+        "Give a contracting authority a new sign-in code (form: confirm=yes, page: the list's page to come back to)"))
+    def replace_authority_token(self, request, authority_id):
+        visitor = self._posted(request, SECRETARIAT)
+        if request.form.get("confirm") != "yes":  # the authority's code stops working: never by one stray click
+            number = schemas.read(schemas.PageQuery(), {"page": request.form.get("page", "1")})["page"]
+            return self._page(request, visitor, "authorities.html.j2", status=422,
+                              found=usecases.authorities(visitor, number, api=self.api),
+                              errors={f"confirm-{authority_id}": [domain.CONFIRM_NEW_AUTHORITY_CODE]})
+        member = usecases.replace_token(visitor, authority_id, api=self.api)
+        return self._page(request, visitor, "registered.html.j2", kind=AUTHORITY, member=member, replaced=True)
 
     @page("GET", "/secretariat/commission", doc=_html(
         "The commission's members as the secretariat sees them, and registering a seat (the chair confirms it)"))

@@ -369,8 +369,19 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
     press(browser, office, office.get_by_role("link", name="Questions about suppliers"))
     assert "Zandsteen Import B.V." in office.get_by_role("table").inner_text()
     press(browser, office, office.get_by_role("link", name="Contracting authorities"))
-    assert office.get_by_role("row", name=re.compile("Gemeente Utrecht")).inner_text().split("\t") == [
+    row = office.get_by_role("row", name=re.compile("Gemeente Utrecht"))
+    assert row.inner_text().split("\t")[:4] == [
         "Gemeente Utrecht", "Netherlands", "15 January 2020", "2"], "its name, when it joined, its two questions"
+    press(browser, office, row.get_by_role("button", name="Give a new sign-in code"))  # lost its code
+    assert "Tick the box to confirm: the authority's current code stops working" in \
+        office.get_by_role("alert").inner_text(), "one click is no yes"
+    office.get_by_label("Yes: Gemeente Utrecht's current code stops working at once").check()
+    press(browser, office, office.get_by_role("row", name=re.compile("Gemeente Utrecht")).get_by_role(
+        "button", name="Give a new sign-in code"))
+    assert office.get_by_role("heading", name="New sign-in code: Gemeente Utrecht").is_visible()
+    new_code = office.get_by_label("Sign-in code").input_value()
+    assert new_code and new_code != authority["token"]
+    press(browser, office, office.get_by_role("link", name="Back to the contracting authorities"))
     visit(browser, office, f"{portal}/secretariat/years/1/verification")
     assert "Reports for year 1 are due by 31 December 2020. A sample drawn now" in office.content(), \
         "drawn before the due date, the sample leaves out the reports still to come: the page says so"

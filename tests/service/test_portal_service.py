@@ -377,6 +377,28 @@ def test_the_secretariat_gives_a_company_a_new_sign_in_code_and_the_old_one_stop
     assert "Marmer Handel B.V." in again.get(f"{portal}/company").text
 
 
+def test_the_secretariat_gives_an_authority_a_new_sign_in_code_from_the_list_of_authorities(portal, url):
+    authority = requests.post(url("submission", "/v1/authorities"), headers=auth(SECRETARIAT_TOKEN), json={
+        "name": "Gemeente Steenwijk", "country": "NL", "joined_on": "2020-03-01"}).json()
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+    listed = secretariat.get(f"{portal}/secretariat/authorities")
+    assert "Ja: de huidige code van Gemeente Steenwijk werkt meteen niet meer" in listed.text
+    address = f"{portal}/secretariat/authorities/{authority['id']}/token"
+    stray = secretariat.post(address, data={"csrf_token": form_token(listed.text), "page": "1"})
+    assert stray.status_code == 422, "one click is no yes"
+    assert f'id="f-confirm-{authority["id"]}-error"' in stray.text and "Vink het vakje aan" in stray.text, \
+        "the question beside that authority's box"
+    assert sign_in(requests.Session(), portal, authority["token"]).status_code == 303, "the old code still works"
+
+    given = secretariat.post(address, data={"csrf_token": form_token(stray.text), "confirm": "yes"})
+    assert given.status_code == 200 and "Nieuwe aanmeldcode: Gemeente Steenwijk" in given.text
+    assert 'href="/secretariat/authorities"' in given.text
+    new_code = re.search(r'id="token" class="w-full code" value="([^"]+)"', given.text).group(1)
+    assert sign_in(requests.Session(), portal, authority["token"]).status_code == 401
+    assert sign_in(requests.Session(), portal, new_code).status_code == 303
+
+
 def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figures_and_rescores(
         container_factory, service_config, url, tmp_path):
     frameworks = shutil.copytree(SHIPPED_FRAMEWORKS, tmp_path / "frameworks")
