@@ -384,6 +384,24 @@ class GuardedQueueConsumer(QueueConsumer):
             consumer.on_message = partial(self._received, provider)
         return consumers
 
+    _consuming_channel = None  # the channel its consumers were declared on, at the last (re)connection
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._consuming_channel = channel
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+    def on_iteration(self):
+        # kombu makes a lost connection again by itself the moment it is next used: when a worker's
+        # acknowledgement failed first (marking it lost) and the loop then drained it, it drained a new
+        # connection without a channel, and consumed nothing again, kept open by its heartbeats. A consumer
+        # whose channel's connection is lost makes it again itself, with its channel and its consumers.
+        channel = self._consuming_channel
+        connection = getattr(channel, "connection", None)
+        if channel is not None and (connection is None or not getattr(connection, "connected", True)
+                                    or not getattr(channel, "is_open", True)):
+            raise ConnectionResetError("the connection the consumers were declared on was lost")
+        super().on_iteration()
+
     @contextmanager
     def establish_connection(self):
         # kombu waits 2, 4, 6 ... up to 30 s between attempts: after a long outage the broker was back for
