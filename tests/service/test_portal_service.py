@@ -82,15 +82,22 @@ def test_signing_in_and_out_keeps_the_token_on_the_server_and_every_page_guarded
     assert browser.get(f"{portal}/secretariat", allow_redirects=False).status_code == 303
 
 
-def test_a_company_sends_its_evidence_as_files_and_a_refused_file_loses_nothing(portal, url):
-    from tests.support import pdf_with_document_info
-    company = register_company(url("submission", ""), name="Bewijs Steen B.V.")
-    other = register_company(url("submission", ""), name="Andere Steen B.V.")
+def on_the_report_form(portal: str, url, name: str):
+    """A new company, signed in to the portal in a session of its own, on its year-1 report form: the company,
+    the session, the form's page and its fields filled in with the example report."""
+    company = register_company(url("submission", ""), name=name)
     member = requests.Session()
     sign_in(member, portal, company["token"])
     form = member.get(f"{portal}/company/years/1/report")
+    return company, member, form, {"csrf_token": form_token(form.text),
+                                   **form_fields(domain.from_report(example_report(), 1))}
+
+
+def test_a_company_sends_its_evidence_as_files_and_a_refused_file_loses_nothing(portal, url):
+    from tests.support import pdf_with_document_info
+    company, member, form, fields = on_the_report_form(portal, url, "Bewijs Steen B.V.")
+    other = register_company(url("submission", ""), name="Andere Steen B.V.")
     assert 'enctype="multipart/form-data"' in form.text
-    fields = {"csrf_token": form_token(form.text), **form_fields(domain.from_report(example_report(), 1))}
     address = f"{portal}/company/years/1/report"
 
     refused = member.post(address, data={**fields, "action": "submit", "supply_chain.quarries.known": "99"}, files={
@@ -138,12 +145,8 @@ def small_files_portal(container_factory, service_config, url):
 def test_the_form_says_how_large_a_file_may_be_as_configured_and_a_larger_one_is_refused_beside_it(
         small_files_portal, url):
     portal = small_files_portal
-    company = register_company(url("submission", ""), name="Klein Bestand B.V.")
-    member = requests.Session()
-    sign_in(member, portal, company["token"])
-    form = member.get(f"{portal}/company/years/1/report")
+    company, member, form, fields = on_the_report_form(portal, url, "Klein Bestand B.V.")
     assert "Een pdf, JPEG of PNG van hoogstens 1 MB." in form.text
-    fields = {"csrf_token": form_token(form.text), **form_fields(domain.from_report(example_report(), 1))}
     large = b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10) + b"\n%%EOF\n"
     refused = member.post(f"{portal}/company/years/1/report", data={**fields, "action": "submit"},
                           files={"plan_of_approach_file.upload": ("plan.pdf", large, "application/pdf")})
