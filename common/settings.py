@@ -10,7 +10,6 @@ one, so no service is handed another's keys and tokens, whatever its configurati
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional

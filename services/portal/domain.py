@@ -277,6 +277,11 @@ CONFIRM_NEW_AUTHORITY_CODE = N_("Tick the box to confirm: the authority's curren
 TO_ACT_ON = ("due", "missing", "needs_more_time")
 
 
+def last_values(fields: dict[str, list[str]]) -> dict[str, str]:
+    """A form's fields, each as its last value without surrounding spaces ("" for one sent empty)."""
+    return {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+
+
 def pressing_first(standings: list[dict]) -> list[dict]:
     """A company's years (its standings, as notification gives them) in the order it acts on them: those it
     still has to report for (obliged), the nearest date first (one already passed before that); then the

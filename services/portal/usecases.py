@@ -237,9 +237,7 @@ def company_years(visitor: Visitor, *, api) -> list[dict]:
     days left, as the notification service, its owner, says), and each version with its state."""
     require_role(visitor, COMPANY)
     client = api.as_(visitor.token)
-    years = member_years(client, visitor.member["id"])
-    by_year = {each["covenant_year"]: each for each in years}
-    return [by_year[each["covenant_year"]] for each in domain.pressing_first([each["standing"] for each in years])]
+    return member_years(client, visitor.member["id"])
 
 
 def drafts_saved(visitor: Visitor, covenant_years: list[int], *, store) -> dict[int, object]:
@@ -256,7 +254,8 @@ def year_to_open(*, api, clock) -> int:
 
 def member_years(client, member_id: str, **reports_of) -> list[dict]:
     """A company's years, as the caller of `client` may see them (`reports_of`: whose reports to list,
-    `company_id=`, when the caller is not the company itself)."""
+    `company_id=`, when the caller is not the company itself), in the order the company acts on them
+    (domain.pressing_first: the year it must still report for first, the nearest date first)."""
     reports, standing = client.together(lambda: client.get("submission", "/v1/reports", **reports_of),
                                         lambda: _standing(client, member_id))
     reports_by_year = {each["covenant_year"]: each for each in reports}
@@ -265,7 +264,8 @@ def member_years(client, member_id: str, **reports_of) -> list[dict]:
         lambda report_id=reports_by_year[each["covenant_year"]]["id"]: report_versions(client, report_id)
         for each in sent])))
     return [{"covenant_year": each["covenant_year"], "report": reports_by_year.get(each["covenant_year"]),
-             "versions": versions.get(each["covenant_year"], []), "standing": each} for each in standing["years"]]
+             "versions": versions.get(each["covenant_year"], []), "standing": each}
+            for each in domain.pressing_first(standing["years"])]
 
 
 def _standing(client, company_id: str) -> dict:
@@ -507,7 +507,7 @@ def authorities(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIE
 def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
     """Registers a company or a contracting authority; the answer holds its token, shown once."""
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     body = {"name": form.get("name", ""), "country": form.get("country", ""),
             "joined_on": domain.iso_date({part: form.get(f"joined_on.{part}", "")
                                            for part in ("day", "month", "year")})}
@@ -534,7 +534,7 @@ def register_commission_member(visitor: Visitor, fields: dict[str, list[str]], *
     """The secretariat registers a seat of the commission. No code comes back: the seat waits for the
     chair's confirmation, which gives the member its code, to the chair (separation of duties)."""
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     body = {name: form.get(name, "") for name in ("name", "seat", "email", "language")}
     try:
         return FormOutcome({}, done=api.as_(visitor.token).post("submission", "/v1/commission-members", body))
@@ -554,16 +554,13 @@ def company_detail(visitor: Visitor, company_id: str, *, api) -> dict:
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     company = client.get("submission", f"/v1/companies/{quote(company_id, safe='')}")  # 404 for no such company
-    years = member_years(client, company_id, company_id=company_id)
-    by_year = {each["covenant_year"]: each for each in years}  # in the order the company acts on them
-    return {"company": company, "years": [by_year[each["covenant_year"]]
-                                          for each in domain.pressing_first([each["standing"] for each in years])]}
+    return {"company": company, "years": member_years(client, company_id, company_id=company_id)}
 
 
 def grant_extension(visitor: Visitor, fields: dict[str, list[str]], *, api) -> FormOutcome:
     """The secretariat gives a company its own date for a year."""
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     year = domain.number(form.get("covenant_year", ""))
     body = {"company_id": form.get("company_id", ""), "covenant_year": year,
             "date": domain.iso_date({part: form.get(f"date.{part}", "") for part in ("day", "month", "year")})}
@@ -592,7 +589,7 @@ def place_state_name(visitor: Visitor, fields: dict[str, list[str]], *, api) -> 
     """The secretariat says which subdivision a state nobody knew is (`state`, its code); the figures then
     count the regions written with it there."""
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     where = f"state.{form.get('row', '')}"
     if not form.get("state"):
         outcome = FormOutcome(form, errors={where: [problems.REQUIRED()]})
@@ -610,7 +607,7 @@ def place_region(visitor: Visitor, fields: dict[str, list[str]], *, api) -> Form
     """The secretariat places a name nobody knew: as a new region, or as a spelling of a known one
     (`as`: "new", or "country|state|name" of the known region). The figures then count it there."""
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     outcome = _place(visitor, form, api=api)
     return replace(outcome, page={"found": regions(visitor, api=api)})  # the page as it now stands
 
@@ -790,7 +787,7 @@ def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> Form
 
 def record_verification(visitor: Visitor, covenant_year: int, fields: dict[str, list[str]], *, api) -> FormOutcome:
     require_role(visitor, SECRETARIAT)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     body = {"company_id": form.get("company_id", ""), "result": form.get("result", ""),
             "verified_on": domain.iso_date({part: form.get(f"verified_on.{part}", "")
                                             for part in ("day", "month", "year")})}
@@ -816,7 +813,7 @@ def member_list(*, api) -> list[dict]:
 def file_case(fields: dict[str, list[str]], attachments: list[bytes], *, api) -> FormOutcome:
     """Files a case for anyone (no account) with its files, in one call: all are kept, or none when one is
     refused. The answer holds the number and the follow-up code, shown once."""
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     body = {key: form[key] for key in ("kind", "company_id", "party", "what_happened", "where", "when", "language",
                                        "name", "contact") if form.get(key)}
     body.setdefault("kind", "")
@@ -908,7 +905,7 @@ def case(visitor: Visitor, number: str, *, api) -> dict:
 def move_case(visitor: Visitor, number: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
     """A commission member's step, from the case page's form; a decided appeal names its corrections."""
     require_role(visitor, COMMISSION)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     form["corrected"] = fields.get("corrected", [])
     body = {"to": form.get("to", ""), "reason": form.get("reason", "")}
     if form.get("admissible"):
@@ -948,7 +945,7 @@ def case_attachment(visitor: Visitor, number: str, attachment_id: str, *, api):
 def appeal(visitor: Visitor, report_id: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
     """A company contests the assessment of one version of its report."""
     require_role(visitor, COMPANY)
-    form = {name: (values[-1].strip() if values else "") for name, values in fields.items()}
+    form = domain.last_values(fields)
     form["criteria"] = fields.get("criteria", [])  # ticked boxes come back ticked
     body = {"report_id": report_id, "version": domain.number(form.get("version", "")),
             "criteria": fields.get("criteria", []), "reasons": form.get("reasons", "")}
