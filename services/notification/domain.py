@@ -20,8 +20,8 @@ from rapidfuzz import fuzz, process, utils
 from common import covenant, places, problems, vocabulary
 from common.events import Ordinal
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
-from services.notification.texts import (APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, TO_FIX, in_days, said,
-                                         written)
+from services.notification.texts import (APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, TO_FIX, company_count, in_days,
+                                         said, written)
 
 # Whoever filed a case is known by nothing but the address it gave with it: kept until the acknowledgement
 # is sent (or cannot be), then forgotten.
@@ -448,7 +448,8 @@ def scheduled(today: date, now: datetime, calendars: list[covenant.YearCalendar]
             notices.append(_to_secretariat(
                 "alert_missing", f"alert_missing:{year}:{passed.isoformat()}", secretariat_language, year, now,
                 {"date": passed.isoformat(), "company_ids": [company["id"] for company in named]},
-                count=len(named), date=passed, companies=", ".join(company["name"] for company in named)))
+                companies_count=company_count(len(named)), date=passed,
+                companies=", ".join(company["name"] for company in named)))
     return notices
 
 

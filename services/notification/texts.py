@@ -88,7 +88,7 @@ TEMPLATES = {
            "counts only once the chair confirms it in the portal; only then does the member get a sign-in code. "
            "If the commission does not know this member, do not confirm the seat.")),
     "alert_missing": (
-        N_("Alert: {count} report(s) for year {year} missing after {date}"),
+        N_("Alert: reports for year {year} missing after {date}: {companies_count}"),
         N_("After {date}, a report that meets the requirements is still missing from: {companies}.")),
 }
 
@@ -104,6 +104,12 @@ TO_CONTACT = {"secretariat": N_("the secretariat"), "chair": N_("the commission'
 
 
 IN_DAYS, TOMORROW = N_("{days} days from today"), N_("tomorrow")
+ONE_COMPANY, COMPANIES = N_("1 company"), N_("{count} companies")
+
+
+def company_count(count: int) -> i18n.Said:
+    """A number of companies in words: "1 company", "3 companies"."""
+    return said(ONE_COMPANY) if count == 1 else said(COMPANIES, count=count)
 
 
 def in_days(days: int) -> i18n.Said:

@@ -73,6 +73,15 @@ def _already_a_name(params: dict) -> Worded:
     return N_("This is already a name of {state}."), {"state": lambda language: places.state_label(state, language)}
 
 
+def _wait(text: str, unit: str, one: str, many: str) -> Callable[[dict], Worded]:
+    """A refusal that says how long to wait, in proper plurals ("1 minute", "20 minutes")."""
+    def words(params: dict) -> Worded:
+        count = params.get(unit)
+        return text, {"wait": (lambda language: WORDS.said(one, language)) if count == 1 else
+                      (lambda language: WORDS.said(many, language, count=count))}
+    return words
+
+
 def _move(params: dict) -> Worded:
     state = _labels(vocabulary.CASE_STATES, [params.get("state")], _COMMA)
     if not params.get("allowed"):
@@ -162,8 +171,10 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "too_few_changed": N_("{needed} more companies' contributions must change before a new edition can be "
                           "released."),
     "no_figures": N_("Covenant year {covenant_year} has no figures yet."),
-    "too_many_cases": N_("Too many cases from your address in 24 hours. Please try again in {hours} hour(s)."),
-    "too_many_codes": N_("Too many wrong follow-up codes for this case. Please try again in {minutes} minute(s)."),
+    "too_many_cases": _wait(N_("Too many cases from your address in 24 hours. Please try again in {wait}."),
+                            "hours", N_("1 hour"), N_("{count} hours")),
+    "too_many_codes": _wait(N_("Too many wrong follow-up codes for this case. Please try again in {wait}."),
+                            "minutes", N_("1 minute"), N_("{count} minutes")),
     "party_needed": N_("Name the member or party the complaint is about."),
     "file_type": lambda params: _file(params, N_("The file is not a photo (JPEG or PNG) or a PDF."),
                                       N_("File {file} is not a photo (JPEG or PNG) or a PDF.")),
@@ -201,7 +212,8 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
     "not_asked": N_("The commission has not asked your company to answer this case."),
     "form_expired": N_("This form has expired. Please try again."),
     "unknown_code": N_("This sign-in code is not known. Check it and try again."),
-    "too_many_attempts": N_("Too many attempts. Try again in {minutes} minute(s)."),
+    "too_many_attempts": _wait(N_("Too many attempts. Try again in {wait}."), "minutes", N_("1 minute"),
+                               N_("{count} minutes")),
 }
 
 

@@ -91,10 +91,15 @@ def _chain(link: str):
     return evaluate
 
 
-def _mitigation(kind: str, some: str, none: str):
+def _counted(count: int, one: str, many: str, none: str) -> dict[str, str]:
+    """A count in a reason, in proper plurals ("1 risk", "2 risks"; Dutch counts the same way)."""
+    return _said(none) if count == 0 else _said(one) if count == 1 else _said(many, count=count)
+
+
+def _mitigation(kind: str, one: str, many: str, none: str):
     def evaluate(report, framework):
         count = sum(1 for each in report["mitigation"] if each["kind"] == kind)
-        return _flag(count > 0, _said(some, count=count), _said(none))
+        return count > 0, _counted(count, one, many, none)
     return evaluate
 
 
@@ -137,21 +142,21 @@ EVALUATORS: dict[str, Callable[[dict, Framework], tuple[bool, dict]]] = {
     "factories_known": _chain("factories"),
     "quarry_regions_known": _chain("quarry_regions"),
     "quarries_known": _chain("quarries"),
-    "risk_reported": lambda r, f: _flag(bool(r["risks"]),
-                                        _said(N_("{count} risks reported."), count=len(r["risks"]))
-                                        if len(r["risks"]) > 1 else _said(N_("1 risk reported.")),
-                                        _said(N_("No risk reported."))),
+    "risk_reported": lambda r, f: (bool(r["risks"]), _counted(len(r["risks"]), N_("1 risk reported."),
+                                                              N_("{count} risks reported."),
+                                                              N_("No risk reported."))),
     "risk_independently_identified": _risks_independently_identified,
     "risks_prioritised": _risks_prioritised,
     "plan_of_approach": lambda r, f: _flag(r["plan_of_approach"], _said(N_("A plan of approach is attached.")),
                                            _said(N_("No plan of approach is attached."))),
-    "supplier_improvement": _mitigation("supplier_improvement", N_("{count} supplier improvement(s) reported."),
-                                        N_("No supplier improvement(s) reported.")),
-    "regional_project": _mitigation("regional_project", N_("{count} regional project(s) reported."),
-                                    N_("No regional project(s) reported.")),
-    "certification_programme": _mitigation("certification_programme",
-                                           N_("{count} certification programme(s) reported."),
-                                           N_("No certification programme(s) reported.")),
+    "supplier_improvement": _mitigation("supplier_improvement", N_("1 supplier improvement reported."),
+                                        N_("{count} supplier improvements reported."),
+                                        N_("No supplier improvement reported.")),
+    "regional_project": _mitigation("regional_project", N_("1 regional project reported."),
+                                    N_("{count} regional projects reported."), N_("No regional project reported.")),
+    "certification_programme": _mitigation("certification_programme", N_("1 certification programme reported."),
+                                           N_("{count} certification programmes reported."),
+                                           N_("No certification programme reported.")),
     "systematic_monitoring": _yes_no(("monitoring", "systematic"), N_("Monitoring is systematic."),
                                      N_("Monitoring is not systematic.")),
     "effectiveness_evaluated": _yes_no(("monitoring", "effectiveness_evaluated"),

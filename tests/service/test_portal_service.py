@@ -273,7 +273,7 @@ def test_asking_too_often_says_when_to_try_again_and_keeps_what_was_typed(strict
     assert [sign_in(guesser, portal, "guess").status_code for _ in range(2)] == [401, 401]
     waiting = sign_in(guesser, portal, SECRETARIAT_TOKEN)
     assert waiting.status_code == 429 and 14 * 60 < int(waiting.headers["Retry-After"]) <= 15 * 60
-    assert "Te veel pogingen. Probeer het over 15 minuut/minuten opnieuw." in waiting.text
+    assert "Te veel pogingen. Probeer het over 15 minuten opnieuw." in waiting.text
     assert guesser.get(f"{portal}/secretariat", allow_redirects=False).status_code == 303, "not signed in"
 
     filer = requests.Session()

@@ -120,8 +120,10 @@ def test_a_service_that_was_down_sends_the_latest_reminder_only_and_a_recent_ale
                                                        outcomes, {}, "nl")] == ["reminder"]
     assert [notice.key.split(":")[-1] for notice in domain.scheduled(
         date(2021, 3, 28), at(date(2021, 3, 28)), [YEAR_1], [late], outcomes, {}, "nl")] == ["7"]
-    assert [notice.kind for notice in domain.scheduled(date(2021, 4, 6), at(date(2021, 4, 6)), [YEAR_1],
-                                                       [late], outcomes, {}, "nl")] == ["alert_missing"]
+    alerts = domain.scheduled(date(2021, 4, 6), at(date(2021, 4, 6)), [YEAR_1], [late], outcomes, {}, "nl")
+    assert [notice.kind for notice in alerts] == ["alert_missing"]
+    assert alerts[0].texts["en"]["subject"] == "Alert: reports for year 1 missing after 1 April 2021: 1 company"
+    assert alerts[0].texts["nl"]["subject"] == "Signaal: rapportages over jaar 1 ontbreken na 1 april 2021: 1 bedrijf"
     assert domain.scheduled(date(2021, 5, 1), at(date(2021, 5, 1)), [YEAR_1], [late], outcomes, {}, "nl") == []
 
 

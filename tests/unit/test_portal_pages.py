@@ -41,6 +41,10 @@ def test_the_portal_has_words_for_no_code_the_services_cannot_give():
     (problems.MAX_LENGTH(max=200), "Too long: use at most 200 characters.", "Te lang: gebruik hoogstens 200 tekens."),
     (problems.HTTPS_URL(), "Enter a web address starting with https://.",
      "Vul een webadres in dat begint met https://."),
+    (problems.TOO_MANY_ATTEMPTS(minutes=1), "Too many attempts. Try again in 1 minute.",
+     "Te veel pogingen. Probeer het over 1 minuut opnieuw."),
+    (problems.TOO_MANY_ATTEMPTS(minutes=15), "Too many attempts. Try again in 15 minutes.",
+     "Te veel pogingen. Probeer het over 15 minuten opnieuw."),
 ])
 def test_the_apis_refusals_reach_people_in_plain_words(problem, english, dutch):
     assert (pages.words.message(problem, "en"), pages.words.message(problem, "nl")) == (english, dutch)

@@ -297,6 +297,18 @@ def test_every_reason_is_said_in_dutch_and_english_and_numbers_read_as_each_lang
                                     "nl": "33,3 % van de fabrieken bekend, onder de drempel van 50 %."}
 
 
+@pytest.mark.parametrize("count,en,nl", [
+    (0, "No regional project reported.", "Geen regionaal project gerapporteerd."),
+    (1, "1 regional project reported.", "1 regionaal project gerapporteerd."),
+    (2, "2 regional projects reported.", "2 regionale projecten gerapporteerd.")])
+def test_a_count_in_a_reason_is_said_in_proper_plurals_in_both_languages(count, en, nl):
+    assessment = score(blank_report(1, mitigation=[mitigation("regional_project")] * count,
+                                    risks=[risk()] * count))
+    assert criterion(assessment, "regional_project")["reasons"] == {"en": en, "nl": nl}
+    for each in assessment["criteria"]:
+        assert "(s)" not in each["reasons"]["en"] and "(en)" not in each["reasons"]["nl"], each["code"]
+
+
 @pytest.mark.parametrize("population,size", [(0, 0), (2, 2), (26, 3), (30, 3), (31, 4), (200, 20)])
 def test_the_sample_is_a_tenth_at_least_three_and_never_more_than_all(population, size):
     from services.scoring.domain import sample_size
