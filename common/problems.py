@@ -139,6 +139,8 @@ BIDI_CONTROLS = Kind("bidi_controls", "Must not contain characters that change t
 CONTROL_CHARACTERS = Kind("control_characters", "Must not contain control characters.", line_breaks=False)
 CONTROL_CHARACTERS_BUT_BREAKS = Kind(
     "control_characters", "Must not contain control characters other than line breaks and tabs.", line_breaks=True)
+NAME_TAKEN = Kind("name_taken", "A member with this name is already registered: add what sets this one apart "
+                  "(its place or legal form).")
 LOOKS_LIKE_MEMBER = Kind("looks_like_member", "Looks the same as the name of a member already registered, "
                          "{member}, but is written with other characters.", member="Alpha Steen B.V.")
 

@@ -70,9 +70,3 @@ def skeleton(name: str) -> str:
     alike = _homoglyphs()
     return "".join(alike.get(char, char) for char in folded)
 
-
-def look_alike(name: str, names) -> str | None:
-    """The first of `names` that looks the same as `name` but is written otherwise (an exact same name is
-    not a look-alike), else None."""
-    own = skeleton(name)
-    return next((each for each in names if each != name and skeleton(each) == own), None)

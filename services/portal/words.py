@@ -119,7 +119,9 @@ PROBLEMS: dict[str, str | Callable[[dict], Worded]] = {
                                           if params.get("line_breaks") else N_("Use letters, digits and spaces only."),
                                           {}),
     "looks_like_member": N_("Looks the same as the name of a member already registered, {member}, but is written "
-                            "with other characters. Write the name as the member writes it."),
+                            "with other characters. If it is that member, it is registered already."),
+    "name_taken": N_("A member with this name is already registered. If this is another one, add what sets it "
+                     "apart, such as its place or legal form."),
     "place_markup": N_("Write only the name of the place, without < or >."),
     "place_formula": N_("Start with a letter or digit, not with =, +, - or @."),
     "place_no_letters": N_("Write the name of a place."),

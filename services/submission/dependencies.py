@@ -81,9 +81,9 @@ class SubmissionStore(Repository):
 
     def look_alike(self, name: str) -> str | None:
         """The name of a member of any kind (company, authority, the commission's) that looks the same as
-        `name` but is written otherwise, else None."""
+        `name`, written the same or otherwise, else None."""
         for collection in (self.companies, self.authorities, self.commission):
-            found = collection.find_one({"name_skeleton": text.skeleton(name), "name": {"$ne": name}}, {"name": 1})
+            found = collection.find_one({"name_skeleton": text.skeleton(name)}, {"name": 1})
             if found:
                 return found["name"]
         return None

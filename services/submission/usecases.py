@@ -25,9 +25,12 @@ def register_member(role: str, registration: dict, *, store, publisher, clock) -
     announces it; returns the member as shown, with its bearer token (shown this once; only its hash is
     kept). A commission seat gets no token here: it waits for the chair's confirmation, which gives the
     member its code, so the secretariat never holds a code that opens what only the commission reads. A name
-    that looks the same as a member's already registered (of any kind) but is written with other characters
-    (a Cyrillic А for a Latin A, a 1 for an l) is refused: no one can pass for a member others know."""
+    that is a member's already registered (of any kind), or looks the same but is written with other
+    characters (a Cyrillic А for a Latin A, a 1 for an l), is refused: no one can pass for a member others
+    know, and no two members can be told apart only by their number."""
     alike = store.look_alike(registration["name"])
+    if alike == registration["name"]:
+        raise errors.Invalid.at("name", problems.NAME_TAKEN())
     if alike is not None:
         raise errors.Invalid.at("name", problems.LOOKS_LIKE_MEMBER(member=alike))
     member, token = domain.new_member(registration, clock.now())

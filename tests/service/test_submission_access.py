@@ -1,6 +1,7 @@
 """Who may do what on the submission service (public, company A, company B, authority, secretariat, bad
 token), and every answer is the one the OpenAPI document describes."""
 import base64
+import uuid
 
 import pytest
 import requests
@@ -41,9 +42,9 @@ CHAIR_APPOINTMENT = {"name": "Anna Voorzitter", "email": "anna@example.org", "la
 
 
 def seat_registered(url, seat):
-    """A seat the secretariat registers: it waits for the chair's confirmation."""
+    """A seat the secretariat registers (each its own member's name): it waits for the chair's confirmation."""
     answer = requests.post(url("submission", "/v1/commission-members"), headers=auth(SECRETARIAT_TOKEN), json={
-        "name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "en"})
+        "name": f"Member {seat} {uuid.uuid4().hex[:6]}", "seat": seat, "email": f"{seat}@example.org", "language": "en"})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -87,7 +88,7 @@ CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad 
 def body_for(method, path, report):
     if method != "POST":
         return None
-    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": AUTHORITY,
+    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": {**AUTHORITY, "name": "New"},
             "/v1/commission-members": {"name": "Chair", "seat": "chair", "email": "chair@example.org",
                                        "language": "nl"}}.get(path, report)
 

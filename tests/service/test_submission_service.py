@@ -145,7 +145,7 @@ def test_a_correlation_id_every_message_can_carry_is_kept_and_another_replaced(s
 
 
 def register_with(url, correlation_id: str):
-    return requests.post(url("submission", "/v1/companies"), json=COMPANY,
+    return requests.post(url("submission", "/v1/companies"), json={**COMPANY, "name": f"Steen {correlation_id[:8]}"},
                          headers={**auth(SECRETARIAT_TOKEN), "X-Correlation-ID": correlation_id})
 
 
@@ -163,6 +163,9 @@ def test_a_name_that_looks_like_a_members_of_any_kind_is_refused_with_a_clear_me
         "name": "Gemeente Leiden", "country": "NL", "joined_on": "2019-10-01"})
     assert authority.status_code == 201
     assert register(url, {**COMPANY, "name": "GEMEENTE  LEIDEN"}).status_code == 422, "checked against every kind"
+    again = register(url, {**COMPANY, "name": "Alpha Steen"})
+    assert again.status_code == 422 and again.json()["errors"]["name"][0].startswith(
+        "A member with this name is already registered"), "the very same name is no way to pass for it either"
     for name in ("Alpha\u202eSteen", "Alpha\x00Steen", "Alpha\nSteen"):
         refused = register(url, {**COMPANY, "name": name})
         assert refused.status_code == 422 and list(refused.json()["errors"]) == ["name"], name

@@ -2,6 +2,7 @@
 containers, an event capture on the broker, the API's contract, an SMTP server and a webhook receiver."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -19,10 +20,15 @@ from tests.support.fakes import SettableClock
 
 # --- registering through the public API -----------------------------------------------------------------
 
+_SERIAL = itertools.count(1)
+
+
 def register_company(submission_url: str, **overrides) -> dict:
     """Registers a company as the secretariat (`submission_url` is the service's base address); the
     answer, with the company's token."""
-    created = requests.post(f"{submission_url}/v1/companies", json={**COMPANY, **overrides},
+    # Each its own name: no two members have one (the platform refuses the second).
+    created = requests.post(f"{submission_url}/v1/companies",
+                            json={**COMPANY, "name": f"Steenhandel {next(_SERIAL)} B.V.", **overrides},
                             headers=auth(SECRETARIAT_TOKEN), timeout=30)
     assert created.status_code == 201, created.text
     return created.json()
@@ -55,7 +61,7 @@ def appoint_chair_in_process(amqp_uri: str, **appointment: str) -> dict:
 def seat_commission_member(submission_url: str, chair_token: str, seat: str = "employers", **overrides) -> dict:
     """A member of the commission as the covenant seats one: the secretariat registers the seat (no code),
     the chair confirms it (the member's code, shown to the chair once). The confirmed member, with its token."""
-    registration = {"name": f"Member {seat}", "seat": seat, "email": f"{seat}@example.org", "language": "nl",
+    registration = {"name": f"Member {seat} {uuid.uuid4().hex[:6]}", "seat": seat, "email": f"{seat}@example.org", "language": "nl",
                     **overrides}
     registered = requests.post(f"{submission_url}/v1/commission-members", json=registration,
                                headers=auth(SECRETARIAT_TOKEN), timeout=30)

@@ -94,7 +94,7 @@ def test_a_seat_the_secretariat_registers_has_no_code_and_is_no_caller_until_the
 
 def test_only_the_chair_confirms_a_seat_and_reads_the_list_beside_the_secretariat(ports):
     chair, seat = chair_and_seat(ports)
-    other = usecases.register_member(COMMISSION, {**SEAT, "seat": "unions_and_ngos"}, **ports)
+    other = usecases.register_member(COMMISSION, {**SEAT, "name": "Nel Vakbond", "seat": "unions_and_ngos"}, **ports)
     member = usecases.confirm_seat(Caller(COMMISSION, chair["id"]), other["id"], **ports)
     for caller in (Caller(COMMISSION, member["id"]), Caller(SECRETARIAT), Caller(COMPANY, "c-1")):
         with pytest.raises((errors.Forbidden, errors.Unauthenticated)):
