@@ -282,6 +282,30 @@ def last_values(fields: dict[str, list[str]]) -> dict[str, str]:
     return {name: (values[-1].strip() if values else "") for name, values in fields.items()}
 
 
+
+def notice_action(notice: dict, role: str) -> tuple[str, str, dict] | None:
+    """Where a notice's reader acts on it, and what the link says (an English text of the catalog, with its
+    values): the case or report it is about; for the secretariat the company, the year's missing reports or
+    the names to place; for the commission the seats to confirm. None: there is nothing to open."""
+    about, kind = notice.get("about") or {}, notice.get("kind")
+    if about.get("number") and role in (vocabulary.COMPANY, vocabulary.COMMISSION):
+        return f"/cases/{quote(str(about['number']), safe='')}", N_("Open case %(number)s"), \
+            {"number": about["number"]}
+    if about.get("report_id") and role == vocabulary.COMPANY:
+        return f"/reports/{quote(str(about['report_id']), safe='')}", N_("Open this report"), {}
+    if role == vocabulary.SECRETARIAT:
+        if kind == "alert_needs_more_time" and about.get("company_id"):
+            return f"/secretariat/companies/{quote(str(about['company_id']), safe='')}", N_("Open this company"), {}
+        if kind == "alert_missing" and notice.get("covenant_year"):
+            return f"/secretariat?year={int(notice['covenant_year'])}&status=missing", \
+                N_("See whose report is missing"), {}
+        if kind in ("alert_unknown_region", "alert_unknown_state"):
+            return "/secretariat/regions", N_("Place the name"), {}
+    if kind == "commission_seat_awaiting" and role == vocabulary.COMMISSION:
+        return "/commission/members", N_("Confirm the seat"), {}
+    return None
+
+
 def pressing_first(standings: list[dict]) -> list[dict]:
     """A company's years (its standings, as notification gives them) in the order it acts on them: those it
     still has to report for (obliged), the nearest date first (one already passed before that); then the

@@ -90,6 +90,7 @@ def environment(language: str) -> jinja2.Environment:
         words=lambda terms, code: terms.label(code, language) if code else "",
         options_of=lambda terms: [(term.code, term.label(language)) for term in terms],
         STANDING_WORDS=domain.STANDING_WORDS, errors_by_anchor=domain.errors_by_anchor,
+        notice_action=domain.notice_action,
         message=lambda said: words.message(said, language),
         attachment_kind=lambda content_type: WORDS.gettext(ATTACHMENT_KINDS[content_type], language)
         if content_type in ATTACHMENT_KINDS else content_type,

@@ -438,6 +438,7 @@ def test_the_secretariat_registers_an_authority_reads_its_alerts_checks_the_figu
                         "the secretariat's alert of the unknown region")
     assert alerts.status_code == 200 and "<h1>Signalen</h1>" in alerts.text
     assert "signaal: onbekend groevegebied" in alerts.text and "alert_unknown_region" not in alerts.text
+    assert '<a href="/secretariat/regions">Plaats de naam</a>' in alerts.text, "an alert links to where it is acted on"
 
     # The proof: asked for, it runs in the background; the figures counted again agree with those kept.
     never = secretariat.get(f"{portal}/secretariat/years/1/proof")

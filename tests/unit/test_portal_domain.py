@@ -143,3 +143,20 @@ def test_a_proofs_text_is_read_from_its_file_or_as_typed_and_a_file_that_cannot_
                     "empty": {"attestation_file": [domain.ATTESTATION_FILE_EMPTY]},
                     "binary": {"attestation_file": [domain.ATTESTATION_FILE_NOT_TEXT]},
                     "huge": {"attestation_file": [domain.ATTESTATION_FILE_TOO_LARGE]}}
+
+
+@pytest.mark.parametrize("notice,role,link", [
+    ({"kind": "case_received", "about": {"number": "K-2020-0001"}}, "commission", "/cases/K-2020-0001"),
+    ({"kind": "outcome", "about": {"report_id": "r 1"}}, "company", "/reports/r%201"),
+    ({"kind": "outcome", "about": {"report_id": "r-1"}}, "secretariat", None),
+    ({"kind": "alert_needs_more_time", "about": {"company_id": "c-1", "report_id": "r-1"}}, "secretariat",
+     "/secretariat/companies/c-1"),
+    ({"kind": "alert_missing", "covenant_year": 2, "about": {"company_ids": ["c-1"]}}, "secretariat",
+     "/secretariat?year=2&status=missing"),
+    ({"kind": "alert_unknown_state", "about": {"state": "Rajastan"}}, "secretariat", "/secretariat/regions"),
+    ({"kind": "commission_seat_awaiting", "about": {}}, "commission", "/commission/members"),
+    ({"kind": "reminder", "about": {"date": "2020-12-31"}}, "company", None),
+])
+def test_a_notice_links_to_where_its_reader_acts_on_it(notice, role, link):
+    action = domain.notice_action(notice, role)
+    assert (action[0] if action else None) == link
