@@ -281,6 +281,27 @@ def fits_the_screen(page) -> bool:
                          ".map(each => each.getBoundingClientRect().right)) <= 391")
 
 
+def words_broken_in_tables(page) -> list[str]:
+    """The words of up to 14 letters that a table cell splits over two lines (a phone's table that breaks
+    words letter by letter reads "He eft me er tijd nod ig"); a long address may still break."""
+    return page.evaluate("""() => {
+        const broken = [];
+        for (const cell of document.querySelectorAll('td, th')) {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                for (const word of node.data.matchAll(/\\p{L}{2,14}/gu)) {
+                    const range = document.createRange();
+                    range.setStart(node, word.index);
+                    range.setEnd(node, word.index + word[0].length);
+                    const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+                    if (lines.size > 1) broken.push(word[0]);
+                }
+            }
+        }
+        return broken;
+    }""")
+
+
 def with_an_edition(platform):
     """Year 1's first edition, released once three companies sent a report: the public then reads the
     sector report."""
@@ -313,6 +334,7 @@ def test_the_public_pages_and_the_sector_report_read_well_on_a_phone(platform, b
                               "each.getBoundingClientRect().height > 0).map(each => "
                               "parseFloat(getComputedStyle(each).fontSize) * each.getScreenCTM().a))")
     assert smallest >= 11, f"a chart's smallest label is {smallest:.1f} px on the phone"
+    assert words_broken_in_tables(phone) == [], "the report's tables keep their words whole on a phone"
     press(browser, phone, phone.get_by_role("link", name="Back to the TruStone portal"))
     assert phone.get_by_role("heading", name="Due-diligence reporting of the natural-stone sector").is_visible()
 
@@ -333,6 +355,7 @@ def test_the_report_form_and_the_members_table_fit_a_phone(platform, browser):
     sign_in(browser, office, portal, SECRETARIAT_TOKEN)
     assert office.get_by_role("row", name=re.compile("Leisteen Groothandel en Import B.V.")).is_visible()
     assert fits_the_screen(office), "the members table needs no sideways scrolling"
+    assert words_broken_in_tables(office) == [], "no word in the members table is broken over two lines"
 
 
 def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sample(platform, browser):
