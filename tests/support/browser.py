@@ -8,7 +8,8 @@ class Browser:
     """Debian's Chromium driven by Playwright (by path: no browser is downloaded), with a screenshot of
     every page a test looks at (test-artifacts/<test>/) and axe-core's check of it."""
 
-    SERIOUS = ("serious", "critical")
+    # every impact: a moderate violation (two landmarks with one name) is as real to a screen-reader user
+    IMPACTS = ("minor", "moderate", "serious", "critical")
 
     def __init__(self, artifacts: Path):
         import shutil
@@ -31,14 +32,14 @@ class Browser:
         return self.chromium.new_context(locale=locale, viewport=size, is_mobile=phone, has_touch=phone)
 
     def look(self, page, name: str) -> list[dict]:
-        """Saves a screenshot of the page and returns axe-core's serious or critical violations on it."""
+        """Saves a screenshot of the page and returns axe-core's violations on it, whatever their impact."""
         from axe_playwright_python.sync_playwright import Axe
         self.shots += 1
         page.screenshot(path=str(self.artifacts / f"{self.shots:02d}-{name}.png"), full_page=True)
         found = Axe().run(page).response["violations"]
         return [{"id": each["id"], "impact": each["impact"], "help": each["help"],
                  "nodes": [node["target"] for node in each["nodes"]][:3]}
-                for each in found if each["impact"] in self.SERIOUS]
+                for each in found if each["impact"] in self.IMPACTS]
 
     def close(self):
         for context in self.chromium.contexts:
