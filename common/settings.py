@@ -49,7 +49,7 @@ READS: dict[str, frozenset[str]] = {
                             "COMMISSION_EMAIL", "COMMISSION_LANGUAGE"},
     "reporting": _API | {"MIN_COMPANIES_PER_CELL", "MIN_COMPANIES_PER_REGION"},
     "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
-                                       "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
+                                       "COMPLAINTS_FOLLOW_UP_ATTEMPTS", "COMPLAINTS_FOLLOW_UP_ALERT"},
     "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_WITHDRAWN_KEYS"},
     "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_PUBLIC_URL", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
                             "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS",
@@ -110,6 +110,7 @@ class Settings:
     complaints_secret_key: Optional[str]
     complaints_filings_per_day: int
     complaints_follow_up_attempts: int
+    complaints_follow_up_alert: int
     report_file_max_mb: int
     commission_email: str
     commission_language: str
@@ -184,6 +185,7 @@ class Settings:
             complaints_secret_key=given("COMPLAINTS_SECRET_KEY", lambda value: value or None),
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
             complaints_follow_up_attempts=number("COMPLAINTS_FOLLOW_UP_ATTEMPTS", int),
+            complaints_follow_up_alert=number("COMPLAINTS_FOLLOW_UP_ALERT", int),
             report_file_max_mb=given("REPORT_FILE_MAX_MB", lambda value: _bounded(value, "REPORT_FILE_MAX_MB", 1,
                                                                                    MAX_REPORT_FILE_MB)),
             commission_email=text("COMMISSION_EMAIL"),
