@@ -274,6 +274,36 @@ def _required(config: dict, name: str):
     return config[name]
 
 
+# The secretariat's token is chosen by an operator, and every API service compares it with whatever a client
+# sends, without a limit on guesses (the platform's own codes are long random tokens): a service refuses to
+# start with a shorter one. The demo default is taken only by `trustone run` with its in-memory broker (the
+# launcher marks its configuration with EMBEDDED_DEMO; no configuration file does), which warns of it.
+DEMO_SECRETARIAT_TOKEN = "secretariat-demo-token"
+MIN_SECRETARIAT_TOKEN = 32
+EMBEDDED_DEMO = "TRUSTONE_EMBEDDED_DEMO"
+
+
+def secretariat_token_fault(token: str | None, config: dict) -> str | None:
+    """Why a service must not start with `token` as SECRETARIAT_TOKEN (None when it may)."""
+    token = token or ""
+    if token == DEMO_SECRETARIAT_TOKEN and config.get(EMBEDDED_DEMO):
+        return None
+    if len(token) >= MIN_SECRETARIAT_TOKEN:
+        return None
+    demo = " (the demo default is taken only by `trustone run` with its in-memory broker)" \
+        if token == DEMO_SECRETARIAT_TOKEN else ""
+    return (f"setting SECRETARIAT_TOKEN must be at least {MIN_SECRETARIAT_TOKEN} characters, not {len(token)}"
+            f"{demo}: every API service checks it without a limit on guesses; make one with "
+            f"`openssl rand -base64 32`")
+
+
+def check_secretariat_token(container) -> None:
+    """Refuses to start a service of `container` whose SECRETARIAT_TOKEN is too weak (ValueError, named)."""
+    fault = secretariat_token_fault(of(container).secretariat_token, container.config)
+    if fault:
+        raise ValueError(fault)
+
+
 _built: dict[tuple[int, str | None], tuple[dict, Settings]] = {}
 
 
