@@ -24,8 +24,9 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from common import errors
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from common import errors
 
 Networks = tuple[IPv4Network | IPv6Network, ...]
 
