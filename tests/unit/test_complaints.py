@@ -518,6 +518,15 @@ def test_the_filing_limit_holds_across_instances_that_share_the_store(ports):
     assert len({each["mark"] for each in ports["store"].filings.find()}) == 1
 
 
+def test_a_day_key_sealed_with_a_key_no_longer_listed_is_made_again_not_a_failure(ports):
+    real = on_the_hour(SettableClock())
+    file(ports, address="198.51.100.10", real_clock=real)
+    replaced = {**ports, "sealer": Sealer(Sealer.new_key(), setting="COMPLAINTS_SECRET_KEY", without_key="")}
+    assert file(replaced, address="198.51.100.10", real_clock=real)["number"] == "K-2021-0002"
+    assert ports["store"].mark_keys.count_documents({}) == 1, "the day's key, made again under the new setting"
+    assert replaced["sealer"].open(ports["store"].mark_keys.find_one()["key"]) is not None
+
+
 def test_follow_up_codes_are_read_in_any_case_and_grouping_and_old_codes_still_open_their_case(ports):
     filed = file(ports)
     code = filed["follow_up_code"]
