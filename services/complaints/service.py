@@ -30,8 +30,8 @@ def declare_metrics(registry):
         "cases": counter(registry, "trustone_cases_filed", "Cases filed, by kind.", ["kind"]),
         "moves": counter(registry, "trustone_case_moves", "Steps taken, by the state reached.", ["state"]),
         "guessed": counter(registry, "trustone_follow_up_codes_guessed",
-                           "Wrong follow-up codes for a case past COMPLAINTS_FOLLOW_UP_ALERT in an hour (from every "
-                           "address): someone is guessing at a case's code."),
+                           "Wrong follow-up codes for a case from the COMPLAINTS_FOLLOW_UP_ALERTth in an hour on (from "
+                           "every address): someone is guessing at a case's code."),
     }
 
 

@@ -164,8 +164,8 @@ def _changes_for_code(number: str, code: str | None, store, sealer, *, address: 
     one case from one address in an hour of real time, that address's codes for that case are not checked
     until the oldest leaves the hour (TooMany). Case numbers are public and a code has 100 bits: the limit
     slows a nuisance, it need not stop a guess; and no one can hold up the filer from another address. Every
-    address's wrong codes for a case are counted too: past `alert_after` in the hour, a warning is logged
-    (when the count reaches it) and `alarm(number)` is called for each further one; the case is never
+    address's wrong codes for a case are counted too: from the `alert_after`th in the hour on, each calls
+    `alarm(number)` (a metric), and a warning is logged when the count reaches it; the case is never
     locked."""
     now = real_clock.now()
     since = now - domain.FOLLOW_UP_WINDOW
