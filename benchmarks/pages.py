@@ -31,7 +31,7 @@ from common.vocabulary import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = json.loads((ROOT / "deploy" / "demo" / "year-1.json").read_text())
-TOKEN = "benchmark-secretariat-token"
+TOKEN = "benchmark-secretariat-token-long-enough-to-start"
 CLOCK = "2021-11-15T09:00:00+00:00"  # year 2's round: both years' reports are there
 
 

@@ -49,7 +49,7 @@ EXAMPLE = json.loads((ROOT / "examples" / "report.json").read_text())
 MANAGEMENT = "http://127.0.0.1:15672/api"
 GUEST = ("guest", "guest")
 PIPELINE = ("submission", "scoring", "notification", "reporting")  # what a report goes through
-SECRETARIAT = "benchmark-secretariat-token"
+SECRETARIAT = "benchmark-secretariat-token-long-enough-to-start"
 OPERATOR = {"Authorization": "Bearer benchmark-metrics-token"}
 TRUSTONE = str(ROOT / ".venv" / "bin" / "trustone")
 

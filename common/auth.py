@@ -59,6 +59,7 @@ class RemoteIdentity(RpcClient):
 
     def setup(self):
         super().setup()
+        settings.check_secretariat_token(self.container)
         self.settings = settings.of(self.container)
         self.known = TTLCache(maxsize=10_000, ttl=self.settings.identity_cache_seconds)
 
@@ -81,6 +82,7 @@ class LocalIdentity(DependencyProvider):
     from the service's own Storage provider."""
 
     def setup(self):
+        settings.check_secretariat_token(self.container)
         self.secretariat_token = settings.of(self.container).secretariat_token
         found = [each for each in self.container.dependencies if isinstance(each, Storage)]
         if len(found) != 1:

@@ -8,16 +8,25 @@ The portal acts for the people in front of it, on this machine too: it vouches f
 an HMAC keyed with a secret it shares with the services (PORTAL_SERVICE_KEY), which no other local client
 has, so being on the portal's machine is not enough to be believed.
 
-What a limit keeps of an address is a keyed hash, under a key of the day (`address_marks`): the database
-alone says nothing of who filed or tried, and yesterday's marks cannot be matched with today's key.
+What a limit keeps of an address is a keyed hash. `address_marks` keys it with a secret of the service's
+setting and the day's date (the portal's failed sign-ins, kept 15 minutes): the database alone says nothing
+of who tried, but whoever holds the setting can try an address against a mark for as long as it is kept.
+`DayKeys` keys it with a random key of the day (the complaints service's filings and follow-up codes), kept
+sealed in a collection of its own and deleted once no mark made with it can count any more: from then on no
+one, not even with the service's setting and a backup of its database, can try an address against those
+marks.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
+
+from common import errors
 
 Networks = tuple[IPv4Network | IPv6Network, ...]
 
@@ -64,10 +73,62 @@ def vouched_address(key: str | None, headers) -> str | None:
 
 def address_marks(digest: Callable[[str], str], address: str, now: datetime, window: timedelta) -> list[str]:
     """An address as a limit keeps it: a keyed hash (`digest`, keyed with a secret that is never stored)
-    under each day's key that a window ending `now` reaches into, today's first. The marks of a day can
-    only be matched by whoever holds the secret, and the stored ones expire with the window."""
-    days = sorted({(now - window).date(), now.date()}, reverse=True)
-    return [digest(f"{day.isoformat()}|{address}") for day in days]
+    of the address and each day that a window ending `now` reaches into, today's first. The marks can only
+    be matched by whoever holds the secret (the setting it is derived from), and the stored ones expire
+    with the window."""
+    return [digest(f"{day.isoformat()}|{address}") for day in _days(now, window)]
+
+
+def _days(now: datetime, window: timedelta) -> list[date]:
+    """The days a window ending `now` reaches into, today first."""
+    return sorted({(now - window).date(), now.date()}, reverse=True)
+
+
+class DayKeys:
+    """Marks of an address under a random key of the day, for limits that must not outlive their window.
+
+    The key of a day is made by whichever instance needs it first (`store.keep_day_key` keeps the first
+    one made, and gives it to every later comer), kept sealed (`sealer`) by `store` in a collection of its
+    own, never beside the marks, and deleted once no mark made with it can count: `keep` after its day
+    ends (the longest window a mark counts in, and the hour marks are rounded to). A day no one needed a
+    key in has no marks to match: its key is never made after the fact.
+
+    Ports: `store` (`day_key(day)` the sealed key or None, `keep_day_key(day, sealed, expires_at)` the one
+    kept, `replace_day_key(day, old, new)` likewise, `forget_day_keys(now)`), `sealer` (`seal`, `open`)."""
+
+    def __init__(self, store, sealer, keep: timedelta, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)):
+        self.store, self.sealer, self.keep, self.make = store, sealer, keep, make
+
+    def marks(self, address: str, now: datetime, window: timedelta) -> list[str]:
+        """The marks of `address` under the key of each day a window ending `now` reaches into, today's
+        first (today's key made if need be; an earlier day without a key, or whose key is gone, has none)."""
+        self.store.forget_day_keys(now)
+        marks = []
+        for day in _days(now, window):
+            key = self._key(day, now, make=day == now.date())
+            if key is not None:
+                marks.append(hmac.new(key, f"address|{address}".encode(), hashlib.sha256).hexdigest()[:32])
+            elif day == now.date():  # kept sealed with a key this instance does not know: nothing to count by
+                raise errors.Unavailable("The service cannot count this request yet; try again in a minute.")
+        return marks
+
+    def _key(self, day: date, now: datetime, make: bool) -> bytes | None:
+        name = day.isoformat()
+        sealed = self.store.day_key(name)
+        opened = self._opened(sealed)
+        if opened is not None or not make:
+            return opened
+        fresh = self.sealer.seal(base64.urlsafe_b64encode(self.make()).decode())
+        if sealed is None:
+            expires_at = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo) + self.keep
+            kept = self.store.keep_day_key(name, fresh, expires_at)
+        else:  # sealed with a key the service no longer has (COMPLAINTS_SECRET_KEY replaced): a new one
+            kept = self.store.replace_day_key(name, sealed, fresh)
+        return self._opened(kept)
+
+    def _opened(self, sealed: str | None) -> bytes | None:
+        opened = self.sealer.open(sealed) if sealed else None
+        return base64.urlsafe_b64decode(opened) if opened else None
 
 
 def _trusted(address: str, trusted: Networks) -> bool:

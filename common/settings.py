@@ -49,7 +49,7 @@ READS: dict[str, frozenset[str]] = {
                             "COMMISSION_EMAIL", "COMMISSION_LANGUAGE"},
     "reporting": _API | {"MIN_COMPANIES_PER_CELL", "MIN_COMPANIES_PER_REGION"},
     "complaints": _API | _ADDRESSES | {"COMPLAINTS_SECRET_KEY", "COMPLAINTS_FILINGS_PER_DAY",
-                                       "COMPLAINTS_FOLLOW_UP_ATTEMPTS"},
+                                       "COMPLAINTS_FOLLOW_UP_ATTEMPTS", "COMPLAINTS_FOLLOW_UP_ALERT"},
     "attestation": _API | {"ATTESTATION_SIGNING_KEYS", "ATTESTATION_WITHDRAWN_KEYS"},
     "portal": _ADDRESSES | {"SERVICE_URLS", "PORTAL_PUBLIC_URL", "PORTAL_SECRET_KEY", "PORTAL_SESSION_IDLE_MINUTES",
                             "PORTAL_SIGN_IN_ATTEMPTS", "PORTAL_SIGN_IN_ATTEMPTS_OVERALL", "PORTAL_SESSION_MAX_HOURS",
@@ -110,6 +110,7 @@ class Settings:
     complaints_secret_key: Optional[str]
     complaints_filings_per_day: int
     complaints_follow_up_attempts: int
+    complaints_follow_up_alert: int
     report_file_max_mb: int
     commission_email: str
     commission_language: str
@@ -184,6 +185,7 @@ class Settings:
             complaints_secret_key=given("COMPLAINTS_SECRET_KEY", lambda value: value or None),
             complaints_filings_per_day=number("COMPLAINTS_FILINGS_PER_DAY", int),
             complaints_follow_up_attempts=number("COMPLAINTS_FOLLOW_UP_ATTEMPTS", int),
+            complaints_follow_up_alert=number("COMPLAINTS_FOLLOW_UP_ALERT", int),
             report_file_max_mb=given("REPORT_FILE_MAX_MB", lambda value: _bounded(value, "REPORT_FILE_MAX_MB", 1,
                                                                                    MAX_REPORT_FILE_MB)),
             commission_email=text("COMMISSION_EMAIL"),
@@ -270,6 +272,36 @@ def _required(config: dict, name: str):
     if name not in config:
         raise ValueError(f"setting {name} is missing from the configuration (see deploy/config.yaml)")
     return config[name]
+
+
+# The secretariat's token is chosen by an operator, and every API service compares it with whatever a client
+# sends, without a limit on guesses (the platform's own codes are long random tokens): a service refuses to
+# start with a shorter one. The demo default is taken only by `trustone run` with its in-memory broker (the
+# launcher marks its configuration with EMBEDDED_DEMO; no configuration file does), which warns of it.
+DEMO_SECRETARIAT_TOKEN = "secretariat-demo-token"
+MIN_SECRETARIAT_TOKEN = 32
+EMBEDDED_DEMO = "TRUSTONE_EMBEDDED_DEMO"
+
+
+def secretariat_token_fault(token: str | None, config: dict) -> str | None:
+    """Why a service must not start with `token` as SECRETARIAT_TOKEN (None when it may)."""
+    token = token or ""
+    if token == DEMO_SECRETARIAT_TOKEN and config.get(EMBEDDED_DEMO):
+        return None
+    if len(token) >= MIN_SECRETARIAT_TOKEN:
+        return None
+    demo = " (the demo default is taken only by `trustone run` with its in-memory broker)" \
+        if token == DEMO_SECRETARIAT_TOKEN else ""
+    return (f"setting SECRETARIAT_TOKEN must be at least {MIN_SECRETARIAT_TOKEN} characters, not {len(token)}"
+            f"{demo}: every API service checks it without a limit on guesses; make one with "
+            f"`openssl rand -base64 32`")
+
+
+def check_secretariat_token(container) -> None:
+    """Refuses to start a service of `container` whose SECRETARIAT_TOKEN is too weak (ValueError, named)."""
+    fault = secretariat_token_fault(of(container).secretariat_token, container.config)
+    if fault:
+        raise ValueError(fault)
 
 
 _built: dict[tuple[int, str | None], tuple[dict, Settings]] = {}

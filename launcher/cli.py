@@ -56,7 +56,8 @@ import logging.config  # noqa: E402
 import sys  # noqa: E402
 
 from common.logging import get_logger  # noqa: E402
-from common.settings import CONFIG_FILE, Settings, load_config  # noqa: E402
+from common.settings import (CONFIG_FILE, DEMO_SECRETARIAT_TOKEN, EMBEDDED_DEMO, Settings, load_config,  # noqa: E402
+                             read_by, secretariat_token_fault)
 from common.vocabulary import SERVICES  # noqa: E402
 
 
@@ -118,6 +119,13 @@ def run(args) -> int:
     if unknown:
         print(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICES)}", file=sys.stderr)
         return 2
+    if settings.embedded_broker:  # a demo in one process: the secretariat's demo code is let through, warned of
+        config[EMBEDDED_DEMO] = True
+    weak = secretariat_token_fault(settings.secretariat_token, config) \
+        if any("SECRETARIAT_TOKEN" in read_by(name) for name in names) else None
+    if weak:  # said plainly here; a service started otherwise (nameko run) refuses with the same words
+        print(weak, file=sys.stderr)
+        return 2
     logging.config.dictConfig(config["LOGGING"])
     log = get_logger("trustone")
     if settings.embedded_broker:
@@ -126,7 +134,7 @@ def run(args) -> int:
             log.warning("an in-memory broker with only some services: the others cannot reach them")
     for line in describe(settings, names):
         log.info(line)
-    if settings.secretariat_token == "secretariat-demo-token":
+    if settings.secretariat_token == DEMO_SECRETARIAT_TOKEN:
         log.warning("SECRETARIAT_TOKEN is the demo default; set your own outside a local demo")
     if args.demo:
         eventlet.spawn(_play_demo, settings, log)

@@ -1,7 +1,9 @@
 """What the complaints service keeps, in its own database: every case as its changes (each change one
 document, written once, with the event that announces it: an outbox), the attachments (GridFS), the
-commission's members, the filings per address (to limit them: a keyed hash of the address and the hour,
-never the address or the moment) and the follow-up codes tried per case. Personal data and attachments are
+commission's members, the filings per address (to limit them: a mark of the address under a random key of
+the day, and the hour, never the address or the moment), the follow-up codes tried per case and address (its
+mark, and the moment), and those keys of the day (sealed, in a collection of their own, deleted once no mark
+made with them can count: common.network.DayKeys). Personal data and attachments are
 sealed at rest, without the metadata files carry (common.cleaning).
 """
 from __future__ import annotations
@@ -33,6 +35,7 @@ class CaseStore(Repository):
         self.counters = db.counters
         self.filings = db.filings
         self.follow_up_attempts = db.follow_up_attempts
+        self.mark_keys = db.mark_keys
         self.commission = db.commission_members
         self.members = db.members
         self.warnings = db.time_limit_warnings
@@ -48,7 +51,8 @@ class CaseStore(Repository):
                          Index.on("seq", ("at", DESCENDING)), Index(Outbox.INDEX_KEYS)),
         "time_limit_warnings": (Index(Outbox.INDEX_KEYS),),
         "filings": (Index.on("mark", "hour"), Index.on("expires_at", expire_after_seconds=0)),
-        "follow_up_attempts": (Index.on("number", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "follow_up_attempts": (Index.on("number", "mark", "at"), Index.on("expires_at", expire_after_seconds=0)),
+        "mark_keys": (Index.on("expires_at", expire_after_seconds=0),),
         "identity_readings": (Index.on(("at", DESCENDING)), Index.on("number", ("at", DESCENDING))),
     }
 
@@ -167,20 +171,48 @@ class CaseStore(Repository):
         return [each["hour"] for each in self.filings.find({"mark": {"$in": marks}, "hour": {"$gte": hour}})
                 if each["_id"] != besides]
 
-    # Follow-up codes tried per case number (a number, never who tried), by real time.
+    # Follow-up codes tried per case number and address (its mark: never the address), by real time.
 
-    def record_follow_up_attempt(self, number: str, at: datetime) -> str:
+    def record_follow_up_attempt(self, number: str, mark: str, at: datetime) -> str:
         attempt_id = uuid.uuid4().hex
-        self.follow_up_attempts.insert_one({"_id": attempt_id, "number": number, "at": at,
+        self.follow_up_attempts.insert_one({"_id": attempt_id, "number": number, "mark": mark, "at": at,
                                             "expires_at": at + timedelta(hours=2)})
         return attempt_id
 
     def forget_follow_up_attempt(self, attempt_id: str) -> None:
         self.follow_up_attempts.delete_one({"_id": attempt_id})
 
-    def follow_up_attempts_since(self, number: str, since: datetime, besides: str) -> list[datetime]:
-        return [each["at"] for each in self.follow_up_attempts.find({"number": number, "at": {"$gte": since}})
-                if each["_id"] != besides]
+    def follow_up_attempts_since(self, number: str, since: datetime, besides: str,
+                                 marks: list[str] | None = None) -> list[datetime]:
+        """When codes were tried for a case since `since`: from an address (any of its `marks`), or from
+        anywhere (no `marks`), besides the attempt `besides`."""
+        selector = {"number": number, "at": {"$gte": since}}
+        if marks is not None:
+            selector["mark"] = {"$in": marks}
+        return [each["at"] for each in self.follow_up_attempts.find(selector, {"at": 1}) if each["_id"] != besides]
+
+    # The keys of the day the marks are made with (common.network.DayKeys): sealed, one per day, deleted
+    # once no mark made with them can count (here as well as by MongoDB's expiry, which runs once a minute).
+
+    def day_key(self, day: str) -> str | None:
+        found = self.mark_keys.find_one({"_id": day})
+        return found["key"] if found else None
+
+    def keep_day_key(self, day: str, sealed: str, expires_at: datetime) -> str:
+        """Keeps the day's key unless another instance kept one first; returns the one kept."""
+        try:
+            self.mark_keys.insert_one({"_id": day, "key": sealed, "expires_at": expires_at})
+            return sealed
+        except DuplicateKeyError:
+            return self.day_key(day)
+
+    def replace_day_key(self, day: str, old: str, sealed: str) -> str | None:
+        """Replaces a day's key no instance can open any more (unless another replaced it first)."""
+        self.mark_keys.update_one({"_id": day, "key": old}, {"$set": {"key": sealed}})
+        return self.day_key(day)
+
+    def forget_day_keys(self, now: datetime) -> None:
+        self.mark_keys.delete_many({"expires_at": {"$lte": now}})
 
 
 class SealerProvider(DependencyProvider):

@@ -183,6 +183,9 @@ def attachment_faults(contents: list[bytes], already: int = 0) -> list[problems.
 
 
 FILING_WINDOW = timedelta(days=1)
+# A key of the day that marks addresses is kept while a mark made with it can count: the longest window (a
+# filing's, counted by the hour) after its day ends. Then it is deleted, and its marks can be tried by no one.
+MARK_KEYS_KEPT = FILING_WINDOW + timedelta(hours=1)
 
 
 def due_for_warning(case: dict, procedure: Procedure, today: date) -> bool:

@@ -29,6 +29,9 @@ def declare_metrics(registry):
     return {
         "cases": counter(registry, "trustone_cases_filed", "Cases filed, by kind.", ["kind"]),
         "moves": counter(registry, "trustone_case_moves", "Steps taken, by the state reached.", ["state"]),
+        "guessed": counter(registry, "trustone_follow_up_codes_guessed",
+                           "Wrong follow-up codes for a case from the COMPLAINTS_FOLLOW_UP_ALERTth in an hour on (from "
+                           "every address): someone is guessing at a case's code."),
     }
 
 
@@ -89,7 +92,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
         responses={200: schemas.Progress}, not_found=True, limited=True))
     def show_progress(self, request, number):
         return usecases.follow_up(domain.case_number_as_written(number), _code(request), store=self.storage,
-                                  sealer=self.sealer, **self._follow_up_limit())
+                                  sealer=self.sealer, **self._follow_up_limit(request))
 
     @http("POST", "/v1/cases/<number>/information", doc=Doc(
         "Add information to a case (its filer, header X-Follow-Up-Code)", body=schemas.Information,
@@ -97,7 +100,7 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     def add_information(self, request, number):
         return 201, usecases.add_information(domain.case_number_as_written(number), _code(request),
                                              read_json(request, schemas.Information)["text"], store=self.storage,
-                                             sealer=self.sealer, clock=self.clock, **self._follow_up_limit())
+                                             sealer=self.sealer, clock=self.clock, **self._follow_up_limit(request))
 
     @http("POST", "/v1/cases/<number>/attachments", max_body=MAX_ATTACHMENT_REQUEST, doc=Doc(
         "Add a photo (JPEG, PNG) or a PDF of at most 5 MiB to a case (its filer, header X-Follow-Up-Code); "
@@ -106,10 +109,15 @@ class ComplaintsService(operations.Operations, operations.OutboxRelay, operation
     def add_attachment(self, request, number):
         return 201, usecases.add_attachment(domain.case_number_as_written(number), _code(request),
                                             request.get_data(cache=False), store=self.storage, sealer=self.sealer,
-                                            clock=self.clock, clean=self.cleaner, **self._follow_up_limit())
+                                            clock=self.clock, clean=self.cleaner, **self._follow_up_limit(request))
 
-    def _follow_up_limit(self) -> dict:
-        return {"attempts": self.settings.complaints_follow_up_attempts, "real_clock": REAL_TIME}
+    def _follow_up_limit(self, request) -> dict:
+        """Wrong follow-up codes are limited per case and client address (the portal vouches for the address
+        it acts for); many for one case from everywhere are counted (a metric) and logged, never locking it."""
+        return {"address": client_address(request, self.settings),
+                "attempts": self.settings.complaints_follow_up_attempts,
+                "alert_after": self.settings.complaints_follow_up_alert, "real_clock": REAL_TIME,
+                "alarm": lambda number: self.metrics.guessed.inc()}
 
     # --- the commission, the secretariat, the company concerned ----------------------------------------
 

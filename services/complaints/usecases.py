@@ -38,8 +38,9 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
     (the database forgets them by real time, whatever `clock`, a demo's perhaps, says).
 
-    Nothing kept links the case to the address: the limit keeps a keyed hash of it under the day's key
-    (`sealer.digest`, never stored) and the hour it filed in, not the moment."""
+    Nothing kept links the case to the address: the limit keeps a mark of it under a random key of the day
+    (network.DayKeys: kept sealed apart from the marks, deleted once they cannot count) and the hour it
+    filed in, not the moment."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = [problems.NO_SUCH_COMPANY()]
@@ -68,7 +69,7 @@ def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int
     when the address filed `limit_per_day` cases in the rolling day."""
     really = real_clock.now()
     hour = really.replace(minute=0, second=0, microsecond=0)
-    marks = network.address_marks(sealer.digest, address, really, domain.FILING_WINDOW)
+    marks = _marks(address, really, domain.FILING_WINDOW, store=store, sealer=sealer)
     # Counted before it is checked, so that filings made at the same moment cannot all pass the limit.
     filing = store.record_filing(marks[0], hour)
     wait = network.wait_to_ask_again(store.filings_since(marks, really - domain.FILING_WINDOW, besides=filing),
@@ -79,6 +80,11 @@ def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int
         raise errors.TooMany(problems.TOO_MANY_CASES(hours=hours),
                              retry_after=max(1, math.ceil(wait.total_seconds())))
     return filing
+
+
+def _marks(address: str, now: datetime, window: timedelta, *, store, sealer) -> list[str]:
+    """The address's marks, today's first, under the keys of the days a window ending `now` reaches into."""
+    return network.DayKeys(store, sealer, domain.MARK_KEYS_KEPT).marks(address, now, window)
 
 
 def _cleaned(attachments: list[bytes], clean) -> tuple[list[bytes], list[problems.Problem]]:
@@ -148,19 +154,28 @@ def file_appeal(caller: Caller, appeal: dict, *, store, sealer, procedure, publi
 
 # --- the filer, with its follow-up code ---------------------------------------------------------------------
 
-def _changes_for_code(number: str, code: str | None, store, *, attempts: int, real_clock) -> list[dict]:
+def _changes_for_code(number: str, code: str | None, store, sealer, *, address: str, attempts: int, alert_after: int,
+                      real_clock, alarm=None) -> list[dict]:
     """The case's changes, if `code` is its follow-up code (as typed, in any case and grouping:
     domain.follow_up_forms); NotFound otherwise (the same answer for a case that does not exist: a wrong
-    code learns nothing). After `attempts` wrong codes for one case number in an hour of real time, its
-    codes are not checked until the oldest leaves the hour (TooMany), whoever asks and from wherever."""
+    code learns nothing).
+
+    Wrong codes are limited per case and per address (its mark, never the address): after `attempts` for
+    one case from one address in an hour of real time, that address's codes for that case are not checked
+    until the oldest leaves the hour (TooMany). Case numbers are public and a code has 100 bits: the limit
+    slows a nuisance, it need not stop a guess; and no one can hold up the filer from another address. Every
+    address's wrong codes for a case are counted too: from the `alert_after`th in the hour on, each calls
+    `alarm(number)` (a metric), and a warning is logged when the count reaches it; the case is never
+    locked."""
     now = real_clock.now()
+    since = now - domain.FOLLOW_UP_WINDOW
+    marks = _marks(address, now, domain.FOLLOW_UP_WINDOW, store=store, sealer=sealer)
     # Counted before it is checked (then forgotten when right), so that guesses sent at once cannot all pass.
-    attempt = store.record_follow_up_attempt(number, now)
-    wait = network.wait_to_ask_again(store.follow_up_attempts_since(number, now - domain.FOLLOW_UP_WINDOW,
-                                                                    besides=attempt),
+    attempt = store.record_follow_up_attempt(number, marks[0], now)
+    wait = network.wait_to_ask_again(store.follow_up_attempts_since(number, since, besides=attempt, marks=marks),
                                      now, attempts, domain.FOLLOW_UP_WINDOW)
     if wait is not None:
-        store.forget_follow_up_attempt(attempt)
+        store.forget_follow_up_attempt(attempt)  # no code was tried: waiting as told must be enough
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         raise errors.TooMany(problems.TOO_MANY_CODES(minutes=minutes),
                              retry_after=max(1, math.ceil(wait.total_seconds())))
@@ -168,15 +183,29 @@ def _changes_for_code(number: str, code: str | None, store, *, attempts: int, re
     kept = changes[0]["filed"]["follow_up_hash"] if changes else None
     if not kept or not code or not any(hmac.compare_digest(kept, token_hash(form))
                                        for form in domain.follow_up_forms(code)):
+        _count_wrong_code(number, since, store=store, alert_after=alert_after, alarm=alarm)
         raise errors.NotFound()
     store.forget_follow_up_attempt(attempt)
     return changes
 
 
-def follow_up(number: str, code: str | None, *, store, sealer, attempts: int, real_clock) -> dict:
+def _count_wrong_code(number: str, since: datetime, *, store, alert_after: int, alarm) -> None:
+    """Tells of a case whose codes many guess at (from many addresses, each held to its own limit)."""
+    tried = len(store.follow_up_attempts_since(number, since, besides=None))
+    if tried < alert_after:
+        return
+    if tried == alert_after:
+        log.warning("many wrong follow-up codes for one case", number=number, tried=tried,
+                    window_minutes=int(domain.FOLLOW_UP_WINDOW.total_seconds() // 60))
+    if alarm is not None:
+        alarm(number)
+
+
+def follow_up(number: str, code: str | None, *, store, sealer, **limit) -> dict:
     """The filer's view: where the case stands, its steps' dates, and the messages between it and the
-    commission."""
-    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
+    commission. `limit`: the follow-up codes' (`_changes_for_code`: address, attempts, alert_after,
+    real_clock, alarm)."""
+    changes = _changes_for_code(number, code, store, sealer, **limit)
     case = domain.current(changes)
     return {"number": number, "kind": case["kind"], "state": case["state"], "state_since": case["state_since"],
             "admissible": case["admissible"], "filed_at": case["filed_at"], "attachments": _attachments(changes),
@@ -201,20 +230,19 @@ def acknowledgement_address(number: str, *, store, sealer, clock) -> str | None:
     return address
 
 
-def add_information(number: str, code: str | None, text: str, *, store, sealer, clock, attempts: int,
-                    real_clock) -> dict:
+def add_information(number: str, code: str | None, text: str, *, store, sealer, clock, **limit) -> dict:
     """The filer adds information to its case later (sealed: it may identify the filer)."""
-    _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
+    _changes_for_code(number, code, store, sealer, **limit)
     store.add_change(number, {"type": "message", "at": clock.now(), "by": {"role": FILER}, "from": FILER,
                               "to": COMMISSION, "text": sealer.seal(text), "sealed": True}, None)
     return {"number": number, "added": True}
 
 
-def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock, attempts: int,
-                   real_clock, clean=files.cleaned) -> dict:
+def add_attachment(number: str, code: str | None, content: bytes, *, store, sealer, clock, clean=files.cleaned,
+                   **limit) -> dict:
     """A photo or a PDF added to the case by its filer, without its metadata; its type is read from its
     bytes, never its name."""
-    changes = _changes_for_code(number, code, store, attempts=attempts, real_clock=real_clock)
+    changes = _changes_for_code(number, code, store, sealer, **limit)
     if len(content) > domain.MAX_ATTACHMENT_BYTES:
         raise errors.TooLarge("An attachment may be 5 MB at most.")
     faults = domain.attachment_faults([content], already=len(_attachments(changes)))

@@ -231,7 +231,7 @@ def test_the_prometheus_config_and_its_alert_rules_are_valid(tmp_path):
     checked = subprocess.run(["promtool", "check", "config", "prometheus.yml"], cwd=tmp_path, capture_output=True,
                              text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 7 rules found" in checked.stdout
+    assert "SUCCESS: 8 rules found" in checked.stdout
 
 
 def test_the_alerts_fire_when_they_should_and_only_then():

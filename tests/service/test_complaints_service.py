@@ -8,7 +8,8 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, replace_
 
 from services.complaints.service import ComplaintsService
 from common import network
-from tests.support import PORTAL_SERVICE_KEY, SECRETARIAT_TOKEN, ApiContract, auth, pdf_with_document_info
+from tests.support import (OPERATOR, PORTAL_SERVICE_KEY, SECRETARIAT_TOKEN, ApiContract, auth,
+                           pdf_with_document_info)
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
@@ -204,7 +205,8 @@ def test_filings_are_limited_per_client_whatever_it_writes_in_its_headers(contai
 
 def test_case_numbers_are_taken_in_any_case_and_follow_up_codes_as_people_type_them(container_factory, service_config,
                                                                                    url):
-    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 3})
+    container = container_factory(ComplaintsService, {**service_config, "COMPLAINTS_FOLLOW_UP_ATTEMPTS": 3,
+                                                      "COMPLAINTS_FOLLOW_UP_ALERT": 4})
     container.start()
     filed = requests.post(url("complaints", "/v1/cases"), json={
         "kind": "dispute", "what_happened": "The gate is locked.", "language": "en"}).json()
@@ -214,15 +216,29 @@ def test_case_numbers_are_taken_in_any_case_and_follow_up_codes_as_people_type_t
     assert progress.status_code == 200 and progress.json()["number"] == number
     other = requests.post(url("complaints", "/v1/cases"), json={
         "kind": "dispute", "what_happened": "And another gate.", "language": "en"}).json()
+    # Guesses from one address (here, whatever it writes in X-Forwarded-For: no proxy is trusted)
     guesses = [requests.get(url("complaints", f"/v1/cases/{other['number']}/progress"),
-                            headers={"X-Follow-Up-Code": f"{place:04d}-AAAA-AAAA-AAAA-AAAA"}).status_code
+                            headers={"X-Follow-Up-Code": f"{place:04d}-AAAA-AAAA-AAAA-AAAA",
+                                     "X-Forwarded-For": f"198.51.100.{place}"}).status_code
                for place in range(5)]
-    assert guesses == [404, 404, 404, 429, 429], "guesses at one case are limited, whoever makes them"
+    assert guesses == [404, 404, 404, 429, 429], "guesses at one case from one address are limited"
     held = requests.get(url("complaints", f"/v1/cases/{other['number'].lower()}/progress"),
                         headers={"X-Follow-Up-Code": other["follow_up_code"]})
     assert held.status_code == 429 and 3500 < int(held.headers["Retry-After"]) <= 3600
+    # The filer, through the portal (which vouches for the address it acts for), is not held up by them.
+    from_elsewhere = requests.get(url("complaints", f"/v1/cases/{other['number']}/progress"),
+                                  headers={"X-Follow-Up-Code": other["follow_up_code"],
+                                           **network.vouch(PORTAL_SERVICE_KEY, "203.0.113.7")})
+    assert from_elsewhere.status_code == 200, from_elsewhere.text
     assert requests.get(url("complaints", f"/v1/cases/{number}/progress"), headers=typed).status_code == 200, \
         "another case is not held up"
+    # A fourth and fifth wrong code for the case (from other addresses) pass COMPLAINTS_FOLLOW_UP_ALERT: counted.
+    for place in (50, 51):
+        assert requests.get(url("complaints", f"/v1/cases/{other['number']}/progress"), headers={
+            "X-Follow-Up-Code": "0000-AAAA-AAAA-AAAA-AAAA",
+            **network.vouch(PORTAL_SERVICE_KEY, f"203.0.113.{place}")}).status_code == 404
+    metrics = requests.get(url("complaints", "/metrics"), headers=OPERATOR).text
+    assert "trustone_follow_up_codes_guessed_total 2.0" in metrics, metrics[-2000:]
 
 
 def test_text_that_is_not_text_is_refused(container_factory, service_config, url):

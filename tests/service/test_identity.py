@@ -1,4 +1,5 @@
 """Token lookups from services other than submission: over RPC, known callers remembered."""
+import pytest
 import requests
 from nameko.rpc import rpc
 
@@ -28,3 +29,12 @@ def test_a_known_token_is_looked_up_once_and_an_unknown_one_every_time(container
     assert CountingSubmission.asked.count(token_hash("known-token")) == 1
     assert CountingSubmission.asked.count(token_hash("guessed")) == 3
     assert "guessed" not in CountingSubmission.asked and "known-token" not in CountingSubmission.asked
+
+
+def test_a_service_refuses_to_start_with_a_weak_secretariat_token(container_factory, service_config):
+    from services.submission.service import SubmissionService
+    for service in (ScoringService, SubmissionService):  # by RPC, and where the token hashes are kept
+        for weak in ("secretariat-demo-token", "x" * 31):
+            container = container_factory(service, {**service_config, "SECRETARIAT_TOKEN": weak})
+            with pytest.raises(ValueError, match="SECRETARIAT_TOKEN must be at least 32 characters"):
+                container.start()

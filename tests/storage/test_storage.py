@@ -93,6 +93,24 @@ def test_cases_filed_at_once_each_take_their_own_number(database):
     assert store.next_number(2022) == 1, "each calendar year counts from one"
 
 
+def test_instances_needing_the_days_key_at_once_share_one_and_it_goes_with_its_window(database):
+    """Address marks (common.network.DayKeys) are made under one key per day, whichever instance makes it
+    first: instances racing each count an address by the same mark."""
+    from common.network import DayKeys
+    from common.sealing import Sealer
+    store = repository(database, "complaints")
+    key = Sealer.new_key()
+    now = datetime.now(timezone.utc).replace(hour=10)  # real time: MongoDB deletes a key by it (TTL)
+    instances = [DayKeys(store, Sealer(key, setting="COMPLAINTS_SECRET_KEY", without_key=""), timedelta(hours=25))
+                 for _ in range(RACERS)]
+    marks = at_once([lambda each=each: each.marks("198.51.100.10", now, timedelta(days=1)) for each in instances])
+    assert len({tuple(each) for each in marks}) == 1 and len(marks[0]) == 1, "today's key only: none made for yesterday"
+    assert store.mark_keys.count_documents({}) == 1
+    later = now + timedelta(days=2, hours=2)  # today's marks count no more: its key is deleted
+    assert instances[0].marks("198.51.100.10", later, timedelta(days=1)) != marks[0]
+    assert store.day_key(now.date().isoformat()) is None and store.day_key(later.date().isoformat()) is not None
+
+
 def test_a_years_sample_drawn_twice_at_once_is_stored_once(database):
     store = repository(database, "scoring")
 

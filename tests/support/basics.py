@@ -17,7 +17,7 @@ from common.vocabulary import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SECRETARIAT_TOKEN = "test-secretariat-token"
+SECRETARIAT_TOKEN = "test-secretariat-token-long-enough-to-be-accepted"  # 32 characters at least
 METRICS_TOKEN = "test-metrics-token"  # the operators' (Prometheus's) token for /metrics
 PORTAL_SERVICE_KEY = "test-portal-service-key"  # the portal vouches for its visitors with it (an HMAC)
 NAMEKO = str(Path(sys.executable).with_name("nameko"))

@@ -58,6 +58,32 @@ def test_validation_messages_are_flattened_to_dotted_field_paths():
     }
 
 
+def test_the_secretariats_token_is_long_enough_or_no_service_starts(monkeypatch, capsys):
+    from common import settings as configuration
+    from launcher import cli
+    fault = configuration.secretariat_token_fault
+    assert fault("s" * 32, {}) is None and fault("s" * 31, {}).startswith(
+        "setting SECRETARIAT_TOKEN must be at least 32 characters, not 31")
+    assert fault("", {}) is not None and fault(None, {}) is not None
+    assert "only by `trustone run`" in fault("secretariat-demo-token", {}), "the demo default: refused, and said why"
+    embedded = {configuration.EMBEDDED_DEMO: True}
+    assert fault("secretariat-demo-token", embedded) is None, "the embedded launcher's demo (it warns of it)"
+    assert fault("short", embedded) is not None, "only the demo default, not any short token"
+
+    class Container:  # what a service's identity provider checks when it is set up
+        service_name = "scoring"
+        config = {**load_config(), "SECRETARIAT_TOKEN": "secretariat-demo-token"}
+    with pytest.raises(ValueError, match="SECRETARIAT_TOKEN must be at least 32"):
+        configuration.check_secretariat_token(Container())
+    # `trustone run` with a broker of its own (no in-memory demo): refused before anything starts
+    monkeypatch.setenv("AMQP_URI", "amqp://guest:guest@127.0.0.1:1/")
+    monkeypatch.delenv("SECRETARIAT_TOKEN", raising=False)
+    assert cli.run(SimpleNamespace(config=str(configuration.CONFIG_FILE), services=["scoring"], demo=False)) == 2
+    assert "SECRETARIAT_TOKEN must be at least 32 characters" in capsys.readouterr().err
+    monkeypatch.setenv("SECRETARIAT_TOKEN", "a" * 31)
+    assert cli.run(SimpleNamespace(config=str(configuration.CONFIG_FILE), services=["portal", "scoring"], demo=False)) == 2
+
+
 def test_settings_are_typed_from_the_one_configuration_file():
     settings = Settings.from_config(load_config())
     assert settings.embedded_broker and settings.embedded_mongo

@@ -1,6 +1,8 @@
 """The complaints procedure and its use cases with in-memory ports: filing, following a case with its
 code, the procedure's steps and who may take them, who sees what, and an appeal corrected in scoring."""
 import base64
+import hashlib
+import hmac
 import io
 import re
 from datetime import date, timedelta
@@ -58,19 +60,21 @@ def on_the_hour(clock: SettableClock) -> SettableClock:
     return clock
 
 
-def limit(ports, attempts=10):
-    """The follow-up codes' limit, on the real clock of the test's ports."""
-    return {"attempts": attempts, "real_clock": ports.setdefault("real", SettableClock())}
+def limit(ports, attempts=10, address="10.0.0.1", alert_after=100):
+    """The follow-up codes' limit, on the real clock of the test's ports (its alarms in `ports["alarms"]`)."""
+    return {"address": address, "attempts": attempts, "alert_after": alert_after,
+            "real_clock": ports.setdefault("real", SettableClock()), "alarm": ports.setdefault("alarms", []).append}
 
 
-def follow(ports, number, code, attempts=10):
-    return usecases.follow_up(number, code, store=ports["store"], sealer=ports["sealer"], **limit(ports, attempts))
+def follow(ports, number, code, attempts=10, **limited):
+    return usecases.follow_up(number, code, store=ports["store"], sealer=ports["sealer"],
+                              **limit(ports, attempts, **limited))
 
 
 def file(ports, form=COMPLAINT, address="10.0.0.1", attachments=(), real_clock=None, **extra):
     return usecases.file_case(dict(form), list(attachments), address, limit_per_day=3,
                               real_clock=real_clock or SettableClock(), **extra,
-                              **{key: value for key, value in ports.items() if key != "real"})
+                              **{key: value for key, value in ports.items() if key not in ("real", "alarms")})
 
 
 def detail(ports, caller, number):
@@ -458,11 +462,14 @@ def test_a_filing_keeps_neither_the_address_nor_the_moment_only_a_keyed_mark_and
     kept = list(ports["store"].filings.find())
     assert "198.51.100.10" not in str(kept) and len(kept) == 1
     assert kept[0]["hour"] == on_the_hour(SettableClock()).now(), "the hour, not the moment"
+    keys = list(ports["store"].mark_keys.find())
+    assert len(keys) == 1 and keys[0]["key"] not in str(kept), "the day's key is kept apart from the marks"
+    key = base64.urlsafe_b64decode(ports["sealer"].open(keys[0]["key"]))
+    assert len(key) == 32 and keys[0]["key"] != ports["sealer"].open(keys[0]["key"]), "random, and kept sealed"
     days = [(real.now() - timedelta(days=back)).date().isoformat() for back in (0, 1)]
-    assert kept[0]["mark"] not in [ports["sealer"].digest(f"{day}|198.51.100.11") for day in days]
-    other_key = Sealer(Sealer.new_key(), setting="COMPLAINTS_SECRET_KEY", without_key="")
-    assert kept[0]["mark"] not in [other_key.digest(f"{day}|198.51.100.10") for day in days], \
-        "keyed: without the service's key, no address can be tried against the mark"
+    for sealer in (ports["sealer"], Sealer(Sealer.new_key(), setting="COMPLAINTS_SECRET_KEY", without_key="")):
+        assert kept[0]["mark"] not in [sealer.digest(f"{day}|198.51.100.10") for day in days] + \
+            [sealer.digest("198.51.100.10")], "not a hash under a key derived from a setting"
     first_day = real.now().date()
     real.advance(hours=22)  # within 24 hours of the first (the next day, unless that was filed before 2:00)
     for _ in range(2):
@@ -472,6 +479,52 @@ def test_a_filing_keeps_neither_the_address_nor_the_moment_only_a_keyed_mark_and
         "each day's key makes another mark of the same address: yesterday's cannot be matched with today's"
     with pytest.raises(errors.TooMany):  # yet the limit counts yesterday's filing (under yesterday's key)
         file(ports, address="198.51.100.10", real_clock=real)
+
+
+def test_an_old_mark_can_be_matched_by_no_one_once_its_day_key_is_gone(ports):
+    real = on_the_hour(SettableClock())
+    file(ports, address="198.51.100.10", real_clock=real)
+    old_mark = ports["store"].filings.find_one()["mark"]
+    first_day = real.now().date().isoformat()
+    real.advance(days=1)  # the next day: yesterday's key still counts its marks
+    assert first_day in {each["_id"] for each in ports["store"].mark_keys.find()}
+    real.advance(days=1, hours=2)  # no mark made on the first day can count any more
+    file(ports, address="198.51.100.11", real_clock=real)
+    kept = {each["_id"]: each["key"] for each in ports["store"].mark_keys.find()}
+    assert first_day not in kept, "its key is deleted with the window, as MongoDB's expiry would"
+    # What is left (the mark, say in a backup, and every key the database still holds, opened with
+    # COMPLAINTS_SECRET_KEY) cannot tell whether 198.51.100.10 made the mark.
+    marks = usecases._marks("198.51.100.10", real.now(), domain.FILING_WINDOW, store=ports["store"],
+                            sealer=ports["sealer"])
+    assert old_mark not in marks
+    for sealed in kept.values():
+        key = base64.urlsafe_b64decode(ports["sealer"].open(sealed))
+        assert hmac.new(key, b"address|198.51.100.10", hashlib.sha256).hexdigest()[:32] != old_mark
+
+
+def test_the_filing_limit_holds_across_instances_that_share_the_store(ports):
+    """Two instances of the service (each its own sealer, with the same COMPLAINTS_SECRET_KEY): the first to
+    need the day's key makes it, the other uses that one, so an address is counted as one."""
+    key = Sealer.new_key()
+    instances = [{**ports, "sealer": Sealer(key, setting="COMPLAINTS_SECRET_KEY", without_key="")} for _ in (1, 2)]
+    real = on_the_hour(SettableClock())
+    made = []
+    for instance in (0, 1, 0):
+        made.append(file(instances[instance], address="198.51.100.10", real_clock=real)["number"])
+    for instance in instances:
+        with pytest.raises(errors.TooMany):
+            file(instance, address="198.51.100.10", real_clock=real)
+    assert ports["store"].mark_keys.count_documents({}) == 1, "one key of the day, whichever instance made it"
+    assert len({each["mark"] for each in ports["store"].filings.find()}) == 1
+
+
+def test_a_day_key_sealed_with_a_key_no_longer_listed_is_made_again_not_a_failure(ports):
+    real = on_the_hour(SettableClock())
+    file(ports, address="198.51.100.10", real_clock=real)
+    replaced = {**ports, "sealer": Sealer(Sealer.new_key(), setting="COMPLAINTS_SECRET_KEY", without_key="")}
+    assert file(replaced, address="198.51.100.10", real_clock=real)["number"] == "K-2021-0002"
+    assert ports["store"].mark_keys.count_documents({}) == 1, "the day's key, made again under the new setting"
+    assert replaced["sealer"].open(ports["store"].mark_keys.find_one()["key"]) is not None
 
 
 def test_follow_up_codes_are_read_in_any_case_and_grouping_and_old_codes_still_open_their_case(ports):
@@ -490,18 +543,37 @@ def test_follow_up_codes_are_read_in_any_case_and_grouping_and_old_codes_still_o
         follow(ports, old["number"], "AB3DE5FG7HJ9KL1MN3PQ5R")
 
 
-def test_wrong_follow_up_codes_are_limited_per_case_whoever_tries(ports):
+def test_wrong_follow_up_codes_are_limited_per_case_and_address_and_never_hold_up_the_filer(ports):
+    """Case numbers are public and sequential: a limit per case alone would let anyone lock a filer out of
+    its case hour after hour. An address's wrong codes hold up that address only."""
     filed, other = file(ports), file(ports)
     for guess in range(3):
         with pytest.raises(errors.NotFound):
-            follow(ports, filed["number"], f"{guess:04d}-AAAA-AAAA-AAAA-AAAA", attempts=3)
+            follow(ports, filed["number"], f"{guess:04d}-AAAA-AAAA-AAAA-AAAA", attempts=3, address="198.51.100.66")
     with pytest.raises(errors.TooMany) as refused:
-        follow(ports, filed["number"], filed["follow_up_code"], attempts=3)
+        follow(ports, filed["number"], filed["follow_up_code"], attempts=3, address="198.51.100.66")
     assert refused.value.retry_after == 3600 and "Too many wrong follow-up codes" in refused.value.message
-    assert follow(ports, other["number"], other["follow_up_code"], attempts=3), "another case is not held up"
+    assert follow(ports, filed["number"], filed["follow_up_code"], attempts=3, address="203.0.113.7"), \
+        "the filer, from its own address, follows its case"
+    assert follow(ports, other["number"], other["follow_up_code"], attempts=3, address="198.51.100.66"), \
+        "nor is another case held up"
     ports["real"].advance(hours=1, seconds=1)
-    assert follow(ports, filed["number"], filed["follow_up_code"], attempts=3)["number"] == filed["number"]
-    assert "198.51.100" not in str(list(ports["store"].follow_up_attempts.find()))
+    assert follow(ports, filed["number"], filed["follow_up_code"], attempts=3,
+                  address="198.51.100.66")["number"] == filed["number"]
+    kept = str(list(ports["store"].follow_up_attempts.find()))
+    assert "198.51.100" not in kept and "203.0.113" not in kept, "an address only as its mark"
+
+
+def test_many_wrong_codes_for_one_case_are_told_and_never_lock_it(ports):
+    filed = file(ports)
+    for place in range(6):  # six addresses, each within its own limit
+        with pytest.raises(errors.NotFound):
+            follow(ports, filed["number"], "0000-AAAA-AAAA-AAAA-AAAA", attempts=3, alert_after=5,
+                   address=f"198.51.100.{place}")
+    assert ports["alarms"] == [filed["number"]] * 2, "the fifth and the sixth wrong code, from anywhere, in the hour"
+    assert follow(ports, filed["number"], filed["follow_up_code"], attempts=3, alert_after=5,
+                  address="203.0.113.7")["number"] == filed["number"], "the case is not locked"
+    assert ports["alarms"] == [filed["number"]] * 2, "the right code raises no alarm"
 
 
 def test_the_party_and_the_commissions_reasons_are_sealed_at_rest(ports):
