@@ -58,7 +58,9 @@ def test_a_running_platform_moves_to_quorum_queues_one_service_at_a_time_losing_
     finally:
         stream.stop.set()
     stream.finish()
-    assert_each_report_once(platform, stream.accepted)
+    checked = assert_each_report_once(platform, stream.accepted)
+    print(f"\nnotices checked, each once where it should be: {dict(checked)}")
+    assert checked["now_compliant"], "the stream turns companies compliant: its notices were checked"
     counts = {service: int(re.search(r"\((\d+) message\(s\) moved\)", text)[1]) for service, text in moved.items()}
     assert counts["notification"] >= 1, "its parked message at least"
     assert sum(counts.values()) > 2 * len(POISONED), f"events waited for the stopped services: {moved}"

@@ -547,37 +547,101 @@ class ReportStream:
         return [each["kind"] for each in answer.json()["items"]].count("outcome") >= before
 
 
-def assert_each_report_once(platform: "Platform", accepted: list[tuple]) -> None:
+def all_notices(platform: "Platform", token: str) -> list[dict]:
+    """Every notice in the inbox of `token`'s holder, page after page (a long stream outgrows one)."""
+    items, page, size = [], 1, 200
+    while True:
+        answer = requests.get(platform.url("notification", f"/v1/notices?per_page={size}&page={page}"),
+                              headers=auth(token), timeout=30)
+        answer.raise_for_status()
+        items += answer.json()["items"]
+        if len(answer.json()["items"]) < size:
+            return items
+        page += 1
+
+
+def stream_notice_faults(versions: int, inbox: list[dict], alerts: list[dict], before_due: bool) -> list[str]:
+    """What is doubled, missing or wrong among the notices a stream's company with one report of `versions`
+    versions (needing more time and compliant by turns, or as they came) should have: `inbox` its notices,
+    `alerts` the secretariat's alerts about the report, `before_due` whether its versions were submitted by
+    the year's due date. Following `services/notification/domain.py`:
+    - a receipt and an outcome for each version, once;
+    - the secretariat's alert for each version that needs more time, once, and for no other;
+    - "now compliant" only for a version that turned needing more time into compliant, never twice; once for
+      the latest version if it did (a turn that a newer version overtook at notification, as it may under
+      kills and backlogs, rightly has none: it was no longer the standing);
+    - the extension (its key: company, year and date) at most once, none after the due date, and once while
+      the round is open if the latest version needs more time."""
+    def per_version(kind: str, notices: list[dict]) -> Counter:
+        return Counter(each["about"]["version"] for each in notices if each["kind"] == kind)
+    faults, every = [], Counter(range(1, versions + 1))
+    for kind in ("receipt", "outcome"):
+        if per_version(kind, inbox) != every:
+            faults.append(f"one {kind} per version: {dict(per_version(kind, inbox))}")
+    outcome_of = {each["about"]["version"]: each["about"]["outcome"] for each in inbox if each["kind"] == "outcome"}
+    needing = Counter(version for version, outcome in outcome_of.items() if outcome == "needs_more_time")
+    if per_version("alert_needs_more_time", alerts) != needing:
+        faults.append(f"an alert per version needing more time ({sorted(needing)}), once: "
+                      f"{dict(per_version('alert_needs_more_time', alerts))}")
+    turns = {version for version, outcome in outcome_of.items()
+             if outcome == "compliant" and outcome_of.get(version - 1) == "needs_more_time"}
+    turned = per_version("now_compliant", inbox)
+    if set(turned) - turns or any(count > 1 for count in turned.values()):
+        faults.append(f"'now compliant' only on a turn to compliant ({sorted(turns)}), once: {dict(turned)}")
+    if versions in turns and not turned[versions]:
+        faults.append(f"'now compliant' for the latest version {versions}, which turned compliant: {dict(turned)}")
+    extensions = Counter(each["key"] for each in inbox if each["kind"] == "extension")
+    if len(extensions) > (1 if before_due else 0) or any(count > 1 for count in extensions.values()):
+        faults.append(f"an extension at most once, none after the due date: {dict(extensions)}")
+    if before_due and outcome_of.get(versions) == "needs_more_time" and len(extensions) != 1:
+        faults.append(f"an extension, as the latest version needs more time: {dict(extensions)}")
+    return faults
+
+
+def assert_each_report_once(platform: "Platform", accepted: list[tuple]) -> Counter:
     """Every report version `accepted` (token, report id, version, ...) was assessed once, every company is
-    counted once in year 1's figures, each version's receipt and outcome are in its company's inbox once,
-    and the proof agrees (waits for the pipeline to finish first)."""
+    counted once in year 1's figures, every notice the stream should cause is there once and none it should
+    not (`stream_notice_faults`: receipts, outcomes, the secretariat's alerts, "now compliant", extensions),
+    and the proof agrees (waits for the pipeline to finish first). Returns how many notices of each kind
+    were checked."""
     latest: dict[str, int] = {}
-    for _, report_id, version, *_ in accepted:
+    report_of: dict[str, str] = {}
+    for token, report_id, version, *_ in accepted:
         latest[report_id] = max(latest.get(report_id, 0), version)
-    companies = {token for token, *_ in accepted}
+        assert report_of.setdefault(token, report_id) == report_id, "one report (year 1's) per company"
+    companies = set(report_of)
 
     def assessments(report_id: str) -> list:
         answer = requests.get(platform.url("scoring", f"/v1/reports/{report_id}/assessments"),
                               headers=auth(SECRETARIAT_TOKEN), timeout=10)
         return answer.json() if answer.status_code == 200 else []
 
-    sent = Counter(token for token, *_ in accepted)
-
     def noticed(token: str) -> Counter:
-        return Counter(each["kind"] for each in platform.inbox(token)["items"])
+        return Counter(each["kind"] for each in all_notices(platform, token))
 
     def everything_done():
         # notification hears each version on queues of its own, which may still be catching up
         return platform.figures()["assessed_reports"] == len(companies) and all(
             len(assessments(report_id)) >= versions for report_id, versions in latest.items()) and all(
-            min(noticed(token)["receipt"], noticed(token)["outcome"]) >= count for token, count in sent.items())
+            min(noticed(token)["receipt"], noticed(token)["outcome"]) >= latest[report_of[token]]
+            for token in companies)
     wait_until(everything_done, "every version assessed and noticed, and every company counted", timeout=120)
     for report_id, versions in latest.items():
         assert len(assessments(report_id)) == versions, "every version assessed once"
-    for token, count in sent.items():
-        kinds = noticed(token)
-        assert (kinds["receipt"], kinds["outcome"]) == (count, count), \
-            f"one receipt and one outcome per version ({count}), none twice: {dict(kinds)}"
+    due = requests.get(platform.url("scoring", "/v1/frameworks/1"), timeout=10).json()["due_date"]
+    today = platform.env.get("CLOCK") or time.strftime("%Y-%m-%d", time.gmtime())
+    alerts = [each for each in all_notices(platform, SECRETARIAT_TOKEN) if each["kind"] == "alert_needs_more_time"]
+    faults, checked = {}, Counter()
+    for token in companies:
+        report_id = report_of[token]
+        inbox = all_notices(platform, token)
+        about = [each for each in alerts if each["about"]["report_id"] == report_id]
+        checked.update(each["kind"] for each in inbox + about)
+        found = stream_notice_faults(latest[report_id], inbox, about, before_due=today[:10] <= due)
+        if found:
+            faults[report_id] = found
+    assert not faults, f"notices doubled, missing or wrong, for {len(faults)} of {len(companies)} reports: {faults}"
     proof = requests.get(platform.url("reporting", "/v1/sector/1/proof"), headers=auth(SECRETARIAT_TOKEN),
                          timeout=60).json()
     assert proof["agrees"], proof["differences"]
+    return checked
