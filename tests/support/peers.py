@@ -21,14 +21,18 @@ from tests.support.fakes import SettableClock
 # --- registering through the public API -----------------------------------------------------------------
 
 _SERIAL = itertools.count(1)
+_NAMED: set[tuple[str, str]] = set()  # (submission's address, name) of each company registered here
 
 
 def register_company(submission_url: str, **overrides) -> dict:
     """Registers a company as the secretariat (`submission_url` is the service's base address); the
-    answer, with the company's token."""
-    # Each its own name: no two members have one (the platform refuses the second).
-    created = requests.post(f"{submission_url}/v1/companies",
-                            json={**COMPANY, "name": f"Steenhandel {next(_SERIAL)} B.V.", **overrides},
+    answer, with the company's token. Each company its own name, as the platform requires: a name asked
+    for again on the same platform (a helper called twice) gets a number after it."""
+    name = overrides.pop("name", None) or f"Steenhandel {next(_SERIAL)} B.V."
+    if (submission_url, name) in _NAMED:
+        name = f"{name} {next(_SERIAL)}"
+    _NAMED.add((submission_url, name))
+    created = requests.post(f"{submission_url}/v1/companies", json={**COMPANY, "name": name, **overrides},
                             headers=auth(SECRETARIAT_TOKEN), timeout=30)
     assert created.status_code == 201, created.text
     return created.json()
