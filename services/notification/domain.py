@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process, utils
 
-from common import covenant, places, problems, vocabulary
+from common import covenant, events, places, problems, vocabulary
 from common.events import Ordinal
 from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 from services.notification.texts import (APPEAL_OUTCOME, ASKED, REPLACED_BY, TO_CONTACT, TO_FIX, company_count, in_days,
@@ -133,7 +133,7 @@ def remembered(scored: dict) -> dict:
             "assessment": {key: scored["assessment"][key] for key in ("outcome", "score", "requirements")}}
 
 
-def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_language: str,
+def on_scored(scored, now: datetime, extension: date | None, secretariat_language: str,
               standing: Standing = Standing()) -> list[Notice]:
     """What an assessment causes: its outcome to the company; for `needs_more_time` an alert to the
     secretariat. The notices that say the company's standing changed are decided from `standing`, never
@@ -142,37 +142,43 @@ def on_scored(scored: dict, now: datetime, extension: date | None, secretariat_l
     company's own date, or the catch-up date) when the latest assessment needs more time; and "now
     compliant" when the latest turns a standing of `needs_more_time` to compliant. An assessment that is not
     the latest (an older version arriving late, a correction of a version that is no longer the latest)
-    changes no standing and causes neither."""
-    company, year, version = scored["company"], scored["covenant_year"], scored["version"]
-    assessment = scored["assessment"]
-    report_id, ordinal = scored["report_id"], Ordinal.of(scored["ordinal"])
-    framework_version, correction = ordinal.framework_version, ordinal.correction
+    changes no standing and causes neither. `scored`: the event's typed payload, or its data as kept."""
+    scored = typed_scored(scored)
+    company, year, version, report_id = events.data_of(scored.company), scored.covenant_year, scored.version, \
+        scored.report_id
+    outcome, score, ordinal = scored.assessment.outcome, scored.assessment.score, Ordinal.of(scored.ordinal)
     # one notice per assessment: a correction on appeal is another assessment of the same version
-    assessed = f"{version}:{framework_version}" + (f":c{correction}" if correction else "")
-    about = {"report_id": report_id, "version": version, "outcome": assessment["outcome"],
-             "score": assessment["score"]}
-    failed = [each["code"] for each in assessment["requirements"] if each["applicable"] and not each["met"]]
+    assessed = f"{version}:{ordinal.framework_version}" + (f":c{ordinal.correction}" if ordinal.correction else "")
+    about = {"report_id": report_id, "version": version, "outcome": outcome, "score": score}
+    failed = [each["code"] for each in scored.assessment.requirements if each["applicable"] and not each["met"]]
     notices = [_to_company("outcome", f"outcome:{report_id}:{assessed}", company, year,
-                           now, about, version=version, score=_number(assessment["score"]),
-                           outcome=_word(vocabulary.OUTCOMES, assessment["outcome"]),
+                           now, about, version=version, score=_number(score),
+                           outcome=_word(vocabulary.OUTCOMES, outcome),
                            to_fix=said(TO_FIX, requirements=lambda language: ", ".join(
                                vocabulary.REQUIREMENTS.label(code, language) for code in failed)) if failed else "")]
-    if assessment["outcome"] == "needs_more_time":
+    if outcome == "needs_more_time":
         notices.append(_to_secretariat(
             "alert_needs_more_time", f"alert_needs_more_time:{report_id}:{assessed}",
             secretariat_language, year, now, {**about, "company_id": company["id"]},
-            company=company["name"], version=version, score=_number(assessment["score"]),
+            company=company["name"], version=version, score=_number(score),
             failed=lambda language: ", ".join(vocabulary.REQUIREMENTS.label(code, language) for code in failed)))
-        due = date.fromisoformat(scored["calendar"]["due_date"])
-        submitted_on = datetime.fromisoformat(scored["submitted_at"]).date()
-        if standing.latest and submitted_on <= due:
-            until = extension or date.fromisoformat(scored["calendar"]["catch_up_date"])
+        submitted_on = datetime.fromisoformat(scored.submitted_at).date()
+        if standing.latest and submitted_on <= date.fromisoformat(scored.calendar.due_date):
+            until = extension or date.fromisoformat(scored.calendar.catch_up_date)
             notices.append(_to_company("extension", f"extension:{company['id']}:{year}:{until.isoformat()}",
                                        company, year, now, {"date": until.isoformat()}, date=until))
-    if standing.latest and assessment["outcome"] == "compliant" and standing.replaced == "needs_more_time":
+    if standing.latest and outcome == "compliant" and standing.replaced == "needs_more_time":
         notices.append(_to_company("now_compliant", f"now_compliant:{report_id}:{assessed}",
                                    company, year, now, about, version=version))
     return notices
+
+
+def typed_scored(scored):
+    """A report_scored payload as handlers read it: typed as it arrives, or typed from its data as this
+    service kept it (an ordinal kept before version 5 named its parts is a list: named here)."""
+    if not isinstance(scored, dict):
+        return scored
+    return events.typed("report_scored", {**scored, "ordinal": Ordinal.of(scored["ordinal"]).to_data()})
 
 
 def extension_granted(company: dict, year: int, until: date, now: datetime) -> Notice:

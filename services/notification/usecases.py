@@ -171,7 +171,7 @@ def announce_outcome(scored, *, store, channels, clock, secretariat_language: st
     # The standing and what came before it are the decision's record: a redelivery decides as the first did.
     standing = store.record_standing(events.data_of(scored))
     now = clock.now()
-    notices = domain.on_scored(events.data_of(scored), now, own_date, secretariat_language, standing)
+    notices = domain.on_scored(scored, now, own_date, secretariat_language, standing)
     if standing.successor:  # it came late, just before the latest: the latest's changes, decided again
         notices += [each for each in domain.on_scored(standing.successor, now, own_date, secretariat_language,
                                                       domain.Standing(replaced=scored.assessment.outcome))

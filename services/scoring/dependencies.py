@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from common import errors, problems, settings
-from common.events import REPLACED_FIELDS, Event
+from common.events import REPLACED_FIELDS, Event, Ordinal
 from common.mongo import Index, Repository
 from common.outbox import Kept, Outbox
 from services.scoring.domain import Framework, VerificationRules, load_frameworks
@@ -173,12 +173,11 @@ class ScoringStore(Repository):
     def _assessment_id(report_id: str, version: int, framework_version: int, correction: int) -> str:
         return f"{report_id}:{version}:{framework_version}" + (f":c{correction}" if correction else "")
 
-    def kept_assessment(self, report_id: str, version: int, framework_version: int,
-                        correction: int = 0) -> Kept | None:
+    def kept_assessment(self, report_id: str, ordinal: Ordinal) -> Kept | None:
         """The assessment of a report version under a framework version with its corrections, as the event
         that announced it."""
-        found = self.assessments.find_one(
-            {"_id": self._assessment_id(report_id, version, framework_version, correction)}, Outbox.KEPT)
+        found = self.assessments.find_one({"_id": self._assessment_id(
+            report_id, ordinal.report_version, ordinal.framework_version, ordinal.correction)}, Outbox.KEPT)
         return self.outbox.kept(found) if found else None
 
     def kept_report(self, report_id: str, version: int) -> dict | None:
@@ -196,10 +195,10 @@ class ScoringStore(Repository):
     def latest_assessment(self, report_id: str) -> dict | None:
         return self.assessments.find_one({"report_id": report_id}, sort=NEWEST_FIRST)
 
-    def assessment_before(self, company_id: str, covenant_year: int, ordinal: list[int]) -> dict | None:
+    def assessment_before(self, company_id: str, covenant_year: int, ordinal: Ordinal) -> dict | None:
         """The newest assessment of the company's year that one of `ordinal` replaces: of its `assessment`
         only what report_scored names of a replaced one (REPLACED_FIELDS), not its criteria nor its event."""
-        version, framework_version, correction = ordinal
+        version, framework_version, correction = ordinal.report_version, ordinal.framework_version, ordinal.correction
         return self.assessments.find_one({
             "company_id": company_id, "covenant_year": covenant_year,
             "$or": [{"version": {"$lt": version}},
@@ -208,11 +207,11 @@ class ScoringStore(Repository):
                      "correction": {"$lt": correction}}],
         }, REPLACED_PROJECTION, sort=NEWEST_FIRST)
 
-    def add_assessment(self, report_id: str, ordinal: list[int], company_id: str, assessment: dict,
+    def add_assessment(self, report_id: str, ordinal: Ordinal, company_id: str, assessment: dict,
                        event: Event) -> tuple[Kept, bool]:
         """Stores an assessment with its event, once per (report, ordinal); returns the kept event and
         whether this call stored it (False: a concurrent delivery stored it first)."""
-        version, framework_version, correction = ordinal
+        version, framework_version, correction = ordinal.report_version, ordinal.framework_version, ordinal.correction
         document_id = self._assessment_id(report_id, version, framework_version, correction)
         stored = {"_id": document_id, "report_id": report_id, "version": version,
                   "framework_version": framework_version, "correction": correction, "company_id": company_id,
@@ -221,7 +220,7 @@ class ScoringStore(Repository):
             self.assessments.insert_one({**stored, **Outbox.fields(event)})
         except DuplicateKeyError:
             self._note_assessment(stored)  # the delivery that stored it may have stopped before this
-            return self.kept_assessment(report_id, version, framework_version, correction), False
+            return self.kept_assessment(report_id, ordinal), False
         self._note_assessment(stored)
         return Kept(self.outbox, document_id, event), True
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from common import errors, events, outbox, problems, vocabulary
+from common.events import Ordinal
 from common.identity import Caller
 from common.logging import get_logger
 from services.scoring import domain
@@ -78,8 +79,8 @@ def score(submitted: dict, framework: domain.Framework, *, store, publisher,
     original id: a crash between storing and publishing is completed, and consumers drop the duplicate."""
     report_id, version = submitted["report_id"], submitted["version"]
     decided = store.corrections_of(report_id, version)
-    ordinal = [version, framework.version, len(decided)]
-    kept, created = store.kept_assessment(report_id, *ordinal), False
+    ordinal = Ordinal(report_version=version, framework_version=framework.version, correction=len(decided))
+    kept, created = store.kept_assessment(report_id, ordinal), False
     if kept is None:
         assessment = assessment or domain.assess(submitted["report"], submitted["company"], framework,
                                                  domain.merged_corrections(decided))
@@ -196,7 +197,8 @@ def latest_assessments(covenant_year: int, *, store, after: str | None = None, l
         if report and stored:
             found.append({"company": report["company"], "report": report["report"], "report_id": each["report_id"],
                           "company_id": each["company_id"], "assessment": stored["assessment"],
-                          "ordinal": [stored["version"], stored["framework_version"], stored.get("correction", 0)],
+                          "ordinal": Ordinal(stored["version"], stored["framework_version"],
+                                             stored.get("correction", 0)).to_data(),
                           "progress": vocabulary.progress(stored["assessment"]["criteria"])})
     return found
 
@@ -264,15 +266,16 @@ def record_verification(covenant_year: int, record: dict, *, store, publisher, c
     now = clock.now()
     if date.fromisoformat(str(record["verified_on"])) > now.date():  # a verification is recorded once it is done
         raise errors.Invalid.at("verified_on", problems.IN_THE_FUTURE(today=now.date().isoformat()))
+    sequence = int(now.timestamp() * 1_000_000)  # later records replace earlier ones
     entry = {"id": uuid.uuid4().hex, "covenant_year": covenant_year, "company_id": record["company_id"],
              "report_id": sampled[record["company_id"]]["report_id"],
              "version": sampled[record["company_id"]]["version"], "result": record["result"],
              "corrections": record.get("corrections"), "verified_on": record["verified_on"],
              "recorded_at": now, "recorded_by": recorded_by,
-             "ordinal": [int(now.timestamp() * 1_000_000)]}  # later records replace earlier ones
+             "ordinal": [sequence]}  # kept as a list, as records stored before were
     event = publisher.new("report_verified", {
         **{key: entry[key] for key in ("covenant_year", "company_id", "report_id", "version", "result", "verified_on")},
-        "sequence": entry["ordinal"][0]})
+        "sequence": sequence})
     outbox.publish(store.add_verification(entry, event), publisher)
     log.info("verification recorded", covenant_year=covenant_year, company_id=record["company_id"],
              result=record["result"])

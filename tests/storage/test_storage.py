@@ -9,7 +9,7 @@ import eventlet
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from common.events import new_event
+from common.events import Ordinal, new_event
 from common.mongo import Repository
 from common.outbox import Kept, Outbox, oldest_unpublished_age
 from services.complaints.dependencies import CaseStore
@@ -141,10 +141,10 @@ def test_an_assessment_is_stored_once_per_report_version_framework_version_and_c
     store = repository(database, "scoring")
     event = new_event("company_registered", {"company": company()}, producer="s", correlation_id="s")
     assessment = {"covenant_year": 1, "score": 50.0}
-    made = at_once([lambda: store.add_assessment("r", [1, 1, 0], "c", assessment, event)[1]] * RACERS)
+    made = at_once([lambda: store.add_assessment("r", Ordinal(1, 1, 0), "c", assessment, event)[1]] * RACERS)
     assert made.count(True) == 1
-    store.add_assessment("r", [1, 2, 0], "c", {**assessment, "score": 40.0}, event)
-    store.add_assessment("r", [2, 1, 0], "c", {**assessment, "score": 30.0}, event)
+    store.add_assessment("r", Ordinal(1, 2, 0), "c", {**assessment, "score": 40.0}, event)
+    store.add_assessment("r", Ordinal(2, 1, 0), "c", {**assessment, "score": 30.0}, event)
     assert store.latest_assessment("r")["assessment"]["score"] == 30.0, "the newest version first"
     assert [each["framework_version"] for each in store.assessments_of_report("r")] == [2, 1], \
         "each version's newest framework, oldest version first"

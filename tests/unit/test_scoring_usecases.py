@@ -6,6 +6,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.events import Ordinal
 from common.identity import Caller
 from common.vocabulary import COMPANY
 from common import errors
@@ -49,7 +50,7 @@ def test_an_assessment_carries_the_time_of_the_submission_it_answers_and_a_resco
     first = ports["publisher"].of_type("report_scored")[0]
     assert first.submission_occurred_at == occurred, "beside the event, for the metric's header"
     assert "submission_occurred_at" not in first.data, "no part of the event's contract"
-    kept = ports["store"].kept_assessment("r-1", 1, 1, 0)
+    kept = ports["store"].kept_assessment("r-1", Ordinal(report_version=1, framework_version=1, correction=0))
     assert kept.event.submission_occurred_at == occurred, "kept with the event, for the outbox relay"
     path = ports["frameworks"].directory / "year-1.yaml"
     raw = yaml.safe_load(path.read_text())
@@ -261,7 +262,7 @@ def test_the_overview_answers_from_its_read_model_what_every_version_and_assessm
             path.write_text(yaml.safe_dump({**raw, "version": 2, "minimum_score": 25}))
             usecases.rescore_year(1, **ports)
         assert overview(ports) == everything_read(ports["store"])
-    assert {each["company"]["id"]: each["ordinal"][0] for each in usecases.latest_assessments(1, store=ports["store"])} \
+    assert {each["company"]["id"]: each["ordinal"]["report_version"] for each in usecases.latest_assessments(1, store=ports["store"])} \
         == {who["id"]: 3 for who in companies}
     assert [each["company_id"] for each in usecases.latest_assessments(1, store=ports["store"], after="c-0", limit=1)] \
         == ["c-1"]
