@@ -5,7 +5,8 @@
 For each N: starts a fresh embedded platform (`trustone run`, one process, in-memory broker and document
 engine, the clock in year 2's round), loads N member companies through the public API, each with a year-1
 report (one in ten with a second version) and a year-2 report, waits until every report is assessed and
-counted, signs in to the portal as the secretariat, a company and nobody, and times each page and the
+counted, draws year 1's verification sample and has a contracting authority ask 120 questions about
+members, signs in to the portal as the secretariat, a company and nobody, and times each page and the
 endpoints behind them: one warm-up, then `--requests` requests. Then the contention case: three
 secretariat users reload the overview without pause while a company's pages and the public report are
 timed again. The figures check is timed from asking to its result. One run on a shared machine: read the
@@ -92,6 +93,28 @@ def load(urls: dict[str, str], members: int) -> list[dict]:
     return companies
 
 
+def drawn_and_asked(urls: dict[str, str], companies: list[dict], questions: int) -> tuple[int, int]:
+    """Draws year 1's verification sample (the rules' share of the members) and has one contracting
+    authority ask `questions` questions about members, so that the verification page and the questions
+    page have something to show; the sample's size and the questions asked."""
+    secretariat = {"Authorization": f"Bearer {TOKEN}"}
+    drawn = requests.post(f"{urls['scoring']}/v1/verification/1/sample", json={"seed": "benchmark"},
+                          headers=secretariat, timeout=300)
+    drawn.raise_for_status()
+    authority = requests.post(f"{urls['submission']}/v1/authorities", headers=secretariat, timeout=60, json={
+        "name": "Gemeente Benchmark", "country": "NL", "joined_on": "2019-09-01"}).json()
+    own, deadline = {"Authorization": f"Bearer {authority['token']}"}, time.monotonic() + 60
+    while requests.get(f"{urls['notification']}/v1/supplier-questions", headers=own, timeout=60).status_code != 200:
+        if time.monotonic() > deadline:  # the authority's registration is on its way to notification
+            raise SystemExit("the authority was not known in time")
+        time.sleep(0.5)
+    for number in range(questions):
+        asked = requests.post(f"{urls['notification']}/v1/supplier-questions", headers=own, timeout=60,
+                              json={"company_id": companies[number * 7 % len(companies)]["id"]})
+        asked.raise_for_status()
+    return len(drawn.json()["sampled"]), questions
+
+
 def signed_in(portal: str, code: str | None) -> requests.Session:
     session = requests.Session()
     if code:
@@ -133,6 +156,7 @@ def measure(members: int, count: int, base_port: int) -> list[tuple[str, str, st
         began = time.perf_counter()
         companies = load(urls, members)
         loaded = time.perf_counter() - began
+        sample, questions = drawn_and_asked(urls, companies, 120)
         portal, secretariat_api = urls["portal"], {"Authorization": f"Bearer {TOKEN}"}
         secretariat = signed_in(portal, TOKEN)
         one = companies[len(companies) // 2]
@@ -143,7 +167,11 @@ def measure(members: int, count: int, base_port: int) -> list[tuple[str, str, st
             ("secretariat", "overview, year 1, missing", secretariat, f"{portal}/secretariat?year=1&status=missing"),
             ("secretariat", "overview as CSV", secretariat, f"{portal}/secretariat/members.csv?year=1"),
             ("secretariat", "a company's page", secretariat, f"{portal}/secretariat/companies/{one['id']}"),
-            ("secretariat", "verification, year 1", secretariat, f"{portal}/secretariat/years/1/verification"),
+            ("secretariat", f"verification, year 1 ({sample} drawn)", secretariat,
+             f"{portal}/secretariat/years/1/verification"),
+            ("secretariat", f"questions about suppliers ({questions} asked)", secretariat,
+             f"{portal}/secretariat/questions"),
+            ("secretariat", "cases (none filed)", secretariat, f"{portal}/secretariat/cases"),
             ("secretariat", "figures to release", secretariat, f"{portal}/secretariat/years/1/figures"),
             ("secretariat", "alerts", secretariat, f"{portal}/secretariat/alerts"),
             ("API", "GET /v1/assessments?covenant_year=1", api,

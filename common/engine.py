@@ -7,7 +7,14 @@ which every find, count, update, delete and unique check goes through) what Mong
 document of an `_id`, and the documents whose field holds a value (or one of `$in` values), for every field
 of every index a repository declares; where a query names several, only the documents every one of them
 offers are tested, so a compound index's query reads what it matches, not what its first field matches.
-The answer is still mongomock's (`filter_applies` tests every candidate); an index only narrows which
+A compound index's first fields are also held sorted, as MongoDB's B-tree holds them (per equal values of
+the fields before, the documents in BSON order of the next, kept by bisection): an equality prefix followed
+by a range (`$gt`, `$gte`, `$lt`, `$lte`) on the next field is narrowed to the documents in range, and a sort
+on that field (a page: `{"year": 1, "company": {"$gt": last}}`, sorted by company, limit 25) is read in the
+index's order, so a limited query tests only what it returns. That order is taken only where every document
+of the prefix holds one plain kind there (text, numbers, ObjectId, a datetime), whose order mongomock's sort
+gives too, ties in natural order as its stable sort leaves them; elsewhere the index narrows and mongomock
+sorts. The answer is still mongomock's (`filter_applies` tests every candidate); an index only narrows which
 documents are tested, so it may offer too many but never too few.
 
 It also spares the copying that MongoDB does in its own process as BSON: a cursor with a limit (every
@@ -25,10 +32,11 @@ collection every 200 freezes (`Freezing`), so the memory it holds stays bounded.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import gc
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +59,14 @@ class _Indexes:
         self.held: dict[object, dict[str, object]] = {}  # id -> field -> the value it is indexed under
         self.order: dict[object, int] = {}               # id -> when first stored (mongomock's natural order)
         self.counter = itertools.count()
+        self.ordered: dict[tuple, _Ordered] = {}         # (prefix fields..., next field) -> its sorted entries
+
+    def ordered_by(self, fields: tuple, store) -> "_Ordered":
+        if fields not in self.ordered:
+            built = self.ordered[fields] = _Ordered(fields)
+            for document in store._documents.values():
+                built.add(document["_id"], document, self.order.get(document["_id"], -1))
+        return self.ordered[fields]
 
     def build(self, field: str, documents) -> None:
         self.by_value[field] = defaultdict(set)
@@ -84,16 +100,119 @@ class _Indexes:
         self.order.setdefault(key, next(self.counter))
         for field in self.by_value:
             self._add(field, document)
+        for ordered in self.ordered.values():
+            ordered.remove(key)
+            ordered.add(key, document, self.order[key])
 
     def deleted(self, key) -> None:
         self._remove(key)
         self.order.pop(key, None)
+        for ordered in self.ordered.values():
+            ordered.remove(key)
 
     def candidates(self, field: str, value) -> set:
         return self.by_value[field].get(value, set()) | self.always[field]
 
 
 _MISSING, _ALWAYS = object(), object()
+
+# BSON's order of the plain kinds a range or a sort can use an index for (numbers, text, ObjectId, a naive
+# datetime, as the engine stores them): within one kind Python's order is BSON's. Anything else (a missing
+# value, None, a bool, NaN, a list, a document, an aware datetime) is odd: it is always a candidate, and an
+# index whose documents hold one is not walked in order.
+_RANKS = {int: 2, float: 2, str: 3, ObjectId: 7, datetime: 9}
+_FIRST, _LAST = -1, float("inf")  # below and above every entry's order
+
+
+def _rank(value):
+    rank = _RANKS.get(type(value))
+    if rank == 2 and value != value or rank == 9 and value.tzinfo is not None:
+        return None
+    return rank
+
+
+class _Group:
+    """The documents of one prefix of values: entries (rank, value, order, id), sorted as the index sorts
+    them, ties in mongomock's natural order; the kinds they hold; the ids whose next value is odd."""
+    __slots__ = ("entries", "ranks", "odd")
+
+    def __init__(self):
+        self.entries: list[tuple] = []
+        self.ranks: Counter = Counter()
+        self.odd: set = set()
+
+
+class _Ordered:
+    """Of a compound index's first fields: per equal values of all but the last (the prefix), the documents
+    sorted by the last, as MongoDB's B-tree holds them, so that an equality prefix followed by a range (and
+    a sort on that field) is answered by bisecting, not by testing every document of the prefix."""
+
+    def __init__(self, fields: tuple):
+        self.prefix, self.field = fields[:-1], fields[-1]
+        self.groups: dict[tuple, _Group] = {}
+        self.odd: set = set()  # ids whose prefix is not one hashable value per field (may match any prefix)
+        self.held: dict[object, tuple] = {}  # id -> (prefix, entry or None), or (None, None) when odd
+
+    def add(self, key, document: dict, order: int) -> None:
+        prefix = tuple(_value(document, field) for field in self.prefix)
+        if any(value is _MISSING for value in prefix):
+            return  # matches no equality on a value an index looks up
+        if any(isinstance(value, (list, dict)) or not _hashable(value) for value in prefix):
+            self.odd.add(key)
+            self.held[key] = (None, None)
+            return
+        group = self.groups.get(prefix)
+        if group is None:
+            group = self.groups[prefix] = _Group()
+        value = _value(document, self.field)
+        rank = None if value is _MISSING else _rank(value)
+        if rank is None:
+            group.odd.add(key)
+            self.held[key] = (prefix, None)
+            return
+        entry = (rank, value, order, key)
+        bisect.insort(group.entries, entry)
+        group.ranks[rank] += 1
+        self.held[key] = (prefix, entry)
+
+    def remove(self, key) -> None:
+        held = self.held.pop(key, None)
+        if held is None:
+            return
+        prefix, entry = held
+        if prefix is None:
+            self.odd.discard(key)
+            return
+        group = self.groups[prefix]
+        if entry is None:
+            group.odd.discard(key)
+        else:
+            entries = group.entries
+            del entries[bisect.bisect_left(entries, entry[:3])]  # orders are unique: the entry itself
+            group.ranks[entry[0]] -= 1
+            if not group.ranks[entry[0]]:
+                del group.ranks[entry[0]]
+        if not group.entries and not group.odd:
+            del self.groups[prefix]
+
+    def window(self, prefix: tuple, bounds: list) -> tuple[_Group | None, int, int]:
+        """The group of `prefix` and the slice of its entries that `bounds` [(operator, rank, value)] may
+        match: every entry on the far side of a bound whatever its kind, so that the slice holds what a
+        comparison across kinds would match as well as what MongoDB's (by kind) matches."""
+        group = self.groups.get(prefix)
+        if group is None:
+            return None, 0, 0
+        entries, low, high = group.entries, 0, len(group.entries)
+        for operator, rank, value in bounds:
+            if operator == "$gt":
+                low = max(low, bisect.bisect_right(entries, (rank, value, _LAST)))
+            elif operator == "$gte":
+                low = max(low, bisect.bisect_left(entries, (rank, value, _FIRST)))
+            elif operator == "$lt":
+                high = min(high, bisect.bisect_left(entries, (rank, value, _FIRST)))
+            else:  # $lte
+                high = min(high, bisect.bisect_right(entries, (rank, value, _LAST)))
+        return group, low, max(low, high)
 
 
 def _value(document: dict, field: str):
@@ -118,6 +237,110 @@ def _looked_up(wanted):
         elif operator == "$in" and isinstance(operand, list) and all(type(each) in LOOKED_UP for each in operand):
             return operand
     return [wanted] if type(wanted) in LOOKED_UP else None
+
+
+_RANGES = {"$gt", "$gte", "$lt", "$lte"}
+
+
+def _bounds(wanted):
+    """A range on one field ({"$gt": 5, "$lte": 9}) whose operands an index can bisect by: [(operator, rank,
+    value)]; None for any other condition."""
+    if not isinstance(wanted, dict) or not wanted or not set(wanted) <= _RANGES:
+        return None
+    bounds = []
+    for operator, operand in wanted.items():
+        rank = _rank(operand)
+        if rank is None or rank == 9:  # a datetime operand: mongomock rounds it, and may compare it aware
+            return None
+        bounds.append((operator, rank, operand))
+    return bounds
+
+
+def _prefixes(store, filter: dict):
+    """For each compound index, the longest run of its first fields the filter asks one value of, and the
+    next field: [(fields, prefix values, next field)]."""
+    found = {}
+    for index in store.indexes.values():
+        fields = [key[0] if isinstance(key, (tuple, list)) else key for key in (index.get("key") or [])]
+        if not fields or "_id" in fields:
+            continue
+        values = []
+        for field in fields:
+            found.setdefault(tuple(fields[:len(values) + 1]), tuple(values))
+            looked_up = _looked_up(filter.get(field))
+            if looked_up is None or len(looked_up) != 1:
+                break
+            values.append(looked_up[0])
+    return [(fields, prefix) for fields, prefix in found.items()]
+
+
+def _range_narrowed(store, filter: dict, keys: set | None):
+    """`keys` narrowed further by every equality prefix of an index followed by a range on its next field."""
+    indexes = indexes_of(store)
+    for fields, prefix in _prefixes(store, filter):
+        bounds = _bounds(filter.get(fields[-1]))
+        if bounds is None:
+            continue
+        ordered = indexes.ordered_by(fields, store)
+        group, low, high = ordered.window(prefix, bounds)
+        if keys is not None and len(keys) <= high - low:
+            continue
+        found = set(ordered.odd)
+        if group is not None:
+            found.update(entry[3] for entry in group.entries[low:high])
+            found |= group.odd
+        keys = found if keys is None else keys & found
+    return keys
+
+
+def _in_order(store, filter: dict, field: str, direction: int):
+    """The ids that may match, in the order of a sort on `field` (ties in natural order, as mongomock's
+    stable sort leaves them), where an index holds them so: an equality prefix of a compound index whose
+    next field is `field`, ranged or not, every document of the prefix holding one plain kind under it.
+    None where no index does, or where another indexed field narrows the query to fewer documents."""
+    if field == "_id" or _looked_up(filter.get("_id")) is not None:
+        return None
+    indexes, best = indexes_of(store), None
+    for fields, prefix in _prefixes(store, filter):
+        wanted = filter.get(field)
+        bounds = [] if wanted is None else _bounds(wanted)
+        if fields[-1] != field or bounds is None or not (prefix or bounds):
+            continue
+        ordered = indexes.ordered_by(fields, store)
+        group, low, high = ordered.window(prefix, bounds)
+        if ordered.odd or group is not None and (group.odd or len(group.ranks) > 1):
+            continue
+        if best is None or high - low < best[2] - best[1]:
+            best = (group, low, high)
+    if best is None:
+        return None
+    group, low, high = best
+    for other in indexed_fields(store):  # an equality on another field that offers fewer documents to test
+        values = _looked_up(filter.get(other))
+        if values is not None and other in indexes.by_value and sum(
+                len(indexes.by_value[other].get(value, ())) for value in values) + len(indexes.always[other]) \
+                < high - low:
+            return None
+    entries = [] if group is None else group.entries[low:high]  # a snapshot: writes may follow the reads
+    return _ids_of(entries, direction)
+
+
+def _ids_of(entries: list, direction: int):
+    """The ids of sorted entries, read lazily (a limited query reads a few), descending by runs of equal
+    values from the last, each run in natural order."""
+    if direction >= 0:
+        for entry in entries:
+            yield entry[3]
+        return
+    run = []
+    for entry in reversed(entries):
+        if run and (run[-1][0] != entry[0] or run[-1][1] != entry[1]):
+            for each in reversed(run):
+                yield each[3]
+            run = []
+        run.append(entry)
+    for each in reversed(run):
+        yield each[3]
 
 
 def indexes_of(store) -> _Indexes:
@@ -148,8 +371,8 @@ def narrowed(store, filter: dict):
         found = set().union(*(indexes.candidates(field, value) for value in values))
         keys = found if keys is None else keys & found
         if not keys:
-            break
-    return keys
+            return keys
+    return _range_narrowed(store, filter, keys)
 
 
 def _kind_of(values: list):
@@ -245,6 +468,11 @@ def _stored_one() -> None:
     FREEZING.stored_one()
 
 
+def _applies(filter: dict, document: dict) -> bool:
+    """mongomock's test of a document against a query (every document an index offers goes through it)."""
+    return ORIGINAL["filter_applies"](filter, document)
+
+
 def install() -> None:
     """Gives mongomock the lookups and the short copies (once per process)."""
     from mongomock import collection as engine
@@ -255,7 +483,8 @@ def install() -> None:
     if getattr(engine.Collection, "_trustone_indexed", False):
         return
 
-    ORIGINAL.update(copy_field=engine._copy_field, aware=helpers.make_datetime_timezone_aware_in_document,
+    ORIGINAL.update(filter_applies=filter_applies, copy_field=engine._copy_field,
+                    aware=helpers.make_datetime_timezone_aware_in_document,
                     naive=helpers.patch_datetime_awareness_in_document)
     engine._copy_field = _copy_field
     helpers.make_datetime_timezone_aware_in_document = _aware
@@ -343,7 +572,7 @@ def install() -> None:
         order = indexes_of(store).order
         found = [store._documents[key] for key in sorted(set(keys), key=lambda key: order.get(key, -1))
                  if key in store._documents]
-        return (document for document in found if filter_applies(filter, document))
+        return (document for document in found if _applies(filter, document))
 
     engine.Collection._iter_documents = iter_documents
 
@@ -356,6 +585,16 @@ def install() -> None:
         if not keys or any(not isinstance(key, str) or key.startswith("$") for key, _ in keys):
             yield from get_dataset(self, spec, sort, fields, as_class)
             return
+        if len(keys) == 1 and isinstance(spec, dict) and spec:
+            in_order = _in_order(self._store, spec, *keys[0])
+            if in_order is not None:  # the index's order is the sort's: tested one by one as they are read
+                self._store._remove_expired_documents()
+                stored = self._store._documents
+                for key in in_order:
+                    document = stored.get(key)
+                    if document is not None and _applies(spec, document):
+                        yield self._copy_only_fields(document, fields, as_class)
+                return
         documents = list(self._iter_documents(spec))
         for key, direction in reversed(keys):  # as mongomock: one stable sort per key, the last key first
             values = [_value(document, key) for document in documents]

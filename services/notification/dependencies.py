@@ -60,7 +60,8 @@ class NoticeStore(Repository):
                     Index.on("delivering")),  # the notices with deliveries still to make
         "webhooks": (Index.on("owner_role", "owner_id"),),
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
-                               Index.on("company_id", ("asked_at", DESCENDING))),
+                               Index.on("company_id", ("asked_at", DESCENDING)),
+                               Index.on(("asked_at", DESCENDING))),  # every question, newest first (the secretariat)
         "companies": (Index.on("name"),),
         "authorities": (Index.on("name"),),
         # what is known of a company's years: of one company (its pages) or of one year (the overview)
@@ -313,6 +314,15 @@ class NoticeStore(Repository):
         if company_id:
             selector["company_id"] = company_id
         return list(self.questions.find(selector, sort=[("asked_at", DESCENDING)], limit=limit))
+
+    def questions_page(self, page: int, per_page: int, *, authority_id: str | None = None,
+                       company_id: str | None = None) -> tuple[list[dict], int]:
+        """One page of the questions, newest first, and how many there are."""
+        selector = {key: value for key, value in (("authority_id", authority_id), ("company_id", company_id))
+                    if value}
+        found = self.questions.find(selector, sort=[("asked_at", DESCENDING), ("_id", DESCENDING)],
+                                    skip=(page - 1) * per_page, limit=per_page)
+        return list(found), self.questions.count_documents(selector)
 
     def add_webhook(self, owner_role: str, owner_id: str | None, url: str, secret: str, now: datetime) -> dict:
         webhook = {"_id": uuid.uuid4().hex, "owner_role": owner_role, "owner_id": owner_id, "url": url,

@@ -192,6 +192,13 @@ class QuestionOut(Schema):
     answer = fields.Nested(SupplierAnswer)
 
 
+class QuestionPage(Schema):
+    total = fields.Integer(metadata={"description": "How many questions the caller may see."})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    items = fields.List(fields.Nested(QuestionOut), metadata={"description": "This page's, newest first."})
+
+
 class WebhookRegistration(Strict):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, metadata={
         "description": "https (plain http only to hosts the operator trusts, WEBHOOK_TRUSTED_HOSTS), to a host "

@@ -245,6 +245,15 @@ class NotificationService(operations.Operations):
         return usecases.questions(self.identity.caller(request, AUTHORITY, COMPANY, SECRETARIAT),
                                   store=self.storage)
 
+    @http("GET", "/v1/supplier-questions/page", doc=Doc(
+        "A page of the questions asked about suppliers, newest first, with how many there are (?page=, "
+        "?per_page=): an authority its own, a company those about it, the secretariat all",
+        roles=(AUTHORITY, COMPANY, SECRETARIAT), query=schemas.PageQuery, responses={200: schemas.QuestionPage}))
+    def supplier_questions_page(self, request):
+        caller = self.identity.caller(request, AUTHORITY, COMPANY, SECRETARIAT)
+        query = load(schemas.PageQuery, dict(request.args))
+        return usecases.questions_page(caller, query["page"], query["per_page"], store=self.storage)
+
     @http("GET", "/v1/supplier-questions/authorities", doc=Doc(
         "The contracting authorities, by name, each with the day it joined and how many questions about "
         "suppliers it asked; a page of them (?page=, ?per_page=)", roles=(SECRETARIAT,), query=schemas.PageQuery,

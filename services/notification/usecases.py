@@ -481,6 +481,16 @@ def questions(caller: Caller, *, store) -> list[dict]:
     return [_question_shown(each, caller) for each in found]
 
 
+def questions_page(caller: Caller, page: int, per_page: int, *, store) -> dict:
+    """A page of the questions asked, newest first, with how many there are: an authority its own, a
+    company those about it, the secretariat all."""
+    whose = {} if caller.role == domain.SECRETARIAT else \
+        {"company_id": caller.id} if caller.role == domain.COMPANY else {"authority_id": caller.id}
+    found, total = store.questions_page(page, per_page, **whose)
+    return {"total": total, "page": page, "per_page": per_page,
+            "items": [_question_shown(each, caller) for each in found]}
+
+
 def authorities(page: int, per_page: int, *, store) -> dict:
     """A page of the contracting authorities, by name, each with the day it joined and how many questions
     about suppliers it asked (for the secretariat)."""

@@ -487,12 +487,13 @@ class PortalService(operations.Operations):
         answer = usecases.ask_about_supplier(visitor, request.form.get("company_id", ""), api=self.api)
         return self._page(request, visitor, "supplier.html.j2", question=answer)
 
-    @page("GET", "/secretariat/questions", doc=_html("Every question contracting authorities asked"))
+    @page("GET", "/secretariat/questions", doc=_html("Every question authorities asked, newest first (?page=)"))
     def all_questions(self, request):
         visitor = self._visitor(request)
         usecases.require_role(visitor, SECRETARIAT)
-        return self._page(request, visitor, "questions.html.j2",
-                          questions=usecases.supplier_questions(visitor, api=self.api))
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
+        found = usecases.supplier_questions_page(visitor, number, api=self.api)
+        return self._page(request, visitor, "questions.html.j2", found=found, questions=found["items"])
 
     @page("GET", "/secretariat/years/<int:covenant_year>/verification", doc=_html(
         "The year's verification sample and its results"))

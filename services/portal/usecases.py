@@ -710,6 +710,16 @@ def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
     return api.as_(visitor.token).get("notification", "/v1/supplier-questions")
 
 
+def supplier_questions_page(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIEW_PAGE) -> dict:
+    """One page of the questions authorities asked about suppliers, newest first (for the secretariat)."""
+    require_role(visitor, SECRETARIAT)
+    found = api.as_(visitor.token).get("notification", "/v1/supplier-questions/page", page=page, per_page=per_page)
+    pages = max(1, -(-found["total"] // per_page))
+    if page > pages:  # past the last page: the last one
+        return supplier_questions_page(visitor, pages, api=api, per_page=per_page)
+    return {**found, "pages": pages}
+
+
 # --- proofs of membership (attestations) ----------------------------------------------------------------------
 
 def issue_attestation(visitor: Visitor, *, api) -> dict:
@@ -765,13 +775,11 @@ def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:
 
 
 def _names_of(client, company_ids: list[str]) -> dict[str, str]:
-    """The names of these companies (asked for in batches, never the whole member list)."""
-    names = {}
-    for start in range(0, len(company_ids), 16):  # 16 ids of 32 characters fit in `ids` (600)
-        batch = company_ids[start:start + 16]
-        names.update({each["id"]: each["name"] for each in client.get("submission", "/v1/companies",
-                                                                      ids=",".join(batch))})
-    return names
+    """The names of these companies, in one answer of ids and names (never the whole member list)."""
+    if not company_ids:
+        return {}
+    return {each["id"]: each["name"] for each in client.post("submission", "/v1/companies/names",
+                                                              {"ids": company_ids})}
 
 
 def draw_sample(visitor: Visitor, covenant_year: int, seed: str, *, api) -> FormOutcome:

@@ -98,8 +98,9 @@ class SubmissionStore(Repository):
     def companies_list(self) -> list[dict]:
         return list(self.companies.find({}, sort=[("registered_at", ASCENDING)]))
 
-    def companies_of(self, ids: list[str]) -> list[dict]:
-        return list(self.companies.find({"_id": {"$in": ids}}, sort=[("registered_at", ASCENDING)]))
+    def companies_of(self, ids: list[str], fields: dict | None = None) -> list[dict]:
+        """These companies (or only `fields` of them), in registration order."""
+        return list(self.companies.find({"_id": {"$in": ids}}, fields, sort=[("registered_at", ASCENDING)]))
 
     def authorities_list(self) -> list[dict]:
         return list(self.authorities.find({}, sort=[("registered_at", ASCENDING)]))

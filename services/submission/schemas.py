@@ -268,6 +268,17 @@ class CompaniesQuery(Schema):
         return data
 
 
+class CompanyIds(Strict):
+    ids = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                      validate=validate.Length(max=10_000), metadata={
+                          "description": "The companies' ids (at most 10,000; an unknown id is left out)."})
+
+
+class CompanyName(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
 class ReportQuery(Schema):
     covenant_year = fields.Integer(validate=between(1, covenant.LAST_YEAR))
     company_id = fields.String()

@@ -60,6 +60,16 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
         self.identity.caller(request, SECRETARIAT)
         return usecases.companies(load(schemas.CompaniesQuery, dict(request.args)).get("ids"), store=self.storage)
 
+    @http("POST", "/v1/companies/names", doc=Doc(
+        "The names of these member companies, in one answer: id and name only", roles=(SECRETARIAT,),
+        body=schemas.CompanyIds, responses={200: schemas.CompanyName(many=True)},
+        description="A read, sent as POST so that a sample of hundreds of ids fits (a query string does not); "
+                    "in registration order; an unknown id is left out."))
+    def company_names(self, request):
+        """{"ids": ["...", "..."]} -> [{"id": "...", "name": "..."}]"""
+        self.identity.caller(request, SECRETARIAT)
+        return usecases.company_names(read_json(request, schemas.CompanyIds)["ids"], store=self.storage)
+
     @http("GET", "/v1/companies/<company_id>", doc=Doc(
         "One member company", roles=(SECRETARIAT,), responses={200: schemas.Company}, not_found=True))
     def get_company(self, request, company_id):

@@ -306,6 +306,11 @@ def companies(ids: list[str] | None = None, *, store) -> list[dict]:
     return [domain.public(each) for each in (store.companies_list() if ids is None else store.companies_of(ids))]
 
 
+def company_names(ids: list[str], *, store) -> list[dict]:
+    """The id and name of each of these companies (only those fields are read)."""
+    return [{"id": each["_id"], "name": each["name"]} for each in store.companies_of(ids, {"name": 1})]
+
+
 def company(company_id: str, *, store) -> dict:
     found = store.company(company_id)
     if found is None:

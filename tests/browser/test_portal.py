@@ -915,6 +915,29 @@ def test_the_secretariat_pages_through_many_members_and_keeps_one_state(platform
     assert set(office.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"Not yet received"}
 
 
+def test_the_secretariat_pages_through_the_questions_about_suppliers(platform, browser):
+    """An authority asks more questions than a page holds (with whatever questions tests before it asked)."""
+    secretariat = auth(SECRETARIAT_TOKEN)
+    authority = requests.post(f"{platform.url('submission')}/v1/authorities", headers=secretariat, json={
+        "name": "Gemeente Paginavragen", "country": "NL", "joined_on": "2020-02-01"}).json()
+    own = auth(authority["token"])
+    wait_until(lambda: requests.get(f"{platform.url('notification')}/v1/supplier-questions", headers=own).ok,
+               "the authority known to notification")
+    for number in range(52):
+        assert requests.post(f"{platform.url('notification')}/v1/supplier-questions", headers=own,
+                             json={"name": f"Vraagsteen {number:03}"}).status_code == 201
+    office = browser.person(locale="en-GB").new_page()
+    sign_in(browser, office, platform.url("portal"), SECRETARIAT_TOKEN)
+    visit(browser, office, f"{platform.url('portal')}/secretariat/questions")
+    total, pages = map(int, re.search(r"(\d+) questions, page 1 of (\d+)", office.content()).groups())
+    assert total >= 52 and pages == -(-total // 50) and office.locator("tbody tr").count() == 50
+    first_page = office.locator("tbody tr td:nth-child(3)").all_inner_texts()
+    assert "not a member: Vraagsteen 051" in first_page, "newest first"
+    press(browser, office, office.get_by_role("link", name="Next page"))
+    assert "page 2 of" in office.content() and office.get_by_role("link", name="Previous page").is_visible()
+    assert not set(office.locator("tbody tr td:nth-child(3)").all_inner_texts()) & set(first_page)
+
+
 @pytest.mark.parametrize("locale,phone", [("nl-NL", False), ("en-GB", True)])
 def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, browser, locale, phone):
     portal = platform.url("portal")

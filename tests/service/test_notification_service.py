@@ -290,6 +290,7 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
         ("GET", "/v1/suppliers?name=graniet", "/v1/suppliers"): (401, 403, 200, 200, 401),
         ("POST", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 403, 201, 403, 401),
         ("GET", "/v1/supplier-questions", "/v1/supplier-questions"): (401, 200, 200, 200, 401),
+        ("GET", "/v1/supplier-questions/page?per_page=1", "/v1/supplier-questions/page"): (401, 200, 200, 200, 401),
         ("GET", "/v1/supplier-questions/authorities", "/v1/supplier-questions/authorities"): (401, 403, 403, 200, 401),
     }
     for (method, path, template), expected in matrix.items():
@@ -314,6 +315,18 @@ def test_who_may_ask_about_suppliers_and_see_the_questions(notification, members
         {"id": "a-1", "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01", "questions": 1}]}
     first = requests.get(url("notification", "/v1/supplier-questions/authorities"), headers=auth(SECRETARIAT_TOKEN)).json()["items"]
     assert [(each["name"], each["questions"]) for each in first] == [("Gemeente Amsterdam", 0), ("Gemeente Leiden", 1)]
+    # a page of the questions, newest first, as each caller may see them (the list above, paged)
+    asked = requests.post(url("notification", "/v1/supplier-questions"), headers=auth("authority-token"),
+                          json={"name": "Nobody Import"})
+    assert asked.status_code == 201
+    everything = requests.get(url("notification", "/v1/supplier-questions"), headers=auth(SECRETARIAT_TOKEN)).json()
+    for token, seen in ((SECRETARIAT_TOKEN, everything), ("authority-token", everything), ("company-token", about)):
+        pages = [requests.get(url("notification", "/v1/supplier-questions/page"), params={"page": number, "per_page": 1},
+                              headers=auth(token)).json() for number in (1, 2, 3)]
+        assert [page["total"] for page in pages] == [len(seen)] * 3
+        paged = [each for page in pages for each in page["items"]]  # ties (one clock) in a fixed order of their own
+        assert sorted(paged, key=lambda each: each["id"]) == sorted(seen, key=lambda each: each["id"]), token
+        assert [each["asked_at"] for each in paged] == sorted((each["asked_at"] for each in paged), reverse=True)
 
 
 def test_a_company_s_standing_is_answered_over_http_and_rpc_to_whom_may_read_it(notification, members, publish, url):

@@ -697,3 +697,38 @@ def test_a_printed_proof_names_the_portal_s_public_address_not_the_one_its_reque
     assert printed.status_code == 200, printed.text
     assert "https://trustone.example/attestations/check" in printed.text  # the address to open, and the QR's
     assert portal.split("//")[1] not in printed.text, "the address the request came to is not printed"
+
+
+def test_the_secretariat_pages_the_questions_and_reads_a_large_samples_names_at_once(
+        container_factory, service_config, url):
+    portal = start_portal(container_factory, {**service_config, "VERIFICATION_MINIMUM": 20}, url)
+    secretariat_api = auth(SECRETARIAT_TOKEN)
+    companies = [register_company(url("submission", ""), name=f"Steen {number:02d} B.V.") for number in range(20)]
+    for each in companies:
+        assert requests.post(url("submission", "/v1/reports"), json=blank_report(1),
+                             headers=auth(each["token"])).status_code == 202
+    authority = requests.post(url("submission", "/v1/authorities"), headers=secretariat_api,
+                              json={"name": "Gemeente Delft", "country": "NL", "joined_on": "2020-02-01"}).json()
+    wait_until(lambda: requests.get(url("notification", "/v1/supplier-questions"),
+                                    headers=auth(authority["token"])).status_code == 200, "the authority known")
+    for number in range(51):  # a page of 50 and one more, the oldest
+        assert requests.post(url("notification", "/v1/supplier-questions"), headers=auth(authority["token"]),
+                             json={"company_id": f"stranger-{number:02d}"}).status_code == 201
+    secretariat = requests.Session()
+    sign_in(secretariat, portal, SECRETARIAT_TOKEN)
+
+    first = secretariat.get(f"{portal}/secretariat/questions")
+    assert first.status_code == 200 and first.text.count("stranger-") == 50 and "51 vragen, pagina 1 van 2" in first.text
+    assert 'href="/secretariat/questions?page=2"' in first.text and "stranger-50" in first.text
+    last = secretariat.get(f"{portal}/secretariat/questions", params={"page": 2})
+    assert last.text.count("stranger-") == 1 and "stranger-00" in last.text, "the oldest on the last page"
+    assert "stranger-00" in secretariat.get(f"{portal}/secretariat/questions", params={"page": 99}).text
+
+    # a sample of 20 (more than the 16 names the portal once asked for per request): every name shown
+    wait_until(lambda: len(requests.get(url("scoring", "/v1/assessments"), params={"covenant_year": 1},
+                                        headers=secretariat_api).json()) == 20, "every report assessed")
+    drawn = requests.post(url("scoring", "/v1/verification/1/sample"), json={}, headers=secretariat_api)
+    assert drawn.status_code in (200, 201) and len(drawn.json()["sampled"]) == 20, drawn.text
+    page = secretariat.get(f"{portal}/secretariat/years/1/verification")
+    assert page.status_code == 200
+    assert all(each["name"] in page.text for each in companies), "every sampled company by its name"

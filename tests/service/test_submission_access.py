@@ -61,6 +61,7 @@ MATRIX = {
     ("POST", "/v1/companies"): (401, 403, 403, 403, 201, 401, 403, 403),
     ("GET", "/v1/companies"): (401, 403, 403, 403, 200, 401, 403, 403),
     ("GET", "/v1/companies/{company_id}"): (401, 403, 403, 403, 200, 401, 403, 403),
+    ("POST", "/v1/companies/names"): (401, 403, 403, 403, 200, 401, 403, 403),
     ("POST", "/v1/authorities"): (401, 403, 403, 403, 201, 401, 403, 403),
     ("POST", "/v1/reports"): (401, 202, 202, 403, 403, 401, 403, 403),
     ("GET", "/v1/reports"): (401, 200, 200, 403, 200, 401, 403, 403),
@@ -88,7 +89,8 @@ CALLERS = ("public", "company A", "company B", "authority", "secretariat", "bad 
 def body_for(method, path, report):
     if method != "POST":
         return None
-    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": {**AUTHORITY, "name": "New"},
+    return {"/v1/companies": {**COMPANY, "name": "New"}, "/v1/authorities": {**AUTHORITY, "name": "New authority"},
+            "/v1/companies/names": {"ids": []},
             "/v1/commission-members": {"name": "Chair", "seat": "chair", "email": "chair@example.org",
                                        "language": "nl"}}.get(path, report)
 
@@ -129,6 +131,14 @@ def test_the_secretariat_reads_one_company_or_a_few_without_the_whole_list(world
     few = requests.get(url("submission", "/v1/companies"), params={"ids": f"{b['id']},nobody"}, headers=secretariat)
     assert [each["id"] for each in few.json()] == [b["id"]]
     assert len(requests.get(url("submission", "/v1/companies"), headers=secretariat).json()) >= 2
+    # a verification sample's names: hundreds of ids in one answer, only ids and names
+    named = requests.post(url("submission", "/v1/companies/names"), headers=secretariat,
+                          json={"ids": [b["id"], "nobody", a["id"]] + [f"other-{n}" for n in range(600)]})
+    assert named.status_code == 200 and named.json() == [{"id": a["id"], "name": a["name"]},
+                                                          {"id": b["id"], "name": b["name"]}]
+    too_many = requests.post(url("submission", "/v1/companies/names"), headers=secretariat,
+                             json={"ids": ["x"] * 10_001})
+    assert too_many.status_code == 422
 
 
 def test_the_secretariat_alone_can_neither_seat_a_commission_member_nor_replace_one_s_code(world, url):

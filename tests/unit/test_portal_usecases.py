@@ -440,9 +440,22 @@ def test_what_a_page_asks_of_several_services_at_once_comes_back_in_order_and_a_
 def test_the_secretariat_reads_whose_report_it_opened_and_the_company_is_not_told_its_own_name():
     sent = {"covenant_year": 1, "company_id": "c-1", "versions": [
         {"version": 1, "submitted_at": "2020-12-15T10:01:00+00:00", "report": {}, "files": []}]}
-    api = FakeApi({("GET", "/v1/reports/r-1"): sent, ("GET", "/v1/companies"): [{"id": "c-1", "name": "Graniet B.V."}]})
+    api = FakeApi({("GET", "/v1/reports/r-1"): sent,
+                   ("POST", "/v1/companies/names"): [{"id": "c-1", "name": "Graniet B.V."}]})
     office = usecases.Visitor("nl", "s-1", "secretariat", None, "secretariat-token", "csrf")
     assert usecases.report_version(office, "r-1", 1, api=api)["company_name"] == "Graniet B.V."
     member = usecases.Visitor("nl", "s-2", "company", COMPANY, "company-token", "csrf")
     assert usecases.report_version(member, "r-1", 1, api=api)["company_name"] is None
-    assert [path for _, path, *_ in api.calls].count("/v1/companies") == 1
+    assert [path for _, path, *_ in api.calls].count("/v1/companies/names") == 1
+
+
+def test_the_verification_page_asks_a_large_samples_names_in_one_answer():
+    sampled = [{"company_id": f"c-{number}", "report_id": f"r-{number}", "version": 1} for number in range(500)]
+    api = FakeApi({("GET", "/v1/verification/1"): {"sampled": sampled, "results": []},
+                   ("POST", "/v1/companies/names"): [{"id": f"c-{number}", "name": f"Steen {number}"}
+                                                     for number in range(499)]})
+    office = usecases.Visitor("nl", "s-1", "secretariat", None, "secretariat-token", "csrf")
+    shown = usecases.verification(office, 1, api=api, clock=None)
+    assert [each["name"] for each in shown["sampled"]] == [f"Steen {number}" for number in range(499)] + ["c-499"]
+    asked = [body for method, path, _, body in api.calls if path == "/v1/companies/names"]
+    assert asked == [{"ids": [f"c-{number}" for number in range(500)]}], "one answer, not 32 of 16"
