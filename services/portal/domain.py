@@ -283,10 +283,10 @@ def last_values(fields: dict[str, list[str]]) -> dict[str, str]:
 
 
 
-def notice_action(notice: dict, role: str) -> tuple[str, str, dict] | None:
+def notice_action(notice: dict, role: str, seat: str | None = None) -> tuple[str, str, dict] | None:
     """Where a notice's reader acts on it, and what the link says (an English text of the catalog, with its
     values): the case or report it is about; for the secretariat the company, the year's missing reports or
-    the names to place; for the commission the seats to confirm. None: there is nothing to open."""
+    the names to place; for the commission's chair (`seat`) the seats to confirm. None: nothing to open."""
     about, kind = notice.get("about") or {}, notice.get("kind")
     if about.get("number") and role in (vocabulary.COMPANY, vocabulary.COMMISSION):
         return f"/cases/{quote(str(about['number']), safe='')}", N_("Open case %(number)s"), \
@@ -301,7 +301,7 @@ def notice_action(notice: dict, role: str) -> tuple[str, str, dict] | None:
                 N_("See whose report is missing"), {}
         if kind in ("alert_unknown_region", "alert_unknown_state"):
             return "/secretariat/regions", N_("Place the name"), {}
-    if kind == "commission_seat_awaiting" and role == vocabulary.COMMISSION:
+    if kind == "commission_seat_awaiting" and role == vocabulary.COMMISSION and seat == "chair":
         return "/commission/members", N_("Confirm the seat"), {}
     return None
 

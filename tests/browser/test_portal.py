@@ -147,7 +147,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     url_field.fill("https://blauwesteen.example/dd")
 
     press(browser, member, member.get_by_role("button", name="Bekijk eerst uw score (verstuurt nog niets)"))
-    check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen")
+    check = member.get_by_role("region", name="De beoordeling die deze rapportage zou krijgen", exact=True)
     assert "Er is nog niets verstuurd." in check.inner_text()
     assert "Wie van buiten de Europese Economische Ruimte importeert, moet een plan van aanpak bijvoegen." in check.inner_text()
     to_fix = check.locator(".to-fix").inner_text()
@@ -188,7 +188,7 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     row = office.get_by_role("row", name=re.compile("Blauwe Steen B.V."))
     assert "Needs more time" in row.inner_text() and "1 April 2021" in row.inner_text()
     press(browser, office, row.get_by_role("link", name="Blauwe Steen B.V."))
-    grant = office.get_by_role("region", name="Grant an own date")
+    grant = office.get_by_role("region", name="Grant an own date", exact=True)
     grant.get_by_label("Covenant year").select_option("1")
     grant.get_by_label("Day", exact=True).fill("15")
     grant.get_by_label("Month", exact=True).fill("5")
@@ -209,11 +209,11 @@ def test_a_company_reports_in_the_portal_and_the_secretariat_grants_it_a_date(pl
     visit(browser, office, f"{portal}/secretariat?year=1&status=needs_more_time")
     press(browser, office, office.get_by_role("row", name=re.compile("Blauwe Steen B.V.")).get_by_role(
         "link", name="Blauwe Steen B.V."))
-    press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+    press(browser, office, office.get_by_role("region", name="A new sign-in code", exact=True).get_by_role(
         "button", name="Give a new sign-in code"))
     assert "Tick the box to confirm" in office.get_by_role("alert").inner_text(), "one stray click changes nothing"
     office.get_by_label("Yes: Blauwe Steen B.V.'s current code stops working at once").check()
-    press(browser, office, office.get_by_role("region", name="A new sign-in code").get_by_role(
+    press(browser, office, office.get_by_role("region", name="A new sign-in code", exact=True).get_by_role(
         "button", name="Give a new sign-in code"))
     assert office.get_by_role("heading", name="New sign-in code: Blauwe Steen B.V.").is_visible()
     assert len(office.get_by_label("Sign-in code").input_value()) > 20
@@ -229,11 +229,11 @@ def test_a_reminder_counts_the_days_left_as_the_companys_page_does(platform, bro
 
     def reminded():  # notification's timer looks every minute
         member.goto(f"{portal}/company")
-        return "Herinnering" in member.get_by_role("region", name="Laatste berichten").inner_text()
+        return "Herinnering" in member.get_by_role("region", name="Laatste berichten", exact=True).inner_text()
     wait_until(reminded, "the reminder of the 31 December due date", timeout=90, interval=2)
     seen(browser, member)
-    year_1 = member.get_by_role("region", name="Convenantjaar 1")
-    notices = member.get_by_role("region", name="Laatste berichten").inner_text()
+    year_1 = member.get_by_role("region", name="Convenantjaar 1", exact=True)
+    notices = member.get_by_role("region", name="Laatste berichten", exact=True).inner_text()
     assert "nog 16 dagen" in year_1.inner_text(), "registered on 15 December: 16 days to 31 December"
     assert "De uiterste datum is 31 december 2020: nog 16 dagen." in notices, notices
     assert "dag(en)" not in notices and "over 30" not in notices
@@ -384,7 +384,7 @@ def test_an_authority_asks_about_a_supplier_and_the_secretariat_verifies_a_sampl
 
     member = browser.person(locale="nl-NL").new_page()
     sign_in(browser, member, portal, supplier["token"])
-    asked = member.get_by_role("region", name="Aanbestedende diensten die naar u vroegen")
+    asked = member.get_by_role("region", name="Aanbestedende diensten die naar u vroegen", exact=True)
     assert "Gemeente Utrecht" in asked.inner_text()
 
     office = browser.person(locale="en-GB").new_page()
@@ -536,7 +536,7 @@ def test_an_authority_that_mistypes_a_suppliers_name_is_offered_the_near_names(p
     sign_in(browser, asker, portal, authority["token"])
     asker.get_by_label("Name of the company" if english else "Naam van de onderneming").fill("Kastelsteen")
     press(browser, asker, asker.get_by_role("button", name="Search members" if english else "Zoek leden"))
-    found = asker.get_by_role("region", name="Members found" if english else "Gevonden leden").inner_text()
+    found = asker.get_by_role("region", name="Members found" if english else "Gevonden leden", exact=True).inner_text()
     if english:
         assert "No member's name holds “Kastelsteen”." in found and "Did you mean one of these members?" in found
         assert "may still be a member under another name" in found and "is not a member" not in found
@@ -580,7 +580,7 @@ def test_the_commissions_message_on_an_appeal_reaches_the_company_on_its_case_an
     commission = browser.person(locale="nl-NL").new_page()
     sign_in(browser, commission, portal, chair["token"])
     visit(browser, commission, f"{portal}/cases/{number}")
-    writing = commission.get_by_role("region", name="Schrijf over de zaak")
+    writing = commission.get_by_role("region", name="Schrijf over de zaak", exact=True)
     assert writing.get_by_role("radio").count() == 0, "an appeal's filer is the company: no choice to make"
     assert "Aan Leisteen Import B.V., die het bezwaar indiende" in writing.inner_text()
     commission.get_by_label("Uw bericht").fill("Stuur het plan van aanpak opnieuw mee, als PDF.")
@@ -720,7 +720,7 @@ def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a
     office = browser.person(locale="en-GB", phone=True).new_page()  # the secretariat registers the seat
     sign_in(browser, office, portal, SECRETARIAT_TOKEN)
     press(browser, office, office.get_by_role("link", name="The commission", exact=True))
-    form = office.get_by_role("region", name="Register a member of the commission")
+    form = office.get_by_role("region", name="Register a member of the commission", exact=True)
     form.get_by_label("Name").fill("Els Vakbond")
     form.get_by_label("member for the trade unions and NGOs").check()
     form.get_by_label("E-mail address for notices").fill("els@example")
@@ -740,7 +740,7 @@ def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a
     chair = browser.person(locale="nl-NL").new_page()  # the chair reads Dutch, its registered language
     sign_in(browser, chair, portal, platform.chair()["token"])
     press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
-    waiting = chair.get_by_role("region", name="Zetels die op uw bevestiging wachten")
+    waiting = chair.get_by_role("region", name="Zetels die op uw bevestiging wachten", exact=True)
     assert "Els Vakbond" in waiting.inner_text() and "lid namens vakbonden en ngo's" in waiting.inner_text()
     press(browser, chair, waiting.get_by_role("button", name="Bevestig de zetel van Els Vakbond"))
     assert chair.get_by_role("heading", name="Zetel bevestigd: Els Vakbond").is_visible()
@@ -764,7 +764,7 @@ def test_the_chair_seats_a_member_the_secretariat_registered_and_reads_who_saw_a
     rows = chair.get_by_role("table").inner_text()
     assert f"Els Vakbond (lid namens vakbonden en ngo's)\t{filed['number']}\tnaam, contactgegevens" in rows
     press(browser, chair, chair.get_by_role("link", name="Leden van de commissie"))
-    seated = chair.get_by_role("region", name="Wie in de commissie zit")
+    seated = chair.get_by_role("region", name="Wie in de commissie zit", exact=True)
     press(browser, chair, seated.get_by_role("button", name="Nieuwe aanmeldcode voor Els Vakbond"))
     assert chair.get_by_role("heading", name="Nieuwe aanmeldcode: Els Vakbond").is_visible()
     assert chair.get_by_label("Aanmeldcode").input_value() != code
@@ -964,7 +964,7 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
                                                 else "Een bewijs van deelname controleren"))
     checker.get_by_label("The proof's text" if english else "De tekst van het bewijs").fill(attestation)
     press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
-    answer = checker.get_by_role("region", name="The answer" if english else "Het antwoord").inner_text()
+    answer = checker.get_by_role("region", name="The answer" if english else "Het antwoord", exact=True).inner_text()
     assert ("Genuine" if english else "Echt") in answer
     assert ("It still holds, until" if english else "Het geldt nog, tot en met") in answer
     assert f"Bewijs Steen {locale}" in answer
@@ -972,18 +972,18 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
                          ).set_input_files({"name": "proof.jws", "mimeType": "text/plain", "buffer": attestation.encode()})
     press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
     assert ("Genuine" if english else "Echt") in checker.get_by_role("region", name="The answer" if english
-                                                                     else "Het antwoord").inner_text(), "uploaded"
+                                                                     else "Het antwoord", exact=True).inner_text(), "uploaded"
     header, payload, signature = attestation.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["member"]["name"] = "Someone Else B.V."
     changed = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     visit(browser, checker, f"{portal}/attestations/check?attestation={header}.{changed}.{signature}")
-    refused = checker.get_by_role("region", name="The answer" if english else "Het antwoord").inner_text()
+    refused = checker.get_by_role("region", name="The answer" if english else "Het antwoord", exact=True).inner_text()
     assert ("Not genuine" if english else "Niet echt") in refused
     assert ("It does not match what the platform issued under its number" if english
             else "Het komt niet overeen met wat het platform onder zijn nummer uitgaf") in refused
 
     # The member sees its proof was checked on the platform, not by whom.
     visit(browser, member, f"{portal}/company")
-    proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname").inner_text()
+    proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname", exact=True).inner_text()
     assert ("checked on the platform 2 times" if english else "2 keer gecontroleerd op het platform") in proofs

@@ -154,9 +154,10 @@ def test_a_proofs_text_is_read_from_its_file_or_as_typed_and_a_file_that_cannot_
     ({"kind": "alert_missing", "covenant_year": 2, "about": {"company_ids": ["c-1"]}}, "secretariat",
      "/secretariat?year=2&status=missing"),
     ({"kind": "alert_unknown_state", "about": {"state": "Rajastan"}}, "secretariat", "/secretariat/regions"),
-    ({"kind": "commission_seat_awaiting", "about": {}}, "commission", "/commission/members"),
+    ({"kind": "commission_seat_awaiting", "about": {}}, ("commission", "chair"), "/commission/members"),
+    ({"kind": "commission_seat_awaiting", "about": {}}, ("commission", "employers"), None),
     ({"kind": "reminder", "about": {"date": "2020-12-31"}}, "company", None),
 ])
 def test_a_notice_links_to_where_its_reader_acts_on_it(notice, role, link):
-    action = domain.notice_action(notice, role)
+    action = domain.notice_action(notice, *role) if isinstance(role, tuple) else domain.notice_action(notice, role)
     assert (action[0] if action else None) == link
