@@ -46,8 +46,8 @@ LABELS = {
     "by_secretariat": N_("by the secretariat"),
     "edition_note": N_("This edition counts the reports as they were assessed when it was released. What arrives "
                        "later is in the next edition, which is released only once the contributions of at least "
-                       "{min} companies have changed: so no two editions together reveal anything about one "
-                       "company."),
+                       "{min} companies have changed: so the difference between two editions never rests on one "
+                       "company alone."),
     "editions": N_("Other editions"),
     "edition_short": N_("edition {number} ({date})"),
     "other_countries": N_("And {count} more production countries, each with fewer than {min} companies (not "
