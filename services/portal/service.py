@@ -496,11 +496,12 @@ class PortalService(operations.Operations):
         return self._page(request, visitor, "questions.html.j2", found=found, questions=found["items"])
 
     @page("GET", "/secretariat/years/<int:covenant_year>/verification", doc=_html(
-        "The year's verification sample and its results"))
+        "The year's verification sample and its results (?page=)"))
     def verification(self, request, covenant_year):
         visitor = self._visitor(request)
+        number = schemas.read(schemas.PageQuery(), request.args.to_dict())["page"]
         return self._page(request, visitor, "verification.html.j2", found=usecases.verification(
-            visitor, covenant_year, api=self.api, clock=self.clock), form={}, errors={}, saved=None)
+            visitor, covenant_year, api=self.api, clock=self.clock, page=number), form={}, errors={}, saved=None)
 
     @page("POST", "/secretariat/years/<int:covenant_year>/verification/sample", doc=_html(
         "Draw the year's sample (form: seed, optional)"))
@@ -517,8 +518,9 @@ class PortalService(operations.Operations):
         visitor = self._posted(request, SECRETARIAT)
         outcome = usecases.record_verification(visitor, covenant_year, _fields(request), api=self.api)
         return self._page(request, visitor, "verification.html.j2", status=422 if outcome.errors else 200,
-                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock), form=outcome.state,
-                          errors=outcome.errors, saved=outcome.message)
+                          found=usecases.verification(visitor, covenant_year, api=self.api, clock=self.clock,
+                                                      showing=request.form.get("company_id")),
+                          form=outcome.state, errors=outcome.errors, saved=outcome.message)
 
     # --- the secretariat ----------------------------------------------------------------------------
 

@@ -755,9 +755,15 @@ def check_attestation(typed: str | None, uploaded: bytes | None = None, *, api) 
 
 # --- verifying what companies report ------------------------------------------------------------------------
 
-def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:
-    """The year's sample with each company's name and latest verification, or None before it is drawn (with
-    the year's due date while it is still to come: a sample drawn then leaves out every report sent later)."""
+SAMPLE_PAGE = 25  # sampled companies per page of the verification page, each with its own form
+
+
+def verification(visitor: Visitor, covenant_year: int, *, api, clock, page: int = 1,
+                 showing: str | None = None) -> dict:
+    """The year's sample, a page of it (`page`, or the page that shows company `showing`: the one whose form
+    was just posted) with each company's name and latest verification, and how many are verified; or None
+    before it is drawn (with the year's due date while it is still to come: a sample drawn then leaves out
+    every report sent later)."""
     require_role(visitor, SECRETARIAT)
     client = api.as_(visitor.token)
     try:
@@ -767,11 +773,16 @@ def verification(visitor: Visitor, covenant_year: int, *, api, clock) -> dict:
                          if each.covenant_year == covenant_year), None)
         early = calendar.due_date if calendar and clock.now().date() <= calendar.due_date else None
         return {"covenant_year": covenant_year, "draw": None, "names": {}, "due_before_draw": early}
-    names = _names_of(client, [each["company_id"] for each in found["sampled"]])
-    results = {each["company_id"]: each for each in found["results"]}
-    return {"covenant_year": covenant_year, "names": names, "draw": found,
+    sampled, results = found["sampled"], {each["company_id"]: each for each in found["results"]}
+    pages = max(1, -(-len(sampled) // SAMPLE_PAGE))
+    at = next((index for index, each in enumerate(sampled) if each["company_id"] == showing), None)
+    page = min(at // SAMPLE_PAGE + 1 if at is not None else page, pages)
+    shown = sampled[(page - 1) * SAMPLE_PAGE:page * SAMPLE_PAGE]
+    names = _names_of(client, [each["company_id"] for each in shown])
+    return {"covenant_year": covenant_year, "names": names, "draw": found, "page": page, "pages": pages,
+            "first": (page - 1) * SAMPLE_PAGE, "verified": sum(1 for each in sampled if each["company_id"] in results),
             "sampled": [{**each, "name": names.get(each["company_id"], each["company_id"]),
-                         "result": results.get(each["company_id"])} for each in found["sampled"]]}
+                         "result": results.get(each["company_id"])} for each in shown]}
 
 
 def _names_of(client, company_ids: list[str]) -> dict[str, str]:

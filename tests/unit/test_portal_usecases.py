@@ -449,13 +449,19 @@ def test_the_secretariat_reads_whose_report_it_opened_and_the_company_is_not_tol
     assert [path for _, path, *_ in api.calls].count("/v1/companies/names") == 1
 
 
-def test_the_verification_page_asks_a_large_samples_names_in_one_answer():
+def test_the_verification_page_shows_a_large_sample_a_page_at_a_time_and_asks_its_names_in_one_answer():
     sampled = [{"company_id": f"c-{number}", "report_id": f"r-{number}", "version": 1} for number in range(500)]
-    api = FakeApi({("GET", "/v1/verification/1"): {"sampled": sampled, "results": []},
+    api = FakeApi({("GET", "/v1/verification/1"): {"sampled": sampled, "results": [{"company_id": "c-3"}]},
                    ("POST", "/v1/companies/names"): [{"id": f"c-{number}", "name": f"Steen {number}"}
                                                      for number in range(499)]})
     office = usecases.Visitor("nl", "s-1", "secretariat", None, "secretariat-token", "csrf")
     shown = usecases.verification(office, 1, api=api, clock=None)
-    assert [each["name"] for each in shown["sampled"]] == [f"Steen {number}" for number in range(499)] + ["c-499"]
+    assert (shown["page"], shown["pages"], shown["verified"]) == (1, 20, 1)
+    assert [each["name"] for each in shown["sampled"]] == [f"Steen {number}" for number in range(25)]
+    last = usecases.verification(office, 1, api=api, clock=None, page=99)
+    assert last["page"] == 20 and [each["name"] for each in last["sampled"]][-1] == "c-499", "an unknown name: its id"
+    posted = usecases.verification(office, 1, api=api, clock=None, showing="c-260")
+    assert posted["page"] == 11 and "c-260" in [each["company_id"] for each in posted["sampled"]], \
+        "after a form is posted, the page that shows its company"
     asked = [body for method, path, _, body in api.calls if path == "/v1/companies/names"]
-    assert asked == [{"ids": [f"c-{number}" for number in range(500)]}], "one answer, not 32 of 16"
+    assert asked[0] == {"ids": [f"c-{number}" for number in range(25)]}, "one answer for the page's names"
