@@ -789,7 +789,7 @@ def path_pattern(path: str) -> str:
 def crawl(browser, page, portal: str, name: str, seeds: list[str], known=frozenset()) -> dict[str, int]:
     """Visits every page reachable by a same-origin link from `seeds` (one per path pattern; none of the
     patterns `known`, checked already), screenshots and checks each with axe-core; returns each visited
-    pattern's status. Fails on any 5xx or serious violation."""
+    pattern's status. Fails on any 5xx, any violation, or a page wider than the window (on a phone)."""
     from collections import deque
     from urllib.parse import urljoin, urlsplit
     waiting, statuses, problems = deque(seeds), {}, []
@@ -812,6 +812,9 @@ def crawl(browser, page, portal: str, name: str, seeds: list[str], known=frozens
             pattern = arrived
             statuses[pattern] = statuses[path_pattern(address.path)]
         violations = browser.look(page, f"{name}{pattern.replace('/', '-').replace('{}', 'x')}")
+        width = page.viewport_size["width"]
+        if page.evaluate("document.documentElement.scrollWidth") > width:  # a phone never scrolls a page sideways
+            violations.append({"id": "scrolls-sideways", "width": width})
         if violations or statuses[pattern] >= 500:
             problems.append((target, statuses[pattern], violations))
         waiting.extend(page.eval_on_selector_all("a[href]", "links => links.map(each => each.href)"))
@@ -853,9 +856,10 @@ def test_every_page_of_every_role_in_both_languages_has_no_serious_accessibility
              "commission": (member["token"], {"/cases/K-2000-0001": 404, "/commission/members": 403}),
              "chair": (platform.chair()["token"], {"/cases/K-2000-0001": 404})}
     visited = {}
-    for language, locale in (("nl", "nl-NL"), ("en", "en-GB")):
+    # Each role's pages in Dutch on a desktop and in English on a phone.
+    for language, locale, phone in (("nl", "nl-NL", False), ("en", "en-GB", True)):
         for role, (code, error_pages) in roles.items():
-            page = browser.person(locale=locale).new_page()
+            page = browser.person(locale=locale, phone=phone).new_page()
             if code:
                 sign_in(None, page, portal, code)  # the sign-in page is the public's
             page.goto(f"{portal}/language/{language}?next=/")
