@@ -53,6 +53,7 @@ ACK_BATCH = 8  # handled messages that wait at most for one acknowledgement (nam
 ACK_WAIT_SECONDS = 0.5  # nor longer than this, while an older message is still being handled
 BROKER_DOWN_SECONDS = 2.0  # after a failure to reach the broker, publishing fails at once for this long
 RECONNECT_MAX_SECONDS = 2.0  # the longest a consumer waits between attempts to reach the broker again
+CONNECT_TIMEOUT_SECONDS = 2.0  # a broker node that does not take a publishing connection in this time is down
 
 
 def replay_exchange(consumer: str) -> Exchange:
@@ -129,7 +130,10 @@ class Producers:
     broker was down); and once the broker could not be reached, the failure is known for
     BROKER_DOWN_SECONDS (a circuit breaker, in the few lines it takes): publishes in that moment raise
     BrokerUnreachable without trying, so a submission while the broker is down is answered as fast as when
-    it is up (its outbox takes the event), and a broker coming back is tried within seconds.
+    it is up (its outbox takes the event), and a broker coming back is tried within seconds, by one
+    publish at a time: while it tries, the others raise BrokerUnreachable rather than wait on a broker that
+    may not answer (a node that drops packets costs CONNECT_TIMEOUT_SECONDS, one that hangs after taking the
+    connection PUBLISH_TIMEOUT_SECONDS, and only to that one publish).
     An attempt that takes longer than PUBLISH_TIMEOUT_SECONDS (opening a connection, sending, waiting for
     the confirmation) has failed. A connection that failed is dropped without the closing handshake a
     broker that stopped answering would never complete. Publishing is mandatory: an event no queue takes
@@ -140,21 +144,37 @@ class Producers:
         self.amqp_uri = amqp_uri
         self.exchange = exchange
         self.serializer = serializer
-        self.connection_options = connection_options
+        self.connection_options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **connection_options}
         self._idle: list[tuple[Connection, KombuProducer]] = []
         self._down_until = 0.0  # monotonic time until which the broker is taken to be unreachable
+        self._unreached = False  # the last new connection failed: until one succeeds, one tries at a time
+        self._trying = False
 
     def publish(self, payload: dict, routing_key: str, headers: dict) -> None:
         if time.monotonic() < self._down_until:
             raise BrokerUnreachable("the broker could not be reached a moment ago")
         while True:
             was_kept = bool(self._idle)
+            trying = not was_kept and self._unreached
+            if trying:
+                if self._trying:
+                    raise BrokerUnreachable("the broker is being tried again")
+                self._trying = True
             try:
-                return self._attempt(payload, routing_key, headers, was_kept)
+                sent = self._attempt(payload, routing_key, headers, was_kept)
+                self._unreached = False
+                return sent
+            except Undeliverable:  # the broker answered: reached
+                self._unreached = False
+                raise
             except (OSError, amqp.exceptions.RecoverableConnectionError, OperationalError):
                 if not was_kept:  # a kept connection may have gone stale: once more, on a new one
                     self._down_until = time.monotonic() + BROKER_DOWN_SECONDS
+                    self._unreached = True
                     raise
+            finally:
+                if trying:
+                    self._trying = False
 
     def _attempt(self, payload: dict, routing_key: str, headers: dict, on_kept: bool) -> None:
         with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, socket.timeout("no confirmation in time")):

@@ -112,6 +112,24 @@ def test_with_the_broker_unreachable_a_publish_fails_at_once_and_the_next_ones_d
     assert opened == [1], "tried again once the moment passed"
 
 
+def test_while_a_broker_that_does_not_answer_is_tried_again_the_other_publishes_do_not_wait(exchange, monkeypatch):
+    silent = eventlet.listen(("127.0.0.1", 0))  # takes connections (the kernel's backlog) and never answers
+    monkeypatch.setattr(messaging, "PUBLISH_TIMEOUT_SECONDS", 1.0)
+    producers = Producers(f"amqp://guest:guest@127.0.0.1:{silent.getsockname()[1]}//", exchange)
+    with pytest.raises(OSError):
+        producers.publish({"id": "e-1"}, "report_scored", {})
+    producers._down_until = 0.0  # the moment the failure is known for has passed
+    trying = eventlet.spawn(producers.publish, {"id": "e-2"}, "report_scored", {})
+    eventlet.sleep(0.2)  # it is trying the broker again, and waits
+    started = time.perf_counter()
+    with pytest.raises(messaging.BrokerUnreachable):
+        producers.publish({"id": "e-3"}, "report_scored", {})
+    assert time.perf_counter() - started < 0.2, "one publish tries; the others do not wait with it"
+    with pytest.raises(OSError):
+        trying.wait()
+    silent.close()
+
+
 class Proxy:
     """A TCP relay to RabbitMQ whose connections so far can be made to stop answering (a broker that hangs,
     or a network that drops packets without a word); connections made afterwards are relayed as usual."""
