@@ -13,6 +13,7 @@ import argparse
 import json
 import statistics
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -33,10 +34,10 @@ def main() -> None:
     session = requests.Session()
     before = session.get(f"{address['reporting']}/v1/sector/1").json()
     already = before.get("assessed_reports", 0) if isinstance(before, dict) else 0
-    tokens = []
+    tokens, run = [], uuid.uuid4().hex[:8]  # each run its own names: a member's name is registered once
     for number in range(args.companies):
         created = session.post(f"{address['submission']}/v1/companies", headers=secretariat, json={
-            "name": f"Benchmark {number}", "country": "NL", "role": "importer", "imports_directly": True,
+            "name": f"Benchmark {run} {number}", "country": "NL", "role": "importer", "imports_directly": True,
             "joined_on": "2019-10-01", "language": "nl", "email": f"bench{number}@example.nl"}).json()
         tokens.append(created["token"])
     latencies = []

@@ -27,6 +27,9 @@ from datetime import date, datetime, time, timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from common import errors
+from common.logging import get_logger
+
+log = get_logger(__name__)
 
 Networks = tuple[IPv4Network | IPv6Network, ...]
 
@@ -122,7 +125,11 @@ class DayKeys:
         if sealed is None:
             expires_at = datetime.combine(day + timedelta(days=1), time(), tzinfo=now.tzinfo) + self.keep
             kept = self.store.keep_day_key(name, fresh, expires_at)
-        else:  # sealed with a key the service no longer has (COMPLAINTS_SECRET_KEY replaced): a new one
+        else:  # sealed with a key this instance does not have (COMPLAINTS_SECRET_KEY replaced): a new one
+            # Every mark of the day made so far stops counting: said loudly, since an instance configured
+            # with another key than its peers would do this again and again.
+            log.error("the day's key for address marks could not be opened: replaced, today's limits start "
+                      "over; check that every instance has the same COMPLAINTS_SECRET_KEY", day=name)
             kept = self.store.replace_day_key(name, sealed, fresh)
         return self._opened(kept)
 

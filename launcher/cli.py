@@ -88,8 +88,8 @@ def describe(settings: Settings, names) -> list[str]:
     for name in names:
         host, port = settings.http_address(name)
         lines.append(f"{name}: http://{host}:{port}")
-    if "portal" in names and settings.secretariat_token == "secretariat-demo-token":
-        lines.append("sign in to the portal as the secretariat with the code secretariat-demo-token")
+    if "portal" in names and settings.secretariat_token == DEMO_SECRETARIAT_TOKEN:
+        lines.append(f"sign in to the portal as the secretariat with the code {DEMO_SECRETARIAT_TOKEN}")
     return lines
 
 

@@ -152,7 +152,8 @@ class CaseStore(Repository):
         return list(found), total
 
     # Filings are limited by real time (the use case is given it), as their expiry in MongoDB runs. A filing
-    # is kept as its address's mark (a keyed hash, network.address_marks) and the hour it was made in.
+    # is kept as its address's mark (a keyed hash under the day's key, network.DayKeys) and the hour it was
+    # made in.
 
     def record_filing(self, mark: str, hour: datetime) -> str:
         """Records a filing (before it is checked against the limit); returns its id (random: no order)."""
@@ -182,6 +183,10 @@ class CaseStore(Repository):
     def forget_follow_up_attempt(self, attempt_id: str) -> None:
         self.follow_up_attempts.delete_one({"_id": attempt_id})
 
+    def count_follow_up_attempts(self, number: str, since: datetime) -> int:
+        """How many codes were tried for a case since `since`, from anywhere (counted, not read)."""
+        return self.follow_up_attempts.count_documents({"number": number, "at": {"$gte": since}})
+
     def follow_up_attempts_since(self, number: str, since: datetime, besides: str,
                                  marks: list[str] | None = None) -> list[datetime]:
         """When codes were tried for a case since `since`: from an address (any of its `marks`), or from
@@ -207,7 +212,7 @@ class CaseStore(Repository):
             return self.day_key(day)
 
     def replace_day_key(self, day: str, old: str, sealed: str) -> str | None:
-        """Replaces a day's key no instance can open any more (unless another replaced it first)."""
+        """Replaces a day's key the calling instance cannot open (unless another replaced it first)."""
         self.mark_keys.update_one({"_id": day, "key": old}, {"$set": {"key": sealed}})
         return self.day_key(day)
 

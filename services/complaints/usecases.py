@@ -38,9 +38,10 @@ def file_case(form: dict, attachments: list[bytes], address: str, *, store, seal
     this once (only its hash is kept). Filings per address are limited over a rolling day of `real_clock`
     (the database forgets them by real time, whatever `clock`, a demo's perhaps, says).
 
-    Nothing kept links the case to the address: the limit keeps a mark of it under a random key of the day
-    (network.DayKeys: kept sealed apart from the marks, deleted once they cannot count) and the hour it
-    filed in, not the moment."""
+    The limit keeps no address: a mark of it under a random key of the day (network.DayKeys: kept sealed
+    apart from the marks, deleted once they cannot count) and the hour it filed in, not the moment. While
+    that key is kept, whoever holds it (COMPLAINTS_SECRET_KEY and the database) can test an address against
+    the marks: the filing's, and a mistyped follow-up code's, which names its case."""
     faults = {}
     if form.get("company_id") and not _is_member(form["company_id"], store=store, submission=submission):
         faults["company_id"] = [problems.NO_SUCH_COMPANY()]
@@ -189,12 +190,17 @@ def _changes_for_code(number: str, code: str | None, store, sealer, *, address: 
     return changes
 
 
+WARNED_PAST = 5
+
+
 def _count_wrong_code(number: str, since: datetime, *, store, alert_after: int, alarm) -> None:
     """Tells of a case whose codes many guess at (from many addresses, each held to its own limit)."""
-    tried = len(store.follow_up_attempts_since(number, since, besides=None))
+    tried = store.count_follow_up_attempts(number, since)
     if tried < alert_after:
         return
-    if tried == alert_after:
+    # the first few past the bound (guesses counted at the same moment may pass it together), then each
+    # further bound's worth: a few lines that name the case, never one per guess
+    if tried < alert_after + WARNED_PAST or tried % alert_after == 0:
         log.warning("many wrong follow-up codes for one case", number=number, tried=tried,
                     window_minutes=int(domain.FOLLOW_UP_WINDOW.total_seconds() // 60))
     if alarm is not None:

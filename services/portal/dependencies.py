@@ -219,8 +219,9 @@ class Api(DependencyProvider):
         self.urls = self.settings.service_urls
         self.http = requests.Session()
         if not self.settings.portal_service_key:
-            log.warning("PORTAL_SERVICE_KEY is not set: the services count every case filed in the portal as "
-                        "filed from the portal's own address")
+            log.warning("PORTAL_SERVICE_KEY is not set: the services count every case filed, and every follow-up "
+                        "code tried, in the portal as coming from the portal's own address (one guesser then "
+                        "holds up every filer of that case)")
 
     def stop(self):
         self.http.close()

@@ -297,8 +297,9 @@ def notice_action(notice: dict, role: str, seat: str | None = None) -> tuple[str
         if kind == "alert_needs_more_time" and about.get("company_id"):
             return f"/secretariat/companies/{quote(str(about['company_id']), safe='')}", N_("Open this company"), {}
         if kind == "alert_missing" and notice.get("covenant_year"):
-            return f"/secretariat?year={int(notice['covenant_year'])}&status=missing", \
-                N_("See whose report is missing"), {}
+            # the year's members, unfiltered: those the alert names stand as "due" (the catch-up date still
+            # to come), "missing" or "needs more time", so no one status lists them all
+            return f"/secretariat?year={int(notice['covenant_year'])}", N_("See where each member stands"), {}
         if kind in ("alert_unknown_region", "alert_unknown_state"):
             return "/secretariat/regions", N_("Place the name"), {}
     if kind == "commission_seat_awaiting" and role == vocabulary.COMMISSION and seat == "chair":

@@ -82,6 +82,7 @@ def test_the_secretariats_token_is_long_enough_or_no_service_starts(monkeypatch,
     assert "SECRETARIAT_TOKEN must be at least 32 characters" in capsys.readouterr().err
     monkeypatch.setenv("SECRETARIAT_TOKEN", "a" * 31)
     assert cli.run(SimpleNamespace(config=str(configuration.CONFIG_FILE), services=["portal", "scoring"], demo=False)) == 2
+    assert "SECRETARIAT_TOKEN must be at least 32 characters, not 31" in capsys.readouterr().err
 
 
 def test_settings_are_typed_from_the_one_configuration_file():
