@@ -730,8 +730,8 @@ def issue_attestation(visitor: Visitor, *, api) -> dict:
 
 def attestations_issued(visitor: Visitor, *, api) -> list[dict] | None:
     """The company's attestations with how often each was checked on the platform and its latest checks, each
-    when and by whom; None while the attestation
-    service does not answer (the rest of the company's page does not wait for it)."""
+    when and by whom; None while the attestation service does not answer (the rest of the company's page does
+    not wait for it)."""
     require_role(visitor, COMPANY)
     try:
         return api.as_(visitor.token).get("attestation", f"/v1/companies/{visitor.member['id']}/attestations")
