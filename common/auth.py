@@ -43,7 +43,7 @@ class Identity:
             found = self._lookup(token_hash(token))
             if not found:
                 raise errors.Unauthenticated()
-            caller = Caller(found["role"], found["id"])
+            caller = Caller(found["role"], found["id"], found.get("name"))
         if roles and caller.role not in roles:
             raise errors.Forbidden(problems.ROLE_NEEDED(roles=list(roles)))
         return caller

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from common.vocabulary import COMPANY, SECRETARIAT
@@ -17,6 +17,9 @@ from common.vocabulary import COMPANY, SECRETARIAT
 class Caller:
     role: str
     id: Optional[str] = None
+    # A company's or an authority's registered name, as the token lookup found it (what it is recorded as where
+    # a caller is named, such as an attestation's check); not who the caller is, so not compared.
+    name: Optional[str] = field(default=None, compare=False)
 
     @property
     def is_secretariat(self) -> bool:

@@ -24,6 +24,7 @@ class Doc:
     responses: dict[int, Any] = field(default_factory=lambda: {200: None})  # schema class or description
     not_found: bool = False               # may answer 404
     limited: bool = False                 # callers are limited (per address, or per case): may answer 429
+    signed_in_optional: bool = False      # public, but a bearer token, if sent, is resolved (unknown: 401)
     refusable: bool = False               # may refuse for a domain reason without a body (422)
     content_type: str = "application/json"
     description: str = ""
@@ -114,6 +115,9 @@ def _operation(doc: Doc, path_parameters: list) -> dict:
         errors |= {401, 403}
         operation["description"] = (doc.description + " " if doc.description else "") + \
             "Roles: " + ", ".join(doc.roles) + "."
+    elif doc.signed_in_optional:
+        operation["security"] = [{}, {"bearer": []}]  # without a token, or with one (then it must be known)
+        errors |= {401}
     if doc.body is not None:
         errors |= {400, 413, 415, 422}
     if doc.query is not None or doc.refusable:

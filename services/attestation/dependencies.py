@@ -1,9 +1,11 @@
 """What the attestation service keeps, in its own database: every key it ever signed with (public only, so
 that what it signed stays verifiable after the key left the configuration), the attestations it issued
 (their id, member, dates, key and the fingerprint of what was signed: not the statement itself) with how
-often each was checked on the platform and when last (no address, nothing of who checked, no document per
-check: anyone may check, as often as they like), and, only where no key is configured (the embedded
-platform), the key it made itself."""
+often each was checked on the platform and when last, and its latest checks, each when and by whom as
+`domain.checker` records it (a signed-in caller's kind and registered name, or what someone not signed in
+said; never a token or an address), kept inside the attestation's own document and only the latest
+`domain.KEPT_CHECKS` (anyone may check, as often as they like: no document per check), and, only where no
+key is configured (the embedded platform), the key it made itself."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -69,11 +71,14 @@ class AttestationStore(Repository):
     def attestations_of(self, company_id: str) -> list[dict]:
         return [_shown(each) for each in self.attestations.find({"company_id": company_id}).sort("issued_at", -1)]
 
-    def record_verification(self, attestation_id: str, at: datetime) -> dict | None:
-        """A public verification of an attestation the platform issued: counted, and the latest time kept;
-        nothing of who asked, and no document of its own (that anyone could add without end)."""
+    def record_verification(self, attestation_id: str, at: datetime, by: dict) -> dict | None:
+        """A verification of an attestation the platform issued: counted, the latest time kept, and the
+        check (when, `by` whom: `domain.checker`) added to the attestation's latest `domain.KEPT_CHECKS`;
+        no document of its own (that anyone could add without end)."""
         found = self.attestations.find_one_and_update(
-            {"_id": attestation_id}, {"$inc": {"verifications": 1}, "$max": {"last_verified_at": at}},
+            {"_id": attestation_id}, {"$inc": {"verifications": 1}, "$max": {"last_verified_at": at},
+                                      "$push": {"checks": {"$each": [{"at": at, "by": by}],
+                                                           "$slice": -domain.KEPT_CHECKS}}},
             return_document=ReturnDocument.AFTER)
         return _shown(found) if found else None
 

@@ -22,6 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
 from common import problems
+from common.vocabulary import AUTHORITY, COMMISSION, COMPANY, SECRETARIAT
 
 ALGORITHM = "Ed25519"          # RFC 9864's fully specified name (joserfc's "EdDSA" is its deprecated alias)
 ISSUER = "TruStone"            # the platform, as the `iss` claim names it
@@ -216,6 +217,29 @@ def _signed_by(token: str, jwk: dict) -> bool:
             return True
         except (JoseError, ValueError, TypeError, KeyError):
             return False
+
+
+# Who checked an attestation on the platform, as the member reads it: a signed-in caller as who it is (a company's
+# or an authority's registered name; the secretariat; the commission, never a member's own name), someone not
+# signed in as the organisation it said it checks for ("said to be": nobody vouches for it), or as no one.
+STATED = "stated"          # not signed in, and gave the name of whom it checks for
+NOT_SIGNED_IN = "not_signed_in"  # not signed in, and said nothing
+CHECKER_KINDS = (COMPANY, AUTHORITY, SECRETARIAT, COMMISSION, STATED, NOT_SIGNED_IN)
+KEPT_CHECKS = 100          # the latest checks kept of each attestation (all are counted): anyone may check
+
+
+def checker(role: str | None, name: str | None = None, said: str | None = None) -> dict:
+    """Who made a check, as recorded: `{"kind", "name"}`. `role` and `name` are a signed-in caller's (its
+    role, and for a company or an authority its registered name); without a role, `said` is what someone not
+    signed in said it checks for. Never a token, an address or anything else of the visitor."""
+    if role in (COMPANY, AUTHORITY):
+        return {"kind": role, "name": name or None}
+    if role in (SECRETARIAT, COMMISSION):
+        return {"kind": role, "name": None}
+    if role is not None:
+        raise ValueError(f"no checker kind for {role!r}")
+    said = (said or "").strip()
+    return {"kind": STATED, "name": said} if said else {"kind": NOT_SIGNED_IN, "name": None}
 
 
 def changes(attested: dict, standing: dict | None) -> list[dict]:

@@ -59,6 +59,10 @@ class Issued(Statement):
 
 class VerificationRequest(Strict):
     attestation = Text(domain.MAX_LENGTH, required=True, metadata={"description": "The compact JWS."})
+    checked_by = Text(200, load_default=None, metadata={
+        "description": "Without a bearer token: the organisation you check for, as you name it (recorded for "
+                       "the member as \"said to be\": nobody vouches for it). Not used with a token: then "
+                       "the check is recorded as the caller's own."})
 
 
 class Reason(Schema):
@@ -84,12 +88,29 @@ class Verification(Schema):
     changes = fields.List(fields.Nested(Change))
 
 
+class Checker(Schema):
+    kind = fields.String(metadata={
+        "enum": list(domain.CHECKER_KINDS),
+        "description": "company, authority: signed in, `name` its registered name; secretariat; commission (a "
+                       "member of the commission, never named); stated: not signed in, `name` the organisation "
+                       "it said it checks for (nobody vouches for it); not_signed_in: it said nothing."})
+    name = fields.String(allow_none=True)
+
+
+class Check(Schema):
+    at = fields.AwareDateTime()
+    by = fields.Nested(Checker)
+
+
 class IssuedBrief(Schema):
     id = fields.String()
     issued_at = fields.AwareDateTime()
     expires_at = fields.AwareDateTime()
     holds_until = fields.Date(metadata={"description": "The last day it holds."})
     key_id = fields.String()
-    verifications = fields.Integer(metadata={"description": "How often it was verified on the platform (never "
-                                                            "by whom; checks made offline are not known)."})
+    verifications = fields.Integer(metadata={"description": "How often it was verified on the platform (checks "
+                                                            "made offline are not known)."})
     last_verified_at = fields.AwareDateTime(allow_none=True)
+    checks = fields.List(fields.Nested(Check), metadata={
+        "description": f"Its latest {domain.KEPT_CHECKS} checks on the platform, newest first: when, and by whom "
+                       "as recorded (never a token or an address)."})

@@ -3,7 +3,7 @@ platform or offline with its published keys. It reads standings from notificatio
 from __future__ import annotations
 
 from common import operations
-from common.auth import COMPANY, SECRETARIAT, RemoteIdentity
+from common.auth import COMPANY, SECRETARIAT, RemoteIdentity, bearer_token
 from common.clock import ClockProvider
 from common.context import LoggingContext
 from common.metrics import Metrics, counter
@@ -56,7 +56,8 @@ class AttestationService(operations.Operations):
         return 201, issued
 
     @http("GET", "/v1/companies/<company_id>/attestations", doc=Doc(
-        "The attestations issued of a member, with how often each was verified on the platform (never by whom)",
+        "The attestations issued of a member, with how often each was verified on the platform, and its latest "
+        "checks: when and by whom",
         roles=(COMPANY, SECRETARIAT), responses={200: schemas.IssuedBrief(many=True)}, not_found=True))
     def list_attestations(self, request, company_id):
         caller = self.identity.caller(request, COMPANY, SECRETARIAT)
@@ -65,11 +66,16 @@ class AttestationService(operations.Operations):
     @http("POST", "/v1/attestations/verification", doc=Doc(
         "Check an attestation (anyone): genuine or not and why, whether it still holds, and whether the "
         "member's standing changed since", body=schemas.VerificationRequest, responses={200: schemas.Verification},
-        description="The check is counted for the member (its time only: nothing of who asked)."))
+        signed_in_optional=True,
+        description="A check of a genuine one is recorded for the member: when, and by whom. With a bearer "
+                    "token, as the caller (a company's or an authority's registered name, the secretariat, the "
+                    "commission; an unknown token: 401); without one, as the organisation `checked_by` names "
+                    "(\"said to be\"), else as someone not signed in. Never a token or an address."))
     def verify(self, request):
-        token = read_json(request, schemas.VerificationRequest)["attestation"]
-        answer = usecases.verify(token, store=self.storage, keys=self.keys, clock=self.clock,
-                                 notification=self.notification)
+        caller = self.identity.caller(request) if bearer_token(request) else None
+        sent = read_json(request, schemas.VerificationRequest)
+        answer = usecases.verify(sent["attestation"], store=self.storage, keys=self.keys, clock=self.clock,
+                                 notification=self.notification, caller=caller, checked_by=sent["checked_by"])
         self.metrics.verified.labels("holds" if answer["holds"] else (answer["reason"] or {}).get("code")).inc()
         return answer
 

@@ -31,10 +31,13 @@ def issue(caller: Caller, company_id: str, *, store, keys, clock, notification) 
     return {"attestation": token, **domain.human(claims), "key_id": domain.key_id(keys.current)}
 
 
-def verify(token: str, *, store, keys, clock, notification) -> dict:
+def verify(token: str, *, store, keys, clock, notification, caller: Caller | None = None,
+           checked_by: str | None = None) -> dict:
     """Anyone's check of an attestation: genuine or not and why, whether it still holds, and, while it holds,
     whether the member's standing has changed since it was issued (an old proof kept is no standing window
-    onto the member for good). A check of one the platform issued is counted (its time only)."""
+    onto the member for good). A check of one the platform issued is counted and recorded for the member:
+    when, and by whom (`domain.checker`): the signed-in `caller` as who it is, else the organisation it said
+    it checks for (`checked_by`, not used when signed in), else "not signed in"."""
     now = clock.now()
 
     def issued(attestation_id):
@@ -43,8 +46,9 @@ def verify(token: str, *, store, keys, clock, notification) -> dict:
 
     verdict = domain.verify(token, keys.published(), now, issued)
     answer = verdict.as_dict()
-    if verdict.genuine:  # counted where the platform issued it (nothing elsewhere)
-        store.record_verification(verdict.payload.get("jti"), now)
+    if verdict.genuine:  # recorded where the platform issued it (nothing elsewhere)
+        by = domain.checker(caller.role, caller.name) if caller else domain.checker(None, said=checked_by)
+        store.record_verification(verdict.payload.get("jti"), now, by)
     if not verdict.holds:
         return answer
     try:
@@ -58,12 +62,15 @@ def verify(token: str, *, store, keys, clock, notification) -> dict:
 
 def attestations(caller: Caller, company_id: str, *, store) -> list[dict]:
     """The attestations issued of a member, newest first, each with how often it was verified on the
-    platform and when last (never by whom)."""
+    platform and when last, and its latest checks (`domain.KEPT_CHECKS`), newest first: when, and by whom as
+    recorded (`domain.checker`)."""
     _may_read(caller, company_id)
     return [{"id": each["id"], "issued_at": each["issued_at"], "expires_at": each["expires_at"],
              "holds_until": domain.last_day(datetime.fromisoformat(each["expires_at"]).timestamp()),
              "key_id": each["key_id"], "verifications": each["verifications"],
-             "last_verified_at": each["last_verified_at"]} for each in store.attestations_of(company_id)]
+             "last_verified_at": each["last_verified_at"],
+             "checks": [{"at": check["at"], "by": check["by"]} for check in reversed(each.get("checks") or [])]}
+            for each in store.attestations_of(company_id)]
 
 
 def _may_read(caller: Caller, company_id: str) -> None:

@@ -220,27 +220,35 @@ class PortalService(operations.Operations):
                           qr=domain.qr_code(check), request_base=base.rstrip("/"))
 
     @page("GET", "/attestations/check", doc=_html(
-        "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it"))
+        "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it; recorded for "
+        "the member as the signed-in visitor, else as someone not signed in"))
     def check_attestation(self, request):
-        return self._attestation_checked(request, request.args.get("attestation"), None)
+        return self._attestation_checked(request, self._visitor(request), request.args.get("attestation"), None)
 
     @page("POST", "/attestations/check", max_body=MAX_ATTESTATION_FORM_BYTES, doc=_html(
         "Check a proof of membership pasted or uploaded (anyone; a multipart form: `attestation`, its text, or "
-        "`attestation_file`, a text file holding it)"))
+        "`attestation_file`, a text file holding it; not signed in, `checked_by`: whom the visitor checks for, "
+        "if it says; signed in, the form's `csrf_token`: the check is recorded as the visitor's)"))
     def check_attestation_sent(self, request):
+        visitor = self._visitor(request)
+        if visitor.signed_in:  # recorded in the visitor's name: only from the portal's own form
+            usecases.require_form_token(visitor, request.form.get("csrf_token"))
         chosen = next((each for each in request.files.getlist("attestation_file") if each.filename), None)
         uploaded = chosen.read(domain.MAX_ATTESTATION_FILE_BYTES + 1) if chosen else None
-        return self._attestation_checked(request, request.form.get("attestation", ""), uploaded)
+        return self._attestation_checked(request, visitor, request.form.get("attestation", ""), uploaded,
+                                         request.form.get("checked_by", ""))
 
-    def _attestation_checked(self, request, typed: str | None, uploaded: bytes | None) -> Response:
+    def _attestation_checked(self, request, visitor, typed: str | None, uploaded: bytes | None,
+                             checked_by: str = "") -> Response:
         """The check page with the answer for the text typed (or opened from the QR code) or the file chosen;
         the page alone when neither was given."""
-        visitor = self._visitor(request)
         answer, refused = None, {}
         if typed is not None or uploaded is not None:
-            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api)
+            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api, visitor=visitor,
+                                                         checked_by=checked_by)
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
-                          given=(typed or "") if uploaded is None else "", answer=answer, errors=refused)
+                          given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
+                          checked_by=checked_by)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):

@@ -729,8 +729,9 @@ def issue_attestation(visitor: Visitor, *, api) -> dict:
 
 
 def attestations_issued(visitor: Visitor, *, api) -> list[dict] | None:
-    """The company's attestations with how often each was checked on the platform; None while the attestation
-    service does not answer (the rest of the company's page does not wait for it)."""
+    """The company's attestations with how often each was checked on the platform and its latest checks, each
+    when and by whom; None while the attestation service does not answer (the rest of the company's page does
+    not wait for it)."""
     require_role(visitor, COMPANY)
     try:
         return api.as_(visitor.token).get("attestation", f"/v1/companies/{visitor.member['id']}/attestations")
@@ -738,19 +739,29 @@ def attestations_issued(visitor: Visitor, *, api) -> list[dict] | None:
         return None
 
 
-def check_attestation(typed: str | None, uploaded: bytes | None = None, *, api) -> tuple[dict | None, dict]:
+def check_attestation(typed: str | None, uploaded: bytes | None = None, *, api, visitor: Visitor | None = None,
+                      checked_by: str | None = None) -> tuple[dict | None, dict]:
     """Anyone's check of a proof, its text typed (or opened from its QR code) or in a file chosen: the answer
     (genuine or not and why, whether it holds, whether the standing changed), or what to say beside the field
-    the text came from."""
+    the text came from. The member reads who checked: a signed-in visitor as who it is (the service is asked
+    with the visitor's own token), anyone else as the organisation it says it checks for (`checked_by`, left
+    out when blank), else as someone not signed in."""
     text, refused = domain.attestation_text(typed, uploaded)
     if refused:
         return None, refused
+    said = (checked_by or "").strip()
     try:
-        answer = api.post("attestation", "/v1/attestations/verification", {"attestation": text})
+        if visitor is not None and visitor.signed_in:
+            answer = api.as_(visitor.token).post("attestation", "/v1/attestations/verification", {"attestation": text})
+        else:
+            answer = api.post("attestation", "/v1/attestations/verification",
+                              {"attestation": text, **({"checked_by": said} if said else {})})
         return {**answer, "reason": answer.get("reason") and problems.Problem.of(answer["reason"])}, {}
-    except errors.Invalid as invalid:  # said of the text: beside the field it came from
-        return None, invalid.problems if uploaded is None else {
-            "attestation_file": [each for listed in invalid.problems.values() for each in listed]}
+    except errors.Invalid as invalid:  # said of the text: beside the field it came from; of the name: beside it
+        of_text = {field: listed for field, listed in invalid.problems.items() if field != "checked_by"}
+        of_name = {"checked_by": invalid.problems["checked_by"]} if "checked_by" in invalid.problems else {}
+        return None, {**(of_text if uploaded is None or not of_text else {
+            "attestation_file": [each for listed in of_text.values() for each in listed]}), **of_name}
 
 
 # --- verifying what companies report ------------------------------------------------------------------------

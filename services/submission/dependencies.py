@@ -137,13 +137,18 @@ class SubmissionStore(Repository):
         return Kept(self._replacements_outbox, replacement_id, event) if found else None
 
     def member_by_token_hash(self, digest: str) -> dict | None:
-        """The caller a token hash belongs to, as {"role", "id"}. A commission seat that waits for the
-        chair's confirmation is no caller (its hash is of a code nobody was given, too)."""
+        """The caller a token hash belongs to, as {"role", "id"}, and for a company or an authority its
+        registered "name" (never a commission member's: a person's name goes no further than it must). A
+        commission seat that waits for the chair's confirmation is no caller (its hash is of a code nobody was
+        given, too)."""
         for role, collection in self._members.items():
-            found = collection.find_one({"token_hash": digest}, {"token_hash": 1, "awaiting_confirmation": 1})
+            found = collection.find_one({"token_hash": digest}, {"token_hash": 1, "awaiting_confirmation": 1,
+                                                                 "name": 1})
             if found and hmac.compare_digest(found["token_hash"], digest):
                 if found.get("awaiting_confirmation"):
                     return None
+                if role in (COMPANY, AUTHORITY):
+                    return {"role": role, "id": found["_id"], "name": found.get("name")}
                 return {"role": role, "id": found["_id"]}
         return None
 

@@ -208,7 +208,8 @@ class SubmissionService(operations.Operations, operations.OutboxRelay, operation
 
     @rpc
     def identify(self, token_hash):
-        """The member a token hash belongs to: {"role": "company", "id": "..."}, or None."""
+        """The member a token hash belongs to: {"role": "company", "id": "...", "name": "..."} (a name for a
+        company or an authority only), or None."""
         return self.storage.member_by_token_hash(token_hash)
 
     @rpc

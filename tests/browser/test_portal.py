@@ -967,11 +967,16 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     press(browser, checker, checker.get_by_role("link", name="Check a proof of membership" if english
                                                 else "Een bewijs van deelname controleren"))
     checker.get_by_label("The proof's text" if english else "De tekst van het bewijs").fill(attestation)
+    checker.get_by_label("Whom you check for (if you wish)" if english
+                         else "Voor wie u controleert (als u wilt)").fill(f"Gemeente Proefstad {locale}")
     press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
     answer = checker.get_by_role("region", name="The answer" if english else "Het antwoord", exact=True).inner_text()
     assert ("Genuine" if english else "Echt") in answer
     assert ("It still holds, until" if english else "Het geldt nog, tot en met") in answer
     assert f"Bewijs Steen {locale}" in answer
+    named = checker.get_by_label("Whom you check for (if you wish)" if english else "Voor wie u controleert (als u wilt)")
+    assert named.input_value() == f"Gemeente Proefstad {locale}", "kept for the next check"
+    named.fill("")  # this time it says nothing
     checker.get_by_label("Or choose a file that holds it" if english else "Of kies een bestand dat het bevat"
                          ).set_input_files({"name": "proof.jws", "mimeType": "text/plain", "buffer": attestation.encode()})
     press(browser, checker, checker.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
@@ -987,7 +992,29 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     assert ("It does not match what the platform issued under its number" if english
             else "Het komt niet overeen met wat het platform onder zijn nummer uitgaf") in refused
 
-    # The member sees its proof was checked on the platform, not by whom.
+    # A contracting authority, signed in, opens the proof's QR code address: checked as who it is.
+    secretariat = auth(SECRETARIAT_TOKEN)
+    authority = requests.post(f"{platform.url('submission')}/v1/authorities", headers=secretariat, json={
+        "name": f"Gemeente Controle {locale}", "country": "NL", "joined_on": "2020-02-01"}).json()
+    officer = browser.person(locale=locale, phone=phone).new_page()
+    sign_in(browser, officer, portal, authority["token"])
+    visit(browser, officer, f"{portal}/attestations/check?attestation={attestation}")
+    assert ("Genuine" if english else "Echt") in officer.get_by_role(
+        "region", name="The answer" if english else "Het antwoord", exact=True).inner_text()
+    assert (f"the member reads that the contracting authority Gemeente Controle {locale} checked its proof" if english
+            else f"het lid leest dat de aanbestedende dienst Gemeente Controle {locale} zijn bewijs controleerde"
+            ) in officer.get_by_role("main").inner_text()
+
+    # The member sees each check on the platform, when and by whom: as who it was, or as what was said.
     visit(browser, member, f"{portal}/company")
     proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname", exact=True).inner_text()
-    assert ("checked on the platform 2 times" if english else "2 keer gecontroleerd op het platform") in proofs
+    assert ("checked on the platform 3 times" if english else "3 keer gecontroleerd op het platform") in proofs
+    for said in ((f"the contracting authority Gemeente Controle {locale}",
+                  "someone not signed in, who did not say for whom",
+                  f"someone not signed in, who said to check for Gemeente Proefstad {locale}") if english else
+                 (f"de aanbestedende dienst Gemeente Controle {locale}",
+                  "iemand die niet was aangemeld en niet zei voor wie",
+                  f"iemand die niet was aangemeld en zei te controleren voor Gemeente Proefstad {locale}")):
+        assert said in proofs, said
+    assert proofs.index("Gemeente Controle") < proofs.index("Gemeente Proefstad"), "newest first"
+    assert fits_the_screen(member) or not phone

@@ -42,9 +42,9 @@ class Platform:
     def __init__(self, container_factory, config, members):
         self.container_factory, self.config, self.members = container_factory, config, members
         self.clock, self.notification = SettableClock(NOW), FakeNotification()
-        members.add("company-token", "company", "c-1")
-        members.add("other-token", "company", "c-2")
-        members.add("authority-token", "authority", "a-1")
+        members.add("company-token", "company", "c-1", "Graniet Import B.V.")
+        members.add("other-token", "company", "c-2", "Steen & Co B.V.")
+        members.add("authority-token", "authority", "a-1", "Gemeente Utrecht")
         members.add("commission-token", "commission", "m-1")
         self.container = None
 
@@ -68,8 +68,9 @@ def issue(url, token="company-token", company="c-1"):
     return requests.post(url("attestation", f"/v1/companies/{company}/attestations"), headers=auth(token))
 
 
-def check(url, attestation):
-    return requests.post(url("attestation", "/v1/attestations/verification"), json={"attestation": attestation})
+def check(url, attestation, token=None, **more):
+    return requests.post(url("attestation", "/v1/attestations/verification"), json={"attestation": attestation, **more},
+                         headers=auth(token) if token else {})
 
 
 def altered(token, **changes):
@@ -139,6 +140,40 @@ def test_issued_to_the_member_checked_by_anyone_each_refusal_with_its_reason(pla
     assert counts[issued["id"]] == 3, "each genuine check on the platform, not the altered or forged ones"
     assert requests.get(url("attestation", "/v1/companies/c-1/attestations"),
                         headers=auth("other-token")).status_code == 404
+
+
+def test_the_member_reads_each_check_by_whom_a_signed_in_caller_as_itself_anyone_else_as_it_said(platform, url):
+    platform.start()
+    contract = ApiContract(requests.get(url("attestation", "/openapi.json")).json())
+    issued = issue(url).json()["attestation"]
+    for token, more in (("authority-token", {}), ("other-token", {"checked_by": "Not me"}), (SECRETARIAT_TOKEN, {}),
+                        ("commission-token", {}), (None, {"checked_by": "Gemeente Zwolle"}), (None, {})):
+        platform.clock.advance(minutes=1)
+        answer = check(url, issued, token, **more)
+        assert answer.status_code == 200 and answer.json()["holds"], answer.text
+    contract.check("POST", "/v1/attestations/verification", answer)
+    unknown = check(url, issued, "guessed-token")
+    assert unknown.status_code == 401, "a token that is no one's is refused, not taken for someone not signed in"
+    contract.check("POST", "/v1/attestations/verification", unknown)
+    for said in ("Gemeente\u202eelloZ", "Gemeente\x00Zwolle", "G" * 201, ""):
+        refused = check(url, issued, checked_by=said)
+        assert refused.status_code == 422 and "checked_by" in refused.json()["errors"], (said, refused.text)
+
+    for reader in ("company-token", SECRETARIAT_TOKEN):
+        listed = requests.get(url("attestation", "/v1/companies/c-1/attestations"), headers=auth(reader))
+        contract.check("GET", "/v1/companies/{company_id}/attestations", listed)
+        shown = listed.json()[0]
+        assert shown["verifications"] == 6 and shown["last_verified_at"] == "2021-03-01T09:06:00+00:00"
+        assert [(check["at"], check["by"]) for check in shown["checks"]] == [
+            ("2021-03-01T09:06:00+00:00", {"kind": "not_signed_in", "name": None}),
+            ("2021-03-01T09:05:00+00:00", {"kind": "stated", "name": "Gemeente Zwolle"}),
+            ("2021-03-01T09:04:00+00:00", {"kind": "commission", "name": None}),
+            ("2021-03-01T09:03:00+00:00", {"kind": "secretariat", "name": None}),
+            ("2021-03-01T09:02:00+00:00", {"kind": "company", "name": "Steen & Co B.V."}),
+            ("2021-03-01T09:01:00+00:00", {"kind": "authority", "name": "Gemeente Utrecht"})]
+        assert "token" not in json.dumps(shown["checks"]) and "Not me" not in listed.text
+    assert requests.get(url("attestation", "/v1/companies/c-1/attestations"),
+                        headers=auth("authority-token")).status_code == 403, "who checked: the member's to read"
 
 
 def test_rotation_keeps_old_attestations_verifiable_withdrawal_refuses_them_offline_too(platform, url, tmp_path,

@@ -679,6 +679,22 @@ def test_anyone_checks_a_proof_pasted_uploaded_or_from_its_qr_code_and_no_log_li
     assert "Not genuine" in said(requests.get(check, headers=english,
                                               params={"attestation": f"{header}.{nested}.{signature}"}))
 
+    # Signed in, a check is the visitor's own: only from the portal's form; not signed in, as it says, if it does.
+    assert member.post(check, data={"attestation": proof}).status_code == 403, "not without the session's form token"
+    own = member.post(check, headers=english, data={"attestation": proof,
+                                                    "csrf_token": form_token(member.get(check, headers=english).text)})
+    assert "the member reads that the member company Bewijs Graniet B.V. checked its proof" in said(own)
+    assert 'name="checked_by"' not in own.text, "signed in, who it is counts, not what it would say"
+    bidi = requests.post(check, headers=english, data={"attestation": proof, "checked_by": "Gemeente\u202eZwolle"})
+    assert bidi.status_code == 422 and 'id="f-checked_by-error"' in bidi.text, "refused beside the name"
+    assert "Genuine" in said(requests.post(check, headers=english,
+                                           data={"attestation": proof, "checked_by": "Gemeente <i>Zwolle</i>"}))
+    listed = said(member.get(f"{portal}/company", headers=english))
+    assert "checked on the platform 5 times" in listed
+    assert "the member company Bewijs Graniet B.V." in listed
+    assert "someone not signed in, who said to check for Gemeente &lt;i&gt;Zwolle&lt;/i&gt;" in listed
+    assert listed.count("someone not signed in, who did not say for whom") == 3, "pasted, uploaded, scanned"
+
     lines = [json_formatter().format(record) for record in caplog.records]
     assert any("GET /attestations/check?attestation=- HTTP" in line for line in lines), "the access lines"
     assert [line for line in lines if proof.split(".")[2] in line] == [], "no line keeps the proof's text"

@@ -37,7 +37,8 @@ def test_the_secretariat_registers_a_company_which_gets_its_token_once(submissio
     assert [each["id"] for each in listed] == [company["id"]]
     assert "token" not in listed[0] and "token_hash" not in listed[0]
     with entrypoint_hook(submission, "identify") as identify:
-        assert identify(token_hash(company["token"])) == {"role": "company", "id": company["id"]}
+        assert identify(token_hash(company["token"])) == {"role": "company", "id": company["id"],
+                                                          "name": company["name"]}
         assert identify(token_hash("guess")) is None
 
 

@@ -98,8 +98,8 @@ class Members:
     def __init__(self):
         self.by_hash: dict[str, dict] = {}
 
-    def add(self, token, role, member_id):
-        self.by_hash[token_hash(token)] = {"role": role, "id": member_id}
+    def add(self, token, role, member_id, name=None):
+        self.by_hash[token_hash(token)] = {"role": role, "id": member_id, **({"name": name} if name else {})}
 
     def identity(self) -> Identity:
         return Identity(SECRETARIAT_TOKEN, self.by_hash.get)

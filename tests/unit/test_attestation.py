@@ -231,3 +231,47 @@ def test_a_withdrawn_key_cannot_be_the_one_that_signs(ports):
     key = domain.new_private_key()
     with pytest.raises(ValueError, match="withdrawn"):
         KeyRing([key], frozenset({domain.key_id(domain.signing_key(key))}), ports["store"], ports["clock"].now())
+
+
+def test_each_check_is_recorded_for_the_member_as_who_made_it_never_more(ports):
+    """A signed-in caller as who it is (a company's or an authority's registered name, the secretariat, the
+    commission unnamed); someone not signed in as what it said it checks for, or as no one."""
+    issued = usecases.issue(Caller("company", "c-1"), "c-1", **ports)
+    checks = [
+        (Caller("authority", "a-1", "Gemeente Utrecht"), None),
+        (Caller("company", "c-2", "Steen & Co B.V."), "ignored when signed in"),
+        (Caller("secretariat"), None),
+        (Caller("commission", "m-1", "Jan de Vries"), None),
+        (None, "  Gemeente Zwolle, inkoop  "),
+        (None, None),
+        (None, "   "),
+    ]
+    for caller, said in checks:
+        ports["clock"].advance(minutes=1)
+        usecases.verify(issued["attestation"], **ports, caller=caller, checked_by=said)
+    listed = usecases.attestations(Caller("secretariat"), "c-1", store=ports["store"])[0]
+    assert listed["verifications"] == 7 and listed["last_verified_at"] == ISSUED + timedelta(minutes=7)
+    assert [check["by"] for check in listed["checks"]] == [
+        {"kind": "not_signed_in", "name": None}, {"kind": "not_signed_in", "name": None},
+        {"kind": "stated", "name": "Gemeente Zwolle, inkoop"},
+        {"kind": "commission", "name": None},  # a person's name goes no further
+        {"kind": "secretariat", "name": None},
+        {"kind": "company", "name": "Steen & Co B.V."},
+        {"kind": "authority", "name": "Gemeente Utrecht"}], "newest first, each as who made it"
+    assert [check["at"] for check in listed["checks"]] == [ISSUED + timedelta(minutes=n) for n in range(7, 0, -1)]
+    assert "Jan de Vries" not in json.dumps(listed, default=str)
+    refused = with_payload(issued["attestation"], {"sub": "c-1", "jti": issued["id"]})
+    usecases.verify(refused, **ports, caller=None, checked_by="Gemeente Kampen")
+    assert len(usecases.attestations(Caller("company", "c-1"), "c-1", store=ports["store"])[0]["checks"]) == 7, \
+        "a refused one is no check of the member's proof"
+
+
+def test_only_the_latest_checks_are_kept_every_one_counted(ports):
+    issued = usecases.issue(Caller("company", "c-1"), "c-1", **ports)
+    for number in range(domain.KEPT_CHECKS + 5):
+        ports["clock"].advance(seconds=1)
+        usecases.verify(issued["attestation"], **ports, checked_by=f"Gemeente {number}")
+    listed = usecases.attestations(Caller("company", "c-1"), "c-1", store=ports["store"])[0]
+    assert listed["verifications"] == domain.KEPT_CHECKS + 5 and len(listed["checks"]) == domain.KEPT_CHECKS
+    assert (listed["checks"][0]["by"]["name"], listed["checks"][-1]["by"]["name"]) == (
+        f"Gemeente {domain.KEPT_CHECKS + 4}", "Gemeente 5"), "anyone may check without end: the latest are kept"

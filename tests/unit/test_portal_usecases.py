@@ -426,6 +426,27 @@ def test_a_proof_is_checked_as_typed_or_from_its_file_and_a_refusal_is_placed_be
     assert len(api.calls) == 5, "a file that cannot be a proof is not sent on"
 
 
+def test_a_proof_is_checked_as_the_signed_in_visitor_or_as_whom_someone_not_signed_in_says():
+    def verification(token, body):
+        if body.get("checked_by") == "bad\u202e":
+            raise errors.Invalid.at("checked_by", problems.BIDI_CONTROLS())
+        return {"genuine": True, "holds": True, "reason": None}
+
+    api = FakeApi({("POST", "/v1/attestations/verification"): verification})
+    authority = usecases.Visitor("en", "s-1", "authority", {"id": "a-1", "name": "Gemeente Utrecht"},
+                                 "authority-token", "csrf")
+    usecases.check_attestation("a.b.c", api=api, visitor=authority, checked_by="Someone Else")
+    usecases.check_attestation("a.b.c", api=api, visitor=usecases.Visitor("en"), checked_by="  Gemeente Zwolle ")
+    usecases.check_attestation("a.b.c", api=api, visitor=usecases.Visitor("en"), checked_by="  ")
+    assert [(token, body) for _, _, token, body in api.calls] == [
+        ("authority-token", {"attestation": "a.b.c"}),  # as who it is: with its own token, nothing said
+        (None, {"attestation": "a.b.c", "checked_by": "Gemeente Zwolle"}),
+        (None, {"attestation": "a.b.c"})]
+    assert usecases.check_attestation("a.b.c", api=api, visitor=usecases.Visitor("en"), checked_by="bad\u202e") == (
+        None, {"checked_by": [problems.BIDI_CONTROLS()]}), "beside the name"
+    assert list(usecases.check_attestation(None, b"a.b.c", api=api, checked_by="bad\u202e")[1]) == ["checked_by"]
+
+
 def test_what_a_page_asks_of_several_services_at_once_comes_back_in_order_and_a_refusal_is_raised():
     from services.portal.dependencies import ApiClient
     assert ApiClient.together(lambda: "years", lambda: "notices", lambda: None) == ["years", "notices", None]

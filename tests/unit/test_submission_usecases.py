@@ -33,8 +33,10 @@ def test_a_registration_is_stored_announced_and_its_token_found_by_hash_only(por
     assert ports["publisher"].published[1].data == {"authority": {
         "id": authority["id"], "name": "Gemeente Leiden", "country": "NL", "joined_on": "2020-03-01"}}
     from common.identity import token_hash
-    assert ports["store"].member_by_token_hash(token_hash(company["token"])) == {"role": COMPANY, "id": company["id"]}
-    assert ports["store"].member_by_token_hash(token_hash(authority["token"]))["role"] == AUTHORITY
+    assert ports["store"].member_by_token_hash(token_hash(company["token"])) == {
+        "role": COMPANY, "id": company["id"], "name": company["name"]}
+    assert ports["store"].member_by_token_hash(token_hash(authority["token"])) == {
+        "role": AUTHORITY, "id": authority["id"], "name": "Gemeente Leiden"}
     assert "token_hash" not in usecases.companies(store=ports["store"])[0]
 
 
@@ -46,7 +48,8 @@ def test_a_replaced_token_works_the_old_one_no_longer_does_and_its_owner_is_told
         replaced = usecases.replace_token(Caller(SECRETARIAT), member["id"], **ports)
         assert (replaced["id"], replaced["role"], replaced["name"]) == (member["id"], role, registration["name"])
         assert store.member_by_token_hash(token_hash(member["token"])) is None
-        assert store.member_by_token_hash(token_hash(replaced["token"])) == {"role": role, "id": member["id"]}
+        assert store.member_by_token_hash(token_hash(replaced["token"])) == {"role": role, "id": member["id"],
+                                                                              "name": registration["name"]}
     told = [event.data for event in ports["publisher"].of_type("member_token_replaced")]
     assert [(each["member"]["role"], each["member"]["language"], each["member"]["email"], each["replaced_by"])
             for each in told] == [(COMPANY, "nl", "dd@steenhandel.nl", {"role": SECRETARIAT, "id": None, "seat": None}),
@@ -76,7 +79,8 @@ def test_a_seat_the_secretariat_registers_has_no_code_and_is_no_caller_until_the
     assert "token" not in seat and seat["status"] == "awaiting_confirmation"
     registered = ports["publisher"].of_type("commission_member_registered")
     assert [each.data["seated"] for each in registered] == [True, False]
-    assert store.member_by_token_hash(token_hash(chair["token"])) == {"role": COMMISSION, "id": chair["id"]}
+    assert store.member_by_token_hash(token_hash(chair["token"])) == {"role": COMMISSION, "id": chair["id"]}, \
+        "a commission member's (a person's) name goes no further"
     # the code the seat was stored with (a hash of a code nobody was given) opens nothing, even if known
     placeholder = store.commission.find_one({"_id": seat["id"]})["token_hash"]
     assert store.member_by_token_hash(placeholder) is None
