@@ -497,11 +497,17 @@ def authorities(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIE
     """One page of the contracting authorities, by name, with the day each joined and how many questions it
     asked (the notification service's, which hears every registration and answers every question)."""
     require_role(visitor, SECRETARIAT)
-    found = api.as_(visitor.token).get("notification", "/v1/supplier-questions/authorities", page=page, per_page=per_page)
+    return _paged(api.as_(visitor.token), "notification", "/v1/supplier-questions/authorities", page, per_page)
+
+
+def _paged(client, service: str, path: str, page: int, per_page: int) -> dict:
+    """A page of a service's paged list (`total` and `items`), with how many pages there are; a page past the
+    last is the last."""
+    found = client.get(service, path, page=page, per_page=per_page)
     pages = max(1, -(-found["total"] // per_page))
-    if page > pages:  # past the last page: the last one
-        return authorities(visitor, pages, api=api, per_page=per_page)
-    return {**found, "pages": pages}
+    if page > pages:
+        found = client.get(service, path, page=pages, per_page=per_page)
+    return {**found, "page": min(page, pages), "pages": pages}
 
 
 def register_member(visitor: Visitor, kind: str, fields: dict[str, list[str]], *, api) -> FormOutcome:
@@ -713,11 +719,7 @@ def supplier_questions(visitor: Visitor, *, api) -> list[dict]:
 def supplier_questions_page(visitor: Visitor, page: int = 1, *, api, per_page: int = OVERVIEW_PAGE) -> dict:
     """One page of the questions authorities asked about suppliers, newest first (for the secretariat)."""
     require_role(visitor, SECRETARIAT)
-    found = api.as_(visitor.token).get("notification", "/v1/supplier-questions/page", page=page, per_page=per_page)
-    pages = max(1, -(-found["total"] // per_page))
-    if page > pages:  # past the last page: the last one
-        return supplier_questions_page(visitor, pages, api=api, per_page=per_page)
-    return {**found, "pages": pages}
+    return _paged(api.as_(visitor.token), "notification", "/v1/supplier-questions/page", page, per_page)
 
 
 # --- proofs of membership (attestations) ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from PIL import Image
 
 from common.vocabulary import SERVICES
 from tests.support import (SECRETARIAT_TOKEN, EventCapture, Platform, auth, blank_report, form_token, photo_with_gps,
-                           register_company, wait_until, with_steps_1_and_21)
+                           register_company, take_step, wait_until, with_steps_1_and_21)
 
 pytestmark = pytest.mark.e2e
 SECRETARIAT = auth(SECRETARIAT_TOKEN)
@@ -32,18 +32,6 @@ def commission_member(platform, seat):
     """A member's headers: the chair appointed at deployment, or a seat the secretariat registered and the
     chair confirmed."""
     return auth(platform.commission_member(seat)["token"])
-
-
-def step(platform, member, number, to, **extra):
-    """Takes a step of the procedure, once the complaints service knows the member (its registration
-    reaches it as an event)."""
-    def taken():
-        answer = requests.post(platform.url("complaints", f"/v1/cases/{number}/moves"), headers=member,
-                               json={"to": to, "reason": f"The commission moves the case to {to}.", **extra})
-        return answer if answer.status_code != 503 else None
-    answer = wait_until(taken, f"the step to {to}")
-    assert answer.status_code == 201, answer.text
-    return answer.json()
 
 
 def inbox_kinds(platform, headers):
@@ -69,8 +57,8 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
     wait_until(lambda: any(mail["To"] == "commissie@example.org" for mail in smtp.messages()),
                "the commission's alert mailed")
 
-    step(platform, member, number, "acknowledged")
-    step(platform, chair, number, "admissibility_decided", admissible=True, share_with_company=True)
+    take_step(platform, member, number, "acknowledged")
+    take_step(platform, chair, number, "admissibility_decided", admissible=True, share_with_company=True)
 
     def company_told():
         return "case_admissible" in inbox_kinds(platform, company_headers)
@@ -81,9 +69,9 @@ def test_an_anonymous_complaint_with_an_attachment_goes_from_filing_to_decision(
                          json={"text": "Masks were ordered in February."}).status_code == 201
     requests.post(platform.url("complaints", f"/v1/cases/{number}/messages"), headers=chair,
                   json={"to": "filer", "text": "The company answered; we will visit."}).raise_for_status()
-    step(platform, chair, number, "in_mediation")
-    step(platform, member, number, "decided", decision={"summary": "Masks and dust extraction within a month."})
-    step(platform, chair, number, "closed")
+    take_step(platform, chair, number, "in_mediation")
+    take_step(platform, member, number, "decided", decision={"summary": "Masks and dust extraction within a month."})
+    take_step(platform, chair, number, "closed")
 
     progress = requests.get(platform.url("complaints", f"/v1/cases/{number}/progress"), headers=code).json()
     assert [each["state"] for each in progress["steps"]] == [
@@ -164,10 +152,10 @@ def test_an_appeal_upheld_changes_the_outcome_and_the_figures_exactly_once(platf
                         headers=SECRETARIAT).status_code == 403
     moved = EventCapture(platform.amqp_uri, "complaints", "case_moved")
     before_appeal = platform.figures(2)  # filed on the platform's clock, 15 December 2020: covenant year 2
-    step(platform, chair, number, "acknowledged")
-    step(platform, chair, number, "admissibility_decided", admissible=True)
-    step(platform, chair, number, "in_investigation")
-    step(platform, chair, number, "decided", decision={"outcome": "upheld", "corrections": [
+    take_step(platform, chair, number, "acknowledged")
+    take_step(platform, chair, number, "admissibility_decided", admissible=True)
+    take_step(platform, chair, number, "in_investigation")
+    take_step(platform, chair, number, "decided", decision={"outcome": "upheld", "corrections": [
         {"code": "plan_of_approach", "met": True, "why": "The plan reached the secretariat in time."}]})
 
     def corrected():

@@ -13,7 +13,7 @@ import yaml
 
 from services.scoring.dependencies import SHIPPED_FRAMEWORKS
 
-from tests.support import (AUTHORITY, SECRETARIAT_TOKEN, Platform, auth, blank_report, register_company, wait_until,
+from tests.support import (AUTHORITY, SECRETARIAT_TOKEN, Platform, auth, blank_report, register_company, take_step, wait_until,
                            with_steps_1_and_21)
 
 pytestmark = pytest.mark.e2e
@@ -146,17 +146,6 @@ def assessment(platform, company, report_id) -> dict | None:
     return answer.json() if answer.status_code == 200 else None
 
 
-def step(platform, member, number, to, **extra):
-    """A step of the appeal's procedure, once the complaints service knows the member (its registration
-    reaches it as an event)."""
-    def taken():
-        answer = requests.post(platform.url("complaints", f"/v1/cases/{number}/moves"), headers=member,
-                               json={"to": to, "reason": f"The commission moves the case to {to}.", **extra})
-        return answer if answer.status_code != 503 else None
-    answer = wait_until(taken, f"the step to {to}")
-    assert answer.status_code == 201, answer.text
-
-
 def ask_about(platform, authority, supplier) -> dict:
     asked = requests.post(platform.url("notification", "/v1/supplier-questions"), json={"company_id": supplier["id"]},
                           headers=auth(authority["token"]), timeout=10)
@@ -211,10 +200,10 @@ def test_an_upheld_appeal_and_a_rescore_tell_nothing_until_three_companies_chang
     assert appeal.status_code == 201, appeal.text
     chair = auth(platform.commission_member("chair")["token"])
     number = appeal.json()["number"]
-    step(platform, chair, number, "acknowledged")
-    step(platform, chair, number, "admissibility_decided", admissible=True)
-    step(platform, chair, number, "in_investigation")
-    step(platform, chair, number, "decided", decision={"outcome": "upheld", "corrections": [
+    take_step(platform, chair, number, "acknowledged")
+    take_step(platform, chair, number, "admissibility_decided", admissible=True)
+    take_step(platform, chair, number, "in_investigation")
+    take_step(platform, chair, number, "decided", decision={"outcome": "upheld", "corrections": [
         {"code": "plan_of_approach", "met": True, "why": "The plan reached the secretariat in time."}]})
     wait_until(lambda: assessment(platform, supplier, supplier["report"]["id"])["outcome"] == "compliant",
                "the version rescored with the commission's correction")

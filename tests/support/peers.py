@@ -38,6 +38,18 @@ def register_company(submission_url: str, **overrides) -> dict:
     return created.json()
 
 
+def take_step(platform, member: dict, number: str, to: str, **extra) -> dict:
+    """A step of a case's procedure taken by a commission member (`member`: its headers), once the complaints
+    service knows the member (its registration reaches it as an event); the case as it then stands."""
+    def taken():
+        answer = requests.post(platform.url("complaints", f"/v1/cases/{number}/moves"), headers=member,
+                               json={"to": to, "reason": f"The commission moves the case to {to}.", **extra})
+        return answer if answer.status_code != 503 else None
+    answer = wait_until(taken, f"the step to {to}")
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 # --- the commission: its first chair, appointed at deployment, and the seats the chair confirms --------------
 
 CHAIR = {"name": "Anna Voorzitter", "email": "chair@example.org", "language": "nl"}
