@@ -73,7 +73,7 @@ def test_a_token_hash_names_one_member_only(database):
     store.add_member("company", {**first, "token_hash": "same"}, registered(first))
     with pytest.raises(DuplicateKeyError):
         store.add_member("company", {**second, "token_hash": "same"}, registered(second))
-    assert store.member_by_token_hash("same") == {"role": "company", "id": first["id"]}
+    assert store.member_by_token_hash("same") == {"role": "company", "id": first["id"], "name": first["name"]}
 
 
 def test_changes_made_to_one_case_at_once_each_take_their_own_place_in_it(database):
