@@ -219,12 +219,14 @@ def _signed_by(token: str, jwk: dict) -> bool:
             return False
 
 
-# Who checked an attestation on the platform, as the member reads it: a signed-in caller as who it is (a company's
-# or an authority's registered name; the secretariat; the commission, never a member's own name), someone not
-# signed in as the organisation it said it checks for ("said to be": nobody vouches for it), or as no one.
+# Who checked an attestation on the platform, as the member reads it: a company or an authority signed in by its
+# registered name, the secretariat as itself, someone not signed in as the organisation it said it checks for
+# ("said to be": nobody vouches for it), or as no one. A member of the commission is recorded as no one: a
+# company must not learn from its proof's checks that the commission looks at it (it hears of a case only once
+# the case is found admissible).
 STATED = "stated"          # not signed in, and gave the name of whom it checks for
-NOT_SIGNED_IN = "not_signed_in"  # not signed in, and said nothing
-CHECKER_KINDS = (COMPANY, AUTHORITY, SECRETARIAT, COMMISSION, STATED, NOT_SIGNED_IN)
+UNNAMED = "unnamed"        # said nothing of who it is: not signed in, or a member of the commission
+CHECKER_KINDS = (COMPANY, AUTHORITY, SECRETARIAT, STATED, UNNAMED)
 KEPT_CHECKS = 100          # the latest checks kept of each attestation (all are counted): anyone may check
 
 
@@ -234,12 +236,14 @@ def checker(role: str | None, name: str | None = None, said: str | None = None) 
     signed in said it checks for. Never a token, an address or anything else of the visitor."""
     if role in (COMPANY, AUTHORITY):
         return {"kind": role, "name": name or None}
-    if role in (SECRETARIAT, COMMISSION):
+    if role == SECRETARIAT:
         return {"kind": role, "name": None}
+    if role == COMMISSION:
+        return {"kind": UNNAMED, "name": None}
     if role is not None:
         raise ValueError(f"no checker kind for {role!r}")
     said = (said or "").strip()
-    return {"kind": STATED, "name": said} if said else {"kind": NOT_SIGNED_IN, "name": None}
+    return {"kind": STATED, "name": said} if said else {"kind": UNNAMED, "name": None}
 
 
 def changes(attested: dict, standing: dict | None) -> list[dict]:

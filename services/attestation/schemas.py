@@ -91,9 +91,9 @@ class Verification(Schema):
 class Checker(Schema):
     kind = fields.String(metadata={
         "enum": list(domain.CHECKER_KINDS),
-        "description": "company, authority: signed in, `name` its registered name; secretariat; commission (a "
-                       "member of the commission, never named); stated: not signed in, `name` the organisation "
-                       "it said it checks for (nobody vouches for it); not_signed_in: it said nothing."})
+        "description": "company, authority: signed in, `name` its registered name; secretariat; stated: not "
+                       "signed in, `name` the organisation it said it checks for (nobody vouches for it); "
+                       "unnamed: it said nothing of who it is (not signed in, or a member of the commission)."})
     name = fields.String(allow_none=True)
 
 

@@ -1010,10 +1010,10 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname", exact=True).inner_text()
     assert ("checked on the platform 3 times" if english else "3 keer gecontroleerd op het platform") in proofs
     for said in ((f"the contracting authority Gemeente Controle {locale}",
-                  "someone not signed in, who did not say for whom",
+                  "someone who did not say who they are or for whom",
                   f"someone not signed in, who said to check for Gemeente Proefstad {locale}") if english else
                  (f"de aanbestedende dienst Gemeente Controle {locale}",
-                  "iemand die niet was aangemeld en niet zei voor wie",
+                  "iemand die niet zei wie het was of voor wie",
                   f"iemand die niet was aangemeld en zei te controleren voor Gemeente Proefstad {locale}")):
         assert said in proofs, said
     assert proofs.index("Gemeente Controle") < proofs.index("Gemeente Proefstad"), "newest first"

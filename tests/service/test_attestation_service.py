@@ -165,9 +165,9 @@ def test_the_member_reads_each_check_by_whom_a_signed_in_caller_as_itself_anyone
         shown = listed.json()[0]
         assert shown["verifications"] == 6 and shown["last_verified_at"] == "2021-03-01T09:06:00+00:00"
         assert [(check["at"], check["by"]) for check in shown["checks"]] == [
-            ("2021-03-01T09:06:00+00:00", {"kind": "not_signed_in", "name": None}),
+            ("2021-03-01T09:06:00+00:00", {"kind": "unnamed", "name": None}),
             ("2021-03-01T09:05:00+00:00", {"kind": "stated", "name": "Gemeente Zwolle"}),
-            ("2021-03-01T09:04:00+00:00", {"kind": "commission", "name": None}),
+            ("2021-03-01T09:04:00+00:00", {"kind": "unnamed", "name": None}),
             ("2021-03-01T09:03:00+00:00", {"kind": "secretariat", "name": None}),
             ("2021-03-01T09:02:00+00:00", {"kind": "company", "name": "Steen & Co B.V."}),
             ("2021-03-01T09:01:00+00:00", {"kind": "authority", "name": "Gemeente Utrecht"})]

@@ -252,9 +252,9 @@ def test_each_check_is_recorded_for_the_member_as_who_made_it_never_more(ports):
     listed = usecases.attestations(Caller("secretariat"), "c-1", store=ports["store"])[0]
     assert listed["verifications"] == 7 and listed["last_verified_at"] == ISSUED + timedelta(minutes=7)
     assert [check["by"] for check in listed["checks"]] == [
-        {"kind": "not_signed_in", "name": None}, {"kind": "not_signed_in", "name": None},
+        {"kind": "unnamed", "name": None}, {"kind": "unnamed", "name": None},
         {"kind": "stated", "name": "Gemeente Zwolle, inkoop"},
-        {"kind": "commission", "name": None},  # a person's name goes no further
+        {"kind": "unnamed", "name": None},  # the commission: told apart from no one, its member never named
         {"kind": "secretariat", "name": None},
         {"kind": "company", "name": "Steen & Co B.V."},
         {"kind": "authority", "name": "Gemeente Utrecht"}], "newest first, each as who made it"

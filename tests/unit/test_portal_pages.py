@@ -132,19 +132,19 @@ def test_the_portal_reads_a_services_coded_refusals_and_shows_an_older_ones_as_i
 def test_the_company_page_lists_who_checked_each_proof_in_its_words():
     from services.portal.usecases import Visitor
     checks = [{"at": "2021-03-01T10:00:00+00:00", "by": by} for by in (
-        {"kind": "not_signed_in", "name": None}, {"kind": "stated", "name": "Gemeente <b>Zwolle</b>"},
-        {"kind": "commission", "name": None}, {"kind": "secretariat", "name": None},
+        {"kind": "unnamed", "name": None}, {"kind": "stated", "name": "Gemeente <b>Zwolle</b>"},
+        {"kind": "secretariat", "name": None},
         {"kind": "company", "name": "Steen & Co B.V."}, {"kind": "authority", "name": "Gemeente Utrecht"})]
     listed = [{"id": "att-1", "issued_at": "2021-03-01T09:00:00+00:00", "holds_until": "2021-12-31",
                "verifications": 7, "last_verified_at": "2021-03-01T10:00:00+00:00", "checks": checks}]
     member = Visitor("nl", "s-1", "company", {"id": "c-1", "name": "Graniet"}, "token", "csrf")
     page = pages.render("company.html.j2", "nl", visitor=member, path="/company", years=[], notices=[],
                         total_notices=0, inbox=None, asked=[], cases=[], attestations=listed).get_data(as_text=True)
-    for said in ("iemand die niet was aangemeld en niet zei voor wie",
+    for said in ("iemand die niet zei wie het was of voor wie",
                  "iemand die niet was aangemeld en zei te controleren voor Gemeente &lt;b&gt;Zwolle&lt;/b&gt;",
-                 "een lid van de klachten- en geschillencommissie", "het secretariaat van het convenant",
+                 "het secretariaat van het convenant",
                  "het deelnemende bedrijf Steen &amp; Co B.V.", "de aanbestedende dienst Gemeente Utrecht",
-                 "De laatste 6 controles staan hier."):
+                 "De laatste 5 controles staan hier."):
         assert said in page, said
 
 
