@@ -221,9 +221,11 @@ class PortalService(operations.Operations):
 
     @page("GET", "/attestations/check", doc=_html(
         "Check a proof of membership (anyone): ?attestation= its text, as its QR code carries it; recorded for "
-        "the member as the signed-in visitor, else as someone not signed in"))
+        "the member as someone who did not say who, whoever opens it (a link another site sends a signed-in "
+        "visitor to must not record a check in its name: its own form, with its form token, does)"))
     def check_attestation(self, request):
-        return self._attestation_checked(request, self._visitor(request), request.args.get("attestation"), None)
+        return self._attestation_checked(request, self._visitor(request), request.args.get("attestation"), None,
+                                         from_link=True)
 
     @page("POST", "/attestations/check", max_body=MAX_ATTESTATION_FORM_BYTES, doc=_html(
         "Check a proof of membership pasted or uploaded (anyone; a multipart form: `attestation`, its text, or "
@@ -239,16 +241,17 @@ class PortalService(operations.Operations):
                                          request.form.get("checked_by", ""))
 
     def _attestation_checked(self, request, visitor, typed: str | None, uploaded: bytes | None,
-                             checked_by: str = "") -> Response:
+                             checked_by: str = "", from_link: bool = False) -> Response:
         """The check page with the answer for the text typed (or opened from the QR code) or the file chosen;
-        the page alone when neither was given."""
+        the page alone when neither was given. Opened from a link, the check is made as no one."""
         answer, refused = None, {}
         if typed is not None or uploaded is not None:
-            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api, visitor=visitor,
+            answer, refused = usecases.check_attestation(typed, uploaded, api=self.api,
+                                                         visitor=None if from_link else visitor,
                                                          checked_by=checked_by)
         return self._page(request, visitor, "attestation_check.html.j2", status=422 if refused else 200,
                           given=(typed or "") if uploaded is None else "", answer=answer, errors=refused,
-                          checked_by=checked_by)
+                          checked_by=checked_by, unnamed_check=from_link and answer is not None)
 
     @page("GET", "/company/years/<int:covenant_year>/report", doc=_html("The year's report as a form"))
     def report_form(self, request, covenant_year):

@@ -992,7 +992,8 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     assert ("It does not match what the platform issued under its number" if english
             else "Het komt niet overeen met wat het platform onder zijn nummer uitgaf") in refused
 
-    # A contracting authority, signed in, opens the proof's QR code address: checked as who it is.
+    # A contracting authority, signed in, opens the proof's QR code address: checked as no one (another site could
+    # send it there), then checks it with the page's own button: checked as who it is.
     secretariat = auth(SECRETARIAT_TOKEN)
     authority = requests.post(f"{platform.url('submission')}/v1/authorities", headers=secretariat, json={
         "name": f"Gemeente Controle {locale}", "country": "NL", "joined_on": "2020-02-01"}).json()
@@ -1004,11 +1005,16 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     assert (f"the member reads that the contracting authority Gemeente Controle {locale} checked its proof" if english
             else f"het lid leest dat de aanbestedende dienst Gemeente Controle {locale} zijn bewijs controleerde"
             ) in officer.get_by_role("main").inner_text()
+    assert ("recorded without your name" if english else "zonder uw naam vastgelegd") in officer.get_by_role(
+        "main").inner_text()
+    press(browser, officer, officer.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
+    assert ("recorded without your name" if english else "zonder uw naam vastgelegd") not in officer.get_by_role(
+        "main").inner_text()
 
     # The member sees each check on the platform, when and by whom: as who it was, or as what was said.
     visit(browser, member, f"{portal}/company")
     proofs = member.get_by_role("region", name="Proof of membership" if english else "Bewijs van deelname", exact=True).inner_text()
-    assert ("checked on the platform 3 times" if english else "3 keer gecontroleerd op het platform") in proofs
+    assert ("checked on the platform 4 times" if english else "4 keer gecontroleerd op het platform") in proofs
     for said in ((f"the contracting authority Gemeente Controle {locale}",
                   "someone who did not say who they are or for whom",
                   f"someone not signed in, who said to check for Gemeente Proefstad {locale}") if english else

@@ -685,15 +685,19 @@ def test_anyone_checks_a_proof_pasted_uploaded_or_from_its_qr_code_and_no_log_li
                                                     "csrf_token": form_token(member.get(check, headers=english).text)})
     assert "the member reads that the member company Bewijs Graniet B.V. checked its proof" in said(own)
     assert 'name="checked_by"' not in own.text, "signed in, who it is counts, not what it would say"
+    linked = member.get(check, headers=english, params={"attestation": proof})  # a link, maybe another site's
+    assert "this check was recorded without your name" in said(linked)
     bidi = requests.post(check, headers=english, data={"attestation": proof, "checked_by": "Gemeente\u202eZwolle"})
     assert bidi.status_code == 422 and 'id="f-checked_by-error"' in bidi.text, "refused beside the name"
     assert "Genuine" in said(requests.post(check, headers=english,
                                            data={"attestation": proof, "checked_by": "Gemeente <i>Zwolle</i>"}))
     listed = said(member.get(f"{portal}/company", headers=english))
-    assert "checked on the platform 5 times" in listed
+    assert "checked on the platform 6 times" in listed
     assert "the member company Bewijs Graniet B.V." in listed
     assert "someone not signed in, who said to check for Gemeente &lt;i&gt;Zwolle&lt;/i&gt;" in listed
-    assert listed.count("someone who did not say who they are or for whom") == 3, "pasted, uploaded, scanned"
+    assert listed.count("someone who did not say who they are or for whom") == 4, \
+        "pasted, uploaded, scanned, and the signed-in member's opened from a link"
+    assert listed.count("the member company Bewijs Graniet B.V.") == 1, "only its check from its own form"
 
     lines = [json_formatter().format(record) for record in caplog.records]
     assert any("GET /attestations/check?attestation=- HTTP" in line for line in lines), "the access lines"
