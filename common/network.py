@@ -102,15 +102,16 @@ class DayKeys:
     def __init__(self, store, sealer, keep: timedelta, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)):
         self.store, self.sealer, self.keep, self.make = store, sealer, keep, make
 
-    def marks(self, address: str, now: datetime, window: timedelta) -> list[str]:
-        """The marks of `address` under the key of each day a window ending `now` reaches into, today's
-        first (today's key made if need be; an earlier day without a key, or whose key is gone, has none)."""
+    def marks(self, address: str, now: datetime, window: timedelta, purpose: str = "address") -> list[str]:
+        """The marks of `address` for `purpose` under the key of each day a window ending `now` reaches into,
+        today's first (today's key made if need be; an earlier day without a key, or whose key is gone, has
+        none). Marks for different purposes differ: one kept for one limit cannot be matched with another's."""
         self.store.forget_day_keys(now)
         marks = []
         for day in _days(now, window):
             key = self._key(day, now, make=day == now.date())
             if key is not None:
-                marks.append(hmac.new(key, f"address|{address}".encode(), hashlib.sha256).hexdigest()[:32])
+                marks.append(hmac.new(key, f"{purpose}|{address}".encode(), hashlib.sha256).hexdigest()[:32])
             elif day == now.date():  # kept sealed with a key this instance does not know: nothing to count by
                 raise errors.Unavailable("The service cannot count this request yet; try again in a minute.")
         return marks

@@ -70,7 +70,7 @@ def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int
     when the address filed `limit_per_day` cases in the rolling day."""
     really = real_clock.now()
     hour = really.replace(minute=0, second=0, microsecond=0)
-    marks = _marks(address, really, domain.FILING_WINDOW, store=store, sealer=sealer)
+    marks = _marks(address, really, domain.FILING_WINDOW, "filing", store=store, sealer=sealer)
     # Counted before it is checked, so that filings made at the same moment cannot all pass the limit.
     filing = store.record_filing(marks[0], hour)
     wait = network.wait_to_ask_again(store.filings_since(marks, really - domain.FILING_WINDOW, besides=filing),
@@ -83,9 +83,12 @@ def _count_filing(address: str, *, store, sealer, real_clock, limit_per_day: int
     return filing
 
 
-def _marks(address: str, now: datetime, window: timedelta, *, store, sealer) -> list[str]:
-    """The address's marks, today's first, under the keys of the days a window ending `now` reaches into."""
-    return network.DayKeys(store, sealer, domain.MARK_KEYS_KEPT).marks(address, now, window)
+def _marks(address: str, now: datetime, window: timedelta, purpose: str, *, store, sealer) -> list[str]:
+    """The address's marks for `purpose`, today's first, under the keys of the days a window ending `now`
+    reaches into. A follow-up code's are of its case: the marks kept for filings and for each case's wrong
+    codes cannot be matched with each other, so the store does not say which address that filed mistyped
+    which case's code, nor that one address guessed at several cases."""
+    return network.DayKeys(store, sealer, domain.MARK_KEYS_KEPT).marks(address, now, window, purpose)
 
 
 def _cleaned(attachments: list[bytes], clean) -> tuple[list[bytes], list[problems.Problem]]:
@@ -170,7 +173,7 @@ def _changes_for_code(number: str, code: str | None, store, sealer, *, address: 
     locked."""
     now = real_clock.now()
     since = now - domain.FOLLOW_UP_WINDOW
-    marks = _marks(address, now, domain.FOLLOW_UP_WINDOW, store=store, sealer=sealer)
+    marks = _marks(address, now, domain.FOLLOW_UP_WINDOW, f"follow-up|{number}", store=store, sealer=sealer)
     # Counted before it is checked (then forgotten when right), so that guesses sent at once cannot all pass.
     attempt = store.record_follow_up_attempt(number, marks[0], now)
     wait = network.wait_to_ask_again(store.follow_up_attempts_since(number, since, besides=attempt, marks=marks),

@@ -487,19 +487,16 @@ def test_an_old_mark_can_be_matched_by_no_one_once_its_day_key_is_gone(ports):
     old_mark = ports["store"].filings.find_one()["mark"]
     first_day = real.now().date().isoformat()
     real.advance(days=1)  # the next day: yesterday's key still counts its marks
-    assert first_day in {each["_id"] for each in ports["store"].mark_keys.find()}
+    assert old_mark in usecases._marks("198.51.100.10", real.now(), domain.FILING_WINDOW, "filing",
+                                       store=ports["store"], sealer=ports["sealer"])
     real.advance(days=1, hours=2)  # no mark made on the first day can count any more
     file(ports, address="198.51.100.11", real_clock=real)
     kept = {each["_id"]: each["key"] for each in ports["store"].mark_keys.find()}
     assert first_day not in kept, "its key is deleted with the window, as MongoDB's expiry would"
     # What is left (the mark, say in a backup, and every key the database still holds, opened with
     # COMPLAINTS_SECRET_KEY) cannot tell whether 198.51.100.10 made the mark.
-    marks = usecases._marks("198.51.100.10", real.now(), domain.FILING_WINDOW, store=ports["store"],
-                            sealer=ports["sealer"])
-    assert old_mark not in marks
-    for sealed in kept.values():
-        key = base64.urlsafe_b64decode(ports["sealer"].open(sealed))
-        assert hmac.new(key, b"address|198.51.100.10", hashlib.sha256).hexdigest()[:32] != old_mark
+    assert old_mark not in usecases._marks("198.51.100.10", real.now(), domain.FILING_WINDOW, "filing",
+                                           store=ports["store"], sealer=ports["sealer"])
 
 
 def test_the_filing_limit_holds_across_instances_that_share_the_store(ports):
@@ -562,6 +559,20 @@ def test_wrong_follow_up_codes_are_limited_per_case_and_address_and_never_hold_u
                   address="198.51.100.66")["number"] == filed["number"]
     kept = str(list(ports["store"].follow_up_attempts.find()))
     assert "198.51.100" not in kept and "203.0.113" not in kept, "an address only as its mark"
+
+
+def test_the_marks_kept_for_filings_and_for_each_cases_wrong_codes_cannot_be_matched(ports):
+    """The store must not say which address that filed mistyped which case's code, nor that one address
+    guessed at several cases: each limit marks an address under a purpose of its own."""
+    first = file(ports, address="198.51.100.20")
+    second = file(ports)
+    for number in (first["number"], second["number"]):
+        with pytest.raises(errors.NotFound):
+            follow(ports, number, "0000-AAAA-AAAA-AAAA-AAAA", address="198.51.100.20")
+    filed = {each["mark"] for each in ports["store"].filings.find()}
+    guessed = [each["mark"] for each in ports["store"].follow_up_attempts.find()]
+    assert len(guessed) == 2 and len(set(guessed)) == 2, "one address's guesses at two cases: two marks"
+    assert not filed & set(guessed), "a filing's mark is no wrong code's"
 
 
 def test_many_wrong_codes_for_one_case_are_told_and_never_lock_it(ports):
