@@ -276,6 +276,8 @@ def _prefixes(store, filter: dict):
 
 def _range_narrowed(store, filter: dict, keys: set | None):
     """`keys` narrowed further by every equality prefix of an index followed by a range on its next field."""
+    if not any(_bounds(condition) for condition in filter.values()):  # most queries: no range, no index walk
+        return keys
     indexes = indexes_of(store)
     for fields, prefix in _prefixes(store, filter):
         bounds = _bounds(filter.get(fields[-1]))

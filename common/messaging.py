@@ -146,8 +146,9 @@ class Producers:
         self.serializer = serializer
         self.connection_options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **connection_options}
         self._idle: list[tuple[Connection, KombuProducer]] = []
-        self._down_until = 0.0  # monotonic time until which the broker is taken to be unreachable
-        self._unreached = False  # the last new connection failed: until one succeeds, one tries at a time
+        # monotonic time until which the broker is taken to be unreachable; not 0 until a connection succeeds
+        # again: meanwhile one publish at a time tries it
+        self._down_until = 0.0
         self._trying = False
 
     def publish(self, payload: dict, routing_key: str, headers: dict) -> None:
@@ -155,22 +156,21 @@ class Producers:
             raise BrokerUnreachable("the broker could not be reached a moment ago")
         while True:
             was_kept = bool(self._idle)
-            trying = not was_kept and self._unreached
+            trying = not was_kept and self._down_until > 0
             if trying:
                 if self._trying:
                     raise BrokerUnreachable("the broker is being tried again")
                 self._trying = True
             try:
                 sent = self._attempt(payload, routing_key, headers, was_kept)
-                self._unreached = False
+                self._down_until = 0.0
                 return sent
             except Undeliverable:  # the broker answered: reached
-                self._unreached = False
+                self._down_until = 0.0
                 raise
             except (OSError, amqp.exceptions.RecoverableConnectionError, OperationalError):
                 if not was_kept:  # a kept connection may have gone stale: once more, on a new one
                     self._down_until = time.monotonic() + BROKER_DOWN_SECONDS
-                    self._unreached = True
                     raise
             finally:
                 if trying:

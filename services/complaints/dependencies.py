@@ -187,13 +187,10 @@ class CaseStore(Repository):
         """How many codes were tried for a case since `since`, from anywhere (counted, not read)."""
         return self.follow_up_attempts.count_documents({"number": number, "at": {"$gte": since}})
 
-    def follow_up_attempts_since(self, number: str, since: datetime, besides: str,
-                                 marks: list[str] | None = None) -> list[datetime]:
-        """When codes were tried for a case since `since`: from an address (any of its `marks`), or from
-        anywhere (no `marks`), besides the attempt `besides`."""
-        selector = {"number": number, "at": {"$gte": since}}
-        if marks is not None:
-            selector["mark"] = {"$in": marks}
+    def follow_up_attempts_since(self, number: str, since: datetime, besides: str, marks: list[str]) -> list[datetime]:
+        """When codes were tried for a case since `since` from an address (any of its `marks`), besides the
+        attempt `besides`."""
+        selector = {"number": number, "mark": {"$in": marks}, "at": {"$gte": since}}
         return [each["at"] for each in self.follow_up_attempts.find(selector, {"at": 1}) if each["_id"] != besides]
 
     # The keys of the day the marks are made with (common.network.DayKeys): sealed, one per day, deleted

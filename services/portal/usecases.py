@@ -785,14 +785,14 @@ def verification(visitor: Visitor, covenant_year: int, *, api, clock, page: int 
         calendar = next((each for each in covenant.calendars(frameworks(api=api))
                          if each.covenant_year == covenant_year), None)
         early = calendar.due_date if calendar and clock.now().date() <= calendar.due_date else None
-        return {"covenant_year": covenant_year, "draw": None, "names": {}, "due_before_draw": early}
+        return {"covenant_year": covenant_year, "draw": None, "due_before_draw": early}
     sampled, results = found["sampled"], {each["company_id"]: each for each in found["results"]}
     pages = max(1, -(-len(sampled) // SAMPLE_PAGE))
     at = next((index for index, each in enumerate(sampled) if each["company_id"] == showing), None)
     page = min(at // SAMPLE_PAGE + 1 if at is not None else page, pages)
     shown = sampled[(page - 1) * SAMPLE_PAGE:page * SAMPLE_PAGE]
     names = _names_of(client, [each["company_id"] for each in shown])
-    return {"covenant_year": covenant_year, "names": names, "draw": found, "page": page, "pages": pages,
+    return {"covenant_year": covenant_year, "draw": found, "page": page, "pages": pages,
             "first": (page - 1) * SAMPLE_PAGE, "verified": sum(1 for each in sampled if each["company_id"] in results),
             "sampled": [{**each, "name": names.get(each["company_id"], each["company_id"]),
                          "result": results.get(each["company_id"])} for each in shown]}

@@ -170,14 +170,14 @@ class ScoringStore(Repository):
                            submitted["version"])
 
     @staticmethod
-    def _assessment_id(report_id: str, version: int, framework_version: int, correction: int) -> str:
-        return f"{report_id}:{version}:{framework_version}" + (f":c{correction}" if correction else "")
+    def _assessment_id(report_id: str, ordinal: Ordinal) -> str:
+        return f"{report_id}:{ordinal.report_version}:{ordinal.framework_version}" + (
+            f":c{ordinal.correction}" if ordinal.correction else "")
 
     def kept_assessment(self, report_id: str, ordinal: Ordinal) -> Kept | None:
         """The assessment of a report version under a framework version with its corrections, as the event
         that announced it."""
-        found = self.assessments.find_one({"_id": self._assessment_id(
-            report_id, ordinal.report_version, ordinal.framework_version, ordinal.correction)}, Outbox.KEPT)
+        found = self.assessments.find_one({"_id": self._assessment_id(report_id, ordinal)}, Outbox.KEPT)
         return self.outbox.kept(found) if found else None
 
     def kept_report(self, report_id: str, version: int) -> dict | None:
@@ -212,7 +212,7 @@ class ScoringStore(Repository):
         """Stores an assessment with its event, once per (report, ordinal); returns the kept event and
         whether this call stored it (False: a concurrent delivery stored it first)."""
         version, framework_version, correction = ordinal.report_version, ordinal.framework_version, ordinal.correction
-        document_id = self._assessment_id(report_id, version, framework_version, correction)
+        document_id = self._assessment_id(report_id, ordinal)
         stored = {"_id": document_id, "report_id": report_id, "version": version,
                   "framework_version": framework_version, "correction": correction, "company_id": company_id,
                   "covenant_year": assessment["covenant_year"], "assessment": assessment}

@@ -191,6 +191,7 @@ def test_no_message_whatever_its_body_headers_or_properties_stops_a_service(plat
 
     try:
         nothing_stops_a_service()
+        generated = len(sent)
         # a queue the examples did not reach (they draw among queues whose names differ each run) gets the
         # first two attacks of issue 25 all the same: attestation's reply queue among them, whatever was drawn
         for queue in sorted(set(queues) - {routing_key for exchange, routing_key, *_ in sent if exchange == ""}):
@@ -201,8 +202,7 @@ def test_no_message_whatever_its_body_headers_or_properties_stops_a_service(plat
                 sent.append(("", queue, body, headers, {}))
     finally:
         connection.release()
-    assert len(sent) > EXAMPLES / 2, "most generated messages reached the broker"
-    assert {queue for exchange, queue, *_ in sent if exchange == ""} >= set(queues), "every consumed queue"
+    assert generated > EXAMPLES / 2, "most generated messages reached the broker"
 
     shared = consumed_queues(api, platform, shared_only=True)
 

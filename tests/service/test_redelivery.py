@@ -85,9 +85,12 @@ def test_a_consumer_whose_connection_was_lost_under_it_consumes_again_on_a_new_o
     from common.messaging import ParkingQueueConsumer
     publish("submission", "company_registered", wire=envelope("fine"))
     wait_until(lambda: HANDLED["fine"] == 1, "the first event to be handled")
-    transport = get_extension(probe, ParkingQueueConsumer)._consuming_channel.connection.transport
+    consumer = get_extension(probe, ParkingQueueConsumer)
+    lost = consumer._consuming_channel
+    transport = lost.connection.transport
     transport.connected = False
-    eventlet.sleep(2.5)  # the consumer's loop comes round (it drains for a second at a time)
+    wait_until(lambda: consumer._consuming_channel is not lost, "the consumer's loop to come round and find "
+               "its connection lost (it drains for a second at a time)", timeout=15)
     transport.sock.shutdown(socket.SHUT_RDWR)  # and the connection goes, as it was going
     publish("submission", "company_registered", wire=envelope("fine"))
     wait_until(lambda: HANDLED["fine"] == 2, "the next event to be handled, on a connection made again with its "
