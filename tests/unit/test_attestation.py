@@ -254,7 +254,7 @@ def test_each_check_is_recorded_for_the_member_as_who_made_it_never_more(ports):
     assert [check["by"] for check in listed["checks"]] == [
         {"kind": "unnamed", "name": None}, {"kind": "unnamed", "name": None},
         {"kind": "stated", "name": "Gemeente Zwolle, inkoop"},
-        {"kind": "unnamed", "name": None},  # the commission: told apart from no one, its member never named
+        {"kind": "unnamed", "name": None},  # the commission: not told apart from no one
         {"kind": "secretariat", "name": None},
         {"kind": "company", "name": "Steen & Co B.V."},
         {"kind": "authority", "name": "Gemeente Utrecht"}], "newest first, each as who made it"
