@@ -73,12 +73,12 @@ class AttestationStore(Repository):
 
     def record_verification(self, attestation_id: str, at: datetime, by: dict) -> dict | None:
         """A verification of an attestation the platform issued: counted, the latest time kept, and the
-        check (when, `by` whom: `domain.checker`) added to the attestation's latest `domain.KEPT_CHECKS`;
-        no document of its own (that anyone could add without end)."""
+        check (when, `by` whom: `domain.checker`) added to the attestation's latest `domain.KEPT_CHECKS` of
+        its sort (`domain.kept_under`); no document of its own (that anyone could add without end)."""
         found = self.attestations.find_one_and_update(
             {"_id": attestation_id}, {"$inc": {"verifications": 1}, "$max": {"last_verified_at": at},
-                                      "$push": {"checks": {"$each": [{"at": at, "by": by}],
-                                                           "$slice": -domain.KEPT_CHECKS}}},
+                                      "$push": {domain.kept_under(by): {"$each": [{"at": at, "by": by}],
+                                                                        "$slice": -domain.KEPT_CHECKS}}},
             return_document=ReturnDocument.AFTER)
         return _shown(found) if found else None
 

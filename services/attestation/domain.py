@@ -227,7 +227,20 @@ def _signed_by(token: str, jwk: dict) -> bool:
 STATED = "stated"          # not signed in, and gave the name of whom it checks for
 UNNAMED = "unnamed"        # said nothing of who it is: not signed in, or a member of the commission
 CHECKER_KINDS = (COMPANY, AUTHORITY, SECRETARIAT, STATED, UNNAMED)
-KEPT_CHECKS = 100          # the latest checks kept of each attestation (all are counted): anyone may check
+KEPT_CHECKS = 100          # the latest checks kept of each attestation, of each sort (all are counted)
+VOUCHED = (COMPANY, AUTHORITY, SECRETARIAT)  # checkers the platform knows: kept apart from what anyone says
+
+
+def kept_under(by: dict) -> str:
+    """Where a check is kept: a known checker's apart from the others', so that anyone holding a proof (its QR
+    code is public) cannot push an authority's check out of the latest by checking it a hundred times."""
+    return "checks" if by["kind"] in VOUCHED else "said_checks"
+
+
+def latest_checks(record: dict) -> list[dict]:
+    """An attestation's kept checks of both sorts, newest first."""
+    return sorted((*(record.get("checks") or []), *(record.get("said_checks") or [])),
+                  key=lambda check: check["at"], reverse=True)
 
 
 def checker(role: str | None, name: str | None = None, said: str | None = None) -> dict:

@@ -62,14 +62,14 @@ def verify(token: str, *, store, keys, clock, notification, caller: Caller | Non
 
 def attestations(caller: Caller, company_id: str, *, store) -> list[dict]:
     """The attestations issued of a member, newest first, each with how often it was verified on the
-    platform and when last, and its latest checks (`domain.KEPT_CHECKS`), newest first: when, and by whom as
-    recorded (`domain.checker`)."""
+    platform and when last, and its latest checks (`domain.KEPT_CHECKS` by known checkers, as many of the
+    others), newest first: when, and by whom as recorded (`domain.checker`)."""
     _may_read(caller, company_id)
     return [{"id": each["id"], "issued_at": each["issued_at"], "expires_at": each["expires_at"],
              "holds_until": domain.last_day(datetime.fromisoformat(each["expires_at"]).timestamp()),
              "key_id": each["key_id"], "verifications": each["verifications"],
              "last_verified_at": each["last_verified_at"],
-             "checks": [{"at": check["at"], "by": check["by"]} for check in reversed(each.get("checks") or [])]}
+             "checks": [{"at": check["at"], "by": check["by"]} for check in domain.latest_checks(each)]}
             for each in store.attestations_of(company_id)]
 
 
