@@ -61,7 +61,8 @@ class NoticeStore(Repository):
         "webhooks": (Index.on("owner_role", "owner_id"),),
         "supplier_questions": (Index.on("authority_id", ("asked_at", DESCENDING)),
                                Index.on("company_id", ("asked_at", DESCENDING)),
-                               Index.on(("asked_at", DESCENDING))),  # every question, newest first (the secretariat)
+                               # every question, newest first, as the secretariat's page sorts them
+                               Index.on(("asked_at", DESCENDING), ("_id", DESCENDING))),
         "companies": (Index.on("name"),),
         "authorities": (Index.on("name"),),
         # what is known of a company's years: of one company (its pages) or of one year (the overview)
