@@ -1002,12 +1002,12 @@ def test_a_member_prints_a_proof_of_membership_that_anyone_checks(platform, brow
     visit(browser, officer, f"{portal}/attestations/check?attestation={attestation}")
     assert ("Genuine" if english else "Echt") in officer.get_by_role(
         "region", name="The answer" if english else "Het antwoord", exact=True).inner_text()
-    assert (f"the member reads that the contracting authority Gemeente Controle {locale} checked its proof" if english
-            else f"het lid leest dat de aanbestedende dienst Gemeente Controle {locale} zijn bewijs controleerde"
-            ) in officer.get_by_role("main").inner_text()
     assert ("recorded without your name" if english else "zonder uw naam vastgelegd") in officer.get_by_role(
         "main").inner_text()
     press(browser, officer, officer.get_by_role("button", name="Check the proof" if english else "Controleer het bewijs"))
+    assert (f"the member reads that the contracting authority Gemeente Controle {locale} checked its proof" if english
+            else f"het lid leest dat de aanbestedende dienst Gemeente Controle {locale} zijn bewijs controleerde"
+            ) in officer.get_by_role("main").inner_text()
     assert ("recorded without your name" if english else "zonder uw naam vastgelegd") not in officer.get_by_role(
         "main").inner_text()
 
