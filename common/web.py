@@ -291,13 +291,28 @@ def validated(schema, data):
     return schema.dump(load(schema, data))
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def _deepest(raw: bytes) -> int:
+    """How deep a JSON text's brackets nest, strings left out (a bracket in a string is text)."""
+    depth = deepest = 0
+    for bracket in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def parse_json(raw: bytes | str, what: str):
     """JSON text as data; errors.Malformed (400) naming `what` when it is not JSON, is nested deeper than
-    MAX_JSON_DEPTH or holds a string that is not text."""
+    MAX_JSON_DEPTH or holds a string that is not text. Nesting is measured before the text is parsed: the
+    parser recurses, and a body nested thousands deep took it to Python's recursion limit, where anything
+    the collector finalised then failed too (seen once: an unraisable RecursionError in a test)."""
+    if _deepest(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")) > MAX_JSON_DEPTH:
+        raise errors.Malformed(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels.")
     try:
         data = json.loads(raw)
-    except RecursionError:
-        raise errors.Malformed(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels.") from None
     except ValueError as exc:
         raise errors.Malformed(f"{what} is not valid JSON: {exc}.") from None
     level, depth = [data], 0

@@ -331,6 +331,16 @@ def test_hostile_json_is_malformed_not_a_crash(text, fault):
         parse_json(text, "The body")
     assert parse_json("[" * 16 + "]" * 16, "The body") is not None  # as deep as a body may be
     assert parse_json('{"naam": "Yên Định \\u00e9"}', "The body") == {"naam": "Yên Định é"}
+    brackets = '{"text": "[[[[[[[[[[[[[[[[[[[[ \\" {{{{{{{{{{{{{{{{{{"}'
+    assert parse_json(brackets, "The body") == {"text": '[[[[[[[[[[[[[[[[[[[[ " {{{{{{{{{{{{{{{{{{'}, \
+        "brackets in a string are text, not nesting"
+
+
+def test_a_deep_body_is_refused_before_the_parser_recurses(monkeypatch):
+    from common import web
+    monkeypatch.setattr(web.json, "loads", lambda raw: pytest.fail("parsed"))
+    with pytest.raises(errors.Malformed, match="nested deeper than 16 levels"):
+        web.parse_json(b"[" * 10_000 + b"]" * 10_000, "The body")
 
 
 def test_an_rpc_reply_the_broker_cannot_take_is_given_up_without_killing_the_service(monkeypatch):
